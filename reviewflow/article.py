@@ -1,0 +1,150 @@
+"""An article: `articles/<slug>.md`, YAML front-matter plus a Markdown body.
+
+`parse_document` turns the bytes of one file into a Document: the typed Article when the
+front-matter is valid, plus every problem found on the way. It never raises for bad input,
+so one broken file never hides the findings of the others.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from reviewflow.config import ARTICLES_DIR, Audience
+from reviewflow.findings import Finding, Severity
+from reviewflow.frontmatter import Positions, read_article_bytes
+from reviewflow.prose import Citation, Sentence, citations, sentences
+from reviewflow.schema import ArticleSchema
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+class Author(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    name: str
+    email: str
+
+
+class Reference(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: int
+    type: str
+    title: str
+    source: str
+    year: int
+    doi: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    url: str | None = None
+
+
+class Article(BaseModel):
+    """The validated front-matter and body of one article."""
+
+    # Publishers may extend the schema: their extra fields are kept, not rejected here.
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    title: str
+    summary: str
+    audience: Audience
+    condition: str
+    authors: list[Author]
+    disclaimer: str
+    references: list[Reference]
+    tags: list[str] = []
+
+    def reference(self, reference_id: int) -> Reference | None:
+        return next((r for r in self.references if r.id == reference_id), None)
+
+
+@dataclass
+class Document:
+    """One article file as read: where it is, what parsed, and what went wrong."""
+
+    path: str  # relative to the content repo root, with forward slashes
+    slug: str
+    article: Article | None = None
+    body: str = ""
+    body_line: int = 1
+    positions: Positions = field(default_factory=dict)
+    key_positions: Positions = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    @cached_property
+    def citations(self) -> list[Citation]:
+        return citations(self.body, self.body_line)
+
+    @cached_property
+    def sentences(self) -> list[Sentence]:
+        return sentences(self.body, self.body_line)
+
+    def position(self, *path: str | int) -> tuple[int, int]:
+        """Line and column of a front-matter value, falling back to its nearest parent."""
+        while path:
+            if path in self.positions:
+                return self.positions[path]
+            path = path[:-1]
+        return self.positions.get((), (1, 1))
+
+
+def slug_of(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name[:-3] if name.endswith(".md") else name
+
+
+def article_path(slug: str) -> str:
+    return f"{ARTICLES_DIR}/{slug}.md"
+
+
+def parse_document(path: str, raw: bytes, schema: ArticleSchema, max_bytes: int) -> Document:
+    """Read one article file into a Document. Pure: bytes in, data out."""
+    doc = Document(path=path, slug=slug_of(path))
+    if not SLUG_PATTERN.match(doc.slug):
+        doc.findings.append(
+            Finding.error(
+                "slug",
+                path,
+                1,
+                1,
+                f"file name {doc.slug!r} is not a valid slug: use lowercase letters, digits and single hyphens",
+            )
+        )
+    split = read_article_bytes(raw, max_bytes)
+    doc.findings.extend(Finding.error(p.rule, path, p.line, p.column, p.message) for p in split.problems)
+    doc.body, doc.body_line = split.body, split.body_line
+    doc.positions, doc.key_positions = split.positions, split.key_positions
+    if split.data is None:
+        return doc
+    schema_findings = [
+        Finding.error("schema", path, *_locate(doc, error_path, key), message)
+        for error_path, key, message in schema.errors(split.data)
+    ]
+    doc.findings.extend(schema_findings)
+    if not schema_findings:
+        try:
+            doc.article = Article.model_validate(split.data)
+        except ValidationError as exc:
+            # The publisher's schema is looser than the fields reviewflow itself relies on.
+            for error in exc.errors():
+                loc = tuple(error["loc"])
+                doc.findings.append(
+                    Finding.error("schema", path, *doc.position(*loc), f"{_dotted(loc)}: {error['msg']}")
+                )
+    return doc
+
+
+def _locate(doc: Document, error_path: tuple[str | int, ...], key: str | None) -> tuple[int, int]:
+    if key is not None and (*error_path, key) in doc.key_positions:
+        return doc.key_positions[(*error_path, key)]
+    return doc.position(*error_path)
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+
+
+__all__ = ["Article", "Author", "Document", "Reference", "Severity", "parse_document", "slug_of"]

@@ -1,0 +1,287 @@
+"""The rules `reviewflow check` runs over a parsed article.
+
+A rule is a small record: an id, a default severity, one line saying what it guards, and a
+function that yields (line, column, message) hits. RULES is the registry; adding a rule is
+adding one function and one entry. Rules are pure: they read the Document and the Context,
+never the disk or git.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+import textstat
+
+from reviewflow.article import Article, Document
+from reviewflow.config import Config
+from reviewflow.findings import Finding, Severity
+from reviewflow.prose import MARKER, plain_text
+from reviewflow.retractions import RetractionIndex
+
+Hit = tuple[int, int, str]
+
+
+@dataclass(frozen=True)
+class Context:
+    config: Config
+    today: date
+    retractions: RetractionIndex | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    description: str
+    run: Callable[[Article, Document, Context], Iterable[Hit]]
+
+
+# Problems found while reading a file, before any rule can run. Always errors.
+FILE_RULES = {
+    "file-unreadable": "the file cannot be read",
+    "file-too-large": "the file is over checks.max_file_bytes",
+    "file-empty": "the file is empty",
+    "file-binary": "the file holds binary content",
+    "file-encoding": "the file is not valid UTF-8",
+    "frontmatter-missing": "the file does not start with '---' front-matter",
+    "frontmatter-unclosed": "the front-matter is never closed",
+    "frontmatter-not-mapping": "the front-matter is not a mapping of fields",
+    "yaml-syntax": "the front-matter is not valid YAML",
+    "yaml-duplicate-key": "a key appears twice (YAML would silently keep the last)",
+    "yaml-alias": "YAML anchors or aliases are used",
+    "yaml-tag": "a YAML tag such as !!python/object is used",
+    "slug": "the file name is not a valid slug",
+    "schema": "the front-matter does not match schemas/article.schema.json",
+}
+
+
+def _disclaimer_unknown(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    if article.disclaimer not in ctx.config.disclaimers:
+        known = ", ".join(sorted(ctx.config.disclaimers)) or "none defined"
+        yield (*doc.position("disclaimer"), f"disclaimer {article.disclaimer!r} is not in reviewflow.toml (known: {known})")
+
+
+def _disclaimer_audience(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    disclaimer = ctx.config.disclaimers.get(article.disclaimer)
+    if disclaimer and disclaimer.audience != article.audience:
+        yield (
+            *doc.position("disclaimer"),
+            f"disclaimer {article.disclaimer!r} is written for {disclaimer.audience}s, "
+            f"but this article's audience is {article.audience}",
+        )
+
+
+def _citation_unknown(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    known = {r.id for r in article.references}
+    for citation in doc.citations:
+        missing = [i for i in citation.ids if i not in known]
+        if missing:
+            ids = ", ".join(map(str, missing))
+            yield citation.line, citation.column, f"citation {citation.text} cites reference {ids}, which is not in references"
+
+
+def _citation_malformed(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    for citation in doc.citations:
+        if citation.problem:
+            yield citation.line, citation.column, f"citation {citation.text}: {citation.problem}"
+
+
+def _reference_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    cited = {i for citation in doc.citations for i in citation.ids}
+    for index, reference in enumerate(article.references):
+        if reference.id not in cited:
+            yield *doc.position("references", index), f"reference {reference.id} is never cited in the body"
+
+
+def _reference_duplicate_id(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    first: dict[int, int] = {}
+    for index, reference in enumerate(article.references):
+        line, column = doc.position("references", index, "id")
+        if reference.id in first:
+            yield line, column, f"reference id {reference.id} is used twice (first on line {first[reference.id]})"
+        else:
+            first[reference.id] = line
+
+
+def _reference_duplicate_identifier(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    seen: dict[tuple[str, str], int] = {}
+    for index, reference in enumerate(article.references):
+        for kind, value in (("doi", reference.doi), ("pmid", reference.pmid), ("pmcid", reference.pmcid)):
+            if not value:
+                continue
+            key = (kind, value.lower())
+            if key in seen:
+                yield (
+                    *doc.position("references", index, kind),
+                    f"{kind.upper()} {value} appears in references {seen[key]} and {reference.id}",
+                )
+            else:
+                seen[key] = reference.id
+
+
+_EVIDENCE = re.compile(
+    r"\d(?:[\d.,]*\d)?\s?(?:%|percent\b|per cent\b)"
+    r"|\bn\s?=\s?\d"
+    r"|\b\d[\d,]*\s+(?:in|of|out of)\s+(?:every\s+)?\d[\d,]*\b"
+    r"|\b(?:survival|response|remission|relapse|mortality|recurrence|success|failure)\s+rates?\b[^.]*\d"
+    r"|\d[^.]*\b(?:survival|response|remission|relapse|mortality|recurrence)\s+rates?\b"
+    r"|\b(?:hazard|odds) ratio\b|\brelative risk\b|\d(?:\.\d+)?-fold\b",
+    re.IGNORECASE,
+)
+
+
+def _evidence_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    for sentence in doc.sentences:
+        match = _EVIDENCE.search(sentence.text)
+        if match and not MARKER.search(sentence.text):
+            yield sentence.line, sentence.column, (
+                f"states a number as evidence ({match.group(0).strip()!r}) with no citation marker"
+            )
+
+
+def _reference_old(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    limit = ctx.config.checks.max_reference_age_years
+    for index, reference in enumerate(article.references):
+        age = ctx.today.year - reference.year
+        if age > limit:
+            yield (
+                *doc.position("references", index, "year"),
+                f"reference {reference.id} is from {reference.year}, older than {limit} years: check for newer evidence",
+            )
+
+
+def _reference_no_identifier(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    for index, reference in enumerate(article.references):
+        if not (reference.doi or reference.pmid or reference.pmcid or reference.url):
+            yield (
+                *doc.position("references", index),
+                f"reference {reference.id} has no DOI, PMID, PMCID or URL: readers cannot find it",
+            )
+
+
+def _retraction_hits(article: Article, doc: Document, ctx: Context, retracted: bool) -> Iterator[Hit]:
+    if ctx.retractions is None:
+        return
+    for index, reference in enumerate(article.references):
+        notice = ctx.retractions.lookup(reference.doi, reference.pmid)
+        if notice is None or (notice.is_retraction != retracted) or not (notice.is_retraction or notice.is_concern):
+            continue
+        what = "has been retracted" if retracted else "carries an expression of concern"
+        yield *doc.position("references", index), f"reference {reference.id} {what} (Retraction Watch)"
+
+
+def _reference_retracted(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    return _retraction_hits(article, doc, ctx, retracted=True)
+
+
+def _reference_concern(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    return _retraction_hits(article, doc, ctx, retracted=False)
+
+
+_HAND_DISCLAIMER = re.compile(
+    r"\bmedical disclaimer\b"
+    r"|\bfor (?:general )?(?:informational|educational|information) purposes(?: only)?\b"
+    r"|\b(?:not|never)\s+(?:intended\s+(?:as|to\s+be|to\s+replace)|a\s+substitute\s+for|constitute|replace)\b[^.]{0,40}\b(?:medical|professional)\s+(?:advice|care|diagnosis)"
+    r"|\bassumes? no (?:liability|responsibility)\b",
+    re.IGNORECASE,
+)
+
+
+def _body_disclaimer(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    for sentence in doc.sentences:
+        if _HAND_DISCLAIMER.search(sentence.text):
+            yield sentence.line, sentence.column, (
+                "hand-written disclaimer in the body: remove it, publishing adds the "
+                f"{article.disclaimer!r} disclaimer from reviewflow.toml"
+            )
+
+
+_NEGATION = re.compile(
+    r"\b(?:no|not|never|cannot|without|nor|neither|none|nothing|unlikely|rarely)\b|n[’']t\b", re.IGNORECASE
+)
+
+
+@lru_cache(maxsize=8)
+def _claims_pattern(claims: tuple[str, ...]) -> re.Pattern[str]:
+    phrases = sorted((re.escape(c) for c in claims if c.strip()), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(phrases) + r")(?!\w)", re.IGNORECASE)
+
+
+def _absolute_claim(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    claims = tuple(ctx.config.checks.absolute_claims)
+    if not claims:
+        return
+    pattern = _claims_pattern(claims)
+    for sentence in doc.sentences:
+        for match in pattern.finditer(sentence.text):
+            # The claim's own words do not negate it ("no side effects" is a claim).
+            rest = sentence.text[: match.start()] + " " + sentence.text[match.end() :]
+            if not _NEGATION.search(rest):
+                yield sentence.line, sentence.column, (
+                    f"absolute or promotional claim {match.group(0)!r}: qualify it or cite the evidence"
+                )
+
+
+def _readability(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    if article.audience != "patient":
+        return
+    text = plain_text(doc.body)
+    if len(text.split()) < 30:
+        return  # too short for the formula to mean anything
+    grade = float(textstat.flesch_kincaid_grade(text))
+    limit = ctx.config.checks.patient_max_grade
+    if grade > limit:
+        yield doc.body_line, 1, (
+            f"Flesch-Kincaid grade {grade:.1f} is above {limit:g} for a patient article: "
+            "use shorter sentences and everyday words"
+        )
+
+
+RULES: dict[str, Rule] = {
+    rule.id: rule
+    for rule in [
+        Rule("disclaimer-unknown", Severity.ERROR, "the disclaimer key is not defined in reviewflow.toml", _disclaimer_unknown),
+        Rule("disclaimer-audience", Severity.ERROR, "the disclaimer is written for another audience", _disclaimer_audience),
+        Rule("citation-unknown", Severity.ERROR, "a citation marker cites an id not in references", _citation_unknown),
+        Rule("citation-malformed", Severity.ERROR, "a citation range runs backwards or is too wide", _citation_malformed),
+        Rule("reference-uncited", Severity.WARNING, "a reference is never cited in the body", _reference_uncited),
+        Rule("reference-duplicate-id", Severity.ERROR, "two references share an id", _reference_duplicate_id),
+        Rule("reference-duplicate-identifier", Severity.ERROR, "two references share a DOI, PMID or PMCID", _reference_duplicate_identifier),
+        Rule("evidence-uncited", Severity.WARNING, "a sentence states a number as evidence without a citation", _evidence_uncited),
+        Rule("reference-old", Severity.WARNING, "a reference is older than checks.max_reference_age_years", _reference_old),
+        Rule("reference-no-identifier", Severity.WARNING, "a reference has no DOI, PMID, PMCID or URL", _reference_no_identifier),
+        Rule("reference-retracted", Severity.ERROR, "a cited paper is retracted (checks.retractions)", _reference_retracted),
+        Rule("reference-concern", Severity.WARNING, "a cited paper has an expression of concern", _reference_concern),
+        Rule("body-disclaimer", Severity.WARNING, "the body holds a hand-written disclaimer", _body_disclaimer),
+        Rule("absolute-claim", Severity.WARNING, "an absolute or promotional claim that is not negated", _absolute_claim),
+        Rule("readability", Severity.WARNING, "a patient article reads above checks.patient_max_grade", _readability),
+    ]
+}
+
+ALL_RULE_IDS = [*FILE_RULES, *RULES]
+
+
+def check_document(doc: Document, ctx: Context) -> list[Finding]:
+    """Every finding for one article: the problems met while reading it, then each rule's."""
+    findings = list(doc.findings)
+    article = doc.article
+    if article is not None:
+        settings = ctx.config.checks.rules
+        for rule in RULES.values():
+            setting = settings.get(rule.id)
+            if setting == "off":
+                continue
+            severity = Severity(setting) if setting else rule.severity
+            findings.extend(
+                Finding(rule=rule.id, severity=severity, path=doc.path, line=line, column=column, message=message)
+                for line, column, message in rule.run(article, doc, ctx)
+            )
+    return sorted(findings, key=Finding.sort_key)
+
+
+def unknown_rule_settings(config: Config) -> list[str]:
+    return sorted(set(config.checks.rules) - set(RULES))

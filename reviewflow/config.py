@@ -1,0 +1,170 @@
+"""reviewflow.toml: the publisher's policy, advisory board, disclaimers and check settings."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from reviewflow.errors import ConfigError
+
+CONFIG_FILE = "reviewflow.toml"
+ARTICLES_DIR = "articles"
+SCHEMA_FILE = "schemas/article.schema.json"
+
+Audience = Literal["patient", "professional"]
+RuleSetting = Literal["error", "warning", "off"]
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+SSH_KEY_PATTERN = r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( .*)?$"
+
+DEFAULT_ABSOLUTE_CLAIMS = [
+    "cure",
+    "cures",
+    "cured",
+    "curative",
+    "guaranteed",
+    "guarantee",
+    "miracle",
+    "100% effective",
+    "no side effects",
+    "risk-free",
+    "breakthrough",
+    "revolutionary",
+]
+
+
+class _Strict(BaseModel):
+    # A misspelt key in a config that gates medical content must not be silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Policy(_Strict):
+    approvals_required: int = Field(1, ge=1, le=20)
+    review_cycle_days: int = Field(365, ge=1)
+
+
+class BoardMember(_Strict):
+    name: str = Field(min_length=1)
+    email: str = Field(pattern=EMAIL_PATTERN)
+    credentials: str = Field(min_length=1)
+    signing_key: str | None = Field(None, pattern=SSH_KEY_PATTERN)
+
+    @property
+    def key(self) -> str:
+        """The email as reviewflow compares it: case-insensitively."""
+        return self.email.lower()
+
+
+class Disclaimer(_Strict):
+    audience: Audience
+    text: str = Field(min_length=1)
+
+
+class Checks(_Strict):
+    max_reference_age_years: int = Field(10, ge=1)
+    patient_max_grade: float = Field(8.0, gt=0)
+    absolute_claims: list[str] = Field(default_factory=lambda: list(DEFAULT_ABSOLUTE_CLAIMS))
+    retractions: Path | None = None  # a local copy of the Retraction Watch CSV
+    max_file_bytes: int = Field(1024 * 1024, ge=1024)
+    rules: dict[str, RuleSetting] = Field(default_factory=dict)  # per-rule severity or "off"
+
+
+class Site(_Strict):
+    name: str = Field("Health library", min_length=1)
+    url: str | None = None
+    contact: str | None = None
+    ownership: str | None = None
+    advertising: str | None = None
+    language: str = "en"
+
+
+class Config(_Strict):
+    policy: Policy = Field(default_factory=Policy)
+    board: list[BoardMember] = Field(default_factory=list)
+    disclaimers: dict[str, Disclaimer] = Field(default_factory=dict)
+    checks: Checks = Field(default_factory=Checks)
+    site: Site = Field(default_factory=Site)
+
+    @field_validator("board")
+    @classmethod
+    def _unique_emails(cls, board: list[BoardMember]) -> list[BoardMember]:
+        seen: set[str] = set()
+        for member in board:
+            if member.key in seen:
+                raise ValueError(f"{member.email} is listed twice")
+            seen.add(member.key)
+        return board
+
+    @model_validator(mode="after")
+    def _quorum_reachable(self) -> Config:
+        if self.board and self.policy.approvals_required > len(self.board):
+            raise ValueError(
+                f"policy.approvals_required is {self.policy.approvals_required} "
+                f"but the board has only {len(self.board)} member(s)"
+            )
+        return self
+
+    def member(self, email: str) -> BoardMember | None:
+        """The board member with this email (case-insensitive), if any."""
+        wanted = email.lower()
+        return next((m for m in self.board if m.key == wanted), None)
+
+
+def find_root(start: Path) -> Path:
+    """The content repo root: the nearest directory at or above `start` with reviewflow.toml."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        if (directory / CONFIG_FILE).is_file():
+            return directory
+    raise ConfigError(
+        f"{CONFIG_FILE} not found in {start} or any parent directory; "
+        "run `reviewflow init` to create a content repository"
+    )
+
+
+def parse_config(text: str, source: str = CONFIG_FILE) -> Config:
+    """Validate the text of a reviewflow.toml; every problem is reported in one ConfigError."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = _dotted(error["loc"]) or "(top level)"
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown key (check the spelling; see the README for the keys)"
+            problems.append(f"{source}: {key}: {message}")
+        raise ConfigError("\n".join(problems)) from None
+
+
+def load_config(root: Path) -> Config:
+    """Read and validate ROOT/reviewflow.toml."""
+    path = root / CONFIG_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: not found; run `reviewflow init`") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    config = parse_config(text, CONFIG_FILE)
+    retractions = config.checks.retractions
+    if retractions is not None and not (root / retractions).is_file():
+        raise ConfigError(f"{CONFIG_FILE}: checks.retractions: file not found: {retractions}")
+    return config
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1] if parts else ''}[{item}]"]
+        else:
+            parts.append(str(item))
+    return ".".join(parts)

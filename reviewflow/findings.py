@@ -1,0 +1,30 @@
+"""A finding: one problem in one file, at one line, from one rule."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Finding(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    severity: Severity
+    path: str
+    line: int
+    column: int
+    message: str
+
+    @classmethod
+    def error(cls, rule: str, path: str, line: int, column: int, message: str) -> Finding:
+        return cls(rule=rule, severity=Severity.ERROR, path=path, line=line, column=column, message=message)
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.column, self.rule)

@@ -1,0 +1,202 @@
+"""Split an article file into YAML front-matter and Markdown body, safely and with line numbers.
+
+One parse per file: libyaml composes the node tree (which carries line marks), a single walk
+rejects what an editorial gate must not accept (duplicate keys, anchors and aliases, exotic
+tags) and records where every value sits, then the tree is constructed into plain data.
+
+The loader is YAML 1.1 without its surprises: `no`/`yes`/`on`/`off` stay strings and
+`2024-01-05` stays a string, because a schema that expects text must get the text the author
+wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+# Where each value (and each mapping key) of the front-matter sits: JSON path -> (line, column),
+# both 1-based and relative to the whole file.
+Path = tuple[str | int, ...]
+Positions = dict[Path, tuple[int, int]]
+
+_STR = "tag:yaml.org,2002:str"
+_ALLOWED_TAGS = {
+    _STR,
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
+}
+_FENCE = re.compile(r"^---[ \t]*\r?$")
+_CLOSING_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*\r?$")
+
+
+class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+    """Safe loader without the YAML 1.1 boolean words and timestamps."""
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _TIMESTAMP)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+@dataclass
+class Problem:
+    """Something wrong with the file itself; it becomes an error finding."""
+
+    rule: str
+    line: int
+    column: int
+    message: str
+
+
+@dataclass
+class Split:
+    """A file read as front-matter plus body, or the problems that stopped it."""
+
+    data: dict[str, Any] | None = None
+    positions: Positions = field(default_factory=dict)
+    key_positions: Positions = field(default_factory=dict)
+    body: str = ""
+    body_line: int = 1  # file line on which the body starts
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_article_bytes(raw: bytes, max_bytes: int) -> Split:
+    """Decode and split an article file; never raises for bad input."""
+    split = Split()
+    if len(raw) > max_bytes:
+        split.problems.append(
+            Problem("file-too-large", 1, 1, f"file is {len(raw)} bytes, over the {max_bytes}-byte limit")
+        )
+        return split
+    if not raw.strip():
+        split.problems.append(Problem("file-empty", 1, 1, "file is empty"))
+        return split
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        split.problems.append(Problem("file-binary", line, 1, "binary content (NUL byte): not a text article"))
+        return split
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        split.problems.append(
+            Problem("file-encoding", line, column, f"invalid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8")
+        )
+        return split
+    return split_text(text.removeprefix("\ufeff"), split)
+
+
+def split_text(text: str, split: Split | None = None) -> Split:
+    split = split or Split()
+    lines = text.split("\n")
+    if not _FENCE.match(lines[0]):
+        split.problems.append(
+            Problem("frontmatter-missing", 1, 1, "no front-matter: the file must start with a '---' line")
+        )
+        return split
+    end = next((i for i in range(1, len(lines)) if _CLOSING_FENCE.match(lines[i])), None)
+    if end is None:
+        split.problems.append(
+            Problem("frontmatter-unclosed", 1, 1, "front-matter opened with '---' on line 1 is never closed")
+        )
+        return split
+    split.body = "\n".join(lines[end + 1 :])
+    split.body_line = end + 2
+    _parse_yaml("\n".join(lines[1:end]), split, line_offset=1)
+    return split
+
+
+def _parse_yaml(source: str, split: Split, line_offset: int) -> None:
+    def at(mark: Any) -> tuple[int, int]:
+        return mark.line + 1 + line_offset, mark.column + 1
+
+    if ("&" in source or "*" in source) and _has_anchor(source, split, at):
+        return
+    loader = _Loader(source)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            split.problems.append(Problem("frontmatter-not-mapping", 1, 1, "front-matter is empty"))
+            return
+        if not isinstance(node, yaml.MappingNode):
+            line, column = at(node.start_mark)
+            split.problems.append(
+                Problem("frontmatter-not-mapping", line, column, "front-matter must be a mapping of field: value")
+            )
+            return
+        if _walk(node, (), split, at):
+            split.data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = at(mark) if mark else (1 + line_offset, 1)
+        problem = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        split.problems.append(Problem("yaml-syntax", line, column, f"YAML syntax error: {problem}"))
+    except yaml.YAMLError as exc:
+        split.problems.append(Problem("yaml-syntax", 1 + line_offset, 1, f"YAML error: {exc}"))
+    finally:
+        loader.dispose()
+
+
+def _has_anchor(source: str, split: Split, at: Any) -> bool:
+    """Reject anchors and aliases: no use in an article, and the door to alias bombs."""
+    try:
+        for event in yaml.parse(source, Loader=_Loader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                line, column = at(event.start_mark)
+                split.problems.append(
+                    Problem("yaml-alias", line, column, "YAML anchors and aliases are not allowed in front-matter")
+                )
+                return True
+    except yaml.YAMLError:
+        return False  # the main parse reports the syntax error with its line
+    return False
+
+
+def _walk(node: Any, path: Path, split: Split, at: Any) -> bool:
+    """Record positions; report duplicate keys and disallowed tags. True when all is well."""
+    split.positions[path] = at(node.start_mark)
+    if node.tag not in _ALLOWED_TAGS:
+        line, column = at(node.start_mark)
+        split.problems.append(Problem("yaml-tag", line, column, f"YAML tag {node.tag!r} is not allowed"))
+        return False
+    ok = True
+    if isinstance(node, yaml.MappingNode):
+        first_seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                line, column = at(key_node.start_mark)
+                split.problems.append(Problem("yaml-syntax", line, column, "mapping keys must be plain text"))
+                ok = False
+                continue
+            key = key_node.value
+            line, column = at(key_node.start_mark)
+            if key in first_seen:
+                split.problems.append(
+                    Problem(
+                        "yaml-duplicate-key",
+                        line,
+                        column,
+                        f"duplicate key {key!r} (first on line {first_seen[key]}); YAML would silently keep only the last",
+                    )
+                )
+                ok = False
+                continue
+            first_seen[key] = line
+            split.key_positions[(*path, key)] = (line, column)
+            ok = _walk(value_node, (*path, key), split, at) and ok
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            ok = _walk(item, (*path, index), split, at) and ok
+    return ok

@@ -1,0 +1,97 @@
+"""`init` and `new`: create a content repo and new articles from the bundled templates."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from importlib import resources
+from pathlib import Path
+
+from reviewflow.article import SLUG_PATTERN
+from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Audience, Config
+from reviewflow.errors import ConfigError, Refused
+from reviewflow.schema import bundled_schema_text
+
+MAX_SLUG_LENGTH = 80
+EXAMPLE_ARTICLE = "what-is-poems-syndrome.md"
+
+
+def template(name: str) -> str:
+    return resources.files("reviewflow").joinpath(f"templates/{name}").read_text("utf-8")
+
+
+def init_repo(directory: Path) -> list[tuple[str, bool]]:
+    """Write the starter files into DIRECTORY; existing files are kept. Returns (path, written)."""
+    files = {
+        CONFIG_FILE: template("reviewflow.toml"),
+        SCHEMA_FILE: bundled_schema_text(),
+        f"{ARTICLES_DIR}/{EXAMPLE_ARTICLE}": template(EXAMPLE_ARTICLE),
+    }
+    results = []
+    for relative, content in files.items():
+        results.append((relative, write_new(directory / relative, content)))
+    return results
+
+
+def write_new(path: Path, content: str) -> bool:
+    """Create PATH with CONTENT unless it exists: never overwrite a publisher's file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(content)
+    except FileExistsError:
+        return False
+    return True
+
+
+def slugify(title: str) -> str:
+    """A safe slug from any title: ASCII letters and digits joined by single hyphens."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    slug = slug[:MAX_SLUG_LENGTH].rstrip("-")
+    if not SLUG_PATTERN.match(slug):
+        raise ConfigError(f"title {title!r} has no letters or digits to make a file name from")
+    return slug
+
+
+def new_article(
+    root: Path,
+    config: Config,
+    title: str,
+    audience: Audience,
+    condition: str,
+    author: tuple[str, str] | None,
+) -> Path:
+    if not title.strip():
+        raise ConfigError("the title is empty")
+    slug = slugify(title)
+    articles = (root / ARTICLES_DIR).resolve()
+    path = articles / f"{slug}.md"
+    if path.parent != articles:  # belt and braces: the slug pattern already forbids separators
+        raise ConfigError(f"refusing to write outside {ARTICLES_DIR}/: {path}")
+    name, email = author or ("Your Name", "you@example.org")
+    content = template("new-article.md").format(
+        title=_yaml_string(title.strip()),
+        audience=audience,
+        condition=_yaml_string(condition),
+        author_name=_yaml_string(name),
+        author_email=_yaml_string(email),
+        disclaimer=_yaml_string(_disclaimer_for(config, audience)),
+    )
+    if not write_new(path, content):
+        raise Refused(f"{ARTICLES_DIR}/{slug}.md already exists; edit it, or choose another title")
+    return path
+
+
+def _disclaimer_for(config: Config, audience: Audience) -> str:
+    if audience in config.disclaimers and config.disclaimers[audience].audience == audience:
+        return audience
+    matching = sorted(key for key, d in config.disclaimers.items() if d.audience == audience)
+    return matching[0] if matching else audience
+
+
+def _yaml_string(value: str) -> str:
+    # A JSON string is a valid YAML double-quoted scalar: quotes, colons, newlines and
+    # markup in a hostile title stay inert text.
+    return json.dumps(value, ensure_ascii=False)

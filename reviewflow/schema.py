@@ -1,0 +1,84 @@
+"""The article front-matter schema (JSON Schema 2020-12), compiled once and reused.
+
+The content repo's `schemas/article.schema.json` wins over the bundled copy, so a publisher's
+extensions (extra required fields, stricter patterns) are honoured by every command.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, ValidationError, best_match
+
+from reviewflow.config import SCHEMA_FILE
+from reviewflow.errors import ConfigError
+
+# (path to the offending value, offending key within it or None, message)
+SchemaError_ = tuple[tuple[str | int, ...], str | None, str]
+
+
+def bundled_schema_text() -> str:
+    return resources.files("reviewflow").joinpath("data/article.schema.json").read_text("utf-8")
+
+
+class ArticleSchema:
+    def __init__(self, schema: dict[str, Any], source: str = SCHEMA_FILE) -> None:
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            raise ConfigError(f"{source}: not a valid JSON Schema: {exc.message}") from None
+        self.source = source
+        self.schema = schema
+        self._validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+    @classmethod
+    def load(cls, root: Path) -> ArticleSchema:
+        """The repo's schema if it has one, else the bundled default."""
+        path = root / SCHEMA_FILE
+        if not path.exists():
+            return cls(json.loads(bundled_schema_text()), "bundled article.schema.json")
+        try:
+            return cls(json.loads(path.read_text("utf-8")), SCHEMA_FILE)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{SCHEMA_FILE}: cannot be read: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{SCHEMA_FILE}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+
+    def errors(self, data: dict[str, Any]) -> Iterator[SchemaError_]:
+        for error in self._validator.iter_errors(data):
+            if error.context:
+                error = best_match(error.context)
+            yield _explain(error)
+
+
+def _explain(error: ValidationError) -> SchemaError_:
+    path = tuple(error.absolute_path)
+    where = _field_name(path)
+    kind = error.validator
+    if kind == "required":
+        missing = str(error.message).split("'")[1] if "'" in error.message else error.message
+        return path, None, f"missing required field {_field_name((*path, missing))!r}"
+    if kind in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict):
+        known = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in known) or [""]
+        return path, extra[0], f"unknown field {_field_name((*path, extra[0]))!r}"
+    if kind == "not" and error.schema_path and "propertyNames" in error.schema_path:
+        return path, str(error.instance), (
+            f"field {error.instance!r} is not allowed: review state lives in git history, "
+            "never in the article (see `reviewflow status`)"
+        )
+    if kind == "type" and error.validator_value == "string" and not isinstance(error.instance, str):
+        return path, None, f"{where}: {error.instance!r} must be text (put it in quotes)"
+    described = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if kind == "pattern" and described:
+        return path, None, f"{where}: {error.instance!r} is not {described}"
+    return path, None, f"{where}: {error.message}" if where else error.message
+
+
+def _field_name(path: tuple[Any, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")

@@ -1,0 +1,121 @@
+"""The content repo on disk: its config, its schema, and its article files.
+
+This is the file-system edge of `check`: it finds and reads files, and hands bytes to the
+pure parser and rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+
+from reviewflow.article import Document, parse_document
+from reviewflow.checks import Context, check_document, unknown_rule_settings
+from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, Config, find_root, load_config
+from reviewflow.errors import ConfigError
+from reviewflow.findings import Finding, Severity
+from reviewflow.retractions import RetractionIndex, load_retractions
+from reviewflow.schema import ArticleSchema
+
+
+@dataclass
+class Report:
+    """The outcome of checking some articles."""
+
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+
+    def failed(self, strict: bool = False) -> bool:
+        return self.errors > 0 or (strict and self.warnings > 0)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "files": self.files,
+            "files_with_findings": len({f.path for f in self.findings}),
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
+
+
+class Workspace:
+    def __init__(self, root: Path, config: Config) -> None:
+        self.root = root
+        self.config = config
+        unknown = unknown_rule_settings(config)
+        if unknown:
+            raise ConfigError(f"{CONFIG_FILE}: checks.rules: unknown rule id(s): {', '.join(unknown)}")
+
+    @classmethod
+    def open(cls, start: Path) -> Workspace:
+        root = find_root(start)
+        return cls(root, load_config(root))
+
+    @cached_property
+    def schema(self) -> ArticleSchema:
+        return ArticleSchema.load(self.root)
+
+    @cached_property
+    def retractions(self) -> RetractionIndex | None:
+        path = self.config.checks.retractions
+        return load_retractions(self.root / path) if path else None
+
+    @property
+    def articles_dir(self) -> Path:
+        return self.root / ARTICLES_DIR
+
+    def article_files(self, paths: Sequence[Path] = ()) -> list[Path]:
+        """The files to check: the given files and directories, or every articles/*.md."""
+        if not paths:
+            return sorted(self.articles_dir.glob("*.md")) if self.articles_dir.is_dir() else []
+        files: list[Path] = []
+        for path in paths:
+            if path.is_dir():
+                files.extend(sorted(path.glob("*.md")))
+            elif path.exists():
+                files.append(path)
+            else:
+                raise ConfigError(f"{path}: no such file or directory")
+        return list(dict.fromkeys(p.resolve() for p in files))
+
+    def relative(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def parse(self, path: str, raw: bytes) -> Document:
+        return parse_document(path, raw, self.schema, self.config.checks.max_file_bytes)
+
+    def context(self, today: date | None = None) -> Context:
+        return Context(self.config, today or date.today(), self.retractions)
+
+    def check(self, files: Iterable[Path], today: date | None = None) -> Report:
+        context = self.context(today)
+        report = Report()
+        for path in files:
+            report.files += 1
+            relative = self.relative(path)
+            try:
+                raw = read_limited(path, self.config.checks.max_file_bytes)
+            except OSError as exc:
+                report.findings.append(Finding.error("file-unreadable", relative, 1, 1, f"cannot read: {exc.strerror}"))
+                continue
+            report.findings.extend(check_document(self.parse(relative, raw), context))
+        return report
+
+
+def read_limited(path: Path, max_bytes: int) -> bytes:
+    """Read at most one byte past the limit, so a huge file is rejected without loading it."""
+    with path.open("rb") as handle:
+        return handle.read(max_bytes + 1)
