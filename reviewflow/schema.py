@@ -7,7 +7,6 @@ extensions (extra required fields, stricter patterns) are honoured by every comm
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -49,11 +48,18 @@ class ArticleSchema:
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{SCHEMA_FILE}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
 
-    def errors(self, data: dict[str, Any]) -> Iterator[SchemaError_]:
-        for error in self._validator.iter_errors(data):
-            if error.context:
-                error = best_match(error.context)
-            yield _explain(error)
+    def errors(self, data: dict[str, Any]) -> list[SchemaError_]:
+        explained = [
+            _explain(best_match(error.context) if error.context else error)
+            for error in self._validator.iter_errors(data)
+        ]
+        # A review-state key is also an unknown key: say only the more useful of the two.
+        state_keys = {(path, key) for path, key, message in explained if message.startswith("field ")}
+        return [
+            (path, key, message)
+            for path, key, message in explained
+            if not (message.startswith("unknown field") and (path, key) in state_keys)
+        ]
 
 
 def _explain(error: ValidationError) -> SchemaError_:

@@ -1,0 +1,118 @@
+"""Shared fixtures: isolated git identity and home, content repos in temp dirs, a CLI runner."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from reviewflow.cli import cli
+from reviewflow.scaffold import init_repo
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+BOARD_TOML = """
+[[board]]
+name = "Dr. Rita Reviewer"
+email = "rita@board.example"
+credentials = "MD, Hematology"
+
+[[board]]
+name = "Dr. Sam Second"
+email = "sam@board.example"
+credentials = "MD, Neurology"
+"""
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the developer's git config, home or repository."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GITHUB_STEP_SUMMARY", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    as_author(monkeypatch, "Alice Author", "alice@authors.example")
+
+
+def as_author(monkeypatch: pytest.MonkeyPatch, name: str, email: str) -> None:
+    """Act as this person for every git commit (and so every reviewflow action) that follows."""
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", name)
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", email)
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+@pytest.fixture
+def content_repo(tmp_path: Path) -> Path:
+    """A content repo made by `reviewflow init`, with a two-member board, as a git repo."""
+    repo = tmp_path / "content"
+    init_repo(repo)
+    with (repo / "reviewflow.toml").open("a", encoding="utf-8") as handle:
+        handle.write(BOARD_TOML)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Start the health library")
+    return repo
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Run the CLI in a directory; exceptions are not swallowed, so a crash fails loudly."""
+
+    def invoke(directory: Path, *args: str, input: str | None = None) -> Result:
+        monkeypatch.chdir(directory)
+        return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def article_text(
+    body: str = "POEMS syndrome is rare [1].\n",
+    *,
+    audience: str = "patient",
+    disclaimer: str | None = None,
+    references: str | None = None,
+    extra: str = "",
+    title: str = "A test article",
+) -> str:
+    """A valid article, with the parts a test wants to break replaced."""
+    if references is None:
+        references = """  - id: 1
+    type: review
+    title: "Update on the POEMS syndrome"
+    source: "Blood Research"
+    year: 2022
+    doi: "10.5045/br.2022.2022001"
+"""
+    return f"""---
+title: "{title}"
+summary: "A short summary."
+audience: {audience}
+condition: POEMS syndrome
+authors:
+  - name: "Alice Author"
+    email: "alice@authors.example"
+disclaimer: {disclaimer or audience}
+references:
+{references}{extra}---
+
+{body}"""

@@ -1,0 +1,352 @@
+"""Every `check` rule: a case that fires it and a case that does not."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from tests.conftest import PROJECT, article_text, write
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def repo(tmp_path: Path, run: Run) -> Path:
+    run(tmp_path, "init", "lib")
+    return tmp_path / "lib"
+
+
+def findings(run: Run, repo: Path, text: str, name: str = "subject.md") -> list[dict[str, object]]:
+    write(repo / "articles" / name, text)
+    result = run(repo, "check", f"articles/{name}", "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    payload = json.loads(result.output)
+    return list(payload["findings"])
+
+
+def rules(found: list[dict[str, object]]) -> list[object]:
+    return [f["rule"] for f in found]
+
+
+def test_valid_article_has_no_findings(run: Run, repo: Path) -> None:
+    assert findings(run, repo, article_text()) == []
+
+
+# --- front-matter and schema -------------------------------------------------------------
+
+
+def test_schema_violation_names_the_field_and_its_line(run: Run, repo: Path) -> None:
+    text = article_text().replace("audience: patient", "audience: everyone")
+    found = findings(run, repo, text)
+    assert rules(found) == ["schema"]
+    assert found[0]["line"] == 4
+    assert "audience" in str(found[0]["message"])
+
+
+def test_missing_required_field_is_reported(run: Run, repo: Path) -> None:
+    text = article_text().replace("condition: POEMS syndrome\n", "")
+    found = findings(run, repo, text)
+    assert rules(found) == ["schema"]
+    assert "missing required field 'condition'" in str(found[0]["message"])
+
+
+@pytest.mark.parametrize("key", ["status", "state", "approved", "reviewed_by"])
+def test_review_state_in_front_matter_is_rejected(run: Run, repo: Path, key: str) -> None:
+    found = findings(run, repo, article_text(extra=f"{key}: approved\n"))
+    assert rules(found) == ["schema"]
+    assert f"'{key}'" in str(found[0]["message"])
+    assert "git" in str(found[0]["message"])
+    assert found[0]["line"] == 17
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("doi", '"doi:10.1182/blood"', "DOI"),
+        ("doi", '"10.12/x"', "DOI"),
+        ("pmid", '"022547581"', "PMID"),
+        ("pmid", '"123456789"', "PMID"),
+        ("pmcid", '"3425020"', "PMCID"),
+    ],
+)
+def test_identifier_formats_are_validated(run: Run, repo: Path, field: str, value: str, words: str) -> None:
+    references = f"""  - id: 1
+    type: review
+    title: "T"
+    source: "S"
+    year: 2022
+    {field}: {value}
+"""
+    found = findings(run, repo, article_text(references=references))
+    schema = [f for f in found if f["rule"] == "schema"]
+    assert len(schema) == 1
+    assert words in str(schema[0]["message"])
+    assert schema[0]["line"] == 16
+
+
+def test_valid_identifiers_pass(run: Run, repo: Path) -> None:
+    references = """  - id: 1
+    type: review
+    title: "How I treat POEMS syndrome"
+    source: "Blood"
+    year: 2022
+    doi: "10.1182/BLOOD-2012-03-378992"
+    pmid: "22547581"
+    pmcid: "PMC3425020"
+"""
+    assert findings(run, repo, article_text(references=references)) == []
+
+
+def test_unquoted_pmid_is_asked_to_be_quoted(run: Run, repo: Path) -> None:
+    references = """  - id: 1
+    type: review
+    title: "T"
+    source: "S"
+    year: 2022
+    pmid: 22547581
+"""
+    found = findings(run, repo, article_text(references=references))
+    assert rules(found) == ["schema"]
+    assert "quotes" in str(found[0]["message"])
+
+
+def test_publisher_schema_extension_is_honoured(run: Run, repo: Path) -> None:
+    schema_path = repo / "schemas" / "article.schema.json"
+    schema = json.loads(schema_path.read_text())
+    schema["required"].append("medical_code")
+    schema["properties"]["medical_code"] = {"type": "string", "pattern": "^[A-Z][0-9]{2}"}
+    schema_path.write_text(json.dumps(schema))
+    found = findings(run, repo, article_text())
+    assert "missing required field 'medical_code'" in str(found[0]["message"])
+    assert findings(run, repo, article_text(extra='medical_code: "D47"\n')) == []
+
+
+def test_invalid_schema_file_is_a_config_error(run: Run, repo: Path) -> None:
+    (repo / "schemas" / "article.schema.json").write_text('{"type": 12}')
+    result = run(repo, "check")
+    assert result.exit_code == 2
+    assert "schemas/article.schema.json" in result.output
+
+
+# --- disclaimers ---------------------------------------------------------------------------
+
+
+def test_unknown_disclaimer_key(run: Run, repo: Path) -> None:
+    found = findings(run, repo, article_text(disclaimer="legal"))
+    assert rules(found) == ["disclaimer-unknown"]
+    assert found[0]["line"] == 9
+
+
+def test_disclaimer_for_another_audience(run: Run, repo: Path) -> None:
+    found = findings(run, repo, article_text(audience="professional", disclaimer="patient"))
+    assert rules(found) == ["disclaimer-audience"]
+
+
+def test_hand_written_disclaimer_in_body(run: Run, repo: Path) -> None:
+    body = "POEMS syndrome is rare [1].\n\nThis content is for informational purposes only.\n"
+    found = findings(run, repo, article_text(body))
+    assert rules(found) == ["body-disclaimer"]
+    assert found[0]["line"] == 21
+    assert findings(run, repo, article_text("Ask your care team about tests for POEMS syndrome [1].\n")) == []
+
+
+# --- citations -----------------------------------------------------------------------------
+
+
+def test_citation_of_unknown_reference(run: Run, repo: Path) -> None:
+    found = findings(run, repo, article_text("POEMS syndrome is rare [1].\n\nIt affects nerves [1, 3].\n"))
+    assert rules(found) == ["citation-unknown"]
+    assert (found[0]["line"], found[0]["column"]) == (21, 19)
+    assert "3" in str(found[0]["message"])
+
+
+def test_citation_ranges_expand(run: Run, repo: Path) -> None:
+    references = "".join(
+        f'  - id: {i}\n    type: research\n    title: "T{i}"\n    source: "S"\n    year: 2022\n    url: "https://example.org/{i}"\n'
+        for i in range(1, 5)
+    )
+    assert findings(run, repo, article_text("Rare [1].\n\nVaried [2-4].\n", references=references)) == []
+    found = findings(run, repo, article_text("Rare [1].\n\nVaried [2-5].\n", references=references))
+    assert rules(found) == ["citation-unknown"]
+
+
+def test_backwards_or_huge_range_is_malformed(run: Run, repo: Path) -> None:
+    found = findings(run, repo, article_text("Rare [1]. Odd [4-2]. Huge [1-99999999].\n"))
+    assert rules(found).count("citation-malformed") == 2
+
+
+def test_markers_in_code_and_links_are_not_citations(run: Run, repo: Path) -> None:
+    body = "Rare [1].\n\n```\narray[7]\n```\n\nSee [9](https://example.org).\n"
+    assert findings(run, repo, article_text(body)) == []
+
+
+def test_uncited_reference_is_a_warning(run: Run, repo: Path) -> None:
+    found = findings(run, repo, article_text("POEMS syndrome is rare.\n"))
+    assert rules(found) == ["reference-uncited"]
+    assert found[0]["severity"] == "warning"
+    assert found[0]["line"] == 11
+
+
+def test_duplicate_reference_ids_and_identifiers(run: Run, repo: Path) -> None:
+    references = """  - id: 1
+    type: review
+    title: "A"
+    source: "S"
+    year: 2022
+    doi: "10.5045/br.2022.2022001"
+  - id: 1
+    type: review
+    title: "B"
+    source: "S"
+    year: 2022
+    doi: "10.5045/BR.2022.2022001"
+"""
+    found = findings(run, repo, article_text(references=references))
+    assert sorted(rules(found)) == ["reference-duplicate-id", "reference-duplicate-identifier"]
+    duplicate_id = next(f for f in found if f["rule"] == "reference-duplicate-id")
+    assert duplicate_id["line"] == 17
+    assert "first on line 11" in str(duplicate_id["message"])
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "About 80% of people respond well.",
+        "The five-year survival rate was 70 in one series.",
+        "In one study (n = 99) most patients improved.",
+        "It affects about 1 in 100,000 people.",
+    ],
+)
+def test_number_as_evidence_needs_a_citation(run: Run, repo: Path, sentence: str) -> None:
+    found = findings(run, repo, article_text(f"POEMS syndrome is rare [1].\n\n{sentence}\n"))
+    assert rules(found) == ["evidence-uncited"]
+    assert found[0]["line"] == 21
+    assert findings(run, repo, article_text(f"POEMS syndrome is rare [1].\n\n{sentence[:-1]} [1].\n")) == []
+
+
+def test_old_reference_is_a_warning_and_configurable(run: Run, repo: Path) -> None:
+    old = article_text().replace("year: 2022", "year: 2005")
+    found = findings(run, repo, old)
+    assert rules(found) == ["reference-old"]
+    config = repo / "reviewflow.toml"
+    config.write_text(config.read_text().replace("# max_reference_age_years = 10", "max_reference_age_years = 30"))
+    assert findings(run, repo, old) == []
+
+
+def test_reference_without_identifier_or_url(run: Run, repo: Path) -> None:
+    found = findings(run, repo, article_text().replace('    doi: "10.5045/br.2022.2022001"\n', ""))
+    assert rules(found) == ["reference-no-identifier"]
+
+
+# --- retractions ---------------------------------------------------------------------------
+
+
+def retraction_repo(repo: Path) -> None:
+    shutil.copy(PROJECT / "tests" / "data" / "retractions-sample.csv", repo / "retractions.csv")
+    config = repo / "reviewflow.toml"
+    config.write_text(config.read_text().replace('# retractions = "retractions.csv"', 'retractions = "retractions.csv"'))
+
+
+def cited(identifier: str) -> str:
+    return article_text(
+        references=f'  - id: 1\n    type: research\n    title: "T"\n    source: "S"\n    year: 2022\n    {identifier}\n'
+    )
+
+
+def test_retracted_reference_by_doi_any_case(run: Run, repo: Path) -> None:
+    retraction_repo(repo)
+    found = findings(run, repo, cited('doi: "10.9999/retracted.2018.001"'))
+    assert rules(found) == ["reference-retracted"]
+    assert found[0]["severity"] == "error"
+
+
+def test_retracted_reference_by_pmid(run: Run, repo: Path) -> None:
+    retraction_repo(repo)
+    assert rules(findings(run, repo, cited('pmid: "28000004"'))) == ["reference-retracted"]
+
+
+def test_expression_of_concern_is_a_warning_and_correction_is_fine(run: Run, repo: Path) -> None:
+    retraction_repo(repo)
+    found = findings(run, repo, cited('doi: "10.9999/concern.2019.002"'))
+    assert rules(found) == ["reference-concern"]
+    assert found[0]["severity"] == "warning"
+    assert findings(run, repo, cited('doi: "10.9999/corrected.2019.003"')) == []
+
+
+def test_missing_retractions_file_is_a_config_error(run: Run, repo: Path) -> None:
+    config = repo / "reviewflow.toml"
+    config.write_text(config.read_text().replace('# retractions = "retractions.csv"', 'retractions = "nowhere.csv"'))
+    result = run(repo, "check")
+    assert result.exit_code == 2
+    assert "checks.retractions" in result.output
+
+
+# --- language --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("claim", ["This therapy will cure you", "Results are guaranteed", "It has no side effects"])
+def test_absolute_claims_are_flagged(run: Run, repo: Path, claim: str) -> None:
+    found = findings(run, repo, article_text(f"POEMS syndrome is rare [1].\n\n{claim}.\n"))
+    assert rules(found) == ["absolute-claim"]
+    assert found[0]["line"] == 21
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["There is no cure yet", "Treatment is not a cure", "No drug is free of side effects", "A cure cannot be promised"],
+)
+def test_negated_claims_pass(run: Run, repo: Path, sentence: str) -> None:
+    assert findings(run, repo, article_text(f"POEMS syndrome is rare [1].\n\n{sentence}.\n")) == []
+
+
+def test_claim_list_is_configurable(run: Run, repo: Path) -> None:
+    config = repo / "reviewflow.toml"
+    config.write_text(config.read_text().replace("[checks]\n", '[checks]\nabsolute_claims = ["wonder drug"]\n'))
+    text = article_text("POEMS syndrome is rare [1].\n\nIt is a wonder drug that will cure you.\n")
+    found = findings(run, repo, text)
+    assert rules(found) == ["absolute-claim"]
+    assert "wonder drug" in str(found[0]["message"])
+
+
+HARD = (
+    "Polyneuropathy accompanied by organomegaly, endocrinopathy, monoclonal gammopathy and "
+    "cutaneous manifestations constitutes a paraneoplastic syndrome characterised by "
+    "overproduction of vascular endothelial growth factor, necessitating multidisciplinary "
+    "haematological, neurological and endocrinological evaluation and individualised "
+    "therapeutic stratification according to the dissemination of osteosclerotic lesions [1]."
+)
+EASY = (
+    "POEMS syndrome is rare [1]. It can hurt the nerves in your feet and hands. "
+    "It can make some organs grow. It can change your skin. Your care team will help you. "
+    "They will check your blood and your bones. Then they will plan your care with you."
+)
+
+
+def test_patient_article_above_reading_grade(run: Run, repo: Path) -> None:
+    found = findings(run, repo, article_text(HARD))
+    assert rules(found) == ["readability"]
+    assert "grade" in str(found[0]["message"])
+    assert findings(run, repo, article_text(EASY)) == []
+
+
+def test_professional_article_is_not_graded(run: Run, repo: Path) -> None:
+    assert findings(run, repo, article_text(HARD, audience="professional")) == []
+
+
+def test_rule_can_be_turned_off_or_made_an_error(run: Run, repo: Path) -> None:
+    config = repo / "reviewflow.toml"
+    original = config.read_text()
+    config.write_text(original.replace("[checks]\n", '[checks]\nrules = { readability = "off" }\n'))
+    assert findings(run, repo, article_text(HARD)) == []
+    config.write_text(original.replace("[checks]\n", '[checks]\nrules = { readability = "error" }\n'))
+    found = findings(run, repo, article_text(HARD))
+    assert found[0]["severity"] == "error"
+    config.write_text(original.replace("[checks]\n", '[checks]\nrules = { readablity = "off" }\n'))
+    result = run(repo, "check")
+    assert result.exit_code == 2
+    assert "readablity" in result.output

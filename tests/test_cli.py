@@ -1,0 +1,239 @@
+"""The CLI as a user meets it: exit codes, output formats, config errors, init and new."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from reviewflow import checks
+from reviewflow.cli import cli
+from tests.conftest import PROJECT, article_text, write
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def repo(tmp_path: Path, run: Run) -> Path:
+    run(tmp_path, "init", "lib")
+    return tmp_path / "lib"
+
+
+# --- check output and exit codes ------------------------------------------------------------
+
+
+def test_check_passes_on_a_fresh_repo(run: Run, repo: Path) -> None:
+    result = run(repo, "check")
+    assert result.exit_code == 0, result.output
+    assert "1 file checked: 0 errors, 0 warnings (ok)" in result.output
+
+
+def test_warnings_pass_unless_strict(run: Run, repo: Path) -> None:
+    write(repo / "articles" / "warned.md", article_text("POEMS syndrome is rare.\n"))
+    assert run(repo, "check").exit_code == 0
+    strict = run(repo, "check", "--strict")
+    assert strict.exit_code == 1
+    assert "warning reference-uncited" in strict.output
+
+
+def test_json_format(run: Run, repo: Path) -> None:
+    write(repo / "articles" / "bad.md", article_text(disclaimer="legal"))
+    result = run(repo, "check", "--format", "json")
+    assert result.exit_code == 1
+    payload = json.loads(result.output)
+    assert payload["findings"] == [
+        {
+            "rule": "disclaimer-unknown",
+            "severity": "error",
+            "path": "articles/bad.md",
+            "line": 9,
+            "column": 13,
+            "message": "disclaimer 'legal' is not in reviewflow.toml (known: patient, professional)",
+        }
+    ]
+    assert payload["summary"] == {"files": 2, "files_with_findings": 1, "errors": 1, "warnings": 0}
+
+
+def test_github_format(run: Run, repo: Path) -> None:
+    write(repo / "articles" / "bad.md", article_text("Rare [1]. 80% respond.\n", disclaimer="legal"))
+    result = run(repo, "check", "--format", "github")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == (
+        "::error file=articles/bad.md,line=9,col=13,title=disclaimer-unknown::"
+        "disclaimer 'legal' is not in reviewflow.toml (known: patient, professional)"
+    )
+    assert lines[1].startswith("::warning file=articles/bad.md,line=19,col=11,title=evidence-uncited::")
+
+
+def test_colour_on_terminal_and_never_with_no_color(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(repo / "articles" / "bad.md", article_text(disclaimer="legal"))
+    monkeypatch.chdir(repo)
+    coloured = CliRunner().invoke(cli, ["check"], color=True)
+    assert "\x1b[31m" in coloured.output
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = CliRunner().invoke(cli, ["check"], color=True)
+    assert "\x1b[" not in plain.output
+    assert "articles/bad.md:9:13: error disclaimer-unknown" in plain.output
+
+
+def test_check_named_paths_and_directories(run: Run, repo: Path) -> None:
+    write(repo / "drafts" / "other.md", article_text(disclaimer="legal"))
+    assert run(repo, "check", "drafts").exit_code == 1
+    assert run(repo, "check", "articles/what-is-poems-syndrome.md").exit_code == 0
+
+
+def test_missing_path_is_a_usage_error(run: Run, repo: Path) -> None:
+    result = run(repo, "check", "articles/nope.md")
+    assert result.exit_code == 2
+    assert "articles/nope.md: no such file or directory" in result.output
+
+
+def test_dash_c_runs_elsewhere(run: Run, repo: Path, tmp_path: Path) -> None:
+    result = run(tmp_path, "-C", str(repo), "check")
+    assert result.exit_code == 0, result.output
+
+
+# --- configuration errors ---------------------------------------------------------------------
+
+
+def test_missing_config_is_exit_2(run: Run, tmp_path: Path) -> None:
+    result = run(tmp_path, "check")
+    assert result.exit_code == 2
+    assert "reviewflow.toml not found" in result.output
+    assert "reviewflow init" in result.output
+
+
+def test_toml_syntax_error_names_file_and_line(run: Run, repo: Path) -> None:
+    (repo / "reviewflow.toml").write_text("[policy]\napprovals_required = \n")
+    result = run(repo, "check")
+    assert result.exit_code == 2
+    assert "reviewflow.toml: invalid TOML" in result.output
+    assert "line 2" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("[policy]\napprovals_required = 0\n", "reviewflow.toml: policy.approvals_required: Input should be greater than or equal to 1"),
+        ("[policy]\napprovals_requird = 2\n", "reviewflow.toml: policy.approvals_requird: unknown key"),
+        ('[[board]]\nname = "A"\nemail = "not-an-email"\ncredentials = "MD"\n', "reviewflow.toml: board[0].email:"),
+        ('[disclaimers.patient]\naudience = "kids"\ntext = "x"\n', "reviewflow.toml: disclaimers.patient.audience:"),
+        ('[[board]]\nname = "A"\nemail = "a@x.org"\ncredentials = "MD"\nsigning_key = "not a key"\n', "board[0].signing_key"),
+        (
+            '[[board]]\nname = "A"\nemail = "a@x.org"\ncredentials = "MD"\n[[board]]\nname = "B"\nemail = "A@X.org"\ncredentials = "MD"\n',
+            "listed twice",
+        ),
+        ('[policy]\napprovals_required = 3\n[[board]]\nname = "A"\nemail = "a@x.org"\ncredentials = "MD"\n', "has only 1 member"),
+    ],
+)
+def test_bad_config_values_name_the_key(run: Run, repo: Path, toml: str, expected: str) -> None:
+    (repo / "reviewflow.toml").write_text(toml)
+    result = run(repo, "check")
+    assert result.exit_code == 2
+    assert expected in result.output
+
+
+def test_every_config_problem_is_reported_at_once(run: Run, repo: Path) -> None:
+    (repo / "reviewflow.toml").write_text("[policy]\napprovals_required = 0\nreview_cycle_days = -1\n")
+    result = run(repo, "check")
+    assert "policy.approvals_required" in result.output
+    assert "policy.review_cycle_days" in result.output
+
+
+# --- the error boundary ------------------------------------------------------------------------
+
+
+def test_internal_error_is_one_line_and_exit_3(run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("rule exploded")
+
+    monkeypatch.setitem(checks.RULES, "readability", checks.Rule("readability", checks.Severity.WARNING, "x", broken))
+    result = run(repo, "check")
+    assert result.exit_code == 3
+    assert result.output.strip().splitlines() == [
+        "reviewflow: internal error: RuntimeError: rule exploded (re-run with --debug for the traceback, and please report it)"
+    ]
+    debug = run(repo, "--debug", "check")
+    assert debug.exit_code == 3
+    assert "Traceback" in debug.output
+
+
+def test_python_dash_m_and_version() -> None:
+    result = subprocess.run([sys.executable, "-m", "reviewflow", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert result.stdout.startswith("reviewflow, version ")
+
+
+def test_readability_works_without_network(repo: Path) -> None:
+    """textstat must not try to download its dictionary: run with every socket refused."""
+    write(repo / "articles" / "hard.md", article_text("Polyneuropathy necessitates multidisciplinary evaluation. " * 8 + "[1]\n"))
+    code = (
+        "import socket, sys\n"
+        "def refuse(*a, **k): raise OSError('network disabled in this test')\n"
+        "socket.socket.connect = refuse\nsocket.create_connection = refuse\n"
+        "from reviewflow.cli import cli\n"
+        "cli(['check', '--format', 'json'], prog_name='reviewflow')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    rules = [f["rule"] for f in json.loads(result.stdout)["findings"]]
+    assert rules == ["readability"]
+
+
+# --- init and new ----------------------------------------------------------------------------
+
+
+def test_init_never_overwrites(run: Run, tmp_path: Path) -> None:
+    write(tmp_path / "lib" / "reviewflow.toml", "# mine\n")
+    result = run(tmp_path, "init", "lib")
+    assert result.exit_code == 0
+    assert "kept    reviewflow.toml" in result.output
+    assert "created articles/what-is-poems-syndrome.md" in result.output
+    assert (tmp_path / "lib" / "reviewflow.toml").read_text() == "# mine\n"
+
+
+def test_init_schema_is_the_projects_schema(run: Run, repo: Path) -> None:
+    shipped = (repo / "schemas" / "article.schema.json").read_text()
+    assert shipped == (PROJECT / "schemas" / "article.schema.json").read_text()
+
+
+def test_new_writes_a_checkable_article(run: Run, repo: Path) -> None:
+    result = run(repo, "new", "Living with POEMS syndrome", "--condition", "POEMS syndrome")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "created articles/living-with-poems-syndrome.md"
+    text = (repo / "articles" / "living-with-poems-syndrome.md").read_text()
+    assert 'title: "Living with POEMS syndrome"' in text
+    assert 'email: "alice@authors.example"' in text
+    assert run(repo, "check").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("../../x <script>alert(1)</script>", "x-script-alert-1-script"),
+        ("/etc/passwd", "etc-passwd"),
+        ("Ménière's disease: what \"vertigo\" means\n---\nstatus: approved", "meniere-s-disease-what-vertigo-means-status-approved"),
+    ],
+)
+def test_new_with_hostile_title_stays_in_articles(run: Run, repo: Path, title: str, slug: str) -> None:
+    result = run(repo, "new", title, "--condition", "x")
+    assert result.exit_code == 0, result.output
+    created = repo / "articles" / f"{slug}.md"
+    assert created.exists()
+    assert sorted(p.name for p in repo.rglob("*.md")) == sorted([f"{slug}.md", "what-is-poems-syndrome.md"])
+    check = run(repo, "check", f"articles/{slug}.md", "--format", "json")
+    assert json.loads(check.output)["findings"] == []
+
+
+def test_new_refuses_to_overwrite_and_untitled(run: Run, repo: Path) -> None:
+    assert run(repo, "new", "What is POEMS syndrome?").exit_code == 1
+    result = run(repo, "new", "?!")
+    assert result.exit_code == 2
+    assert "no letters or digits" in result.output

@@ -1,0 +1,32 @@
+"""The documentation cannot drift from the CLI or the rules."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from reviewflow.checks import ALL_RULE_IDS
+from reviewflow.cli import cli
+from tests.conftest import PROJECT
+
+README = (PROJECT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_command_has_help_and_is_in_the_readme(name: str) -> None:
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0
+    command = cli.commands[name]
+    assert command.help and len(command.help.strip()) > 20, f"{name} has no real --help text"
+    assert f"reviewflow {name}" in README, f"`reviewflow {name}` is not documented in README.md"
+
+
+@pytest.mark.parametrize("rule", ALL_RULE_IDS)
+def test_every_rule_is_in_the_readme(rule: str) -> None:
+    assert f"`{rule}`" in README, f"rule {rule} is not documented in README.md"
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    head = README[:1500]
+    assert "make demo" in head
+    assert "make test" in head
