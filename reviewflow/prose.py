@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# [1]  [1, 2]  [2-4]  [1, 3-5]; not a link ([1](url)), a reference definition ([1]: url) or [1][x].
-MARKER = re.compile(r"\[(\d+(?:\s*[-–]\s*\d+)?(?:\s*,\s*\d+(?:\s*[-–]\s*\d+)?)*)\](?![(:\[])")
+# [1]  [1, 2]  [2-4]  [1, 3-5]; not a link ([1](url)) or [1][x].
+MARKER = re.compile(r"\[(\d+(?:\s*[-–]\s*\d+)?(?:\s*,\s*\d+(?:\s*[-–]\s*\d+)?)*)\](?![(\[])")
 MAX_RANGE = 100  # a range wider than this is a typo, and expanding it would cost memory
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
@@ -78,6 +78,8 @@ def citations(body: str, body_line: int) -> list[Citation]:
     for block in prose_lines(body, body_line):
         for line in block:
             for match in MARKER.finditer(line.text):
+                if match.start() == 0 and line.text[match.end() : match.end() + 1] == ":":
+                    continue  # a Markdown reference definition: "[1]: https://…"
                 ids, problem = _expand(match.group(1))
                 found.append(Citation(line.number, line.offset + match.start() + 1, match.group(0), ids, problem))
     return found

@@ -185,6 +185,12 @@ def test_markers_in_code_and_links_are_not_citations(run: Run, repo: Path) -> No
     assert findings(run, repo, article_text(body)) == []
 
 
+def test_marker_before_a_colon_is_a_citation(run: Run, repo: Path) -> None:
+    assert findings(run, repo, article_text("Two things matter [1]: rest and care.\n")) == []
+    found = findings(run, repo, article_text("Rare.\n\n[1]: https://example.org\n"))
+    assert rules(found) == ["reference-uncited"]
+
+
 def test_uncited_reference_is_a_warning(run: Run, repo: Path) -> None:
     found = findings(run, repo, article_text("POEMS syndrome is rare.\n"))
     assert rules(found) == ["reference-uncited"]
