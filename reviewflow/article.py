@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from reviewflow.config import ARTICLES_DIR, Audience
 from reviewflow.findings import Finding, Severity
 from reviewflow.frontmatter import Positions, read_article_bytes
-from reviewflow.prose import Citation, Sentence, citations, sentences
+from reviewflow.prose import Citation, Prose, Sentence, read_prose
 from reviewflow.schema import ArticleSchema
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -75,12 +75,16 @@ class Document:
     findings: list[Finding] = field(default_factory=list)
 
     @cached_property
-    def citations(self) -> list[Citation]:
-        return citations(self.body, self.body_line)
+    def prose(self) -> Prose:
+        return read_prose(self.body, self.body_line)
 
-    @cached_property
+    @property
+    def citations(self) -> list[Citation]:
+        return self.prose.citations
+
+    @property
     def sentences(self) -> list[Sentence]:
-        return sentences(self.body, self.body_line)
+        return self.prose.sentences
 
     def position(self, *path: str | int) -> tuple[int, int]:
         """Line and column of a front-matter value, falling back to its nearest parent."""

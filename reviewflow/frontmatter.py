@@ -47,6 +47,19 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_PLAIN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9 ,'()/-]*")  # can only resolve to a string
+
+
+def _resolve(self: Any, kind: Any, value: Any, implicit: Any) -> str:
+    # Most values are words: answer without trying every implicit resolver (a hot path).
+    # Keep in step with the resolvers above: no word of this shape is a bool or null here.
+    if kind is yaml.ScalarNode and implicit[0] and _PLAIN_TEXT.fullmatch(value):
+        if value not in ("true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL"):
+            return _STR
+    return yaml.SafeLoader.resolve(self, kind, value, implicit)
+
+
+_Loader.resolve = _resolve  # type: ignore[method-assign]
 
 
 @dataclass
@@ -136,8 +149,9 @@ def _parse_yaml(source: str, split: Split, line_offset: int) -> None:
                 Problem("frontmatter-not-mapping", line, column, "front-matter must be a mapping of field: value")
             )
             return
-        if _walk(node, (), split, at):
-            split.data = loader.construct_document(node)
+        data = _walk(node, (), split, at, loader)
+        if not split.problems:
+            split.data = data
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = at(mark) if mark else (1 + line_offset, 1)
@@ -164,24 +178,34 @@ def _has_anchor(source: str, split: Split, at: Any) -> bool:
     return False
 
 
-def _walk(node: Any, path: Path, split: Split, at: Any) -> bool:
-    """Record positions; report duplicate keys and disallowed tags. True when all is well."""
+_SCALARS: dict[str, Any] = {
+    "tag:yaml.org,2002:int": yaml.SafeLoader.construct_yaml_int,
+    "tag:yaml.org,2002:float": yaml.SafeLoader.construct_yaml_float,
+    "tag:yaml.org,2002:bool": yaml.SafeLoader.construct_yaml_bool,
+    "tag:yaml.org,2002:null": yaml.SafeLoader.construct_yaml_null,
+}
+
+
+def _walk(node: Any, path: Path, split: Split, at: Any, loader: Any) -> Any:
+    """Build the value of NODE while recording positions and reporting duplicate keys and
+    disallowed tags (one pass over the tree instead of a walk plus PyYAML's constructor)."""
     split.positions[path] = at(node.start_mark)
-    if node.tag not in _ALLOWED_TAGS:
+    tag = node.tag
+    if tag == _STR:
+        return node.value
+    if tag not in _ALLOWED_TAGS:
         line, column = at(node.start_mark)
-        split.problems.append(Problem("yaml-tag", line, column, f"YAML tag {node.tag!r} is not allowed"))
-        return False
-    ok = True
+        split.problems.append(Problem("yaml-tag", line, column, f"YAML tag {tag!r} is not allowed"))
+        return None
     if isinstance(node, yaml.MappingNode):
+        mapping: dict[str, Any] = {}
         first_seen: dict[str, int] = {}
         for key_node, value_node in node.value:
+            line, column = at(key_node.start_mark)
             if not isinstance(key_node, yaml.ScalarNode):
-                line, column = at(key_node.start_mark)
                 split.problems.append(Problem("yaml-syntax", line, column, "mapping keys must be plain text"))
-                ok = False
                 continue
             key = key_node.value
-            line, column = at(key_node.start_mark)
             if key in first_seen:
                 split.problems.append(
                     Problem(
@@ -191,12 +215,11 @@ def _walk(node: Any, path: Path, split: Split, at: Any) -> bool:
                         f"duplicate key {key!r} (first on line {first_seen[key]}); YAML would silently keep only the last",
                     )
                 )
-                ok = False
                 continue
             first_seen[key] = line
             split.key_positions[(*path, key)] = (line, column)
-            ok = _walk(value_node, (*path, key), split, at) and ok
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            ok = _walk(item, (*path, index), split, at) and ok
-    return ok
+            mapping[key] = _walk(value_node, (*path, key), split, at, loader)
+        return mapping
+    if isinstance(node, yaml.SequenceNode):
+        return [_walk(item, (*path, index), split, at, loader) for index, item in enumerate(node.value)]
+    return _SCALARS[tag](loader, node)

@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError, best_match
 
@@ -34,6 +35,13 @@ class ArticleSchema:
         self.source = source
         self.schema = schema
         self._validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        # The Rust validator answers "valid?" about 100x faster; the Python one, which writes
+        # the better messages, only runs for the documents it rejects. Formats are checked by
+        # the fast one too, so it is never more lenient than the slow one.
+        try:
+            self._fast: Any = jsonschema_rs.validator_for(schema, validate_formats=True, offline=True)
+        except Exception:  # noqa: BLE001 - a schema feature it lacks: the Python validator alone
+            self._fast = None
 
     @classmethod
     def load(cls, root: Path) -> ArticleSchema:
@@ -49,6 +57,8 @@ class ArticleSchema:
             raise ConfigError(f"{SCHEMA_FILE}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
 
     def errors(self, data: dict[str, Any]) -> list[SchemaError_]:
+        if self._fast is not None and self._fast.is_valid(data):
+            return []
         explained = [
             _explain(best_match(error.context) if error.context else error)
             for error in self._validator.iter_errors(data)

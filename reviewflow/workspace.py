@@ -6,14 +6,17 @@ pure parser and rules.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
 
 from reviewflow.article import Document, parse_document
-from reviewflow.checks import Context, check_document, unknown_rule_settings
+from reviewflow.checks import Context, check_document, unknown_rule_settings, warm_up
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, Config, find_root, load_config
 from reviewflow.errors import ConfigError
 from reviewflow.findings import Finding, Severity
@@ -89,6 +92,11 @@ class Workspace:
         return list(dict.fromkeys(p.resolve() for p in files))
 
     def relative(self, path: Path) -> str:
+        """PATH relative to the repo root, with forward slashes (as it appears in findings)."""
+        text = str(path if path.is_absolute() else Path.cwd() / path)
+        prefix = str(self.root) + os.sep
+        if text.startswith(prefix) and ".." not in path.parts:
+            return text[len(prefix) :].replace(os.sep, "/")
         try:
             return path.resolve().relative_to(self.root).as_posix()
         except ValueError:
@@ -100,19 +108,45 @@ class Workspace:
     def context(self, today: date | None = None) -> Context:
         return Context(self.config, today or date.today(), self.retractions)
 
-    def check(self, files: Iterable[Path], today: date | None = None) -> Report:
+    def check(self, files: Iterable[Path], today: date | None = None, jobs: int | None = None) -> Report:
+        """Check FILES; large sets are split over a process pool, one chunk per task."""
+        files = list(files)
         context = self.context(today)
-        report = Report()
+        jobs = jobs or os.cpu_count() or 1
+        if jobs == 1 or len(files) < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
+            return Report(self.check_files(files, context), len(files))
+        warm_up()  # load shared data once, before the workers fork and inherit it
+        global _forked
+        _forked = (self, context)
+        size = max(16, -(-len(files) // (jobs * 4)))
+        chunks = [files[i : i + size] for i in range(0, len(files), size)]
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            findings = [f for chunk in pool.map(_check_chunk, chunks) for f in chunk]
+        _forked = None
+        return Report(findings, len(files))
+
+    def check_files(self, files: Iterable[Path], context: Context) -> list[Finding]:
+        findings: list[Finding] = []
         for path in files:
-            report.files += 1
             relative = self.relative(path)
             try:
                 raw = read_limited(path, self.config.checks.max_file_bytes)
             except OSError as exc:
-                report.findings.append(Finding.error("file-unreadable", relative, 1, 1, f"cannot read: {exc.strerror}"))
+                findings.append(Finding.error("file-unreadable", relative, 1, 1, f"cannot read: {exc.strerror}"))
                 continue
-            report.findings.extend(check_document(self.parse(relative, raw), context))
-        return report
+            findings.extend(check_document(self.parse(relative, raw), context))
+        return findings
+
+
+# Below this many files a process pool costs more to start than it saves.
+PARALLEL_THRESHOLD = 200
+_forked: tuple[Workspace, Context] | None = None
+
+
+def _check_chunk(files: list[Path]) -> list[Finding]:
+    assert _forked is not None, "workers are forked from Workspace.check"
+    workspace, context = _forked
+    return workspace.check_files(files, context)
 
 
 def read_limited(path: Path, max_bytes: int) -> bytes:

@@ -1,0 +1,226 @@
+"""Generate a deterministic content repo with N articles and a realistic review history.
+
+    python bench/corpus.py DIR --articles 10000 [--quorum 1] [--seed 7]
+
+Articles are ~5 KB: front-matter with 4-12 references, a body of headings, lists and
+paragraphs with citation markers and numbers. Each article gets about five review events
+(submit, review, request changes, edit, resubmit, approve; some are re-approved after a later
+edit, some are still waiting), by several reviewers, written as reviewflow's own trailer
+commits. The whole history is streamed into one `git fast-import`, so 10,000 articles with
+~50,000 events take seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import heapq
+import random
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+START = 1_577_836_800  # 2020-01-01T00:00:00Z: dates come from the seed, never from the clock
+
+AUTHORS = [(f"Author {n}", f"author{n}@writers.example") for n in range(1, 21)]
+REVIEWERS = [(f"Dr. Reviewer {n}", f"reviewer{n}@board.example", c) for n, c in enumerate(
+    ["MD, Hematology", "MD, Neurology", "MD, Endocrinology", "MD, Oncology", "MD, Cardiology", "PharmD"], start=1
+)]
+CONDITIONS = [
+    "POEMS syndrome", "Multiple myeloma", "Castleman disease", "Amyloidosis", "CIDP",
+    "Waldenström macroglobulinemia", "MGUS", "Peripheral neuropathy", "Hypothyroidism", "Anemia",
+]
+WORDS = (
+    "treatment patients disease nerve blood test doctor care team therapy response symptoms "
+    "remission marrow cells protein level months years follow-up scan dose option risk benefit "
+    "plan recovery body signs early diagnosis hospital specialist change improve monitor"
+).split()
+
+
+@dataclass
+class Article:
+    slug: str
+    audience: str
+    condition: str
+    author: tuple[str, str]
+    references: int
+    seed: int
+    version: int = 0
+    ops: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, actor_email, message)
+
+
+def blob_id(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\x00" % len(data) + data).hexdigest()
+
+
+def render(article: Article) -> bytes:
+    rng = random.Random(article.seed * 1000 + article.version)
+    refs = []
+    for i in range(1, article.references + 1):
+        kind = rng.choice(["review", "research", "guideline", "other"])
+        ident = rng.choice(
+            [f'    doi: "10.{rng.randint(1000, 99999)}/bench.{article.seed}.{i}"\n',
+             f'    pmid: "{rng.randint(1, 39_999_999)}"\n',
+             f'    url: "https://example.org/{article.slug}/{i}"\n']
+        )
+        refs.append(
+            f"  - id: {i}\n    type: {kind}\n    title: \"Study {i} of {article.condition}\"\n"
+            f"    source: \"Journal of Examples\"\n    year: {rng.randint(2016, 2025)}\n{ident}"
+        )
+    body: list[str] = []
+    cite = 1
+    while sum(len(p) for p in body) < 4200:
+        body.append(f"## {rng.choice(WORDS).capitalize()} and {rng.choice(WORDS)}\n")
+        for _ in range(2):
+            sentences = []
+            for _ in range(rng.randint(3, 5)):
+                words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 12)))
+                if rng.random() < 0.3:
+                    words += f" in {rng.randint(10, 90)}% of patients"
+                sentences.append(f"{words.capitalize()} [{cite}].")
+                cite = cite % article.references + 1
+            body.append(" ".join(sentences) + "\n")
+        body.append("".join(f"- {rng.choice(WORDS).capitalize()} {rng.choice(WORDS)} [{cite}].\n" for _ in range(3)))
+    # Every reference is cited at least once.
+    body.append(" ".join(f"Also see [{i}]." for i in range(1, article.references + 1)) + "\n")
+    front = (
+        f"---\ntitle: \"{article.condition}: {article.slug.replace('-', ' ')}\"\n"
+        f"summary: \"What to know about {article.condition.lower()} ({article.version}).\"\n"
+        f"audience: {article.audience}\ncondition: \"{article.condition}\"\n"
+        f"authors:\n  - name: \"{article.author[0]}\"\n    email: \"{article.author[1]}\"\n"
+        f"disclaimer: {article.audience}\nreferences:\n{''.join(refs)}tags: [bench]\n---\n\n"
+    )
+    return (front + "\n".join(body)).encode()
+
+
+def plan(article: Article, rng: random.Random, quorum: int) -> None:
+    """The review story of one article, as a list of commits."""
+    reviewers = [r[1] for r in rng.sample(REVIEWERS, 3)]
+    author = article.author[1]
+    ops = article.ops
+    ops.append(("edit", author, "Write the first draft"))
+    ops.append(("submit", author, "Ready for review"))
+    ops.append(("review", reviewers[0], ""))
+    story = rng.random()
+    if story < 0.10:
+        return  # still under review
+    if story < 0.60:
+        ops.append(("request-changes", reviewers[0], "Please cite the dose recommendation"))
+        ops.append(("edit", author, "Address review comments"))
+        ops.append(("submit", author, "Revised"))
+        ops.append(("review", reviewers[0], ""))
+    ops.append(("approve", reviewers[0], "Accurate and clear"))
+    if quorum > 1:
+        ops.append(("approve", reviewers[1], ""))
+    if story > 0.75:  # re-approved after a later edit
+        ops.append(("edit", author, "Update after new guidance"))
+        ops.append(("submit", author, "Update"))
+        ops.append(("review", reviewers[2], ""))
+        ops.append(("approve", reviewers[2], "Update checked"))
+        if quorum > 1:
+            ops.append(("approve", reviewers[0], ""))
+
+
+def config_toml(quorum: int) -> str:
+    board = "".join(
+        f'[[board]]\nname = "{name}"\nemail = "{email}"\ncredentials = "{cred}"\n\n' for name, email, cred in REVIEWERS
+    )
+    return (
+        f"[policy]\napprovals_required = {quorum}\nreview_cycle_days = 365\n\n{board}"
+        '[disclaimers.patient]\naudience = "patient"\ntext = "General information, not a diagnosis."\n\n'
+        '[disclaimers.professional]\naudience = "professional"\ntext = "For healthcare professionals."\n\n'
+        "[checks]\nmax_reference_age_years = 15\n"
+    )
+
+
+def stream(articles: list[Article], quorum: int, schema: bytes) -> Iterator[bytes]:
+    def data(payload: bytes) -> bytes:
+        return b"data %d\n" % len(payload) + payload + b"\n"
+
+    def commit(name: str, email: str, when: int, message: str, files: dict[str, bytes]) -> bytes:
+        who = f"{name} <{email}> {when} +0000\n".encode()
+        out = b"commit refs/heads/main\n" + b"author " + who + b"committer " + who + data(message.encode())
+        for path, content in files.items():
+            out += f"M 100644 inline {path}\n".encode() + data(content)
+        return out
+
+    names = {email: name for name, email in AUTHORS} | {email: name for name, email, _ in REVIEWERS}
+    yield commit("Editor", "editor@writers.example", START, "Start the library",
+                 {"reviewflow.toml": config_toml(quorum).encode(), "schemas/article.schema.json": schema})
+    # Interleave every article's story on one timeline, as a real team's history would be.
+    queue = [(START + 60 + i * 37, i, 0) for i in range(len(articles))]
+    heapq.heapify(queue)
+    blobs: dict[str, str] = {}
+    while queue:
+        when, index, step = heapq.heappop(queue)
+        article = articles[index]
+        kind, actor, message = article.ops[step]
+        path = f"articles/{article.slug}.md"
+        if kind == "edit":
+            article.version += 1
+            content = render(article)
+            blobs[article.slug] = blob_id(content)
+            yield commit(names[actor], actor, when, f"{message}: {article.slug}", {path: content})
+        else:
+            text = (
+                f"reviewflow: {kind} {article.slug}\n\n" + (f"{message}\n\n" if message else "")
+                + f"Reviewflow-Article: {article.slug}\nReviewflow-Action: {kind}\n"
+                f"Reviewflow-Content: {blobs[article.slug]}\n"
+            )
+            yield commit(names[actor], actor, when, text, {})
+        if step + 1 < len(article.ops):
+            heapq.heappush(queue, (when + 3600 * (1 + (index + step) % 48), index, step + 1))
+
+
+def generate(directory: Path, count: int, quorum: int = 1, seed: int = 7) -> dict[str, int]:
+    rng = random.Random(seed)
+    articles = []
+    for i in range(count):
+        condition = CONDITIONS[i % len(CONDITIONS)]
+        slug = f"{condition.lower().replace(' ', '-').replace('ö', 'o')}-topic-{i:05d}"
+        article = Article(
+            slug=slug,
+            audience="patient" if rng.random() < 0.7 else "professional",
+            condition=condition,
+            author=rng.choice(AUTHORS),
+            references=rng.randint(4, 12),
+            seed=seed * 100_000 + i,
+        )
+        plan(article, rng, quorum)
+        articles.append(article)
+    directory.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(directory)], check=True)
+    schema = (Path(__file__).resolve().parent.parent / "schemas" / "article.schema.json").read_bytes()
+    importer = subprocess.Popen(
+        ["git", "fast-import", "--quiet", "--done"], cwd=directory, stdin=subprocess.PIPE
+    )
+    assert importer.stdin is not None
+    commits = 0
+    for chunk in stream(articles, quorum, schema):
+        importer.stdin.write(chunk)
+        commits += 1
+    importer.stdin.write(b"done\n")
+    importer.stdin.close()
+    if importer.wait() != 0:
+        raise SystemExit("git fast-import failed")
+    subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=directory, check=True)
+    events = sum(1 for a in articles for kind, _, _ in a.ops if kind != "edit")
+    return {"articles": count, "commits": commits, "events": events}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--quorum", type=int, default=1, choices=[1, 2])
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    if args.directory.exists() and any(args.directory.iterdir()):
+        sys.exit(f"{args.directory} is not empty")
+    print(generate(args.directory, args.articles, args.quorum, args.seed))
+
+
+if __name__ == "__main__":
+    main()
