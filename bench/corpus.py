@@ -25,12 +25,24 @@ from pathlib import Path
 START = 1_577_836_800  # 2020-01-01T00:00:00Z: dates come from the seed, never from the clock
 
 AUTHORS = [(f"Author {n}", f"author{n}@writers.example") for n in range(1, 21)]
-REVIEWERS = [(f"Dr. Reviewer {n}", f"reviewer{n}@board.example", c) for n, c in enumerate(
-    ["MD, Hematology", "MD, Neurology", "MD, Endocrinology", "MD, Oncology", "MD, Cardiology", "PharmD"], start=1
-)]
+REVIEWERS = [
+    (f"Dr. Reviewer {n}", f"reviewer{n}@board.example", c)
+    for n, c in enumerate(
+        ["MD, Hematology", "MD, Neurology", "MD, Endocrinology", "MD, Oncology", "MD, Cardiology", "PharmD"],
+        start=1,
+    )
+]
 CONDITIONS = [
-    "POEMS syndrome", "Multiple myeloma", "Castleman disease", "Amyloidosis", "CIDP",
-    "Waldenström macroglobulinemia", "MGUS", "Peripheral neuropathy", "Hypothyroidism", "Anemia",
+    "POEMS syndrome",
+    "Multiple myeloma",
+    "Castleman disease",
+    "Amyloidosis",
+    "CIDP",
+    "Waldenström macroglobulinemia",
+    "MGUS",
+    "Peripheral neuropathy",
+    "Hypothyroidism",
+    "Anemia",
 ]
 WORDS = (
     "treatment patients disease nerve blood test doctor care team therapy response symptoms "
@@ -61,13 +73,15 @@ def render(article: Article) -> bytes:
     for i in range(1, article.references + 1):
         kind = rng.choice(["review", "research", "guideline", "other"])
         ident = rng.choice(
-            [f'    doi: "10.{rng.randint(1000, 99999)}/bench.{article.seed}.{i}"\n',
-             f'    pmid: "{rng.randint(1, 39_999_999)}"\n',
-             f'    url: "https://example.org/{article.slug}/{i}"\n']
+            [
+                f'    doi: "10.{rng.randint(1000, 99999)}/bench.{article.seed}.{i}"\n',
+                f'    pmid: "{rng.randint(1, 39_999_999)}"\n',
+                f'    url: "https://example.org/{article.slug}/{i}"\n',
+            ]
         )
         refs.append(
-            f"  - id: {i}\n    type: {kind}\n    title: \"Study {i} of {article.condition}\"\n"
-            f"    source: \"Journal of Examples\"\n    year: {rng.randint(2016, 2025)}\n{ident}"
+            f'  - id: {i}\n    type: {kind}\n    title: "Study {i} of {article.condition}"\n'
+            f'    source: "Journal of Examples"\n    year: {rng.randint(2016, 2025)}\n{ident}'
         )
     body: list[str] = []
     cite = 1
@@ -82,14 +96,16 @@ def render(article: Article) -> bytes:
                 sentences.append(f"{words.capitalize()} [{cite}].")
                 cite = cite % article.references + 1
             body.append(" ".join(sentences) + "\n")
-        body.append("".join(f"- {rng.choice(WORDS).capitalize()} {rng.choice(WORDS)} [{cite}].\n" for _ in range(3)))
+        body.append(
+            "".join(f"- {rng.choice(WORDS).capitalize()} {rng.choice(WORDS)} [{cite}].\n" for _ in range(3))
+        )
     # Every reference is cited at least once.
     body.append(" ".join(f"Also see [{i}]." for i in range(1, article.references + 1)) + "\n")
     front = (
-        f"---\ntitle: \"{article.condition}: {article.slug.replace('-', ' ')}\"\n"
-        f"summary: \"What to know about {article.condition.lower()} ({article.version}).\"\n"
-        f"audience: {article.audience}\ncondition: \"{article.condition}\"\n"
-        f"authors:\n  - name: \"{article.author[0]}\"\n    email: \"{article.author[1]}\"\n"
+        f'---\ntitle: "{article.condition}: {article.slug.replace("-", " ")}"\n'
+        f'summary: "What to know about {article.condition.lower()} ({article.version})."\n'
+        f'audience: {article.audience}\ncondition: "{article.condition}"\n'
+        f'authors:\n  - name: "{article.author[0]}"\n    email: "{article.author[1]}"\n'
         f"disclaimer: {article.audience}\nreferences:\n{''.join(refs)}tags: [bench]\n---\n\n"
     )
     return (front + "\n".join(body)).encode()
@@ -125,7 +141,8 @@ def plan(article: Article, rng: random.Random, quorum: int) -> None:
 
 def config_toml(quorum: int) -> str:
     board = "".join(
-        f'[[board]]\nname = "{name}"\nemail = "{email}"\ncredentials = "{cred}"\n\n' for name, email, cred in REVIEWERS
+        f'[[board]]\nname = "{name}"\nemail = "{email}"\ncredentials = "{cred}"\n\n'
+        for name, email, cred in REVIEWERS
     )
     return (
         f"[policy]\napprovals_required = {quorum}\nreview_cycle_days = 365\n\n{board}"
@@ -147,8 +164,13 @@ def stream(articles: list[Article], quorum: int, schema: bytes) -> Iterator[byte
         return out
 
     names = {email: name for name, email in AUTHORS} | {email: name for name, email, _ in REVIEWERS}
-    yield commit("Editor", "editor@writers.example", START, "Start the library",
-                 {"reviewflow.toml": config_toml(quorum).encode(), "schemas/article.schema.json": schema})
+    yield commit(
+        "Editor",
+        "editor@writers.example",
+        START,
+        "Start the library",
+        {"reviewflow.toml": config_toml(quorum).encode(), "schemas/article.schema.json": schema},
+    )
     # Interleave every article's story on one timeline, as a real team's history would be.
     queue = [(START + 60 + i * 37, i, 0) for i in range(len(articles))]
     heapq.heapify(queue)
@@ -165,7 +187,8 @@ def stream(articles: list[Article], quorum: int, schema: bytes) -> Iterator[byte
             yield commit(names[actor], actor, when, f"{message}: {article.slug}", {path: content})
         else:
             text = (
-                f"reviewflow: {kind} {article.slug}\n\n" + (f"{message}\n\n" if message else "")
+                f"reviewflow: {kind} {article.slug}\n\n"
+                + (f"{message}\n\n" if message else "")
                 + f"Reviewflow-Article: {article.slug}\nReviewflow-Action: {kind}\n"
                 f"Reviewflow-Content: {blobs[article.slug]}\n"
             )

@@ -114,7 +114,8 @@ def parse_document(path: str, raw: bytes, schema: ArticleSchema, max_bytes: int)
                 path,
                 1,
                 1,
-                f"file name {doc.slug!r} is not a valid slug: use lowercase letters, digits and single hyphens",
+                f"file name {doc.slug!r} is not a valid slug: "
+                "use lowercase letters, digits and single hyphens",
             )
         )
     split = read_article_bytes(raw, max_bytes)

@@ -63,7 +63,10 @@ FILE_RULES = {
 def _disclaimer_unknown(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     if article.disclaimer not in ctx.config.disclaimers:
         known = ", ".join(sorted(ctx.config.disclaimers)) or "none defined"
-        yield (*doc.position("disclaimer"), f"disclaimer {article.disclaimer!r} is not in reviewflow.toml (known: {known})")
+        yield (
+            *doc.position("disclaimer"),
+            f"disclaimer {article.disclaimer!r} is not in reviewflow.toml (known: {known})",
+        )
 
 
 def _disclaimer_audience(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
@@ -82,7 +85,10 @@ def _citation_unknown(article: Article, doc: Document, ctx: Context) -> Iterator
         missing = [i for i in citation.ids if i not in known]
         if missing:
             ids = ", ".join(map(str, missing))
-            yield *doc.prose.locate(citation.offset), f"citation {citation.text} cites reference {ids}, which is not in references"
+            yield (
+                *doc.prose.locate(citation.offset),
+                f"citation {citation.text} cites reference {ids}, which is not in references",
+            )
 
 
 def _citation_malformed(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
@@ -103,7 +109,11 @@ def _reference_duplicate_id(article: Article, doc: Document, ctx: Context) -> It
     for index, reference in enumerate(article.references):
         line, column = doc.position("references", index, "id")
         if reference.id in first:
-            yield line, column, f"reference id {reference.id} is used twice (first on line {first[reference.id]})"
+            yield (
+                line,
+                column,
+                f"reference id {reference.id} is used twice (first on line {first[reference.id]})",
+            )
         else:
             first[reference.id] = line
 
@@ -129,7 +139,10 @@ def _reference_duplicate_identifier(article: Article, doc: Document, ctx: Contex
 # alternation a fifth of a millisecond, and this is the hot path of `check`.
 _RATE_WORDS = "survival|response|remission|relapse|mortality|recurrence|success|failure"
 _EVIDENCE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [
-    (("%", "percent", "per cent"), re.compile(r"\d(?:[\d.,]*\d)?\s?(?:%|percent\b|per cent\b)", re.IGNORECASE)),
+    (
+        ("%", "percent", "per cent"),
+        re.compile(r"\d(?:[\d.,]*\d)?\s?(?:%|percent\b|per cent\b)", re.IGNORECASE),
+    ),
     (("n=", "n ="), re.compile(r"(?<![A-Za-z])[nN]\s?=\s?\d")),
     ((" in ", " of "), re.compile(r"\d[ \t]+(?:in|of|out of)[ \t]+(?:every[ \t]+)?\d")),
     (
@@ -164,7 +177,10 @@ def _evidence_uncited(article: Article, doc: Document, ctx: Context) -> Iterator
         if begin in reported or MARKER.search(prose.text, begin, end):
             continue
         reported.add(begin)
-        yield *prose.locate(begin), f"states a number as evidence ({match.group(0).strip()!r}) with no citation marker"
+        yield (
+            *prose.locate(begin),
+            f"states a number as evidence ({match.group(0).strip()!r}) with no citation marker",
+        )
 
 
 def _reference_old(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
@@ -174,7 +190,8 @@ def _reference_old(article: Article, doc: Document, ctx: Context) -> Iterator[Hi
         if age > limit:
             yield (
                 *doc.position("references", index, "year"),
-                f"reference {reference.id} is from {reference.year}, older than {limit} years: check for newer evidence",
+                f"reference {reference.id} is from {reference.year}, older than {limit} years: "
+                "check for newer evidence",
             )
 
 
@@ -192,7 +209,11 @@ def _retraction_hits(article: Article, doc: Document, ctx: Context, retracted: b
         return
     for index, reference in enumerate(article.references):
         notice = ctx.retractions.lookup(reference.doi, reference.pmid)
-        if notice is None or (notice.is_retraction != retracted) or not (notice.is_retraction or notice.is_concern):
+        if (
+            notice is None
+            or (notice.is_retraction != retracted)
+            or not (notice.is_retraction or notice.is_concern)
+        ):
             continue
         what = "has been retracted" if retracted else "carries an expression of concern"
         yield *doc.position("references", index), f"reference {reference.id} {what} (Retraction Watch)"
@@ -216,7 +237,10 @@ _HAND_DISCLAIMER = re.compile(
 
 
 _DISCLAIMER_TRIGGERS = (
-    "disclaimer", "purposes", "liability", "responsibility",
+    "disclaimer",
+    "purposes",
+    "liability",
+    "responsibility",
     *(f"{who} {what}" for who in ("medical", "professional") for what in ("advice", "care", "diagnosis")),
 )
 
@@ -230,9 +254,12 @@ def _body_disclaimer(article: Article, doc: Document, ctx: Context) -> Iterator[
         begin, _ = prose.sentence_span(match.start())
         if begin not in reported:
             reported.add(begin)
-            yield *prose.locate(begin), (
-                "hand-written disclaimer in the body: remove it, publishing adds the "
-                f"{article.disclaimer!r} disclaimer from reviewflow.toml"
+            yield (
+                *prose.locate(begin),
+                (
+                    "hand-written disclaimer in the body: remove it, publishing adds the "
+                    f"{article.disclaimer!r} disclaimer from reviewflow.toml"
+                ),
             )
 
 
@@ -257,7 +284,10 @@ def _absolute_claim(article: Article, doc: Document, ctx: Context) -> Iterator[H
         # The claim's own words do not negate it ("no side effects" is a claim).
         rest = prose.text[begin : match.start()] + " " + prose.text[match.end() : end]
         if not _NEGATION.search(rest):
-            yield *prose.locate(begin), f"absolute or promotional claim {match.group(0)!r}: qualify it or cite the evidence"
+            yield (
+                *prose.locate(begin),
+                f"absolute or promotional claim {match.group(0)!r}: qualify it or cite the evidence",
+            )
 
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)*")
@@ -296,30 +326,101 @@ def _readability(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]
     grade = flesch_kincaid_grade(prose.text, len(prose.sentence_starts))
     limit = ctx.config.checks.patient_max_grade
     if grade > limit:
-        yield doc.body_line, 1, (
-            f"Flesch-Kincaid grade {grade:.1f} is above {limit:g} for a patient article: "
-            "use shorter sentences and everyday words"
+        yield (
+            doc.body_line,
+            1,
+            (
+                f"Flesch-Kincaid grade {grade:.1f} is above {limit:g} for a patient article: "
+                "use shorter sentences and everyday words"
+            ),
         )
 
 
 RULES: dict[str, Rule] = {
     rule.id: rule
     for rule in [
-        Rule("disclaimer-unknown", Severity.ERROR, "the disclaimer key is not defined in reviewflow.toml", _disclaimer_unknown),
-        Rule("disclaimer-audience", Severity.ERROR, "the disclaimer is written for another audience", _disclaimer_audience),
-        Rule("citation-unknown", Severity.ERROR, "a citation marker cites an id not in references", _citation_unknown),
-        Rule("citation-malformed", Severity.ERROR, "a citation range runs backwards or is too wide", _citation_malformed),
-        Rule("reference-uncited", Severity.WARNING, "a reference is never cited in the body", _reference_uncited),
+        Rule(
+            "disclaimer-unknown",
+            Severity.ERROR,
+            "the disclaimer key is not defined in reviewflow.toml",
+            _disclaimer_unknown,
+        ),
+        Rule(
+            "disclaimer-audience",
+            Severity.ERROR,
+            "the disclaimer is written for another audience",
+            _disclaimer_audience,
+        ),
+        Rule(
+            "citation-unknown",
+            Severity.ERROR,
+            "a citation marker cites an id not in references",
+            _citation_unknown,
+        ),
+        Rule(
+            "citation-malformed",
+            Severity.ERROR,
+            "a citation range runs backwards or is too wide",
+            _citation_malformed,
+        ),
+        Rule(
+            "reference-uncited",
+            Severity.WARNING,
+            "a reference is never cited in the body",
+            _reference_uncited,
+        ),
         Rule("reference-duplicate-id", Severity.ERROR, "two references share an id", _reference_duplicate_id),
-        Rule("reference-duplicate-identifier", Severity.ERROR, "two references share a DOI, PMID or PMCID", _reference_duplicate_identifier),
-        Rule("evidence-uncited", Severity.WARNING, "a sentence states a number as evidence without a citation", _evidence_uncited),
-        Rule("reference-old", Severity.WARNING, "a reference is older than checks.max_reference_age_years", _reference_old),
-        Rule("reference-no-identifier", Severity.WARNING, "a reference has no DOI, PMID, PMCID or URL", _reference_no_identifier),
-        Rule("reference-retracted", Severity.ERROR, "a cited paper is retracted (checks.retractions)", _reference_retracted),
-        Rule("reference-concern", Severity.WARNING, "a cited paper has an expression of concern", _reference_concern),
-        Rule("body-disclaimer", Severity.WARNING, "the body holds a hand-written disclaimer", _body_disclaimer),
-        Rule("absolute-claim", Severity.WARNING, "an absolute or promotional claim that is not negated", _absolute_claim),
-        Rule("readability", Severity.WARNING, "a patient article reads above checks.patient_max_grade", _readability),
+        Rule(
+            "reference-duplicate-identifier",
+            Severity.ERROR,
+            "two references share a DOI, PMID or PMCID",
+            _reference_duplicate_identifier,
+        ),
+        Rule(
+            "evidence-uncited",
+            Severity.WARNING,
+            "a sentence states a number as evidence without a citation",
+            _evidence_uncited,
+        ),
+        Rule(
+            "reference-old",
+            Severity.WARNING,
+            "a reference is older than checks.max_reference_age_years",
+            _reference_old,
+        ),
+        Rule(
+            "reference-no-identifier",
+            Severity.WARNING,
+            "a reference has no DOI, PMID, PMCID or URL",
+            _reference_no_identifier,
+        ),
+        Rule(
+            "reference-retracted",
+            Severity.ERROR,
+            "a cited paper is retracted (checks.retractions)",
+            _reference_retracted,
+        ),
+        Rule(
+            "reference-concern",
+            Severity.WARNING,
+            "a cited paper has an expression of concern",
+            _reference_concern,
+        ),
+        Rule(
+            "body-disclaimer", Severity.WARNING, "the body holds a hand-written disclaimer", _body_disclaimer
+        ),
+        Rule(
+            "absolute-claim",
+            Severity.WARNING,
+            "an absolute or promotional claim that is not negated",
+            _absolute_claim,
+        ),
+        Rule(
+            "readability",
+            Severity.WARNING,
+            "a patient article reads above checks.patient_max_grade",
+            _readability,
+        ),
     ]
 }
 
@@ -338,7 +439,9 @@ def check_document(doc: Document, ctx: Context) -> list[Finding]:
                 continue
             severity = Severity(setting) if setting else rule.severity
             findings.extend(
-                Finding(rule=rule.id, severity=severity, path=doc.path, line=line, column=column, message=message)
+                Finding(
+                    rule=rule.id, severity=severity, path=doc.path, line=line, column=column, message=message
+                )
                 for line, column, message in rule.run(article, doc, ctx)
             )
     return sorted(findings, key=Finding.sort_key)

@@ -18,7 +18,10 @@ Audience = Literal["patient", "professional"]
 RuleSetting = Literal["error", "warning", "off"]
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
-SSH_KEY_PATTERN = r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( .*)?$"
+SSH_KEY_PATTERN = (
+    r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)"
+    r"|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( .*)?$"
+)
 
 DEFAULT_ABSOLUTE_CLAIMS = [
     "cure",

@@ -53,9 +53,13 @@ _PLAIN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9 ,'()/-]*")  # can only resolve to 
 def _resolve(self: Any, kind: Any, value: Any, implicit: Any) -> str:
     # Most values are words: answer without trying every implicit resolver (a hot path).
     # Keep in step with the resolvers above: no word of this shape is a bool or null here.
-    if kind is yaml.ScalarNode and implicit[0] and _PLAIN_TEXT.fullmatch(value):
-        if value not in ("true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL"):
-            return _STR
+    if (
+        kind is yaml.ScalarNode
+        and implicit[0]
+        and _PLAIN_TEXT.fullmatch(value)
+        and value not in ("true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL")
+    ):
+        return _STR
     return yaml.SafeLoader.resolve(self, kind, value, implicit)
 
 
@@ -97,7 +101,9 @@ def read_article_bytes(raw: bytes, max_bytes: int) -> Split:
         return split
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
-        split.problems.append(Problem("file-binary", line, 1, "binary content (NUL byte): not a text article"))
+        split.problems.append(
+            Problem("file-binary", line, 1, "binary content (NUL byte): not a text article")
+        )
         return split
     try:
         text = raw.decode("utf-8")
@@ -105,7 +111,12 @@ def read_article_bytes(raw: bytes, max_bytes: int) -> Split:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         split.problems.append(
-            Problem("file-encoding", line, column, f"invalid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8")
+            Problem(
+                "file-encoding",
+                line,
+                column,
+                f"invalid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+            )
         )
         return split
     return split_text(text.removeprefix("\ufeff"), split)
@@ -146,7 +157,9 @@ def _parse_yaml(source: str, split: Split, line_offset: int) -> None:
         if not isinstance(node, yaml.MappingNode):
             line, column = at(node.start_mark)
             split.problems.append(
-                Problem("frontmatter-not-mapping", line, column, "front-matter must be a mapping of field: value")
+                Problem(
+                    "frontmatter-not-mapping", line, column, "front-matter must be a mapping of field: value"
+                )
             )
             return
         data = _walk(node, (), split, at, loader)
@@ -170,7 +183,9 @@ def _has_anchor(source: str, split: Split, at: Any) -> bool:
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 line, column = at(event.start_mark)
                 split.problems.append(
-                    Problem("yaml-alias", line, column, "YAML anchors and aliases are not allowed in front-matter")
+                    Problem(
+                        "yaml-alias", line, column, "YAML anchors and aliases are not allowed in front-matter"
+                    )
                 )
                 return True
     except yaml.YAMLError:
@@ -212,7 +227,8 @@ def _walk(node: Any, path: Path, split: Split, at: Any, loader: Any) -> Any:
                         "yaml-duplicate-key",
                         line,
                         column,
-                        f"duplicate key {key!r} (first on line {first_seen[key]}); YAML would silently keep only the last",
+                        f"duplicate key {key!r} (first on line {first_seen[key]}); "
+                        "YAML would silently keep only the last",
                     )
                 )
                 continue

@@ -25,7 +25,11 @@ def report_text(report: Report) -> None:
         severity = click.style(f.severity.value, fg=_COLOURS[f.severity], bold=True)
         click.echo(f"{f.path}:{f.line}:{f.column}: {severity} {f.rule} {f.message}", color=colour)
     s = report.summary()
-    verdict = click.style("failed", fg="red", bold=True) if report.errors else click.style("ok", fg="green", bold=True)
+    verdict = (
+        click.style("failed", fg="red", bold=True)
+        if report.errors
+        else click.style("ok", fg="green", bold=True)
+    )
     click.echo(
         f"{_plural(s['files'], 'file')} checked: {_plural(s['errors'], 'error')}, "
         f"{_plural(s['warnings'], 'warning')} ({verdict})",
@@ -52,7 +56,8 @@ def report_github(report: Report) -> None:
     for finding in report.findings:
         click.echo(github_command(finding))
     s = report.summary()
-    click.echo(f"reviewflow: {_plural(s['files'], 'file')} checked, {_plural(s['errors'], 'error')}, {_plural(s['warnings'], 'warning')}")
+    counts = f"{_plural(s['errors'], 'error')}, {_plural(s['warnings'], 'warning')}"
+    click.echo(f"reviewflow: {_plural(s['files'], 'file')} checked, {counts}")
 
 
 def _escape_data(value: str) -> str:

@@ -45,7 +45,9 @@ def load_retractions(path: Path) -> RetractionIndex:
             reader = csv.DictReader(handle)
             missing = REQUIRED_COLUMNS - set(reader.fieldnames or ())
             if missing:
-                raise ConfigError(f"{path}: not a Retraction Watch CSV: missing column(s) {', '.join(sorted(missing))}")
+                raise ConfigError(
+                    f"{path}: not a Retraction Watch CSV: missing column(s) {', '.join(sorted(missing))}"
+                )
             for row in reader:
                 notice = Notice(row["RetractionNature"] or "", row.get("RetractionDOI") or "")
                 # A retraction outranks a concern or a correction for the same paper.

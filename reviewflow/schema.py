@@ -84,9 +84,13 @@ def _explain(error: ValidationError) -> SchemaError_:
         extra = sorted(k for k in error.instance if k not in known) or [""]
         return path, extra[0], f"unknown field {_field_name((*path, extra[0]))!r}"
     if kind == "not" and error.schema_path and "propertyNames" in error.schema_path:
-        return path, str(error.instance), (
-            f"field {error.instance!r} is not allowed: review state lives in git history, "
-            "never in the article (see `reviewflow status`)"
+        return (
+            path,
+            str(error.instance),
+            (
+                f"field {error.instance!r} is not allowed: review state lives in git history, "
+                "never in the article (see `reviewflow status`)"
+            ),
         )
     if kind == "type" and error.validator_value == "string" and not isinstance(error.instance, str):
         return path, None, f"{where}: {error.instance!r} must be text (put it in quotes)"

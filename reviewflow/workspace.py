@@ -113,7 +113,11 @@ class Workspace:
         files = list(files)
         context = self.context(today)
         jobs = jobs or os.cpu_count() or 1
-        if jobs == 1 or len(files) < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
+        if (
+            jobs == 1
+            or len(files) < PARALLEL_THRESHOLD
+            or "fork" not in multiprocessing.get_all_start_methods()
+        ):
             return Report(self.check_files(files, context), len(files))
         warm_up()  # load shared data once, before the workers fork and inherit it
         global _forked
@@ -132,7 +136,9 @@ class Workspace:
             try:
                 raw = read_limited(path, self.config.checks.max_file_bytes)
             except OSError as exc:
-                findings.append(Finding.error("file-unreadable", relative, 1, 1, f"cannot read: {exc.strerror}"))
+                findings.append(
+                    Finding.error("file-unreadable", relative, 1, 1, f"cannot read: {exc.strerror}")
+                )
                 continue
             findings.extend(check_document(self.parse(relative, raw), context))
         return findings

@@ -32,7 +32,7 @@ def check_json(run: Run, repo: Path) -> tuple[int, dict[str, object]]:
 
 BAD_INPUTS: list[tuple[str, bytes, str, int]] = [
     ("binary", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "file-binary", 3),
-    ("invalid-utf8", b"---\ntitle: \"caf\xe9\"\n---\nbody\n", "file-encoding", 2),
+    ("invalid-utf8", b'---\ntitle: "caf\xe9"\n---\nbody\n', "file-encoding", 2),
     ("empty", b"", "file-empty", 1),
     ("whitespace-only", b"  \n\n", "file-empty", 1),
     ("no-front-matter", b"# Just markdown\n\nText.\n", "frontmatter-missing", 1),
@@ -50,7 +50,12 @@ BAD_INPUTS: list[tuple[str, bytes, str, int]] = [
         "yaml-alias",
         2,
     ),
-    ("python-tag", b"---\ntitle: !!python/object/apply:os.system ['touch pwned']\n---\nbody\n", "yaml-tag", 2),
+    (
+        "python-tag",
+        b"---\ntitle: !!python/object/apply:os.system ['touch pwned']\n---\nbody\n",
+        "yaml-tag",
+        2,
+    ),
     ("binary-tag", b"---\ntitle: !!binary aGVsbG8=\n---\nbody\n", "yaml-tag", 2),
     ("duplicate-key", b"---\ntitle: one\nsummary: s\ntitle: two\n---\nbody\n", "yaml-duplicate-key", 4),
     ("Bad_Name", GOOD.encode(), "slug", 1),
@@ -71,7 +76,9 @@ def test_bad_file_is_one_finding_and_others_still_checked(
 
 
 def test_python_tag_is_never_executed(run: Run, repo: Path) -> None:
-    write(repo / "articles" / "evil.md", b"---\ntitle: !!python/object/apply:os.system ['touch pwned']\n---\n")
+    write(
+        repo / "articles" / "evil.md", b"---\ntitle: !!python/object/apply:os.system ['touch pwned']\n---\n"
+    )
     run(repo, "check")
     assert not (repo / "pwned").exists()
 
@@ -91,8 +98,10 @@ def test_oversized_file_is_rejected_without_parsing(run: Run, repo: Path) -> Non
 
 
 def test_yaml_11_words_and_dates_stay_text(run: Run, repo: Path) -> None:
-    text = article_text(title="no").replace('title: "no"', "title: no").replace(
-        "condition: POEMS syndrome", "condition: 2024-01-05"
+    text = (
+        article_text(title="no")
+        .replace('title: "no"', "title: no")
+        .replace("condition: POEMS syndrome", "condition: 2024-01-05")
     )
     write(repo / "articles" / "yaml-words.md", text)
     code, payload = check_json(run, repo)

@@ -240,7 +240,9 @@ def test_old_reference_is_a_warning_and_configurable(run: Run, repo: Path) -> No
     found = findings(run, repo, old)
     assert rules(found) == ["reference-old"]
     config = repo / "reviewflow.toml"
-    config.write_text(config.read_text().replace("# max_reference_age_years = 10", "max_reference_age_years = 30"))
+    config.write_text(
+        config.read_text().replace("# max_reference_age_years = 10", "max_reference_age_years = 30")
+    )
     assert findings(run, repo, old) == []
 
 
@@ -255,7 +257,9 @@ def test_reference_without_identifier_or_url(run: Run, repo: Path) -> None:
 def retraction_repo(repo: Path) -> None:
     shutil.copy(PROJECT / "tests" / "data" / "retractions-sample.csv", repo / "retractions.csv")
     config = repo / "reviewflow.toml"
-    config.write_text(config.read_text().replace('# retractions = "retractions.csv"', 'retractions = "retractions.csv"'))
+    config.write_text(
+        config.read_text().replace('# retractions = "retractions.csv"', 'retractions = "retractions.csv"')
+    )
 
 
 def cited(identifier: str) -> str:
@@ -286,7 +290,9 @@ def test_expression_of_concern_is_a_warning_and_correction_is_fine(run: Run, rep
 
 def test_missing_retractions_file_is_a_config_error(run: Run, repo: Path) -> None:
     config = repo / "reviewflow.toml"
-    config.write_text(config.read_text().replace('# retractions = "retractions.csv"', 'retractions = "nowhere.csv"'))
+    config.write_text(
+        config.read_text().replace('# retractions = "retractions.csv"', 'retractions = "nowhere.csv"')
+    )
     result = run(repo, "check")
     assert result.exit_code == 2
     assert "checks.retractions" in result.output
@@ -295,7 +301,9 @@ def test_missing_retractions_file_is_a_config_error(run: Run, repo: Path) -> Non
 # --- language --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("claim", ["This therapy will cure you", "Results are guaranteed", "It has no side effects"])
+@pytest.mark.parametrize(
+    "claim", ["This therapy will cure you", "Results are guaranteed", "It has no side effects"]
+)
 def test_absolute_claims_are_flagged(run: Run, repo: Path, claim: str) -> None:
     found = findings(run, repo, article_text(f"POEMS syndrome is rare [1].\n\n{claim}.\n"))
     assert rules(found) == ["absolute-claim"]
@@ -304,7 +312,12 @@ def test_absolute_claims_are_flagged(run: Run, repo: Path, claim: str) -> None:
 
 @pytest.mark.parametrize(
     "sentence",
-    ["There is no cure yet", "Treatment is not a cure", "No drug is free of side effects", "A cure cannot be promised"],
+    [
+        "There is no cure yet",
+        "Treatment is not a cure",
+        "No drug is free of side effects",
+        "A cure cannot be promised",
+    ],
 )
 def test_negated_claims_pass(run: Run, repo: Path, sentence: str) -> None:
     assert findings(run, repo, article_text(f"POEMS syndrome is rare [1].\n\n{sentence}.\n")) == []
@@ -312,7 +325,9 @@ def test_negated_claims_pass(run: Run, repo: Path, sentence: str) -> None:
 
 def test_claim_list_is_configurable(run: Run, repo: Path) -> None:
     config = repo / "reviewflow.toml"
-    config.write_text(config.read_text().replace("[checks]\n", '[checks]\nabsolute_claims = ["wonder drug"]\n'))
+    config.write_text(
+        config.read_text().replace("[checks]\n", '[checks]\nabsolute_claims = ["wonder drug"]\n')
+    )
     text = article_text("POEMS syndrome is rare [1].\n\nIt is a wonder drug that will cure you.\n")
     found = findings(run, repo, text)
     assert rules(found) == ["absolute-claim"]

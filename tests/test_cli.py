@@ -121,16 +121,31 @@ def test_toml_syntax_error_names_file_and_line(run: Run, repo: Path) -> None:
 @pytest.mark.parametrize(
     ("toml", "expected"),
     [
-        ("[policy]\napprovals_required = 0\n", "reviewflow.toml: policy.approvals_required: Input should be greater than or equal to 1"),
+        (
+            "[policy]\napprovals_required = 0\n",
+            "reviewflow.toml: policy.approvals_required: Input should be greater than or equal to 1",
+        ),
         ("[policy]\napprovals_requird = 2\n", "reviewflow.toml: policy.approvals_requird: unknown key"),
-        ('[[board]]\nname = "A"\nemail = "not-an-email"\ncredentials = "MD"\n', "reviewflow.toml: board[0].email:"),
-        ('[disclaimers.patient]\naudience = "kids"\ntext = "x"\n', "reviewflow.toml: disclaimers.patient.audience:"),
-        ('[[board]]\nname = "A"\nemail = "a@x.org"\ncredentials = "MD"\nsigning_key = "not a key"\n', "board[0].signing_key"),
+        (
+            '[[board]]\nname = "A"\nemail = "not-an-email"\ncredentials = "MD"\n',
+            "reviewflow.toml: board[0].email:",
+        ),
+        (
+            '[disclaimers.patient]\naudience = "kids"\ntext = "x"\n',
+            "reviewflow.toml: disclaimers.patient.audience:",
+        ),
+        (
+            '[[board]]\nname = "A"\nemail = "a@x.org"\ncredentials = "MD"\nsigning_key = "not a key"\n',
+            "board[0].signing_key",
+        ),
         (
             '[[board]]\nname = "A"\nemail = "a@x.org"\ncredentials = "MD"\n[[board]]\nname = "B"\nemail = "A@X.org"\ncredentials = "MD"\n',
             "listed twice",
         ),
-        ('[policy]\napprovals_required = 3\n[[board]]\nname = "A"\nemail = "a@x.org"\ncredentials = "MD"\n', "has only 1 member"),
+        (
+            '[policy]\napprovals_required = 3\n[[board]]\nname = "A"\nemail = "a@x.org"\ncredentials = "MD"\n',
+            "has only 1 member",
+        ),
     ],
 )
 def test_bad_config_values_name_the_key(run: Run, repo: Path, toml: str, expected: str) -> None:
@@ -154,7 +169,9 @@ def test_internal_error_is_one_line_and_exit_3(run: Run, repo: Path, monkeypatch
     def broken(*args: object) -> None:
         raise RuntimeError("rule exploded")
 
-    monkeypatch.setitem(checks.RULES, "readability", checks.Rule("readability", checks.Severity.WARNING, "x", broken))
+    monkeypatch.setitem(
+        checks.RULES, "readability", checks.Rule("readability", checks.Severity.WARNING, "x", broken)
+    )
     result = run(repo, "check")
     assert result.exit_code == 3
     assert result.output.strip().splitlines() == [
@@ -173,7 +190,10 @@ def test_python_dash_m_and_version() -> None:
 
 def test_readability_works_without_network(repo: Path) -> None:
     """textstat must not try to download its dictionary: run with every socket refused."""
-    write(repo / "articles" / "hard.md", article_text("Polyneuropathy necessitates multidisciplinary evaluation. " * 8 + "[1]\n"))
+    write(
+        repo / "articles" / "hard.md",
+        article_text("Polyneuropathy necessitates multidisciplinary evaluation. " * 8 + "[1]\n"),
+    )
     code = (
         "import socket, sys\n"
         "def refuse(*a, **k): raise OSError('network disabled in this test')\n"
@@ -219,7 +239,10 @@ def test_new_writes_a_checkable_article(run: Run, repo: Path) -> None:
     [
         ("../../x <script>alert(1)</script>", "x-script-alert-1-script"),
         ("/etc/passwd", "etc-passwd"),
-        ("Ménière's disease: what \"vertigo\" means\n---\nstatus: approved", "meniere-s-disease-what-vertigo-means-status-approved"),
+        (
+            'Ménière\'s disease: what "vertigo" means\n---\nstatus: approved',
+            "meniere-s-disease-what-vertigo-means-status-approved",
+        ),
     ],
 )
 def test_new_with_hostile_title_stays_in_articles(run: Run, repo: Path, title: str, slug: str) -> None:
