@@ -67,6 +67,21 @@ def blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\x00" % len(data) + data).hexdigest()
 
 
+def _sentence_pool(seed: int, size: int = 4096) -> list[str]:
+    """Sentences drawn once; articles pick from them, which keeps generation fast."""
+    rng = random.Random(seed)
+    pool = []
+    for _ in range(size):
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 12)))
+        if rng.random() < 0.3:
+            words += f" in {rng.randint(10, 90)}% of patients"
+        pool.append(words.capitalize())
+    return pool
+
+
+SENTENCES = _sentence_pool(11)
+
+
 def render(article: Article) -> bytes:
     rng = random.Random(article.seed * 1000 + article.version)
     refs = []
@@ -84,21 +99,21 @@ def render(article: Article) -> bytes:
             f'    source: "Journal of Examples"\n    year: {rng.randint(2016, 2025)}\n{ident}'
         )
     body: list[str] = []
+    size = 0
     cite = 1
-    while sum(len(p) for p in body) < 4200:
-        body.append(f"## {rng.choice(WORDS).capitalize()} and {rng.choice(WORDS)}\n")
+    while size < 4200:
+        heading = f"## {rng.choice(WORDS).capitalize()} and {rng.choice(WORDS)}\n"
+        paragraphs = []
         for _ in range(2):
             sentences = []
-            for _ in range(rng.randint(3, 5)):
-                words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 12)))
-                if rng.random() < 0.3:
-                    words += f" in {rng.randint(10, 90)}% of patients"
-                sentences.append(f"{words.capitalize()} [{cite}].")
+            for sentence in rng.sample(SENTENCES, rng.randint(3, 5)):
+                sentences.append(f"{sentence} [{cite}].")
                 cite = cite % article.references + 1
-            body.append(" ".join(sentences) + "\n")
-        body.append(
-            "".join(f"- {rng.choice(WORDS).capitalize()} {rng.choice(WORDS)} [{cite}].\n" for _ in range(3))
-        )
+            paragraphs.append(" ".join(sentences) + "\n")
+        items = "".join(f"- {rng.choice(WORDS).capitalize()} {rng.choice(WORDS)} [{cite}].\n" for _ in range(3))
+        for part in (heading, *paragraphs, items):
+            body.append(part)
+            size += len(part)
     # Every reference is cited at least once.
     body.append(" ".join(f"Also see [{i}]." for i in range(1, article.references + 1)) + "\n")
     front = (
