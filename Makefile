@@ -21,5 +21,11 @@ lint: $(BIN)/reviewflow
 	$(BIN)/ruff check reviewflow tests
 	$(BIN)/mypy
 
+bench: $(BIN)/reviewflow
+	@command -v hugo >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hugo) >/dev/null 2>&1; } \
+		|| echo "hugo is not installed: the Hugo comparison is skipped"
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) site build demo-repo

@@ -110,7 +110,9 @@ def render(article: Article) -> bytes:
                 sentences.append(f"{sentence} [{cite}].")
                 cite = cite % article.references + 1
             paragraphs.append(" ".join(sentences) + "\n")
-        items = "".join(f"- {rng.choice(WORDS).capitalize()} {rng.choice(WORDS)} [{cite}].\n" for _ in range(3))
+        items = "".join(
+            f"- {rng.choice(WORDS).capitalize()} {rng.choice(WORDS)} [{cite}].\n" for _ in range(3)
+        )
         for part in (heading, *paragraphs, items):
             body.append(part)
             size += len(part)
