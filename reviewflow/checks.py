@@ -9,18 +9,16 @@ never the disk or git.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-import textstat
-
 from reviewflow.article import Article, Document
 from reviewflow.config import Config
 from reviewflow.findings import Finding, Severity
 from reviewflow.prose import MARKER, Prose
+from reviewflow.readability import flesch_kincaid_grade
 from reviewflow.retractions import RetractionIndex
 
 Hit = tuple[int, int, str]
@@ -288,33 +286,6 @@ def _absolute_claim(article: Article, doc: Document, ctx: Context) -> Iterator[H
                 *prose.locate(begin),
                 f"absolute or promotional claim {match.group(0)!r}: qualify it or cite the evidence",
             )
-
-
-_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)*")
-
-
-@lru_cache(maxsize=200_000)
-def _syllables(word: str) -> int:
-    return max(1, int(textstat.syllable_count(word)))
-
-
-def warm_up() -> None:
-    """Load the pronunciation dictionary now (about 0.7 s), e.g. before forking workers."""
-    _syllables("reviewflow")
-
-
-def flesch_kincaid_grade(text: str, sentences: int) -> float:
-    """0.39 × words per sentence + 11.8 × syllables per word − 15.59 (Kincaid et al., 1975).
-
-    Syllables come from textstat (its CMU dictionary, then Pyphen), counted once per distinct
-    word; the sentences are the ones reviewflow already split, so the text is read once.
-    """
-    words = Counter(_WORD.findall(MARKER.sub(" ", text.lower())))
-    total = sum(words.values())
-    if not total or not sentences:
-        return 0.0
-    syllables = sum(_syllables(word) * count for word, count in words.items())
-    return 0.39 * total / sentences + 11.8 * syllables / total - 15.59
 
 
 def _readability(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:

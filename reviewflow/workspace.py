@@ -16,10 +16,11 @@ from functools import cached_property
 from pathlib import Path
 
 from reviewflow.article import Document, parse_document
-from reviewflow.checks import Context, check_document, unknown_rule_settings, warm_up
+from reviewflow.checks import Context, check_document, unknown_rule_settings
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, Config, find_root, load_config
 from reviewflow.errors import ConfigError
 from reviewflow.findings import Finding, Severity
+from reviewflow.readability import warm_up
 from reviewflow.retractions import RetractionIndex, load_retractions
 from reviewflow.schema import ArticleSchema
 

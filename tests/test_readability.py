@@ -1,0 +1,52 @@
+"""Readability: the same syllable counts as textstat, offline, from a cached table."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import textstat
+
+from reviewflow import readability
+
+WORDS = ["treatment", "polyneuropathy", "lenalidomide", "organomegaly", "the", "syndrome", "every", "xyzzyq"]
+
+
+@pytest.mark.parametrize("word", WORDS)
+def test_syllables_agree_with_textstat(word: str) -> None:
+    assert readability.syllables(word) == max(1, textstat.syllable_count(word))
+
+
+def test_grade_of_easy_and_hard_text() -> None:
+    easy = "The cat sat on the mat. It was a good cat. We fed it."
+    hard = (
+        "Polyneuropathy accompanied by organomegaly and endocrinopathy necessitates "
+        "multidisciplinary haematological evaluation and individualised therapeutic stratification."
+    )
+    assert readability.flesch_kincaid_grade(easy, 3) < 2
+    assert readability.flesch_kincaid_grade(hard, 1) > 16
+
+
+def test_table_is_built_once_then_loaded_from_the_user_cache(tmp_path: Path) -> None:
+    code = (
+        "import time; from reviewflow import readability as r; t = time.perf_counter(); "
+        "n = len(r.syllable_table()); print(n, r._cache_file().exists(), round(time.perf_counter() - t, 3))"
+    )
+    env = {"XDG_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    words, cached, _ = first.stdout.split()
+    assert int(words) > 100_000 and cached == "True"
+    assert list(tmp_path.glob("reviewflow/syllables-cmudict-*.pickle"))
+    second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert second.stdout.split()[0] == words
+
+
+def test_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
+    code = "from reviewflow import readability as r; print(r._cache_file()); print(len(r.syllable_table()))"
+    env = {"XDG_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    Path(first.stdout.splitlines()[0]).write_bytes(b"not a pickle")
+    again = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert again.stdout.splitlines()[1] == first.stdout.splitlines()[1]
