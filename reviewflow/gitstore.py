@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+import codecs
+import os
+import re
+import secrets
 import subprocess
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+
+from reviewflow.article import SLUG_PATTERN
+from reviewflow.config import ARTICLES_DIR
+from reviewflow.errors import EnvironmentProblem
 
 
 def author_identity(root: Path) -> tuple[str, str] | None:
@@ -19,3 +32,533 @@ def author_identity(root: Path) -> tuple[str, str] | None:
         return None
     name, _, rest = ident.partition("<")
     return name.strip(), rest.partition(">")[0].strip()
+
+
+# --- the review log: every git call that review state needs ---------------------------------------
+# A handful of processes whatever the size of the repository: `version` and `rev-parse` to check
+# the surroundings, one `log` for every commit, one filtered `log` for who changed which article,
+# one `ls-tree` for the articles at HEAD, one `cat-file --batch-check` for the blob each event
+# names, one `cat-file --batch` for the front-matter of the texts acted on, and (only when the
+# board has signing keys) one `log --no-walk --stdin` that verifies the signed members' events.
+
+MIN_GIT = (2, 25)  # %(trailers:only,unfold), --is-shallow-repository, --end-of-options
+MIN_GIT_SSH = (2, 34)  # SSH signatures: gpg.format ssh, gpg.ssh.allowedSignersFile
+_HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # a SHA-1 or SHA-256 object id
+# Settings a user's configuration must not change under us: colours, quoting, signatures shown
+# in the log, root commits hidden, messages in another encoding; and the objects themselves, never
+# local `git replace` substitutes, so that what is judged is what everyone else sees.
+_STABLE = (
+    "--no-replace-objects",
+    "-c", "color.ui=false",
+    "-c", "core.quotePath=true",
+    "-c", "log.showSignature=false",
+    "-c", "log.showRoot=true",
+    "-c", "i18n.logOutputEncoding=UTF-8",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One commit reachable from HEAD, as the review log reads it."""
+
+    commit: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    committed_at: datetime
+    trailers: tuple[tuple[str, str], ...]  # the Reviewflow-* trailers, in order
+    body: str  # the message after the subject, trailers included
+
+
+def is_object_id(value: str) -> bool:
+    return bool(_HEX.match(value))
+
+
+class GitStore:
+    """A content repo's git repository, checked to be usable for review state."""
+
+    def __init__(
+        self,
+        root: Path,
+        toplevel: Path,
+        prefix: str,
+        head: str,
+        version: tuple[int, ...],
+        git_dir: Path | None = None,
+    ) -> None:
+        self.root = root  # the content repo (where reviewflow.toml is)
+        self.toplevel = toplevel  # the git work tree, where every command runs
+        self.prefix = prefix  # root relative to toplevel: "" or "sub/dir/"
+        self.head = head
+        self.version = version
+        self.cache = _LookupCache(git_dir / "reviewflow" / CACHE_FILE) if git_dir else None
+
+    @classmethod
+    def open(cls, root: Path) -> GitStore:
+        """Check git and the repository; each problem is an EnvironmentProblem saying what to do."""
+        version = git_version()
+        result = _run(
+            root, "rev-parse", "--show-toplevel", "--show-prefix", "--is-shallow-repository",
+            "--git-common-dir", check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            detail = _stderr(result)
+            if "not a git repository" in detail:
+                raise EnvironmentProblem(
+                    f"{root} is not in a git repository, and review state lives in git: run "
+                    "`git init` and commit reviewflow.toml and articles/, or work in a clone "
+                    "of the content repo"
+                )
+            raise EnvironmentProblem(f"git cannot read the repository at {root}: {detail}")
+        lines = result.stdout.decode("utf-8", "surrogateescape").split("\n")
+        if len(lines) < 4 or not lines[0]:
+            raise EnvironmentProblem(
+                f"{root} is not inside a git work tree (a bare repository has no articles)"
+            )
+        toplevel, prefix, shallow = Path(lines[0]), lines[1], lines[2].strip()
+        git_dir = root / lines[3]  # relative to ROOT, where rev-parse ran, unless absolute
+        if shallow == "true":
+            raise EnvironmentProblem(
+                "this clone is shallow: the review history is incomplete, so the state of the "
+                "articles could be wrong. Fetch the whole history with `git fetch --unshallow` "
+                "(in CI: `fetch-depth: 0` for actions/checkout, `GIT_DEPTH: 0` in GitLab CI)"
+            )
+        head = _run(toplevel, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+        if head.returncode != 0:
+            raise EnvironmentProblem(
+                "the repository has no commits yet: commit reviewflow.toml and your articles "
+                "first (git add reviewflow.toml schemas articles && git commit)"
+            )
+        return cls(root, toplevel, prefix, head.stdout.decode().strip(), version, git_dir)
+
+    def run(self, *args: str, input: bytes | None = None, config: Sequence[str] = ()) -> bytes:
+        """Run one git command in the work tree; a failure is an EnvironmentProblem."""
+        return _run(self.toplevel, *_STABLE, *config, *args, input=input).stdout
+
+    def article_path(self, slug: str) -> str:
+        """The path of an article's file in git (from the top of the work tree)."""
+        return f"{self.prefix}{ARTICLES_DIR}/{slug}.md"
+
+    def slug_of_path(self, path: str) -> str | None:
+        """The slug of a path in git, if it is an article file of this content repo."""
+        head, _, name = path.rpartition("/")
+        if head + "/" != f"{self.prefix}{ARTICLES_DIR}/" or not name.endswith(".md"):
+            return None
+        slug = name[:-3]
+        return slug if SLUG_PATTERN.match(slug) else None
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def log(self, rev: str | None = None) -> list[LogEntry]:
+        """Every commit reachable from REV (default HEAD), parents before children."""
+        start, sep, end = _separators()
+        fields = ["%H", "%P", "%an", "%ae", "%cI", "%(trailers:only,unfold)", "%b"]
+        out = self.run(
+            "log", "--topo-order", "--reverse", "--no-color",
+            f"--format={start}{sep.join(fields)}{end}", "--end-of-options", rev or self.head, "--",
+        )  # fmt: skip
+        entries = []
+        for record in out.decode("utf-8", "replace").split(start)[1:]:
+            commit, parents, name, email, date, trailers, body = record.partition(end)[0].split(sep)
+            entries.append(
+                LogEntry(
+                    commit=commit,
+                    parents=tuple(parents.split()),
+                    author_name=name,
+                    author_email=email,
+                    committed_at=datetime.fromisoformat(date),
+                    trailers=_reviewflow_trailers(trailers),
+                    body=body,
+                )
+            )
+        return entries
+
+    def changes_by(self, emails: Iterable[str], rev: str | None = None) -> dict[str, list[str]]:
+        """commit -> the files it changed, for the commits authored by one of EMAILS.
+
+        Diffing every commit is what makes `git log --name-only` slow on a big repository;
+        only the people whose authorship is in question need it. A merge lists the files that
+        differ from every parent: a conflict resolution is a change, taking one side is not.
+        """
+        wanted = sorted({e.lower() for e in emails if e and "\n" not in e})
+        if not wanted:
+            return {}
+        start, _, end = _separators()
+        out = self.run(
+            "log", "--no-renames", "-c", "--name-only", "--no-color", f"--format={start}%H{end}",
+            "--fixed-strings", "--regexp-ignore-case", *(f"--author=<{e}>" for e in wanted),
+            "--end-of-options", rev or self.head, "--",
+        )  # fmt: skip
+        changes: dict[str, list[str]] = {}
+        for record in out.decode("utf-8", "replace").split(start)[1:]:
+            commit, _, names = record.partition(end)
+            changes[commit] = [_unquote(line) for line in names.split("\n") if line]
+        return changes
+
+    def signatures(self, commits: Sequence[str], signers: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+        """commit -> (git's verdict %G?, the key's fingerprint %GK), verified against SIGNERS.
+
+        SIGNERS maps an email to its SSH public key; git checks each signature with ssh-keygen
+        against an allowed-signers file made from them, so only these commits pay for it.
+        """
+        if not commits:
+            return {}
+        if self.version < MIN_GIT_SSH:
+            raise EnvironmentProblem(
+                f"the board has signing keys, and verifying SSH signatures needs git "
+                f"{_dotted(MIN_GIT_SSH)} or newer (this is git {_dotted(self.version)}): upgrade git"
+            )
+        with _allowed_signers(signers) as allowed:
+            out = self.run(
+                "log", "--no-walk=unsorted", "--stdin", "--format=%H%x1f%G?%x1f%GK",
+                input="".join(f"{c}\n" for c in commits if is_object_id(c)).encode(),
+                config=("-c", f"gpg.ssh.allowedSignersFile={allowed}"),
+            )  # fmt: skip
+        verdicts = {}
+        for line in out.decode("utf-8", "replace").splitlines():
+            parts = line.split("\x1f")
+            if len(parts) == 3:
+                verdicts[parts[0]] = (parts[1] or "N", parts[2])
+        return verdicts
+
+    def article_blobs(self, rev: str | None = None) -> dict[str, str]:
+        """slug -> blob id of every article file at REV (default HEAD), from one `ls-tree`."""
+        out = self.run(
+            "ls-tree", "-z", "--full-tree", rev or self.head, "--", f"{self.prefix}{ARTICLES_DIR}/"
+        )
+        blobs: dict[str, str] = {}
+        for entry in out.decode("utf-8", "surrogateescape").split("\0"):
+            meta, _, path = entry.partition("\t")
+            parts = meta.split()
+            if len(parts) != 3 or parts[1] != "blob" or parts[0] not in ("100644", "100755"):
+                continue  # a symlink or a directory is not an article
+            slug = self.slug_of_path(path)
+            if slug is not None:
+                blobs[slug] = parts[2]
+        return blobs
+
+    def blob_ids(self, names: Sequence[str]) -> list[str | None]:
+        """The blob id each `<commit>:<path>` names (None where there is none), in one process.
+
+        Finding a file in a commit reads the commit's trees, which is slow in a directory of
+        thousands of articles; the answer never changes for a commit id, so it is kept in a
+        cache in the git directory and git is asked only about names it has not seen.
+        """
+        known = self.cache.load() if self.cache else {}
+        missing = list(dict.fromkeys(n for n in names if n not in known))
+        if missing:
+            request = "".join(f"{name}\n" for name in missing).encode("utf-8", "surrogateescape")
+            out = self.run("cat-file", "--batch-check=%(objectname) %(objecttype)", input=request)
+            found: dict[str, str | None] = {}
+            for name, line in zip(missing, out.decode("utf-8", "replace").split("\n"), strict=False):
+                oid, _, kind = line.partition(" ")
+                found[name] = oid if kind == "blob" and is_object_id(oid) else None
+            if self.cache:
+                self.cache.add(found)
+            known = {**known, **found}
+        return [known.get(name) for name in names]
+
+    def read_blobs(self, blobs: Iterable[str]) -> dict[str, bytes]:
+        """The contents of blobs, by id, from one `cat-file --batch`; unknown ids are left out."""
+        wanted = list(dict.fromkeys(b for b in blobs if is_object_id(b)))
+        if not wanted:
+            return {}
+        out = self.run("cat-file", "--batch", input="".join(f"{b}\n" for b in wanted).encode())
+        contents: dict[str, bytes] = {}
+        position = 0
+        for blob in wanted:
+            end = out.index(b"\n", position)
+            header = out[position:end].split(b" ")
+            position = end + 1
+            if len(header) == 3 and header[1] == b"blob" and header[2].isdigit():
+                size = int(header[2])
+                contents[blob] = out[position : position + size]
+                position += size + 1  # each content is followed by a newline
+        return contents
+
+    def last_change(self, path: str, since: str | None = None) -> tuple[str, str] | None:
+        """(commit, author email) of the latest commit that changed PATH (after SINCE)."""
+        revs = [f"{since}..{self.head}"] if since else [self.head]
+        out = self.run("log", "-1", "--format=%H %ae", "--end-of-options", *revs, "--", path)
+        commit, _, email = out.decode("utf-8", "replace").strip().partition(" ")
+        return (commit, email) if commit else None
+
+    def commits_in(self, rev_range: str) -> set[str]:
+        """The commits a range like `main..HEAD` names, from one `rev-list`."""
+        if not rev_range or rev_range.startswith("-"):
+            raise EnvironmentProblem(
+                f"{rev_range!r} is not a revision range (expected something like main..HEAD)"
+            )
+        result = _run(self.toplevel, *_STABLE, "rev-list", "--end-of-options", rev_range, "--", check=False)
+        if result.returncode != 0:
+            raise EnvironmentProblem(f"unknown revision range {rev_range!r}: {_stderr(result)}")
+        return set(result.stdout.decode().split())
+
+    def is_unchanged(self, path: str) -> bool:
+        """True when the file at PATH is the same in the work tree, the index and HEAD."""
+        out = self.run(
+            "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=no",
+            "--", f":(literal){path}",
+        )  # fmt: skip
+        return not out.strip(b"\0")
+
+    def author(self) -> tuple[str, str]:
+        """Git's author identity (name, email), as git resolves it for the next commit."""
+        result = _run(self.toplevel, "var", "GIT_AUTHOR_IDENT", check=False)
+        ident = result.stdout.decode("utf-8", "replace").strip()
+        if result.returncode != 0 or "<" not in ident:
+            raise EnvironmentProblem(
+                "git does not know who you are, and every review action carries your name: "
+                'run `git config user.name "Your Name"` and `git config user.email you@example.org`'
+            )
+        name, _, rest = ident.partition("<")
+        return name.strip(), rest.partition(">")[0].strip()
+
+    def config_true(self, key: str) -> bool:
+        result = _run(self.toplevel, "config", "--type=bool", "--get", key, check=False)
+        return result.stdout.decode().strip() == "true"
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def commit_event(self, message: str, sign: bool) -> str:
+        """Record MESSAGE as an empty commit on the current branch, through `git commit`.
+
+        `--only` with no paths commits nothing that is staged: a reviewer's unrelated work in
+        progress stays in the index. Git's own signing applies (commit.gpgsign, gpg.format,
+        user.signingkey), and `-S` when SIGN. Hooks are skipped so that the message (and its
+        trailers) is exactly what reviewflow wrote.
+        """
+        args = ["commit", "--allow-empty", "--only", "--no-verify", "--cleanup=verbatim", "-q"]
+        self.run(*args, *(["-S"] if sign else []), "-F", "-", input=message.encode("utf-8"))
+        return self.run("rev-parse", "--verify", "HEAD^{commit}").decode().strip()
+
+    def undo_commit(self, commit: str, previous: str) -> bool:
+        """Move the branch back from COMMIT to PREVIOUS, only if nothing else moved it since."""
+        result = _run(
+            self.toplevel, "update-ref", "-m", "reviewflow: undo an action that would not count",
+            "HEAD", previous, commit, check=False,
+        )  # fmt: skip
+        return result.returncode == 0
+
+
+def git_version() -> tuple[int, ...]:
+    """The installed git's version; an EnvironmentProblem when git is missing or too old."""
+    try:
+        result = subprocess.run(["git", "version"], capture_output=True, check=False)
+    except OSError as exc:
+        raise EnvironmentProblem(
+            f"git cannot be run ({exc.strerror}): install git {_dotted(MIN_GIT)} or newer"
+        ) from None
+    match = re.search(rb"(\d+)\.(\d+)(?:\.(\d+))?", result.stdout)
+    if result.returncode != 0 or match is None:
+        raise EnvironmentProblem(f"`git version` failed ({_stderr(result)}); is git installed?")
+    version = tuple(int(part) for part in match.groups(b"0"))
+    if version < MIN_GIT:
+        raise EnvironmentProblem(
+            f"git {_dotted(version)} is too old: reviewflow needs git {_dotted(MIN_GIT)} or "
+            f"newer ({_dotted(MIN_GIT_SSH)} or newer for signed reviews)"
+        )
+    return version
+
+
+def _run(
+    cwd: Path, *args: str, input: bytes | None = None, check: bool = True
+) -> subprocess.CompletedProcess[bytes]:
+    try:
+        result = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, check=False)
+    except OSError as exc:
+        raise EnvironmentProblem(
+            f"git cannot be run ({exc.strerror}): is it installed and on PATH?"
+        ) from None
+    if check and result.returncode != 0:
+        command = next((a for a in args if not a.startswith("-") and "=" not in a), "git")
+        detail = _stderr(result) or f"exit status {result.returncode}"
+        raise EnvironmentProblem(f"git {command} failed: {detail}")
+    return result
+
+
+def _stderr(result: subprocess.CompletedProcess[bytes]) -> str:
+    lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
+    return " ".join(line.removeprefix("fatal: ").removeprefix("error: ").strip() for line in lines[:3])
+
+
+def _dotted(version: tuple[int, ...]) -> str:
+    return ".".join(str(part) for part in version)
+
+
+def _separators() -> tuple[str, str, str]:
+    """Record start, field and record end markers no commit message can contain: unguessable."""
+    token = secrets.token_hex(12)
+    return f"\x1e{token}S", f"\x1f{token}F", f"\x1e{token}E"
+
+
+def _reviewflow_trailers(block: str) -> tuple[tuple[str, str], ...]:
+    trailers = []
+    for line in block.split("\n"):
+        key, colon, value = line.partition(":")
+        if colon and key.strip().lower().startswith("reviewflow-"):
+            trailers.append((key.strip(), value.strip()))
+    return tuple(trailers)
+
+
+def _unquote(path: str) -> str:
+    """A path as git prints it: C-quoted when it holds unusual characters."""
+    if len(path) >= 2 and path[0] == path[-1] == '"':
+        raw = codecs.escape_decode(path[1:-1].encode("utf-8"))[0]
+        return bytes(raw).decode("utf-8", "surrogateescape")
+    return path
+
+
+CACHE_FILE = "lookups-v1"
+
+
+class _LookupCache:
+    """`<commit>:<path>` -> blob id (or none), for commits named by their full id: immutable facts.
+
+    An append-only file of `<commit>:<path> <blob or ->` lines. Anything unreadable in it is
+    ignored, and failing to write it only costs time: it is a cache, never a source of truth
+    for anything that git would not say again.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: dict[str, str | None] | None = None
+
+    def load(self) -> dict[str, str | None]:
+        if self.entries is None:
+            self.entries = {}
+            try:
+                text = self.path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            for line in text.split("\n"):
+                name, _, value = line.rpartition(" ")
+                commit, colon, _ = name.partition(":")
+                if colon and is_object_id(commit) and (value == "-" or is_object_id(value)):
+                    self.entries[name] = None if value == "-" else value
+        return self.entries
+
+    def add(self, found: Mapping[str, str | None]) -> None:
+        lines = [
+            f"{name} {blob or '-'}\n"
+            for name, blob in found.items()
+            if is_object_id(name.partition(":")[0]) and "\n" not in name
+        ]
+        self.load().update({name: found[name] for name in found})
+        try:
+            self.path.parent.mkdir(exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write("".join(lines))  # one write: whole lines even with two writers
+        except OSError:
+            pass
+
+
+@contextmanager
+def _allowed_signers(signers: Mapping[str, str]) -> Iterator[str]:
+    """A temporary gpg.ssh.allowedSignersFile: each board member's email and signing key."""
+    lines = [f'{email} namespaces="git" {" ".join(key.split()[:2])}\n' for email, key in signers.items()]
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", prefix="reviewflow-signers-", delete=False) as f:
+        f.writelines(lines)
+    try:
+        yield f.name
+    finally:
+        os.unlink(f.name)
+
+
+# --- reviewflow ci: the merge-base, the changed paths, their contents (used by ci.py) -------------
+# One git process each, whatever the size of the repository: `ci` costs what the change costs.
+# They run in the content repo's directory, so paths are relative to it (as `--relative` and
+# `<rev>:./<path>` make them) even when it is a subdirectory of the git work tree.
+
+
+@dataclass(frozen=True)
+class DiffEntry:
+    """One path changed between two commits, as `git diff --raw` reports it."""
+
+    status: str  # A added, M modified, D deleted, R renamed, C copied, T type changed
+    path: str  # the path at the new commit (at the old one for a deletion)
+    old_path: str | None  # the path at the old commit, for a rename or copy
+    old_blob: str | None  # None when the path did not exist at the old commit
+    new_blob: str | None  # None when the path no longer exists at the new commit
+
+
+def resolve_commit(store: GitStore, ref: str) -> str | None:
+    """The commit id REF names, or None if it names none. REF is never read as an option."""
+    if not ref or ref.startswith("-"):
+        return None
+    spec = f"{ref}^{{commit}}"
+    result = _run(store.toplevel, "rev-parse", "--verify", "--quiet", spec, check=False)
+    commit = result.stdout.decode().strip()
+    return commit if result.returncode == 0 and is_object_id(commit) else None
+
+
+def merge_base(store: GitStore, first: str, second: str) -> str | None:
+    """The best common ancestor of two commits, or None if their histories are unrelated."""
+    result = _run(store.toplevel, "merge-base", first, second, check=False)
+    commit = result.stdout.decode().strip()
+    return commit if result.returncode == 0 and is_object_id(commit) else None
+
+
+def changed_paths(store: GitStore, old: str, new: str, pathspecs: Sequence[str]) -> list[DiffEntry]:
+    """Every path under PATHSPECS that differs between two commits, renames found, in one call."""
+    out = _run(
+        store.root, *_STABLE,
+        "diff", "--raw", "-z", "--no-abbrev", "--find-renames", "--relative", "--no-ext-diff",
+        old, new, "--", *pathspecs,
+    ).stdout  # fmt: skip
+    fields = out.decode("utf-8", "surrogateescape").split("\0")
+    entries: list[DiffEntry] = []
+    index = 0
+    while index < len(fields) and fields[index].startswith(":"):
+        _, _, old_blob, new_blob, status = fields[index][1:].split(" ")
+        if status[0] in "RC":
+            old_path, path = fields[index + 1], fields[index + 2]
+            index += 3
+        else:
+            old_path, path = None, fields[index + 1]
+            index += 2
+        entries.append(
+            DiffEntry(
+                status=status[0],
+                path=path,
+                old_path=old_path,
+                old_blob=None if set(old_blob) == {"0"} else old_blob,
+                new_blob=None if set(new_blob) == {"0"} else new_blob,
+            )
+        )
+    return entries
+
+
+def read_objects(store: GitStore, names: Sequence[str]) -> dict[str, bytes | None]:
+    """The contents of objects (`<blob id>` or `<rev>:./<path>`) from one `cat-file --batch`.
+
+    A name that names nothing maps to None.
+    """
+    if not names:
+        return {}
+    request = "".join(f"{name}\n" for name in names).encode("utf-8", "surrogateescape")
+    out = _run(store.root, "cat-file", "--batch", input=request).stdout
+    contents: dict[str, bytes | None] = {}
+    position = 0
+    for name in names:
+        end = out.index(b"\n", position)
+        header = out[position:end].split(b" ")
+        position = end + 1
+        if len(header) == 3 and header[2].isdigit() and is_object_id(header[0].decode()):
+            size = int(header[2])
+            contents[name] = out[position : position + size]
+            position += size + 1  # each content is followed by a newline
+        else:  # "<name> missing" (or "ambiguous"): no content follows
+            contents[name] = None
+    return contents
+
+
+def has_review_commits(store: GitStore, old: str, new: str) -> bool:
+    """Whether any commit in OLD..NEW carries a Reviewflow-* trailer, from one `git log`.
+
+    Most changes carry none; then `ci` need not replay the review history at all.
+    """
+    out = _run(
+        store.toplevel, *_STABLE, "log", "--format=%(trailers:only,unfold)", f"{old}..{new}", "--"
+    ).stdout
+    return bool(_reviewflow_trailers(out.decode("utf-8", "replace")))

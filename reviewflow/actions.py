@@ -1,0 +1,263 @@
+"""The review actions: submit, review, request-changes, approve, withdraw.
+
+Each one is an empty commit on the current branch whose trailers name the article, the action
+and the exact text acted on (its blob id). Before committing, the action is judged by the same
+state machine that replays the history, so reviewflow never records an event that would not
+count; whatever else would make it useless (uncommitted text, a failing `check`, an unsigned
+commit from a signing member) is refused with what to do instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from reviewflow.config import ARTICLES_DIR, Config
+from reviewflow.errors import Refused
+from reviewflow.gitstore import GitStore
+from reviewflow.review import (
+    PENDING,
+    TRAILER_ACTION,
+    TRAILER_ARTICLE,
+    TRAILER_CONTENT,
+    UnknownArticle,
+    now,
+    read_history,
+    resolve_article,
+    unknown_article,
+)
+from reviewflow.workflow import (
+    BOARD_ACTIONS,
+    Action,
+    ArticleStatus,
+    Event,
+    Replay,
+    State,
+    ssh_fingerprint,
+)
+
+_RESERVED_LINE = re.compile(r"^\s*reviewflow-[a-z-]*\s*:", re.IGNORECASE | re.MULTILINE)
+
+
+def clean_message(message: str) -> str:
+    """A user's -m message, tidied; refused if it could be mistaken for reviewflow's trailers."""
+    lines = [line.rstrip() for line in message.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    if _RESERVED_LINE.search(text):
+        raise Refused(
+            "the message may not contain a line starting with 'Reviewflow-…:': reviewflow writes those itself"
+        )
+    return text
+
+
+def event_message(action: Action, slug: str, content: str, message: str = "") -> str:
+    """The commit message of a review action: subject, optional message, the three trailers."""
+    lines = [f"reviewflow: {action.value} {slug}", ""]
+    if message:
+        lines += [message, ""]
+    lines += [
+        f"{TRAILER_ARTICLE}: {slug}",
+        f"{TRAILER_ACTION}: {action.value}",
+        f"{TRAILER_CONTENT}: {content}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# --- the actions -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """A review action that was recorded: its commit, and the article's state after it."""
+
+    action: Action
+    slug: str
+    commit: str
+    actor: str  # "Name <email>"
+    status: ArticleStatus
+    next_step: str
+
+
+def act(
+    root: Path,
+    config: Config,
+    action: Action,
+    article: str,
+    message: str = "",
+    *,
+    sign: bool = False,
+    cwd: Path | None = None,
+) -> ActionResult:
+    """Record ACTION on ARTICLE as a commit on the current branch, or refuse and say why.
+
+    Refused (exit 1): an unknown article, uncommitted changes to it, a transition not in the
+    table, the wrong person (not on the board, an author), a `submit` that fails `check`, a
+    reviewer approving the same text twice, a signing member whose commit is not signed.
+    """
+    store = GitStore.open(root)
+    try:
+        slug = resolve_article(root, article, cwd)
+    except UnknownArticle as exc:
+        raise Refused(str(exc)) from None
+    name, email = store.author()
+    text = clean_message(message)
+    if action is Action.REQUEST_CHANGES and not text:
+        raise Refused("say what has to change: reviewflow request-changes ARTICLE -m 'what and why'")
+    blob = _committed_text(store, slug, action)
+    if action is Action.SUBMIT:
+        _refuse_failing_check(root, config, f"{ARTICLES_DIR}/{slug}.md")
+
+    replay = Replay(read_history(store, config, want_authors={blob: [email]}), config)
+    before = replay.run().statuses[slug]
+    member = config.member(email)
+    key = ssh_fingerprint(member.signing_key) if member and member.signing_key else ""
+    pending = Event(
+        commit=PENDING,
+        parents=(store.head,),
+        author_name=name,
+        author_email=email,
+        committed_at=now(),
+        action=action,
+        slug=slug,
+        content=blob,
+        message=text,
+        signature="G",  # the real commit's signature is checked once it exists
+        signing_key=key,
+        committed_blob=blob,
+    )
+    verdict, after = replay.try_event(pending)
+    if not verdict.valid:
+        author = replay.author_role(slug, email) is not None
+        tip = role_advice(action, email, member is not None, author) or advice(action, before)
+        raise Refused(f"cannot {action} {slug}: {verdict.reason}. {tip}".rstrip())
+    if action is Action.APPROVE and verdict.actor in before.approved_by:
+        count = f"{before.approvals}/{before.approvals_required}"
+        raise Refused(
+            f"you ({email}) already approved this version of {slug} ({count} approvals), and the "
+            "same reviewer counts once"
+            + ("" if before.state is State.APPROVED else ": another board member has to approve it")
+        )
+    if key and not sign and not store.config_true("commit.gpgsign"):
+        raise Refused(
+            "your board entry in reviewflow.toml has a signing_key, so only your signed actions "
+            "count: add --sign, or `git config commit.gpgsign true` (with `git config gpg.format "
+            "ssh` and `git config user.signingkey ~/.ssh/id_ed25519.pub`)"
+        )
+
+    commit = store.commit_event(event_message(action, slug, blob, text), sign)
+    if member is not None and member.signing_key:
+        _keep_only_if_signed(store, commit, member.email, member.signing_key)
+    recorded = replace(
+        after,
+        events=tuple(replace(e, commit=commit) if e.commit == PENDING else e for e in after.events),
+    )
+    if recorded.approved is not None and recorded.approved.commit == PENDING:
+        recorded = replace(recorded, approved=replace(recorded.approved, commit=commit))
+    return ActionResult(action, slug, commit, f"{name} <{email}>", recorded, next_step(recorded))
+
+
+def _committed_text(store: GitStore, slug: str, action: Action) -> str:
+    """The blob of the article at HEAD, refusing when the file is not exactly what is committed."""
+    heads = store.article_blobs()
+    path = f"{ARTICLES_DIR}/{slug}.md"
+    if slug not in heads:
+        if (store.root / path).is_file():
+            raise Refused(
+                f"{path} is not committed yet: commit it first (git add {path} && git commit), then {action}"
+            )
+        raise Refused(unknown_article(slug, heads))
+    if not store.is_unchanged(store.article_path(slug)):
+        raise Refused(
+            f"{path} has uncommitted changes, and a review action applies to the text in git: "
+            f"commit them (git add {path} && git commit) or discard them "
+            f"(git restore --staged --worktree {path}), then {action}"
+        )
+    return heads[slug]
+
+
+def _keep_only_if_signed(store: GitStore, commit: str, email: str, public_key: str) -> None:
+    """Undo COMMIT unless git verifies it was signed with the member's key: it would not count."""
+    status, key = store.signatures([commit], {email: public_key}).get(commit, ("N", ""))
+    if status == "G" and key == ssh_fingerprint(public_key):
+        return
+    undone = store.undo_commit(commit, store.head)
+    what = "reviewflow undid it" if undone else f"undo it with `git reset --soft {store.head[:12]}`"
+    signed = f"signed with {key}" if key else "not signed"
+    raise Refused(
+        f"commit {commit[:12]} is {signed}, not with your signing_key from reviewflow.toml "
+        f"(git reports {status}), so it would not count; {what}. Sign with the key whose "
+        "public half is your signing_key (git config user.signingkey)"
+    )
+
+
+def _refuse_failing_check(root: Path, config: Config, path: str) -> None:
+    from reviewflow.workspace import Workspace  # the checks: only `submit` pays for importing them
+
+    report = Workspace(root, config).check([root / path])
+    if report.errors:
+        errors = [f for f in report.findings if f.severity.value == "error"]
+        shown = "; ".join(f"line {f.line}: {f.message} [{f.rule}]" for f in errors[:3])
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        raise Refused(
+            f"{path} fails `reviewflow check` with {len(errors)} error(s), so it cannot be "
+            f"submitted: {shown}{more}. Fix them (reviewflow check {path}), commit, and submit again"
+        )
+
+
+_TIPS: dict[tuple[Action, State], str] = {
+    (Action.SUBMIT, State.SUBMITTED): "It is already waiting for a reviewer (see `reviewflow queue`).",
+    (Action.SUBMIT, State.UNDER_REVIEW): "It is already under review.",
+    (Action.SUBMIT, State.CHANGES_REQUESTED): "Edit it as requested, commit, then submit again.",
+    (Action.SUBMIT, State.APPROVED): "It is approved as it is; edit and commit it to start a new version.",
+    (Action.REVIEW, State.DRAFT): "It has not been submitted: an author runs `reviewflow submit {slug}`.",
+    (Action.REVIEW, State.UNDER_REVIEW): "It is already under review: approve it or request changes.",
+    (Action.REVIEW, State.CHANGES_REQUESTED): "It waits for the author to make the requested changes.",
+    (Action.REVIEW, State.APPROVED): "It is approved; an edited version starts a new review.",
+    (Action.REQUEST_CHANGES, State.DRAFT): "It has not been submitted; tell the author directly.",
+    (Action.REQUEST_CHANGES, State.CHANGES_REQUESTED): "Changes are already requested.",
+    (Action.REQUEST_CHANGES, State.APPROVED): "It is approved; an edited version starts a new review.",
+    (Action.APPROVE, State.SUBMITTED): "Start the review first: `reviewflow review {slug}`.",
+    (
+        Action.APPROVE,
+        State.DRAFT,
+    ): "It has not been submitted since it last changed: `reviewflow submit {slug}`.",
+    (Action.APPROVE, State.CHANGES_REQUESTED): "Changes were requested: it needs an edited version first.",
+    (Action.WITHDRAW, State.DRAFT): "It is a draft already: there is nothing to withdraw.",
+    (Action.WITHDRAW, State.APPROVED): "An approved version stays approved; edit it to start a new version.",
+}
+
+
+def advice(action: Action, status: ArticleStatus) -> str:
+    """What to do instead, when ACTION is not allowed from the article's state."""
+    return _TIPS.get((action, status.state), "").format(slug=status.slug)
+
+
+def role_advice(action: Action, email: str, on_board: bool, author: bool) -> str | None:
+    """What to do instead, when the person acting may not take ACTION (None if they may)."""
+    if action in BOARD_ACTIONS and not on_board:
+        return (
+            f"You are acting as {email} (git's author identity), and only the advisory board "
+            "([[board]] in reviewflow.toml) reviews: check `git config user.email`."
+        )
+    if action in BOARD_ACTIONS and author:
+        return f"Ask another board member to {action} it."
+    if action is Action.WITHDRAW and not author:
+        return "Ask one of its authors to withdraw it."
+    return None
+
+
+def next_step(status: ArticleStatus) -> str:
+    """What happens next, after an action left an article in STATUS."""
+    slug, state = status.slug, status.state
+    if state is State.UNDER_REVIEW and status.approvals:
+        count = f"{status.approvals}/{status.approvals_required}"
+        return f"Approvals {count}: another board member has to approve it."
+    if state is State.APPROVED:
+        return f"Approved by {', '.join(status.approved_by)}: `reviewflow publish` publishes this version."
+    return {
+        State.DRAFT: f"It is a draft again: edit, commit, and `reviewflow submit {slug}` when ready.",
+        State.SUBMITTED: f"It waits for a board member: `reviewflow review {slug}`.",
+        State.UNDER_REVIEW: f"Next: `reviewflow approve {slug}` or `reviewflow request-changes {slug} -m`.",
+        State.CHANGES_REQUESTED: f"The author edits it, commits, and runs `reviewflow submit {slug}` again.",
+    }[state]

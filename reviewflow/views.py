@@ -1,0 +1,318 @@
+"""Output of the review commands: one function per command and format, each returning text.
+
+A registry per command (`STATUS_VIEWS`, ...) maps a `--format` name to its function, as the
+check reporters do; adding a format touches one place.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import click
+
+from reviewflow.actions import ActionResult
+from reviewflow.review import ArticleDiff, ArticleHistory, QueueItem, StatusReport, Verification
+from reviewflow.workflow import ArticleStatus, Event, State
+
+_STATE_COLOURS = {
+    State.DRAFT: None,
+    State.SUBMITTED: "yellow",
+    State.UNDER_REVIEW: "yellow",
+    State.CHANGES_REQUESTED: "red",
+    State.APPROVED: "green",
+}
+
+
+# --- building blocks -------------------------------------------------------------------------------
+
+
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    styles: Sequence[Sequence[str | None]] = (),
+) -> str:
+    """Columns padded to their widest cell; STYLES (a colour per cell) applied after padding."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    for index, row in enumerate(rows):
+        colours = styles[index] if index < len(styles) else [None] * len(row)
+        cells = [
+            click.style(cell.ljust(width), fg=colour) if colour else cell.ljust(width)
+            for cell, width, colour in zip(row, widths, colours, strict=True)
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _dump(payload: Any) -> str:
+    return json.dumps(payload, indent=2, ensure_ascii=False)
+
+
+def event_data(event: Event) -> dict[str, Any]:
+    return {
+        "commit": event.commit,
+        "article": event.slug or None,
+        "action": event.action.value if event.action else None,
+        "actor_name": event.author_name,
+        "actor_email": event.author_email,
+        "committed_at": _iso(event.committed_at),
+        "content": event.content or None,
+        "message": event.message,
+        "signature": event.signature,
+        "signing_key": event.signing_key or None,
+        "valid": event.valid,
+        "reason": event.reason,
+    }
+
+
+def status_data(status: ArticleStatus, today: date) -> dict[str, Any]:
+    approved = status.approved
+    return {
+        "article": status.slug,
+        "path": status.path,
+        "state": status.state.value,
+        "blob": status.blob,
+        "approvals": status.approvals,
+        "approvals_required": status.approvals_required,
+        "approved_by": list(status.approved_by),
+        "approved_commit": approved.commit if approved else None,
+        "approved_blob": approved.blob if approved else None,
+        "approved_approvers": list(approved.approvers) if approved else [],
+        "approved_at": _iso(approved.approved_at) if approved else None,
+        "review_due": _iso(status.review_due),
+        "review_overdue": bool(status.review_due and status.review_due < today),
+        "live_differs": status.live_differs,
+        "submitted_at": _iso(status.submitted_at),
+        "reviewers": list(status.reviewers),
+    }
+
+
+# --- status ----------------------------------------------------------------------------------------
+
+
+def status_text(report: StatusReport, today: date) -> str:
+    statuses = report.statuses
+    notes = [
+        f"{path} is not committed yet: it has no review state until it is (git add, git commit)."
+        for path in report.uncommitted
+    ]
+    if not statuses:
+        return "\n".join([*notes, 'No articles yet: `reviewflow new "Title"` starts one.'])
+    rows, styles = [], []
+    for s in statuses:
+        due = "-"
+        if s.review_due:
+            due = s.review_due.isoformat() + (" overdue" if s.review_due < today else "")
+        live = {None: "never approved", True: "differs", False: "current"}[s.live_differs]
+        if s.blob is None:
+            live = "not in HEAD"
+        approved_at = s.approved.approved_at.date().isoformat() if s.approved else "-"
+        rows.append([
+            s.slug, s.state.value, f"{s.approvals}/{s.approvals_required}", ", ".join(s.approved_by) or "-",
+            approved_at, due, live,
+        ])  # fmt: skip
+        overdue = "red" if s.review_due and s.review_due < today else None
+        styles.append([None, _STATE_COLOURS[s.state], None, None, None, overdue, None])
+    counts: dict[str, int] = {}
+    for s in statuses:
+        counts[s.state.value] = counts.get(s.state.value, 0) + 1
+    summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    headers = [
+        "ARTICLE",
+        "STATE",
+        "APPROVALS",
+        "APPROVED BY",
+        "LAST APPROVED",
+        "REVIEW DUE",
+        "LIVE VERSION",
+    ]
+    summary_line = f"{_plural(len(statuses), 'article')}: {summary}"
+    return "\n".join([table(headers, rows, styles), "", summary_line, *notes])
+
+
+def status_json(report: StatusReport, today: date) -> str:
+    return _dump([status_data(s, today) for s in report.statuses])
+
+
+STATUS_VIEWS: dict[str, Callable[[StatusReport, date], str]] = {
+    "text": status_text,
+    "json": status_json,
+}
+
+
+# --- history ---------------------------------------------------------------------------------------
+
+
+def history_text(history: ArticleHistory, today: date) -> str:
+    s = history.status
+    head = f"{s.slug} ({s.path}): {s.state.value}, approvals {s.approvals}/{s.approvals_required}"
+    if s.approved:
+        head += f"; last approved {s.approved.approved_at.date()} by {', '.join(s.approved.approvers)}"
+    lines = [click.style(head, bold=True)]
+    if not s.events:
+        lines.append("No review events yet: it has never been submitted.")
+    people = [f"{e.author_name} <{e.author_email}>" for e in s.events]
+    width = max((len(p) for p in people), default=0)
+    for event, person in zip(s.events, people, strict=True):
+        action = event.action.value if event.action else "(malformed)"
+        verdict = (
+            click.style("ok", fg="green") if event.valid else click.style("NOT COUNTED", fg="red", bold=True)
+        )
+        when, commit = _when(event.committed_at), event.commit[:12]
+        lines.append(f"{when}  {action:<15}  {person:<{width}}  commit {commit}  {verdict}")
+        if event.message:
+            lines.extend(f"    {line}" for line in event.message.splitlines())
+        if not event.valid:
+            lines.append(click.style(f"    why: {event.reason}", fg="red"))
+    if history.changed_by is not None:
+        lines.append(
+            f"Changed after its last review event (latest: commit {history.changed_by.commit[:12]} by "
+            f"{history.changed_by.author_email}), so it is a draft again."
+        )
+    return "\n".join(lines)
+
+
+def history_json(history: ArticleHistory, today: date) -> str:
+    return _dump([event_data(e) for e in history.status.events])
+
+
+HISTORY_VIEWS: dict[str, Callable[[ArticleHistory, date], str]] = {
+    "text": history_text,
+    "json": history_json,
+}
+
+
+# --- queue -----------------------------------------------------------------------------------------
+
+
+def queue_text(items: Sequence[QueueItem], mine: bool) -> str:
+    if not items:
+        return "Nothing waits for you." if mine else "Nothing waits for a reviewer."
+    rows = [
+        [
+            _plural(item.waiting_days, "day"),
+            item.status.slug,
+            item.status.state.value,
+            f"{item.status.approvals}/{item.status.approvals_required}",
+            item.submitted_by,
+            ", ".join(item.status.reviewers) or "-",
+        ]
+        for item in items
+    ]
+    styles = [[None, None, _STATE_COLOURS[i.status.state], None, None, None] for i in items]
+    headers = ["WAITING", "ARTICLE", "STATE", "APPROVALS", "SUBMITTED BY", "REVIEWING"]
+    return f"{table(headers, rows, styles)}\n\n{_plural(len(items), 'article')} waiting"
+
+
+def queue_json(items: Sequence[QueueItem], mine: bool) -> str:
+    return _dump(
+        [
+            {
+                "article": i.status.slug,
+                "path": i.status.path,
+                "state": i.status.state.value,
+                "waiting_days": i.waiting_days,
+                "submitted_at": _iso(i.status.submitted_at),
+                "submitted_by": i.submitted_by,
+                "reviewers": list(i.status.reviewers),
+                "approvals": i.status.approvals,
+                "approvals_required": i.status.approvals_required,
+            }
+            for i in items
+        ]
+    )
+
+
+QUEUE_VIEWS: dict[str, Callable[[Sequence[QueueItem], bool], str]] = {
+    "text": queue_text,
+    "json": queue_json,
+}
+
+
+# --- verify ----------------------------------------------------------------------------------------
+
+
+def verify_text(result: Verification) -> str:
+    lines = []
+    for event in result.invalid:
+        what = f"{event.action.value if event.action else '(malformed)'} {event.slug or '(no article)'}"
+        lines.append(
+            f"{click.style('invalid', fg='red', bold=True)} commit {event.commit[:12]}  "
+            f"{_when(event.committed_at)}  "
+            f"{what}  by {event.author_name} <{event.author_email}>"
+        )
+        lines.append(f"    {event.reason}")
+    total = _plural(len(result.events), "review event")
+    if result.invalid:
+        lines.append(
+            f"{total} checked: {len(result.invalid)} invalid, not counted "
+            f"({click.style('failed', fg='red', bold=True)})"
+        )
+    else:
+        lines.append(f"{total} checked: all valid ({click.style('ok', fg='green', bold=True)})")
+    return "\n".join(lines)
+
+
+def verify_json(result: Verification) -> str:
+    return _dump(
+        {
+            "events": len(result.events),
+            "invalid": [event_data(e) for e in result.invalid],
+            "valid": not result.invalid,
+        }
+    )
+
+
+VERIFY_VIEWS: dict[str, Callable[[Verification], str]] = {"text": verify_text, "json": verify_json}
+
+
+# --- diff and actions ------------------------------------------------------------------------------
+
+
+def diff_text(diff: ArticleDiff) -> str:
+    s = diff.status
+    if diff.basis == "approved":
+        note = "changes since the last approved version"
+    elif diff.basis == "changes-requested":
+        note = "never approved: changes since the version changes were requested on"
+    else:
+        note = "never approved or reviewed: the whole file"
+    lines = [click.style(f"{s.slug}: {note}", bold=True)]
+    if not diff.lines:
+        lines.append("No differences: the file at HEAD is the approved version.")
+    for line in diff.lines:
+        if line.startswith(("+++", "---")):
+            lines.append(click.style(line, bold=True))
+        elif line.startswith("+"):
+            lines.append(click.style(line, fg="green"))
+        elif line.startswith("-"):
+            lines.append(click.style(line, fg="red"))
+        elif line.startswith("@@"):
+            lines.append(click.style(line, fg="cyan"))
+        else:
+            lines.append(line)
+    if diff.uncommitted:
+        lines.append(f"Note: {s.path} has uncommitted changes, not shown; review acts on what is committed.")
+    return "\n".join(lines)
+
+
+def action_text(result: ActionResult) -> str:
+    s = result.status
+    state = click.style(s.state.value, fg=_STATE_COLOURS[s.state], bold=True)
+    head = f"{result.action.value} {result.slug}: now {state}"
+    return f"{head} (commit {result.commit[:12]} by {result.actor})\n{result.next_step}"

@@ -1,0 +1,434 @@
+"""The review state machine: events in, the state of every article out.
+
+Pure: no git, no files, no printing. `replay` takes the review events reachable from HEAD in
+topological order (plus who changed which article, and who wrote each version) and judges every
+event against the board and the transition table. Only valid events move an article's state;
+invalid ones are kept, with the reason, for `history` and `verify`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Mapping, Sequence
+from copy import deepcopy
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from reviewflow.config import ARTICLES_DIR, BoardMember, Config
+
+
+class State(StrEnum):  # a str: compares and serialises as its value
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    UNDER_REVIEW = "under-review"
+    CHANGES_REQUESTED = "changes-requested"
+    APPROVED = "approved"
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    REVIEW = "review"
+    REQUEST_CHANGES = "request-changes"
+    APPROVE = "approve"
+    WITHDRAW = "withdraw"
+
+
+# Which states each action may start from. An approval of content that is already approved adds
+# one more approver: with a quorum above one, members approve one after another, and approvals
+# made on two branches must both count after the merge.
+TRANSITIONS: dict[Action, frozenset[State]] = {
+    Action.SUBMIT: frozenset({State.DRAFT}),
+    Action.REVIEW: frozenset({State.SUBMITTED}),
+    Action.REQUEST_CHANGES: frozenset({State.SUBMITTED, State.UNDER_REVIEW}),
+    Action.APPROVE: frozenset({State.UNDER_REVIEW, State.APPROVED}),
+    Action.WITHDRAW: frozenset({State.SUBMITTED, State.UNDER_REVIEW, State.CHANGES_REQUESTED}),
+}
+AFTER: dict[Action, State] = {
+    Action.SUBMIT: State.SUBMITTED,
+    Action.REVIEW: State.UNDER_REVIEW,
+    Action.REQUEST_CHANGES: State.CHANGES_REQUESTED,
+    Action.APPROVE: State.APPROVED,  # once the quorum is reached; until then under-review
+    Action.WITHDRAW: State.DRAFT,
+}
+NEEDS: dict[Action, str] = {
+    Action.SUBMIT: "only a draft can be submitted",
+    Action.REVIEW: "only a submitted article can be taken into review",
+    Action.REQUEST_CHANGES: "changes can be requested only on a submitted article or one under review",
+    Action.APPROVE: "only an article under review can be approved",
+    Action.WITHDRAW: "only an article in review (submitted, under review, changes requested) is withdrawn",
+}
+BOARD_ACTIONS = frozenset({Action.REVIEW, Action.REQUEST_CHANGES, Action.APPROVE})
+WAITING = frozenset({State.SUBMITTED, State.UNDER_REVIEW})  # for a reviewer: the queue
+
+
+@dataclass(frozen=True)
+class Event:
+    """One review action: a commit whose message carries the Reviewflow-* trailers."""
+
+    commit: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    committed_at: datetime
+    action: Action | None  # None when the action trailer is missing or unknown
+    slug: str  # "" when the article trailer is missing or not a slug
+    content: str  # the blob id the content trailer names ("" when missing)
+    message: str
+    signature: str = "N"  # git's verdict on the commit signature (%G?): G is good
+    signing_key: str = ""  # the fingerprint of the key that signed it (%GK)
+    committed_blob: str | None = None  # the blob of the article file actually in this commit
+    problem: str | None = None  # malformed trailers, found while reading the commit
+    valid: bool = False  # set by replay
+    reason: str | None = None  # why the event does not count (set by replay)
+
+    @property
+    def actor(self) -> str:
+        """The acting person, as reviewflow compares people: the author email, lowercased."""
+        return self.author_email.lower()
+
+    @property
+    def article(self) -> str:
+        return self.slug
+
+    @property
+    def path(self) -> str:
+        return f"{ARTICLES_DIR}/{self.slug}.md"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A commit that changed an article's file, and who wrote it."""
+
+    commit: str
+    author_email: str  # lowercased
+
+
+@dataclass(frozen=True)
+class History:
+    """Everything replay needs, as plain data read from git."""
+
+    order: Sequence[str]  # every commit reachable from HEAD, parents before children
+    parents: Mapping[str, tuple[str, ...]]
+    events: Sequence[Event]  # in the same order
+    changes: Mapping[str, Sequence[Change]]  # slug -> commits that changed its file, in order
+    authors: Mapping[str, frozenset[str]]  # blob -> front-matter author emails (lowercased),
+    # at least every actor of an event on that blob who is one
+    heads: Mapping[str, str]  # slug -> blob of its file at HEAD
+
+
+@dataclass(frozen=True)
+class ApprovedVersion:
+    """The content that reached the quorum: what publishing uses."""
+
+    commit: str  # the approval that reached the quorum
+    blob: str
+    approvers: tuple[str, ...]  # emails, lowercased, sorted
+    approved_at: datetime  # committer date of that approval
+
+
+@dataclass(frozen=True)
+class ArticleStatus:
+    slug: str
+    path: str
+    state: State
+    blob: str | None  # at HEAD; None when the file is no longer there
+    approvals: int  # distinct board members approving the current content
+    approvals_required: int
+    approved_by: tuple[str, ...]
+    approved: ApprovedVersion | None  # the last approved version, kept after later edits
+    submitted_at: datetime | None  # when the current review round started (waiting states only)
+    review_due: date | None  # approved.approved_at.date() + policy.review_cycle_days
+    events: tuple[Event, ...] = ()  # valid and invalid, oldest first
+    reviewers: tuple[str, ...] = ()  # who started a review in the current round
+
+    @property
+    def live_differs(self) -> bool | None:
+        """Whether the file at HEAD differs from the approved version (None: never approved)."""
+        return None if self.approved is None else self.approved.blob != self.blob
+
+    @property
+    def last_event(self) -> Event | None:
+        return next((e for e in reversed(self.events) if e.valid), None)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    statuses: dict[str, ArticleStatus]
+    events: list[Event]  # every event, judged, in topological order
+
+
+@dataclass
+class _Track:
+    """The replay state of one article."""
+
+    state: State = State.DRAFT
+    content: str | None = None  # the blob of its latest valid event
+    approvers: dict[str, Event] = field(default_factory=dict)  # this round, this content
+    reviewers: list[str] = field(default_factory=list)
+    approved: ApprovedVersion | None = None
+    submitted_at: datetime | None = None
+    events: list[Event] = field(default_factory=list)
+
+    def state_for(self, content: str) -> State:
+        """The state an event on CONTENT starts from: a draft when the text changed since."""
+        return self.state if content == self.content else State.DRAFT
+
+
+def replay(history: History, config: Config) -> dict[str, ArticleStatus]:
+    """The state of every article at HEAD and of every article with events."""
+    return judge(history, config).statuses
+
+
+def judge(history: History, config: Config) -> Outcome:
+    """Judge every event in order, then derive each article's state from the valid ones."""
+    return Replay(history, config).run()
+
+
+def ssh_fingerprint(public_key: str) -> str:
+    """The SHA256 fingerprint of an OpenSSH public key, as git's %GK and ssh-keygen -l show it."""
+    try:
+        blob = base64.b64decode(public_key.split()[1], validate=True)
+    except (IndexError, binascii.Error):
+        return ""
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+class Replay:
+    """One pass over the history; afterwards it can judge one more event on top of HEAD."""
+
+    def __init__(self, history: History, config: Config) -> None:
+        self.history = history
+        self.config = config
+        self.position = {commit: index for index, commit in enumerate(history.order)}
+        # Runs: stretches of the order where each commit's first parent is the one before it.
+        # Within a run, an earlier commit is an ancestor of a later one: no walk needed.
+        self.run_of: dict[str, int] = {}
+        run, previous = 0, None
+        for commit in history.order:
+            first = history.parents.get(commit, ())[:1]
+            if previous is None or first != (previous,):
+                run += 1
+            self.run_of[commit], previous = run, commit
+        self.tracks: dict[str, _Track] = {}
+        self.members = {m.key: m for m in config.board}
+        self.fingerprints = {m.key: ssh_fingerprint(m.signing_key) for m in config.board if m.signing_key}
+
+    def run(self) -> Outcome:
+        self.tracks = {}
+        judged = []
+        for event in self.history.events:
+            track = self.tracks.setdefault(event.slug, _Track()) if event.slug else None
+            reason = self.reason(event, track)
+            event = replace(event, valid=reason is None, reason=reason)
+            judged.append(event)
+            if track is not None:
+                track.events.append(event)
+                if event.valid:
+                    self.apply(event, track)
+        slugs = sorted(set(self.history.heads) | set(self.tracks))
+        return Outcome({slug: self.status(slug) for slug in slugs}, judged)
+
+    def try_event(self, event: Event) -> tuple[Event, ArticleStatus]:
+        """Judge EVENT as if it were committed on top of HEAD: the verdict and the state after.
+
+        Nothing is kept: the replay state is the same afterwards.
+        """
+        track = deepcopy(self.tracks.get(event.slug, _Track()))
+        reason = self.reason(event, track)
+        event = replace(event, valid=reason is None, reason=reason)
+        track.events.append(event)
+        if event.valid:
+            self.apply(event, track)
+        return event, self.status(event.slug, track)
+
+    def author_role(self, slug: str, email: str) -> str | None:
+        """How EMAIL is an author of the article at HEAD (see `authorship`), or None."""
+        blob = self.history.heads.get(slug)
+        if blob is None:
+            return None
+        head = self.history.order[-1] if self.history.order else ""
+        probe = Event(head, self.history.parents.get(head, ()), "", email, datetime.min, None, slug, blob, "")
+        return self.authorship(probe, self.tracks.get(slug, _Track()))
+
+    # -- judging ---------------------------------------------------------------------------------
+
+    def reason(self, event: Event, track: _Track | None) -> str | None:
+        """Why EVENT does not count, or None when it is valid."""
+        if event.problem or track is None or event.action is None:
+            return event.problem or "not a review event: the Reviewflow-* trailers are incomplete"
+        if event.committed_blob is None:
+            return f"{event.path} does not exist in this commit, so there is nothing to {event.action}"
+        if event.committed_blob != event.content:
+            return (
+                f"the content trailer names blob {event.content[:12]}, but {event.path} in this commit "
+                f"is blob {event.committed_blob[:12]}: the event is not about the text it claims"
+            )
+        member = self.members.get(event.actor)
+        role = self.role_problem(event, track, member)
+        if role:
+            return role
+        if member is not None and member.signing_key:
+            signature = self.signature_problem(event, member)
+            if signature:
+                return signature
+        return self.transition_problem(event, track)
+
+    def role_problem(self, event: Event, track: _Track, member: BoardMember | None) -> str | None:
+        action = event.action
+        if action in BOARD_ACTIONS:
+            if member is None:
+                return f"{event.author_email} is not on the advisory board, so cannot {action}"
+            authored = self.authorship(event, track)
+            if authored:
+                return f"{event.author_email} {authored}, and an author may never {action} their own article"
+        elif action is Action.WITHDRAW and not self.authorship(event, track):
+            return f"{event.author_email} is not an author of this article: only an author may withdraw it"
+        return None
+
+    def signature_problem(self, event: Event, member: BoardMember) -> str | None:
+        who = f"{member.email} has a signing_key in reviewflow.toml, so only actions signed with it count"
+        if event.signature == "N":
+            return f"the commit is not signed: {who}"
+        if event.signature == "B":
+            return f"the commit's signature is bad (the commit was altered after signing): {who}"
+        if event.signature != "G" or event.signing_key != self.fingerprints.get(member.key):
+            key = f" with key {event.signing_key}" if event.signing_key else ""
+            return f"the commit is signed{key}, which is not {member.email}'s signing_key ({event.signature})"
+        return None
+
+    def transition_problem(self, event: Event, track: _Track) -> str | None:
+        assert event.action is not None
+        state = track.state_for(event.content)
+        if state not in TRANSITIONS[event.action]:
+            changed = (
+                " (its text changed since its last review event)"
+                if state is State.DRAFT and track.content
+                else ""
+            )
+            return f"the article is {state}{changed}, and {NEEDS[event.action]}"
+        if event.action is Action.REQUEST_CHANGES and not event.message.strip():
+            return "a request for changes must say what to change (a message)"
+        return None
+
+    def authorship(self, event: Event, track: _Track) -> str | None:
+        """How the actor is an author of the article at this event, or None if they are not.
+
+        An author is anyone listed in the front-matter of the content acted on, or anyone who
+        wrote a commit that changed the file since its last approval: a commit that is an
+        ancestor of the event but not of the approval that reached the quorum.
+        """
+        actor = event.actor
+        if actor in self.history.authors.get(event.content, frozenset()):
+            return "is listed in its authors"
+        changes = self.history.changes.get(event.slug, ())
+        mine = [c for c in changes if c.author_email == actor]
+        if not mine:
+            return None
+        approval = track.approved.commit if track.approved else None
+        for change in reversed(mine):
+            if change.commit in self.position and self.position[change.commit] > self.at(event):
+                continue
+            if not self.is_ancestor(change.commit, event.commit, event.parents):
+                continue
+            if approval is not None and self.is_ancestor(change.commit, approval):
+                continue
+            return f"changed it in commit {change.commit[:12]} since its last approval"
+        return None
+
+    def at(self, event: Event) -> int:
+        return self.position.get(event.commit, len(self.history.order))
+
+    def is_ancestor(self, ancestor: str, commit: str, parents: tuple[str, ...] | None = None) -> bool:
+        """Whether ANCESTOR is COMMIT or one of its ancestors, walking no further back than it."""
+        if ancestor == commit:
+            return True
+        floor = self.position.get(ancestor)
+        if floor is None:
+            return False
+        run = self.run_of[ancestor]
+        pending = list(parents if parents is not None else self.history.parents.get(commit, ()))
+        seen: set[str] = set()
+        while pending:
+            current = pending.pop()
+            where = self.position.get(current, -1)
+            if where >= floor and self.run_of.get(current) == run:
+                return True  # ANCESTOR is earlier on the same run
+            if current in seen or where <= floor:
+                continue  # parents come before children: nothing older can lead to it
+            seen.add(current)
+            pending.extend(self.history.parents.get(current, ()))
+        return False
+
+    # -- applying --------------------------------------------------------------------------------
+
+    def apply(self, event: Event, track: _Track) -> None:
+        action = event.action
+        if track.state_for(event.content) is State.DRAFT:
+            track.approvers.clear()
+            track.reviewers.clear()
+        track.content = event.content
+        if action is Action.SUBMIT:
+            track.state, track.submitted_at = State.SUBMITTED, event.committed_at
+            track.approvers.clear()
+            track.reviewers.clear()
+        elif action is Action.REVIEW:
+            track.state = State.UNDER_REVIEW
+            track.reviewers.append(event.actor)
+        elif action is Action.REQUEST_CHANGES:
+            track.state = State.CHANGES_REQUESTED
+            track.approvers.clear()
+        elif action is Action.WITHDRAW:
+            track.state, track.submitted_at = State.DRAFT, None
+            track.approvers.clear()
+            track.reviewers.clear()
+        elif action is Action.APPROVE:
+            if track.state is State.APPROVED and track.approved is not None:
+                approvers = tuple(sorted({*track.approved.approvers, event.actor}))
+                track.approved = replace(track.approved, approvers=approvers)
+                return
+            track.approvers.setdefault(event.actor, event)  # the same member twice counts once
+            if len(track.approvers) >= self.config.policy.approvals_required:
+                track.state = State.APPROVED
+                track.approved = ApprovedVersion(
+                    commit=event.commit,
+                    blob=event.content,
+                    approvers=tuple(sorted(track.approvers)),
+                    approved_at=event.committed_at,
+                )
+                track.approvers.clear()
+            else:
+                track.state = State.UNDER_REVIEW
+
+    def status(self, slug: str, track: _Track | None = None) -> ArticleStatus:
+        track = track or self.tracks.get(slug, _Track())
+        blob = self.history.heads.get(slug)
+        state = track.state if blob is not None and blob == track.content else State.DRAFT
+        approved = track.approved
+        if state is State.APPROVED and approved is not None:
+            approved_by = approved.approvers
+        elif state is State.UNDER_REVIEW:
+            approved_by = tuple(sorted(track.approvers))
+        else:
+            approved_by = ()
+        due = (
+            approved.approved_at.date() + timedelta(days=self.config.policy.review_cycle_days)
+            if approved
+            else None
+        )
+        return ArticleStatus(
+            slug=slug,
+            path=f"{ARTICLES_DIR}/{slug}.md",
+            state=state,
+            blob=blob,
+            approvals=len(approved_by),
+            approvals_required=self.config.policy.approvals_required,
+            approved_by=approved_by,
+            approved=approved,
+            submitted_at=track.submitted_at if state in (*WAITING, State.CHANGES_REQUESTED) else None,
+            review_due=due,
+            events=tuple(track.events),
+            reviewers=tuple(dict.fromkeys(track.reviewers)) if state in WAITING else (),
+        )

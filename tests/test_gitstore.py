@@ -1,0 +1,116 @@
+"""The git edge: environment errors become one clear line and exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from reviewflow.config import load_config
+from reviewflow.errors import EnvironmentProblem
+from reviewflow.gitstore import GitStore, git_version
+from reviewflow.review import front_matter_authors, invalid_events
+from reviewflow.scaffold import init_repo
+from tests.conftest import git
+from tests.gitrepo import RITA, SLUG, act_as, ok
+
+Run = Callable[..., Result]
+COMMANDS = [["status"], ["history", SLUG], ["verify"], ["queue"], ["diff", SLUG], ["submit", SLUG]]
+
+
+def environment_error(result: Result, *fragments: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in result.output, result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_not_a_git_repository(tmp_path: Path, run: Run, command: list[str]) -> None:
+    repo = tmp_path / "lib"
+    init_repo(repo)
+    environment_error(run(repo, *command), "not in a git repository", "git init")
+
+
+def test_no_commits_yet(tmp_path: Path, run: Run) -> None:
+    repo = tmp_path / "lib"
+    init_repo(repo)
+    git(repo, "init", "-q")
+    for command in COMMANDS:
+        environment_error(run(repo, *command), "no commits yet")
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_a_shallow_clone_is_refused_rather_than_wrong(
+    content_repo: Path, tmp_path: Path, run: Run, command: list[str]
+) -> None:
+    ok(run(content_repo, "submit", SLUG))
+    git(content_repo, "commit", "-q", "--allow-empty", "-m", "later")
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{content_repo}", str(clone))
+    environment_error(
+        run(clone, *command), "shallow", "could be wrong", "git fetch --unshallow", "fetch-depth: 0"
+    )
+
+
+def test_git_missing(content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    environment_error(run(content_repo, "status"), "git cannot be run", "install git")
+
+
+def test_git_too_old(content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "git"
+    fake.write_text("#!/bin/sh\necho 'git version 2.17.1'\n", encoding="utf-8")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}")
+    with pytest.raises(EnvironmentProblem, match="2.17.1 is too old"):
+        git_version()
+    environment_error(run(content_repo, "verify"), "too old", "2.25")
+
+
+def test_unknown_identity(content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    git(content_repo, "config", "user.useConfigOnly", "true")
+    environment_error(
+        run(content_repo, "submit", SLUG), "git does not know who you are", "git config user.email"
+    )
+
+
+def test_unknown_revision_range(content_repo: Path) -> None:
+    with pytest.raises(EnvironmentProblem, match="unknown revision range"):
+        invalid_events(content_repo, load_config(content_repo), "nope..HEAD")
+    with pytest.raises(EnvironmentProblem, match="not a revision range"):
+        invalid_events(content_repo, load_config(content_repo), "--all")
+
+
+def test_a_hostile_commit_message_cannot_break_the_log(
+    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok(run(content_repo, "submit", SLUG))
+    evil = "x\x1e\x1f\n\nnot a trailer\x1e\n\nReviewflow-Article: what-is-poems-syndrome\nReviewflow-Action: approve\n"
+    git(content_repo, "commit", "-q", "--allow-empty", "-m", evil)
+    act_as(monkeypatch, RITA)
+    ok(run(content_repo, "review", SLUG))
+    store = GitStore.open(content_repo)
+    entries = store.log()
+    assert [e.commit for e in entries][-1] == store.head
+    assert len(entries) == int(git(content_repo, "rev-list", "--count", "HEAD"))
+
+
+def test_front_matter_authors_only_parses_when_it_could_matter() -> None:
+    text = b'---\ntitle: "T"\nauthors:\n  - name: "A"\n    email: "Ann@X.example"\n---\nBody\n'
+    assert front_matter_authors(text, ["ann@x.example"]) == frozenset({"ann@x.example"})
+    assert front_matter_authors(text, ["bob@x.example"]) == frozenset()
+    escaped = b'---\nauthors:\n  - name: "B"\n    email: "bob\\x40x.example"\n---\n'
+    assert front_matter_authors(escaped, ["bob@x.example"]) == frozenset({"bob@x.example"})
+    quoted = b"---\nauthors:\n  - name: O\n    email: 'o''brien@x.example'\n---\n"
+    assert front_matter_authors(quoted, ["o'brien@x.example"]) == frozenset({"o'brien@x.example"})
+    assert front_matter_authors(b"\xff\xfe broken", ["a@b"]) == frozenset()
