@@ -1,0 +1,107 @@
+"""schema.org JSON-LD for an article page: a MedicalWebPage with its review, sources and audience.
+
+Review fields (`reviewedBy`, `lastReviewed`, `datePublished`) appear only for approved text.
+`json_script` serialises for a `<script>` element: Jinja's autoescape does not reach inside
+one, so `<`, `>` and `&` are written as JSON escapes and no article text can end the element.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+from reviewflow.article import Article, Reference
+from reviewflow.config import Site
+
+if TYPE_CHECKING:
+    from reviewflow.site import PageInfo, Reviewer
+
+SCHEMA_AUDIENCE = {"patient": "Patient", "professional": "Clinician"}
+
+
+def medical_web_page(
+    info: PageInfo, article: Article, site: Site, base_url: str | None, path: str
+) -> dict[str, Any]:
+    """The JSON-LD of the article page at PATH (relative to the site's root)."""
+    audience = {"@type": "MedicalAudience", "audienceType": SCHEMA_AUDIENCE[article.audience]}
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage",
+        "name": article.title,
+        "headline": article.title,
+        "description": article.summary,
+        "inLanguage": site.language,
+    }
+    if base_url:
+        data["url"] = f"{base_url}/{path}"
+    if info.approved and info.published:
+        data["datePublished"] = info.published.isoformat()
+    if info.updated:
+        # Text written before its first approval was not modified, for readers, before it was published.
+        modified = max(d for d in (info.updated, info.published if info.approved else None) if d)
+        data["dateModified"] = modified.isoformat()
+    if info.approved and info.reviewed:
+        data["lastReviewed"] = info.reviewed.isoformat()
+        data["reviewedBy"] = [person(r) for r in info.reviewers]
+    data["author"] = [{"@type": "Person", "name": a.name} for a in article.authors]
+    data["audience"] = audience
+    data["medicalAudience"] = audience
+    data["about"] = {"@type": "MedicalCondition", "name": article.condition}
+    if article.tags:
+        data["keywords"] = ", ".join(article.tags)
+    data["citation"] = [citation(r) for r in sorted(article.references, key=lambda r: r.id)]
+    publisher: dict[str, Any] = {"@type": "Organization", "name": site.name}
+    if base_url:
+        publisher["url"] = f"{base_url}/"
+    data["publisher"] = publisher
+    return data
+
+
+def identifier_links(reference: Reference) -> list[tuple[str, str, str]]:
+    """(label, identifier, href) for each way to find a reference: DOI, PubMed, PMC, its URL."""
+    links = []
+    if reference.doi:
+        links.append(("DOI", reference.doi, "https://doi.org/" + quote(reference.doi, safe="/:;()._-")))
+    if reference.pmid:
+        links.append(
+            ("PubMed", reference.pmid, f"https://pubmed.ncbi.nlm.nih.gov/{quote(reference.pmid, safe='')}/")
+        )
+    if reference.pmcid:
+        pmc = quote(reference.pmcid, safe="")
+        links.append(("PMC", reference.pmcid, f"https://www.ncbi.nlm.nih.gov/pmc/articles/{pmc}/"))
+    if reference.url and urlsplit(reference.url).scheme in ("http", "https"):
+        links.append(("Link", urlsplit(reference.url).netloc, reference.url))
+    return links
+
+
+def citation(reference: Reference) -> dict[str, Any]:
+    kind = "CreativeWork" if reference.type in ("guideline", "other") else "ScholarlyArticle"
+    data: dict[str, Any] = {"@type": kind, "name": reference.title}
+    if reference.type == "guideline":
+        data["genre"] = "Guideline"
+    data["isPartOf"] = {"@type": "Periodical", "name": reference.source}
+    data["datePublished"] = str(reference.year)
+    identifiers = [("DOI", reference.doi), ("PMID", reference.pmid), ("PMCID", reference.pmcid)]
+    present = [{"@type": "PropertyValue", "propertyID": k, "value": v} for k, v in identifiers if v]
+    if present:
+        data["identifier"] = present
+    links = [href for _, _, href in identifier_links(reference)]
+    if links:
+        data["url"] = links[0]
+        if len(links) > 1:
+            data["sameAs"] = links[1:]
+    return data
+
+
+def person(reviewer: Reviewer) -> dict[str, Any]:
+    data: dict[str, Any] = {"@type": "Person", "name": reviewer.name}
+    if reviewer.credentials:
+        data["hasCredential"] = {"@type": "EducationalOccupationalCredential", "name": reviewer.credentials}
+    return data
+
+
+def json_script(data: dict[str, Any]) -> str:
+    """JSON for a <script> element: nothing inside can end the element or open a comment."""
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

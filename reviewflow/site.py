@@ -1,0 +1,377 @@
+"""The published website, rendered: plain data in, HTML and XML strings out.
+
+Nothing here touches git or the file system (templates come from the package). publish.py
+collects the data and writes the files; this module decides what readers see. One
+`SiteRenderer` holds the one Jinja environment (autoescaping) and the one body renderer
+(markup.py: Markdown without raw HTML, then a sanitiser), reused for every page, in this
+process or in each worker of a pool. The JSON-LD comes from schemaorg.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from reviewflow import __version__
+from reviewflow.article import Article, Reference
+from reviewflow.config import Config
+from reviewflow.markup import BodyRenderer
+from reviewflow.schemaorg import identifier_links, json_script, medical_web_page
+
+TEMPLATES = "templates/site"
+AUDIENCES = {
+    # audience: (who, directory of its index page)
+    "patient": ("Patients and caregivers", "for-patients"),
+    "professional": ("Healthcare professionals", "for-professionals"),
+}
+REFERENCE_TYPES = {"guideline": "Guideline", "research": "Research", "review": "Review", "other": "Other"}
+STEPS = (("submitted", "Submitted"), ("under-review", "Under review"), ("approved", "Approved"))
+STATE_LABELS = {
+    "draft": "Draft",
+    "submitted": "Submitted",
+    "under-review": "Under review",
+    "changes-requested": "Changes requested",
+    "approved": "Approved",
+}
+FEED_ENTRIES = 100  # the newest approved articles; the sitemap lists them all
+
+
+class PageProblem(Exception):
+    """An article that cannot be published as it is (the build stops; nothing is replaced)."""
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    name: str
+    credentials: str | None
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """What git and the config say about one article page; its text comes separately.
+
+    Everything a page shows besides the article file's bytes is here, so that a hash of this
+    plus the blob id and the renderer's fingerprint identifies the page exactly.
+    """
+
+    slug: str
+    path: str  # articles/<slug>.md
+    blob: str  # the content published: the approved blob, or HEAD's in a preview
+    state: str  # the article's workflow state (a State value)
+    approved: bool  # this page shows board-approved text
+    reviewers: tuple[Reviewer, ...] = ()
+    reviewed_at: datetime | None = None  # the approval that reached quorum
+    published_at: datetime | None = None  # the first approval of this article
+    updated_at: datetime | None = None  # the commit that last changed the published text
+    review_due: date | None = None
+    overdue: bool = False
+    approved_elsewhere: date | None = None  # preview of an edited article: its live version's date
+
+    @property
+    def reviewed(self) -> date | None:
+        return utc_date(self.reviewed_at)
+
+    @property
+    def published(self) -> date | None:
+        return utc_date(self.published_at)
+
+    @property
+    def updated(self) -> date | None:
+        return utc_date(self.updated_at) or self.reviewed
+
+    @property
+    def changed_at(self) -> datetime | None:
+        """The latest significant moment for a feed: a text change or an approval."""
+        moments = [m for m in (self.updated_at, self.reviewed_at) if m is not None]
+        return max(moments) if moments else None
+
+    def key(self) -> str:
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return json.dumps(fields, default=str, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One article as the index, the sitemap and the feed show it."""
+
+    info: PageInfo
+    title: str
+    summary: str
+    audience: str
+    condition: str
+    authors: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, info: PageInfo, article: Article) -> Listing:
+        return cls.from_meta(info, listing_meta(article))
+
+    @classmethod
+    def from_meta(cls, info: PageInfo, meta: dict[str, Any]) -> Listing:
+        return cls(
+            info, meta["title"], meta["summary"], meta["audience"], " ".join(meta["condition"].split()),
+            tuple(meta["authors"]), tuple(meta["tags"]),
+        )  # fmt: skip
+
+
+def listing_meta(article: Article) -> dict[str, Any]:
+    """The part of an article the site-wide pages need, as plain JSON (kept in the cache)."""
+    return {
+        "title": article.title,
+        "summary": article.summary,
+        "audience": article.audience,
+        "condition": article.condition,
+        "authors": [a.name for a in article.authors],
+        "tags": list(article.tags),
+    }
+
+
+@dataclass
+class Group:
+    id: str
+    name: str
+    items: list[Listing] = field(default_factory=list)
+
+
+class SiteRenderer:
+    """Renders every page of one site build; build once, reuse for all pages."""
+
+    def __init__(self, config: Config, base_url: str | None = None, preview: bool = False) -> None:
+        self.config = config
+        self.site = config.site
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.preview = preview
+        self.env = Environment(
+            loader=PackageLoader("reviewflow", TEMPLATES),
+            autoescape=select_autoescape(["html", "xml"]),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.globals.update(
+            site=self.site,
+            config=config,
+            preview=preview,
+            audiences=AUDIENCES,
+            feed=self.base_url is not None,
+            contact_href=contact_href(self.site.contact),
+        )
+        self.bodies = BodyRenderer()
+
+    # --- identity -------------------------------------------------------------------------
+
+    def fingerprint(self) -> str:
+        """Changes whenever anything but an article's own data could change a page."""
+        digest = hashlib.sha256(f"reviewflow {__version__}\0".encode())
+        loader = self.env.loader
+        assert loader is not None
+        for name in sorted(loader.list_templates()):
+            source, _, _ = loader.get_source(self.env, name)
+            digest.update(f"{name}\0{source}\0".encode())
+        digest.update(self.config.model_dump_json().encode())
+        digest.update(f"\0{self.base_url}\0{self.preview}".encode())
+        return digest.hexdigest()
+
+    def url(self, path: str) -> str | None:
+        return f"{self.base_url}/{path}" if self.base_url else None
+
+    # --- pages ----------------------------------------------------------------------------
+
+    def article(self, info: PageInfo, article: Article, body: str) -> str:
+        """One article page. `body` is the Markdown after the front-matter."""
+        references = sorted(article.references, key=lambda r: r.id)
+        cited = {r.id: r for r in references}
+        disclaimer = self.config.disclaimers.get(article.disclaimer)
+        if disclaimer is None:
+            raise PageProblem(f"its disclaimer {article.disclaimer!r} is not defined in reviewflow.toml")
+        page_path = f"articles/{info.slug}/"
+        return self._render(
+            "article.html",
+            root="../../",
+            title=article.title,
+            description=article.summary,
+            canonical=self.url(page_path),
+            noindex=self.preview,
+            current=None,
+            info=info,
+            article=article,
+            audience=AUDIENCES[article.audience][0],
+            audience_dir=AUDIENCES[article.audience][1],
+            condition_anchor=_anchor(" ".join(article.condition.split())),
+            state_label=STATE_LABELS.get(info.state, info.state),
+            steps=tracker(info.state),
+            body=self.body_html(body, cited),
+            references=[reference_view(r) for r in references],
+            disclaimer=disclaimer,
+            json_ld=json_script(medical_web_page(info, article, self.site, self.base_url, page_path)),
+        )
+
+    def body_html(self, body: str, references: dict[int, Reference]) -> str:
+        return self.bodies.render(body, references)
+
+    def index(self, listings: Sequence[Listing], audience: str | None = None) -> str:
+        chosen = [item for item in listings if audience is None or item.audience == audience]
+        who = AUDIENCES[audience][0] if audience else None
+        return self._render(
+            "index.html",
+            root="../" if audience else "",
+            title=f"Articles for {who.lower()}" if who else "Health articles",
+            description=f"Medically reviewed health articles from {self.site.name}.",
+            canonical=self.url(f"{AUDIENCES[audience][1]}/" if audience else ""),
+            noindex=self.preview,
+            current=audience or "all",
+            audience=audience,
+            groups=group_by_condition(chosen),
+            count=len(chosen),
+        )
+
+    def board(self) -> str:
+        return self._page("board.html", "board", "Medical advisory board", "Who reviews our articles.")
+
+    def policy(self) -> str:
+        return self._page(
+            "policy.html",
+            "editorial-policy",
+            "Editorial policy",
+            "How our articles are written and reviewed.",
+        )
+
+    def not_found(self) -> str:
+        root = (urlsplit(self.base_url).path.rstrip("/") + "/") if self.base_url else "/"
+        return self._render(
+            "404.html", root=root, title="Page not found", description="Page not found.", canonical=None,
+            noindex=True, current=None,
+        )  # fmt: skip
+
+    def sitemap(self, listings: Sequence[Listing]) -> str:
+        assert self.base_url is not None
+        public = [item for item in listings if item.info.approved]
+        newest = max((item.info.updated for item in public if item.info.updated), default=None)
+        pages = [("", newest)]
+        pages += [(f"{AUDIENCES[a][1]}/", newest) for a in AUDIENCES]
+        pages += [(f"articles/{item.info.slug}/", item.info.updated) for item in public]
+        pages += [("board/", None), ("editorial-policy/", None)]
+        return self.env.get_template("sitemap.xml").render(pages=pages, base=self.base_url)
+
+    def feed(self, listings: Sequence[Listing], fallback: datetime) -> str:
+        assert self.base_url is not None
+        public = [item for item in listings if item.info.approved]
+        public.sort(key=lambda item: (item.info.changed_at or fallback, item.info.slug), reverse=True)
+        updated = (public[0].info.changed_at or fallback) if public else fallback
+        return self.env.get_template("feed.xml").render(
+            entries=public[:FEED_ENTRIES], base=self.base_url, updated=updated, fallback=fallback,
+            rfc3339=rfc3339,
+        )  # fmt: skip
+
+    def robots(self) -> str:
+        if self.preview:
+            return "User-agent: *\nDisallow: /\n"
+        lines = ["User-agent: *", "Allow: /"]
+        if self.base_url:
+            lines.append(f"Sitemap: {self.base_url}/sitemap.xml")
+        return "\n".join(lines) + "\n"
+
+    def asset(self, name: str) -> str:
+        """A file copied into the site as it is: the stylesheet, the icon."""
+        loader = self.env.loader
+        assert loader is not None
+        return loader.get_source(self.env, name)[0]
+
+    def stylesheet(self) -> str:
+        return self.asset("style.css")
+
+    def _page(self, template: str, directory: str, title: str, description: str) -> str:
+        return self._render(
+            template, root="../", title=title, description=description, canonical=self.url(f"{directory}/"),
+            noindex=self.preview, current=directory,
+        )  # fmt: skip
+
+    def _render(self, template: str, **context: Any) -> str:
+        return self.env.get_template(template).render(**context)
+
+
+# --- small pure helpers ---------------------------------------------------------------------
+
+
+def tracker(state: str) -> list[tuple[str, str]]:
+    """The review-status steps as (label, done|current|todo)."""
+    position = {"draft": -1, "submitted": 0, "under-review": 1, "changes-requested": 1, "approved": 2}
+    current = position.get(state, -1)
+    steps = []
+    for index, (_, label) in enumerate(STEPS):
+        if state == "changes-requested" and index == 1:
+            label = "Under review: changes requested"
+        status = "done" if index < current else "current" if index == current else "todo"
+        steps.append((label, status))
+    return steps
+
+
+@dataclass(frozen=True)
+class ReferenceView:
+    id: int
+    type: str
+    title: str
+    source: str
+    year: int
+    links: tuple[tuple[str, str, str], ...]  # (label, identifier, href)
+
+
+def reference_view(reference: Reference) -> ReferenceView:
+    return ReferenceView(
+        reference.id,
+        REFERENCE_TYPES.get(reference.type, reference.type.replace("-", " ").capitalize()),
+        reference.title,
+        reference.source,
+        reference.year,
+        tuple(identifier_links(reference)),
+    )
+
+
+def group_by_condition(listings: Iterable[Listing]) -> list[Group]:
+    groups: dict[str, Group] = {}
+    for item in sorted(
+        listings, key=lambda i: (i.condition.casefold(), i.condition, i.title.casefold(), i.info.slug)
+    ):
+        key = item.condition.casefold()
+        if key not in groups:
+            groups[key] = Group(_anchor(item.condition), item.condition)
+        groups[key].items.append(item)
+    seen: set[str] = set()
+    for group in groups.values():  # two conditions may slugify alike: keep anchors unique
+        anchor, n = group.id, 1
+        while group.id in seen:
+            n += 1
+            group.id = f"{anchor}-{n}"
+        seen.add(group.id)
+    return list(groups.values())
+
+
+def _anchor(text: str) -> str:
+    return "c-" + (re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "condition")
+
+
+def utc_date(moment: datetime | None) -> date | None:
+    return moment.astimezone(UTC).date() if moment else None
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def contact_href(contact: str | None) -> str | None:
+    if not contact:
+        return None
+    if re.fullmatch(r"[^@\s<>\"']+@[^@\s<>\"']+", contact):
+        return f"mailto:{contact}"
+    if urlsplit(contact).scheme in ("http", "https"):
+        return contact
+    return None

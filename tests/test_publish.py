@@ -1,0 +1,383 @@
+"""`reviewflow publish` on real git repositories: what gets published, from which commit, and how."""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from reviewflow import output
+from reviewflow import publish as publish_module
+from reviewflow.actions import act
+from reviewflow.config import load_config
+from reviewflow.output import PublishError, check_target, write_site
+from reviewflow.publish import PublishResult, first_approval, publish, render_article
+from reviewflow.schema import ArticleSchema
+from reviewflow.site import PageInfo, SiteRenderer
+from reviewflow.workflow import Action, ArticleStatus, Event, State
+from tests.browser.html import json_ld, parse, read
+from tests.conftest import article_text, as_author, git, write
+
+Run = Callable[..., Result]
+BASE = "https://health.example.org"
+ATOM = {"a": "http://www.w3.org/2005/Atom"}
+SITEMAP = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+class Library:
+    """A content repo driven through the real review workflow, on a controlled clock."""
+
+    def __init__(self, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.repo = repo
+        self.monkeypatch = monkeypatch
+
+    def at(self, when: str) -> None:
+        for role in ("AUTHOR", "COMMITTER"):
+            self.monkeypatch.setenv(f"GIT_{role}_DATE", when)
+
+    def write(self, slug: str, text: str, when: str, message: str = "Write") -> None:
+        self.at(when)
+        as_author(self.monkeypatch, "Alice Author", "alice@authors.example")
+        write(self.repo / "articles" / f"{slug}.md", text)
+        git(self.repo, "add", "-A")
+        git(self.repo, "commit", "-q", "-m", f"{message} {slug}")
+
+    def action(self, who: str, action: Action, slug: str, when: str) -> None:
+        self.at(when)
+        name = {"alice": "Alice Author", "rita": "Dr. Rita Reviewer", "sam": "Dr. Sam Second"}[who]
+        email = {"alice": "alice@authors.example", "rita": "rita@board.example", "sam": "sam@board.example"}[
+            who
+        ]
+        as_author(self.monkeypatch, name, email)
+        act(self.repo, load_config(self.repo), action, slug)
+
+    def approve(self, slug: str, day: str) -> None:
+        self.action("alice", Action.SUBMIT, slug, f"{day}T09:00:00Z")
+        self.action("rita", Action.REVIEW, slug, f"{day}T10:00:00Z")
+        self.action("rita", Action.APPROVE, slug, f"{day}T11:00:00Z")
+
+    def publish(self, out: str = "site", **options: object) -> PublishResult:
+        options.setdefault("base_url", BASE)
+        return publish(self.repo, load_config(self.repo), self.repo.parent / out, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def library(content_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Library:
+    lib = Library(content_repo, monkeypatch)
+    git(content_repo, "rm", "-q", "articles/what-is-poems-syndrome.md")
+    git(content_repo, "commit", "-q", "-m", "Start empty")
+    lib.write(
+        "approved-one", article_text("Approved text v1 [1].\n", title="Approved one"), "2025-01-10T08:00:00Z"
+    )
+    lib.write(
+        "never-approved", article_text("Draft text [1].\n", title="Never approved"), "2025-01-11T08:00:00Z"
+    )
+    lib.approve("approved-one", "2025-02-01")
+    return lib
+
+
+def tree(directory: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(directory).as_posix(): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+# --- what is published ------------------------------------------------------------------------
+
+
+def test_only_approved_articles_are_published(library: Library) -> None:
+    result = library.publish()
+    site = result.out
+    assert (result.articles, result.pending) == (1, 0)
+    assert result.index == site / "index.html"
+    assert (site / "articles/approved-one/index.html").is_file()
+    assert not (site / "articles/never-approved").exists()
+    index = read(site / "index.html")
+    assert [h.words for h in index.find_all("h3")] == ["Approved one"]
+    for name in ("board/index.html", "editorial-policy/index.html", "for-patients/index.html",
+                 "for-professionals/index.html", "style.css", "sitemap.xml", "feed.xml", "robots.txt", "404.html"):  # fmt: skip
+        assert (site / name).is_file(), name
+
+
+def test_the_article_page_carries_review_facts_from_git(library: Library) -> None:
+    html = (library.publish().out / "articles/approved-one/index.html").read_text()
+    page = parse(html)
+    assert [b.words for b in page.with_class("byline")] == [
+        "Medically reviewed by Dr. Rita Reviewer, MD, Hematology"
+    ]
+    dates = {d.find("dt").words: d.find("dd").words for d in page.with_class("dates")[0].find_all("div")}
+    assert dates == {"Reviewed": "2025-02-01", "Last updated": "2025-01-10", "Next review due": "2026-02-01"}
+    assert "Approved text v1" in page.with_class("body")[0].words
+    assert page.with_class("body")[0].find("a").attrs["href"] == "#ref-1"
+    assert page.by_id("ref-1").find("a").attrs["href"] == "https://doi.org/10.5045/br.2022.2022001"
+    config = load_config(library.repo)
+    assert page.find("aside").find("p").text == config.disclaimers["patient"].text
+    data = json_ld(html)
+    assert data["@type"] == "MedicalWebPage" and data["url"] == f"{BASE}/articles/approved-one/"
+    assert (data["datePublished"], data["lastReviewed"]) == ("2025-02-01", "2025-02-01")
+    assert (
+        data["dateModified"] == "2025-02-01"
+    )  # written before its first approval: not earlier than published
+    assert data["reviewedBy"][0]["name"] == "Dr. Rita Reviewer"
+
+
+def test_an_edit_after_approval_keeps_the_approved_text_online(library: Library) -> None:
+    library.write(
+        "approved-one", article_text("Edited text v2 [1].\n", title="Approved one"), "2025-03-01T08:00:00Z"
+    )
+    library.action("alice", Action.SUBMIT, "approved-one", "2025-03-02T08:00:00Z")
+    public = library.publish()
+    body = read(public.out / "articles/approved-one/index.html").with_class("body")[0].words
+    assert "Approved text v1" in body and "Edited text v2" not in body
+
+    preview = library.publish("preview", preview=True)
+    page = read(preview.out / "articles/approved-one/index.html")
+    assert "Edited text v2" in page.with_class("body")[0].words
+    banner = page.with_class("pending")[0].words
+    assert "Pending medical review" in banner and "2025-02-01" in banner
+
+    library.action("rita", Action.REVIEW, "approved-one", "2025-03-03T08:00:00Z")
+    library.action("rita", Action.APPROVE, "approved-one", "2025-03-04T08:00:00Z")
+    page = read(library.publish().out / "articles/approved-one/index.html")
+    assert "Edited text v2" in page.with_class("body")[0].words
+    dates = {d.find("dt").words: d.find("dd").words for d in page.with_class("dates")[0].find_all("div")}
+    assert dates["Reviewed"] == "2025-03-04" and dates["Last updated"] == "2025-03-01"
+
+
+def test_preview_adds_unapproved_articles_with_banner_and_noindex(library: Library) -> None:
+    result = library.publish("preview", preview=True)
+    assert (result.articles, result.pending) == (1, 1)
+    html = (result.out / "articles/never-approved/index.html").read_text()
+    page = parse(html)
+    assert "Pending medical review" in page.with_class("pending")[0].words
+    assert page.find("meta", name="robots").attrs["content"] == "noindex"
+    assert "Medically reviewed by" not in page.words
+    steps = page.with_class("tracker")[0].find_all("li")
+    assert [s.attrs.get("aria-current") for s in steps] == [None, None, None]  # a draft: no step reached
+    data = json_ld(html)
+    assert "reviewedBy" not in data and "lastReviewed" not in data
+    locations = [
+        loc.text for loc in ET.parse(result.out / "sitemap.xml").getroot().iter(f"{{{SITEMAP['s']}}}loc")
+    ]
+    assert f"{BASE}/articles/approved-one/" in locations
+    assert not any("never-approved" in (loc or "") for loc in locations)
+    assert "never-approved" not in (result.out / "feed.xml").read_text()
+    assert (result.out / "robots.txt").read_text() == "User-agent: *\nDisallow: /\n"
+    index = read(result.out / "index.html")
+    assert [h.words for h in index.find_all("h3")] == ["Approved one", "Never approved"]
+
+
+def test_a_submitted_article_shows_its_step_in_preview(library: Library) -> None:
+    library.action("alice", Action.SUBMIT, "never-approved", "2025-02-05T08:00:00Z")
+    page = read(library.publish("preview", preview=True).out / "articles/never-approved/index.html")
+    current = [
+        s for s in page.with_class("tracker")[0].find_all("li") if s.attrs.get("aria-current") == "step"
+    ]
+    assert [c.words for c in current] == ["Submitted (current step)"]
+
+
+def test_review_due_notice_follows_the_head_commit_date_not_the_clock(library: Library) -> None:
+    page = read(library.publish().out / "articles/approved-one/index.html")
+    assert page.with_class("review-due") == []
+    library.at("2026-02-02T00:00:00Z")
+    git(library.repo, "commit", "-q", "--allow-empty", "-m", "A year later")
+    page = read(library.publish().out / "articles/approved-one/index.html")
+    assert "2026-02-01" in page.with_class("review-due")[0].words
+
+
+def test_sitemap_and_feed_parse_and_use_git_dates(library: Library) -> None:
+    site = library.publish().out
+    urls = {
+        u.findtext("s:loc", namespaces=SITEMAP): u.findtext("s:lastmod", namespaces=SITEMAP)
+        for u in ET.parse(site / "sitemap.xml").getroot()
+    }
+    assert urls[f"{BASE}/articles/approved-one/"] == "2025-01-10"
+    assert all(u.startswith(f"{BASE}/") for u in urls)
+    feed = ET.parse(site / "feed.xml").getroot()
+    entries = feed.findall("a:entry", ATOM)
+    assert [e.findtext("a:title", namespaces=ATOM) for e in entries] == ["Approved one"]
+    assert entries[0].findtext("a:updated", namespaces=ATOM) == "2025-02-01T11:00:00Z"
+    assert entries[0].findtext("a:published", namespaces=ATOM) == "2025-02-01T11:00:00Z"
+
+
+def test_without_a_base_url_there_is_no_sitemap_or_feed_and_a_note_says_why(library: Library) -> None:
+    result = library.publish(base_url=None)
+    assert not (result.out / "sitemap.xml").exists() and not (result.out / "feed.xml").exists()
+    assert "--base-url" in result.notes[0]
+    assert "url" not in json_ld((result.out / "articles/approved-one/index.html").read_text())
+
+
+# --- how it is built --------------------------------------------------------------------------
+
+
+def test_builds_are_byte_identical(library: Library) -> None:
+    first = tree(library.publish("one").out)
+    second = tree(library.publish("two", use_cache=False).out)
+    third = tree(library.publish("three").out)  # from the cache
+    assert first == second == third
+    assert len(first) > 10
+
+
+def test_a_process_pool_renders_the_same_pages(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    single = tree(library.publish("single", use_cache=False, workers=1).out)
+    monkeypatch.setattr(publish_module, "POOL_THRESHOLD", 1)
+    pooled = tree(library.publish("pooled", use_cache=False, workers=2).out)
+    assert single == pooled
+
+
+def test_unchanged_pages_come_from_the_cache(library: Library) -> None:
+    assert library.publish().rendered == 1
+    assert library.publish().rendered == 0
+    cache = library.repo / ".reviewflow-cache"
+    assert (cache / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert git(library.repo, "status", "--porcelain") == ""  # the cache never shows up as a change
+    toml = library.repo / "reviewflow.toml"
+    toml.write_text(toml.read_text().replace('name = "Health library"', 'name = "Renamed library"'))
+    git(library.repo, "commit", "-qam", "Rename the site")
+    result = library.publish()
+    assert result.rendered == 1  # the footer of every page changed
+    assert "Renamed library" in (result.out / "articles/approved-one/index.html").read_text()
+
+
+def test_the_output_directory_is_replaced_whole(library: Library) -> None:
+    preview = library.publish("site", preview=True)
+    assert (preview.out / "articles/never-approved/index.html").is_file()
+    public = library.publish("site")
+    assert not (public.out / "articles/never-approved").exists()  # nothing left over from the preview
+    assert "noindex" not in (public.out / "index.html").read_text()
+    leftovers = [p.name for p in public.out.parent.iterdir() if p.name.startswith(".site.")]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("atomic_exchange", [True, False])
+def test_replacing_works_with_and_without_an_atomic_exchange(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, atomic_exchange: bool
+) -> None:
+    if not atomic_exchange:
+        monkeypatch.setattr(output, "_exchange", lambda first, second: False)
+    site = tmp_path / "site"
+    write_site(site, {"index.html": "one", "old/page.html": "gone soon", output.MARKER: ""})
+    write_site(site, {"index.html": "two", output.MARKER: ""})
+    assert tree(site) == {"index.html": b"two", output.MARKER: b""}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_a_failed_build_leaves_the_old_site_intact(library: Library) -> None:
+    site = library.publish().out
+    before = tree(site)
+    toml = library.repo / "reviewflow.toml"
+    text = toml.read_text()
+    start = text.index("[disclaimers.patient]")
+    end = text.index("[disclaimers.professional]")
+    toml.write_text(text[:start] + text[end:])  # the approved article's disclaimer is gone
+    with pytest.raises(PublishError, match="approved-one.*disclaimer 'patient' is not defined"):
+        library.publish()
+    assert tree(site) == before
+    assert [p.name for p in site.parent.iterdir() if p.name.startswith(".site.")] == []
+
+
+def test_publish_refuses_to_replace_what_it_did_not_build(library: Library, tmp_path: Path) -> None:
+    mine = tmp_path / "documents"
+    write(mine / "thesis.txt", "years of work")
+    with pytest.raises(Exception, match="not built by reviewflow"):
+        check_target(library.repo, mine)
+    with pytest.raises(Exception, match="is the content repository or contains it"):
+        check_target(library.repo, library.repo)
+    with pytest.raises(Exception, match="is the content repository or contains it"):
+        check_target(library.repo, library.repo.parent)
+    assert (mine / "thesis.txt").read_text() == "years of work"
+
+
+def test_nothing_is_ever_written_outside_the_site(tmp_path: Path) -> None:
+    for bad in ("../escape.html", "/etc/passwd", "articles/../../x.html", "a\\..\\b"):
+        with pytest.raises(PublishError, match="outside the site"):
+            write_site(tmp_path / "site", {bad: "x"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_the_site_is_readable_by_a_web_server(library: Library) -> None:
+    site = library.publish().out
+    assert os.stat(site).st_mode & 0o005 == 0o005  # a server running as another user can list and read it
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def test_cli_publish_prints_the_index_path(library: Library, run: Run) -> None:
+    result = run(library.repo, "publish", "--out", "public", "--base-url", BASE)
+    assert result.exit_code == 0, result.output
+    index = library.repo / "public" / "index.html"
+    assert result.stdout.strip() == str(index.resolve())
+    assert index.is_file()
+
+
+def test_cli_publish_reports_a_bad_base_url(library: Library, run: Run) -> None:
+    result = run(library.repo, "publish", "--base-url", "javascript:alert(1)")
+    assert result.exit_code == 2
+    assert "expected an absolute http(s) address" in result.output
+
+
+def test_cli_publish_outside_git_is_an_environment_error(tmp_path: Path, run: Run) -> None:
+    assert run(tmp_path, "init", "lib").exit_code == 0
+    result = run(tmp_path / "lib", "publish")
+    assert result.exit_code == 2
+    assert "not in a git repository" in result.output
+
+
+def test_cli_publish_help_has_an_example(run: Run, tmp_path: Path) -> None:
+    result = run(tmp_path, "publish", "--help")
+    assert result.exit_code == 0
+    assert "Example: reviewflow publish" in result.output
+
+
+def test_json_ld_of_every_page_parses_and_names_its_subject(library: Library) -> None:
+    site = library.publish("preview", preview=True).out
+    pages = sorted(site.glob("articles/*/index.html"))
+    assert len(pages) == 2
+    for page in pages:
+        data = json_ld(page.read_text())
+        assert data["@type"] == "MedicalWebPage"
+        assert data["name"] == read(page).find("h1").text
+        assert data["about"] == {"@type": "MedicalCondition", "name": "POEMS syndrome"}
+        assert data["citation"][0]["identifier"] == [
+            {"@type": "PropertyValue", "propertyID": "DOI", "value": "10.5045/br.2022.2022001"}
+        ]
+
+
+# --- pure pieces ------------------------------------------------------------------------------
+
+
+def event(action: Action, actor: str, content: str, day: int, valid: bool = True) -> Event:
+    when = datetime(2025, 1, day, 12, 0, tzinfo=UTC)
+    return Event("c" * 40, (), actor, actor, when, action, "x", content, "", valid=valid)
+
+
+def test_first_publication_is_when_one_text_first_reached_the_quorum() -> None:
+    events = (
+        event(Action.APPROVE, "rita@board.example", "a" * 40, 2),
+        event(Action.APPROVE, "mallory@elsewhere.example", "a" * 40, 3, valid=False),  # never counts
+        event(Action.APPROVE, "rita@board.example", "b" * 40, 4),  # another text: starts again
+        event(Action.APPROVE, "sam@board.example", "a" * 40, 5),  # the first text reaches two
+        event(Action.APPROVE, "sam@board.example", "b" * 40, 6),
+    )
+    status = ArticleStatus("x", "articles/x.md", State.APPROVED, "b" * 40, 2, 2, (), None, None, None, events)
+    assert first_approval(status, 2) == datetime(2025, 1, 5, 12, 0, tzinfo=UTC)
+    assert first_approval(status, 1) == datetime(2025, 1, 2, 12, 0, tzinfo=UTC)
+    assert first_approval(status, 3) is None
+
+
+def test_a_page_with_an_invalid_slug_is_refused_before_any_path_is_made(tmp_path: Path) -> None:
+    config = load_config(Path(__file__).resolve().parent.parent)
+    renderer = SiteRenderer(config)
+    info = PageInfo(
+        slug="../../etc", path="articles/../../etc.md", blob="a" * 40, state="draft", approved=False
+    )
+    problem = render_article(renderer, ArticleSchema.load(tmp_path), 10_000, info, b"---\n")
+    assert problem == "'../../etc' is not a valid slug"
