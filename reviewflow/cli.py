@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from dataclasses import dataclass
@@ -11,6 +12,10 @@ from typing import Any, NoReturn
 import click
 
 from reviewflow import __version__, gitstore
+from reviewflow.ci import run_ci
+from reviewflow.ci_report import REPORTERS as CI_REPORTERS
+from reviewflow.ci_report import deliver
+from reviewflow.config import find_root
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.reporters import REPORTERS
 from reviewflow.scaffold import init_repo, new_article
@@ -97,7 +102,9 @@ def init_command(state: State, directory: Path) -> None:
 
 @cli.command(name="new")
 @click.argument("title")
-@click.option("--audience", type=click.Choice(["patient", "professional"]), default="patient", show_default=True)
+@click.option(
+    "--audience", type=click.Choice(["patient", "professional"]), default="patient", show_default=True
+)
 @click.option("--condition", default="", help="The condition the article is about.")
 @click.pass_obj
 def new_command(state: State, title: str, audience: str, condition: str) -> None:
@@ -128,6 +135,259 @@ def check_command(state: State, paths: tuple[Path, ...], output: str, strict: bo
     report = workspace.check(workspace.article_files([state.path(p) for p in paths]))
     REPORTERS[output](report)
     finish(ExitCode.FINDINGS if report.failed(strict) else ExitCode.OK)
+
+
+@cli.command(name="ci")
+@click.option("--base", "base_ref", required=True, metavar="REF", help="What the change merges into.")
+@click.option("--format", "output", type=click.Choice(list(CI_REPORTERS)), default="text", show_default=True)
+@click.option("--require-approved", is_flag=True, help="Fail unless every changed article is approved.")
+@click.option("--strict", is_flag=True, help="Fail on warnings in the changed articles too.")
+@click.option("--output", "to_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE; print only the verdict.")  # fmt: skip
+@click.pass_obj
+def ci_command(
+    state: State, base_ref: str, output: str, require_approved: bool, strict: bool, to_file: Path | None
+) -> None:
+    """Gate a change in CI: check the articles it changes and verify its review events.
+
+    The change is every commit from the merge-base of REF and HEAD up to HEAD, as a pull
+    request would merge it. Its review events are judged against the base's reviewflow.toml,
+    so nobody can join the board and approve in the same change. Exit 0 mergeable, 1 not,
+    2 when the history cannot be read (unknown REF, shallow clone, not a repository).
+
+    Example: reviewflow ci --base origin/main --format github
+    """
+    root = find_root(state.directory)
+    result = run_ci(root, base_ref, require_approved=require_approved, strict=strict)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    deliver(result, output, state.path(to_file) if to_file else None, summary)
+    finish(ExitCode.FINDINGS if result.failed else ExitCode.OK)
+
+
+@cli.command(name="publish")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("site"),
+    show_default=True,
+    help="The site's directory; replaced whole, and only if reviewflow built it.",
+)
+@click.option("--preview", is_flag=True, help="Also show unapproved articles, marked pending review.")
+@click.option("--base-url", metavar="URL", help="The public address (default: [site] url), for the sitemap.")
+@click.option("--no-cache", is_flag=True, help="Render every page anew, not from .reviewflow-cache/.")
+@click.pass_obj
+def publish_command(state: State, out: Path, preview: bool, base_url: str | None, no_cache: bool) -> None:
+    """Build the static website from the last approved version of every article.
+
+    Text edited after its approval stays online as approved until the edit is approved too.
+    Prints the path of index.html. Exit 1 when an article cannot be published (the old site
+    is then left as it was).
+
+    Example: reviewflow publish --out site --base-url https://health.example.org
+    """
+    from reviewflow.publish import publish  # Jinja, markdown-it and nh3 load only for publish
+
+    workspace = state.workspace()
+    root, config = workspace.root, workspace.config
+    result = publish(
+        root, config, state.path(out), preview=preview, base_url=base_url, use_cache=not no_cache
+    )
+    for note in result.notes:
+        click.echo(f"reviewflow: note: {note}", err=True)
+    click.echo(str(result.index))
+    finish(ExitCode.OK)
+
+
+# --- the review workflow: actions (each one a commit) and the commands that read the review log ---
+
+_SIGN_HELP = "Sign the commit (git commit -S); needed when your board entry has a signing_key."
+
+
+def _act(state: State, action: str, article: str, message: str, sign: bool) -> None:
+    from reviewflow.actions import act
+    from reviewflow.views import action_text
+    from reviewflow.workflow import Action
+
+    workspace = state.workspace()
+    root, config = workspace.root, workspace.config
+    result = act(root, config, Action(action), article, message, sign=sign, cwd=state.directory)
+    click.echo(action_text(result))
+    finish(ExitCode.OK)
+
+
+@cli.command(name="submit")
+@click.argument("article")
+@click.option("-m", "--message", default="", help="A note for the reviewers.")
+@click.option("--sign", is_flag=True, help=_SIGN_HELP)
+@click.pass_obj
+def submit_command(state: State, article: str, message: str, sign: bool) -> None:
+    """Submit an article for review by the advisory board (a commit on this branch).
+
+    ARTICLE is a slug or the path of articles/<slug>.md. The article must be committed and
+    pass `reviewflow check`. Exit 1 (with the reason) when the action is refused.
+
+    Example: reviewflow submit poems-syndrome-prognosis -m "Ready for review"
+    """
+    _act(state, "submit", article, message, sign)
+
+
+@cli.command(name="review")
+@click.argument("article")
+@click.option("-m", "--message", default="", help="A note in the review log.")
+@click.option("--sign", is_flag=True, help=_SIGN_HELP)
+@click.pass_obj
+def review_command(state: State, article: str, message: str, sign: bool) -> None:
+    """Start reviewing a submitted article (board members who are not its authors).
+
+    Example: reviewflow review poems-syndrome-prognosis
+    """
+    _act(state, "review", article, message, sign)
+
+
+@cli.command(name="request-changes")
+@click.argument("article")
+@click.option("-m", "--message", required=True, help="What has to change, and why (required).")
+@click.option("--sign", is_flag=True, help=_SIGN_HELP)
+@click.pass_obj
+def request_changes_command(state: State, article: str, message: str, sign: bool) -> None:
+    """Send an article back to its authors with the changes it needs.
+
+    Example: reviewflow request-changes poems-syndrome-prognosis -m "Cite the 2019 guideline for the dose"
+    """
+    _act(state, "request-changes", article, message, sign)
+
+
+@cli.command(name="approve")
+@click.argument("article")
+@click.option("-m", "--message", default="", help="A note in the review log.")
+@click.option("--sign", is_flag=True, help=_SIGN_HELP)
+@click.pass_obj
+def approve_command(state: State, article: str, message: str, sign: bool) -> None:
+    """Approve the committed text of an article under review.
+
+    It is approved once policy.approvals_required distinct board members approve the same
+    text; any later edit makes it a draft again, while the approved version stays published.
+
+    Example: reviewflow approve poems-syndrome-prognosis -m "Accurate and clear"
+    """
+    _act(state, "approve", article, message, sign)
+
+
+@cli.command(name="withdraw")
+@click.argument("article")
+@click.option("-m", "--message", default="", help="Why it is withdrawn.")
+@click.option("--sign", is_flag=True, help=_SIGN_HELP)
+@click.pass_obj
+def withdraw_command(state: State, article: str, message: str, sign: bool) -> None:
+    """Take your article back out of review: it becomes a draft again (authors only).
+
+    Example: reviewflow withdraw poems-syndrome-prognosis -m "Rewriting the treatment section"
+    """
+    _act(state, "withdraw", article, message, sign)
+
+
+@cli.command(name="status")
+@click.argument("articles", nargs=-1)
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def status_command(state: State, articles: tuple[str, ...], output: str) -> None:
+    """Show where every article stands: state, approvals, approvers, dates, live version.
+
+    With ARTICLES (slugs or paths), only those. LIVE VERSION says whether the approved
+    version (the one published) differs from the file at HEAD.
+
+    Example: reviewflow status --format json
+    """
+    from datetime import date
+
+    from reviewflow.review import status_report
+    from reviewflow.views import STATUS_VIEWS
+
+    workspace = state.workspace()
+    statuses = status_report(workspace.root, workspace.config, articles, cwd=state.directory)
+    click.echo(STATUS_VIEWS[output](statuses, date.today()))
+    finish(ExitCode.OK)
+
+
+@cli.command(name="history")
+@click.argument("article")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def history_command(state: State, article: str, output: str) -> None:
+    """Show every review event of an article, oldest first, and why any did not count.
+
+    Example: reviewflow history poems-syndrome-prognosis
+    """
+    from datetime import date
+
+    from reviewflow.review import article_history
+    from reviewflow.views import HISTORY_VIEWS
+
+    workspace = state.workspace()
+    history = article_history(workspace.root, workspace.config, article, cwd=state.directory)
+    click.echo(HISTORY_VIEWS[output](history, date.today()))
+    finish(ExitCode.OK)
+
+
+@cli.command(name="diff")
+@click.argument("article")
+@click.option("-U", "--unified", "context", type=click.IntRange(0), default=3, show_default=True,
+              help="Lines of context around each change.")  # fmt: skip
+@click.pass_obj
+def diff_command(state: State, article: str, context: int) -> None:
+    """Show what changed in an article since its last approved version: what to re-review.
+
+    Compares the approved text with the file as committed at HEAD (never approved: with the
+    version changes were last requested on, else the whole file).
+
+    Example: reviewflow diff poems-syndrome-prognosis
+    """
+    from reviewflow.review import article_diff
+    from reviewflow.views import diff_text
+
+    workspace = state.workspace()
+    diff = article_diff(workspace.root, workspace.config, article, cwd=state.directory, context=context)
+    click.echo(diff_text(diff))
+    finish(ExitCode.OK)
+
+
+@cli.command(name="queue")
+@click.option("--mine", is_flag=True, help="Only what waits for you: to review, or your own articles.")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def queue_command(state: State, mine: bool, output: str) -> None:
+    """List the articles waiting for a reviewer (submitted, under review), longest waiting first.
+
+    Example: reviewflow queue --mine
+    """
+    from reviewflow.review import review_queue
+    from reviewflow.views import QUEUE_VIEWS
+
+    workspace = state.workspace()
+    click.echo(QUEUE_VIEWS[output](review_queue(workspace.root, workspace.config, mine=mine), mine))
+    finish(ExitCode.OK)
+
+
+@cli.command(name="verify")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--range", "rev_range", metavar="A..B", help="Only report the events in this range of commits.")
+@click.pass_obj
+def verify_command(state: State, output: str, rev_range: str | None) -> None:
+    """Check every review event in the history and report each one that does not count.
+
+    Invalid: an actor not on the board, an author approving their own work, a transition the
+    workflow does not allow, a content trailer that is not the committed text, a missing or
+    wrong signature. Exit 1 when any event is invalid.
+
+    Example: reviewflow verify --range origin/main..HEAD --format json
+    """
+    from reviewflow.review import verify
+    from reviewflow.views import VERIFY_VIEWS
+
+    workspace = state.workspace()
+    result = verify(workspace.root, workspace.config, rev_range)
+    click.echo(VERIFY_VIEWS[output](result))
+    finish(ExitCode.FINDINGS if result.invalid else ExitCode.OK)
 
 
 def main() -> None:

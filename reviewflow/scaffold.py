@@ -8,6 +8,7 @@ import unicodedata
 from importlib import resources
 from pathlib import Path
 
+from reviewflow import __version__
 from reviewflow.article import SLUG_PATTERN
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Audience, Config
 from reviewflow.errors import ConfigError, Refused
@@ -15,6 +16,7 @@ from reviewflow.schema import bundled_schema_text
 
 MAX_SLUG_LENGTH = 80
 EXAMPLE_ARTICLE = "what-is-poems-syndrome.md"
+GITHUB_WORKFLOW = ".github/workflows/reviewflow.yml"
 
 
 def template(name: str) -> str:
@@ -27,6 +29,7 @@ def init_repo(directory: Path) -> list[tuple[str, bool]]:
         CONFIG_FILE: template("reviewflow.toml"),
         SCHEMA_FILE: bundled_schema_text(),
         f"{ARTICLES_DIR}/{EXAMPLE_ARTICLE}": template(EXAMPLE_ARTICLE),
+        GITHUB_WORKFLOW: template("github-workflow.yml").replace("@REVIEWFLOW_VERSION@", __version__),
     }
     results = []
     for relative, content in files.items():
