@@ -122,17 +122,21 @@ def new_command(state: State, title: str, audience: str, condition: str) -> None
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "output", type=click.Choice(list(REPORTERS)), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--no-cache", is_flag=True, help="Check every file again, ignoring .reviewflow-cache/.")
 @click.pass_obj
-def check_command(state: State, paths: tuple[Path, ...], output: str, strict: bool) -> None:
+def check_command(state: State, paths: tuple[Path, ...], output: str, strict: bool, no_cache: bool) -> None:
     """Check articles: front-matter, citations, disclaimers, claims, readability.
 
     With no PATHS, checks every articles/*.md. Exit 0 when there is no error (and no
-    warning with --strict), 1 when there is.
+    warning with --strict), 1 when there is. Files unchanged since the last run keep their
+    findings from .reviewflow-cache/ (invalidated by any change to the rules, config,
+    schema, retractions file or date).
 
     Example: reviewflow check articles/poems-syndrome-prognosis.md --format json
     """
     workspace = state.workspace()
-    report = workspace.check(workspace.article_files([state.path(p) for p in paths]))
+    files = workspace.article_files([state.path(p) for p in paths])
+    report = workspace.check(files, use_cache=not no_cache)
     REPORTERS[output](report)
     finish(ExitCode.FINDINGS if report.failed(strict) else ExitCode.OK)
 

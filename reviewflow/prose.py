@@ -26,8 +26,9 @@ _PREFIX = re.compile(r"\s*(?:>\s?)*(?:[-*+]\s+|\d{1,9}[.)]\s+)?")
 # followed by a space and a capital, digit, quote or bracket; and at the end of every block.
 # The abbreviations are fixed-width lookbehinds so that the whole split runs inside `re`.
 _SENTENCE_END = re.compile(
-    r"(?:(?<![Ee]\.[Gg])(?<![Ii]\.[Ee])(?<!\b[Vv]s)(?<!\b[Dd]r)(?<!\b[Aa]pprox)(?<!\bal)(?<!\b[Ff]ig)(?<!\b[Cc]f)\."
-    r"|[!?])[\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])|\n"
+    # The punctuation comes first so that `re` only tries the lookbehinds at . ! and ?
+    r"[.!?](?<![Ee]\.[Gg]\.)(?<![Ii]\.[Ee]\.)(?<!\b[Vv]s\.)(?<!\b[Dd]r\.)(?<!\b[Aa]pprox\.)"
+    r"(?<!\bal\.)(?<!\b[Ff]ig\.)(?<!\b[Cc]f\.)[\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])|\n"
 )
 
 

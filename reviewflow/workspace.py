@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 
 from reviewflow.article import Document, parse_document
+from reviewflow.cache import FindingsCache, file_key, fingerprint
 from reviewflow.checks import Context, check_document, unknown_rule_settings
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, Config, find_root, load_config
 from reviewflow.errors import ConfigError
@@ -109,51 +110,84 @@ class Workspace:
     def context(self, today: date | None = None) -> Context:
         return Context(self.config, today or date.today(), self.retractions)
 
-    def check(self, files: Iterable[Path], today: date | None = None, jobs: int | None = None) -> Report:
-        """Check FILES; large sets are split over a process pool, one chunk per task."""
+    def check(
+        self,
+        files: Iterable[Path],
+        today: date | None = None,
+        jobs: int | None = None,
+        use_cache: bool = False,
+    ) -> Report:
+        """Check FILES. With USE_CACHE, files unchanged since the last run keep their findings
+        without being parsed; large sets are split over a process pool, one chunk per task."""
         files = list(files)
         context = self.context(today)
+        cache = self.findings_cache(context) if use_cache else None
         jobs = jobs or os.cpu_count() or 1
         if (
             jobs == 1
             or len(files) < PARALLEL_THRESHOLD
             or "fork" not in multiprocessing.get_all_start_methods()
         ):
-            return Report(self.check_files(files, context), len(files))
-        warm_up()  # load shared data once, before the workers fork and inherit it
-        global _forked
-        _forked = (self, context)
-        size = max(16, -(-len(files) // (jobs * 4)))
-        chunks = [files[i : i + size] for i in range(0, len(files), size)]
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            findings = [f for chunk in pool.map(_check_chunk, chunks) for f in chunk]
-        _forked = None
-        return Report(findings, len(files))
+            results = self.check_files(files, context, cache)
+        else:
+            warm_up()  # load shared data once, before the workers fork and inherit it
+            global _forked
+            _forked = (self, context, cache)
+            size = max(16, -(-len(files) // (jobs * 4)))
+            chunks = [files[i : i + size] for i in range(0, len(files), size)]
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+                results = [result for chunk in pool.map(_check_chunk, chunks) for result in chunk]
+            _forked = None
+        if cache is not None:
+            for key, findings, fresh in results:
+                if key is not None and fresh:
+                    cache.put(key, findings)
+            cache.save({key for key, _, _ in results if key is not None})
+        return Report([f for _, findings, _ in results for f in findings], len(files))
 
-    def check_files(self, files: Iterable[Path], context: Context) -> list[Finding]:
-        findings: list[Finding] = []
+    def findings_cache(self, context: Context) -> FindingsCache:
+        retractions = self.config.checks.retractions
+        stamp = fingerprint(
+            self.config.model_dump_json(),
+            self.schema.schema,
+            self.root / retractions if retractions else None,
+            context.today,
+        )
+        return FindingsCache.load(self.root, stamp)
+
+    def check_files(
+        self, files: Iterable[Path], context: Context, cache: FindingsCache | None = None
+    ) -> list[Checked]:
+        results: list[Checked] = []
         for path in files:
             relative = self.relative(path)
             try:
                 raw = read_limited(path, self.config.checks.max_file_bytes)
             except OSError as exc:
-                findings.append(
-                    Finding.error("file-unreadable", relative, 1, 1, f"cannot read: {exc.strerror}")
-                )
+                unreadable = Finding.error("file-unreadable", relative, 1, 1, f"cannot read: {exc.strerror}")
+                results.append((None, [unreadable], True))
                 continue
-            findings.extend(check_document(self.parse(relative, raw), context))
-        return findings
+            key = file_key(relative, raw) if cache is not None else None
+            cached = cache.get(key, relative) if cache is not None and key is not None else None
+            if cached is not None:
+                results.append((key, cached, False))
+            else:
+                results.append((key, check_document(self.parse(relative, raw), context), True))
+        return results
 
 
 # Below this many files a process pool costs more to start than it saves.
 PARALLEL_THRESHOLD = 200
-_forked: tuple[Workspace, Context] | None = None
+# One file's outcome: its cache key (None when unreadable), its findings, and whether they
+# were just computed (and so belong in the cache).
+Checked = tuple[str | None, list[Finding], bool]
+_forked: tuple[Workspace, Context, FindingsCache | None] | None = None
 
 
-def _check_chunk(files: list[Path]) -> list[Finding]:
+def _check_chunk(files: list[Path]) -> list[Checked]:
     assert _forked is not None, "workers are forked from Workspace.check"
-    workspace, context = _forked
-    return workspace.check_files(files, context)
+    workspace, context, cache = _forked
+    return workspace.check_files(files, context, cache)
 
 
 def read_limited(path: Path, max_bytes: int) -> bytes:

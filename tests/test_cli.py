@@ -260,3 +260,45 @@ def test_new_refuses_to_overwrite_and_untitled(run: Run, repo: Path) -> None:
     result = run(repo, "new", "?!")
     assert result.exit_code == 2
     assert "no letters or digits" in result.output
+
+
+# --- the findings cache ------------------------------------------------------------------------
+
+
+def test_cache_keeps_findings_and_notices_every_change(run: Run, repo: Path) -> None:
+    article = write(repo / "articles" / "cached.md", article_text("POEMS syndrome is rare.\n"))
+    first = run(repo, "check", "--format", "json")
+    assert [f["rule"] for f in json.loads(first.output)["findings"]] == ["reference-uncited"]
+    cache = json.loads((repo / ".reviewflow-cache" / "check.json").read_text())
+    assert sorted(key.split("\0")[0] for key in cache["files"]) == [
+        "articles/cached.md",
+        "articles/what-is-poems-syndrome.md",
+    ]
+    assert (repo / ".reviewflow-cache" / ".gitignore").read_text().strip().endswith("*")
+    # the same answer from the cache
+    assert run(repo, "check", "--format", "json").output == first.output
+    # an edited file is checked again
+    article.write_text(article_text("POEMS syndrome is rare [1].\n"))
+    assert json.loads(run(repo, "check", "--format", "json").output)["findings"] == []
+    # a config change invalidates every entry
+    config = repo / "reviewflow.toml"
+    config.write_text(
+        config.read_text().replace("[checks]\n", '[checks]\nrules = { "reference-old" = "error" }\n')
+    )
+    article.write_text(article_text("POEMS syndrome is rare [1].\n").replace("year: 2022", "year: 1990"))
+    found = json.loads(run(repo, "check", "--format", "json").output)["findings"]
+    assert [(f["rule"], f["severity"]) for f in found] == [("reference-old", "error")]
+
+
+def test_a_planted_cache_is_data_never_code(run: Run, repo: Path) -> None:
+    (repo / ".reviewflow-cache").mkdir()
+    (repo / ".reviewflow-cache" / "check.json").write_bytes(b"\x80\x04cos\nsystem\n(S'touch pwned'\ntR.")
+    result = run(repo, "check")
+    assert result.exit_code == 0
+    assert not (repo / "pwned").exists()
+    assert json.loads((repo / ".reviewflow-cache" / "check.json").read_text())["files"]
+
+
+def test_no_cache_checks_everything(run: Run, repo: Path) -> None:
+    assert run(repo, "check", "--no-cache").exit_code == 0
+    assert not (repo / ".reviewflow-cache").exists()

@@ -1,0 +1,120 @@
+"""The findings cache of `check`: unchanged files are not checked again.
+
+Authors run `check` on every save, and most files have not changed since the last run. The
+findings of each file are kept under a key made of its path and a hash of its bytes, in one
+JSON file per content repo (`.reviewflow-cache/check.json`). The whole cache is thrown away
+when anything else that decides a finding changes: reviewflow's own rule code, the config, the
+schema, the retractions file, or the date (reference-old depends on it).
+
+JSON, never pickle: the file lives in the content repository, where a pull request could plant
+one, and loading it must not be able to run code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import reviewflow
+from reviewflow.findings import Finding, Severity
+
+CACHE_DIR = ".reviewflow-cache"
+CHECK_CACHE = "check.json"
+# The modules whose code decides what check finds.
+_RULE_MODULES = (
+    "article.py", "checks.py", "config.py", "frontmatter.py", "prose.py",
+    "readability.py", "retractions.py", "schema.py",
+)  # fmt: skip
+
+# A finding without its path: (rule, severity, line, column, message).
+Entry = tuple[str, str, int, int, str]
+
+
+def cache_dir(root: Path) -> Path:
+    """ROOT/.reviewflow-cache, created with a .gitignore so git never shows it."""
+    directory = root / CACHE_DIR
+    if not (directory / ".gitignore").exists():
+        directory.mkdir(exist_ok=True)
+        (directory / ".gitignore").write_text(
+            "# Created by reviewflow: a build cache.\n*\n", encoding="utf-8"
+        )
+    return directory
+
+
+def file_key(relative: str, raw: bytes) -> str:
+    return f"{relative}\0{hashlib.blake2b(raw, digest_size=16).hexdigest()}"
+
+
+def fingerprint(config_json: str, schema: dict[str, Any], retractions: Path | None, today: date) -> str:
+    digest = hashlib.sha256()
+    package = Path(reviewflow.__file__).parent
+    for name in _RULE_MODULES:
+        digest.update((package / name).read_bytes())
+    digest.update(reviewflow.__version__.encode())
+    digest.update(config_json.encode())
+    digest.update(json.dumps(schema, sort_keys=True).encode())
+    if retractions is not None:
+        stat = retractions.stat()
+        digest.update(f"{retractions}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    digest.update(today.isoformat().encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class FindingsCache:
+    path: Path
+    fingerprint: str
+    entries: dict[str, list[Entry]] = field(default_factory=dict)
+    changed: bool = False
+
+    @classmethod
+    def load(cls, root: Path, fingerprint: str) -> FindingsCache:
+        cache = cls(root / CACHE_DIR / CHECK_CACHE, fingerprint)
+        try:
+            payload = json.loads(cache.path.read_text(encoding="utf-8"))
+            if payload.get("fingerprint") == fingerprint and isinstance(payload.get("files"), dict):
+                cache.entries = {key: [tuple(e) for e in value] for key, value in payload["files"].items()}  # type: ignore[misc]
+        except (OSError, ValueError, TypeError, AttributeError):
+            pass  # no cache, or one that cannot be read: check everything
+        return cache
+
+    def get(self, key: str, relative: str) -> list[Finding] | None:
+        entries = self.entries.get(key)
+        if entries is None:
+            return None
+        return [
+            Finding(
+                rule=rule,
+                severity=Severity(severity),
+                path=relative,
+                line=line,
+                column=column,
+                message=message,
+            )
+            for rule, severity, line, column, message in entries
+        ]
+
+    def put(self, key: str, findings: list[Finding]) -> None:
+        self.entries[key] = [(f.rule, f.severity.value, f.line, f.column, f.message) for f in findings]
+        self.changed = True
+
+    def save(self, keep: set[str]) -> None:
+        """Write the entries of the files checked this time (others are dropped)."""
+        stale = set(self.entries) - keep
+        if not self.changed and not stale:
+            return
+        files = {key: self.entries[key] for key in sorted(keep) if key in self.entries}
+        try:
+            cache_dir(self.path.parent.parent)
+            partial = self.path.with_name(f"{CHECK_CACHE}.{os.getpid()}.tmp")
+            partial.write_text(
+                json.dumps({"fingerprint": self.fingerprint, "files": files}), encoding="utf-8"
+            )
+            os.replace(partial, self.path)
+        except OSError:
+            pass  # a cache that cannot be written only makes the next run slower
