@@ -25,7 +25,7 @@ from reviewflow.checks import Context, check_document, unknown_rule_settings
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config, parse_config
 from reviewflow.config_diff import CONFIG_CHANGED, SCHEMA_CHANGED, config_findings, schema_findings
 from reviewflow.errors import ConfigError, EnvironmentProblem
-from reviewflow.findings import Finding, Severity
+from reviewflow.findings import Finding, Severity, count
 from reviewflow.gitstore import GitStore
 from reviewflow.retractions import RetractionIndex, load_retractions
 from reviewflow.schema import ArticleSchema, bundled_schema_text
@@ -146,11 +146,11 @@ class CiResult:
 
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+        return count(self.findings, Severity.ERROR)
 
     @property
     def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+        return count(self.findings, Severity.WARNING)
 
     def blocking(self) -> list[Finding]:
         """The findings that stop the merge."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -28,3 +29,7 @@ class Finding(BaseModel):
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.rule)
+
+
+def count(findings: Iterable[Finding], severity: Severity) -> int:
+    return sum(1 for f in findings if f.severity is severity)

@@ -20,7 +20,7 @@ from reviewflow.cache import FindingsCache, file_key, fingerprint
 from reviewflow.checks import Context, check_document, unknown_rule_settings
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, Config, find_root, load_config
 from reviewflow.errors import ConfigError
-from reviewflow.findings import Finding, Severity
+from reviewflow.findings import Finding, Severity, count
 from reviewflow.readability import warm_up
 from reviewflow.retractions import RetractionIndex, load_retractions
 from reviewflow.schema import ArticleSchema
@@ -35,11 +35,11 @@ class Report:
 
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+        return count(self.findings, Severity.ERROR)
 
     @property
     def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+        return count(self.findings, Severity.WARNING)
 
     def failed(self, strict: bool = False) -> bool:
         return self.errors > 0 or (strict and self.warnings > 0)
