@@ -30,3 +30,10 @@ def test_readme_starts_with_the_two_commands() -> None:
     head = README[:1500]
     assert "make demo" in head
     assert "make test" in head
+
+
+@pytest.mark.parametrize(
+    "module", sorted(p.name for p in (PROJECT / "reviewflow").glob("*.py") if not p.name.startswith("__"))
+)
+def test_every_module_is_in_the_readme(module: str) -> None:
+    assert f"`{module}`" in README, f"reviewflow/{module} is missing from the module table in README.md"
