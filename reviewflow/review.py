@@ -13,6 +13,7 @@ import difflib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -38,6 +39,11 @@ TRAILER_ACTION = "Reviewflow-Action"
 TRAILER_CONTENT = "Reviewflow-Content"
 PENDING = "(not yet committed)"
 _TRAILER_LINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*:\s")
+# One paragraph of trailer lines, split at "\n" only: no blank line, no other line break.
+_ONLY_TRAILERS = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9-]*:[ \t][^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]*"
+    r"(?:\n[A-Za-z0-9][A-Za-z0-9-]*:[ \t][^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]*)*"
+)
 
 
 class UnknownArticle(ReviewflowError):
@@ -64,19 +70,22 @@ class Trailers:
 
 
 def read_trailers(trailers: Sequence[tuple[str, str]]) -> Trailers:
-    values: dict[str, set[str]] = {}
-    for key, value in trailers:
-        values.setdefault(key.lower(), set()).add(value)
     problems: list[str] = []
-    found: dict[str, str] = {}
-    for lower, key in _KEYS.items():
-        given = values.get(lower, set())
-        if len(given) == 1:
-            found[lower] = next(iter(given))
-        elif given:
-            problems.append(f"the commit has {len(given)} different {key} trailers")
-        else:
-            problems.append(f"the {key} trailer is missing")
+    found = {key.lower(): value for key, value in trailers}
+    if len(trailers) != 3 or len(found) != 3 or not found.keys() <= _KEYS.keys():
+        # Not simply the three trailers, once each (as reviewflow writes them): look closer.
+        values: dict[str, set[str]] = {}
+        for key, value in trailers:
+            values.setdefault(key.lower(), set()).add(value)
+        found = {}
+        for lower, key in _KEYS.items():
+            given = values.get(lower, set())
+            if len(given) == 1:
+                found[lower] = next(iter(given))
+            elif given:
+                problems.append(f"the commit has {len(given)} different {key} trailers")
+            else:
+                problems.append(f"the {key} trailer is missing")
     slug = found.get(TRAILER_ARTICLE.lower(), "")
     action_name = found.get(TRAILER_ACTION.lower(), "")
     content = found.get(TRAILER_CONTENT.lower(), "")
@@ -121,7 +130,10 @@ def event_from(
 
 def _message_of(body: str) -> str:
     """The body of a commit message without its trailer paragraph."""
-    paragraphs = [p for p in re.split(r"\n\s*\n", body.strip()) if p.strip()]
+    text = body.strip()
+    if _ONLY_TRAILERS.fullmatch(text):
+        return ""  # the common case, a body of trailers only: what the general way finds too
+    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
     if paragraphs and all(_TRAILER_LINE.match(line) for line in paragraphs[-1].splitlines()):
         paragraphs.pop()
     return "\n\n".join(paragraphs).strip()
@@ -144,31 +156,46 @@ def read_history(
     people changed (board members and those who withdrew are always asked about).
     """
     entries = store.log(rev)
-    heads = store.article_blobs(rev)
     said = [(entry, read_trailers(entry.trailers)) for entry in entries if entry.trailers]
-
     # The text each event names must be the text in its commit.
     about = [(entry.commit, t.slug) for entry, t in said if t.slug]
-    found = store.blob_ids([f"{commit}:{store.article_path(slug)}" for commit, slug in about])
-    blobs = {commit: blob for (commit, _), blob in zip(about, found, strict=True)}
+    names = [f"{commit}:{store.article_path(slug)}" for commit, slug in about]
     # Only the actions of members with a signing key need git to verify a signature.
     signers = {m.email: m.signing_key for m in config.board if m.signing_key}
     signing = {m.key for m in config.board if m.signing_key}
-    verdicts = store.signatures(
-        [entry.commit for entry, _ in said if entry.author_email.lower() in signing], signers
-    )
+    to_verify = [entry.commit for entry, _ in said if entry.author_email.lower() in signing]
+    # Who changed which article: asked only about the people whose authorship is in question.
+    people = {m.key for m in config.board} | {p.lower() for p in people}
+    people.update(entry.author_email.lower() for entry, t in said if t.action is Action.WITHDRAW)
+    for emails in (want_authors or {}).values():
+        people.update(email.lower() for email in emails)
+    # Who wrote each text acted on, from its front-matter: every text a board action or a
+    # withdrawal names (a few more than the valid ones need, so as not to wait for the lookups).
+    candidates: dict[str, set[str]] = defaultdict(set)
+    for entry, t in said:
+        if t.action in BOARD_ACTIONS or t.action is Action.WITHDRAW:
+            candidates[t.content].add(entry.author_email.lower())
+    for blob, emails in (want_authors or {}).items():
+        candidates[blob].update(e.lower() for e in emails)
+
+    # The git processes are independent: they run side by side while Python reads front-matter.
+    with ThreadPoolExecutor(4) as pool:
+        looked_up = pool.submit(store.blob_ids, names)
+        heads_read = pool.submit(store.article_blobs, rev)
+        signed = pool.submit(store.signatures, to_verify, signers)
+        changes_read = pool.submit(store.changes_by, people, rev)
+        authors = {
+            blob: front_matter_authors(raw, candidates[blob]) for blob, raw in store.iter_blobs(candidates)
+        }
+        blobs = {commit: blob for (commit, _), blob in zip(about, looked_up.result(), strict=True)}
+        heads, verdicts, changed = heads_read.result(), signed.result(), changes_read.result()
+    for blob in candidates:
+        authors.setdefault(blob, frozenset())
     events = [
         event
         for entry, t in said
         if (event := event_from(entry, blobs.get(entry.commit), verdicts.get(entry.commit, ("N", "")), t))
     ]
-
-    # Who changed which article: asked only about the people whose authorship is in question.
-    people = {m.key for m in config.board} | {p.lower() for p in people}
-    people.update(e.actor for e in events if e.action is Action.WITHDRAW)
-    for emails in (want_authors or {}).values():
-        people.update(email.lower() for email in emails)
-    changed = store.changes_by(people, rev)
     authors_of = {entry.commit: entry.author_email.lower() for entry in entries if entry.commit in changed}
     changes: dict[str, list[Change]] = defaultdict(list)
     for entry in entries:
@@ -176,19 +203,6 @@ def read_history(
             slug = store.slug_of_path(path)
             if slug is not None:
                 changes[slug].append(Change(entry.commit, authors_of[entry.commit]))
-
-    # Who wrote each text acted on, from its front-matter.
-    candidates: dict[str, set[str]] = defaultdict(set)
-    for event in events:
-        acted = event.action in BOARD_ACTIONS or event.action is Action.WITHDRAW
-        if acted and event.content and event.content == event.committed_blob:
-            candidates[event.content].add(event.actor)
-    for blob, emails in (want_authors or {}).items():
-        candidates[blob].update(e.lower() for e in emails)
-    contents = store.read_blobs(candidates)
-    authors = {
-        blob: front_matter_authors(contents.get(blob, b""), emails) for blob, emails in candidates.items()
-    }
     order = [entry.commit for entry in entries]
     parents = {entry.commit: entry.parents for entry in entries}
     return History(order, parents, events, dict(changes), authors, heads)

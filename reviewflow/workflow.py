@@ -196,6 +196,16 @@ def ssh_fingerprint(public_key: str) -> str:
     return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
 
 
+def _judged(event: Event, reason: str | None) -> Event:
+    """EVENT with the verdict set: `dataclasses.replace` without its per-field checks.
+
+    `replace` costs about 25 µs an event, half a second on 50,000 events; this is a copy.
+    """
+    judged = object.__new__(Event)
+    judged.__dict__.update(event.__dict__, valid=reason is None, reason=reason)
+    return judged
+
+
 class Replay:
     """One pass over the history; afterwards it can judge one more event on top of HEAD."""
 
@@ -221,8 +231,7 @@ class Replay:
         judged = []
         for event in self.history.events:
             track = self.tracks.setdefault(event.slug, _Track()) if event.slug else None
-            reason = self.reason(event, track)
-            event = replace(event, valid=reason is None, reason=reason)
+            event = _judged(event, self.reason(event, track))
             judged.append(event)
             if track is not None:
                 track.events.append(event)
@@ -237,8 +246,7 @@ class Replay:
         Nothing is kept: the replay state is the same afterwards.
         """
         track = deepcopy(self.tracks.get(event.slug, _Track()))
-        reason = self.reason(event, track)
-        event = replace(event, valid=reason is None, reason=reason)
+        event = _judged(event, self.reason(event, track))
         track.events.append(event)
         if event.valid:
             self.apply(event, track)

@@ -114,3 +114,17 @@ def test_front_matter_authors_only_parses_when_it_could_matter() -> None:
     quoted = b"---\nauthors:\n  - name: O\n    email: 'o''brien@x.example'\n---\n"
     assert front_matter_authors(quoted, ["o'brien@x.example"]) == frozenset({"o'brien@x.example"})
     assert front_matter_authors(b"\xff\xfe broken", ["a@b"]) == frozenset()
+
+
+def test_the_json_writer_is_the_json_module_byte_for_byte() -> None:
+    import json
+
+    from reviewflow.views import _dump
+
+    payloads = [
+        [], {}, [{}], [[]], "s", 5, None, {"f": 1.5}, [(1, 2)], {1: "x"},
+        {"a": [1, "\u00e9 \"quoted\"\n\t\u2028", None, True, False, {"b": [], "c": {"d": [0]}}]},
+        [{"article": "x", "approved_by": [], "reviewers": ["a@b", "c@d"], "approvals": 0}],
+    ]  # fmt: skip
+    for payload in payloads:
+        assert _dump(payload) == json.dumps(payload, indent=2, ensure_ascii=False)

@@ -469,6 +469,44 @@ def test_a_content_trailer_pointing_at_other_content(
     assert result.exit_code == 1 and "not about the text it claims" in result.output
 
 
+def test_a_merge_binds_events_to_the_text_the_merge_holds(
+    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    act_as(monkeypatch, ALICE)
+    before = blob(content_repo)
+    git(content_repo, "checkout", "-q", "-b", "side")
+    edit(content_repo, "Written on a branch.")
+    merged = blob(content_repo)
+    git(content_repo, "checkout", "-q", "main")
+    git(content_repo, "commit", "-q", "--allow-empty", "-m", "Meanwhile on main")
+    # A merge commit that claims the text of its first parent, while it holds the branch's.
+    text = (
+        f"Merge side\n\nReviewflow-Article: {SLUG}\nReviewflow-Action: submit\nReviewflow-Content: {before}\n"
+    )
+    git(content_repo, "merge", "-q", "--no-ff", "-m", text, "side")
+    assert blob(content_repo) == merged != before
+    stale = forge(content_repo, "submit", content=before)  # after the merge, the old text again
+    real = forge(content_repo, "submit", content=merged)
+    merge = git(content_repo, "rev-parse", "HEAD~2").strip()
+    events = {e.commit: e for e in invalid_events(content_repo, load_config(content_repo))}
+    assert set(events) == {merge, stale}
+    assert all("not about the text it claims" in (e.reason or "") for e in events.values())
+    assert real not in events
+    assert status_of(run, content_repo)["state"] == "submitted"
+
+
+def test_lookups_split_between_processes_give_the_same_answers(
+    reviewing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewflow import gitstore
+
+    config = load_config(reviewing)
+    one = load_statuses(reviewing, config)
+    monkeypatch.setattr(gitstore, "_PARALLEL_LOOKUPS", 1)
+    monkeypatch.setattr(gitstore, "CACHE_FILE", "lookups-test")
+    assert load_statuses(reviewing, config) == one
+
+
 def test_malformed_trailers_are_reported(reviewing: Path, run: Run) -> None:
     git(
         reviewing,
