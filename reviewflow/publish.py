@@ -3,23 +3,26 @@
 collect   git and the config say which text each page shows and what it says about it (PageInfo);
 render    site.py turns that into HTML, reusing the pages of earlier builds from the cache and
           rendering the rest in a process pool when there are many;
-write     the whole site goes into a new directory beside --out, which then replaces --out.
+write     the whole site goes into a new directory beside --out, which then replaces --out;
+          pages unchanged since the build it replaces are hard-linked from it, not written.
 
 Git is read in a fixed number of processes whatever the size of the repository: the review
-log (review.load_statuses), one `git log --raw` for the dates the text last changed, one
+log (review.load_statuses), one `git log --raw` for the dates the text last changed (with the
+cache, only over the commits since the last build; it runs beside the review log), one
 `cat-file --batch` for the contents of every page that is not in the cache.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,14 +30,26 @@ from urllib.parse import urlsplit
 
 from reviewflow.article import SLUG_PATTERN, parse_document
 from reviewflow.config import ARTICLES_DIR, Config
-from reviewflow.errors import ConfigError
+from reviewflow.errors import ConfigError, ReviewflowError
 from reviewflow.gitstore import GitStore
-from reviewflow.output import CACHE_DIR, MARKER, PageCache, PublishError, check_target, write_site
+from reviewflow.output import (
+    CACHE_DIR,
+    MANIFEST,
+    MARKER,
+    Content,
+    PageCache,
+    PublishError,
+    check_target,
+    empty_trash,
+    page_key,
+    write_site,
+)
 from reviewflow.review import load_statuses
 from reviewflow.schema import ArticleSchema
 from reviewflow.site import AUDIENCES, Listing, PageInfo, PageProblem, Reviewer, SiteRenderer, listing_meta
 from reviewflow.workflow import ArticleStatus
 
+CACHE_BATCH = 256  # rendered pages held in memory before they go into the cache
 POOL_THRESHOLD = 200  # below this many pages to render, a process pool costs more than it saves
 
 
@@ -65,17 +80,31 @@ def publish(
     base = normalise_base_url(base_url if base_url is not None else config.site.url)
     target = check_target(root, out)
     store = GitStore.open(root)
-    history = ContentHistory.read(store)
-    infos = page_infos(load_statuses(root, config), config, history, store, preview)
     build = Build(root, config, SiteRenderer(config, base, preview), ArticleSchema.load(root), workers)
     cache = PageCache(root / CACHE_DIR / "publish", build.fingerprint()) if use_cache else None
-    pages, rendered = render_pages(build, store, infos, cache)
-    listings = [listing for listing, _ in pages]
-    files: dict[str, str] = {f"articles/{listing.info.slug}/index.html": html for listing, html in pages}
-    files.update(site_files(build.renderer, listings, history.head_at))
-    write_site(target, files)
-    if cache:
-        cache.prune()
+    try:
+        # The review log and the dates of the texts are two independent git passes: overlap them.
+        # Deleting the site the last build replaced waits on the disk: overlap that too.
+        trash = root / CACHE_DIR / "publish" / "replaced" if cache else None
+        with ThreadPoolExecutor(2) as background:
+            dates = background.submit(ContentHistory.read, store, cache)
+            emptied = background.submit(empty_trash, trash) if trash else None
+            statuses = load_statuses(root, config)
+            history = dates.result()
+            if emptied:
+                emptied.result()
+        infos = page_infos(statuses, config, history, store, preview)
+        pages, rendered = render_pages(build, store, infos, cache, target)
+        listings = [page.listing for page in pages]
+        files: dict[str, Content] = {page.path: page.content for page in pages}
+        files.update(site_files(build.renderer, listings, history.head_at))
+        files[MANIFEST] = manifest(pages, build)
+        write_site(target, files, trash=trash)
+        if cache:
+            cache.prune()
+    finally:
+        if cache:
+            cache.close()
     notes = () if base else (
         "no base URL (--base-url or [site] url): sitemap.xml, feed.xml, canonical links and the "
         "JSON-LD url need absolute addresses, so they were left out",
@@ -95,26 +124,60 @@ class ContentHistory:
     appeared: Mapping[tuple[str, str], tuple[datetime, ...]]  # (git path, blob) -> commit times
 
     @classmethod
-    def read(cls, store: GitStore) -> ContentHistory:
+    def read(cls, store: GitStore, memo: PageCache | None = None) -> ContentHistory:
+        """Read the dates, only for the commits since the last build when the cache knows those."""
         head = store.run("show", "-s", "--format=%ct", store.head, "--").decode().strip()
-        out = store.run(
-            "log", "--no-renames", "--raw", "--no-abbrev", "-c", "--format=%x1e%ct", store.head,
-            "--", f"{store.prefix}{ARTICLES_DIR}/",
-        )  # fmt: skip
-        appeared: dict[tuple[str, str], list[datetime]] = defaultdict(list)
-        for record in out.decode("utf-8", "replace").split("\x1e")[1:]:
-            lines = record.split("\n")
-            moment = _utc(int(lines[0]))
-            for line in lines[1:]:
-                if line.startswith(":"):
-                    meta, _, path = line.partition("\t")
-                    appeared[(path, meta.split()[-2])].append(moment)
-        return cls(_utc(int(head)), {key: tuple(sorted(times)) for key, times in appeared.items()})
+        name = f"content-history\0{store.prefix}"
+        known: dict[str, list[int]] = {}
+        since: str | None = None
+        remembered = _load_memo(memo.memo(name) if memo else None)
+        if remembered is not None and (remembered[0] == store.head or _is_ancestor(store, remembered[0])):
+            since, known = remembered
+        if since != store.head:
+            revisions = [f"{since}..{store.head}"] if since else [store.head]
+            out = store.run(
+                "log", "--no-renames", "--raw", "--no-abbrev", "-c", "--format=%x1e%ct", *revisions,
+                "--", f"{store.prefix}{ARTICLES_DIR}/",
+            )  # fmt: skip
+            for record in out.decode("utf-8", "replace").split("\x1e")[1:]:
+                lines = record.split("\n")
+                moment = int(lines[0])
+                for line in lines[1:]:
+                    if line.startswith(":"):
+                        meta, _, path = line.partition("\t")
+                        known.setdefault(f"{path}\0{meta.split()[-2]}", []).append(moment)
+            if memo:
+                memo.remember(name, json.dumps({"head": store.head, "appeared": known}))
+        appeared = {
+            tuple(key.split("\0", 1)): tuple(_utc(t) for t in sorted(times)) for key, times in known.items()
+        }
+        return cls(_utc(int(head)), appeared)  # type: ignore[arg-type]
 
     def text_changed(self, path: str, blob: str, not_after: datetime | None = None) -> datetime | None:
         """The last commit (not after NOT_AFTER) that made PATH hold BLOB."""
         times = [t for t in self.appeared.get((path, blob), ()) if not_after is None or t <= not_after]
         return times[-1] if times else None
+
+
+def _load_memo(text: str | None) -> tuple[str, dict[str, list[int]]] | None:
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+        head, appeared = data["head"], data["appeared"]
+        if isinstance(head, str) and isinstance(appeared, dict):
+            return head, {str(k): [int(t) for t in v] for k, v in appeared.items()}
+    except (ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def _is_ancestor(store: GitStore, commit: str) -> bool:
+    """Whether COMMIT (from an earlier build) is in HEAD's history: then only newer commits are read."""
+    try:
+        return store.run("merge-base", "--end-of-options", commit, store.head).decode().strip() == commit
+    except ReviewflowError:
+        return False  # unknown (e.g. pruned) or unrelated: read the whole history again
 
 
 def page_infos(
@@ -204,53 +267,150 @@ class Build:
     renderer: SiteRenderer
     schema: ArticleSchema
     workers: int | None = None
+    _fingerprint: str | None = field(default=None, compare=False, repr=False)
 
     def fingerprint(self) -> str:
         """Pages depend on the renderer (templates, config, version) and on what the schema accepts."""
-        schema = json.dumps(self.schema.schema, sort_keys=True)
-        return hashlib.sha256(f"{self.renderer.fingerprint()}\0{schema}".encode()).hexdigest()
+        if self._fingerprint is None:
+            schema = json.dumps(self.schema.schema, sort_keys=True)
+            digest = hashlib.sha256(f"{self.renderer.fingerprint()}\0{schema}".encode()).hexdigest()
+            object.__setattr__(self, "_fingerprint", digest)
+        assert self._fingerprint is not None
+        return self._fingerprint
+
+    def key(self, info: PageInfo) -> str:
+        """The hash of one page: everything that goes into it besides the blob's bytes, and the blob id."""
+        return page_key(self.fingerprint(), info)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One article page of the build: its listing, its bytes (or where to get them), its size."""
+
+    listing: Listing
+    content: Content  # bytes rendered now, a function reading the cache, or the old site's file
+    size: int
+
+    @property
+    def path(self) -> str:
+        return f"articles/{self.listing.info.slug}/index.html"
 
 
 def render_pages(
-    build: Build, store: GitStore, infos: Sequence[PageInfo], cache: PageCache | None
-) -> tuple[list[tuple[Listing, str]], int]:
-    """Every article page as (listing, html), in slug order, and how many were rendered anew."""
-    results: dict[str, tuple[str, dict[str, Any]]] = {}
+    build: Build, store: GitStore, infos: Sequence[PageInfo], cache: PageCache | None, target: Path
+) -> tuple[list[Page], int]:
+    """Every article page, in slug order, and how many were rendered anew.
+
+    A page the cache knows is read from it only when it is written, or, when TARGET already
+    holds it unchanged (its MANIFEST says so), hard-linked from there. Pages rendered now go
+    into the cache as they come, so memory holds a batch of pages, not the site.
+    """
+    metas = cache.metas() if cache else {}
+    previous = read_manifest(target) if cache else {}
+    results: dict[str, tuple[Content, dict[str, Any], int]] = {}
     missing = []
     for info in infos:
-        hit = cache.get(info) if cache else None
-        if hit is not None:
-            results[info.slug] = hit
-        else:
+        key = build.key(info)
+        if cache is None or key not in metas:
             missing.append(info)
+            continue
+        meta, size = metas[key]
+        path = f"articles/{info.slug}/index.html"
+        source = target / "articles" / info.slug / "index.html"
+        content: Content = functools.partial(cache.html, key)
+        if previous.get(path) == (key, size) and _size(source) == size:
+            content = source
+        cache.used.add(key)
+        results[info.slug] = (content, meta, size)
     contents = store.read_blobs(info.blob for info in missing)
-    jobs = [(info, contents.get(info.blob)) for info in missing]
+    jobs = ((info, contents.pop(info.blob, None)) for info in missing)
     problems = []
-    for info, outcome in zip(missing, _render_all(build, jobs), strict=True):
+    fresh: list[tuple[str, str, bytes, dict[str, Any]]] = []  # slug, key, bytes, meta
+    for info, outcome in zip(missing, _render_all(build, jobs, len(missing)), strict=True):
         if isinstance(outcome, str):
             version = "approved version" if info.approved else "version at HEAD"
             problems.append(f"{info.path} ({version}, blob {info.blob[:12]}): {outcome}")
             continue
-        results[info.slug] = outcome
+        html, meta = outcome
+        data = html.encode("utf-8")
+        results[info.slug] = (data, meta, len(data))
         if cache:
-            cache.put(info, *outcome)
+            key = build.key(info)
+            cache.used.add(key)
+            fresh.append((info.slug, key, data, meta))
+            if len(fresh) >= CACHE_BATCH:
+                _spill(cache, fresh, results)
     if problems:
         raise PublishError(
             f"{len(problems)} article(s) cannot be published, so the site was not changed:\n"
             + "\n".join(problems)
         )
-    pages = [(Listing.from_meta(info, results[info.slug][1]), results[info.slug][0]) for info in infos]
+    if cache:
+        _spill(cache, fresh, results)
+    pages = [
+        Page(Listing.from_meta(info, results[info.slug][1]), results[info.slug][0], results[info.slug][2])
+        for info in infos
+    ]
     return pages, len(missing)
 
 
-def _render_all(build: Build, jobs: list[tuple[PageInfo, bytes | None]]) -> list[Rendered]:
+def _spill(
+    cache: PageCache,
+    fresh: list[tuple[str, str, bytes, dict[str, Any]]],
+    results: dict[str, tuple[Content, dict[str, Any], int]],
+) -> None:
+    """Move a batch of rendered pages into the cache; they are read back when written."""
+    if cache.put_many((key, data, meta) for _, key, data, meta in fresh):
+        for slug, key, data, meta in fresh:
+            results[slug] = (functools.partial(cache.html, key), meta, len(data))
+    fresh.clear()
+
+
+def manifest(pages: Sequence[Page], build: Build) -> str:
+    """The site's list of article pages as `key size path` lines: what the next build may reuse.
+
+    The key is the page's hash (build fingerprint and PageInfo), so the list is the same
+    whether a page was rendered, taken from the cache or linked: builds stay byte-identical.
+    """
+    return "".join(f"{build.key(page.listing.info)} {page.size} {page.path}\n" for page in pages)
+
+
+def read_manifest(target: Path) -> dict[str, tuple[str, int]]:
+    """path -> (key, size) of the article pages the site in TARGET holds, from its MANIFEST."""
+    if not (target / MARKER).is_file():
+        return {}
+    try:
+        text = (target / MANIFEST).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    found = {}
+    for line in text.splitlines():
+        parts = line.split(" ", 2)
+        if len(parts) == 3 and parts[1].isdigit():
+            found[parts[2]] = (parts[0], int(parts[1]))
+    return found
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -2
+
+
+def _render_all(
+    build: Build, jobs: Iterable[tuple[PageInfo, bytes | None]], total: int
+) -> Iterator[Rendered]:
+    """The outcome of each job, in order, as they come (never all pages at once)."""
     count = build.workers if build.workers is not None else min(os.cpu_count() or 1, 8)
     max_bytes = build.config.checks.max_file_bytes
-    if count <= 1 or len(jobs) < POOL_THRESHOLD:
-        return [render_article(build.renderer, build.schema, max_bytes, info, raw) for info, raw in jobs]
+    if count <= 1 or total < POOL_THRESHOLD:
+        for info, raw in jobs:
+            yield render_article(build.renderer, build.schema, max_bytes, info, raw)
+        return
     init = (build.root, build.config, build.renderer.base_url, build.renderer.preview)
     with ProcessPoolExecutor(count, initializer=_start_worker, initargs=init) as pool:
-        return list(pool.map(_work, jobs, chunksize=max(1, len(jobs) // (count * 8))))
+        yield from pool.map(_work, jobs, chunksize=max(1, min(64, total // (count * 8))))
 
 
 def render_article(

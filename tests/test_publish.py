@@ -246,6 +246,43 @@ def test_unchanged_pages_come_from_the_cache(library: Library) -> None:
     assert "Renamed library" in (result.out / "articles/approved-one/index.html").read_text()
 
 
+def test_an_unchanged_page_is_linked_from_the_previous_site_not_written_again(library: Library) -> None:
+    page = "articles/approved-one/index.html"
+    first = library.publish()
+    before = (first.out / page).read_bytes()
+    inode = (first.out / page).stat().st_ino
+    second = library.publish()
+    assert second.rendered == 0 and (second.out / page).stat().st_ino == inode
+    assert (second.out / page).read_bytes() == before
+    # A build without the cache rewrites every page; its manifest still lets the next build reuse them.
+    third = library.publish(use_cache=False)
+    assert tree(third.out) == tree(library.publish("elsewhere").out)
+    assert (library.publish().out / page).read_bytes() == before
+    # A page changed by hand in the built site (its size no longer matches) is never reused.
+    (third.out / page).write_text("tampered")
+    assert (library.publish().out / page).read_bytes() == before
+    # The replaced sites wait in the cache and are deleted while the next build reads git.
+    replaced = library.repo / ".reviewflow-cache/publish/replaced"
+    assert len(list(replaced.iterdir())) == 1
+    assert not any(p.name.startswith(".site.") for p in library.repo.parent.iterdir())
+
+
+def test_text_dates_are_read_again_only_for_new_commits(library: Library) -> None:
+    library.publish()
+    library.write(
+        "approved-one", article_text("Edited text v2 [1].\n", title="Approved one"), "2025-03-01T08:00:00Z"
+    )
+    library.action("alice", Action.SUBMIT, "approved-one", "2025-03-02T08:00:00Z")
+    library.action("rita", Action.REVIEW, "approved-one", "2025-03-03T08:00:00Z")
+    library.action("rita", Action.APPROVE, "approved-one", "2025-03-04T08:00:00Z")
+    cached = library.publish()
+    fresh = library.publish("fresh", use_cache=False)
+    assert tree(cached.out) == tree(fresh.out)
+    page = read(cached.out / "articles/approved-one/index.html")
+    dates = {d.find("dt").words: d.find("dd").words for d in page.with_class("dates")[0].find_all("div")}
+    assert dates["Last updated"] == "2025-03-01"
+
+
 def test_the_output_directory_is_replaced_whole(library: Library) -> None:
     preview = library.publish("site", preview=True)
     assert (preview.out / "articles/never-approved/index.html").is_file()
