@@ -16,26 +16,9 @@ from pathlib import Path
 from reviewflow.config import ARTICLES_DIR, Config
 from reviewflow.errors import Refused
 from reviewflow.gitstore import GitStore
-from reviewflow.review import (
-    PENDING,
-    TRAILER_ACTION,
-    TRAILER_ARTICLE,
-    TRAILER_CONTENT,
-    UnknownArticle,
-    now,
-    read_history,
-    resolve_article,
-    unknown_article,
-)
-from reviewflow.workflow import (
-    BOARD_ACTIONS,
-    Action,
-    ArticleStatus,
-    Event,
-    Replay,
-    State,
-    ssh_fingerprint,
-)
+from reviewflow.history import TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT, committed_config
+from reviewflow.review import PENDING, UnknownArticle, now, replay_history, resolve_article, unknown_article
+from reviewflow.workflow import BOARD_ACTIONS, Action, ArticleStatus, Event, State, ssh_fingerprint
 
 _RESERVED_LINE = re.compile(r"^\s*reviewflow-[a-z-]*\s*:", re.IGNORECASE | re.MULTILINE)
 
@@ -108,9 +91,11 @@ def act(
     if action is Action.SUBMIT:
         _refuse_failing_check(root, config, f"{ARTICLES_DIR}/{slug}.md")
 
-    replay = Replay(read_history(store, config, want_authors={blob: [email]}), config)
+    # Judged like every event: under the reviewflow.toml committed where it is made, HEAD's.
+    rules = committed_config(store)
+    replay = replay_history(store, rules, scope={slug}, want_authors={blob: [email]})
     before = replay.run().statuses[slug]
-    member = config.member(email)
+    member = rules.member(email)
     key = ssh_fingerprint(member.signing_key) if member and member.signing_key else ""
     pending = Event(
         commit=PENDING,
@@ -126,6 +111,11 @@ def act(
         signing_key=key,
         committed_blob=blob,
     )
+    if action is Action.REVIEW and before.state is State.UNDER_REVIEW:
+        # Replay accepts a second review (one made on another branch, merged), but here and now
+        # the article needs a verdict, not another start.
+        by = f" by {', '.join(before.reviewers)}" if before.reviewers else ""
+        raise Refused(f"cannot review {slug}: it is already under review{by}. {advice(action, before)}")
     verdict, after = replay.try_event(pending)
     if not verdict.valid:
         author = replay.author_role(slug, email) is not None
@@ -178,7 +168,7 @@ def _committed_text(store: GitStore, slug: str, action: Action) -> str:
 
 def _keep_only_if_signed(store: GitStore, commit: str, email: str, public_key: str) -> None:
     """Undo COMMIT unless git verifies it was signed with the member's key: it would not count."""
-    status, key = store.signatures([commit], {email: public_key}).get(commit, ("N", ""))
+    status, key = store.signatures([commit], [(email, public_key)]).get(commit, ("N", ""))
     if status == "G" and key == ssh_fingerprint(public_key):
         return
     undone = store.undo_commit(commit, store.head)

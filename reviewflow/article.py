@@ -7,20 +7,17 @@ so one broken file never hides the findings of the others.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from reviewflow.config import ARTICLES_DIR, Audience
+from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, Audience
 from reviewflow.findings import Finding, Severity
 from reviewflow.frontmatter import Positions, read_article_bytes
 from reviewflow.prose import Citation, Prose, Sentence, read_prose
 from reviewflow.schema import ArticleSchema
-
-SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 class Author(BaseModel):

@@ -29,7 +29,7 @@ from reviewflow.findings import Finding, Severity, count
 from reviewflow.gitstore import GitStore
 from reviewflow.retractions import RetractionIndex, load_retractions
 from reviewflow.schema import ArticleSchema, bundled_schema_text
-from reviewflow.workflow import ArticleStatus, Event, Replay
+from reviewflow.workflow import ArticleStatus, Event
 
 SCHEMAS_DIR = "schemas"
 PATHSPECS = (f"{ARTICLES_DIR}/", CONFIG_FILE, f"{SCHEMAS_DIR}/")
@@ -222,7 +222,8 @@ def run_ci(
     # Replaying the review history costs what the history costs: only when the change has
     # review events, or when the states are asked for. One replay serves both.
     if require_approved or gitstore.has_review_commits(store, base, head):
-        events, states = replay_range(store, base_config, base, head)
+        changed = {article.change.slug for article in result.articles}
+        events, states = replay_range(store, base_config, base, head, changed)
         result.events = [EventVerdict.of(event) for event in events]
         result.gate_findings += event_findings(result.events, base_problem)
         if require_approved:
@@ -248,15 +249,20 @@ def locate_change(store: GitStore, base_ref: str) -> tuple[str, str]:
 
 
 def replay_range(
-    store: GitStore, config: Config, base: str, head: str
+    store: GitStore, config: Config, base: str, head: str, slugs: Iterable[str] = ()
 ) -> tuple[list[Event], dict[str, ArticleStatus]]:
-    """The review events in BASE..HEAD judged under CONFIG, and every article's state at HEAD.
+    """The review events in BASE..HEAD judged under CONFIG, and the states at HEAD of SLUGS.
 
-    The whole history is replayed, so each event is judged from the state the base left its
-    article in; only the events inside the range are returned.
+    Only the articles with events in the range (and SLUGS) are replayed, over their whole
+    history, so each event is judged from the state the base left its article in; the events
+    before the range are judged by the reviewflow.toml committed with them.
     """
-    outcome = Replay(review.read_history(store, config, rev=head), config).run()
     inside = store.commits_in(f"{base}..{head}")
+    scope = set(slugs) | gitstore.review_slugs(store, base, head)
+    replay = review.replay_history(
+        store, config, rev=head, scope=scope, rules_for=dict.fromkeys(inside, config)
+    )
+    outcome = replay.run()
     return [e for e in outcome.events if e.commit in inside], outcome.statuses
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -12,6 +13,7 @@ from reviewflow.errors import ConfigError
 
 CONFIG_FILE = "reviewflow.toml"
 ARTICLES_DIR = "articles"
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")  # articles/<slug>.md
 SCHEMA_FILE = "schemas/article.schema.json"
 
 Audience = Literal["patient", "professional"]

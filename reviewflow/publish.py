@@ -29,9 +29,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from reviewflow.article import SLUG_PATTERN, parse_document
-from reviewflow.config import ARTICLES_DIR, Config
-from reviewflow.errors import ConfigError, ReviewflowError
+from reviewflow.config import Config
+from reviewflow.errors import ConfigError
 from reviewflow.gitstore import GitStore
+from reviewflow.history import committed_config, read_history
 from reviewflow.output import (
     CACHE_DIR,
     MANIFEST,
@@ -44,10 +45,9 @@ from reviewflow.output import (
     page_key,
     write_site,
 )
-from reviewflow.review import load_statuses
 from reviewflow.schema import ArticleSchema
 from reviewflow.site import AUDIENCES, Listing, PageInfo, PageProblem, Reviewer, SiteRenderer, listing_meta
-from reviewflow.workflow import ArticleStatus
+from reviewflow.workflow import ArticleStatus, Replay
 
 CACHE_BATCH = 256  # rendered pages held in memory before they go into the cache
 POOL_THRESHOLD = 200  # below this many pages to render, a process pool costs more than it saves
@@ -68,7 +68,7 @@ class PublishResult:
 
 def publish(
     root: Path,
-    config: Config,
+    config: Config | None,
     out: Path,
     *,
     preview: bool = False,
@@ -76,23 +76,27 @@ def publish(
     use_cache: bool = True,
     workers: int | None = None,
 ) -> PublishResult:
-    """Build the site for the repository at ROOT into OUT, replacing what OUT held."""
+    """Build the site for the repository at ROOT into OUT, replacing what OUT held.
+
+    CONFIG (board names, disclaimers, site) defaults to the reviewflow.toml committed at HEAD,
+    so the site follows from the repository's state alone.
+    """
+    store = GitStore.open(root)
+    config = config if config is not None else committed_config(store)
     base = normalise_base_url(base_url if base_url is not None else config.site.url)
     target = check_target(root, out)
-    store = GitStore.open(root)
     build = Build(root, config, SiteRenderer(config, base, preview), ArticleSchema.load(root), workers)
     cache = PageCache(root / CACHE_DIR / "publish", build.fingerprint()) if use_cache else None
     try:
-        # The review log and the dates of the texts are two independent git passes: overlap them.
-        # Deleting the site the last build replaced waits on the disk: overlap that too.
+        # Deleting the site the last build replaced waits on the disk: overlap it with git.
         trash = root / CACHE_DIR / "publish" / "replaced" if cache else None
-        with ThreadPoolExecutor(2) as background:
-            dates = background.submit(ContentHistory.read, store, cache)
+        with ThreadPoolExecutor(1) as background:
             emptied = background.submit(empty_trash, trash) if trash else None
-            statuses = load_statuses(root, config)
-            history = dates.result()
+            log = read_history(store, use_cache=use_cache)
+            statuses = Replay(log.history, config).run().statuses
             if emptied:
                 emptied.result()
+        history = ContentHistory(_head_time(store), log.appeared)
         infos = page_infos(statuses, config, history, store, preview)
         pages, rendered = render_pages(build, store, infos, cache, target)
         listings = [page.listing for page in pages]
@@ -118,66 +122,20 @@ def publish(
 
 @dataclass(frozen=True)
 class ContentHistory:
-    """When each version of each article file appeared, from one `git log --raw` pass."""
+    """When each version of each article appeared (from the review history's read of git)."""
 
     head_at: datetime
-    appeared: Mapping[tuple[str, str], tuple[datetime, ...]]  # (git path, blob) -> commit times
+    appeared: Mapping[tuple[str, str], tuple[datetime, ...]]  # (slug, blob) -> commit times
 
-    @classmethod
-    def read(cls, store: GitStore, memo: PageCache | None = None) -> ContentHistory:
-        """Read the dates, only for the commits since the last build when the cache knows those."""
-        head = store.run("show", "-s", "--format=%ct", store.head, "--").decode().strip()
-        name = f"content-history\0{store.prefix}"
-        known: dict[str, list[int]] = {}
-        since: str | None = None
-        remembered = _load_memo(memo.memo(name) if memo else None)
-        if remembered is not None and (remembered[0] == store.head or _is_ancestor(store, remembered[0])):
-            since, known = remembered
-        if since != store.head:
-            revisions = [f"{since}..{store.head}"] if since else [store.head]
-            out = store.run(
-                "log", "--no-renames", "--raw", "--no-abbrev", "-c", "--format=%x1e%ct", *revisions,
-                "--", f"{store.prefix}{ARTICLES_DIR}/",
-            )  # fmt: skip
-            for record in out.decode("utf-8", "replace").split("\x1e")[1:]:
-                lines = record.split("\n")
-                moment = int(lines[0])
-                for line in lines[1:]:
-                    if line.startswith(":"):
-                        meta, _, path = line.partition("\t")
-                        known.setdefault(f"{path}\0{meta.split()[-2]}", []).append(moment)
-            if memo:
-                memo.remember(name, json.dumps({"head": store.head, "appeared": known}))
-        appeared = {
-            tuple(key.split("\0", 1)): tuple(_utc(t) for t in sorted(times)) for key, times in known.items()
-        }
-        return cls(_utc(int(head)), appeared)  # type: ignore[arg-type]
-
-    def text_changed(self, path: str, blob: str, not_after: datetime | None = None) -> datetime | None:
-        """The last commit (not after NOT_AFTER) that made PATH hold BLOB."""
-        times = [t for t in self.appeared.get((path, blob), ()) if not_after is None or t <= not_after]
-        return times[-1] if times else None
+    def text_changed(self, slug: str, blob: str, not_after: datetime | None = None) -> datetime | None:
+        """The last commit (not after NOT_AFTER) that made the article's file hold BLOB."""
+        times = [t for t in self.appeared.get((slug, blob), ()) if not_after is None or t <= not_after]
+        return max(times).astimezone(UTC) if times else None
 
 
-def _load_memo(text: str | None) -> tuple[str, dict[str, list[int]]] | None:
-    if not text:
-        return None
-    try:
-        data = json.loads(text)
-        head, appeared = data["head"], data["appeared"]
-        if isinstance(head, str) and isinstance(appeared, dict):
-            return head, {str(k): [int(t) for t in v] for k, v in appeared.items()}
-    except (ValueError, KeyError, TypeError):
-        pass
-    return None
-
-
-def _is_ancestor(store: GitStore, commit: str) -> bool:
-    """Whether COMMIT (from an earlier build) is in HEAD's history: then only newer commits are read."""
-    try:
-        return store.run("merge-base", "--end-of-options", commit, store.head).decode().strip() == commit
-    except ReviewflowError:
-        return False  # unknown (e.g. pruned) or unrelated: read the whole history again
+def _head_time(store: GitStore) -> datetime:
+    head = store.run("show", "-s", "--format=%ct", store.head, "--").decode().strip()
+    return _utc(int(head))
 
 
 def page_infos(
@@ -211,7 +169,7 @@ def page_infos(
                     published_at=min(
                         first_approval(status, config.policy.approvals_required) or reviewed_at, reviewed_at
                     ),
-                    updated_at=history.text_changed(path, approved.blob, reviewed_at) or reviewed_at,
+                    updated_at=history.text_changed(slug, approved.blob, reviewed_at) or reviewed_at,
                     review_due=due,
                     overdue=history.head_at.date() >= due,
                 )
@@ -224,7 +182,7 @@ def page_infos(
                     blob=status.blob,
                     state=state,
                     approved=False,
-                    updated_at=history.text_changed(path, status.blob),
+                    updated_at=history.text_changed(slug, status.blob),
                     approved_elsewhere=approved.approved_at.astimezone(UTC).date() if approved else None,
                 )
             )

@@ -1,49 +1,28 @@
-"""The review workflow on a content repo: read the review log from git, act on it.
+"""The review workflow's queries: status, history, diff, queue, verify.
 
-This is the glue between git (gitstore), the pure state machine (workflow) and the articles
-(workspace). Readers call `load_statuses`, `read_blobs`, `invalid_events`; the CLI calls the
-actions (`act`) and the queries (`status_report`, `article_history`, `article_diff`,
-`review_queue`, `verify`). The configuration is always a parameter: CI judges a branch against
-the base's board, not the one the branch brings.
+The glue between the history read from git (history.py) and the pure state machine
+(workflow.py). Readers call `load_statuses`, `read_blobs`, `invalid_events`; the CLI calls the
+queries (`status_report`, `article_history`, `article_diff`, `review_queue`, `verify`); the
+actions live in actions.py. Every event is judged by the reviewflow.toml committed where it was
+made; ci judges a change's events under the base's board instead (`judge_range`).
 """
 
 from __future__ import annotations
 
 import difflib
-import re
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
-from reviewflow.article import SLUG_PATTERN
-from reviewflow.config import ARTICLES_DIR, Config
+from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, Config
 from reviewflow.errors import ExitCode, ReviewflowError
-from reviewflow.frontmatter import read_article_bytes
-from reviewflow.gitstore import GitStore, LogEntry, is_object_id
-from reviewflow.workflow import (
-    BOARD_ACTIONS,
-    WAITING,
-    Action,
-    ArticleStatus,
-    Change,
-    Event,
-    History,
-    Replay,
-)
+from reviewflow.gitstore import GitStore, is_object_id
+from reviewflow.history import committed_config, front_matter_authors, read_history
+from reviewflow.workflow import WAITING, Action, ArticleStatus, Change, Event, Replay
 
-TRAILER_ARTICLE = "Reviewflow-Article"
-TRAILER_ACTION = "Reviewflow-Action"
-TRAILER_CONTENT = "Reviewflow-Content"
 PENDING = "(not yet committed)"
-_TRAILER_LINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*:\s")
-# One paragraph of trailer lines, split at "\n" only: no blank line, no other line break.
-_ONLY_TRAILERS = re.compile(
-    r"[A-Za-z0-9][A-Za-z0-9-]*:[ \t][^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]*"
-    r"(?:\n[A-Za-z0-9][A-Za-z0-9-]*:[ \t][^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]*)*"
-)
 
 
 class UnknownArticle(ReviewflowError):
@@ -52,186 +31,27 @@ class UnknownArticle(ReviewflowError):
     exit_code = ExitCode.USAGE
 
 
-# --- the commit message ----------------------------------------------------------------------------
-
-
-_ACTIONS = {a.value: a for a in Action}
-_KEYS = {k.lower(): k for k in (TRAILER_ARTICLE, TRAILER_ACTION, TRAILER_CONTENT)}
-
-
-@dataclass(frozen=True)
-class Trailers:
-    """What a commit's Reviewflow-* trailers say, and what is wrong with them."""
-
-    action: Action | None
-    slug: str
-    content: str
-    problem: str | None
-
-
-def read_trailers(trailers: Sequence[tuple[str, str]]) -> Trailers:
-    problems: list[str] = []
-    found = {key.lower(): value for key, value in trailers}
-    if len(trailers) != 3 or len(found) != 3 or not found.keys() <= _KEYS.keys():
-        # Not simply the three trailers, once each (as reviewflow writes them): look closer.
-        values: dict[str, set[str]] = {}
-        for key, value in trailers:
-            values.setdefault(key.lower(), set()).add(value)
-        found = {}
-        for lower, key in _KEYS.items():
-            given = values.get(lower, set())
-            if len(given) == 1:
-                found[lower] = next(iter(given))
-            elif given:
-                problems.append(f"the commit has {len(given)} different {key} trailers")
-            else:
-                problems.append(f"the {key} trailer is missing")
-    slug = found.get(TRAILER_ARTICLE.lower(), "")
-    action_name = found.get(TRAILER_ACTION.lower(), "")
-    content = found.get(TRAILER_CONTENT.lower(), "")
-    if slug and not SLUG_PATTERN.match(slug):
-        problems.append(f"{slug!r} in the {TRAILER_ARTICLE} trailer is not an article slug")
-        slug = ""
-    action = _ACTIONS.get(action_name)
-    if action_name and action is None:
-        expected = ", ".join(_ACTIONS)
-        problems.append(f"unknown action {action_name!r} (expected one of {expected})")
-    if content and not is_object_id(content):
-        problems.append(f"{content!r} in the {TRAILER_CONTENT} trailer is not a blob id")
-    return Trailers(action, slug, content, "; ".join(problems) or None)
-
-
-def event_from(
-    entry: LogEntry,
-    committed_blob: str | None = None,
-    signature: tuple[str, str] = ("N", ""),
-    trailers: Trailers | None = None,
-) -> Event | None:
-    """The review event a commit records, or None if it has no Reviewflow-* trailer."""
-    if not entry.trailers:
-        return None
-    said = trailers or read_trailers(entry.trailers)
-    return Event(
-        commit=entry.commit,
-        parents=entry.parents,
-        author_name=entry.author_name,
-        author_email=entry.author_email,
-        committed_at=entry.committed_at,
-        action=said.action,
-        slug=said.slug,
-        content=said.content,
-        message=_message_of(entry.body),
-        signature=signature[0],
-        signing_key=signature[1],
-        committed_blob=committed_blob,
-        problem=said.problem,
-    )
-
-
-def _message_of(body: str) -> str:
-    """The body of a commit message without its trailer paragraph."""
-    text = body.strip()
-    if _ONLY_TRAILERS.fullmatch(text):
-        return ""  # the common case, a body of trailers only: what the general way finds too
-    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
-    if paragraphs and all(_TRAILER_LINE.match(line) for line in paragraphs[-1].splitlines()):
-        paragraphs.pop()
-    return "\n\n".join(paragraphs).strip()
-
-
-# --- reading the review log ----------------------------------------------------------------------
-
-
-def read_history(
-    store: GitStore,
-    config: Config,
-    want_authors: Mapping[str, Iterable[str]] | None = None,
-    rev: str | None = None,
-    people: Iterable[str] = (),
-) -> History:
-    """Everything replay needs, from a handful of git processes whatever the history's size.
-
-    WANT_AUTHORS (blob -> emails) asks whether more people are authors of a text than the
-    events themselves need, e.g. the person about to act; PEOPLE asks which articles more
-    people changed (board members and those who withdrew are always asked about).
-    """
-    entries = store.log(rev)
-    said = [(entry, read_trailers(entry.trailers)) for entry in entries if entry.trailers]
-    # The text each event names must be the text in its commit.
-    about = [(entry.commit, t.slug) for entry, t in said if t.slug]
-    names = [f"{commit}:{store.article_path(slug)}" for commit, slug in about]
-    # Only the actions of members with a signing key need git to verify a signature.
-    signers = {m.email: m.signing_key for m in config.board if m.signing_key}
-    signing = {m.key for m in config.board if m.signing_key}
-    to_verify = [entry.commit for entry, _ in said if entry.author_email.lower() in signing]
-    # Who changed which article: asked only about the people whose authorship is in question.
-    people = {m.key for m in config.board} | {p.lower() for p in people}
-    people.update(entry.author_email.lower() for entry, t in said if t.action is Action.WITHDRAW)
-    for emails in (want_authors or {}).values():
-        people.update(email.lower() for email in emails)
-    # Who wrote each text acted on, from its front-matter: every text a board action or a
-    # withdrawal names (a few more than the valid ones need, so as not to wait for the lookups).
-    candidates: dict[str, set[str]] = defaultdict(set)
-    for entry, t in said:
-        if t.action in BOARD_ACTIONS or t.action is Action.WITHDRAW:
-            candidates[t.content].add(entry.author_email.lower())
-    for blob, emails in (want_authors or {}).items():
-        candidates[blob].update(e.lower() for e in emails)
-
-    # The git processes are independent: they run side by side while Python reads front-matter.
-    with ThreadPoolExecutor(4) as pool:
-        looked_up = pool.submit(store.blob_ids, names)
-        heads_read = pool.submit(store.article_blobs, rev)
-        signed = pool.submit(store.signatures, to_verify, signers)
-        changes_read = pool.submit(store.changes_by, people, rev)
-        authors = {
-            blob: front_matter_authors(raw, candidates[blob]) for blob, raw in store.iter_blobs(candidates)
-        }
-        blobs = {commit: blob for (commit, _), blob in zip(about, looked_up.result(), strict=True)}
-        heads, verdicts, changed = heads_read.result(), signed.result(), changes_read.result()
-    for blob in candidates:
-        authors.setdefault(blob, frozenset())
-    events = [
-        event
-        for entry, t in said
-        if (event := event_from(entry, blobs.get(entry.commit), verdicts.get(entry.commit, ("N", "")), t))
-    ]
-    authors_of = {entry.commit: entry.author_email.lower() for entry in entries if entry.commit in changed}
-    changes: dict[str, list[Change]] = defaultdict(list)
-    for entry in entries:
-        for path in changed.get(entry.commit, ()):
-            slug = store.slug_of_path(path)
-            if slug is not None:
-                changes[slug].append(Change(entry.commit, authors_of[entry.commit]))
-    order = [entry.commit for entry in entries]
-    parents = {entry.commit: entry.parents for entry in entries}
-    return History(order, parents, events, dict(changes), authors, heads)
-
-
-def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozenset[str]:
-    """The lowercased emails in an article's `authors` (at least those among CANDIDATES).
-
-    Parsing YAML costs about a millisecond, so an article whose text cannot contain any
-    candidate's email (no candidate as a substring, and no YAML escape that could spell one) is
-    not parsed: the answer for every candidate is the same.
-    """
-    text = raw.decode("utf-8", "replace").lower()
-    if not any(c.lower() in text for c in candidates) and "\\" not in text and "''" not in text:
-        return frozenset()
-    split = read_article_bytes(raw, max(len(raw), 1))
-    authors = split.data.get("authors") if split.data else None
-    if not isinstance(authors, list):
-        return frozenset()
-    return frozenset(str(a["email"]).strip().lower() for a in authors if isinstance(a, dict) and "email" in a)
-
-
 # --- the public readers ----------------------------------------------------------------------------
 
 
-def load_statuses(root: Path, config: Config) -> dict[str, ArticleStatus]:
-    """The review state of every article at HEAD and of every article with events, by slug."""
+def load_statuses(
+    root: Path, config: Config | None = None, scope: Collection[str] | None = None
+) -> dict[str, ArticleStatus]:
+    """The review state of every article at HEAD and of every article with events, by slug.
+
+    Each event is judged by the reviewflow.toml committed where it was made; CONFIG (default:
+    the one committed at HEAD) only sets what is shown, e.g. the quorum. SCOPE: only these slugs.
+    """
     store = GitStore.open(root)
-    return Replay(read_history(store, config), config).run().statuses
+    return replay_history(store, config, scope=scope).run().statuses
+
+
+def replay_history(
+    store: GitStore, config: Config | None = None, use_cache: bool = True, **read: Any
+) -> Replay:
+    """A Replay of the history (read_history's options in READ), judged and ready to run."""
+    log = read_history(store, use_cache=use_cache, **read)
+    return Replay(log.history, config if config is not None else committed_config(store))
 
 
 def read_blobs(root: Path, blobs: Iterable[str]) -> dict[str, bytes]:
@@ -247,39 +67,42 @@ def read_blob(root: Path, blob: str) -> bytes:
     return contents[blob]
 
 
-def judge_events(root: Path, config: Config, rev_range: str | None = None) -> list[Event]:
-    """Every review event reachable from HEAD, judged under CONFIG (only those in REV_RANGE if given)."""
+def judge_events(
+    root: Path, config: Config | None = None, rev_range: str | None = None, use_cache: bool = True
+) -> list[Event]:
+    """Every review event reachable from HEAD, judged (only those in REV_RANGE if given)."""
     store = GitStore.open(root)
-    events = Replay(read_history(store, config), config).run().events
+    events = replay_history(store, config, use_cache).run().events
     if rev_range is not None:
         inside = store.commits_in(rev_range)
         events = [e for e in events if e.commit in inside]
     return events
 
 
-def invalid_events(root: Path, config: Config, rev_range: str | None = None) -> list[Event]:
-    """The review events that do not count under CONFIG, with the reason in `event.reason`."""
+def invalid_events(root: Path, config: Config | None = None, rev_range: str | None = None) -> list[Event]:
+    """The review events that do not count, with the reason in `event.reason`."""
     return [e for e in judge_events(root, config, rev_range) if not e.valid]
 
 
 def judge_range(root: Path, config: Config, base: str, head: str) -> list[Event]:
     """The review events in BASE..HEAD (commit ids), judged under CONFIG, e.g. the base's board.
 
-    The state before the range is replayed too, so a transition is judged from the state the
-    base left the article in.
+    The events before the range are judged by their own commits' configuration, so a
+    transition in the range is judged from the state the base left the article in.
     """
     if not (is_object_id(base) and is_object_id(head)):
         raise ReviewflowError(f"judge_range needs commit ids, got {base!r} and {head!r}")
     store = GitStore.open(root)
-    events = Replay(read_history(store, config, rev=head), config).run().events
     inside = store.commits_in(f"{base}..{head}")
+    events = replay_history(store, config, rev=head, rules_for=dict.fromkeys(inside, config)).run().events
     return [e for e in events if e.commit in inside]
 
 
-def states_at_head(root: Path, config: Config, slugs: Iterable[str]) -> dict[str, str]:
+def states_at_head(root: Path, config: Config | None, slugs: Iterable[str]) -> dict[str, str]:
     """slug -> state (e.g. "approved") of the given articles at HEAD."""
-    statuses = load_statuses(root, config)
-    return {slug: statuses[slug].state.value for slug in slugs if slug in statuses}
+    wanted = set(slugs)
+    statuses = load_statuses(root, config, scope=wanted)
+    return {slug: statuses[slug].state.value for slug in wanted if slug in statuses}
 
 
 # --- resolving the ARTICLE argument ----------------------------------------------------------------
@@ -335,11 +158,11 @@ class StatusReport:
 
 
 def status_report(
-    root: Path, config: Config, articles: Sequence[str] = (), cwd: Path | None = None
+    root: Path, config: Config | None = None, articles: Sequence[str] = (), cwd: Path | None = None
 ) -> StatusReport:
     """The status of the given articles (slugs or paths), or of every article."""
     slugs = [resolve_article(root, a, cwd) for a in articles]
-    statuses = load_statuses(root, config)
+    statuses = load_statuses(root, config, scope=set(slugs) if slugs else None)
     on_disk = sorted(p.stem for p in (root / ARTICLES_DIR).glob("*.md")) if not slugs else []
     uncommitted = [f"{ARTICLES_DIR}/{s}.md" for s in on_disk if s not in statuses and SLUG_PATTERN.match(s)]
     return StatusReport(pick(statuses, slugs), uncommitted)
@@ -351,12 +174,13 @@ class ArticleHistory:
     changed_by: Change | None  # the latest commit that changed the file after its latest valid event
 
 
-def article_history(root: Path, config: Config, article: str, cwd: Path | None = None) -> ArticleHistory:
+def article_history(
+    root: Path, config: Config | None, article: str, cwd: Path | None = None
+) -> ArticleHistory:
     """Every review event of one article, oldest first, valid or not."""
     slug = resolve_article(root, article, cwd)
     store = GitStore.open(root)
-    history = read_history(store, config)
-    status = pick(Replay(history, config).run().statuses, [slug])[0]
+    status = pick(replay_history(store, config, scope={slug}).run().statuses, [slug])[0]
     last = status.last_event
     changed = None
     if last is not None and status.blob != last.content:
@@ -376,7 +200,7 @@ class ArticleDiff:
 
 
 def article_diff(
-    root: Path, config: Config, article: str, cwd: Path | None = None, context: int = 3
+    root: Path, config: Config | None, article: str, cwd: Path | None = None, context: int = 3
 ) -> ArticleDiff:
     """The unified diff between the last approved version and the file at HEAD.
 
@@ -384,7 +208,7 @@ def article_diff(
     """
     slug = resolve_article(root, article, cwd)
     store = GitStore.open(root)
-    status = pick(Replay(read_history(store, config), config).run().statuses, [slug])[0]
+    status = pick(replay_history(store, config, scope={slug}).run().statuses, [slug])[0]
     path = f"{ARTICLES_DIR}/{slug}.md"
     basis, old_blob, old_label = "none", None, "/dev/null"
     if status.approved is not None:
@@ -418,7 +242,7 @@ class QueueItem:
 
 
 def review_queue(
-    root: Path, config: Config, *, mine: bool = False, on: date | None = None
+    root: Path, config: Config | None = None, *, mine: bool = False, on: date | None = None
 ) -> list[QueueItem]:
     """Articles waiting for a reviewer (submitted, under review), the longest waiting first.
 
@@ -427,7 +251,7 @@ def review_queue(
     """
     store = GitStore.open(root)
     email = store.author()[1].lower() if mine else ""
-    replay = Replay(read_history(store, config, people=[email] if mine else ()), config)
+    replay = replay_history(store, config, people=[email] if mine else ())
     waiting = [s for s in replay.run().statuses.values() if s.state in WAITING and s.submitted_at]
     if mine:
         texts = store.read_blobs(s.blob for s in waiting if s.blob)
@@ -435,7 +259,9 @@ def review_queue(
         def involves(status: ArticleStatus) -> bool:
             listed = email in front_matter_authors(texts.get(status.blob or "", b""), [email])
             author = listed or replay.author_role(status.slug, email) is not None
-            reviewer = config.member(email) is not None and not author and email not in status.approved_by
+            reviewer = (
+                replay.config.member(email) is not None and not author and email not in status.approved_by
+            )
             return author or reviewer
 
         waiting = [s for s in waiting if involves(s)]
@@ -458,6 +284,8 @@ class Verification:
         return [e for e in self.events if not e.valid]
 
 
-def verify(root: Path, config: Config, rev_range: str | None = None) -> Verification:
-    """Judge every review event in the history (or in REV_RANGE)."""
-    return Verification(judge_events(root, config, rev_range))
+def verify(
+    root: Path, config: Config | None = None, rev_range: str | None = None, use_cache: bool = True
+) -> Verification:
+    """Judge every review event in the history (or in REV_RANGE); USE_CACHE off: from git alone."""
+    return Verification(judge_events(root, config, rev_range, use_cache))

@@ -6,12 +6,12 @@ check reporters do; adding a format touches one place.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 import click
+import orjson
 
 from reviewflow.actions import ActionResult
 from reviewflow.review import ArticleDiff, ArticleHistory, QueueItem, StatusReport, Verification
@@ -60,58 +60,12 @@ def _plural(count: int, word: str) -> str:
 
 
 def _dump(payload: Any) -> str:
-    """`json.dumps(payload, indent=2, ensure_ascii=False)`, byte for byte, about three times faster.
+    """`json.dumps(payload, indent=2, ensure_ascii=False)`, byte for byte, in C.
 
-    With an indent, the json module encodes in pure Python (0.4 s for the status of 10,000
-    articles); this writes the same text for the plain data the views make (dicts with string
-    keys, lists, strings, ints, booleans, None), and leaves anything else to json.
+    With an indent the json module encodes in pure Python: 0.4 s for the status of 10,000
+    articles, against a few hundredths with orjson.
     """
-    try:
-        return "".join(_encode(payload, "\n"))
-    except _Unplain:
-        return json.dumps(payload, indent=2, ensure_ascii=False)
-
-
-class _Unplain(Exception):
-    """A value `_encode` leaves to the json module."""
-
-
-_encode_string = json.encoder.encode_basestring  # what json uses when ensure_ascii is off
-
-
-def _encode(value: Any, newline: str) -> list[str]:
-    if isinstance(value, str):
-        return [_encode_string(value)]
-    if value is None:
-        return ["null"]
-    if value is True:
-        return ["true"]
-    if value is False:
-        return ["false"]
-    if type(value) is int:
-        return [repr(value)]
-    inner = newline + "  "
-    if isinstance(value, (list, tuple)):
-        if not value:
-            return ["[]"]
-        parts = ["["]
-        for index, item in enumerate(value):
-            parts.append(inner if index == 0 else "," + inner)
-            parts.extend(_encode(item, inner))
-        parts.append(newline + "]")
-        return parts
-    if isinstance(value, dict):
-        if not value:
-            return ["{}"]
-        parts = ["{"]
-        for index, (key, item) in enumerate(value.items()):
-            if not isinstance(key, str):
-                raise _Unplain
-            parts.append((inner if index == 0 else "," + inner) + _encode_string(key) + ": ")
-            parts.extend(_encode(item, inner))
-        parts.append(newline + "}")
-        return parts
-    raise _Unplain
+    return orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode("utf-8")
 
 
 def event_data(event: Event) -> dict[str, Any]:

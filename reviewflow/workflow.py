@@ -41,7 +41,9 @@ class Action(StrEnum):
 # made on two branches must both count after the merge.
 TRANSITIONS: dict[Action, frozenset[State]] = {
     Action.SUBMIT: frozenset({State.DRAFT}),
-    Action.REVIEW: frozenset({State.SUBMITTED}),
+    # Another member may join a review under way: with a quorum above one, members review (and
+    # approve) one after another, or on two branches that are merged.
+    Action.REVIEW: frozenset({State.SUBMITTED, State.UNDER_REVIEW}),
     Action.REQUEST_CHANGES: frozenset({State.SUBMITTED, State.UNDER_REVIEW}),
     Action.APPROVE: frozenset({State.UNDER_REVIEW, State.APPROVED}),
     Action.WITHDRAW: frozenset({State.SUBMITTED, State.UNDER_REVIEW, State.CHANGES_REQUESTED}),
@@ -55,12 +57,13 @@ AFTER: dict[Action, State] = {
 }
 NEEDS: dict[Action, str] = {
     Action.SUBMIT: "only a draft can be submitted",
-    Action.REVIEW: "only a submitted article can be taken into review",
+    Action.REVIEW: "only a submitted article can be taken into review (or a review under way joined)",
     Action.REQUEST_CHANGES: "changes can be requested only on a submitted article or one under review",
     Action.APPROVE: "only an article under review can be approved",
     Action.WITHDRAW: "only an article in review (submitted, under review, changes requested) is withdrawn",
 }
 BOARD_ACTIONS = frozenset({Action.REVIEW, Action.REQUEST_CHANGES, Action.APPROVE})
+_NOBODY: frozenset[str] = frozenset()
 WAITING = frozenset({State.SUBMITTED, State.UNDER_REVIEW})  # for a reviewer: the queue
 
 
@@ -117,6 +120,9 @@ class History:
     authors: Mapping[str, frozenset[str]]  # blob -> front-matter author emails (lowercased),
     # at least every actor of an event on that blob who is one
     heads: Mapping[str, str]  # slug -> blob of its file at HEAD
+    # commit -> the reviewflow.toml in force for the event in that commit (the one committed
+    # there), or why there is none; an event not listed is judged by Replay's config.
+    configs: Mapping[str, Config | str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -223,14 +229,34 @@ class Replay:
                 run += 1
             self.run_of[commit], previous = run, commit
         self.tracks: dict[str, _Track] = {}
-        self.members = {m.key: m for m in config.board}
-        self.fingerprints = {m.key: ssh_fingerprint(m.signing_key) for m in config.board if m.signing_key}
+        self._members: dict[int, dict[str, BoardMember]] = {}  # id(config) -> its board by email
+        self._fingerprints: dict[str, str] = {}  # signing key -> its fingerprint
+
+    def rules(self, event: Event) -> Config | str:
+        """The configuration that judges EVENT (the one in its commit), or why there is none."""
+        return self.history.configs.get(event.commit, self.config)
+
+    def members(self, config: Config) -> dict[str, BoardMember]:
+        board = self._members.get(id(config))
+        if board is None:
+            board = self._members[id(config)] = {m.key: m for m in config.board}
+        return board
+
+    def fingerprint(self, key: str) -> str:
+        if key not in self._fingerprints:
+            self._fingerprints[key] = ssh_fingerprint(key)
+        return self._fingerprints[key]
 
     def run(self) -> Outcome:
         self.tracks = {}
+        tracks = self.tracks
         judged = []
         for event in self.history.events:
-            track = self.tracks.setdefault(event.slug, _Track()) if event.slug else None
+            track = None
+            if event.slug:
+                track = tracks.get(event.slug)
+                if track is None:
+                    track = tracks[event.slug] = _Track()
             event = _judged(event, self.reason(event, track))
             judged.append(event)
             if track is not None:
@@ -274,7 +300,10 @@ class Replay:
                 f"the content trailer names blob {event.content[:12]}, but {event.path} in this commit "
                 f"is blob {event.committed_blob[:12]}: the event is not about the text it claims"
             )
-        member = self.members.get(event.actor)
+        rules = self.rules(event)
+        if isinstance(rules, str):
+            return rules
+        member = self.members(rules).get(event.actor)
         role = self.role_problem(event, track, member)
         if role:
             return role
@@ -302,7 +331,7 @@ class Replay:
             return f"the commit is not signed: {who}"
         if event.signature == "B":
             return f"the commit's signature is bad (the commit was altered after signing): {who}"
-        if event.signature != "G" or event.signing_key != self.fingerprints.get(member.key):
+        if event.signature != "G" or event.signing_key != self.fingerprint(member.signing_key or ""):
             key = f" with key {event.signing_key}" if event.signing_key else ""
             return f"the commit is signed{key}, which is not {member.email}'s signing_key ({event.signature})"
         return None
@@ -329,7 +358,7 @@ class Replay:
         ancestor of the event but not of the approval that reached the quorum.
         """
         actor = event.actor
-        if actor in self.history.authors.get(event.content, frozenset()):
+        if actor in self.history.authors.get(event.content, _NOBODY):
             return "is listed in its authors"
         changes = self.history.changes.get(event.slug, ())
         mine = [c for c in changes if c.author_email == actor]
@@ -398,7 +427,9 @@ class Replay:
                 track.approved = replace(track.approved, approvers=approvers)
                 return
             track.approvers.setdefault(event.actor, event)  # the same member twice counts once
-            if len(track.approvers) >= self.config.policy.approvals_required:
+            rules = self.rules(event)
+            quorum = (rules if isinstance(rules, Config) else self.config).policy.approvals_required
+            if len(track.approvers) >= quorum:
                 track.state = State.APPROVED
                 track.approved = ApprovedVersion(
                     commit=event.commit,

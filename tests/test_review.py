@@ -495,18 +495,6 @@ def test_a_merge_binds_events_to_the_text_the_merge_holds(
     assert status_of(run, content_repo)["state"] == "submitted"
 
 
-def test_lookups_split_between_processes_give_the_same_answers(
-    reviewing: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from reviewflow import gitstore
-
-    config = load_config(reviewing)
-    one = load_statuses(reviewing, config)
-    monkeypatch.setattr(gitstore, "_PARALLEL_LOOKUPS", 1)
-    monkeypatch.setattr(gitstore, "CACHE_FILE", "lookups-test")
-    assert load_statuses(reviewing, config) == one
-
-
 def test_malformed_trailers_are_reported(reviewing: Path, run: Run) -> None:
     git(
         reviewing,

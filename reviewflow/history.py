@@ -1,0 +1,429 @@
+"""The review history of a content repo, read from git: every event, and what judging it needs.
+
+An event is a commit with Reviewflow-* trailers. To judge it, replay (workflow.py) needs the
+article's blob in that commit (is the event about the text it names?), the reviewflow.toml in
+force there (who was on the board, with which signing key, under which quorum), git's verdict
+on its signature, who wrote the text it names (front-matter authors) and who changed the file
+before it. `read_history` collects all of that from a fixed handful of git processes, whatever
+the size of the repository:
+
+- one `git log` of every commit reachable from HEAD (parsed while git writes it) and one
+  `ls-tree` for the articles at HEAD;
+- the whole history (`scope=None`): the files of every event's commit come from the diffs of
+  every commit (changes.ChangeIndex; git diffs only commits it has not seen before);
+- a few articles (`scope`, e.g. an action on one article, or the articles of a change in ci):
+  one `cat-file --batch-check` looks up their files in the events' trees, and one filtered `log`
+  says which of their actors changed which file;
+- one `cat-file --batch` for the texts whose authors are in question (answers are kept in
+  .git/reviewflow/, keyed by blob), one for the configurations in force, and with signing keys
+  one `log --no-walk` that verifies only signing members' commits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from reviewflow.changes import ChangeIndex, FactFile, version_header, walk
+from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SLUG_PATTERN, Config, parse_config
+from reviewflow.errors import ConfigError
+from reviewflow.gitstore import GitStore, LogEntry, is_object_id, read_objects
+from reviewflow.workflow import BOARD_ACTIONS, Action, Change, Event, History
+
+TRAILER_ARTICLE = "Reviewflow-Article"
+TRAILER_ACTION = "Reviewflow-Action"
+TRAILER_CONTENT = "Reviewflow-Content"
+_TRAILER_LINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*:\s")
+# One paragraph of trailer lines, split at "\n" only: no blank line, no other line break.
+_ONLY_TRAILERS = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9-]*:[ \t][^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]*"
+    r"(?:\n[A-Za-z0-9][A-Za-z0-9-]*:[ \t][^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]*)*"
+)
+NO_CONFIG = f"there is no {CONFIG_FILE} in this commit, so nobody was on the advisory board"
+
+
+# --- the commit message ----------------------------------------------------------------------------
+
+
+_ACTIONS = {a.value: a for a in Action}
+_KEYS = {k.lower(): k for k in (TRAILER_ARTICLE, TRAILER_ACTION, TRAILER_CONTENT)}
+
+
+class Trailers(NamedTuple):
+    """What a commit's Reviewflow-* trailers say, and what is wrong with them."""
+
+    action: Action | None
+    slug: str
+    content: str
+    problem: str | None
+
+
+def read_trailers(trailers: Sequence[tuple[str, str]]) -> Trailers:
+    if len(trailers) == 3:  # the three trailers as reviewflow writes them: no questions
+        (article_key, slug), (action_key, action_name), (content_key, content) = trailers
+        action = _ACTIONS.get(action_name)
+        if (
+            article_key == TRAILER_ARTICLE
+            and action_key == TRAILER_ACTION
+            and content_key == TRAILER_CONTENT
+            and action is not None
+            and SLUG_PATTERN.match(slug)
+            and is_object_id(content)
+        ):
+            return Trailers(action, slug, content, None)
+    problems: list[str] = []
+    found = {key.lower(): value for key, value in trailers}
+    if len(trailers) != 3 or len(found) != 3 or not found.keys() <= _KEYS.keys():
+        # Not simply the three trailers, once each (as reviewflow writes them): look closer.
+        values: dict[str, set[str]] = {}
+        for key, value in trailers:
+            values.setdefault(key.lower(), set()).add(value)
+        found = {}
+        for lower, key in _KEYS.items():
+            given = values.get(lower, set())
+            if len(given) == 1:
+                found[lower] = next(iter(given))
+            elif given:
+                problems.append(f"the commit has {len(given)} different {key} trailers")
+            else:
+                problems.append(f"the {key} trailer is missing")
+    slug = found.get(TRAILER_ARTICLE.lower(), "")
+    action_name = found.get(TRAILER_ACTION.lower(), "")
+    content = found.get(TRAILER_CONTENT.lower(), "")
+    if slug and not SLUG_PATTERN.match(slug):
+        problems.append(f"{slug!r} in the {TRAILER_ARTICLE} trailer is not an article slug")
+        slug = ""
+    action = _ACTIONS.get(action_name)
+    if action_name and action is None:
+        expected = ", ".join(_ACTIONS)
+        problems.append(f"unknown action {action_name!r} (expected one of {expected})")
+    if content and not is_object_id(content):
+        problems.append(f"{content!r} in the {TRAILER_CONTENT} trailer is not a blob id")
+    return Trailers(action, slug, content, "; ".join(problems) or None)
+
+
+def event_from(
+    entry: LogEntry,
+    committed_blob: str | None = None,
+    signature: tuple[str, str] = ("N", ""),
+    trailers: Trailers | None = None,
+) -> Event | None:
+    """The review event a commit records, or None if it has no Reviewflow-* trailer."""
+    if not entry.trailers:
+        return None
+    said = trailers or read_trailers(entry.trailers)
+    return Event(
+        commit=entry.commit,
+        parents=entry.parents,
+        author_name=entry.author_name,
+        author_email=entry.author_email,
+        committed_at=entry.committed_at,
+        action=said.action,
+        slug=said.slug,
+        content=said.content,
+        message=message_of(entry.body),
+        signature=signature[0],
+        signing_key=signature[1],
+        committed_blob=committed_blob,
+        problem=said.problem,
+    )
+
+
+def message_of(body: str) -> str:
+    """The body of a commit message without its trailer paragraph."""
+    text = body.strip()
+    head, _, last = text.rpartition("\n\n")
+    if "\n" not in head and _ONLY_TRAILERS.fullmatch(last):
+        # The common cases, trailers alone or after a one-line message: what the general way finds.
+        return head.strip()
+    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    if paragraphs and all(_TRAILER_LINE.match(line) for line in paragraphs[-1].splitlines()):
+        paragraphs.pop()
+    return "\n\n".join(paragraphs).strip()
+
+
+# --- reading the history ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewLog:
+    """What `read_history` found: the history to replay, and (whole reads) when texts appeared."""
+
+    history: History
+    # (article slug, blob) -> when commits made the article's file hold that blob (oldest first);
+    # only for reads of the whole history (publishing dates its pages with it).
+    appeared: Mapping[tuple[str, str], tuple[datetime, ...]]
+
+
+def read_history(
+    store: GitStore,
+    *,
+    scope: Collection[str] | None = None,
+    rev: str | None = None,
+    rules_for: Mapping[str, Config] | None = None,
+    want_authors: Mapping[str, Iterable[str]] | None = None,
+    people: Iterable[str] = (),
+    use_cache: bool = True,
+) -> ReviewLog:
+    """Everything replay needs about the history reachable from REV (default HEAD).
+
+    SCOPE limits the read to the events and files of these article slugs (the cost then
+    follows them, not the repository). RULES_FOR judges the events of some commits under a
+    given configuration instead of their own (ci: a change's events under the base's board).
+    WANT_AUTHORS (blob -> emails) asks whether more people are authors of a text than the
+    events need (the person about to act); PEOPLE asks which articles more people changed.
+    USE_CACHE off ignores (and does not write) the facts kept in .git/reviewflow/.
+    """
+    with ThreadPoolExecutor(2) as background:
+        heads_read = background.submit(store.article_blobs, rev)
+        entries = store.log(rev)
+        said = [(entry, read_trailers(entry.trailers)) for entry in entries if entry.trailers]
+        if scope is not None:
+            said = [(entry, t) for entry, t in said if t.slug in scope or not t.slug]
+        asked = _people_in_question(said, want_authors, people)
+        changes_read = background.submit(store.changes_by, asked, rev) if scope is not None else None
+        files, changes, appeared = (
+            _files_from_index(store, entries, said, use_cache)
+            if scope is None
+            else _files_from_trees(store, said)
+        )
+        heads = heads_read.result()
+        if changes_read is not None and scope is not None:
+            changes = _changes_of(store, entries, changes_read.result(), scope)
+    if scope is not None:
+        heads = {slug: blob for slug, blob in heads.items() if slug in scope}
+
+    configs = _configs(store, said, files, rules_for or {})
+    verdicts = _signatures(store, said, configs)
+    authors = _authors(store, said, want_authors, use_cache)
+    events = [
+        event
+        for entry, t in said
+        if (
+            event := event_from(
+                entry, files.get((entry.commit, _article(t.slug))), verdicts.get(entry.commit, ("N", "")), t
+            )
+        )
+    ]
+    history = History(
+        order=[entry.commit for entry in entries],
+        parents={entry.commit: entry.parents for entry in entries},
+        events=events,
+        changes=changes,
+        authors=authors,
+        heads=heads,
+        configs=configs,
+    )
+    return ReviewLog(history, appeared)
+
+
+def _article(slug: str) -> str:
+    return f"{ARTICLES_DIR}/{slug}.md"
+
+
+Files = dict[tuple[str, str], str | None]  # (commit, name in the content repo) -> blob
+
+
+def _files_from_index(
+    store: GitStore, entries: Sequence[LogEntry], said: Sequence[tuple[LogEntry, Trailers]], use_cache: bool
+) -> tuple[Files, dict[str, list[Change]], dict[tuple[str, str], tuple[datetime, ...]]]:
+    """The files of every event's commit, who changed which article, and when each text appeared."""
+    wanted: dict[str, list[str]] = {}
+    for entry, t in said:
+        wanted[entry.commit] = [CONFIG_FILE, _article(t.slug)] if t.slug else [CONFIG_FILE]
+    files, changed = walk(entries, ChangeIndex(store, use_cache).diffs(entries), wanted)
+    changes: dict[str, list[Change]] = defaultdict(list)
+    appeared: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+    for entry in entries:
+        diff = changed.get(entry.commit)
+        if not diff:
+            continue
+        email = entry.author_email.lower()
+        for name, blob in diff.items():
+            if name != CONFIG_FILE:
+                slug = name[len(ARTICLES_DIR) + 1 : -3]
+                changes[slug].append(Change(entry.commit, email))
+                if blob is not None:
+                    appeared[(slug, blob)].append(entry.committed_at)
+    return files, dict(changes), {key: tuple(sorted(times)) for key, times in appeared.items()}
+
+
+def _files_from_trees(
+    store: GitStore, said: Sequence[tuple[LogEntry, Trailers]]
+) -> tuple[Files, dict[str, list[Change]], dict[tuple[str, str], tuple[datetime, ...]]]:
+    """The files of the events' commits, looked up in their trees (events of a few articles)."""
+    names: dict[tuple[str, str], list[str]] = defaultdict(list)  # (tree, name) -> commits
+    for entry, t in said:
+        for name in (CONFIG_FILE, _article(t.slug)) if t.slug else (CONFIG_FILE,):
+            names[(entry.tree, name)].append(entry.commit)
+    keys = list(names)
+    blobs = store.blob_ids([f"{tree}:{store.prefix}{name}" for tree, name in keys])
+    files: Files = {}
+    for key, blob in zip(keys, blobs, strict=True):
+        for commit in names[key]:
+            files[(commit, key[1])] = blob
+    return files, {}, {}
+
+
+def _people_in_question(
+    said: Sequence[tuple[LogEntry, Trailers]],
+    want_authors: Mapping[str, Iterable[str]] | None,
+    people: Iterable[str],
+) -> set[str]:
+    """Whose changes to the articles matter: the actors of board actions and withdrawals, and more."""
+    asked = {p.lower() for p in people}
+    asked.update(
+        entry.author_email.lower()
+        for entry, t in said
+        if t.action in BOARD_ACTIONS or t.action is Action.WITHDRAW
+    )
+    for emails in (want_authors or {}).values():
+        asked.update(email.lower() for email in emails)
+    return asked
+
+
+def _changes_of(
+    store: GitStore, entries: Sequence[LogEntry], changed: Mapping[str, list[str]], scope: Collection[str]
+) -> dict[str, list[Change]]:
+    authors_of = {entry.commit: entry.author_email.lower() for entry in entries if entry.commit in changed}
+    changes: dict[str, list[Change]] = defaultdict(list)
+    for entry in entries:
+        for path in changed.get(entry.commit, ()):
+            slug = store.slug_of_path(path)
+            if slug is not None and slug in scope:
+                changes[slug].append(Change(entry.commit, authors_of[entry.commit]))
+    return dict(changes)
+
+
+def _configs(
+    store: GitStore,
+    said: Sequence[tuple[LogEntry, Trailers]],
+    files: Files,
+    rules_for: Mapping[str, Config],
+) -> dict[str, Config | str]:
+    """commit -> the configuration in force for its event: its own reviewflow.toml (parsed once)."""
+    blob_of = {entry.commit: files.get((entry.commit, CONFIG_FILE)) for entry, _ in said}
+    versions: dict[str, Config | str] = {}
+    unusable = "so it cannot say who was on the advisory board"
+    for version, raw in store.read_blobs({blob for blob in blob_of.values() if blob}).items():
+        try:
+            versions[version] = parse_config(raw.decode("utf-8"), f"{CONFIG_FILE} {version[:12]}")
+        except UnicodeDecodeError:
+            versions[version] = f"the {CONFIG_FILE} in this commit is not UTF-8 text, {unusable}"
+        except ConfigError as exc:
+            first = str(exc).splitlines()[0].removeprefix(f"{CONFIG_FILE} {version[:12]}: ")
+            versions[version] = f"the {CONFIG_FILE} in this commit is invalid ({first}), {unusable}"
+    configs: dict[str, Config | str] = {}
+    for commit, blob in blob_of.items():
+        rules = rules_for.get(commit)
+        if rules is not None:
+            configs[commit] = rules
+        else:
+            configs[commit] = versions.get(blob, NO_CONFIG) if blob else NO_CONFIG
+    return configs
+
+
+def _signatures(
+    store: GitStore, said: Sequence[tuple[LogEntry, Trailers]], configs: Mapping[str, Config | str]
+) -> dict[str, tuple[str, str]]:
+    """git's verdict on the signature of each event made by a member with a signing key then."""
+    commits: list[str] = []
+    signers: set[tuple[str, str]] = set()
+    signing: dict[int, dict[str, tuple[str, str]]] = {}  # id(config) -> email -> (email, key)
+    for entry, _ in said:
+        rules = configs.get(entry.commit)
+        if not isinstance(rules, Config):
+            continue
+        keys = signing.get(id(rules))
+        if keys is None:
+            keys = signing[id(rules)] = {
+                m.key: (m.email, m.signing_key) for m in rules.board if m.signing_key
+            }
+        signer = keys.get(entry.author_email.lower())
+        if signer is not None:
+            commits.append(entry.commit)
+            signers.add(signer)
+    return store.signatures(commits, sorted(signers))
+
+
+def _authors(
+    store: GitStore,
+    said: Sequence[tuple[LogEntry, Trailers]],
+    want_authors: Mapping[str, Iterable[str]] | None,
+    use_cache: bool,
+) -> dict[str, frozenset[str]]:
+    """blob -> the people in question who are listed in that text's front-matter `authors`.
+
+    Asked about every text a board action or a withdrawal names, for its actor, and about
+    WANT_AUTHORS. The answers are facts about a blob, so they are kept in .git/reviewflow/.
+    """
+    candidates: dict[str, set[str]] = defaultdict(set)
+    for entry, t in said:
+        if (t.action in BOARD_ACTIONS or t.action is Action.WITHDRAW) and is_object_id(t.content):
+            candidates[t.content].add(entry.author_email.lower())
+    for blob, emails in (want_authors or {}).items():
+        candidates[blob].update(e.lower() for e in emails)
+    facts = FactFile(store.git_dir if use_cache else None, "authors-v1", version_header("authors"))
+    known: dict[tuple[str, str], bool] = {}
+    for line in facts.lines():
+        blob, _, rest = line.partition(" ")
+        email, _, answer = rest.rpartition(" ")
+        if answer in ("0", "1"):
+            known[(blob, email)] = answer == "1"
+    unknown = {blob for blob, emails in candidates.items() if any((blob, e) not in known for e in emails)}
+    learned: list[str] = []
+    for blob, raw in store.iter_blobs(unknown):
+        listed = front_matter_authors(raw, candidates[blob])
+        for email in candidates[blob]:
+            known[(blob, email)] = email in listed
+            if " " not in email and "\n" not in email:
+                learned.append(f"{blob} {email} {int(email in listed)}")
+    facts.append(learned)
+    return {
+        blob: frozenset(e for e in emails if known.get((blob, e), False))
+        for blob, emails in candidates.items()
+    }
+
+
+def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozenset[str]:
+    """The lowercased emails in an article's `authors` (at least those among CANDIDATES).
+
+    Parsing YAML costs about a millisecond, so an article whose text cannot contain any
+    candidate's email (no candidate as a substring, and no YAML escape that could spell one) is
+    not parsed: the answer for every candidate is the same.
+    """
+    text = raw.decode("utf-8", "replace").lower()
+    if not any(c.lower() in text for c in candidates) and "\\" not in text and "''" not in text:
+        return frozenset()
+    from reviewflow.frontmatter import read_article_bytes  # YAML, loaded only when needed
+
+    split = read_article_bytes(raw, max(len(raw), 1))
+    authors = split.data.get("authors") if split.data else None
+    if not isinstance(authors, list):
+        return frozenset()
+    return frozenset(str(a["email"]).strip().lower() for a in authors if isinstance(a, dict) and "email" in a)
+
+
+def committed_config(store: GitStore, rev: str | None = None) -> Config:
+    """The reviewflow.toml committed at REV (default HEAD): what review state is judged by.
+
+    A ConfigError (exit 2) when it is missing or invalid there; uncommitted edits to the file
+    never change who may review.
+    """
+    name = f"{rev or store.head}:{store.prefix}{CONFIG_FILE}"
+    raw = read_objects(store, [name]).get(name)
+    if raw is None:
+        raise ConfigError(
+            f"{CONFIG_FILE} is not committed: review state is judged by the committed board, "
+            f"so commit it first (git add {CONFIG_FILE} && git commit)"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{CONFIG_FILE} (committed at HEAD): not UTF-8 text") from None
+    return parse_config(text, f"{CONFIG_FILE} (committed at HEAD)")

@@ -1,0 +1,297 @@
+"""The review history read from git: the rules in force at each event, and the two ways of reading.
+
+Every event is judged by the reviewflow.toml committed where it was made, so changing the board
+never rewrites the past; the whole history (read through the index of each commit's diffs) and
+a few articles (read by looking into the events' trees) must always agree.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from reviewflow import gitstore
+from reviewflow.gitstore import GitStore
+from reviewflow.history import read_history
+from reviewflow.review import load_statuses
+from tests.conftest import article_text, git, write
+from tests.gitrepo import (
+    ALICE,
+    MALLORY,
+    RITA,
+    SAM,
+    SLUG,
+    act_as,
+    add_signing_key,
+    as_json,
+    blob,
+    edit,
+    forge,
+    ok,
+    refused,
+    set_quorum,
+    ssh_key,
+)
+
+Run = Callable[..., Result]
+MALLORY_ON_BOARD = f'\n[[board]]\nname = "{MALLORY[0]}"\nemail = "{MALLORY[1]}"\ncredentials = "MD"\n'
+
+
+def status_of(run: Run, repo: Path, slug: str = SLUG) -> dict:
+    (entry,) = as_json(run(repo, "status", slug, "--format", "json"))
+    return entry
+
+
+def whole(repo: Path) -> dict:
+    return as_json_statuses(load_statuses(repo))
+
+
+def as_json_statuses(statuses: dict) -> dict:
+    return {
+        slug: (s.state, s.approved, [(e.commit, e.valid, e.reason) for e in s.events])
+        for slug, s in statuses.items()
+    }
+
+
+@pytest.fixture
+def approved(content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch) -> Path:
+    act_as(monkeypatch, ALICE)
+    ok(run(content_repo, "submit", SLUG))
+    act_as(monkeypatch, RITA)
+    ok(run(content_repo, "review", SLUG))
+    ok(run(content_repo, "approve", SLUG))
+    return content_repo
+
+
+def remove_rita(repo: Path) -> None:
+    config = repo / "reviewflow.toml"
+    text = config.read_text(encoding="utf-8")
+    start = text.index('[[board]]\nname = "Dr. Rita Reviewer"')
+    end = text.index("[[board]]", start + 1)
+    config.write_text(text[:start] + text[end:], encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "Rita leaves the board")
+
+
+def test_a_member_who_leaves_the_board_keeps_their_approvals(approved: Path, run: Run) -> None:
+    remove_rita(approved)
+    entry = status_of(run, approved)
+    assert entry["state"] == "approved" and entry["approved_by"] == [RITA[1]]
+    ok(run(approved, "verify"))
+    # The published page names the reviewer, who is no longer on the board.
+    out = approved / "site"
+    ok(run(approved, "publish", "--out", str(out)))
+    page = (out / "articles" / SLUG / "index.html").read_text(encoding="utf-8")
+    assert "A former member of the advisory board" in page
+
+
+def test_after_leaving_the_board_a_member_cannot_act(approved: Path, run: Run, monkeypatch) -> None:
+    remove_rita(approved)
+    act_as(monkeypatch, ALICE)
+    edit(approved, "A new paragraph.")
+    ok(run(approved, "submit", SLUG))
+    act_as(monkeypatch, RITA)
+    refused(run(approved, "review", SLUG), "not on the advisory board")
+    forged = forge(approved, "review")
+    result = run(approved, "verify")
+    assert (
+        result.exit_code == 1
+        and forged[:12] in result.output
+        and "not on the advisory board" in result.output
+    )
+
+
+def test_a_member_counts_from_the_commit_that_adds_them(
+    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    act_as(monkeypatch, ALICE)
+    ok(run(content_repo, "submit", SLUG))
+    act_as(monkeypatch, MALLORY)
+    early = forge(content_repo, "review")  # before Mallory is on the board
+    with (content_repo / "reviewflow.toml").open("a", encoding="utf-8") as handle:
+        handle.write(MALLORY_ON_BOARD)
+    git(content_repo, "commit", "-q", "-am", "Mallory joins the board")
+    ok(run(content_repo, "review", SLUG))
+    ok(run(content_repo, "approve", SLUG))
+    assert status_of(run, content_repo)["approved_by"] == [MALLORY[1]]
+    invalid = as_json(run(content_repo, "verify", "--format", "json"))["invalid"]
+    assert [e["commit"] for e in invalid] == [early]
+    assert "not on the advisory board" in invalid[0]["reason"]
+
+
+def test_an_uncommitted_board_entry_gives_nobody_a_say(
+    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    act_as(monkeypatch, ALICE)
+    ok(run(content_repo, "submit", SLUG))
+    with (content_repo / "reviewflow.toml").open("a", encoding="utf-8") as handle:
+        handle.write(MALLORY_ON_BOARD)  # in the work tree only
+    act_as(monkeypatch, MALLORY)
+    refused(run(content_repo, "review", SLUG), "not on the advisory board")
+    forge(content_repo, "review")
+    forge(content_repo, "approve")
+    assert status_of(run, content_repo)["state"] == "submitted"
+    assert run(content_repo, "verify").exit_code == 1
+
+
+def test_an_event_under_a_broken_configuration_does_not_count(
+    approved: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = approved / "reviewflow.toml"
+    good = config.read_text(encoding="utf-8")
+    act_as(monkeypatch, ALICE)
+    edit(approved, "Changed text.")
+    ok(run(approved, "submit", SLUG))
+    config.write_text(good + "\n[policy\n", encoding="utf-8")
+    git(approved, "commit", "-q", "-am", "A broken config")
+    act_as(monkeypatch, RITA)
+    broken = forge(approved, "review")
+    config.write_text(good, encoding="utf-8")
+    git(approved, "commit", "-q", "-am", "Repair the config")
+    invalid = as_json(run(approved, "verify", "--format", "json"))["invalid"]
+    assert [e["commit"] for e in invalid] == [broken]
+    assert "reviewflow.toml in this commit is invalid" in invalid[0]["reason"]
+    assert status_of(run, approved)["state"] == "submitted"
+
+
+def test_a_status_needs_a_committed_configuration(tmp_path: Path, run: Run) -> None:
+    from reviewflow.scaffold import init_repo
+
+    repo = tmp_path / "lib"
+    init_repo(repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "articles")
+    git(repo, "commit", "-q", "-m", "Articles first")
+    result = run(repo, "status")
+    assert result.exit_code == 2 and "reviewflow.toml is not committed" in result.output
+
+
+def test_reviews_on_two_branches_merge_into_a_clean_history(
+    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_quorum(content_repo, 2)
+    act_as(monkeypatch, ALICE)
+    ok(run(content_repo, "submit", SLUG))
+    for person, branch in ((RITA, "rita"), (SAM, "sam")):
+        git(content_repo, "checkout", "-q", "-b", branch, "main")
+        act_as(monkeypatch, person)
+        ok(run(content_repo, "review", SLUG))
+        ok(run(content_repo, "approve", SLUG))
+    git(content_repo, "checkout", "-q", "main")
+    git(content_repo, "merge", "-q", "--no-ff", "-m", "Rita's review", "rita")
+    git(content_repo, "merge", "-q", "--no-ff", "-m", "Sam's review", "sam")
+    entry = status_of(run, content_repo)
+    assert entry["state"] == "approved" and entry["approved_by"] == [RITA[1], SAM[1]]
+    ok(run(content_repo, "verify"))
+
+
+def test_a_second_review_on_the_same_branch_is_refused_with_advice(
+    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    act_as(monkeypatch, ALICE)
+    ok(run(content_repo, "submit", SLUG))
+    act_as(monkeypatch, RITA)
+    ok(run(content_repo, "review", SLUG))
+    act_as(monkeypatch, SAM)
+    refused(run(content_repo, "review", SLUG), "already under review by rita@board.example", "approve it")
+
+
+@pytest.fixture
+def tangled(content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Two articles, a branch with edits and reviews merged back, forged and stale events."""
+    other = "poems-syndrome-and-you"
+    act_as(monkeypatch, ALICE)
+    write(content_repo / "articles" / f"{other}.md", article_text(title="Another one"))
+    git(content_repo, "add", "-A")
+    git(content_repo, "commit", "-q", "-m", "A second article")
+    ok(run(content_repo, "submit", SLUG))
+    ok(run(content_repo, "submit", other))
+    git(content_repo, "checkout", "-q", "-b", "side")
+    act_as(monkeypatch, RITA)
+    ok(run(content_repo, "review", other))
+    ok(run(content_repo, "request-changes", other, "-m", "Cite it"))
+    act_as(monkeypatch, ALICE)
+    edit(content_repo, "Cited now [1].", path=f"articles/{other}.md")
+    git(content_repo, "checkout", "-q", "main")
+    act_as(monkeypatch, SAM)
+    ok(run(content_repo, "review", SLUG))
+    edit(content_repo, "Sam edits the article he reviews.")  # Sam becomes an author of it
+    forge(content_repo, "approve")
+    act_as(monkeypatch, MALLORY)
+    forge(content_repo, "approve", slug=other, content=blob(content_repo, path=f"articles/{other}.md"))
+    act_as(monkeypatch, ALICE)
+    git(content_repo, "merge", "-q", "--no-ff", "-m", "Merge side", "side")
+    ok(run(content_repo, "submit", other))
+    ok(run(content_repo, "submit", SLUG))
+    return content_repo
+
+
+def test_whole_and_scoped_reads_agree(tangled: Path) -> None:
+    everything = whole(tangled)
+    assert len(everything) == 2
+    for slug in everything:
+        assert as_json_statuses(load_statuses(tangled, scope={slug})) == {slug: everything[slug]}
+    # The history is not trivial: invalid events of both kinds, and the changes on the branch.
+    reasons = [reason for _, _, events in everything.values() for _, valid, reason in events if not valid]
+    assert any("not on the advisory board" in r for r in reasons)
+    assert any("changed it in commit" in r for r in reasons)
+
+
+def test_the_index_is_kept_and_reused_and_git_alone_agrees(tangled: Path, run: Run) -> None:
+    first = whole(tangled)
+    index = list((tangled / ".git" / "reviewflow").glob("changes-*"))
+    assert len(index) == 1 and index[0].stat().st_size > 0
+    assert whole(tangled) == first
+    # Unreadable lines are skipped, and a file of another layout is replaced.
+    with index[0].open("a", encoding="utf-8") as handle:
+        handle.write("garbage\n\n")
+    assert whole(tangled) == first
+    index[0].write_text("reviewflow changes 0\nnonsense\n", encoding="utf-8")
+    assert whole(tangled) == first
+    assert index[0].read_text(encoding="utf-8").startswith("reviewflow changes 1\n")
+    shutil.rmtree(tangled / ".git" / "reviewflow")
+    cached = run(tangled, "verify", "--format", "json")
+    alone = run(tangled, "verify", "--no-cache", "--format", "json")
+    assert cached.exit_code == alone.exit_code == 1 and cached.stdout == alone.stdout
+
+
+def test_diffs_split_between_processes_give_the_same_answers(
+    tangled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = GitStore.open(tangled)
+    one = read_history(store, use_cache=False)
+    monkeypatch.setattr(gitstore, "_PARALLEL_DIFFS", 1)
+    two = read_history(store, use_cache=False)
+    assert one == two
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen")
+def test_a_new_signing_key_keeps_the_actions_signed_with_the_old_one(
+    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    old_private, old_public = ssh_key(tmp_path / "keys", "old")
+    new_private, new_public = ssh_key(tmp_path / "keys", "new")
+    add_signing_key(content_repo, RITA[1], old_public)
+    git(content_repo, "config", "gpg.format", "ssh")
+    act_as(monkeypatch, ALICE)
+    ok(run(content_repo, "submit", SLUG))
+    act_as(monkeypatch, RITA)
+    git(content_repo, "config", "user.signingkey", str(old_private))
+    ok(run(content_repo, "review", SLUG, "--sign"))
+    ok(run(content_repo, "approve", SLUG, "--sign"))
+    config = content_repo / "reviewflow.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(old_public, new_public), encoding="utf-8")
+    git(content_repo, "commit", "-q", "-am", "Rita's new key")
+    assert status_of(run, content_repo)["state"] == "approved"
+    ok(run(content_repo, "verify"))
+    # From now on only the new key counts.
+    act_as(monkeypatch, ALICE)
+    edit(content_repo, "More.")
+    ok(run(content_repo, "submit", SLUG))
+    act_as(monkeypatch, RITA)
+    refused(run(content_repo, "review", SLUG, "--sign"), "not with your signing_key")
+    git(content_repo, "config", "user.signingkey", str(new_private))
+    ok(run(content_repo, "review", SLUG, "--sign"))
