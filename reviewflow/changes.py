@@ -90,12 +90,22 @@ class ChangeIndex:
         return None
 
     def diffs(self, entries: Sequence[LogEntry]) -> dict[Pair, Diff]:
-        """The diff of every commit of ENTRIES against each of its parents; git diffs the new ones."""
+        """The diff of every commit of ENTRIES against each of its parents; git diffs the new ones.
+
+        A commit with its parent's tree (every review commit) changed nothing: no need to ask.
+        """
         known = self._load()
-        wanted: list[Pair] = [
-            (entry.commit, parent) for entry in entries for parent in (entry.parents or ("",))
-        ]
-        missing = [pair for pair in wanted if pair not in known]
+        tree_of = {entry.commit: entry.tree for entry in entries}
+        missing: list[Pair] = []
+        for entry in reversed(entries):  # newest first: the order in which git's packs read fastest
+            for parent in entry.parents or ("",):
+                pair = (entry.commit, parent)
+                if pair in known:
+                    continue
+                if parent and tree_of.get(parent) == entry.tree:
+                    known[pair] = {}
+                else:
+                    missing.append(pair)
         if missing:
             found = self.store.diffs([(c, p or None) for c, p in missing], self.keep)
             fresh = dict(zip(missing, found, strict=True))
