@@ -170,6 +170,7 @@ def test_modified_renamed_and_deleted_articles(run: Run, content_repo: Path) -> 
     assert payload["summary"] == {
         "articles": 2,
         "deleted": 2,
+        "rechecked": 0,  # no configuration change: the other articles are not read
         "events": 0,
         "invalid_events": 0,
         "errors": 1,
@@ -374,7 +375,11 @@ def test_config_and_schema_changes_are_named_in_warnings_that_never_fail(
             "board member added: Dr. Sam Second <samuel@board.example>; their review actions count only after this change is merged",
         ),
         ("config-changed", "board member removed: Dr. Sam Second <sam@board.example>"),
-        ("config-changed", "checks.rules.reference-uncited: default → off"),
+        (
+            "config-changed",
+            "checks.rules.reference-uncited: default → off; the articles of this change are still "
+            "checked at warning: a change cannot relax the rules it is judged by",
+        ),
         ("schema-changed", "schemas/article.schema.json changed: fields now required: tags"),
     }
     lines = config.splitlines()
@@ -577,7 +582,8 @@ def test_text_output_lists_the_change(run: Run, mixed_change: Path) -> None:
     assert f"articles/bad.md:{BAD_LINE}:{BAD_COLUMN}: error disclaimer-unknown" in result.stdout
     assert (
         lines[-1]
-        == "2 changed articles checked, 1 deleted, 0 review events verified: 1 error, 1 warning (not mergeable)"
+        == "2 changed articles checked, 1 deleted, 1 unchanged article rechecked, 0 review events verified: "
+        "1 error, 1 warning (not mergeable)"
     )
 
 
@@ -798,14 +804,15 @@ def test_a_change_that_repairs_a_broken_base_config_is_not_blocked_by_it(
     assert "policy.approvals_required" in warning["message"]
 
 
-def test_an_invalid_config_at_head_exits_2(run: Run, content_repo: Path) -> None:
+def test_an_invalid_config_at_head_is_a_finding_of_the_change(run: Run, content_repo: Path) -> None:
+    # It used to exit 2 like an environment problem; it is the change that broke the file.
     branch(content_repo)
     config = (content_repo / CONFIG_FILE).read_text(encoding="utf-8")
     write(content_repo / CONFIG_FILE, config.replace("[policy]", "[policy]\nquorum = 3"))
     commit(content_repo, "A misspelt key")
     result = run(content_repo, "ci", "--base", "main")
-    assert result.exit_code == 2
-    assert "reviewflow.toml (at HEAD): policy.quorum: unknown key" in result.stderr
+    assert result.exit_code == 1
+    assert "reviewflow.toml:5:1: error config-invalid policy.quorum: unknown key" in result.stdout
 
 
 # --- the pure parts --------------------------------------------------------------------------------------
