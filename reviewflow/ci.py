@@ -4,11 +4,8 @@ Scope is the change, not the repository: the articles that differ between the me
 the base ref and HEAD are checked with every rule, and every review event in that range is
 judged against the *base's* reviewflow.toml, so nobody can join the board and approve in the
 same change. A change to reviewflow.toml or schemas/ is named in warnings for humans to see,
-and, since it is a change to every article, every other article at HEAD is checked again: the
-errors it brings them (and not the ones they had at the base) fail the gate. The change's own
-articles are checked with the stricter of the base's and HEAD's severity for each rule, so a
-change cannot switch off the rule that would fail it; a reviewflow.toml or schema the change
-breaks is an error on its line.
+and, being a change to every article, has the other articles checked again (ci_checks, which
+also holds the settings articles are checked with: no rule laxer than at the base).
 
 Git is read in a fixed handful of calls (rev-parse, merge-base, one `diff --raw`, one
 `cat-file --batch`, the review log of the range, and for a configuration change one `ls-tree`
@@ -18,37 +15,36 @@ The rest is pure: data in, a CiResult out.
 
 from __future__ import annotations
 
-import json
-import multiprocessing
-import os
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from reviewflow import gitstore, review
-from reviewflow.article import Document, parse_document, slug_of
-from reviewflow.checks import Context, check_document, unknown_rule_settings
-from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config, parse_config
+from reviewflow.ci_checks import (
+    ArticleChange,
+    ArticleResult,
+    ChangeKind,
+    base_config,
+    baseline_settings,
+    check_articles,
+    gate_settings,
+    recheck_unchanged,
+    text_of,
+)
+from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config
 from reviewflow.config_diff import (
     CONFIG_CHANGED,
     CONFIG_INVALID,
     SCHEMA_CHANGED,
     SCHEMA_INVALID,
     config_findings,
-    config_problems,
     schema_findings,
-    schema_problem,
-    stricter_rules,
 )
-from reviewflow.errors import ConfigError, EnvironmentProblem
+from reviewflow.errors import EnvironmentProblem
 from reviewflow.findings import Finding, Severity, count
 from reviewflow.gitstore import GitStore
-from reviewflow.readability import warm_up
-from reviewflow.retractions import RetractionIndex, load_retractions
-from reviewflow.schema import ArticleSchema, bundled_schema_text
 from reviewflow.workflow import ArticleStatus, Event, Replay
 
 SCHEMAS_DIR = "schemas"
@@ -67,9 +63,6 @@ CI_RULES = {
 # the policy is legitimate; it is the humans reviewing the change who must see it.
 NOTICE_RULES = frozenset({CONFIG_CHANGED, SCHEMA_CHANGED})
 
-# "unchanged": an article the change does not touch, checked again because the change edits
-# reviewflow.toml or the schema, which every article is judged by.
-ChangeKind = Literal["added", "modified", "renamed", "deleted", "unchanged"]
 _KINDS: dict[str, ChangeKind] = {
     "A": "added",
     "M": "modified",
@@ -78,20 +71,6 @@ _KINDS: dict[str, ChangeKind] = {
     "C": "added",
     "D": "deleted",
 }
-
-
-@dataclass(frozen=True)
-class ArticleChange:
-    """One article file that differs between the merge-base and HEAD."""
-
-    path: str
-    change: ChangeKind
-    previous_path: str | None = None  # for a rename
-    blob: str | None = None  # the content at HEAD; None for a deletion
-
-    @property
-    def slug(self) -> str:
-        return slug_of(self.path)
 
 
 @dataclass(frozen=True)
@@ -124,18 +103,6 @@ class EventVerdict:
     def path(self) -> str:
         """The article's file; the articles directory for an event that names no article."""
         return f"{ARTICLES_DIR}/{self.article}.md" if self.article else ARTICLES_DIR
-
-
-@dataclass
-class ArticleResult:
-    change: ArticleChange
-    findings: list[Finding] = field(default_factory=list)
-    state: str | None = None  # the review state at HEAD, when it was asked for
-    not_checked: str | None = None  # why the rules could not run on it, if they could not
-
-    @property
-    def path(self) -> str:
-        return self.change.path
 
 
 @dataclass
@@ -226,33 +193,40 @@ def run_ci(
         [*(f"{rev}:./{name}" for rev in (base, head) for name in (CONFIG_FILE, SCHEMA_FILE)),
          *(a.blob for a in scope.articles if a.blob)],
     )  # fmt: skip
-    base_text = _text(files[f"{base}:./{CONFIG_FILE}"])
-    base_config, base_problem = _base_config(base_text)
-    today = today or date.today()
+    base_text = text_of(files[f"{base}:./{CONFIG_FILE}"])
+    config_at_base, base_problem = base_config(base_text)
+    schema_changed = SCHEMA_FILE in scope.schema_paths
 
     result = CiResult(
         base_ref, base, head, strict=strict, require_approved=require_approved, repo_prefix=store.prefix
     )
     result.deleted = scope.deleted
-    settings, problems = gate_settings(root, scope, files, base, head, base_config, today)
+    settings, problems = gate_settings(
+        root,
+        files,
+        head,
+        config_at_base,
+        today or date.today(),
+        config_changed=scope.config_changed,
+        schema_changed=schema_changed,
+    )
     if settings is None:
         # Without a valid configuration at HEAD no rule can run: the change's own problem.
         result.gate_findings += problems
         reason = f"{problems[0].path} at HEAD is invalid"
         result.articles = [ArticleResult(change, not_checked=reason) for change in scope.articles]
     else:
-        result.articles = check_articles(
-            scope.articles, files, settings.config, settings.schema, settings.context
-        )
-        if scope.config_changed or SCHEMA_FILE in scope.schema_paths:
-            baseline = None if base_problem else _baseline(files, base, base_config, settings)
+        result.articles = check_articles(scope.articles, files, settings)
+        if scope.config_changed or schema_changed:
+            # A change to what every article is judged by is a change to every article.
+            baseline = None if base_problem else baseline_settings(files, base, config_at_base, settings)
             if baseline is not None:
-                what = _what_changed(scope)
+                touched = {a.path for a in scope.articles}
                 result.rechecked, result.affected = recheck_unchanged(
-                    store, head, scope, settings, baseline, what
+                    store, head, touched, settings, baseline, _what_changed(scope)
                 )
     if scope.config_changed and not any(f.rule == CONFIG_INVALID for f in problems):
-        head_text = _text(files[f"{head}:./{CONFIG_FILE}"]) or ""
+        head_text = text_of(files[f"{head}:./{CONFIG_FILE}"]) or ""
         result.gate_findings += config_findings(base_text, base_problem, head_text)
     if scope.schema_paths:
         result.gate_findings += schema_findings(
@@ -261,7 +235,7 @@ def run_ci(
     # Replaying the review history costs what the history costs: only when the change has
     # review events, or when the states are asked for. One replay serves both.
     if require_approved or gitstore.has_review_commits(store, base, head):
-        events, states = replay_range(store, base_config, base, head)
+        events, states = replay_range(store, config_at_base, base, head)
         result.events = [EventVerdict.of(event) for event in events]
         result.gate_findings += event_findings(result.events, base_problem)
         if require_approved:
@@ -270,71 +244,6 @@ def run_ci(
                 article.state = status.state.value if status else "draft"
             result.gate_findings += approval_findings(result.articles)
     return result
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What articles are checked with: a configuration, a schema, and the context of the rules."""
-
-    config: Config
-    schema: ArticleSchema
-    context: Context
-
-
-def gate_settings(
-    root: Path,
-    scope: Scope,
-    files: Mapping[str, bytes | None],
-    base: str,
-    head: str,
-    base_config: Config,
-    today: date,
-) -> tuple[Settings | None, list[Finding]]:
-    """HEAD's configuration and schema with the stricter of each rule's two severities.
-
-    A reviewflow.toml or schema that is invalid at HEAD is the change's finding when the change
-    touched it (None and the findings); when it did not, it was broken before the change, which
-    is a ConfigError (exit 2), not this change's fault.
-    """
-    problems: list[Finding] = []
-    head_text = _text(files[f"{head}:./{CONFIG_FILE}"])
-    config = schema = retractions = None
-    try:
-        config = _head_config(head_text)
-        retractions = _retractions(root, config)
-    except ConfigError as exc:
-        if not scope.config_changed:
-            raise
-        problems += config_problems(head_text or "", str(exc), f"{CONFIG_FILE} (at HEAD)")
-    try:
-        schema = _schema(files[f"{head}:./{SCHEMA_FILE}"], "at HEAD")
-    except _SchemaProblem as exc:
-        if SCHEMA_FILE not in scope.schema_paths:
-            raise
-        problems.append(schema_problem(SCHEMA_FILE, exc.detail, exc.line, exc.column))
-    if problems or config is None or schema is None:
-        return None, problems
-    rules = stricter_rules(base_config, config)
-    config = config.model_copy(update={"checks": config.checks.model_copy(update={"rules": rules})})
-    return Settings(config, schema, Context(config, today, retractions)), []
-
-
-def _baseline(
-    files: Mapping[str, bytes | None], base: str, config: Config, head: Settings
-) -> Settings | None:
-    """The base's own settings, to tell the errors a change brings from those it found.
-
-    None when the base's schema is unusable: then there is nothing to compare with. The
-    retractions file is read from the work tree, so the base uses the same one, if it had any.
-    """
-    try:
-        schema = _schema(files[f"{base}:./{SCHEMA_FILE}"], "at the base")
-    except ConfigError:
-        return None
-    if schema.schema == head.schema.schema:
-        schema = head.schema  # one parse per article then serves both
-    retractions = head.context.retractions if config.checks.retractions else None
-    return Settings(config, schema, Context(config, head.context.today, retractions))
 
 
 def _what_changed(scope: Scope) -> str:
@@ -369,73 +278,6 @@ def replay_range(
     outcome = Replay(review.read_history(store, config, rev=head), config).run()
     inside = store.commits_in(f"{base}..{head}")
     return [e for e in outcome.events if e.commit in inside], outcome.statuses
-
-
-def _text(raw: bytes | None) -> str | None:
-    if raw is None:
-        return None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", "replace")
-
-
-def _head_config(text: str | None) -> Config:
-    if text is None:
-        raise ConfigError(f"{CONFIG_FILE} is not in HEAD's tree: a content repo must keep it in git")
-    config = parse_config(text, f"{CONFIG_FILE} (at HEAD)")
-    unknown = unknown_rule_settings(config)
-    if unknown:
-        raise ConfigError(f"{CONFIG_FILE} (at HEAD): checks.rules: unknown rule id(s): {', '.join(unknown)}")
-    return config
-
-
-def _base_config(text: str | None) -> tuple[Config, str | None]:
-    """The base's configuration, or an empty board and the reason there is no usable one.
-
-    A base without a usable reviewflow.toml must not block the change that repairs it, but no
-    review event can count against it: with an empty board, none does.
-    """
-    if text is None:
-        return Config(), f"the base has no {CONFIG_FILE}"
-    try:
-        return parse_config(text, f"{CONFIG_FILE} (at the base)"), None
-    except ConfigError as exc:
-        return Config(), f"the base's {CONFIG_FILE} is invalid ({str(exc).splitlines()[0]})"
-
-
-class _SchemaProblem(ConfigError):
-    """An unusable schema file, and where in it the problem is."""
-
-    def __init__(self, where: str, detail: str, line: int = 1, column: int = 1) -> None:
-        super().__init__(f"{SCHEMA_FILE} ({where}):{line}:{column}: {detail}")
-        self.detail, self.line, self.column = detail, line, column
-
-
-def _schema(raw: bytes | None, where: str) -> ArticleSchema:
-    """The schema in git at one side of the change (WHERE), or the bundled one if it has none."""
-    if raw is None:
-        return ArticleSchema(json.loads(bundled_schema_text()), "bundled article.schema.json")
-    try:
-        data = json.loads(raw)
-    except UnicodeDecodeError as exc:
-        raise _SchemaProblem(where, f"not UTF-8: {exc.reason}") from None
-    except json.JSONDecodeError as exc:
-        raise _SchemaProblem(where, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
-    source = f"{SCHEMA_FILE} ({where})"
-    try:
-        return ArticleSchema(data, source)
-    except ConfigError as exc:
-        raise _SchemaProblem(where, str(exc).removeprefix(f"{source}: ")) from None
-
-
-def _retractions(root: Path, config: Config) -> RetractionIndex | None:
-    path = config.checks.retractions
-    if path is None:
-        return None
-    if not (root / path).is_file():
-        raise ConfigError(f"{CONFIG_FILE} (at HEAD): checks.retractions: file not found: {path}")
-    return load_retractions(root / path)
 
 
 # --- the pure core -----------------------------------------------------------------------------
@@ -479,122 +321,6 @@ def is_article_path(path: str) -> bool:
     """An article is a Markdown file directly in articles/, as `check` finds them."""
     directory, _, name = path.rpartition("/")
     return directory == ARTICLES_DIR and name.endswith(".md")
-
-
-def check_articles(
-    changes: Sequence[ArticleChange],
-    blobs: Mapping[str, bytes | None],
-    config: Config,
-    schema: ArticleSchema,
-    context: Context,
-) -> list[ArticleResult]:
-    """Every check rule on the content of each changed article at HEAD."""
-    results = []
-    for change in changes:
-        raw = blobs.get(change.blob) if change.blob else None
-        if raw is None:
-            findings = [_unreadable(change)]
-        else:
-            findings = check_document(_parse(change.path, raw, config, schema), context)
-        results.append(ArticleResult(change, sorted(findings, key=Finding.sort_key)))
-    return results
-
-
-def new_errors(change: ArticleChange, raw: bytes, head: Settings, base: Settings, what: str) -> list[Finding]:
-    """The errors an unchanged article has with HEAD's settings and did not have at the base.
-
-    An error the article already had is the base's, not the change's: a repository with old
-    problems can still change its configuration. Errors are matched by rule and position,
-    since their messages may name configuration values. The article is parsed once, twice
-    only when the schema (or the size limit) differs.
-    """
-    document = _parse(change.path, raw, head.config, head.schema)
-    errors = [f for f in check_document(document, head.context) if f.severity is Severity.ERROR]
-    if not errors:
-        return []
-    if (
-        base.schema is not head.schema
-        or base.config.checks.max_file_bytes != head.config.checks.max_file_bytes
-    ):
-        document = _parse(change.path, raw, base.config, base.schema)
-    before = {
-        (f.rule, f.line, f.column)
-        for f in check_document(document, base.context)
-        if f.severity is Severity.ERROR
-    }
-    note = f" (unchanged article: it fails with this change's {what})"
-    return [
-        f.model_copy(update={"message": f.message + note})
-        for f in errors
-        if (f.rule, f.line, f.column) not in before
-    ]
-
-
-def recheck_unchanged(
-    store: GitStore, head: str, scope: Scope, settings: Settings, baseline: Settings, what: str
-) -> tuple[int, list[ArticleResult]]:
-    """Check every article the change does not touch again, for a configuration change.
-
-    Returns how many were checked and those with errors the change brings. One `ls-tree` and
-    one `cat-file --batch`; many articles are checked in a process pool, as `check` does.
-    """
-    touched = {a.path for a in scope.articles}
-    unchanged = [
-        ArticleChange(path, "unchanged", blob=blob)
-        for path, blob in sorted(
-            (f"{ARTICLES_DIR}/{slug}.md", blob) for slug, blob in store.article_blobs(head).items()
-        )
-        if path not in touched
-    ]
-    contents = store.read_blobs(a.blob for a in unchanged if a.blob)
-    global _forked
-    _forked = (contents, settings, baseline, what)
-    try:
-        jobs = os.cpu_count() or 1
-        if (
-            jobs == 1
-            or len(unchanged) < PARALLEL_THRESHOLD
-            or "fork" not in multiprocessing.get_all_start_methods()
-        ):
-            found = _recheck(unchanged)
-        else:
-            warm_up()  # load shared data once, before the workers fork and inherit it
-            size = max(16, -(-len(unchanged) // (jobs * 4)))
-            chunks = [unchanged[i : i + size] for i in range(0, len(unchanged), size)]
-            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-                found = [result for chunk in pool.map(_recheck, chunks) for result in chunk]
-    finally:
-        _forked = None
-    return len(unchanged), [result for result in found if result.findings]
-
-
-# Below this many articles a process pool costs more to start than it saves (as for `check`).
-PARALLEL_THRESHOLD = 200
-# What the forked workers of recheck_unchanged inherit instead of receiving: the contents of
-# the articles, HEAD's and the base's settings, and what changed.
-_forked: tuple[Mapping[str, bytes], Settings, Settings, str] | None = None
-
-
-def _recheck(changes: list[ArticleChange]) -> list[ArticleResult]:
-    assert _forked is not None, "set by recheck_unchanged"
-    contents, settings, baseline, what = _forked
-    results = []
-    for change in changes:
-        raw = contents.get(change.blob) if change.blob else None
-        if raw is None:
-            results.append(ArticleResult(change, [_unreadable(change)]))
-        else:
-            results.append(ArticleResult(change, new_errors(change, raw, settings, baseline, what)))
-    return results
-
-
-def _parse(path: str, raw: bytes, config: Config, schema: ArticleSchema) -> Document:
-    limit = config.checks.max_file_bytes
-    return parse_document(path, raw[: limit + 1], schema, limit)
-
-
-def _unreadable(change: ArticleChange) -> Finding:
-    return Finding.error("file-unreadable", change.path, 1, 1, "its content at HEAD cannot be read from git")
 
 
 def event_findings(events: Iterable[EventVerdict], base_problem: str | None = None) -> list[Finding]:

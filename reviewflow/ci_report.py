@@ -17,7 +17,8 @@ from pathlib import Path
 
 import click
 
-from reviewflow.ci import NOTICE_RULES, ArticleResult, CiResult
+from reviewflow.ci import NOTICE_RULES, CiResult
+from reviewflow.ci_checks import ArticleResult
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.findings import Finding, Severity
 from reviewflow.reporters import github_command, use_colour

@@ -593,7 +593,7 @@ def test_text_output_lists_the_change(run: Run, mixed_change: Path) -> None:
 def test_the_cost_follows_the_change_not_the_repository(
     run: Run, content_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import reviewflow.ci
+    import reviewflow.ci_checks
 
     def measure(articles: int) -> tuple[int, int]:
         for index in range(articles):
@@ -604,7 +604,7 @@ def test_the_cost_follows_the_change_not_the_repository(
             write(content_repo / "articles" / f"bulk-{articles}-{index}.md", WARNED)
         commit(content_repo, "Touch three")
         calls = {"git": 0, "parse": 0}
-        real_run, real_parse = subprocess.run, reviewflow.ci.parse_document
+        real_run, real_parse = subprocess.run, reviewflow.ci_checks.parse_document
 
         def counting_run(*args, **kwargs):  # type: ignore[no-untyped-def]
             calls["git"] += 1
@@ -616,7 +616,7 @@ def test_the_cost_follows_the_change_not_the_repository(
 
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(gitstore.subprocess, "run", counting_run)
-            patch.setattr(reviewflow.ci, "parse_document", counting_parse)
+            patch.setattr(reviewflow.ci_checks, "parse_document", counting_parse)
             result = run(content_repo, "ci", "--base", "main")
         assert result.exit_code == 0, result.output
         git(content_repo, "checkout", "-q", "main")
