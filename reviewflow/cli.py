@@ -18,7 +18,7 @@ from reviewflow.ci_report import deliver
 from reviewflow.config import find_root
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.reporters import REPORTERS
-from reviewflow.scaffold import init_repo, new_article
+from reviewflow.scaffold import GITHUB_WORKFLOW, init_repo, new_article
 from reviewflow.workspace import Workspace
 
 
@@ -87,16 +87,27 @@ def finish(code: int) -> NoReturn:
 
 @cli.command(name="init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--install", "install", metavar="SPEC",
+              help="The pip requirement, pinned to a tag or commit, the workflow installs.")  # fmt: skip
 @click.pass_obj
-def init_command(state: State, directory: Path) -> None:
-    """Create a content repo: reviewflow.toml, the article schema and an example article.
+def init_command(state: State, directory: Path, install: str | None) -> None:
+    """Create a content repo: reviewflow.toml, the article schema, an example article, a workflow.
 
-    Existing files are never overwritten.
+    Existing files are never overwritten. The GitHub workflow installs reviewflow from SPEC
+    (reviewflow is not on PyPI), or from the repository variable REVIEWFLOW_INSTALL.
 
-    Example: reviewflow init health-library
+    Example: reviewflow init health-library --install "reviewflow @ git+https://github.com/ORG/reviewflow@v0.1.0"
     """
-    for relative, written in init_repo(state.path(directory)):
+    written_files = dict(init_repo(state.path(directory), install))
+    for relative, written in written_files.items():
         click.echo(f"{'created' if written else 'kept   '} {relative}")
+    if install is None and written_files.get(GITHUB_WORKFLOW):
+        click.echo(
+            f"Note: {GITHUB_WORKFLOW} installs reviewflow from the repository variable "
+            "REVIEWFLOW_INSTALL: set it to a pip requirement pinned to a tag or commit."
+        )
+    elif install is not None and not written_files.get(GITHUB_WORKFLOW):
+        click.echo(f"Note: {GITHUB_WORKFLOW} was kept as it is: set REVIEWFLOW_INSTALL in it yourself.")
     click.echo("Next: add your advisory board to reviewflow.toml, then run `reviewflow check`.")
 
 

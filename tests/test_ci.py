@@ -20,7 +20,7 @@ import pytest
 import yaml
 from click.testing import Result
 
-from reviewflow import __version__, gitstore
+from reviewflow import gitstore
 from reviewflow.ci import CI_RULES, ArticleChange, ArticleResult, CiResult, classify
 from reviewflow.ci_report import report_junit
 from reviewflow.cli import cli
@@ -648,20 +648,26 @@ def test_init_writes_a_github_workflow_that_gates_pull_requests_and_publishes_ma
 
     triggers = workflow[True]  # YAML 1.1 reads the key `on` as a boolean; GitHub reads it as "on"
     assert "pull_request" in triggers and triggers["push"]["branches"] == ["main"]
-    assert workflow["env"]["REVIEWFLOW"] == f"reviewflow=={__version__}"
+    # Installed from an explicit source (tests/test_ci_files.py), never `reviewflow==VERSION`
+    # from PyPI, where reviewflow is not: that name could install anyone's code.
+    assert workflow["env"]["REVIEWFLOW_INSTALL"] == "${{ vars.REVIEWFLOW_INSTALL }}"
     gate, publish = workflow["jobs"]["gate"], workflow["jobs"]["publish"]
     assert gate["if"] == "github.event_name == 'pull_request'"
     assert gate["steps"][0]["uses"].startswith("actions/checkout@")
     assert gate["steps"][0]["with"]["fetch-depth"] == 0
     assert any(step.get("uses", "").startswith("actions/setup-python@") for step in gate["steps"])
-    assert any('pip install "$REVIEWFLOW"' in step.get("run", "") for step in gate["steps"])
+    assert any('pip install "$REVIEWFLOW_INSTALL"' in step.get("run", "") for step in gate["steps"])
     [ci_step] = [step for step in gate["steps"] if "reviewflow ci" in step.get("run", "")]
     assert ci_step["run"] == 'reviewflow ci --base "origin/$BASE_REF" --format github'
     assert ci_step["env"]["BASE_REF"] == "${{ github.base_ref }}"
 
     assert "refs/heads/main" in publish["if"]
     assert publish["steps"][0]["with"]["fetch-depth"] == 0
-    assert any(step.get("run") == "reviewflow publish --out site" for step in publish["steps"])
+    # With the Pages address as the base URL when there is one (tests/test_ci_files.py).
+    assert any(
+        step.get("run") == 'reviewflow publish --out site ${BASE_URL:+--base-url "$BASE_URL"}'
+        for step in publish["steps"]
+    )
     uploads = {
         step["uses"].split("@")[0]: step["with"]["path"]
         for step in publish["steps"]
