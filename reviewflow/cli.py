@@ -138,15 +138,17 @@ def new_command(state: State, title: str, audience: str, condition: str) -> None
 def check_command(state: State, paths: tuple[Path, ...], output: str, strict: bool, no_cache: bool) -> None:
     """Check articles: front-matter, citations, disclaimers, claims, readability.
 
-    With no PATHS, checks every articles/*.md. Exit 0 when there is no error (and no
-    warning with --strict), 1 when there is. Files unchanged since the last run keep their
+    With no PATHS, checks every articles/*.md. Run outside the content repo (pre-commit
+    runs at the top of the git work tree), the PATHS say which one. Exit 0 when there is no
+    error (and no warning with --strict), 1 when there is. Files unchanged since the last run keep their
     findings from .reviewflow-cache/ (invalidated by any change to the rules, config,
     schema, retractions file or date).
 
     Example: reviewflow check articles/poems-syndrome-prognosis.md --format json
     """
-    workspace = state.workspace()
-    files = workspace.article_files([state.path(p) for p in paths])
+    targets = [state.path(p) for p in paths]
+    workspace = Workspace.open_for(state.directory, targets)
+    files = workspace.article_files(targets)
     report = workspace.check(files, use_cache=not no_cache)
     REPORTERS[output](report)
     finish(ExitCode.FINDINGS if report.failed(strict) else ExitCode.OK)

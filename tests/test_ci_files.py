@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import PROJECT, write
-from tests.test_ci import GOOD, Run, approve, commit
+from tests.conftest import PROJECT, git, write
+from tests.test_ci import BAD, BAD_LINE, GOOD, Run, approve, commit
 
 WORKFLOW = Path(".github") / "workflows" / "reviewflow.yml"
 PINNED = "reviewflow @ git+https://github.com/acme/reviewflow@3f2c1a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a"
@@ -263,4 +263,63 @@ def test_the_gitlab_example_installs_the_requirement_it_is_given(tmp_path: Path)
 def test_the_gitlab_pages_job_publishes_with_the_pages_address() -> None:
     [command] = gitlab_example()["pages"]["script"]
     assert command == 'reviewflow publish --out public --base-url "$CI_PAGES_URL"'
+
+
+# --- pre-commit --------------------------------------------------------------------------------------
+
+
+def hook() -> dict[str, Any]:
+    [found] = yaml.safe_load((PROJECT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert isinstance(found, dict)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("path", "matches"),
+    [
+        ("articles/what-is-poems-syndrome.md", True),
+        ("health/articles/what-is-poems-syndrome.md", True),  # a content repo in a subdirectory
+        ("articles/drafts/idea.md", False),  # nested: not an article for check or ci
+        ("articles/image.png", False),
+        ("README.md", False),
+        ("notarticles/x.md", False),
+    ],
+)
+def test_the_hook_matches_what_check_and_ci_treat_as_articles(path: str, matches: bool) -> None:
+    from reviewflow.ci import is_article_path
+
+    assert bool(re.search(hook()["files"], path)) is matches
+    assert is_article_path(path.removeprefix("health/")) is matches  # from its content repo's root
+
+
+def test_the_readme_local_hook_uses_the_same_pattern() -> None:
+    local = readme_ci_section().split("repo: local", 1)[1]
+    assert f"files: {hook()['files']}" in local
+
+
+def test_the_hook_runs_from_the_top_of_a_repository_whose_content_repo_is_a_subdirectory(
+    run: Run, tmp_path: Path
+) -> None:
+    repo = tmp_path / "monorepo"
+    assert run(tmp_path, "init", "monorepo/health").exit_code == 0
+    write(repo / "health" / "articles" / "bad.md", BAD)
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    command = hook()["entry"].split()[1:]
+
+    # pre-commit runs the hook at the top of the work tree with the paths from there.
+    failed = run(repo, *command, "health/articles/bad.md", "health/articles/what-is-poems-syndrome.md")
+    assert failed.exit_code == 1, failed.output
+    assert f"articles/bad.md:{BAD_LINE}:13: error disclaimer-unknown" in failed.output
+    passed = run(repo, *command, "health/articles/what-is-poems-syndrome.md")
+    assert passed.exit_code == 0, passed.output
+
+
+def test_the_hook_refuses_files_from_two_content_repos_in_one_run(run: Run, tmp_path: Path) -> None:
+    for name in ("one", "two"):
+        assert run(tmp_path, "init", name).exit_code == 0
+    result = run(
+        tmp_path, "check", "one/articles/what-is-poems-syndrome.md", "two/articles/what-is-poems-syndrome.md"
+    )
+    assert result.exit_code == 2
+    assert "different content repositories" in result.stderr
 
