@@ -323,3 +323,75 @@ def test_the_hook_refuses_files_from_two_content_repos_in_one_run(run: Run, tmp_
     assert result.exit_code == 2
     assert "different content repositories" in result.stderr
 
+
+# --- the project's own .ci/run ------------------------------------------------------------------------
+
+
+def run_system_packages(
+    tmp_path: Path, *, uid: int, apt_get: int | None, npm: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the system-packages section of .ci/run on a machine with no browser.
+
+    The machine is made of stand-ins on PATH: `id`, and `apt-get` and `npm` exiting with the
+    given codes (None: not installed). Nothing is installed for real.
+    """
+    script = (PROJECT / ".ci" / "run").read_text(encoding="utf-8")
+    section = script.split("# --- system packages", 1)[1].split("\n", 1)[1]
+    section = section.split("# --- the README's test command ---", 1)[0]
+    tools = tmp_path / "machine"
+    write(tools / "id", f"#!/bin/sh\necho {uid}\n").chmod(0o755)
+    for name, code in (("apt-get", apt_get), ("npm", npm)):
+        if code is not None:
+            write(tools / name, f"#!/bin/sh\nexit {code}\n").chmod(0o755)
+    environment = {"PATH": str(tools), "HOME": str(tmp_path / "home")}
+    return subprocess.run(
+        [
+            "/bin/bash",
+            "-euo",
+            "pipefail",
+            "-c",
+            section + 'echo "browser tests: ${REVIEWFLOW_BROWSER_TESTS:-may skip}"',
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_ci_run_fails_when_it_could_install_chromium_and_the_install_fails(tmp_path: Path) -> None:
+    result = run_system_packages(tmp_path, uid=0, apt_get=100)
+    assert result.returncode == 1
+    assert "apt-get could not install chromium chromium-driver npm" in result.stderr
+
+
+def test_ci_run_fails_when_it_could_install_and_npm_cannot_install_axe(tmp_path: Path) -> None:
+    result = run_system_packages(tmp_path, uid=0, apt_get=0, npm=1)
+    assert result.returncode == 1
+    assert "npm could not install axe-core" in result.stderr
+
+
+def test_ci_run_requires_the_browser_tests_where_it_installs_what_they_need(tmp_path: Path) -> None:
+    # apt-get "succeeds" but no browser appears: the browser tests must then fail, not skip.
+    result = run_system_packages(tmp_path, uid=0, apt_get=0)
+    assert result.returncode == 0, result.stderr
+    assert "browser tests: require" in result.stdout
+
+
+@pytest.mark.parametrize(("uid", "apt_get"), [(1000, 0), (0, None)])
+def test_ci_run_skips_the_browser_tests_with_a_reason_where_it_cannot_install(
+    tmp_path: Path, uid: int, apt_get: int | None
+) -> None:
+    result = run_system_packages(tmp_path, uid=uid, apt_get=apt_get)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "not root or no apt-get, so Chromium is not installed; the browser tests will skip" in result.stderr
+    )
+    assert "browser tests: may skip" in result.stdout
+
+
+def test_the_readme_says_which_base_ci_run_gates_its_own_history_with() -> None:
+    script = (PROJECT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "--diff-filter=A -- reviewflow.toml" in script  # the commit that added reviewflow.toml
+    own = readme_ci_section().split("### This project's own CI", 1)[1]
+    assert "the commit that\nadded reviewflow.toml" in own or "the commit that added reviewflow.toml" in own
+    assert "root commit" not in own
