@@ -144,6 +144,11 @@ def report_github(result: CiResult) -> str:
     return "\n".join(lines)
 
 
+def github_problem(message: str) -> str:
+    """The workflow command for a problem that stopped the gate (exit 2): an error on the run."""
+    return f"::error title=reviewflow ci::{_workflow_data(message)}"
+
+
 def _workflow_data(text: str) -> str:
     """Text that cannot end a workflow command early or start another one."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

@@ -14,7 +14,7 @@ import click
 from reviewflow import __version__, gitstore
 from reviewflow.ci import run_ci
 from reviewflow.ci_report import REPORTERS as CI_REPORTERS
-from reviewflow.ci_report import deliver
+from reviewflow.ci_report import deliver, github_problem
 from reviewflow.config import find_root
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.reporters import REPORTERS
@@ -174,8 +174,13 @@ def ci_command(
 
     Example: reviewflow ci --base origin/main --format github
     """
-    root = find_root(state.directory)
-    result = run_ci(root, base_ref, require_approved=require_approved, strict=strict)
+    try:
+        root = find_root(state.directory)
+        result = run_ci(root, base_ref, require_approved=require_approved, strict=strict)
+    except ReviewflowError as exc:
+        if output == "github":  # on the pull request, not only in the job log
+            click.echo(github_problem(str(exc)))
+        raise
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     deliver(result, output, state.path(to_file) if to_file else None, summary)
     finish(ExitCode.FINDINGS if result.failed else ExitCode.OK)

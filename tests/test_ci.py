@@ -893,3 +893,20 @@ def test_a_content_repo_in_a_subdirectory_annotates_paths_from_the_top_of_the_re
     junit = ET.fromstring(run(repo / "health", "ci", "--base", "main", "--format", "junit").stdout)
     [case] = junit.iter("testcase")
     assert (case.get("name"), case.get("file")) == ("articles/bad.md", "health/articles/bad.md")
+
+
+def test_a_problem_that_stops_the_gate_is_an_error_annotation_in_github_format(
+    run: Run, content_repo: Path, tmp_path: Path
+) -> None:
+    write(content_repo / "articles" / "good.md", GOOD)
+    commit(content_repo, "A second commit")
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{content_repo}", str(shallow)], check=True)
+
+    result = run(shallow, "ci", "--base", "origin/main", "--format", "github")
+
+    assert result.exit_code == 2
+    [error] = annotations(result.stdout)
+    assert (error["kind"], error["title"]) == ("error", "reviewflow ci")
+    assert "shallow" in error["message"] and "fetch-depth: 0" in error["message"]
+    assert "shallow" in result.stderr  # and the usual line for the log
