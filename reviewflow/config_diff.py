@@ -215,6 +215,8 @@ def _table_header(lines: list[str], name: str, index: int | None) -> int | None:
     else:
         header = re.compile(rf"^\s*\[\[\s*{pattern}\s*\]\]")
     matches = [number for number, line in enumerate(lines) if header.match(line)]
+    if not matches and index is None:  # `board` as a whole: its first [[board]]
+        return _table_header(lines, name, 0)
     wanted = index or 0
     return matches[wanted] if wanted < len(matches) else None
 

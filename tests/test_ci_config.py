@@ -374,3 +374,56 @@ def test_a_config_broken_at_the_base_and_untouched_by_the_change_still_exits_2(
     assert result.exit_code == 2
     assert "reviewflow.toml (at HEAD): policy.quorum: unknown key" in result.stderr
     assert "Traceback" not in result.output
+
+
+CONFIG_WITH_PROBLEMS = """\
+[policy]
+approvals_required = 1
+quorum = 2
+
+[[board]]
+name = "Dr. Rita Reviewer"
+email = "rita@board.example"
+credentials = "MD"
+
+[[board]]
+name = "Dr. Sam Second"
+email = "not an address"
+credentials = "MD"
+
+[disclaimers.patient]
+audience = "everyone"
+text = "General information."
+"""
+
+
+@pytest.mark.parametrize(
+    ("key", "line"),
+    [
+        ("policy.quorum", 3),
+        ("board[1].email", 12),
+        ("disclaimers.patient.audience", 16),
+    ],
+)
+def test_each_config_problem_points_at_its_line(key: str, line: int) -> None:
+    from reviewflow.config import parse_config
+    from reviewflow.config_diff import config_problems
+    from reviewflow.errors import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        parse_config(CONFIG_WITH_PROBLEMS, "reviewflow.toml (at HEAD)")
+    problems = config_problems(CONFIG_WITH_PROBLEMS, str(raised.value), "reviewflow.toml (at HEAD)")
+
+    assert len(problems) == 3  # every problem, not just the first
+    [problem] = [p for p in problems if p.message.startswith(f"{key}: ")]
+    assert (problem.rule, problem.path, problem.line) == ("config-invalid", CONFIG_FILE, line)
+
+
+def test_a_problem_with_the_whole_board_points_at_its_first_table() -> None:
+    from reviewflow.config_diff import config_problems
+
+    text = '[policy]\napprovals_required = 1\n\n[[board]]\nname = "A"\n'
+    [problem] = config_problems(
+        text, "reviewflow.toml (at HEAD): board: rita@x is listed twice", "reviewflow.toml (at HEAD)"
+    )
+    assert problem.line == 4
