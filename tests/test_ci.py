@@ -424,13 +424,17 @@ def test_a_base_that_looks_like_an_option_is_never_passed_to_git_as_one(run: Run
     assert "unknown base '--output=/tmp/owned'" in result.stderr
 
 
-def test_a_shallow_clone_exits_2_and_says_to_fetch_the_whole_history(
-    run: Run, content_repo: Path, tmp_path: Path
-) -> None:
+@pytest.fixture
+def shallow(content_repo: Path, tmp_path: Path) -> Path:
+    """A clone of the content repo with only its last commit, as CI checks out by default."""
     write(content_repo / "articles" / "good.md", GOOD)
     commit(content_repo, "A second commit")
-    shallow = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{content_repo}", str(shallow)], check=True)
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{content_repo}", str(clone)], check=True)
+    return clone
+
+
+def test_a_shallow_clone_exits_2_and_says_to_fetch_the_whole_history(run: Run, shallow: Path) -> None:
 
     result = run(shallow, "ci", "--base", "origin/main")
 
@@ -896,13 +900,8 @@ def test_a_content_repo_in_a_subdirectory_annotates_paths_from_the_top_of_the_re
 
 
 def test_a_problem_that_stops_the_gate_is_an_error_annotation_in_github_format(
-    run: Run, content_repo: Path, tmp_path: Path
+    run: Run, shallow: Path
 ) -> None:
-    write(content_repo / "articles" / "good.md", GOOD)
-    commit(content_repo, "A second commit")
-    shallow = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{content_repo}", str(shallow)], check=True)
-
     result = run(shallow, "ci", "--base", "origin/main", "--format", "github")
 
     assert result.exit_code == 2
