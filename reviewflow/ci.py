@@ -3,32 +3,48 @@
 Scope is the change, not the repository: the articles that differ between the merge-base of
 the base ref and HEAD are checked with every rule, and every review event in that range is
 judged against the *base's* reviewflow.toml, so nobody can join the board and approve in the
-same change. A change to reviewflow.toml or schemas/ is named in warnings for humans to see.
+same change. A change to reviewflow.toml or schemas/ is named in warnings for humans to see,
+and, being a change to every article, has the other articles checked again (ci_checks, which
+also holds the settings articles are checked with: no rule laxer than at the base).
 
 Git is read in a fixed handful of calls (rev-parse, merge-base, one `diff --raw`, one
-`cat-file --batch`, and the review log of the range), so the cost follows the change.
+`cat-file --batch`, the review log of the range, and for a configuration change one `ls-tree`
+and one more `cat-file --batch`), so the cost follows the change.
 The rest is pure: data in, a CiResult out.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from reviewflow import gitstore, review
-from reviewflow.article import parse_document, slug_of
-from reviewflow.checks import Context, check_document, unknown_rule_settings
-from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config, parse_config
-from reviewflow.config_diff import CONFIG_CHANGED, SCHEMA_CHANGED, config_findings, schema_findings
-from reviewflow.errors import ConfigError, EnvironmentProblem
+from reviewflow.ci_checks import (
+    ArticleChange,
+    ArticleResult,
+    ChangeKind,
+    base_config,
+    baseline_settings,
+    check_articles,
+    gate_settings,
+    recheck_unchanged,
+    text_of,
+)
+from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config
+from reviewflow.config_diff import (
+    CONFIG_CHANGED,
+    CONFIG_INVALID,
+    SCHEMA_CHANGED,
+    SCHEMA_INVALID,
+    config_findings,
+    schema_findings,
+)
+from reviewflow.errors import EnvironmentProblem
 from reviewflow.findings import Finding, Severity, count
 from reviewflow.gitstore import GitStore
-from reviewflow.retractions import RetractionIndex, load_retractions
-from reviewflow.schema import ArticleSchema, bundled_schema_text
 from reviewflow.workflow import ArticleStatus, Event
 
 SCHEMAS_DIR = "schemas"
@@ -40,12 +56,13 @@ CI_RULES = {
     "not-approved": "with --require-approved, a changed article is not approved at HEAD",
     CONFIG_CHANGED: "reviewflow.toml changed: what changed, for humans to review",
     SCHEMA_CHANGED: "a file in schemas/ changed: what changed, for humans to review",
+    CONFIG_INVALID: "the change leaves reviewflow.toml invalid at HEAD",
+    SCHEMA_INVALID: "the change leaves schemas/article.schema.json invalid at HEAD",
 }
 # Shown to reviewers but never failing the gate, not even with --strict: changing the board or
 # the policy is legitimate; it is the humans reviewing the change who must see it.
 NOTICE_RULES = frozenset({CONFIG_CHANGED, SCHEMA_CHANGED})
 
-ChangeKind = Literal["added", "modified", "renamed", "deleted"]
 _KINDS: dict[str, ChangeKind] = {
     "A": "added",
     "M": "modified",
@@ -54,20 +71,6 @@ _KINDS: dict[str, ChangeKind] = {
     "C": "added",
     "D": "deleted",
 }
-
-
-@dataclass(frozen=True)
-class ArticleChange:
-    """One article file that differs between the merge-base and HEAD."""
-
-    path: str
-    change: ChangeKind
-    previous_path: str | None = None  # for a rename
-    blob: str | None = None  # the content at HEAD; None for a deletion
-
-    @property
-    def slug(self) -> str:
-        return slug_of(self.path)
 
 
 @dataclass(frozen=True)
@@ -103,17 +106,6 @@ class EventVerdict:
 
 
 @dataclass
-class ArticleResult:
-    change: ArticleChange
-    findings: list[Finding] = field(default_factory=list)
-    state: str | None = None  # the review state at HEAD, when it was asked for
-
-    @property
-    def path(self) -> str:
-        return self.change.path
-
-
-@dataclass
 class CiResult:
     """Everything the gate found, and the verdict."""
 
@@ -122,6 +114,9 @@ class CiResult:
     head: str
     articles: list[ArticleResult] = field(default_factory=list)
     deleted: list[ArticleChange] = field(default_factory=list)
+    # A configuration change: how many unchanged articles were checked again, and those it fails.
+    rechecked: int = 0
+    affected: list[ArticleResult] = field(default_factory=list)
     events: list[EventVerdict] = field(default_factory=list)
     gate_findings: list[Finding] = field(default_factory=list)  # events, approval, config, schema
     strict: bool = False
@@ -130,7 +125,8 @@ class CiResult:
 
     @property
     def findings(self) -> list[Finding]:
-        every = [f for article in self.articles for f in article.findings] + self.gate_findings
+        articles = [*self.articles, *self.affected]
+        every = [f for article in articles for f in article.findings] + self.gate_findings
         return sorted(every, key=Finding.sort_key)
 
     def by_path(self) -> dict[str, list[Finding]]:
@@ -168,6 +164,7 @@ class CiResult:
         return {
             "articles": len(self.articles),
             "deleted": len(self.deleted),
+            "rechecked": self.rechecked,
             "events": len(self.events),
             "invalid_events": len(self.invalid_events),
             "errors": self.errors,
@@ -196,24 +193,40 @@ def run_ci(
         [*(f"{rev}:./{name}" for rev in (base, head) for name in (CONFIG_FILE, SCHEMA_FILE)),
          *(a.blob for a in scope.articles if a.blob)],
     )  # fmt: skip
-    head_config = _head_config(files[f"{head}:./{CONFIG_FILE}"])
-    base_text = _text(files[f"{base}:./{CONFIG_FILE}"])
-    base_config, base_problem = _base_config(base_text)
+    base_text = text_of(files[f"{base}:./{CONFIG_FILE}"])
+    config_at_base, base_problem = base_config(base_text)
+    schema_changed = SCHEMA_FILE in scope.schema_paths
 
     result = CiResult(
         base_ref, base, head, strict=strict, require_approved=require_approved, repo_prefix=store.prefix
     )
     result.deleted = scope.deleted
-    result.articles = check_articles(
-        scope.articles,
+    settings, problems = gate_settings(
+        root,
         files,
-        head_config,
-        _schema(files[f"{head}:./{SCHEMA_FILE}"]),
-        _retractions(root, head_config),
+        head,
+        config_at_base,
         today or date.today(),
+        config_changed=scope.config_changed,
+        schema_changed=schema_changed,
     )
-    if scope.config_changed:
-        head_text = _text(files[f"{head}:./{CONFIG_FILE}"]) or ""
+    if settings is None:
+        # Without a valid configuration at HEAD no rule can run: the change's own problem.
+        result.gate_findings += problems
+        reason = f"{problems[0].path} at HEAD is invalid"
+        result.articles = [ArticleResult(change, not_checked=reason) for change in scope.articles]
+    else:
+        result.articles = check_articles(scope.articles, files, settings)
+        if scope.config_changed or schema_changed:
+            # A change to what every article is judged by is a change to every article.
+            baseline = None if base_problem else baseline_settings(files, base, config_at_base, settings)
+            if baseline is not None:
+                touched = {a.path for a in scope.articles}
+                result.rechecked, result.affected = recheck_unchanged(
+                    store, head, touched, settings, baseline, _what_changed(scope)
+                )
+    if scope.config_changed and not any(f.rule == CONFIG_INVALID for f in problems):
+        head_text = text_of(files[f"{head}:./{CONFIG_FILE}"]) or ""
         result.gate_findings += config_findings(base_text, base_problem, head_text)
     if scope.schema_paths:
         result.gate_findings += schema_findings(
@@ -223,7 +236,7 @@ def run_ci(
     # review events, or when the states are asked for. One replay serves both.
     if require_approved or gitstore.has_review_commits(store, base, head):
         changed = {article.change.slug for article in result.articles}
-        events, states = replay_range(store, base_config, base, head, changed)
+        events, states = replay_range(store, config_at_base, base, head, changed)
         result.events = [EventVerdict.of(event) for event in events]
         result.gate_findings += event_findings(result.events, base_problem)
         if require_approved:
@@ -232,6 +245,13 @@ def run_ci(
                 article.state = status.state.value if status else "draft"
             result.gate_findings += approval_findings(result.articles)
     return result
+
+
+def _what_changed(scope: Scope) -> str:
+    parts = [CONFIG_FILE] if scope.config_changed else []
+    if SCHEMA_FILE in scope.schema_paths:
+        parts.append(SCHEMA_FILE)
+    return " and ".join(parts)
 
 
 def locate_change(store: GitStore, base_ref: str) -> tuple[str, str]:
@@ -264,58 +284,6 @@ def replay_range(
     )
     outcome = replay.run()
     return [e for e in outcome.events if e.commit in inside], outcome.statuses
-
-
-def _text(raw: bytes | None) -> str | None:
-    if raw is None:
-        return None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", "replace")
-
-
-def _head_config(raw: bytes | None) -> Config:
-    text = _text(raw)
-    if text is None:
-        raise ConfigError(f"{CONFIG_FILE} is not in HEAD's tree: a content repo must keep it in git")
-    config = parse_config(text, f"{CONFIG_FILE} (at HEAD)")
-    unknown = unknown_rule_settings(config)
-    if unknown:
-        raise ConfigError(f"{CONFIG_FILE} (at HEAD): checks.rules: unknown rule id(s): {', '.join(unknown)}")
-    return config
-
-
-def _base_config(text: str | None) -> tuple[Config, str | None]:
-    """The base's configuration, or an empty board and the reason there is no usable one.
-
-    A base without a usable reviewflow.toml must not block the change that repairs it, but no
-    review event can count against it: with an empty board, none does.
-    """
-    if text is None:
-        return Config(), f"the base has no {CONFIG_FILE}"
-    try:
-        return parse_config(text, f"{CONFIG_FILE} (at the base)"), None
-    except ConfigError as exc:
-        return Config(), f"the base's {CONFIG_FILE} is invalid ({str(exc).splitlines()[0]})"
-
-
-def _schema(raw: bytes | None) -> ArticleSchema:
-    if raw is None:
-        return ArticleSchema(json.loads(bundled_schema_text()), "bundled article.schema.json")
-    try:
-        return ArticleSchema(json.loads(raw), f"{SCHEMA_FILE} (at HEAD)")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{SCHEMA_FILE} (at HEAD): invalid JSON: {exc}") from None
-
-
-def _retractions(root: Path, config: Config) -> RetractionIndex | None:
-    path = config.checks.retractions
-    if path is None:
-        return None
-    if not (root / path).is_file():
-        raise ConfigError(f"{CONFIG_FILE}: checks.retractions: file not found: {path}")
-    return load_retractions(root / path)
 
 
 # --- the pure core -----------------------------------------------------------------------------
@@ -359,41 +327,6 @@ def is_article_path(path: str) -> bool:
     """An article is a Markdown file directly in articles/, as `check` finds them."""
     directory, _, name = path.rpartition("/")
     return directory == ARTICLES_DIR and name.endswith(".md")
-
-
-def check_articles(
-    changes: Sequence[ArticleChange],
-    blobs: Mapping[str, bytes | None],
-    config: Config,
-    schema: ArticleSchema,
-    retractions: RetractionIndex | None,
-    today: date,
-) -> list[ArticleResult]:
-    """Every check rule on the content of each changed article at HEAD."""
-    context = Context(config, today, retractions)
-    results = []
-    for change in changes:
-        raw = blobs.get(change.blob) if change.blob else None
-        if raw is None:
-            findings = [
-                Finding.error(
-                    "file-unreadable",
-                    change.path,
-                    1,
-                    1,
-                    "its content at HEAD cannot be read from git",
-                )
-            ]
-        else:
-            document = parse_document(
-                change.path,
-                raw[: config.checks.max_file_bytes + 1],
-                schema,
-                config.checks.max_file_bytes,
-            )
-            findings = check_document(document, context)
-        results.append(ArticleResult(change, sorted(findings, key=Finding.sort_key)))
-    return results
 
 
 def event_findings(events: Iterable[EventVerdict], base_problem: str | None = None) -> list[Finding]:

@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from reviewflow.ci import NOTICE_RULES, CiResult
+from reviewflow.ci_checks import ArticleResult
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.findings import Finding, Severity
 from reviewflow.reporters import github_command, use_colour
@@ -44,8 +45,9 @@ def verdict_line(result: CiResult) -> str:
     events = plural(s["events"], "review event")
     if s["invalid_events"]:
         events += f" ({s['invalid_events']} invalid)"
+    rechecked = f", {plural(s['rechecked'], 'unchanged article')} rechecked" if s["rechecked"] else ""
     return (
-        f"{plural(s['articles'], 'changed article')} checked, {s['deleted']} deleted, "
+        f"{plural(s['articles'], 'changed article')} checked, {s['deleted']} deleted{rechecked}, "
         f"{events} verified: {plural(s['errors'], 'error')}, {plural(s['warnings'], 'warning')}"
     )
 
@@ -57,13 +59,8 @@ def report_text(result: CiResult) -> str:
     lines = [f"reviewflow ci: {range_line(result)}"]
     by_path = result.by_path()
     rows = [
-        (
-            a.change.change,
-            a.path,
-            a.change.previous_path,
-            _outcome(by_path.get(a.path, []), a.state),
-        )
-        for a in result.articles
+        (a.change.change, a.path, a.change.previous_path, _outcome(a, by_path.get(a.path, [])))
+        for a in [*result.articles, *result.affected]
     ] + [("deleted", d.path, None, "not checked") for d in result.deleted]
     if rows:
         width = max(len(path) for _, path, _, _ in rows)
@@ -84,9 +81,11 @@ def report_text(result: CiResult) -> str:
     return "\n".join(lines)
 
 
-def _outcome(findings: list[Finding], state: str | None) -> str:
+def _outcome(article: ArticleResult, findings: list[Finding]) -> str:
+    if article.not_checked:
+        return f"not checked: {article.not_checked}"
     outcome = counts(findings) if findings else "ok"
-    return f"{outcome}; {state} at HEAD" if state else outcome
+    return f"{outcome}; {article.state} at HEAD" if article.state else outcome
 
 
 # --- json -------------------------------------------------------------------------------------
@@ -104,9 +103,10 @@ def report_json(result: CiResult) -> str:
                 "change": a.change.change,
                 "previous_path": a.change.previous_path,
                 "state": a.state,
+                "checked": a.not_checked is None,
                 "findings": [f.model_dump(mode="json") for f in by_path.get(a.path, [])],
             }
-            for a in result.articles
+            for a in [*result.articles, *result.affected]
         ],
         "deleted": [d.path for d in result.deleted],
         "events": [
@@ -144,6 +144,11 @@ def report_github(result: CiResult) -> str:
     return "\n".join(lines)
 
 
+def github_problem(message: str) -> str:
+    """The workflow command for a problem that stopped the gate (exit 2): an error on the run."""
+    return f"::error title=reviewflow ci::{_workflow_data(message)}"
+
+
 def _workflow_data(text: str) -> str:
     """Text that cannot end a workflow command early or start another one."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -159,16 +164,19 @@ def job_summary(result: CiResult) -> str:
         f"HEAD `{result.head[:12]}`: {_md(verdict_line(result))}.",
         "",
     ]
-    if result.articles or result.deleted:
+    if result.articles or result.affected or result.deleted:
         by_path, blocking = result.by_path(), set(result.blocking())
-        out += ["| article | change | result |", "|---|---|---|"]
-        for a in result.articles:
+        rows = []
+        for a in [*result.articles, *result.affected]:
             previous = f" (from {_md(a.change.previous_path)})" if a.change.previous_path else ""
             findings = by_path.get(a.path, [])
-            mark = "❌" if blocking.intersection(findings) else "✅"
-            outcome = _outcome(findings, a.state)
-            out.append(f"| {_md(a.path)} | {a.change.change}{previous} | {mark} {_md(outcome)} |")
-        out += [f"| {_md(d.path)} | deleted | not checked |" for d in result.deleted]
+            mark = "➖" if a.not_checked else "❌" if blocking.intersection(findings) else "✅"
+            outcome = _outcome(a, findings)
+            rows.append(f"| {_md(a.path)} | {a.change.change}{previous} | {mark} {_md(outcome)} |")
+        rows += [f"| {_md(d.path)} | deleted | not checked |" for d in result.deleted]
+        out += ["| article | change | result |", "|---|---|---|", *rows[:MAX_SUMMARY_ROWS]]
+        if len(rows) > MAX_SUMMARY_ROWS:
+            out.append(f"\n… and {len(rows) - MAX_SUMMARY_ROWS} more (see the job log).")
         out.append("")
     else:
         out += ["No article changed.", ""]
@@ -224,7 +232,8 @@ def report_junit(result: CiResult) -> str:
     """
     blocking = set(result.blocking())
     by_path = result.by_path()
-    changed = {a.path for a in result.articles}
+    changed = {a.path for a in result.articles if not a.not_checked}
+    not_checked = {a.path: a.not_checked for a in result.articles if a.not_checked}
     paths = sorted(changed | set(by_path))
     suite_name = f"reviewflow ci {result.base_ref}..HEAD"
     suites = ET.Element("testsuites", name="reviewflow")
@@ -257,14 +266,18 @@ def report_junit(result: CiResult) -> str:
             failure.text = _xml("\n".join(_plain(f) for f in findings))
         elif findings:
             ET.SubElement(case, "system-out").text = _xml("\n".join(_plain(f) for f in findings))
+    for path, reason in sorted(not_checked.items()):
+        skipped += 1
+        case = _testcase(suite, path, result.repo_prefix + path)
+        ET.SubElement(case, "skipped", message=_xml(f"not checked: {reason}"))
     for deleted in result.deleted:
         skipped += 1
         case = _testcase(suite, deleted.path, None)
         ET.SubElement(case, "skipped", message="deleted in this change: not checked")
-    if not paths and not result.deleted:
+    if not paths and not result.deleted and not not_checked:
         case = _testcase(suite, "no article changed", None)
         ET.SubElement(case, "system-out").text = _xml(verdict_line(result))
-    total = len(paths) + len(result.deleted) or 1
+    total = len(paths) + len(not_checked) + len(result.deleted) or 1
     for element in (suites, suite):
         element.set("tests", str(total))
         element.set("failures", str(failures))

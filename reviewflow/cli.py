@@ -15,11 +15,11 @@ import click
 from reviewflow import __version__, gitstore
 from reviewflow.ci import run_ci
 from reviewflow.ci_report import REPORTERS as CI_REPORTERS
-from reviewflow.ci_report import deliver
+from reviewflow.ci_report import deliver, github_problem
 from reviewflow.config import find_root
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.reporters import REPORTERS
-from reviewflow.scaffold import init_repo, new_article
+from reviewflow.scaffold import GITHUB_WORKFLOW, init_repo, new_article
 from reviewflow.workspace import Workspace
 
 
@@ -93,16 +93,27 @@ def finish(code: int) -> NoReturn:
 
 @cli.command(name="init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--install", "install", metavar="SPEC",
+              help="The pip requirement, pinned to a tag or commit, the workflow installs.")  # fmt: skip
 @click.pass_obj
-def init_command(state: State, directory: Path) -> None:
-    """Create a content repo: reviewflow.toml, the article schema and an example article.
+def init_command(state: State, directory: Path, install: str | None) -> None:
+    """Create a content repo: reviewflow.toml, the article schema, an example article, a workflow.
 
-    Existing files are never overwritten.
+    Existing files are never overwritten. The GitHub workflow installs reviewflow from SPEC
+    (reviewflow is not on PyPI), or from the repository variable REVIEWFLOW_INSTALL.
 
-    Example: reviewflow init health-library
+    Example: reviewflow init health-library --install "reviewflow @ git+https://github.com/ORG/reviewflow@v0.1.0"
     """
-    for relative, written in init_repo(state.path(directory)):
+    written_files = dict(init_repo(state.path(directory), install))
+    for relative, written in written_files.items():
         click.echo(f"{'created' if written else 'kept   '} {relative}")
+    if install is None and written_files.get(GITHUB_WORKFLOW):
+        click.echo(
+            f"Note: {GITHUB_WORKFLOW} installs reviewflow from the repository variable "
+            "REVIEWFLOW_INSTALL: set it to a pip requirement pinned to a tag or commit."
+        )
+    elif install is not None and not written_files.get(GITHUB_WORKFLOW):
+        click.echo(f"Note: {GITHUB_WORKFLOW} was kept as it is: set REVIEWFLOW_INSTALL in it yourself.")
     click.echo("Next: add your advisory board to reviewflow.toml, then run `reviewflow check`.")
 
 
@@ -133,15 +144,17 @@ def new_command(state: State, title: str, audience: str, condition: str) -> None
 def check_command(state: State, paths: tuple[Path, ...], output: str, strict: bool, no_cache: bool) -> None:
     """Check articles: front-matter, citations, disclaimers, claims, readability.
 
-    With no PATHS, checks every articles/*.md. Exit 0 when there is no error (and no
-    warning with --strict), 1 when there is. Files unchanged since the last run keep their
+    With no PATHS, checks every articles/*.md. Run outside the content repo (pre-commit
+    runs at the top of the git work tree), the PATHS say which one. Exit 0 when there is no
+    error (and no warning with --strict), 1 when there is. Files unchanged since the last run keep their
     findings from .reviewflow-cache/ (invalidated by any change to the rules, config,
     schema, retractions file or date).
 
     Example: reviewflow check articles/poems-syndrome-prognosis.md --format json
     """
-    workspace = state.workspace()
-    files = workspace.article_files([state.path(p) for p in paths])
+    targets = [state.path(p) for p in paths]
+    workspace = Workspace.open_for(state.directory, targets)
+    files = workspace.article_files(targets)
     report = workspace.check(files, use_cache=not no_cache)
     REPORTERS[output](report)
     finish(ExitCode.FINDINGS if report.failed(strict) else ExitCode.OK)
@@ -167,8 +180,13 @@ def ci_command(
 
     Example: reviewflow ci --base origin/main --format github
     """
-    root = find_root(state.directory)
-    result = run_ci(root, base_ref, require_approved=require_approved, strict=strict)
+    try:
+        root = find_root(state.directory)
+        result = run_ci(root, base_ref, require_approved=require_approved, strict=strict)
+    except ReviewflowError as exc:
+        if output == "github":  # on the pull request, not only in the job log
+            click.echo(github_problem(str(exc)))
+        raise
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     deliver(result, output, state.path(to_file) if to_file else None, summary)
     finish(ExitCode.FINDINGS if result.failed else ExitCode.OK)

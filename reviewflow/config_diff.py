@@ -3,7 +3,9 @@
 `reviewflow ci` judges a change's review events against the base's reviewflow.toml; these
 warnings make sure the humans reviewing the change also see what it would change for the next
 one: board members and their signing keys, policy values, check settings, disclaimers, and the
-fields the article schema requires or allows.
+fields the article schema requires or allows. A change may not relax the rules its own articles
+are judged by (`stricter_rules`), and a reviewflow.toml or schema the change breaks becomes an
+error on the line of the problem (`config_problems`, `schema_problem`).
 """
 
 from __future__ import annotations
@@ -12,12 +14,38 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 
-from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, Config, parse_config
+from reviewflow.checks import RULES
+from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, Config, RuleSetting, parse_config
 from reviewflow.findings import Finding, Severity
 from reviewflow.schema import bundled_schema_text
 
 CONFIG_CHANGED = "config-changed"
 SCHEMA_CHANGED = "schema-changed"
+CONFIG_INVALID = "config-invalid"
+SCHEMA_INVALID = "schema-invalid"
+
+_STRICTNESS: dict[str, int] = {"off": 0, "warning": 1, "error": 2}
+
+
+def rule_setting(config: Config, rule: str) -> RuleSetting:
+    """How CONFIG runs RULE: its setting in checks.rules, else the rule's default severity."""
+    setting = config.checks.rules.get(rule)
+    if setting is not None:
+        return setting
+    return "error" if RULES[rule].severity is Severity.ERROR else "warning"
+
+
+def stricter_rules(base: Config, head: Config) -> dict[str, RuleSetting]:
+    """For every rule, the stricter of the base's and HEAD's setting (off < warning < error).
+
+    A change's own articles are checked with these, so that the change cannot switch off, or
+    turn into a warning, the rule that would fail it.
+    """
+    rules: dict[str, RuleSetting] = {}
+    for rule in RULES:
+        was, now = rule_setting(base, rule), rule_setting(head, rule)
+        rules[rule] = was if _STRICTNESS[was] > _STRICTNESS[now] else now
+    return rules
 
 
 def config_findings(base_text: str | None, base_problem: str | None, head_text: str) -> list[Finding]:
@@ -30,7 +58,12 @@ def config_findings(base_text: str | None, base_problem: str | None, head_text: 
         return [_config_warning(head_text, f"{CONFIG_FILE} {message}")]
     old = parse_config(base_text, f"{CONFIG_FILE} (at the base)")
     new = parse_config(head_text, f"{CONFIG_FILE} (at HEAD)")
-    changes = [*_board_changes(old, new), *_value_changes(old, new), *_disclaimer_changes(old, new)]
+    changes = [
+        *_board_changes(old, new),
+        *_value_changes(old, new),
+        *_rule_changes(old, new),
+        *_disclaimer_changes(old, new),
+    ]
     if not changes:
         changes = [(f"{CONFIG_FILE} changed, but only in comments or formatting", None)]
     return [_config_warning(head_text, message, where) for message, where in changes]
@@ -73,14 +106,9 @@ def _value_changes(old: Config, new: Config) -> Iterator[Change]:
         after = getattr(new, section).model_dump(mode="json")
         for name in sorted(before.keys() | after.keys()):
             was, now = before.get(name), after.get(name)
-            if was == now:
+            if was == now or (section, name) == ("checks", "rules"):  # rules: _rule_changes
                 continue
-            if isinstance(was, dict) and isinstance(now, dict):  # checks.rules, rule by rule
-                for rule in sorted(was.keys() | now.keys()):
-                    if was.get(rule) != now.get(rule):
-                        values = f"{was.get(rule, 'default')} → {now.get(rule, 'default')}"
-                        yield f"{section}.{name}.{rule}: {values}", (section, rule)
-            elif isinstance(was, list) and isinstance(now, list):  # checks.absolute_claims
+            if isinstance(was, list) and isinstance(now, list):  # checks.absolute_claims
                 added = [item for item in now if item not in was]
                 removed = [item for item in was if item not in now]
                 parts = []
@@ -91,6 +119,23 @@ def _value_changes(old: Config, new: Config) -> Iterator[Change]:
                 yield f"{section}.{name}: {'; '.join(parts) or 'reordered'}", (section, name)
             else:
                 yield f"{section}.{name}: {_show(was)} → {_show(now)}", (section, name)
+
+
+def _rule_changes(old: Config, new: Config) -> Iterator[Change]:
+    """checks.rules, rule by rule, and which of the changes do not apply to this change."""
+    before, after = old.checks.rules, new.checks.rules
+    for rule in sorted(before.keys() | after.keys()):
+        if before.get(rule) == after.get(rule):
+            continue
+        message = f"checks.rules.{rule}: {before.get(rule, 'default')} → {after.get(rule, 'default')}"
+        if rule in RULES:
+            was, now = rule_setting(old, rule), rule_setting(new, rule)
+            if _STRICTNESS[now] < _STRICTNESS[was]:
+                message += (
+                    f"; the articles of this change are still checked at {was}: a change cannot "
+                    "relax the rules it is judged by"
+                )
+        yield message, ("checks", rule)
 
 
 def _disclaimer_changes(old: Config, new: Config) -> Iterator[Change]:
@@ -112,6 +157,81 @@ def _config_warning(text: str, message: str, where: tuple[str | None, str] | Non
         column=1,
         message=message,
     )
+
+
+# --- a configuration the change breaks ------------------------------------------------------------
+
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def config_problems(text: str, message: str, source: str) -> list[Finding]:
+    """An error on reviewflow.toml for each problem in MESSAGE (a ConfigError's, one a line).
+
+    Each points at the line of the problem: where TOML stopped parsing, or the key that is
+    wrong (found by its [table] and name), else line 1.
+    """
+    findings = []
+    for problem in message.splitlines():
+        detail = problem.removeprefix(f"{source}: ")
+        position = _TOML_POSITION.search(detail) if detail.startswith("invalid TOML") else None
+        if position:
+            line, column = int(position.group(1)), int(position.group(2))
+        else:
+            line, column = _line_of_dotted(text, detail.partition(": ")[0]), 1
+        findings.append(Finding.error(CONFIG_INVALID, CONFIG_FILE, line, column, detail))
+    return findings
+
+
+def schema_problem(path: str, message: str, line: int = 1, column: int = 1) -> Finding:
+    """The error for a schema the change breaks (invalid JSON, or not a JSON Schema)."""
+    return Finding.error(SCHEMA_INVALID, path, line, column, message)
+
+
+def _line_of_dotted(text: str, dotted: str) -> int:
+    """The line that sets a dotted key such as `policy.quorum` or `board[1].email`, else 1."""
+    parts = [p for p in re.split(r"\.|(?=\[)", dotted) if p]
+    lines = text.splitlines()
+    # The longest prefix of the key that is a [table] (or the N-th [[table]]) header, then the
+    # next part as a key inside that table.
+    for split in range(len(parts), 0, -1):
+        table, rest = parts[:split], parts[split:]
+        index = int(table[-1][1:-1]) if table[-1].startswith("[") else None
+        name = ".".join(p for p in (table[:-1] if index is not None else table))
+        start = _table_header(lines, name, index)
+        if start is None:
+            continue
+        if not rest:
+            return start + 1
+        found = _key_in_table(lines, start + 1, rest[0])
+        return found + 1 if found is not None else start + 1
+    found = _key_in_table(lines, 0, parts[0]) if parts else None
+    return found + 1 if found is not None else 1
+
+
+def _table_header(lines: list[str], name: str, index: int | None) -> int | None:
+    pattern = re.escape(name).replace(r"\.", r"\s*\.\s*")
+    if index is None:
+        header = re.compile(rf"^\s*\[\s*{pattern}\s*\]")
+    else:
+        header = re.compile(rf"^\s*\[\[\s*{pattern}\s*\]\]")
+    matches = [number for number, line in enumerate(lines) if header.match(line)]
+    if not matches and index is None:  # `board` as a whole: its first [[board]]
+        return _table_header(lines, name, 0)
+    wanted = index or 0
+    return matches[wanted] if wanted < len(matches) else None
+
+
+def _key_in_table(lines: list[str], start: int, key: str) -> int | None:
+    assignment = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    for number in range(start, len(lines)):
+        if start and lines[number].lstrip().startswith("["):
+            return None  # the next table: the key is not set in this one
+        if assignment.match(lines[number]):
+            return number
+    return None
+
+
+# --- schemas/ ---------------------------------------------------------------------------------------
 
 
 def schema_findings(paths: Sequence[str], base_raw: bytes | None, head_raw: bytes | None) -> list[Finding]:

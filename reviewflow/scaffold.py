@@ -8,10 +8,10 @@ import unicodedata
 from importlib import resources
 from pathlib import Path
 
-from reviewflow import __version__
 from reviewflow.article import SLUG_PATTERN
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Audience, Config
 from reviewflow.errors import ConfigError, Refused
+from reviewflow.integration import github_workflow
 from reviewflow.schema import bundled_schema_text
 
 MAX_SLUG_LENGTH = 80
@@ -23,13 +23,17 @@ def template(name: str) -> str:
     return resources.files("reviewflow").joinpath(f"templates/{name}").read_text("utf-8")
 
 
-def init_repo(directory: Path) -> list[tuple[str, bool]]:
-    """Write the starter files into DIRECTORY; existing files are kept. Returns (path, written)."""
+def init_repo(directory: Path, install: str | None = None) -> list[tuple[str, bool]]:
+    """Write the starter files into DIRECTORY; existing files are kept. Returns (path, written).
+
+    INSTALL is the pip requirement the GitHub workflow installs reviewflow from (else the
+    workflow reads the repository variable REVIEWFLOW_INSTALL).
+    """
     files = {
         CONFIG_FILE: template("reviewflow.toml"),
         SCHEMA_FILE: bundled_schema_text(),
         f"{ARTICLES_DIR}/{EXAMPLE_ARTICLE}": template(EXAMPLE_ARTICLE),
-        GITHUB_WORKFLOW: template("github-workflow.yml").replace("@REVIEWFLOW_VERSION@", __version__),
+        GITHUB_WORKFLOW: github_workflow(install),
     }
     results = []
     for relative, content in files.items():

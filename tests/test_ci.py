@@ -20,7 +20,7 @@ import pytest
 import yaml
 from click.testing import Result
 
-from reviewflow import __version__, gitstore
+from reviewflow import gitstore
 from reviewflow.ci import CI_RULES, ArticleChange, ArticleResult, CiResult, classify
 from reviewflow.ci_report import report_junit
 from reviewflow.cli import cli
@@ -170,6 +170,7 @@ def test_modified_renamed_and_deleted_articles(run: Run, content_repo: Path) -> 
     assert payload["summary"] == {
         "articles": 2,
         "deleted": 2,
+        "rechecked": 0,  # no configuration change: the other articles are not read
         "events": 0,
         "invalid_events": 0,
         "errors": 1,
@@ -374,7 +375,11 @@ def test_config_and_schema_changes_are_named_in_warnings_that_never_fail(
             "board member added: Dr. Sam Second <samuel@board.example>; their review actions count only after this change is merged",
         ),
         ("config-changed", "board member removed: Dr. Sam Second <sam@board.example>"),
-        ("config-changed", "checks.rules.reference-uncited: default → off"),
+        (
+            "config-changed",
+            "checks.rules.reference-uncited: default → off; the articles of this change are still "
+            "checked at warning: a change cannot relax the rules it is judged by",
+        ),
         ("schema-changed", "schemas/article.schema.json changed: fields now required: tags"),
     }
     lines = config.splitlines()
@@ -419,13 +424,17 @@ def test_a_base_that_looks_like_an_option_is_never_passed_to_git_as_one(run: Run
     assert "unknown base '--output=/tmp/owned'" in result.stderr
 
 
-def test_a_shallow_clone_exits_2_and_says_to_fetch_the_whole_history(
-    run: Run, content_repo: Path, tmp_path: Path
-) -> None:
+@pytest.fixture
+def shallow(content_repo: Path, tmp_path: Path) -> Path:
+    """A clone of the content repo with only its last commit, as CI checks out by default."""
     write(content_repo / "articles" / "good.md", GOOD)
     commit(content_repo, "A second commit")
-    shallow = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{content_repo}", str(shallow)], check=True)
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{content_repo}", str(clone)], check=True)
+    return clone
+
+
+def test_a_shallow_clone_exits_2_and_says_to_fetch_the_whole_history(run: Run, shallow: Path) -> None:
 
     result = run(shallow, "ci", "--base", "origin/main")
 
@@ -577,7 +586,8 @@ def test_text_output_lists_the_change(run: Run, mixed_change: Path) -> None:
     assert f"articles/bad.md:{BAD_LINE}:{BAD_COLUMN}: error disclaimer-unknown" in result.stdout
     assert (
         lines[-1]
-        == "2 changed articles checked, 1 deleted, 0 review events verified: 1 error, 1 warning (not mergeable)"
+        == "2 changed articles checked, 1 deleted, 1 unchanged article rechecked, 0 review events verified: "
+        "1 error, 1 warning (not mergeable)"
     )
 
 
@@ -587,7 +597,7 @@ def test_text_output_lists_the_change(run: Run, mixed_change: Path) -> None:
 def test_the_cost_follows_the_change_not_the_repository(
     run: Run, content_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import reviewflow.ci
+    import reviewflow.ci_checks
 
     def measure(articles: int) -> tuple[int, int]:
         for index in range(articles):
@@ -598,7 +608,7 @@ def test_the_cost_follows_the_change_not_the_repository(
             write(content_repo / "articles" / f"bulk-{articles}-{index}.md", WARNED)
         commit(content_repo, "Touch three")
         calls = {"git": 0, "parse": 0}
-        real_run, real_parse = subprocess.run, reviewflow.ci.parse_document
+        real_run, real_parse = subprocess.run, reviewflow.ci_checks.parse_document
 
         def counting_run(*args, **kwargs):  # type: ignore[no-untyped-def]
             calls["git"] += 1
@@ -610,7 +620,7 @@ def test_the_cost_follows_the_change_not_the_repository(
 
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(gitstore.subprocess, "run", counting_run)
-            patch.setattr(reviewflow.ci, "parse_document", counting_parse)
+            patch.setattr(reviewflow.ci_checks, "parse_document", counting_parse)
             result = run(content_repo, "ci", "--base", "main")
         assert result.exit_code == 0, result.output
         git(content_repo, "checkout", "-q", "main")
@@ -642,20 +652,26 @@ def test_init_writes_a_github_workflow_that_gates_pull_requests_and_publishes_ma
 
     triggers = workflow[True]  # YAML 1.1 reads the key `on` as a boolean; GitHub reads it as "on"
     assert "pull_request" in triggers and triggers["push"]["branches"] == ["main"]
-    assert workflow["env"]["REVIEWFLOW"] == f"reviewflow=={__version__}"
+    # Installed from an explicit source (tests/test_ci_files.py), never `reviewflow==VERSION`
+    # from PyPI, where reviewflow is not: that name could install anyone's code.
+    assert workflow["env"]["REVIEWFLOW_INSTALL"] == "${{ vars.REVIEWFLOW_INSTALL }}"
     gate, publish = workflow["jobs"]["gate"], workflow["jobs"]["publish"]
     assert gate["if"] == "github.event_name == 'pull_request'"
     assert gate["steps"][0]["uses"].startswith("actions/checkout@")
     assert gate["steps"][0]["with"]["fetch-depth"] == 0
     assert any(step.get("uses", "").startswith("actions/setup-python@") for step in gate["steps"])
-    assert any('pip install "$REVIEWFLOW"' in step.get("run", "") for step in gate["steps"])
+    assert any('pip install "$REVIEWFLOW_INSTALL"' in step.get("run", "") for step in gate["steps"])
     [ci_step] = [step for step in gate["steps"] if "reviewflow ci" in step.get("run", "")]
     assert ci_step["run"] == 'reviewflow ci --base "origin/$BASE_REF" --format github'
     assert ci_step["env"]["BASE_REF"] == "${{ github.base_ref }}"
 
     assert "refs/heads/main" in publish["if"]
     assert publish["steps"][0]["with"]["fetch-depth"] == 0
-    assert any(step.get("run") == "reviewflow publish --out site" for step in publish["steps"])
+    # With the Pages address as the base URL when there is one (tests/test_ci_files.py).
+    assert any(
+        step.get("run") == 'reviewflow publish --out site ${BASE_URL:+--base-url "$BASE_URL"}'
+        for step in publish["steps"]
+    )
     uploads = {
         step["uses"].split("@")[0]: step["with"]["path"]
         for step in publish["steps"]
@@ -798,14 +814,15 @@ def test_a_change_that_repairs_a_broken_base_config_is_not_blocked_by_it(
     assert "policy.approvals_required" in warning["message"]
 
 
-def test_an_invalid_config_at_head_exits_2(run: Run, content_repo: Path) -> None:
+def test_an_invalid_config_at_head_is_a_finding_of_the_change(run: Run, content_repo: Path) -> None:
+    # It used to exit 2 like an environment problem; it is the change that broke the file.
     branch(content_repo)
     config = (content_repo / CONFIG_FILE).read_text(encoding="utf-8")
     write(content_repo / CONFIG_FILE, config.replace("[policy]", "[policy]\nquorum = 3"))
     commit(content_repo, "A misspelt key")
     result = run(content_repo, "ci", "--base", "main")
-    assert result.exit_code == 2
-    assert "reviewflow.toml (at HEAD): policy.quorum: unknown key" in result.stderr
+    assert result.exit_code == 1
+    assert "reviewflow.toml:5:1: error config-invalid policy.quorum: unknown key" in result.stdout
 
 
 # --- the pure parts --------------------------------------------------------------------------------------
@@ -880,3 +897,15 @@ def test_a_content_repo_in_a_subdirectory_annotates_paths_from_the_top_of_the_re
     junit = ET.fromstring(run(repo / "health", "ci", "--base", "main", "--format", "junit").stdout)
     [case] = junit.iter("testcase")
     assert (case.get("name"), case.get("file")) == ("articles/bad.md", "health/articles/bad.md")
+
+
+def test_a_problem_that_stops_the_gate_is_an_error_annotation_in_github_format(
+    run: Run, shallow: Path
+) -> None:
+    result = run(shallow, "ci", "--base", "origin/main", "--format", "github")
+
+    assert result.exit_code == 2
+    [error] = annotations(result.stdout)
+    assert (error["kind"], error["title"]) == ("error", "reviewflow ci")
+    assert "shallow" in error["message"] and "fetch-depth: 0" in error["message"]
+    assert "shallow" in result.stderr  # and the usual line for the log

@@ -1,0 +1,307 @@
+"""The articles of a `reviewflow ci` run: the settings they are checked with, and the check.
+
+The change's articles are checked with HEAD's configuration and schema, each rule at the
+stricter of the base's and HEAD's severity, so a change cannot switch off the rule that would
+fail it. A reviewflow.toml or schema the change breaks is its finding. For a change to the
+configuration, every other article at HEAD is checked again, and the errors the change brings
+it (not those it had at the base) are kept; many articles are checked in a process pool.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from reviewflow.article import Document, parse_document, slug_of
+from reviewflow.checks import Context, check_document, unknown_rule_settings
+from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config, parse_config
+from reviewflow.config_diff import config_problems, schema_problem, stricter_rules
+from reviewflow.errors import ConfigError
+from reviewflow.findings import Finding, Severity
+from reviewflow.gitstore import GitStore
+from reviewflow.readability import warm_up
+from reviewflow.retractions import RetractionIndex, load_retractions
+from reviewflow.schema import ArticleSchema, bundled_schema_text
+
+# "unchanged": an article the change does not touch, checked again because the change edits
+# reviewflow.toml or the schema, which every article is judged by.
+ChangeKind = Literal["added", "modified", "renamed", "deleted", "unchanged"]
+
+
+@dataclass(frozen=True)
+class ArticleChange:
+    """One article file the gate checks: one the change touches, or an unchanged one that a
+    configuration change has checked again."""
+
+    path: str
+    change: ChangeKind
+    previous_path: str | None = None  # for a rename
+    blob: str | None = None  # the content at HEAD; None for a deletion
+
+    @property
+    def slug(self) -> str:
+        return slug_of(self.path)
+
+
+@dataclass
+class ArticleResult:
+    change: ArticleChange
+    findings: list[Finding] = field(default_factory=list)
+    state: str | None = None  # the review state at HEAD, when it was asked for
+    not_checked: str | None = None  # why the rules could not run on it, if they could not
+
+    @property
+    def path(self) -> str:
+        return self.change.path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What articles are checked with: a configuration, a schema, and the context of the rules."""
+
+    config: Config
+    schema: ArticleSchema
+    context: Context
+
+
+def gate_settings(
+    root: Path,
+    files: Mapping[str, bytes | None],
+    head: str,
+    base_config: Config,
+    today: date,
+    *,
+    config_changed: bool,
+    schema_changed: bool,
+) -> tuple[Settings | None, list[Finding]]:
+    """HEAD's configuration and schema with the stricter of each rule's two severities.
+
+    A reviewflow.toml or schema that is invalid at HEAD is the change's finding when the change
+    touched it (None and the findings); when it did not, it was broken before the change, which
+    is a ConfigError (exit 2), not this change's fault.
+    """
+    problems: list[Finding] = []
+    head_text = text_of(files[f"{head}:./{CONFIG_FILE}"])
+    config = schema = retractions = None
+    try:
+        config = _head_config(head_text)
+        retractions = _retractions(root, config)
+    except ConfigError as exc:
+        if not config_changed:
+            raise
+        problems += config_problems(head_text or "", str(exc), f"{CONFIG_FILE} (at HEAD)")
+    try:
+        schema = _schema(files[f"{head}:./{SCHEMA_FILE}"], "at HEAD")
+    except _SchemaProblem as exc:
+        if not schema_changed:
+            raise
+        problems.append(schema_problem(SCHEMA_FILE, exc.detail, exc.line, exc.column))
+    if problems or config is None or schema is None:
+        return None, problems
+    rules = stricter_rules(base_config, config)
+    config = config.model_copy(update={"checks": config.checks.model_copy(update={"rules": rules})})
+    return Settings(config, schema, Context(config, today, retractions)), []
+
+
+def baseline_settings(
+    files: Mapping[str, bytes | None], base: str, config: Config, head: Settings
+) -> Settings | None:
+    """The base's own settings, to tell the errors a change brings from those it found.
+
+    None when the base's schema is unusable: then there is nothing to compare with. The
+    retractions file is read from the work tree, so the base uses the same one, if it had any.
+    """
+    try:
+        schema = _schema(files[f"{base}:./{SCHEMA_FILE}"], "at the base")
+    except ConfigError:
+        return None
+    if schema.schema == head.schema.schema:
+        schema = head.schema  # one parse per article then serves both
+    retractions = head.context.retractions if config.checks.retractions else None
+    return Settings(config, schema, Context(config, head.context.today, retractions))
+
+
+def check_articles(
+    changes: Sequence[ArticleChange], blobs: Mapping[str, bytes | None], settings: Settings
+) -> list[ArticleResult]:
+    """Every check rule on the content of each changed article at HEAD."""
+    results = []
+    for change in changes:
+        raw = blobs.get(change.blob) if change.blob else None
+        if raw is None:
+            findings = [_unreadable(change)]
+        else:
+            document = _parse(change.path, raw, settings.config, settings.schema)
+            findings = check_document(document, settings.context)
+        results.append(ArticleResult(change, sorted(findings, key=Finding.sort_key)))
+    return results
+
+
+def new_errors(change: ArticleChange, raw: bytes, head: Settings, base: Settings, what: str) -> list[Finding]:
+    """The errors an unchanged article has with HEAD's settings and did not have at the base.
+
+    An error the article already had is the base's, not the change's: a repository with old
+    problems can still change its configuration. Errors are matched by rule and position,
+    since their messages may name configuration values. The article is parsed once, twice
+    only when the schema (or the size limit) differs.
+    """
+    document = _parse(change.path, raw, head.config, head.schema)
+    errors = [f for f in check_document(document, head.context) if f.severity is Severity.ERROR]
+    if not errors:
+        return []
+    if (
+        base.schema is not head.schema
+        or base.config.checks.max_file_bytes != head.config.checks.max_file_bytes
+    ):
+        document = _parse(change.path, raw, base.config, base.schema)
+    before = {
+        (f.rule, f.line, f.column)
+        for f in check_document(document, base.context)
+        if f.severity is Severity.ERROR
+    }
+    note = f" (unchanged article: it fails with this change's {what})"
+    return [
+        f.model_copy(update={"message": f.message + note})
+        for f in errors
+        if (f.rule, f.line, f.column) not in before
+    ]
+
+
+def recheck_unchanged(
+    store: GitStore, head: str, touched: set[str], settings: Settings, baseline: Settings, what: str
+) -> tuple[int, list[ArticleResult]]:
+    """Check every article the change does not touch again, for a configuration change.
+
+    Returns how many were checked and those with errors the change brings. One `ls-tree` and
+    one `cat-file --batch`; many articles are checked in a process pool, as `check` does.
+    """
+    unchanged = [
+        ArticleChange(path, "unchanged", blob=blob)
+        for path, blob in sorted(
+            (f"{ARTICLES_DIR}/{slug}.md", blob) for slug, blob in store.article_blobs(head).items()
+        )
+        if path not in touched
+    ]
+    contents = store.read_blobs(a.blob for a in unchanged if a.blob)
+    global _forked
+    _forked = (contents, settings, baseline, what)
+    try:
+        jobs = os.cpu_count() or 1
+        if (
+            jobs == 1
+            or len(unchanged) < PARALLEL_THRESHOLD
+            or "fork" not in multiprocessing.get_all_start_methods()
+        ):
+            found = _recheck(unchanged)
+        else:
+            warm_up()  # load shared data once, before the workers fork and inherit it
+            size = max(16, -(-len(unchanged) // (jobs * 4)))
+            chunks = [unchanged[i : i + size] for i in range(0, len(unchanged), size)]
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+                found = [result for chunk in pool.map(_recheck, chunks) for result in chunk]
+    finally:
+        _forked = None
+    return len(unchanged), [result for result in found if result.findings]
+
+
+# Below this many articles a process pool costs more to start than it saves (as for `check`).
+PARALLEL_THRESHOLD = 200
+# What the forked workers of recheck_unchanged inherit instead of receiving: the contents of
+# the articles, HEAD's and the base's settings, and what changed.
+_forked: tuple[Mapping[str, bytes], Settings, Settings, str] | None = None
+
+
+def _recheck(changes: list[ArticleChange]) -> list[ArticleResult]:
+    assert _forked is not None, "set by recheck_unchanged"
+    contents, settings, baseline, what = _forked
+    results = []
+    for change in changes:
+        raw = contents.get(change.blob) if change.blob else None
+        if raw is None:
+            results.append(ArticleResult(change, [_unreadable(change)]))
+        else:
+            results.append(ArticleResult(change, new_errors(change, raw, settings, baseline, what)))
+    return results
+
+
+def _parse(path: str, raw: bytes, config: Config, schema: ArticleSchema) -> Document:
+    limit = config.checks.max_file_bytes
+    return parse_document(path, raw[: limit + 1], schema, limit)
+
+
+def _unreadable(change: ArticleChange) -> Finding:
+    return Finding.error("file-unreadable", change.path, 1, 1, "its content at HEAD cannot be read from git")
+
+
+def text_of(raw: bytes | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")
+
+
+def _head_config(text: str | None) -> Config:
+    if text is None:
+        raise ConfigError(f"{CONFIG_FILE} is not in HEAD's tree: a content repo must keep it in git")
+    config = parse_config(text, f"{CONFIG_FILE} (at HEAD)")
+    unknown = unknown_rule_settings(config)
+    if unknown:
+        raise ConfigError(f"{CONFIG_FILE} (at HEAD): checks.rules: unknown rule id(s): {', '.join(unknown)}")
+    return config
+
+
+def base_config(text: str | None) -> tuple[Config, str | None]:
+    """The base's configuration, or an empty board and the reason there is no usable one.
+
+    A base without a usable reviewflow.toml must not block the change that repairs it, but no
+    review event can count against it: with an empty board, none does.
+    """
+    if text is None:
+        return Config(), f"the base has no {CONFIG_FILE}"
+    try:
+        return parse_config(text, f"{CONFIG_FILE} (at the base)"), None
+    except ConfigError as exc:
+        return Config(), f"the base's {CONFIG_FILE} is invalid ({str(exc).splitlines()[0]})"
+
+
+class _SchemaProblem(ConfigError):
+    """An unusable schema file, and where in it the problem is."""
+
+    def __init__(self, where: str, detail: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(f"{SCHEMA_FILE} ({where}):{line}:{column}: {detail}")
+        self.detail, self.line, self.column = detail, line, column
+
+
+def _schema(raw: bytes | None, where: str) -> ArticleSchema:
+    """The schema in git at one side of the change (WHERE), or the bundled one if it has none."""
+    if raw is None:
+        return ArticleSchema(json.loads(bundled_schema_text()), "bundled article.schema.json")
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError as exc:
+        raise _SchemaProblem(where, f"not UTF-8: {exc.reason}") from None
+    except json.JSONDecodeError as exc:
+        raise _SchemaProblem(where, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    source = f"{SCHEMA_FILE} ({where})"
+    try:
+        return ArticleSchema(data, source)
+    except ConfigError as exc:
+        raise _SchemaProblem(where, str(exc).removeprefix(f"{source}: ")) from None
+
+
+def _retractions(root: Path, config: Config) -> RetractionIndex | None:
+    path = config.checks.retractions
+    if path is None:
+        return None
+    if not (root / path).is_file():
+        raise ConfigError(f"{CONFIG_FILE} (at HEAD): checks.retractions: file not found: {path}")
+    return load_retractions(root / path)
