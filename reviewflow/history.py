@@ -33,7 +33,7 @@ from reviewflow.changes import ChangeIndex, FactFile, version_header, walk
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SLUG_PATTERN, Config, parse_config
 from reviewflow.errors import ConfigError
 from reviewflow.gitstore import GitStore, LogEntry, is_object_id, read_objects
-from reviewflow.workflow import BOARD_ACTIONS, Action, Change, Event, History
+from reviewflow.workflow import BOARD_ACTIONS, Action, Change, Event, History, read_event
 
 TRAILER_ARTICLE = "Reviewflow-Article"
 TRAILER_ACTION = "Reviewflow-Action"
@@ -117,7 +117,7 @@ def event_from(
     if not entry.trailers:
         return None
     said = trailers or read_trailers(entry.trailers)
-    return Event(
+    return read_event(
         commit=entry.commit,
         parents=entry.parents,
         author_name=entry.author_name,

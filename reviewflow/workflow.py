@@ -13,7 +13,7 @@ import binascii
 import hashlib
 from collections.abc import Mapping, Sequence
 from copy import deepcopy
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -202,6 +202,14 @@ def ssh_fingerprint(public_key: str) -> str:
     return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
 
 
+def read_event(**fields: object) -> Event:
+    """An Event from history, not yet judged: `Event(**fields)` without the per-field setattr of a
+    frozen dataclass (one per review commit: a quarter of a second on 50,000)."""
+    event = object.__new__(Event)
+    event.__dict__.update(_EVENT_DEFAULTS, **fields)
+    return event
+
+
 def _judged(event: Event, reason: str | None) -> Event:
     """EVENT with the verdict set: `dataclasses.replace` without its per-field checks.
 
@@ -210,6 +218,9 @@ def _judged(event: Event, reason: str | None) -> Event:
     judged = object.__new__(Event)
     judged.__dict__.update(event.__dict__, valid=reason is None, reason=reason)
     return judged
+
+
+_EVENT_DEFAULTS = {f.name: f.default for f in fields(Event) if f.default is not MISSING}
 
 
 class Replay:

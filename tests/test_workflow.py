@@ -328,3 +328,18 @@ def test_review_due_and_dates() -> None:
     status = story.status()
     assert status.approved is not None
     assert status.review_due == date(2024, 5, 1) + timedelta(days=30)
+
+
+def test_an_event_read_from_history_is_the_dataclass_it_stands_for() -> None:
+    from reviewflow.workflow import read_event
+
+    values = dict(
+        commit="1" * 40, parents=("2" * 40,), author_name="Rita", author_email="Rita@Board.example",
+        committed_at=datetime(2025, 1, 2, tzinfo=UTC), action=Action.APPROVE, slug="a-b", content="3" * 40,
+        message="Fine",
+    )  # fmt: skip
+    quick, slow = read_event(**values), Event(**values)  # type: ignore[arg-type]
+    assert quick == slow and quick.actor == "rita@board.example" and quick.signature == "N"
+    assert read_event(**values, signature="G", committed_blob="3" * 40) == Event(
+        **values, signature="G", committed_blob="3" * 40  # type: ignore[arg-type]
+    )
