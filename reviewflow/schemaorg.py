@@ -103,5 +103,5 @@ def person(reviewer: Reviewer) -> dict[str, Any]:
 
 def json_script(data: dict[str, Any]) -> str:
     """JSON for a <script> element: nothing inside can end the element or open a comment."""
-    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # compact: json's C encoder
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
