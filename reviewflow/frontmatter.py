@@ -234,9 +234,20 @@ def _walk(node: Any, path: Path, split: Split, at: Any, loader: Any) -> Any:
                 )
                 continue
             first_seen[key] = line
-            split.key_positions[(*path, key)] = (line, column)
-            mapping[key] = _walk(value_node, (*path, key), split, at, loader)
+            value_path = (*path, key)
+            split.key_positions[value_path] = (line, column)
+            if value_node.tag == _STR:  # most values: no need for a call of their own
+                split.positions[value_path] = at(value_node.start_mark)
+                mapping[key] = value_node.value
+            else:
+                mapping[key] = _walk(value_node, value_path, split, at, loader)
         return mapping
     if isinstance(node, yaml.SequenceNode):
         return [_walk(item, (*path, index), split, at, loader) for index, item in enumerate(node.value)]
+    value = node.value
+    if tag == _INT and value.isascii() and value.isdigit() and (value[0] != "0" or len(value) == 1):
+        return int(value)  # a plain decimal, as construct_yaml_int reads it, without its parsing
     return _SCALARS[tag](loader, node)
+
+
+_INT = "tag:yaml.org,2002:int"
