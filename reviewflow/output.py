@@ -112,13 +112,17 @@ class BuildCache:
         """Where the site that TARGET held before its last build is kept."""
         return self.directory / f"spare-{_name(target)}"
 
-    def sites(self, target: Path) -> tuple[SiteRecord, SiteRecord]:
-        """The records of TARGET's live site and of its spare (empty when unknown)."""
-        name = _name(target)
-        return self._site(f"live-{name}.json", target), self._site(f"spare-{name}.json", target)
+    def spare_site(self, target: Path) -> SiteRecord:
+        """The record of TARGET's spare site (empty when unknown)."""
+        return self._site(f"spare-{_name(target)}.json", target)
 
-    def keep_sites(self, target: Path, live: SiteRecord, spare_was_live: bool) -> None:
-        """Record TARGET's new live site; the spare is now what was live, or there is none."""
+    def rendered_last(self, target: Path) -> SiteRecord:
+        """The records of the pages TARGET's last build rendered: all that its spare lacks."""
+        return self._site(f"rendered-{_name(target)}.json", target)
+
+    def keep_sites(self, target: Path, live: SiteRecord, rendered: set[str], spare_was_live: bool) -> None:
+        """Record TARGET's new live site and which of its pages were RENDERED; the spare is now
+        what was live, or there is none."""
         name = _name(target)
         try:
             if spare_was_live:
@@ -127,8 +131,13 @@ class BuildCache:
                 (self.directory / f"spare-{name}.json").unlink(missing_ok=True)
         except OSError:
             pass
-        pages = {path: list(record) for path, record in live.items()}
-        self._write(f"live-{name}.json", {"version": RECORD_VERSION, "target": str(target), "pages": pages})
+        for kind, records in (("live", live), ("rendered", {p: live[p] for p in rendered if p in live})):
+            data = {
+                "version": RECORD_VERSION,
+                "target": str(target),
+                "pages": {p: list(r) for p, r in records.items()},
+            }
+            self._write(f"{kind}-{name}.json", data)
 
     def memo(self, name: str) -> str | None:
         data = self._read(f"memo-{_name(name)}.json")
@@ -292,9 +301,7 @@ class Staging:
         self.spare = spare
         self.trash = trash
         self.directory = target  # set on entering
-        self.found: dict[
-            str, FileState
-        ] = {}  # regular files already in the directory: relative path -> state
+        self.found: set[str] = set()  # regular files already in the directory (relative paths)
         self.directories: set[str] = set()  # directories already in it
         self.placed: set[str] = set()  # files this build put in it
         self._swapped = False
@@ -326,8 +333,7 @@ class Staging:
         seen unchanged (a settled state, see RACY_SECONDS) is unchanged without being read.
         Any other file is read and its hash compared.
         """
-        state = self.found.get(relative)
-        return _verified(os.path.join(self.directory, relative), state, record)
+        return verified(os.path.join(self.directory, relative), record) if relative in self.found else None
 
     def write(self, relative: str, data: str | bytes) -> None:
         self.placed.add(relative)
@@ -348,7 +354,7 @@ class Staging:
     def swap(self, keep: Iterable[str]) -> None:
         """Remove every file but KEEP (what this build wrote, linked or checked), then swap."""
         wanted = set(keep) | self.placed
-        for relative in self.found.keys() - wanted:
+        for relative in self.found - wanted:
             _remove(os.path.join(self.directory, relative))
         for relative in sorted(self.directories - _needed_directories(wanted), reverse=True):
             _remove(os.path.join(self.directory, relative))
@@ -356,23 +362,16 @@ class Staging:
         self._swapped = True
 
 
-def live_state(target: Path, relative: str, record: PageRecord) -> FileState | None:
-    """The state of TARGET's file at RELATIVE if it holds the bytes RECORD describes (see Staging.holds)."""
-    path = os.path.join(target, relative)
-    return _verified(path, file_state(path), record)
-
-
-def _verified(path: str, state: FileState | None, record: PageRecord) -> FileState | None:
-    if state is None:
-        return None
-    if record.state is not None and state == record.state:
+def verified(path: str, record: PageRecord) -> FileState | None:
+    """The state of the file at PATH if it holds the bytes RECORD describes (see Staging.holds)."""
+    state = file_state(path)
+    if state is None or (record.state is not None and state == record.state):
         return state
     try:
         with open(path, "rb") as file:
-            data = file.read()
+            return state if content_digest(file.read()) == record.digest else None
     except OSError:
         return None
-    return state if content_digest(data) == record.digest else None
 
 
 def write_site(target: Path, files: Mapping[str, str | bytes], trash: Path | None = None) -> None:
@@ -404,10 +403,10 @@ def _usable_spare(spare: Path, target: Path) -> bool:
         return False
 
 
-def _walk(top: Path) -> tuple[dict[str, FileState], set[str]]:
-    """Every regular file under TOP (relative path -> state) and every directory; anything else
-    found there (a symbolic link, a device, a half-written file) is removed: never part of a site."""
-    files: dict[str, FileState] = {}
+def _walk(top: Path) -> tuple[set[str], set[str]]:
+    """Every regular file under TOP and every directory (relative paths); anything else found
+    there (a symbolic link, a device, a half-written file) is removed: never part of a site."""
+    files: set[str] = set()
     directories: set[str] = set()
     pending = [""]
     while pending:
@@ -418,12 +417,10 @@ def _walk(top: Path) -> tuple[dict[str, FileState], set[str]]:
                 if entry.is_dir(follow_symlinks=False):
                     directories.add(name)
                     pending.append(name)
-                    continue
-                state = file_state(entry.path) if entry.is_file(follow_symlinks=False) else None
-                if state is None or name.endswith(".tmp"):
-                    _remove(entry.path)
+                elif entry.is_file(follow_symlinks=False) and not name.endswith(".tmp"):
+                    files.add(name)
                 else:
-                    files[name] = state
+                    _remove(entry.path)
     return files, directories
 
 

@@ -36,6 +36,8 @@ try:
 except ImportError:  # not on Windows: builds are then not serialised
     fcntl = None  # type: ignore[assignment]
 
+from jinja2 import FileSystemBytecodeCache
+
 from reviewflow.article import SLUG_PATTERN, parse_document
 from reviewflow.config import ARTICLES_DIR, Config
 from reviewflow.errors import ConfigError, ReviewflowError
@@ -51,8 +53,8 @@ from reviewflow.output import (
     content_digest,
     empty_trash,
     file_state,
-    live_state,
     settled,
+    verified,
     write_file,
 )
 from reviewflow.review import load_statuses
@@ -88,7 +90,7 @@ def publish(
     base = normalise_base_url(base_url if base_url is not None else config.site.url)
     target = check_target(root, out)
     store = GitStore.open(root)
-    build = Build(root, config, SiteRenderer(config, base, preview), ArticleSchema.load(root), workers)
+    build = Build(root, config, site_renderer(config, base, preview), ArticleSchema.load(root), workers)
     cache = BuildCache(root) if use_cache else None
     # The review log and the dates of the texts are two independent git passes: overlap them.
     # Deleting the site the last build replaced waits on the disk: overlap that too.
@@ -310,10 +312,12 @@ def build_site(
     spare_path = cache.spare(target) if cache and cache.prepare() else None
     with _one_build_at_a_time(spare_path):
         built_before = (target / MARKER).is_file()
-        live, spare = cache.sites(target) if cache else ({}, {})
-        live = live if built_before else {}
+        spare = cache.spare_site(target) if cache else {}
         with Staging(target, spare_path, cache.trash if cache else None) as staging:
-            pages, missing = reuse_pages(build, infos, staging, spare if staging.spare else {}, live, target)
+            pages, missing = reuse_pages(build, infos, staging, spare if staging.spare else {})
+            if missing and cache and built_before:  # changed in the last build, or no spare yet
+                linked, missing = link_pages(build, missing, staging, cache.rendered_last(target), target)
+                pages.update(linked)
             pages.update(render_pages(build, store, missing, staging))
             listings = [pages[info.slug].listing for info in infos]
             for name, text in site_files(build.renderer, listings, head_at).items():
@@ -325,9 +329,11 @@ def build_site(
             records = {}
             for info in infos:
                 relative, record = page_path(info.slug), pages[info.slug].record
-                state = settled(file_state(os.path.join(target, relative)), now)
-                records[relative] = record._replace(state=state)
-            cache.keep_sites(target, records, spare_was_live=kept_spare)
+                if record.state is None:  # written, linked or checked by its bytes in this build
+                    record = record._replace(state=settled(file_state(os.path.join(target, relative)), now))
+                records[relative] = record
+            rendered = {page_path(info.slug) for info in missing}  # all that the next build's spare lacks
+            cache.keep_sites(target, records, rendered, spare_was_live=kept_spare)
     return listings, len(missing)
 
 
@@ -343,36 +349,47 @@ def _one_build_at_a_time(spare: Path | None) -> Iterator[None]:
 
 
 def reuse_pages(
-    build: Build,
-    infos: Sequence[PageInfo],
-    staging: Staging,
-    spare: SiteRecord,
-    live: SiteRecord,
-    target: Path,
+    build: Build, infos: Sequence[PageInfo], staging: Staging, spare: SiteRecord
 ) -> tuple[dict[str, Page], list[PageInfo]]:
-    """The pages this build would render byte for byte that the spare or the live site hold; the rest.
-
-    The spare's own copy is kept; one only the live site has (it changed in the last build) is
-    hard-linked from there.
-    """
+    """The pages this build would render byte for byte that the spare already holds; the rest."""
     pages: dict[str, Page] = {}
     missing = []
     for info in infos:
         relative = page_path(info.slug)
-        key = build.key(info) if SLUG_PATTERN.match(info.slug) else None
-        page = None
         record = spare.get(relative)
-        if record is not None and record.key == key and staging.holds(relative, record):
-            page = _page(info, record)
-        record = live.get(relative) if page is None else None
-        if record is not None and record.key == key and live_state(target, relative, record):
-            page = _page(info, record)
-            if page is not None:
-                staging.link(relative, os.path.join(target, relative))
+        page = None
+        if record is not None and SLUG_PATTERN.match(info.slug) and record.key == build.key(info):
+            state = staging.holds(relative, record)
+            if state is not None:
+                page = _page(info, record if state == record.state else record._replace(state=None))
         if page is None:
             missing.append(info)
         else:
             staging.placed.add(relative)
+            pages[info.slug] = page
+    return pages, missing
+
+
+def link_pages(
+    build: Build, infos: Sequence[PageInfo], staging: Staging, live: SiteRecord, target: Path
+) -> tuple[dict[str, Page], list[PageInfo]]:
+    """The pages of INFOS that the live site holds as this build would render them, hard-linked
+    into STAGING (the first rebuild after a full build has no spare yet); and the rest."""
+    pages: dict[str, Page] = {}
+    missing = []
+    for info in infos:
+        relative = page_path(info.slug)
+        record = live.get(relative)
+        page = None
+        if record is not None and SLUG_PATTERN.match(info.slug) and record.key == build.key(info):
+            source = os.path.join(target, relative)
+            if verified(source, record) is not None:
+                page = _page(info, record._replace(state=None))
+                if page is not None:
+                    staging.link(relative, source)
+        if page is None:
+            missing.append(info)
+        else:
             pages[info.slug] = page
     return pages, missing
 
@@ -475,6 +492,18 @@ def _outcomes(chunk: list[Job], future: Future[list[Written]]) -> Iterator[tuple
         yield info, outcome
 
 
+def site_renderer(config: Config, base_url: str | None, preview: bool) -> SiteRenderer:
+    """The renderer of one build, its compiled templates kept in the user's cache directory."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = os.path.join(base, "reviewflow", "templates")
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        cache: FileSystemBytecodeCache | None = FileSystemBytecodeCache(directory)
+    except OSError:
+        cache = None
+    return SiteRenderer(config, base_url, preview, cache)
+
+
 def render_article(
     renderer: SiteRenderer, schema: ArticleSchema, max_bytes: int, info: PageInfo, raw: bytes | None
 ) -> Rendered:
@@ -523,7 +552,7 @@ _WORKER: _Worker | None = None
 def _start_worker(root: Path, config: Config, base_url: str | None, preview: bool, site: Path) -> None:
     global _WORKER
     _WORKER = _Worker(
-        SiteRenderer(config, base_url, preview), ArticleSchema.load(root), config.checks.max_file_bytes, site
+        site_renderer(config, base_url, preview), ArticleSchema.load(root), config.checks.max_file_bytes, site
     )
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import BytecodeCache, Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from reviewflow import __version__
@@ -98,7 +98,11 @@ class PageInfo:
 
     def key(self) -> str:
         """Every field, as one text (the page's cache key hashes it; it is computed for every page)."""
-        return "\0".join(map(str, (getattr(self, name) for name in self.__dataclass_fields__)))
+        parts = []
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)  # dates as ISO text: several times cheaper than their repr
+            parts.append(value.isoformat() if isinstance(value, date) else repr(value))
+        return "\0".join(parts)
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,13 @@ class Group:
 class SiteRenderer:
     """Renders every page of one site build; build once, reuse for all pages."""
 
-    def __init__(self, config: Config, base_url: str | None = None, preview: bool = False) -> None:
+    def __init__(
+        self,
+        config: Config,
+        base_url: str | None = None,
+        preview: bool = False,
+        bytecode_cache: BytecodeCache | None = None,
+    ) -> None:
         self.config = config
         self.site = config.site
         self.base_url = base_url.rstrip("/") if base_url else None
@@ -161,6 +171,7 @@ class SiteRenderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=False,  # templates are package files: no stat of each one per page
+            bytecode_cache=bytecode_cache,  # compiled templates kept between runs (checked by source)
         )
         self.env.globals.update(
             site=self.site,
