@@ -16,7 +16,6 @@ it is provably unchanged (`Staging.holds`).
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import hashlib
 import hmac
@@ -271,8 +270,8 @@ def site_path(site: Path | str, relative: str) -> str:
 def write_file(site: Path | str, relative: str, data: bytes) -> None:
     """Put DATA at RELATIVE in a site being built (from any process).
 
-    Always a new file: a file already there is unlinked first, never written into, since it
-    may be a hard link shared with the live site.
+    Always a new file: a file already there is unlinked first, never written into, so that its
+    inode and times always change with its bytes.
     """
     path = site_path(site, relative)
     try:
@@ -333,26 +332,14 @@ class Staging:
         seen unchanged (a settled state, see RACY_SECONDS) is unchanged without being read.
         Any other file is read and its hash compared.
         """
-        return verified(os.path.join(self.directory, relative), record) if relative in self.found else None
+        return _verified(os.path.join(self.directory, relative), record) if relative in self.found else None
 
     def write(self, relative: str, data: str | bytes) -> None:
         self.placed.add(relative)
         write_file(self.directory, relative, data.encode("utf-8") if isinstance(data, str) else data)
 
-    def link(self, relative: str, source: str) -> None:
-        """Put the file SOURCE at RELATIVE without writing it again: a hard link, or a copy."""
-        self.placed.add(relative)
-        path = site_path(self.directory, relative)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        try:
-            os.link(source, path)
-        except OSError:
-            shutil.copyfile(source, path)
-
     def swap(self, keep: Iterable[str]) -> None:
-        """Remove every file but KEEP (what this build wrote, linked or checked), then swap."""
+        """Remove every file but KEEP (what this build wrote, copied or checked), then swap."""
         wanted = set(keep) | self.placed
         for relative in self.found - wanted:
             _remove(os.path.join(self.directory, relative))
@@ -362,8 +349,7 @@ class Staging:
         self._swapped = True
 
 
-def verified(path: str, record: PageRecord) -> FileState | None:
-    """The state of the file at PATH if it holds the bytes RECORD describes (see Staging.holds)."""
+def _verified(path: str, record: PageRecord) -> FileState | None:
     state = file_state(path)
     if state is None or (record.state is not None and state == record.state):
         return state

@@ -5,7 +5,7 @@ render    site.py turns that into HTML; pages go to disk from whichever process 
           (a process pool when there are many), and only a hash and a listing come back;
 write     the site is written into the spare (the site the last build replaced, kept in the
           cache), where every page that this build would render byte for byte is already in
-          place or is hard-linked from the live site, then swapped in for --out in one step.
+          place or is copied from the live site, then swapped in for --out in one step.
 
 Git is read in a fixed number of processes whatever the size of the repository: the review
 log (review.load_statuses), one `git log --raw` for the dates the text last changed (with the
@@ -54,7 +54,6 @@ from reviewflow.output import (
     empty_trash,
     file_state,
     settled,
-    verified,
     write_file,
 )
 from reviewflow.review import load_statuses
@@ -306,7 +305,7 @@ def build_site(
     """Write the site and swap it in for TARGET; its listings, and how many pages were rendered.
 
     A page that the spare or the live site already holds exactly as this build would render it
-    (the same key, and provably the same bytes) is kept or hard-linked, not rendered again.
+    (the same key, and provably the same bytes) is kept or copied, not rendered again.
     Nothing in TARGET changes unless the whole build succeeds.
     """
     spare_path = cache.spare(target) if cache and cache.prepare() else None
@@ -316,8 +315,8 @@ def build_site(
         with Staging(target, spare_path, cache.trash if cache else None) as staging:
             pages, missing = reuse_pages(build, infos, staging, spare if staging.spare else {})
             if missing and cache and built_before:  # changed in the last build, or no spare yet
-                linked, missing = link_pages(build, missing, staging, cache.rendered_last(target), target)
-                pages.update(linked)
+                copied, missing = copy_pages(build, missing, staging, cache.rendered_last(target), target)
+                pages.update(copied)
             pages.update(render_pages(build, store, missing, staging))
             listings = [pages[info.slug].listing for info in infos]
             for name, text in site_files(build.renderer, listings, head_at).items():
@@ -370,11 +369,15 @@ def reuse_pages(
     return pages, missing
 
 
-def link_pages(
+def copy_pages(
     build: Build, infos: Sequence[PageInfo], staging: Staging, live: SiteRecord, target: Path
 ) -> tuple[dict[str, Page], list[PageInfo]]:
-    """The pages of INFOS that the live site holds as this build would render them, hard-linked
-    into STAGING (the first rebuild after a full build has no spare yet); and the rest."""
+    """The pages of INFOS that the live site holds as this build would render them, copied into
+    STAGING (they changed in the last build, or a full build left no spare yet); and the rest.
+
+    Copied, not hard-linked: the two sites never share a file, so nothing done to the live one
+    can reach the spare, and their files' times change only when someone changes them.
+    """
     pages: dict[str, Page] = {}
     missing = []
     for info in infos:
@@ -382,16 +385,24 @@ def link_pages(
         record = live.get(relative)
         page = None
         if record is not None and SLUG_PATTERN.match(info.slug) and record.key == build.key(info):
-            source = os.path.join(target, relative)
-            if verified(source, record) is not None:
+            data = _read(os.path.join(target, relative))
+            if data is not None and content_digest(data) == record.digest:
                 page = _page(info, record._replace(state=None))
                 if page is not None:
-                    staging.link(relative, source)
+                    staging.write(relative, data)
         if page is None:
             missing.append(info)
         else:
             pages[info.slug] = page
     return pages, missing
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except OSError:
+        return None
 
 
 def _page(info: PageInfo, record: PageRecord) -> Page | None:

@@ -252,11 +252,13 @@ def test_an_unchanged_page_is_kept_from_an_earlier_build_not_written_again(libra
     page = "articles/approved-one/index.html"
     first = library.publish()
     before = (first.out / page).read_bytes()
-    inode = (first.out / page).stat().st_ino
-    for _ in range(3):  # the spare site (the one each build replaced) is brought up to date in turn
+    files = set()
+    for _ in range(5):  # the spare (the site each build replaced) is brought up to date in turn
         again = library.publish()
-        assert again.rendered == 0 and (again.out / page).stat().st_ino == inode
-        assert (again.out / page).read_bytes() == before
+        assert again.rendered == 0 and (again.out / page).read_bytes() == before
+        stat = (again.out / page).stat()
+        files.add((stat.st_ino, stat.st_mtime_ns))
+    assert len(files) == 2  # the first build's file and the copy in the spare: never written again
     # A build without the cache writes every page; the next build with it still reuses them.
     third = library.publish(use_cache=False)
     assert tree(third.out) == tree(library.publish("elsewhere").out)
