@@ -280,7 +280,7 @@ def write_file(site: Path | str, relative: str, data: bytes) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         file = open(path, "xb")  # noqa: SIM115
     except FileExistsError:
-        os.unlink(path)
+        _remove(path)  # a file, or whatever was planted in its place
         file = open(path, "xb")  # noqa: SIM115
     with file:
         file.write(data)
@@ -343,7 +343,7 @@ class Staging:
         wanted = set(keep) | self.placed
         for relative in self.found - wanted:
             _remove(os.path.join(self.directory, relative))
-        for relative in sorted(self.directories - _needed_directories(wanted), reverse=True):
+        for relative in sorted(self.directories - _needed_directories(wanted) - wanted, reverse=True):
             _remove(os.path.join(self.directory, relative))
         _swap(self.directory, self.target, self.trash, keep_replaced=self.spare is not None)
         self._swapped = True

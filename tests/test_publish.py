@@ -288,6 +288,8 @@ def test_files_added_to_the_built_site_do_not_survive_a_build(library: Library) 
     write(site / "planted.html", "<script>alert(1)</script>")
     write(site / "articles/approved-one/extra.js", "alert(1)")
     (site / "articles/approved-one/link").symlink_to("/etc/passwd")
+    (site / "board/index.html").unlink()
+    (site / "board/index.html").mkdir()  # a directory where a page goes
     expected = tree(library.publish("clean", use_cache=False).out)
     for _ in range(2):  # the site with the planted files goes live again as the spare
         assert tree(library.publish().out) == expected
