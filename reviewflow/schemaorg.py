@@ -7,6 +7,7 @@ one, so `<`, `>` and `&` are written as JSON escapes and no article text can end
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -58,7 +59,8 @@ def medical_web_page(
     return data
 
 
-def identifier_links(reference: Reference) -> list[tuple[str, str, str]]:
+@functools.lru_cache(maxsize=1024)  # asked twice per reference: for the JSON-LD and for the page
+def identifier_links(reference: Reference) -> tuple[tuple[str, str, str], ...]:
     """(label, identifier, href) for each way to find a reference: DOI, PubMed, PMC, its URL."""
     links = []
     if reference.doi:
@@ -72,7 +74,7 @@ def identifier_links(reference: Reference) -> list[tuple[str, str, str]]:
         links.append(("PMC", reference.pmcid, f"https://www.ncbi.nlm.nih.gov/pmc/articles/{pmc}/"))
     if reference.url and urlsplit(reference.url).scheme in ("http", "https"):
         links.append(("Link", urlsplit(reference.url).netloc, reference.url))
-    return links
+    return tuple(links)
 
 
 def citation(reference: Reference) -> dict[str, Any]:
