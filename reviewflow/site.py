@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import BytecodeCache, Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from reviewflow import __version__
 from reviewflow.article import Article, Reference
@@ -295,13 +295,19 @@ class SiteRenderer:
 
     def sitemap(self, listings: Sequence[Listing]) -> str:
         assert self.base_url is not None
-        public = [item for item in listings if item.info.approved]
-        newest = max((item.info.updated for item in public if item.info.updated), default=None)
+        public = [(item.info.slug, item.info.updated) for item in listings if item.info.approved]
+        newest = max((updated for _, updated in public if updated), default=None)
         pages = [("", newest)]
         pages += [(f"{AUDIENCES[a][1]}/", newest) for a in AUDIENCES]
-        pages += [(f"articles/{item.info.slug}/", item.info.updated) for item in public]
+        pages += [(f"articles/{slug}/", updated) for slug, updated in public]
         pages += [("board/", None), ("editorial-policy/", None)]
-        return self.env.get_template("sitemap.xml").render(pages=pages, base=self.base_url)
+        # One <url> line per page, thousands of them: written here rather than in a template loop.
+        base = escape(self.base_url)
+        urls = "\n".join(
+            f"<url><loc>{base}/{escape(path)}</loc>{f'<lastmod>{lastmod}</lastmod>' if lastmod else ''}</url>"
+            for path, lastmod in pages
+        )
+        return self.env.get_template("sitemap.xml").render(urls=Markup(urls))
 
     def feed(self, listings: Sequence[Listing], fallback: datetime) -> str:
         assert self.base_url is not None
