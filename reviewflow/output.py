@@ -115,6 +115,10 @@ class BuildCache:
         """The record of TARGET's spare site (empty when unknown)."""
         return self._site(f"spare-{_name(target)}.json", target)
 
+    def live_site(self, target: Path) -> SiteRecord:
+        """The record of TARGET's live site (empty when unknown)."""
+        return self._site(f"live-{_name(target)}.json", target)
+
     def rendered_last(self, target: Path) -> SiteRecord:
         """The records of the pages TARGET's last build rendered: all that its spare lacks."""
         return self._site(f"rendered-{_name(target)}.json", target)

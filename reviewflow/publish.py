@@ -315,7 +315,9 @@ def build_site(
         with Staging(target, spare_path, cache.trash if cache else None) as staging:
             pages, missing = reuse_pages(build, infos, staging, spare if staging.spare else {})
             if missing and cache and built_before:  # changed in the last build, or no spare yet
-                copied, missing = copy_pages(build, missing, staging, cache.rendered_last(target), target)
+                # A spare lacks only what the last build rendered; without one, everything.
+                live = cache.rendered_last(target) if staging.spare else cache.live_site(target)
+                copied, missing = copy_pages(build, missing, staging, live, target)
                 pages.update(copied)
             pages.update(render_pages(build, store, missing, staging))
             listings = [pages[info.slug].listing for info in infos]
@@ -328,11 +330,11 @@ def build_site(
             records = {}
             for info in infos:
                 relative, record = page_path(info.slug), pages[info.slug].record
-                if record.state is None:  # written, linked or checked by its bytes in this build
+                if record.state is None:  # written, copied or checked by its bytes in this build
                     record = record._replace(state=settled(file_state(os.path.join(target, relative)), now))
                 records[relative] = record
-            rendered = {page_path(info.slug) for info in missing}  # all that the next build's spare lacks
-            cache.keep_sites(target, records, rendered, spare_was_live=kept_spare)
+            new_pages = {page_path(info.slug) for info in missing}  # all that the next build's spare lacks
+            cache.keep_sites(target, records, new_pages, spare_was_live=kept_spare)
     return listings, len(missing)
 
 

@@ -266,6 +266,18 @@ def test_an_unchanged_page_is_kept_from_an_earlier_build_not_written_again(libra
     assert [p.name for p in library.repo.parent.iterdir() if p.name.startswith(".")] == []
 
 
+def test_without_a_spare_unchanged_pages_are_copied_from_the_live_site(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(output, "_usable_spare", lambda spare, target: False)  # as across file systems
+    page = "articles/approved-one/index.html"
+    before = (library.publish().out / page).read_bytes()
+    for _ in range(2):
+        again = library.publish()
+        assert again.rendered == 0 and (again.out / page).read_bytes() == before
+    assert [p.name for p in library.repo.parent.iterdir() if p.name.startswith(".")] == []
+
+
 def test_a_page_edited_in_the_built_site_is_never_carried_forward(library: Library) -> None:
     page = "articles/approved-one/index.html"
     site = library.publish().out
