@@ -213,7 +213,7 @@ def publish_command(state: State, out: Path, preview: bool, base_url: str | None
 
     Example: reviewflow publish --out site --base-url https://health.example.org
     """
-    from reviewflow.publish import publish  # Jinja, markdown-it and nh3 load only for publish
+    from reviewflow.publish import publish  # Jinja, Comrak and nh3 load only for publish
 
     result = publish(
         state.root(), None, state.path(out), preview=preview, base_url=base_url, use_cache=not no_cache

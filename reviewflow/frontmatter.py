@@ -51,18 +51,19 @@ _PLAIN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9 ,'()/-]*")  # can only resolve to 
 
 
 def _resolve(self: Any, kind: Any, value: Any, implicit: Any) -> str:
-    # Most values are words: answer without trying every implicit resolver (a hot path).
-    # Keep in step with the resolvers above: no word of this shape is a bool or null here.
-    if (
-        kind is yaml.ScalarNode
-        and implicit[0]
-        and _PLAIN_TEXT.fullmatch(value)
-        and value not in ("true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL")
-    ):
-        return _STR
+    # Called by libyaml for every node (a hot path), so the common answers come first.
+    # A quoted (or "!"-tagged) scalar is text whatever it says, as in PyYAML's resolver
+    # (this loader has no path resolvers). Most plain values are words: keep in step with the
+    # resolvers above, under which no word of this shape is a bool or null.
+    if kind is yaml.ScalarNode:
+        if not implicit[0]:
+            return _STR
+        if _PLAIN_TEXT.fullmatch(value) and value not in _NOT_TEXT:
+            return _STR
     return yaml.SafeLoader.resolve(self, kind, value, implicit)
 
 
+_NOT_TEXT = frozenset(("true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL"))
 _Loader.resolve = _resolve  # type: ignore[method-assign]
 
 
@@ -233,9 +234,20 @@ def _walk(node: Any, path: Path, split: Split, at: Any, loader: Any) -> Any:
                 )
                 continue
             first_seen[key] = line
-            split.key_positions[(*path, key)] = (line, column)
-            mapping[key] = _walk(value_node, (*path, key), split, at, loader)
+            value_path = (*path, key)
+            split.key_positions[value_path] = (line, column)
+            if value_node.tag == _STR:  # most values: no need for a call of their own
+                split.positions[value_path] = at(value_node.start_mark)
+                mapping[key] = value_node.value
+            else:
+                mapping[key] = _walk(value_node, value_path, split, at, loader)
         return mapping
     if isinstance(node, yaml.SequenceNode):
         return [_walk(item, (*path, index), split, at, loader) for index, item in enumerate(node.value)]
+    value = node.value
+    if tag == _INT and value.isascii() and value.isdigit() and (value[0] != "0" or len(value) == 1):
+        return int(value)  # a plain decimal, as construct_yaml_int reads it, without its parsing
     return _SCALARS[tag](loader, node)
+
+
+_INT = "tag:yaml.org,2002:int"

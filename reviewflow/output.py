@@ -1,35 +1,45 @@
-"""Where a build goes: the site's directory, replaced in one move, and the cache of rendered pages.
+"""Where a build goes: the site's directory, replaced in one move, and what the next build reuses.
 
-The site is written into a new directory beside --out, which then takes its place; only a
-directory that reviewflow built (it holds MARKER) is ever replaced, and every path is checked
-to stay inside it. The cache keeps rendered pages between builds, keyed by a hash of all that
-went into each.
+Every build writes a whole site into a directory beside the live one and then swaps the two
+in one atomic step, so readers see the old site or the new one, and a failed build leaves the
+live site as it was. Only a directory that reviewflow built (it holds MARKER) is ever replaced,
+and every path is checked to stay inside the site.
+
+The directory a build writes into is, where it can be, the *spare*: the site the previous
+build replaced, kept in .reviewflow-cache/publish/ (never in the served tree). Bringing it up
+to date touches only what changed since it was live (`Staging`), instead of creating thousands
+of directories and files; the spare is walked whole first, so nothing in it that this build did
+not put there survives. A record per --out (`PageRecord`s in `BuildCache`) says which page each
+file is (the hash of all that went into it) and what its bytes are; a file is trusted only when
+it is provably unchanged (`Staging.holds`).
 """
 
 from __future__ import annotations
 
 import ctypes
 import hashlib
+import hmac
 import json
 import os
 import secrets
 import shutil
-import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
+from types import TracebackType
+from typing import Any, NamedTuple
 
 from reviewflow.errors import ConfigError, ExitCode, ReviewflowError
-from reviewflow.site import PageInfo
 
-CACHE_DIR = ".reviewflow-cache"  # in the content repo; it ignores itself (see PageCache)
+CACHE_DIR = ".reviewflow-cache"  # in the content repo; it ignores itself (see BuildCache)
 MARKER = ".reviewflow-site"  # in every built site: only a directory with it is ever replaced
-MANIFEST = ".reviewflow-pages"  # in every built site: its article pages' keys (publish.manifest)
-FINGERPRINTS_KEPT = 4  # cache generations kept (a public and a preview build, and their previous)
-CACHE_SCHEMA = 2  # the layout of pages.sqlite; a cache of another layout is emptied
+RECORD_VERSION = 2  # the layout of a site record; a record of another layout is ignored
+# A file changed within this many seconds of being looked at may keep the same times (file
+# systems keep coarse clocks): such a file is checked by its bytes next time, not its times.
+RACY_SECONDS = 2
 
 
 class PublishError(ReviewflowError):
@@ -38,160 +48,197 @@ class PublishError(ReviewflowError):
     exit_code = ExitCode.FINDINGS
 
 
-# --- the cache -------------------------------------------------------------------------------
+# --- what the next build may reuse -------------------------------------------------------------
+
+FileState = tuple[int, int, int, int]  # inode, size, mtime and ctime (ns) of a file
 
 
-class PageCache:
-    """Rendered pages of earlier builds, by a hash of everything that went into them, in one file.
+class PageRecord(NamedTuple):
+    """One article page of a built site, as the next build sees it."""
 
-    One SQLite database (.reviewflow-cache/publish/pages.sqlite, which git ignores through a
-    .gitignore the cache writes itself) holds:
-    - pages: key -> (html, listing meta), the key a hash of the build fingerprint (reviewflow
-      version, templates, config, schema, base URL, preview or not) and the page's PageInfo
-      (which includes the blob id); the newest few fingerprints are kept;
-    - memo: facts about git history, keyed by what they depend on (ContentHistory).
-    A cache that cannot be read or written only makes builds slower: every failure is ignored.
+    key: str  # the hash of everything that went into the page (publish.Build.key)
+    digest: str  # the hash of its bytes (content_digest)
+    state: FileState | None  # its file when last seen provably unchanged; None: check the bytes
+    meta: dict[str, Any]  # its listing (site.listing_meta and card), for the index, sitemap and feed
+
+
+SiteRecord = dict[str, PageRecord]  # relative path of an article page -> its record
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_state(path: Path | str) -> FileState | None:
+    """The state of a regular file (never followed through a symbolic link), or None."""
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        return None
+    return found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns
+
+
+def settled(state: FileState | None, now_ns: int) -> FileState | None:
+    """STATE, if its times are old enough that any later change would show in them."""
+    if state is None or now_ns - max(state[2], state[3]) < RACY_SECONDS * 1_000_000_000:
+        return None
+    return state
+
+
+class BuildCache:
+    """.reviewflow-cache/publish/ in the content repo: spare sites, records and facts for the next build.
+
+    Plain JSON files (loading JSON cannot run code), each written whole and then renamed into
+    place, and each signed with a key kept in the user's cache directory: a file that arrived
+    some other way (committed to the repository by someone, say) is never believed, since a
+    planted record and a planted spare site could otherwise publish text nobody approved. The
+    directory ignores itself through a .gitignore in .reviewflow-cache/. A cache that cannot be
+    read or written only makes builds slower: every failure is ignored.
     """
 
-    def __init__(self, directory: Path, fingerprint: str) -> None:
-        self.directory = directory
-        self.fingerprint = fingerprint
-        self.used: set[str] = set()
-        self._db: sqlite3.Connection | None = None
-        self._broken = False
+    def __init__(self, root: Path) -> None:
+        self.directory = root / CACHE_DIR / "publish"
+        self._key: bytes | None = None
 
     @property
-    def db(self) -> sqlite3.Connection | None:
-        if self._db is None and not self._broken:
-            try:
-                self._db = self._open()
-            except (OSError, sqlite3.Error):
-                self._broken = True
-        return self._db
+    def trash(self) -> Path:
+        """Where unwanted directories wait to be deleted (empty_trash), off the build's path."""
+        return self.directory / "replaced"
 
-    def _open(self) -> sqlite3.Connection:
-        if not self.directory.is_dir():
-            self.directory.mkdir(parents=True, exist_ok=True)
-            top = self.directory.parent
-            (top / ".gitignore").write_text(
-                "# Created by reviewflow publish: a build cache.\n*\n", encoding="utf-8"
-            )
-            (top / "CACHEDIR.TAG").write_text(
-                "Signature: 8a477f597d28d172789f06886806bc55\n# reviewflow publish cache: safe to delete.\n",
-                encoding="utf-8",
-            )
-        db = sqlite3.connect(
-            self.directory / "pages.sqlite", timeout=30, isolation_level=None, check_same_thread=False
-        )
-        if db.execute("PRAGMA user_version").fetchone()[0] != CACHE_SCHEMA:
-            db.executescript(
-                "DROP TABLE IF EXISTS pages; DROP TABLE IF EXISTS generations; DROP TABLE IF EXISTS memo;"
-            )
-            db.execute(f"PRAGMA user_version = {CACHE_SCHEMA}")
-        db.executescript(
-            """
-            PRAGMA journal_mode = WAL;
-            PRAGMA synchronous = NORMAL;
-            CREATE TABLE IF NOT EXISTS pages (
-                key TEXT PRIMARY KEY, generation TEXT NOT NULL, html BLOB NOT NULL, meta TEXT NOT NULL,
-                size INTEGER NOT NULL);
-            CREATE INDEX IF NOT EXISTS pages_generation ON pages (generation);
-            CREATE TABLE IF NOT EXISTS generations (generation TEXT PRIMARY KEY, used INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS memo (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-            """
-        )
-        return db
+    def spare(self, target: Path) -> Path:
+        """Where the site that TARGET held before its last build is kept."""
+        return self.directory / f"spare-{_name(target)}"
 
-    def metas(self) -> dict[str, tuple[dict[str, Any], int]]:
-        """key -> (listing meta, size of the page in bytes) of every page of this build's fingerprint."""
-        if self.db is None:
-            return {}
+    def spare_site(self, target: Path) -> SiteRecord:
+        """The record of TARGET's spare site (empty when unknown)."""
+        return self._site(f"spare-{_name(target)}.json", target)
+
+    def live_site(self, target: Path) -> SiteRecord:
+        """The record of TARGET's live site (empty when unknown)."""
+        return self._site(f"live-{_name(target)}.json", target)
+
+    def rendered_last(self, target: Path) -> SiteRecord:
+        """The records of the pages TARGET's last build rendered: all that its spare lacks."""
+        return self._site(f"rendered-{_name(target)}.json", target)
+
+    def keep_sites(self, target: Path, live: SiteRecord, rendered: set[str], spare_was_live: bool) -> None:
+        """Record TARGET's new live site and which of its pages were RENDERED; the spare is now
+        what was live, or there is none."""
+        name = _name(target)
         try:
-            rows = self.db.execute(
-                "SELECT key, meta, size FROM pages WHERE generation = ?", (self.fingerprint,)
-            )
-            return {key: (json.loads(meta), size) for key, meta, size in rows}
-        except (sqlite3.Error, ValueError):
-            return {}
+            if spare_was_live:
+                os.replace(self.directory / f"live-{name}.json", self.directory / f"spare-{name}.json")
+            else:
+                (self.directory / f"spare-{name}.json").unlink(missing_ok=True)
+        except OSError:
+            pass
+        for kind, records in (("live", live), ("rendered", {p: live[p] for p in rendered if p in live})):
+            data = {
+                "version": RECORD_VERSION,
+                "target": str(target),
+                "pages": {p: list(r) for p, r in records.items()},
+            }
+            self._write(f"{kind}-{name}.json", data)
 
-    def html(self, key: str) -> bytes | None:
-        """One page's bytes (UTF-8)."""
-        if self.db is None:
-            return None
-        try:
-            row = self.db.execute("SELECT html FROM pages WHERE key = ?", (key,)).fetchone()
-        except sqlite3.Error:
-            return None
-        return row[0] if row and isinstance(row[0], bytes) else None
+    def memo(self, name: str) -> str | None:
+        data = self._read(f"memo-{_name(name)}.json")
+        return data.get("value") if isinstance(data, dict) and data.get("name") == name else None
 
-    def put_many(self, rows: Iterable[tuple[str, bytes, dict[str, Any]]]) -> bool:
-        """Store (key, page bytes, meta) rows in one transaction; False when that failed."""
-        if self.db is None:
-            return False
-        values = [(key, self.fingerprint, html, json.dumps(meta), len(html)) for key, html, meta in rows]
+    def remember(self, name: str, value: str) -> None:
+        self._write(f"memo-{_name(name)}.json", {"name": name, "value": value})
+
+    def prepare(self) -> bool:
+        """Create the directory (and the .gitignore that hides it from git); False when it cannot be."""
         try:
-            with self.db:
-                self.db.execute("BEGIN")
-                self.db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?)", values)
-        except sqlite3.Error:
+            for legacy in (
+                "pages.sqlite",
+                "pages.sqlite-wal",
+                "pages.sqlite-shm",
+            ):  # reviewflow <= 0.1's cache
+                (self.directory / legacy).unlink(missing_ok=True)
+            if not self.directory.is_dir():
+                self.directory.mkdir(parents=True, exist_ok=True)
+                top = self.directory.parent
+                ignore = top / ".gitignore"
+                if not ignore.exists():
+                    ignore.write_text("# Created by reviewflow: a build cache.\n*\n", encoding="utf-8")
+                (top / "CACHEDIR.TAG").write_text(
+                    "Signature: 8a477f597d28d172789f06886806bc55\n# reviewflow's build cache.\n",
+                    encoding="utf-8",
+                )
+        except OSError:
             return False
         return True
 
-    def memo(self, name: str) -> str | None:
-        if self.db is None:
-            return None
-        try:
-            row = self.db.execute("SELECT value FROM memo WHERE name = ?", (name,)).fetchone()
-        except sqlite3.Error:
-            return None
-        return row[0] if row else None
+    def _site(self, name: str, target: Path) -> SiteRecord:
+        data = self._read(name)
+        if not isinstance(data, dict) or data.get("version") != RECORD_VERSION:
+            return {}
+        return _records(data.get("pages")) if data.get("target") == str(target) else {}
 
-    def remember(self, name: str, value: str) -> None:
-        if self.db is None:
-            return
+    def _read(self, name: str) -> Any:
+        key = self.key()
         try:
-            with self.db:
-                self.db.execute("INSERT OR REPLACE INTO memo VALUES (?, ?)", (name, value))
-        except sqlite3.Error:
+            signature, _, text = (self.directory / name).read_bytes().partition(b"\n")
+            if key is None or not hmac.compare_digest(signature, _sign(key, text)):
+                return None
+            return json.loads(text)
+        except (OSError, ValueError):
+            return None
+
+    def _write(self, name: str, data: Any) -> None:
+        key = self.key()
+        if key is None or not self.prepare():
+            return
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        try:
+            partial = self.directory / f"{name}.{os.getpid()}.tmp"
+            partial.write_bytes(_sign(key, text) + b"\n" + text)
+            os.replace(partial, self.directory / name)
+        except OSError:
             pass
 
-    def prune(self) -> None:
-        """Drop pages of this fingerprint this build did not use, and all but the newest generations."""
-        if self.db is None:
-            return
-        try:
-            with self.db:
-                self.db.execute("BEGIN")
-                self.db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
-                self.db.execute("DELETE FROM used")
-                self.db.executemany("INSERT OR IGNORE INTO used VALUES (?)", [(k,) for k in self.used])
-                self.db.execute(
-                    "DELETE FROM pages WHERE generation = ? AND key NOT IN (SELECT key FROM used)",
-                    (self.fingerprint,),
-                )
-                latest = self.db.execute("SELECT COALESCE(MAX(used), 0) FROM generations").fetchone()[0]
-                self.db.execute(
-                    "INSERT OR REPLACE INTO generations VALUES (?, ?)", (self.fingerprint, latest + 1)
-                )
-                self.db.execute(
-                    "DELETE FROM generations WHERE generation NOT IN "
-                    "(SELECT generation FROM generations ORDER BY used DESC LIMIT ?)",
-                    (FINGERPRINTS_KEPT,),
-                )
-                self.db.execute(
-                    "DELETE FROM pages WHERE generation NOT IN (SELECT generation FROM generations)"
-                )
-        except sqlite3.Error:
-            pass
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+    def key(self) -> bytes | None:
+        """This user's signing key ($XDG_CACHE_HOME/reviewflow/publish.key, made on first use)."""
+        if self._key is None:
+            base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+            path = Path(base) / "reviewflow" / "publish.key"
+            try:
+                if not path.is_file():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(fd, "w") as file:
+                        file.write(secrets.token_hex(32))
+                self._key = bytes.fromhex(path.read_text().strip())
+            except (OSError, ValueError):
+                return None
+        return self._key
 
 
-def page_key(fingerprint: str, info: PageInfo) -> str:
-    return hashlib.sha256(f"{fingerprint}\0{info.key()}".encode()).hexdigest()
+def _name(text: Path | str) -> str:
+    return hashlib.sha256(str(text).encode()).hexdigest()[:16]
+
+
+def _sign(key: bytes, text: bytes) -> bytes:
+    return hmac.new(key, text, hashlib.sha256).hexdigest().encode()
+
+
+def _records(entries: Any) -> SiteRecord:
+    """The records in a signed file. Their values are compared, never trusted to have a shape:
+    a record that does not match is a page rendered again (see publish.reuse_pages)."""
+    records: SiteRecord = {}
+    if isinstance(entries, dict):
+        for path, entry in entries.items():
+            if isinstance(entry, list) and len(entry) == 4:
+                key, digest, state, meta = entry
+                state = tuple(state) if isinstance(state, list) else None
+                records[path] = PageRecord(key, digest, state, meta)
+    return records
+
+
+# --- the site's directory ----------------------------------------------------------------------
 
 
 def check_target(root: Path, out: Path) -> Path:
@@ -216,62 +263,188 @@ def check_target(root: Path, out: Path) -> Path:
     return target
 
 
-Content = str | bytes | Path | Callable[[], bytes | None]
-
-
-def write_site(
-    target: Path,
-    files: Mapping[str, Content],
-    links: Mapping[str, Path] | None = None,
-    trash: Path | None = None,
-) -> None:
-    """Write FILES into a new directory beside TARGET, then put it in TARGET's place.
-
-    LINKS are files of the site being replaced that stay as they are: they are hard-linked into
-    the new directory (copied where links cannot be made), never written again. A file may also
-    be given as a function that returns its bytes, called only when the file is written, so a
-    build never holds all its pages in memory. The replaced
-    site is moved into TRASH (on the same file system) for `empty_trash` to delete later, as
-    deleting thousands of files costs seconds of disk waits; elsewhere it is deleted at once.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
-    try:
-        os.chmod(building, 0o755)
-        made: set[Path] = {building}
-        everything: dict[str, Content] = {**(links or {}), **files}
-        for relative in sorted(everything):
-            content = everything[relative]
-            path = building.joinpath(*_safe_parts(relative))
-            if path.parent not in made:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                made.add(path.parent)
-            if isinstance(content, Path):
-                try:
-                    os.link(content, path)
-                except OSError:
-                    shutil.copyfile(content, path)
-                continue
-            data = content() if callable(content) else content
-            if data is None:
-                raise PublishError(f"{relative}: its page vanished from the cache during the build")
-            path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-        _swap(building, target, trash)
-    except BaseException:
-        shutil.rmtree(building, ignore_errors=True)
-        raise
-
-
-def _safe_parts(relative: str) -> Iterable[str]:
+def site_path(site: Path | str, relative: str) -> str:
+    """SITE/RELATIVE, refused unless it stays inside SITE."""
     parts = PurePosixPath(relative).parts
     if not parts or relative.startswith("/") or any(p in ("", ".", "..") or "\\" in p for p in parts):
         raise PublishError(f"refusing to write {relative!r}: it would land outside the site")
-    return parts
+    return os.path.join(site, *parts)
 
 
-def _swap(building: Path, target: Path, trash: Path | None = None) -> None:
+def write_file(site: Path | str, relative: str, data: bytes) -> None:
+    """Put DATA at RELATIVE in a site being built (from any process).
+
+    Always a new file: a file already there is unlinked first, never written into, so that its
+    inode and times always change with its bytes.
+    """
+    path = site_path(site, relative)
+    try:
+        file = open(path, "xb")  # noqa: SIM115 - the common case: one system call
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        file = open(path, "xb")  # noqa: SIM115
+    except FileExistsError:
+        _remove(path)  # a file, or whatever was planted in its place
+        file = open(path, "xb")  # noqa: SIM115
+    with file:
+        file.write(data)
+
+
+class Staging:
+    """The directory a build writes, then swaps in for TARGET in one step.
+
+    With SPARE (a path in the cache, on TARGET's file system), the build updates the site
+    kept there, and after the swap the replaced site is kept there in turn. Without, the build
+    writes a new directory beside TARGET and the replaced site is deleted. Leaving the `with`
+    block without `swap` leaves TARGET as it was (a spare stays for the next build to check).
+    """
+
+    def __init__(self, target: Path, spare: Path | None = None, trash: Path | None = None) -> None:
+        self.target = target
+        self.spare = spare
+        self.trash = trash
+        self.directory = target  # set on entering
+        self.found: set[str] = set()  # regular files already in the directory (relative paths)
+        self.directories: set[str] = set()  # directories already in it
+        self.placed: set[str] = set()  # files this build put in it
+        self._swapped = False
+
+    def __enter__(self) -> Staging:
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        if self.spare is not None and _usable_spare(self.spare, self.target):
+            self.directory = self.spare
+            self.found, self.directories = _walk(self.spare)
+        else:
+            self.spare = None
+            self.directory = Path(
+                tempfile.mkdtemp(prefix=f".{self.target.name}.new-", dir=self.target.parent)
+            )
+        os.chmod(self.directory, 0o755)  # a web server running as another user reads it
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if not self._swapped and self.spare is None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def holds(self, relative: str, record: PageRecord) -> FileState | None:
+        """The state of the file at RELATIVE if it holds exactly the bytes RECORD describes.
+
+        A write to a file, or a change of its times, sets its ctime to the present, which no one
+        can set back; so a file with the same inode, size, mtime and ctime as when it was last
+        seen unchanged (a settled state, see RACY_SECONDS) is unchanged without being read.
+        Any other file is read and its hash compared.
+        """
+        return _verified(os.path.join(self.directory, relative), record) if relative in self.found else None
+
+    def write(self, relative: str, data: str | bytes) -> None:
+        self.placed.add(relative)
+        write_file(self.directory, relative, data.encode("utf-8") if isinstance(data, str) else data)
+
+    def swap(self, keep: Iterable[str]) -> None:
+        """Remove every file but KEEP (what this build wrote, copied or checked), then swap."""
+        wanted = set(keep) | self.placed
+        for relative in self.found - wanted:
+            _remove(os.path.join(self.directory, relative))
+        for relative in sorted(self.directories - _needed_directories(wanted) - wanted, reverse=True):
+            _remove(os.path.join(self.directory, relative))
+        _swap(self.directory, self.target, self.trash, keep_replaced=self.spare is not None)
+        self._swapped = True
+
+
+def _verified(path: str, record: PageRecord) -> FileState | None:
+    state = file_state(path)
+    if state is None or (record.state is not None and state == record.state):
+        return state
+    try:
+        with open(path, "rb") as file:
+            return state if content_digest(file.read()) == record.digest else None
+    except OSError:
+        return None
+
+
+def write_site(target: Path, files: Mapping[str, str | bytes], trash: Path | None = None) -> None:
+    """Write FILES into a new directory beside TARGET, then put it in TARGET's place."""
+    with Staging(target, trash=trash) as staging:
+        for relative in sorted(files):
+            staging.write(relative, files[relative])
+        staging.swap(files)
+
+
+def _usable_spare(spare: Path, target: Path) -> bool:
+    """Whether SPARE can be brought up to date and swapped with TARGET (same file system)."""
+    try:
+        found = os.lstat(spare)
+        if stat.S_ISLNK(found.st_mode) or not stat.S_ISDIR(found.st_mode):
+            _remove(str(spare))
+            spare.mkdir(parents=True)
+        return os.stat(spare).st_dev == os.stat(target.parent).st_dev
+    except FileNotFoundError:
+        try:
+            spare.parent.mkdir(parents=True, exist_ok=True)
+            if os.stat(spare.parent).st_dev != os.stat(target.parent).st_dev:
+                return False
+            spare.mkdir()
+            return True
+        except OSError:
+            return False
+    except OSError:
+        return False
+
+
+def _walk(top: Path) -> tuple[set[str], set[str]]:
+    """Every regular file under TOP and every directory (relative paths); anything else found
+    there (a symbolic link, a device, a half-written file) is removed: never part of a site."""
+    files: set[str] = set()
+    directories: set[str] = set()
+    pending = [""]
+    while pending:
+        relative = pending.pop()
+        with os.scandir(os.path.join(top, relative)) as entries:
+            for entry in entries:
+                name = f"{relative}/{entry.name}" if relative else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    directories.add(name)
+                    pending.append(name)
+                elif entry.is_file(follow_symlinks=False) and not name.endswith(".tmp"):
+                    files.add(name)
+                else:
+                    _remove(entry.path)
+    return files, directories
+
+
+def _remove(path: str) -> None:
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _needed_directories(files: Iterable[str]) -> set[str]:
+    needed: set[str] = set()
+    for relative in files:
+        directory = os.path.dirname(relative)
+        while directory and directory not in needed:
+            needed.add(directory)
+            directory = os.path.dirname(directory)
+    return needed
+
+
+def _swap(building: Path, target: Path, trash: Path | None, keep_replaced: bool) -> None:
+    """Put BUILDING in TARGET's place; the replaced site goes to BUILDING's path if KEEP_REPLACED."""
     if not target.exists():
         os.rename(building, target)
+        return
+    if keep_replaced:
+        if not _exchange(building, target):  # three renames: for an instant there is no site at all
+            aside = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
+            os.rename(target, aside)
+            os.rename(building, target)
+            os.rename(aside, building)
         return
     retired = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
     if trash is not None:
@@ -295,7 +468,7 @@ def _swap(building: Path, target: Path, trash: Path | None = None) -> None:
 
 
 def empty_trash(trash: Path) -> None:
-    """Delete the sites that earlier builds replaced (see write_site)."""
+    """Delete what earlier builds left in TRASH (see _swap)."""
     try:
         entries = list(os.scandir(trash))
     except OSError:

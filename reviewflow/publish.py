@@ -1,32 +1,41 @@
 """`reviewflow publish`: the static website, built from the last approved version of each article.
 
 collect   git and the config say which text each page shows and what it says about it (PageInfo);
-render    site.py turns that into HTML, reusing the pages of earlier builds from the cache and
-          rendering the rest in a process pool when there are many;
-write     the whole site goes into a new directory beside --out, which then replaces --out;
-          pages unchanged since the build it replaces are hard-linked from it, not written.
+render    site.py turns that into HTML; pages go to disk from whichever process rendered them
+          (a process pool when there are many), and only a hash and a listing come back;
+write     the site is written into the spare (the site the last build replaced, kept in the
+          cache), where every page that this build would render byte for byte is already in
+          place or is copied from the live site, then swapped in for --out in one step.
 
 Git is read in a fixed number of processes whatever the size of the repository: the review
-log (review.load_statuses), one `git log --raw` for the dates the text last changed (with the
-cache, only over the commits since the last build; it runs beside the review log), one
-`cat-file --batch` for the contents of every page that is not in the cache.
+history (history.read_history, which also says when each text appeared) and one
+`cat-file --batch` for the contents of every page that is rendered.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
+import multiprocessing
 import os
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: builds are then not serialised
+    fcntl = None  # type: ignore[assignment]
+
+from jinja2 import FileSystemBytecodeCache
 
 from reviewflow.article import SLUG_PATTERN, parse_document
 from reviewflow.config import Config
@@ -34,23 +43,22 @@ from reviewflow.errors import ConfigError
 from reviewflow.gitstore import GitStore
 from reviewflow.history import committed_config, read_history
 from reviewflow.output import (
-    CACHE_DIR,
-    MANIFEST,
     MARKER,
-    Content,
-    PageCache,
+    BuildCache,
+    PageRecord,
     PublishError,
+    SiteRecord,
+    Staging,
     check_target,
+    content_digest,
     empty_trash,
-    page_key,
-    write_site,
+    file_state,
+    settled,
+    write_file,
 )
 from reviewflow.schema import ArticleSchema
 from reviewflow.site import AUDIENCES, Listing, PageInfo, PageProblem, Reviewer, SiteRenderer, listing_meta
 from reviewflow.workflow import ArticleStatus, Replay
-
-CACHE_BATCH = 256  # rendered pages held in memory before they go into the cache
-POOL_THRESHOLD = 200  # below this many pages to render, a process pool costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -85,30 +93,19 @@ def publish(
     config = config if config is not None else committed_config(store)
     base = normalise_base_url(base_url if base_url is not None else config.site.url)
     target = check_target(root, out)
-    build = Build(root, config, SiteRenderer(config, base, preview), ArticleSchema.load(root), workers)
-    cache = PageCache(root / CACHE_DIR / "publish", build.fingerprint()) if use_cache else None
-    try:
-        # Deleting the site the last build replaced waits on the disk: overlap it with git.
-        trash = root / CACHE_DIR / "publish" / "replaced" if cache else None
-        with ThreadPoolExecutor(1) as background:
-            emptied = background.submit(empty_trash, trash) if trash else None
-            log = read_history(store, use_cache=use_cache)
-            statuses = Replay(log.history, config).run().statuses
-            if emptied:
-                emptied.result()
-        history = ContentHistory(_head_time(store), log.appeared)
-        infos = page_infos(statuses, config, history, store, preview)
-        pages, rendered = render_pages(build, store, infos, cache, target)
-        listings = [page.listing for page in pages]
-        files: dict[str, Content] = {page.path: page.content for page in pages}
-        files.update(site_files(build.renderer, listings, history.head_at))
-        files[MANIFEST] = manifest(pages, build)
-        write_site(target, files, trash=trash)
-        if cache:
-            cache.prune()
-    finally:
-        if cache:
-            cache.close()
+    build = Build(root, config, site_renderer(config, base, preview), ArticleSchema.load(root), workers)
+    cache = BuildCache(root) if use_cache else None
+    # Deleting the site the last build replaced waits on the disk: overlap it with git.
+    trash = cache.trash if cache else None
+    with ThreadPoolExecutor(1) as background:
+        emptied = background.submit(empty_trash, trash) if trash else None
+        log = read_history(store, use_cache=use_cache)
+        statuses = Replay(log.history, config).run().statuses
+        if emptied:
+            emptied.result()
+    history = ContentHistory(_head_time(store), log.appeared)
+    infos = page_infos(statuses, config, history, store, preview)
+    listings, rendered = build_site(build, store, infos, target, history.head_at, cache)
     notes = () if base else (
         "no base URL (--base-url or [site] url): sitemap.xml, feed.xml, canonical links and the "
         "JSON-LD url need absolute addresses, so they were left out",
@@ -211,9 +208,14 @@ def _utc(timestamp: int) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
 
-# --- render ----------------------------------------------------------------------------------
+# --- render and write ------------------------------------------------------------------------
+
+POOL_THRESHOLD = 200  # below this many pages to render, a process pool costs more than it saves
+CHUNK = 50  # pages sent to a worker at a time: few round trips, and little held in memory
+AHEAD = 2  # chunks queued per worker beyond the one it renders, so none waits for the next
 
 Rendered = tuple[str, dict[str, Any]] | str  # (html, listing meta), or what is wrong
+Written = tuple[str, dict[str, Any]] | str  # (digest of the page written, listing meta), or what is wrong
 
 
 @dataclass(frozen=True)
@@ -238,137 +240,238 @@ class Build:
 
     def key(self, info: PageInfo) -> str:
         """The hash of one page: everything that goes into it besides the blob's bytes, and the blob id."""
-        return page_key(self.fingerprint(), info)
+        return hashlib.sha256(f"{self.fingerprint()}\0{info.key()}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class Page:
-    """One article page of the build: its listing, its bytes (or where to get them), its size."""
+    """One article page of the build: how the site-wide pages list it, and how the next build finds it."""
 
     listing: Listing
-    content: Content  # bytes rendered now, a function reading the cache, or the old site's file
-    size: int
+    record: PageRecord
 
-    @property
-    def path(self) -> str:
-        return f"articles/{self.listing.info.slug}/index.html"
+
+def build_site(
+    build: Build,
+    store: GitStore,
+    infos: Sequence[PageInfo],
+    target: Path,
+    head_at: datetime,
+    cache: BuildCache | None,
+) -> tuple[list[Listing], int]:
+    """Write the site and swap it in for TARGET; its listings, and how many pages were rendered.
+
+    A page that the spare or the live site already holds exactly as this build would render it
+    (the same key, and provably the same bytes) is kept or copied, not rendered again.
+    Nothing in TARGET changes unless the whole build succeeds.
+    """
+    spare_path = cache.spare(target) if cache and cache.prepare() else None
+    with _one_build_at_a_time(spare_path):
+        built_before = (target / MARKER).is_file()
+        spare = cache.spare_site(target) if cache else {}
+        with Staging(target, spare_path, cache.trash if cache else None) as staging:
+            pages, missing = reuse_pages(build, infos, staging, spare if staging.spare else {})
+            if missing and cache and built_before:  # changed in the last build, or no spare yet
+                # A spare lacks only what the last build rendered; without one, everything.
+                live = cache.rendered_last(target) if staging.spare else cache.live_site(target)
+                copied, missing = copy_pages(build, missing, staging, live, target)
+                pages.update(copied)
+            pages.update(render_pages(build, store, missing, staging))
+            listings = [pages[info.slug].listing for info in infos]
+            for name, text in site_files(build.renderer, listings, head_at).items():
+                staging.write(name, text)
+            staging.swap(page_path(info.slug) for info in infos)
+            kept_spare = staging.spare is not None and built_before
+        if cache:
+            now = time.time_ns()
+            records = {}
+            for info in infos:
+                relative, record = page_path(info.slug), pages[info.slug].record
+                if record.state is None:  # written, copied or checked by its bytes in this build
+                    record = record._replace(state=settled(file_state(os.path.join(target, relative)), now))
+                records[relative] = record
+            new_pages = {page_path(info.slug) for info in missing}  # all that the next build's spare lacks
+            cache.keep_sites(target, records, new_pages, spare_was_live=kept_spare)
+    return listings, len(missing)
+
+
+@contextmanager
+def _one_build_at_a_time(spare: Path | None) -> Iterator[None]:
+    """Hold a lock on the spare's lock file: two builds into one --out must not share a spare."""
+    if spare is None or fcntl is None:
+        yield
+        return
+    with open(f"{spare}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def reuse_pages(
+    build: Build, infos: Sequence[PageInfo], staging: Staging, spare: SiteRecord
+) -> tuple[dict[str, Page], list[PageInfo]]:
+    """The pages this build would render byte for byte that the spare already holds; the rest."""
+    pages: dict[str, Page] = {}
+    missing = []
+    for info in infos:
+        relative = page_path(info.slug)
+        record = spare.get(relative)
+        page = None
+        if record is not None and SLUG_PATTERN.match(info.slug) and record.key == build.key(info):
+            state = staging.holds(relative, record)
+            if state is not None:
+                page = _page(info, record if state == record.state else record._replace(state=None))
+        if page is None:
+            missing.append(info)
+        else:
+            staging.placed.add(relative)
+            pages[info.slug] = page
+    return pages, missing
+
+
+def copy_pages(
+    build: Build, infos: Sequence[PageInfo], staging: Staging, live: SiteRecord, target: Path
+) -> tuple[dict[str, Page], list[PageInfo]]:
+    """The pages of INFOS that the live site holds as this build would render them, copied into
+    STAGING (they changed in the last build, or a full build left no spare yet); and the rest.
+
+    Copied, not hard-linked: the two sites never share a file, so nothing done to the live one
+    can reach the spare, and their files' times change only when someone changes them.
+    """
+    pages: dict[str, Page] = {}
+    missing = []
+    for info in infos:
+        relative = page_path(info.slug)
+        record = live.get(relative)
+        page = None
+        if record is not None and SLUG_PATTERN.match(info.slug) and record.key == build.key(info):
+            data = _read(os.path.join(target, relative))
+            if data is not None and content_digest(data) == record.digest:
+                page = _page(info, record._replace(state=None))
+                if page is not None:
+                    staging.write(relative, data)
+        if page is None:
+            missing.append(info)
+        else:
+            pages[info.slug] = page
+    return pages, missing
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except OSError:
+        return None
+
+
+def _page(info: PageInfo, record: PageRecord) -> Page | None:
+    try:
+        return Page(Listing.from_meta(info, record.meta), record)
+    except (KeyError, TypeError, AttributeError):
+        return None  # a record that does not say what a listing needs: render the page
+
+
+def page_path(slug: str) -> str:
+    return f"articles/{slug}/index.html"
 
 
 def render_pages(
-    build: Build, store: GitStore, infos: Sequence[PageInfo], cache: PageCache | None, target: Path
-) -> tuple[list[Page], int]:
-    """Every article page, in slug order, and how many were rendered anew.
+    build: Build, store: GitStore, infos: Sequence[PageInfo], staging: Staging
+) -> dict[str, Page]:
+    """Render and write the pages of INFOS into STAGING (in a process pool when there are many).
 
-    A page the cache knows is read from it only when it is written, or, when TARGET already
-    holds it unchanged (its MANIFEST says so), hard-linked from there. Pages rendered now go
-    into the cache as they come, so memory holds a batch of pages, not the site.
+    Pages go to disk as they are rendered, by whichever process rendered them: what comes back
+    is a hash and a listing per page, so memory never holds the site.
     """
-    metas = cache.metas() if cache else {}
-    previous = read_manifest(target) if cache else {}
-    results: dict[str, tuple[Content, dict[str, Any], int]] = {}
-    missing = []
-    for info in infos:
-        key = build.key(info)
-        if cache is None or key not in metas:
-            missing.append(info)
-            continue
-        meta, size = metas[key]
-        path = f"articles/{info.slug}/index.html"
-        source = target / "articles" / info.slug / "index.html"
-        content: Content = functools.partial(cache.html, key)
-        if previous.get(path) == (key, size) and _size(source) == size:
-            content = source
-        cache.used.add(key)
-        results[info.slug] = (content, meta, size)
-    contents = store.read_blobs(info.blob for info in missing)
-    jobs = ((info, contents.pop(info.blob, None)) for info in missing)
+    pages: dict[str, Page] = {}
     problems = []
-    fresh: list[tuple[str, str, bytes, dict[str, Any]]] = []  # slug, key, bytes, meta
-    for info, outcome in zip(missing, _render_all(build, jobs, len(missing)), strict=True):
+    for info, outcome in _render_all(build, _jobs(store, infos), len(infos), staging.directory):
         if isinstance(outcome, str):
             version = "approved version" if info.approved else "version at HEAD"
             problems.append(f"{info.path} ({version}, blob {info.blob[:12]}): {outcome}")
             continue
-        html, meta = outcome
-        data = html.encode("utf-8")
-        results[info.slug] = (data, meta, len(data))
-        if cache:
-            key = build.key(info)
-            cache.used.add(key)
-            fresh.append((info.slug, key, data, meta))
-            if len(fresh) >= CACHE_BATCH:
-                _spill(cache, fresh, results)
+        digest, meta = outcome
+        staging.placed.add(page_path(info.slug))
+        pages[info.slug] = Page(
+            Listing.from_meta(info, meta), PageRecord(build.key(info), digest, None, meta)
+        )
     if problems:
         raise PublishError(
             f"{len(problems)} article(s) cannot be published, so the site was not changed:\n"
-            + "\n".join(problems)
+            + "\n".join(sorted(problems))
         )
-    if cache:
-        _spill(cache, fresh, results)
-    pages = [
-        Page(Listing.from_meta(info, results[info.slug][1]), results[info.slug][0], results[info.slug][2])
-        for info in infos
-    ]
-    return pages, len(missing)
+    return pages
 
 
-def _spill(
-    cache: PageCache,
-    fresh: list[tuple[str, str, bytes, dict[str, Any]]],
-    results: dict[str, tuple[Content, dict[str, Any], int]],
-) -> None:
-    """Move a batch of rendered pages into the cache; they are read back when written."""
-    if cache.put_many((key, data, meta) for _, key, data, meta in fresh):
-        for slug, key, data, meta in fresh:
-            results[slug] = (functools.partial(cache.html, key), meta, len(data))
-    fresh.clear()
+Job = tuple[PageInfo, bytes | None]
 
 
-def manifest(pages: Sequence[Page], build: Build) -> str:
-    """The site's list of article pages as `key size path` lines: what the next build may reuse.
-
-    The key is the page's hash (build fingerprint and PageInfo), so the list is the same
-    whether a page was rendered, taken from the cache or linked: builds stay byte-identical.
-    """
-    return "".join(f"{build.key(page.listing.info)} {page.size} {page.path}\n" for page in pages)
-
-
-def read_manifest(target: Path) -> dict[str, tuple[str, int]]:
-    """path -> (key, size) of the article pages the site in TARGET holds, from its MANIFEST."""
-    if not (target / MARKER).is_file():
-        return {}
-    try:
-        text = (target / MANIFEST).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return {}
-    found = {}
-    for line in text.splitlines():
-        parts = line.split(" ", 2)
-        if len(parts) == 3 and parts[1].isdigit():
-            found[parts[2]] = (parts[0], int(parts[1]))
-    return found
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return -2
+def _jobs(store: GitStore, infos: Sequence[PageInfo]) -> Iterator[Job]:
+    """Each page with its text, streamed from git (read once per blob, whatever shares it)."""
+    by_blob: dict[str, list[PageInfo]] = defaultdict(list)
+    for info in infos:
+        by_blob[info.blob].append(info)
+    if not by_blob:
+        return
+    for blob, raw in store.iter_blobs(list(by_blob)):
+        for info in by_blob.pop(blob, ()):
+            yield info, raw
+    for left in by_blob.values():  # not in the object database
+        for info in left:
+            yield info, None
 
 
 def _render_all(
-    build: Build, jobs: Iterable[tuple[PageInfo, bytes | None]], total: int
-) -> Iterator[Rendered]:
-    """The outcome of each job, in order, as they come (never all pages at once)."""
+    build: Build, jobs: Iterator[Job], total: int, site: Path
+) -> Iterator[tuple[PageInfo, Written]]:
     count = build.workers if build.workers is not None else min(os.cpu_count() or 1, 8)
-    max_bytes = build.config.checks.max_file_bytes
     if count <= 1 or total < POOL_THRESHOLD:
+        worker = _Worker(build.renderer, build.schema, build.config.checks.max_file_bytes, site)
         for info, raw in jobs:
-            yield render_article(build.renderer, build.schema, max_bytes, info, raw)
+            yield info, worker.render(info, raw)
         return
-    init = (build.root, build.config, build.renderer.base_url, build.renderer.preview)
-    with ProcessPoolExecutor(count, initializer=_start_worker, initargs=init) as pool:
-        yield from pool.map(_work, jobs, chunksize=max(1, min(64, total // (count * 8))))
+    init = (build.root, build.config, build.renderer.base_url, build.renderer.preview, site)
+    methods = multiprocessing.get_all_start_methods()
+    # fork: the workers start at once with everything imported, instead of importing it again.
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker, initargs=init) as pool:
+        # Start the workers before git's reader runs: a fork copies only the thread that forks.
+        pool.submit(int).result()
+        pending: deque[tuple[list[Job], Future[list[Written]]]] = deque()
+        for chunk in _chunks(jobs, CHUNK):
+            pending.append((chunk, pool.submit(_work, chunk)))
+            if len(pending) > count * AHEAD:
+                yield from _outcomes(*pending.popleft())
+        while pending:
+            yield from _outcomes(*pending.popleft())
+
+
+def _chunks(jobs: Iterator[Job], size: int) -> Iterator[list[Job]]:
+    chunk: list[Job] = []
+    for job in jobs:
+        chunk.append(job)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _outcomes(chunk: list[Job], future: Future[list[Written]]) -> Iterator[tuple[PageInfo, Written]]:
+    for (info, _), outcome in zip(chunk, future.result(), strict=True):
+        yield info, outcome
+
+
+def site_renderer(config: Config, base_url: str | None, preview: bool) -> SiteRenderer:
+    """The renderer of one build, its compiled templates kept in the user's cache directory."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = os.path.join(base, "reviewflow", "templates")
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        cache: FileSystemBytecodeCache | None = FileSystemBytecodeCache(directory)
+    except OSError:
+        cache = None
+    return SiteRenderer(config, base_url, preview, cache)
 
 
 def render_article(
@@ -388,24 +491,44 @@ def render_article(
         html = renderer.article(info, document.article, document.body)
     except PageProblem as exc:
         return str(exc)
-    return html, listing_meta(document.article)
+    meta = listing_meta(document.article)
+    article = document.article
+    meta["card"] = renderer.card_html(info, article.title, article.audience, article.summary)
+    return html, meta
 
 
-_WORKER: tuple[SiteRenderer, ArticleSchema, int] | None = None
+@dataclass(frozen=True)
+class _Worker:
+    """Renders pages and writes them into the site being built, in this process or a pool's."""
+
+    renderer: SiteRenderer
+    schema: ArticleSchema
+    max_bytes: int
+    site: Path
+
+    def render(self, info: PageInfo, raw: bytes | None) -> Written:
+        outcome = render_article(self.renderer, self.schema, self.max_bytes, info, raw)
+        if isinstance(outcome, str):
+            return outcome
+        html, meta = outcome
+        data = html.encode("utf-8")
+        write_file(self.site, page_path(info.slug), data)
+        return content_digest(data), meta
 
 
-def _start_worker(root: Path, config: Config, base_url: str | None, preview: bool) -> None:
+_WORKER: _Worker | None = None
+
+
+def _start_worker(root: Path, config: Config, base_url: str | None, preview: bool, site: Path) -> None:
     global _WORKER
-    _WORKER = (
-        SiteRenderer(config, base_url, preview),
-        ArticleSchema.load(root),
-        config.checks.max_file_bytes,
+    _WORKER = _Worker(
+        site_renderer(config, base_url, preview), ArticleSchema.load(root), config.checks.max_file_bytes, site
     )
 
 
-def _work(job: tuple[PageInfo, bytes | None]) -> Rendered:
+def _work(chunk: list[Job]) -> list[Written]:
     assert _WORKER is not None
-    return render_article(*_WORKER, *job)
+    return [_WORKER.render(info, raw) for info, raw in chunk]
 
 
 def site_files(renderer: SiteRenderer, listings: Sequence[Listing], head_at: datetime) -> dict[str, str]:

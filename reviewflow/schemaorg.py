@@ -7,6 +7,7 @@ one, so `<`, `>` and `&` are written as JSON escapes and no article text can end
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -58,7 +59,8 @@ def medical_web_page(
     return data
 
 
-def identifier_links(reference: Reference) -> list[tuple[str, str, str]]:
+@functools.lru_cache(maxsize=1024)  # asked twice per reference: for the JSON-LD and for the page
+def identifier_links(reference: Reference) -> tuple[tuple[str, str, str], ...]:
     """(label, identifier, href) for each way to find a reference: DOI, PubMed, PMC, its URL."""
     links = []
     if reference.doi:
@@ -72,7 +74,7 @@ def identifier_links(reference: Reference) -> list[tuple[str, str, str]]:
         links.append(("PMC", reference.pmcid, f"https://www.ncbi.nlm.nih.gov/pmc/articles/{pmc}/"))
     if reference.url and urlsplit(reference.url).scheme in ("http", "https"):
         links.append(("Link", urlsplit(reference.url).netloc, reference.url))
-    return links
+    return tuple(links)
 
 
 def citation(reference: Reference) -> dict[str, Any]:
@@ -103,5 +105,5 @@ def person(reviewer: Reviewer) -> dict[str, Any]:
 
 def json_script(data: dict[str, Any]) -> str:
     """JSON for a <script> element: nothing inside can end the element or open a comment."""
-    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # compact: json's C encoder
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -10,7 +10,6 @@ process or in each worker of a pool. The JSON-LD comes from schemaorg.py.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import BytecodeCache, Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from reviewflow import __version__
 from reviewflow.article import Article, Reference
@@ -42,6 +42,9 @@ STATE_LABELS = {
     "approved": "Approved",
 }
 FEED_ENTRIES = 100  # the newest approved articles; the sitemap lists them all
+# Stands for the path to the site's root in an index entry rendered before its index page.
+# Article text can never hold it: a file with a NUL byte is refused before it is parsed.
+ROOT_MARK = "\0"
 
 
 class PageProblem(Exception):
@@ -94,8 +97,17 @@ class PageInfo:
         return max(moments) if moments else None
 
     def key(self) -> str:
-        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        return json.dumps(fields, default=str, sort_keys=True)
+        """Every field, as one text (the page's cache key hashes it; it is computed for every page)."""
+        parts = []
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)  # moments and days as numbers: several times cheaper than repr
+            if isinstance(value, datetime):
+                parts.append(repr(value.timestamp()))
+            elif isinstance(value, date):
+                parts.append(str(value.toordinal()))
+            else:
+                parts.append(repr(value))
+        return "\0".join(parts)
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,7 @@ class Listing:
     condition: str
     authors: tuple[str, ...]
     tags: tuple[str, ...] = ()
+    card: str = ""  # its entry in the index (SiteRenderer.card_html), when already rendered
 
     @classmethod
     def of(cls, info: PageInfo, article: Article) -> Listing:
@@ -118,12 +131,12 @@ class Listing:
     def from_meta(cls, info: PageInfo, meta: dict[str, Any]) -> Listing:
         return cls(
             info, meta["title"], meta["summary"], meta["audience"], " ".join(meta["condition"].split()),
-            tuple(meta["authors"]), tuple(meta["tags"]),
+            tuple(meta["authors"]), tuple(meta["tags"]), str(meta.get("card", "")),
         )  # fmt: skip
 
 
 def listing_meta(article: Article) -> dict[str, Any]:
-    """The part of an article the site-wide pages need, as plain JSON (kept in the cache)."""
+    """The part of an article the site-wide pages need, as plain JSON (kept with the page's record)."""
     return {
         "title": article.title,
         "summary": article.summary,
@@ -144,7 +157,13 @@ class Group:
 class SiteRenderer:
     """Renders every page of one site build; build once, reuse for all pages."""
 
-    def __init__(self, config: Config, base_url: str | None = None, preview: bool = False) -> None:
+    def __init__(
+        self,
+        config: Config,
+        base_url: str | None = None,
+        preview: bool = False,
+        bytecode_cache: BytecodeCache | None = None,
+    ) -> None:
         self.config = config
         self.site = config.site
         self.base_url = base_url.rstrip("/") if base_url else None
@@ -156,6 +175,8 @@ class SiteRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # templates are package files: no stat of each one per page
+            bytecode_cache=bytecode_cache,  # compiled templates kept between runs (checked by source)
         )
         self.env.globals.update(
             site=self.site,
@@ -164,8 +185,10 @@ class SiteRenderer:
             audiences=AUDIENCES,
             feed=self.base_url is not None,
             contact_href=contact_href(self.site.contact),
+            cards=self.cards,
         )
         self.bodies = BodyRenderer()
+        self._chrome: dict[tuple[str, str | None, bool], tuple[Markup, Markup]] = {}
 
     # --- identity -------------------------------------------------------------------------
 
@@ -215,6 +238,24 @@ class SiteRenderer:
             json_ld=json_script(medical_web_page(info, article, self.site, self.base_url, page_path)),
         )
 
+    def cards(self, items: Iterable[Listing], root: str) -> Markup:
+        """The index entries of ITEMS, for a page whose path to the site's root is ROOT."""
+        html = "\n".join(
+            item.card or self.card_html(item.info, item.title, item.audience, item.summary) for item in items
+        )
+        return Markup(html.replace(ROOT_MARK, root))
+
+    def card_html(self, info: PageInfo, title: str, audience: str, summary: str) -> str:
+        """One article's index entry; ROOT_MARK stands where the index page's path to the root goes.
+
+        Rendered with the article's page (in a worker, in parallel) and kept with its record,
+        so an index of thousands of articles is a join, not thousands of template calls.
+        """
+        html = self.env.get_template("_card.html").render(
+            root=ROOT_MARK, info=info, title=title, audience=audience, summary=summary
+        )
+        return html.rstrip("\n")
+
     def body_html(self, body: str, references: dict[int, Reference]) -> str:
         return self.bodies.render(body, references)
 
@@ -254,13 +295,19 @@ class SiteRenderer:
 
     def sitemap(self, listings: Sequence[Listing]) -> str:
         assert self.base_url is not None
-        public = [item for item in listings if item.info.approved]
-        newest = max((item.info.updated for item in public if item.info.updated), default=None)
+        public = [(item.info.slug, item.info.updated) for item in listings if item.info.approved]
+        newest = max((updated for _, updated in public if updated), default=None)
         pages = [("", newest)]
         pages += [(f"{AUDIENCES[a][1]}/", newest) for a in AUDIENCES]
-        pages += [(f"articles/{item.info.slug}/", item.info.updated) for item in public]
+        pages += [(f"articles/{slug}/", updated) for slug, updated in public]
         pages += [("board/", None), ("editorial-policy/", None)]
-        return self.env.get_template("sitemap.xml").render(pages=pages, base=self.base_url)
+        # One <url> line per page, thousands of them: written here rather than in a template loop.
+        base = escape(self.base_url)
+        urls = "\n".join(
+            f"<url><loc>{base}/{escape(path)}</loc>{f'<lastmod>{lastmod}</lastmod>' if lastmod else ''}</url>"
+            for path, lastmod in pages
+        )
+        return self.env.get_template("sitemap.xml").render(urls=Markup(urls))
 
     def feed(self, listings: Sequence[Listing], fallback: datetime) -> str:
         assert self.base_url is not None
@@ -296,7 +343,23 @@ class SiteRenderer:
         )  # fmt: skip
 
     def _render(self, template: str, **context: Any) -> str:
+        context["header"], context["footer"] = self.chrome(
+            context["root"], context["current"], context["noindex"]
+        )
         return self.env.get_template(template).render(**context)
+
+    def chrome(self, root: str, current: str | None, noindex: bool) -> tuple[Markup, Markup]:
+        """The header and footer around a page: the same for every page of one depth and section,
+        so rendered once (an article page's own template work is then about its article)."""
+        key = (root, current, noindex)
+        if key not in self._chrome:
+            context = {"root": root, "current": current, "noindex": noindex}
+            header, footer = (
+                Markup(self.env.get_template(name).render(**context).rstrip("\n"))
+                for name in ("_header.html", "_footer.html")
+            )
+            self._chrome[key] = header, footer
+        return self._chrome[key]
 
 
 # --- small pure helpers ---------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -246,25 +248,100 @@ def test_unchanged_pages_come_from_the_cache(library: Library) -> None:
     assert "Renamed library" in (result.out / "articles/approved-one/index.html").read_text()
 
 
-def test_an_unchanged_page_is_linked_from_the_previous_site_not_written_again(library: Library) -> None:
+def test_an_unchanged_page_is_kept_from_an_earlier_build_not_written_again(library: Library) -> None:
     page = "articles/approved-one/index.html"
     first = library.publish()
     before = (first.out / page).read_bytes()
-    inode = (first.out / page).stat().st_ino
-    second = library.publish()
-    assert second.rendered == 0 and (second.out / page).stat().st_ino == inode
-    assert (second.out / page).read_bytes() == before
-    # A build without the cache rewrites every page; its manifest still lets the next build reuse them.
+    files = set()
+    for _ in range(5):  # the spare (the site each build replaced) is brought up to date in turn
+        again = library.publish()
+        assert again.rendered == 0 and (again.out / page).read_bytes() == before
+        stat = (again.out / page).stat()
+        files.add((stat.st_ino, stat.st_mtime_ns))
+    assert len(files) == 2  # the first build's file and the copy in the spare: never written again
+    # A build without the cache writes every page; the next build with it still reuses them.
     third = library.publish(use_cache=False)
     assert tree(third.out) == tree(library.publish("elsewhere").out)
     assert (library.publish().out / page).read_bytes() == before
-    # A page changed by hand in the built site (its size no longer matches) is never reused.
-    (third.out / page).write_text("tampered")
-    assert (library.publish().out / page).read_bytes() == before
-    # The replaced sites wait in the cache and are deleted while the next build reads git.
-    replaced = library.repo / ".reviewflow-cache/publish/replaced"
-    assert len(list(replaced.iterdir())) == 1
-    assert not any(p.name.startswith(".site.") for p in library.repo.parent.iterdir())
+    assert [p.name for p in library.repo.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_without_a_spare_unchanged_pages_are_copied_from_the_live_site(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(output, "_usable_spare", lambda spare, target: False)  # as across file systems
+    page = "articles/approved-one/index.html"
+    before = (library.publish().out / page).read_bytes()
+    for _ in range(2):
+        again = library.publish()
+        assert again.rendered == 0 and (again.out / page).read_bytes() == before
+    assert [p.name for p in library.repo.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_page_edited_in_the_built_site_is_never_carried_forward(library: Library) -> None:
+    page = "articles/approved-one/index.html"
+    site = library.publish().out
+    approved = (site / page).read_bytes()
+    library.publish()
+    # An edit in place that keeps the size, with the file's times set back: only its bytes tell.
+    times = os.stat(site / page)
+    forged = approved.replace(b"Approved text v1", b"Approved text v9")
+    assert len(forged) == len(approved) and forged != approved
+    with open(site / page, "r+b") as file:
+        file.write(forged)
+    os.utime(site / page, ns=(times.st_atime_ns, times.st_mtime_ns))
+    for _ in range(2):  # the edited file is in the live site, then in the spare
+        assert (library.publish().out / page).read_bytes() == approved
+
+
+def test_files_added_to_the_built_site_do_not_survive_a_build(library: Library) -> None:
+    site = library.publish().out
+    library.publish()
+    write(site / "planted.html", "<script>alert(1)</script>")
+    write(site / "articles/approved-one/extra.js", "alert(1)")
+    (site / "articles/approved-one/link").symlink_to("/etc/passwd")
+    (site / "board/index.html").unlink()
+    (site / "board/index.html").mkdir()  # a directory where a page goes
+    expected = tree(library.publish("clean", use_cache=False).out)
+    for _ in range(2):  # the site with the planted files goes live again as the spare
+        assert tree(library.publish().out) == expected
+    assert not (site / "articles/approved-one/link").is_symlink()
+
+
+def test_the_site_holds_no_internal_files_but_its_marker(library: Library) -> None:
+    library.publish()
+    site = library.publish().out
+    hidden = sorted(p.relative_to(site).as_posix() for p in site.rglob(".*"))
+    assert hidden == [output.MARKER]
+    assert git(library.repo, "status", "--porcelain") == ""  # what the next build reuses stays in the cache
+
+
+def test_a_cache_this_user_did_not_write_is_never_believed(
+    library: Library, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    page = "articles/approved-one/index.html"
+    approved = (library.publish().out / page).read_bytes()
+    library.publish()  # the first site is now the spare, in the cache
+    cache = library.repo / ".reviewflow-cache/publish"
+    # A page and records planted in the cache (a commit could carry them) that vouch for it.
+    forged = approved.replace(b"Approved text v1", b"Unapproved text")
+    spares = list(cache.glob("spare-*/" + page))
+    assert spares
+    for planted in spares:
+        planted.unlink()
+        planted.write_bytes(forged)
+    for record in cache.glob("*.json"):
+        signature, _, text = record.read_bytes().partition(b"\n")
+        data = json.loads(text)
+        for entry in data.get("pages", {}).values():
+            entry[1], entry[2] = hashlib.sha256(forged).hexdigest(), None
+        record.write_bytes(signature + b"\n" + json.dumps(data).encode())
+    result = library.publish()
+    assert result.rendered == 1 and (result.out / page).read_bytes() == approved
+    # Another user's key: nothing of this cache is believed, and the site comes out the same.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "elsewhere"))
+    result = library.publish()
+    assert result.rendered == 1 and (result.out / page).read_bytes() == approved
 
 
 def test_text_dates_are_read_again_only_for_new_commits(library: Library) -> None:

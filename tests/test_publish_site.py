@@ -152,6 +152,51 @@ def test_unknown_ids_code_spans_and_real_links_are_not_citations(renderer: SiteR
     assert body.find("a", href="https://example.org").words == "1"
 
 
+def body_of(renderer: SiteRenderer, markdown: str) -> Element:
+    return parse(page(renderer, markdown)).with_class("body")[0]
+
+
+def test_markers_are_never_linked_inside_links_code_images_or_when_escaped(renderer: SiteRenderer) -> None:
+    body = body_of(renderer, (
+        "See [the review [1]](https://example.org/review) and `[2]`.\n\n"
+        "```\ncode [3]\n```\n\n"
+        "![scan [4]](https://images.example/scan.png) Escaped \\[1\\] is text.\n"
+    ))  # fmt: skip
+    assert [a.attrs["href"] for a in body.find_all("a")] == ["https://example.org/review"]
+    assert body.find("a").words == "the review [1]"
+    assert [c.text for c in body.find_all("code")] == ["[2]", "code [3]\n"]
+    assert body.find_all("sup") == []
+    assert "[Image: scan [4]]" in body.words and "Escaped [1] is text." in body.words
+
+
+def test_markers_inside_emphasis_and_tables_are_linked(renderer: SiteRenderer) -> None:
+    body = body_of(renderer, "**Strong [1]** and *emphasis [2, 3]* and ***both [4]***.\n\n| A |\n|---|\n| x [1-2] |\n")
+    sups = body.find_all("sup")
+    assert [s.words for s in sups] == [
+        "[Reference 1]", "[Reference 2, Reference 3]", "[Reference 4]", "[Reference 1, Reference 2]"
+    ]  # fmt: skip
+    assert body.find("strong").find("sup") is not None and body.find("em").find("sup") is not None
+    assert body.find("td").find("a").attrs["href"] == "#ref-1"
+
+
+def test_links_without_a_safe_target_become_their_text(renderer: SiteRenderer) -> None:
+    body = body_of(renderer, "[click](javascript:alert(1)) [empty]() [fine](https://example.org/x).\n")
+    assert [a.attrs["href"] for a in body.find_all("a")] == ["https://example.org/x"]
+    assert body.words == "click empty fine."
+
+
+def test_strikethrough_needs_a_closing_tilde_so_approximations_stay_text(renderer: SiteRenderer) -> None:
+    body = body_of(renderer, "Take ~5 mg to ~10 mg. ~~Old advice~~ new advice.\n")
+    assert body.find("del").words == "Old advice"
+    assert "Take ~5 mg to ~10 mg." in body.words
+
+
+def test_raw_html_is_shown_as_text_in_its_place(renderer: SiteRenderer) -> None:
+    body = body_of(renderer, "Before.\n\n<div onclick=\"x()\">inside</div>\n\nAfter <b>bold</b> [1].\n")
+    assert [e.tag for e in body.iter() if e.tag not in ("#document", "div", "p")] == ["sup", "a", "span"]
+    assert '<div onclick="x()">inside</div>' in body.words and "After <b>bold</b>" in body.words
+
+
 def test_reference_list_is_typed_numbered_and_linked(renderer: SiteRenderer) -> None:
     tree = parse(page(renderer))
     first = tree.by_id("ref-1")
