@@ -142,22 +142,9 @@ class BuildCache:
             }
             self._write(f"{kind}-{name}.json", data)
 
-    def memo(self, name: str) -> str | None:
-        data = self._read(f"memo-{_name(name)}.json")
-        return data.get("value") if isinstance(data, dict) and data.get("name") == name else None
-
-    def remember(self, name: str, value: str) -> None:
-        self._write(f"memo-{_name(name)}.json", {"name": name, "value": value})
-
     def prepare(self) -> bool:
         """Create the directory (and the .gitignore that hides it from git); False when it cannot be."""
         try:
-            for legacy in (
-                "pages.sqlite",
-                "pages.sqlite-wal",
-                "pages.sqlite-shm",
-            ):  # reviewflow <= 0.1's cache
-                (self.directory / legacy).unlink(missing_ok=True)
             if not self.directory.is_dir():
                 self.directory.mkdir(parents=True, exist_ok=True)
                 top = self.directory.parent
