@@ -1,9 +1,11 @@
 """What the checks read in a Markdown body: its prose, its sentences and its citation markers.
 
-The body is walked once. Fenced code and headings are left out; every other block (paragraph,
-list item, table row, quote) becomes one line of `Prose.text`, its source lines joined by
-spaces. Rules then run each regular expression once over that text (fast, in C) and map the
-offset of a match back to its sentence and to its line and column in the file.
+The body is walked once, by CommonMark's block rules (`commonmark.py`): code (fenced and
+indented), headings, thematic breaks and HTML blocks are left out; every other block
+(paragraph, list item, table row, quote) becomes one line of `Prose.text`, its source lines
+joined by spaces, with code spans and inline HTML blanked out. Rules then run each regular
+expression once over that text (fast, in C) and map the offset of a match back to its sentence
+and to its line and column in the file.
 """
 
 from __future__ import annotations
@@ -12,16 +14,15 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import accumulate
 from typing import NamedTuple
+
+from reviewflow.commonmark import blank_inline, prose_blocks
 
 # [1]  [1, 2]  [2-4]  [1, 3-5]; not a link ([1](url)) or [1][x].
 MARKER = re.compile(r"\[(\d+(?:\s*[-–]\s*\d+)?(?:\s*,\s*\d+(?:\s*[-–]\s*\d+)?)*)\](?![(\[])")
 MAX_RANGE = 100  # a range wider than this is a typo, and expanding it would cost memory
 
-_FENCE = re.compile(r"\s{0,3}(```|~~~)")
-_HEADING = re.compile(r"\s{0,3}#{1,6}(\s|$)")
-_BLOCK_START = re.compile(r"\s*(?:[-*+]|\d{1,9}[.)])\s+|\s*\|")
-_PREFIX = re.compile(r"\s*(?:>\s?)*(?:[-*+]\s+|\d{1,9}[.)]\s+)?")
 # A sentence ends at . ! or ? (not after e.g., i.e., vs., Dr., approx., et al., fig. or cf.)
 # followed by a space and a capital, digit, quote or bracket; and at the end of every block.
 # The abbreviations are fixed-width lookbehinds so that the whole split runs inside `re`.
@@ -103,39 +104,14 @@ class Prose:
 
 
 def read_prose(body: str, body_line: int) -> Prose:
-    """Walk the body once and collect its prose blocks."""
-    prose = Prose()
-    parts: list[str] = []
-    position = 0
-    in_fence = False
-    in_block = False
-    for index, raw in enumerate(body.split("\n")):
-        stripped = raw.strip()
-        if not stripped:
-            in_block = False
-            continue
-        first = stripped[0]
-        if first in "`~" and _FENCE.match(raw):
-            in_fence = not in_fence
-            in_block = False
-            continue
-        if in_fence or (first == "#" and _HEADING.match(raw)):
-            in_block = False
-            continue
-        if first in "-*+|0123456789" and _BLOCK_START.match(raw):
-            in_block = False
-        prefix = _PREFIX.match(raw)
-        start = prefix.end() if prefix else 0
-        content = raw[start:].rstrip()
-        separator = " " if in_block else ("\n" if parts else "")
-        position += len(separator)
-        parts.append(separator + content)
-        prose.line_starts.append(position)
-        prose.line_places.append((body_line + index, start))
-        position += len(content)
-        in_block = True
-    prose.text = "".join(parts)
-    return prose
+    """Collect the prose blocks of a body (see `commonmark.prose_blocks`) into one text."""
+    blocks = prose_blocks(body)
+    text = blank_inline("\n".join([" ".join([content for _, _, content in block]) for block in blocks]))
+    lines = [line for block in blocks for line in block]
+    # Every separator (" " within a block, "\n" between blocks) is one character.
+    starts = list(accumulate([len(content) + 1 for _, _, content in lines], initial=0))
+    del starts[-1]
+    return Prose(text, starts, [(body_line + index, column) for index, column, _ in lines])
 
 
 def _expand(inner: str) -> tuple[tuple[int, ...], str | None]:

@@ -185,6 +185,43 @@ def test_markers_in_code_and_links_are_not_citations(run: Run, repo: Path) -> No
     assert findings(run, repo, article_text(body)) == []
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Rare [1]. Index with `values[0]` or ``a[7]``.\n",
+        "Rare [1].\n\n    array[8] = 0\n",
+        "Rare [1].\n\n<!-- TODO: cite [9] here -->\n",
+        "Rare [1].\n\n<!--\nTODO: cite [9]\n\nand [10]\n-->\n",
+        "Rare [1]. Inline <!-- [9] --> note.\n",
+        '<div class="box">\nBox [10]\n</div>\n\nRare [1].\n',
+        "Rare [1].\n\n- A list item [1].\n\n      code in the item [7]\n",
+        "Rare [1].\n\nA setext heading [4]\n---\n",
+    ],
+)
+def test_markers_in_code_spans_code_blocks_and_html_are_not_citations(
+    run: Run, repo: Path, body: str
+) -> None:
+    assert findings(run, repo, article_text(body)) == []
+
+
+def test_prose_after_code_keeps_its_line_and_column(run: Run, repo: Path) -> None:
+    # In the list item, 4 spaces are a paragraph of the item and 6 (4 past its content) code.
+    body = (
+        "Rare [1].\n\n- Item with `x[0]` then [2].\n\n  Continued [3].\n\n      code [4]\n\n    Text [5].\n"
+    )
+    found = findings(run, repo, article_text(body))
+    assert [(f["rule"], f["line"], f["column"]) for f in found] == [
+        ("citation-unknown", 21, 25),
+        ("citation-unknown", 23, 13),
+        ("citation-unknown", 27, 10),
+    ]
+
+
+def test_claims_in_code_and_comments_are_not_claims(run: Run, repo: Path) -> None:
+    body = "Rare [1]. Set `cure = true` in the form.\n\n<!-- a miracle cure -->\n\n    guaranteed()\n"
+    assert findings(run, repo, article_text(body)) == []
+
+
 def test_marker_before_a_colon_is_a_citation(run: Run, repo: Path) -> None:
     assert findings(run, repo, article_text("Two things matter [1]: rest and care.\n")) == []
     found = findings(run, repo, article_text("Rare.\n\n[1]: https://example.org\n"))
