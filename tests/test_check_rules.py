@@ -325,6 +325,45 @@ def test_expression_of_concern_is_a_warning_and_correction_is_fine(run: Run, rep
     assert findings(run, repo, cited('doi: "10.9999/corrected.2019.003"')) == []
 
 
+RETRACTION_WATCH_HEADER = (
+    "Record ID,Title,RetractionDOI,OriginalPaperDOI,OriginalPaperPubMedID,RetractionNature\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # a correction, then an expression of concern for the same paper: the concern counts
+        (
+            "1,T,10.1/c,10.5555/paper.1,,Correction\n2,T,10.1/e,10.5555/paper.1,,Expression of concern\n",
+            "reference-concern",
+        ),
+        # the same, the other way round
+        (
+            "2,T,10.1/e,10.5555/paper.1,,Expression of concern\n1,T,10.1/c,10.5555/paper.1,,Correction\n",
+            "reference-concern",
+        ),
+        # a correction listed by DOI, the retraction of the same paper by PMID only
+        (
+            "1,T,10.1/c,10.5555/paper.1,,Correction\n2,T,,unavailable,31000001,Retraction\n",
+            "reference-retracted",
+        ),
+        # a concern by DOI, the retraction by PMID
+        ("1,T,,10.5555/paper.1,0,Expression of concern\n2,T,,,31000001,Retraction\n", "reference-retracted"),
+        # the retraction by DOI, a later correction by PMID
+        ("1,T,,10.5555/PAPER.1,,Retraction\n2,T,,,31000001,Correction\n", "reference-retracted"),
+    ],
+)
+def test_the_strongest_notice_of_a_paper_counts(run: Run, repo: Path, rows: str, expected: str) -> None:
+    (repo / "retractions.csv").write_text(RETRACTION_WATCH_HEADER + rows, encoding="utf-8")
+    config = repo / "reviewflow.toml"
+    config.write_text(
+        config.read_text().replace('# retractions = "retractions.csv"', 'retractions = "retractions.csv"')
+    )
+    found = findings(run, repo, cited('doi: "10.5555/paper.1"\n    pmid: "31000001"'))
+    assert rules(found) == [expected]
+
+
 def test_missing_retractions_file_is_a_config_error(run: Run, repo: Path) -> None:
     config = repo / "reviewflow.toml"
     config.write_text(
