@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -136,9 +136,9 @@ def check_command(state: State, paths: tuple[Path, ...], output: str, strict: bo
     """
     workspace = state.workspace()
     files = workspace.article_files([state.path(p) for p in paths])
-    report = workspace.check(files, use_cache=not no_cache)
+    report = replace(workspace.check(files, use_cache=not no_cache), strict=strict)
     REPORTERS[output](report)
-    finish(ExitCode.FINDINGS if report.failed(strict) else ExitCode.OK)
+    finish(ExitCode.FINDINGS if report.failed() else ExitCode.OK)
 
 
 @cli.command(name="ci")

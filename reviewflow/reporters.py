@@ -27,7 +27,7 @@ def report_text(report: Report) -> None:
     s = report.summary()
     verdict = (
         click.style("failed", fg="red", bold=True)
-        if report.errors
+        if report.failed()
         else click.style("ok", fg="green", bold=True)
     )
     click.echo(

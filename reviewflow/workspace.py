@@ -32,6 +32,7 @@ class Report:
 
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
+    strict: bool = False  # warnings fail too (`check --strict`)
 
     @property
     def errors(self) -> int:
@@ -41,8 +42,9 @@ class Report:
     def warnings(self) -> int:
         return count(self.findings, Severity.WARNING)
 
-    def failed(self, strict: bool = False) -> bool:
-        return self.errors > 0 or (strict and self.warnings > 0)
+    def failed(self) -> bool:
+        """Whether the check fails: the one verdict both the exit code and the reporters use."""
+        return self.errors > 0 or (self.strict and self.warnings > 0)
 
     def summary(self) -> dict[str, int]:
         return {

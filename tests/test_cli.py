@@ -35,10 +35,14 @@ def test_check_passes_on_a_fresh_repo(run: Run, repo: Path) -> None:
 
 def test_warnings_pass_unless_strict(run: Run, repo: Path) -> None:
     write(repo / "articles" / "warned.md", article_text("POEMS syndrome is rare.\n"))
-    assert run(repo, "check").exit_code == 0
+    relaxed = run(repo, "check")
+    assert relaxed.exit_code == 0
+    assert relaxed.output.splitlines()[-1] == "2 files checked: 0 errors, 1 warning (ok)"
     strict = run(repo, "check", "--strict")
     assert strict.exit_code == 1
     assert "warning reference-uncited" in strict.output
+    # the verdict in the summary is the exit code's
+    assert strict.output.splitlines()[-1] == "2 files checked: 0 errors, 1 warning (failed)"
 
 
 def test_json_format(run: Run, repo: Path) -> None:
