@@ -17,7 +17,7 @@ from reviewflow.ci_report import REPORTERS as CI_REPORTERS
 from reviewflow.ci_report import deliver
 from reviewflow.config import find_root
 from reviewflow.errors import ExitCode, ReviewflowError
-from reviewflow.reporters import REPORTERS
+from reviewflow.reporters import REPORTERS, use_colour
 from reviewflow.scaffold import init_repo, new_article
 from reviewflow.workspace import Workspace
 
@@ -79,6 +79,8 @@ def cli(ctx: click.Context, directory: Path, debug: bool) -> None:
     only approved text is published. Every review action is a git commit.
     """
     ctx.obj = State(directory=directory, debug=debug)
+    # The one colour decision: every click.echo of every command follows the root context.
+    ctx.color = use_colour()
 
 
 def finish(code: int) -> NoReturn:

@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 from reviewflow import checks
 from reviewflow.cli import cli
 from tests.conftest import PROJECT, article_text, write
+from tests.gitrepo import ALICE, RITA, SLUG, act_as
 
 Run = Callable[..., Result]
 
@@ -84,6 +85,33 @@ def test_colour_on_terminal_and_never_with_no_color(repo: Path, monkeypatch: pyt
     plain = CliRunner().invoke(cli, ["check"], color=True)
     assert "\x1b[" not in plain.output
     assert "articles/bad.md:9:13: error disclaimer-unknown" in plain.output
+
+
+def test_every_command_honours_no_color(content_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One colour decision for all commands: on a terminal, coloured unless NO_COLOR is set."""
+    monkeypatch.chdir(content_repo)
+
+    def invoke(*args: str) -> str:
+        result = CliRunner().invoke(cli, list(args), color=True, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    act_as(monkeypatch, ALICE)
+    assert "\x1b[" in invoke("submit", SLUG, "-m", "Ready")
+    act_as(monkeypatch, RITA)
+    assert "\x1b[" in invoke("status")
+    monkeypatch.setenv("NO_COLOR", "1")
+    outputs = {
+        "review": invoke("review", SLUG),
+        "status": invoke("status"),
+        "history": invoke("history", SLUG),
+        "verify": invoke("verify"),
+        "queue": invoke("queue"),
+        "diff": invoke("diff", SLUG),
+        "check": invoke("check"),
+    }
+    assert {name: "\x1b[" in text for name, text in outputs.items()} == dict.fromkeys(outputs, False)
+    assert "under-review" in outputs["status"]
 
 
 def test_check_named_paths_and_directories(run: Run, repo: Path) -> None:
