@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 import traceback
 from dataclasses import dataclass, replace
@@ -20,6 +22,8 @@ from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.reporters import REPORTERS, use_colour
 from reviewflow.scaffold import init_repo, new_article
 from reviewflow.workspace import Workspace
+
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a process SIGPIPE ended
 
 
 @dataclass
@@ -44,6 +48,13 @@ class ReviewflowGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:
+            # The reader went away (`reviewflow status | head -1`): stop quietly, as a program
+            # killed by SIGPIPE would. Point stdout at /dev/null so the interpreter's final
+            # flush cannot complain either.
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(EXIT_BROKEN_PIPE)
         except ReviewflowError as exc:
             for line in str(exc).splitlines() or [type(exc).__name__]:
                 click.echo(f"reviewflow: {line}", err=True)

@@ -214,6 +214,22 @@ def test_internal_error_is_one_line_and_exit_3(run: Run, repo: Path, monkeypatch
     assert "Traceback" in debug.output
 
 
+@pytest.mark.parametrize("command", [["check"], ["status"], ["check", "--format", "json"]])
+def test_a_closed_stdout_ends_quietly(content_repo: Path, command: list[str]) -> None:
+    """`reviewflow check | head -1`: no 'internal error', no traceback, the SIGPIPE exit code."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reviewflow", *command],
+        cwd=content_repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the first line
+    stderr = process.stderr.read().decode()
+    assert process.wait() == 141, stderr
+    assert stderr == ""
+
+
 def test_python_dash_m_and_version() -> None:
     result = subprocess.run([sys.executable, "-m", "reviewflow", "--version"], capture_output=True, text=True)
     assert result.returncode == 0
