@@ -1,7 +1,10 @@
 """The article front-matter schema (JSON Schema 2020-12), compiled once and reused.
 
 The content repo's `schemas/article.schema.json` wins over the bundled copy, so a publisher's
-extensions (extra required fields, stricter patterns) are honoured by every command.
+extensions (extra required fields, stricter patterns) are honoured by every command. Its
+`$ref`s must resolve inside the file itself (or to the JSON Schema meta-schemas, which ship
+with jsonschema): nothing is ever fetched over the network or read from another file, and a
+reference that does not resolve is a configuration error when the schema is loaded.
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from typing import Any
 import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError, best_match
+from jsonschema_specifications import REGISTRY as META_SCHEMAS
+from referencing import Registry
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012
 
 from reviewflow.config import SCHEMA_FILE
 from reviewflow.errors import ConfigError
@@ -32,9 +39,20 @@ class ArticleSchema:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
             raise ConfigError(f"{source}: not a valid JSON Schema: {exc.message}") from None
+        unresolvable = _unresolvable_ref(
+            schema, META_SCHEMAS.resolver_with_root(DRAFT202012.create_resource(schema))
+        )
+        if unresolvable is not None:
+            raise ConfigError(
+                f"{source}: $ref {unresolvable!r} cannot be resolved: reviewflow fetches nothing "
+                "over the network and reads no other schema file; define it under $defs in this file"
+            )
         self.source = source
         self.schema = schema
-        self._validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        # An empty registry: jsonschema's default would download a remote $ref.
+        self._validator = Draft202012Validator(
+            schema, registry=Registry(), format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
         # The Rust validator answers "valid?" about 100x faster; the Python one, which writes
         # the better messages, only runs for the documents it rejects. Formats are checked by
         # the fast one too, so it is never more lenient than the slow one.
@@ -70,6 +88,35 @@ class ArticleSchema:
             for path, key, message in explained
             if not (message.startswith("unknown field") and (path, key) in state_keys)
         ]
+
+
+# Keywords whose values are data, not subschemas: a "$ref" key in them is not a reference.
+_DATA_KEYWORDS = frozenset({"const", "default", "enum", "examples"})
+
+
+def _unresolvable_ref(node: Any, resolver: Any) -> str | None:
+    """The first `$ref` / `$dynamicRef` under NODE that RESOLVER cannot resolve, if any."""
+    if isinstance(node, list):
+        return next((ref for item in node if (ref := _unresolvable_ref(item, resolver))), None)
+    if not isinstance(node, dict):
+        return None
+    if isinstance(node.get("$id"), str):
+        resolver = resolver.in_subresource(DRAFT202012.create_resource(node))
+    for keyword in ("$ref", "$dynamicRef"):
+        ref = node.get(keyword)
+        if isinstance(ref, str):
+            try:
+                resolver.lookup(ref)
+            except Unresolvable:
+                return ref
+    return next(
+        (
+            ref
+            for key, value in node.items()
+            if key not in _DATA_KEYWORDS and (ref := _unresolvable_ref(value, resolver))
+        ),
+        None,
+    )
 
 
 def _explain(error: ValidationError) -> SchemaError_:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -131,6 +133,45 @@ def test_invalid_schema_file_is_a_config_error(run: Run, repo: Path) -> None:
     result = run(repo, "check")
     assert result.exit_code == 2
     assert "schemas/article.schema.json" in result.output
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ["https://example.invalid/title.schema.json", "common.schema.json#/$defs/title", "#/$defs/nowhere"],
+)
+def test_unresolvable_schema_ref_is_a_config_error_and_never_fetched(repo: Path, ref: str) -> None:
+    schema_path = repo / "schemas" / "article.schema.json"
+    schema = json.loads(schema_path.read_text())
+    schema["properties"]["title"] = {"$ref": ref}
+    schema_path.write_text(json.dumps(schema))
+    write(repo / "schemas" / "common.schema.json", '{"$defs": {"title": {"type": "string"}}}')
+    # Any attempt to open a connection is printed, then refused.
+    code = (
+        "import socket, sys\n"
+        "def refuse(*a, **k):\n    print('network used', file=sys.stderr); raise OSError('no network')\n"
+        "socket.socket.connect = refuse\nsocket.create_connection = refuse\n"
+        "from reviewflow.cli import main\nmain()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "check"], cwd=repo, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == (
+        f"reviewflow: schemas/article.schema.json: $ref {ref!r} cannot be resolved: reviewflow "
+        "fetches nothing over the network and reads no other schema file; define it under $defs in this file"
+    )
+
+
+def test_local_and_meta_schema_refs_resolve(run: Run, repo: Path) -> None:
+    schema_path = repo / "schemas" / "article.schema.json"
+    schema = json.loads(schema_path.read_text())
+    schema["$defs"] = {**schema.get("$defs", {}), "text": {"type": "string", "minLength": 1}}
+    schema["properties"]["title"] = {"$ref": "#/$defs/text"}
+    # an optional field whose value would be a JSON Schema: the meta-schema ships with jsonschema
+    schema["properties"]["rules"] = {"$ref": "https://json-schema.org/draft/2020-12/schema"}
+    schema_path.write_text(json.dumps(schema))
+    assert findings(run, repo, article_text()) == []
+    assert "title" in str(findings(run, repo, article_text(title=""))[0]["message"])
 
 
 # --- disclaimers ---------------------------------------------------------------------------
