@@ -118,10 +118,17 @@ def init_command(state: State, directory: Path) -> None:
 @click.option(
     "--audience", type=click.Choice(["patient", "professional"]), default="patient", show_default=True
 )
-@click.option("--condition", default="", help="The condition the article is about.")
+@click.option(
+    "--condition",
+    required=True,
+    help="The condition the article is about (required: every article names one).",
+)
 @click.pass_obj
 def new_command(state: State, title: str, audience: str, condition: str) -> None:
     """Start a new article from a template, named after its title.
+
+    The file name is a slug of the title (other scripts transliterated), and the new
+    article passes `reviewflow check` as written. --condition is required.
 
     Example: reviewflow new "Can POEMS syndrome be cured?" --condition "POEMS syndrome"
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -304,10 +305,40 @@ def test_new_with_hostile_title_stays_in_articles(run: Run, repo: Path, title: s
 
 
 def test_new_refuses_to_overwrite_and_untitled(run: Run, repo: Path) -> None:
-    assert run(repo, "new", "What is POEMS syndrome?").exit_code == 1
-    result = run(repo, "new", "?!")
+    assert run(repo, "new", "What is POEMS syndrome?", "--condition", "x").exit_code == 1
+    result = run(repo, "new", "?!", "--condition", "x")
     assert result.exit_code == 2
     assert "no letters or digits" in result.output
+
+
+@pytest.mark.parametrize("condition", [None, "", "   "])
+def test_new_needs_a_condition(run: Run, repo: Path, condition: str | None) -> None:
+    """Never write a file that fails its own check: without a condition, nothing is written."""
+    args = ["new", "Living with POEMS syndrome"] + ([] if condition is None else ["--condition", condition])
+    result = run(repo, *args)
+    assert result.exit_code == 2
+    expected = "Missing option '--condition'" if condition is None else "the condition is empty"
+    assert expected in result.output
+    assert sorted(p.name for p in (repo / "articles").iterdir()) == ["what-is-poems-syndrome.md"]
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("日本語の記事", "ri-ben-yu-noji-shi"),
+        ("Лечение синдрома POEMS", "lechenie-sindroma-poems"),
+        # letters text-unidecode cannot transliterate: a stable hash of the title
+        ("𠀀𠀁", "article-" + hashlib.sha256("𠀀𠀁".encode()).hexdigest()[:10]),
+    ],
+)
+def test_new_derives_a_slug_from_any_script(run: Run, repo: Path, title: str, slug: str) -> None:
+    result = run(repo, "new", title, "--condition", "POEMS syndrome")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"created articles/{slug}.md"
+    assert f'title: "{title}"' in (repo / "articles" / f"{slug}.md").read_text(encoding="utf-8")
+    check = run(repo, "check", f"articles/{slug}.md", "--format", "json")
+    assert check.exit_code == 0, check.output
+    assert json.loads(check.output)["findings"] == []
 
 
 # --- the findings cache ------------------------------------------------------------------------
