@@ -37,7 +37,7 @@ _ALLOWED_TAGS = {
     "tag:yaml.org,2002:map",
 }
 _FENCE = re.compile(r"^---[ \t]*\r?$")
-_CLOSING_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*\r?$")
+_CLOSING_LINE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)  # the first one ends it
 
 
 class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
@@ -128,21 +128,23 @@ def read_article_bytes(raw: bytes, max_bytes: int) -> Split:
 
 def split_text(text: str, split: Split | None = None) -> Split:
     split = split or Split()
-    lines = text.split("\n")
-    if not _FENCE.match(lines[0]):
+    first_end = text.find("\n")
+    if not _FENCE.match(text, 0, len(text) if first_end < 0 else first_end):
         split.problems.append(
             Problem("frontmatter-missing", 1, 1, "no front-matter: the file must start with a '---' line")
         )
         return split
-    end = next((i for i in range(1, len(lines)) if _CLOSING_FENCE.match(lines[i])), None)
-    if end is None:
+    closing = _CLOSING_LINE.search(text, first_end + 1) if first_end >= 0 else None
+    if closing is None:
         split.problems.append(
             Problem("frontmatter-unclosed", 1, 1, "front-matter opened with '---' on line 1 is never closed")
         )
         return split
-    split.body = "\n".join(lines[end + 1 :])
+    end = text.count("\n", 0, closing.start())  # the closing line's 0-based number
+    after = text.find("\n", closing.start())
+    split.body = "" if after < 0 else text[after + 1 :]
     split.body_line = end + 2
-    _parse_yaml("\n".join(lines[1:end]), split, line_offset=1)
+    _parse_yaml(text[first_end + 1 : max(closing.start() - 1, first_end + 1)], split, line_offset=1)
     return split
 
 
