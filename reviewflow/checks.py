@@ -79,6 +79,8 @@ def _disclaimer_audience(article: Article, doc: Document, ctx: Context) -> Itera
 
 def _citation_unknown(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     known = {r.id for r in article.references}
+    if known.issuperset(i for ids, _ in doc.prose.cited.values() for i in ids):
+        return  # the common case, found without locating every marker
     for citation in doc.citations:
         missing = [i for i in citation.ids if i not in known]
         if missing:
@@ -90,13 +92,15 @@ def _citation_unknown(article: Article, doc: Document, ctx: Context) -> Iterator
 
 
 def _citation_malformed(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    if not any(problem for _, problem in doc.prose.cited.values()):
+        return
     for citation in doc.citations:
         if citation.problem:
             yield *doc.prose.locate(citation.offset), f"citation {citation.text}: {citation.problem}"
 
 
 def _reference_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
-    cited = {i for citation in doc.citations for i in citation.ids}
+    cited = {i for ids, _ in doc.prose.cited.values() for i in ids}
     for index, reference in enumerate(article.references):
         if reference.id not in cited:
             yield *doc.position("references", index), f"reference {reference.id} is never cited in the body"
@@ -294,7 +298,7 @@ def _readability(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]
     prose = doc.prose
     if prose.text.count(" ") < 30:
         return  # too short for the formula to mean anything
-    grade = flesch_kincaid_grade(prose.text, len(prose.sentence_starts))
+    grade = flesch_kincaid_grade(prose.text, prose.sentence_count)
     limit = ctx.config.checks.patient_max_grade
     if grade > limit:
         yield (

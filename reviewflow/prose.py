@@ -31,6 +31,14 @@ _SENTENCE_END = re.compile(
     r"[.!?](?<![Ee]\.[Gg]\.)(?<![Ii]\.[Ee]\.)(?<!\b[Vv]s\.)(?<!\b[Dd]r\.)(?<!\b[Aa]pprox\.)"
     r"(?<!\bal\.)(?<!\b[Ff]ig\.)(?<!\b[Cc]f\.)[\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])|\n"
 )
+# The same ends found apart (sentence_starts), since `re` finds a literal "." several times
+# faster than a choice of characters; tests/test_prose.py holds them to _SENTENCE_END.
+_FULL_STOP_END = re.compile(
+    r"\.(?=[\"'”’)]*[ \t]+[A-Z0-9\"“'(])(?<![Ee]\.[Gg]\.)(?<![Ii]\.[Ee]\.)(?<!\b[Vv]s\.)(?<!\b[Dd]r\.)"
+    r"(?<!\b[Aa]pprox\.)(?<!\bal\.)(?<!\b[Ff]ig\.)(?<!\b[Cc]f\.)[\"'”’)]*[ \t]+"
+)
+_NOT_SPACE = re.compile(r"\S")
+_OTHER_END = re.compile(r"[!?][\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])")
 
 
 class Citation(NamedTuple):
@@ -71,13 +79,51 @@ class Prose:
 
     @cached_property
     def sentence_starts(self) -> list[int]:
+        """Where sentences start: at the text's start, after each sentence end and at each
+        block; a start on white space (an empty block, code blanked out) moves to the next
+        character that is not."""
         text = self.text
-        starts = [0, *(match.end() for match in _SENTENCE_END.finditer(text))]
-        return [start for start in starts if start < len(text) and not text[start].isspace()]
+        ends = [match.end() for match in _FULL_STOP_END.finditer(text)]
+        if "!" in text or "?" in text:
+            ends.extend(match.end() for match in _OTHER_END.finditer(text))
+        newline = text.find("\n")
+        while newline >= 0:
+            ends.append(newline + 1)
+            newline = text.find("\n", newline + 1)
+        starts: list[int] = []
+        for candidate in (0, *sorted(ends)):
+            start = candidate
+            if start < len(text) and text[start].isspace():
+                found = _NOT_SPACE.search(text, start)
+                start = found.start() if found else len(text)
+            if start < len(text) and (not starts or starts[-1] != start):
+                starts.append(start)
+        return starts
+
+    @cached_property
+    def sentence_count(self) -> int:
+        """len(sentence_starts), counted without listing them when no block starts blank."""
+        text = self.text
+        if not text or text[0].isspace():
+            return len(self.sentence_starts)
+        count = 1
+        newline = text.find("\n")
+        while newline >= 0:  # a block ends and the next starts a sentence
+            if newline + 1 < len(text):
+                if text[newline + 1].isspace():
+                    return len(self.sentence_starts)  # an empty block, or code blanked out
+                count += 1
+            newline = text.find("\n", newline + 1)
+        count += len(_FULL_STOP_END.findall(text))
+        if "!" in text or "?" in text:
+            count += len(_OTHER_END.findall(text))
+        return count
 
     def sentence_span(self, offset: int) -> tuple[int, int]:
         """Start and end offsets of the sentence holding `offset`."""
         starts = self.sentence_starts
+        if not starts:
+            return 0, len(self.text)
         index = max(bisect_right(starts, offset) - 1, 0)
         end = starts[index + 1] if index + 1 < len(starts) else len(self.text)
         return starts[index], end
@@ -101,6 +147,19 @@ class Prose:
             ids, problem = _expand(match.group(1))
             found.append(Citation(match.start(), match.group(0), ids, problem))
         return found
+
+    @cached_property
+    def cited(self) -> dict[str, tuple[tuple[int, ...], str | None]]:
+        """The distinct insides of the citation markers ("1", "2-4"), with their ids and problem:
+        what most rules need, without the offset of every marker."""
+        if "]:" in self.text:  # perhaps reference definitions, which `citations` leaves out
+            return {c.text[1:-1]: (c.ids, c.problem) for c in self.citations}
+        return {inner: _expand(inner) for inner in set(self.marker_insides)}
+
+    @cached_property
+    def marker_insides(self) -> list[str]:
+        """The inside of every citation marker ("1", "2-4"), in order: MARKER.findall."""
+        return MARKER.findall(self.text)
 
 
 def read_prose(body: str, body_line: int) -> Prose:

@@ -258,6 +258,11 @@ def test_prose_after_code_keeps_its_line_and_column(run: Run, repo: Path) -> Non
     ]
 
 
+def test_a_body_that_starts_with_code_is_checked_and_located(run: Run, repo: Path) -> None:
+    found = findings(run, repo, article_text("`x` costs 5% of patients.\n\nRare [1].\n"))
+    assert [(f["rule"], f["line"], f["column"]) for f in found] == [("evidence-uncited", 19, 5)]
+
+
 def test_claims_in_code_and_comments_are_not_claims(run: Run, repo: Path) -> None:
     body = "Rare [1]. Set `cure = true` in the form.\n\n<!-- a miracle cure -->\n\n    guaranteed()\n"
     assert findings(run, repo, article_text(body)) == []
