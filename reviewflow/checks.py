@@ -298,7 +298,7 @@ def _readability(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]
     prose = doc.prose
     if prose.text.count(" ") < 30:
         return  # too short for the formula to mean anything
-    grade = flesch_kincaid_grade(prose.text, prose.sentence_count)
+    grade = flesch_kincaid_grade(prose.text, prose.sentence_count, prose.marker_insides)
     limit = ctx.config.checks.patient_max_grade
     if grade > limit:
         yield (
