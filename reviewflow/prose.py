@@ -104,8 +104,8 @@ class Prose:
     def sentence_count(self) -> int:
         """len(sentence_starts), counted without listing them when no block starts blank."""
         text = self.text
-        if not text or text[0].isspace():
-            return len(self.sentence_starts)
+        if "sentence_starts" in self.__dict__ or not text or text[0].isspace():
+            return len(self.sentence_starts)  # listed already (or needed: see below)
         count = 1
         newline = text.find("\n")
         while newline >= 0:  # a block ends and the next starts a sentence
