@@ -19,6 +19,7 @@ from reviewflow.ci_report import REPORTERS as CI_REPORTERS
 from reviewflow.ci_report import deliver
 from reviewflow.config import find_root
 from reviewflow.errors import ExitCode, ReviewflowError
+from reviewflow.progress import progress_bar
 from reviewflow.reporters import REPORTERS, use_colour
 from reviewflow.scaffold import init_repo, new_article
 from reviewflow.workspace import Workspace
@@ -156,7 +157,8 @@ def check_command(state: State, paths: tuple[Path, ...], output: str, strict: bo
     """
     workspace = state.workspace()
     files = workspace.article_files([state.path(p) for p in paths])
-    report = replace(workspace.check(files, use_cache=not no_cache), strict=strict)
+    with progress_bar(len(files), "Checking articles") as advance:
+        report = replace(workspace.check(files, use_cache=not no_cache, advance=advance), strict=strict)
     REPORTERS[output](report)
     finish(ExitCode.FINDINGS if report.failed() else ExitCode.OK)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -118,9 +118,11 @@ class Workspace:
         today: date | None = None,
         jobs: int | None = None,
         use_cache: bool = False,
+        advance: Callable[[int], None] | None = None,
     ) -> Report:
         """Check FILES. With USE_CACHE, files unchanged since the last run keep their findings
-        without being parsed; large sets are split over a process pool, one chunk per task."""
+        without being parsed; large sets are split over a process pool, one chunk per task.
+        ADVANCE, if given, is told how many more files are done (for a progress bar)."""
         files = list(files)
         context = self.context(today)
         cache = self.findings_cache(context) if use_cache else None
@@ -130,15 +132,21 @@ class Workspace:
             or len(files) < PARALLEL_THRESHOLD
             or "fork" not in multiprocessing.get_all_start_methods()
         ):
-            results = self.check_files(files, context, cache)
+            results = self.check_files(files, context, cache, advance)
         else:
             warm_up()  # load shared data once, before the workers fork and inherit it
             global _forked
             _forked = (self, context, cache)
-            size = max(16, -(-len(files) // (jobs * 4)))
+            # Chunks of at most CHUNK_FILES: enough tasks to keep every worker busy to the
+            # end and a progress bar moving, few enough that sending them costs nothing.
+            size = max(16, min(CHUNK_FILES, -(-len(files) // (jobs * 4))))
             chunks = [files[i : i + size] for i in range(0, len(files), size)]
+            results = []
             with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-                results = [result for chunk in pool.map(_check_chunk, chunks) for result in chunk]
+                for chunk in pool.map(_check_chunk, chunks):
+                    results.extend(chunk)
+                    if advance is not None:
+                        advance(len(chunk))
             _forked = None
         if cache is not None:
             for key, findings, fresh in results:
@@ -158,10 +166,16 @@ class Workspace:
         return FindingsCache.load(self.root, stamp)
 
     def check_files(
-        self, files: Iterable[Path], context: Context, cache: FindingsCache | None = None
+        self,
+        files: Iterable[Path],
+        context: Context,
+        cache: FindingsCache | None = None,
+        advance: Callable[[int], None] | None = None,
     ) -> list[Checked]:
         results: list[Checked] = []
         for path in files:
+            if advance is not None:
+                advance(1)
             relative = self.relative(path)
             try:
                 raw = read_limited(path, self.config.checks.max_file_bytes)
@@ -180,6 +194,7 @@ class Workspace:
 
 # Below this many files a process pool costs more to start than it saves.
 PARALLEL_THRESHOLD = 200
+CHUNK_FILES = 250
 # One file's outcome: its cache key (None when unreadable), its findings, and whether they
 # were just computed (and so belong in the cache).
 Checked = tuple[str | None, list[Finding], bool]

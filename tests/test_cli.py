@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import os
+import pty
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,6 +17,7 @@ from click.testing import CliRunner, Result
 
 from reviewflow import checks
 from reviewflow.cli import cli
+from reviewflow.progress import progress_bar, shows_progress
 from tests.conftest import PROJECT, article_text, write
 from tests.gitrepo import ALICE, RITA, SLUG, act_as
 
@@ -229,6 +233,67 @@ def test_a_closed_stdout_ends_quietly(content_repo: Path, command: list[str]) ->
     stderr = process.stderr.read().decode()
     assert process.wait() == 141, stderr
     assert stderr == ""
+
+
+def many_articles(repo: Path, count: int = 310) -> None:
+    for number in range(count):
+        write(repo / "articles" / f"article-{number}.md", article_text())
+
+
+def run_check_with_stderr_on_a_terminal(repo: Path, env: dict[str, str]) -> tuple[int, str]:
+    """`reviewflow check` with stderr on a pseudo-terminal: its exit code and what the
+    terminal showed."""
+    terminal, child_end = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reviewflow", "check", "--no-cache"],
+        cwd=repo,
+        stdout=subprocess.DEVNULL,
+        stderr=child_end,
+        env=env,
+    )
+    os.close(child_end)
+    shown = b""
+    while True:
+        try:
+            data = os.read(terminal, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        shown += data
+    os.close(terminal)
+    return process.wait(), shown.decode("utf-8", "replace")
+
+
+def test_a_long_check_shows_progress_on_a_terminal_only(repo: Path) -> None:
+    many_articles(repo)
+    env = {name: value for name, value in os.environ.items() if name != "CI"}
+    code, shown = run_check_with_stderr_on_a_terminal(repo, env)
+    assert code == 0
+    assert "Checking articles" in shown and "311/311" in shown
+    # in CI: silent, terminal or not
+    code, shown = run_check_with_stderr_on_a_terminal(repo, {**env, "CI": "true"})
+    assert (code, shown) == (0, "")
+    # off a terminal (a pipe): silent
+    piped = subprocess.run(
+        [sys.executable, "-m", "reviewflow", "check", "--no-cache"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert piped.returncode == 0
+    assert piped.stderr == ""
+    assert piped.stdout == "311 files checked: 0 errors, 0 warnings (ok)\n"
+
+
+def test_progress_bar_is_silent_unless_on_a_terminal() -> None:
+    stream = io.StringIO()
+    with progress_bar(1000, "Working", stream=stream) as advance:
+        advance(1000)
+    assert stream.getvalue() == ""
+    assert not shows_progress(1000, stream)
+    assert not shows_progress(10, sys.stderr)  # too few to be worth a bar
 
 
 def test_python_dash_m_and_version() -> None:
