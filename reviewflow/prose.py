@@ -120,7 +120,45 @@ class Prose:
         return count
 
     def sentence_span(self, offset: int) -> tuple[int, int]:
-        """Start and end offsets of the sentence holding `offset`."""
+        """Start and end offsets of the sentence holding `offset`.
+
+        Sentences never span blocks, so only the block holding OFFSET is split (its first
+        character that is not white space, and the ends inside it), once; only an offset in
+        white space before a block's first sentence needs the whole list."""
+        text = self.text
+        block = text.rfind("\n", 0, offset) + 1
+        starts = self._block_starts.get(block)
+        if starts is None:
+            starts = self._block_starts[block] = self._starts_in_block(block)
+        if not starts or offset < starts[0]:
+            return self._listed_span(offset)
+        index = bisect_right(starts, offset) - 1
+        if index + 1 < len(starts):
+            return starts[index], starts[index + 1]
+        block_end = text.find("\n", starts[-1])  # the next sentence starts in a later block
+        if block_end < 0:
+            return starts[index], len(text)
+        after = _NOT_SPACE.search(text, block_end)
+        return starts[index], after.start() if after else len(text)
+
+    @cached_property
+    def _block_starts(self) -> dict[int, list[int]]:
+        return {}
+
+    def _starts_in_block(self, block: int) -> list[int]:
+        text = self.text
+        end = text.find("\n", block)
+        end = len(text) if end < 0 else end
+        first = _NOT_SPACE.search(text, block, end)
+        if first is None:
+            return []
+        starts = [first.start(), *(match.end() for match in _FULL_STOP_END.finditer(text, block, end))]
+        if "!" in text or "?" in text:
+            starts.extend(match.end() for match in _OTHER_END.finditer(text, block, end))
+            starts.sort()
+        return starts
+
+    def _listed_span(self, offset: int) -> tuple[int, int]:
         starts = self.sentence_starts
         if not starts:
             return 0, len(self.text)

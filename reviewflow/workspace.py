@@ -84,11 +84,11 @@ class Workspace:
     def article_files(self, paths: Sequence[Path] = ()) -> list[Path]:
         """The files to check: the given files and directories, or every articles/*.md."""
         if not paths:
-            return sorted(self.articles_dir.glob("*.md")) if self.articles_dir.is_dir() else []
+            return _sorted_articles(self.articles_dir) if self.articles_dir.is_dir() else []
         files: list[Path] = []
         for path in paths:
             if path.is_dir():
-                files.extend(sorted(path.glob("*.md")))
+                files.extend(_sorted_articles(path))
             elif path.exists():
                 files.append(path)
             else:
@@ -205,6 +205,12 @@ def _check_chunk(files: list[Path]) -> list[Checked]:
     assert _forked is not None, "workers are forked from Workspace.check"
     workspace, context, cache = _forked
     return workspace.check_files(files, context, cache)
+
+
+def _sorted_articles(directory: Path) -> list[Path]:
+    """DIRECTORY/*.md in name order (sorted by their text: comparing Path objects costs
+    0.1 s for 10,000 files)."""
+    return sorted(directory.glob("*.md"), key=str)
 
 
 def read_limited(path: Path, max_bytes: int) -> bytes:

@@ -42,6 +42,8 @@ def test_sentence_starts_and_count_agree_with_the_definition(seed: int) -> None:
         prose = read_prose(body(rng), 1)
         assert prose.sentence_count == len(prose.sentence_starts), prose.text
         assert prose.sentence_starts == reference_starts(prose.text), prose.text
+        for offset in range(len(prose.text)):
+            assert prose.sentence_span(offset) == prose._listed_span(offset), (prose.text, offset)
 
 
 def test_a_sentence_starts_after_code_blanked_out_at_the_start_of_a_block() -> None:
