@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import subprocess
 import sys
@@ -316,6 +317,34 @@ def test_number_as_evidence_needs_a_citation(run: Run, repo: Path, sentence: str
     assert rules(found) == ["evidence-uncited"]
     assert found[0]["line"] == 21
     assert findings(run, repo, article_text(f"POEMS syndrome is rare [1].\n\n{sentence[:-1]} [1].\n")) == []
+
+
+EVIDENCE_PIECES = [
+    "5", "12", "1.5", "1,000", ".5", ",", ".", "%", " %", "percent", "PERCENT", "per cent", "Per Cent", "percentage",
+    " in ", " of ", " out of ", "  in  ", " in\t", "\t", "every ", "İ", "١٢", "\u00a0", "\n", "x", "word ", "[1]",
+    "n = 4", "n=", "survival rate", " response rates ", "hazard ratio", "2-fold", "-fold", "(", ")",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_evidence_found_from_literals_is_what_finditer_finds(seed: int) -> None:
+    from reviewflow.checks import _EVIDENCE, _evidence_matches
+    from reviewflow.prose import Prose
+
+    rng = random.Random(seed)
+    for _ in range(3000):
+        text = "".join(rng.choice(EVIDENCE_PIECES) for _ in range(rng.randint(1, 25)))
+        prose = Prose(text, [0], [(1, 0)])
+        expected = sorted(
+            (
+                m
+                for triggers, pattern in _EVIDENCE
+                if prose.mentions(triggers)
+                for m in pattern.finditer(text)
+            ),
+            key=lambda m: m.start(),
+        )
+        assert [m.span() for m in _evidence_matches(prose)] == [m.span() for m in expected], repr(text)
 
 
 def test_old_reference_is_a_warning_and_configurable(run: Run, repo: Path) -> None:
