@@ -166,15 +166,18 @@ def prose_blocks(body: str) -> list[list[Line]]:
             # that ends where the general rules below would.
             if not line:
                 if True not in empty_items:
-                    close_paragraph()
+                    if paragraph is not None:  # close_paragraph(), inline on the hot path
+                        blocks.append(paragraph)
+                        paragraph = None
                     continue
             elif line[0] not in _MAYBE_SPECIAL and not line[0].isspace():
                 # Text: a lazy continuation of a list item's paragraph, else a paragraph.
-                if paragraph is None:
-                    close_containers(0)
-                    paragraph = [(index, 0, line.rstrip())]
-                else:
+                if paragraph is not None:
                     paragraph.append((index, 0, line.rstrip()))
+                else:
+                    if containers:
+                        close_containers(0)
+                    paragraph = [(index, 0, line.rstrip())]
                 continue
             elif line[0] == "#" and _ATX_HEADING.match(line):
                 close_containers(0)

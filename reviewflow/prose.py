@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import accumulate
 from typing import NamedTuple
 
@@ -68,8 +68,13 @@ class Prose:
         return self.text.lower()
 
     def mentions(self, phrases: tuple[str, ...]) -> bool:
-        """Whether any of these lowercase phrases occurs: a cheap test before a regex scan."""
-        return any(map(self.lowered.__contains__, phrases))
+        """Whether any of these lowercase phrases occurs: a cheap test before a regex scan.
+        Phrases that end in the same word are ruled out together by one scan for it."""
+        lowered = self.lowered
+        for gate, group in _gates(phrases):
+            if gate in lowered and (group == (gate,) or any(map(lowered.__contains__, group))):
+                return True
+        return False
 
     def locate(self, offset: int) -> tuple[int, int]:
         """File line and 1-based column of an offset in `text`."""
@@ -198,6 +203,17 @@ class Prose:
     def marker_insides(self) -> list[str]:
         """The inside of every citation marker ("1", "2-4"), in order: MARKER.findall."""
         return MARKER.findall(self.text)
+
+
+@lru_cache(maxsize=64)
+def _gates(phrases: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """PHRASES grouped under a part every phrase of the group contains: its last word with
+    the space before it ("survival rate", "response rate" -> " rate"), or the whole phrase."""
+    groups: dict[str, list[str]] = {}
+    for phrase in phrases:
+        head, space, last = phrase.rpartition(" ")
+        groups.setdefault(space + last if head and last else phrase, []).append(phrase)
+    return tuple((gate, tuple(group)) for gate, group in groups.items())
 
 
 def read_prose(body: str, body_line: int) -> Prose:

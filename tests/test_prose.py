@@ -54,3 +54,30 @@ def test_a_sentence_starts_after_code_blanked_out_at_the_start_of_a_block() -> N
     ]  # fmt: skip
     assert prose.sentence_span(prose.text.index("5%")) == (4, prose.text.index("First"))
     assert prose.sentence_count == 4
+
+
+@pytest.mark.parametrize(
+    "phrases",
+    [
+        ("survival rate", "response rate", "relapse rate"),
+        ("disclaimer", "medical advice", "professional advice", "medical care", " in ", "%", "-fold"),
+        ("cure", "no side effects", "100% effective"),
+    ],
+)
+def test_mentions_is_a_substring_test(phrases: tuple[str, ...]) -> None:
+    rng = random.Random(len(phrases))
+    pieces = [
+        *phrases,
+        *(p[:-1] for p in phrases),
+        " rate",
+        "rates",
+        "advice",
+        " care",
+        "x",
+        " ",
+        "Medical Advice",
+    ]
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        prose = read_prose(text, 1)
+        assert prose.mentions(phrases) == any(p in prose.text.lower() for p in phrases), text
