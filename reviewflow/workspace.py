@@ -214,6 +214,14 @@ def _sorted_articles(directory: Path) -> list[Path]:
 
 
 def read_limited(path: Path, max_bytes: int) -> bytes:
-    """Read at most one byte past the limit, so a huge file is rejected without loading it."""
-    with path.open("rb") as handle:
-        return handle.read(max_bytes + 1)
+    """Read at most one byte past the limit, so a huge file is rejected without loading it.
+
+    With os.read: a buffered file object costs more than reading a 5 KB article."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(descriptor, max_bytes + 1)
+        while len(data) <= max_bytes and (more := os.read(descriptor, max_bytes + 1 - len(data))):
+            data += more
+        return data
+    finally:
+        os.close(descriptor)
