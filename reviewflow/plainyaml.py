@@ -26,7 +26,7 @@ _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +|$)")
 # common line, `key: value` or `- key: value` whose value is a double-quoted string without
 # escapes, a decimal integer or a word; any other line whole, in the last group.
 _LINES = re.compile(
-    r"^(?:( *)(- +)?([A-Za-z_][A-Za-z0-9_-]*):( +)"
+    r"^(?:(( *)(- +)?([A-Za-z_][A-Za-z0-9_-]*): +)"
     r"""(?:("[^"\\\n]*") *|(0|[1-9][0-9]*) *|([A-Za-z][A-Za-z0-9 ,'()/-]*))|(.*))$""",
     re.MULTILINE,
 )
@@ -69,19 +69,20 @@ def read_plain(source: str, line_offset: int) -> Plain | None:
         return None
 
 
+# prefix (up to the value), indent, dash, key, then the value: quoted, number or word; or
+# the whole of any other line.
 Row = tuple[str, str, str, str, str, str, str, str]
 
 
-def _value(row: Row) -> tuple[Any, int]:
-    """The value of a `key: value` row and its 0-based column."""
-    indent, dash, key, spaces, quoted, number, word, _ = row
-    column = len(indent) + len(dash) + len(key) + 1 + len(spaces)
+def _value(row: Row) -> Any:
+    """The value of a `key: value` row (it starts at column len(row[0]))."""
+    quoted, number, word = row[4], row[5], row[6]
     if quoted:
-        return quoted[1:-1], column
+        return quoted[1:-1]
     if number:
-        return int(number), column
+        return int(number)
     word = word.rstrip(" ")
-    return _SPECIAL_WORDS.get(word, word), column
+    return _SPECIAL_WORDS.get(word, word)
 
 
 class _Reader:
@@ -100,8 +101,8 @@ class _Reader:
         offset = self.offset
         while self.index < len(lines):
             row = rows[self.index]
-            name = row[2]
-            if name and not row[0] and not row[1]:
+            name = row[3]
+            if name and not row[1] and not row[2]:
                 # The short cut for `key: value` at the margin.
                 if name in data:
                     raise _NotPlain  # a duplicate: the loader reports it with both lines
@@ -109,8 +110,8 @@ class _Reader:
                 if not data:
                     positions[()] = (number, 1)
                 keys[(name,)] = (number, 1)
-                data[name], column = _value(row)
-                positions[(name,)] = (number, column + 1)
+                data[name] = _value(row)
+                positions[(name,)] = (number, len(row[0]) + 1)
                 self.index += 1
                 continue
             line = lines[self.index]
@@ -220,12 +221,12 @@ class _Reader:
         item_column = 0  # 0-based column of the keys of the current item's mapping
         while index < len(lines):
             row = rows[index]
-            key = row[2]
+            key = row[3]
             if key:
                 # The short cut for `- key: value` and the `key: value` lines under it.
-                depth, dashed = len(row[0]), bool(row[1])
+                depth, dashed = len(row[1]), bool(row[2])
                 if dashed and depth == dash:
-                    item, item_column = {}, depth + len(row[1])
+                    item, item_column = {}, depth + len(row[2])
                     path: Path = (name, len(items))
                     items.append(item)
                     positions[path] = (index + offset, item_column + 1)
@@ -238,9 +239,11 @@ class _Reader:
                 if key in item:
                     raise _NotPlain
                 full = (*path, key)
-                keys[full] = (index + offset, item_column + 1)
-                item[key], column = _value(row)
-                positions[full] = (index + offset, column + 1)
+                number = index + offset
+                keys[full] = (number, item_column + 1)
+                positions[full] = (number, len(row[0]) + 1)
+                quoted = row[4]
+                item[key] = quoted[1:-1] if quoted else _value(row)
                 index += 1
                 continue
             line = lines[index]
