@@ -14,7 +14,9 @@ wrote.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import yaml
@@ -90,6 +92,8 @@ class Split:
     body: str = ""
     body_line: int = 1  # file line on which the body starts
     problems: list[Problem] = field(default_factory=list)
+    # Plain front-matter's positions, found on first need (most articles never need one).
+    positions_later: Callable[[], tuple[Positions, Positions]] | None = None
 
 
 def read_article_bytes(raw: bytes, max_bytes: int) -> Split:
@@ -152,9 +156,10 @@ def _parse_yaml(source: str, split: Split, line_offset: int) -> None:
     def at(mark: Any) -> tuple[int, int]:
         return mark.line + 1 + line_offset, mark.column + 1
 
-    plain = read_plain(source, line_offset)
+    plain = read_plain(source, line_offset, positions=False)
     if plain is not None:  # the common, plain front-matter: no YAML parser needed
-        split.data, split.positions, split.key_positions = plain
+        split.data = plain[0]
+        split.positions_later = partial(_plain_positions, source, line_offset)
         return
     if ("&" in source or "*" in source) and _has_anchor(source, split, at):
         return
@@ -184,6 +189,12 @@ def _parse_yaml(source: str, split: Split, line_offset: int) -> None:
         split.problems.append(Problem("yaml-syntax", 1 + line_offset, 1, f"YAML error: {exc}"))
     finally:
         loader.dispose()
+
+
+def _plain_positions(source: str, line_offset: int) -> tuple[Positions, Positions]:
+    plain = read_plain(source, line_offset)
+    assert plain is not None, "the same text was read plainly before"
+    return plain[1], plain[2]
 
 
 def _has_anchor(source: str, split: Split, at: Any) -> bool:

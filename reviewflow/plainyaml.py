@@ -52,11 +52,12 @@ class _NotPlain(Exception):
     """This front-matter is outside the plain subset: the YAML loader must read it."""
 
 
-def read_plain(source: str, line_offset: int) -> Plain | None:
+def read_plain(source: str, line_offset: int, positions: bool = True) -> Plain | None:
     """The data, value positions and key positions of SOURCE, or None when it is not plain.
 
     Positions are 1-based (line, column) in the whole file; SOURCE starts on file line
-    `line_offset + 1`."""
+    `line_offset + 1`. With POSITIONS false only the data is sure to be complete: most
+    articles never need a position, so they are left for a second call when one does."""
     if _UNUSUAL.search(source):
         return None
     lines = source.split("\n")
@@ -64,7 +65,7 @@ def read_plain(source: str, line_offset: int) -> Plain | None:
     if len(rows) != len(lines):
         return None
     try:
-        return _Reader(lines, rows, line_offset).read()
+        return _Reader(lines, rows, line_offset, positions).read()
     except _NotPlain:
         return None
 
@@ -86,7 +87,8 @@ def _value(row: Row) -> Any:
 
 
 class _Reader:
-    def __init__(self, lines: list[str], rows: list[Row], line_offset: int) -> None:
+    def __init__(self, lines: list[str], rows: list[Row], line_offset: int, track: bool) -> None:
+        self.track = track  # record positions on the short cuts too
         self.lines = lines
         self.rows = rows
         self.offset = line_offset + 1  # file line of lines[0]
@@ -106,12 +108,13 @@ class _Reader:
                 # The short cut for `key: value` at the margin.
                 if name in data:
                     raise _NotPlain  # a duplicate: the loader reports it with both lines
-                number = self.index + offset
-                if not data:
-                    positions[()] = (number, 1)
-                keys[(name,)] = (number, 1)
+                if self.track:
+                    number = self.index + offset
+                    if not data:
+                        positions[()] = (number, 1)
+                    keys[(name,)] = (number, 1)
+                    positions[(name,)] = (number, len(row[0]) + 1)
                 data[name] = _value(row)
-                positions[(name,)] = (number, len(row[0]) + 1)
                 self.index += 1
                 continue
             line = lines[self.index]
@@ -205,7 +208,7 @@ class _Reader:
     def sequence(self, name: str) -> list[Any]:
         """The block sequence under `key:`: scalars, or flat mappings, one per `- ` item."""
         lines, rows = self.lines, self.rows
-        positions, keys, offset = self.positions, self.keys, self.offset
+        positions, keys, offset, track = self.positions, self.keys, self.offset, self.track
         index = self.index + 1
         while index < len(lines) and _skippable(lines[index]):
             index += 1
@@ -227,21 +230,22 @@ class _Reader:
                 depth, dashed = len(row[1]), bool(row[2])
                 if dashed and depth == dash:
                     item, item_column = {}, depth + len(row[2])
-                    path: Path = (name, len(items))
                     items.append(item)
-                    positions[path] = (index + offset, item_column + 1)
+                    if track:
+                        positions[(name, len(items) - 1)] = (index + offset, item_column + 1)
                 elif item is not None and depth == item_column and not dashed:
-                    path = (name, len(items) - 1)
+                    pass
                 elif depth == 0 and not dashed:
                     break  # the next top-level key
                 else:
                     raise _NotPlain
                 if key in item:
                     raise _NotPlain
-                full = (*path, key)
-                number = index + offset
-                keys[full] = (number, item_column + 1)
-                positions[full] = (number, len(row[0]) + 1)
+                if track:
+                    full = (name, len(items) - 1, key)
+                    number = index + offset
+                    keys[full] = (number, item_column + 1)
+                    positions[full] = (number, len(row[0]) + 1)
                 quoted = row[4]
                 item[key] = quoted[1:-1] if quoted else _value(row)
                 index += 1

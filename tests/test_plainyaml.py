@@ -98,7 +98,7 @@ def mutate(rng: random.Random, source: str) -> str:
 def libyaml(source: str) -> Split:
     split = Split()
     original = frontmatter.read_plain
-    frontmatter.read_plain = lambda *args: None  # type: ignore[assignment]
+    frontmatter.read_plain = lambda *args, **kwargs: None  # type: ignore[assignment]
     try:
         frontmatter._parse_yaml(source, split, line_offset=1)
     finally:
@@ -114,6 +114,12 @@ def assert_same(source: str) -> bool:
     expected = libyaml(source)
     assert not expected.problems, (source, expected.problems)
     assert plain == (expected.data, expected.positions, expected.key_positions), source
+    data_only = read_plain(source, 1, positions=False)
+    assert data_only is not None and data_only[0] == expected.data
+    # as check reads it: the data now, the positions when a finding needs one
+    split = frontmatter.split_text(f"---\n{source}\n---\nBody.\n")
+    assert split.data == expected.data and split.positions_later is not None
+    assert split.positions_later() == (expected.positions, expected.key_positions)
     return True
 
 
