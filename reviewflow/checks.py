@@ -107,17 +107,16 @@ def _reference_uncited(article: Article, doc: Document, ctx: Context) -> Iterato
 
 
 def _reference_duplicate_id(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
-    first: dict[int, int] = {}
+    first: dict[int, int] = {}  # id -> index of the reference that has it first
     for index, reference in enumerate(article.references):
-        line, column = doc.position("references", index, "id")
         if reference.id in first:
+            first_line, _ = doc.position("references", first[reference.id], "id")
             yield (
-                line,
-                column,
-                f"reference id {reference.id} is used twice (first on line {first[reference.id]})",
+                *doc.position("references", index, "id"),
+                f"reference id {reference.id} is used twice (first on line {first_line})",
             )
         else:
-            first[reference.id] = line
+            first[reference.id] = index
 
 
 def _reference_duplicate_identifier(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:

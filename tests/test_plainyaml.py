@@ -10,6 +10,7 @@ numbers, flow and block collections, indentation, tabs, duplicates.
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -142,3 +143,26 @@ def test_what_it_declines_libyaml_reads_with_its_messages(tmp_path: Path) -> Non
     text = "---\n" + SAMPLES[-1].replace("audience: patient", "audience: patient\naudience: professional")
     split = frontmatter.split_text(text + "\n---\nBody.\n")
     assert [p.rule for p in split.problems] == ["yaml-duplicate-key"]
+
+
+def test_a_clean_article_never_reads_its_positions() -> None:
+    """The rules ask for a front-matter position only to report something there."""
+    from datetime import date
+
+    from reviewflow.article import parse_document
+    from reviewflow.checks import Context, check_document
+    from reviewflow.config import Config
+    from reviewflow.schema import ArticleSchema, bundled_schema_text
+
+    text = f"---\n{SAMPLES[-1]}\n---\n\nAmyloidosis is rare [1]. It is treated [2].\n"
+    schema = ArticleSchema(json.loads(bundled_schema_text()))
+    doc = parse_document("articles/amyloidosis.md", text.encode(), schema, 10**6)
+    config = Config.model_validate(
+        {
+            "disclaimers": {"patient": {"audience": "patient", "text": "x"}},
+            "checks": {"max_reference_age_years": 50},
+        }
+    )
+    found = check_document(doc, Context(config, date(2024, 1, 1)))
+    assert found == []
+    assert doc.positions_later is not None  # still left for later
