@@ -7,6 +7,7 @@ so one broken file never hides the findings of the others.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -70,6 +71,7 @@ class Document:
     positions: Positions = field(default_factory=dict)
     key_positions: Positions = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    positions_later: Callable[[], tuple[Positions, Positions]] | None = None
 
     @cached_property
     def prose(self) -> Prose:
@@ -83,8 +85,15 @@ class Document:
     def sentences(self) -> list[Sentence]:
         return self.prose.sentences
 
+    def load_positions(self) -> None:
+        """Fill `positions` and `key_positions` if they were left for later."""
+        if self.positions_later is not None:
+            self.positions, self.key_positions = self.positions_later()
+            self.positions_later = None
+
     def position(self, *path: str | int) -> tuple[int, int]:
         """Line and column of a front-matter value, falling back to its nearest parent."""
+        self.load_positions()
         while path:
             if path in self.positions:
                 return self.positions[path]
@@ -119,6 +128,7 @@ def parse_document(path: str, raw: bytes, schema: ArticleSchema, max_bytes: int)
     doc.findings.extend(Finding.error(p.rule, path, p.line, p.column, p.message) for p in split.problems)
     doc.body, doc.body_line = split.body, split.body_line
     doc.positions, doc.key_positions = split.positions, split.key_positions
+    doc.positions_later = split.positions_later
     if split.data is None:
         return doc
     schema_findings = [
@@ -140,6 +150,7 @@ def parse_document(path: str, raw: bytes, schema: ArticleSchema, max_bytes: int)
 
 
 def _locate(doc: Document, error_path: tuple[str | int, ...], key: str | None) -> tuple[int, int]:
+    doc.load_positions()
     if key is not None and (*error_path, key) in doc.key_positions:
         return doc.key_positions[(*error_path, key)]
     return doc.position(*error_path)

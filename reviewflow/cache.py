@@ -27,7 +27,7 @@ CACHE_DIR = ".reviewflow-cache"
 CHECK_CACHE = "check.json"
 # The modules whose code decides what check finds.
 _RULE_MODULES = (
-    "article.py", "checks.py", "config.py", "frontmatter.py", "prose.py",
+    "article.py", "checks.py", "commonmark.py", "config.py", "frontmatter.py", "plainyaml.py", "prose.py",
     "readability.py", "retractions.py", "schema.py",
 )  # fmt: skip
 

@@ -79,6 +79,8 @@ def _disclaimer_audience(article: Article, doc: Document, ctx: Context) -> Itera
 
 def _citation_unknown(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     known = {r.id for r in article.references}
+    if known.issuperset(i for ids, _ in doc.prose.cited.values() for i in ids):
+        return  # the common case, found without locating every marker
     for citation in doc.citations:
         missing = [i for i in citation.ids if i not in known]
         if missing:
@@ -90,30 +92,31 @@ def _citation_unknown(article: Article, doc: Document, ctx: Context) -> Iterator
 
 
 def _citation_malformed(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    if not any(problem for _, problem in doc.prose.cited.values()):
+        return
     for citation in doc.citations:
         if citation.problem:
             yield *doc.prose.locate(citation.offset), f"citation {citation.text}: {citation.problem}"
 
 
 def _reference_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
-    cited = {i for citation in doc.citations for i in citation.ids}
+    cited = {i for ids, _ in doc.prose.cited.values() for i in ids}
     for index, reference in enumerate(article.references):
         if reference.id not in cited:
             yield *doc.position("references", index), f"reference {reference.id} is never cited in the body"
 
 
 def _reference_duplicate_id(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
-    first: dict[int, int] = {}
+    first: dict[int, int] = {}  # id -> index of the reference that has it first
     for index, reference in enumerate(article.references):
-        line, column = doc.position("references", index, "id")
         if reference.id in first:
+            first_line, _ = doc.position("references", first[reference.id], "id")
             yield (
-                line,
-                column,
-                f"reference id {reference.id} is used twice (first on line {first[reference.id]})",
+                *doc.position("references", index, "id"),
+                f"reference id {reference.id} is used twice (first on line {first_line})",
             )
         else:
-            first[reference.id] = line
+            first[reference.id] = index
 
 
 def _reference_duplicate_identifier(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
@@ -136,13 +139,12 @@ def _reference_duplicate_identifier(article: Article, doc: Document, ctx: Contex
 # triggers occurs in the text: a substring test costs microseconds, a regex scan of an
 # alternation a fifth of a millisecond, and this is the hot path of `check`.
 _RATE_WORDS = "survival|response|remission|relapse|mortality|recurrence|success|failure"
+_PERCENTAGE = re.compile(r"\d(?:[\d.,]*\d)?\s?(?:%|percent\b|per cent\b)", re.IGNORECASE)
+_ONE_IN_N = re.compile(r"\d[ \t]+(?:in|of|out of)[ \t]+(?:every[ \t]+)?\d")
 _EVIDENCE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [
-    (
-        ("%", "percent", "per cent"),
-        re.compile(r"\d(?:[\d.,]*\d)?\s?(?:%|percent\b|per cent\b)", re.IGNORECASE),
-    ),
+    (("%", "percent", "per cent"), _PERCENTAGE),
     (("n=", "n ="), re.compile(r"(?<![A-Za-z])[nN]\s?=\s?\d")),
-    ((" in ", " of "), re.compile(r"\d[ \t]+(?:in|of|out of)[ \t]+(?:every[ \t]+)?\d")),
+    ((" in ", " of "), _ONE_IN_N),
     (
         tuple(f"{word} rate" for word in _RATE_WORDS.split("|")),
         re.compile(
@@ -162,9 +164,73 @@ def _evidence_matches(prose: Prose) -> list[re.Match[str]]:
         match
         for triggers, pattern in _EVIDENCE
         if prose.mentions(triggers)
-        for match in pattern.finditer(prose.text)
+        for match in _FINDERS.get(pattern, _find_all)(pattern, prose)
     ]
     return sorted(matches, key=lambda m: m.start())
+
+
+def _find_all(pattern: re.Pattern[str], prose: Prose) -> list[re.Match[str]]:
+    return list(pattern.finditer(prose.text))
+
+
+# `re` tries a pattern that starts with \d at every character of the text. The two that nearly
+# every article triggers are found from their literal parts instead (str.find, in C): each
+# match must end at a "%" (or "percent") or contain " in " / " of " after a number, so the
+# places where a match can start are few, and `_matches_at` tries only those, in order and
+# without overlaps, as finditer would. tests/test_check_rules.py compares them with finditer.
+
+
+def _find_percentages(pattern: re.Pattern[str], prose: Prose) -> list[re.Match[str]]:
+    text, lowered = prose.text, prose.lowered
+    if len(lowered) != len(text):
+        return _find_all(pattern, prose)  # lowercasing moved the offsets
+    starts = set()
+    for literal in ("%", "percent", "per cent"):
+        end = lowered.find(literal)
+        while end >= 0:
+            digits_end = end - 1 if end and text[end - 1].isspace() else end
+            if digits_end and text[digits_end - 1].isdecimal():
+                start = digits_end - 1  # back to the first digit of the run of digits, . and ,
+                while start and (text[start - 1].isdecimal() or text[start - 1] in ".,"):
+                    start -= 1
+                while not text[start].isdecimal():
+                    start += 1
+                starts.add(start)
+            end = lowered.find(literal, end + 1)
+    return _matches_at(pattern, text, starts)
+
+
+def _find_one_in_n(pattern: re.Pattern[str], prose: Prose) -> list[re.Match[str]]:
+    text = prose.text
+    if "\t" in text:
+        return _find_all(pattern, prose)
+    starts = set()
+    for word in (" in ", " of ", " out of "):
+        found = text.find(word)
+        while found >= 0:
+            spaces = found
+            while spaces and text[spaces - 1] == " ":
+                spaces -= 1
+            if spaces and text[spaces - 1].isdecimal():
+                starts.add(spaces - 1)
+            found = text.find(word, found + 1)
+    return _matches_at(pattern, text, starts)
+
+
+def _matches_at(pattern: re.Pattern[str], text: str, starts: set[int]) -> list[re.Match[str]]:
+    found: list[re.Match[str]] = []
+    done = 0
+    for start in sorted(starts):
+        if start >= done and (match := pattern.match(text, start)):
+            found.append(match)
+            done = match.end()
+    return found
+
+
+_FINDERS: dict[re.Pattern[str], Callable[[re.Pattern[str], Prose], list[re.Match[str]]]] = {
+    _PERCENTAGE: _find_percentages,
+    _ONE_IN_N: _find_one_in_n,
+}
 
 
 def _evidence_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
@@ -294,7 +360,7 @@ def _readability(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]
     prose = doc.prose
     if prose.text.count(" ") < 30:
         return  # too short for the formula to mean anything
-    grade = flesch_kincaid_grade(prose.text, len(prose.sentence_starts))
+    grade = flesch_kincaid_grade(prose.text, prose.sentence_count, prose.marker_insides)
     limit = ctx.config.checks.patient_max_grade
     if grade > limit:
         yield (

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import signal
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,9 +20,12 @@ from reviewflow.ci_report import REPORTERS as CI_REPORTERS
 from reviewflow.ci_report import deliver, github_problem
 from reviewflow.config import find_root
 from reviewflow.errors import ExitCode, ReviewflowError
-from reviewflow.reporters import REPORTERS
+from reviewflow.progress import progress_bar
+from reviewflow.reporters import REPORTERS, use_colour
 from reviewflow.scaffold import GITHUB_WORKFLOW, init_repo, new_article
 from reviewflow.workspace import Workspace
+
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a process SIGPIPE ended
 
 
 @dataclass
@@ -50,6 +55,13 @@ class ReviewflowGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:
+            # The reader went away (`reviewflow status | head -1`): stop quietly, as a program
+            # killed by SIGPIPE would. Point stdout at /dev/null so the interpreter's final
+            # flush cannot complain either.
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(EXIT_BROKEN_PIPE)
         except ReviewflowError as exc:
             for line in str(exc).splitlines() or [type(exc).__name__]:
                 click.echo(f"reviewflow: {line}", err=True)
@@ -85,6 +97,8 @@ def cli(ctx: click.Context, directory: Path, debug: bool) -> None:
     only approved text is published. Every review action is a git commit.
     """
     ctx.obj = State(directory=directory, debug=debug)
+    # The one colour decision: every click.echo of every command follows the root context.
+    ctx.color = use_colour()
 
 
 def finish(code: int) -> NoReturn:
@@ -122,10 +136,17 @@ def init_command(state: State, directory: Path, install: str | None) -> None:
 @click.option(
     "--audience", type=click.Choice(["patient", "professional"]), default="patient", show_default=True
 )
-@click.option("--condition", default="", help="The condition the article is about.")
+@click.option(
+    "--condition",
+    required=True,
+    help="The condition the article is about (required: every article names one).",
+)
 @click.pass_obj
 def new_command(state: State, title: str, audience: str, condition: str) -> None:
     """Start a new article from a template, named after its title.
+
+    The file name is a slug of the title (other scripts transliterated), and the new
+    article passes `reviewflow check` as written. --condition is required.
 
     Example: reviewflow new "Can POEMS syndrome be cured?" --condition "POEMS syndrome"
     """
@@ -155,9 +176,10 @@ def check_command(state: State, paths: tuple[Path, ...], output: str, strict: bo
     targets = [state.path(p) for p in paths]
     workspace = Workspace.open_for(state.directory, targets)
     files = workspace.article_files(targets)
-    report = workspace.check(files, use_cache=not no_cache)
+    with progress_bar(len(files), "Checking articles") as advance:
+        report = replace(workspace.check(files, use_cache=not no_cache, advance=advance), strict=strict)
     REPORTERS[output](report)
-    finish(ExitCode.FINDINGS if report.failed(strict) else ExitCode.OK)
+    finish(ExitCode.FINDINGS if report.failed() else ExitCode.OK)
 
 
 @cli.command(name="ci")

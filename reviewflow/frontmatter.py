@@ -1,8 +1,10 @@
 """Split an article file into YAML front-matter and Markdown body, safely and with line numbers.
 
-One parse per file: libyaml composes the node tree (which carries line marks), a single walk
-rejects what an editorial gate must not accept (duplicate keys, anchors and aliases, exotic
-tags) and records where every value sits, then the tree is constructed into plain data.
+Most front-matter is plain YAML, which `plainyaml.py` reads in a third of the time with the
+same answers. Otherwise, one parse per file: libyaml composes the node tree (which carries line
+marks), a single walk rejects what an editorial gate must not accept (duplicate keys, anchors
+and aliases, exotic tags) and records where every value sits, then the tree is constructed
+into plain data.
 
 The loader is YAML 1.1 without its surprises: `no`/`yes`/`on`/`off` stay strings and
 `2024-01-05` stays a string, because a schema that expects text must get the text the author
@@ -12,10 +14,14 @@ wrote.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import yaml
+
+from reviewflow.plainyaml import read_plain
 
 # Where each value (and each mapping key) of the front-matter sits: JSON path -> (line, column),
 # both 1-based and relative to the whole file.
@@ -33,7 +39,7 @@ _ALLOWED_TAGS = {
     "tag:yaml.org,2002:map",
 }
 _FENCE = re.compile(r"^---[ \t]*\r?$")
-_CLOSING_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*\r?$")
+_CLOSING_LINE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)  # the first one ends it
 
 
 class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
@@ -87,6 +93,8 @@ class Split:
     body: str = ""
     body_line: int = 1  # file line on which the body starts
     problems: list[Problem] = field(default_factory=list)
+    # Plain front-matter's positions, found on first need (most articles never need one).
+    positions_later: Callable[[], tuple[Positions, Positions]] | None = None
 
 
 def read_article_bytes(raw: bytes, max_bytes: int) -> Split:
@@ -125,21 +133,23 @@ def read_article_bytes(raw: bytes, max_bytes: int) -> Split:
 
 def split_text(text: str, split: Split | None = None) -> Split:
     split = split or Split()
-    lines = text.split("\n")
-    if not _FENCE.match(lines[0]):
+    first_end = text.find("\n")
+    if not _FENCE.match(text, 0, len(text) if first_end < 0 else first_end):
         split.problems.append(
             Problem("frontmatter-missing", 1, 1, "no front-matter: the file must start with a '---' line")
         )
         return split
-    end = next((i for i in range(1, len(lines)) if _CLOSING_FENCE.match(lines[i])), None)
-    if end is None:
+    closing = _CLOSING_LINE.search(text, first_end + 1) if first_end >= 0 else None
+    if closing is None:
         split.problems.append(
             Problem("frontmatter-unclosed", 1, 1, "front-matter opened with '---' on line 1 is never closed")
         )
         return split
-    split.body = "\n".join(lines[end + 1 :])
+    end = text.count("\n", 0, closing.start())  # the closing line's 0-based number
+    after = text.find("\n", closing.start())
+    split.body = "" if after < 0 else text[after + 1 :]
     split.body_line = end + 2
-    _parse_yaml("\n".join(lines[1:end]), split, line_offset=1)
+    _parse_yaml(text[first_end + 1 : max(closing.start() - 1, first_end + 1)], split, line_offset=1)
     return split
 
 
@@ -147,6 +157,11 @@ def _parse_yaml(source: str, split: Split, line_offset: int) -> None:
     def at(mark: Any) -> tuple[int, int]:
         return mark.line + 1 + line_offset, mark.column + 1
 
+    plain = read_plain(source, line_offset, positions=False)
+    if plain is not None:  # the common, plain front-matter: no YAML parser needed
+        split.data = plain[0]
+        split.positions_later = partial(_plain_positions, source, line_offset)
+        return
     if ("&" in source or "*" in source) and _has_anchor(source, split, at):
         return
     loader = _Loader(source)
@@ -175,6 +190,12 @@ def _parse_yaml(source: str, split: Split, line_offset: int) -> None:
         split.problems.append(Problem("yaml-syntax", 1 + line_offset, 1, f"YAML error: {exc}"))
     finally:
         loader.dispose()
+
+
+def _plain_positions(source: str, line_offset: int) -> tuple[Positions, Positions]:
+    plain = read_plain(source, line_offset)
+    assert plain is not None, "the same text was read plainly before"
+    return plain[1], plain[2]
 
 
 def _has_anchor(source: str, split: Split, at: Any) -> bool:

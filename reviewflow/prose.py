@@ -1,9 +1,11 @@
 """What the checks read in a Markdown body: its prose, its sentences and its citation markers.
 
-The body is walked once. Fenced code and headings are left out; every other block (paragraph,
-list item, table row, quote) becomes one line of `Prose.text`, its source lines joined by
-spaces. Rules then run each regular expression once over that text (fast, in C) and map the
-offset of a match back to its sentence and to its line and column in the file.
+The body is walked once, by CommonMark's block rules (`commonmark.py`): code (fenced and
+indented), headings, thematic breaks and HTML blocks are left out; every other block
+(paragraph, list item, table row, quote) becomes one line of `Prose.text`, its source lines
+joined by spaces, with code spans and inline HTML blanked out. Rules then run each regular
+expression once over that text (fast, in C) and map the offset of a match back to its sentence
+and to its line and column in the file.
 """
 
 from __future__ import annotations
@@ -11,17 +13,16 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
+from itertools import accumulate
 from typing import NamedTuple
+
+from reviewflow.commonmark import blank_inline, prose_blocks
 
 # [1]  [1, 2]  [2-4]  [1, 3-5]; not a link ([1](url)) or [1][x].
 MARKER = re.compile(r"\[(\d+(?:\s*[-–]\s*\d+)?(?:\s*,\s*\d+(?:\s*[-–]\s*\d+)?)*)\](?![(\[])")
 MAX_RANGE = 100  # a range wider than this is a typo, and expanding it would cost memory
 
-_FENCE = re.compile(r"\s{0,3}(```|~~~)")
-_HEADING = re.compile(r"\s{0,3}#{1,6}(\s|$)")
-_BLOCK_START = re.compile(r"\s*(?:[-*+]|\d{1,9}[.)])\s+|\s*\|")
-_PREFIX = re.compile(r"\s*(?:>\s?)*(?:[-*+]\s+|\d{1,9}[.)]\s+)?")
 # A sentence ends at . ! or ? (not after e.g., i.e., vs., Dr., approx., et al., fig. or cf.)
 # followed by a space and a capital, digit, quote or bracket; and at the end of every block.
 # The abbreviations are fixed-width lookbehinds so that the whole split runs inside `re`.
@@ -30,6 +31,14 @@ _SENTENCE_END = re.compile(
     r"[.!?](?<![Ee]\.[Gg]\.)(?<![Ii]\.[Ee]\.)(?<!\b[Vv]s\.)(?<!\b[Dd]r\.)(?<!\b[Aa]pprox\.)"
     r"(?<!\bal\.)(?<!\b[Ff]ig\.)(?<!\b[Cc]f\.)[\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])|\n"
 )
+# The same ends found apart (sentence_starts), since `re` finds a literal "." several times
+# faster than a choice of characters; tests/test_prose.py holds them to _SENTENCE_END.
+_FULL_STOP_END = re.compile(
+    r"\.(?=[\"'”’)]*[ \t]+[A-Z0-9\"“'(])(?<![Ee]\.[Gg]\.)(?<![Ii]\.[Ee]\.)(?<!\b[Vv]s\.)(?<!\b[Dd]r\.)"
+    r"(?<!\b[Aa]pprox\.)(?<!\bal\.)(?<!\b[Ff]ig\.)(?<!\b[Cc]f\.)[\"'”’)]*[ \t]+"
+)
+_NOT_SPACE = re.compile(r"\S")
+_OTHER_END = re.compile(r"[!?][\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])")
 
 
 class Citation(NamedTuple):
@@ -59,8 +68,13 @@ class Prose:
         return self.text.lower()
 
     def mentions(self, phrases: tuple[str, ...]) -> bool:
-        """Whether any of these lowercase phrases occurs: a cheap test before a regex scan."""
-        return any(map(self.lowered.__contains__, phrases))
+        """Whether any of these lowercase phrases occurs: a cheap test before a regex scan.
+        Phrases that end in the same word are ruled out together by one scan for it."""
+        lowered = self.lowered
+        for gate, group in _gates(phrases):
+            if gate in lowered and (group == (gate,) or any(map(lowered.__contains__, group))):
+                return True
+        return False
 
     def locate(self, offset: int) -> tuple[int, int]:
         """File line and 1-based column of an offset in `text`."""
@@ -70,13 +84,89 @@ class Prose:
 
     @cached_property
     def sentence_starts(self) -> list[int]:
+        """Where sentences start: at the text's start, after each sentence end and at each
+        block; a start on white space (an empty block, code blanked out) moves to the next
+        character that is not."""
         text = self.text
-        starts = [0, *(match.end() for match in _SENTENCE_END.finditer(text))]
-        return [start for start in starts if start < len(text) and not text[start].isspace()]
+        ends = [match.end() for match in _FULL_STOP_END.finditer(text)]
+        if "!" in text or "?" in text:
+            ends.extend(match.end() for match in _OTHER_END.finditer(text))
+        newline = text.find("\n")
+        while newline >= 0:
+            ends.append(newline + 1)
+            newline = text.find("\n", newline + 1)
+        starts: list[int] = []
+        for candidate in (0, *sorted(ends)):
+            start = candidate
+            if start < len(text) and text[start].isspace():
+                found = _NOT_SPACE.search(text, start)
+                start = found.start() if found else len(text)
+            if start < len(text) and (not starts or starts[-1] != start):
+                starts.append(start)
+        return starts
+
+    @cached_property
+    def sentence_count(self) -> int:
+        """len(sentence_starts), counted without listing them when no block starts blank."""
+        text = self.text
+        if "sentence_starts" in self.__dict__ or not text or text[0].isspace():
+            return len(self.sentence_starts)  # listed already (or needed: see below)
+        count = 1
+        newline = text.find("\n")
+        while newline >= 0:  # a block ends and the next starts a sentence
+            if newline + 1 < len(text):
+                if text[newline + 1].isspace():
+                    return len(self.sentence_starts)  # an empty block, or code blanked out
+                count += 1
+            newline = text.find("\n", newline + 1)
+        count += len(_FULL_STOP_END.findall(text))
+        if "!" in text or "?" in text:
+            count += len(_OTHER_END.findall(text))
+        return count
 
     def sentence_span(self, offset: int) -> tuple[int, int]:
-        """Start and end offsets of the sentence holding `offset`."""
+        """Start and end offsets of the sentence holding `offset`.
+
+        Sentences never span blocks, so only the block holding OFFSET is split (its first
+        character that is not white space, and the ends inside it), once; only an offset in
+        white space before a block's first sentence needs the whole list."""
+        text = self.text
+        block = text.rfind("\n", 0, offset) + 1
+        starts = self._block_starts.get(block)
+        if starts is None:
+            starts = self._block_starts[block] = self._starts_in_block(block)
+        if not starts or offset < starts[0]:
+            return self._listed_span(offset)
+        index = bisect_right(starts, offset) - 1
+        if index + 1 < len(starts):
+            return starts[index], starts[index + 1]
+        block_end = text.find("\n", starts[-1])  # the next sentence starts in a later block
+        if block_end < 0:
+            return starts[index], len(text)
+        after = _NOT_SPACE.search(text, block_end)
+        return starts[index], after.start() if after else len(text)
+
+    @cached_property
+    def _block_starts(self) -> dict[int, list[int]]:
+        return {}
+
+    def _starts_in_block(self, block: int) -> list[int]:
+        text = self.text
+        end = text.find("\n", block)
+        end = len(text) if end < 0 else end
+        first = _NOT_SPACE.search(text, block, end)
+        if first is None:
+            return []
+        starts = [first.start(), *(match.end() for match in _FULL_STOP_END.finditer(text, block, end))]
+        if "!" in text or "?" in text:
+            starts.extend(match.end() for match in _OTHER_END.finditer(text, block, end))
+            starts.sort()
+        return starts
+
+    def _listed_span(self, offset: int) -> tuple[int, int]:
         starts = self.sentence_starts
+        if not starts:
+            return 0, len(self.text)
         index = max(bisect_right(starts, offset) - 1, 0)
         end = starts[index + 1] if index + 1 < len(starts) else len(self.text)
         return starts[index], end
@@ -101,41 +191,40 @@ class Prose:
             found.append(Citation(match.start(), match.group(0), ids, problem))
         return found
 
+    @cached_property
+    def cited(self) -> dict[str, tuple[tuple[int, ...], str | None]]:
+        """The distinct insides of the citation markers ("1", "2-4"), with their ids and problem:
+        what most rules need, without the offset of every marker."""
+        if "]:" in self.text:  # perhaps reference definitions, which `citations` leaves out
+            return {c.text[1:-1]: (c.ids, c.problem) for c in self.citations}
+        return {inner: _expand(inner) for inner in set(self.marker_insides)}
+
+    @cached_property
+    def marker_insides(self) -> list[str]:
+        """The inside of every citation marker ("1", "2-4"), in order: MARKER.findall."""
+        return MARKER.findall(self.text)
+
+
+@lru_cache(maxsize=64)
+def _gates(phrases: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """PHRASES grouped under a part every phrase of the group contains: its last word with
+    the space before it ("survival rate", "response rate" -> " rate"), or the whole phrase."""
+    groups: dict[str, list[str]] = {}
+    for phrase in phrases:
+        head, space, last = phrase.rpartition(" ")
+        groups.setdefault(space + last if head and last else phrase, []).append(phrase)
+    return tuple((gate, tuple(group)) for gate, group in groups.items())
+
 
 def read_prose(body: str, body_line: int) -> Prose:
-    """Walk the body once and collect its prose blocks."""
-    prose = Prose()
-    parts: list[str] = []
-    position = 0
-    in_fence = False
-    in_block = False
-    for index, raw in enumerate(body.split("\n")):
-        stripped = raw.strip()
-        if not stripped:
-            in_block = False
-            continue
-        first = stripped[0]
-        if first in "`~" and _FENCE.match(raw):
-            in_fence = not in_fence
-            in_block = False
-            continue
-        if in_fence or (first == "#" and _HEADING.match(raw)):
-            in_block = False
-            continue
-        if first in "-*+|0123456789" and _BLOCK_START.match(raw):
-            in_block = False
-        prefix = _PREFIX.match(raw)
-        start = prefix.end() if prefix else 0
-        content = raw[start:].rstrip()
-        separator = " " if in_block else ("\n" if parts else "")
-        position += len(separator)
-        parts.append(separator + content)
-        prose.line_starts.append(position)
-        prose.line_places.append((body_line + index, start))
-        position += len(content)
-        in_block = True
-    prose.text = "".join(parts)
-    return prose
+    """Collect the prose blocks of a body (see `commonmark.prose_blocks`) into one text."""
+    blocks = prose_blocks(body)
+    text = blank_inline("\n".join([" ".join([content for _, _, content in block]) for block in blocks]))
+    lines = [line for block in blocks for line in block]
+    # Every separator (" " within a block, "\n" between blocks) is one character.
+    starts = list(accumulate([len(content) + 1 for _, _, content in lines], initial=0))
+    del starts[-1]
+    return Prose(text, starts, [(body_line + index, column) for index, column, _ in lines])
 
 
 def _expand(inner: str) -> tuple[tuple[int, ...], str | None]:

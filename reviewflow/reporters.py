@@ -15,7 +15,8 @@ _COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow"}
 
 
 def use_colour() -> bool | None:
-    """None lets click decide (colour on a terminal); NO_COLOR turns it off everywhere."""
+    """Whether output may be coloured, for every command (the CLI sets it on its context):
+    None lets click decide (colour on a terminal only); NO_COLOR turns it off everywhere."""
     return False if os.environ.get("NO_COLOR") else None
 
 
@@ -27,7 +28,7 @@ def report_text(report: Report) -> None:
     s = report.summary()
     verdict = (
         click.style("failed", fg="red", bold=True)
-        if report.errors
+        if report.failed()
         else click.style("ok", fg="green", bold=True)
     )
     click.echo(

@@ -1,4 +1,10 @@
-"""Retracted literature, from a local copy of the Retraction Watch CSV (works offline)."""
+"""Retracted literature, from a local copy of the Retraction Watch CSV (works offline).
+
+A paper may have several notices (a correction, then an expression of concern, then a
+retraction), listed by DOI, by PubMed id or both. The index keeps the strongest notice per
+identifier, and a lookup takes the strongest of the DOI's and the PMID's: a retraction
+outranks an expression of concern, which outranks anything else.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,11 @@ class Notice:
     def is_concern(self) -> bool:
         return "concern" in self.nature.lower()
 
+    @property
+    def rank(self) -> int:
+        """2 for a retraction, 1 for an expression of concern, 0 for any other notice."""
+        return 2 if self.is_retraction else 1 if self.is_concern else 0
+
 
 @dataclass
 class RetractionIndex:
@@ -31,11 +42,12 @@ class RetractionIndex:
     by_pmid: dict[str, Notice] = field(default_factory=dict)
 
     def lookup(self, doi: str | None, pmid: str | None) -> Notice | None:
-        if doi and (notice := self.by_doi.get(doi.lower())):
-            return notice
-        if pmid:
-            return self.by_pmid.get(pmid)
-        return None
+        """The strongest notice listed under the DOI or the PMID of a paper."""
+        by_doi = self.by_doi.get(doi.strip().lower()) if doi else None
+        by_pmid = self.by_pmid.get(pmid.strip()) if pmid else None
+        if by_doi is None or (by_pmid is not None and by_pmid.rank > by_doi.rank):
+            return by_pmid
+        return by_doi
 
 
 def load_retractions(path: Path) -> RetractionIndex:
@@ -50,7 +62,6 @@ def load_retractions(path: Path) -> RetractionIndex:
                 )
             for row in reader:
                 notice = Notice(row["RetractionNature"] or "", row.get("RetractionDOI") or "")
-                # A retraction outranks a concern or a correction for the same paper.
                 doi = (row["OriginalPaperDOI"] or "").strip().lower()
                 if doi and doi not in ("unavailable", "0"):
                     _keep_strongest(index.by_doi, doi, notice)
@@ -64,5 +75,5 @@ def load_retractions(path: Path) -> RetractionIndex:
 
 def _keep_strongest(table: dict[str, Notice], key: str, notice: Notice) -> None:
     current = table.get(key)
-    if current is None or (notice.is_retraction and not current.is_retraction):
+    if current is None or notice.rank > current.rank:
         table[key] = notice

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -53,12 +54,22 @@ def write_new(path: Path, content: str) -> bool:
 
 
 def slugify(title: str) -> str:
-    """A safe slug from any title: ASCII letters and digits joined by single hyphens."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    """A safe slug from any title: ASCII letters and digits joined by single hyphens.
+
+    Other scripts are transliterated (text-unidecode: "日本語" becomes "ri-ben-yu"); a title
+    whose letters have no transliteration gets a short stable hash ("article-3f9c2a41d0").
+    A title with no letter or digit at all ("?!") is refused: it is a mistake, not a name.
+    """
+    from text_unidecode import unidecode  # only `new` pays for loading its table
+
+    if not any(char.isalnum() for char in title):
+        raise ConfigError(f"title {title!r} has no letters or digits to make a file name from")
+    ascii_title = unidecode(unicodedata.normalize("NFC", title))
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
     slug = slug[:MAX_SLUG_LENGTH].rstrip("-")
     if not SLUG_PATTERN.match(slug):
-        raise ConfigError(f"title {title!r} has no letters or digits to make a file name from")
+        digest = hashlib.sha256(title.strip().encode("utf-8")).hexdigest()[:10]
+        slug = f"article-{digest}"
     return slug
 
 
@@ -72,6 +83,11 @@ def new_article(
 ) -> Path:
     if not title.strip():
         raise ConfigError("the title is empty")
+    if not condition.strip():
+        raise ConfigError(
+            "the condition is empty: name the condition the article is about, "
+            'e.g. --condition "POEMS syndrome"'
+        )
     slug = slugify(title)
     articles = (root / ARTICLES_DIR).resolve()
     path = articles / f"{slug}.md"
@@ -81,7 +97,7 @@ def new_article(
     content = template("new-article.md").format(
         title=_yaml_string(title.strip()),
         audience=audience,
-        condition=_yaml_string(condition),
+        condition=_yaml_string(condition.strip()),
         author_name=_yaml_string(name),
         author_email=_yaml_string(email),
         disclaimer=_yaml_string(_disclaimer_for(config, audience)),

@@ -1,19 +1,25 @@
 """The article front-matter schema (JSON Schema 2020-12), compiled once and reused.
 
 The content repo's `schemas/article.schema.json` wins over the bundled copy, so a publisher's
-extensions (extra required fields, stricter patterns) are honoured by every command.
+extensions (extra required fields, stricter patterns) are honoured by every command. Its
+`$ref`s must resolve inside the file itself (or to the JSON Schema meta-schemas, which ship
+with jsonschema): nothing is ever fetched over the network or read from another file, and a
+reference that does not resolve is a configuration error when the schema is loaded.
 """
 
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, ValidationError, best_match
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 from reviewflow.config import SCHEMA_FILE
 from reviewflow.errors import ConfigError
@@ -27,21 +33,52 @@ def bundled_schema_text() -> str:
 
 
 class ArticleSchema:
+    """The schema, checked when loaded; documents are validated by jsonschema-rs, and the
+    Python jsonschema package (0.16 s to import) is loaded only to explain a rejection, or
+    to check a schema the fast path has doubts about."""
+
     def __init__(self, schema: dict[str, Any], source: str = SCHEMA_FILE) -> None:
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
-            raise ConfigError(f"{source}: not a valid JSON Schema: {exc.message}") from None
         self.source = source
         self.schema = schema
-        self._validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
         # The Rust validator answers "valid?" about 100x faster; the Python one, which writes
         # the better messages, only runs for the documents it rejects. Formats are checked by
         # the fast one too, so it is never more lenient than the slow one.
         try:
             self._fast: Any = jsonschema_rs.validator_for(schema, validate_formats=True, offline=True)
-        except Exception:  # noqa: BLE001 - a schema feature it lacks: the Python validator alone
+        except Exception:  # noqa: BLE001 - a schema feature it lacks, or a $ref: see below
             self._fast = None
+        if self._fast is None or not jsonschema_rs.meta.is_valid(schema) or not _only_local_refs(schema):
+            self._check_with_jsonschema()
+
+    def _check_with_jsonschema(self) -> None:
+        """The full check of the schema: valid against the meta-schema, and every $ref
+        resolvable offline, within the file or to a bundled meta-schema."""
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+        from jsonschema_specifications import REGISTRY as META_SCHEMAS
+        from referencing.jsonschema import DRAFT202012
+
+        try:
+            Draft202012Validator.check_schema(self.schema)
+        except SchemaError as exc:
+            raise ConfigError(f"{self.source}: not a valid JSON Schema: {exc.message}") from None
+        root = META_SCHEMAS.resolver_with_root(DRAFT202012.create_resource(self.schema))
+        unresolvable = _unresolvable_ref(self.schema, root)
+        if unresolvable is not None:
+            raise ConfigError(
+                f"{self.source}: $ref {unresolvable!r} cannot be resolved: reviewflow fetches nothing "
+                "over the network and reads no other schema file; define it under $defs in this file"
+            )
+
+    @cached_property
+    def _validator(self) -> Draft202012Validator:
+        from jsonschema import Draft202012Validator
+        from referencing import Registry
+
+        # An empty registry: jsonschema's default would download a remote $ref.
+        return Draft202012Validator(
+            self.schema, registry=Registry(), format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
 
     @classmethod
     def load(cls, root: Path) -> ArticleSchema:
@@ -59,6 +96,8 @@ class ArticleSchema:
     def errors(self, data: dict[str, Any]) -> list[SchemaError_]:
         if self._fast is not None and self._fast.is_valid(data):
             return []
+        from jsonschema.exceptions import best_match
+
         explained = [
             _explain(best_match(error.context) if error.context else error)
             for error in self._validator.iter_errors(data)
@@ -70,6 +109,55 @@ class ArticleSchema:
             for path, key, message in explained
             if not (message.startswith("unknown field") and (path, key) in state_keys)
         ]
+
+
+# Keywords whose values are data, not subschemas: a "$ref" key in them is not a reference.
+_DATA_KEYWORDS = frozenset({"const", "default", "enum", "examples"})
+
+
+def _only_local_refs(node: Any) -> bool:
+    """Whether every `$ref` / `$dynamicRef` under NODE points inside the file ("#...") and no
+    `$id` changes the base they resolve against (jsonschema-rs then resolved them all)."""
+    if isinstance(node, list):
+        return all(_only_local_refs(item) for item in node)
+    if not isinstance(node, dict):
+        return True
+    for keyword in ("$ref", "$dynamicRef"):
+        ref = node.get(keyword)
+        if isinstance(ref, str) and not ref.startswith("#"):
+            return False
+    if isinstance(node.get("$id"), str):
+        return False
+    return all(_only_local_refs(value) for key, value in node.items() if key not in _DATA_KEYWORDS)
+
+
+def _unresolvable_ref(node: Any, resolver: Any) -> str | None:
+    """The first `$ref` / `$dynamicRef` under NODE that RESOLVER cannot resolve, if any."""
+    from referencing.exceptions import Unresolvable
+
+    if isinstance(node, list):
+        return next((ref for item in node if (ref := _unresolvable_ref(item, resolver))), None)
+    if not isinstance(node, dict):
+        return None
+    if isinstance(node.get("$id"), str):
+        from referencing.jsonschema import DRAFT202012
+
+        resolver = resolver.in_subresource(DRAFT202012.create_resource(node))
+    for keyword in ("$ref", "$dynamicRef"):
+        ref = node.get(keyword)
+        if isinstance(ref, str):
+            try:
+                resolver.lookup(ref)
+            except Unresolvable:
+                return ref
+    return next(
+        (
+            ref
+            for key, value in node.items()
+            if key not in _DATA_KEYWORDS and (ref := _unresolvable_ref(value, resolver))
+        ),
+        None,
+    )
 
 
 def _explain(error: ValidationError) -> SchemaError_:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,6 +32,7 @@ class Report:
 
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
+    strict: bool = False  # warnings fail too (`check --strict`)
 
     @property
     def errors(self) -> int:
@@ -41,8 +42,9 @@ class Report:
     def warnings(self) -> int:
         return count(self.findings, Severity.WARNING)
 
-    def failed(self, strict: bool = False) -> bool:
-        return self.errors > 0 or (strict and self.warnings > 0)
+    def failed(self) -> bool:
+        """Whether the check fails: the one verdict both the exit code and the reporters use."""
+        return self.errors > 0 or (self.strict and self.warnings > 0)
 
     def summary(self) -> dict[str, int]:
         return {
@@ -104,11 +106,11 @@ class Workspace:
     def article_files(self, paths: Sequence[Path] = ()) -> list[Path]:
         """The files to check: the given files and directories, or every articles/*.md."""
         if not paths:
-            return sorted(self.articles_dir.glob("*.md")) if self.articles_dir.is_dir() else []
+            return _sorted_articles(self.articles_dir) if self.articles_dir.is_dir() else []
         files: list[Path] = []
         for path in paths:
             if path.is_dir():
-                files.extend(sorted(path.glob("*.md")))
+                files.extend(_sorted_articles(path))
             elif path.exists():
                 files.append(path)
             else:
@@ -138,9 +140,11 @@ class Workspace:
         today: date | None = None,
         jobs: int | None = None,
         use_cache: bool = False,
+        advance: Callable[[int], None] | None = None,
     ) -> Report:
         """Check FILES. With USE_CACHE, files unchanged since the last run keep their findings
-        without being parsed; large sets are split over a process pool, one chunk per task."""
+        without being parsed; large sets are split over a process pool, one chunk per task.
+        ADVANCE, if given, is told how many more files are done (for a progress bar)."""
         files = list(files)
         context = self.context(today)
         cache = self.findings_cache(context) if use_cache else None
@@ -150,15 +154,21 @@ class Workspace:
             or len(files) < PARALLEL_THRESHOLD
             or "fork" not in multiprocessing.get_all_start_methods()
         ):
-            results = self.check_files(files, context, cache)
+            results = self.check_files(files, context, cache, advance)
         else:
             warm_up()  # load shared data once, before the workers fork and inherit it
             global _forked
             _forked = (self, context, cache)
-            size = max(16, -(-len(files) // (jobs * 4)))
+            # Chunks of at most CHUNK_FILES: enough tasks to keep every worker busy to the
+            # end and a progress bar moving, few enough that sending them costs nothing.
+            size = max(16, min(CHUNK_FILES, -(-len(files) // (jobs * 4))))
             chunks = [files[i : i + size] for i in range(0, len(files), size)]
+            results = []
             with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-                results = [result for chunk in pool.map(_check_chunk, chunks) for result in chunk]
+                for chunk in pool.map(_check_chunk, chunks):
+                    results.extend(chunk)
+                    if advance is not None:
+                        advance(len(chunk))
             _forked = None
         if cache is not None:
             for key, findings, fresh in results:
@@ -178,10 +188,16 @@ class Workspace:
         return FindingsCache.load(self.root, stamp)
 
     def check_files(
-        self, files: Iterable[Path], context: Context, cache: FindingsCache | None = None
+        self,
+        files: Iterable[Path],
+        context: Context,
+        cache: FindingsCache | None = None,
+        advance: Callable[[int], None] | None = None,
     ) -> list[Checked]:
         results: list[Checked] = []
         for path in files:
+            if advance is not None:
+                advance(1)
             relative = self.relative(path)
             try:
                 raw = read_limited(path, self.config.checks.max_file_bytes)
@@ -200,6 +216,7 @@ class Workspace:
 
 # Below this many files a process pool costs more to start than it saves.
 PARALLEL_THRESHOLD = 200
+CHUNK_FILES = 250
 # One file's outcome: its cache key (None when unreadable), its findings, and whether they
 # were just computed (and so belong in the cache).
 Checked = tuple[str | None, list[Finding], bool]
@@ -212,7 +229,21 @@ def _check_chunk(files: list[Path]) -> list[Checked]:
     return workspace.check_files(files, context, cache)
 
 
+def _sorted_articles(directory: Path) -> list[Path]:
+    """DIRECTORY/*.md in name order (sorted by their text: comparing Path objects costs
+    0.1 s for 10,000 files)."""
+    return sorted(directory.glob("*.md"), key=str)
+
+
 def read_limited(path: Path, max_bytes: int) -> bytes:
-    """Read at most one byte past the limit, so a huge file is rejected without loading it."""
-    with path.open("rb") as handle:
-        return handle.read(max_bytes + 1)
+    """Read at most one byte past the limit, so a huge file is rejected without loading it.
+
+    With os.read: a buffered file object costs more than reading a 5 KB article."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(descriptor, max_bytes + 1)
+        while len(data) <= max_bytes and (more := os.read(descriptor, max_bytes + 1 - len(data))):
+            data += more
+        return data
+    finally:
+        os.close(descriptor)

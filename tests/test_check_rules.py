@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -133,6 +136,45 @@ def test_invalid_schema_file_is_a_config_error(run: Run, repo: Path) -> None:
     assert "schemas/article.schema.json" in result.output
 
 
+@pytest.mark.parametrize(
+    "ref",
+    ["https://example.invalid/title.schema.json", "common.schema.json#/$defs/title", "#/$defs/nowhere"],
+)
+def test_unresolvable_schema_ref_is_a_config_error_and_never_fetched(repo: Path, ref: str) -> None:
+    schema_path = repo / "schemas" / "article.schema.json"
+    schema = json.loads(schema_path.read_text())
+    schema["properties"]["title"] = {"$ref": ref}
+    schema_path.write_text(json.dumps(schema))
+    write(repo / "schemas" / "common.schema.json", '{"$defs": {"title": {"type": "string"}}}')
+    # Any attempt to open a connection is printed, then refused.
+    code = (
+        "import socket, sys\n"
+        "def refuse(*a, **k):\n    print('network used', file=sys.stderr); raise OSError('no network')\n"
+        "socket.socket.connect = refuse\nsocket.create_connection = refuse\n"
+        "from reviewflow.cli import main\nmain()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "check"], cwd=repo, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == (
+        f"reviewflow: schemas/article.schema.json: $ref {ref!r} cannot be resolved: reviewflow "
+        "fetches nothing over the network and reads no other schema file; define it under $defs in this file"
+    )
+
+
+def test_local_and_meta_schema_refs_resolve(run: Run, repo: Path) -> None:
+    schema_path = repo / "schemas" / "article.schema.json"
+    schema = json.loads(schema_path.read_text())
+    schema["$defs"] = {**schema.get("$defs", {}), "text": {"type": "string", "minLength": 1}}
+    schema["properties"]["title"] = {"$ref": "#/$defs/text"}
+    # an optional field whose value would be a JSON Schema: the meta-schema ships with jsonschema
+    schema["properties"]["rules"] = {"$ref": "https://json-schema.org/draft/2020-12/schema"}
+    schema_path.write_text(json.dumps(schema))
+    assert findings(run, repo, article_text()) == []
+    assert "title" in str(findings(run, repo, article_text(title=""))[0]["message"])
+
+
 # --- disclaimers ---------------------------------------------------------------------------
 
 
@@ -182,6 +224,48 @@ def test_backwards_or_huge_range_is_malformed(run: Run, repo: Path) -> None:
 
 def test_markers_in_code_and_links_are_not_citations(run: Run, repo: Path) -> None:
     body = "Rare [1].\n\n```\narray[7]\n```\n\nSee [9](https://example.org).\n"
+    assert findings(run, repo, article_text(body)) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Rare [1]. Index with `values[0]` or ``a[7]``.\n",
+        "Rare [1].\n\n    array[8] = 0\n",
+        "Rare [1].\n\n<!-- TODO: cite [9] here -->\n",
+        "Rare [1].\n\n<!--\nTODO: cite [9]\n\nand [10]\n-->\n",
+        "Rare [1]. Inline <!-- [9] --> note.\n",
+        '<div class="box">\nBox [10]\n</div>\n\nRare [1].\n',
+        "Rare [1].\n\n- A list item [1].\n\n      code in the item [7]\n",
+        "Rare [1].\n\nA setext heading [4]\n---\n",
+    ],
+)
+def test_markers_in_code_spans_code_blocks_and_html_are_not_citations(
+    run: Run, repo: Path, body: str
+) -> None:
+    assert findings(run, repo, article_text(body)) == []
+
+
+def test_prose_after_code_keeps_its_line_and_column(run: Run, repo: Path) -> None:
+    # In the list item, 4 spaces are a paragraph of the item and 6 (4 past its content) code.
+    body = (
+        "Rare [1].\n\n- Item with `x[0]` then [2].\n\n  Continued [3].\n\n      code [4]\n\n    Text [5].\n"
+    )
+    found = findings(run, repo, article_text(body))
+    assert [(f["rule"], f["line"], f["column"]) for f in found] == [
+        ("citation-unknown", 21, 25),
+        ("citation-unknown", 23, 13),
+        ("citation-unknown", 27, 10),
+    ]
+
+
+def test_a_body_that_starts_with_code_is_checked_and_located(run: Run, repo: Path) -> None:
+    found = findings(run, repo, article_text("`x` costs 5% of patients.\n\nRare [1].\n"))
+    assert [(f["rule"], f["line"], f["column"]) for f in found] == [("evidence-uncited", 19, 5)]
+
+
+def test_claims_in_code_and_comments_are_not_claims(run: Run, repo: Path) -> None:
+    body = "Rare [1]. Set `cure = true` in the form.\n\n<!-- a miracle cure -->\n\n    guaranteed()\n"
     assert findings(run, repo, article_text(body)) == []
 
 
@@ -235,6 +319,34 @@ def test_number_as_evidence_needs_a_citation(run: Run, repo: Path, sentence: str
     assert findings(run, repo, article_text(f"POEMS syndrome is rare [1].\n\n{sentence[:-1]} [1].\n")) == []
 
 
+EVIDENCE_PIECES = [
+    "5", "12", "1.5", "1,000", ".5", ",", ".", "%", " %", "percent", "PERCENT", "per cent", "Per Cent", "percentage",
+    " in ", " of ", " out of ", "  in  ", " in\t", "\t", "every ", "İ", "١٢", "\u00a0", "\n", "x", "word ", "[1]",
+    "n = 4", "n=", "survival rate", " response rates ", "hazard ratio", "2-fold", "-fold", "(", ")",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_evidence_found_from_literals_is_what_finditer_finds(seed: int) -> None:
+    from reviewflow.checks import _EVIDENCE, _evidence_matches
+    from reviewflow.prose import Prose
+
+    rng = random.Random(seed)
+    for _ in range(3000):
+        text = "".join(rng.choice(EVIDENCE_PIECES) for _ in range(rng.randint(1, 25)))
+        prose = Prose(text, [0], [(1, 0)])
+        expected = sorted(
+            (
+                m
+                for triggers, pattern in _EVIDENCE
+                if prose.mentions(triggers)
+                for m in pattern.finditer(text)
+            ),
+            key=lambda m: m.start(),
+        )
+        assert [m.span() for m in _evidence_matches(prose)] == [m.span() for m in expected], repr(text)
+
+
 def test_old_reference_is_a_warning_and_configurable(run: Run, repo: Path) -> None:
     old = article_text().replace("year: 2022", "year: 2005")
     found = findings(run, repo, old)
@@ -286,6 +398,45 @@ def test_expression_of_concern_is_a_warning_and_correction_is_fine(run: Run, rep
     assert rules(found) == ["reference-concern"]
     assert found[0]["severity"] == "warning"
     assert findings(run, repo, cited('doi: "10.9999/corrected.2019.003"')) == []
+
+
+RETRACTION_WATCH_HEADER = (
+    "Record ID,Title,RetractionDOI,OriginalPaperDOI,OriginalPaperPubMedID,RetractionNature\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # a correction, then an expression of concern for the same paper: the concern counts
+        (
+            "1,T,10.1/c,10.5555/paper.1,,Correction\n2,T,10.1/e,10.5555/paper.1,,Expression of concern\n",
+            "reference-concern",
+        ),
+        # the same, the other way round
+        (
+            "2,T,10.1/e,10.5555/paper.1,,Expression of concern\n1,T,10.1/c,10.5555/paper.1,,Correction\n",
+            "reference-concern",
+        ),
+        # a correction listed by DOI, the retraction of the same paper by PMID only
+        (
+            "1,T,10.1/c,10.5555/paper.1,,Correction\n2,T,,unavailable,31000001,Retraction\n",
+            "reference-retracted",
+        ),
+        # a concern by DOI, the retraction by PMID
+        ("1,T,,10.5555/paper.1,0,Expression of concern\n2,T,,,31000001,Retraction\n", "reference-retracted"),
+        # the retraction by DOI, a later correction by PMID
+        ("1,T,,10.5555/PAPER.1,,Retraction\n2,T,,,31000001,Correction\n", "reference-retracted"),
+    ],
+)
+def test_the_strongest_notice_of_a_paper_counts(run: Run, repo: Path, rows: str, expected: str) -> None:
+    (repo / "retractions.csv").write_text(RETRACTION_WATCH_HEADER + rows, encoding="utf-8")
+    config = repo / "reviewflow.toml"
+    config.write_text(
+        config.read_text().replace('# retractions = "retractions.csv"', 'retractions = "retractions.csv"')
+    )
+    found = findings(run, repo, cited('doi: "10.5555/paper.1"\n    pmid: "31000001"'))
+    assert rules(found) == [expected]
 
 
 def test_missing_retractions_file_is_a_config_error(run: Run, repo: Path) -> None:

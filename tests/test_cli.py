@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import os
+import pty
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,7 +17,9 @@ from click.testing import CliRunner, Result
 
 from reviewflow import checks
 from reviewflow.cli import cli
+from reviewflow.progress import progress_bar, shows_progress
 from tests.conftest import PROJECT, article_text, write
+from tests.gitrepo import ALICE, RITA, SLUG, act_as
 
 Run = Callable[..., Result]
 
@@ -35,10 +41,14 @@ def test_check_passes_on_a_fresh_repo(run: Run, repo: Path) -> None:
 
 def test_warnings_pass_unless_strict(run: Run, repo: Path) -> None:
     write(repo / "articles" / "warned.md", article_text("POEMS syndrome is rare.\n"))
-    assert run(repo, "check").exit_code == 0
+    relaxed = run(repo, "check")
+    assert relaxed.exit_code == 0
+    assert relaxed.output.splitlines()[-1] == "2 files checked: 0 errors, 1 warning (ok)"
     strict = run(repo, "check", "--strict")
     assert strict.exit_code == 1
     assert "warning reference-uncited" in strict.output
+    # the verdict in the summary is the exit code's
+    assert strict.output.splitlines()[-1] == "2 files checked: 0 errors, 1 warning (failed)"
 
 
 def test_json_format(run: Run, repo: Path) -> None:
@@ -80,6 +90,33 @@ def test_colour_on_terminal_and_never_with_no_color(repo: Path, monkeypatch: pyt
     plain = CliRunner().invoke(cli, ["check"], color=True)
     assert "\x1b[" not in plain.output
     assert "articles/bad.md:9:13: error disclaimer-unknown" in plain.output
+
+
+def test_every_command_honours_no_color(content_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One colour decision for all commands: on a terminal, coloured unless NO_COLOR is set."""
+    monkeypatch.chdir(content_repo)
+
+    def invoke(*args: str) -> str:
+        result = CliRunner().invoke(cli, list(args), color=True, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    act_as(monkeypatch, ALICE)
+    assert "\x1b[" in invoke("submit", SLUG, "-m", "Ready")
+    act_as(monkeypatch, RITA)
+    assert "\x1b[" in invoke("status")
+    monkeypatch.setenv("NO_COLOR", "1")
+    outputs = {
+        "review": invoke("review", SLUG),
+        "status": invoke("status"),
+        "history": invoke("history", SLUG),
+        "verify": invoke("verify"),
+        "queue": invoke("queue"),
+        "diff": invoke("diff", SLUG),
+        "check": invoke("check"),
+    }
+    assert {name: "\x1b[" in text for name, text in outputs.items()} == dict.fromkeys(outputs, False)
+    assert "under-review" in outputs["status"]
 
 
 def test_check_named_paths_and_directories(run: Run, repo: Path) -> None:
@@ -182,6 +219,83 @@ def test_internal_error_is_one_line_and_exit_3(run: Run, repo: Path, monkeypatch
     assert "Traceback" in debug.output
 
 
+@pytest.mark.parametrize("command", [["check"], ["status"], ["check", "--format", "json"]])
+def test_a_closed_stdout_ends_quietly(content_repo: Path, command: list[str]) -> None:
+    """`reviewflow check | head -1`: no 'internal error', no traceback, the SIGPIPE exit code."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reviewflow", *command],
+        cwd=content_repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the first line
+    stderr = process.stderr.read().decode()
+    assert process.wait() == 141, stderr
+    assert stderr == ""
+
+
+def many_articles(repo: Path, count: int = 310) -> None:
+    for number in range(count):
+        write(repo / "articles" / f"article-{number}.md", article_text())
+
+
+def run_check_with_stderr_on_a_terminal(repo: Path, env: dict[str, str]) -> tuple[int, str]:
+    """`reviewflow check` with stderr on a pseudo-terminal: its exit code and what the
+    terminal showed."""
+    terminal, child_end = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reviewflow", "check", "--no-cache"],
+        cwd=repo,
+        stdout=subprocess.DEVNULL,
+        stderr=child_end,
+        env=env,
+    )
+    os.close(child_end)
+    shown = b""
+    while True:
+        try:
+            data = os.read(terminal, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        shown += data
+    os.close(terminal)
+    return process.wait(), shown.decode("utf-8", "replace")
+
+
+def test_a_long_check_shows_progress_on_a_terminal_only(repo: Path) -> None:
+    many_articles(repo)
+    env = {name: value for name, value in os.environ.items() if name != "CI"}
+    code, shown = run_check_with_stderr_on_a_terminal(repo, env)
+    assert code == 0
+    assert "Checking articles" in shown and "311/311" in shown
+    # in CI: silent, terminal or not
+    code, shown = run_check_with_stderr_on_a_terminal(repo, {**env, "CI": "true"})
+    assert (code, shown) == (0, "")
+    # off a terminal (a pipe): silent
+    piped = subprocess.run(
+        [sys.executable, "-m", "reviewflow", "check", "--no-cache"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert piped.returncode == 0
+    assert piped.stderr == ""
+    assert piped.stdout == "311 files checked: 0 errors, 0 warnings (ok)\n"
+
+
+def test_progress_bar_is_silent_unless_on_a_terminal() -> None:
+    stream = io.StringIO()
+    with progress_bar(1000, "Working", stream=stream) as advance:
+        advance(1000)
+    assert stream.getvalue() == ""
+    assert not shows_progress(1000, stream)
+    assert not shows_progress(10, sys.stderr)  # too few to be worth a bar
+
+
 def test_python_dash_m_and_version() -> None:
     result = subprocess.run([sys.executable, "-m", "reviewflow", "--version"], capture_output=True, text=True)
     assert result.returncode == 0
@@ -256,10 +370,40 @@ def test_new_with_hostile_title_stays_in_articles(run: Run, repo: Path, title: s
 
 
 def test_new_refuses_to_overwrite_and_untitled(run: Run, repo: Path) -> None:
-    assert run(repo, "new", "What is POEMS syndrome?").exit_code == 1
-    result = run(repo, "new", "?!")
+    assert run(repo, "new", "What is POEMS syndrome?", "--condition", "x").exit_code == 1
+    result = run(repo, "new", "?!", "--condition", "x")
     assert result.exit_code == 2
     assert "no letters or digits" in result.output
+
+
+@pytest.mark.parametrize("condition", [None, "", "   "])
+def test_new_needs_a_condition(run: Run, repo: Path, condition: str | None) -> None:
+    """Never write a file that fails its own check: without a condition, nothing is written."""
+    args = ["new", "Living with POEMS syndrome"] + ([] if condition is None else ["--condition", condition])
+    result = run(repo, *args)
+    assert result.exit_code == 2
+    expected = "Missing option '--condition'" if condition is None else "the condition is empty"
+    assert expected in result.output
+    assert sorted(p.name for p in (repo / "articles").iterdir()) == ["what-is-poems-syndrome.md"]
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("日本語の記事", "ri-ben-yu-noji-shi"),
+        ("Лечение синдрома POEMS", "lechenie-sindroma-poems"),
+        # letters text-unidecode cannot transliterate: a stable hash of the title
+        ("𠀀𠀁", "article-" + hashlib.sha256("𠀀𠀁".encode()).hexdigest()[:10]),
+    ],
+)
+def test_new_derives_a_slug_from_any_script(run: Run, repo: Path, title: str, slug: str) -> None:
+    result = run(repo, "new", title, "--condition", "POEMS syndrome")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"created articles/{slug}.md"
+    assert f'title: "{title}"' in (repo / "articles" / f"{slug}.md").read_text(encoding="utf-8")
+    check = run(repo, "check", f"articles/{slug}.md", "--format", "json")
+    assert check.exit_code == 0, check.output
+    assert json.loads(check.output)["findings"] == []
 
 
 # --- the findings cache ------------------------------------------------------------------------

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import textstat
 
 from reviewflow import readability
+from reviewflow.prose import MARKER
 
 WORDS = ["treatment", "polyneuropathy", "lenalidomide", "organomegaly", "the", "syndrome", "every", "xyzzyq"]
 
@@ -50,3 +53,22 @@ def test_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
     Path(first.stdout.splitlines()[0]).write_bytes(b"not a pickle")
     again = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert again.stdout.splitlines()[1] == first.stdout.splitlines()[1]
+
+
+PIECES = [
+    "word", "Word", "it's", "it’s", "'quoted'", "’tis", "rock'n'roll", "5's", "x'", "a''b", "café", "naïve",
+    "日本", "١٢", "１", "[1]", "[12]", "[1, 2-4]", "[3–5]", "[١]", "[1](url)", "[x]", "2.5", "1,000", "e.g.",
+    "-", "—", "(see", "it)", "İstanbul", "K", "ﬁne", "\u00a0", "\t", "\n", "don't[2]", "[2]'s", "a[1]b",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_word_counts_are_the_regular_expressions(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(2000):
+        text = "".join(
+            rng.choice(PIECES) + rng.choice(["", " ", "  ", ".", ", "]) for _ in range(rng.randint(0, 30))
+        )
+        expected = Counter(readability._WORD.findall(MARKER.sub(" ", text.lower())))
+        assert readability.word_counts(text) == expected, text
+        assert readability.word_counts(text, MARKER.findall(text)) == expected, text
