@@ -10,20 +10,23 @@ import sys
 import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from reviewflow import __version__, gitstore
-from reviewflow.ci import run_ci
-from reviewflow.ci_report import REPORTERS as CI_REPORTERS
-from reviewflow.ci_report import deliver, github_problem
+from reviewflow import __version__
 from reviewflow.config import find_root
 from reviewflow.errors import ExitCode, ReviewflowError
-from reviewflow.progress import progress_bar
-from reviewflow.reporters import REPORTERS, use_colour
-from reviewflow.scaffold import GITHUB_WORKFLOW, init_repo, new_article
-from reviewflow.workspace import Workspace
+from reviewflow.reporters import use_colour
+
+if TYPE_CHECKING:
+    from reviewflow.workspace import Workspace
+
+# Each command imports what it runs, so that `status` never loads the checks or `check` git:
+# start-up is paid on every run. The output formats are named here for the options; a test
+# holds them to the reporters' registries.
+CHECK_FORMATS = ("text", "json", "github")
+CI_FORMATS = ("text", "json", "github", "junit")
 
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a process SIGPIPE ended
 
@@ -36,6 +39,8 @@ class State:
     debug: bool
 
     def workspace(self) -> Workspace:
+        from reviewflow.workspace import Workspace
+
         return Workspace.open(self.directory)
 
     def root(self) -> Path:
@@ -118,6 +123,8 @@ def init_command(state: State, directory: Path, install: str | None) -> None:
 
     Example: reviewflow init health-library --install "reviewflow @ git+https://github.com/ORG/reviewflow@v0.1.0"
     """
+    from reviewflow.scaffold import GITHUB_WORKFLOW, init_repo
+
     written_files = dict(init_repo(state.path(directory), install))
     for relative, written in written_files.items():
         click.echo(f"{'created' if written else 'kept   '} {relative}")
@@ -150,15 +157,18 @@ def new_command(state: State, title: str, audience: str, condition: str) -> None
 
     Example: reviewflow new "Can POEMS syndrome be cured?" --condition "POEMS syndrome"
     """
+    from reviewflow.gitstore import author_identity
+    from reviewflow.scaffold import new_article
+
     workspace = state.workspace()
-    author = gitstore.author_identity(workspace.root)
+    author = author_identity(workspace.root)
     path = new_article(workspace.root, workspace.config, title, audience, condition, author)  # type: ignore[arg-type]
     click.echo(f"created {workspace.relative(path)}")
 
 
 @cli.command(name="check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "output", type=click.Choice(list(REPORTERS)), default="text", show_default=True)
+@click.option("--format", "output", type=click.Choice(CHECK_FORMATS), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--no-cache", is_flag=True, help="Check every file again, ignoring .reviewflow-cache/.")
 @click.pass_obj
@@ -173,6 +183,10 @@ def check_command(state: State, paths: tuple[Path, ...], output: str, strict: bo
 
     Example: reviewflow check articles/poems-syndrome-prognosis.md --format json
     """
+    from reviewflow.progress import progress_bar
+    from reviewflow.reporters import REPORTERS
+    from reviewflow.workspace import Workspace
+
     targets = [state.path(p) for p in paths]
     workspace = Workspace.open_for(state.directory, targets)
     files = workspace.article_files(targets)
@@ -184,7 +198,7 @@ def check_command(state: State, paths: tuple[Path, ...], output: str, strict: bo
 
 @cli.command(name="ci")
 @click.option("--base", "base_ref", required=True, metavar="REF", help="What the change merges into.")
-@click.option("--format", "output", type=click.Choice(list(CI_REPORTERS)), default="text", show_default=True)
+@click.option("--format", "output", type=click.Choice(CI_FORMATS), default="text", show_default=True)
 @click.option("--require-approved", is_flag=True, help="Fail unless every changed article is approved.")
 @click.option("--strict", is_flag=True, help="Fail on warnings in the changed articles too.")
 @click.option("--output", "to_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -202,6 +216,9 @@ def ci_command(
 
     Example: reviewflow ci --base origin/main --format github
     """
+    from reviewflow.ci import run_ci
+    from reviewflow.ci_report import deliver, github_problem
+
     try:
         root = find_root(state.directory)
         result = run_ci(root, base_ref, require_approved=require_approved, strict=strict)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from reviewflow.findings import Finding, Severity
-from reviewflow.workspace import Report
+
+if TYPE_CHECKING:  # the checks are imported by the commands that run them, not by every command
+    from reviewflow.workspace import Report
 
 _COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow"}
 

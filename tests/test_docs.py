@@ -37,3 +37,26 @@ def test_readme_starts_with_the_two_commands() -> None:
 )
 def test_every_module_is_in_the_readme(module: str) -> None:
     assert f"`{module}`" in README, f"reviewflow/{module} is missing from the module table in README.md"
+
+
+def test_the_format_options_name_every_reporter() -> None:
+    from reviewflow.ci_report import REPORTERS as CI_REPORTERS
+    from reviewflow.cli import CHECK_FORMATS, CI_FORMATS
+    from reviewflow.reporters import REPORTERS
+
+    assert list(CHECK_FORMATS) == list(REPORTERS)
+    assert list(CI_FORMATS) == list(CI_REPORTERS)
+
+
+def test_status_loads_neither_the_checks_nor_the_site() -> None:
+    """Start-up is paid on every command: `status` must not import what only check or publish need."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from reviewflow import cli, review, views; "
+        "print(' '.join(m for m in ('reviewflow.checks', 'reviewflow.ci', 'reviewflow.site', 'jsonschema', 'jinja2') "
+        "if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == ""

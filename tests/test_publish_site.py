@@ -170,7 +170,9 @@ def test_markers_are_never_linked_inside_links_code_images_or_when_escaped(rende
 
 
 def test_markers_inside_emphasis_and_tables_are_linked(renderer: SiteRenderer) -> None:
-    body = body_of(renderer, "**Strong [1]** and *emphasis [2, 3]* and ***both [4]***.\n\n| A |\n|---|\n| x [1-2] |\n")
+    body = body_of(
+        renderer, "**Strong [1]** and *emphasis [2, 3]* and ***both [4]***.\n\n| A |\n|---|\n| x [1-2] |\n"
+    )
     sups = body.find_all("sup")
     assert [s.words for s in sups] == [
         "[Reference 1]", "[Reference 2, Reference 3]", "[Reference 4]", "[Reference 1, Reference 2]"
@@ -192,7 +194,7 @@ def test_strikethrough_needs_a_closing_tilde_so_approximations_stay_text(rendere
 
 
 def test_raw_html_is_shown_as_text_in_its_place(renderer: SiteRenderer) -> None:
-    body = body_of(renderer, "Before.\n\n<div onclick=\"x()\">inside</div>\n\nAfter <b>bold</b> [1].\n")
+    body = body_of(renderer, 'Before.\n\n<div onclick="x()">inside</div>\n\nAfter <b>bold</b> [1].\n')
     assert [e.tag for e in body.iter() if e.tag not in ("#document", "div", "p")] == ["sup", "a", "span"]
     assert '<div onclick="x()">inside</div>' in body.words and "After <b>bold</b>" in body.words
 

@@ -341,5 +341,7 @@ def test_an_event_read_from_history_is_the_dataclass_it_stands_for() -> None:
     quick, slow = read_event(**values), Event(**values)  # type: ignore[arg-type]
     assert quick == slow and quick.actor == "rita@board.example" and quick.signature == "N"
     assert read_event(**values, signature="G", committed_blob="3" * 40) == Event(
-        **values, signature="G", committed_blob="3" * 40  # type: ignore[arg-type]
+        **values,
+        signature="G",
+        committed_blob="3" * 40,  # type: ignore[arg-type]
     )
