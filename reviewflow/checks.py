@@ -332,6 +332,17 @@ _NEGATION = re.compile(
 )
 
 
+def _raw_html(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    first_on_line = {line: column for line, column in reversed(doc.prose.html)}  # one per line
+    for line, column in sorted(first_on_line.items()):
+        yield (
+            line,
+            column,
+            "raw HTML (a tag or an <!-- comment -->) is never published as HTML: readers would see it "
+            "as text; write it in Markdown, or delete it",
+        )
+
+
 @lru_cache(maxsize=8)
 def _claims_pattern(claims: tuple[str, ...]) -> re.Pattern[str]:
     phrases = sorted((re.escape(c) for c in claims if c.strip()), key=len, reverse=True)
@@ -445,6 +456,12 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "body-disclaimer", Severity.WARNING, "the body holds a hand-written disclaimer", _body_disclaimer
+        ),
+        Rule(
+            "raw-html",
+            Severity.WARNING,
+            "the body holds raw HTML, which readers would see as text",
+            _raw_html,
         ),
         Rule(
             "absolute-claim",

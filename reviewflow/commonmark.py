@@ -135,8 +135,10 @@ def _interrupts_paragraph(line: str, pos: int, indent: int) -> bool:
     return char == "|"
 
 
-def prose_blocks(body: str) -> list[list[Line]]:
-    """The prose of BODY: each block (paragraph, table row) as its lines."""
+def prose_blocks(body: str, html_starts: list[tuple[int, int]] | None = None) -> list[list[Line]]:
+    """The prose of BODY: each block (paragraph, table row) as its lines.
+
+    HTML_STARTS, when given, collects where each HTML block starts: (0-based line and column)."""
     blocks: list[list[Line]] = []
     paragraph: list[Line] | None = None  # the open paragraph (a setext underline may yet drop it)
     containers: list[int] = []
@@ -299,6 +301,8 @@ def prose_blocks(body: str) -> list[list[Line]]:
                 end, interrupts = html
                 if paragraph is None or interrupts:
                     close_paragraph()
+                    if html_starts is not None:
+                        html_starts.append((index, start_col))
                     html_end = end
                     in_html = end is None or not end.search(line, start)
                     continue
@@ -350,10 +354,11 @@ def _list_item(
     return marker_end_col - col + spaces, number, empty
 
 
-def blank_inline(text: str) -> str:
+def blank_inline(text: str, html: list[int] | None = None) -> str:
     """TEXT with its code spans and raw inline HTML replaced by spaces (same length).
 
-    TEXT holds one block per line: nothing is matched across a newline."""
+    TEXT holds one block per line: nothing is matched across a newline. HTML, when given,
+    collects the offset of each piece of raw inline HTML."""
     if "`" not in text and "<" not in text:
         return text
     pieces: list[str] = []
@@ -380,6 +385,8 @@ def blank_inline(text: str) -> str:
             continue
         elif (tag := _INLINE_HTML.match(text, begin, block_end)) is not None:
             end = tag.end()
+            if html is not None:
+                html.append(begin)
         else:
             position = end
             continue

@@ -62,6 +62,7 @@ class Prose:
     text: str = ""
     line_starts: list[int] = field(default_factory=list)  # offset in text of each source line
     line_places: list[tuple[int, int]] = field(default_factory=list)  # (file line, 0-based column)
+    html: list[tuple[int, int]] = field(default_factory=list)  # raw HTML: (file line, 1-based column)
 
     @cached_property
     def lowered(self) -> str:
@@ -218,13 +219,20 @@ def _gates(phrases: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 def read_prose(body: str, body_line: int) -> Prose:
     """Collect the prose blocks of a body (see `commonmark.prose_blocks`) into one text."""
-    blocks = prose_blocks(body)
-    text = blank_inline("\n".join([" ".join([content for _, _, content in block]) for block in blocks]))
+    html_blocks: list[tuple[int, int]] = []
+    inline_html: list[int] = []
+    blocks = prose_blocks(body, html_blocks)
+    joined = "\n".join([" ".join([content for _, _, content in block]) for block in blocks])
+    text = blank_inline(joined, inline_html)
     lines = [line for block in blocks for line in block]
     # Every separator (" " within a block, "\n" between blocks) is one character.
     starts = list(accumulate([len(content) + 1 for _, _, content in lines], initial=0))
     del starts[-1]
-    return Prose(text, starts, [(body_line + index, column) for index, column, _ in lines])
+    prose = Prose(text, starts, [(body_line + index, column) for index, column, _ in lines])
+    if html_blocks or inline_html:
+        found = [(body_line + index, column + 1) for index, column in html_blocks]
+        prose.html = sorted(found + [prose.locate(offset) for offset in inline_html])
+    return prose
 
 
 def _expand(inner: str) -> tuple[tuple[int, ...], str | None]:

@@ -197,6 +197,22 @@ def test_hand_written_disclaimer_in_body(run: Run, repo: Path) -> None:
     assert findings(run, repo, article_text("Ask your care team about tests for POEMS syndrome [1].\n")) == []
 
 
+def test_raw_html_in_the_body_is_flagged_where_it_stands(run: Run, repo: Path) -> None:
+    # The body starts on line 19 of the test article; readers would see each of these as text.
+    body = (
+        "POEMS syndrome is rare [1].\n\n"
+        "<!-- TODO: cite the 2019 trial [7] -->\n\n"
+        "Treatment is planned with a specialist <b>early</b> [1].\n"
+    )
+    found = findings(run, repo, article_text(body))
+    assert rules(found) == ["raw-html", "raw-html"]
+    assert [(f["line"], f["column"]) for f in found] == [(21, 1), (23, 40)]  # `</b>` adds none
+    assert "readers would see it as text" in str(found[0]["message"])
+    # Code is not HTML, and an autolink is a link.
+    fine = "Use `<b>` only in code [1].\n\n    <div>indented code</div>\n\nSee <https://example.org> [1].\n"
+    assert findings(run, repo, article_text(fine)) == []
+
+
 # --- citations -----------------------------------------------------------------------------
 
 
@@ -243,7 +259,8 @@ def test_markers_in_code_and_links_are_not_citations(run: Run, repo: Path) -> No
 def test_markers_in_code_spans_code_blocks_and_html_are_not_citations(
     run: Run, repo: Path, body: str
 ) -> None:
-    assert findings(run, repo, article_text(body)) == []
+    # Raw HTML is not prose (no citation is read in it), but it is flagged: readers would see it.
+    assert rules(findings(run, repo, article_text(body))) == (["raw-html"] if "<" in body else [])
 
 
 def test_prose_after_code_keeps_its_line_and_column(run: Run, repo: Path) -> None:
@@ -266,7 +283,7 @@ def test_a_body_that_starts_with_code_is_checked_and_located(run: Run, repo: Pat
 
 def test_claims_in_code_and_comments_are_not_claims(run: Run, repo: Path) -> None:
     body = "Rare [1]. Set `cure = true` in the form.\n\n<!-- a miracle cure -->\n\n    guaranteed()\n"
-    assert findings(run, repo, article_text(body)) == []
+    assert rules(findings(run, repo, article_text(body))) == ["raw-html"]  # the comment, not a claim
 
 
 def test_marker_before_a_colon_is_a_citation(run: Run, repo: Path) -> None:
