@@ -21,19 +21,23 @@ the size of the repository:
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from reviewflow.changes import ChangeIndex, FactFile, version_header, walk
-from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SLUG_PATTERN, Config, parse_config
+from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, SLUG_PATTERN, Config, parse_config
 from reviewflow.errors import ConfigError
 from reviewflow.gitstore import GitStore, LogEntry, is_object_id, read_objects
 from reviewflow.workflow import BOARD_ACTIONS, Action, Change, Event, History, read_event
+
+if TYPE_CHECKING:
+    from reviewflow.schema import ArticleSchema
 
 TRAILER_ARTICLE = "Reviewflow-Article"
 TRAILER_ACTION = "Reviewflow-Action"
@@ -407,6 +411,24 @@ def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozense
     if not isinstance(authors, list):
         return frozenset()
     return frozenset(str(a["email"]).strip().lower() for a in authors if isinstance(a, dict) and "email" in a)
+
+
+def committed_schema(store: GitStore) -> ArticleSchema:
+    """The article schema committed at HEAD (the bundled one where there is none): what a
+    published page was validated against, whatever the work tree holds."""
+    from reviewflow.schema import ArticleSchema, bundled_schema_text  # not for the review commands
+
+    name = f"{store.head}:{store.prefix}{SCHEMA_FILE}"
+    raw = read_objects(store, [name]).get(name)
+    if raw is None:
+        return ArticleSchema(json.loads(bundled_schema_text()), "bundled article.schema.json")
+    source = f"{SCHEMA_FILE} (committed at HEAD)"
+    try:
+        return ArticleSchema(json.loads(raw), source)
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
 
 
 def committed_config(store: GitStore, rev: str | None = None) -> Config:

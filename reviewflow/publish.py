@@ -41,7 +41,7 @@ from reviewflow.article import SLUG_PATTERN, parse_document
 from reviewflow.config import Config
 from reviewflow.errors import ConfigError
 from reviewflow.gitstore import GitStore
-from reviewflow.history import committed_config, read_history
+from reviewflow.history import committed_config, committed_schema, read_history
 from reviewflow.output import (
     MARKER,
     BuildCache,
@@ -93,7 +93,7 @@ def publish(
     config = config if config is not None else committed_config(store)
     base = normalise_base_url(base_url if base_url is not None else config.site.url)
     target = check_target(root, out)
-    build = Build(root, config, site_renderer(config, base, preview), ArticleSchema.load(root), workers)
+    build = Build(root, config, site_renderer(config, base, preview), committed_schema(store), workers)
     cache = BuildCache(root) if use_cache else None
     # Deleting the site the last build replaced waits on the disk: overlap it with git.
     trash = cache.trash if cache else None
@@ -430,7 +430,8 @@ def _render_all(
         for info, raw in jobs:
             yield info, worker.render(info, raw)
         return
-    init = (build.root, build.config, build.renderer.base_url, build.renderer.preview, site)
+    schema = (build.schema.schema, build.schema.source)
+    init = (schema, build.config, build.renderer.base_url, build.renderer.preview, site)
     methods = multiprocessing.get_all_start_methods()
     # fork: the workers start at once with everything imported, instead of importing it again.
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
@@ -519,11 +520,12 @@ class _Worker:
 _WORKER: _Worker | None = None
 
 
-def _start_worker(root: Path, config: Config, base_url: str | None, preview: bool, site: Path) -> None:
+def _start_worker(
+    schema: tuple[dict[str, Any], str], config: Config, base_url: str | None, preview: bool, site: Path
+) -> None:
     global _WORKER
-    _WORKER = _Worker(
-        site_renderer(config, base_url, preview), ArticleSchema.load(root), config.checks.max_file_bytes, site
-    )
+    renderer = site_renderer(config, base_url, preview)
+    _WORKER = _Worker(renderer, ArticleSchema(*schema), config.checks.max_file_bytes, site)
 
 
 def _work(chunk: list[Job]) -> list[Written]:
