@@ -279,7 +279,12 @@ def _retraction_hits(article: Article, doc: Document, ctx: Context, retracted: b
             or not (notice.is_retraction or notice.is_concern)
         ):
             continue
-        what = "has been retracted" if retracted else "carries an expression of concern"
+        if retracted:
+            what = "has been retracted"
+        elif notice.reinstated:
+            what = "was retracted and later reinstated: check the notices before citing it"
+        else:
+            what = "carries an expression of concern"
         yield *doc.position("references", index), f"reference {reference.id} {what} (Retraction Watch)"
 
 

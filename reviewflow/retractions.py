@@ -3,13 +3,14 @@
 A paper may have several notices (a correction, then an expression of concern, then a
 retraction), listed by DOI, by PubMed id or both. The index keeps the strongest notice per
 identifier, and a lookup takes the strongest of the DOI's and the PMID's: a retraction
-outranks an expression of concern, which outranks anything else.
+outranks an expression of concern, which outranks anything else. A reinstatement reverses a
+retraction: the paper then stands, but with the history of a concern (a warning to check it).
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reviewflow.errors import ConfigError
@@ -21,14 +22,21 @@ REQUIRED_COLUMNS = {"OriginalPaperDOI", "OriginalPaperPubMedID", "RetractionNatu
 class Notice:
     nature: str  # "Retraction", "Expression of concern", "Correction", "Reinstatement"
     retraction_doi: str = ""
+    reinstated: bool = False  # a reinstatement of the same paper is listed too
+
+    @property
+    def is_reinstatement(self) -> bool:
+        return self.nature.strip().lower() == "reinstatement"
 
     @property
     def is_retraction(self) -> bool:
-        return self.nature.strip().lower() == "retraction"
+        return self.nature.strip().lower() == "retraction" and not self.reinstated
 
     @property
     def is_concern(self) -> bool:
-        return "concern" in self.nature.lower()
+        return "concern" in self.nature.lower() or (
+            self.reinstated and self.nature.strip().lower() == "retraction"
+        )
 
     @property
     def rank(self) -> int:
@@ -41,13 +49,19 @@ class RetractionIndex:
     by_doi: dict[str, Notice] = field(default_factory=dict)  # lowercased DOI
     by_pmid: dict[str, Notice] = field(default_factory=dict)
 
+    reinstated_dois: set[str] = field(default_factory=set)
+    reinstated_pmids: set[str] = field(default_factory=set)
+
     def lookup(self, doi: str | None, pmid: str | None) -> Notice | None:
         """The strongest notice listed under the DOI or the PMID of a paper."""
-        by_doi = self.by_doi.get(doi.strip().lower()) if doi else None
-        by_pmid = self.by_pmid.get(pmid.strip()) if pmid else None
-        if by_doi is None or (by_pmid is not None and by_pmid.rank > by_doi.rank):
-            return by_pmid
-        return by_doi
+        doi = doi.strip().lower() if doi else ""
+        pmid = pmid.strip() if pmid else ""
+        by_doi = self.by_doi.get(doi) if doi else None
+        by_pmid = self.by_pmid.get(pmid) if pmid else None
+        found = by_pmid if by_doi is None or (by_pmid is not None and by_pmid.rank > by_doi.rank) else by_doi
+        if found is not None and (doi in self.reinstated_dois or pmid in self.reinstated_pmids):
+            return replace(found, reinstated=True)
+        return found
 
 
 def load_retractions(path: Path) -> RetractionIndex:
@@ -65,9 +79,13 @@ def load_retractions(path: Path) -> RetractionIndex:
                 doi = (row["OriginalPaperDOI"] or "").strip().lower()
                 if doi and doi not in ("unavailable", "0"):
                     _keep_strongest(index.by_doi, doi, notice)
+                    if notice.is_reinstatement:
+                        index.reinstated_dois.add(doi)
                 pmid = (row["OriginalPaperPubMedID"] or "").strip()
                 if pmid and pmid != "0":
                     _keep_strongest(index.by_pmid, pmid, notice)
+                    if notice.is_reinstatement:
+                        index.reinstated_pmids.add(pmid)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
     return index

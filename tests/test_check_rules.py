@@ -444,6 +444,9 @@ RETRACTION_WATCH_HEADER = (
         ("1,T,,10.5555/paper.1,0,Expression of concern\n2,T,,,31000001,Retraction\n", "reference-retracted"),
         # the retraction by DOI, a later correction by PMID
         ("1,T,,10.5555/PAPER.1,,Retraction\n2,T,,,31000001,Correction\n", "reference-retracted"),
+        # retracted, then reinstated (by either identifier): it stands, with a warning to check it
+        ("1,T,,10.5555/paper.1,,Retraction\n2,T,,10.5555/paper.1,,Reinstatement\n", "reference-concern"),
+        ("1,T,,10.5555/paper.1,,Retraction\n2,T,,,31000001,Reinstatement\n", "reference-concern"),
     ],
 )
 def test_the_strongest_notice_of_a_paper_counts(run: Run, repo: Path, rows: str, expected: str) -> None:
