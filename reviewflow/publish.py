@@ -56,6 +56,7 @@ from reviewflow.output import (
     settled,
     write_file,
 )
+from reviewflow.progress import progress_bar
 from reviewflow.schema import ArticleSchema
 from reviewflow.site import AUDIENCES, Listing, PageInfo, PageProblem, Reviewer, SiteRenderer, listing_meta
 from reviewflow.workflow import ArticleStatus, Replay
@@ -385,7 +386,12 @@ def render_pages(
     """
     pages: dict[str, Page] = {}
     problems = []
-    for info, outcome in _render_all(build, _jobs(store, infos), len(infos), staging.directory):
+    outcomes: list[tuple[PageInfo, Written]] = []
+    with progress_bar(len(infos), "Rendering pages") as advance:
+        for rendered in _render_all(build, _jobs(store, infos), len(infos), staging.directory):
+            outcomes.append(rendered)
+            advance(1)
+    for info, outcome in outcomes:
         if isinstance(outcome, str):
             version = "approved version" if info.approved else "version at HEAD"
             problems.append(f"{info.path} ({version}, blob {info.blob[:12]}): {outcome}")

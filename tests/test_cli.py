@@ -240,12 +240,14 @@ def many_articles(repo: Path, count: int = 310) -> None:
         write(repo / "articles" / f"article-{number}.md", article_text())
 
 
-def run_check_with_stderr_on_a_terminal(repo: Path, env: dict[str, str]) -> tuple[int, str]:
-    """`reviewflow check` with stderr on a pseudo-terminal: its exit code and what the
-    terminal showed."""
+def run_check_with_stderr_on_a_terminal(
+    repo: Path, env: dict[str, str], command: tuple[str, ...] = ("check", "--no-cache")
+) -> tuple[int, str]:
+    """A reviewflow command (default `check`) with stderr on a pseudo-terminal: its exit code
+    and what the terminal showed."""
     terminal, child_end = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "reviewflow", "check", "--no-cache"],
+        [sys.executable, "-m", "reviewflow", *command],
         cwd=repo,
         stdout=subprocess.DEVNULL,
         stderr=child_end,
@@ -285,6 +287,19 @@ def test_a_long_check_shows_progress_on_a_terminal_only(repo: Path) -> None:
     assert piped.returncode == 0
     assert piped.stderr == ""
     assert piped.stdout == "311 files checked: 0 errors, 0 warnings (ok)\n"
+
+
+def test_a_long_publish_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    sys.path.insert(0, str(PROJECT / "bench"))
+    import corpus  # the benchmark's generator: 400 reviewed articles (~360 approved) in seconds
+
+    repo = tmp_path / "library"
+    corpus.generate(repo, 400)
+    env = {name: value for name, value in os.environ.items() if name != "CI"}
+    code, shown = run_check_with_stderr_on_a_terminal(repo, env, ("publish", "--out", "site"))
+    assert code == 0 and "Rendering pages" in shown
+    code, shown = run_check_with_stderr_on_a_terminal(repo, {**env, "CI": "1"}, ("publish", "--no-cache"))
+    assert code == 0 and "Rendering pages" not in shown
 
 
 def test_progress_bar_is_silent_unless_on_a_terminal() -> None:
