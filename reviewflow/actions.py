@@ -17,7 +17,7 @@ from reviewflow.config import ARTICLES_DIR, Config
 from reviewflow.errors import Refused
 from reviewflow.gitstore import GitStore
 from reviewflow.history import TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT, committed_config
-from reviewflow.review import PENDING, UnknownArticle, now, replay_history, resolve_article, unknown_article
+from reviewflow.review import PENDING, UnknownArticle, judge_history, now, resolve_article, unknown_article
 from reviewflow.workflow import BOARD_ACTIONS, Action, ArticleStatus, Event, State, ssh_fingerprint
 
 _RESERVED_LINE = re.compile(r"^\s*reviewflow-[a-z-]*\s*:", re.IGNORECASE | re.MULTILINE)
@@ -93,8 +93,8 @@ def act(
 
     # Judged like every event: under the reviewflow.toml committed where it is made, HEAD's.
     rules = committed_config(store)
-    replay = replay_history(store, rules, scope={slug}, want_authors={blob: [email]})
-    before = replay.run().statuses[slug]
+    judged = judge_history(store, rules, scope={slug}, want_authors={blob: [email]})
+    replay, before = judged.replay, judged.outcome.statuses[slug]
     member = rules.member(email)
     key = ssh_fingerprint(member.signing_key) if member and member.signing_key else ""
     pending = Event(

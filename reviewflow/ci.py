@@ -279,10 +279,8 @@ def replay_range(
     """
     inside = store.commits_in(f"{base}..{head}")
     scope = set(slugs) | gitstore.review_slugs(store, base, head)
-    replay = review.replay_history(
-        store, config, rev=head, scope=scope, rules_for=dict.fromkeys(inside, config)
-    )
-    outcome = replay.run()
+    rules = dict.fromkeys(inside, config)
+    outcome = review.judge_history(store, config, rev=head, scope=scope, rules_for=rules).outcome
     return [e for e in outcome.events if e.commit in inside], outcome.statuses
 
 

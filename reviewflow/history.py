@@ -26,7 +26,7 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -162,6 +162,8 @@ class ReviewLog:
     # (article slug, blob) -> when commits made the article's file hold that blob (oldest first);
     # only for reads of the whole history (publishing dates its pages with it).
     appeared: Mapping[tuple[str, str], tuple[datetime, ...]]
+    # commit of each event -> the blob of the reviewflow.toml in it (history.configs follows)
+    config_blobs: Mapping[str, str | None] = field(default_factory=dict)
 
 
 def read_history(
@@ -201,8 +203,80 @@ def read_history(
             changes = _changes_of(store, entries, changes_read.result(), scope)
     if scope is not None:
         heads = {slug: blob for slug, blob in heads.items() if slug in scope}
+    blobs = config_blobs(said, files)
+    events, configs, authors = _judgeable(store, said, files, blobs, rules_for or {}, want_authors, use_cache)
+    history = History(
+        order=[entry.commit for entry in entries],
+        parents={entry.commit: entry.parents for entry in entries},
+        events=events,
+        changes=changes,
+        authors=authors,
+        heads=heads,
+        configs=configs,
+    )
+    return ReviewLog(history, appeared, blobs)
 
-    configs = _configs(store, said, files, rules_for or {})
+
+def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool = True) -> ReviewLog | None:
+    """LOG (the whole history up to SINCE) with the commits from SINCE to HEAD added.
+
+    Only for a straight line of commits on top of SINCE (each with one parent): then git's
+    topological order of HEAD is SINCE's followed by the new commits, and a read of the whole
+    history would give exactly this. None when the commits since are not such a line.
+    """
+    entries = store.log(f"{since}..{store.head}")
+    previous = since
+    for entry in entries:
+        if entry.parents != (previous,):
+            return None
+        previous = entry.commit
+    if previous != store.head:
+        return None
+    said = [(entry, read_trailers(entry.trailers)) for entry in entries if entry.trailers]
+    with ThreadPoolExecutor(1) as background:
+        heads_read = background.submit(store.article_blobs)
+        files, _, _ = _files_from_trees(store, said)
+        old = log.history
+        diffs = ChangeIndex(store, use_cache).diffs(entries)
+        changes = {slug: list(changed) for slug, changed in old.changes.items()}
+        appeared = {key: list(times) for key, times in log.appeared.items()}
+        for entry in entries:
+            for name, blob in diffs[(entry.commit, entry.parents[0])].items():
+                if name != CONFIG_FILE:
+                    slug = name[len(ARTICLES_DIR) + 1 : -3]
+                    changes.setdefault(slug, []).append(Change(entry.commit, entry.author_email.lower()))
+                    if blob is not None:
+                        appeared.setdefault((slug, blob), []).append(entry.committed_at)
+        blobs = config_blobs(said, files)
+        events, configs, authors = _judgeable(store, said, files, blobs, {}, None, use_cache)
+        heads = heads_read.result()
+    parents = dict(old.parents)
+    parents.update((entry.commit, entry.parents) for entry in entries)
+    history = History(
+        order=[*old.order, *(entry.commit for entry in entries)],
+        parents=parents,
+        events=[*old.events, *events],
+        changes=changes,
+        authors={**old.authors, **{b: old.authors.get(b, frozenset()) | e for b, e in authors.items()}},
+        heads=heads,
+        configs={**old.configs, **configs},
+    )
+    dates = {key: tuple(sorted(times)) for key, times in appeared.items()}
+    return ReviewLog(history, dates, {**log.config_blobs, **blobs})
+
+
+def _judgeable(
+    store: GitStore,
+    said: Sequence[tuple[LogEntry, Trailers]],
+    files: Files,
+    blobs: Mapping[str, str | None],
+    rules_for: Mapping[str, Config],
+    want_authors: Mapping[str, Iterable[str]] | None,
+    use_cache: bool,
+) -> tuple[list[Event], dict[str, Config | str], dict[str, frozenset[str]]]:
+    """The events of SAID with what judging them needs: the configuration in force at each,
+    and who of the people in question wrote each text acted on."""
+    configs = configs_of(store, blobs, rules_for)
     verdicts = _signatures(store, said, configs)
     authors = _authors(store, said, want_authors, use_cache)
     events = [
@@ -214,16 +288,7 @@ def read_history(
             )
         )
     ]
-    history = History(
-        order=[entry.commit for entry in entries],
-        parents={entry.commit: entry.parents for entry in entries},
-        events=events,
-        changes=changes,
-        authors=authors,
-        heads=heads,
-        configs=configs,
-    )
-    return ReviewLog(history, appeared)
+    return events, configs, authors
 
 
 def _article(slug: str) -> str:
@@ -304,14 +369,17 @@ def _changes_of(
     return dict(changes)
 
 
-def _configs(
-    store: GitStore,
-    said: Sequence[tuple[LogEntry, Trailers]],
-    files: Files,
-    rules_for: Mapping[str, Config],
+def config_blobs(said: Sequence[tuple[LogEntry, Trailers]], files: Files) -> dict[str, str | None]:
+    """commit of each event -> the blob of the reviewflow.toml in it (None: there is none)."""
+    return {entry.commit: files.get((entry.commit, CONFIG_FILE)) for entry, _ in said}
+
+
+def configs_of(
+    store: GitStore, blob_of: Mapping[str, str | None], rules_for: Mapping[str, Config] | None = None
 ) -> dict[str, Config | str]:
-    """commit -> the configuration in force for its event: its own reviewflow.toml (parsed once)."""
-    blob_of = {entry.commit: files.get((entry.commit, CONFIG_FILE)) for entry, _ in said}
+    """commit -> the configuration in force for its event: its own reviewflow.toml (each
+    version read and parsed once), or RULES_FOR's for the commits it names."""
+    rules_for = rules_for or {}
     versions: dict[str, Config | str] = {}
     unusable = "so it cannot say who was on the advisory board"
     for version, raw in store.read_blobs({blob for blob in blob_of.values() if blob}).items():

@@ -41,7 +41,7 @@ from reviewflow.article import SLUG_PATTERN, parse_document
 from reviewflow.config import Config
 from reviewflow.errors import ConfigError
 from reviewflow.gitstore import GitStore
-from reviewflow.history import committed_config, committed_schema, read_history
+from reviewflow.history import committed_config, committed_schema
 from reviewflow.output import (
     MARKER,
     BuildCache,
@@ -57,9 +57,10 @@ from reviewflow.output import (
     write_file,
 )
 from reviewflow.progress import progress_bar
+from reviewflow.review import judge_history
 from reviewflow.schema import ArticleSchema
 from reviewflow.site import AUDIENCES, Listing, PageInfo, PageProblem, Reviewer, SiteRenderer, listing_meta
-from reviewflow.workflow import ArticleStatus, Replay
+from reviewflow.workflow import ArticleStatus
 
 
 @dataclass(frozen=True)
@@ -100,11 +101,11 @@ def publish(
     trash = cache.trash if cache else None
     with ThreadPoolExecutor(1) as background:
         emptied = background.submit(empty_trash, trash) if trash else None
-        log = read_history(store, use_cache=use_cache)
-        statuses = Replay(log.history, config).run().statuses
+        judged = judge_history(store, config, use_cache=use_cache)
         if emptied:
             emptied.result()
-    history = ContentHistory(_head_time(store), log.appeared)
+    statuses = judged.outcome.statuses
+    history = ContentHistory(_head_time(store), judged.appeared)
     infos = page_infos(statuses, config, history, store, preview)
     listings, rendered = build_site(build, store, infos, target, history.head_at, cache)
     notes = () if base else (

@@ -4,7 +4,7 @@ The glue between the history read from git (history.py) and the pure state machi
 (workflow.py). Readers call `load_statuses`, `read_blobs`, `invalid_events`; the CLI calls the
 queries (`status_report`, `article_history`, `article_diff`, `review_queue`, `verify`); the
 actions live in actions.py. Every event is judged by the reviewflow.toml committed where it was
-made; ci judges a change's events under the base's board instead (`judge_range`).
+made; ci judges a change's events under the base's board instead (`rules_for`).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, Config
 from reviewflow.errors import ExitCode, ReviewflowError
-from reviewflow.gitstore import GitStore, is_object_id
+from reviewflow.gitstore import GitStore
 from reviewflow.history import committed_config, front_matter_authors, read_history
+from reviewflow.snapshot import Judged, judged_history
 from reviewflow.workflow import WAITING, Action, ArticleStatus, Change, Event, Replay
 
 PENDING = "(not yet committed)"
@@ -42,16 +42,35 @@ def load_statuses(
     Each event is judged by the reviewflow.toml committed where it was made; CONFIG (default:
     the one committed at HEAD) only sets what is shown, e.g. the quorum. SCOPE: only these slugs.
     """
-    store = GitStore.open(root)
-    return replay_history(store, config, scope=scope).run().statuses
+    return judge_history(GitStore.open(root), config, scope=scope).outcome.statuses
 
 
-def replay_history(
-    store: GitStore, config: Config | None = None, use_cache: bool = True, **read: Any
-) -> Replay:
-    """A Replay of the history (read_history's options in READ), judged and ready to run."""
-    log = read_history(store, use_cache=use_cache, **read)
-    return Replay(log.history, config if config is not None else committed_config(store))
+def judge_history(
+    store: GitStore,
+    config: Config | None = None,
+    *,
+    scope: Collection[str] | None = None,
+    rev: str | None = None,
+    rules_for: Mapping[str, Config] | None = None,
+    want_authors: Mapping[str, Iterable[str]] | None = None,
+    people: Iterable[str] = (),
+    use_cache: bool = True,
+) -> Judged:
+    """The history replayed and judged (the options are read_history's).
+
+    CONFIG (default: the one committed at HEAD) judges an event about to be made and sets what
+    is shown. The whole history at HEAD comes from the state kept since the last run where it
+    can (snapshot.py); anything narrower or different is read from git.
+    """
+    config = config if config is not None else committed_config(store)
+    if use_cache and scope is None and rev is None and rules_for is None and want_authors is None:
+        return judged_history(store, config)  # PEOPLE changes nothing in a whole read
+    log = read_history(
+        store, scope=scope, rev=rev, rules_for=rules_for, want_authors=want_authors, people=people,
+        use_cache=use_cache,
+    )  # fmt: skip
+    replay = Replay(log.history, config)
+    return Judged(replay, replay.run(), dict(log.appeared))
 
 
 def read_blobs(root: Path, blobs: Iterable[str]) -> dict[str, bytes]:
@@ -72,7 +91,7 @@ def judge_events(
 ) -> list[Event]:
     """Every review event reachable from HEAD, judged (only those in REV_RANGE if given)."""
     store = GitStore.open(root)
-    events = replay_history(store, config, use_cache).run().events
+    events = judge_history(store, config, use_cache=use_cache).outcome.events
     if rev_range is not None:
         inside = store.commits_in(rev_range)
         events = [e for e in events if e.commit in inside]
@@ -82,27 +101,6 @@ def judge_events(
 def invalid_events(root: Path, config: Config | None = None, rev_range: str | None = None) -> list[Event]:
     """The review events that do not count, with the reason in `event.reason`."""
     return [e for e in judge_events(root, config, rev_range) if not e.valid]
-
-
-def judge_range(root: Path, config: Config, base: str, head: str) -> list[Event]:
-    """The review events in BASE..HEAD (commit ids), judged under CONFIG, e.g. the base's board.
-
-    The events before the range are judged by their own commits' configuration, so a
-    transition in the range is judged from the state the base left the article in.
-    """
-    if not (is_object_id(base) and is_object_id(head)):
-        raise ReviewflowError(f"judge_range needs commit ids, got {base!r} and {head!r}")
-    store = GitStore.open(root)
-    inside = store.commits_in(f"{base}..{head}")
-    events = replay_history(store, config, rev=head, rules_for=dict.fromkeys(inside, config)).run().events
-    return [e for e in events if e.commit in inside]
-
-
-def states_at_head(root: Path, config: Config | None, slugs: Iterable[str]) -> dict[str, str]:
-    """slug -> state (e.g. "approved") of the given articles at HEAD."""
-    wanted = set(slugs)
-    statuses = load_statuses(root, config, scope=wanted)
-    return {slug: statuses[slug].state.value for slug in wanted if slug in statuses}
 
 
 # --- resolving the ARTICLE argument ----------------------------------------------------------------
@@ -180,7 +178,7 @@ def article_history(
     """Every review event of one article, oldest first, valid or not."""
     slug = resolve_article(root, article, cwd)
     store = GitStore.open(root)
-    status = pick(replay_history(store, config, scope={slug}).run().statuses, [slug])[0]
+    status = pick(judge_history(store, config, scope={slug}).outcome.statuses, [slug])[0]
     last = status.last_event
     changed = None
     if last is not None and status.blob != last.content:
@@ -208,7 +206,7 @@ def article_diff(
     """
     slug = resolve_article(root, article, cwd)
     store = GitStore.open(root)
-    status = pick(replay_history(store, config, scope={slug}).run().statuses, [slug])[0]
+    status = pick(judge_history(store, config, scope={slug}).outcome.statuses, [slug])[0]
     path = f"{ARTICLES_DIR}/{slug}.md"
     basis, old_blob, old_label = "none", None, "/dev/null"
     if status.approved is not None:
@@ -251,8 +249,9 @@ def review_queue(
     """
     store = GitStore.open(root)
     email = store.author()[1].lower() if mine else ""
-    replay = replay_history(store, config, people=[email] if mine else ())
-    waiting = [s for s in replay.run().statuses.values() if s.state in WAITING and s.submitted_at]
+    judged = judge_history(store, config, people=[email] if mine else ())
+    replay = judged.replay
+    waiting = [s for s in judged.outcome.statuses.values() if s.state in WAITING and s.submitted_at]
     if mine:
         texts = store.read_blobs(s.blob for s in waiting if s.blob)
 

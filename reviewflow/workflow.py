@@ -167,7 +167,7 @@ class Outcome:
 
 
 @dataclass
-class _Track:
+class Track:
     """The replay state of one article."""
 
     state: State = State.DRAFT
@@ -239,7 +239,8 @@ class Replay:
             if previous is None or first != (previous,):
                 run += 1
             self.run_of[commit], previous = run, commit
-        self.tracks: dict[str, _Track] = {}
+        self.tracks: dict[str, Track] = {}
+        self.judged: list[Event] = []
         self._members: dict[int, dict[str, BoardMember]] = {}  # id(config) -> its board by email
         self._fingerprints: dict[str, str] = {}  # signing key -> its fingerprint
 
@@ -259,30 +260,43 @@ class Replay:
         return self._fingerprints[key]
 
     def run(self) -> Outcome:
-        self.tracks = {}
-        tracks = self.tracks
-        judged = []
-        for event in self.history.events:
+        """Judge every event of the history, from the start."""
+        return self.resume({}, [])
+
+    def resume(self, tracks: dict[str, Track], judged: Sequence[Event]) -> Outcome:
+        """Judge the events after the first len(JUDGED), from the state they left (TRACKS).
+
+        Replaying the first events again would give back TRACKS and JUDGED: an earlier run's
+        state stands for them (snapshot.py keeps it between runs).
+        """
+        self.tracks = tracks
+        done = list(judged)
+        for event in self.history.events[len(done) :]:
             track = None
             if event.slug:
                 track = tracks.get(event.slug)
                 if track is None:
-                    track = tracks[event.slug] = _Track()
+                    track = tracks[event.slug] = Track()
             event = _judged(event, self.reason(event, track))
-            judged.append(event)
+            done.append(event)
             if track is not None:
                 track.events.append(event)
                 if event.valid:
                     self.apply(event, track)
+        self.judged = done
+        return self.outcome()
+
+    def outcome(self) -> Outcome:
+        """Every article's state now, and every event judged so far."""
         slugs = sorted(set(self.history.heads) | set(self.tracks))
-        return Outcome({slug: self.status(slug) for slug in slugs}, judged)
+        return Outcome({slug: self.status(slug) for slug in slugs}, self.judged)
 
     def try_event(self, event: Event) -> tuple[Event, ArticleStatus]:
         """Judge EVENT as if it were committed on top of HEAD: the verdict and the state after.
 
         Nothing is kept: the replay state is the same afterwards.
         """
-        track = deepcopy(self.tracks.get(event.slug, _Track()))
+        track = deepcopy(self.tracks.get(event.slug, Track()))
         event = _judged(event, self.reason(event, track))
         track.events.append(event)
         if event.valid:
@@ -296,11 +310,11 @@ class Replay:
             return None
         head = self.history.order[-1] if self.history.order else ""
         probe = Event(head, self.history.parents.get(head, ()), "", email, datetime.min, None, slug, blob, "")
-        return self.authorship(probe, self.tracks.get(slug, _Track()))
+        return self.authorship(probe, self.tracks.get(slug, Track()))
 
     # -- judging ---------------------------------------------------------------------------------
 
-    def reason(self, event: Event, track: _Track | None) -> str | None:
+    def reason(self, event: Event, track: Track | None) -> str | None:
         """Why EVENT does not count, or None when it is valid."""
         if event.problem or track is None or event.action is None:
             return event.problem or "not a review event: the Reviewflow-* trailers are incomplete"
@@ -324,7 +338,7 @@ class Replay:
                 return signature
         return self.transition_problem(event, track)
 
-    def role_problem(self, event: Event, track: _Track, member: BoardMember | None) -> str | None:
+    def role_problem(self, event: Event, track: Track, member: BoardMember | None) -> str | None:
         action = event.action
         if action in BOARD_ACTIONS:
             if member is None:
@@ -347,7 +361,7 @@ class Replay:
             return f"the commit is signed{key}, which is not {member.email}'s signing_key ({event.signature})"
         return None
 
-    def transition_problem(self, event: Event, track: _Track) -> str | None:
+    def transition_problem(self, event: Event, track: Track) -> str | None:
         assert event.action is not None
         state = track.state_for(event.content)
         if state not in TRANSITIONS[event.action]:
@@ -361,7 +375,7 @@ class Replay:
             return "a request for changes must say what to change (a message)"
         return None
 
-    def authorship(self, event: Event, track: _Track) -> str | None:
+    def authorship(self, event: Event, track: Track) -> str | None:
         """How the actor is an author of the article at this event, or None if they are not.
 
         An author is anyone listed in the front-matter of the content acted on, or anyone who
@@ -412,7 +426,7 @@ class Replay:
 
     # -- applying --------------------------------------------------------------------------------
 
-    def apply(self, event: Event, track: _Track) -> None:
+    def apply(self, event: Event, track: Track) -> None:
         action = event.action
         if track.state_for(event.content) is State.DRAFT:
             track.approvers.clear()
@@ -452,8 +466,8 @@ class Replay:
             else:
                 track.state = State.UNDER_REVIEW
 
-    def status(self, slug: str, track: _Track | None = None) -> ArticleStatus:
-        track = track or self.tracks.get(slug, _Track())
+    def status(self, slug: str, track: Track | None = None) -> ArticleStatus:
+        track = track or self.tracks.get(slug, Track())
         blob = self.history.heads.get(slug)
         state = track.state if blob is not None and blob == track.content else State.DRAFT
         approved = track.approved

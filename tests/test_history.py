@@ -16,8 +16,9 @@ from click.testing import Result
 
 from reviewflow import gitstore
 from reviewflow.gitstore import GitStore
-from reviewflow.history import read_history
+from reviewflow.history import committed_config, read_history
 from reviewflow.review import load_statuses
+from reviewflow.workflow import Replay
 from tests.conftest import article_text, git, write
 from tests.gitrepo import (
     ALICE,
@@ -46,7 +47,15 @@ def status_of(run: Run, repo: Path, slug: str = SLUG) -> dict:
     return entry
 
 
-def whole(repo: Path) -> dict:
+def whole(repo: Path, use_cache: bool = True) -> dict:
+    """Every article's state from a read of the whole history (through the index), replayed."""
+    store = GitStore.open(repo)
+    history = read_history(store, use_cache=use_cache).history
+    return as_json_statuses(Replay(history, committed_config(store)).run().statuses)
+
+
+def kept(repo: Path) -> dict:
+    """The same, from the state kept since the last run where it applies (what commands use)."""
     return as_json_statuses(load_statuses(repo))
 
 
@@ -295,3 +304,58 @@ def test_a_new_signing_key_keeps_the_actions_signed_with_the_old_one(
     refused(run(content_repo, "review", SLUG, "--sign"), "not with your signing_key")
     git(content_repo, "config", "user.signingkey", str(new_private))
     ok(run(content_repo, "review", SLUG, "--sign"))
+
+
+def test_the_kept_state_is_what_a_whole_replay_gives(
+    tangled: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After every kind of change, the state resumed from the last run equals a replay from git alone."""
+    from reviewflow import snapshot as kept_state
+
+    other = "poems-syndrome-and-you"
+    whole_reads: list[int] = []
+
+    def counted(*args: object, **options: object):  # type: ignore[no-untyped-def]
+        whole_reads.append(1)
+        return read_history(*args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kept_state, "read_history", counted)
+    assert kept(tangled) == whole(tangled, use_cache=False)  # the first run keeps its state
+    assert len(whole_reads) == 1
+    snapshot = next((tangled / ".git" / "reviewflow").glob("replay-*"))
+
+    def same(reads: int = 1) -> None:
+        assert kept(tangled) == whole(tangled, use_cache=False)
+        assert len(whole_reads) == reads, "a straight line of commits is read commit by commit"
+
+    act_as(monkeypatch, RITA)
+    ok(run(tangled, "review", other))  # one commit on top: resumed
+    same()
+    ok(run(tangled, "approve", other))
+    act_as(monkeypatch, ALICE)
+    edit(tangled, "A new line.", path=f"articles/{other}.md")  # an edit after approval
+    ok(run(tangled, "submit", other))
+    same()
+    remove_rita(tangled)  # a config change, then events judged by it
+    act_as(monkeypatch, RITA)
+    forge(tangled, "review", slug=other, content=blob(tangled, path=f"articles/{other}.md"))
+    same()
+    same()  # the same HEAD: nothing to read
+    # A merge is not a straight line: the whole history is read again, and kept anew.
+    git(tangled, "checkout", "-q", "-b", "later", "HEAD~2")
+    act_as(monkeypatch, SAM)
+    forge(tangled, "review", slug=other, content=blob(tangled, path=f"articles/{other}.md"))
+    git(tangled, "checkout", "-q", "main")
+    git(tangled, "merge", "-q", "--no-ff", "-m", "Merge later", "later")
+    same(reads=2)
+    # Back in time (the kept HEAD is no ancestor of HEAD), and forward again.
+    git(tangled, "reset", "-q", "--hard", "HEAD~3")
+    same(reads=3)
+    git(tangled, "reset", "-q", "--hard", "main@{1}")
+    same(reads=4)
+    # A kept state that does not read back is ignored, and replaced.
+    snapshot.write_bytes(snapshot.read_bytes()[:-50])
+    same(reads=5)
+    snapshot.write_bytes(b"garbage")
+    same(reads=6)
+    assert snapshot.read_bytes() != b"garbage"

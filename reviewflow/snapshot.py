@@ -1,0 +1,257 @@
+"""The judged review history at the last HEAD, kept so that the next run replays only what is new.
+
+Reading 70,000 commits and judging 50,000 events costs seconds, and most runs follow the last
+one by a few commits (an action, an edit) or none. After a whole read, the history and the
+state of every article are kept in .git/reviewflow/ with the HEAD they belong to. The next run
+at the same HEAD takes them as they are; one at a HEAD that adds a straight line of commits
+reads and judges just those (history.extend_history, Replay.resume: exactly what a whole
+replay would give, see their docstrings); anything else (a merge, a rebase, a reset, another
+reviewflow) reads the whole history again. Every event is judged by the configuration
+committed with it, so the display configuration of a run does not enter what is kept.
+
+Like the other facts in .git/reviewflow/, this is a cache: never pushed, never trusted beyond
+the local clone (a file that does not read back exactly is ignored), safe to delete, and
+`verify --no-cache` never reads it. marshal, not pickle: loading it runs no code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import reviewflow
+from reviewflow.config import Config
+from reviewflow.errors import ReviewflowError
+from reviewflow.gitstore import GitStore
+from reviewflow.history import ReviewLog, configs_of, extend_history, read_history
+from reviewflow.workflow import (
+    Action,
+    ApprovedVersion,
+    Change,
+    Event,
+    History,
+    Outcome,
+    Replay,
+    State,
+    Track,
+    read_event,
+)
+
+# The modules whose code decides what is kept: any change to them makes the file stale.
+_CODE = ("changes.py", "config.py", "gitstore.py", "history.py", "snapshot.py", "workflow.py")
+MAX_NEW_EVENTS = 2000  # beyond this many new events, a whole read (through the index) is cheaper
+_ACTIONS = {action.value: action for action in Action}
+_STATES = {state.value: state for state in State}
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A replayed history: the Replay (for judging one more event), its outcome, the dates."""
+
+    replay: Replay
+    outcome: Outcome
+    appeared: dict[tuple[str, str], tuple[datetime, ...]]
+
+
+def judged_history(store: GitStore, config: Config, use_cache: bool = True) -> Judged:
+    """The whole history at HEAD, judged, from the kept state where it applies."""
+    file = _path(store) if use_cache else None
+    resumed = _resume(store, file, config) if file else None
+    if resumed is not None:
+        return resumed
+    log = read_history(store, use_cache=use_cache)
+    replay = Replay(log.history, config)
+    outcome = replay.run()
+    if file:
+        _save(file, store.head, log, replay)
+    return Judged(replay, outcome, dict(log.appeared))
+
+
+def _resume(store: GitStore, file: Path, config: Config) -> Judged | None:
+    """The kept state brought up to HEAD, or None where it cannot be (then: a whole read)."""
+    kept = _load(store, file)
+    if kept is None:
+        return None
+    head, log, tracks, judged = kept
+    if head != store.head:
+        if not _few_new(store, head):
+            return None
+        extended = extend_history(store, log, head)
+        if extended is None or len(extended.history.events) - len(judged) > MAX_NEW_EVENTS:
+            return None
+        log = extended
+    replay = Replay(log.history, config)
+    outcome = replay.resume(tracks, judged)
+    if head != store.head:
+        _save(file, store.head, log, replay)
+    return Judged(replay, outcome, dict(log.appeared))
+
+
+def _few_new(store: GitStore, head: str) -> bool:
+    """Whether the current HEAD descends from HEAD by few enough commits to read them one by one."""
+    try:
+        out = store.run("rev-list", "--count", "--end-of-options", f"{head}..{store.head}", "--")
+        ancestor = store.run("merge-base", "--end-of-options", head, store.head).decode().strip()
+    except ReviewflowError:
+        return False  # the kept HEAD is gone (a rewritten history, a pruned commit)
+    return ancestor == head and 0 < int(out.decode().strip() or 0) <= 4 * MAX_NEW_EVENTS
+
+
+# --- the file ------------------------------------------------------------------------------------
+
+
+def _path(store: GitStore) -> Path | None:
+    if store.git_dir is None:
+        return None
+    suffix = hashlib.sha1(store.prefix.encode()).hexdigest()[:12]
+    return store.git_dir / "reviewflow" / f"replay-v1-{suffix}"
+
+
+def _fingerprint() -> bytes:
+    """What the kept state depends on besides the history: the code that made it, and marshal's format."""
+    digest = hashlib.sha256(f"{reviewflow.__version__} {sys.version_info[:2]} {marshal.version}".encode())
+    package = Path(reviewflow.__file__).parent
+    for name in _CODE:
+        digest.update((package / name).read_bytes())
+    return digest.hexdigest().encode()
+
+
+def _save(file: Path, head: str, log: ReviewLog, replay: Replay) -> None:
+    payload = marshal.dumps((head, _dump_log(log, replay.judged), _dump_tracks(replay)))
+    temporary = file.with_name(f"{file.name}.{os.getpid()}")
+    try:
+        file.parent.mkdir(exist_ok=True)
+        temporary.write_bytes(_fingerprint() + b"\n" + payload)
+        os.replace(temporary, file)  # readers see the old file or the new one, never half
+    except OSError:
+        temporary.unlink(missing_ok=True)  # a cache that cannot be written only costs time
+
+
+def _load(store: GitStore, file: Path) -> tuple[str, ReviewLog, dict[str, Track], list[Event]] | None:
+    try:
+        data = file.read_bytes()
+    except OSError:
+        return None
+    stamp, _, payload = data.partition(b"\n")
+    if stamp != _fingerprint():
+        return None
+    try:
+        head, log, tracks = marshal.loads(payload)
+        events = [_event(row) for row in log[2]]
+        return head, _load_log(store, log, events), _load_tracks(tracks, events), events
+    except (ValueError, TypeError, KeyError, IndexError, EOFError):
+        return None  # not what this code wrote: read the history again
+
+
+# --- what is kept, as plain data ------------------------------------------------------------------
+# Dates are (POSIX seconds, UTC offset in seconds); events are referred to by their place in the
+# history; configurations by the text of their reviewflow.toml.
+
+_ZONES: dict[int, timezone] = {}
+
+
+def _when(moment: datetime) -> tuple[float, int]:
+    offset = moment.utcoffset()
+    return moment.timestamp(), int(offset.total_seconds()) if offset is not None else 0
+
+
+def _date(value: tuple[float, int]) -> datetime:
+    seconds, offset = value
+    zone = _ZONES.get(offset)
+    if zone is None:
+        zone = _ZONES[offset] = timezone(timedelta(seconds=offset))
+    return datetime.fromtimestamp(seconds, zone)
+
+
+def _dump_event(event: Event) -> tuple[Any, ...]:
+    return (
+        event.commit, event.parents, event.author_name, event.author_email, _when(event.committed_at),
+        event.action.value if event.action else None, event.slug, event.content, event.message,
+        event.signature, event.signing_key, event.committed_blob, event.problem, event.valid, event.reason,
+    )  # fmt: skip
+
+
+def _event(row: tuple[Any, ...]) -> Event:
+    (commit, parents, name, email, when, action, slug, content, message,
+     signature, signing_key, committed_blob, problem, valid, reason) = row  # fmt: skip
+    return read_event(
+        commit=commit, parents=parents, author_name=name, author_email=email, committed_at=_date(when),
+        action=_ACTIONS[action] if action is not None else None, slug=slug, content=content, message=message,
+        signature=signature, signing_key=signing_key, committed_blob=committed_blob, problem=problem,
+        valid=valid, reason=reason,
+    )  # fmt: skip
+
+
+def _dump_log(log: ReviewLog, judged: list[Event]) -> tuple[Any, ...]:
+    """LOG as plain data, its events as JUDGED (the same events, with their verdicts)."""
+    history = log.history
+    return (
+        history.order,
+        [history.parents[commit] for commit in history.order],
+        [_dump_event(event) for event in judged],
+        {slug: [(c.commit, c.author_email) for c in changes] for slug, changes in history.changes.items()},
+        {blob: tuple(emails) for blob, emails in history.authors.items()},
+        dict(history.heads),
+        dict(log.config_blobs),
+        {f"{slug}\0{blob}": [_when(t) for t in times] for (slug, blob), times in log.appeared.items()},
+    )
+
+
+def _load_log(store: GitStore, data: tuple[Any, ...], events: list[Event]) -> ReviewLog:
+    order, parents, _, changes, authors, heads, config_blobs, appeared = data
+    history = History(
+        order=order,
+        parents=dict(zip(order, parents, strict=True)),
+        events=events,
+        changes={slug: [Change(c, e) for c, e in rows] for slug, rows in changes.items()},
+        authors={blob: frozenset(emails) for blob, emails in authors.items()},
+        heads=heads,
+        configs=configs_of(store, config_blobs),  # a few versions, read from git and parsed again
+    )
+    dates = {tuple(key.split("\0", 1)): tuple(_date(t) for t in times) for key, times in appeared.items()}
+    return ReviewLog(history, dates, config_blobs)  # type: ignore[arg-type]
+
+
+def _dump_tracks(replay: Replay) -> dict[str, tuple[Any, ...]]:
+    place = {id(event): index for index, event in enumerate(replay.judged)}
+    tracks = {}
+    for slug, track in replay.tracks.items():
+        approved = track.approved
+        version = (
+            (approved.commit, approved.blob, approved.approvers, _when(approved.approved_at))
+            if approved
+            else None
+        )
+        tracks[slug] = (
+            track.state.value,
+            track.content,
+            [(actor, place[id(event)]) for actor, event in track.approvers.items()],
+            list(track.reviewers),
+            version,
+            _when(track.submitted_at) if track.submitted_at else None,
+            [place[id(event)] for event in track.events],
+        )
+    return tracks
+
+
+def _load_tracks(rows: dict[str, tuple[Any, ...]], events: list[Event]) -> dict[str, Track]:
+    tracks = {}
+    for slug, (state, content, approvers, reviewers, approved, submitted_at, placed) in rows.items():
+        tracks[slug] = Track(
+            state=_STATES[state],
+            content=content,
+            approvers={actor: events[index] for actor, index in approvers},
+            reviewers=list(reviewers),
+            approved=ApprovedVersion(approved[0], approved[1], tuple(approved[2]), _date(approved[3]))
+            if approved
+            else None,
+            submitted_at=_date(submitted_at) if submitted_at else None,
+            events=[events[index] for index in placed],
+        )
+    return tracks
