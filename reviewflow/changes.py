@@ -176,11 +176,19 @@ def walk(
         for name in wanted.get(commit, ()):
             found[(commit, name)] = files.get(name)
         if len(parents) > 1:
-            others = [diffs[(commit, parent)] for parent in parents[1:]]
-            diff = {name: blob for name, blob in diff.items() if all(name in other for other in others)}
+            diff = {name: diff[name] for name in changed_names(entry, diffs)}
         if diff:
             changed[commit] = diff
     return found, changed
+
+
+def changed_names(entry: LogEntry, diffs: Mapping[Pair, Diff]) -> list[str]:
+    """What a commit changed: what differs from its only parent, or for a merge from every parent
+    (a conflict resolution changes a file; taking one side's version does not)."""
+    parents = entry.parents or ("",)
+    first = diffs[(entry.commit, parents[0])]
+    others = [diffs[(entry.commit, parent)] for parent in parents[1:]]
+    return [name for name in first if all(name in other for other in others)]
 
 
 def version_header(kind: str) -> str:

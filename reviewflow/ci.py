@@ -280,7 +280,7 @@ def replay_range(
     inside = store.commits_in(f"{base}..{head}")
     scope = set(slugs) | gitstore.review_slugs(store, base, head)
     rules = dict.fromkeys(inside, config)
-    outcome = review.judge_history(store, config, rev=head, scope=scope, rules_for=rules).outcome
+    outcome = review.judge_history(store, config, rev=head, scope=scope, rules_for=rules, also=inside).outcome
     return [e for e in outcome.events if e.commit in inside], outcome.statuses
 
 

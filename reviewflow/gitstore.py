@@ -36,10 +36,10 @@ def author_identity(root: Path) -> tuple[str, str] | None:
 
 # --- the review log: every git call that review state needs ---------------------------------------
 # A handful of processes whatever the size of the repository: `version` and `rev-parse` to check
-# the surroundings, one `log` for every commit, one filtered `log` for who changed which article,
-# one `ls-tree` for the articles at HEAD, one `cat-file --batch-check` for the blob each event
-# names, one `cat-file --batch` for the front-matter of the texts acted on, and (only when the
-# board has signing keys) one `log --no-walk --stdin` that verifies the signed members' events.
+# the surroundings, one `log` for every commit, one `ls-tree` for the articles at HEAD, one
+# `diff-tree --stdin` for the commits whose diffs are not known yet (or `cat-file --batch-check`
+# for the files in a few trees), `cat-file --batch` for the texts and configurations acted on, and
+# (only when the board has signing keys) one `log --no-walk --stdin` that verifies those events.
 
 MIN_GIT = (2, 25)  # %(trailers:only,unfold), --is-shallow-repository, --end-of-options
 MIN_GIT_SSH = (2, 34)  # SSH signatures: gpg.format ssh, gpg.ssh.allowedSignersFile
@@ -65,9 +65,18 @@ class LogEntry(NamedTuple):
     tree: str
     author_name: str
     author_email: str
-    committed_at: datetime
-    trailers: tuple[tuple[str, str], ...]  # the Reviewflow-* trailers, in order
+    date: str  # the committer date, ISO 8601 (read as a datetime only where it is needed)
+    trailer_block: str  # the message's trailers as git found them ("" for most commits)
     body: str  # the message after the subject, trailers included
+
+    @property
+    def committed_at(self) -> datetime:
+        return datetime.fromisoformat(self.date)
+
+    @property
+    def trailers(self) -> tuple[tuple[str, str], ...]:
+        """The Reviewflow-* trailers, in order."""
+        return parse_trailers(self.trailer_block) if self.trailer_block else ()
 
 
 def is_object_id(value: str) -> bool:
@@ -149,10 +158,14 @@ class GitStore:
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def log(self, rev: str | None = None) -> list[LogEntry]:
-        """Every commit reachable from REV (default HEAD), parents before children."""
+    def log(self, rev: str | None = None, bodies: bool = True) -> list[LogEntry]:
+        """Every commit reachable from REV (default HEAD), parents before children.
+
+        Without BODIES, each entry's body is "": a third of git's output, for readers that
+        want the messages of a few commits only (`with_bodies`).
+        """
         start, sep, end = _separators()
-        fields = ["%H", "%P", "%T", "%an", "%ae", "%cI", "%(trailers:only,unfold)", "%b"]
+        fields = ["%H", "%P", "%T", "%an", "%ae", "%cI", "%(trailers:only,unfold)", "%b" if bodies else ""]
         args = (
             "log", "--topo-order", "--reverse", "--no-color",
             f"--format={start}{sep.join(fields)}{end}", "--end-of-options", rev or self.head, "--",
@@ -168,6 +181,18 @@ class GitStore:
         if pending:
             entries.append(_log_entry(pending, sep, end))
         return entries
+
+    def with_bodies(self, entries: Sequence[LogEntry]) -> list[LogEntry]:
+        """ENTRIES with their message bodies, from one `log --no-walk --stdin`."""
+        if not entries:
+            return []
+        start, sep, end = _separators()
+        out = self.run(
+            "log", "--no-walk=unsorted", "--stdin", "--no-color", f"--format={start}%H{sep}%b{end}",
+            input="".join(f"{entry.commit}\n" for entry in entries).encode(),
+        ).decode("utf-8", "replace")  # fmt: skip
+        bodies = dict(record.partition(end)[0].split(sep, 1) for record in out.split(start)[1:])
+        return [entry._replace(body=bodies.get(entry.commit, "")) for entry in entries]
 
     def _stream(self, *args: str) -> Iterator[str]:
         """The output of one git command, decoded, in pieces as git writes it."""
@@ -187,28 +212,6 @@ class GitStore:
             reader.join()
             if process.wait() != 0:
                 _fail(args, subprocess.CompletedProcess(args, process.returncode, b"", b"".join(errors)))
-
-    def changes_by(self, emails: Iterable[str], rev: str | None = None) -> dict[str, list[str]]:
-        """commit -> the files it changed, for the commits authored by one of EMAILS.
-
-        Diffing every commit is what makes `git log --name-only` slow on a big repository;
-        only the people whose authorship is in question need it. A merge lists the files that
-        differ from every parent: a conflict resolution is a change, taking one side is not.
-        """
-        wanted = sorted({e.lower() for e in emails if e and "\n" not in e})
-        if not wanted:
-            return {}
-        start, _, end = _separators()
-        out = self.run(
-            "log", "--no-renames", "-c", "--name-only", "--no-color", f"--format={start}%H{end}",
-            "--fixed-strings", "--regexp-ignore-case", *(f"--author=<{e}>" for e in wanted),
-            "--end-of-options", rev or self.head, "--",
-        )  # fmt: skip
-        changes: dict[str, list[str]] = {}
-        for record in out.decode("utf-8", "replace").split(start)[1:]:
-            commit, _, names = record.partition(end)
-            changes[commit] = [_unquote(line) for line in names.split("\n") if line]
-        return changes
 
     def signatures(
         self, commits: Sequence[str], signers: Iterable[tuple[str, str]]
@@ -481,16 +484,7 @@ def _start(cwd: Path | None, *args: str) -> subprocess.Popen[bytes]:
 
 def _log_entry(record: str, sep: str, end: str) -> LogEntry:
     commit, parents, tree, name, email, date, trailers, body = record.partition(end)[0].split(sep)
-    return LogEntry(
-        commit,
-        tuple(parents.split()),
-        tree,
-        name,
-        email,
-        datetime.fromisoformat(date),
-        _reviewflow_trailers(trailers) if trailers else (),
-        body,
-    )
+    return LogEntry(commit, tuple(parents.split()), tree, name, email, date, trailers, body)
 
 
 def _drain(process: subprocess.Popen[bytes], into: list[bytes]) -> None:
@@ -531,7 +525,7 @@ _CANONICAL = re.compile(
 )
 
 
-def _reviewflow_trailers(block: str) -> tuple[tuple[str, str], ...]:
+def parse_trailers(block: str) -> tuple[tuple[str, str], ...]:
     canonical = _CANONICAL.fullmatch(block)
     if canonical:
         article, action, content = canonical.groups()
@@ -545,14 +539,6 @@ def _reviewflow_trailers(block: str) -> tuple[tuple[str, str], ...]:
         for key, value in _TRAILER.findall(block)
         if key.strip().lower().startswith("reviewflow-")
     )
-
-
-def _unquote(path: str) -> str:
-    """A path as git prints it: C-quoted when it holds unusual characters."""
-    if len(path) >= 2 and path[0] == path[-1] == '"':
-        raw = codecs.escape_decode(path[1:-1].encode("utf-8"))[0]
-        return bytes(raw).decode("utf-8", "surrogateescape")
-    return path
 
 
 _DIFF_PROCESSES = 2  # the machines this runs on have two cores or more
@@ -683,4 +669,4 @@ def _range_trailers(store: GitStore, old: str, new: str) -> list[tuple[tuple[str
         store.toplevel, *_STABLE, "log", f"--format={start}%(trailers:only,unfold)", f"{old}..{new}", "--"
     ).stdout
     blocks = out.decode("utf-8", "replace").split(start)[1:]
-    return [trailers for block in blocks if (trailers := _reviewflow_trailers(block.strip("\n") + "\n"))]
+    return [trailers for block in blocks if (trailers := parse_trailers(block.strip("\n") + "\n"))]

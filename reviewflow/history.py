@@ -12,8 +12,8 @@ the size of the repository:
 - the whole history (`scope=None`): the files of every event's commit come from the diffs of
   every commit (changes.ChangeIndex; git diffs only commits it has not seen before);
 - a few articles (`scope`, e.g. an action on one article, or the articles of a change in ci):
-  one `cat-file --batch-check` looks up their files in the events' trees, and one filtered `log`
-  says which of their actors changed which file;
+  one `cat-file --batch-check` looks up their files in the events' trees, and the index diffs
+  only the commits of their actors that changed a tree (who changed which file);
 - one `cat-file --batch` for the texts whose authors are in question (answers are kept in
   .git/reviewflow/, keyed by blob), one for the configurations in force, and with signing keys
   one `log --no-walk` that verifies only signing members' commits.
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from reviewflow.changes import ChangeIndex, FactFile, version_header, walk
+from reviewflow.changes import ChangeIndex, FactFile, changed_names, version_header, walk
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, SLUG_PATTERN, Config, parse_config
 from reviewflow.errors import ConfigError
 from reviewflow.gitstore import GitStore, LogEntry, is_object_id, read_objects
@@ -175,32 +175,34 @@ def read_history(
     want_authors: Mapping[str, Iterable[str]] | None = None,
     people: Iterable[str] = (),
     use_cache: bool = True,
+    also: Collection[str] = (),
 ) -> ReviewLog:
     """Everything replay needs about the history reachable from REV (default HEAD).
 
     SCOPE limits the read to the events and files of these article slugs (the cost then
-    follows them, not the repository). RULES_FOR judges the events of some commits under a
-    given configuration instead of their own (ci: a change's events under the base's board).
+    follows them, not the repository), and to the events of the commits in ALSO, whatever they
+    name (ci: every event of the change, also one without a valid article). RULES_FOR judges
+    the events of some commits under a given configuration instead of their own (ci: a
+    change's events under the base's board).
     WANT_AUTHORS (blob -> emails) asks whether more people are authors of a text than the
     events need (the person about to act); PEOPLE asks which articles more people changed.
     USE_CACHE off ignores (and does not write) the facts kept in .git/reviewflow/.
     """
-    with ThreadPoolExecutor(2) as background:
+    with ThreadPoolExecutor(1) as background:
         heads_read = background.submit(store.article_blobs, rev)
-        entries = store.log(rev)
-        said = [(entry, read_trailers(entry.trailers)) for entry in entries if entry.trailers]
+        entries = store.log(rev, bodies=scope is None)  # a few articles: the messages of theirs only
+        said = _events_said(entries, scope, also)
         if scope is not None:
-            said = [(entry, t) for entry, t in said if t.slug in scope or not t.slug]
-        asked = _people_in_question(said, want_authors, people)
-        changes_read = background.submit(store.changes_by, asked, rev) if scope is not None else None
-        files, changes, appeared = (
-            _files_from_index(store, entries, said, use_cache)
-            if scope is None
-            else _files_from_trees(store, said)
-        )
+            said = list(
+                zip(store.with_bodies([entry for entry, _ in said]), [t for _, t in said], strict=True)
+            )
+        if scope is None:
+            files, changes, appeared = _files_from_index(store, entries, said, use_cache)
+        else:
+            files, _, appeared = _files_from_trees(store, said)
+            asked = _people_in_question(said, want_authors, people)
+            changes = _changes_by(store, entries, asked, scope, use_cache)
         heads = heads_read.result()
-        if changes_read is not None and scope is not None:
-            changes = _changes_of(store, entries, changes_read.result(), scope)
     if scope is not None:
         heads = {slug: blob for slug, blob in heads.items() if slug in scope}
     blobs = config_blobs(said, files)
@@ -232,7 +234,7 @@ def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool 
         previous = entry.commit
     if previous != store.head:
         return None
-    said = [(entry, read_trailers(entry.trailers)) for entry in entries if entry.trailers]
+    said = _events_said(entries, None)
     with ThreadPoolExecutor(1) as background:
         heads_read = background.submit(store.article_blobs)
         files, _, _ = _files_from_trees(store, said)
@@ -289,6 +291,26 @@ def _judgeable(
         )
     ]
     return events, configs, authors
+
+
+def _events_said(
+    entries: Sequence[LogEntry], scope: Collection[str] | None, also: Collection[str] = ()
+) -> list[tuple[LogEntry, Trailers]]:
+    """The commits with Reviewflow-* trailers, and what they say (within SCOPE, or in ALSO)."""
+    said = []
+    for entry in entries:
+        block = entry.trailer_block
+        if not block:
+            continue
+        if scope is not None and entry.commit not in also and not any(slug in block for slug in scope):
+            continue  # cannot name an article in scope: not worth reading closer
+        trailers = entry.trailers
+        if not trailers:
+            continue
+        told = read_trailers(trailers)
+        if scope is None or told.slug in scope or entry.commit in also:
+            said.append((entry, told))
+    return said
 
 
 def _article(slug: str) -> str:
@@ -356,16 +378,33 @@ def _people_in_question(
     return asked
 
 
-def _changes_of(
-    store: GitStore, entries: Sequence[LogEntry], changed: Mapping[str, list[str]], scope: Collection[str]
+def _changes_by(
+    store: GitStore,
+    entries: Sequence[LogEntry],
+    people: Collection[str],
+    scope: Collection[str],
+    use_cache: bool,
 ) -> dict[str, list[Change]]:
-    authors_of = {entry.commit: entry.author_email.lower() for entry in entries if entry.commit in changed}
+    """slug -> the commits by PEOPLE that changed its file, for the articles in SCOPE.
+
+    Only the people whose authorship is in question, and only their commits that hold another
+    tree than a parent's, need a diff (the index's, which asks git about the new ones): a
+    handful, where a walk of the whole history with diffs would cost seconds.
+    """
+    tree_of = {entry.commit: entry.tree for entry in entries}
+    theirs = [
+        entry
+        for entry in entries
+        if entry.author_email.lower() in people
+        and (not entry.parents or any(tree_of.get(parent) != entry.tree for parent in entry.parents))
+    ]
+    diffs = ChangeIndex(store, use_cache).diffs(theirs)
     changes: dict[str, list[Change]] = defaultdict(list)
-    for entry in entries:
-        for path in changed.get(entry.commit, ()):
-            slug = store.slug_of_path(path)
-            if slug is not None and slug in scope:
-                changes[slug].append(Change(entry.commit, authors_of[entry.commit]))
+    for entry in theirs:
+        for name in changed_names(entry, diffs):
+            slug = name[len(ARTICLES_DIR) + 1 : -3]
+            if name != CONFIG_FILE and slug in scope:
+                changes[slug].append(Change(entry.commit, entry.author_email.lower()))
     return dict(changes)
 
 

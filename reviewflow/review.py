@@ -55,6 +55,7 @@ def judge_history(
     want_authors: Mapping[str, Iterable[str]] | None = None,
     people: Iterable[str] = (),
     use_cache: bool = True,
+    also: Collection[str] = (),
 ) -> Judged:
     """The history replayed and judged (the options are read_history's).
 
@@ -67,7 +68,7 @@ def judge_history(
         return judged_history(store, config)  # PEOPLE changes nothing in a whole read
     log = read_history(
         store, scope=scope, rev=rev, rules_for=rules_for, want_authors=want_authors, people=people,
-        use_cache=use_cache,
+        use_cache=use_cache, also=also,
     )  # fmt: skip
     replay = Replay(log.history, config)
     return Judged(replay, replay.run(), dict(log.appeared))
