@@ -78,7 +78,7 @@ def _resume(store: GitStore, file: Path, config: Config) -> Judged | None:
     kept = _load(store, file)
     if kept is None:
         return None
-    head, log, tracks, judged = kept
+    head, log, tracks, judged, raw = kept
     if head != store.head:
         if not _few_new(store, head):
             return None
@@ -89,8 +89,16 @@ def _resume(store: GitStore, file: Path, config: Config) -> Judged | None:
     replay = Replay(log.history, config)
     outcome = replay.resume(tracks, judged)
     if head != store.head:
-        _save(file, store.head, log, replay)
+        _save(file, store.head, log, replay, Reuse(raw, len(judged)))
     return Judged(replay, outcome, dict(log.appeared))
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """What a resumed run read from the file: most of it is written back as it was."""
+
+    raw: tuple[Any, Any]  # (the history, the tracks) as plain data
+    events: int  # how many of the events it holds
 
 
 def _few_new(store: GitStore, head: str) -> bool:
@@ -122,8 +130,8 @@ def _fingerprint() -> bytes:
     return digest.hexdigest().encode()
 
 
-def _save(file: Path, head: str, log: ReviewLog, replay: Replay) -> None:
-    payload = marshal.dumps((head, _dump_log(log, replay.judged), _dump_tracks(replay)))
+def _save(file: Path, head: str, log: ReviewLog, replay: Replay, reuse: Reuse | None = None) -> None:
+    payload = marshal.dumps((head, _dump_log(log, replay.judged, reuse), _dump_tracks(replay, reuse)))
     temporary = file.with_name(f"{file.name}.{os.getpid()}")
     try:
         file.parent.mkdir(exist_ok=True)
@@ -133,7 +141,9 @@ def _save(file: Path, head: str, log: ReviewLog, replay: Replay) -> None:
         temporary.unlink(missing_ok=True)  # a cache that cannot be written only costs time
 
 
-def _load(store: GitStore, file: Path) -> tuple[str, ReviewLog, dict[str, Track], list[Event]] | None:
+def _load(
+    store: GitStore, file: Path
+) -> tuple[str, ReviewLog, dict[str, Track], list[Event], tuple[Any, Any]] | None:
     try:
         data = file.read_bytes()
     except OSError:
@@ -144,7 +154,7 @@ def _load(store: GitStore, file: Path) -> tuple[str, ReviewLog, dict[str, Track]
     try:
         head, log, tracks = marshal.loads(payload)
         events = [_event(row) for row in log[2]]
-        return head, _load_log(store, log, events), _load_tracks(tracks, events), events
+        return head, _load_log(store, log, events), _load_tracks(tracks, events), events, (log, tracks)
     except (ValueError, TypeError, KeyError, IndexError, EOFError):
         return None  # not what this code wrote: read the history again
 
@@ -188,18 +198,26 @@ def _event(row: tuple[Any, ...]) -> Event:
     )  # fmt: skip
 
 
-def _dump_log(log: ReviewLog, judged: list[Event]) -> tuple[Any, ...]:
-    """LOG as plain data, its events as JUDGED (the same events, with their verdicts)."""
+def _dump_log(log: ReviewLog, judged: list[Event], reuse: Reuse | None = None) -> tuple[Any, ...]:
+    """LOG as plain data, its events as JUDGED (the same events, with their verdicts); the
+    events and dates that REUSE holds already are taken from it as they are."""
     history = log.history
+    kept_events = reuse.raw[0][2][: reuse.events] if reuse else []
+    kept_dates = reuse.raw[0][7] if reuse else {}
+    dates = {}
+    for (slug, blob), times in log.appeared.items():
+        key = f"{slug}\0{blob}"
+        known = kept_dates.get(key)
+        dates[key] = known if known is not None and len(known) == len(times) else [_when(t) for t in times]
     return (
         history.order,
         [history.parents[commit] for commit in history.order],
-        [_dump_event(event) for event in judged],
+        [*kept_events, *(_dump_event(event) for event in judged[len(kept_events) :])],
         {slug: [(c.commit, c.author_email) for c in changes] for slug, changes in history.changes.items()},
         {blob: tuple(emails) for blob, emails in history.authors.items()},
         dict(history.heads),
         dict(log.config_blobs),
-        {f"{slug}\0{blob}": [_when(t) for t in times] for (slug, blob), times in log.appeared.items()},
+        dates,
     )
 
 
@@ -218,10 +236,15 @@ def _load_log(store: GitStore, data: tuple[Any, ...], events: list[Event]) -> Re
     return ReviewLog(history, dates, config_blobs)  # type: ignore[arg-type]
 
 
-def _dump_tracks(replay: Replay) -> dict[str, tuple[Any, ...]]:
+def _dump_tracks(replay: Replay, reuse: Reuse | None = None) -> dict[str, tuple[Any, ...]]:
+    """Every article's replay state as plain data (REUSE's, for those no new event touched)."""
     place = {id(event): index for index, event in enumerate(replay.judged)}
+    touched = {event.slug for event in replay.judged[reuse.events :]} if reuse else set()
     tracks = {}
     for slug, track in replay.tracks.items():
+        if reuse and slug not in touched and slug in reuse.raw[1]:
+            tracks[slug] = reuse.raw[1][slug]
+            continue
         approved = track.approved
         version = (
             (approved.commit, approved.blob, approved.approvers, _when(approved.approved_at))
