@@ -7,14 +7,18 @@ when anything else that decides a finding changes: reviewflow's own rule code, t
 schema, the retractions file, or the date (reference-old depends on it).
 
 JSON, never pickle: the file lives in the content repository, where a pull request could plant
-one, and loading it must not be able to run code.
+one, and loading it must not be able to run code. Nor is a planted one believed: every cache in
+the content repository is sealed (`seal`) with a key of this user's, kept outside it, and a file
+whose seal does not match is ignored, so a committed `check.json` cannot hide a finding.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -65,6 +69,41 @@ def fingerprint(config_json: str, schema: dict[str, Any], retractions: Path | No
     return digest.hexdigest()
 
 
+def local_key() -> bytes | None:
+    """This user's key for sealing caches ($XDG_CACHE_HOME/reviewflow/publish.key, made on first
+    use, readable by the user alone); None where it cannot be had (then nothing is cached)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(base) / "reviewflow" / "publish.key"
+    try:
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32))
+        return bytes.fromhex(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def seal(text: bytes) -> bytes | None:
+    """TEXT with a first line that proves this user wrote it; None without a key."""
+    key = local_key()
+    return None if key is None else _mac(key, text) + b"\n" + text
+
+
+def unseal(data: bytes) -> bytes | None:
+    """The text of what `seal` made, or None when it was not sealed with this user's key."""
+    key = local_key()
+    signature, _, text = data.partition(b"\n")
+    if key is None or not hmac.compare_digest(signature, _mac(key, text)):
+        return None
+    return text
+
+
+def _mac(key: bytes, text: bytes) -> bytes:
+    return hmac.new(key, text, hashlib.sha256).hexdigest().encode()
+
+
 @dataclass
 class FindingsCache:
     path: Path
@@ -76,7 +115,8 @@ class FindingsCache:
     def load(cls, root: Path, fingerprint: str) -> FindingsCache:
         cache = cls(root / CACHE_DIR / CHECK_CACHE, fingerprint)
         try:
-            payload = json.loads(cache.path.read_text(encoding="utf-8"))
+            text = unseal(cache.path.read_bytes())
+            payload = json.loads(text) if text is not None else {}
             if payload.get("fingerprint") == fingerprint and isinstance(payload.get("files"), dict):
                 cache.entries = {key: [tuple(e) for e in value] for key, value in payload["files"].items()}  # type: ignore[misc]
         except (OSError, ValueError, TypeError, AttributeError):
@@ -112,9 +152,10 @@ class FindingsCache:
         try:
             cache_dir(self.path.parent.parent)
             partial = self.path.with_name(f"{CHECK_CACHE}.{os.getpid()}.tmp")
-            partial.write_text(
-                json.dumps({"fingerprint": self.fingerprint, "files": files}), encoding="utf-8"
-            )
+            sealed = seal(json.dumps({"fingerprint": self.fingerprint, "files": files}).encode("utf-8"))
+            if sealed is None:
+                return
+            partial.write_bytes(sealed)
             os.replace(partial, self.path)
         except OSError:
             pass  # a cache that cannot be written only makes the next run slower

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -32,6 +31,7 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any, NamedTuple
 
+from reviewflow.cache import seal, unseal
 from reviewflow.errors import ConfigError, ExitCode, ReviewflowError
 
 CACHE_DIR = ".reviewflow-cache"  # in the content repo; it ignores itself (see BuildCache)
@@ -100,7 +100,6 @@ class BuildCache:
 
     def __init__(self, root: Path) -> None:
         self.directory = root / CACHE_DIR / "publish"
-        self._key: bytes | None = None
 
     @property
     def trash(self) -> Path:
@@ -166,50 +165,26 @@ class BuildCache:
         return _records(data.get("pages")) if data.get("target") == str(target) else {}
 
     def _read(self, name: str) -> Any:
-        key = self.key()
         try:
-            signature, _, text = (self.directory / name).read_bytes().partition(b"\n")
-            if key is None or not hmac.compare_digest(signature, _sign(key, text)):
-                return None
-            return json.loads(text)
+            text = unseal((self.directory / name).read_bytes())
+            return json.loads(text) if text is not None else None
         except (OSError, ValueError):
             return None
 
     def _write(self, name: str, data: Any) -> None:
-        key = self.key()
-        if key is None or not self.prepare():
+        sealed = seal(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        if sealed is None or not self.prepare():
             return
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         try:
             partial = self.directory / f"{name}.{os.getpid()}.tmp"
-            partial.write_bytes(_sign(key, text) + b"\n" + text)
+            partial.write_bytes(sealed)
             os.replace(partial, self.directory / name)
         except OSError:
             pass
 
-    def key(self) -> bytes | None:
-        """This user's signing key ($XDG_CACHE_HOME/reviewflow/publish.key, made on first use)."""
-        if self._key is None:
-            base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-            path = Path(base) / "reviewflow" / "publish.key"
-            try:
-                if not path.is_file():
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                    with os.fdopen(fd, "w") as file:
-                        file.write(secrets.token_hex(32))
-                self._key = bytes.fromhex(path.read_text().strip())
-            except (OSError, ValueError):
-                return None
-        return self._key
-
 
 def _name(text: Path | str) -> str:
     return hashlib.sha256(str(text).encode()).hexdigest()[:16]
-
-
-def _sign(key: bytes, text: bytes) -> bytes:
-    return hmac.new(key, text, hashlib.sha256).hexdigest().encode()
 
 
 def _records(entries: Any) -> SiteRecord:

@@ -428,7 +428,7 @@ def test_cache_keeps_findings_and_notices_every_change(run: Run, repo: Path) -> 
     article = write(repo / "articles" / "cached.md", article_text("POEMS syndrome is rare.\n"))
     first = run(repo, "check", "--format", "json")
     assert [f["rule"] for f in json.loads(first.output)["findings"]] == ["reference-uncited"]
-    cache = json.loads((repo / ".reviewflow-cache" / "check.json").read_text())
+    cache = kept_findings(repo)
     assert sorted(key.split("\0")[0] for key in cache["files"]) == [
         "articles/cached.md",
         "articles/what-is-poems-syndrome.md",
@@ -455,7 +455,36 @@ def test_a_planted_cache_is_data_never_code(run: Run, repo: Path) -> None:
     result = run(repo, "check")
     assert result.exit_code == 0
     assert not (repo / "pwned").exists()
-    assert json.loads((repo / ".reviewflow-cache" / "check.json").read_text())["files"]
+    assert kept_findings(repo)["files"]
+
+
+def kept_findings(repo: Path) -> dict:
+    """check.json: a seal line (this user's HMAC), then the JSON."""
+    seal, _, text = (repo / ".reviewflow-cache" / "check.json").read_bytes().partition(b"\n")
+    assert len(seal) == 64
+    return json.loads(text)
+
+
+def test_a_cache_sealed_by_anyone_else_is_not_believed(run: Run, repo: Path, tmp_path: Path) -> None:
+    """A committed (or otherwise planted) check.json cannot hide a finding."""
+    bad = write(repo / "articles" / "bad.md", article_text("Rare [9].\n"))
+    assert run(repo, "check").exit_code == 1
+    cache = repo / ".reviewflow-cache" / "check.json"
+    forged = kept_findings(repo)
+    forged["files"] = {key: [] for key in forged["files"]}  # "no findings", for the same bytes
+    text = json.dumps(forged).encode()
+    cache.write_bytes(text)  # plain JSON, as a pull request could commit it
+    assert run(repo, "check").exit_code == 1
+    cache.write_bytes(b"0" * 64 + b"\n" + text)
+    assert run(repo, "check").exit_code == 1
+    # nor one sealed with another user's key
+    import hashlib
+    import hmac
+
+    cache.write_bytes(hmac.new(b"other", text, hashlib.sha256).hexdigest().encode() + b"\n" + text)
+    result = run(repo, "check", "--format", "json")
+    assert result.exit_code == 1 and "citation-unknown" in result.output
+    assert bad.exists()
 
 
 def test_no_cache_checks_everything(run: Run, repo: Path) -> None:
