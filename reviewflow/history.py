@@ -199,7 +199,7 @@ def read_history(
         if scope is None:
             files, changes, appeared = _files_from_index(store, entries, said, use_cache)
         else:
-            files, _, appeared = _files_from_trees(store, said)
+            files, appeared = _files_from_trees(store, said), {}
             asked = _people_in_question(said, want_authors, people)
             changes = _changes_by(store, entries, asked, scope, use_cache)
         heads = heads_read.result()
@@ -237,18 +237,14 @@ def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool 
     said = _events_said(entries, None)
     with ThreadPoolExecutor(1) as background:
         heads_read = background.submit(store.article_blobs)
-        files, _, _ = _files_from_trees(store, said)
+        files = _files_from_trees(store, said)
         old = log.history
-        diffs = ChangeIndex(store, use_cache).diffs(entries)
+        diffs = ChangeIndex(store, use_cache).diffs(entries)  # one parent each: its diff is the change
         changes = {slug: list(changed) for slug, changed in old.changes.items()}
         appeared = {key: list(times) for key, times in log.appeared.items()}
-        for entry in entries:
-            for name, blob in diffs[(entry.commit, entry.parents[0])].items():
-                if name != CONFIG_FILE:
-                    slug = name[len(ARTICLES_DIR) + 1 : -3]
-                    changes.setdefault(slug, []).append(Change(entry.commit, entry.author_email.lower()))
-                    if blob is not None:
-                        appeared.setdefault((slug, blob), []).append(entry.committed_at)
+        _record_changes(
+            entries, {e.commit: diffs[(e.commit, e.parents[0])] for e in entries}, changes, appeared
+        )
         blobs = config_blobs(said, files)
         events, configs, authors = _judgeable(store, said, files, blobs, {}, None, use_cache)
         heads = heads_read.result()
@@ -328,8 +324,20 @@ def _files_from_index(
     for entry, t in said:
         wanted[entry.commit] = [CONFIG_FILE, _article(t.slug)] if t.slug else [CONFIG_FILE]
     files, changed = walk(entries, ChangeIndex(store, use_cache).diffs(entries), wanted)
-    changes: dict[str, list[Change]] = defaultdict(list)
-    appeared: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+    changes: dict[str, list[Change]] = {}
+    appeared: dict[tuple[str, str], list[datetime]] = {}
+    _record_changes(entries, changed, changes, appeared)
+    return files, changes, {key: tuple(sorted(times)) for key, times in appeared.items()}
+
+
+def _record_changes(
+    entries: Sequence[LogEntry],
+    changed: Mapping[str, Mapping[str, str | None]],
+    changes: dict[str, list[Change]],
+    appeared: dict[tuple[str, str], list[datetime]],
+) -> None:
+    """Add to CHANGES (slug -> who changed it) and APPEARED ((slug, blob) -> when) what each
+    commit of ENTRIES CHANGED (commit -> name -> new blob), in their order."""
     for entry in entries:
         diff = changed.get(entry.commit)
         if not diff:
@@ -338,15 +346,12 @@ def _files_from_index(
         for name, blob in diff.items():
             if name != CONFIG_FILE:
                 slug = name[len(ARTICLES_DIR) + 1 : -3]
-                changes[slug].append(Change(entry.commit, email))
+                changes.setdefault(slug, []).append(Change(entry.commit, email))
                 if blob is not None:
-                    appeared[(slug, blob)].append(entry.committed_at)
-    return files, dict(changes), {key: tuple(sorted(times)) for key, times in appeared.items()}
+                    appeared.setdefault((slug, blob), []).append(entry.committed_at)
 
 
-def _files_from_trees(
-    store: GitStore, said: Sequence[tuple[LogEntry, Trailers]]
-) -> tuple[Files, dict[str, list[Change]], dict[tuple[str, str], tuple[datetime, ...]]]:
+def _files_from_trees(store: GitStore, said: Sequence[tuple[LogEntry, Trailers]]) -> Files:
     """The files of the events' commits, looked up in their trees (events of a few articles)."""
     names: dict[tuple[str, str], list[str]] = defaultdict(list)  # (tree, name) -> commits
     for entry, t in said:
@@ -358,7 +363,7 @@ def _files_from_trees(
     for key, blob in zip(keys, blobs, strict=True):
         for commit in names[key]:
             files[(commit, key[1])] = blob
-    return files, {}, {}
+    return files
 
 
 def _people_in_question(
