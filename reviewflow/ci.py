@@ -15,7 +15,7 @@ The rest is pure: data in, a CiResult out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -48,11 +48,15 @@ from reviewflow.gitstore import GitStore
 from reviewflow.workflow import ArticleStatus, Event
 
 SCHEMAS_DIR = "schemas"
+PUBLISHED_CHANGED = "published-version-changed"
 PATHSPECS = (f"{ARTICLES_DIR}/", CONFIG_FILE, f"{SCHEMAS_DIR}/")
 
 # Findings only `ci` produces, besides the check rules.
 CI_RULES = {
     "review-event-invalid": "a review event in the change does not count (judged by the base)",
+    "review-event-superseded": "a review event the change merges in takes no effect there",
+    PUBLISHED_CHANGED: "the change moves an article's published version forward: to which text",
+    "published-rollback": "the change moves an article's published version to one made without the base's",
     "not-approved": "with --require-approved, a changed article is not approved at HEAD",
     CONFIG_CHANGED: "reviewflow.toml changed: what changed, for humans to review",
     SCHEMA_CHANGED: "a file in schemas/ changed: what changed, for humans to review",
@@ -60,8 +64,9 @@ CI_RULES = {
     SCHEMA_INVALID: "the change leaves schemas/article.schema.json invalid at HEAD",
 }
 # Shown to reviewers but never failing the gate, not even with --strict: changing the board or
-# the policy is legitimate; it is the humans reviewing the change who must see it.
-NOTICE_RULES = frozenset({CONFIG_CHANGED, SCHEMA_CHANGED})
+# the policy, or publishing a newly approved text, is legitimate; it is the humans reviewing the
+# change who must see it.
+NOTICE_RULES = frozenset({CONFIG_CHANGED, SCHEMA_CHANGED, PUBLISHED_CHANGED})
 
 _KINDS: dict[str, ChangeKind] = {
     "A": "added",
@@ -93,11 +98,14 @@ class EventVerdict:
     actor: str  # email
     valid: bool
     reason: str = ""
+    superseded: bool = False  # sound, but the merge that brought it in left it without effect
 
     @classmethod
     def of(cls, event: Event) -> EventVerdict:
         action = event.action.value if event.action else "(no action)"
-        return cls(event.commit, event.slug, action, event.actor, event.valid, event.reason or "")
+        return cls(
+            event.commit, event.slug, action, event.actor, event.valid, event.reason or "", event.superseded
+        )
 
     @property
     def path(self) -> str:
@@ -138,7 +146,7 @@ class CiResult:
 
     @property
     def invalid_events(self) -> list[EventVerdict]:
-        return [e for e in self.events if not e.valid]
+        return [e for e in self.events if not e.valid and not e.superseded]
 
     @property
     def errors(self) -> int:
@@ -236,9 +244,11 @@ def run_ci(
     # review events, or when the states are asked for. One replay serves both.
     if require_approved or gitstore.has_review_commits(store, base, head):
         changed = {article.change.slug for article in result.articles}
-        events, states = replay_range(store, config_at_base, base, head, changed)
-        result.events = [EventVerdict.of(event) for event in events]
+        replayed = replay_range(store, config_at_base, base, head, changed)
+        states = replayed.after
+        result.events = [EventVerdict.of(event) for event in replayed.events]
         result.gate_findings += event_findings(result.events, base_problem)
+        result.gate_findings += published_findings(replayed.before, states, replayed.is_ancestor)
         if require_approved:
             for article in result.articles:
                 status = states.get(article.change.slug)
@@ -268,20 +278,34 @@ def locate_change(store: GitStore, base_ref: str) -> tuple[str, str]:
     return base, store.head
 
 
+@dataclass(frozen=True)
+class RangeReplay:
+    """A change's review events judged, and its articles' states before and after it."""
+
+    events: list[Event]  # the events in the range, judged under the base's configuration
+    after: dict[str, ArticleStatus]  # at HEAD
+    before: dict[str, ArticleStatus]  # at the base
+    is_ancestor: Callable[[str, str], bool]  # within HEAD's history, from what replay read
+
+
 def replay_range(
     store: GitStore, config: Config, base: str, head: str, slugs: Iterable[str] = ()
-) -> tuple[list[Event], dict[str, ArticleStatus]]:
-    """The review events in BASE..HEAD judged under CONFIG, and the states at HEAD of SLUGS.
+) -> RangeReplay:
+    """The review events in BASE..HEAD judged under CONFIG, and the states at HEAD and at BASE
+    of SLUGS and of the articles with events in the range.
 
-    Only the articles with events in the range (and SLUGS) are replayed, over their whole
-    history, so each event is judged from the state the base left its article in; the events
-    before the range are judged by the reviewflow.toml committed with them.
+    Only those articles are replayed, over their whole history, so each event is judged from
+    the state the base left its article in; the events before the range are judged by the
+    reviewflow.toml committed with them. The states at BASE say which version each of them
+    had published before the change.
     """
     inside = store.commits_in(f"{base}..{head}")
     scope = set(slugs) | gitstore.review_slugs(store, base, head)
     rules = dict.fromkeys(inside, config)
-    outcome = review.judge_history(store, config, rev=head, scope=scope, rules_for=rules, also=inside).outcome
-    return [e for e in outcome.events if e.commit in inside], outcome.statuses
+    judged = review.judge_history(store, config, rev=head, scope=scope, rules_for=rules, also=inside)
+    before = review.judge_history(store, config, rev=base, scope=scope).outcome.statuses
+    events = [e for e in judged.outcome.events if e.commit in inside]
+    return RangeReplay(events, judged.outcome.statuses, before, judged.replay.is_ancestor)
 
 
 # --- the pure core -----------------------------------------------------------------------------
@@ -328,17 +352,67 @@ def is_article_path(path: str) -> bool:
 
 
 def event_findings(events: Iterable[EventVerdict], base_problem: str | None = None) -> list[Finding]:
-    """An error on the article for each review event that does not count."""
+    """An error on the article for each review event that does not count (a warning for one
+    that a merge left without effect: sound, but not what will be published)."""
     findings = []
     for event in events:
         if event.valid:
             continue
+        what = f"{event.action} by {event.actor} in commit {event.commit[:12]}"
         reason = event.reason or "not valid"
+        if event.superseded:
+            message = f"{what} is superseded: {reason}"
+            findings.append(Finding(**_at(event.path), rule="review-event-superseded", message=message))
+            continue
         if base_problem:
             reason = f"{reason} ({base_problem})"
-        what = f"{event.action} by {event.actor} in commit {event.commit[:12]}"
         message = f"{what} does not count: {reason}"
         findings.append(Finding.error("review-event-invalid", event.path, 1, 1, message))
+    return findings
+
+
+def _at(path: str) -> dict[str, Any]:
+    return {"path": path, "line": 1, "column": 1, "severity": Severity.WARNING}
+
+
+def published_findings(
+    before: Mapping[str, ArticleStatus],
+    after: Mapping[str, ArticleStatus],
+    is_ancestor: Callable[[str, str], bool],
+) -> list[Finding]:
+    """One finding for each article whose published version the change moves, even where no
+    file changed (a merge can carry approvals): a notice when the new version is newer than the
+    base's (its approval includes the base's, or came after it), an error when it is older (a
+    rollback: a fast-forward onto a branch that merged the base but kept an older approved text
+    makes that branch's approvals the line of record)."""
+    findings = []
+    for slug, status in sorted(after.items()):
+        now = status.approved
+        was = before[slug].approved if slug in before else None
+        if now is None or (was is not None and (was.commit, was.blob) == (now.commit, now.blob)):
+            continue
+        by = ", ".join(now.approvers)
+        to = f"blob {now.blob[:12]}, approved by {by} in commit {now.commit[:12]}"
+        path = f"{ARTICLES_DIR}/{slug}.md"
+        if was is None:
+            message = f"{slug} is published for the first time: {to}"
+        elif is_ancestor(was.commit, now.commit) or now.approved_at > was.approved_at:
+            message = f"{slug}'s published version moves from blob {was.blob[:12]} to {to}"
+        else:
+            findings.append(
+                Finding.error(
+                    "published-rollback",
+                    path,
+                    1,
+                    1,
+                    f"{slug}'s published version moves from blob {was.blob[:12]} (approved in commit "
+                    f"{was.commit[:12]}) to {to}, an older approval made without the base's: merge "
+                    "this branch into the base (the base as first parent), or have the board approve "
+                    "the text again",
+                )
+            )
+            continue
+        findings.append(Finding(**_at(path), rule=PUBLISHED_CHANGED, message=message))
     return findings
 
 

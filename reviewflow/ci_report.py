@@ -17,8 +17,9 @@ from pathlib import Path
 
 import click
 
-from reviewflow.ci import NOTICE_RULES, CiResult
+from reviewflow.ci import CiResult
 from reviewflow.ci_checks import ArticleResult
+from reviewflow.config_diff import CONFIG_CHANGED, SCHEMA_CHANGED
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.findings import Finding, Severity
 from reviewflow.reporters import github_command, use_colour
@@ -200,7 +201,7 @@ def job_summary(result: CiResult) -> str:
                 f"| `{e.commit[:12]}` | {_md(e.article)} | {_md(e.action)} | {_md(e.actor)} | {counted} |"
             )
         out.append("")
-    if any(f.rule in NOTICE_RULES for f in findings):
+    if any(f.rule in CONFIG_NOTICES for f in findings):
         out += [
             "> [!WARNING]",
             "> This change edits the review configuration. Its own review events were judged "
@@ -210,6 +211,7 @@ def job_summary(result: CiResult) -> str:
     return "\n".join(out) + "\n"
 
 
+CONFIG_NOTICES = frozenset({CONFIG_CHANGED, SCHEMA_CHANGED})
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
 
 

@@ -190,16 +190,18 @@ def read_history(
     """
     with ThreadPoolExecutor(1) as background:
         heads_read = background.submit(store.article_blobs, rev)
-        entries = store.log(rev, bodies=scope is None)  # a few articles: the messages of theirs only
+        # A few articles: the messages of theirs only.
+        entries, merged_at = first_parent_order(store.log(rev, bodies=scope is None))
         said = _events_said(entries, scope, also)
         if scope is not None:
             said = list(
                 zip(store.with_bodies([entry for entry, _ in said]), [t for _, t in said], strict=True)
             )
+        wanted = _files_wanted(said, merged_at)
         if scope is None:
-            files, changes, appeared = _files_from_index(store, entries, said, use_cache)
+            files, changes, appeared = _files_from_index(store, entries, wanted, use_cache)
         else:
-            files, appeared = _files_from_trees(store, said), {}
+            files, appeared = _files_from_trees(store, entries, wanted), {}
             asked = _people_in_question(said, want_authors, people)
             changes = _changes_by(store, entries, asked, scope, use_cache)
         heads = heads_read.result()
@@ -215,8 +217,61 @@ def read_history(
         authors=authors,
         heads=heads,
         configs=configs,
+        merged={
+            entry.commit: (merge, files.get((merge, _article(t.slug))))
+            for entry, t in said
+            if t.slug and (merge := merged_at.get(entry.commit))
+        },
     )
     return ReviewLog(history, appeared, blobs)
+
+
+def first_parent_order(entries: Sequence[LogEntry]) -> tuple[list[LogEntry], dict[str, str]]:
+    """ENTRIES (every commit reachable from one tip, parents first) in the order replay judges
+    them, and for each commit off the tip's first-parent line, the commit of that line that
+    merged it.
+
+    The order walks the first-parent line from the root to the tip and puts each merge's other
+    commits (those it brings in, in the same order, recursively) just before the merge. So a
+    merged branch's events are judged where they take effect, after everything the line held
+    until then: git's topological order alone may put an old, never-merged review round after
+    a newer approval on the line it is merged into, and so make the older text the last
+    approved one. A history without merges is returned as it is.
+    """
+    if all(len(entry.parents) <= 1 for entry in entries):
+        return list(entries), {}
+    by_commit = {entry.commit: entry for entry in entries}
+    line: list[LogEntry] = []
+    tip: LogEntry | None = entries[-1] if entries else None
+    while tip is not None:
+        line.append(tip)
+        tip = by_commit.get(tip.parents[0]) if tip.parents else None
+    order: list[LogEntry] = []
+    merged_at: dict[str, str] = {}
+    seen: set[str] = set()
+    for merge in reversed(line):
+        # Depth first from the merge's other parents, first parents first, each commit after
+        # its parents (a commit is seen when first reached: in a DAG, no child of it can be
+        # reached while its own parents are still being walked).
+        stack: list[tuple[LogEntry, bool]] = [
+            (by_commit[p], False) for p in reversed(merge.parents[1:]) if p in by_commit
+        ]
+        while stack:
+            entry, parents_done = stack.pop()
+            if parents_done:
+                order.append(entry)
+                merged_at[entry.commit] = merge.commit
+                continue
+            if entry.commit in seen:
+                continue
+            seen.add(entry.commit)
+            stack.append((entry, True))
+            stack.extend(
+                (by_commit[p], False) for p in reversed(entry.parents) if p in by_commit and p not in seen
+            )
+        seen.add(merge.commit)
+        order.append(merge)
+    return order, merged_at
 
 
 def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool = True) -> ReviewLog | None:
@@ -237,7 +292,7 @@ def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool 
     said = _events_said(entries, None)
     with ThreadPoolExecutor(1) as background:
         heads_read = background.submit(store.article_blobs)
-        files = _files_from_trees(store, said)
+        files = _files_from_trees(store, entries, _files_wanted(said, {}))
         old = log.history
         diffs = ChangeIndex(store, use_cache).diffs(entries)  # one parent each: its diff is the change
         changes = {slug: list(changed) for slug, changed in old.changes.items()}
@@ -251,6 +306,7 @@ def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool 
     parents = dict(old.parents)
     parents.update((entry.commit, entry.parents) for entry in entries)
     history = History(
+        merged=old.merged,  # the new commits are all on the first-parent line
         order=[*old.order, *(entry.commit for entry in entries)],
         parents=parents,
         events=[*old.events, *events],
@@ -316,13 +372,26 @@ def _article(slug: str) -> str:
 Files = dict[tuple[str, str], str | None]  # (commit, name in the content repo) -> blob
 
 
-def _files_from_index(
-    store: GitStore, entries: Sequence[LogEntry], said: Sequence[tuple[LogEntry, Trailers]], use_cache: bool
-) -> tuple[Files, dict[str, list[Change]], dict[tuple[str, str], tuple[datetime, ...]]]:
-    """The files of every event's commit, who changed which article, and when each text appeared."""
-    wanted: dict[str, list[str]] = {}
+def _files_wanted(
+    said: Sequence[tuple[LogEntry, Trailers]], merged_at: Mapping[str, str]
+) -> dict[str, set[str]]:
+    """commit -> the names whose blobs judging the events needs there: each event's article and
+    reviewflow.toml in its own commit, and the article in the merge that brought it in."""
+    wanted: dict[str, set[str]] = defaultdict(set)
     for entry, t in said:
-        wanted[entry.commit] = [CONFIG_FILE, _article(t.slug)] if t.slug else [CONFIG_FILE]
+        wanted[entry.commit].add(CONFIG_FILE)
+        if t.slug:
+            wanted[entry.commit].add(_article(t.slug))
+            merge = merged_at.get(entry.commit)
+            if merge is not None:
+                wanted[merge].add(_article(t.slug))
+    return wanted
+
+
+def _files_from_index(
+    store: GitStore, entries: Sequence[LogEntry], wanted: Mapping[str, Iterable[str]], use_cache: bool
+) -> tuple[Files, dict[str, list[Change]], dict[tuple[str, str], tuple[datetime, ...]]]:
+    """The WANTED files of commits, who changed which article, and when each text appeared."""
     files, changed = walk(entries, ChangeIndex(store, use_cache).diffs(entries), wanted)
     changes: dict[str, list[Change]] = {}
     appeared: dict[tuple[str, str], list[datetime]] = {}
@@ -351,12 +420,15 @@ def _record_changes(
                     appeared.setdefault((slug, blob), []).append(entry.committed_at)
 
 
-def _files_from_trees(store: GitStore, said: Sequence[tuple[LogEntry, Trailers]]) -> Files:
-    """The files of the events' commits, looked up in their trees (events of a few articles)."""
+def _files_from_trees(
+    store: GitStore, entries: Sequence[LogEntry], wanted: Mapping[str, Iterable[str]]
+) -> Files:
+    """The WANTED files of commits, looked up in their trees (events of a few articles)."""
+    tree_of = {entry.commit: entry.tree for entry in entries if entry.commit in wanted}
     names: dict[tuple[str, str], list[str]] = defaultdict(list)  # (tree, name) -> commits
-    for entry, t in said:
-        for name in (CONFIG_FILE, _article(t.slug)) if t.slug else (CONFIG_FILE,):
-            names[(entry.tree, name)].append(entry.commit)
+    for commit, wanted_names in wanted.items():
+        for name in wanted_names:
+            names[(tree_of[commit], name)].append(commit)
     keys = list(names)
     blobs = store.blob_ids([f"{tree}:{store.prefix}{name}" for tree, name in keys])
     files: Files = {}

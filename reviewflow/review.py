@@ -281,7 +281,13 @@ class Verification:
 
     @property
     def invalid(self) -> list[Event]:
-        return [e for e in self.events if not e.valid]
+        """The events that do not count because they are unsound: the record's faults."""
+        return [e for e in self.events if not e.valid and not e.superseded]
+
+    @property
+    def superseded(self) -> list[Event]:
+        """Sound events from merged branches that their merge left without effect."""
+        return [e for e in self.events if e.superseded]
 
 
 def verify(

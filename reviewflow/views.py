@@ -81,6 +81,7 @@ def event_data(event: Event) -> dict[str, Any]:
         "signature": event.signature,
         "signing_key": event.signing_key or None,
         "valid": event.valid,
+        "superseded": event.superseded,
         "reason": event.reason,
     }
 
@@ -262,14 +263,22 @@ def verify_text(result: Verification) -> str:
             f"{what}  by {event.author_name} <{event.author_email}>"
         )
         lines.append(f"    {event.reason}")
+    for event in result.superseded:
+        what = f"{event.action.value if event.action else '(malformed)'} {event.slug}"
+        lines.append(
+            f"{click.style('superseded', fg='yellow', bold=True)} commit {event.commit[:12]}  "
+            f"{_when(event.committed_at)}  {what}  by {event.author_name} <{event.author_email}>"
+        )
+        lines.append(f"    {event.reason}")
     total = _plural(len(result.events), "review event")
+    apart = f", {len(result.superseded)} superseded by a merge" if result.superseded else ""
     if result.invalid:
         lines.append(
-            f"{total} checked: {len(result.invalid)} invalid, not counted "
+            f"{total} checked: {len(result.invalid)} invalid, not counted{apart} "
             f"({click.style('failed', fg='red', bold=True)})"
         )
     else:
-        lines.append(f"{total} checked: all valid ({click.style('ok', fg='green', bold=True)})")
+        lines.append(f"{total} checked: all valid{apart} ({click.style('ok', fg='green', bold=True)})")
     return "\n".join(lines)
 
 
@@ -278,6 +287,7 @@ def verify_json(result: Verification) -> str:
         {
             "events": len(result.events),
             "invalid": [event_data(e) for e in result.invalid],
+            "superseded": [event_data(e) for e in result.superseded],
             "valid": not result.invalid,
         }
     )

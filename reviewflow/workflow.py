@@ -1,9 +1,11 @@
 """The review state machine: events in, the state of every article out.
 
 Pure: no git, no files, no printing. `replay` takes the review events reachable from HEAD in
-topological order (plus who changed which article, and who wrote each version) and judges every
-event against the board and the transition table. Only valid events move an article's state;
-invalid ones are kept, with the reason, for `history` and `verify`.
+first-parent order (each merged branch's commits just before the merge that brings them in; see
+history.first_parent_order), plus who changed which article and who wrote each version, and
+judges every event against the board and the transition table. Only valid events move an
+article's state; invalid and superseded ones are kept, with the reason, for `history` and
+`verify`.
 """
 
 from __future__ import annotations
@@ -86,6 +88,10 @@ class Event:
     problem: str | None = None  # malformed trailers, found while reading the commit
     valid: bool = False  # set by replay
     reason: str | None = None  # why the event does not count (set by replay)
+    # Set by replay: a sound event from a merged branch that the merge left without effect (the
+    # merge result holds another text, or a newer approval is published). Not counted, and not
+    # a fault in the record either: `verify` lists it apart, `ci` warns.
+    superseded: bool = False
 
     @property
     def actor(self) -> str:
@@ -123,6 +129,10 @@ class History:
     # commit -> the reviewflow.toml in force for the event in that commit (the one committed
     # there), or why there is none; an event not listed is judged by Replay's config.
     configs: Mapping[str, Config | str] = field(default_factory=dict)
+    # For each event made on a merged branch (not on HEAD's first-parent line): the commit of
+    # that line which merged it, and the blob of the event's article there (None: no such file).
+    # Such an event takes effect at that merge, and only for the text the merge holds.
+    merged: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -210,14 +220,27 @@ def read_event(**fields: object) -> Event:
     return event
 
 
-def _judged(event: Event, reason: str | None) -> Event:
+def _judged(event: Event, verdict: Verdict) -> Event:
     """EVENT with the verdict set: `dataclasses.replace` without its per-field checks.
 
     `replace` costs about 25 µs an event, half a second on 50,000 events; this is a copy.
     """
+    reason = verdict if isinstance(verdict, str) or verdict is None else verdict.reason
     judged = object.__new__(Event)
-    judged.__dict__.update(event.__dict__, valid=reason is None, reason=reason)
+    judged.__dict__.update(
+        event.__dict__, valid=verdict is None, reason=reason, superseded=isinstance(verdict, Superseded)
+    )
     return judged
+
+
+@dataclass(frozen=True)
+class Superseded:
+    """Why a sound event from a merged branch takes no effect."""
+
+    reason: str
+
+
+Verdict = str | Superseded | None  # why an event does not count; None: it counts
 
 
 _EVENT_DEFAULTS = {f.name: f.default for f in fields(Event) if f.default is not MISSING}
@@ -314,7 +337,7 @@ class Replay:
 
     # -- judging ---------------------------------------------------------------------------------
 
-    def reason(self, event: Event, track: Track | None) -> str | None:
+    def reason(self, event: Event, track: Track | None) -> Verdict:
         """Why EVENT does not count, or None when it is valid."""
         if event.problem or track is None or event.action is None:
             return event.problem or "not a review event: the Reviewflow-* trailers are incomplete"
@@ -336,7 +359,43 @@ class Replay:
             signature = self.signature_problem(event, member)
             if signature:
                 return signature
-        return self.transition_problem(event, track)
+        return self.merge_problem(event, track) or self.transition_problem(event, track)
+
+    def merge_problem(self, event: Event, track: Track) -> Superseded | None:
+        """Why an event made on a merged branch takes no effect at the merge, if it does not.
+
+        It takes effect where HEAD's first-parent line merged it, and only for the text the
+        merge holds: a stale round merged later (even with `-s ours`) cannot bring back the text
+        it was about. And an approval from a branch replaces the published version only if it
+        is newer: its history includes the approval that published it, or, made on a branch
+        that never saw that approval, it was made after it. So a merge that resolves a file to
+        an older approved text does not put that text back online. An event on the
+        first-parent line needs neither test: everything judged before it is in its history.
+        """
+        merged = self.history.merged.get(event.commit)
+        if merged is None:
+            return None
+        merge, blob = merged
+        if blob != event.content:
+            held = f"blob {blob[:12]}" if blob else "no such file"
+            return Superseded(
+                f"made on a branch that commit {merge[:12]} merged, and the merge holds {held} "
+                f"as {event.path}, not the text this event is about: it takes no effect"
+            )
+        published = track.approved
+        if (
+            event.action is Action.APPROVE
+            and published is not None
+            and published.blob != event.content
+            and event.committed_at <= published.approved_at
+            and not self.is_ancestor(published.commit, event.commit, event.parents)
+        ):
+            return Superseded(
+                f"an approval older than the one published (commit {published.commit[:12]}), made on "
+                f"a branch without it and merged in commit {merge[:12]}: a merge cannot put an older "
+                "approved text back online"
+            )
+        return None
 
     def role_problem(self, event: Event, track: Track, member: BoardMember | None) -> str | None:
         action = event.action
