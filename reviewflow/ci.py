@@ -45,7 +45,7 @@ from reviewflow.config_diff import (
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.findings import Finding, Severity, count
 from reviewflow.gitstore import GitStore
-from reviewflow.workflow import ArticleStatus, Event
+from reviewflow.workflow import ArticleStatus, Event, Replay
 
 SCHEMAS_DIR = "schemas"
 PUBLISHED_CHANGED = "published-version-changed"
@@ -303,7 +303,13 @@ def replay_range(
     scope = set(slugs) | gitstore.review_slugs(store, base, head)
     rules = dict.fromkeys(inside, config)
     judged = review.judge_history(store, config, rev=head, scope=scope, rules_for=rules, also=inside)
-    before = review.judge_history(store, config, rev=base, scope=scope).outcome.statuses
+    history = judged.replay.history
+    if base in history.first_parent_line():
+        # The usual change (a branch off the base, or the base's own line): the base's history
+        # is this one without the range, replayed without reading git again.
+        before = Replay(history.before(base, inside), config).run().statuses
+    else:  # HEAD merged the base in: the base's line of record is another one, read it
+        before = review.judge_history(store, config, rev=base, scope=scope).outcome.statuses
     events = [e for e in judged.outcome.events if e.commit in inside]
     return RangeReplay(events, judged.outcome.statuses, before, judged.replay.is_ancestor)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
@@ -133,6 +133,35 @@ class History:
     # that line which merged it, and the blob of the event's article there (None: no such file).
     # Such an event takes effect at that merge, and only for the text the merge holds.
     merged: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
+
+    def first_parent_line(self) -> list[str]:
+        """The commits of the tip's first-parent line, from the tip back to the root."""
+        line: list[str] = []
+        commit = self.order[-1] if self.order else None
+        while commit is not None:
+            line.append(commit)
+            parents = self.parents.get(commit, ())
+            commit = parents[0] if parents else None
+        return line
+
+    def before(self, base: str, after: Collection[str]) -> History:
+        """The history at BASE, a commit on this one's first-parent line, AFTER being the commits
+        that follow it (BASE..tip): the same order, events and facts without them, which is
+        what a read at BASE gives (except the article files at BASE, left out)."""
+        keep = [commit for commit in self.order if commit not in after]
+        assert keep and keep[-1] == base, "BASE must be on the first-parent line"
+        return History(
+            order=keep,
+            parents={commit: self.parents[commit] for commit in keep},
+            events=[event for event in self.events if event.commit not in after],
+            changes={
+                slug: [c for c in changed if c.commit not in after] for slug, changed in self.changes.items()
+            },
+            authors=self.authors,
+            heads={},
+            configs=self.configs,
+            merged={c: at for c, at in self.merged.items() if c not in after},
+        )
 
 
 @dataclass(frozen=True)
