@@ -83,6 +83,7 @@ def act(
         slug = resolve_article(root, article, cwd)
     except UnknownArticle as exc:
         raise Refused(str(exc)) from None
+    _refuse_detached_head(store, action)
     name, email = store.author()
     text = clean_message(message)
     if action is Action.REQUEST_CHANGES and not text:
@@ -145,6 +146,18 @@ def act(
     if recorded.approved is not None and recorded.approved.commit == PENDING:
         recorded = replace(recorded, approved=replace(recorded.approved, commit=commit))
     return ActionResult(action, slug, commit, f"{name} <{email}>", recorded, next_step(recorded))
+
+
+def _refuse_detached_head(store: GitStore, action: Action) -> None:
+    """Refuse to act on a detached HEAD: the commit would be on no branch, and lost at the next
+    checkout without a word."""
+    if store.current_branch() is None:
+        raise Refused(
+            f"HEAD is detached (at {store.head[:12]}), so a review action would be recorded on no "
+            "branch and lost at the next checkout. Switch to the branch the review belongs on "
+            "(`git switch <branch>`), or keep this commit on a new one "
+            f"(`git switch -c <new-branch>`), then {action} again"
+        )
 
 
 def _committed_text(store: GitStore, slug: str, action: Action) -> str:

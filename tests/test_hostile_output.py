@@ -22,7 +22,7 @@ from click.testing import CliRunner, Result
 from reviewflow.cli import cli
 from reviewflow.reporters import visible
 from tests.conftest import article_text, as_author, git, write
-from tests.gitrepo import ALICE, MALLORY, PATH, SLUG, act_as, ok
+from tests.gitrepo import ALICE, MALLORY, PATH, SLUG, act_as, head, ok, refused
 
 Run = Callable[..., Result]
 
@@ -252,3 +252,20 @@ def test_ci_job_summary_is_inert(
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     colour_run(hostile_change, "ci", "--base", "main", "--format", "github")
     assert_inert(summary.read_text(encoding="utf-8"))
+
+
+# --- actions: on a branch, and reported only when they count -------------------------------------
+
+
+def commits(repo: Path) -> int:
+    return int(git(repo, "rev-list", "--count", "--all").strip())
+
+
+def test_an_action_on_a_detached_head_is_refused_before_anything_is_committed(
+    content_repo: Path, run: Run
+) -> None:
+    git(content_repo, "checkout", "-q", "--detach")
+    before, count = head(content_repo), commits(content_repo)
+    refused(run(content_repo, "submit", SLUG), "HEAD is detached", "git switch <branch>", "git switch -c")
+    assert head(content_repo) == before and commits(content_repo) == count
+    assert git(content_repo, "reflog", "-1", "--format=%H").strip() == before
