@@ -269,3 +269,50 @@ def test_an_action_on_a_detached_head_is_refused_before_anything_is_committed(
     refused(run(content_repo, "submit", SLUG), "HEAD is detached", "git switch <branch>", "git switch -c")
     assert head(content_repo) == before and commits(content_repo) == count
     assert git(content_repo, "reflog", "-1", "--format=%H").strip() == before
+
+
+def test_an_action_judged_under_a_substituted_config_does_not_claim_success(
+    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`git replace` swaps the committed reviewflow.toml for one with Mallory on the board. The
+    history replay judges by the real objects, so Mallory's review would not count: the action
+    must not say "now under-review" (whether it refuses before committing or undoes its commit)."""
+    ok(run(content_repo, "submit", SLUG))
+    config = git(content_repo, "rev-parse", "HEAD:reviewflow.toml").strip()
+    forged = (content_repo / "reviewflow.toml").read_text(encoding="utf-8")
+    forged += '\n[[board]]\nname = "Mallory"\nemail = "mallory@elsewhere.example"\ncredentials = "MD"\n'
+    write(content_repo / "forged.toml", forged)
+    substitute = git(content_repo, "hash-object", "-w", "forged.toml").strip()
+    (content_repo / "forged.toml").unlink()
+    git(content_repo, "replace", config, substitute)
+    before = head(content_repo)
+    act_as(monkeypatch, MALLORY)
+    result = run(content_repo, "review", SLUG)
+    output = refused(result, "mallory@elsewhere.example")
+    assert "now under-review" not in output
+    assert head(content_repo) == before
+    act_as(monkeypatch, ALICE)
+    ok(run(content_repo, "verify"))
+    assert '"state": "submitted"' in ok(run(content_repo, "status", SLUG, "--format", "json")).output
+
+
+def test_an_event_a_hook_rewrote_is_undone_not_reported(
+    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A prepare-commit-msg hook (not skipped by --no-verify) breaks the content trailer: the
+    recorded event does not count, so reviewflow must not report it as made."""
+    hook = content_repo / ".git" / "hooks" / "prepare-commit-msg"
+    write(
+        hook,
+        "#!/bin/sh\nsed -i 's/^Reviewflow-Content: .*/Reviewflow-Content: 0000000000000000000000000000000000000000/' \"$1\"\n",
+    )
+    hook.chmod(0o755)
+    before = head(content_repo)
+    result = run(content_repo, "submit", SLUG)
+    if result.exit_code == 0:  # hooks off for reviewflow's commits: then the event must count
+        ok(run(content_repo, "verify"))
+        return
+    output = refused(result, "does not count", "undid")
+    assert "now submitted" not in output
+    assert head(content_repo) == before
+    ok(run(content_repo, "verify"))
