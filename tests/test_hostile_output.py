@@ -185,6 +185,27 @@ def test_review_json_round_trips_hostile_strings_in_ascii(
         assert data[0]["submitted_by"] == f"{EVE[0]} <{EVE[1]}>"
 
 
+def test_diff_shows_hostile_article_text_inertly(content_repo: Path, colour_run: Run) -> None:
+    with (content_repo / PATH).open("a", encoding="utf-8") as handle:
+        handle.write(f"\n{HOSTILE}\n::error file=a.md::from the article\n")
+    git(content_repo, "commit", "-q", "-am", "A hostile paragraph")
+    result = colour_run(content_repo, "diff", SLUG)
+    assert result.exit_code == 0, result.output
+    assert_inert(result.output)
+    assert "[bold]loud[/bold]" in result.output
+
+
+def test_error_messages_show_what_the_user_typed_inertly(content_repo: Path, colour_run: Run) -> None:
+    result = colour_run(content_repo, "history", f"articles/{HOSTILE}\n::error::typed.md")
+    assert result.exit_code == 2, result.output
+    assert_inert(result.output)
+    result = colour_run(content_repo, "ci", "--base", f"{HOSTILE}", "--format", "github")
+    assert result.exit_code == 2, result.output
+    found = annotations(result.output)
+    assert_inert(result.output, commands=len(found))
+    assert [a["kind"] for a in found] == ["error"]
+
+
 # --- ci: text, github, junit, json -----------------------------------------------------------------
 
 MALLORY_EMAIL = "mallory\x1b]0;pwned\x07\u202e@elsewhere.example"
