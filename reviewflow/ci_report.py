@@ -318,13 +318,15 @@ def deliver(result: CiResult, output: str, to_file: Path | None, step_summary: s
             to_file.write_text(click.unstyle(rendered) + "\n", encoding="utf-8")
         except OSError as exc:
             raise EnvironmentProblem(f"{to_file}: cannot write the report: {exc.strerror}") from None
-        click.echo(f"reviewflow ci: {verdict_line(result)}; {output} report written to {to_file}")
+        click.echo(
+            f"reviewflow ci: {verdict_line(result)}; {output} report written to {visible(str(to_file))}"
+        )
     if output == "github" and step_summary:
         try:
             with open(step_summary, "a", encoding="utf-8") as handle:
                 handle.write(job_summary(result))
         except OSError as exc:  # the annotations are out: a lost summary must not fail the gate
-            click.echo(f"reviewflow: cannot write the job summary: {exc}", err=True)
+            click.echo(f"reviewflow: cannot write the job summary: {visible(str(exc))}", err=True)
 
 
 REPORTERS: dict[str, Callable[[CiResult], str]] = {
