@@ -4,13 +4,15 @@ Each one is an empty commit on the current branch whose trailers name the articl
 and the exact text acted on (its blob id). Before committing, the action is judged by the same
 state machine that replays the history, so reviewflow never records an event that would not
 count; whatever else would make it useless (uncommitted text, a failing `check`, an unsigned
-commit from a signing member) is refused with what to do instead.
+commit from a signing member, a detached HEAD) is refused with what to do instead. After
+committing, the history is read again from git: an action reports success only for an event
+that history counts, and undoes its commit otherwise.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from reviewflow.config import ARTICLES_DIR, Config
@@ -83,6 +85,7 @@ def act(
         slug = resolve_article(root, article, cwd)
     except UnknownArticle as exc:
         raise Refused(str(exc)) from None
+    _refuse_detached_head(store, action)
     name, email = store.author()
     text = clean_message(message)
     if action is Action.REQUEST_CHANGES and not text:
@@ -116,7 +119,7 @@ def act(
         # the article needs a verdict, not another start.
         by = f" by {', '.join(before.reviewers)}" if before.reviewers else ""
         raise Refused(f"cannot review {slug}: it is already under review{by}. {advice(action, before)}")
-    verdict, after = replay.try_event(pending)
+    verdict, _ = replay.try_event(pending)
     if not verdict.valid:
         author = replay.author_role(slug, email) is not None
         tip = role_advice(action, email, member is not None, author) or advice(action, before)
@@ -138,13 +141,43 @@ def act(
     commit = store.commit_event(event_message(action, slug, blob, text), sign)
     if member is not None and member.signing_key:
         _keep_only_if_signed(store, commit, member.email, member.signing_key)
-    recorded = replace(
-        after,
-        events=tuple(replace(e, commit=commit) if e.commit == PENDING else e for e in after.events),
-    )
-    if recorded.approved is not None and recorded.approved.commit == PENDING:
-        recorded = replace(recorded, approved=replace(recorded.approved, commit=commit))
+    recorded = _keep_only_if_counted(root, store.head, commit, slug, action)
     return ActionResult(action, slug, commit, f"{name} <{email}>", recorded, next_step(recorded))
+
+
+def _refuse_detached_head(store: GitStore, action: Action) -> None:
+    """Refuse to act on a detached HEAD: the commit would be on no branch, and lost at the next
+    checkout without a word."""
+    if store.current_branch() is None:
+        raise Refused(
+            f"HEAD is detached (at {store.head[:12]}), so a review action would be recorded on no "
+            "branch and lost at the next checkout. Switch to the branch the review belongs on "
+            "(`git switch <branch>`), or keep this commit on a new one "
+            f"(`git switch -c <new-branch>`), then {action} again"
+        )
+
+
+def _keep_only_if_counted(root: Path, previous: str, commit: str, slug: str, action: Action) -> ArticleStatus:
+    """The article's state after COMMIT, as the history read afresh from git says (what `status`
+    and `verify` will say); COMMIT undone, and the action refused, unless that history counts it.
+
+    The action was judged before committing, but only the history decides: a configuration
+    substituted under git, a hook that rewrote the message, anything that made the recorded
+    event differ from the judged one would otherwise be reported as a success that never was.
+    """
+    store = GitStore.open(root)
+    status = judge_history(store, scope={slug}).outcome.statuses.get(slug)
+    event = next((e for e in status.events if e.commit == commit), None) if status else None
+    if status is not None and event is not None and event.valid:
+        return status
+    reason = event.reason if event is not None else "the history from HEAD holds no such event"
+    undone = store.undo_commit(commit, previous)
+    what = "reviewflow undid it" if undone else f"undo it with `git reset --soft {previous[:12]}`"
+    raise Refused(
+        f"cannot {action} {slug}: commit {commit[:12]} was made, but the review history does not "
+        f"count it ({reason}); {what}. A hook that rewrites commit messages or an object swapped "
+        "with `git replace` can do this: see `git replace --list` and `reviewflow verify`"
+    )
 
 
 def _committed_text(store: GitStore, slug: str, action: Action) -> str:

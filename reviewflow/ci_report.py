@@ -7,7 +7,6 @@ which the CLI appends to $GITHUB_STEP_SUMMARY.
 
 from __future__ import annotations
 
-import json
 import re
 import socket
 import xml.etree.ElementTree as ET
@@ -22,7 +21,15 @@ from reviewflow.ci_checks import ArticleResult
 from reviewflow.config_diff import CONFIG_CHANGED, SCHEMA_CHANGED
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.findings import Finding, Severity
-from reviewflow.reporters import github_command, use_colour
+from reviewflow.reporters import (
+    dump_json,
+    finding_line,
+    github_command,
+    inert_lines,
+    use_colour,
+    visible,
+    workflow_data,
+)
 
 _COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow"}
 MAX_SUMMARY_ROWS = 200  # GitHub caps a job summary at 1 MiB; a huge change still gets one
@@ -38,7 +45,7 @@ def counts(findings: list[Finding]) -> str:
 
 
 def range_line(result: CiResult) -> str:
-    return f"{result.base_ref} (merge-base {result.merge_base[:12]}) .. HEAD ({result.head[:12]})"
+    return f"{visible(result.base_ref)} (merge-base {result.merge_base[:12]}) .. HEAD ({result.head[:12]})"
 
 
 def verdict_line(result: CiResult) -> str:
@@ -60,9 +67,14 @@ def report_text(result: CiResult) -> str:
     lines = [f"reviewflow ci: {range_line(result)}"]
     by_path = result.by_path()
     rows = [
-        (a.change.change, a.path, a.change.previous_path, _outcome(a, by_path.get(a.path, [])))
+        (
+            a.change.change,
+            visible(a.path),
+            visible(a.change.previous_path) if a.change.previous_path else None,
+            visible(_outcome(a, by_path.get(a.path, []))),
+        )
         for a in [*result.articles, *result.affected]
-    ] + [("deleted", d.path, None, "not checked") for d in result.deleted]
+    ] + [("deleted", visible(d.path), None, "not checked") for d in result.deleted]
     if rows:
         width = max(len(path) for _, path, _, _ in rows)
         for kind, path, previous, outcome in sorted(rows, key=lambda row: row[1]):
@@ -72,14 +84,14 @@ def report_text(result: CiResult) -> str:
         lines.append("  no article changed")
     for f in result.findings:
         severity = click.style(f.severity.value, fg=_COLOURS[f.severity], bold=True)
-        lines.append(f"{f.path}:{f.line}:{f.column}: {severity} {f.rule} {f.message}")
+        lines.append(finding_line(f, severity))
     verdict = (
         click.style("not mergeable", fg="red", bold=True)
         if result.failed
         else click.style("mergeable", fg="green", bold=True)
     )
     lines.append(f"{verdict_line(result)} ({verdict})")
-    return "\n".join(lines)
+    return inert_lines("\n".join(lines))
 
 
 def _outcome(article: ArticleResult, findings: list[Finding]) -> str:
@@ -124,7 +136,7 @@ def report_json(result: CiResult) -> str:
         "findings": [f.model_dump(mode="json") for f in result.findings],
         "summary": result.summary(),
     }
-    return json.dumps(payload, indent=2, ensure_ascii=False)
+    return dump_json(payload)
 
 
 # --- github -----------------------------------------------------------------------------------
@@ -135,7 +147,7 @@ def report_github(result: CiResult) -> str:
     prefix = result.repo_prefix
     lines = [github_command(f.model_copy(update={"path": prefix + f.path})) for f in result.findings]
     lines += [
-        f"::notice title=reviewflow::{_workflow_data(prefix + d.path)} is deleted (not checked)"
+        f"::notice title=reviewflow::{workflow_data(prefix + d.path)} is deleted (not checked)"
         for d in result.deleted
     ]
     lines.append(
@@ -147,12 +159,7 @@ def report_github(result: CiResult) -> str:
 
 def github_problem(message: str) -> str:
     """The workflow command for a problem that stopped the gate (exit 2): an error on the run."""
-    return f"::error title=reviewflow ci::{_workflow_data(message)}"
-
-
-def _workflow_data(text: str) -> str:
-    """Text that cannot end a workflow command early or start another one."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::error title=reviewflow ci::{workflow_data(message)}"
 
 
 def job_summary(result: CiResult) -> str:
@@ -217,13 +224,11 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
 
 def _md(text: str) -> str:
     """Text that stays text inside a Markdown table cell: no markup, no HTML, one line."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
 # --- junit ------------------------------------------------------------------------------------
-
-_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def report_junit(result: CiResult) -> str:
@@ -263,11 +268,11 @@ def report_junit(result: CiResult) -> str:
                 case,
                 "failure",
                 message=_xml(f"{path}: {counts(findings)}"),
-                type=next(f.rule for f in findings if f in blocking),
+                type=_xml(next(f.rule for f in findings if f in blocking)),
             )
-            failure.text = _xml("\n".join(_plain(f) for f in findings))
+            failure.text = "\n".join(finding_line(f) for f in findings)
         elif findings:
-            ET.SubElement(case, "system-out").text = _xml("\n".join(_plain(f) for f in findings))
+            ET.SubElement(case, "system-out").text = "\n".join(finding_line(f) for f in findings)
     for path, reason in sorted(not_checked.items()):
         skipped += 1
         case = _testcase(suite, path, result.repo_prefix + path)
@@ -298,13 +303,10 @@ def _testcase(suite: ET.Element, name: str, file: str | None) -> ET.Element:
     return case
 
 
-def _plain(f: Finding) -> str:
-    return f"{f.path}:{f.line}:{f.column}: {f.severity.value} {f.rule} {f.message}"
-
-
 def _xml(text: str) -> str:
-    """XML 1.0 cannot carry some control characters at all, not even escaped."""
-    return _XML_INVALID.sub("\ufffd", text)
+    """One line of XML 1.0 text: it cannot carry some control characters at all, not even
+    escaped, and `visible` shows every one of them as an escape."""
+    return visible(text)
 
 
 def deliver(result: CiResult, output: str, to_file: Path | None, step_summary: str | None) -> None:
@@ -318,13 +320,15 @@ def deliver(result: CiResult, output: str, to_file: Path | None, step_summary: s
             to_file.write_text(click.unstyle(rendered) + "\n", encoding="utf-8")
         except OSError as exc:
             raise EnvironmentProblem(f"{to_file}: cannot write the report: {exc.strerror}") from None
-        click.echo(f"reviewflow ci: {verdict_line(result)}; {output} report written to {to_file}")
+        click.echo(
+            f"reviewflow ci: {verdict_line(result)}; {output} report written to {visible(str(to_file))}"
+        )
     if output == "github" and step_summary:
         try:
             with open(step_summary, "a", encoding="utf-8") as handle:
                 handle.write(job_summary(result))
         except OSError as exc:  # the annotations are out: a lost summary must not fail the gate
-            click.echo(f"reviewflow: cannot write the job summary: {exc}", err=True)
+            click.echo(f"reviewflow: cannot write the job summary: {visible(str(exc))}", err=True)
 
 
 REPORTERS: dict[str, Callable[[CiResult], str]] = {

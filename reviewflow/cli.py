@@ -17,7 +17,7 @@ import click
 from reviewflow import __version__
 from reviewflow.config import find_root
 from reviewflow.errors import ExitCode, ReviewflowError
-from reviewflow.reporters import use_colour
+from reviewflow.reporters import inert_lines, use_colour, visible
 
 if TYPE_CHECKING:
     from reviewflow.workspace import Workspace
@@ -68,14 +68,15 @@ class ReviewflowGroup(click.Group):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(EXIT_BROKEN_PIPE)
         except ReviewflowError as exc:
-            for line in str(exc).splitlines() or [type(exc).__name__]:
-                click.echo(f"reviewflow: {line}", err=True)
+            # A message names files and quotes values the repository chose: each line inert.
+            for line in str(exc).strip("\n").split("\n") if str(exc) else [type(exc).__name__]:
+                click.echo(f"reviewflow: {visible(line)}", err=True)
             ctx.exit(exc.exit_code)
         except Exception as exc:  # noqa: BLE001 - the boundary that turns bugs into exit 3
             if ctx.params.get("debug"):
                 traceback.print_exc()
             else:
-                message = str(exc).splitlines()[0] if str(exc) else ""
+                message = visible(str(exc).splitlines()[0]) if str(exc).strip() else ""
                 click.echo(
                     f"reviewflow: internal error: {type(exc).__name__}: {message} "
                     "(re-run with --debug for the traceback, and please report it)",
@@ -163,7 +164,7 @@ def new_command(state: State, title: str, audience: str, condition: str) -> None
     workspace = state.workspace()
     author = author_identity(workspace.root)
     path = new_article(workspace.root, workspace.config, title, audience, condition, author)  # type: ignore[arg-type]
-    click.echo(f"created {workspace.relative(path)}")
+    click.echo(f"created {visible(str(workspace.relative(path)))}")
 
 
 @cli.command(name="check")
@@ -258,8 +259,8 @@ def publish_command(state: State, out: Path, preview: bool, base_url: str | None
         state.root(), None, state.path(out), preview=preview, base_url=base_url, use_cache=not no_cache
     )
     for note in result.notes:
-        click.echo(f"reviewflow: note: {note}", err=True)
-    click.echo(str(result.index))
+        click.echo(f"reviewflow: note: {visible(note)}", err=True)
+    click.echo(inert_lines(visible(str(result.index))))
     finish(ExitCode.OK)
 
 

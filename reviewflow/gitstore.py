@@ -404,6 +404,12 @@ class GitStore:
         result = _run(self.toplevel, "config", "--type=bool", "--get", key, check=False)
         return result.stdout.decode().strip() == "true"
 
+    def current_branch(self) -> str | None:
+        """The branch HEAD is on (`refs/heads/…`), or None when HEAD is detached (or on no branch)."""
+        result = _run(self.toplevel, "symbolic-ref", "-q", "HEAD", check=False)
+        ref = result.stdout.decode("utf-8", "replace").strip()
+        return ref if result.returncode == 0 and ref.startswith("refs/heads/") else None
+
     # -- writing ---------------------------------------------------------------------------------
 
     def commit_event(self, message: str, sign: bool) -> str:

@@ -14,6 +14,7 @@ import click
 import orjson
 
 from reviewflow.actions import ActionResult
+from reviewflow.reporters import ascii_json, dump_json, inert_lines, visible, visible_lines, visible_list
 from reviewflow.review import ArticleDiff, ArticleHistory, QueueItem, StatusReport, Verification
 from reviewflow.workflow import ArticleStatus, Event, State
 
@@ -60,12 +61,16 @@ def _plural(count: int, word: str) -> str:
 
 
 def _dump(payload: Any) -> str:
-    """`json.dumps(payload, indent=2, ensure_ascii=False)`, byte for byte, in C.
+    """`json.dumps(payload, indent=2)` (ASCII only, as every --format json), byte for byte, in C.
 
     With an indent the json module encodes in pure Python: 0.4 s for the status of 10,000
     articles, against a few hundredths with orjson.
     """
-    return orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode("utf-8")
+    try:
+        text = orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode("utf-8")
+    except orjson.JSONEncodeError:  # a lone surrogate (an undecodable file name): the slow way
+        return dump_json(payload)
+    return ascii_json(text)
 
 
 def event_data(event: Event) -> dict[str, Any]:
@@ -114,11 +119,11 @@ def status_data(status: ArticleStatus, today: date) -> dict[str, Any]:
 def status_text(report: StatusReport, today: date) -> str:
     statuses = report.statuses
     notes = [
-        f"{path} is not committed yet: it has no review state until it is (git add, git commit)."
+        f"{visible(path)} is not committed yet: it has no review state until it is (git add, git commit)."
         for path in report.uncommitted
     ]
     if not statuses:
-        return "\n".join([*notes, 'No articles yet: `reviewflow new "Title"` starts one.'])
+        return inert_lines("\n".join([*notes, 'No articles yet: `reviewflow new "Title"` starts one.']))
     rows, styles = [], []
     for s in statuses:
         due = "-"
@@ -129,7 +134,8 @@ def status_text(report: StatusReport, today: date) -> str:
             live = "not in HEAD"
         approved_at = s.approved.approved_at.date().isoformat() if s.approved else "-"
         rows.append([
-            s.slug, s.state.value, f"{s.approvals}/{s.approvals_required}", ", ".join(s.approved_by) or "-",
+            visible(s.slug), s.state.value, f"{s.approvals}/{s.approvals_required}",
+            visible_list(s.approved_by) or "-",
             approved_at, due, live,
         ])  # fmt: skip
         overdue = "red" if s.review_due and s.review_due < today else None
@@ -148,7 +154,7 @@ def status_text(report: StatusReport, today: date) -> str:
         "LIVE VERSION",
     ]
     summary_line = f"{_plural(len(statuses), 'article')}: {summary}"
-    return "\n".join([table(headers, rows, styles), "", summary_line, *notes])
+    return inert_lines("\n".join([table(headers, rows, styles), "", summary_line, *notes]))
 
 
 def status_json(report: StatusReport, today: date) -> str:
@@ -166,13 +172,14 @@ STATUS_VIEWS: dict[str, Callable[[StatusReport, date], str]] = {
 
 def history_text(history: ArticleHistory, today: date) -> str:
     s = history.status
-    head = f"{s.slug} ({s.path}): {s.state.value}, approvals {s.approvals}/{s.approvals_required}"
+    approvals = f"approvals {s.approvals}/{s.approvals_required}"
+    head = f"{visible(s.slug)} ({visible(s.path)}): {s.state.value}, {approvals}"
     if s.approved:
-        head += f"; last approved {s.approved.approved_at.date()} by {', '.join(s.approved.approvers)}"
+        head += f"; last approved {s.approved.approved_at.date()} by {visible_list(s.approved.approvers)}"
     lines = [click.style(head, bold=True)]
     if not s.events:
         lines.append("No review events yet: it has never been submitted.")
-    people = [f"{e.author_name} <{e.author_email}>" for e in s.events]
+    people = [f"{visible(e.author_name)} <{visible(e.author_email)}>" for e in s.events]
     width = max((len(p) for p in people), default=0)
     for event, person in zip(s.events, people, strict=True):
         action = event.action.value if event.action else "(malformed)"
@@ -182,15 +189,15 @@ def history_text(history: ArticleHistory, today: date) -> str:
         when, commit = _when(event.committed_at), event.commit[:12]
         lines.append(f"{when}  {action:<15}  {person:<{width}}  commit {commit}  {verdict}")
         if event.message:
-            lines.extend(f"    {line}" for line in event.message.splitlines())
+            lines.extend(f"    {line}" for line in visible_lines(event.message))
         if not event.valid:
-            lines.append(click.style(f"    why: {event.reason}", fg="red"))
+            lines.append(click.style(f"    why: {visible(event.reason or '')}", fg="red"))
     if history.changed_by is not None:
         lines.append(
             f"Changed after its last review event (latest: commit {history.changed_by.commit[:12]} by "
-            f"{history.changed_by.author_email}), so it is a draft again."
+            f"{visible(history.changed_by.author_email)}), so it is a draft again."
         )
-    return "\n".join(lines)
+    return inert_lines("\n".join(lines))
 
 
 def history_json(history: ArticleHistory, today: date) -> str:
@@ -212,17 +219,17 @@ def queue_text(items: Sequence[QueueItem], mine: bool) -> str:
     rows = [
         [
             _plural(item.waiting_days, "day"),
-            item.status.slug,
+            visible(item.status.slug),
             item.status.state.value,
             f"{item.status.approvals}/{item.status.approvals_required}",
-            item.submitted_by,
-            ", ".join(item.status.reviewers) or "-",
+            visible(item.submitted_by),
+            visible_list(item.status.reviewers) or "-",
         ]
         for item in items
     ]
     styles = [[None, None, _STATE_COLOURS[i.status.state], None, None, None] for i in items]
     headers = ["WAITING", "ARTICLE", "STATE", "APPROVALS", "SUBMITTED BY", "REVIEWING"]
-    return f"{table(headers, rows, styles)}\n\n{_plural(len(items), 'article')} waiting"
+    return inert_lines(f"{table(headers, rows, styles)}\n\n{_plural(len(items), 'article')} waiting")
 
 
 def queue_json(items: Sequence[QueueItem], mine: bool) -> str:
@@ -256,20 +263,22 @@ QUEUE_VIEWS: dict[str, Callable[[Sequence[QueueItem], bool], str]] = {
 def verify_text(result: Verification) -> str:
     lines = []
     for event in result.invalid:
-        what = f"{event.action.value if event.action else '(malformed)'} {event.slug or '(no article)'}"
+        action = event.action.value if event.action else "(malformed)"
+        what = f"{action} {visible(event.slug) or '(no article)'}"
         lines.append(
             f"{click.style('invalid', fg='red', bold=True)} commit {event.commit[:12]}  "
             f"{_when(event.committed_at)}  "
-            f"{what}  by {event.author_name} <{event.author_email}>"
+            f"{what}  by {visible(event.author_name)} <{visible(event.author_email)}>"
         )
-        lines.append(f"    {event.reason}")
+        lines.append(f"    {visible(event.reason or '')}")
     for event in result.superseded:
-        what = f"{event.action.value if event.action else '(malformed)'} {event.slug}"
+        what = f"{event.action.value if event.action else '(malformed)'} {visible(event.slug)}"
         lines.append(
             f"{click.style('superseded', fg='yellow', bold=True)} commit {event.commit[:12]}  "
-            f"{_when(event.committed_at)}  {what}  by {event.author_name} <{event.author_email}>"
+            f"{_when(event.committed_at)}  "
+            f"{what}  by {visible(event.author_name)} <{visible(event.author_email)}>"
         )
-        lines.append(f"    {event.reason}")
+        lines.append(f"    {visible(event.reason or '')}")
     total = _plural(len(result.events), "review event")
     apart = f", {len(result.superseded)} superseded by a merge" if result.superseded else ""
     if result.invalid:
@@ -279,7 +288,7 @@ def verify_text(result: Verification) -> str:
         )
     else:
         lines.append(f"{total} checked: all valid{apart} ({click.style('ok', fg='green', bold=True)})")
-    return "\n".join(lines)
+    return inert_lines("\n".join(lines))
 
 
 def verify_json(result: Verification) -> str:
@@ -307,10 +316,10 @@ def diff_text(diff: ArticleDiff) -> str:
         note = "never approved: changes since the version changes were requested on"
     else:
         note = "never approved or reviewed: the whole file"
-    lines = [click.style(f"{s.slug}: {note}", bold=True)]
+    lines = [click.style(f"{visible(s.slug)}: {note}", bold=True)]
     if not diff.lines:
         lines.append("No differences: the file at HEAD is the approved version.")
-    for line in diff.lines:
+    for line in (visible(line, tabs=True) for line in diff.lines):
         if line.startswith(("+++", "---")):
             lines.append(click.style(line, bold=True))
         elif line.startswith("+"):
@@ -322,12 +331,16 @@ def diff_text(diff: ArticleDiff) -> str:
         else:
             lines.append(line)
     if diff.uncommitted:
-        lines.append(f"Note: {s.path} has uncommitted changes, not shown; review acts on what is committed.")
-    return "\n".join(lines)
+        lines.append(
+            f"Note: {visible(s.path)} has uncommitted changes, not shown; review acts on what is committed."
+        )
+    return inert_lines("\n".join(lines))
 
 
 def action_text(result: ActionResult) -> str:
     s = result.status
     state = click.style(s.state.value, fg=_STATE_COLOURS[s.state], bold=True)
-    head = f"{result.action.value} {result.slug}: now {state}"
-    return f"{head} (commit {result.commit[:12]} by {result.actor})\n{result.next_step}"
+    head = f"{result.action.value} {visible(result.slug)}: now {state}"
+    return inert_lines(
+        f"{head} (commit {result.commit[:12]} by {visible(result.actor)})\n{visible(result.next_step)}"
+    )

@@ -127,4 +127,4 @@ def test_the_json_writer_is_the_json_module_byte_for_byte() -> None:
         [{"article": "x", "approved_by": [], "reviewers": ["a@b", "c@d"], "approvals": 0}],
     ]  # fmt: skip
     for payload in payloads:
-        assert _dump(payload) == json.dumps(payload, indent=2, ensure_ascii=False)
+        assert _dump(payload) == json.dumps(payload, indent=2)
