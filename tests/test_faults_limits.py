@@ -104,3 +104,22 @@ def test_an_event_under_an_out_of_range_committed_config_does_not_count(
     verify = run(content_repo, "verify")
     assert verify.exit_code == 1, verify.output
     assert "invalid (policy.review_cycle_days: 3000000 is not allowed" in verify.output, verify.output
+
+
+# --- file-too-large names the file's real size ------------------------------------------------
+
+
+def test_file_too_large_names_the_real_size(run: Run, content_repo: Path) -> None:
+    write(content_repo / "reviewflow.toml", (content_repo / "reviewflow.toml").read_text() + "")
+    big = content_repo / PATH
+    big.write_bytes(big.read_bytes() + b"x" * (3 * 1024 * 1024))
+    size = big.stat().st_size
+    result = run(content_repo, "check", "--format", "json")
+    assert result.exit_code == 1, result.output
+    assert f"file is {size} bytes, over the 1048576-byte limit" in result.output, result.output
+    again = run(content_repo, "check", "--format", "json")  # the findings cache does not hide it
+    assert f"file is {size} bytes" in again.output, again.output
+    git(content_repo, "commit", "-q", "-am", "A huge article")
+    ci = run(content_repo, "ci", "--base", "HEAD~1", "--format", "json")
+    assert ci.exit_code == 1, ci.output
+    assert f"file is {size} bytes, over the 1048576-byte limit" in ci.output, ci.output
