@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from tests.conftest import git, write
+from tests.conftest import git
 from tests.gitrepo import PATH, RITA, act_as, forge, ok
 
 Run = Callable[..., Result]
@@ -110,7 +110,6 @@ def test_an_event_under_an_out_of_range_committed_config_does_not_count(
 
 
 def test_file_too_large_names_the_real_size(run: Run, content_repo: Path) -> None:
-    write(content_repo / "reviewflow.toml", (content_repo / "reviewflow.toml").read_text() + "")
     big = content_repo / PATH
     big.write_bytes(big.read_bytes() + b"x" * (3 * 1024 * 1024))
     size = big.stat().st_size
