@@ -20,12 +20,12 @@ import ctypes
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -225,6 +225,57 @@ def check_target(root: Path, out: Path) -> Path:
     return target
 
 
+# A directory a build makes beside TARGET: .TARGET.new-PID-RANDOM while it is built, and
+# .TARGET.old-PID-RANDOM for a replaced site on its way out. The process id in the name lets the
+# next build recognise what a killed build left behind (remove_leftovers).
+LEFTOVER = re.compile(r"(?:new|old)-(?P<pid>[0-9]{1,10})-[0-9a-f]{8}")
+
+
+def beside(target: Path, kind: str) -> Path:
+    """A new name beside TARGET for a directory of this build (see LEFTOVER)."""
+    return target.parent / f".{target.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def remove_leftovers(target: Path) -> list[str]:
+    """Delete what killed builds into TARGET left beside it; the names of what was deleted.
+
+    Only a directory named as a build names them (LEFTOVER), built by reviewflow (it holds
+    MARKER), whose process is gone: another build running now keeps its own.
+    """
+    prefix = f".{target.name}."
+    removed: list[str] = []
+    try:
+        entries = [e for e in os.scandir(target.parent) if e.name.startswith(prefix)]
+    except OSError:
+        return removed
+    for entry in entries:
+        found = LEFTOVER.fullmatch(entry.name[len(prefix) :])
+        if found is None or _running(int(found["pid"])) or not entry.is_dir(follow_symlinks=False):
+            continue
+        if file_state(os.path.join(entry.path, MARKER)) is None:
+            continue  # not one of ours: never deleted
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.name)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """Whether process PID exists (and is not a zombie that only waits to be reaped)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return pid > 0  # someone else's process, or no process at all
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat_file:
+            return stat_file.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
 def site_path(site: Path | str, relative: str) -> str:
     """SITE/RELATIVE, refused unless it stays inside SITE."""
     parts = PurePosixPath(relative).parts
@@ -259,6 +310,12 @@ class Staging:
     kept there, and after the swap the replaced site is kept there in turn. Without, the build
     writes a new directory beside TARGET and the replaced site is deleted. Leaving the `with`
     block without `swap` leaves TARGET as it was (a spare stays for the next build to check).
+
+    A build in progress is no one's to read: its directory is mode 0700 until the instant it is
+    swapped in, so a web server (another user) serving TARGET's parent never serves a half-built
+    site or a --preview's unapproved text. A directory beside TARGET holds MARKER from the
+    start and carries this process's id in its name: if the build is killed, the next build
+    into TARGET removes it (remove_leftovers).
     """
 
     def __init__(self, target: Path, spare: Path | None = None, trash: Path | None = None) -> None:
@@ -273,15 +330,21 @@ class Staging:
 
     def __enter__(self) -> Staging:
         self.target.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(self.target)
         if self.spare is not None and _usable_spare(self.spare, self.target):
             self.directory = self.spare
+            os.chmod(self.directory, 0o700)
             self.found, self.directories = _walk(self.spare)
         else:
             self.spare = None
-            self.directory = Path(
-                tempfile.mkdtemp(prefix=f".{self.target.name}.new-", dir=self.target.parent)
-            )
-        os.chmod(self.directory, 0o755)  # a web server running as another user reads it
+            self.directory = beside(self.target, "new")
+            os.mkdir(self.directory, 0o700)
+            try:
+                write_file(self.directory, MARKER, b"A site being built by `reviewflow publish`.\n")
+            except BaseException:
+                shutil.rmtree(self.directory, ignore_errors=True)
+                raise
+            self.found = {MARKER}
         return self
 
     def __exit__(
@@ -311,6 +374,7 @@ class Staging:
             _remove(os.path.join(self.directory, relative))
         for relative in sorted(self.directories - _needed_directories(wanted) - wanted, reverse=True):
             _remove(os.path.join(self.directory, relative))
+        os.chmod(self.directory, 0o755)  # from now on it is the site: a web server reads it
         _swap(self.directory, self.target, self.trash, keep_replaced=self.spare is not None)
         self._swapped = True
 
@@ -403,12 +467,12 @@ def _swap(building: Path, target: Path, trash: Path | None, keep_replaced: bool)
         return
     if keep_replaced:
         if not _exchange(building, target):  # three renames: for an instant there is no site at all
-            aside = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
+            aside = beside(target, "old")
             os.rename(target, aside)
             os.rename(building, target)
             os.rename(aside, building)
         return
-    retired = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
+    retired = beside(target, "old")
     if trash is not None:
         try:
             trash.mkdir(parents=True, exist_ok=True)

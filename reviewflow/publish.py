@@ -60,6 +60,7 @@ from reviewflow.progress import progress_bar
 from reviewflow.review import judge_history
 from reviewflow.schema import ArticleSchema
 from reviewflow.site import AUDIENCES, Listing, PageInfo, PageProblem, Reviewer, SiteRenderer, listing_meta
+from reviewflow.workers import end_with
 from reviewflow.workflow import ArticleStatus
 
 
@@ -438,7 +439,7 @@ def _render_all(
             yield info, worker.render(info, raw)
         return
     schema = (build.schema.schema, build.schema.source)
-    init = (schema, build.config, build.renderer.base_url, build.renderer.preview, site)
+    init = (os.getpid(), schema, build.config, build.renderer.base_url, build.renderer.preview, site)
     methods = multiprocessing.get_all_start_methods()
     # fork: the workers start at once with everything imported, instead of importing it again.
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
@@ -528,9 +529,15 @@ _WORKER: _Worker | None = None
 
 
 def _start_worker(
-    schema: tuple[dict[str, Any], str], config: Config, base_url: str | None, preview: bool, site: Path
+    parent: int,
+    schema: tuple[dict[str, Any], str],
+    config: Config,
+    base_url: str | None,
+    preview: bool,
+    site: Path,
 ) -> None:
     global _WORKER
+    end_with(parent)
     renderer = site_renderer(config, base_url, preview)
     _WORKER = _Worker(renderer, ArticleSchema(*schema), config.checks.max_file_bytes, site)
 

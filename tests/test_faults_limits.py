@@ -7,13 +7,21 @@ may mount them (as root); each test says why when it skips.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import Result
 
-from tests.conftest import git
+from reviewflow.output import MARKER
+from reviewflow.publish import POOL_THRESHOLD
+from tests.conftest import article_text, git, write
 from tests.gitrepo import PATH, RITA, act_as, forge, ok
 
 Run = Callable[..., Result]
@@ -122,3 +130,109 @@ def test_file_too_large_names_the_real_size(run: Run, content_repo: Path) -> Non
     ci = run(content_repo, "ci", "--base", "HEAD~1", "--format", "json")
     assert ci.exit_code == 1, ci.output
     assert f"file is {size} bytes, over the 1048576-byte limit" in ci.output, ci.output
+
+
+# --- a killed build: its workers end with it, and the next build removes what it left --------
+
+
+def many_articles(repo: Path, count: int) -> None:
+    for number in range(count):
+        write(repo / "articles" / f"topic-{number:04d}.md", article_text(title=f"Topic {number}"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", f"{count} articles")
+
+
+def children(pid: int) -> set[int]:
+    """The live (not zombie) processes whose parent is PID."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if fields[0] != "Z" and int(fields[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def reviewflow_command() -> list[str]:
+    return [sys.executable, "-c", "from reviewflow.cli import main; main()"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see the workers")
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="publish renders in one process on one CPU")
+def test_sigkill_of_publish_ends_its_workers_and_the_next_build_removes_its_leftovers(
+    run: Run, content_repo: Path, tmp_path: Path
+) -> None:
+    many_articles(content_repo, POOL_THRESHOLD + 150)
+    out = tmp_path / "www" / "site"
+    command = [*reviewflow_command(), "publish", "--preview", "--no-cache", "--out", str(out)]
+    build = subprocess.Popen(command, cwd=content_repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while build.poll() is None and time.monotonic() < deadline:
+        workers = {pid for pid in children(build.pid) if _cmdline(pid) == _cmdline(build.pid)}
+        if len(workers) >= 2:
+            break
+        time.sleep(0.005)
+    assert len(workers) >= 2, f"the build ended before its workers were seen: {build.returncode}"
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    outlived = [pid for pid in workers if alive(pid)]
+    for pid in outlived:  # so that a failure leaves no stray process behind
+        os.kill(pid, signal.SIGKILL)
+    assert not outlived, "render workers outlived the killed publish"
+
+    # What it left beside --out is a preview nobody may read, and the next build removes it.
+    left = [p for p in out.parent.iterdir() if p.name.startswith(".site.new-")]
+    assert left, list(out.parent.iterdir())
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o700 for p in left)
+    assert not out.exists()
+    ok(run(content_repo, "publish", "--out", str(out), "--no-cache"))
+    assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def test_the_next_build_removes_only_its_own_leftovers_of_ended_processes(
+    run: Run, content_repo: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "www" / "site"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    running = subprocess.Popen(["sleep", "30"])
+    try:
+        planted = {  # name: (holds MARKER, removed by the next build)
+            f".site.new-{dead.pid}-0123abcd": (True, True),  # a killed build's
+            f".site.old-{dead.pid}-89abcdef": (True, True),  # a replaced site a killed build left
+            f".site.new-{running.pid}-0123abcd": (True, False),  # a build still running
+            f".site.new-{dead.pid}-fedcba98": (False, False),  # not built by reviewflow
+            f".other.new-{dead.pid}-0123abcd": (True, False),  # another --out's
+        }
+        for name, (marked, _) in planted.items():
+            write(out.parent / name / "articles" / "x" / "index.html", "unapproved text")
+            if marked:
+                write(out.parent / name / MARKER, "built by reviewflow")
+        ok(run(content_repo, "publish", "--out", str(out)))
+        kept = {p.name for p in out.parent.iterdir()} - {"site"}
+        assert kept == {name for name, (_, removed) in planted.items() if not removed}
+    finally:
+        running.kill()
+        running.wait()
