@@ -26,13 +26,14 @@ import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any, NamedTuple
 
 from reviewflow.cache import seal, unseal
-from reviewflow.errors import ConfigError, ExitCode, ReviewflowError
+from reviewflow.errors import CannotWrite, ConfigError, ExitCode, ReviewflowError
 
 CACHE_DIR = ".reviewflow-cache"  # in the content repo; it ignores itself (see BuildCache)
 MARKER = ".reviewflow-site"  # in every built site: only a directory with it is ever replaced
@@ -225,6 +226,19 @@ def check_target(root: Path, out: Path) -> Path:
     return target
 
 
+@contextmanager
+def writing_site(target: Path) -> Iterator[None]:
+    """A file system that refuses the build (read-only, full, over quota) is an exit 2 that
+    names the path and the reason, not an internal error; TARGET is left as it was."""
+    try:
+        yield
+    except OSError as exc:
+        problem = CannotWrite.wrap(exc, f"the site for --out {target}", target)
+        if problem is None:
+            raise
+        raise problem from None
+
+
 # A directory a build makes beside TARGET: .TARGET.new-PID-RANDOM while it is built, and
 # .TARGET.old-PID-RANDOM for a replaced site on its way out. The process id in the name lets the
 # next build recognise what a killed build left behind (remove_leftovers).
@@ -392,7 +406,7 @@ def _verified(path: str, record: PageRecord) -> FileState | None:
 
 def write_site(target: Path, files: Mapping[str, str | bytes], trash: Path | None = None) -> None:
     """Write FILES into a new directory beside TARGET, then put it in TARGET's place."""
-    with Staging(target, trash=trash) as staging:
+    with writing_site(target), Staging(target, trash=trash) as staging:
         for relative in sorted(files):
             staging.write(relative, files[relative])
         staging.swap(files)

@@ -23,7 +23,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,6 +55,7 @@ from reviewflow.output import (
     file_state,
     settled,
     write_file,
+    writing_site,
 )
 from reviewflow.progress import progress_bar
 from reviewflow.review import judge_history
@@ -269,7 +270,7 @@ def build_site(
     Nothing in TARGET changes unless the whole build succeeds.
     """
     spare_path = cache.spare(target) if cache and cache.prepare() else None
-    with _one_build_at_a_time(spare_path):
+    with writing_site(target), _one_build_at_a_time(spare_path):
         built_before = (target / MARKER).is_file()
         spare = cache.spare_site(target) if cache else {}
         with Staging(target, spare_path, cache.trash if cache else None) as staging:
@@ -477,10 +478,19 @@ def site_renderer(config: Config, base_url: str | None, preview: bool) -> SiteRe
     directory = os.path.join(base, "reviewflow", "templates")
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
-        cache: FileSystemBytecodeCache | None = FileSystemBytecodeCache(directory)
+        cache: FileSystemBytecodeCache | None = _TemplateCache(directory)
     except OSError:
         cache = None
     return SiteRenderer(config, base_url, preview, cache)
+
+
+class _TemplateCache(FileSystemBytecodeCache):
+    """Compiled templates in the user's cache: a cache that cannot be written (a full or
+    read-only disk) only makes the next build compile them again; it never fails this one."""
+
+    def dump_bytecode(self, bucket: Any) -> None:
+        with suppress(OSError):
+            super().dump_bytecode(bucket)
 
 
 def render_article(

@@ -13,7 +13,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -236,3 +236,111 @@ def test_the_next_build_removes_only_its_own_leftovers_of_ended_processes(
     finally:
         running.kill()
         running.wait()
+
+
+# --- a file system that refuses the build: exit 2 with the path and the reason -----------------
+
+
+@pytest.fixture
+def mount_tmpfs(tmp_path: Path) -> Iterator[Callable[..., Path]]:
+    """Mount a small tmpfs (as root; the test skips where mounting is not permitted)."""
+    mounted: list[Path] = []
+
+    def mount(name: str, *options: str) -> Path:
+        point = tmp_path / name
+        point.mkdir()
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", ",".join(("size=64k", *options)), "tmpfs", str(point)],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            pytest.skip(f"mounting a tmpfs is not permitted here: {done.stderr.strip()}")
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in reversed(mounted):
+        subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+def remount_read_only(point: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(point)], check=True, capture_output=True)
+
+
+def fill(point: Path) -> None:
+    """Write until the file system is full."""
+    with (point / "filler").open("wb", buffering=0) as filler:
+        try:
+            while filler.write(b"\0" * 4096):
+                pass
+        except OSError:
+            pass
+
+
+def refused_write(result: Result, path: Path, reason: str) -> None:
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    assert f"cannot write the site for --out {path}" in lines[0] and lines[0].endswith(f": {reason}"), lines
+
+
+def test_a_read_only_file_system_is_exit_2_naming_the_path(
+    run: Run, content_repo: Path, mount_tmpfs: Callable[..., Path]
+) -> None:
+    read_only = mount_tmpfs("ro", "ro")
+    refused_write(
+        run(content_repo, "publish", "--out", str(read_only / "site")),
+        read_only / "site",
+        "Read-only file system",
+    )
+
+    # A built site on a file system that became read-only: refused, and left as it was.
+    disk = mount_tmpfs("disk", "size=1m")
+    ok(run(content_repo, "publish", "--out", str(disk / "site")))
+    before = (disk / "site" / "index.html").read_bytes()
+    remount_read_only(disk)
+    refused_write(
+        run(content_repo, "publish", "--out", str(disk / "site"), "--preview"),
+        disk / "site",
+        "Read-only file system",
+    )
+    assert (disk / "site" / "index.html").read_bytes() == before
+
+
+def test_a_full_file_system_is_exit_2_and_leaves_nothing_behind(
+    run: Run, content_repo: Path, mount_tmpfs: Callable[..., Path]
+) -> None:
+    full = mount_tmpfs("full")
+    fill(full)
+    result = run(content_repo, "publish", "--no-cache", "--out", str(full / "site"))
+    refused_write(result, full / "site", "No space left on device")
+    assert sorted(p.name for p in full.iterdir()) == ["filler"]
+
+
+def test_a_full_user_cache_does_not_fail_a_build(
+    run: Run,
+    content_repo: Path,
+    tmp_path: Path,
+    mount_tmpfs: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cache = mount_tmpfs("cache")
+    (cache / "reviewflow" / "templates").mkdir(parents=True)
+    fill(cache)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    ok(run(content_repo, "publish", "--out", str(tmp_path / "site")))
+    assert (tmp_path / "site" / "index.html").is_file()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through any file mode: covered by the tmpfs tests")
+def test_a_directory_without_write_permission_is_exit_2(run: Run, content_repo: Path, tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        refused_write(
+            run(content_repo, "publish", "--out", str(locked / "site")), locked / "site", "Permission denied"
+        )
+    finally:
+        locked.chmod(0o755)
