@@ -27,7 +27,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any, NamedTuple
@@ -267,10 +267,27 @@ def remove_leftovers(target: Path) -> list[str]:
         if found is None or _running(int(found["pid"])) or not entry.is_dir(follow_symlinks=False):
             continue
         if file_state(os.path.join(entry.path, MARKER)) is None:
-            continue  # not one of ours: never deleted
-        shutil.rmtree(entry.path, ignore_errors=True)
+            try:  # killed before it held anything; else not one of ours, and never deleted
+                os.rmdir(entry.path)
+            except OSError:
+                continue
+        else:
+            discard(entry.path)
         removed.append(entry.name)
     return removed
+
+
+def discard(directory: Path | str) -> None:
+    """Delete a directory of a build, MARKER last: if this is cut short, what is left is still
+    recognisably reviewflow's, and the next build finishes the job (remove_leftovers)."""
+    try:
+        entries = [e for e in os.scandir(directory) if e.name != MARKER]
+    except OSError:
+        return
+    for entry in entries:
+        with suppress(OSError):
+            _remove(entry.path)
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def _running(pid: int) -> bool:
@@ -356,7 +373,7 @@ class Staging:
             try:
                 write_file(self.directory, MARKER, b"A site being built by `reviewflow publish`.\n")
             except BaseException:
-                shutil.rmtree(self.directory, ignore_errors=True)
+                discard(self.directory)
                 raise
             self.found = {MARKER}
         return self
@@ -365,7 +382,7 @@ class Staging:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         if not self._swapped and self.spare is None:
-            shutil.rmtree(self.directory, ignore_errors=True)
+            discard(self.directory)
 
     def holds(self, relative: str, record: PageRecord) -> FileState | None:
         """The state of the file at RELATIVE if it holds exactly the bytes RECORD describes.
@@ -504,7 +521,7 @@ def _swap(building: Path, target: Path, trash: Path | None, keep_replaced: bool)
             os.rename(retired, target)
             raise
     if retired.parent != trash:
-        shutil.rmtree(retired, ignore_errors=True)
+        discard(retired)
 
 
 def empty_trash(trash: Path) -> None:

@@ -240,9 +240,12 @@ def test_the_next_build_removes_only_its_own_leftovers_of_ended_processes(
             f".site.new-{running.pid}-0123abcd": (True, False),  # a build still running
             f".site.new-{dead.pid}-fedcba98": (False, False),  # not built by reviewflow
             f".other.new-{dead.pid}-0123abcd": (True, False),  # another --out's
+            f".site.new-{dead.pid}-aaaaaaaa": (None, True),  # killed before it held anything
         }
         for name, (marked, _) in planted.items():
-            write(out.parent / name / "articles" / "x" / "index.html", "unapproved text")
+            (out.parent / name).mkdir(parents=True)
+            if marked is not None:
+                write(out.parent / name / "articles" / "x" / "index.html", "unapproved text")
             if marked:
                 write(out.parent / name / MARKER, "built by reviewflow")
         ok(run(content_repo, "publish", "--out", str(out)))
