@@ -47,14 +47,11 @@ class CannotWrite(EnvironmentProblem):
     """A file system refused what reviewflow had to write (read-only, full, over quota, denied)."""
 
     @classmethod
-    def wrap(cls, exc: OSError, what: str, fallback: object) -> CannotWrite | None:
+    def wrap(cls, exc: OSError, what: str) -> CannotWrite | None:
         """The CannotWrite that EXC (while writing WHAT) means, or None if it is some other error.
 
-        Names the path the system call failed on (else FALLBACK) and the system's reason."""
+        Names the path the system call failed on, if it says, and the system's reason."""
         if exc.errno not in WRITE_ERRNOS:
             return None
-        path = exc.filename if exc.filename is not None else fallback
-        return cls(
-            f"cannot write {what}: {os.fsdecode(path) if isinstance(path, bytes) else path}: "
-            f"{os.strerror(exc.errno)}"
-        )
+        where = f"{os.fsdecode(exc.filename)}: " if isinstance(exc.filename, str | bytes) else ""
+        return cls(f"cannot write {what}: {where}{os.strerror(exc.errno)}")

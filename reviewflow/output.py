@@ -206,6 +206,14 @@ def _records(entries: Any) -> SiteRecord:
 
 def check_target(root: Path, out: Path) -> Path:
     """The output directory, refused where replacing it could destroy anything but a built site."""
+    try:
+        return _checked_target(root, out)
+    except OSError as exc:  # it cannot even be looked at (no permission, an I/O error)
+        where = f"{os.fsdecode(exc.filename)}: " if isinstance(exc.filename, str | bytes) else ""
+        raise ConfigError(f"--out {out}: cannot be checked: {where}{os.strerror(exc.errno or 0)}") from None
+
+
+def _checked_target(root: Path, out: Path) -> Path:
     if out.is_symlink():
         raise ConfigError(f"--out {out}: is a symbolic link; give the real directory")
     target = out.parent.resolve() / out.name if out.name not in ("", ".", "..") else out.resolve()
@@ -233,7 +241,7 @@ def writing_site(target: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        problem = CannotWrite.wrap(exc, f"the site for --out {target}", target)
+        problem = CannotWrite.wrap(exc, f"the site for --out {target}")
         if problem is None:
             raise
         raise problem from None

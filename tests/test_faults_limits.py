@@ -136,6 +136,8 @@ def test_file_too_large_names_the_real_size(run: Run, content_repo: Path) -> Non
 
 
 def many_articles(repo: Path, count: int) -> None:
+    if not count:
+        return
     for number in range(count):
         write(repo / "articles" / f"topic-{number:04d}.md", article_text(title=f"Topic {number}"))
     git(repo, "add", "-A")
@@ -326,14 +328,19 @@ def test_a_read_only_file_system_is_exit_2_naming_the_path(
     assert (disk / "site" / "index.html").read_bytes() == before
 
 
+@pytest.mark.parametrize(
+    "articles", [0, POOL_THRESHOLD + 50], ids=["full-at-the-start", "fills-up-in-the-render-workers"]
+)
 def test_a_full_file_system_is_exit_2_and_leaves_nothing_behind(
-    run: Run, content_repo: Path, mount_tmpfs: Callable[..., Path]
+    run: Run, content_repo: Path, mount_tmpfs: Callable[..., Path], articles: int
 ) -> None:
-    full = mount_tmpfs("full")
-    fill(full)
-    result = run(content_repo, "publish", "--no-cache", "--out", str(full / "site"))
+    many_articles(content_repo, articles)
+    full = mount_tmpfs("full", "size=256k")
+    if not articles:
+        fill(full)
+    result = run(content_repo, "publish", "--preview", "--no-cache", "--out", str(full / "site"))
     refused_write(result, full / "site", "No space left on device")
-    assert sorted(p.name for p in full.iterdir()) == ["filler"]
+    assert sorted(p.name for p in full.iterdir()) == (["filler"] if not articles else [])
 
 
 def test_a_full_user_cache_does_not_fail_a_build(
@@ -360,5 +367,12 @@ def test_a_directory_without_write_permission_is_exit_2(run: Run, content_repo: 
             pytest.skip("this process writes through any file mode (root): the tmpfs tests cover it")
         result = run(content_repo, "publish", "--out", str(locked / "site"))
         refused_write(result, locked / "site", "Permission denied")
+        locked.chmod(0o000)  # not even to be looked into
+        result = run(content_repo, "publish", "--out", str(locked / "site"))
+        assert result.exit_code == 2, result.output
+        assert (
+            result.output
+            == f"reviewflow: --out {locked / 'site'}: cannot be checked: {locked / 'site'}: Permission denied\n"
+        )
     finally:
         locked.chmod(0o755)
