@@ -210,7 +210,8 @@ def check_target(root: Path, out: Path) -> Path:
         return _checked_target(root, out)
     except OSError as exc:  # it cannot even be looked at (no permission, an I/O error)
         where = f"{os.fsdecode(exc.filename)}: " if isinstance(exc.filename, str | bytes) else ""
-        raise ConfigError(f"--out {out}: cannot be checked: {where}{os.strerror(exc.errno or 0)}") from None
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ConfigError(f"--out {out}: cannot be checked: {where}{reason}") from None
 
 
 def _checked_target(root: Path, out: Path) -> Path:
@@ -306,8 +307,10 @@ def _running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OverflowError):
-        return pid > 0  # someone else's process, or no process at all
+    except PermissionError:
+        return True  # another user's
+    except OverflowError:
+        return False  # no process has such an id
     try:
         with open(f"/proc/{pid}/stat", "rb") as stat_file:
             return stat_file.read().rpartition(b")")[2].split()[0] != b"Z"
