@@ -110,8 +110,11 @@ def article_path(slug: str) -> str:
     return f"{ARTICLES_DIR}/{slug}.md"
 
 
-def parse_document(path: str, raw: bytes, schema: ArticleSchema, max_bytes: int) -> Document:
-    """Read one article file into a Document. Pure: bytes in, data out."""
+def parse_document(
+    path: str, raw: bytes, schema: ArticleSchema, max_bytes: int, size: int | None = None
+) -> Document:
+    """Read one article file into a Document. Pure: bytes in, data out. SIZE is the file's
+    real size when RAW holds only its first bytes (enough to know it is over MAX_BYTES)."""
     doc = Document(path=path, slug=slug_of(path))
     if not SLUG_PATTERN.match(doc.slug):
         doc.findings.append(
@@ -124,7 +127,7 @@ def parse_document(path: str, raw: bytes, schema: ArticleSchema, max_bytes: int)
                 "use lowercase letters, digits and single hyphens",
             )
         )
-    split = read_article_bytes(raw, max_bytes)
+    split = read_article_bytes(raw, max_bytes, size)
     doc.findings.extend(Finding.error(p.rule, path, p.line, p.column, p.message) for p in split.problems)
     doc.body, doc.body_line = split.body, split.body_line
     doc.positions, doc.key_positions = split.positions, split.key_positions

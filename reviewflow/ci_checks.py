@@ -233,7 +233,7 @@ def _recheck(changes: list[ArticleChange]) -> list[ArticleResult]:
 
 def _parse(path: str, raw: bytes, config: Config, schema: ArticleSchema) -> Document:
     limit = config.checks.max_file_bytes
-    return parse_document(path, raw[: limit + 1], schema, limit)
+    return parse_document(path, raw[: limit + 1], schema, limit, len(raw))
 
 
 def _unreadable(change: ArticleChange) -> Finding:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -41,14 +42,33 @@ DEFAULT_ABSOLUTE_CLAIMS = [
 ]
 
 
+# Every number in reviewflow.toml, with the range it must be in (inclusive) and what it counts.
+# Every number is bounded: a value no publisher means (a review cycle of 8,000 years, a file
+# limit of 8 EiB) would otherwise pass here and overflow a date or a read in a later command.
+BOUNDS: dict[tuple[str, str], tuple[int | float, int | float, str]] = {
+    ("policy", "approvals_required"): (1, 20, "a whole number"),
+    ("policy", "review_cycle_days"): (1, 3650, "a whole number of days"),
+    ("checks", "max_reference_age_years"): (1, 100, "a whole number of years"),
+    ("checks", "patient_max_grade"): (1, 30, "a number"),
+    ("checks", "max_file_bytes"): (1024, 16 * 1024 * 1024, "a whole number of bytes"),
+}
+
+
+def _bounded(section: str, key: str, default: int | float) -> Any:
+    low, high, _ = BOUNDS[(section, key)]
+    return Field(default, ge=low, le=high, allow_inf_nan=False)
+
+
 class _Strict(BaseModel):
-    # A misspelt key in a config that gates medical content must not be silently ignored.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A misspelt key in a config that gates medical content must not be silently ignored, and
+    # a value of the wrong type is an error, not converted: `approvals_required = true` or "1"
+    # is a mistake to point out, not a 1 (strict mode; only a whole number is taken as a float).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Policy(_Strict):
-    approvals_required: int = Field(1, ge=1, le=20)
-    review_cycle_days: int = Field(365, ge=1)
+    approvals_required: int = _bounded("policy", "approvals_required", 1)
+    review_cycle_days: int = _bounded("policy", "review_cycle_days", 365)
 
 
 class BoardMember(_Strict):
@@ -69,11 +89,12 @@ class Disclaimer(_Strict):
 
 
 class Checks(_Strict):
-    max_reference_age_years: int = Field(10, ge=1)
-    patient_max_grade: float = Field(8.0, gt=0)
+    max_reference_age_years: int = _bounded("checks", "max_reference_age_years", 10)
+    patient_max_grade: float = _bounded("checks", "patient_max_grade", 8.0)
     absolute_claims: list[str] = Field(default_factory=lambda: list(DEFAULT_ABSOLUTE_CLAIMS))
-    retractions: Path | None = None  # a local copy of the Retraction Watch CSV
-    max_file_bytes: int = Field(1024 * 1024, ge=1024)
+    # A local copy of the Retraction Watch CSV (TOML has no path type: a string is taken).
+    retractions: Path | None = Field(None, strict=False)
+    max_file_bytes: int = _bounded("checks", "max_file_bytes", 1024 * 1024)
     rules: dict[str, RuleSetting] = Field(default_factory=dict)  # per-rule severity or "off"
 
 
@@ -145,6 +166,8 @@ def parse_config(text: str, source: str = CONFIG_FILE) -> Config:
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = "unknown key (check the spelling; see the README for the keys)"
+            elif error["loc"][-2:] in BOUNDS:
+                message = _out_of_bounds(error["loc"][-2:], error["input"])
             problems.append(f"{source}: {key}: {message}")
         raise ConfigError("\n".join(problems)) from None
 
@@ -163,6 +186,19 @@ def load_config(root: Path) -> Config:
     if retractions is not None and not (root / retractions).is_file():
         raise ConfigError(f"{CONFIG_FILE}: checks.retractions: file not found: {retractions}")
     return config
+
+
+def _out_of_bounds(field: tuple[str | int, ...], value: Any) -> str:
+    low, high, kind = BOUNDS[(str(field[0]), str(field[1]))]
+    return f"{_toml(value)} is not allowed: must be {kind} from {low} to {high}"
+
+
+def _toml(value: Any) -> str:
+    """VALUE as it was written in the TOML file (true, "1", 3000000), shortened."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = json.dumps(value, default=str) if isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _dotted(loc: tuple[str | int, ...]) -> str:

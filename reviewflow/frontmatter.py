@@ -97,12 +97,14 @@ class Split:
     positions_later: Callable[[], tuple[Positions, Positions]] | None = None
 
 
-def read_article_bytes(raw: bytes, max_bytes: int) -> Split:
-    """Decode and split an article file; never raises for bad input."""
+def read_article_bytes(raw: bytes, max_bytes: int, size: int | None = None) -> Split:
+    """Decode and split an article file; never raises for bad input. SIZE: the file's real
+    size, when RAW is only its first bytes."""
     split = Split()
     if len(raw) > max_bytes:
+        size = max(size or 0, len(raw))
         split.problems.append(
-            Problem("file-too-large", 1, 1, f"file is {len(raw)} bytes, over the {max_bytes}-byte limit")
+            Problem("file-too-large", 1, 1, f"file is {size} bytes, over the {max_bytes}-byte limit")
         )
         return split
     if not raw.strip():

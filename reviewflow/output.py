@@ -20,19 +20,20 @@ import ctypes
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import stat
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any, NamedTuple
 
 from reviewflow.cache import seal, unseal
-from reviewflow.errors import ConfigError, ExitCode, ReviewflowError
+from reviewflow.errors import CannotWrite, ConfigError, ExitCode, ReviewflowError
 
 CACHE_DIR = ".reviewflow-cache"  # in the content repo; it ignores itself (see BuildCache)
 MARKER = ".reviewflow-site"  # in every built site: only a directory with it is ever replaced
@@ -205,6 +206,15 @@ def _records(entries: Any) -> SiteRecord:
 
 def check_target(root: Path, out: Path) -> Path:
     """The output directory, refused where replacing it could destroy anything but a built site."""
+    try:
+        return _checked_target(root, out)
+    except OSError as exc:  # it cannot even be looked at (no permission, an I/O error)
+        where = f"{os.fsdecode(exc.filename)}: " if isinstance(exc.filename, str | bytes) else ""
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ConfigError(f"--out {out}: cannot be checked: {where}{reason}") from None
+
+
+def _checked_target(root: Path, out: Path) -> Path:
     if out.is_symlink():
         raise ConfigError(f"--out {out}: is a symbolic link; give the real directory")
     target = out.parent.resolve() / out.name if out.name not in ("", ".", "..") else out.resolve()
@@ -223,6 +233,89 @@ def check_target(root: Path, out: Path) -> Path:
             "publish replaces the whole directory, so remove it or choose another"
         )
     return target
+
+
+@contextmanager
+def writing_site(target: Path) -> Iterator[None]:
+    """A file system that refuses the build (read-only, full, over quota) is an exit 2 that
+    names the path and the reason, not an internal error; TARGET is left as it was."""
+    try:
+        yield
+    except OSError as exc:
+        problem = CannotWrite.wrap(exc, f"the site for --out {target}")
+        if problem is None:
+            raise
+        raise problem from None
+
+
+# A directory a build makes beside TARGET: .TARGET.new-PID-RANDOM while it is built, and
+# .TARGET.old-PID-RANDOM for a replaced site on its way out. The process id in the name lets the
+# next build recognise what a killed build left behind (remove_leftovers).
+LEFTOVER = re.compile(r"(?:new|old)-(?P<pid>[0-9]{1,10})-[0-9a-f]{8}")
+
+
+def beside(target: Path, kind: str) -> Path:
+    """A new name beside TARGET for a directory of this build (see LEFTOVER)."""
+    return target.parent / f".{target.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def remove_leftovers(target: Path) -> list[str]:
+    """Delete what killed builds into TARGET left beside it; the names of what was deleted.
+
+    Only a directory named as a build names them (LEFTOVER), built by reviewflow (it holds
+    MARKER), whose process is gone: another build running now keeps its own.
+    """
+    prefix = f".{target.name}."
+    removed: list[str] = []
+    try:
+        entries = [e for e in os.scandir(target.parent) if e.name.startswith(prefix)]
+    except OSError:
+        return removed
+    for entry in entries:
+        found = LEFTOVER.fullmatch(entry.name[len(prefix) :])
+        if found is None or _running(int(found["pid"])) or not entry.is_dir(follow_symlinks=False):
+            continue
+        if file_state(os.path.join(entry.path, MARKER)) is None:
+            try:  # killed before it held anything; else not one of ours, and never deleted
+                os.rmdir(entry.path)
+            except OSError:
+                continue
+        else:
+            discard(entry.path)
+        removed.append(entry.name)
+    return removed
+
+
+def discard(directory: Path | str) -> None:
+    """Delete a directory of a build, MARKER last: if this is cut short, what is left is still
+    recognisably reviewflow's, and the next build finishes the job (remove_leftovers)."""
+    try:
+        entries = [e for e in os.scandir(directory) if e.name != MARKER]
+    except OSError:
+        return
+    for entry in entries:
+        with suppress(OSError):
+            _remove(entry.path)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    """Whether process PID exists (and is not a zombie that only waits to be reaped)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's
+    except OverflowError:
+        return False  # no process has such an id
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat_file:
+            return stat_file.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
 
 
 def site_path(site: Path | str, relative: str) -> str:
@@ -259,6 +352,12 @@ class Staging:
     kept there, and after the swap the replaced site is kept there in turn. Without, the build
     writes a new directory beside TARGET and the replaced site is deleted. Leaving the `with`
     block without `swap` leaves TARGET as it was (a spare stays for the next build to check).
+
+    A build in progress is no one's to read: its directory is mode 0700 until the instant it is
+    swapped in, so a web server (another user) serving TARGET's parent never serves a half-built
+    site or a --preview's unapproved text. A directory beside TARGET holds MARKER from the
+    start and carries this process's id in its name: if the build is killed, the next build
+    into TARGET removes it (remove_leftovers).
     """
 
     def __init__(self, target: Path, spare: Path | None = None, trash: Path | None = None) -> None:
@@ -273,22 +372,28 @@ class Staging:
 
     def __enter__(self) -> Staging:
         self.target.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(self.target)
         if self.spare is not None and _usable_spare(self.spare, self.target):
             self.directory = self.spare
+            os.chmod(self.directory, 0o700)
             self.found, self.directories = _walk(self.spare)
         else:
             self.spare = None
-            self.directory = Path(
-                tempfile.mkdtemp(prefix=f".{self.target.name}.new-", dir=self.target.parent)
-            )
-        os.chmod(self.directory, 0o755)  # a web server running as another user reads it
+            self.directory = beside(self.target, "new")
+            os.mkdir(self.directory, 0o700)
+            try:
+                write_file(self.directory, MARKER, b"A site being built by `reviewflow publish`.\n")
+            except BaseException:
+                discard(self.directory)
+                raise
+            self.found = {MARKER}
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         if not self._swapped and self.spare is None:
-            shutil.rmtree(self.directory, ignore_errors=True)
+            discard(self.directory)
 
     def holds(self, relative: str, record: PageRecord) -> FileState | None:
         """The state of the file at RELATIVE if it holds exactly the bytes RECORD describes.
@@ -311,6 +416,7 @@ class Staging:
             _remove(os.path.join(self.directory, relative))
         for relative in sorted(self.directories - _needed_directories(wanted) - wanted, reverse=True):
             _remove(os.path.join(self.directory, relative))
+        os.chmod(self.directory, 0o755)  # from now on it is the site: a web server reads it
         _swap(self.directory, self.target, self.trash, keep_replaced=self.spare is not None)
         self._swapped = True
 
@@ -328,7 +434,7 @@ def _verified(path: str, record: PageRecord) -> FileState | None:
 
 def write_site(target: Path, files: Mapping[str, str | bytes], trash: Path | None = None) -> None:
     """Write FILES into a new directory beside TARGET, then put it in TARGET's place."""
-    with Staging(target, trash=trash) as staging:
+    with writing_site(target), Staging(target, trash=trash) as staging:
         for relative in sorted(files):
             staging.write(relative, files[relative])
         staging.swap(files)
@@ -403,12 +509,12 @@ def _swap(building: Path, target: Path, trash: Path | None, keep_replaced: bool)
         return
     if keep_replaced:
         if not _exchange(building, target):  # three renames: for an instant there is no site at all
-            aside = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
+            aside = beside(target, "old")
             os.rename(target, aside)
             os.rename(building, target)
             os.rename(aside, building)
         return
-    retired = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
+    retired = beside(target, "old")
     if trash is not None:
         try:
             trash.mkdir(parents=True, exist_ok=True)
@@ -426,7 +532,7 @@ def _swap(building: Path, target: Path, trash: Path | None, keep_replaced: bool)
             os.rename(retired, target)
             raise
     if retired.parent != trash:
-        shutil.rmtree(retired, ignore_errors=True)
+        discard(retired)
 
 
 def empty_trash(trash: Path) -> None:

@@ -14,16 +14,20 @@ history (history.read_history, which also says when each text appeared) and one
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import multiprocessing
 import os
 import re
+import signal
+import sys
+import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,6 +59,7 @@ from reviewflow.output import (
     file_state,
     settled,
     write_file,
+    writing_site,
 )
 from reviewflow.progress import progress_bar
 from reviewflow.review import judge_history
@@ -268,7 +273,7 @@ def build_site(
     Nothing in TARGET changes unless the whole build succeeds.
     """
     spare_path = cache.spare(target) if cache and cache.prepare() else None
-    with _one_build_at_a_time(spare_path):
+    with writing_site(target), _one_build_at_a_time(spare_path):
         built_before = (target / MARKER).is_file()
         spare = cache.spare_site(target) if cache else {}
         with Staging(target, spare_path, cache.trash if cache else None) as staging:
@@ -438,7 +443,7 @@ def _render_all(
             yield info, worker.render(info, raw)
         return
     schema = (build.schema.schema, build.schema.source)
-    init = (schema, build.config, build.renderer.base_url, build.renderer.preview, site)
+    init = (os.getpid(), schema, build.config, build.renderer.base_url, build.renderer.preview, site)
     methods = multiprocessing.get_all_start_methods()
     # fork: the workers start at once with everything imported, instead of importing it again.
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
@@ -476,10 +481,19 @@ def site_renderer(config: Config, base_url: str | None, preview: bool) -> SiteRe
     directory = os.path.join(base, "reviewflow", "templates")
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
-        cache: FileSystemBytecodeCache | None = FileSystemBytecodeCache(directory)
+        cache: FileSystemBytecodeCache | None = _TemplateCache(directory)
     except OSError:
         cache = None
     return SiteRenderer(config, base_url, preview, cache)
+
+
+class _TemplateCache(FileSystemBytecodeCache):
+    """Compiled templates in the user's cache: a cache that cannot be written (a full or
+    read-only disk) only makes the next build compile them again; it never fails this one."""
+
+    def dump_bytecode(self, bucket: Any) -> None:
+        with suppress(OSError):
+            super().dump_bytecode(bucket)
 
 
 def render_article(
@@ -528,11 +542,52 @@ _WORKER: _Worker | None = None
 
 
 def _start_worker(
-    schema: tuple[dict[str, Any], str], config: Config, base_url: str | None, preview: bool, site: Path
+    parent: int,
+    schema: tuple[dict[str, Any], str],
+    config: Config,
+    base_url: str | None,
+    preview: bool,
+    site: Path,
 ) -> None:
     global _WORKER
+    _end_with(parent)
     renderer = site_renderer(config, base_url, preview)
     _WORKER = _Worker(renderer, ArticleSchema(*schema), config.checks.max_file_bytes, site)
+
+
+def _end_with(parent: int) -> None:
+    """Make this render worker end when PARENT (the build) ends, however it ends, SIGKILL included.
+
+    Left alone, a worker of a killed build would wait forever on a queue that its siblings
+    keep open. On Linux the kernel kills it (PR_SET_PDEATHSIG; the signal comes when the
+    *thread* that forked the worker ends, and a fork pool's workers are forked by the thread
+    that first submits to it, which waits for the pool to shut down). Elsewhere a thread in
+    the worker watches for it being handed to another parent.
+    """
+    if _kill_me_with_parent():
+        if os.getppid() != parent:  # it died before the request was made
+            os._exit(1)
+        return
+    threading.Thread(target=_watch_parent, args=(parent,), name="reviewflow-parent", daemon=True).start()
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _kill_me_with_parent() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return False
+    return bool(prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.25)
+    os._exit(1)
 
 
 def _work(chunk: list[Job]) -> list[Written]:

@@ -128,8 +128,8 @@ class Workspace:
         except ValueError:
             return path.as_posix()
 
-    def parse(self, path: str, raw: bytes) -> Document:
-        return parse_document(path, raw, self.schema, self.config.checks.max_file_bytes)
+    def parse(self, path: str, raw: bytes, size: int | None = None) -> Document:
+        return parse_document(path, raw, self.schema, self.config.checks.max_file_bytes, size)
 
     def context(self, today: date | None = None) -> Context:
         return Context(self.config, today or date.today(), self.retractions)
@@ -200,10 +200,13 @@ class Workspace:
                 advance(1)
             relative = self.relative(path)
             try:
-                raw = read_limited(path, self.config.checks.max_file_bytes)
+                raw, size = read_limited(path, self.config.checks.max_file_bytes)
             except OSError as exc:
                 unreadable = Finding.error("file-unreadable", relative, 1, 1, f"cannot read: {exc.strerror}")
                 results.append((None, [unreadable], True))
+                continue
+            if size > self.config.checks.max_file_bytes:  # its finding names its size: not cached
+                results.append((None, check_document(self.parse(relative, raw, size), context), True))
                 continue
             key = file_key(relative, raw) if cache is not None else None
             cached = cache.get(key, relative) if cache is not None and key is not None else None
@@ -235,8 +238,9 @@ def _sorted_articles(directory: Path) -> list[Path]:
     return sorted(directory.glob("*.md"), key=str)
 
 
-def read_limited(path: Path, max_bytes: int) -> bytes:
-    """Read at most one byte past the limit, so a huge file is rejected without loading it.
+def read_limited(path: Path, max_bytes: int) -> tuple[bytes, int]:
+    """Read at most one byte past the limit, so a huge file is rejected without loading it;
+    the bytes read and the file's size (its real size when over the limit, for the finding).
 
     With os.read: a buffered file object costs more than reading a 5 KB article."""
     descriptor = os.open(path, os.O_RDONLY)
@@ -244,6 +248,8 @@ def read_limited(path: Path, max_bytes: int) -> bytes:
         data = os.read(descriptor, max_bytes + 1)
         while len(data) <= max_bytes and (more := os.read(descriptor, max_bytes + 1 - len(data))):
             data += more
-        return data
+        if len(data) > max_bytes:
+            return data, max(os.fstat(descriptor).st_size, len(data))
+        return data, len(data)
     finally:
         os.close(descriptor)

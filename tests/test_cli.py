@@ -160,7 +160,7 @@ def test_toml_syntax_error_names_file_and_line(run: Run, repo: Path) -> None:
     [
         (
             "[policy]\napprovals_required = 0\n",
-            "reviewflow.toml: policy.approvals_required: Input should be greater than or equal to 1",
+            "reviewflow.toml: policy.approvals_required: 0 is not allowed: must be a whole number from 1 to 20",
         ),
         ("[policy]\napprovals_requird = 2\n", "reviewflow.toml: policy.approvals_requird: unknown key"),
         (
