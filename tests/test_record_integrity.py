@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reviewflow import snapshot
+from reviewflow import changes, gitstore, snapshot
+from reviewflow.cache import record_tag
 from reviewflow.changes import ChangeIndex, FactFile
 from reviewflow.gitstore import GitStore
 from tests.conftest import article_text, git, write
@@ -386,3 +387,36 @@ def damage_publish_cache(repo: Path, other: Path, kind: str, rng: random.Random)
     foreign = kin[0].read_bytes() if kin and target.suffix == ".json" else b"<p>Another site</p>\n"
     target.write_bytes(damaged(target.read_bytes(), kind, rng, foreign))
     return str(target.relative_to(directory))
+
+
+def test_a_record_sealed_under_other_conditions_is_not_believed(
+    run: Run, content_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot that says Mallory's approval was valid, sealed with this user's key but under
+    another git, other reviewflow code or in another repository, is read again from git."""
+    build_library(run, content_repo, monkeypatch)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(content_repo), str(other))
+    expected = outputs(run, content_repo, cached=False)
+    outputs(run, content_repo, cached=True)
+    file = snapshot._path(GitStore.open(content_repo))
+    assert file is not None
+    _, _, payload = file.path.read_bytes().partition(b"\n")
+    forged = damaged(payload, "alter-verdict", random.Random(), b"")
+    assert forged != payload
+
+    def plant(store: GitStore) -> None:
+        key = snapshot._path(store)
+        assert key is not None
+        file.path.write_bytes(snapshot._MAGIC + record_tag(key.key, forged, 32).encode() + b"\n" + forged)
+
+    plant(GitStore.open(content_repo))  # under the conditions of this run: believed, as it must be
+    assert outputs(run, content_repo, cached=True)["verify"] != expected["verify"]
+    for conditions in ("git", "code", "repository"):
+        with monkeypatch.context() as patched:
+            if conditions == "git":
+                patched.setattr(gitstore, "git_version", lambda: (2, 99, 0))
+            if conditions == "code":
+                patched.setattr(changes, "code_fingerprint", lambda: "another reviewflow")
+            plant(GitStore.open(other if conditions == "repository" else content_repo))
+        assert outputs(run, content_repo, cached=True) == expected, conditions
