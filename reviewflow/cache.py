@@ -67,7 +67,7 @@ def code_fingerprint() -> str:
     templates and data) changes it, so that nothing kept by other code is ever believed.
 
     Computed from the files themselves, not a list of modules someone must keep up to date,
-    nor a version number that an edited install does not change. About a millisecond, once.
+    nor a version number that an edited install does not change. A few milliseconds, once.
     """
     package = Path(reviewflow.__file__).parent
     digest = hashlib.blake2b(digest_size=20)
