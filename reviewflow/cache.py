@@ -14,6 +14,7 @@ whose seal does not match is ignored, so a committed `check.json` cannot hide a 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -29,11 +30,6 @@ from reviewflow.findings import Finding, Severity
 
 CACHE_DIR = ".reviewflow-cache"
 CHECK_CACHE = "check.json"
-# The modules whose code decides what check finds.
-_RULE_MODULES = (
-    "article.py", "checks.py", "commonmark.py", "config.py", "frontmatter.py", "plainyaml.py", "prose.py",
-    "readability.py", "retractions.py", "schema.py",
-)  # fmt: skip
 
 # A finding without its path: (rule, severity, line, column, message).
 Entry = tuple[str, str, int, int, str]
@@ -55,11 +51,7 @@ def file_key(relative: str, raw: bytes) -> str:
 
 
 def fingerprint(config_json: str, schema: dict[str, Any], retractions: Path | None, today: date) -> str:
-    digest = hashlib.sha256()
-    package = Path(reviewflow.__file__).parent
-    for name in _RULE_MODULES:
-        digest.update((package / name).read_bytes())
-    digest.update(reviewflow.__version__.encode())
+    digest = hashlib.sha256(code_fingerprint().encode())
     digest.update(config_json.encode())
     digest.update(json.dumps(schema, sort_keys=True).encode())
     if retractions is not None:
@@ -69,20 +61,68 @@ def fingerprint(config_json: str, schema: dict[str, Any], retractions: Path | No
     return digest.hexdigest()
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of every file of the installed reviewflow package: any change to its code (or its
+    templates and data) changes it, so that nothing kept by other code is ever believed.
+
+    Computed from the files themselves, not a list of modules someone must keep up to date,
+    nor a version number that an edited install does not change. A few milliseconds, once.
+    """
+    package = Path(reviewflow.__file__).parent
+    digest = hashlib.blake2b(digest_size=20)
+    for path in sorted(package.rglob("*")):
+        if "__pycache__" in path.parts or not path.is_file():
+            continue
+        data = path.read_bytes()
+        digest.update(f"{path.relative_to(package).as_posix()}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+_KEYS: dict[Path, bytes] = {}  # read once per process: every record of a run is checked with it
+
+
 def local_key() -> bytes | None:
     """This user's key for sealing caches ($XDG_CACHE_HOME/reviewflow/publish.key, made on first
     use, readable by the user alone); None where it cannot be had (then nothing is cached)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     path = Path(base) / "reviewflow" / "publish.key"
+    if path in _KEYS:
+        return _KEYS[path]
     try:
         if not path.is_file():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as file:
                 file.write(secrets.token_hex(32))
-        return bytes.fromhex(path.read_text().strip())
+        key = bytes.fromhex(path.read_text().strip())
     except (OSError, ValueError):
         return None
+    if len(key) < 16:
+        return None  # not a key reviewflow made
+    _KEYS[path] = key
+    return key
+
+
+def record_key(conditions: str) -> bytes | None:
+    """A key for sealing records made under CONDITIONS (what they depend on besides the objects
+    they describe), derived from this user's key; None without one (then nothing is kept).
+
+    A record sealed under other conditions (another repository, another git, other code) or by
+    anyone without this user's key does not check out, so it is recomputed, never believed.
+    """
+    key = local_key()
+    if key is None:
+        return None
+    text = conditions.encode("utf-8", "surrogateescape")
+    return hashlib.blake2b(text, key=key[:64], digest_size=32).digest()
+
+
+def record_tag(key: bytes, data: bytes, size: int = 12) -> str:
+    """The seal of one record (a line, a file) under KEY: keyed BLAKE2b, a MAC as strong as
+    HMAC and cheap enough for every line of a large file (about a microsecond each)."""
+    return hashlib.blake2b(data, key=key, digest_size=size).hexdigest()
 
 
 def seal(text: bytes) -> bytes | None:

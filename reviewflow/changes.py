@@ -7,7 +7,8 @@ and reviewflow.toml. Diffing a commit makes git read its trees; with one flat ar
 of 10,000 files a tree is ~650 KB, so git spends about a millisecond per commit that changed
 anything (some 15 s over a history of 70,000 commits with 17,500 edits). A commit's diff never
 changes, so the index keeps the diffs in the git directory (.git/reviewflow/) and git is asked
-only about commits it has not seen. Deleting those files is always safe: they are rebuilt.
+only about commits it has not seen. Deleting those files is always safe: they are rebuilt. Each
+line is sealed (FactFile), so a torn or altered one is recomputed, never believed.
 
 `walk` then replays the diffs over the history in topological order, as a pure function.
 """
@@ -15,10 +16,10 @@ only about commits it has not seen. Deleting those files is always safe: they ar
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 
-from reviewflow import __version__
+from reviewflow.cache import code_fingerprint, record_key
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SLUG_PATTERN
 from reviewflow.gitstore import GitStore, LogEntry
 
@@ -29,16 +30,24 @@ Pair = tuple[str, str]  # (commit, parent); parent "" for a root commit, diffed 
 class FactFile:
     """An append-only file of facts about immutable git objects, one line each, in .git/reviewflow/.
 
-    A cache, never a source of truth git could not recompute: a file with another header (an
-    older layout, another reviewflow) is ignored and replaced, unreadable lines are skipped, and
-    failing to write it only costs time. Each fact is keyed by object ids, so it stays true.
+    A cache, never a source of truth git could not recompute: a fact may make a command faster,
+    never change its verdict. Each line carries its own seal (`record_tag`, keyed with this
+    user's key and the conditions the facts were made under: this repository, this git, this
+    reviewflow code), so a line torn by a crash or a full disk, altered, or copied from another
+    file is dropped alone and its fact recomputed. A file whose header was sealed under other
+    conditions is ignored and replaced; failing to write it only costs time.
     """
 
-    def __init__(self, directory: Path | None, name: str, header: str) -> None:
-        self.path = directory / "reviewflow" / name if directory else None
-        self.header = header
+    VERSION = 2  # the layout of the lines
+
+    def __init__(self, store: GitStore, name: str, kind: str, use_cache: bool = True) -> None:
+        key = record_key(f"{kind}\0{conditions(store)}") if use_cache and store.git_dir else None
+        self.path = store.git_dir / "reviewflow" / name if key is not None and store.git_dir else None
+        self._keyed = hashlib.blake2b(key=key, digest_size=_TAG_BYTES) if key else None  # copied per line
+        self.header = f"reviewflow {kind} {self.VERSION} {self._tag(kind)}" if key else ""
 
     def lines(self) -> list[str]:
+        """Every fact whose seal checks out, in the order written (duplicates are harmless)."""
         if self.path is None:
             return []
         try:
@@ -46,23 +55,55 @@ class FactFile:
         except OSError:
             return []
         first, _, rest = text.partition("\n")
-        return rest.split("\n") if first == self.header else []
+        if first != self.header:
+            return []
+        facts = []
+        for line in rest.split("\n"):
+            fact, _, tag = line.rpartition(" ")
+            if len(tag) == 2 * _TAG_BYTES and tag == self._tag(fact):
+                facts.append(fact)
+        return facts
 
     def append(self, lines: Sequence[str]) -> None:
         if self.path is None or not lines:
             return
+        body = "".join(f"{line} {self._tag(line)}\n" for line in lines if "\n" not in line)
         try:
             self.path.parent.mkdir(exist_ok=True)
-            fresh = not self.path.is_file() or self._stale()
-            with self.path.open("w" if fresh else "a", encoding="utf-8") as handle:
-                # One write: whole lines even when two processes append at the same time.
-                handle.write((f"{self.header}\n" if fresh else "") + "".join(f"{line}\n" for line in lines))
+            fresh, torn = True, False
+            try:
+                with self.path.open("rb") as handle:
+                    fresh = handle.readline() != f"{self.header}\n".encode()
+                    if not fresh:
+                        handle.seek(-1, os.SEEK_END)
+                        torn = handle.read(1) != b"\n"  # a crash cut the last line short
+            except FileNotFoundError:
+                pass
+            with self.path.open("w" if fresh else "a", encoding="utf-8", errors="surrogateescape") as handle:
+                # One write: whole lines even when two processes append at the same time (and a
+                # line that is not whole fails its seal).
+                handle.write(f"{self.header}\n" if fresh else "\n" if torn else "")
+                handle.write(body)
         except OSError:
             pass
 
-    def _stale(self) -> bool:
-        with open(self.path or "", encoding="utf-8", errors="replace") as handle:
-            return handle.readline().rstrip("\n") != self.header
+    def _tag(self, line: str) -> str:
+        """The line's seal (`cache.record_tag`, from a keyed hash made once: about 2 µs a line)."""
+        assert self._keyed is not None
+        digest = self._keyed.copy()
+        digest.update(line.encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+
+_TAG_BYTES = 12  # 96 bits per line: no forger guesses one, and a line stays short
+
+
+def conditions(store: GitStore) -> str:
+    """What a kept record depends on besides the git objects it describes: which repository
+    (a file from another one is foreign), the git that read it, and reviewflow's code."""
+    git_dir = os.path.realpath(store.git_dir) if store.git_dir else ""
+    version = ".".join(map(str, store.version))
+    return f"repository {git_dir}\0prefix {store.prefix}\0git {version}\0code {code_fingerprint()}"
 
 
 class ChangeIndex:
@@ -72,9 +113,7 @@ class ChangeIndex:
         self.store = store
         # One file per content repo in the work tree (a content repo may be a subdirectory).
         suffix = f"-{hashlib.sha1(store.prefix.encode()).hexdigest()[:12]}" if store.prefix else ""
-        self.file = FactFile(
-            store.git_dir if use_cache else None, f"changes-v1{suffix}", "reviewflow changes 1"
-        )
+        self.file = FactFile(store, f"changes-v1{suffix}", "changes", use_cache)
 
     def keep(self, path: str) -> str | None:
         """The name a path of the work tree is recorded under, or None when review state ignores it."""
@@ -189,8 +228,3 @@ def changed_names(entry: LogEntry, diffs: Mapping[Pair, Diff]) -> list[str]:
     first = diffs[(entry.commit, parents[0])]
     others = [diffs[(entry.commit, parent)] for parent in parents[1:]]
     return [name for name in first if all(name in other for other in others)]
-
-
-def version_header(kind: str) -> str:
-    """A cache header that also names reviewflow's version, for facts that depend on its code."""
-    return f"reviewflow {kind} 1 {__version__}"

@@ -45,10 +45,8 @@ MIN_GIT = (2, 25)  # %(trailers:only,unfold), --is-shallow-repository, --end-of-
 MIN_GIT_SSH = (2, 34)  # SSH signatures: gpg.format ssh, gpg.ssh.allowedSignersFile
 _HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # a SHA-1 or SHA-256 object id
 # Settings a user's configuration must not change under us: colours, quoting, signatures shown
-# in the log, root commits hidden, messages in another encoding; and the objects themselves, never
-# local `git replace` substitutes, so that what is judged is what everyone else sees.
+# in the log, root commits hidden, messages in another encoding. Given to every git process.
 _STABLE = (
-    "--no-replace-objects",
     "-c", "color.ui=false",
     "-c", "core.quotePath=true",
     "-c", "log.showSignature=false",
@@ -142,7 +140,7 @@ class GitStore:
 
     def run(self, *args: str, input: bytes | None = None, config: Sequence[str] = ()) -> bytes:
         """Run one git command in the work tree; a failure is an EnvironmentProblem."""
-        return _run(self.toplevel, *_STABLE, *config, *args, input=input).stdout
+        return _run(self.toplevel, *config, *args, input=input).stdout
 
     def article_path(self, slug: str) -> str:
         """The path of an article's file in git (from the top of the work tree)."""
@@ -180,6 +178,8 @@ class GitStore:
             entries.extend(_log_entry(record, sep, end) for record in records if record)
         if pending:
             entries.append(_log_entry(pending, sep, end))
+        if ".." not in (rev or ""):
+            _check_whole(entries)
         return entries
 
     def with_bodies(self, entries: Sequence[LogEntry]) -> list[LogEntry]:
@@ -196,7 +196,7 @@ class GitStore:
 
     def _stream(self, *args: str) -> Iterator[str]:
         """The output of one git command, decoded, in pieces as git writes it."""
-        process = _start(self.toplevel, *_STABLE, *args)
+        process = _start(self.toplevel, *args)
         assert process.stdin is not None and process.stdout is not None
         process.stdin.close()
         errors: list[bytes] = []
@@ -337,7 +337,7 @@ class GitStore:
         wanted = list(dict.fromkeys(b for b in blobs if is_object_id(b)))
         if not wanted:
             return
-        process = _start(self.toplevel, *_STABLE, "cat-file", "--batch")
+        process = _start(self.toplevel, "cat-file", "--batch")
         request = "".join(f"{b}\n" for b in wanted).encode()
         writer = threading.Thread(target=_feed, args=(process, request), daemon=True)
         writer.start()
@@ -375,7 +375,7 @@ class GitStore:
             raise EnvironmentProblem(
                 f"{rev_range!r} is not a revision range (expected something like main..HEAD)"
             )
-        result = _run(self.toplevel, *_STABLE, "rev-list", "--end-of-options", rev_range, "--", check=False)
+        result = _run(self.toplevel, "rev-list", "--end-of-options", rev_range, "--", check=False)
         if result.returncode != 0:
             raise EnvironmentProblem(f"unknown revision range {rev_range!r}: {_stderr(result)}")
         return set(result.stdout.decode().split())
@@ -465,18 +465,33 @@ def _fail(args: Sequence[str], result: subprocess.CompletedProcess[bytes]) -> No
     raise EnvironmentProblem(f"git {command} failed: {detail}")
 
 
+# Git's own objects, always: every git process reviewflow starts is told to ignore
+# `refs/replace/*` (which a mirror clone fetches, and which would swap any commit, tree or blob
+# for another) and `.git/info/grafts` (which rewrites a commit's parents, and which git honours
+# even with --no-replace-objects). GIT_GRAFT_FILE names a path below a regular file, which can
+# never exist: git then reads no grafts, and gives no deprecation hint as it would for an empty
+# file. What is judged is what everyone who fetches the commits sees.
+_ENVIRONMENT = {
+    "GIT_NO_REPLACE_OBJECTS": "1",
+    "GIT_GRAFT_FILE": os.path.join(os.path.abspath(__file__), "no-grafts"),
+}
+
+
 def _start(cwd: Path | None, *args: str) -> subprocess.Popen[bytes]:
     """One git process with its three pipes, started through GitPython's command interface.
 
-    `git` is imported here, not at the top: importing it costs about 0.1 s, which commands
-    that never run git (`check`) should not pay.
+    The one place reviewflow starts git: every process gets the _STABLE settings and the
+    _ENVIRONMENT. `git` is imported here, not at the top: importing it costs about 0.1 s, which
+    commands that never run git (`check`) should not pay.
     """
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")  # a missing git is our message, not an ImportError
     from git.cmd import Git
     from git.exc import GitCommandNotFound
 
     try:
-        handle = Git(cwd).execute(["git", *args], istream=subprocess.PIPE, as_process=True)
+        handle = Git(cwd).execute(
+            ["git", *_STABLE, *args], istream=subprocess.PIPE, as_process=True, env=_ENVIRONMENT
+        )
     except GitCommandNotFound as exc:
         reason = getattr(exc.__cause__, "strerror", None) or "not found"
         raise EnvironmentProblem(
@@ -486,6 +501,24 @@ def _start(cwd: Path | None, *args: str) -> subprocess.Popen[bytes]:
     assert process is not None
     handle.proc = None  # the caller owns the process now: GitPython must not kill it when collected
     return process
+
+
+def _check_whole(entries: Sequence[LogEntry]) -> None:
+    """Refuse a history that is not whole: a commit whose parent git did not show before it.
+
+    Git shows every parent first (--topo-order --reverse) unless the history cannot be read
+    whole; judging what is left would report "all valid" over events it never saw.
+    """
+    seen: set[str] = set()
+    for entry in entries:
+        for parent in entry.parents:
+            if parent not in seen:
+                raise EnvironmentProblem(
+                    f"the history git shows is not whole: commit {entry.commit[:12]} has a parent "
+                    f"{parent[:12]} that git did not show before it, so the review state cannot be "
+                    "judged. Check the repository with `git fsck`, or clone it again"
+                )
+        seen.add(entry.commit)
 
 
 def _log_entry(record: str, sep: str, end: str) -> LogEntry:
@@ -600,7 +633,7 @@ def merge_base(store: GitStore, first: str, second: str) -> str | None:
 def changed_paths(store: GitStore, old: str, new: str, pathspecs: Sequence[str]) -> list[DiffEntry]:
     """Every path under PATHSPECS that differs between two commits, renames found, in one call."""
     out = _run(
-        store.root, *_STABLE,
+        store.root,
         "diff", "--raw", "-z", "--no-abbrev", "--find-renames", "--relative", "--no-ext-diff",
         old, new, "--", *pathspecs,
     ).stdout  # fmt: skip
@@ -672,7 +705,7 @@ def review_slugs(store: GitStore, old: str, new: str) -> set[str]:
 def _range_trailers(store: GitStore, old: str, new: str) -> list[tuple[tuple[str, str], ...]]:
     start, _, _ = _separators()
     out = _run(
-        store.toplevel, *_STABLE, "log", f"--format={start}%(trailers:only,unfold)", f"{old}..{new}", "--"
+        store.toplevel, "log", f"--format={start}%(trailers:only,unfold)", f"{old}..{new}", "--"
     ).stdout
     blocks = out.decode("utf-8", "replace").split(start)[1:]
     return [trailers for block in blocks if (trailers := parse_trailers(block.strip("\n") + "\n"))]

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from reviewflow.changes import ChangeIndex, FactFile, changed_names, version_header, walk
+from reviewflow.changes import ChangeIndex, FactFile, changed_names, walk
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, SLUG_PATTERN, Config, parse_config
 from reviewflow.errors import ConfigError
 from reviewflow.gitstore import GitStore, LogEntry, is_object_id, read_objects
@@ -556,7 +556,7 @@ def _authors(
             candidates[t.content].add(entry.author_email.lower())
     for blob, emails in (want_authors or {}).items():
         candidates[blob].update(e.lower() for e in emails)
-    facts = FactFile(store.git_dir if use_cache else None, "authors-v1", version_header("authors"))
+    facts = FactFile(store, "authors-v1", "authors", use_cache)
     known: dict[tuple[str, str], bool] = {}
     for line in facts.lines():
         blob, _, rest = line.partition(" ")

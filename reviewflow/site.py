@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 
 from reviewflow import __version__
 from reviewflow.article import Article, Reference
+from reviewflow.cache import code_fingerprint
 from reviewflow.config import Config
 from reviewflow.markup import BodyRenderer
 from reviewflow.schemaorg import identifier_links, json_script, medical_web_page
@@ -194,7 +195,7 @@ class SiteRenderer:
 
     def fingerprint(self) -> str:
         """Changes whenever anything but an article's own data could change a page."""
-        digest = hashlib.sha256(f"reviewflow {__version__}\0".encode())
+        digest = hashlib.sha256(f"reviewflow {__version__} {code_fingerprint()}\0".encode())
         loader = self.env.loader
         assert loader is not None
         for name in sorted(loader.list_templates()):

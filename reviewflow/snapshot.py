@@ -9,9 +9,13 @@ replay would give, see their docstrings); anything else (a merge, a rebase, a re
 reviewflow) reads the whole history again. Every event is judged by the configuration
 committed with it, so the display configuration of a run does not enter what is kept.
 
-Like the other facts in .git/reviewflow/, this is a cache: never pushed, never trusted beyond
-the local clone (a file that does not read back exactly is ignored), safe to delete, and
-`verify --no-cache` never reads it. marshal, not pickle: loading it runs no code.
+Like the other facts in .git/reviewflow/, this is a cache: never pushed, safe to delete, and
+`verify --no-cache` never reads it. It may make a run faster, never change its verdict: the file
+is sealed with this user's key and the conditions it was made under (this repository, this git,
+this reviewflow code, this Python's marshal; see changes.conditions), so a file that is torn,
+altered, made elsewhere or by other code does not check out and the history is read again.
+HEAD alone would not do: the same HEAD read under other conditions is another history. marshal,
+not pickle: loading it runs no code, and nothing is loaded before its seal checks out.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import reviewflow
+from reviewflow.cache import record_key, record_tag
+from reviewflow.changes import conditions
 from reviewflow.config import Config
 from reviewflow.errors import ReviewflowError
 from reviewflow.gitstore import GitStore
@@ -43,8 +48,6 @@ from reviewflow.workflow import (
     read_event,
 )
 
-# The modules whose code decides what is kept: any change to them makes the file stale.
-_CODE = ("changes.py", "config.py", "gitstore.py", "history.py", "snapshot.py", "workflow.py")
 MAX_NEW_EVENTS = 2000  # beyond this many new events, a whole read (through the index) is cheaper
 _ACTIONS = {action.value: action for action in Action}
 _STATES = {state.value: state for state in State}
@@ -73,7 +76,7 @@ def judged_history(store: GitStore, config: Config, use_cache: bool = True) -> J
     return Judged(replay, outcome, dict(log.appeared))
 
 
-def _resume(store: GitStore, file: Path, config: Config) -> Judged | None:
+def _resume(store: GitStore, file: _File, config: Config) -> Judged | None:
     """The kept state brought up to HEAD, or None where it cannot be (then: a whole read)."""
     kept = _load(store, file)
     if kept is None:
@@ -114,42 +117,51 @@ def _few_new(store: GitStore, head: str) -> bool:
 # --- the file ------------------------------------------------------------------------------------
 
 
-def _path(store: GitStore) -> Path | None:
+@dataclass(frozen=True)
+class _File:
+    """Where the kept state is, and the key that seals it: this user's, under the conditions it
+    is made in (this repository, this git, this reviewflow code, this Python's marshal)."""
+
+    path: Path
+    key: bytes
+
+
+_MAGIC = b"reviewflow replay 2 "
+
+
+def _path(store: GitStore) -> _File | None:
     if store.git_dir is None:
         return None
+    key = record_key(f"replay\0{conditions(store)}\0python {sys.version_info[:2]} marshal {marshal.version}")
+    if key is None:
+        return None  # nothing that cannot be checked is kept
     suffix = hashlib.sha1(store.prefix.encode()).hexdigest()[:12]
-    return store.git_dir / "reviewflow" / f"replay-v1-{suffix}"
+    return _File(store.git_dir / "reviewflow" / f"replay-v1-{suffix}", key)
 
 
-def _fingerprint() -> bytes:
-    """What the kept state depends on besides the history: the code that made it, and marshal's format."""
-    digest = hashlib.sha256(f"{reviewflow.__version__} {sys.version_info[:2]} {marshal.version}".encode())
-    package = Path(reviewflow.__file__).parent
-    for name in _CODE:
-        digest.update((package / name).read_bytes())
-    return digest.hexdigest().encode()
-
-
-def _save(file: Path, head: str, log: ReviewLog, replay: Replay, reuse: Reuse | None = None) -> None:
+def _save(file: _File, head: str, log: ReviewLog, replay: Replay, reuse: Reuse | None = None) -> None:
     payload = marshal.dumps((head, _dump_log(log, replay.judged, reuse), _dump_tracks(replay, reuse)))
-    temporary = file.with_name(f"{file.name}.{os.getpid()}")
+    seal = _MAGIC + record_tag(file.key, payload, 32).encode() + b"\n"
+    temporary = file.path.with_name(f"{file.path.name}.{os.getpid()}")
     try:
-        file.parent.mkdir(exist_ok=True)
-        temporary.write_bytes(_fingerprint() + b"\n" + payload)
-        os.replace(temporary, file)  # readers see the old file or the new one, never half
+        file.path.parent.mkdir(exist_ok=True)
+        temporary.write_bytes(seal + payload)
+        os.replace(temporary, file.path)  # readers see the old file or the new one, never half
     except OSError:
         temporary.unlink(missing_ok=True)  # a cache that cannot be written only costs time
 
 
 def _load(
-    store: GitStore, file: Path
+    store: GitStore, file: _File
 ) -> tuple[str, ReviewLog, dict[str, Track], list[Event], tuple[Any, Any]] | None:
+    """The kept state, if its seal checks out: made by this user, under these conditions, whole
+    and unaltered (a torn, damaged or foreign file is read again from git)."""
     try:
-        data = file.read_bytes()
+        data = file.path.read_bytes()
     except OSError:
         return None
     stamp, _, payload = data.partition(b"\n")
-    if stamp != _fingerprint():
+    if not stamp.startswith(_MAGIC) or stamp[len(_MAGIC) :] != record_tag(file.key, payload, 32).encode():
         return None
     try:
         head, log, tracks = marshal.loads(payload)

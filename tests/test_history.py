@@ -260,7 +260,7 @@ def test_the_index_is_kept_and_reused_and_git_alone_agrees(tangled: Path, run: R
     assert whole(tangled) == first
     index[0].write_text("reviewflow changes 0\nnonsense\n", encoding="utf-8")
     assert whole(tangled) == first
-    assert index[0].read_text(encoding="utf-8").startswith("reviewflow changes 1\n")
+    assert index[0].read_text(encoding="utf-8").startswith("reviewflow changes 2 ")
     shutil.rmtree(tangled / ".git" / "reviewflow")
     cached = run(tangled, "verify", "--format", "json")
     alone = run(tangled, "verify", "--no-cache", "--format", "json")
