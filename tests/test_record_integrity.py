@@ -167,7 +167,9 @@ def approve_as_rita_forged(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     act_as(monkeypatch, ALICE)
 
 
-def test_a_cyclic_graft_is_not_all_valid(run: Run, content_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cyclic_graft_is_not_all_valid(
+    run: Run, content_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     edit(content_repo)
     act_as(monkeypatch, ALICE)
     forge(content_repo, "submit")
@@ -301,7 +303,10 @@ def damaged(data: bytes, kind: str, rng: random.Random, foreign: bytes) -> bytes
     if kind == "alter-verdict" and reason > 0:  # the kept verdict on Mallory's approval: valid
         start = data.rfind(b"mallory@elsewhere.example", 0, reason) - 3  # marshal: False, then the text
         return data[:start] + data[start:reason].replace(b"F", b"T", 1) + data[reason:]
-    if kind in ("alter-line", "alter-verdict"):  # a fact turned into another well-formed one: "1" for "0", a digit
+    if kind in (
+        "alter-line",
+        "alter-verdict",
+    ):  # a fact turned into another well-formed one: "1" for "0", a digit
         at = rng.choice([i for i, line in enumerate(lines[1:], 1) if line.strip()] or [0])
         line = lines[at]
         if line[-1:] in (b"0", b"1"):
@@ -381,7 +386,9 @@ def test_a_damaged_record_gives_the_same_output_as_no_cache(
 def damage_publish_cache(repo: Path, other: Path, kind: str, rng: random.Random) -> str:
     """Damage one of the files publish keeps for the next build (a record, a page of the spare)."""
     directory = repo / ".reviewflow-cache" / "publish"
-    files = sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix != ".lock" and p.stat().st_size)
+    files = sorted(
+        p for p in directory.rglob("*") if p.is_file() and p.suffix != ".lock" and p.stat().st_size
+    )
     target = rng.choice(files)
     kin = sorted((other / ".reviewflow-cache" / "publish").glob(f"{target.name.split('-')[0]}-*.json"))
     foreign = kin[0].read_bytes() if kin and target.suffix == ".json" else b"<p>Another site</p>\n"
