@@ -304,4 +304,4 @@ def _retractions(root: Path, config: Config) -> RetractionIndex | None:
         return None
     if not (root / path).is_file():
         raise ConfigError(f"{CONFIG_FILE} (at HEAD): checks.retractions: file not found: {path}")
-    return load_retractions(root / path)
+    return load_retractions(root / path, root)

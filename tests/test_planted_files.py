@@ -1,0 +1,130 @@
+"""Files a repository plants: links and FIFOs committed (or left) where reviewflow reads and writes.
+
+Each test commits what an attacker's pull request could, then runs reviewflow where CI and a
+reviewer would: in a fresh `git clone`, before reviewflow ever ran there. The CLI runs in a
+subprocess with a timeout, so that a regression that blocks (a FIFO opened) fails, not hangs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git, write
+
+SECRET = "sk-live-4f1c9e0b7a2d-do-not-print"  # what an outside file holds
+NOT_USED = "not used as a cache"  # the note a cache reviewflow must not use brings
+
+
+def cli(directory: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "reviewflow", *args],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def commit_all(repo: Path, message: str) -> None:
+    git(repo, "add", "-A", "--force")  # whatever a .gitignore says: a commit can hold anything
+    git(repo, "commit", "-q", "-m", message)
+
+
+def clone(origin: Path, tmp_path: Path, branch: str = "main") -> Path:
+    """A fresh clone of ORIGIN at BRANCH, as a CI job or a reviewer checking out a change has it."""
+    copy = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--branch", branch, str(origin), str(copy))
+    return copy
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A directory outside the repository with something in it worth keeping."""
+    directory = tmp_path / "outside"
+    write(directory / "precious.txt", "keep me\n")
+    write(directory / "nested" / "notes.txt", "and me\n")
+    return directory
+
+
+@pytest.fixture
+def secret(tmp_path: Path) -> Path:
+    """A file outside the repository whose text must never reach any output. It is written as a
+    front-matter key, so that a check which reads it names the text in a finding."""
+    return write(tmp_path / "secret.md", f"---\n{SECRET}: 1\n---\n\n{SECRET}\n")
+
+
+def files_in(directory: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
+    }
+
+
+# --- a planted .reviewflow-cache/ --------------------------------------------------------------------
+
+
+# --- planted articles -----------------------------------------------------------------------------
+
+
+def test_a_fifo_article_is_a_finding_and_check_never_blocks(content_repo: Path) -> None:
+    os.mkfifo(content_repo / "articles" / "x.md")
+
+    for args in (["check"], ["check", "articles/x.md"], ["check", "--format", "json"]):
+        result = cli(content_repo, *args, timeout=60)
+        assert result.returncode == 1, result.stderr
+        assert "articles/x.md" in result.stdout
+        assert "FIFO" in result.stdout
+    report = json.loads(cli(content_repo, "check", "--format", "json", timeout=60).stdout)
+    assert report["summary"]["files"] == 2  # the other article was still checked
+    assert [f["path"] for f in report["findings"]] == ["articles/x.md"]
+
+
+def test_a_linked_articles_directory_is_never_looked_into(
+    content_repo: Path, secret: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    write(elsewhere / "leak.md", secret.read_text())
+    git(content_repo, "rm", "-r", "-q", "articles")
+    (content_repo / "articles").symlink_to(elsewhere)
+    commit_all(content_repo, "Articles are elsewhere")
+    repo = clone(content_repo, tmp_path)
+
+    for args in (["check"], ["check", "articles/leak.md"]):
+        result = cli(repo, *args)
+        assert result.returncode == 1, result.stderr
+        assert SECRET not in result.stdout + result.stderr
+        assert "symbolic link" in result.stdout
+
+
+def test_a_fifo_schema_is_a_configuration_error_not_a_hang(content_repo: Path) -> None:
+    schema = content_repo / "schemas" / "article.schema.json"
+    schema.unlink()
+    os.mkfifo(schema)
+
+    result = cli(content_repo, "check", timeout=60)
+
+    assert result.returncode == 2, result.stderr
+    assert "article.schema.json" in result.stderr and "FIFO" in result.stderr
+
+
+# --- ci --------------------------------------------------------------------------------------------
+
+
+def test_new_never_writes_through_a_linked_articles_directory(content_repo: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    git(content_repo, "rm", "-r", "-q", "articles")
+    (content_repo / "articles").symlink_to(elsewhere)
+    commit_all(content_repo, "Articles are elsewhere")
+    repo = clone(content_repo, tmp_path)
+
+    result = cli(repo, "new", "Living with POEMS", "--condition", "POEMS syndrome")
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "articles is a symbolic link" in result.stderr
+    assert list(elsewhere.iterdir()) == []
