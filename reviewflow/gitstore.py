@@ -670,3 +670,19 @@ def _range_trailers(store: GitStore, old: str, new: str) -> list[tuple[tuple[str
     ).stdout
     blocks = out.decode("utf-8", "replace").split(start)[1:]
     return [trailers for block in blocks if (trailers := parse_trailers(block.strip("\n") + "\n"))]
+
+
+def tracks(root: Path, path: str) -> bool:
+    """Whether git tracks anything at or under PATH (relative to ROOT), in the index or at HEAD.
+
+    False where ROOT is in no repository, or git cannot be run: then git tracks nothing there.
+    """
+    try:
+        for with_tree in ("--with-tree=HEAD", None):  # no HEAD yet: the index alone
+            options = [with_tree] if with_tree else []
+            result = _run(root, *_STABLE, "ls-files", "-z", *options, "--", path, check=False)
+            if result.returncode == 0:
+                return bool(result.stdout)
+    except EnvironmentProblem:
+        pass
+    return False

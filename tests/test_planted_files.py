@@ -68,6 +68,101 @@ def files_in(directory: Path) -> dict[str, bytes]:
 # --- a planted .reviewflow-cache/ --------------------------------------------------------------------
 
 
+def test_a_planted_trash_link_never_empties_the_directory_it_points_to(
+    content_repo: Path, outside: Path, tmp_path: Path
+) -> None:
+    before = files_in(outside)
+    link = content_repo / ".reviewflow-cache" / "publish" / "replaced"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(outside)
+    commit_all(content_repo, "Plant a link where publish keeps replaced sites")
+    repo = clone(content_repo, tmp_path)
+
+    for _ in range(2):  # the second build has a replaced site to put in the trash
+        result = cli(repo, "publish", "--out", "site")
+        assert result.returncode == 0, result.stderr
+        assert files_in(outside) == before
+    assert result.stderr.count(NOT_USED) == 1, result.stderr
+    assert (repo / ".reviewflow-cache" / "publish" / "replaced").is_symlink()  # left as it was
+
+
+def test_a_planted_cachedir_tag_link_never_writes_its_target(
+    content_repo: Path, outside: Path, tmp_path: Path
+) -> None:
+    target = outside / "precious.txt"
+    (content_repo / ".reviewflow-cache").mkdir()
+    (content_repo / ".reviewflow-cache" / "CACHEDIR.TAG").symlink_to(target)
+    commit_all(content_repo, "Plant a link where publish tags its cache")
+    repo = clone(content_repo, tmp_path)
+
+    result = cli(repo, "publish", "--out", "site")
+
+    assert result.returncode == 0, result.stderr
+    assert target.read_text() == "keep me\n"
+    assert NOT_USED in result.stderr
+
+
+def test_a_planted_dangling_gitignore_link_never_creates_its_target(
+    content_repo: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "created-by-reviewflow"
+    (content_repo / ".reviewflow-cache").mkdir()
+    (content_repo / ".reviewflow-cache" / ".gitignore").symlink_to(target)
+    commit_all(content_repo, "Plant a dangling link where the cache ignores itself")
+    repo = clone(content_repo, tmp_path)
+
+    for command in (["check"], ["publish", "--out", "site"]):
+        result = cli(repo, *command)
+        assert result.returncode in (0, 1), result.stderr
+        assert not os.path.lexists(target), command
+        assert result.stderr.count(NOT_USED) == 1, result.stderr
+
+
+def test_a_cache_directory_that_is_a_link_is_never_written_through(
+    content_repo: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (content_repo / ".reviewflow-cache").symlink_to(elsewhere)
+    commit_all(content_repo, "The cache is somewhere else")
+    repo = clone(content_repo, tmp_path)
+
+    for command in (["check"], ["publish", "--out", "site"]):
+        result = cli(repo, *command)
+        assert result.returncode in (0, 1), result.stderr
+        assert list(elsewhere.iterdir()) == [], command
+        assert NOT_USED in result.stderr
+
+
+def test_a_committed_cache_directory_is_no_cache_and_says_so_once(content_repo: Path, tmp_path: Path) -> None:
+    write(content_repo / ".reviewflow-cache" / "check.json", "{}\n")
+    commit_all(content_repo, "Commit a cache")
+    repo = clone(content_repo, tmp_path)
+
+    first, second = cli(repo, "check"), cli(repo, "check")
+
+    for result in (first, second):
+        assert result.returncode in (0, 1), result.stderr
+        assert result.stderr.count(NOT_USED) == 1, result.stderr
+        assert "holds files committed to git" in result.stderr
+    assert first.stdout == second.stdout
+    assert (repo / ".reviewflow-cache" / "check.json").read_text() == "{}\n"  # never rewritten
+    assert git(repo, "status", "--porcelain") == ""
+
+    # Once it is out of git, as the note says, reviewflow keeps a cache there again.
+    git(repo, "rm", "-r", "-q", ".reviewflow-cache")
+    git(repo, "commit", "-q", "-m", "No cache in git")
+    checked = cli(repo, "check")
+    built = cli(repo, "publish", "--out", str(tmp_path / "site"))
+
+    assert checked.stdout == first.stdout and built.returncode == 0, built.stderr
+    assert NOT_USED not in checked.stderr + built.stderr
+    cache = repo / ".reviewflow-cache"
+    assert (cache / "check.json").is_file() and (cache / "publish").is_dir()
+    assert (cache / "CACHEDIR.TAG").is_file()
+    assert git(repo, "status", "--porcelain") == ""  # it ignores itself
+
+
 # --- planted articles -----------------------------------------------------------------------------
 
 
