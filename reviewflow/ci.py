@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewflow import gitstore, review
+from reviewflow.cache import CACHE_DIR
 from reviewflow.ci_checks import (
     ArticleChange,
     ArticleResult,
@@ -30,6 +31,7 @@ from reviewflow.ci_checks import (
     baseline_settings,
     check_articles,
     gate_settings,
+    planted_files,
     recheck_unchanged,
     text_of,
 )
@@ -48,7 +50,7 @@ from reviewflow.gitstore import GitStore
 from reviewflow.workflow import ArticleStatus, Event
 
 SCHEMAS_DIR = "schemas"
-PATHSPECS = (f"{ARTICLES_DIR}/", CONFIG_FILE, f"{SCHEMAS_DIR}/")
+PATHSPECS = (f"{ARTICLES_DIR}/", CONFIG_FILE, f"{SCHEMAS_DIR}/", f"{CACHE_DIR}/")
 
 # Findings only `ci` produces, besides the check rules.
 CI_RULES = {
@@ -187,7 +189,8 @@ def run_ci(
     """Gate the change from the merge-base of BASE_REF to HEAD in the content repo at ROOT."""
     store = GitStore.open(root)  # a repository, not shallow, with commits, and a usable git
     base, head = locate_change(store, base_ref)
-    scope = classify(gitstore.changed_paths(store, base, head, PATHSPECS))
+    entries = gitstore.changed_paths(store, base, head, PATHSPECS)
+    scope = classify(entries)
     files = gitstore.read_objects(
         store,
         [*(f"{rev}:./{name}" for rev in (base, head) for name in (CONFIG_FILE, SCHEMA_FILE)),
@@ -201,6 +204,7 @@ def run_ci(
         base_ref, base, head, strict=strict, require_approved=require_approved, repo_prefix=store.prefix
     )
     result.deleted = scope.deleted
+    result.gate_findings += planted_files(entries)
     settings, problems = gate_settings(
         root,
         files,

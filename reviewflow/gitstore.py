@@ -572,6 +572,7 @@ class DiffEntry:
     old_path: str | None  # the path at the old commit, for a rename or copy
     old_blob: str | None  # None when the path did not exist at the old commit
     new_blob: str | None  # None when the path no longer exists at the new commit
+    new_mode: str = ""  # its git file mode at the new commit: 100644, 120000 (a link), ...
 
 
 def resolve_commit(store: GitStore, ref: str) -> str | None:
@@ -602,7 +603,7 @@ def changed_paths(store: GitStore, old: str, new: str, pathspecs: Sequence[str])
     entries: list[DiffEntry] = []
     index = 0
     while index < len(fields) and fields[index].startswith(":"):
-        _, _, old_blob, new_blob, status = fields[index][1:].split(" ")
+        _, new_mode, old_blob, new_blob, status = fields[index][1:].split(" ")
         if status[0] in "RC":
             old_path, path = fields[index + 1], fields[index + 2]
             index += 3
@@ -616,6 +617,7 @@ def changed_paths(store: GitStore, old: str, new: str, pathspecs: Sequence[str])
                 old_path=old_path,
                 old_blob=None if set(old_blob) == {"0"} else old_blob,
                 new_blob=None if set(new_blob) == {"0"} else new_blob,
+                new_mode=new_mode,
             )
         )
     return entries

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, write
+from tests.conftest import article_text, git, write
 
 SECRET = "sk-live-4f1c9e0b7a2d-do-not-print"  # what an outside file holds
 NOT_USED = "not used as a cache"  # the note a cache reviewflow must not use brings
@@ -179,6 +179,29 @@ def test_a_fifo_article_is_a_finding_and_check_never_blocks(content_repo: Path) 
     assert [f["path"] for f in report["findings"]] == ["articles/x.md"]
 
 
+def test_an_article_linked_to_a_file_outside_is_never_read(
+    content_repo: Path, secret: Path, tmp_path: Path
+) -> None:
+    git(content_repo, "checkout", "-q", "-b", "change")
+    (content_repo / "articles" / "leak.md").symlink_to(secret)
+    commit_all(content_repo, "An article that is a link")
+    repo = clone(content_repo, tmp_path, branch="change")
+    git(repo, "branch", "-q", "main", "origin/main")
+
+    check = cli(repo, "check")
+    as_json = cli(repo, "check", "--format", "json")
+    ci = cli(repo, "ci", "--base", "main")
+    published = cli(repo, "publish", "--out", "site", "--preview")
+
+    for result in (check, as_json, ci, published):
+        assert SECRET not in result.stdout + result.stderr
+    assert check.returncode == 1 and "articles/leak.md" in check.stdout and "symbolic link" in check.stdout
+    assert json.loads(as_json.stdout)["summary"]["files"] == 2  # the other file is still checked
+    assert ci.returncode == 1 and "planted-file" in ci.stdout and "articles/leak.md" in ci.stdout
+    assert published.returncode == 0, published.stderr
+    assert SECRET.encode() not in b"".join(files_in(repo / "site").values())
+
+
 def test_a_linked_articles_directory_is_never_looked_into(
     content_repo: Path, secret: Path, tmp_path: Path
 ) -> None:
@@ -208,6 +231,25 @@ def test_a_fifo_schema_is_a_configuration_error_not_a_hang(content_repo: Path) -
 
 
 # --- ci --------------------------------------------------------------------------------------------
+
+
+def test_ci_flags_a_change_that_adds_anything_under_the_cache(content_repo: Path, tmp_path: Path) -> None:
+    git(content_repo, "checkout", "-q", "-b", "change")
+    write(content_repo / "articles" / "fine.md", article_text())
+    link = content_repo / ".reviewflow-cache" / "publish" / "replaced"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(tmp_path)
+    write(content_repo / ".reviewflow-cache" / "check.json", "{}\n")
+    commit_all(content_repo, "A change that brings a cache")
+    repo = clone(content_repo, tmp_path, branch="change")
+    git(repo, "branch", "-q", "main", "origin/main")
+
+    result = cli(repo, "ci", "--base", "main", "--format", "json")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    for path in (".reviewflow-cache/publish/replaced", ".reviewflow-cache/check.json"):
+        assert f'"{path}"' in result.stdout
+    assert result.stdout.count('"planted-file"') == 2
 
 
 def test_new_never_writes_through_a_linked_articles_directory(content_repo: Path, tmp_path: Path) -> None:
