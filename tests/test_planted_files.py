@@ -163,6 +163,20 @@ def test_a_committed_cache_directory_is_no_cache_and_says_so_once(content_repo: 
     assert git(repo, "status", "--porcelain") == ""  # it ignores itself
 
 
+def test_publish_never_locks_through_a_link_in_its_own_cache(content_repo: Path, tmp_path: Path) -> None:
+    """Within a cache reviewflow made, too, a link it did not make is never followed."""
+    site, target = tmp_path / "site", tmp_path / "created-by-the-lock"
+    assert cli(content_repo, "publish", "--out", str(site)).returncode == 0
+    [lock] = (content_repo / ".reviewflow-cache" / "publish").glob("*.lock")
+    lock.unlink()
+    lock.symlink_to(target)
+
+    result = cli(content_repo, "publish", "--out", str(site))
+
+    assert result.returncode == 0, result.stderr
+    assert not os.path.lexists(target)
+
+
 # --- planted articles -----------------------------------------------------------------------------
 
 
