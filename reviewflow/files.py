@@ -53,18 +53,29 @@ def checked_path(root: Path | str, path: Path | str) -> str:
     """PATH (relative to the working directory, or absolute) as a path under ROOT reached through
     real directories only; NotRegularFile when it lies outside ROOT or a directory on the way is
     a symbolic link (or not a directory). Nothing is resolved: the path is checked as written."""
-    top = os.path.abspath(root)
-    full = os.path.abspath(path)
-    relative = os.path.relpath(full, top)
-    if relative == os.curdir or relative == os.pardir or relative.startswith(os.pardir + os.sep):
+    top, full = os.fspath(root), os.fspath(path)
+    parts = _parts_under(top, full)
+    if parts is None:  # relative, or not in normal form: the general (and slower) way
+        top, full = os.path.abspath(top), os.path.abspath(full)
+        parts = _parts_under(top, full)
+    if parts is None:
         raise _refuse(str(path), "outside the content repository")
     current = top
-    for part in relative.split(os.sep)[:-1]:
+    for part in parts[:-1]:
         current = os.path.join(current, part)
         mode = os.lstat(current).st_mode
         if not stat.S_ISDIR(mode):
             raise _refuse(str(path), f"{os.path.relpath(current, top)} is {kind(mode)}")
     return full
+
+
+def _parts_under(top: str, full: str) -> list[str] | None:
+    """The names that lead from TOP to FULL, both absolute and normal; None otherwise."""
+    prefix = top if top.endswith(os.sep) else top + os.sep
+    if not os.path.isabs(top) or not full.startswith(prefix):
+        return None
+    parts = full[len(prefix) :].split(os.sep)
+    return None if any(part in ("", os.curdir, os.pardir) for part in parts) else parts
 
 
 def open_regular(root: Path | str, path: Path | str) -> int:

@@ -112,8 +112,8 @@ class BuildCache:
     @property
     def trash(self) -> Path | None:
         """Where unwanted directories wait to be deleted (empty_trash), off the build's path;
-        None without a usable cache."""
-        return self.directory / "replaced" if self.usable else None
+        None without a usable cache (then nothing is deleted but what this build replaced)."""
+        return self.directory / "replaced" if self.prepare() else None
 
     def spare(self, target: Path) -> Path:
         """Where the site that TARGET held before its last build is kept."""

@@ -218,12 +218,9 @@ class Workspace:
             relative = self.relative(path)
             try:
                 raw = read_regular(self.root, path, self.config.checks.max_file_bytes)
-            except NotRegularFile as exc:
-                unreadable = Finding.error("file-unreadable", relative, 1, 1, f"not read: {exc.strerror}")
-                results.append((None, [unreadable], True))
-                continue
-            except OSError as exc:
-                unreadable = Finding.error("file-unreadable", relative, 1, 1, f"cannot read: {exc.strerror}")
+            except OSError as exc:  # NotRegularFile too: a link, a FIFO, a directory, ...
+                why = "not read" if isinstance(exc, NotRegularFile) else "cannot read"
+                unreadable = Finding.error("file-unreadable", relative, 1, 1, f"{why}: {exc.strerror}")
                 results.append((None, [unreadable], True))
                 continue
             key = file_key(relative, raw) if cache is not None else None
