@@ -20,12 +20,15 @@ import hmac
 import json
 import os
 import secrets
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import reviewflow
+from reviewflow import gitstore
+from reviewflow.files import own_directory, read_own, write_replacing
 from reviewflow.findings import Finding, Severity
 
 CACHE_DIR = ".reviewflow-cache"
@@ -35,15 +38,36 @@ CHECK_CACHE = "check.json"
 Entry = tuple[str, str, int, int, str]
 
 
-def cache_dir(root: Path) -> Path:
-    """ROOT/.reviewflow-cache, created with a .gitignore so git never shows it."""
+def cache_dir(root: Path) -> Path | None:
+    """ROOT/.reviewflow-cache, created with a .gitignore so git never shows it; None (said once,
+    on stderr) when the one there is not reviewflow's to use.
+
+    The directory is in the work tree, so a commit can put one there before reviewflow ever
+    ran, full of links to paths elsewhere: a directory git tracks, a symbolic link, or one that
+    is not a directory of this user's is never used (see files.own_directory). Each caller asks
+    once per command.
+    """
     directory = root / CACHE_DIR
-    if not (directory / ".gitignore").exists():
-        directory.mkdir(exist_ok=True)
-        (directory / ".gitignore").write_text(
-            "# Created by reviewflow: a build cache.\n*\n", encoding="utf-8"
-        )
-    return directory
+    existed = os.path.lexists(directory)
+    if not existed and not own_directory(directory):
+        return None  # a read-only file system, say: no cache, nothing to say
+    if not own_directory(directory, create=False):
+        reason = "is not a directory of yours (a symbolic link, a file, or another user's)"
+    elif existed and gitstore.tracks(root, CACHE_DIR):
+        reason = "holds files committed to git"
+    else:
+        try:
+            if not os.path.isfile(directory / ".gitignore"):
+                write_replacing(directory / ".gitignore", b"# Created by reviewflow: a build cache.\n*\n")
+        except OSError:
+            pass  # git shows the directory: harmless
+        return directory
+    print(
+        f"reviewflow: note: {CACHE_DIR}/ {reason}, so it is not used as a cache: this run reads and "
+        f"writes no cache there. Remove it (`git rm -r --cached {CACHE_DIR}` if committed) to have one.",
+        file=sys.stderr,
+    )
+    return None
 
 
 def file_key(relative: str, raw: bytes) -> str:
@@ -146,16 +170,19 @@ def _mac(key: bytes, text: bytes) -> bytes:
 
 @dataclass
 class FindingsCache:
-    path: Path
+    path: Path | None  # None: no usable cache directory (see cache_dir), nothing read or kept
     fingerprint: str
     entries: dict[str, list[Entry]] = field(default_factory=dict)
     changed: bool = False
 
     @classmethod
     def load(cls, root: Path, fingerprint: str) -> FindingsCache:
-        cache = cls(root / CACHE_DIR / CHECK_CACHE, fingerprint)
+        directory = cache_dir(root)
+        cache = cls(directory / CHECK_CACHE if directory else None, fingerprint)
+        if cache.path is None:
+            return cache
         try:
-            text = unseal(cache.path.read_bytes())
+            text = unseal(read_own(cache.path))
             payload = json.loads(text) if text is not None else {}
             if payload.get("fingerprint") == fingerprint and isinstance(payload.get("files"), dict):
                 cache.entries = {key: [tuple(e) for e in value] for key, value in payload["files"].items()}  # type: ignore[misc]
@@ -186,16 +213,12 @@ class FindingsCache:
     def save(self, keep: set[str]) -> None:
         """Write the entries of the files checked this time (others are dropped)."""
         stale = set(self.entries) - keep
-        if not self.changed and not stale:
+        if self.path is None or (not self.changed and not stale):
             return
         files = {key: self.entries[key] for key in sorted(keep) if key in self.entries}
         try:
-            cache_dir(self.path.parent.parent)
-            partial = self.path.with_name(f"{CHECK_CACHE}.{os.getpid()}.tmp")
             sealed = seal(json.dumps({"fingerprint": self.fingerprint, "files": files}).encode("utf-8"))
-            if sealed is None:
-                return
-            partial.write_bytes(sealed)
-            os.replace(partial, self.path)
+            if sealed is not None:
+                write_replacing(self.path, sealed)
         except OSError:
             pass  # a cache that cannot be written only makes the next run slower

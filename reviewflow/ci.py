@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewflow import gitstore, review
+from reviewflow.cache import CACHE_DIR
 from reviewflow.ci_checks import (
     ArticleChange,
     ArticleResult,
@@ -30,6 +31,7 @@ from reviewflow.ci_checks import (
     baseline_settings,
     check_articles,
     gate_settings,
+    planted_files,
     recheck_unchanged,
     text_of,
 )
@@ -49,12 +51,13 @@ from reviewflow.workflow import ArticleStatus, Event, Replay
 
 SCHEMAS_DIR = "schemas"
 PUBLISHED_CHANGED = "published-version-changed"
-PATHSPECS = (f"{ARTICLES_DIR}/", CONFIG_FILE, f"{SCHEMAS_DIR}/")
+PATHSPECS = (f"{ARTICLES_DIR}/", CONFIG_FILE, f"{SCHEMAS_DIR}/", f"{CACHE_DIR}/")
 
 # Findings only `ci` produces, besides the check rules.
 CI_RULES = {
     "review-event-invalid": "a review event in the change does not count (judged by the base)",
     "review-event-superseded": "a review event the change merges in takes no effect there",
+    "planted-file": "the change adds a file under .reviewflow-cache/ or an article that is no regular file",
     PUBLISHED_CHANGED: "the change moves an article's published version forward: to which text",
     "published-rollback": "the change moves an article's published version to one made without the base's",
     "not-approved": "with --require-approved, a changed article is not approved at HEAD",
@@ -195,7 +198,8 @@ def run_ci(
     """Gate the change from the merge-base of BASE_REF to HEAD in the content repo at ROOT."""
     store = GitStore.open(root)  # a repository, not shallow, with commits, and a usable git
     base, head = locate_change(store, base_ref)
-    scope = classify(gitstore.changed_paths(store, base, head, PATHSPECS))
+    entries = gitstore.changed_paths(store, base, head, PATHSPECS)
+    scope = classify(entries)
     files = gitstore.read_objects(
         store,
         [*(f"{rev}:./{name}" for rev in (base, head) for name in (CONFIG_FILE, SCHEMA_FILE)),
@@ -209,6 +213,7 @@ def run_ci(
         base_ref, base, head, strict=strict, require_approved=require_approved, repo_prefix=store.prefix
     )
     result.deleted = scope.deleted
+    result.gate_findings += planted_files(entries)
     settings, problems = gate_settings(
         root,
         files,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,15 +20,22 @@ from pathlib import Path
 from typing import Literal
 
 from reviewflow.article import Document, parse_document, slug_of
+from reviewflow.cache import CACHE_DIR
 from reviewflow.checks import Context, check_document, unknown_rule_settings
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config, parse_config
 from reviewflow.config_diff import config_problems, schema_problem, stricter_rules
 from reviewflow.errors import ConfigError
 from reviewflow.findings import Finding, Severity
-from reviewflow.gitstore import GitStore
+from reviewflow.gitstore import DiffEntry, GitStore
 from reviewflow.readability import warm_up
 from reviewflow.retractions import RetractionIndex, load_retractions
 from reviewflow.schema import ArticleSchema, bundled_schema_text
+
+# Files a change must not bring: reviewflow's own cache (a planted one could hold links where
+# reviewflow keeps its files), and an article that is not a regular file (a link's target is
+# never read as an article).
+PLANTED_FILE = "planted-file"
+_REGULAR_MODES = ("100644", "100755")
 
 # "unchanged": an article the change does not touch, checked again because the change edits
 # reviewflow.toml or the schema, which every article is judged by.
@@ -126,6 +133,32 @@ def baseline_settings(
         schema = head.schema  # one parse per article then serves both
     retractions = head.context.retractions if config.checks.retractions else None
     return Settings(config, schema, Context(config, head.context.today, retractions))
+
+
+def planted_files(entries: Iterable[DiffEntry]) -> list[Finding]:
+    """An error for each file the change adds or modifies under .reviewflow-cache/, and for
+    each article it makes something other than a regular file (a symbolic link, a submodule)."""
+    findings = []
+    for entry in entries:
+        if entry.new_blob is None:
+            continue  # deleted: removing a planted file is welcome
+        if entry.path == CACHE_DIR or entry.path.startswith(f"{CACHE_DIR}/"):
+            message = (
+                f"{CACHE_DIR}/ is reviewflow's local cache and never belongs in git: remove it from "
+                f"the change (`git rm -r --cached {CACHE_DIR}`)"
+            )
+            findings.append(Finding.error(PLANTED_FILE, entry.path, 1, 1, message))
+        elif _is_article(entry.path) and entry.new_mode not in _REGULAR_MODES:
+            link = entry.new_mode == "120000"
+            what = "a symbolic link" if link else f"not a regular file (mode {entry.new_mode})"
+            message = f"is {what} in git: an article must be a regular file; its target is never read"
+            findings.append(Finding.error(PLANTED_FILE, entry.path, 1, 1, message))
+    return findings
+
+
+def _is_article(path: str) -> bool:
+    directory, _, name = path.rpartition("/")
+    return directory == ARTICLES_DIR and name.endswith(".md")
 
 
 def check_articles(
@@ -304,4 +337,4 @@ def _retractions(root: Path, config: Config) -> RetractionIndex | None:
         return None
     if not (root / path).is_file():
         raise ConfigError(f"{CONFIG_FILE} (at HEAD): checks.retractions: file not found: {path}")
-    return load_retractions(root / path)
+    return load_retractions(root / path, root)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reviewflow.errors import ConfigError
+from reviewflow.files import read_regular
 
 CONFIG_FILE = "reviewflow.toml"
 ARTICLES_DIR = "articles"
@@ -176,7 +177,7 @@ def load_config(root: Path) -> Config:
     """Read and validate ROOT/reviewflow.toml."""
     path = root / CONFIG_FILE
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(root, path).decode("utf-8")  # no link, no FIFO: files.py
     except FileNotFoundError:
         raise ConfigError(f"{path}: not found; run `reviewflow init`") from None
     except (OSError, UnicodeDecodeError) as exc:

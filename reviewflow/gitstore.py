@@ -611,6 +611,7 @@ class DiffEntry:
     old_path: str | None  # the path at the old commit, for a rename or copy
     old_blob: str | None  # None when the path did not exist at the old commit
     new_blob: str | None  # None when the path no longer exists at the new commit
+    new_mode: str = ""  # its git file mode at the new commit: 100644, 120000 (a link), ...
 
 
 def resolve_commit(store: GitStore, ref: str) -> str | None:
@@ -641,7 +642,7 @@ def changed_paths(store: GitStore, old: str, new: str, pathspecs: Sequence[str])
     entries: list[DiffEntry] = []
     index = 0
     while index < len(fields) and fields[index].startswith(":"):
-        _, _, old_blob, new_blob, status = fields[index][1:].split(" ")
+        _, new_mode, old_blob, new_blob, status = fields[index][1:].split(" ")
         if status[0] in "RC":
             old_path, path = fields[index + 1], fields[index + 2]
             index += 3
@@ -655,6 +656,7 @@ def changed_paths(store: GitStore, old: str, new: str, pathspecs: Sequence[str])
                 old_path=old_path,
                 old_blob=None if set(old_blob) == {"0"} else old_blob,
                 new_blob=None if set(new_blob) == {"0"} else new_blob,
+                new_mode=new_mode,
             )
         )
     return entries
@@ -709,3 +711,19 @@ def _range_trailers(store: GitStore, old: str, new: str) -> list[tuple[tuple[str
     ).stdout
     blocks = out.decode("utf-8", "replace").split(start)[1:]
     return [trailers for block in blocks if (trailers := parse_trailers(block.strip("\n") + "\n"))]
+
+
+def tracks(root: Path, path: str) -> bool:
+    """Whether git tracks anything at or under PATH (relative to ROOT), in the index or at HEAD.
+
+    False where ROOT is in no repository, or git cannot be run: then git tracks nothing there.
+    """
+    try:
+        for with_tree in ("--with-tree=HEAD", None):  # no HEAD yet: the index alone
+            options = [with_tree] if with_tree else []
+            result = _run(root, *_STABLE, "ls-files", "-z", *options, "--", path, check=False)
+            if result.returncode == 0:
+                return bool(result.stdout)
+    except EnvironmentProblem:
+        pass
+    return False

@@ -16,6 +16,7 @@ it is provably unchanged (`Staging.holds`).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -32,10 +33,10 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any, NamedTuple
 
-from reviewflow.cache import seal, unseal
+from reviewflow.cache import CACHE_DIR, cache_dir, seal, unseal
 from reviewflow.errors import CannotWrite, ConfigError, ExitCode, ReviewflowError
+from reviewflow.files import own_directory, read_own, write_replacing
 
-CACHE_DIR = ".reviewflow-cache"  # in the content repo; it ignores itself (see BuildCache)
 MARKER = ".reviewflow-site"  # in every built site: only a directory with it is ever replaced
 RECORD_VERSION = 2  # the layout of a site record; a record of another layout is ignored
 # A file changed within this many seconds of being looked at may keep the same times (file
@@ -97,15 +98,23 @@ class BuildCache:
     planted record and a planted spare site could otherwise publish text nobody approved. The
     directory ignores itself through a .gitignore in .reviewflow-cache/. A cache that cannot be
     read or written only makes builds slower: every failure is ignored.
+
+    Nothing in it is followed: a .reviewflow-cache/ that is not reviewflow's to use (committed
+    to git, a link; see cache.cache_dir) is no cache at all, and within one, every directory is
+    used only if it is a real one of this user's and every file is read and written without
+    following a link (files.own_directory, read_own, write_replacing).
     """
 
     def __init__(self, root: Path) -> None:
-        self.directory = root / CACHE_DIR / "publish"
+        top = cache_dir(root)
+        self.usable = top is not None
+        self.directory = (top or root / CACHE_DIR) / "publish"
 
     @property
-    def trash(self) -> Path:
-        """Where unwanted directories wait to be deleted (empty_trash), off the build's path."""
-        return self.directory / "replaced"
+    def trash(self) -> Path | None:
+        """Where unwanted directories wait to be deleted (empty_trash), off the build's path;
+        None without a usable cache (then nothing is deleted but what this build replaced)."""
+        return self.directory / "replaced" if self.prepare() else None
 
     def spare(self, target: Path) -> Path:
         """Where the site that TARGET held before its last build is kept."""
@@ -127,6 +136,8 @@ class BuildCache:
         """Record TARGET's new live site and which of its pages were RENDERED; the spare is now
         what was live, or there is none."""
         name = _name(target)
+        if not self.prepare():
+            return
         try:
             if spare_was_live:
                 os.replace(self.directory / f"live-{name}.json", self.directory / f"spare-{name}.json")
@@ -143,20 +154,19 @@ class BuildCache:
             self._write(f"{kind}-{name}.json", data)
 
     def prepare(self) -> bool:
-        """Create the directory (and the .gitignore that hides it from git); False when it cannot be."""
-        try:
-            if not self.directory.is_dir():
-                self.directory.mkdir(parents=True, exist_ok=True)
-                top = self.directory.parent
-                ignore = top / ".gitignore"
-                if not ignore.exists():
-                    ignore.write_text("# Created by reviewflow: a build cache.\n*\n", encoding="utf-8")
-                (top / "CACHEDIR.TAG").write_text(
-                    "Signature: 8a477f597d28d172789f06886806bc55\n# reviewflow's build cache.\n",
-                    encoding="utf-8",
-                )
-        except OSError:
+        """Create the directory (cache_dir made the .gitignore that hides it from git); False
+        when there is no usable one."""
+        if not self.usable:
             return False
+        if own_directory(self.directory, create=False):
+            return True
+        if os.path.lexists(self.directory) or not own_directory(self.directory):
+            return False  # something else in its place: never written through
+        with contextlib.suppress(OSError):  # the tag only asks backup tools to skip the directory
+            write_replacing(
+                self.directory.parent / "CACHEDIR.TAG",
+                b"Signature: 8a477f597d28d172789f06886806bc55\n# reviewflow's build cache.\n",
+            )
         return True
 
     def _site(self, name: str, target: Path) -> SiteRecord:
@@ -166,8 +176,10 @@ class BuildCache:
         return _records(data.get("pages")) if data.get("target") == str(target) else {}
 
     def _read(self, name: str) -> Any:
+        if not self.usable:
+            return None
         try:
-            text = unseal((self.directory / name).read_bytes())
+            text = unseal(read_own(self.directory / name))
             return json.loads(text) if text is not None else None
         except (OSError, ValueError):
             return None
@@ -176,12 +188,8 @@ class BuildCache:
         sealed = seal(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
         if sealed is None or not self.prepare():
             return
-        try:
-            partial = self.directory / f"{name}.{os.getpid()}.tmp"
-            partial.write_bytes(sealed)
-            os.replace(partial, self.directory / name)
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            write_replacing(self.directory / name, sealed)
 
 
 def _name(text: Path | str) -> str:
@@ -515,10 +523,9 @@ def _swap(building: Path, target: Path, trash: Path | None, keep_replaced: bool)
             os.rename(aside, building)
         return
     retired = beside(target, "old")
-    if trash is not None:
+    if trash is not None and own_directory(trash):  # a link there would take the site elsewhere
         try:
-            trash.mkdir(parents=True, exist_ok=True)
-            if os.stat(trash).st_dev == os.stat(target.parent).st_dev:
+            if os.lstat(trash).st_dev == os.stat(target.parent).st_dev:
                 retired = trash / retired.name
         except OSError:
             pass
@@ -535,8 +542,11 @@ def _swap(building: Path, target: Path, trash: Path | None, keep_replaced: bool)
         discard(retired)
 
 
-def empty_trash(trash: Path) -> None:
-    """Delete what earlier builds left in TRASH (see _swap)."""
+def empty_trash(trash: Path | None) -> None:
+    """Delete what earlier builds left in TRASH (see _swap), if it is a real directory of this
+    user's: never what a link in its place points to."""
+    if trash is None or not own_directory(trash, create=False):
+        return
     try:
         entries = list(os.scandir(trash))
     except OSError:

@@ -308,7 +308,14 @@ def _one_build_at_a_time(spare: Path | None) -> Iterator[None]:
     if spare is None or fcntl is None:
         yield
         return
-    with open(f"{spare}.lock", "a") as lock:
+    try:  # never through a link: the cache is in the work tree (files.py)
+        descriptor = os.open(f"{spare}.lock", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError:
+        descriptor = None
+    if descriptor is None:
+        yield
+        return
+    with open(descriptor, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 

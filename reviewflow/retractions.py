@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reviewflow.errors import ConfigError
+from reviewflow.files import open_regular
 
 REQUIRED_COLUMNS = {"OriginalPaperDOI", "OriginalPaperPubMedID", "RetractionNature"}
 
@@ -64,10 +65,12 @@ class RetractionIndex:
         return found
 
 
-def load_retractions(path: Path) -> RetractionIndex:
+def load_retractions(path: Path, root: Path | None = None) -> RetractionIndex:
+    """The notices in the Retraction Watch CSV at PATH, a regular file inside ROOT (files.py)."""
     index = RetractionIndex()
     try:
-        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        descriptor = open_regular(root or path.parent, path)
+        with open(descriptor, newline="", encoding="utf-8", errors="replace") as handle:
             reader = csv.DictReader(handle)
             missing = REQUIRED_COLUMNS - set(reader.fieldnames or ())
             if missing:

@@ -12,6 +12,7 @@ from pathlib import Path
 from reviewflow.article import SLUG_PATTERN
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Audience, Config
 from reviewflow.errors import ConfigError, Refused
+from reviewflow.files import NotRegularFile, checked_path
 from reviewflow.integration import github_workflow
 from reviewflow.schema import bundled_schema_text
 
@@ -89,10 +90,16 @@ def new_article(
             'e.g. --condition "POEMS syndrome"'
         )
     slug = slugify(title)
-    articles = (root / ARTICLES_DIR).resolve()
+    articles = root / ARTICLES_DIR
     path = articles / f"{slug}.md"
     if path.parent != articles:  # belt and braces: the slug pattern already forbids separators
         raise ConfigError(f"refusing to write outside {ARTICLES_DIR}/: {path}")
+    try:
+        checked_path(root, path)  # a committed link in place of articles/ must not take the file out
+    except FileNotFoundError:
+        pass  # no articles/ yet: write_new makes it
+    except NotRegularFile as exc:
+        raise ConfigError(f"refusing to write {ARTICLES_DIR}/{slug}.md: {exc}") from None
     name, email = author or ("Your Name", "you@example.org")
     content = template("new-article.md").format(
         title=_yaml_string(title.strip()),

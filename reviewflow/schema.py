@@ -10,6 +10,7 @@ reference that does not resolve is a configuration error when the schema is load
 from __future__ import annotations
 
 import json
+import os
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 from reviewflow.config import SCHEMA_FILE
 from reviewflow.errors import ConfigError
+from reviewflow.files import read_regular
 
 # (path to the offending value, offending key within it or None, message)
 SchemaError_ = tuple[tuple[str | int, ...], str | None, str]
@@ -84,10 +86,10 @@ class ArticleSchema:
     def load(cls, root: Path) -> ArticleSchema:
         """The repo's schema if it has one, else the bundled default."""
         path = root / SCHEMA_FILE
-        if not path.exists():
+        if not os.path.lexists(path):
             return cls(json.loads(bundled_schema_text()), "bundled article.schema.json")
         try:
-            return cls(json.loads(path.read_text("utf-8")), SCHEMA_FILE)
+            return cls(json.loads(read_regular(root, path).decode("utf-8")), SCHEMA_FILE)
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{SCHEMA_FILE}: cannot be read: {exc}") from None
         except json.JSONDecodeError as exc:

@@ -20,6 +20,7 @@ from reviewflow.cache import FindingsCache, file_key, fingerprint
 from reviewflow.checks import Context, check_document, unknown_rule_settings
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, Config, find_root, load_config
 from reviewflow.errors import ConfigError
+from reviewflow.files import NotRegularFile, read_limited
 from reviewflow.findings import Finding, Severity, count
 from reviewflow.readability import warm_up
 from reviewflow.retractions import RetractionIndex, load_retractions
@@ -97,25 +98,41 @@ class Workspace:
     @cached_property
     def retractions(self) -> RetractionIndex | None:
         path = self.config.checks.retractions
-        return load_retractions(self.root / path) if path else None
+        return load_retractions(self.root / path, self.root) if path else None
 
     @property
     def articles_dir(self) -> Path:
         return self.root / ARTICLES_DIR
 
     def article_files(self, paths: Sequence[Path] = ()) -> list[Path]:
-        """The files to check: the given files and directories, or every articles/*.md."""
+        """The files to check: the given files and directories, or every articles/*.md.
+
+        Whatever is there is listed, a symbolic link or a FIFO too: `check_files` reads only
+        regular files inside the repository, and names anything else in a finding. A linked
+        articles/ is listed as itself, not looked into.
+        """
         if not paths:
+            if os.path.islink(self.articles_dir):
+                return [self.articles_dir]
             return _sorted_articles(self.articles_dir) if self.articles_dir.is_dir() else []
         files: list[Path] = []
         for path in paths:
-            if path.is_dir():
+            if path.is_dir() and not path.is_symlink():
                 files.extend(_sorted_articles(path))
-            elif path.exists():
+            elif os.path.lexists(path):
                 files.append(path)
             else:
                 raise ConfigError(f"{path}: no such file or directory")
-        return list(dict.fromkeys(p.resolve() for p in files))
+        return list(dict.fromkeys(self._located(p) for p in files))
+
+    def _located(self, path: Path) -> Path:
+        """PATH made absolute as written, never through the link it may be; only when that is
+        not under the root (the root was reached through a linked parent) are its directories
+        resolved."""
+        absolute = Path(os.path.abspath(path))
+        if absolute.is_relative_to(self.root):
+            return absolute
+        return Path(os.path.realpath(absolute.parent)) / absolute.name
 
     def relative(self, path: Path) -> str:
         """PATH relative to the repo root, with forward slashes (as it appears in findings)."""
@@ -200,9 +217,10 @@ class Workspace:
                 advance(1)
             relative = self.relative(path)
             try:
-                raw, size = read_limited(path, self.config.checks.max_file_bytes)
-            except OSError as exc:
-                unreadable = Finding.error("file-unreadable", relative, 1, 1, f"cannot read: {exc.strerror}")
+                raw, size = read_limited(self.root, path, self.config.checks.max_file_bytes)
+            except OSError as exc:  # NotRegularFile too: a link, a FIFO, a directory, ...
+                why = "not read" if isinstance(exc, NotRegularFile) else "cannot read"
+                unreadable = Finding.error("file-unreadable", relative, 1, 1, f"{why}: {exc.strerror}")
                 results.append((None, [unreadable], True))
                 continue
             if size > self.config.checks.max_file_bytes:  # its finding names its size: not cached
@@ -236,20 +254,3 @@ def _sorted_articles(directory: Path) -> list[Path]:
     """DIRECTORY/*.md in name order (sorted by their text: comparing Path objects costs
     0.1 s for 10,000 files)."""
     return sorted(directory.glob("*.md"), key=str)
-
-
-def read_limited(path: Path, max_bytes: int) -> tuple[bytes, int]:
-    """Read at most one byte past the limit, so a huge file is rejected without loading it;
-    the bytes read and the file's size (its real size when over the limit, for the finding).
-
-    With os.read: a buffered file object costs more than reading a 5 KB article."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        data = os.read(descriptor, max_bytes + 1)
-        while len(data) <= max_bytes and (more := os.read(descriptor, max_bytes + 1 - len(data))):
-            data += more
-        if len(data) > max_bytes:
-            return data, max(os.fstat(descriptor).st_size, len(data))
-        return data, len(data)
-    finally:
-        os.close(descriptor)
