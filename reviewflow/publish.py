@@ -14,19 +14,14 @@ history (history.read_history, which also says when each text appeared) and one
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
-import multiprocessing
 import os
 import re
-import signal
-import sys
-import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -65,6 +60,7 @@ from reviewflow.progress import progress_bar
 from reviewflow.review import judge_history
 from reviewflow.schema import ArticleSchema
 from reviewflow.site import AUDIENCES, Listing, PageInfo, PageProblem, Reviewer, SiteRenderer, listing_meta
+from reviewflow.workers import worker_pool
 from reviewflow.workflow import ArticleStatus
 
 
@@ -450,11 +446,8 @@ def _render_all(
             yield info, worker.render(info, raw)
         return
     schema = (build.schema.schema, build.schema.source)
-    init = (os.getpid(), schema, build.config, build.renderer.base_url, build.renderer.preview, site)
-    methods = multiprocessing.get_all_start_methods()
-    # fork: the workers start at once with everything imported, instead of importing it again.
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker, initargs=init) as pool:
+    init = (schema, build.config, build.renderer.base_url, build.renderer.preview, site)
+    with worker_pool(count, _start_worker, init) as pool:
         # Start the workers before git's reader runs: a fork copies only the thread that forks.
         pool.submit(int).result()
         pending: deque[tuple[list[Job], Future[list[Written]]]] = deque()
@@ -549,7 +542,6 @@ _WORKER: _Worker | None = None
 
 
 def _start_worker(
-    parent: int,
     schema: tuple[dict[str, Any], str],
     config: Config,
     base_url: str | None,
@@ -557,44 +549,8 @@ def _start_worker(
     site: Path,
 ) -> None:
     global _WORKER
-    _end_with(parent)
     renderer = site_renderer(config, base_url, preview)
     _WORKER = _Worker(renderer, ArticleSchema(*schema), config.checks.max_file_bytes, site)
-
-
-def _end_with(parent: int) -> None:
-    """Make this render worker end when PARENT (the build) ends, however it ends, SIGKILL included.
-
-    Left alone, a worker of a killed build would wait forever on a queue that its siblings
-    keep open. On Linux the kernel kills it (PR_SET_PDEATHSIG; the signal comes when the
-    *thread* that forked the worker ends, and a fork pool's workers are forked by the thread
-    that first submits to it, which waits for the pool to shut down). Elsewhere a thread in
-    the worker watches for it being handed to another parent.
-    """
-    if _kill_me_with_parent():
-        if os.getppid() != parent:  # it died before the request was made
-            os._exit(1)
-        return
-    threading.Thread(target=_watch_parent, args=(parent,), name="reviewflow-parent", daemon=True).start()
-
-
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def _kill_me_with_parent() -> bool:
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return False
-    return bool(prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0)
-
-
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(0.25)
-    os._exit(1)
 
 
 def _work(chunk: list[Job]) -> list[Written]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -25,6 +24,7 @@ from reviewflow.findings import Finding, Severity, count
 from reviewflow.readability import warm_up
 from reviewflow.retractions import RetractionIndex, load_retractions
 from reviewflow.schema import ArticleSchema
+from reviewflow.workers import worker_pool
 
 
 @dataclass
@@ -181,7 +181,7 @@ class Workspace:
             size = max(16, min(CHUNK_FILES, -(-len(files) // (jobs * 4))))
             chunks = [files[i : i + size] for i in range(0, len(files), size)]
             results = []
-            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            with worker_pool(jobs) as pool:
                 for chunk in pool.map(_check_chunk, chunks):
                     results.extend(chunk)
                     if advance is not None:

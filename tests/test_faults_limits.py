@@ -168,7 +168,7 @@ def alive(pid: int) -> bool:
 # How a worker learns that the build died: from the kernel (Linux), or by watching (elsewhere).
 WATCHERS = {
     "pdeathsig": "",
-    "watching-thread": "import reviewflow.publish as p; p._kill_me_with_parent = lambda: False; ",
+    "watching-thread": "import reviewflow.workers as w; w._kill_me_with_parent = lambda: False; ",
 }
 
 
@@ -219,6 +219,32 @@ def test_sigkill_of_publish_ends_its_workers_and_the_next_build_removes_its_left
     ok(run(content_repo, "publish", "--out", str(out), "--no-cache"))
     assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
     assert stat.S_IMODE(out.stat().st_mode) == 0o755
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see the workers")
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="check runs in one process on one CPU")
+@pytest.mark.parametrize("watcher", WATCHERS)
+def test_sigkill_of_check_ends_its_workers(content_repo: Path, watcher: str) -> None:
+    many_articles(content_repo, 1500)
+    command = [*reviewflow_command(WATCHERS[watcher]), "check", "--no-cache"]
+    check = subprocess.Popen(command, cwd=content_repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while check.poll() is None and time.monotonic() < deadline:
+        workers = {pid for pid in children(check.pid) if _cmdline(pid) == _cmdline(check.pid)}
+        if len(workers) >= 2:
+            break
+        time.sleep(0.005)
+    assert len(workers) >= 2, f"check ended before its workers were seen: {check.returncode}"
+    check.send_signal(signal.SIGKILL)
+    check.wait()
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    outlived = [pid for pid in workers if alive(pid)]
+    for pid in outlived:
+        os.kill(pid, signal.SIGKILL)
+    assert not outlived, "check's workers outlived the killed check"
 
 
 def _cmdline(pid: int) -> bytes:
