@@ -1,8 +1,8 @@
 """Principle 3 kept: the git processes a command starts do not grow with articles or commits.
 
-Each guard runs a command on a library of 3 articles and on one of 30 (ten times the review
-commits too), counts the git processes it starts (tests/gitcount.py), and asserts the same
-processes for both: more than none, and no more than the handful the README promises.
+Each guard runs a command on a library of 3 articles and on one of 30 (ten times the commits
+too), counts the git processes it starts (tests/gitcount.py), and asserts the same processes for
+both: more than none, and no more than the handful the README promises.
 """
 
 from __future__ import annotations
@@ -33,20 +33,22 @@ FIRST = "topic-0"  # under review in every library; every other topic is approve
 def library(root: Path, monkeypatch: pytest.MonkeyPatch, articles: int) -> Path:
     """A content repo with ARTICLES articles, each submitted, reviewed and (but FIRST) approved.
 
-    The review events are commits made with plain git, three per article; reviewflow is then
-    run as Rita, the reviewer.
+    Each article is written in a commit of its own; the review events are commits made with plain
+    git, three per article. Reviewflow is then run as Rita, the reviewer.
     """
     repo = root / f"library-{articles}"
     as_author(monkeypatch, *ALICE)
     init_repo(repo)
     with (repo / "reviewflow.toml").open("a", encoding="utf-8") as handle:
         handle.write(BOARD_TOML)
-    for index in range(articles):
-        text = article_text(f"Topic {index} of POEMS syndrome [1].\n", title=f"Topic {index}")
-        write(repo / "articles" / f"topic-{index}.md", text)
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "Start the health library")
+    for index in range(articles):  # a commit each: the diffs to read grow with the library too
+        text = article_text(f"Topic {index} of POEMS syndrome [1].\n", title=f"Topic {index}")
+        write(repo / "articles" / f"topic-{index}.md", text)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", f"Write topic {index}")
     blobs = {}
     for line in git(repo, "ls-tree", "HEAD", "articles/").splitlines():
         entry, path = line.split("\t")
