@@ -477,12 +477,42 @@ _ENVIRONMENT = {
 }
 
 
+# The git processes started inside each count_git_processes() block. Empty otherwise, which costs
+# each process one test of an empty list.
+_COUNTS: list[list[str]] = []
+
+
+@contextmanager
+def count_git_processes() -> Iterator[list[str]]:
+    """The subcommand (`log`, `cat-file`, ...) of each git process started in the block, in order.
+
+    Principle 3 promises a handful of git processes whatever the repository's size; every process
+    starts in _start, so counting there counts them all (the tests' guards use this).
+    """
+    started: list[str] = []
+    _COUNTS.append(started)
+    try:
+        yield started
+    finally:
+        _COUNTS[:] = [counted for counted in _COUNTS if counted is not started]
+
+
+def _subcommand(args: Sequence[str]) -> str:
+    """The git subcommand in ARGS, after any `-c name=value` settings."""
+    index = 0
+    while index + 1 < len(args) and args[index] == "-c":
+        index += 2
+    return args[index] if index < len(args) else ""
+
+
 def _start(cwd: Path | None, *args: str) -> subprocess.Popen[bytes]:
     """One git process with its three pipes, started through GitPython's command interface.
 
     The one place reviewflow starts git: every process gets the _STABLE settings and the
-    _ENVIRONMENT. `git` is imported here, not at the top: importing it costs about 0.1 s, which
-    commands that never run git (`check`) should not pay.
+    _ENVIRONMENT, and is counted for count_git_processes. `git` is imported here, not at the top:
+    importing it costs about 0.1 s, which commands that never run git (`check`) should not pay.
+    (Importing it runs `git version` twice, GitPython's own check of git, outside this function:
+    those two processes read no repository.)
     """
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")  # a missing git is our message, not an ImportError
     from git.cmd import Git
@@ -500,6 +530,10 @@ def _start(cwd: Path | None, *args: str) -> subprocess.Popen[bytes]:
     process = handle.proc
     assert process is not None
     handle.proc = None  # the caller owns the process now: GitPython must not kill it when collected
+    if _COUNTS:
+        name = _subcommand(args)
+        for started in _COUNTS:
+            started.append(name)  # list.append is atomic: diffs() starts git from two threads
     return process
 
 

@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from reviewflow.config import CONFIG_FILE
 from reviewflow.config_diff import config_findings
 from reviewflow.findings import Finding
 from tests.conftest import PROJECT, article_text, as_author, git, write
+from tests.gitcount import git_processes, total
 
 Run = Callable[..., Result]
 
@@ -599,7 +601,7 @@ def test_the_cost_follows_the_change_not_the_repository(
 ) -> None:
     import reviewflow.ci_checks
 
-    def measure(articles: int) -> tuple[int, int]:
+    def measure(articles: int) -> tuple[Counter[str], int]:
         for index in range(articles):
             write(content_repo / "articles" / f"bulk-{articles}-{index}.md", GOOD)
         commit(content_repo, f"{articles} more articles")
@@ -607,30 +609,27 @@ def test_the_cost_follows_the_change_not_the_repository(
         for index in range(3):
             write(content_repo / "articles" / f"bulk-{articles}-{index}.md", WARNED)
         commit(content_repo, "Touch three")
-        calls = {"git": 0, "parse": 0}
-        real_run, real_parse = subprocess.run, reviewflow.ci_checks.parse_document
-
-        def counting_run(*args, **kwargs):  # type: ignore[no-untyped-def]
-            calls["git"] += 1
-            return real_run(*args, **kwargs)
+        parses = 0
+        real_parse = reviewflow.ci_checks.parse_document
 
         def counting_parse(*args, **kwargs):  # type: ignore[no-untyped-def]
-            calls["parse"] += 1
+            nonlocal parses
+            parses += 1
             return real_parse(*args, **kwargs)
 
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(gitstore.subprocess, "run", counting_run)
+        with pytest.MonkeyPatch.context() as patch, git_processes() as started:
             patch.setattr(reviewflow.ci_checks, "parse_document", counting_parse)
             result = run(content_repo, "ci", "--base", "main")
         assert result.exit_code == 0, result.output
         git(content_repo, "checkout", "-q", "main")
         git(content_repo, "merge", "-q", "--ff-only", f"change-{articles}")
-        return calls["git"], calls["parse"]
+        return started, parses
 
     small, large = measure(5), measure(150)
     assert small == large  # the same git processes and parses for 5 or 150 articles
     assert large[1] == 3  # only the three changed articles are read
-    assert large[0] <= 8
+    assert 0 < total(large[0]) <= 8, large[0]
+    assert (large[0]["diff"], large[0]["cat-file"]) == (1, 1), large[0]  # every changed file at once
 
 
 # --- the integration files ----------------------------------------------------------------------------

@@ -8,15 +8,15 @@ breaks is the change's finding, in every format, not an environment error.
 from __future__ import annotations
 
 import json
-import subprocess
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from reviewflow import gitstore
 from reviewflow.config import CONFIG_FILE
 from tests.conftest import article_text, git, write
+from tests.gitcount import git_processes, total
 from tests.test_ci import BAD, BAD_COLUMN, BAD_LINE, GOOD, WARNED, Run, annotations, branch, commit
 
 EXAMPLE = "articles/what-is-poems-syndrome.md"  # the article `reviewflow init` writes; unchanged below
@@ -135,31 +135,26 @@ def test_a_change_to_an_article_alone_does_not_check_the_others(run: Run, conten
 def test_a_config_change_checks_every_article_in_a_fixed_number_of_git_calls(
     run: Run, content_repo: Path
 ) -> None:
-    def git_calls(articles: int) -> int:
+    def git_calls(articles: int) -> Counter[str]:
         for index in range(articles):
             write(content_repo / "articles" / f"bulk-{articles}-{index}.md", GOOD)
         commit(content_repo, f"{articles} more articles")
         git(content_repo, "checkout", "-q", "-B", f"change-{articles}")
         edit_config(content_repo, "review_cycle_days = ", f"review_cycle_days = {articles}\n# was ")
         commit(content_repo, "A config change")
-        calls = 0
-        real_run = subprocess.run
-
-        def counting_run(*args, **kwargs):  # type: ignore[no-untyped-def]
-            nonlocal calls
-            calls += 1
-            return real_run(*args, **kwargs)
-
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(gitstore.subprocess, "run", counting_run)
+        with git_processes() as started:
             result = run(content_repo, "ci", "--base", "main", "--format", "json")
         assert result.exit_code == 0, result.output
         assert json.loads(result.output)["summary"]["rechecked"] == articles + 1 + (5 if articles > 5 else 0)
         git(content_repo, "checkout", "-q", "main")
         git(content_repo, "merge", "-q", "--ff-only", f"change-{articles}")
-        return calls
+        return started
 
-    assert git_calls(5) == git_calls(40)
+    small, large = git_calls(5), git_calls(40)
+    assert small == large  # the same git processes for 6 or 46 articles
+    assert 0 < total(large) <= 10, large
+    # one `cat-file --batch` for the changed files and both configurations, one for every article
+    assert (large["ls-tree"], large["cat-file"]) == (1, 2), large
 
 
 # --- 2. a change cannot relax the rules it is judged by ---------------------------------------------

@@ -12,6 +12,7 @@ from reviewflow.config import load_config
 from reviewflow.review import invalid_events, load_statuses, read_blob, read_blobs
 from reviewflow.workflow import State
 from tests.conftest import git, write
+from tests.gitcount import git_processes, total
 from tests.gitrepo import (
     ALICE,
     MALLORY,
@@ -586,15 +587,11 @@ def test_status_lists_every_article_and_counts(approved: Path, run: Run) -> None
     assert "ARTICLE" in output and "1 article: 1 approved" in output
 
 
-def test_statuses_come_from_a_handful_of_git_processes(
-    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Principle 3: the number of git processes does not grow with articles or events."""
-    import subprocess
-
+def test_statuses_come_from_a_handful_of_git_processes(content_repo: Path, run: Run) -> None:
+    """Principle 3: one `log`, one `ls-tree`, a few more processes; never one per article or event."""
     for n in range(12):
         (content_repo / "articles" / f"extra-{n}.md").write_text(
-            (content_repo / PATH).read_text("utf-8"), "utf-8"
+            (content_repo / PATH).read_text("utf-8") + f"\nExtra paragraph {n}.\n", "utf-8"
         )
     git(content_repo, "add", "-A")
     git(content_repo, "commit", "-q", "-m", "More articles")
@@ -605,17 +602,11 @@ def test_statuses_come_from_a_handful_of_git_processes(
             slug=f"extra-{n}",
             content=blob(content_repo, path=f"articles/extra-{n}.md"),
         )
-    calls: list[list[str]] = []
-    real = subprocess.run
-
-    def counting(args: list[str], *rest: object, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
-        calls.append(list(args))
-        return real(args, *rest, **kwargs)  # type: ignore[call-overload, no-any-return]
-
-    monkeypatch.setattr(subprocess, "run", counting)
-    statuses = load_statuses(content_repo, load_config(content_repo))
+    with git_processes() as started:
+        statuses = load_statuses(content_repo, load_config(content_repo))
     assert sum(1 for s in statuses.values() if s.state is State.SUBMITTED) == 12
-    assert len(calls) <= 7, calls
+    assert 0 < total(started) <= 7, started
+    assert (started["log"], started["ls-tree"]) == (1, 1), started
 
 
 def test_status_mentions_articles_not_committed_yet(content_repo: Path, run: Run) -> None:
