@@ -9,11 +9,12 @@ import unicodedata
 from importlib import resources
 from pathlib import Path
 
+from reviewflow import gitstore
 from reviewflow.article import SLUG_PATTERN
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Audience, Config
 from reviewflow.errors import ConfigError, Refused
 from reviewflow.files import NotRegularFile, checked_path
-from reviewflow.integration import github_workflow
+from reviewflow.integration import github_workflow, install_requirement
 from reviewflow.schema import bundled_schema_text
 
 MAX_SLUG_LENGTH = 80
@@ -31,16 +32,17 @@ def init_repo(directory: Path, install: str | None = None) -> list[tuple[str, bo
     INSTALL is the pip requirement the GitHub workflow installs reviewflow from (else the
     workflow reads the repository variable REVIEWFLOW_INSTALL).
     """
+    if install is not None:
+        install_requirement(install)  # refused before anything is written
+    directory.mkdir(parents=True, exist_ok=True)
+    _, _, branch = gitstore.init_layout(directory)  # the default branch, for the workflow
     files = {
         CONFIG_FILE: template("reviewflow.toml"),
         SCHEMA_FILE: bundled_schema_text(),
         f"{ARTICLES_DIR}/{EXAMPLE_ARTICLE}": template(EXAMPLE_ARTICLE),
-        GITHUB_WORKFLOW: github_workflow(install),
+        GITHUB_WORKFLOW: github_workflow(install, branch),
     }
-    results = []
-    for relative, content in files.items():
-        results.append((relative, write_new(directory / relative, content)))
-    return results
+    return [(relative, write_new(directory / relative, content)) for relative, content in files.items()]
 
 
 def write_new(path: Path, content: str) -> bool:

@@ -1,0 +1,114 @@
+"""The workflow `init` writes: merge queues and the default branch.
+
+The workflow's steps are run in bash with the variables GitHub would set, as in test_ci_files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reviewflow.integration import github_workflow
+from tests.conftest import git, write
+from tests.test_ci import BAD, BAD_LINE, GOOD, Run, commit
+from tests.test_ci_files import WORKFLOW, bash, load_yaml
+
+GATE = "reviewflow ci"
+PUBLISH = "Publish the approved articles"
+
+
+def gate_step(workflow: dict[Any, Any]) -> dict[str, Any]:
+    [found] = [s for s in workflow["jobs"]["gate"]["steps"] if GATE in s.get("run", "")]
+    assert isinstance(found, dict)
+    return found
+
+
+def init_workflow(run: Run, where: Path, *args: str) -> dict[Any, Any]:
+    result = run(where, "init", *args)
+    assert result.exit_code == 0, result.output
+    return load_yaml(where / (args[0] if args else ".") / WORKFLOW)
+
+
+# --- merge queues and the default branch ----------------------------------------------------------
+
+
+def test_the_gate_runs_for_pull_requests_and_merge_groups(run: Run, tmp_path: Path) -> None:
+    workflow = init_workflow(run, tmp_path, "lib")
+
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as a boolean
+    assert "merge_group" in triggers and "pull_request" in triggers
+    gate = workflow["jobs"]["gate"]
+    assert gate["if"] == "github.event_name == 'pull_request' || github.event_name == 'merge_group'"
+    ci = gate_step(workflow)
+    # github.base_ref is empty for a merge group; its own base_ref is a full ref name.
+    assert ci["env"] == {"BASE_REF": "${{ github.base_ref || github.event.merge_group.base_ref }}"}
+    assert ci["run"] == 'reviewflow ci --base "origin/${BASE_REF#refs/heads/}" --format github'
+
+
+def test_the_gate_step_judges_a_merge_group_against_the_branch_it_goes_into(
+    run: Run, content_repo: Path
+) -> None:
+    workflow = load_yaml(content_repo / WORKFLOW)
+    git(content_repo, "update-ref", "refs/remotes/origin/main", "main")  # what checkout fetches
+    # Two queued pull requests: the first adds a bad article, the second a good one. The merge
+    # queue checks out a temporary branch holding both merges.
+    for name, text in (("bad", BAD), ("good", GOOD)):
+        git(content_repo, "checkout", "-q", "-b", name, "main")
+        write(content_repo / "articles" / f"{name}.md", text)
+        commit(content_repo, f"A {name} article")
+    git(content_repo, "checkout", "-q", "-b", "gh-readonly-queue/main/pr-8-0123abcd", "main")
+    for name in ("bad", "good"):
+        git(content_repo, "merge", "-q", "--no-ff", "-m", f"Merge the {name} article", name)
+
+    result = bash(gate_step(workflow)["run"], content_repo, BASE_REF="refs/heads/main")
+
+    # Judged against main as merged, with the change queued ahead of it (the first merge, the
+    # second group's parent commit, would leave the bad article out of the change).
+    assert result.returncode == 1, result.stderr
+    assert f"::error file=articles/bad.md,line={BAD_LINE}," in result.stdout
+
+
+def test_publish_runs_on_the_default_branch_github_names_at_run_time(run: Run, tmp_path: Path) -> None:
+    workflow = init_workflow(run, tmp_path, "lib")
+    condition = " ".join(workflow["jobs"]["publish"]["if"].split())
+    assert "github.ref == format('refs/heads/{0}', github.event.repository.default_branch)" in condition
+    assert "(github.event_name == 'push' || github.event_name == 'workflow_dispatch')" in condition
+    assert "main" not in condition
+    assert workflow[True]["push"]["branches"] == ["main"]  # no repository, no git setting: main
+
+
+def repository(path: Path, branch_name: str) -> Path:
+    git(path.parent, "init", "-q", "-b", branch_name, str(path))
+    write(path / "README.md", "A repository\n")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "Start")
+    return path
+
+
+def test_the_push_trigger_names_origins_default_branch(run: Run, tmp_path: Path) -> None:
+    repo = repository(tmp_path / "lib", "develop")
+    git(repo, "update-ref", "refs/remotes/origin/trunk", "HEAD")
+    git(repo, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/trunk")
+
+    assert init_workflow(run, repo)[True]["push"]["branches"] == ["trunk"]
+
+
+def test_the_push_trigger_names_the_branch_checked_out_without_origin(run: Run, tmp_path: Path) -> None:
+    repo = tmp_path / "lib"
+    git(tmp_path, "init", "-q", "-b", "develop", str(repo))  # no commit yet: the branch is unborn
+
+    assert init_workflow(run, repo)[True]["push"]["branches"] == ["develop"]
+
+
+def test_the_push_trigger_names_init_default_branch_outside_a_repository(run: Run, tmp_path: Path) -> None:
+    write(Path(os.environ["HOME"]) / ".gitconfig", "[init]\n\tdefaultBranch = trunk\n")
+
+    assert init_workflow(run, tmp_path, "lib")[True]["push"]["branches"] == ["trunk"]
+
+
+def test_a_branch_name_with_pattern_characters_is_matched_literally() -> None:
+    workflow = yaml.safe_load(github_workflow(None, branch="release+1"))
+    assert workflow[True]["push"]["branches"] == ["release\\+1"]  # `+` is a pattern character
