@@ -1,4 +1,5 @@
-"""The workflow `init` writes: merge queues and the default branch.
+"""The workflow `init` writes: merge queues, the default branch, a content repo in a
+subdirectory.
 
 The workflow's steps are run in bash with the variables GitHub would set, as in test_ci_files.
 """
@@ -9,12 +10,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from reviewflow.integration import github_workflow
 from tests.conftest import git, write
-from tests.test_ci import BAD, BAD_LINE, GOOD, Run, commit
-from tests.test_ci_files import WORKFLOW, bash, load_yaml
+from tests.test_ci import BAD, BAD_LINE, GOOD, Run, annotations, branch, commit
+from tests.test_ci_files import WORKFLOW, bash, load_yaml, step
 
 GATE = "reviewflow ci"
 PUBLISH = "Publish the approved articles"
@@ -112,3 +114,65 @@ def test_the_push_trigger_names_init_default_branch_outside_a_repository(run: Ru
 def test_a_branch_name_with_pattern_characters_is_matched_literally() -> None:
     workflow = yaml.safe_load(github_workflow(None, branch="release+1"))
     assert workflow[True]["push"]["branches"] == ["release\\+1"]  # `+` is a pattern character
+
+
+# --- init in a subdirectory of a git repository ---------------------------------------------------------
+
+
+def test_init_in_a_subdirectory_writes_the_workflow_at_the_top_of_the_repository(
+    run: Run, tmp_path: Path
+) -> None:
+    top = repository(tmp_path / "mono", "main")
+
+    result = run(top, "init", "docs/health")
+
+    assert result.exit_code == 0, result.output
+    assert "created ../../.github/workflows/reviewflow.yml" in result.output
+    assert "Note: ../../.github/workflows/reviewflow.yml installs reviewflow" in result.output
+    assert not (top / "docs" / "health" / ".github").exists()  # GitHub would never read it there
+    workflow = load_yaml(top / WORKFLOW)
+    assert gate_step(workflow)["working-directory"] == "docs/health"
+    assert step(workflow, "publish", PUBLISH)["working-directory"] == "docs/health"
+    uploads = [
+        s["with"]["path"] for s in workflow["jobs"]["publish"]["steps"] if "upload" in s.get("uses", "")
+    ]
+    assert uploads == ["docs/health/site", "docs/health/site"]
+    assert (top / "docs" / "health" / "reviewflow.toml").is_file()
+
+    # Run again from inside: everything is kept, the workflow at the top too.
+    again = run(top / "docs" / "health", "init")
+    assert again.exit_code == 0, again.output
+    assert "kept    ../../.github/workflows/reviewflow.yml" in again.output
+
+
+def test_init_at_the_top_of_a_repository_runs_reviewflow_there(run: Run, tmp_path: Path) -> None:
+    top = repository(tmp_path / "lib", "main")
+    workflow = init_workflow(run, top)
+    assert gate_step(workflow)["working-directory"] == "."
+    assert step(workflow, "publish", PUBLISH)["working-directory"] == "."
+
+
+def test_a_content_directory_that_github_would_evaluate_is_refused() -> None:
+    from reviewflow.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="cannot be written into a GitHub workflow"):
+        github_workflow(None, content_dir="docs/${{ secrets.TOKEN }}/")
+
+
+def test_the_gate_step_of_a_subdirectory_workflow_annotates_the_files_from_the_top(
+    run: Run, tmp_path: Path
+) -> None:
+    top = repository(tmp_path / "mono", "main")
+    assert run(top, "init", "docs/health").exit_code == 0
+    commit(top, "Add the health library")
+    branch(top)
+    write(top / "docs" / "health" / "articles" / "bad.md", BAD)
+    commit(top, "A bad article")
+    git(top, "update-ref", "refs/remotes/origin/main", "main")  # what checkout fetches
+    ci = gate_step(load_yaml(top / WORKFLOW))
+
+    result = bash(ci["run"], top / ci["working-directory"], BASE_REF="main")
+
+    assert result.returncode == 1, result.stderr
+    [error] = [a for a in annotations(result.stdout) if a["kind"] == "error"]
+    assert error["file"] == "docs/health/articles/bad.md" and error["line"] == str(BAD_LINE)
