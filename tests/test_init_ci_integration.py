@@ -1,12 +1,14 @@
-"""The workflow `init` writes: merge queues, the default branch, a content repo in a
-subdirectory.
+"""The workflow `init` writes (merge queues, the default branch, a content repo in a
+subdirectory), and the retraction list `ci` judges a change by.
 
 The workflow's steps are run in bash with the variables GitHub would set, as in test_ci_files.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import pytest
 import yaml
 
 from reviewflow.integration import github_workflow
-from tests.conftest import git, write
+from tests.conftest import PROJECT, article_text, git, write
 from tests.test_ci import BAD, BAD_LINE, GOOD, Run, annotations, branch, commit
 from tests.test_ci_files import WORKFLOW, bash, load_yaml, step
 
@@ -176,3 +178,167 @@ def test_the_gate_step_of_a_subdirectory_workflow_annotates_the_files_from_the_t
     assert result.returncode == 1, result.stderr
     [error] = [a for a in annotations(result.stdout) if a["kind"] == "error"]
     assert error["file"] == "docs/health/articles/bad.md" and error["line"] == str(BAD_LINE)
+
+
+# --- ci: the retraction list comes from the base ------------------------------------------------
+
+
+SAMPLE = PROJECT / "tests" / "data" / "retractions-sample.csv"
+RETRACTED_DOI = "10.9999/retracted.2018.001"  # listed as "10.9999/RETRACTED.2018.001", a retraction
+RETRACTED_ROW = "RETRACTED.2018.001"
+
+
+def cites(doi: str) -> str:
+    return article_text(
+        references=f'  - id: 1\n    type: research\n    title: "T"\n    source: "S"\n    year: 2022\n    doi: "{doi}"\n'
+    )
+
+
+def use_retractions(repo: Path) -> None:
+    config = repo / "reviewflow.toml"
+    text = config.read_text(encoding="utf-8")
+    assert '# retractions = "retractions.csv"' in text
+    config.write_text(text.replace('# retractions = "retractions.csv"', 'retractions = "retractions.csv"'))
+
+
+@pytest.fixture
+def retractions_repo(content_repo: Path) -> Path:
+    """A content repo that checks citations against a Retraction Watch CSV it keeps in git."""
+    shutil.copy(SAMPLE, content_repo / "retractions.csv")
+    use_retractions(content_repo)
+    commit(content_repo, "Check citations against Retraction Watch")
+    return content_repo
+
+
+def ci_json(run: Run, repo: Path) -> tuple[int, dict[str, Any]]:
+    result = run(repo, "ci", "--base", "main", "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    data = json.loads(result.output)
+    assert isinstance(data, dict)
+    return result.exit_code, data
+
+
+def without_the_retraction(repo: Path) -> None:
+    path = repo / "retractions.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert any(RETRACTED_ROW in line for line in lines)
+    path.write_text("".join(line for line in lines if RETRACTED_ROW not in line), encoding="utf-8")
+
+
+def as_a_correction(repo: Path) -> None:
+    path = repo / "retractions.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    edited = [
+        line.replace(",Retraction,", ",Correction,") if RETRACTED_ROW in line else line for line in lines
+    ]
+    assert edited != lines
+    path.write_text("".join(edited), encoding="utf-8")
+
+
+def reinstated(repo: Path) -> None:
+    row = next(line for line in SAMPLE.read_text(encoding="utf-8").splitlines() if RETRACTED_ROW in line)
+    with (repo / "retractions.csv").open("a", encoding="utf-8") as handle:
+        handle.write(row.replace("1001,", "9001,", 1).replace(",Retraction,", ",Reinstatement,") + "\n")
+
+
+def another_file(repo: Path) -> None:
+    without_the_retraction(repo)
+    (repo / "retractions.csv").rename(repo / "clean.csv")
+    config = repo / "reviewflow.toml"
+    config.write_text(
+        config.read_text().replace('retractions = "retractions.csv"', 'retractions = "clean.csv"')
+    )
+
+
+@pytest.mark.parametrize(
+    "hide", [without_the_retraction, as_a_correction, reinstated, another_file], ids=lambda f: f.__name__
+)
+def test_a_change_cannot_hide_a_retraction_it_cites_by_editing_the_list(
+    run: Run, retractions_repo: Path, hide: Any
+) -> None:
+    branch(retractions_repo)
+    hide(retractions_repo)
+    write(retractions_repo / "articles" / "cites.md", cites(RETRACTED_DOI))
+    commit(retractions_repo, "Cite a paper, and take it off the list")
+
+    code, report = ci_json(run, retractions_repo)
+
+    assert code == 1
+    [finding] = [f for f in report["findings"] if f["path"] == "articles/cites.md"]
+    assert (finding["rule"], finding["severity"]) == ("reference-retracted", "error")
+
+
+def test_an_uncommitted_edit_of_the_list_changes_nothing(run: Run, retractions_repo: Path) -> None:
+    branch(retractions_repo)
+    write(retractions_repo / "articles" / "cites.md", cites(RETRACTED_DOI))
+    commit(retractions_repo, "Cite a retracted paper")
+    without_the_retraction(retractions_repo)  # in the work tree only: ci judges commits
+
+    code, report = ci_json(run, retractions_repo)
+
+    assert code == 1
+    assert [f["rule"] for f in report["findings"]] == ["reference-retracted"]
+
+
+def test_an_entry_the_change_adds_counts_at_once(run: Run, retractions_repo: Path) -> None:
+    branch(retractions_repo)
+    row = next(line for line in SAMPLE.read_text(encoding="utf-8").splitlines() if RETRACTED_ROW in line)
+    with (retractions_repo / "retractions.csv").open("a", encoding="utf-8") as handle:
+        handle.write(row.replace("1001,", "9002,", 1).replace(RETRACTED_ROW, "NEW.2024.007") + "\n")
+    write(retractions_repo / "articles" / "cites.md", cites("10.9999/new.2024.007"))
+    commit(retractions_repo, "List a new retraction, and cite the paper")
+
+    code, report = ci_json(run, retractions_repo)
+
+    assert code == 1
+    assert [f["rule"] for f in report["findings"]] == ["reference-retracted"]
+
+
+def test_a_change_that_deletes_the_list_breaks_the_configuration(run: Run, retractions_repo: Path) -> None:
+    branch(retractions_repo)
+    git(retractions_repo, "rm", "-q", "retractions.csv")
+    write(retractions_repo / "articles" / "cites.md", cites(RETRACTED_DOI))
+    commit(retractions_repo, "No more list")
+
+    code, report = ci_json(run, retractions_repo)  # the change's own problem: exit 1, not 2
+
+    assert code == 1
+    [problem] = [f for f in report["findings"] if f["rule"] == "config-invalid"]
+    assert "checks.retractions" in problem["message"] and "removes it from git" in problem["message"]
+
+
+def test_a_list_git_does_not_hold_is_read_from_the_work_tree(run: Run, content_repo: Path) -> None:
+    write(content_repo / ".gitignore", "retractions.csv\n")  # downloaded by the CI job, say
+    use_retractions(content_repo)
+    commit(content_repo, "Check citations against the Retraction Watch download")
+    shutil.copy(SAMPLE, content_repo / "retractions.csv")
+    branch(content_repo)
+    write(content_repo / "articles" / "cites.md", cites(RETRACTED_DOI))
+    commit(content_repo, "Cite a retracted paper")
+
+    code, report = ci_json(run, content_repo)
+
+    assert code == 1
+    assert [f["rule"] for f in report["findings"]] == ["reference-retracted"]
+
+
+def test_a_change_that_names_a_missing_list_breaks_the_configuration(run: Run, content_repo: Path) -> None:
+    branch(content_repo)
+    use_retractions(content_repo)  # and no file, in git or out of it
+    commit(content_repo, "Check citations against a list we forgot")
+
+    code, report = ci_json(run, content_repo)
+
+    assert code == 1
+    [problem] = [f for f in report["findings"] if f["rule"] == "config-invalid"]
+    assert problem["message"] == "checks.retractions: file not found: retractions.csv"
+
+
+def test_a_good_change_with_the_list_in_git_passes(run: Run, retractions_repo: Path) -> None:
+    branch(retractions_repo)
+    write(retractions_repo / "articles" / "cites.md", cites("10.9999/corrected.2019.003"))
+    commit(retractions_repo, "Cite a corrected paper")
+
+    code, report = ci_json(run, retractions_repo)
+
+    assert code == 0, report["findings"]
