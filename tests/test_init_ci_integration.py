@@ -1,5 +1,5 @@
 """The workflow `init` writes (merge queues, the default branch, a content repo in a
-subdirectory), and the retraction list `ci` judges a change by.
+subdirectory), the retraction list `ci` judges a change by, and the demo's colours.
 
 The workflow's steps are run in bash with the variables GitHub would set, as in test_ci_files.
 """
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -342,3 +344,49 @@ def test_a_good_change_with_the_list_in_git_passes(run: Run, retractions_repo: P
     code, report = ci_json(run, retractions_repo)
 
     assert code == 0, report["findings"]
+
+
+# --- the demo's colours ------------------------------------------------------------------------------
+
+
+DEMO = PROJECT / "scripts" / "demo.sh"
+
+
+def demo_step(tmp_path: Path, on_terminal: bool, **env: str) -> bytes:
+    """The demo's `step` heading, written to a pipe or to a terminal (a pseudo-terminal).
+
+    Sourced, the script only defines its functions; run from TMP_PATH all the same, so that a
+    script that went on could not touch the project.
+    """
+    environment = {**os.environ, **env}
+    script = 'source "$1" || exit 1; step "An author checks the articles"'
+    command = ["bash", "-c", script, "demo", str(DEMO)]
+    if not on_terminal:
+        return subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, check=True).stdout
+    leader, follower = pty.openpty()
+    try:
+        subprocess.run(command, cwd=tmp_path, env=environment, stdout=follower, check=True)
+        os.close(follower)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the terminal is closed and drained
+                break
+            if not chunk:
+                break
+            output += chunk
+        return output
+    finally:
+        os.close(leader)
+
+
+def test_the_demo_prints_no_escape_codes_into_a_pipe(tmp_path: Path) -> None:
+    assert demo_step(tmp_path, on_terminal=False) == b"\n== An author checks the articles\n"
+
+
+def test_the_demo_is_bold_on_a_terminal_unless_no_color_is_set(tmp_path: Path) -> None:
+    bold = demo_step(tmp_path, on_terminal=True)
+    assert bold.replace(b"\r\n", b"\n") == b"\n\x1b[1m== An author checks the articles\x1b[0m\n"
+    plain = demo_step(tmp_path, on_terminal=True, NO_COLOR="1")
+    assert plain.replace(b"\r\n", b"\n") == b"\n== An author checks the articles\n"
