@@ -215,8 +215,9 @@ def run_ci(
     result.deleted = scope.deleted
     result.gate_findings += planted_files(entries)
     settings, problems = gate_settings(
-        root,
+        store,
         files,
+        base,
         head,
         config_at_base,
         today or date.today(),

@@ -4,7 +4,8 @@ The change's articles are checked with HEAD's configuration and schema, each rul
 stricter of the base's and HEAD's severity, so a change cannot switch off the rule that would
 fail it. A reviewflow.toml or schema the change breaks is its finding. For a change to the
 configuration, every other article at HEAD is checked again, and the errors the change brings
-it (not those it had at the base) are kept; many articles are checked in a process pool.
+it (not those it had at the base) are kept; many articles are checked in a process pool. The
+retraction list is the base's, from git, together with HEAD's (`ci_retractions`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import multiprocessing
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
+from reviewflow import gitstore
 from reviewflow.article import Document, parse_document, slug_of
 from reviewflow.cache import CACHE_DIR
 from reviewflow.checks import Context, check_document, unknown_rule_settings
@@ -28,7 +31,7 @@ from reviewflow.errors import ConfigError
 from reviewflow.findings import Finding, Severity
 from reviewflow.gitstore import DiffEntry, GitStore
 from reviewflow.readability import warm_up
-from reviewflow.retractions import RetractionIndex, load_retractions
+from reviewflow.retractions import RetractionIndex, load_retractions, parse_retractions, stricter
 from reviewflow.schema import ArticleSchema, bundled_schema_text
 
 # Files a change must not bring: reviewflow's own cache (a planted one could hold links where
@@ -79,8 +82,9 @@ class Settings:
 
 
 def gate_settings(
-    root: Path,
+    store: GitStore,
     files: Mapping[str, bytes | None],
+    base: str,
     head: str,
     base_config: Config,
     today: date,
@@ -88,20 +92,24 @@ def gate_settings(
     config_changed: bool,
     schema_changed: bool,
 ) -> tuple[Settings | None, list[Finding]]:
-    """HEAD's configuration and schema with the stricter of each rule's two severities.
+    """HEAD's configuration and schema with the stricter of each rule's two severities, and
+    the retraction list of the base together with HEAD's (`ci_retractions`).
 
-    A reviewflow.toml or schema that is invalid at HEAD is the change's finding when the change
-    touched it (None and the findings); when it did not, it was broken before the change, which
-    is a ConfigError (exit 2), not this change's fault.
+    A reviewflow.toml, retraction list or schema that is invalid at HEAD is the change's finding
+    when the change touched it (None and the findings); when it did not, it was broken before
+    the change, which is a ConfigError (exit 2), not this change's fault.
     """
     problems: list[Finding] = []
     head_text = text_of(files[f"{head}:./{CONFIG_FILE}"])
     config = schema = retractions = None
+    retractions_changed = False
     try:
         config = _head_config(head_text)
-        retractions = _retractions(root, config)
+        lists = _retraction_files(store, base, head, base_config, config)
+        retractions_changed = _edits(lists, base, head, config.checks.retractions)
+        retractions = ci_retractions(store.root, lists, base, head, base_config, config)
     except ConfigError as exc:
-        if not config_changed:
+        if not (config_changed or retractions_changed):
             raise
         problems += config_problems(head_text or "", str(exc), f"{CONFIG_FILE} (at HEAD)")
     try:
@@ -123,7 +131,7 @@ def baseline_settings(
     """The base's own settings, to tell the errors a change brings from those it found.
 
     None when the base's schema is unusable: then there is nothing to compare with. The
-    retractions file is read from the work tree, so the base uses the same one, if it had any.
+    base uses HEAD's retraction list (the base's and HEAD's together), if it had one at all.
     """
     try:
         schema = _schema(files[f"{base}:./{SCHEMA_FILE}"], "at the base")
@@ -331,10 +339,72 @@ def _schema(raw: bytes | None, where: str) -> ArticleSchema:
         raise _SchemaProblem(where, str(exc).removeprefix(f"{source}: ")) from None
 
 
-def _retractions(root: Path, config: Config) -> RetractionIndex | None:
-    path = config.checks.retractions
-    if path is None:
-        return None
+# --- the retraction list ---------------------------------------------------------------------------
+# Judged by the base's list, from git at the base: a change that deletes or edits the entry of the
+# retracted paper it cites still fails. HEAD's list counts as well (each paper at the stronger
+# notice of the two), so an entry the change adds applies to the change's own articles at once.
+# A file git holds at neither commit (one the CI job downloads, say) is read from the work tree,
+# as `check` reads it: no change can have edited it.
+
+
+def _retraction_files(
+    store: GitStore, base: str, head: str, base_config: Config, head_config: Config
+) -> Mapping[str, bytes | None]:
+    """The files both configurations name as retraction lists, at both commits: one
+    `cat-file --batch`, and none when neither names one."""
+    configured = (base_config.checks.retractions, head_config.checks.retractions)
+    paths = sorted({path.as_posix() for path in configured if path is not None})
+    names = [f"{rev}:./{path}" for path in paths for rev in (base, head)]
+    return gitstore.read_objects(store, names)
+
+
+def _edits(files: Mapping[str, bytes | None], base: str, head: str, path: Path | None) -> bool:
+    """Whether the change edits, adds or deletes the file at PATH."""
+    return path is not None and files[f"{base}:./{path.as_posix()}"] != files[f"{head}:./{path.as_posix()}"]
+
+
+def ci_retractions(
+    root: Path,
+    files: Mapping[str, bytes | None],
+    base: str,
+    head: str,
+    base_config: Config,
+    head_config: Config,
+) -> RetractionIndex | None:
+    """The retraction list a change is judged by: the base's and HEAD's together.
+
+    The list HEAD's configuration names must be usable (a ConfigError if it is missing or not a
+    Retraction Watch CSV); the base's counts when it is usable, and is ignored when it is not.
+    """
+    at_base, at_head = base_config.checks.retractions, head_config.checks.retractions
+    base_list = head_list = None
+    if at_base is not None:
+        with suppress(ConfigError):  # a list that was unusable at the base cannot judge anything
+            base_list = _retraction_list(root, files, (base, head), at_base, at_head=False)
+    if at_head is not None:
+        if base_list is not None and at_head == at_base and not _edits(files, base, head, at_head):
+            head_list = base_list  # the same file: parsed once
+        else:
+            try:
+                head_list = _retraction_list(root, files, (base, head), at_head, at_head=True)
+            except ConfigError as exc:
+                raise ConfigError(f"{CONFIG_FILE} (at HEAD): checks.retractions: {exc}") from None
+    return stricter(base_list, head_list)
+
+
+def _retraction_list(
+    root: Path, files: Mapping[str, bytes | None], commits: tuple[str, str], path: Path, *, at_head: bool
+) -> RetractionIndex:
+    """The list at PATH at the base or at HEAD, from git; from the work tree only when git
+    holds PATH at neither commit."""
+    name = path.as_posix()
+    at_base, at_head_raw = (files[f"{rev}:./{name}"] for rev in commits)
+    raw, where = (at_head_raw, "at HEAD") if at_head else (at_base, "at the base")
+    if raw is not None:
+        return parse_retractions(raw, f"{name} ({where})")
+    if at_base is not None or at_head_raw is not None:
+        change = "removes it from git" if at_head else "adds it to git"
+        raise ConfigError(f"{name} is not in the tree {where}: the change {change}")
     if not (root / path).is_file():
-        raise ConfigError(f"{CONFIG_FILE} (at HEAD): checks.retractions: file not found: {path}")
+        raise ConfigError(f"file not found: {name}")
     return load_retractions(root / path, root)

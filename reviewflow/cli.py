@@ -124,18 +124,20 @@ def init_command(state: State, directory: Path, install: str | None) -> None:
 
     Example: reviewflow init health-library --install "reviewflow @ git+https://github.com/ORG/reviewflow@v0.1.0"
     """
-    from reviewflow.scaffold import GITHUB_WORKFLOW, init_repo
+    from reviewflow.scaffold import init_repo
 
-    written_files = dict(init_repo(state.path(directory), install))
-    for relative, written in written_files.items():
+    written_files = init_repo(state.path(directory), install)
+    for relative, written in written_files:
         click.echo(f"{'created' if written else 'kept   '} {relative}")
-    if install is None and written_files.get(GITHUB_WORKFLOW):
+    # The workflow comes last (at the top of the git repository when DIRECTORY is below it).
+    workflow, workflow_written = written_files[-1]
+    if install is None and workflow_written:
         click.echo(
-            f"Note: {GITHUB_WORKFLOW} installs reviewflow from the repository variable "
+            f"Note: {workflow} installs reviewflow from the repository variable "
             "REVIEWFLOW_INSTALL: set it to a pip requirement pinned to a tag or commit."
         )
-    elif install is not None and not written_files.get(GITHUB_WORKFLOW):
-        click.echo(f"Note: {GITHUB_WORKFLOW} was kept as it is: set REVIEWFLOW_INSTALL in it yourself.")
+    elif install is not None and not workflow_written:
+        click.echo(f"Note: {workflow} was kept as it is: set REVIEWFLOW_INSTALL in it yourself.")
     click.echo("Next: add your advisory board to reviewflow.toml, then run `reviewflow check`.")
 
 

@@ -761,3 +761,23 @@ def tracks(root: Path, path: str) -> bool:
     except EnvironmentProblem:
         pass
     return False
+
+
+def init_layout(directory: Path) -> tuple[Path | None, str, str]:
+    """For `init`: the top of the git work tree holding DIRECTORY (None outside one), DIRECTORY
+    relative to it ("" or "sub/dir/"), and the default branch: origin's HEAD, else the branch
+    checked out, else init.defaultBranch, else main."""
+    try:
+        found = _run(directory, "rev-parse", "--show-toplevel", "--show-prefix", check=False)
+        top, prefix = (found.stdout.decode("utf-8", "surrogateescape").split("\n") + ["", ""])[:2]
+        toplevel = Path(top) if found.returncode == 0 and top else None
+        asks = [("refs/remotes/origin/", "symbolic-ref", "-q", "refs/remotes/origin/HEAD"),
+                ("refs/heads/", "symbolic-ref", "-q", "HEAD")] if toplevel else []  # fmt: skip
+        for strip, *args in [*asks, ("", "config", "--get", "init.defaultBranch")]:
+            result = _run(directory, *args, check=False)
+            name = result.stdout.decode("utf-8", "surrogateescape").strip()
+            if result.returncode == 0 and name.startswith(strip) and name[len(strip) :]:
+                return toplevel, prefix if toplevel else "", name[len(strip) :]
+        return toplevel, prefix if toplevel else "", "main"
+    except EnvironmentProblem:  # no usable git: a directory in no repository
+        return None, "", "main"

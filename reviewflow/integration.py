@@ -65,10 +65,12 @@ def _names_a_revision(rest: str) -> bool:
     return bool(at and repository and revision and "/" not in revision)
 
 
-def github_workflow(install: str | None) -> str:
+def github_workflow(install: str | None, branch: str = "main", content_dir: str = "") -> str:
     """The text of .github/workflows/reviewflow.yml, installing from INSTALL if given.
 
-    Without INSTALL the workflow reads the repository variable REVIEWFLOW_INSTALL.
+    Without INSTALL the workflow reads the repository variable REVIEWFLOW_INSTALL. BRANCH is
+    the default branch pushes publish from; CONTENT_DIR the content repository's directory
+    relative to the top of the git repository ("" or "sub/dir/"), where the workflow lives.
     """
     text = resources.files("reviewflow").joinpath("templates/github-workflow.yml").read_text("utf-8")
     if install is None:
@@ -76,4 +78,16 @@ def github_workflow(install: str | None) -> str:
     else:
         # A JSON string is a valid YAML double-quoted scalar: nothing in it is YAML syntax.
         value = json.dumps(install_requirement(install), ensure_ascii=False)
-    return text.replace("@REVIEWFLOW_INSTALL@", value)
+    directory = content_dir.strip("/")
+    for what, name in (("the default branch", branch), ("the content directory", directory)):
+        if "${{" in name or re.search(r"[\x00-\x1f\x7f]", name):
+            raise ConfigError(f"{what} {name!r} cannot be written into a GitHub workflow safely")
+    replacements = {
+        "@REVIEWFLOW_INSTALL@": value,
+        # In a branch filter these characters are patterns; a backslash makes them literal.
+        "@DEFAULT_BRANCH@": json.dumps(re.sub(r"([*?+!\[\]])", r"\\\1", branch), ensure_ascii=False),
+        "@CONTENT_DIR@": json.dumps(directory or ".", ensure_ascii=False),
+        "@SITE_DIR@": json.dumps(f"{directory}/site" if directory else "site", ensure_ascii=False),
+    }
+    # One pass: a value is never searched for another placeholder.
+    return re.sub(r"@[A-Z_]+@", lambda m: replacements.get(m[0], m[0]), text)

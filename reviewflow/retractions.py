@@ -5,11 +5,16 @@ retraction), listed by DOI, by PubMed id or both. The index keeps the strongest 
 identifier, and a lookup takes the strongest of the DOI's and the PMID's: a retraction
 outranks an expression of concern, which outranks anything else. A reinstatement reverses a
 retraction: the paper then stands, but with the history of a concern (a warning to check it).
+
+`ci` judges a change by two lists at once, the base's and HEAD's (`stricter`): a change can add
+a notice that counts at once, but cannot remove or weaken one to hide the paper it cites.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -52,9 +57,18 @@ class RetractionIndex:
 
     reinstated_dois: set[str] = field(default_factory=set)
     reinstated_pmids: set[str] = field(default_factory=set)
+    # Another list judged together with this one (see `stricter`).
+    also: RetractionIndex | None = None
 
     def lookup(self, doi: str | None, pmid: str | None) -> Notice | None:
-        """The strongest notice listed under the DOI or the PMID of a paper."""
+        """The strongest notice listed under the DOI or the PMID of a paper (in either list)."""
+        found = self._lookup(doi, pmid)
+        other = self.also.lookup(doi, pmid) if self.also is not None else None
+        if other is not None and (found is None or other.rank > found.rank):
+            return other
+        return found
+
+    def _lookup(self, doi: str | None, pmid: str | None) -> Notice | None:
         doi = doi.strip().lower() if doi else ""
         pmid = pmid.strip() if pmid else ""
         by_doi = self.by_doi.get(doi) if doi else None
@@ -67,30 +81,49 @@ class RetractionIndex:
 
 def load_retractions(path: Path, root: Path | None = None) -> RetractionIndex:
     """The notices in the Retraction Watch CSV at PATH, a regular file inside ROOT (files.py)."""
-    index = RetractionIndex()
     try:
         descriptor = open_regular(root or path.parent, path)
         with open(descriptor, newline="", encoding="utf-8", errors="replace") as handle:
-            reader = csv.DictReader(handle)
-            missing = REQUIRED_COLUMNS - set(reader.fieldnames or ())
-            if missing:
-                raise ConfigError(
-                    f"{path}: not a Retraction Watch CSV: missing column(s) {', '.join(sorted(missing))}"
-                )
-            for row in reader:
-                notice = Notice(row["RetractionNature"] or "", row.get("RetractionDOI") or "")
-                doi = (row["OriginalPaperDOI"] or "").strip().lower()
-                if doi and doi not in ("unavailable", "0"):
-                    _keep_strongest(index.by_doi, doi, notice)
-                    if notice.is_reinstatement:
-                        index.reinstated_dois.add(doi)
-                pmid = (row["OriginalPaperPubMedID"] or "").strip()
-                if pmid and pmid != "0":
-                    _keep_strongest(index.by_pmid, pmid, notice)
-                    if notice.is_reinstatement:
-                        index.reinstated_pmids.add(pmid)
+            return _index(handle, str(path))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
+
+
+def parse_retractions(raw: bytes, source: str) -> RetractionIndex:
+    """The notices in a Retraction Watch CSV read from git (SOURCE names it in messages)."""
+    return _index(io.StringIO(raw.decode("utf-8", "replace"), newline=""), source)
+
+
+def stricter(first: RetractionIndex | None, second: RetractionIndex | None) -> RetractionIndex | None:
+    """Both lists judged together: each paper at the stronger of its two notices.
+
+    A reinstatement in one list does not weaken a retraction the other lists without it.
+    """
+    if first is None or second is None or first is second:
+        return first or second
+    return replace(first, also=second)
+
+
+def _index(handle: Iterable[str], source: str) -> RetractionIndex:
+    index = RetractionIndex()
+    reader = csv.DictReader(handle)
+    missing = REQUIRED_COLUMNS - set(reader.fieldnames or ())
+    if missing:
+        raise ConfigError(
+            f"{source}: not a Retraction Watch CSV: missing column(s) {', '.join(sorted(missing))}"
+        )
+    for row in reader:
+        notice = Notice(row["RetractionNature"] or "", row.get("RetractionDOI") or "")
+        doi = (row["OriginalPaperDOI"] or "").strip().lower()
+        if doi and doi not in ("unavailable", "0"):
+            _keep_strongest(index.by_doi, doi, notice)
+            if notice.is_reinstatement:
+                index.reinstated_dois.add(doi)
+        pmid = (row["OriginalPaperPubMedID"] or "").strip()
+        if pmid and pmid != "0":
+            _keep_strongest(index.by_pmid, pmid, notice)
+            if notice.is_reinstatement:
+                index.reinstated_pmids.add(pmid)
     return index
 
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from importlib import resources
 from pathlib import Path
 
+from reviewflow import gitstore
 from reviewflow.article import SLUG_PATTERN
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Audience, Config
 from reviewflow.errors import ConfigError, Refused
 from reviewflow.files import NotRegularFile, checked_path
-from reviewflow.integration import github_workflow
+from reviewflow.integration import github_workflow, install_requirement
 from reviewflow.schema import bundled_schema_text
 
 MAX_SLUG_LENGTH = 80
@@ -26,20 +28,30 @@ def template(name: str) -> str:
 
 
 def init_repo(directory: Path, install: str | None = None) -> list[tuple[str, bool]]:
-    """Write the starter files into DIRECTORY; existing files are kept. Returns (path, written).
+    """Write the starter files into DIRECTORY; existing files are kept. Returns (path, written),
+    each path relative to DIRECTORY, the GitHub workflow last.
 
     INSTALL is the pip requirement the GitHub workflow installs reviewflow from (else the
-    workflow reads the repository variable REVIEWFLOW_INSTALL).
+    workflow reads the repository variable REVIEWFLOW_INSTALL). GitHub reads workflows only at
+    the top of a repository: when DIRECTORY is a subdirectory of a git repository, the workflow
+    goes to the top, and runs reviewflow in DIRECTORY.
     """
+    if install is not None:
+        install_requirement(install)  # refused before anything is written
+    directory.mkdir(parents=True, exist_ok=True)
+    toplevel, prefix, branch = gitstore.init_layout(directory)
     files = {
         CONFIG_FILE: template("reviewflow.toml"),
         SCHEMA_FILE: bundled_schema_text(),
         f"{ARTICLES_DIR}/{EXAMPLE_ARTICLE}": template(EXAMPLE_ARTICLE),
-        GITHUB_WORKFLOW: github_workflow(install),
     }
-    results = []
-    for relative, content in files.items():
-        results.append((relative, write_new(directory / relative, content)))
+    workflow = github_workflow(install, branch, prefix)
+    results = [(relative, write_new(directory / relative, content)) for relative, content in files.items()]
+    if toplevel is not None and prefix:
+        shown = os.path.relpath(toplevel / GITHUB_WORKFLOW, directory.resolve())
+        results.append((Path(shown).as_posix(), write_new(toplevel / GITHUB_WORKFLOW, workflow)))
+    else:
+        results.append((GITHUB_WORKFLOW, write_new(directory / GITHUB_WORKFLOW, workflow)))
     return results
 
 

@@ -2,15 +2,25 @@
 # `make demo`: play the whole editorial workflow on the bundled POEMS syndrome articles, in a
 # throwaway git repository (demo-repo/), and publish the approved articles as a website.
 set -euo pipefail
+
+# Bold headings on a terminal only, and never when NO_COLOR is set (https://no-color.org), as
+# reviewflow itself does: piped into a file or a CI log, the output holds no escape codes.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+  bold=$'\033[1m' plain=$'\033[0m'
+else
+  bold='' plain=''
+fi
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
+as() {  # as NAME EMAIL: act as this person for the next git commits and reviewflow actions
+  export GIT_AUTHOR_NAME="$1" GIT_AUTHOR_EMAIL="$2" GIT_COMMITTER_NAME="$1" GIT_COMMITTER_EMAIL="$2"
+}
+# Sourced (by the tests), the script stops here: only the functions above are defined.
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then return 0; fi
+
 cd "$(dirname "$0")/.."
 project=$(pwd)
 rf="$project/.venv/bin/reviewflow"
 demo="$project/demo-repo"
-
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-as() {  # as NAME EMAIL: act as this person for the next git commits and reviewflow actions
-  export GIT_AUTHOR_NAME="$1" GIT_AUTHOR_EMAIL="$2" GIT_COMMITTER_NAME="$1" GIT_COMMITTER_EMAIL="$2"
-}
 
 # A throwaway content repo: the project's articles, config and schema, with its own history.
 rm -rf "$demo"

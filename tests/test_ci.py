@@ -655,16 +655,16 @@ def test_init_writes_a_github_workflow_that_gates_pull_requests_and_publishes_ma
     # from PyPI, where reviewflow is not: that name could install anyone's code.
     assert workflow["env"]["REVIEWFLOW_INSTALL"] == "${{ vars.REVIEWFLOW_INSTALL }}"
     gate, publish = workflow["jobs"]["gate"], workflow["jobs"]["publish"]
-    assert gate["if"] == "github.event_name == 'pull_request'"
+    assert "github.event_name == 'pull_request'" in gate["if"]  # and merge groups: test_init_ci_integration
     assert gate["steps"][0]["uses"].startswith("actions/checkout@")
     assert gate["steps"][0]["with"]["fetch-depth"] == 0
     assert any(step.get("uses", "").startswith("actions/setup-python@") for step in gate["steps"])
     assert any('pip install "$REVIEWFLOW_INSTALL"' in step.get("run", "") for step in gate["steps"])
     [ci_step] = [step for step in gate["steps"] if "reviewflow ci" in step.get("run", "")]
-    assert ci_step["run"] == 'reviewflow ci --base "origin/$BASE_REF" --format github'
-    assert ci_step["env"]["BASE_REF"] == "${{ github.base_ref }}"
+    assert ci_step["run"] == 'reviewflow ci --base "origin/${BASE_REF#refs/heads/}" --format github'
+    assert ci_step["env"]["BASE_REF"] == "${{ github.base_ref || github.event.merge_group.base_ref }}"
 
-    assert "refs/heads/main" in publish["if"]
+    assert "github.event.repository.default_branch" in publish["if"]
     assert publish["steps"][0]["with"]["fetch-depth"] == 0
     # With the Pages address as the base URL when there is one (tests/test_ci_files.py).
     assert any(
