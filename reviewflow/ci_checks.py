@@ -21,10 +21,10 @@ from typing import Literal
 
 from reviewflow.article import Document, parse_document, slug_of
 from reviewflow.cache import CACHE_DIR
-from reviewflow.checks import Context, check_document, unknown_rule_settings
+from reviewflow.checks import Context, check_document
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config, parse_config
 from reviewflow.config_diff import config_problems, schema_problem, stricter_rules
-from reviewflow.errors import ConfigError
+from reviewflow.errors import ConfigError, InvalidFile
 from reviewflow.findings import Finding, Severity
 from reviewflow.gitstore import DiffEntry, GitStore
 from reviewflow.readability import warm_up
@@ -95,15 +95,14 @@ def gate_settings(
     is a ConfigError (exit 2), not this change's fault.
     """
     problems: list[Finding] = []
-    head_text = text_of(files[f"{head}:./{CONFIG_FILE}"])
     config = schema = retractions = None
     try:
-        config = _head_config(head_text)
+        config = _head_config(files[f"{head}:./{CONFIG_FILE}"], root)
         retractions = _retractions(root, config)
     except ConfigError as exc:
         if not config_changed:
             raise
-        problems += config_problems(head_text or "", str(exc), f"{CONFIG_FILE} (at HEAD)")
+        problems += config_problems(exc)
     try:
         schema = _schema(files[f"{head}:./{SCHEMA_FILE}"], "at HEAD")
     except _SchemaProblem as exc:
@@ -282,14 +281,11 @@ def text_of(raw: bytes | None) -> str | None:
         return raw.decode("utf-8", "replace")
 
 
-def _head_config(text: str | None) -> Config:
-    if text is None:
+def _head_config(raw: bytes | None, root: Path) -> Config:
+    if raw is None:
         raise ConfigError(f"{CONFIG_FILE} is not in HEAD's tree: a content repo must keep it in git")
-    config = parse_config(text, f"{CONFIG_FILE} (at HEAD)")
-    unknown = unknown_rule_settings(config)
-    if unknown:
-        raise ConfigError(f"{CONFIG_FILE} (at HEAD): checks.rules: unknown rule id(s): {', '.join(unknown)}")
-    return config
+    # ROOT: the retractions file is the work tree's (see baseline_settings); it must be there.
+    return parse_config(raw, f"{CONFIG_FILE} (at HEAD)", root=root)
 
 
 def base_config(text: str | None) -> tuple[Config, str | None]:
@@ -302,8 +298,8 @@ def base_config(text: str | None) -> tuple[Config, str | None]:
         return Config(), f"the base has no {CONFIG_FILE}"
     try:
         return parse_config(text, f"{CONFIG_FILE} (at the base)"), None
-    except ConfigError as exc:
-        return Config(), f"the base's {CONFIG_FILE} is invalid ({str(exc).splitlines()[0]})"
+    except InvalidFile as exc:
+        return Config(), f"the base's {CONFIG_FILE} is invalid ({exc.summary()})"
 
 
 class _SchemaProblem(ConfigError):

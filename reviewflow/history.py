@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from reviewflow.changes import ChangeIndex, FactFile, changed_names, walk
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, SLUG_PATTERN, Config, parse_config
-from reviewflow.errors import ConfigError
+from reviewflow.errors import ConfigError, InvalidFile
 from reviewflow.gitstore import GitStore, LogEntry, is_object_id, read_objects
 from reviewflow.workflow import BOARD_ACTIONS, Action, Change, Event, History, read_event
 
@@ -500,12 +500,9 @@ def configs_of(
     unusable = "so it cannot say who was on the advisory board"
     for version, raw in store.read_blobs({blob for blob in blob_of.values() if blob}).items():
         try:
-            versions[version] = parse_config(raw.decode("utf-8"), f"{CONFIG_FILE} {version[:12]}")
-        except UnicodeDecodeError:
-            versions[version] = f"the {CONFIG_FILE} in this commit is not UTF-8 text, {unusable}"
-        except ConfigError as exc:
-            first = str(exc).splitlines()[0].removeprefix(f"{CONFIG_FILE} {version[:12]}: ")
-            versions[version] = f"the {CONFIG_FILE} in this commit is invalid ({first}), {unusable}"
+            versions[version] = parse_config(raw, f"{CONFIG_FILE} {version[:12]}")
+        except InvalidFile as exc:
+            versions[version] = f"the {CONFIG_FILE} in this commit is invalid ({exc.summary()}), {unusable}"
     configs: dict[str, Config | str] = {}
     for commit, blob in blob_of.items():
         rules = rules_for.get(commit)
@@ -628,8 +625,4 @@ def committed_config(store: GitStore, rev: str | None = None) -> Config:
             f"{CONFIG_FILE} is not committed: review state is judged by the committed board, "
             f"so commit it first (git add {CONFIG_FILE} && git commit)"
         )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{CONFIG_FILE} (committed at HEAD): not UTF-8 text") from None
-    return parse_config(text, f"{CONFIG_FILE} (committed at HEAD)")
+    return parse_config(raw, f"{CONFIG_FILE} (committed at {rev or 'HEAD'})")
