@@ -9,7 +9,6 @@ it (not those it had at the base) are kept; many articles are checked in a proce
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,13 +22,13 @@ from reviewflow.article import Document, parse_document, slug_of
 from reviewflow.cache import CACHE_DIR
 from reviewflow.checks import Context, check_document
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config, parse_config
-from reviewflow.config_diff import config_problems, schema_problem, stricter_rules
+from reviewflow.config_diff import config_problems, schema_problems, stricter_rules
 from reviewflow.errors import ConfigError, InvalidFile
 from reviewflow.findings import Finding, Severity
 from reviewflow.gitstore import DiffEntry, GitStore
 from reviewflow.readability import warm_up
 from reviewflow.retractions import RetractionIndex, load_retractions
-from reviewflow.schema import ArticleSchema, bundled_schema_text
+from reviewflow.schema import ArticleSchema, load_schema
 
 # Files a change must not bring: reviewflow's own cache (a planted one could hold links where
 # reviewflow keeps its files), and an article that is not a regular file (a link's target is
@@ -105,10 +104,10 @@ def gate_settings(
         problems += config_problems(exc)
     try:
         schema = _schema(files[f"{head}:./{SCHEMA_FILE}"], "at HEAD")
-    except _SchemaProblem as exc:
+    except InvalidFile as exc:
         if not schema_changed:
             raise
-        problems.append(schema_problem(SCHEMA_FILE, exc.detail, exc.line, exc.column))
+        problems += schema_problems(exc)
     if problems or config is None or schema is None:
         return None, problems
     rules = stricter_rules(base_config, config)
@@ -302,29 +301,9 @@ def base_config(text: str | None) -> tuple[Config, str | None]:
         return Config(), f"the base's {CONFIG_FILE} is invalid ({exc.summary()})"
 
 
-class _SchemaProblem(ConfigError):
-    """An unusable schema file, and where in it the problem is."""
-
-    def __init__(self, where: str, detail: str, line: int = 1, column: int = 1) -> None:
-        super().__init__(f"{SCHEMA_FILE} ({where}):{line}:{column}: {detail}")
-        self.detail, self.line, self.column = detail, line, column
-
-
 def _schema(raw: bytes | None, where: str) -> ArticleSchema:
     """The schema in git at one side of the change (WHERE), or the bundled one if it has none."""
-    if raw is None:
-        return ArticleSchema(json.loads(bundled_schema_text()), "bundled article.schema.json")
-    try:
-        data = json.loads(raw)
-    except UnicodeDecodeError as exc:
-        raise _SchemaProblem(where, f"not UTF-8: {exc.reason}") from None
-    except json.JSONDecodeError as exc:
-        raise _SchemaProblem(where, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
-    source = f"{SCHEMA_FILE} ({where})"
-    try:
-        return ArticleSchema(data, source)
-    except ConfigError as exc:
-        raise _SchemaProblem(where, str(exc).removeprefix(f"{source}: ")) from None
+    return load_schema(raw, f"{SCHEMA_FILE} ({where})")
 
 
 def _retractions(root: Path, config: Config) -> RetractionIndex | None:

@@ -5,7 +5,7 @@ warnings make sure the humans reviewing the change also see what it would change
 one: board members and their signing keys, policy values, check settings, disclaimers, and the
 fields the article schema requires or allows. A change may not relax the rules its own articles
 are judged by (`stricter_rules`), and a reviewflow.toml or schema the change breaks becomes an
-error on the line of each problem (`config_problems`, `schema_problem`).
+error on the line of each problem (`config_problems`, `schema_problems`).
 """
 
 from __future__ import annotations
@@ -170,9 +170,9 @@ def config_problems(error: ConfigError) -> list[Finding]:
     return _errors(CONFIG_INVALID, CONFIG_FILE, problems)
 
 
-def schema_problem(path: str, message: str, line: int = 1, column: int = 1) -> Finding:
-    """The error for a schema the change breaks (invalid JSON, or not a JSON Schema)."""
-    return Finding.error(SCHEMA_INVALID, path, line, column, message)
+def schema_problems(error: InvalidFile) -> list[Finding]:
+    """An error on the schema for each problem in ERROR (invalid JSON, or not a JSON Schema)."""
+    return _errors(SCHEMA_INVALID, SCHEMA_FILE, error.problems)
 
 
 def _errors(rule: str, path: str, problems: Sequence[Problem]) -> list[Finding]:

@@ -21,7 +21,6 @@ the size of the repository:
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -597,19 +596,10 @@ def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozense
 def committed_schema(store: GitStore) -> ArticleSchema:
     """The article schema committed at HEAD (the bundled one where there is none): what a
     published page was validated against, whatever the work tree holds."""
-    from reviewflow.schema import ArticleSchema, bundled_schema_text  # not for the review commands
+    from reviewflow.schema import load_schema  # not for the review commands
 
     name = f"{store.head}:{store.prefix}{SCHEMA_FILE}"
-    raw = read_objects(store, [name]).get(name)
-    if raw is None:
-        return ArticleSchema(json.loads(bundled_schema_text()), "bundled article.schema.json")
-    source = f"{SCHEMA_FILE} (committed at HEAD)"
-    try:
-        return ArticleSchema(json.loads(raw), source)
-    except UnicodeDecodeError:
-        raise ConfigError(f"{source}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    return load_schema(read_objects(store, [name]).get(name), f"{SCHEMA_FILE} (committed at HEAD)")
 
 
 def committed_config(store: GitStore, rev: str | None = None) -> Config:

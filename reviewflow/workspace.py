@@ -23,7 +23,7 @@ from reviewflow.files import NotRegularFile, read_limited
 from reviewflow.findings import Finding, Severity, count
 from reviewflow.readability import warm_up
 from reviewflow.retractions import RetractionIndex, load_retractions
-from reviewflow.schema import ArticleSchema
+from reviewflow.schema import ArticleSchema, read_schema
 from reviewflow.workers import worker_pool
 
 
@@ -90,7 +90,7 @@ class Workspace:
 
     @cached_property
     def schema(self) -> ArticleSchema:
-        return ArticleSchema.load(self.root)
+        return read_schema(self.root)
 
     @cached_property
     def retractions(self) -> RetractionIndex | None:

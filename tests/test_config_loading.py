@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reviewflow.config import CONFIG_FILE, RULE_IDS, parse_config
+from reviewflow.config import CONFIG_FILE, RULE_IDS, SCHEMA_FILE, parse_config
 from reviewflow.errors import ConfigError, InvalidFile, Problem
+from reviewflow.schema import bundled_schema, load_schema
 from tests.conftest import git, write
 from tests.gitrepo import RITA, act_as, forge, ok
 
@@ -129,6 +130,30 @@ def test_a_missing_retractions_file_is_reported_with_the_other_problems(tmp_path
     assert parse_config(text.replace("quorum = 2\n", "")).checks.retractions is not None
 
 
+def test_schema_problems_are_reported_at_once_with_their_place() -> None:
+    with pytest.raises(InvalidFile) as raised:
+        load_schema(b'{\n  "type": "object",\n  "required": [\n}\n', "schemas/article.schema.json (at HEAD)")
+    assert str(raised.value) == "schemas/article.schema.json (at HEAD):4:1: invalid JSON: Expecting value"
+
+    with pytest.raises(InvalidFile) as raised:
+        load_schema('{"type": 12, "properties": {"title": {"minLength": -1}}}', SCHEMA_FILE)
+    keys = sorted(p.key for p in raised.value.problems)
+    assert keys == ["properties.title.minLength", "type"], str(raised.value)
+    assert all("not a valid JSON Schema" in p.message for p in raised.value.problems)
+
+    with pytest.raises(InvalidFile) as raised:
+        load_schema(b"\xff{}", SCHEMA_FILE)
+    assert str(raised.value).startswith(f"{SCHEMA_FILE}: not UTF-8 text")
+
+
+def test_no_schema_file_is_the_bundled_schema_compiled_once() -> None:
+    assert load_schema(None, "anything") is bundled_schema()
+    assert bundled_schema().source == "bundled article.schema.json"
+
+
+# --- the same file, the same problems, in every command ---------------------------------------
+
+
 def test_check_status_and_publish_report_the_same_three_problems_in_one_run(
     run: Run, content_repo: Path, tmp_path: Path
 ) -> None:
@@ -211,6 +236,21 @@ def test_an_event_under_a_committed_config_with_problems_does_not_count_and_says
     verify = run(content_repo, "verify")
     assert verify.exit_code == 1, verify.output
     assert f"invalid ({EXPECTED[0]} and 2 more problem(s))" in verify.output, verify.output
+
+
+def test_a_broken_schema_is_the_same_error_for_check_and_publish(
+    run: Run, content_repo: Path, tmp_path: Path
+) -> None:
+    write(content_repo / SCHEMA_FILE, '{\n  "type": "object",\n  "required": [\n}\n')
+    check = run(content_repo, "check")
+    assert check.exit_code == 2, check.output
+    assert problem_lines(check.output) == [f"reviewflow: {SCHEMA_FILE}:4:1: invalid JSON: Expecting value"]
+    git(content_repo, "commit", "-q", "-am", "A broken schema")
+    publish = run(content_repo, "publish", "--out", str(tmp_path / "site"))
+    assert publish.exit_code == 2, publish.output
+    assert problem_lines(publish.output) == [
+        f"reviewflow: {SCHEMA_FILE} (committed at HEAD):4:1: invalid JSON: Expecting value"
+    ]
 
 
 def test_a_config_error_is_a_config_error() -> None:
