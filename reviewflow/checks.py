@@ -504,7 +504,3 @@ def check_document(doc: Document, ctx: Context) -> list[Finding]:
                 for line, column, message in rule.run(article, doc, ctx)
             )
     return sorted(findings, key=Finding.sort_key)
-
-
-def unknown_rule_settings(config: Config) -> list[str]:
-    return sorted(set(config.checks.rules) - set(RULES))

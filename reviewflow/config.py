@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reviewflow.errors import ConfigError
+from reviewflow.errors import ConfigError, InvalidFile, Problem
 from reviewflow.files import read_regular
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 CONFIG_FILE = "reviewflow.toml"
 ARTICLES_DIR = "articles"
@@ -20,6 +24,30 @@ SCHEMA_FILE = "schemas/article.schema.json"
 
 Audience = Literal["patient", "professional"]
 RuleSetting = Literal["error", "warning", "off"]
+
+# The ids of the rules in checks.RULES, which `[checks] rules` may set. Listed here so that
+# reading a config never loads the rules (`status` starts without them); a test keeps the two
+# equal.
+RULE_IDS = frozenset(
+    {
+        "disclaimer-unknown",
+        "disclaimer-audience",
+        "citation-unknown",
+        "citation-malformed",
+        "reference-uncited",
+        "reference-duplicate-id",
+        "reference-duplicate-identifier",
+        "evidence-uncited",
+        "reference-old",
+        "reference-no-identifier",
+        "reference-retracted",
+        "reference-concern",
+        "body-disclaimer",
+        "raw-html",
+        "absolute-claim",
+        "readability",
+    }
+)
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
 SSH_KEY_PATTERN = (
@@ -109,30 +137,14 @@ class Site(_Strict):
 
 
 class Config(_Strict):
+    """A reviewflow.toml. Read one with `parse_config`, which also checks what spans keys
+    (the quorum against the board, duplicate members, rule ids)."""
+
     policy: Policy = Field(default_factory=Policy)
     board: list[BoardMember] = Field(default_factory=list)
     disclaimers: dict[str, Disclaimer] = Field(default_factory=dict)
     checks: Checks = Field(default_factory=Checks)
     site: Site = Field(default_factory=Site)
-
-    @field_validator("board")
-    @classmethod
-    def _unique_emails(cls, board: list[BoardMember]) -> list[BoardMember]:
-        seen: set[str] = set()
-        for member in board:
-            if member.key in seen:
-                raise ValueError(f"{member.email} is listed twice")
-            seen.add(member.key)
-        return board
-
-    @model_validator(mode="after")
-    def _quorum_reachable(self) -> Config:
-        if self.board and self.policy.approvals_required > len(self.board):
-            raise ValueError(
-                f"policy.approvals_required is {self.policy.approvals_required} "
-                f"but the board has only {len(self.board)} member(s)"
-            )
-        return self
 
     def member(self, email: str) -> BoardMember | None:
         """The board member with this email (case-insensitive), if any."""
@@ -152,41 +164,161 @@ def find_root(start: Path) -> Path:
     )
 
 
-def parse_config(text: str, source: str = CONFIG_FILE) -> Config:
-    """Validate the text of a reviewflow.toml; every problem is reported in one ConfigError."""
+def parse_config(
+    text: str | bytes, source: str = CONFIG_FILE, *, root: Path | None = None, past: bool = False
+) -> Config:
+    """The one reader of a reviewflow.toml, wherever its text comes from: the work tree
+    (`check`, `new`), a commit (`status`, `publish`, `verify`, the review actions, each event
+    in the history) or either side of a change (`ci`).
+
+    Everything is checked in one pass (TOML syntax, keys, types, ranges, the quorum against
+    the board, duplicate members, rule ids, and with ROOT the retractions file on disk), and
+    every problem is reported in one InvalidFile, one line each, in the order of the file.
+    PAST: the configuration of an event in the history, which says who was on the board then;
+    a rule id this version of reviewflow does not know (renamed or retired since) is no problem
+    there, or a release that renames a check would take back every approval made before it.
+    """
+    text = decoded(text, source)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+        raise InvalidFile(source, [_toml_problem(str(exc))]) from None
+    config: Config | None = None
+    problems: list[Problem] = []
     try:
-        return Config.model_validate(raw)
+        config = Config.model_validate(raw)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            key = _dotted(error["loc"]) or "(top level)"
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "unknown key (check the spelling; see the README for the keys)"
-            elif error["loc"][-2:] in BOUNDS:
-                message = _out_of_bounds(error["loc"][-2:], error["input"])
-            problems.append(f"{source}: {key}: {message}")
-        raise ConfigError("\n".join(problems)) from None
+        problems += (_model_problem(error) for error in exc.errors())
+    problems += _cross_problems(raw, root, past)
+    if problems or config is None:
+        located = [replace(p, line=line_of_key(text, p.key)) if p.line is None else p for p in problems]
+        raise InvalidFile(source, sorted(located, key=lambda p: p.line or 0))
+    return config
+
+
+def decoded(raw: str | bytes, source: str) -> str:
+    """RAW (a reviewflow.toml or schema) as text: bytes that are not UTF-8 are its problem."""
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = Problem("", f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+        raise InvalidFile(source, [problem]) from None
 
 
 def load_config(root: Path) -> Config:
-    """Read and validate ROOT/reviewflow.toml."""
+    """ROOT/reviewflow.toml as the work tree holds it, read with `parse_config`."""
     path = root / CONFIG_FILE
     try:
-        text = read_regular(root, path).decode("utf-8")  # no link, no FIFO: files.py
+        raw = read_regular(root, path)  # no link, no FIFO: files.py
     except FileNotFoundError:
         raise ConfigError(f"{path}: not found; run `reviewflow init`") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
-    config = parse_config(text, CONFIG_FILE)
-    retractions = config.checks.retractions
-    if retractions is not None and not (root / retractions).is_file():
-        raise ConfigError(f"{CONFIG_FILE}: checks.retractions: file not found: {retractions}")
-    return config
+    return parse_config(raw, CONFIG_FILE, root=root)
+
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
+
+
+def _toml_problem(message: str) -> Problem:
+    """tomllib's error, with its position taken out of the words and into the Problem."""
+    position = _TOML_POSITION.search(message)
+    if position is None:
+        return Problem("", f"invalid TOML: {message}")
+    words = message[: position.start()] + message[position.end() :]
+    return Problem("", f"invalid TOML: {words}", int(position.group(1)), int(position.group(2)))
+
+
+def _model_problem(error: ErrorDetails) -> Problem:
+    loc = error["loc"]
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key (check the spelling; see the README for the keys)"
+    elif loc[-2:] in BOUNDS:
+        message = _out_of_bounds(loc[-2:], error["input"])
+    return Problem(_dotted(loc) or "(top level)", message)
+
+
+def _cross_problems(raw: dict[str, Any], root: Path | None, past: bool = False) -> list[Problem]:
+    """What no single key can say: the quorum against the board, a member listed twice, a rule
+    id no rule has, and (with ROOT) a retractions file that is not there. Read from the raw
+    TOML, so that they are reported along with the problems of the keys themselves."""
+    problems = []
+    policy, checks, board = raw.get("policy"), raw.get("checks"), raw.get("board")
+    members = board if isinstance(board, list) else []
+    seen: dict[str, int] = {}
+    for index, member in enumerate(members):
+        email = member.get("email") if isinstance(member, dict) else None
+        if not isinstance(email, str):
+            continue
+        if email.lower() in seen:
+            again = f"{_toml(email)} is listed twice (also board[{seen[email.lower()]}])"
+            problems.append(Problem(f"board[{index}].email", again))
+        seen.setdefault(email.lower(), index)
+    quorum = policy.get("approvals_required") if isinstance(policy, dict) else None
+    low, high, _ = BOUNDS[("policy", "approvals_required")]
+    if members and type(quorum) is int and low <= quorum <= high and quorum > len(members):
+        message = f"{quorum} approvals can never be given: the board has only {len(members)} member(s)"
+        problems.append(Problem("policy.approvals_required", message))
+    rules = checks.get("rules") if isinstance(checks, dict) else None
+    for rule in sorted(rules) if isinstance(rules, dict) and not past else []:
+        if rule not in RULE_IDS:
+            import difflib  # only for a mistake
+
+            close = difflib.get_close_matches(rule, sorted(RULE_IDS), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "see the README's Check rules for the ids"
+            problems.append(Problem(f"checks.rules.{rule}", f"unknown rule id; {hint}"))
+    retractions = checks.get("retractions") if isinstance(checks, dict) else None
+    if root is not None and isinstance(retractions, str) and not (root / retractions).is_file():
+        problems.append(Problem("checks.retractions", f"file not found: {retractions}"))
+    return problems
+
+
+def line_of_key(text: str, dotted: str) -> int | None:
+    """The line of TEXT (a reviewflow.toml) that sets a dotted key such as `policy.quorum` or
+    `board[1].email`: the key's own line, else its table's header, if either is found."""
+    parts = [p for p in re.split(r"\.|(?=\[)", dotted) if p]
+    lines = text.splitlines()
+    # The longest prefix of the key that is a [table] (or the N-th [[table]]) header, then the
+    # next part as a key inside that table.
+    for split in range(len(parts), 0, -1):
+        table, rest = parts[:split], parts[split:]
+        index = int(table[-1][1:-1]) if table[-1].startswith("[") else None
+        name = ".".join(p for p in (table[:-1] if index is not None else table))
+        start = _table_header(lines, name, index)
+        if start is None:
+            continue
+        if not rest:
+            return start + 1
+        found = _key_in_table(lines, start + 1, rest[0])
+        return found + 1 if found is not None else start + 1
+    found = _key_in_table(lines, 0, parts[0]) if parts else None
+    return found + 1 if found is not None else None
+
+
+def _table_header(lines: list[str], name: str, index: int | None) -> int | None:
+    pattern = re.escape(name).replace(r"\.", r"\s*\.\s*")
+    if index is None:
+        header = re.compile(rf"^\s*\[\s*{pattern}\s*\]")
+    else:
+        header = re.compile(rf"^\s*\[\[\s*{pattern}\s*\]\]")
+    matches = [number for number, line in enumerate(lines) if header.match(line)]
+    if not matches and index is None:  # `board` as a whole: its first [[board]]
+        return _table_header(lines, name, 0)
+    wanted = index or 0
+    return matches[wanted] if wanted < len(matches) else None
+
+
+def _key_in_table(lines: list[str], start: int, key: str) -> int | None:
+    assignment = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    for number in range(start, len(lines)):
+        if start and lines[number].lstrip().startswith("["):
+            return None  # the next table: the key is not set in this one
+        if assignment.match(lines[number]):
+            return number
+    return None
 
 
 def _out_of_bounds(field: tuple[str | int, ...], value: Any) -> str:

@@ -5,7 +5,7 @@ warnings make sure the humans reviewing the change also see what it would change
 one: board members and their signing keys, policy values, check settings, disclaimers, and the
 fields the article schema requires or allows. A change may not relax the rules its own articles
 are judged by (`stricter_rules`), and a reviewflow.toml or schema the change breaks becomes an
-error on the line of the problem (`config_problems`, `schema_problem`).
+error on the line of each problem (`config_problems`, `schema_problems`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 
 from reviewflow.checks import RULES
 from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, Config, RuleSetting, parse_config
+from reviewflow.errors import ConfigError, InvalidFile, Problem
 from reviewflow.findings import Finding, Severity
 from reviewflow.schema import bundled_schema_text
 
@@ -161,74 +162,21 @@ def _config_warning(text: str, message: str, where: tuple[str | None, str] | Non
 
 # --- a configuration the change breaks ------------------------------------------------------------
 
-_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+def config_problems(error: ConfigError) -> list[Finding]:
+    """An error on reviewflow.toml for each problem in ERROR, on the line of the problem: where
+    TOML stopped parsing, or the key that is wrong, else line 1."""
+    problems = error.problems if isinstance(error, InvalidFile) else (Problem("", str(error)),)
+    return _errors(CONFIG_INVALID, CONFIG_FILE, problems)
 
 
-def config_problems(text: str, message: str, source: str) -> list[Finding]:
-    """An error on reviewflow.toml for each problem in MESSAGE (a ConfigError's, one a line).
-
-    Each points at the line of the problem: where TOML stopped parsing, or the key that is
-    wrong (found by its [table] and name), else line 1.
-    """
-    findings = []
-    for problem in message.splitlines():
-        detail = problem.removeprefix(f"{source}: ")
-        position = _TOML_POSITION.search(detail) if detail.startswith("invalid TOML") else None
-        if position:
-            line, column = int(position.group(1)), int(position.group(2))
-        else:
-            line, column = _line_of_dotted(text, detail.partition(": ")[0]), 1
-        findings.append(Finding.error(CONFIG_INVALID, CONFIG_FILE, line, column, detail))
-    return findings
+def schema_problems(error: InvalidFile) -> list[Finding]:
+    """An error on the schema for each problem in ERROR (invalid JSON, or not a JSON Schema)."""
+    return _errors(SCHEMA_INVALID, SCHEMA_FILE, error.problems)
 
 
-def schema_problem(path: str, message: str, line: int = 1, column: int = 1) -> Finding:
-    """The error for a schema the change breaks (invalid JSON, or not a JSON Schema)."""
-    return Finding.error(SCHEMA_INVALID, path, line, column, message)
-
-
-def _line_of_dotted(text: str, dotted: str) -> int:
-    """The line that sets a dotted key such as `policy.quorum` or `board[1].email`, else 1."""
-    parts = [p for p in re.split(r"\.|(?=\[)", dotted) if p]
-    lines = text.splitlines()
-    # The longest prefix of the key that is a [table] (or the N-th [[table]]) header, then the
-    # next part as a key inside that table.
-    for split in range(len(parts), 0, -1):
-        table, rest = parts[:split], parts[split:]
-        index = int(table[-1][1:-1]) if table[-1].startswith("[") else None
-        name = ".".join(p for p in (table[:-1] if index is not None else table))
-        start = _table_header(lines, name, index)
-        if start is None:
-            continue
-        if not rest:
-            return start + 1
-        found = _key_in_table(lines, start + 1, rest[0])
-        return found + 1 if found is not None else start + 1
-    found = _key_in_table(lines, 0, parts[0]) if parts else None
-    return found + 1 if found is not None else 1
-
-
-def _table_header(lines: list[str], name: str, index: int | None) -> int | None:
-    pattern = re.escape(name).replace(r"\.", r"\s*\.\s*")
-    if index is None:
-        header = re.compile(rf"^\s*\[\s*{pattern}\s*\]")
-    else:
-        header = re.compile(rf"^\s*\[\[\s*{pattern}\s*\]\]")
-    matches = [number for number, line in enumerate(lines) if header.match(line)]
-    if not matches and index is None:  # `board` as a whole: its first [[board]]
-        return _table_header(lines, name, 0)
-    wanted = index or 0
-    return matches[wanted] if wanted < len(matches) else None
-
-
-def _key_in_table(lines: list[str], start: int, key: str) -> int | None:
-    assignment = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
-    for number in range(start, len(lines)):
-        if start and lines[number].lstrip().startswith("["):
-            return None  # the next table: the key is not set in this one
-        if assignment.match(lines[number]):
-            return number
-    return None
+def _errors(rule: str, path: str, problems: Sequence[Problem]) -> list[Finding]:
+    return [Finding.error(rule, path, p.line or 1, p.column or 1, p.detail) for p in problems]
 
 
 # --- schemas/ ---------------------------------------------------------------------------------------

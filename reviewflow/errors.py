@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import IntEnum
 
 
@@ -26,6 +28,42 @@ class ReviewflowError(Exception):
 
 class ConfigError(ReviewflowError):
     """reviewflow.toml or the article schema is missing or wrong."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a configuration file: the dotted key ("" for the file as a whole),
+    what is wrong with it, and where it is, when that is known."""
+
+    key: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    @property
+    def detail(self) -> str:
+        return f"{self.key}: {self.message}" if self.key else self.message
+
+
+class InvalidFile(ConfigError):
+    """A reviewflow.toml or schema with every problem found in it, one line each:
+    `reviewflow.toml:3: policy.quorum: unknown key ...`."""
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self._line(problem) for problem in self.problems))
+
+    def summary(self) -> str:
+        """The first problem, and how many more there are: for a message about something else."""
+        more = len(self.problems) - 1
+        return self.problems[0].detail + (f" and {more} more problem(s)" if more > 0 else "")
+
+    def _line(self, problem: Problem) -> str:
+        where = self.source
+        if problem.line is not None:
+            where += f":{problem.line}" + (f":{problem.column}" if problem.column is not None else "")
+        return f"{where}: {problem.detail}"
 
 
 class EnvironmentProblem(ReviewflowError):

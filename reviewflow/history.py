@@ -21,7 +21,6 @@ the size of the repository:
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -32,7 +31,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from reviewflow.changes import ChangeIndex, FactFile, changed_names, walk
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, SLUG_PATTERN, Config, parse_config
-from reviewflow.errors import ConfigError
+from reviewflow.errors import ConfigError, InvalidFile
 from reviewflow.gitstore import GitStore, LogEntry, is_object_id, read_objects
 from reviewflow.workflow import BOARD_ACTIONS, Action, Change, Event, History, read_event
 
@@ -500,12 +499,9 @@ def configs_of(
     unusable = "so it cannot say who was on the advisory board"
     for version, raw in store.read_blobs({blob for blob in blob_of.values() if blob}).items():
         try:
-            versions[version] = parse_config(raw.decode("utf-8"), f"{CONFIG_FILE} {version[:12]}")
-        except UnicodeDecodeError:
-            versions[version] = f"the {CONFIG_FILE} in this commit is not UTF-8 text, {unusable}"
-        except ConfigError as exc:
-            first = str(exc).splitlines()[0].removeprefix(f"{CONFIG_FILE} {version[:12]}: ")
-            versions[version] = f"the {CONFIG_FILE} in this commit is invalid ({first}), {unusable}"
+            versions[version] = parse_config(raw, f"{CONFIG_FILE} {version[:12]}", past=True)
+        except InvalidFile as exc:
+            versions[version] = f"the {CONFIG_FILE} in this commit is invalid ({exc.summary()}), {unusable}"
     configs: dict[str, Config | str] = {}
     for commit, blob in blob_of.items():
         rules = rules_for.get(commit)
@@ -600,19 +596,10 @@ def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozense
 def committed_schema(store: GitStore) -> ArticleSchema:
     """The article schema committed at HEAD (the bundled one where there is none): what a
     published page was validated against, whatever the work tree holds."""
-    from reviewflow.schema import ArticleSchema, bundled_schema_text  # not for the review commands
+    from reviewflow.schema import load_schema  # not for the review commands
 
     name = f"{store.head}:{store.prefix}{SCHEMA_FILE}"
-    raw = read_objects(store, [name]).get(name)
-    if raw is None:
-        return ArticleSchema(json.loads(bundled_schema_text()), "bundled article.schema.json")
-    source = f"{SCHEMA_FILE} (committed at HEAD)"
-    try:
-        return ArticleSchema(json.loads(raw), source)
-    except UnicodeDecodeError:
-        raise ConfigError(f"{source}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    return load_schema(read_objects(store, [name]).get(name), f"{SCHEMA_FILE} (committed at HEAD)")
 
 
 def committed_config(store: GitStore, rev: str | None = None) -> Config:
@@ -628,8 +615,4 @@ def committed_config(store: GitStore, rev: str | None = None) -> Config:
             f"{CONFIG_FILE} is not committed: review state is judged by the committed board, "
             f"so commit it first (git add {CONFIG_FILE} && git commit)"
         )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{CONFIG_FILE} (committed at HEAD): not UTF-8 text") from None
-    return parse_config(text, f"{CONFIG_FILE} (committed at HEAD)")
+    return parse_config(raw, f"{CONFIG_FILE} (committed at {rev or 'HEAD'})")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-from functools import cached_property
+from collections.abc import Iterator
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
-from reviewflow.config import SCHEMA_FILE
-from reviewflow.errors import ConfigError
+from reviewflow.config import SCHEMA_FILE, decoded
+from reviewflow.errors import InvalidFile, Problem
 from reviewflow.files import read_regular
 
 # (path to the offending value, offending key within it or None, message)
@@ -54,23 +55,32 @@ class ArticleSchema:
 
     def _check_with_jsonschema(self) -> None:
         """The full check of the schema: valid against the meta-schema, and every $ref
-        resolvable offline, within the file or to a bundled meta-schema."""
+        resolvable offline, within the file or to a bundled meta-schema. Every problem is
+        reported, in one InvalidFile."""
         from jsonschema import Draft202012Validator
-        from jsonschema.exceptions import SchemaError
+        from jsonschema.exceptions import best_match
         from jsonschema_specifications import REGISTRY as META_SCHEMAS
         from referencing.jsonschema import DRAFT202012
 
-        try:
-            Draft202012Validator.check_schema(self.schema)
-        except SchemaError as exc:
-            raise ConfigError(f"{self.source}: not a valid JSON Schema: {exc.message}") from None
-        root = META_SCHEMAS.resolver_with_root(DRAFT202012.create_resource(self.schema))
-        unresolvable = _unresolvable_ref(self.schema, root)
-        if unresolvable is not None:
-            raise ConfigError(
-                f"{self.source}: $ref {unresolvable!r} cannot be resolved: reviewflow fetches nothing "
-                "over the network and reads no other schema file; define it under $defs in this file"
+        meta = Draft202012Validator(
+            Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
+        problems = [
+            Problem(_field_name(tuple(error.absolute_path)), f"not a valid JSON Schema: {error.message}")
+            for error in (best_match(e.context) if e.context else e for e in meta.iter_errors(self.schema))
+        ]
+        if not problems:  # a resolver needs a schema it can read
+            root = META_SCHEMAS.resolver_with_root(DRAFT202012.create_resource(self.schema))
+            problems += (
+                Problem(
+                    "",
+                    f"$ref {ref!r} cannot be resolved: reviewflow fetches nothing over the network "
+                    "and reads no other schema file; define it under $defs in this file",
+                )
+                for ref in dict.fromkeys(_unresolvable_refs(self.schema, root))  # each once
             )
+        if problems:
+            raise InvalidFile(self.source, problems)
 
     @cached_property
     def _validator(self) -> Draft202012Validator:
@@ -81,19 +91,6 @@ class ArticleSchema:
         return Draft202012Validator(
             self.schema, registry=Registry(), format_checker=Draft202012Validator.FORMAT_CHECKER
         )
-
-    @classmethod
-    def load(cls, root: Path) -> ArticleSchema:
-        """The repo's schema if it has one, else the bundled default."""
-        path = root / SCHEMA_FILE
-        if not os.path.lexists(path):
-            return cls(json.loads(bundled_schema_text()), "bundled article.schema.json")
-        try:
-            return cls(json.loads(read_regular(root, path).decode("utf-8")), SCHEMA_FILE)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{SCHEMA_FILE}: cannot be read: {exc}") from None
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{SCHEMA_FILE}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
 
     def errors(self, data: dict[str, Any]) -> list[SchemaError_]:
         if self._fast is not None and self._fast.is_valid(data):
@@ -111,6 +108,37 @@ class ArticleSchema:
             for path, key, message in explained
             if not (message.startswith("unknown field") and (path, key) in state_keys)
         ]
+
+
+def load_schema(raw: str | bytes | None, source: str = SCHEMA_FILE) -> ArticleSchema:
+    """The one reader of an article schema, wherever its text comes from: the work tree
+    (`check`), HEAD (`publish`) or either side of a change (`ci`). None (no schema file there)
+    is the bundled default. Every problem is reported in one InvalidFile."""
+    if raw is None:
+        return bundled_schema()
+    try:
+        data = json.loads(decoded(raw, source))
+    except json.JSONDecodeError as exc:
+        raise InvalidFile(source, [Problem("", f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)]) from None
+    return ArticleSchema(data, source)
+
+
+def read_schema(root: Path) -> ArticleSchema:
+    """The schema the work tree at ROOT holds, else the bundled default (`load_schema`)."""
+    path = root / SCHEMA_FILE
+    if not os.path.lexists(path):
+        return bundled_schema()
+    try:
+        raw = read_regular(root, path)  # no link, no FIFO: files.py
+    except OSError as exc:
+        raise InvalidFile(SCHEMA_FILE, [Problem("", f"cannot be read: {exc}")]) from None
+    return load_schema(raw, SCHEMA_FILE)
+
+
+@cache
+def bundled_schema() -> ArticleSchema:
+    """The default schema reviewflow ships, for a repository without its own; compiled once."""
+    return ArticleSchema(json.loads(bundled_schema_text()), "bundled article.schema.json")
 
 
 # Keywords whose values are data, not subschemas: a "$ref" key in them is not a reference.
@@ -133,14 +161,16 @@ def _only_local_refs(node: Any) -> bool:
     return all(_only_local_refs(value) for key, value in node.items() if key not in _DATA_KEYWORDS)
 
 
-def _unresolvable_ref(node: Any, resolver: Any) -> str | None:
-    """The first `$ref` / `$dynamicRef` under NODE that RESOLVER cannot resolve, if any."""
+def _unresolvable_refs(node: Any, resolver: Any) -> Iterator[str]:
+    """Every `$ref` / `$dynamicRef` under NODE that RESOLVER cannot resolve."""
     from referencing.exceptions import Unresolvable
 
     if isinstance(node, list):
-        return next((ref for item in node if (ref := _unresolvable_ref(item, resolver))), None)
+        for item in node:
+            yield from _unresolvable_refs(item, resolver)
+        return
     if not isinstance(node, dict):
-        return None
+        return
     if isinstance(node.get("$id"), str):
         from referencing.jsonschema import DRAFT202012
 
@@ -151,15 +181,10 @@ def _unresolvable_ref(node: Any, resolver: Any) -> str | None:
             try:
                 resolver.lookup(ref)
             except Unresolvable:
-                return ref
-    return next(
-        (
-            ref
-            for key, value in node.items()
-            if key not in _DATA_KEYWORDS and (ref := _unresolvable_ref(value, resolver))
-        ),
-        None,
-    )
+                yield ref
+    for key, value in node.items():
+        if key not in _DATA_KEYWORDS:
+            yield from _unresolvable_refs(value, resolver)
 
 
 def _explain(error: ValidationError) -> SchemaError_:

@@ -16,14 +16,14 @@ from pathlib import Path
 
 from reviewflow.article import Document, parse_document
 from reviewflow.cache import FindingsCache, file_key, fingerprint
-from reviewflow.checks import Context, check_document, unknown_rule_settings
-from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, Config, find_root, load_config
+from reviewflow.checks import Context, check_document
+from reviewflow.config import ARTICLES_DIR, Config, find_root, load_config
 from reviewflow.errors import ConfigError
 from reviewflow.files import NotRegularFile, read_limited
 from reviewflow.findings import Finding, Severity, count
 from reviewflow.readability import warm_up
 from reviewflow.retractions import RetractionIndex, load_retractions
-from reviewflow.schema import ArticleSchema
+from reviewflow.schema import ArticleSchema, read_schema
 from reviewflow.workers import worker_pool
 
 
@@ -59,10 +59,7 @@ class Report:
 class Workspace:
     def __init__(self, root: Path, config: Config) -> None:
         self.root = root
-        self.config = config
-        unknown = unknown_rule_settings(config)
-        if unknown:
-            raise ConfigError(f"{CONFIG_FILE}: checks.rules: unknown rule id(s): {', '.join(unknown)}")
+        self.config = config  # from config.load_config, which has checked everything in it
 
     @classmethod
     def open(cls, start: Path) -> Workspace:
@@ -93,7 +90,7 @@ class Workspace:
 
     @cached_property
     def schema(self) -> ArticleSchema:
-        return ArticleSchema.load(self.root)
+        return read_schema(self.root)
 
     @cached_property
     def retractions(self) -> RetractionIndex | None:

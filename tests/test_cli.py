@@ -150,8 +150,7 @@ def test_toml_syntax_error_names_file_and_line(run: Run, repo: Path) -> None:
     (repo / "reviewflow.toml").write_text("[policy]\napprovals_required = \n")
     result = run(repo, "check")
     assert result.exit_code == 2
-    assert "reviewflow.toml: invalid TOML" in result.output
-    assert "line 2" in result.output
+    assert "reviewflow.toml:2:22: invalid TOML: Invalid value" in result.output
     assert "Traceback" not in result.output
 
 
@@ -160,16 +159,16 @@ def test_toml_syntax_error_names_file_and_line(run: Run, repo: Path) -> None:
     [
         (
             "[policy]\napprovals_required = 0\n",
-            "reviewflow.toml: policy.approvals_required: 0 is not allowed: must be a whole number from 1 to 20",
+            "reviewflow.toml:2: policy.approvals_required: 0 is not allowed: must be a whole number from 1 to 20",
         ),
-        ("[policy]\napprovals_requird = 2\n", "reviewflow.toml: policy.approvals_requird: unknown key"),
+        ("[policy]\napprovals_requird = 2\n", "reviewflow.toml:2: policy.approvals_requird: unknown key"),
         (
             '[[board]]\nname = "A"\nemail = "not-an-email"\ncredentials = "MD"\n',
-            "reviewflow.toml: board[0].email:",
+            "reviewflow.toml:3: board[0].email:",
         ),
         (
             '[disclaimers.patient]\naudience = "kids"\ntext = "x"\n',
-            "reviewflow.toml: disclaimers.patient.audience:",
+            "reviewflow.toml:2: disclaimers.patient.audience:",
         ),
         (
             '[[board]]\nname = "A"\nemail = "a@x.org"\ncredentials = "MD"\nsigning_key = "not a key"\n',

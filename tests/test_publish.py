@@ -19,7 +19,7 @@ from reviewflow.actions import act
 from reviewflow.config import load_config
 from reviewflow.output import PublishError, check_target, write_site
 from reviewflow.publish import PublishResult, first_approval, publish, render_article
-from reviewflow.schema import ArticleSchema
+from reviewflow.schema import read_schema
 from reviewflow.site import PageInfo, SiteRenderer
 from reviewflow.workflow import Action, ArticleStatus, Event, State
 from tests.browser.html import json_ld, parse, read
@@ -493,7 +493,7 @@ def test_a_page_with_an_invalid_slug_is_refused_before_any_path_is_made(tmp_path
     info = PageInfo(
         slug="../../etc", path="articles/../../etc.md", blob="a" * 40, state="draft", approved=False
     )
-    problem = render_article(renderer, ArticleSchema.load(tmp_path), 10_000, info, b"---\n")
+    problem = render_article(renderer, read_schema(tmp_path), 10_000, info, b"---\n")
     assert problem == "'../../etc' is not a valid slug"
 
 
