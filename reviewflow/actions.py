@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviewflow.config import ARTICLES_DIR, Config
+from reviewflow.config import Config, article_path
 from reviewflow.errors import Refused
 from reviewflow.gitstore import GitStore
 from reviewflow.history import TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT, committed_config
@@ -92,7 +92,7 @@ def act(
         raise Refused("say what has to change: reviewflow request-changes ARTICLE -m 'what and why'")
     blob = _committed_text(store, slug, action)
     if action is Action.SUBMIT:
-        _refuse_failing_check(root, config, f"{ARTICLES_DIR}/{slug}.md")
+        _refuse_failing_check(root, config, article_path(slug))
 
     # Judged like every event: under the reviewflow.toml committed where it is made, HEAD's.
     rules = committed_config(store)
@@ -183,7 +183,7 @@ def _keep_only_if_counted(root: Path, previous: str, commit: str, slug: str, act
 def _committed_text(store: GitStore, slug: str, action: Action) -> str:
     """The blob of the article at HEAD, refusing when the file is not exactly what is committed."""
     heads = store.article_blobs()
-    path = f"{ARTICLES_DIR}/{slug}.md"
+    path = article_path(slug)
     if slug not in heads:
         if (store.root / path).is_file():
             raise Refused(

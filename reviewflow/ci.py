@@ -35,7 +35,7 @@ from reviewflow.ci_checks import (
     recheck_unchanged,
     text_of,
 )
-from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config
+from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config, article_path, is_article_path
 from reviewflow.config_diff import (
     CONFIG_CHANGED,
     CONFIG_INVALID,
@@ -113,7 +113,7 @@ class EventVerdict:
     @property
     def path(self) -> str:
         """The article's file; the articles directory for an event that names no article."""
-        return f"{ARTICLES_DIR}/{self.article}.md" if self.article else ARTICLES_DIR
+        return article_path(self.article) if self.article else ARTICLES_DIR
 
 
 @dataclass
@@ -356,12 +356,6 @@ def classify(entries: Iterable[gitstore.DiffEntry]) -> Scope:
     )
 
 
-def is_article_path(path: str) -> bool:
-    """An article is a Markdown file directly in articles/, as `check` finds them."""
-    directory, _, name = path.rpartition("/")
-    return directory == ARTICLES_DIR and name.endswith(".md")
-
-
 def event_findings(events: Iterable[EventVerdict], base_problem: str | None = None) -> list[Finding]:
     """An error on the article for each review event that does not count (a warning for one
     that a merge left without effect: sound, but not what will be published)."""
@@ -404,7 +398,7 @@ def published_findings(
             continue
         by = ", ".join(now.approvers)
         to = f"blob {now.blob[:12]}, approved by {by} in commit {now.commit[:12]}"
-        path = f"{ARTICLES_DIR}/{slug}.md"
+        path = article_path(slug)
         if was is None:
             message = f"{slug} is published for the first time: {to}"
         elif is_ancestor(was.commit, now.commit) or now.approved_at > was.approved_at:

@@ -22,7 +22,7 @@ from typing import Literal
 from reviewflow.article import Document, parse_document, slug_of
 from reviewflow.cache import CACHE_DIR
 from reviewflow.checks import Context, check_document, unknown_rule_settings
-from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config, parse_config
+from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, Config, article_path, is_article_path, parse_config
 from reviewflow.config_diff import config_problems, schema_problem, stricter_rules
 from reviewflow.errors import ConfigError
 from reviewflow.findings import Finding, Severity
@@ -148,17 +148,12 @@ def planted_files(entries: Iterable[DiffEntry]) -> list[Finding]:
                 f"the change (`git rm -r --cached {CACHE_DIR}`)"
             )
             findings.append(Finding.error(PLANTED_FILE, entry.path, 1, 1, message))
-        elif _is_article(entry.path) and entry.new_mode not in _REGULAR_MODES:
+        elif is_article_path(entry.path) and entry.new_mode not in _REGULAR_MODES:
             link = entry.new_mode == "120000"
             what = "a symbolic link" if link else f"not a regular file (mode {entry.new_mode})"
             message = f"is {what} in git: an article must be a regular file; its target is never read"
             findings.append(Finding.error(PLANTED_FILE, entry.path, 1, 1, message))
     return findings
-
-
-def _is_article(path: str) -> bool:
-    directory, _, name = path.rpartition("/")
-    return directory == ARTICLES_DIR and name.endswith(".md")
 
 
 def check_articles(
@@ -218,7 +213,7 @@ def recheck_unchanged(
     unchanged = [
         ArticleChange(path, "unchanged", blob=blob)
         for path, blob in sorted(
-            (f"{ARTICLES_DIR}/{slug}.md", blob) for slug, blob in store.article_blobs(head).items()
+            (article_path(slug), blob) for slug, blob in store.article_blobs(head).items()
         )
         if path not in touched
     ]

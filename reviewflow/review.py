@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, Config
+from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, Config, article_path
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.gitstore import GitStore
 from reviewflow.history import committed_config, front_matter_authors, read_history
@@ -163,7 +163,7 @@ def status_report(
     slugs = [resolve_article(root, a, cwd) for a in articles]
     statuses = load_statuses(root, config, scope=set(slugs) if slugs else None)
     on_disk = sorted(p.stem for p in (root / ARTICLES_DIR).glob("*.md")) if not slugs else []
-    uncommitted = [f"{ARTICLES_DIR}/{s}.md" for s in on_disk if s not in statuses and SLUG_PATTERN.match(s)]
+    uncommitted = [article_path(s) for s in on_disk if s not in statuses and SLUG_PATTERN.match(s)]
     return StatusReport(pick(statuses, slugs), uncommitted)
 
 
@@ -208,7 +208,7 @@ def article_diff(
     slug = resolve_article(root, article, cwd)
     store = GitStore.open(root)
     status = pick(judge_history(store, config, scope={slug}).outcome.statuses, [slug])[0]
-    path = f"{ARTICLES_DIR}/{slug}.md"
+    path = article_path(slug)
     basis, old_blob, old_label = "none", None, "/dev/null"
     if status.approved is not None:
         approved = status.approved

@@ -19,7 +19,7 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from reviewflow.config import ARTICLES_DIR, BoardMember, Config
+from reviewflow.config import BoardMember, Config, article_path
 
 
 class State(StrEnum):  # a str: compares and serialises as its value
@@ -104,7 +104,7 @@ class Event:
 
     @property
     def path(self) -> str:
-        return f"{ARTICLES_DIR}/{self.slug}.md"
+        return article_path(self.slug)
 
 
 @dataclass(frozen=True)
@@ -572,7 +572,7 @@ class Replay:
         )
         return ArticleStatus(
             slug=slug,
-            path=f"{ARTICLES_DIR}/{slug}.md",
+            path=article_path(slug),
             state=state,
             blob=blob,
             approvals=len(approved_by),
