@@ -125,10 +125,6 @@ class Listing:
     card: str = ""  # its entry in the index (SiteRenderer.card_html), when already rendered
 
     @classmethod
-    def of(cls, info: PageInfo, article: Article) -> Listing:
-        return cls.from_meta(info, listing_meta(article))
-
-    @classmethod
     def from_meta(cls, info: PageInfo, meta: dict[str, Any]) -> Listing:
         return cls(
             info, meta["title"], meta["summary"], meta["audience"], " ".join(meta["condition"].split()),

@@ -50,13 +50,6 @@ TRANSITIONS: dict[Action, frozenset[State]] = {
     Action.APPROVE: frozenset({State.UNDER_REVIEW, State.APPROVED}),
     Action.WITHDRAW: frozenset({State.SUBMITTED, State.UNDER_REVIEW, State.CHANGES_REQUESTED}),
 }
-AFTER: dict[Action, State] = {
-    Action.SUBMIT: State.SUBMITTED,
-    Action.REVIEW: State.UNDER_REVIEW,
-    Action.REQUEST_CHANGES: State.CHANGES_REQUESTED,
-    Action.APPROVE: State.APPROVED,  # once the quorum is reached; until then under-review
-    Action.WITHDRAW: State.DRAFT,
-}
 NEEDS: dict[Action, str] = {
     Action.SUBMIT: "only a draft can be submitted",
     Action.REVIEW: "only a submitted article can be taken into review (or a review under way joined)",
