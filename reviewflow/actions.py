@@ -17,6 +17,7 @@ from pathlib import Path
 
 from reviewflow.config import Config, article_path
 from reviewflow.errors import Refused
+from reviewflow.findings import Severity
 from reviewflow.gitstore import GitStore
 from reviewflow.history import TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT, committed_config
 from reviewflow.review import PENDING, UnknownArticle, judge_history, now, resolve_article, unknown_article
@@ -219,7 +220,7 @@ def _refuse_failing_check(root: Path, config: Config, path: str) -> None:
 
     report = Workspace(root, config).check([root / path])
     if report.errors:
-        errors = [f for f in report.findings if f.severity.value == "error"]
+        errors = [f for f in report.findings if f.severity is Severity.ERROR]
         shown = "; ".join(f"line {f.line}: {f.message} [{f.rule}]" for f in errors[:3])
         more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
         raise Refused(

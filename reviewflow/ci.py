@@ -47,7 +47,7 @@ from reviewflow.config_diff import (
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.findings import Finding, Severity, count
 from reviewflow.gitstore import GitStore
-from reviewflow.workflow import ArticleStatus, Event, Replay
+from reviewflow.workflow import ArticleStatus, Event, Replay, State
 
 SCHEMAS_DIR = "schemas"
 PUBLISHED_CHANGED = "published-version-changed"
@@ -257,7 +257,7 @@ def run_ci(
         if require_approved:
             for article in result.articles:
                 status = states.get(article.change.slug)
-                article.state = status.state.value if status else "draft"
+                article.state = status.state if status else State.DRAFT
             result.gate_findings += approval_findings(result.articles)
     return result
 
@@ -429,9 +429,9 @@ def approval_findings(articles: Iterable[ArticleResult]) -> list[Finding]:
             article.path,
             1,
             1,
-            f"{article.change.slug} is {article.state or 'draft'} at HEAD, and this gate merges "
+            f"{article.change.slug} is {article.state or State.DRAFT} at HEAD, and this gate merges "
             "only approved content: submit it and have the board approve this version",
         )
         for article in articles
-        if article.state != "approved"
+        if article.state is not State.APPROVED
     ]

@@ -30,6 +30,7 @@ from reviewflow.gitstore import DiffEntry, GitStore
 from reviewflow.readability import warm_up
 from reviewflow.retractions import RetractionIndex, load_retractions
 from reviewflow.schema import ArticleSchema, bundled_schema_text
+from reviewflow.workflow import State
 
 # Files a change must not bring: reviewflow's own cache (a planted one could hold links where
 # reviewflow keeps its files), and an article that is not a regular file (a link's target is
@@ -61,7 +62,7 @@ class ArticleChange:
 class ArticleResult:
     change: ArticleChange
     findings: list[Finding] = field(default_factory=list)
-    state: str | None = None  # the review state at HEAD, when it was asked for
+    state: State | None = None  # the review state at HEAD, when it was asked for
     not_checked: str | None = None  # why the rules could not run on it, if they could not
 
     @property
