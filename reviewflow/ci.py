@@ -207,37 +207,14 @@ def run_ci(
     )  # fmt: skip
     base_text = text_of(files[f"{base}:./{CONFIG_FILE}"])
     config_at_base, base_problem = base_config(base_text)
-    schema_changed = SCHEMA_FILE in scope.schema_paths
 
     result = CiResult(
         base_ref, base, head, strict=strict, require_approved=require_approved, repo_prefix=store.prefix
     )
     result.deleted = scope.deleted
     result.gate_findings += planted_files(entries)
-    settings, problems = gate_settings(
-        root,
-        files,
-        head,
-        config_at_base,
-        today or date.today(),
-        config_changed=scope.config_changed,
-        schema_changed=schema_changed,
-    )
-    if settings is None:
-        # Without a valid configuration at HEAD no rule can run: the change's own problem.
-        result.gate_findings += problems
-        reason = f"{problems[0].path} at HEAD is invalid"
-        result.articles = [ArticleResult(change, not_checked=reason) for change in scope.articles]
-    else:
-        result.articles = check_articles(scope.articles, files, settings)
-        if scope.config_changed or schema_changed:
-            # A change to what every article is judged by is a change to every article.
-            baseline = None if base_problem else baseline_settings(files, base, config_at_base, settings)
-            if baseline is not None:
-                touched = {a.path for a in scope.articles}
-                result.rechecked, result.affected = recheck_unchanged(
-                    store, head, touched, settings, baseline, _what_changed(scope)
-                )
+    today = today or date.today()
+    problems = _check_scope(result, root, store, scope, files, config_at_base, base_problem, today)
     if scope.config_changed and not any(f.rule == CONFIG_INVALID for f in problems):
         head_text = text_of(files[f"{head}:./{CONFIG_FILE}"]) or ""
         result.gate_findings += config_findings(base_text, base_problem, head_text)
@@ -248,18 +225,68 @@ def run_ci(
     # Replaying the review history costs what the history costs: only when the change has
     # review events, or when the states are asked for. One replay serves both.
     if require_approved or gitstore.has_review_commits(store, base, head):
-        changed = {article.change.slug for article in result.articles}
-        replayed = replay_range(store, config_at_base, base, head, changed)
-        states = replayed.after
-        result.events = [EventVerdict.of(event) for event in replayed.events]
-        result.gate_findings += event_findings(result.events, base_problem)
-        result.gate_findings += published_findings(replayed.before, states, replayed.is_ancestor)
-        if require_approved:
-            for article in result.articles:
-                status = states.get(article.change.slug)
-                article.state = status.state if status else State.DRAFT
-            result.gate_findings += approval_findings(result.articles)
+        _judge_events(result, store, config_at_base, base_problem)
     return result
+
+
+def _check_scope(
+    result: CiResult,
+    root: Path,
+    store: GitStore,
+    scope: Scope,
+    files: Mapping[str, bytes | None],
+    config_at_base: Config,
+    base_problem: str | None,
+    today: date,
+) -> list[Finding]:
+    """Check the change's articles into RESULT, and after a change to reviewflow.toml or the
+    schema the unchanged ones too; the problems of the configuration at HEAD."""
+    schema_changed = SCHEMA_FILE in scope.schema_paths
+    settings, problems = gate_settings(
+        root,
+        files,
+        result.head,
+        config_at_base,
+        today,
+        config_changed=scope.config_changed,
+        schema_changed=schema_changed,
+    )
+    if settings is None:
+        # Without a valid configuration at HEAD no rule can run: the change's own problem.
+        result.gate_findings += problems
+        reason = f"{problems[0].path} at HEAD is invalid"
+        result.articles = [ArticleResult(change, not_checked=reason) for change in scope.articles]
+        return problems
+    result.articles = check_articles(scope.articles, files, settings)
+    if scope.config_changed or schema_changed:
+        # A change to what every article is judged by is a change to every article.
+        baseline = (
+            None if base_problem else baseline_settings(files, result.merge_base, config_at_base, settings)
+        )
+        if baseline is not None:
+            touched = {a.path for a in scope.articles}
+            result.rechecked, result.affected = recheck_unchanged(
+                store, result.head, touched, settings, baseline, _what_changed(scope)
+            )
+    return problems
+
+
+def _judge_events(
+    result: CiResult, store: GitStore, config_at_base: Config, base_problem: str | None
+) -> None:
+    """Judge the change's review events by the base's configuration into RESULT, with the
+    published versions they move; with --require-approved, each changed article's state."""
+    changed = {article.change.slug for article in result.articles}
+    replayed = replay_range(store, config_at_base, result.merge_base, result.head, changed)
+    states = replayed.after
+    result.events = [EventVerdict.of(event) for event in replayed.events]
+    result.gate_findings += event_findings(result.events, base_problem)
+    result.gate_findings += published_findings(replayed.before, states, replayed.is_ancestor)
+    if result.require_approved:
+        for article in result.articles:
+            status = states.get(article.change.slug)
+            article.state = status.state if status else State.DRAFT
+        result.gate_findings += approval_findings(result.articles)
 
 
 def _what_changed(scope: Scope) -> str:
