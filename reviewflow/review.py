@@ -79,14 +79,6 @@ def read_blobs(root: Path, blobs: Iterable[str]) -> dict[str, bytes]:
     return GitStore.open(root).read_blobs(blobs)
 
 
-def read_blob(root: Path, blob: str) -> bytes:
-    """The content of one blob; for many, use `read_blobs`."""
-    contents = read_blobs(root, [blob])
-    if blob not in contents:
-        raise ReviewflowError(f"blob {blob} is not in the repository")
-    return contents[blob]
-
-
 def judge_events(
     root: Path, config: Config | None = None, rev_range: str | None = None, use_cache: bool = True
 ) -> list[Event]:
