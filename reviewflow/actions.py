@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviewflow.config import ARTICLES_DIR, Config
+from reviewflow.config import Config, article_path
 from reviewflow.errors import Refused
+from reviewflow.findings import Severity
 from reviewflow.gitstore import GitStore
 from reviewflow.history import TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT, committed_config
 from reviewflow.review import PENDING, UnknownArticle, judge_history, now, resolve_article, unknown_article
@@ -92,12 +93,10 @@ def act(
         raise Refused("say what has to change: reviewflow request-changes ARTICLE -m 'what and why'")
     blob = _committed_text(store, slug, action)
     if action is Action.SUBMIT:
-        _refuse_failing_check(root, config, f"{ARTICLES_DIR}/{slug}.md")
+        _refuse_failing_check(root, config, article_path(slug))
 
     # Judged like every event: under the reviewflow.toml committed where it is made, HEAD's.
     rules = committed_config(store)
-    judged = judge_history(store, rules, scope={slug}, want_authors={blob: [email]})
-    replay, before = judged.replay, judged.outcome.statuses[slug]
     member = rules.member(email)
     key = ssh_fingerprint(member.signing_key) if member and member.signing_key else ""
     pending = Event(
@@ -114,6 +113,24 @@ def act(
         signing_key=key,
         committed_blob=blob,
     )
+    _refuse_unless_counted(store, rules, action, pending, on_board=member is not None)
+    _refuse_unsigned(store, key, sign)
+
+    commit = store.commit_event(event_message(action, slug, blob, text), sign)
+    if member is not None and member.signing_key:
+        _keep_only_if_signed(store, commit, member.email, member.signing_key)
+    recorded = _keep_only_if_counted(root, store.head, commit, slug, action)
+    return ActionResult(action, slug, commit, f"{name} <{email}>", recorded, next_step(recorded))
+
+
+def _refuse_unless_counted(
+    store: GitStore, rules: Config, action: Action, pending: Event, on_board: bool
+) -> None:
+    """Judge PENDING (ACTION, not yet committed) as the history would, and refuse it, saying what
+    to do instead, unless it would count and move the article on."""
+    slug, email = pending.slug, pending.author_email
+    judged = judge_history(store, rules, scope={slug}, want_authors={pending.content: [email]})
+    replay, before = judged.replay, judged.outcome.statuses[slug]
     if action is Action.REVIEW and before.state is State.UNDER_REVIEW:
         # Replay accepts a second review (one made on another branch, merged), but here and now
         # the article needs a verdict, not another start.
@@ -122,7 +139,7 @@ def act(
     verdict, _ = replay.try_event(pending)
     if not verdict.valid:
         author = replay.author_role(slug, email) is not None
-        tip = role_advice(action, email, member is not None, author) or advice(action, before)
+        tip = role_advice(action, email, on_board, author) or advice(action, before)
         raise Refused(f"cannot {action} {slug}: {verdict.reason}. {tip}".rstrip())
     if action is Action.APPROVE and verdict.actor in before.approved_by:
         count = f"{before.approvals}/{before.approvals_required}"
@@ -131,18 +148,16 @@ def act(
             "same reviewer counts once"
             + ("" if before.state is State.APPROVED else ": another board member has to approve it")
         )
+
+
+def _refuse_unsigned(store: GitStore, key: str, sign: bool) -> None:
+    """Refuse a commit git would not sign for a member with a signing key (KEY): it would not count."""
     if key and not sign and not store.config_true("commit.gpgsign"):
         raise Refused(
             "your board entry in reviewflow.toml has a signing_key, so only your signed actions "
             "count: add --sign, or `git config commit.gpgsign true` (with `git config gpg.format "
             "ssh` and `git config user.signingkey ~/.ssh/id_ed25519.pub`)"
         )
-
-    commit = store.commit_event(event_message(action, slug, blob, text), sign)
-    if member is not None and member.signing_key:
-        _keep_only_if_signed(store, commit, member.email, member.signing_key)
-    recorded = _keep_only_if_counted(root, store.head, commit, slug, action)
-    return ActionResult(action, slug, commit, f"{name} <{email}>", recorded, next_step(recorded))
 
 
 def _refuse_detached_head(store: GitStore, action: Action) -> None:
@@ -183,7 +198,7 @@ def _keep_only_if_counted(root: Path, previous: str, commit: str, slug: str, act
 def _committed_text(store: GitStore, slug: str, action: Action) -> str:
     """The blob of the article at HEAD, refusing when the file is not exactly what is committed."""
     heads = store.article_blobs()
-    path = f"{ARTICLES_DIR}/{slug}.md"
+    path = article_path(slug)
     if slug not in heads:
         if (store.root / path).is_file():
             raise Refused(
@@ -219,7 +234,7 @@ def _refuse_failing_check(root: Path, config: Config, path: str) -> None:
 
     report = Workspace(root, config).check([root / path])
     if report.errors:
-        errors = [f for f in report.findings if f.severity.value == "error"]
+        errors = [f for f in report.findings if f.severity is Severity.ERROR]
         shown = "; ".join(f"line {f.line}: {f.message} [{f.rule}]" for f in errors[:3])
         more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
         raise Refused(

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, Audience
+from reviewflow.config import SLUG_PATTERN, Audience
 from reviewflow.findings import Finding, Severity
 from reviewflow.frontmatter import Positions, read_article_bytes
 from reviewflow.prose import Citation, Prose, Sentence, read_prose
@@ -104,10 +104,6 @@ class Document:
 def slug_of(path: str) -> str:
     name = path.rsplit("/", 1)[-1]
     return name[:-3] if name.endswith(".md") else name
-
-
-def article_path(slug: str) -> str:
-    return f"{ARTICLES_DIR}/{slug}.md"
 
 
 def parse_document(

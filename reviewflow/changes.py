@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 
 from reviewflow.cache import code_fingerprint, record_key
-from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SLUG_PATTERN
+from reviewflow.config import CONFIG_FILE, article_slug
 from reviewflow.gitstore import GitStore, LogEntry
 
 Diff = dict[str, str | None]  # name (a path in the content repo) -> its new blob, None when gone
@@ -123,8 +123,7 @@ class ChangeIndex:
         name = path[len(prefix) :]
         if name == CONFIG_FILE:
             return name
-        directory, slash, file = name.rpartition("/")
-        if slash and directory == ARTICLES_DIR and file.endswith(".md") and SLUG_PATTERN.match(file[:-3]):
+        if article_slug(name) is not None:
             return name
         return None
 

@@ -35,7 +35,7 @@ from reviewflow.ci_checks import (
     recheck_unchanged,
     text_of,
 )
-from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config
+from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config, article_path, is_article_path
 from reviewflow.config_diff import (
     CONFIG_CHANGED,
     CONFIG_INVALID,
@@ -47,7 +47,7 @@ from reviewflow.config_diff import (
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.findings import Finding, Severity, count
 from reviewflow.gitstore import GitStore
-from reviewflow.workflow import ArticleStatus, Event, Replay
+from reviewflow.workflow import ArticleStatus, Event, Replay, State
 
 SCHEMAS_DIR = "schemas"
 PUBLISHED_CHANGED = "published-version-changed"
@@ -113,7 +113,7 @@ class EventVerdict:
     @property
     def path(self) -> str:
         """The article's file; the articles directory for an event that names no article."""
-        return f"{ARTICLES_DIR}/{self.article}.md" if self.article else ARTICLES_DIR
+        return article_path(self.article) if self.article else ARTICLES_DIR
 
 
 @dataclass
@@ -207,38 +207,14 @@ def run_ci(
     )  # fmt: skip
     base_text = text_of(files[f"{base}:./{CONFIG_FILE}"])
     config_at_base, base_problem = base_config(base_text)
-    schema_changed = SCHEMA_FILE in scope.schema_paths
 
     result = CiResult(
         base_ref, base, head, strict=strict, require_approved=require_approved, repo_prefix=store.prefix
     )
     result.deleted = scope.deleted
     result.gate_findings += planted_files(entries)
-    settings, problems = gate_settings(
-        store,
-        files,
-        base,
-        head,
-        config_at_base,
-        today or date.today(),
-        config_changed=scope.config_changed,
-        schema_changed=schema_changed,
-    )
-    if settings is None:
-        # Without a valid configuration at HEAD no rule can run: the change's own problem.
-        result.gate_findings += problems
-        reason = f"{problems[0].path} at HEAD is invalid"
-        result.articles = [ArticleResult(change, not_checked=reason) for change in scope.articles]
-    else:
-        result.articles = check_articles(scope.articles, files, settings)
-        if scope.config_changed or schema_changed:
-            # A change to what every article is judged by is a change to every article.
-            baseline = None if base_problem else baseline_settings(files, base, config_at_base, settings)
-            if baseline is not None:
-                touched = {a.path for a in scope.articles}
-                result.rechecked, result.affected = recheck_unchanged(
-                    store, head, touched, settings, baseline, _what_changed(scope)
-                )
+    today = today or date.today()
+    problems = _check_scope(result, root, store, scope, files, config_at_base, base_problem, today)
     if scope.config_changed and not any(f.rule == CONFIG_INVALID for f in problems):
         head_text = text_of(files[f"{head}:./{CONFIG_FILE}"]) or ""
         result.gate_findings += config_findings(base_text, base_problem, head_text)
@@ -249,18 +225,69 @@ def run_ci(
     # Replaying the review history costs what the history costs: only when the change has
     # review events, or when the states are asked for. One replay serves both.
     if require_approved or gitstore.has_review_commits(store, base, head):
-        changed = {article.change.slug for article in result.articles}
-        replayed = replay_range(store, config_at_base, base, head, changed)
-        states = replayed.after
-        result.events = [EventVerdict.of(event) for event in replayed.events]
-        result.gate_findings += event_findings(result.events, base_problem)
-        result.gate_findings += published_findings(replayed.before, states, replayed.is_ancestor)
-        if require_approved:
-            for article in result.articles:
-                status = states.get(article.change.slug)
-                article.state = status.state.value if status else "draft"
-            result.gate_findings += approval_findings(result.articles)
+        _judge_events(result, store, config_at_base, base_problem)
     return result
+
+
+def _check_scope(
+    result: CiResult,
+    root: Path,
+    store: GitStore,
+    scope: Scope,
+    files: Mapping[str, bytes | None],
+    config_at_base: Config,
+    base_problem: str | None,
+    today: date,
+) -> list[Finding]:
+    """Check the change's articles into RESULT, and after a change to reviewflow.toml or the
+    schema the unchanged ones too; the problems of the configuration at HEAD."""
+    schema_changed = SCHEMA_FILE in scope.schema_paths
+    settings, problems = gate_settings(
+        store,
+        files,
+        result.merge_base,
+        result.head,
+        config_at_base,
+        today,
+        config_changed=scope.config_changed,
+        schema_changed=schema_changed,
+    )
+    if settings is None:
+        # Without a valid configuration at HEAD no rule can run: the change's own problem.
+        result.gate_findings += problems
+        reason = f"{problems[0].path} at HEAD is invalid"
+        result.articles = [ArticleResult(change, not_checked=reason) for change in scope.articles]
+        return problems
+    result.articles = check_articles(scope.articles, files, settings)
+    if scope.config_changed or schema_changed:
+        # A change to what every article is judged by is a change to every article.
+        baseline = (
+            None if base_problem else baseline_settings(files, result.merge_base, config_at_base, settings)
+        )
+        if baseline is not None:
+            touched = {a.path for a in scope.articles}
+            result.rechecked, result.affected = recheck_unchanged(
+                store, result.head, touched, settings, baseline, _what_changed(scope)
+            )
+    return problems
+
+
+def _judge_events(
+    result: CiResult, store: GitStore, config_at_base: Config, base_problem: str | None
+) -> None:
+    """Judge the change's review events by the base's configuration into RESULT, with the
+    published versions they move; with --require-approved, each changed article's state."""
+    changed = {article.change.slug for article in result.articles}
+    replayed = replay_range(store, config_at_base, result.merge_base, result.head, changed)
+    states = replayed.after
+    result.events = [EventVerdict.of(event) for event in replayed.events]
+    result.gate_findings += event_findings(result.events, base_problem)
+    result.gate_findings += published_findings(replayed.before, states, replayed.is_ancestor)
+    if result.require_approved:
+        for article in result.articles:
+            status = states.get(article.change.slug)
+            article.state = status.state if status else State.DRAFT
+        result.gate_findings += approval_findings(result.articles)
 
 
 def _what_changed(scope: Scope) -> str:
@@ -357,12 +384,6 @@ def classify(entries: Iterable[gitstore.DiffEntry]) -> Scope:
     )
 
 
-def is_article_path(path: str) -> bool:
-    """An article is a Markdown file directly in articles/, as `check` finds them."""
-    directory, _, name = path.rpartition("/")
-    return directory == ARTICLES_DIR and name.endswith(".md")
-
-
 def event_findings(events: Iterable[EventVerdict], base_problem: str | None = None) -> list[Finding]:
     """An error on the article for each review event that does not count (a warning for one
     that a merge left without effect: sound, but not what will be published)."""
@@ -405,7 +426,7 @@ def published_findings(
             continue
         by = ", ".join(now.approvers)
         to = f"blob {now.blob[:12]}, approved by {by} in commit {now.commit[:12]}"
-        path = f"{ARTICLES_DIR}/{slug}.md"
+        path = article_path(slug)
         if was is None:
             message = f"{slug} is published for the first time: {to}"
         elif is_ancestor(was.commit, now.commit) or now.approved_at > was.approved_at:
@@ -436,9 +457,9 @@ def approval_findings(articles: Iterable[ArticleResult]) -> list[Finding]:
             article.path,
             1,
             1,
-            f"{article.change.slug} is {article.state or 'draft'} at HEAD, and this gate merges "
+            f"{article.change.slug} is {article.state or State.DRAFT} at HEAD, and this gate merges "
             "only approved content: submit it and have the board approve this version",
         )
         for article in articles
-        if article.state != "approved"
+        if article.state is not State.APPROVED
     ]

@@ -24,7 +24,7 @@ from reviewflow import gitstore
 from reviewflow.article import Document, parse_document, slug_of
 from reviewflow.cache import CACHE_DIR
 from reviewflow.checks import Context, check_document
-from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config, parse_config
+from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, Config, article_path, is_article_path, parse_config
 from reviewflow.config_diff import config_problems, schema_problems, stricter_rules
 from reviewflow.errors import ConfigError, InvalidFile, Problem
 from reviewflow.findings import Finding, Severity
@@ -32,6 +32,7 @@ from reviewflow.gitstore import DiffEntry, GitStore
 from reviewflow.readability import warm_up
 from reviewflow.retractions import RetractionIndex, load_retractions, parse_retractions, stricter
 from reviewflow.schema import ArticleSchema, load_schema
+from reviewflow.workflow import State
 
 # Files a change must not bring: reviewflow's own cache (a planted one could hold links where
 # reviewflow keeps its files), and an article that is not a regular file (a link's target is
@@ -63,7 +64,7 @@ class ArticleChange:
 class ArticleResult:
     change: ArticleChange
     findings: list[Finding] = field(default_factory=list)
-    state: str | None = None  # the review state at HEAD, when it was asked for
+    state: State | None = None  # the review state at HEAD, when it was asked for
     not_checked: str | None = None  # why the rules could not run on it, if they could not
 
     @property
@@ -154,17 +155,12 @@ def planted_files(entries: Iterable[DiffEntry]) -> list[Finding]:
                 f"the change (`git rm -r --cached {CACHE_DIR}`)"
             )
             findings.append(Finding.error(PLANTED_FILE, entry.path, 1, 1, message))
-        elif _is_article(entry.path) and entry.new_mode not in _REGULAR_MODES:
+        elif is_article_path(entry.path) and entry.new_mode not in _REGULAR_MODES:
             link = entry.new_mode == "120000"
             what = "a symbolic link" if link else f"not a regular file (mode {entry.new_mode})"
             message = f"is {what} in git: an article must be a regular file; its target is never read"
             findings.append(Finding.error(PLANTED_FILE, entry.path, 1, 1, message))
     return findings
-
-
-def _is_article(path: str) -> bool:
-    directory, _, name = path.rpartition("/")
-    return directory == ARTICLES_DIR and name.endswith(".md")
 
 
 def check_articles(
@@ -224,7 +220,7 @@ def recheck_unchanged(
     unchanged = [
         ArticleChange(path, "unchanged", blob=blob)
         for path, blob in sorted(
-            (f"{ARTICLES_DIR}/{slug}.md", blob) for slug, blob in store.article_blobs(head).items()
+            (article_path(slug), blob) for slug, blob in store.article_blobs(head).items()
         )
         if path not in touched
     ]

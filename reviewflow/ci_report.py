@@ -242,37 +242,11 @@ def report_junit(result: CiResult) -> str:
     changed = {a.path for a in result.articles if not a.not_checked}
     not_checked = {a.path: a.not_checked for a in result.articles if a.not_checked}
     paths = sorted(changed | set(by_path))
-    suite_name = f"reviewflow ci {result.base_ref}..HEAD"
     suites = ET.Element("testsuites", name="reviewflow")
-    suite = ET.SubElement(
-        suites,
-        "testsuite",
-        name=_xml(suite_name),
-        timestamp=datetime.now(UTC).replace(microsecond=0).isoformat(),
-        hostname=_xml(socket.gethostname()),
-    )
-    properties = ET.SubElement(suite, "properties")
-    for name, value in (
-        ("base", result.base_ref),
-        ("merge-base", result.merge_base),
-        ("head", result.head),
-    ):
-        ET.SubElement(properties, "property", name=name, value=_xml(value))
+    suite = _testsuite(suites, result)
     failures = skipped = 0
     for path in paths:
-        findings = by_path.get(path, [])
-        case = _testcase(suite, path, result.repo_prefix + path)
-        if any(f in blocking for f in findings):
-            failures += 1
-            failure = ET.SubElement(
-                case,
-                "failure",
-                message=_xml(f"{path}: {counts(findings)}"),
-                type=_xml(next(f.rule for f in findings if f in blocking)),
-            )
-            failure.text = "\n".join(finding_line(f) for f in findings)
-        elif findings:
-            ET.SubElement(case, "system-out").text = "\n".join(finding_line(f) for f in findings)
+        failures += _checked_case(suite, path, result.repo_prefix + path, by_path.get(path, []), blocking)
     for path, reason in sorted(not_checked.items()):
         skipped += 1
         case = _testcase(suite, path, result.repo_prefix + path)
@@ -293,6 +267,44 @@ def report_junit(result: CiResult) -> str:
         element.set("time", "0")
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")
+
+
+def _testsuite(suites: ET.Element, result: CiResult) -> ET.Element:
+    """The one testsuite, named for the range, with the commits it covers as properties."""
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name=_xml(f"reviewflow ci {result.base_ref}..HEAD"),
+        timestamp=datetime.now(UTC).replace(microsecond=0).isoformat(),
+        hostname=_xml(socket.gethostname()),
+    )
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("base", result.base_ref),
+        ("merge-base", result.merge_base),
+        ("head", result.head),
+    ):
+        ET.SubElement(properties, "property", name=name, value=_xml(value))
+    return suite
+
+
+def _checked_case(
+    suite: ET.Element, path: str, file: str, findings: list[Finding], blocking: set[Finding]
+) -> int:
+    """The testcase of a checked file: failed (1 is returned) when one of FINDINGS blocks."""
+    case = _testcase(suite, path, file)
+    if any(f in blocking for f in findings):
+        failure = ET.SubElement(
+            case,
+            "failure",
+            message=_xml(f"{path}: {counts(findings)}"),
+            type=_xml(next(f.rule for f in findings if f in blocking)),
+        )
+        failure.text = "\n".join(finding_line(f) for f in findings)
+        return 1
+    if findings:
+        ET.SubElement(case, "system-out").text = "\n".join(finding_line(f) for f in findings)
+    return 0
 
 
 def _testcase(suite: ET.Element, name: str, file: str | None) -> ET.Element:

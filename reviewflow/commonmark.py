@@ -139,36 +139,22 @@ def prose_blocks(body: str, html_starts: list[tuple[int, int]] | None = None) ->
     """The prose of BODY: each block (paragraph, table row) as its lines.
 
     HTML_STARTS, when given, collects where each HTML block starts: (0-based line and column)."""
-    blocks: list[list[Line]] = []
-    paragraph: list[Line] | None = None  # the open paragraph (a setext underline may yet drop it)
-    containers: list[int] = []
-    empty_items: list[bool] = []  # per container: a list item that has no content yet
-    fence: tuple[str, int] | None = None  # the open fenced code block: its character and length
-    html_end: re.Pattern[str] | None = None
-    in_html = False
-
-    def close_paragraph() -> None:
-        nonlocal paragraph
-        if paragraph is not None:
-            blocks.append(paragraph)
-            paragraph = None
-
-    def close_containers(keep: int) -> None:
-        nonlocal fence, in_html
-        if keep < len(containers):
-            close_paragraph()
-            fence, in_html = None, False
-            del containers[keep:], empty_items[keep:]
-
+    scan = _Scan(html_starts)
+    blocks, containers, empty_items = scan.blocks, scan.containers, scan.empty_items
+    # The short cut below is most of what `check` spends here, so the open paragraph lives in a
+    # local, handed to _Scan.line for a line the short cut leaves to the general rules and
+    # taken back after it (the scan holds none in between).
+    paragraph: list[Line] | None = None
+    in_code_or_html = False
     if "\r" in body:
         body = body.replace("\r\n", "\n")  # the \r would hide blank lines; columns stay right
     for index, line in enumerate(body.split("\n")):
-        if fence is None and not in_html and _QUOTE not in containers:
+        if not in_code_or_html and _QUOTE not in containers:
             # The common lines, at the margin outside code, HTML and quotes, take a short cut
-            # that ends where the general rules below would.
+            # that ends where the general rules (_Scan.line) would.
             if not line:
                 if True not in empty_items:
-                    if paragraph is not None:  # close_paragraph(), inline on the hot path
+                    if paragraph is not None:
                         blocks.append(paragraph)
                         paragraph = None
                     continue
@@ -178,26 +164,101 @@ def prose_blocks(body: str, html_starts: list[tuple[int, int]] | None = None) ->
                     paragraph.append((index, 0, line.rstrip()))
                 else:
                     if containers:
-                        close_containers(0)
+                        scan.close_containers(0)
                     paragraph = [(index, 0, line.rstrip())]
                 continue
             elif line[0] == "#" and _ATX_HEADING.match(line):
-                close_containers(0)
-                close_paragraph()
+                if paragraph is not None:
+                    blocks.append(paragraph)
+                    paragraph = None
+                if containers:
+                    scan.close_containers(0)
                 continue
             elif (simple := _SIMPLE_ITEM.match(line)) is not None and (
                 simple.group(1) is None or paragraph is None or containers or int(simple.group(1)) == 1
             ):
-                close_containers(0)
-                close_paragraph()
+                if paragraph is not None:
+                    blocks.append(paragraph)
+                if containers:
+                    scan.close_containers(0)
                 width = simple.end()
                 containers.append(width)
                 empty_items.append(False)
                 paragraph = [(index, width, line[width:].rstrip())]
                 continue
-        pos, col = 0, 0
-        matched = 0
-        # 1. Which open containers does this line continue?
+        scan.paragraph = paragraph
+        scan.line(index, line)
+        paragraph, scan.paragraph = scan.paragraph, None
+        in_code_or_html = scan.fence is not None or scan.in_html
+    if paragraph is not None:
+        blocks.append(paragraph)
+    return blocks
+
+
+class _Scan:
+    """Where a scan of a body's lines stands: the blocks found, the open containers and the
+    open leaf block (a paragraph, fenced code or HTML), and the general rules that move it on."""
+
+    __slots__ = (
+        "blocks",
+        "containers",
+        "empty_items",
+        "fence",
+        "html_end",
+        "html_starts",
+        "in_html",
+        "paragraph",
+    )
+
+    def __init__(self, html_starts: list[tuple[int, int]] | None) -> None:
+        self.blocks: list[list[Line]] = []
+        self.paragraph: list[Line] | None = None  # the open one (a setext underline may yet drop it)
+        self.containers: list[int] = []
+        self.empty_items: list[bool] = []  # per container: a list item that has no content yet
+        self.fence: tuple[str, int] | None = None  # the open fenced code block: its character and length
+        self.html_end: re.Pattern[str] | None = None  # what ends the open HTML block (None: a blank line)
+        self.in_html = False
+        self.html_starts = html_starts
+
+    def close_paragraph(self) -> None:
+        if self.paragraph is not None:
+            self.blocks.append(self.paragraph)
+            self.paragraph = None
+
+    def close_containers(self, keep: int) -> None:
+        """Close every container after the first KEEP, and whatever block is open in them."""
+        if keep < len(self.containers):
+            self.close_paragraph()
+            self.fence, self.in_html = None, False
+            del self.containers[keep:], self.empty_items[keep:]
+
+    def line(self, index: int, line: str) -> None:
+        """Line INDEX by CommonMark's general rules, in the spec's order."""
+        matched, pos, col = self.continued_containers(line)
+        all_matched = matched == len(self.containers)
+        if self.fence is not None or self.in_html:
+            if all_matched:
+                self.code_or_html_line(line, pos, col)
+                return
+            self.close_containers(matched)
+        opened, matched, pos, col = self.open_containers(line, matched, pos, col, all_matched)
+        start, start_col = _skip_indent(line, pos, col)
+        indent = start_col - col
+        blank = start >= len(line)
+        if not blank and True in self.empty_items:
+            self.empty_items[:] = [False] * len(self.empty_items)
+        # 4. A lazy continuation line, or the end of the containers it does not continue.
+        if not opened and not all_matched:
+            if self.paragraph is not None and not blank and not _interrupts_paragraph(line, start, indent):
+                self.paragraph.append((index, start, line[start:].rstrip()))
+                return
+            self.close_containers(matched)
+        self.leaf_line(index, line, start, start_col, indent, blank)
+
+    def continued_containers(self, line: str) -> tuple[int, int, int]:
+        """1. How many of the open containers LINE continues, and where (index, column) their
+        markers and indentation end."""
+        containers, pos, col, matched = self.containers, 0, 0, 0
         while matched < len(containers):
             width = containers[matched]
             start, start_col = _skip_indent(line, pos, col)
@@ -206,115 +267,109 @@ def prose_blocks(body: str, html_starts: list[tuple[int, int]] | None = None) ->
                     break
                 pos, col = _after_quote_marker(line, start, start_col)
             elif start >= len(line):
-                if empty_items[matched]:
+                if self.empty_items[matched]:
                     break  # a list item can begin with at most one blank line
             elif start_col - col >= width:
                 pos, col = _consume(line, pos, col, width)
             else:
                 break
             matched += 1
-        all_matched = matched == len(containers)
-        # 2. Inside fenced code or an HTML block, the line belongs to it.
-        if all_matched and fence is not None:
-            start, start_col = _skip_indent(line, pos, col)
-            if start_col - col <= 3 and _closes_fence(line, start, fence):
-                fence = None
-            continue
-        if all_matched and in_html:
-            start, _ = _skip_indent(line, pos, col)
-            if html_end is None:
-                in_html = start < len(line)
-            elif html_end.search(line, start):
-                in_html = False
-            continue
-        if not all_matched and (fence is not None or in_html):
-            close_containers(matched)
-        # 3. New block quotes and list items.
+        return matched, pos, col
+
+    def code_or_html_line(self, line: str, pos: int, col: int) -> None:
+        """2. A line inside fenced code or an HTML block belongs to it; it may close it."""
+        start, start_col = _skip_indent(line, pos, col)
+        if self.fence is not None:
+            if start_col - col <= 3 and _closes_fence(line, start, self.fence):
+                self.fence = None
+        elif self.html_end is None:
+            self.in_html = start < len(line)
+        elif self.html_end.search(line, start):
+            self.in_html = False
+
+    def open_containers(
+        self, line: str, matched: int, pos: int, col: int, all_matched: bool
+    ) -> tuple[bool, int, int, int]:
+        """3. The block quotes and list items LINE opens after the MATCHED ones it continues:
+        whether it opened any, how many are open now, and where their markers end."""
         opened = False
         while True:
             start, start_col = _skip_indent(line, pos, col)
-            indent = start_col - col
-            if start >= len(line) or indent >= 4:
+            if start >= len(line) or start_col - col >= 4:
                 break
             char = line[start]
             if char == ">":
-                close_containers(matched)
-                close_paragraph()
-                containers.append(_QUOTE)
-                empty_items.append(False)
-                matched += 1
+                self.close_containers(matched)
+                self.close_paragraph()
+                self.containers.append(_QUOTE)
+                self.empty_items.append(False)
                 pos, col = _after_quote_marker(line, start, start_col)
-                opened = True
-                continue
-            if char not in "-+*0123456789":
-                break
-            item = _list_item(line, pos, col, start, start_col)
-            if item is None or _THEMATIC_BREAK.match(line, start):
-                break
-            width, ordered_start, empty = item
-            interrupting = paragraph is not None and all_matched and not opened
-            if interrupting and (empty or ordered_start not in (None, 1)):
-                break
-            close_containers(matched)
-            close_paragraph()
-            containers.append(width)
-            empty_items.append(empty)
+            else:
+                if char not in "-+*0123456789":
+                    break
+                item = _list_item(line, pos, col, start, start_col)
+                if item is None or _THEMATIC_BREAK.match(line, start):
+                    break
+                width, ordered_start, empty = item
+                interrupting = self.paragraph is not None and all_matched and not opened
+                if interrupting and (empty or ordered_start not in (None, 1)):
+                    break  # only a non-empty item numbered 1 or a bullet interrupts a paragraph
+                self.close_containers(matched)
+                self.close_paragraph()
+                self.containers.append(width)
+                self.empty_items.append(empty)
+                pos, col = _consume(line, pos, col, width)
             matched += 1
-            pos, col = _consume(line, pos, col, width)
             opened = True
-        start, start_col = _skip_indent(line, pos, col)
-        indent = start_col - col
-        blank = start >= len(line)
-        if not blank and True in empty_items:
-            empty_items[:] = [False] * len(empty_items)
-        # 4. A lazy continuation line, or the end of the containers it does not continue.
-        if not opened and not all_matched:
-            if paragraph is not None and not blank and not _interrupts_paragraph(line, start, indent):
-                paragraph.append((index, start, line[start:].rstrip()))
-                continue
-            close_containers(matched)
-        # 5. The leaf block this line starts or continues.
+        return opened, matched, pos, col
+
+    def leaf_line(self, index: int, line: str, start: int, start_col: int, indent: int, blank: bool) -> None:
+        """5. The leaf block a line starts or continues, its text from START (at START_COL)."""
         if blank:
-            close_paragraph()
-            continue
+            self.close_paragraph()
+            return
         if indent >= 4:
-            if paragraph is not None:
-                paragraph.append((index, start, line[start:].rstrip()))
-            continue  # otherwise indented code
-        char = line[start]
-        if char in _MAYBE_SPECIAL:
-            if char in "`~" and (opening := _FENCE_OPEN.match(line, start)):
-                close_paragraph()
-                run = opening.group(1) or opening.group(3)
-                fence = (run[0], len(run))
-                continue
-            if char == "#" and _ATX_HEADING.match(line, start):
-                close_paragraph()
-                continue
-            if char in "=-" and paragraph is not None and _SETEXT_UNDERLINE.match(line, start):
-                paragraph = None  # the paragraph was a heading
-                continue
-            if char in "*-_" and _THEMATIC_BREAK.match(line, start):
-                close_paragraph()
-                continue
-            if char == "<" and (html := _html_block_start(line, start)) is not None:
-                end, interrupts = html
-                if paragraph is None or interrupts:
-                    close_paragraph()
-                    if html_starts is not None:
-                        html_starts.append((index, start_col))
-                    html_end = end
-                    in_html = end is None or not end.search(line, start)
-                    continue
-            if char == "|":
-                close_paragraph()
+            if self.paragraph is not None:
+                self.paragraph.append((index, start, line[start:].rstrip()))
+            return  # otherwise indented code
+        if line[start] in _MAYBE_SPECIAL and self.starts_other_block(index, line, start, start_col):
+            return
         text = line[start:].rstrip()
-        if paragraph is None:
-            paragraph = [(index, start, text)]
+        if self.paragraph is None:
+            self.paragraph = [(index, start, text)]
         else:
-            paragraph.append((index, start, text))
-    close_paragraph()
-    return blocks
+            self.paragraph.append((index, start, text))
+
+    def starts_other_block(self, index: int, line: str, start: int, start_col: int) -> bool:
+        """Whether the line is a fence, heading, setext underline, thematic break or HTML block
+        start (taken here), rather than text. A table row closes the paragraph before it."""
+        char = line[start]
+        if char in "`~" and (opening := _FENCE_OPEN.match(line, start)):
+            self.close_paragraph()
+            run = opening.group(1) or opening.group(3)
+            self.fence = (run[0], len(run))
+            return True
+        if char == "#" and _ATX_HEADING.match(line, start):
+            self.close_paragraph()
+            return True
+        if char in "=-" and self.paragraph is not None and _SETEXT_UNDERLINE.match(line, start):
+            self.paragraph = None  # the paragraph was a heading
+            return True
+        if char in "*-_" and _THEMATIC_BREAK.match(line, start):
+            self.close_paragraph()
+            return True
+        if char == "<" and (html := _html_block_start(line, start)) is not None:
+            end, interrupts = html
+            if self.paragraph is None or interrupts:
+                self.close_paragraph()
+                if self.html_starts is not None:
+                    self.html_starts.append((index, start_col))
+                self.html_end = end
+                self.in_html = end is None or not end.search(line, start)
+                return True
+        if char == "|":
+            self.close_paragraph()
+        return False
 
 
 def _after_quote_marker(line: str, start: int, start_col: int) -> tuple[int, int]:

@@ -22,6 +22,29 @@ ARTICLES_DIR = "articles"
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")  # articles/<slug>.md
 SCHEMA_FILE = "schemas/article.schema.json"
 
+
+# The article-path rule, in one place: an article is articles/<slug>.md, paths taken from the
+# content repo's root, with "/" as git writes them.
+def article_path(slug: str) -> str:
+    """The file of the article SLUG: articles/<slug>.md."""
+    return f"{ARTICLES_DIR}/{slug}.md"
+
+
+def is_article_path(path: str) -> bool:
+    """Whether PATH is a Markdown file directly in articles/, as `check` finds them (its name
+    may yet be no valid slug: `check` reports that)."""
+    directory, _, name = path.rpartition("/")
+    return directory == ARTICLES_DIR and name.endswith(".md")
+
+
+def article_slug(path: str) -> str | None:
+    """The slug of PATH if it is articles/<slug>.md with a valid slug, else None."""
+    if not is_article_path(path):
+        return None
+    slug = path[len(ARTICLES_DIR) + 1 : -3]
+    return slug if SLUG_PATTERN.match(slug) else None
+
+
 Audience = Literal["patient", "professional"]
 RuleSetting = Literal["error", "warning", "off"]
 

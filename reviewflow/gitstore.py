@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple, NoReturn
 
-from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN
+from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, article_path, article_slug
 from reviewflow.errors import EnvironmentProblem
 
 
@@ -144,15 +144,11 @@ class GitStore:
 
     def article_path(self, slug: str) -> str:
         """The path of an article's file in git (from the top of the work tree)."""
-        return f"{self.prefix}{ARTICLES_DIR}/{slug}.md"
+        return self.prefix + article_path(slug)
 
     def slug_of_path(self, path: str) -> str | None:
         """The slug of a path in git, if it is an article file of this content repo."""
-        head, _, name = path.rpartition("/")
-        if head + "/" != f"{self.prefix}{ARTICLES_DIR}/" or not name.endswith(".md"):
-            return None
-        slug = name[:-3]
-        return slug if SLUG_PATTERN.match(slug) else None
+        return article_slug(path[len(self.prefix) :]) if path.startswith(self.prefix) else None
 
     # -- reading ---------------------------------------------------------------------------------
 

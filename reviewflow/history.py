@@ -30,7 +30,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from reviewflow.changes import ChangeIndex, FactFile, changed_names, walk
-from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, SLUG_PATTERN, Config, parse_config
+from reviewflow.config import (
+    CONFIG_FILE,
+    SCHEMA_FILE,
+    SLUG_PATTERN,
+    Config,
+    article_path,
+    article_slug,
+    parse_config,
+)
 from reviewflow.errors import ConfigError, InvalidFile
 from reviewflow.gitstore import GitStore, LogEntry, is_object_id, read_objects
 from reviewflow.workflow import BOARD_ACTIONS, Action, Change, Event, History, read_event
@@ -217,7 +225,7 @@ def read_history(
         heads=heads,
         configs=configs,
         merged={
-            entry.commit: (merge, files.get((merge, _article(t.slug))))
+            entry.commit: (merge, files.get((merge, article_path(t.slug))))
             for entry, t in said
             if t.slug and (merge := merged_at.get(entry.commit))
         },
@@ -337,7 +345,10 @@ def _judgeable(
         for entry, t in said
         if (
             event := event_from(
-                entry, files.get((entry.commit, _article(t.slug))), verdicts.get(entry.commit, ("N", "")), t
+                entry,
+                files.get((entry.commit, article_path(t.slug))),
+                verdicts.get(entry.commit, ("N", "")),
+                t,
             )
         )
     ]
@@ -364,10 +375,6 @@ def _events_said(
     return said
 
 
-def _article(slug: str) -> str:
-    return f"{ARTICLES_DIR}/{slug}.md"
-
-
 Files = dict[tuple[str, str], str | None]  # (commit, name in the content repo) -> blob
 
 
@@ -380,10 +387,10 @@ def _files_wanted(
     for entry, t in said:
         wanted[entry.commit].add(CONFIG_FILE)
         if t.slug:
-            wanted[entry.commit].add(_article(t.slug))
+            wanted[entry.commit].add(article_path(t.slug))
             merge = merged_at.get(entry.commit)
             if merge is not None:
-                wanted[merge].add(_article(t.slug))
+                wanted[merge].add(article_path(t.slug))
     return wanted
 
 
@@ -412,8 +419,8 @@ def _record_changes(
             continue
         email = entry.author_email.lower()
         for name, blob in diff.items():
-            if name != CONFIG_FILE:
-                slug = name[len(ARTICLES_DIR) + 1 : -3]
+            slug = article_slug(name)
+            if slug is not None:
                 changes.setdefault(slug, []).append(Change(entry.commit, email))
                 if blob is not None:
                     appeared.setdefault((slug, blob), []).append(entry.committed_at)
@@ -478,8 +485,8 @@ def _changes_by(
     changes: dict[str, list[Change]] = defaultdict(list)
     for entry in theirs:
         for name in changed_names(entry, diffs):
-            slug = name[len(ARTICLES_DIR) + 1 : -3]
-            if name != CONFIG_FILE and slug in scope:
+            slug = article_slug(name)
+            if slug is not None and slug in scope:
                 changes[slug].append(Change(entry.commit, entry.author_email.lower()))
     return dict(changes)
 

@@ -209,18 +209,9 @@ class _Reader:
 
     def sequence(self, name: str) -> list[Any]:
         """The block sequence under `key:`: scalars, or flat mappings, one per `- ` item."""
+        index, dash = self.first_item(name)
         lines, rows = self.lines, self.rows
         positions, keys, offset, track = self.positions, self.keys, self.offset, self.track
-        index = self.index + 1
-        while index < len(lines) and _skippable(lines[index]):
-            index += 1
-        if index == len(lines):
-            raise _NotPlain  # `key:` with nothing after it: a null the loader places
-        first = lines[index]
-        dash = len(first) - len(first.lstrip(" "))
-        if first[dash : dash + 2] != "- ":
-            raise _NotPlain  # a nested mapping or an empty item: the loader's
-        positions[(name,)] = (index + offset, dash + 1)
         items: list[Any] = []
         item: dict[str, Any] | None = None
         item_column = 0  # 0-based column of the keys of the current item's mapping
@@ -258,19 +249,10 @@ class _Reader:
                 continue
             depth = len(line) - len(line.lstrip(" "))
             if depth == dash and line[dash] == "-" and line[dash + 1 : dash + 2] == " ":
-                body = line[dash + 1 :].lstrip(" ")
-                column = len(line) - len(body) + 1
-                path = (name, len(items))
-                key_match = _KEY.match(body)
                 self.index = index
-                if key_match is None:
-                    items.append(self.scalar(body.rstrip(" "), path, index, column))
-                    item = None
-                else:
-                    item, item_column = {}, column - 1
-                    positions[path] = (index + offset, column)
-                    items.append(item)
-                    self.entry(item, path, key_match, body, column)
+                item, item_column = self.start_item(
+                    items, (name, len(items)), line[dash + 1 :].lstrip(" "), line
+                )
             elif item is not None and depth == item_column and (key_match := _KEY.match(line, depth)):
                 self.index = index
                 self.entry(item, (name, len(items) - 1), key_match, line[depth:], item_column + 1)
@@ -281,6 +263,39 @@ class _Reader:
             index += 1
         self.index = index
         return items
+
+    def first_item(self, name: str) -> tuple[int, int]:
+        """Where the sequence under `name:` starts: the index of its first item's line, and the
+        column of its dashes."""
+        lines = self.lines
+        index = self.index + 1
+        while index < len(lines) and _skippable(lines[index]):
+            index += 1
+        if index == len(lines):
+            raise _NotPlain  # `key:` with nothing after it: a null the loader places
+        first = lines[index]
+        dash = len(first) - len(first.lstrip(" "))
+        if first[dash : dash + 2] != "- ":
+            raise _NotPlain  # a nested mapping or an empty item: the loader's
+        self.positions[(name,)] = (index + self.offset, dash + 1)
+        return index, dash
+
+    def start_item(
+        self, items: list[Any], path: Path, body: str, line: str
+    ) -> tuple[dict[str, Any] | None, int]:
+        """The item at PATH, BODY being LINE after its `- `, added to ITEMS: a scalar, or a
+        mapping and its first `key: value`. The mapping (None for a scalar) and the column
+        (0-based) of its keys."""
+        column = len(line) - len(body) + 1
+        key_match = _KEY.match(body)
+        if key_match is None:
+            items.append(self.scalar(body.rstrip(" "), path, self.index, column))
+            return None, 0
+        item: dict[str, Any] = {}
+        self.positions[path] = (self.index + self.offset, column)
+        items.append(item)
+        self.entry(item, path, key_match, body, column)
+        return item, column - 1
 
     def entry(self, item: dict[str, Any], path: Path, key: re.Match[str], text: str, column: int) -> None:
         """One `key: value` of a mapping in a sequence; TEXT starts at COLUMN."""

@@ -39,6 +39,7 @@ from jinja2 import FileSystemBytecodeCache
 from reviewflow.article import SLUG_PATTERN, parse_document
 from reviewflow.config import Config
 from reviewflow.errors import ConfigError
+from reviewflow.findings import Severity
 from reviewflow.gitstore import GitStore
 from reviewflow.history import committed_config, committed_schema
 from reviewflow.output import (
@@ -61,7 +62,7 @@ from reviewflow.review import judge_history
 from reviewflow.schema import ArticleSchema
 from reviewflow.site import AUDIENCES, Listing, PageInfo, PageProblem, Reviewer, SiteRenderer, listing_meta
 from reviewflow.workers import worker_pool
-from reviewflow.workflow import ArticleStatus
+from reviewflow.workflow import ArticleStatus, State
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def page_infos(
                     slug=slug,
                     path=path,
                     blob=approved.blob,
-                    state="approved",
+                    state=State.APPROVED.value,
                     approved=True,
                     reviewers=tuple(_reviewer(config, email) for email in approved.approvers),
                     reviewed_at=reviewed_at,
@@ -506,7 +507,7 @@ def render_article(
         return f"{info.slug!r} is not a valid slug"
     document = parse_document(info.path, raw, schema, max_bytes)
     if document.article is None:
-        first = next((f for f in document.findings if f.severity.value == "error"), None)
+        first = next((f for f in document.findings if f.severity is Severity.ERROR), None)
         detail = f"line {first.line}: {first.message}" if first else "the front-matter is invalid"
         return f"cannot be read: {detail} (run `reviewflow check` on that version)"
     try:

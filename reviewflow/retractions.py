@@ -27,7 +27,6 @@ REQUIRED_COLUMNS = {"OriginalPaperDOI", "OriginalPaperPubMedID", "RetractionNatu
 @dataclass(frozen=True)
 class Notice:
     nature: str  # "Retraction", "Expression of concern", "Correction", "Reinstatement"
-    retraction_doi: str = ""
     reinstated: bool = False  # a reinstatement of the same paper is listed too
 
     @property
@@ -113,7 +112,7 @@ def _index(handle: Iterable[str], source: str) -> RetractionIndex:
             f"{source}: not a Retraction Watch CSV: missing column(s) {', '.join(sorted(missing))}"
         )
     for row in reader:
-        notice = Notice(row["RetractionNature"] or "", row.get("RetractionDOI") or "")
+        notice = Notice(row["RetractionNature"] or "")
         doi = (row["OriginalPaperDOI"] or "").strip().lower()
         if doi and doi not in ("unavailable", "0"):
             _keep_strongest(index.by_doi, doi, notice)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, Config
+from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, Config, article_path
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.gitstore import GitStore
 from reviewflow.history import committed_config, front_matter_authors, read_history
@@ -77,14 +77,6 @@ def judge_history(
 def read_blobs(root: Path, blobs: Iterable[str]) -> dict[str, bytes]:
     """The contents of blobs by id (e.g. each `status.approved.blob`), from one git process."""
     return GitStore.open(root).read_blobs(blobs)
-
-
-def read_blob(root: Path, blob: str) -> bytes:
-    """The content of one blob; for many, use `read_blobs`."""
-    contents = read_blobs(root, [blob])
-    if blob not in contents:
-        raise ReviewflowError(f"blob {blob} is not in the repository")
-    return contents[blob]
 
 
 def judge_events(
@@ -163,7 +155,7 @@ def status_report(
     slugs = [resolve_article(root, a, cwd) for a in articles]
     statuses = load_statuses(root, config, scope=set(slugs) if slugs else None)
     on_disk = sorted(p.stem for p in (root / ARTICLES_DIR).glob("*.md")) if not slugs else []
-    uncommitted = [f"{ARTICLES_DIR}/{s}.md" for s in on_disk if s not in statuses and SLUG_PATTERN.match(s)]
+    uncommitted = [article_path(s) for s in on_disk if s not in statuses and SLUG_PATTERN.match(s)]
     return StatusReport(pick(statuses, slugs), uncommitted)
 
 
@@ -208,7 +200,7 @@ def article_diff(
     slug = resolve_article(root, article, cwd)
     store = GitStore.open(root)
     status = pick(judge_history(store, config, scope={slug}).outcome.statuses, [slug])[0]
-    path = f"{ARTICLES_DIR}/{slug}.md"
+    path = article_path(slug)
     basis, old_blob, old_label = "none", None, "/dev/null"
     if status.approved is not None:
         approved = status.approved

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from reviewflow import gitstore
 from reviewflow.article import SLUG_PATTERN
-from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Audience, Config
+from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Audience, Config, article_path
 from reviewflow.errors import ConfigError, Refused
 from reviewflow.files import NotRegularFile, checked_path
 from reviewflow.integration import github_workflow, install_requirement
@@ -103,7 +103,7 @@ def new_article(
         )
     slug = slugify(title)
     articles = root / ARTICLES_DIR
-    path = articles / f"{slug}.md"
+    path = root / article_path(slug)
     if path.parent != articles:  # belt and braces: the slug pattern already forbids separators
         raise ConfigError(f"refusing to write outside {ARTICLES_DIR}/: {path}")
     try:
@@ -111,7 +111,7 @@ def new_article(
     except FileNotFoundError:
         pass  # no articles/ yet: write_new makes it
     except NotRegularFile as exc:
-        raise ConfigError(f"refusing to write {ARTICLES_DIR}/{slug}.md: {exc}") from None
+        raise ConfigError(f"refusing to write {article_path(slug)}: {exc}") from None
     name, email = author or ("Your Name", "you@example.org")
     content = template("new-article.md").format(
         title=_yaml_string(title.strip()),
@@ -122,7 +122,7 @@ def new_article(
         disclaimer=_yaml_string(_disclaimer_for(config, audience)),
     )
     if not write_new(path, content):
-        raise Refused(f"{ARTICLES_DIR}/{slug}.md already exists; edit it, or choose another title")
+        raise Refused(f"{article_path(slug)} already exists; edit it, or choose another title")
     return path
 
 

@@ -26,6 +26,7 @@ from reviewflow.cache import code_fingerprint
 from reviewflow.config import Config
 from reviewflow.markup import BodyRenderer
 from reviewflow.schemaorg import identifier_links, json_script, medical_web_page
+from reviewflow.workflow import State
 
 TEMPLATES = "templates/site"
 AUDIENCES = {
@@ -34,13 +35,14 @@ AUDIENCES = {
     "professional": ("Healthcare professionals", "for-professionals"),
 }
 REFERENCE_TYPES = {"guideline": "Guideline", "research": "Research", "review": "Review", "other": "Other"}
-STEPS = (("submitted", "Submitted"), ("under-review", "Under review"), ("approved", "Approved"))
-STATE_LABELS = {
-    "draft": "Draft",
-    "submitted": "Submitted",
-    "under-review": "Under review",
-    "changes-requested": "Changes requested",
-    "approved": "Approved",
+STEPS = ((State.SUBMITTED, "Submitted"), (State.UNDER_REVIEW, "Under review"), (State.APPROVED, "Approved"))
+# Keyed by State, looked up by PageInfo.state (the same text: State is a StrEnum).
+STATE_LABELS: dict[str, str] = {
+    State.DRAFT: "Draft",
+    State.SUBMITTED: "Submitted",
+    State.UNDER_REVIEW: "Under review",
+    State.CHANGES_REQUESTED: "Changes requested",
+    State.APPROVED: "Approved",
 }
 FEED_ENTRIES = 100  # the newest approved articles; the sitemap lists them all
 # Stands for the path to the site's root in an index entry rendered before its index page.
@@ -123,10 +125,6 @@ class Listing:
     authors: tuple[str, ...]
     tags: tuple[str, ...] = ()
     card: str = ""  # its entry in the index (SiteRenderer.card_html), when already rendered
-
-    @classmethod
-    def of(cls, info: PageInfo, article: Article) -> Listing:
-        return cls.from_meta(info, listing_meta(article))
 
     @classmethod
     def from_meta(cls, info: PageInfo, meta: dict[str, Any]) -> Listing:
@@ -368,11 +366,17 @@ class SiteRenderer:
 
 def tracker(state: str) -> list[tuple[str, str]]:
     """The review-status steps as (label, done|current|todo)."""
-    position = {"draft": -1, "submitted": 0, "under-review": 1, "changes-requested": 1, "approved": 2}
+    position: dict[str, int] = {
+        State.DRAFT: -1,
+        State.SUBMITTED: 0,
+        State.UNDER_REVIEW: 1,
+        State.CHANGES_REQUESTED: 1,
+        State.APPROVED: 2,
+    }
     current = position.get(state, -1)
     steps = []
     for index, (_, label) in enumerate(STEPS):
-        if state == "changes-requested" and index == 1:
+        if state == State.CHANGES_REQUESTED and index == 1:
             label = "Under review: changes requested"
         status = "done" if index < current else "current" if index == current else "todo"
         steps.append((label, status))

@@ -19,7 +19,7 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from reviewflow.config import ARTICLES_DIR, BoardMember, Config
+from reviewflow.config import BoardMember, Config, article_path
 
 
 class State(StrEnum):  # a str: compares and serialises as its value
@@ -49,13 +49,6 @@ TRANSITIONS: dict[Action, frozenset[State]] = {
     Action.REQUEST_CHANGES: frozenset({State.SUBMITTED, State.UNDER_REVIEW}),
     Action.APPROVE: frozenset({State.UNDER_REVIEW, State.APPROVED}),
     Action.WITHDRAW: frozenset({State.SUBMITTED, State.UNDER_REVIEW, State.CHANGES_REQUESTED}),
-}
-AFTER: dict[Action, State] = {
-    Action.SUBMIT: State.SUBMITTED,
-    Action.REVIEW: State.UNDER_REVIEW,
-    Action.REQUEST_CHANGES: State.CHANGES_REQUESTED,
-    Action.APPROVE: State.APPROVED,  # once the quorum is reached; until then under-review
-    Action.WITHDRAW: State.DRAFT,
 }
 NEEDS: dict[Action, str] = {
     Action.SUBMIT: "only a draft can be submitted",
@@ -104,7 +97,7 @@ class Event:
 
     @property
     def path(self) -> str:
-        return f"{ARTICLES_DIR}/{self.slug}.md"
+        return article_path(self.slug)
 
 
 @dataclass(frozen=True)
@@ -572,7 +565,7 @@ class Replay:
         )
         return ArticleStatus(
             slug=slug,
-            path=f"{ARTICLES_DIR}/{slug}.md",
+            path=article_path(slug),
             state=state,
             blob=blob,
             approvals=len(approved_by),

@@ -286,10 +286,31 @@ def hook() -> dict[str, Any]:
     ],
 )
 def test_the_hook_matches_what_check_and_ci_treat_as_articles(path: str, matches: bool) -> None:
-    from reviewflow.ci import is_article_path
+    from reviewflow.config import is_article_path
 
     assert bool(re.search(hook()["files"], path)) is matches
     assert is_article_path(path.removeprefix("health/")) is matches  # from its content repo's root
+
+
+@pytest.mark.parametrize(
+    ("path", "article", "slug"),
+    [
+        ("articles/poems-syndrome.md", True, "poems-syndrome"),
+        ("articles/Bad_Name.md", True, None),  # an article file (`check` reports its name), but no slug
+        ("articles/drafts/idea.md", False, None),
+        ("articles/idea.txt", False, None),
+        ("reviewflow.toml", False, None),
+    ],
+)
+def test_one_rule_says_which_files_are_articles_and_their_slugs(
+    path: str, article: bool, slug: str | None
+) -> None:
+    from reviewflow.config import article_path, article_slug, is_article_path
+
+    assert is_article_path(path) is article
+    assert article_slug(path) == slug
+    if slug is not None:
+        assert article_path(slug) == path
 
 
 def test_the_readme_local_hook_uses_the_same_pattern() -> None:

@@ -9,7 +9,7 @@ import pytest
 from click.testing import Result
 
 from reviewflow.config import load_config
-from reviewflow.review import invalid_events, load_statuses, read_blob, read_blobs
+from reviewflow.review import invalid_events, load_statuses, read_blobs
 from reviewflow.workflow import State
 from tests.conftest import git, write
 from tests.gitcount import git_processes, total
@@ -174,7 +174,7 @@ def test_edit_after_approval_is_a_draft_with_the_approved_version_kept(
     statuses = load_statuses(approved, load_config(approved))
     status = statuses[SLUG]
     assert status.state is State.DRAFT and status.approved is not None
-    old = read_blob(approved, status.approved.blob)
+    old = read_blobs(approved, [status.approved.blob])[status.approved.blob]
     assert (
         b"A new paragraph" not in old and old == git(approved, "show", f"{approved_commit}:{PATH}").encode()
     )
