@@ -22,21 +22,18 @@ from reviewflow.config_diff import CONFIG_CHANGED, SCHEMA_CHANGED
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.findings import Finding, Severity
 from reviewflow.reporters import (
+    SEVERITY_COLOURS,
     dump_json,
     finding_line,
     github_command,
     inert_lines,
+    plural,
     use_colour,
     visible,
     workflow_data,
 )
 
-_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow"}
 MAX_SUMMARY_ROWS = 200  # GitHub caps a job summary at 1 MiB; a huge change still gets one
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def counts(findings: list[Finding]) -> str:
@@ -83,7 +80,7 @@ def report_text(result: CiResult) -> str:
     else:
         lines.append("  no article changed")
     for f in result.findings:
-        severity = click.style(f.severity.value, fg=_COLOURS[f.severity], bold=True)
+        severity = click.style(f.severity.value, fg=SEVERITY_COLOURS[f.severity], bold=True)
         lines.append(finding_line(f, severity))
     verdict = (
         click.style("not mergeable", fg="red", bold=True)

@@ -119,7 +119,7 @@ def test_front_matter_authors_only_parses_when_it_could_matter() -> None:
 def test_the_json_writer_is_the_json_module_byte_for_byte() -> None:
     import json
 
-    from reviewflow.views import _dump
+    from reviewflow.reporters import dump_json
 
     payloads = [
         [], {}, [{}], [[]], "s", 5, None, {"f": 1.5}, [(1, 2)], {1: "x"},
@@ -127,4 +127,4 @@ def test_the_json_writer_is_the_json_module_byte_for_byte() -> None:
         [{"article": "x", "approved_by": [], "reviewers": ["a@b", "c@d"], "approvals": 0}],
     ]  # fmt: skip
     for payload in payloads:
-        assert _dump(payload) == json.dumps(payload, indent=2)
+        assert dump_json(payload) == json.dumps(payload, indent=2)
