@@ -23,10 +23,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from reviewflow import publish as publish_module  # noqa: E402
 from reviewflow.config import load_config  # noqa: E402
-from reviewflow.schema import ArticleSchema  # noqa: E402
-from reviewflow.site import PageInfo, Reviewer, SiteRenderer  # noqa: E402
+from reviewflow.content.schema import ArticleSchema  # noqa: E402
+from reviewflow.publish import build as publish_module  # noqa: E402
+from reviewflow.publish.site import PageInfo, Reviewer, SiteRenderer  # noqa: E402
 
 BASE = "https://bench.example.org"
 HEAD_AT = datetime(2025, 6, 1, tzinfo=UTC)
@@ -74,7 +74,7 @@ def infos_for(corpus: Path, store: Blobs, limit: int | None) -> list[PageInfo]:
 
 def build_once(corpus: Path, out: Path, store: Blobs, infos: list[PageInfo], workers: int | None) -> float:
     """What publish() does once it has the PageInfos: render, then write."""
-    from reviewflow.output import BuildCache, check_target, empty_trash
+    from reviewflow.publish.output import BuildCache, check_target, empty_trash
 
     started = time.perf_counter()
     config = load_config(corpus)

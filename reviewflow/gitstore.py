@@ -626,7 +626,7 @@ def _allowed_signers(signers: Iterable[tuple[str, str]]) -> Iterator[str]:
         os.unlink(f.name)
 
 
-# --- reviewflow ci: the merge-base, the changed paths, their contents (used by ci.py) -------------
+# --- reviewflow ci: the merge-base, the changed paths, their contents (used by ci/gate.py) --------
 # One git process each, whatever the size of the repository: `ci` costs what the change costs.
 # They run in the content repo's directory, so paths are relative to it (as `--relative` and
 # `<rev>:./<path>` make them) even when it is a subdirectory of the git work tree.

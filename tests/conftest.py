@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from reviewflow.cli import cli
-from reviewflow.scaffold import init_repo
+from reviewflow.cli.commands import cli
+from reviewflow.cli.scaffold import init_repo
 
 PROJECT = Path(__file__).resolve().parent.parent
 

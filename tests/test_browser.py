@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from reviewflow.actions import act
+from reviewflow.cli.scaffold import init_repo
 from reviewflow.config import load_config
-from reviewflow.publish import publish
-from reviewflow.scaffold import init_repo
-from reviewflow.workflow import Action
+from reviewflow.publish.build import publish
+from reviewflow.review.actions import act
+from reviewflow.review.workflow import Action
 from tests.browser.chrome import axe_source, chromium, console_errors, requested_urls, reset_logs, serve
 from tests.conftest import BOARD_TOML, article_text, git, write
 

@@ -151,7 +151,7 @@ def test_unresolvable_schema_ref_is_a_config_error_and_never_fetched(repo: Path,
         "import socket, sys\n"
         "def refuse(*a, **k):\n    print('network used', file=sys.stderr); raise OSError('no network')\n"
         "socket.socket.connect = refuse\nsocket.create_connection = refuse\n"
-        "from reviewflow.cli import main\nmain()\n"
+        "from reviewflow.cli.commands import main\nmain()\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code, "check"], cwd=repo, capture_output=True, text=True, timeout=60
@@ -345,8 +345,8 @@ EVIDENCE_PIECES = [
 
 @pytest.mark.parametrize("seed", range(3))
 def test_evidence_found_from_literals_is_what_finditer_finds(seed: int) -> None:
-    from reviewflow.checks import _EVIDENCE, _evidence_matches
-    from reviewflow.prose import Prose
+    from reviewflow.checks.rules import _EVIDENCE, _evidence_matches
+    from reviewflow.content.prose import Prose
 
     rng = random.Random(seed)
     for _ in range(3000):

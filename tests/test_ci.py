@@ -22,11 +22,11 @@ import yaml
 from click.testing import Result
 
 from reviewflow import gitstore
-from reviewflow.ci import CI_RULES, ArticleChange, ArticleResult, CiResult, classify
-from reviewflow.ci_report import report_junit
-from reviewflow.cli import cli
+from reviewflow.ci.config_diff import config_findings
+from reviewflow.ci.gate import CI_RULES, ArticleChange, ArticleResult, CiResult, classify
+from reviewflow.cli.ci_report import report_junit
+from reviewflow.cli.commands import cli
 from reviewflow.config import CONFIG_FILE
-from reviewflow.config_diff import config_findings
 from reviewflow.findings import Finding
 from tests.conftest import PROJECT, article_text, as_author, git, write
 from tests.gitcount import git_processes, total
@@ -599,7 +599,7 @@ def test_text_output_lists_the_change(run: Run, mixed_change: Path) -> None:
 def test_the_cost_follows_the_change_not_the_repository(
     run: Run, content_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import reviewflow.ci_checks
+    import reviewflow.ci.articles
 
     def measure(articles: int) -> tuple[Counter[str], int]:
         for index in range(articles):
@@ -610,7 +610,7 @@ def test_the_cost_follows_the_change_not_the_repository(
             write(content_repo / "articles" / f"bulk-{articles}-{index}.md", WARNED)
         commit(content_repo, "Touch three")
         parses = 0
-        real_parse = reviewflow.ci_checks.parse_document
+        real_parse = reviewflow.ci.articles.parse_document
 
         def counting_parse(*args, **kwargs):  # type: ignore[no-untyped-def]
             nonlocal parses
@@ -618,7 +618,7 @@ def test_the_cost_follows_the_change_not_the_repository(
             return real_parse(*args, **kwargs)
 
         with pytest.MonkeyPatch.context() as patch, git_processes() as started:
-            patch.setattr(reviewflow.ci_checks, "parse_document", counting_parse)
+            patch.setattr(reviewflow.ci.articles, "parse_document", counting_parse)
             result = run(content_repo, "ci", "--base", "main")
         assert result.exit_code == 0, result.output
         git(content_repo, "checkout", "-q", "main")

@@ -65,7 +65,7 @@ def test_renaming_a_disclaimer_fails_the_unchanged_articles_that_use_it(run: Run
 def test_many_unchanged_articles_are_checked_in_a_process_pool_with_the_same_outcome(
     run: Run, content_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import reviewflow.ci_checks
+    import reviewflow.ci.articles
 
     for index in range(4):
         write(content_repo / "articles" / f"more-{index}.md", article_text(title=f"Article {index}"))
@@ -74,7 +74,7 @@ def test_many_unchanged_articles_are_checked_in_a_process_pool_with_the_same_out
     branch(content_repo)
     edit_config(content_repo, "[disclaimers.patient]", "[disclaimers.patients]")
     commit(content_repo, "Rename the patient disclaimer")
-    monkeypatch.setattr(reviewflow.ci_checks, "PARALLEL_THRESHOLD", 2)  # a pool even for six articles
+    monkeypatch.setattr(reviewflow.ci.articles, "PARALLEL_THRESHOLD", 2)  # a pool even for six articles
 
     result = run(content_repo, "ci", "--base", "main", "--format", "json")
 
@@ -403,8 +403,8 @@ text = "General information."
     ],
 )
 def test_each_config_problem_points_at_its_line(key: str, line: int) -> None:
+    from reviewflow.ci.config_diff import config_problems
     from reviewflow.config import parse_config
-    from reviewflow.config_diff import config_problems
     from reviewflow.errors import ConfigError
 
     with pytest.raises(ConfigError) as raised:

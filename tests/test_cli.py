@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from reviewflow import checks
-from reviewflow.cli import cli
+from reviewflow.checks import rules as checks
+from reviewflow.cli.commands import cli
 from reviewflow.progress import progress_bar, shows_progress
 from tests.conftest import PROJECT, article_text, write
 from tests.gitrepo import ALICE, RITA, SLUG, act_as
@@ -326,7 +326,7 @@ def test_readability_works_without_network(repo: Path) -> None:
         "import socket, sys\n"
         "def refuse(*a, **k): raise OSError('network disabled in this test')\n"
         "socket.socket.connect = refuse\nsocket.create_connection = refuse\n"
-        "from reviewflow.cli import cli\n"
+        "from reviewflow.cli.commands import cli\n"
         "cli(['check', '--format', 'json'], prog_name='reviewflow')\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)

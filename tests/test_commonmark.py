@@ -1,6 +1,6 @@
 """The prose scanner against a real CommonMark parser, on generated documents.
 
-`reviewflow.commonmark` finds the prose of a body without a full parse. Here markdown-it-py
+`reviewflow.content.commonmark` finds the prose of a body without a full parse. Here markdown-it-py
 (the parser `publish` renders with) is the reference: for thousands of documents built from
 lines that exercise code spans, fenced and indented code, HTML blocks and comments, headings,
 thematic breaks, lists, quotes, lazy continuation and tabs, both must find the same citation
@@ -14,8 +14,8 @@ import random
 import pytest
 from markdown_it import MarkdownIt
 
-from reviewflow.commonmark import blank_inline
-from reviewflow.prose import MARKER, read_prose
+from reviewflow.content.commonmark import blank_inline
+from reviewflow.content.prose import MARKER, read_prose
 
 # {m} becomes a marker unique in its document, so its line and column can be found in the source.
 FRAGMENTS = [

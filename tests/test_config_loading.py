@@ -16,8 +16,8 @@ import pytest
 from click.testing import Result
 
 from reviewflow.config import CONFIG_FILE, RULE_IDS, SCHEMA_FILE, parse_config
+from reviewflow.content.schema import bundled_schema, load_schema
 from reviewflow.errors import ConfigError, InvalidFile, Problem
-from reviewflow.schema import bundled_schema, load_schema
 from tests.conftest import git, write
 from tests.gitrepo import RITA, act_as, forge, ok
 
@@ -113,7 +113,7 @@ def test_a_valid_config_reads_the_same_from_text_and_bytes() -> None:
 
 
 def test_the_rule_ids_a_config_may_set_are_the_rules_check_runs() -> None:
-    from reviewflow.checks import RULES
+    from reviewflow.checks.rules import RULES
 
     assert set(RULES) == RULE_IDS
 

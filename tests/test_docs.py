@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from reviewflow.checks import ALL_RULE_IDS
-from reviewflow.cli import cli
+from reviewflow.checks.rules import ALL_RULE_IDS
+from reviewflow.cli.commands import cli
 from tests.conftest import PROJECT
 
 README = (PROJECT / "README.md").read_text(encoding="utf-8")
@@ -33,16 +33,21 @@ def test_readme_starts_with_the_two_commands() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", sorted(p.name for p in (PROJECT / "reviewflow").glob("*.py") if not p.name.startswith("__"))
+    "module",
+    sorted(
+        p.relative_to(PROJECT / "reviewflow").as_posix()
+        for p in (PROJECT / "reviewflow").rglob("*.py")
+        if not p.name.startswith("__")
+    ),
 )
 def test_every_module_is_in_the_readme(module: str) -> None:
     assert f"`{module}`" in README, f"reviewflow/{module} is missing from the module table in README.md"
 
 
 def test_the_format_options_name_every_reporter() -> None:
-    from reviewflow.ci_report import REPORTERS as CI_REPORTERS
-    from reviewflow.cli import CHECK_FORMATS, CI_FORMATS
-    from reviewflow.reporters import REPORTERS
+    from reviewflow.cli.ci_report import REPORTERS as CI_REPORTERS
+    from reviewflow.cli.commands import CHECK_FORMATS, CI_FORMATS
+    from reviewflow.cli.reporters import REPORTERS
 
     assert list(CHECK_FORMATS) == list(REPORTERS)
     assert list(CI_FORMATS) == list(CI_REPORTERS)
@@ -54,8 +59,8 @@ def test_status_loads_neither_the_checks_nor_the_site() -> None:
     import sys
 
     probe = (
-        "import sys; from reviewflow import cli, review, views; "
-        "print(' '.join(m for m in ('reviewflow.checks', 'reviewflow.ci', 'reviewflow.site', 'jsonschema', 'jinja2') "
+        "import sys; import reviewflow.cli.commands, reviewflow.review.queries, reviewflow.cli.views; "
+        "print(' '.join(m for m in ('reviewflow.checks.rules', 'reviewflow.ci.gate', 'reviewflow.publish.site', 'jsonschema', 'jinja2') "
         "if m in sys.modules))"
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reviewflow.output import MARKER
-from reviewflow.publish import POOL_THRESHOLD
+from reviewflow.publish.build import POOL_THRESHOLD
+from reviewflow.publish.output import MARKER
 from tests.conftest import article_text, git, write
 from tests.gitrepo import PATH, RITA, act_as, forge, ok
 
@@ -173,7 +173,7 @@ WATCHERS = {
 
 
 def reviewflow_command(setup: str = "") -> list[str]:
-    return [sys.executable, "-c", f"{setup}from reviewflow.cli import main; main()"]
+    return [sys.executable, "-c", f"{setup}from reviewflow.cli.commands import main; main()"]
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see the workers")

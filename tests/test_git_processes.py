@@ -17,9 +17,9 @@ import pytest
 from click.testing import Result
 
 from reviewflow import gitstore
-from reviewflow.actions import event_message
-from reviewflow.scaffold import init_repo
-from reviewflow.workflow import Action
+from reviewflow.cli.scaffold import init_repo
+from reviewflow.review.actions import event_message
+from reviewflow.review.workflow import Action
 from tests.conftest import BOARD_TOML, article_text, as_author, git, write
 from tests.gitcount import git_processes, total
 from tests.gitrepo import ALICE, RITA

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from reviewflow.cli.scaffold import init_repo
 from reviewflow.config import load_config
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.gitstore import GitStore, git_version
-from reviewflow.review import front_matter_authors, invalid_events
-from reviewflow.scaffold import init_repo
+from reviewflow.review.queries import front_matter_authors, invalid_events
 from tests.conftest import git
 from tests.gitrepo import RITA, SLUG, act_as, ok
 
@@ -119,7 +119,7 @@ def test_front_matter_authors_only_parses_when_it_could_matter() -> None:
 def test_the_json_writer_is_the_json_module_byte_for_byte() -> None:
     import json
 
-    from reviewflow.reporters import dump_json
+    from reviewflow.cli.reporters import dump_json
 
     payloads = [
         [], {}, [{}], [[]], "s", 5, None, {"f": 1.5}, [(1, 2)], {1: "x"},

@@ -16,9 +16,9 @@ from click.testing import Result
 
 from reviewflow import gitstore
 from reviewflow.gitstore import GitStore
-from reviewflow.history import committed_config, read_history
-from reviewflow.review import load_statuses
-from reviewflow.workflow import Replay
+from reviewflow.review.history import committed_config, read_history
+from reviewflow.review.queries import load_statuses
+from reviewflow.review.workflow import Replay
 from tests.conftest import article_text, git, write
 from tests.gitrepo import (
     ALICE,
@@ -167,7 +167,7 @@ def test_an_event_under_a_broken_configuration_does_not_count(
 
 
 def test_a_status_needs_a_committed_configuration(tmp_path: Path, run: Run) -> None:
-    from reviewflow.scaffold import init_repo
+    from reviewflow.cli.scaffold import init_repo
 
     repo = tmp_path / "lib"
     init_repo(repo)
@@ -310,7 +310,7 @@ def test_the_kept_state_is_what_a_whole_replay_gives(
     tangled: Path, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After every kind of change, the state resumed from the last run equals a replay from git alone."""
-    from reviewflow import snapshot as kept_state
+    from reviewflow.review import snapshot as kept_state
 
     other = "poems-syndrome-and-you"
     whole_reads: list[int] = []

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from reviewflow.cli import cli
-from reviewflow.reporters import visible
+from reviewflow.cli.commands import cli
+from reviewflow.cli.reporters import visible
 from tests.conftest import article_text, as_author, git, write
 from tests.gitrepo import ALICE, MALLORY, PATH, SLUG, act_as, head, ok, refused
 

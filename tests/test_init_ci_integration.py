@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reviewflow.integration import github_workflow
+from reviewflow.cli.integration import github_workflow
 from tests.conftest import PROJECT, article_text, git, write
 from tests.test_ci import BAD, BAD_LINE, GOOD, Run, annotations, branch, commit
 from tests.test_ci_files import WORKFLOW, bash, load_yaml, step

@@ -1,6 +1,6 @@
 """The plain front-matter reader against libyaml, on real and generated front-matter.
 
-`reviewflow.plainyaml` reads the common, plain part of YAML without a parser. For every
+`reviewflow.content.plainyaml` reads the common, plain part of YAML without a parser. For every
 front-matter it accepts, the data, value positions and key positions must be exactly those of
 the libyaml path in `frontmatter.py`; for anything else it must decline (None), so that
 libyaml reads it. Generated documents mutate real front-matter line by line with the YAML
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from reviewflow import frontmatter
-from reviewflow.frontmatter import Split
-from reviewflow.plainyaml import read_plain
-from reviewflow.scaffold import template
+from reviewflow.cli.scaffold import template
+from reviewflow.content import frontmatter
+from reviewflow.content.frontmatter import Split
+from reviewflow.content.plainyaml import read_plain
 from tests.conftest import PROJECT
 
 
@@ -149,10 +149,10 @@ def test_a_clean_article_never_reads_its_positions() -> None:
     """The rules ask for a front-matter position only to report something there."""
     from datetime import date
 
-    from reviewflow.article import parse_document
-    from reviewflow.checks import Context, check_document
+    from reviewflow.checks.rules import Context, check_document
     from reviewflow.config import Config
-    from reviewflow.schema import ArticleSchema, bundled_schema_text
+    from reviewflow.content.article import parse_document
+    from reviewflow.content.schema import ArticleSchema, bundled_schema_text
 
     text = f"---\n{SAMPLES[-1]}\n---\n\nAmyloidosis is rare [1]. It is treated [2].\n"
     schema = ArticleSchema(json.loads(bundled_schema_text()))

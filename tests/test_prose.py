@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from reviewflow.prose import _SENTENCE_END, read_prose
+from reviewflow.content.prose import _SENTENCE_END, read_prose
 
 PIECES = [
     "Word", "word", "e.g.", "i.e.", "Dr.", "vs.", "et al.", "Fig.", "cf.", "approx.", "3.5", "(see",

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reviewflow import output
-from reviewflow import publish as publish_module
-from reviewflow.actions import act
 from reviewflow.config import load_config
-from reviewflow.output import PublishError, check_target, write_site
-from reviewflow.publish import PublishResult, first_approval, publish, render_article
-from reviewflow.schema import read_schema
-from reviewflow.site import PageInfo, SiteRenderer
-from reviewflow.workflow import Action, ArticleStatus, Event, State
+from reviewflow.content.schema import read_schema
+from reviewflow.publish import build as publish_module
+from reviewflow.publish import output
+from reviewflow.publish.build import PublishResult, first_approval, publish, render_article
+from reviewflow.publish.output import PublishError, check_target, write_site
+from reviewflow.publish.site import PageInfo, SiteRenderer
+from reviewflow.review.actions import act
+from reviewflow.review.workflow import Action, ArticleStatus, Event, State
 from tests.browser.html import json_ld, parse, read
 from tests.conftest import article_text, as_author, git, write
 

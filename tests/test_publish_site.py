@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from reviewflow.article import Article
 from reviewflow.config import parse_config
-from reviewflow.markup import cited_ids
-from reviewflow.schemaorg import json_script
-from reviewflow.site import Listing, PageInfo, Reviewer, SiteRenderer, tracker
+from reviewflow.content.article import Article
+from reviewflow.content.markup import cited_ids
+from reviewflow.publish.schemaorg import json_script
+from reviewflow.publish.site import Listing, PageInfo, Reviewer, SiteRenderer, tracker
 from tests.browser.html import Element, json_ld, parse
 
 CONFIG = parse_config("""
@@ -374,7 +374,7 @@ def test_cited_ids_expand_ranges_and_reject_nonsense() -> None:
 
 
 def test_missing_disclaimer_is_a_problem_not_a_silent_page(renderer: SiteRenderer) -> None:
-    from reviewflow.site import PageProblem
+    from reviewflow.publish.site import PageProblem
 
     with pytest.raises(PageProblem, match="'nope' is not defined"):
         page(renderer, disclaimer="nope")

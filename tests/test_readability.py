@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import textstat
 
-from reviewflow import readability
-from reviewflow.prose import MARKER
+from reviewflow.checks import readability
+from reviewflow.content.prose import MARKER
 
 WORDS = ["treatment", "polyneuropathy", "lenalidomide", "organomegaly", "the", "syndrome", "every", "xyzzyq"]
 
@@ -34,7 +34,7 @@ def test_grade_of_easy_and_hard_text() -> None:
 
 def test_table_is_built_once_then_loaded_from_the_user_cache(tmp_path: Path) -> None:
     code = (
-        "import time; from reviewflow import readability as r; t = time.perf_counter(); "
+        "import time; from reviewflow.checks import readability as r; t = time.perf_counter(); "
         "n = len(r.syllable_table()); print(n, r._cache_file().exists(), round(time.perf_counter() - t, 3))"
     )
     env = {"XDG_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
@@ -47,7 +47,7 @@ def test_table_is_built_once_then_loaded_from_the_user_cache(tmp_path: Path) -> 
 
 
 def test_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
-    code = "from reviewflow import readability as r; print(r._cache_file()); print(len(r.syllable_table()))"
+    code = "from reviewflow.checks import readability as r; print(r._cache_file()); print(len(r.syllable_table()))"
     env = {"XDG_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     Path(first.stdout.splitlines()[0]).write_bytes(b"not a pickle")

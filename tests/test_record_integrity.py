@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reviewflow import changes, gitstore, snapshot
+from reviewflow import gitstore
 from reviewflow.cache import record_tag
-from reviewflow.changes import ChangeIndex, FactFile
 from reviewflow.gitstore import GitStore
+from reviewflow.review import changes, snapshot
+from reviewflow.review.changes import ChangeIndex, FactFile
 from tests.conftest import article_text, git, write
 from tests.gitrepo import ALICE, MALLORY, PATH, RITA, SAM, SLUG, act_as, blob, edit, forge, head, ok
 

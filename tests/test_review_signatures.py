@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reviewflow.workflow import ssh_fingerprint
+from reviewflow.review.workflow import ssh_fingerprint
 from tests.conftest import git
 from tests.gitrepo import (
     ALICE,

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from reviewflow.config import BoardMember, Config, Policy
-from reviewflow.workflow import (
+from reviewflow.review.workflow import (
     Action,
     ArticleStatus,
     Change,
@@ -331,7 +331,7 @@ def test_review_due_and_dates() -> None:
 
 
 def test_an_event_read_from_history_is_the_dataclass_it_stands_for() -> None:
-    from reviewflow.workflow import read_event
+    from reviewflow.review.workflow import read_event
 
     values = dict(
         commit="1" * 40, parents=("2" * 40,), author_name="Rita", author_email="Rita@Board.example",

@@ -1,6 +1,6 @@
 """The published website, rendered: plain data in, HTML and XML strings out.
 
-Nothing here touches git or the file system (templates come from the package). publish.py
+Nothing here touches git or the file system (templates come from the package). build.py
 collects the data and writes the files; this module decides what readers see. One
 `SiteRenderer` holds the one Jinja environment (autoescaping) and the one body renderer
 (markup.py: Markdown without raw HTML, then a sanitiser), reused for every page, in this
@@ -21,12 +21,12 @@ from jinja2 import BytecodeCache, Environment, PackageLoader, StrictUndefined, s
 from markupsafe import Markup, escape
 
 from reviewflow import __version__
-from reviewflow.article import Article, Reference
 from reviewflow.cache import code_fingerprint
 from reviewflow.config import Config
-from reviewflow.markup import BodyRenderer
-from reviewflow.schemaorg import identifier_links, json_script, medical_web_page
-from reviewflow.workflow import State
+from reviewflow.content.article import Article, Reference
+from reviewflow.content.markup import BodyRenderer
+from reviewflow.publish.schemaorg import identifier_links, json_script, medical_web_page
+from reviewflow.review.workflow import State
 
 TEMPLATES = "templates/site"
 AUDIENCES = {

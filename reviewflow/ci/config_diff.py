@@ -14,11 +14,11 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 
-from reviewflow.checks import RULES
+from reviewflow.checks.rules import RULES
 from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, Config, RuleSetting, parse_config
+from reviewflow.content.schema import bundled_schema_text
 from reviewflow.errors import ConfigError, InvalidFile, Problem
 from reviewflow.findings import Finding, Severity
-from reviewflow.schema import bundled_schema_text
 
 CONFIG_CHANGED = "config-changed"
 SCHEMA_CHANGED = "schema-changed"

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from reviewflow.article import Article, Document
+from reviewflow.checks.readability import flesch_kincaid_grade
+from reviewflow.checks.retractions import RetractionIndex
 from reviewflow.config import Config
+from reviewflow.content.article import Article, Document
+from reviewflow.content.prose import MARKER, Prose
 from reviewflow.findings import Finding, Severity
-from reviewflow.prose import MARKER, Prose
-from reviewflow.readability import flesch_kincaid_grade
-from reviewflow.retractions import RetractionIndex
 
 Hit = tuple[int, int, str]
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from reviewflow.plainyaml import read_plain
+from reviewflow.content.plainyaml import read_plain
 
 # Where each value (and each mapping key) of the front-matter sits: JSON path -> (line, column),
 # both 1-based and relative to the whole file.

@@ -21,18 +21,18 @@ from pathlib import Path
 from typing import Literal
 
 from reviewflow import gitstore
-from reviewflow.article import Document, parse_document, slug_of
 from reviewflow.cache import CACHE_DIR
-from reviewflow.checks import Context, check_document
+from reviewflow.checks.readability import warm_up
+from reviewflow.checks.retractions import RetractionIndex, load_retractions, parse_retractions, stricter
+from reviewflow.checks.rules import Context, check_document
+from reviewflow.ci.config_diff import config_problems, schema_problems, stricter_rules
 from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, Config, article_path, is_article_path, parse_config
-from reviewflow.config_diff import config_problems, schema_problems, stricter_rules
+from reviewflow.content.article import Document, parse_document, slug_of
+from reviewflow.content.schema import ArticleSchema, load_schema
 from reviewflow.errors import ConfigError, InvalidFile, Problem
 from reviewflow.findings import Finding, Severity
 from reviewflow.gitstore import DiffEntry, GitStore
-from reviewflow.readability import warm_up
-from reviewflow.retractions import RetractionIndex, load_retractions, parse_retractions, stricter
-from reviewflow.schema import ArticleSchema, load_schema
-from reviewflow.workflow import State
+from reviewflow.review.workflow import State
 
 # Files a change must not bring: reviewflow's own cache (a planted one could hold links where
 # reviewflow keeps its files), and an article that is not a regular file (a link's target is

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from reviewflow.changes import ChangeIndex, FactFile, changed_names, walk
 from reviewflow.config import (
     CONFIG_FILE,
     SCHEMA_FILE,
@@ -41,10 +40,11 @@ from reviewflow.config import (
 )
 from reviewflow.errors import ConfigError, InvalidFile
 from reviewflow.gitstore import GitStore, LogEntry, is_object_id, read_objects
-from reviewflow.workflow import BOARD_ACTIONS, Action, Change, Event, History, read_event
+from reviewflow.review.changes import ChangeIndex, FactFile, changed_names, walk
+from reviewflow.review.workflow import BOARD_ACTIONS, Action, Change, Event, History, read_event
 
 if TYPE_CHECKING:
-    from reviewflow.schema import ArticleSchema
+    from reviewflow.content.schema import ArticleSchema
 
 TRAILER_ARTICLE = "Reviewflow-Article"
 TRAILER_ACTION = "Reviewflow-Action"
@@ -591,7 +591,7 @@ def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozense
     text = raw.decode("utf-8", "replace").lower()
     if not any(c.lower() in text for c in candidates) and "\\" not in text and "''" not in text:
         return frozenset()
-    from reviewflow.frontmatter import read_article_bytes  # YAML, loaded only when needed
+    from reviewflow.content.frontmatter import read_article_bytes  # YAML, loaded only when needed
 
     split = read_article_bytes(raw, max(len(raw), 1))
     authors = split.data.get("authors") if split.data else None
@@ -603,7 +603,7 @@ def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozense
 def committed_schema(store: GitStore) -> ArticleSchema:
     """The article schema committed at HEAD (the bundled one where there is none): what a
     published page was validated against, whatever the work tree holds."""
-    from reviewflow.schema import load_schema  # not for the review commands
+    from reviewflow.content.schema import load_schema  # not for the review commands
 
     name = f"{store.head}:{store.prefix}{SCHEMA_FILE}"
     return load_schema(read_objects(store, [name]).get(name), f"{SCHEMA_FILE} (committed at HEAD)")

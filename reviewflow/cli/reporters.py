@@ -34,7 +34,7 @@ import orjson
 from reviewflow.findings import Finding, Severity
 
 if TYPE_CHECKING:  # the checks are imported by the commands that run them, not by every command
-    from reviewflow.workspace import Report
+    from reviewflow.checks.workspace import Report
 
 SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow"}
 

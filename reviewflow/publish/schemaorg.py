@@ -12,11 +12,11 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from reviewflow.article import Article, Reference
 from reviewflow.config import Site
+from reviewflow.content.article import Article, Reference
 
 if TYPE_CHECKING:
-    from reviewflow.site import PageInfo, Reviewer
+    from reviewflow.publish.site import PageInfo, Reviewer
 
 SCHEMA_AUDIENCE = {"patient": "Patient", "professional": "Clinician"}
 

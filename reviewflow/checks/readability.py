@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyphen
 
-from reviewflow.prose import MARKER
+from reviewflow.content.prose import MARKER
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)*")
 # Every ASCII character that cannot be in a word becomes a space (non-ASCII ones are "?" first).

@@ -19,9 +19,16 @@ from reviewflow.config import Config, article_path
 from reviewflow.errors import Refused
 from reviewflow.findings import Severity
 from reviewflow.gitstore import GitStore
-from reviewflow.history import TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT, committed_config
-from reviewflow.review import PENDING, UnknownArticle, judge_history, now, resolve_article, unknown_article
-from reviewflow.workflow import BOARD_ACTIONS, Action, ArticleStatus, Event, State, ssh_fingerprint
+from reviewflow.review.history import TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT, committed_config
+from reviewflow.review.queries import (
+    PENDING,
+    UnknownArticle,
+    judge_history,
+    now,
+    resolve_article,
+    unknown_article,
+)
+from reviewflow.review.workflow import BOARD_ACTIONS, Action, ArticleStatus, Event, State, ssh_fingerprint
 
 _RESERVED_LINE = re.compile(r"^\s*reviewflow-[a-z-]*\s*:", re.IGNORECASE | re.MULTILINE)
 
@@ -230,7 +237,7 @@ def _keep_only_if_signed(store: GitStore, commit: str, email: str, public_key: s
 
 
 def _refuse_failing_check(root: Path, config: Config, path: str) -> None:
-    from reviewflow.workspace import Workspace  # the checks: only `submit` pays for importing them
+    from reviewflow.checks.workspace import Workspace  # the checks: only `submit` pays for importing them
 
     report = Workspace(root, config).check([root / path])
     if report.errors:

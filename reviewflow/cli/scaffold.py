@@ -11,12 +11,12 @@ from importlib import resources
 from pathlib import Path
 
 from reviewflow import gitstore
-from reviewflow.article import SLUG_PATTERN
+from reviewflow.cli.integration import github_workflow, install_requirement
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Audience, Config, article_path
+from reviewflow.content.article import SLUG_PATTERN
+from reviewflow.content.schema import bundled_schema_text
 from reviewflow.errors import ConfigError, Refused
 from reviewflow.files import NotRegularFile, checked_path
-from reviewflow.integration import github_workflow, install_requirement
-from reviewflow.schema import bundled_schema_text
 
 MAX_SLUG_LENGTH = 80
 EXAMPLE_ARTICLE = "what-is-poems-syndrome.md"

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from reviewflow import __version__
+from reviewflow.cli.reporters import inert_lines, use_colour, visible
 from reviewflow.config import find_root
 from reviewflow.errors import ExitCode, ReviewflowError
-from reviewflow.reporters import inert_lines, use_colour, visible
 
 if TYPE_CHECKING:
-    from reviewflow.workspace import Workspace
+    from reviewflow.checks.workspace import Workspace
 
 # Each command imports what it runs, so that `status` never loads the checks or `check` git:
 # start-up is paid on every run. The output formats are named here for the options; a test
@@ -39,7 +39,7 @@ class State:
     debug: bool
 
     def workspace(self) -> Workspace:
-        from reviewflow.workspace import Workspace
+        from reviewflow.checks.workspace import Workspace
 
         return Workspace.open(self.directory)
 
@@ -124,7 +124,7 @@ def init_command(state: State, directory: Path, install: str | None) -> None:
 
     Example: reviewflow init health-library --install "reviewflow @ git+https://github.com/ORG/reviewflow@v0.1.0"
     """
-    from reviewflow.scaffold import init_repo
+    from reviewflow.cli.scaffold import init_repo
 
     written_files = init_repo(state.path(directory), install)
     for relative, written in written_files:
@@ -160,8 +160,8 @@ def new_command(state: State, title: str, audience: str, condition: str) -> None
 
     Example: reviewflow new "Can POEMS syndrome be cured?" --condition "POEMS syndrome"
     """
+    from reviewflow.cli.scaffold import new_article
     from reviewflow.gitstore import author_identity
-    from reviewflow.scaffold import new_article
 
     workspace = state.workspace()
     author = author_identity(workspace.root)
@@ -186,9 +186,9 @@ def check_command(state: State, paths: tuple[Path, ...], output: str, strict: bo
 
     Example: reviewflow check articles/poems-syndrome-prognosis.md --format json
     """
+    from reviewflow.checks.workspace import Workspace
+    from reviewflow.cli.reporters import REPORTERS
     from reviewflow.progress import progress_bar
-    from reviewflow.reporters import REPORTERS
-    from reviewflow.workspace import Workspace
 
     targets = [state.path(p) for p in paths]
     workspace = Workspace.open_for(state.directory, targets)
@@ -219,8 +219,8 @@ def ci_command(
 
     Example: reviewflow ci --base origin/main --format github
     """
-    from reviewflow.ci import run_ci
-    from reviewflow.ci_report import deliver, github_problem
+    from reviewflow.ci.gate import run_ci
+    from reviewflow.cli.ci_report import deliver, github_problem
 
     try:
         root = find_root(state.directory)
@@ -255,7 +255,7 @@ def publish_command(state: State, out: Path, preview: bool, base_url: str | None
 
     Example: reviewflow publish --out site --base-url https://health.example.org
     """
-    from reviewflow.publish import publish  # Jinja, Comrak and nh3 load only for publish
+    from reviewflow.publish.build import publish  # Jinja, Comrak and nh3 load only for publish
 
     result = publish(
         state.root(), None, state.path(out), preview=preview, base_url=base_url, use_cache=not no_cache
@@ -272,9 +272,9 @@ _SIGN_HELP = "Sign the commit (git commit -S); needed when your board entry has 
 
 
 def _act(state: State, action: str, article: str, message: str, sign: bool) -> None:
-    from reviewflow.actions import act
-    from reviewflow.views import action_text
-    from reviewflow.workflow import Action
+    from reviewflow.cli.views import action_text
+    from reviewflow.review.actions import act
+    from reviewflow.review.workflow import Action
 
     workspace = state.workspace()
     root, config = workspace.root, workspace.config
@@ -368,8 +368,8 @@ def status_command(state: State, articles: tuple[str, ...], output: str) -> None
     """
     from datetime import date
 
-    from reviewflow.review import status_report
-    from reviewflow.views import STATUS_VIEWS
+    from reviewflow.cli.views import STATUS_VIEWS
+    from reviewflow.review.queries import status_report
 
     statuses = status_report(state.root(), None, articles, cwd=state.directory)
     click.echo(STATUS_VIEWS[output](statuses, date.today()))
@@ -387,8 +387,8 @@ def history_command(state: State, article: str, output: str) -> None:
     """
     from datetime import date
 
-    from reviewflow.review import article_history
-    from reviewflow.views import HISTORY_VIEWS
+    from reviewflow.cli.views import HISTORY_VIEWS
+    from reviewflow.review.queries import article_history
 
     history = article_history(state.root(), None, article, cwd=state.directory)
     click.echo(HISTORY_VIEWS[output](history, date.today()))
@@ -408,8 +408,8 @@ def diff_command(state: State, article: str, context: int) -> None:
 
     Example: reviewflow diff poems-syndrome-prognosis
     """
-    from reviewflow.review import article_diff
-    from reviewflow.views import diff_text
+    from reviewflow.cli.views import diff_text
+    from reviewflow.review.queries import article_diff
 
     diff = article_diff(state.root(), None, article, cwd=state.directory, context=context)
     click.echo(diff_text(diff))
@@ -425,8 +425,8 @@ def queue_command(state: State, mine: bool, output: str) -> None:
 
     Example: reviewflow queue --mine
     """
-    from reviewflow.review import review_queue
-    from reviewflow.views import QUEUE_VIEWS
+    from reviewflow.cli.views import QUEUE_VIEWS
+    from reviewflow.review.queries import review_queue
 
     click.echo(QUEUE_VIEWS[output](review_queue(state.root(), None, mine=mine), mine))
     finish(ExitCode.OK)
@@ -448,8 +448,8 @@ def verify_command(state: State, output: str, rev_range: str | None, no_cache: b
 
     Example: reviewflow verify --range origin/main..HEAD --format json
     """
-    from reviewflow.review import verify
-    from reviewflow.views import VERIFY_VIEWS
+    from reviewflow.cli.views import VERIFY_VIEWS
+    from reviewflow.review.queries import verify
 
     result = verify(state.root(), None, rev_range, use_cache=not no_cache)
     click.echo(VERIFY_VIEWS[output](result))

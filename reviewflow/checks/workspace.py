@@ -14,16 +14,16 @@ from datetime import date
 from functools import cached_property
 from pathlib import Path
 
-from reviewflow.article import Document, parse_document
 from reviewflow.cache import FindingsCache, file_key, fingerprint
-from reviewflow.checks import Context, check_document
+from reviewflow.checks.readability import warm_up
+from reviewflow.checks.retractions import RetractionIndex, load_retractions
+from reviewflow.checks.rules import Context, check_document
 from reviewflow.config import ARTICLES_DIR, Config, find_root, load_config
+from reviewflow.content.article import Document, parse_document
+from reviewflow.content.schema import ArticleSchema, read_schema
 from reviewflow.errors import ConfigError
 from reviewflow.files import NotRegularFile, read_limited
 from reviewflow.findings import Finding, Severity, count
-from reviewflow.readability import warm_up
-from reviewflow.retractions import RetractionIndex, load_retractions
-from reviewflow.schema import ArticleSchema, read_schema
 from reviewflow.workers import worker_pool
 
 

@@ -4,7 +4,7 @@ Scope is the change, not the repository: the articles that differ between the me
 the base ref and HEAD are checked with every rule, and every review event in that range is
 judged against the *base's* reviewflow.toml, so nobody can join the board and approve in the
 same change. A change to reviewflow.toml or schemas/ is named in warnings for humans to see,
-and, being a change to every article, has the other articles checked again (ci_checks, which
+and, being a change to every article, has the other articles checked again (ci/articles.py, which
 also holds the settings articles are checked with: no rule laxer than at the base).
 
 Git is read in a fixed handful of calls (rev-parse, merge-base, one `diff --raw`, one
@@ -21,9 +21,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from reviewflow import gitstore, review
+from reviewflow import gitstore
 from reviewflow.cache import CACHE_DIR
-from reviewflow.ci_checks import (
+from reviewflow.ci.articles import (
     ArticleChange,
     ArticleResult,
     ChangeKind,
@@ -35,8 +35,7 @@ from reviewflow.ci_checks import (
     recheck_unchanged,
     text_of,
 )
-from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config, article_path, is_article_path
-from reviewflow.config_diff import (
+from reviewflow.ci.config_diff import (
     CONFIG_CHANGED,
     CONFIG_INVALID,
     SCHEMA_CHANGED,
@@ -44,10 +43,12 @@ from reviewflow.config_diff import (
     config_findings,
     schema_findings,
 )
+from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config, article_path, is_article_path
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.findings import Finding, Severity, count
 from reviewflow.gitstore import GitStore
-from reviewflow.workflow import ArticleStatus, Event, Replay, State
+from reviewflow.review import queries as review
+from reviewflow.review.workflow import ArticleStatus, Event, Replay, State
 
 SCHEMAS_DIR = "schemas"
 PUBLISHED_CHANGED = "published-version-changed"

@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from reviewflow.cache import record_key, record_tag
-from reviewflow.changes import conditions
 from reviewflow.config import Config
 from reviewflow.errors import ReviewflowError
 from reviewflow.gitstore import GitStore
-from reviewflow.history import ReviewLog, configs_of, extend_history, read_history
-from reviewflow.workflow import (
+from reviewflow.review.changes import conditions
+from reviewflow.review.history import ReviewLog, configs_of, extend_history, read_history
+from reviewflow.review.workflow import (
     Action,
     ApprovedVersion,
     Change,

@@ -36,13 +36,14 @@ except ImportError:  # not on Windows: builds are then not serialised
 
 from jinja2 import FileSystemBytecodeCache
 
-from reviewflow.article import SLUG_PATTERN, parse_document
 from reviewflow.config import Config
+from reviewflow.content.article import SLUG_PATTERN, parse_document
+from reviewflow.content.schema import ArticleSchema
 from reviewflow.errors import ConfigError
 from reviewflow.findings import Severity
 from reviewflow.gitstore import GitStore
-from reviewflow.history import committed_config, committed_schema
-from reviewflow.output import (
+from reviewflow.progress import progress_bar
+from reviewflow.publish.output import (
     MARKER,
     BuildCache,
     PageRecord,
@@ -57,12 +58,19 @@ from reviewflow.output import (
     write_file,
     writing_site,
 )
-from reviewflow.progress import progress_bar
-from reviewflow.review import judge_history
-from reviewflow.schema import ArticleSchema
-from reviewflow.site import AUDIENCES, Listing, PageInfo, PageProblem, Reviewer, SiteRenderer, listing_meta
+from reviewflow.publish.site import (
+    AUDIENCES,
+    Listing,
+    PageInfo,
+    PageProblem,
+    Reviewer,
+    SiteRenderer,
+    listing_meta,
+)
+from reviewflow.review.history import committed_config, committed_schema
+from reviewflow.review.queries import judge_history
+from reviewflow.review.workflow import ArticleStatus, State
 from reviewflow.workers import worker_pool
-from reviewflow.workflow import ArticleStatus, State
 
 
 @dataclass(frozen=True)

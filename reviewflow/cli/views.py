@@ -12,10 +12,10 @@ from typing import Any
 
 import click
 
-from reviewflow.actions import ActionResult
-from reviewflow.reporters import dump_json, inert_lines, plural, visible, visible_lines, visible_list
-from reviewflow.review import ArticleDiff, ArticleHistory, QueueItem, StatusReport, Verification
-from reviewflow.workflow import ArticleStatus, Event, State
+from reviewflow.cli.reporters import dump_json, inert_lines, plural, visible, visible_lines, visible_list
+from reviewflow.review.actions import ActionResult
+from reviewflow.review.queries import ArticleDiff, ArticleHistory, QueueItem, StatusReport, Verification
+from reviewflow.review.workflow import ArticleStatus, Event, State
 
 _STATE_COLOURS = {
     State.DRAFT: None,

@@ -12,7 +12,7 @@ the text is escaped, so each `<` starts a tag that Comrak or nh3 wrote) do what 
   was emptied as unsafe (or was empty) becomes its plain text; and when the body has an h1,
   every heading moves one level down so the title stays the only h1;
 - after it: citation markers in text (`[1]`, `[1, 2]`, `[2-4]`, the syntax
-  `reviewflow.prose.MARKER` defines) become superscript links to `#ref-N`, read out as
+  `reviewflow.content.prose.MARKER` defines) become superscript links to `#ref-N`, read out as
   "Reference N"; never inside links or code, never for an escaped `\\[1\\]` (Comrak marks
   escaped characters), and an id without a reference stays plain text. That markup is made
   from digits alone, so it needs no sanitising.
@@ -26,8 +26,8 @@ from collections.abc import Mapping
 import comrak
 import nh3
 
-from reviewflow.article import Reference
-from reviewflow.prose import MARKER, MAX_RANGE
+from reviewflow.content.article import Reference
+from reviewflow.content.prose import MARKER, MAX_RANGE
 
 ALLOWED_TAGS = {
     "p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "a", "em", "strong", "code", "pre",

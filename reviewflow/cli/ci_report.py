@@ -16,12 +16,10 @@ from pathlib import Path
 
 import click
 
-from reviewflow.ci import CiResult
-from reviewflow.ci_checks import ArticleResult
-from reviewflow.config_diff import CONFIG_CHANGED, SCHEMA_CHANGED
-from reviewflow.errors import EnvironmentProblem
-from reviewflow.findings import Finding, Severity
-from reviewflow.reporters import (
+from reviewflow.ci.articles import ArticleResult
+from reviewflow.ci.config_diff import CONFIG_CHANGED, SCHEMA_CHANGED
+from reviewflow.ci.gate import CiResult
+from reviewflow.cli.reporters import (
     SEVERITY_COLOURS,
     dump_json,
     finding_line,
@@ -32,6 +30,8 @@ from reviewflow.reporters import (
     visible,
     workflow_data,
 )
+from reviewflow.errors import EnvironmentProblem
+from reviewflow.findings import Finding, Severity
 
 MAX_SUMMARY_ROWS = 200  # GitHub caps a job summary at 1 MiB; a huge change still gets one
 

@@ -1,0 +1,1 @@
+"""The merge gate: a change's articles, review events and configuration, judged."""

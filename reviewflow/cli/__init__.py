@@ -1,0 +1,5 @@
+"""The command line: commands, and the text and JSON views of their results."""
+
+from reviewflow.cli.commands import cli, main
+
+__all__ = ["cli", "main"]

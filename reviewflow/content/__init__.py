@@ -1,0 +1,1 @@
+"""Articles as files: front-matter, schema, Markdown body, prose and citations."""
