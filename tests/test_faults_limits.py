@@ -192,24 +192,7 @@ def test_sigkill_of_publish_ends_its_workers_and_the_next_build_removes_its_left
         "--out",
         str(out),
     ]
-    build = subprocess.Popen(command, cwd=content_repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    workers: set[int] = set()
-    deadline = time.monotonic() + 60
-    while build.poll() is None and time.monotonic() < deadline:
-        workers = {pid for pid in children(build.pid) if _cmdline(pid) == _cmdline(build.pid)}
-        if len(workers) >= 2:
-            break
-        time.sleep(0.005)
-    assert len(workers) >= 2, f"the build ended before its workers were seen: {build.returncode}"
-    build.send_signal(signal.SIGKILL)
-    build.wait()
-    deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    outlived = [pid for pid in workers if alive(pid)]
-    for pid in outlived:  # so that a failure leaves no stray process behind
-        os.kill(pid, signal.SIGKILL)
-    assert not outlived, "render workers outlived the killed publish"
+    kill_when_workers_run(command, content_repo, "publish's render workers")
 
     # What it left beside --out is a preview nobody may read, and the next build removes it.
     left = [p for p in out.parent.iterdir() if p.name.startswith(".site.new-")]
@@ -227,24 +210,30 @@ def test_sigkill_of_publish_ends_its_workers_and_the_next_build_removes_its_left
 def test_sigkill_of_check_ends_its_workers(content_repo: Path, watcher: str) -> None:
     many_articles(content_repo, 1500)
     command = [*reviewflow_command(WATCHERS[watcher]), "check", "--no-cache"]
-    check = subprocess.Popen(command, cwd=content_repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    kill_when_workers_run(command, content_repo, "check's workers")
+
+
+def kill_when_workers_run(command: list[str], cwd: Path, workers_of: str) -> None:
+    """Start COMMAND, SIGKILL it once two of its worker processes run, and fail if any of them
+    outlives it (killing those, so that a failure leaves no stray process behind)."""
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     workers: set[int] = set()
     deadline = time.monotonic() + 60
-    while check.poll() is None and time.monotonic() < deadline:
-        workers = {pid for pid in children(check.pid) if _cmdline(pid) == _cmdline(check.pid)}
+    while process.poll() is None and time.monotonic() < deadline:
+        workers = {pid for pid in children(process.pid) if _cmdline(pid) == _cmdline(process.pid)}
         if len(workers) >= 2:
             break
         time.sleep(0.005)
-    assert len(workers) >= 2, f"check ended before its workers were seen: {check.returncode}"
-    check.send_signal(signal.SIGKILL)
-    check.wait()
+    assert len(workers) >= 2, f"it ended before {workers_of} were seen: {process.returncode}"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
     deadline = time.monotonic() + 10
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     outlived = [pid for pid in workers if alive(pid)]
     for pid in outlived:
         os.kill(pid, signal.SIGKILL)
-    assert not outlived, "check's workers outlived the killed check"
+    assert not outlived, f"{workers_of} outlived the killed command"
 
 
 def _cmdline(pid: int) -> bytes:
