@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from reviewflow import gitstore
+from reviewflow import gitlog, gitstore
 from reviewflow.cache import CACHE_DIR
 from reviewflow.ci.articles import (
     ArticleChange,
@@ -351,7 +351,7 @@ def replay_range(
 # --- the pure core -----------------------------------------------------------------------------
 
 
-def classify(entries: Iterable[gitstore.DiffEntry]) -> Scope:
+def classify(entries: Iterable[gitlog.DiffEntry]) -> Scope:
     """Sort the changed paths into checked articles, deletions, and config or schema changes."""
     articles: list[ArticleChange] = []
     deleted: list[ArticleChange] = []

@@ -39,7 +39,8 @@ from reviewflow.config import (
     parse_config,
 )
 from reviewflow.errors import ConfigError, InvalidFile
-from reviewflow.gitstore import GitStore, LogEntry, is_object_id, read_objects
+from reviewflow.gitlog import LogEntry, is_object_id
+from reviewflow.gitstore import GitStore, read_objects
 from reviewflow.review.changes import ChangeIndex, FactFile, changed_names, walk
 from reviewflow.review.workflow import BOARD_ACTIONS, Action, Change, Event, History, read_event
 
