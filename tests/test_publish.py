@@ -21,7 +21,7 @@ from reviewflow.publish.build import PublishResult, first_approval, publish, ren
 from reviewflow.publish.output import PublishError, check_target, write_site
 from reviewflow.publish.site import PageInfo, SiteRenderer
 from reviewflow.review.actions import act
-from reviewflow.review.workflow import Action, ArticleStatus, Event, State
+from reviewflow.review.model import Action, ArticleStatus, Event, State
 from tests.browser.html import json_ld, parse, read
 from tests.conftest import article_text, as_author, git, write
 

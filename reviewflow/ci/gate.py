@@ -48,7 +48,8 @@ from reviewflow.errors import EnvironmentProblem
 from reviewflow.findings import Finding, Severity, count
 from reviewflow.gitstore import GitStore
 from reviewflow.review import queries as review
-from reviewflow.review.workflow import ArticleStatus, Event, Replay, State
+from reviewflow.review.model import ArticleStatus, Event, State
+from reviewflow.review.workflow import Replay
 
 SCHEMAS_DIR = "schemas"
 PUBLISHED_CHANGED = "published-version-changed"

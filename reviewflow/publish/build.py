@@ -68,8 +68,8 @@ from reviewflow.publish.site import (
     listing_meta,
 )
 from reviewflow.review.history import committed_config, committed_schema
+from reviewflow.review.model import ArticleStatus, State
 from reviewflow.review.queries import judge_history
-from reviewflow.review.workflow import ArticleStatus, State
 from reviewflow.workers import worker_pool
 
 

@@ -26,7 +26,7 @@ from reviewflow.config import Config
 from reviewflow.content.article import Article, Reference
 from reviewflow.content.markup import BodyRenderer
 from reviewflow.publish.schemaorg import identifier_links, json_script, medical_web_page
-from reviewflow.review.workflow import State
+from reviewflow.review.model import State
 
 TEMPLATES = "templates/site"
 AUDIENCES = {

@@ -20,6 +20,7 @@ from reviewflow.errors import Refused
 from reviewflow.findings import Severity
 from reviewflow.gitstore import GitStore
 from reviewflow.review.history import committed_config
+from reviewflow.review.model import BOARD_ACTIONS, Action, ArticleStatus, Event, State
 from reviewflow.review.queries import (
     PENDING,
     UnknownArticle,
@@ -29,7 +30,7 @@ from reviewflow.review.queries import (
     unknown_article,
 )
 from reviewflow.review.trailers import TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT
-from reviewflow.review.workflow import BOARD_ACTIONS, Action, ArticleStatus, Event, State, ssh_fingerprint
+from reviewflow.review.workflow import ssh_fingerprint
 
 _RESERVED_LINE = re.compile(r"^\s*reviewflow-[a-z-]*\s*:", re.IGNORECASE | re.MULTILINE)
 

@@ -40,8 +40,8 @@ from reviewflow.errors import ConfigError, InvalidFile
 from reviewflow.gitlog import LogEntry, is_object_id
 from reviewflow.gitstore import GitStore, read_objects
 from reviewflow.review.changes import ChangeIndex, FactFile, changed_names, walk
+from reviewflow.review.model import BOARD_ACTIONS, Action, Change, Event, History
 from reviewflow.review.trailers import Trailers, event_from, read_trailers
-from reviewflow.review.workflow import BOARD_ACTIONS, Action, Change, Event, History
 
 if TYPE_CHECKING:
     from reviewflow.content.schema import ArticleSchema

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from reviewflow.config import SLUG_PATTERN
 from reviewflow.gitlog import LogEntry, is_object_id
-from reviewflow.review.workflow import Action, Event, read_event
+from reviewflow.review.model import Action, Event, read_event
 
 TRAILER_ARTICLE = "Reviewflow-Article"
 TRAILER_ACTION = "Reviewflow-Action"
