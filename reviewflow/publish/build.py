@@ -45,19 +45,14 @@ from reviewflow.gitstore import GitStore
 from reviewflow.progress import progress_bar
 from reviewflow.publish.output import (
     MARKER,
-    BuildCache,
-    PageRecord,
     PublishError,
-    SiteRecord,
     Staging,
     check_target,
-    content_digest,
     empty_trash,
-    file_state,
-    settled,
     write_file,
     writing_site,
 )
+from reviewflow.publish.records import BuildCache, PageRecord, SiteRecord, content_digest, file_state, settled
 from reviewflow.publish.site import (
     AUDIENCES,
     Listing,
