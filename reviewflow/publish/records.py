@@ -29,7 +29,7 @@ FileState = tuple[int, int, int, int]  # inode, size, mtime and ctime (ns) of a 
 class PageRecord(NamedTuple):
     """One article page of a built site, as the next build sees it."""
 
-    key: str  # the hash of everything that went into the page (publish.Build.key)
+    key: str  # the hash of everything that went into the page (render.Build.key)
     digest: str  # the hash of its bytes (content_digest)
     state: FileState | None  # its file when last seen provably unchanged; None: check the bytes
     meta: dict[str, Any]  # its listing (site.listing_meta and card), for the index, sitemap and feed
@@ -169,7 +169,7 @@ def _name(text: Path | str) -> str:
 
 def _records(entries: Any) -> SiteRecord:
     """The records in a signed file. Their values are compared, never trusted to have a shape:
-    a record that does not match is a page rendered again (see publish.reuse_pages)."""
+    a record that does not match is a page rendered again (see build.reuse_pages)."""
     records: SiteRecord = {}
     if isinstance(entries, dict):
         for path, entry in entries.items():
