@@ -22,8 +22,9 @@ import yaml
 from click.testing import Result
 
 from reviewflow import gitlog
+from reviewflow.ci.articles import ArticleChange, ArticleResult
 from reviewflow.ci.config_diff import config_findings
-from reviewflow.ci.gate import CI_RULES, ArticleChange, ArticleResult, CiResult, classify
+from reviewflow.ci.verdict import CI_RULES, CiResult, classify
 from reviewflow.cli.ci_report import report_junit
 from reviewflow.cli.commands import cli
 from reviewflow.config import CONFIG_FILE
