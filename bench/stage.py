@@ -26,8 +26,9 @@ sys.path.insert(0, str(HERE.parent))
 from reviewflow.config import load_config  # noqa: E402
 from reviewflow.content.schema import ArticleSchema  # noqa: E402
 from reviewflow.publish import build as publish_module  # noqa: E402
+from reviewflow.publish.pages import PageInfo, Reviewer  # noqa: E402
 from reviewflow.publish.render import Build  # noqa: E402
-from reviewflow.publish.site import PageInfo, Reviewer, SiteRenderer  # noqa: E402
+from reviewflow.publish.site import SiteRenderer  # noqa: E402
 
 BASE = "https://bench.example.org"
 HEAD_AT = datetime(2025, 6, 1, tzinfo=UTC)

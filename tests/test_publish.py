@@ -18,7 +18,8 @@ from reviewflow.content.schema import read_schema
 from reviewflow.publish import output, render
 from reviewflow.publish.build import PublishResult, first_approval, publish
 from reviewflow.publish.output import PublishError, check_target, write_site
-from reviewflow.publish.site import PageInfo, SiteRenderer
+from reviewflow.publish.pages import PageInfo
+from reviewflow.publish.site import SiteRenderer
 from reviewflow.review.actions import act
 from reviewflow.review.model import Action, ArticleStatus, Event, State
 from tests.browser.html import json_ld, parse, read

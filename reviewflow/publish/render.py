@@ -24,8 +24,9 @@ from reviewflow.findings import Severity
 from reviewflow.gitstore import GitStore
 from reviewflow.progress import progress_bar
 from reviewflow.publish.output import PublishError, Staging, write_file
+from reviewflow.publish.pages import Listing, PageInfo, listing_meta
 from reviewflow.publish.records import PageRecord, content_digest
-from reviewflow.publish.site import Listing, PageInfo, PageProblem, SiteRenderer, listing_meta
+from reviewflow.publish.site import PageProblem, SiteRenderer
 from reviewflow.workers import worker_pool
 
 POOL_THRESHOLD = 200  # below this many pages to render, a process pool costs more than it saves
