@@ -47,7 +47,8 @@ from reviewflow.publish.pages import Listing, PageInfo, Reviewer
 from reviewflow.publish.records import BuildCache, PageRecord, SiteRecord, content_digest, file_state, settled
 from reviewflow.publish.render import Build, Page, page_path, render_pages, site_renderer
 from reviewflow.publish.site import AUDIENCES, SiteRenderer
-from reviewflow.review.history import committed_config, committed_schema
+from reviewflow.review.board import committed_config
+from reviewflow.review.history import committed_schema
 from reviewflow.review.model import ArticleStatus, State
 from reviewflow.review.queries import judge_history
 

@@ -19,7 +19,7 @@ from reviewflow.config import Config, article_path
 from reviewflow.errors import Refused
 from reviewflow.findings import Severity
 from reviewflow.gitstore import GitStore
-from reviewflow.review.history import committed_config
+from reviewflow.review.board import committed_config
 from reviewflow.review.model import BOARD_ACTIONS, Action, ArticleStatus, Event, State
 from reviewflow.review.queries import (
     PENDING,

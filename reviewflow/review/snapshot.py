@@ -33,8 +33,9 @@ from reviewflow.cache import record_key, record_tag
 from reviewflow.config import Config
 from reviewflow.errors import ReviewflowError
 from reviewflow.gitstore import GitStore
+from reviewflow.review.board import configs_of
 from reviewflow.review.changes import conditions
-from reviewflow.review.history import ReviewLog, configs_of, extend_history, read_history
+from reviewflow.review.history import ReviewLog, extend_history, read_history
 from reviewflow.review.model import (
     Action,
     ApprovedVersion,
