@@ -26,7 +26,9 @@ sys.path.insert(0, str(HERE.parent))
 from reviewflow.config import load_config  # noqa: E402
 from reviewflow.content.schema import ArticleSchema  # noqa: E402
 from reviewflow.publish import build as publish_module  # noqa: E402
-from reviewflow.publish.site import PageInfo, Reviewer, SiteRenderer  # noqa: E402
+from reviewflow.publish.pages import PageInfo, Reviewer  # noqa: E402
+from reviewflow.publish.render import Build  # noqa: E402
+from reviewflow.publish.site import SiteRenderer  # noqa: E402
 
 BASE = "https://bench.example.org"
 HEAD_AT = datetime(2025, 6, 1, tzinfo=UTC)
@@ -74,12 +76,13 @@ def infos_for(corpus: Path, store: Blobs, limit: int | None) -> list[PageInfo]:
 
 def build_once(corpus: Path, out: Path, store: Blobs, infos: list[PageInfo], workers: int | None) -> float:
     """What publish() does once it has the PageInfos: render, then write."""
-    from reviewflow.publish.output import BuildCache, check_target, empty_trash
+    from reviewflow.publish.output import check_target, empty_trash
+    from reviewflow.publish.records import BuildCache
 
     started = time.perf_counter()
     config = load_config(corpus)
     target = check_target(corpus, out)
-    build = publish_module.Build(
+    build = Build(
         corpus, config, SiteRenderer(config, BASE), ArticleSchema.load(corpus), workers
     )
     cache = BuildCache(corpus)

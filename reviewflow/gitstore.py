@@ -5,20 +5,29 @@ from __future__ import annotations
 import codecs
 import os
 import re
-import secrets
 import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple, NoReturn
+from typing import NoReturn
 
 from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, article_path, article_slug
 from reviewflow.errors import EnvironmentProblem
+from reviewflow.gitlog import (
+    DiffEntry,
+    LogEntry,
+    check_whole,
+    is_object_id,
+    log_entry,
+    parse_batch,
+    parse_raw_diff,
+    parse_trailers,
+    parse_tree_diffs,
+    separators,
+)
 
 
 def author_identity(root: Path) -> tuple[str, str] | None:
@@ -43,7 +52,6 @@ def author_identity(root: Path) -> tuple[str, str] | None:
 
 MIN_GIT = (2, 25)  # %(trailers:only,unfold), --is-shallow-repository, --end-of-options
 MIN_GIT_SSH = (2, 34)  # SSH signatures: gpg.format ssh, gpg.ssh.allowedSignersFile
-_HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # a SHA-1 or SHA-256 object id
 # Settings a user's configuration must not change under us: colours, quoting, signatures shown
 # in the log, root commits hidden, messages in another encoding. Given to every git process.
 _STABLE = (
@@ -53,32 +61,6 @@ _STABLE = (
     "-c", "log.showRoot=true",
     "-c", "i18n.logOutputEncoding=UTF-8",
 )  # fmt: skip
-
-
-class LogEntry(NamedTuple):
-    """One commit reachable from HEAD, as the review log reads it (a tuple: 70,000 are cheap)."""
-
-    commit: str
-    parents: tuple[str, ...]
-    tree: str
-    author_name: str
-    author_email: str
-    date: str  # the committer date, ISO 8601 (read as a datetime only where it is needed)
-    trailer_block: str  # the message's trailers as git found them ("" for most commits)
-    body: str  # the message after the subject, trailers included
-
-    @property
-    def committed_at(self) -> datetime:
-        return datetime.fromisoformat(self.date)
-
-    @property
-    def trailers(self) -> tuple[tuple[str, str], ...]:
-        """The Reviewflow-* trailers, in order."""
-        return parse_trailers(self.trailer_block) if self.trailer_block else ()
-
-
-def is_object_id(value: str) -> bool:
-    return bool(_HEX.match(value))
 
 
 class GitStore:
@@ -158,7 +140,7 @@ class GitStore:
         Without BODIES, each entry's body is "": a third of git's output, for readers that
         want the messages of a few commits only (`with_bodies`).
         """
-        start, sep, end = _separators()
+        start, sep, end = separators()
         fields = ["%H", "%P", "%T", "%an", "%ae", "%cI", "%(trailers:only,unfold)", "%b" if bodies else ""]
         args = (
             "log", "--topo-order", "--reverse", "--no-color",
@@ -171,18 +153,18 @@ class GitStore:
         for text in self._stream(*args):
             records = (pending + text).split(start)
             pending = records.pop()
-            entries.extend(_log_entry(record, sep, end) for record in records if record)
+            entries.extend(log_entry(record, sep, end) for record in records if record)
         if pending:
-            entries.append(_log_entry(pending, sep, end))
+            entries.append(log_entry(pending, sep, end))
         if ".." not in (rev or ""):
-            _check_whole(entries)
+            check_whole(entries)
         return entries
 
     def with_bodies(self, entries: Sequence[LogEntry]) -> list[LogEntry]:
         """ENTRIES with their message bodies, from one `log --no-walk --stdin`."""
         if not entries:
             return []
-        start, sep, end = _separators()
+        start, sep, end = separators()
         out = self.run(
             "log", "--no-walk=unsorted", "--stdin", "--no-color", f"--format={start}%H{sep}%b{end}",
             input="".join(f"{entry.commit}\n" for entry in entries).encode(),
@@ -299,22 +281,7 @@ class GitStore:
             "diff-tree", "--stdin", "-r", "--root", "--always", "--no-renames", "--no-abbrev", "-z",
             "--no-ext-diff", "--ignore-submodules=none", input=request.encode(),
         )  # fmt: skip
-        tokens = out.decode("utf-8", "surrogateescape").split("\0")
-        diffs: list[dict[str, str | None]] = []
-        index, count = 0, len(tokens)
-        while index < count:
-            token = tokens[index]
-            if token.startswith(":"):  # ":old_mode new_mode old_blob new_blob status", then the path
-                name = keep(tokens[index + 1]) if diffs else None
-                if name is not None:
-                    _, mode, _, new_blob, status = token.split(" ")
-                    regular = mode in ("100644", "100755") and status != "D"
-                    diffs[-1][name] = new_blob if regular else None
-                index += 2
-            else:
-                if token:  # one header (the commit id) for each requested pair: --always
-                    diffs.append({})
-                index += 1
+        diffs = parse_tree_diffs(out, keep)
         if len(diffs) != len(pairs):
             raise EnvironmentProblem(
                 f"git diff-tree answered {len(diffs)} of {len(pairs)} commits; is the repository complete?"
@@ -533,29 +500,6 @@ def _start(cwd: Path | None, *args: str) -> subprocess.Popen[bytes]:
     return process
 
 
-def _check_whole(entries: Sequence[LogEntry]) -> None:
-    """Refuse a history that is not whole: a commit whose parent git did not show before it.
-
-    Git shows every parent first (--topo-order --reverse) unless the history cannot be read
-    whole; judging what is left would report "all valid" over events it never saw.
-    """
-    seen: set[str] = set()
-    for entry in entries:
-        for parent in entry.parents:
-            if parent not in seen:
-                raise EnvironmentProblem(
-                    f"the history git shows is not whole: commit {entry.commit[:12]} has a parent "
-                    f"{parent[:12]} that git did not show before it, so the review state cannot be "
-                    "judged. Check the repository with `git fsck`, or clone it again"
-                )
-        seen.add(entry.commit)
-
-
-def _log_entry(record: str, sep: str, end: str) -> LogEntry:
-    commit, parents, tree, name, email, date, trailers, body = record.partition(end)[0].split(sep)
-    return LogEntry(commit, tuple(parents.split()), tree, name, email, date, trailers, body)
-
-
 def _drain(process: subprocess.Popen[bytes], into: list[bytes]) -> None:
     """Read a process's stderr on another thread, so that a chatty git never blocks."""
     assert process.stderr is not None
@@ -581,35 +525,6 @@ def _dotted(version: tuple[int, ...]) -> str:
     return ".".join(str(part) for part in version)
 
 
-def _separators() -> tuple[str, str, str]:
-    """Record start, field and record end markers no commit message can contain: unguessable."""
-    token = secrets.token_hex(12)
-    return f"\x1e{token}S", f"\x1f{token}F", f"\x1e{token}E"
-
-
-_TRAILER = re.compile(r"^([^:\n]*):([^\n]*)", re.MULTILINE)  # a line's key, before its first colon
-# The three trailers as reviewflow writes them, in its order: read without the general loop.
-_CANONICAL = re.compile(
-    r"Reviewflow-Article:([^\n]*)\nReviewflow-Action:([^\n]*)\nReviewflow-Content:([^\n]*)\n?"
-)
-
-
-def parse_trailers(block: str) -> tuple[tuple[str, str], ...]:
-    canonical = _CANONICAL.fullmatch(block)
-    if canonical:
-        article, action, content = canonical.groups()
-        return (
-            ("Reviewflow-Article", article.strip()),
-            ("Reviewflow-Action", action.strip()),
-            ("Reviewflow-Content", content.strip()),
-        )
-    return tuple(
-        (key.strip(), value.strip())
-        for key, value in _TRAILER.findall(block)
-        if key.strip().lower().startswith("reviewflow-")
-    )
-
-
 _DIFF_PROCESSES = 2  # the machines this runs on have two cores or more
 _PARALLEL_DIFFS = 2000  # below this many commits, a second process costs more than it saves
 
@@ -630,18 +545,6 @@ def _allowed_signers(signers: Iterable[tuple[str, str]]) -> Iterator[str]:
 # One git process each, whatever the size of the repository: `ci` costs what the change costs.
 # They run in the content repo's directory, so paths are relative to it (as `--relative` and
 # `<rev>:./<path>` make them) even when it is a subdirectory of the git work tree.
-
-
-@dataclass(frozen=True)
-class DiffEntry:
-    """One path changed between two commits, as `git diff --raw` reports it."""
-
-    status: str  # A added, M modified, D deleted, R renamed, C copied, T type changed
-    path: str  # the path at the new commit (at the old one for a deletion)
-    old_path: str | None  # the path at the old commit, for a rename or copy
-    old_blob: str | None  # None when the path did not exist at the old commit
-    new_blob: str | None  # None when the path no longer exists at the new commit
-    new_mode: str = ""  # its git file mode at the new commit: 100644, 120000 (a link), ...
 
 
 def resolve_commit(store: GitStore, ref: str) -> str | None:
@@ -668,28 +571,7 @@ def changed_paths(store: GitStore, old: str, new: str, pathspecs: Sequence[str])
         "diff", "--raw", "-z", "--no-abbrev", "--find-renames", "--relative", "--no-ext-diff",
         old, new, "--", *pathspecs,
     ).stdout  # fmt: skip
-    fields = out.decode("utf-8", "surrogateescape").split("\0")
-    entries: list[DiffEntry] = []
-    index = 0
-    while index < len(fields) and fields[index].startswith(":"):
-        _, new_mode, old_blob, new_blob, status = fields[index][1:].split(" ")
-        if status[0] in "RC":
-            old_path, path = fields[index + 1], fields[index + 2]
-            index += 3
-        else:
-            old_path, path = None, fields[index + 1]
-            index += 2
-        entries.append(
-            DiffEntry(
-                status=status[0],
-                path=path,
-                old_path=old_path,
-                old_blob=None if set(old_blob) == {"0"} else old_blob,
-                new_blob=None if set(new_blob) == {"0"} else new_blob,
-                new_mode=new_mode,
-            )
-        )
-    return entries
+    return parse_raw_diff(out)
 
 
 def read_objects(store: GitStore, names: Sequence[str]) -> dict[str, bytes | None]:
@@ -701,19 +583,7 @@ def read_objects(store: GitStore, names: Sequence[str]) -> dict[str, bytes | Non
         return {}
     request = "".join(f"{name}\n" for name in names).encode("utf-8", "surrogateescape")
     out = _run(store.root, "cat-file", "--batch", input=request).stdout
-    contents: dict[str, bytes | None] = {}
-    position = 0
-    for name in names:
-        end = out.index(b"\n", position)
-        header = out[position:end].split(b" ")
-        position = end + 1
-        if len(header) == 3 and header[2].isdigit() and is_object_id(header[0].decode()):
-            size = int(header[2])
-            contents[name] = out[position : position + size]
-            position += size + 1  # each content is followed by a newline
-        else:  # "<name> missing" (or "ambiguous"): no content follows
-            contents[name] = None
-    return contents
+    return parse_batch(out, names)
 
 
 def has_review_commits(store: GitStore, old: str, new: str) -> bool:
@@ -735,7 +605,7 @@ def review_slugs(store: GitStore, old: str, new: str) -> set[str]:
 
 
 def _range_trailers(store: GitStore, old: str, new: str) -> list[tuple[tuple[str, str], ...]]:
-    start, _, _ = _separators()
+    start, _, _ = separators()
     out = _run(
         store.toplevel, "log", f"--format={start}%(trailers:only,unfold)", f"{old}..{new}", "--"
     ).stdout

@@ -19,7 +19,7 @@ from reviewflow.cli.scaffold import init_repo
 from reviewflow.config import load_config
 from reviewflow.publish.build import publish
 from reviewflow.review.actions import act
-from reviewflow.review.workflow import Action
+from reviewflow.review.model import Action
 from tests.browser.chrome import axe_source, chromium, console_errors, requested_urls, reset_logs, serve
 from tests.conftest import BOARD_TOML, article_text, git, write
 

@@ -345,7 +345,7 @@ EVIDENCE_PIECES = [
 
 @pytest.mark.parametrize("seed", range(3))
 def test_evidence_found_from_literals_is_what_finditer_finds(seed: int) -> None:
-    from reviewflow.checks.rules import _EVIDENCE, _evidence_matches
+    from reviewflow.checks.language import _EVIDENCE, _evidence_matches
     from reviewflow.content.prose import Prose
 
     rng = random.Random(seed)

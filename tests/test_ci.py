@@ -21,9 +21,10 @@ import pytest
 import yaml
 from click.testing import Result
 
-from reviewflow import gitstore
+from reviewflow import gitlog
+from reviewflow.ci.articles import ArticleChange, ArticleResult
 from reviewflow.ci.config_diff import config_findings
-from reviewflow.ci.gate import CI_RULES, ArticleChange, ArticleResult, CiResult, classify
+from reviewflow.ci.verdict import CI_RULES, CiResult, classify
 from reviewflow.cli.ci_report import report_junit
 from reviewflow.cli.commands import cli
 from reviewflow.config import CONFIG_FILE
@@ -828,7 +829,7 @@ def test_an_invalid_config_at_head_is_a_finding_of_the_change(run: Run, content_
 
 
 def test_classify_sorts_paths_into_articles_deletions_and_configuration() -> None:
-    entry = gitstore.DiffEntry
+    entry = gitlog.DiffEntry
     scope = classify(
         [
             entry("A", "articles/new.md", None, None, "a" * 40),

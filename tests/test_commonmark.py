@@ -14,7 +14,7 @@ import random
 import pytest
 from markdown_it import MarkdownIt
 
-from reviewflow.content.commonmark import blank_inline
+from reviewflow.content.inline import blank_inline
 from reviewflow.content.prose import MARKER, read_prose
 
 # {m} becomes a marker unique in its document, so its line and column can be found in the source.

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reviewflow.publish.build import POOL_THRESHOLD
 from reviewflow.publish.output import MARKER
+from reviewflow.publish.render import POOL_THRESHOLD
 from tests.conftest import article_text, git, write
 from tests.gitrepo import PATH, RITA, act_as, forge, ok
 

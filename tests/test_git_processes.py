@@ -19,7 +19,7 @@ from click.testing import Result
 from reviewflow import gitstore
 from reviewflow.cli.scaffold import init_repo
 from reviewflow.review.actions import event_message
-from reviewflow.review.workflow import Action
+from reviewflow.review.model import Action
 from tests.conftest import BOARD_TOML, article_text, as_author, git, write
 from tests.gitcount import git_processes, total
 from tests.gitrepo import ALICE, RITA

@@ -16,7 +16,8 @@ from click.testing import Result
 
 from reviewflow import gitstore
 from reviewflow.gitstore import GitStore
-from reviewflow.review.history import committed_config, read_history
+from reviewflow.review.board import committed_config
+from reviewflow.review.history import read_history
 from reviewflow.review.queries import load_statuses
 from reviewflow.review.workflow import Replay
 from tests.conftest import article_text, git, write

@@ -15,13 +15,13 @@ from click.testing import Result
 
 from reviewflow.config import load_config
 from reviewflow.content.schema import read_schema
-from reviewflow.publish import build as publish_module
-from reviewflow.publish import output
-from reviewflow.publish.build import PublishResult, first_approval, publish, render_article
+from reviewflow.publish import output, render
+from reviewflow.publish.build import PublishResult, first_approval, publish
 from reviewflow.publish.output import PublishError, check_target, write_site
-from reviewflow.publish.site import PageInfo, SiteRenderer
+from reviewflow.publish.pages import PageInfo
+from reviewflow.publish.site import SiteRenderer
 from reviewflow.review.actions import act
-from reviewflow.review.workflow import Action, ArticleStatus, Event, State
+from reviewflow.review.model import Action, ArticleStatus, Event, State
 from tests.browser.html import json_ld, parse, read
 from tests.conftest import article_text, as_author, git, write
 
@@ -229,7 +229,7 @@ def test_builds_are_byte_identical(library: Library) -> None:
 
 def test_a_process_pool_renders_the_same_pages(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
     single = tree(library.publish("single", use_cache=False, workers=1).out)
-    monkeypatch.setattr(publish_module, "POOL_THRESHOLD", 1)
+    monkeypatch.setattr(render, "POOL_THRESHOLD", 1)
     pooled = tree(library.publish("pooled", use_cache=False, workers=2).out)
     assert single == pooled
 
@@ -493,7 +493,7 @@ def test_a_page_with_an_invalid_slug_is_refused_before_any_path_is_made(tmp_path
     info = PageInfo(
         slug="../../etc", path="articles/../../etc.md", blob="a" * 40, state="draft", approved=False
     )
-    problem = render_article(renderer, read_schema(tmp_path), 10_000, info, b"---\n")
+    problem = render.render_article(renderer, read_schema(tmp_path), 10_000, info, b"---\n")
     assert problem == "'../../etc' is not a valid slug"
 
 

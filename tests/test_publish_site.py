@@ -12,8 +12,9 @@ import pytest
 from reviewflow.config import parse_config
 from reviewflow.content.article import Article
 from reviewflow.content.markup import cited_ids
+from reviewflow.publish.pages import Listing, PageInfo, Reviewer
 from reviewflow.publish.schemaorg import json_script
-from reviewflow.publish.site import Listing, PageInfo, Reviewer, SiteRenderer, tracker
+from reviewflow.publish.site import SiteRenderer, tracker
 from tests.browser.html import Element, json_ld, parse
 
 CONFIG = parse_config("""

@@ -9,8 +9,8 @@ import pytest
 from click.testing import Result
 
 from reviewflow.config import load_config
+from reviewflow.review.model import State
 from reviewflow.review.queries import invalid_events, load_statuses, read_blobs
-from reviewflow.review.workflow import State
 from tests.conftest import git, write
 from tests.gitcount import git_processes, total
 from tests.gitrepo import (

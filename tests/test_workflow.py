@@ -9,17 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from reviewflow.config import BoardMember, Config, Policy
-from reviewflow.review.workflow import (
-    Action,
-    ArticleStatus,
-    Change,
-    Event,
-    History,
-    Replay,
-    State,
-    replay,
-    ssh_fingerprint,
-)
+from reviewflow.review.model import Action, ArticleStatus, Change, Event, History, State
+from reviewflow.review.workflow import Replay, replay, ssh_fingerprint
 
 RITA, SAM, ALICE, MALLORY = "rita@board.example", "sam@board.example", "alice@authors.example", "m@x.example"
 V1, V2 = "1" * 40, "2" * 40
@@ -331,7 +322,7 @@ def test_review_due_and_dates() -> None:
 
 
 def test_an_event_read_from_history_is_the_dataclass_it_stands_for() -> None:
-    from reviewflow.review.workflow import read_event
+    from reviewflow.review.model import read_event
 
     values = dict(
         commit="1" * 40, parents=("2" * 40,), author_name="Rita", author_email="Rita@Board.example",

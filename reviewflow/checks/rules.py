@@ -2,23 +2,26 @@
 
 A rule is a small record: an id, a default severity, one line saying what it guards, and a
 function that yields (line, column, message) hits. RULES is the registry; adding a rule is
-adding one function and one entry. Rules are pure: they read the Document and the Context,
-never the disk or git.
+adding one function and one entry (the rules that read the prose are in language.py). Rules
+are pure: they read the Document and the Context, never the disk or git.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
-from reviewflow.checks.readability import flesch_kincaid_grade
+from reviewflow.checks.language import (
+    absolute_claim,
+    body_disclaimer,
+    evidence_uncited,
+    raw_html,
+    readability,
+)
 from reviewflow.checks.retractions import RetractionIndex
 from reviewflow.config import Config
 from reviewflow.content.article import Article, Document
-from reviewflow.content.prose import MARKER, Prose
 from reviewflow.findings import Finding, Severity
 
 Hit = tuple[int, int, str]
@@ -135,118 +138,6 @@ def _reference_duplicate_identifier(article: Article, doc: Document, ctx: Contex
                 seen[key] = reference.id
 
 
-# Ways a sentence states a number as evidence. Each pattern runs only when one of its literal
-# triggers occurs in the text: a substring test costs microseconds, a regex scan of an
-# alternation a fifth of a millisecond, and this is the hot path of `check`.
-_RATE_WORDS = "survival|response|remission|relapse|mortality|recurrence|success|failure"
-_PERCENTAGE = re.compile(r"\d(?:[\d.,]*\d)?\s?(?:%|percent\b|per cent\b)", re.IGNORECASE)
-_ONE_IN_N = re.compile(r"\d[ \t]+(?:in|of|out of)[ \t]+(?:every[ \t]+)?\d")
-_EVIDENCE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [
-    (("%", "percent", "per cent"), _PERCENTAGE),
-    (("n=", "n ="), re.compile(r"(?<![A-Za-z])[nN]\s?=\s?\d")),
-    ((" in ", " of "), _ONE_IN_N),
-    (
-        tuple(f"{word} rate" for word in _RATE_WORDS.split("|")),
-        re.compile(
-            rf"\b(?:{_RATE_WORDS})\s+rates?\b[^.]{{0,80}}?\d|\d[^.\[]{{0,80}}?\b(?:{_RATE_WORDS})\s+rates?\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        ("hazard ratio", "odds ratio", "relative risk", "-fold"),
-        re.compile(r"\b(?:hazard|odds) ratio\b|\brelative risk\b|\d(?:\.\d+)?-fold\b", re.IGNORECASE),
-    ),
-]
-
-
-def _evidence_matches(prose: Prose) -> list[re.Match[str]]:
-    matches = [
-        match
-        for triggers, pattern in _EVIDENCE
-        if prose.mentions(triggers)
-        for match in _FINDERS.get(pattern, _find_all)(pattern, prose)
-    ]
-    return sorted(matches, key=lambda m: m.start())
-
-
-def _find_all(pattern: re.Pattern[str], prose: Prose) -> list[re.Match[str]]:
-    return list(pattern.finditer(prose.text))
-
-
-# `re` tries a pattern that starts with \d at every character of the text. The two that nearly
-# every article triggers are found from their literal parts instead (str.find, in C): each
-# match must end at a "%" (or "percent") or contain " in " / " of " after a number, so the
-# places where a match can start are few, and `_matches_at` tries only those, in order and
-# without overlaps, as finditer would. tests/test_check_rules.py compares them with finditer.
-
-
-def _find_percentages(pattern: re.Pattern[str], prose: Prose) -> list[re.Match[str]]:
-    text, lowered = prose.text, prose.lowered
-    if len(lowered) != len(text):
-        return _find_all(pattern, prose)  # lowercasing moved the offsets
-    starts = set()
-    for literal in ("%", "percent", "per cent"):
-        end = lowered.find(literal)
-        while end >= 0:
-            digits_end = end - 1 if end and text[end - 1].isspace() else end
-            if digits_end and text[digits_end - 1].isdecimal():
-                start = digits_end - 1  # back to the first digit of the run of digits, . and ,
-                while start and (text[start - 1].isdecimal() or text[start - 1] in ".,"):
-                    start -= 1
-                while not text[start].isdecimal():
-                    start += 1
-                starts.add(start)
-            end = lowered.find(literal, end + 1)
-    return _matches_at(pattern, text, starts)
-
-
-def _find_one_in_n(pattern: re.Pattern[str], prose: Prose) -> list[re.Match[str]]:
-    text = prose.text
-    if "\t" in text:
-        return _find_all(pattern, prose)
-    starts = set()
-    for word in (" in ", " of ", " out of "):
-        found = text.find(word)
-        while found >= 0:
-            spaces = found
-            while spaces and text[spaces - 1] == " ":
-                spaces -= 1
-            if spaces and text[spaces - 1].isdecimal():
-                starts.add(spaces - 1)
-            found = text.find(word, found + 1)
-    return _matches_at(pattern, text, starts)
-
-
-def _matches_at(pattern: re.Pattern[str], text: str, starts: set[int]) -> list[re.Match[str]]:
-    found: list[re.Match[str]] = []
-    done = 0
-    for start in sorted(starts):
-        if start >= done and (match := pattern.match(text, start)):
-            found.append(match)
-            done = match.end()
-    return found
-
-
-_FINDERS: dict[re.Pattern[str], Callable[[re.Pattern[str], Prose], list[re.Match[str]]]] = {
-    _PERCENTAGE: _find_percentages,
-    _ONE_IN_N: _find_one_in_n,
-}
-
-
-def _evidence_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
-    prose = doc.prose
-    reported: set[int] = set()
-    for match in _evidence_matches(prose):
-        begin, end = prose.sentence_span(match.start())
-        if begin in reported or MARKER.search(prose.text, begin, end):
-            continue
-        reported.add(begin)
-        yield (
-            *prose.locate(begin),
-            f"states a number as evidence ({match.group(0).strip()!r}) with no citation marker",
-        )
-
-
 def _reference_old(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     limit = ctx.config.checks.max_reference_age_years
     for index, reference in enumerate(article.references):
@@ -296,99 +187,6 @@ def _reference_concern(article: Article, doc: Document, ctx: Context) -> Iterato
     return _retraction_hits(article, doc, ctx, retracted=False)
 
 
-_HAND_DISCLAIMER = re.compile(
-    r"\bmedical disclaimer\b"
-    r"|\bfor (?:general )?(?:informational|educational|information) purposes(?: only)?\b"
-    r"|\b(?:not|never)\s+(?:intended\s+(?:as|to\s+be|to\s+replace)|a\s+substitute\s+for|constitute|replace)\b[^.]{0,40}\b(?:medical|professional)\s+(?:advice|care|diagnosis)"
-    r"|\bassumes? no (?:liability|responsibility)\b",
-    re.IGNORECASE,
-)
-
-
-_DISCLAIMER_TRIGGERS = (
-    "disclaimer",
-    "purposes",
-    "liability",
-    "responsibility",
-    *(f"{who} {what}" for who in ("medical", "professional") for what in ("advice", "care", "diagnosis")),
-)
-
-
-def _body_disclaimer(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
-    prose = doc.prose
-    if not prose.mentions(_DISCLAIMER_TRIGGERS):
-        return
-    reported: set[int] = set()
-    for match in _HAND_DISCLAIMER.finditer(prose.text):
-        begin, _ = prose.sentence_span(match.start())
-        if begin not in reported:
-            reported.add(begin)
-            yield (
-                *prose.locate(begin),
-                (
-                    "hand-written disclaimer in the body: remove it, publishing adds the "
-                    f"{article.disclaimer!r} disclaimer from reviewflow.toml"
-                ),
-            )
-
-
-_NEGATION = re.compile(
-    r"\b(?:no|not|never|cannot|without|nor|neither|none|nothing|unlikely|rarely)\b|n[’']t\b", re.IGNORECASE
-)
-
-
-def _raw_html(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
-    first_on_line = {line: column for line, column in reversed(doc.prose.html)}  # one per line
-    for line, column in sorted(first_on_line.items()):
-        yield (
-            line,
-            column,
-            "raw HTML (a tag or an <!-- comment -->) is never published as HTML: readers would see it "
-            "as text; write it in Markdown, or delete it",
-        )
-
-
-@lru_cache(maxsize=8)
-def _claims_pattern(claims: tuple[str, ...]) -> re.Pattern[str]:
-    phrases = sorted((re.escape(c) for c in claims if c.strip()), key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(phrases) + r")(?!\w)", re.IGNORECASE)
-
-
-def _absolute_claim(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
-    claims = tuple(claim.lower() for claim in ctx.config.checks.absolute_claims)
-    prose = doc.prose
-    if not prose.mentions(claims):
-        return
-    for match in _claims_pattern(claims).finditer(prose.text):
-        begin, end = prose.sentence_span(match.start())
-        # The claim's own words do not negate it ("no side effects" is a claim).
-        rest = prose.text[begin : match.start()] + " " + prose.text[match.end() : end]
-        if not _NEGATION.search(rest):
-            yield (
-                *prose.locate(begin),
-                f"absolute or promotional claim {match.group(0)!r}: qualify it or cite the evidence",
-            )
-
-
-def _readability(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
-    if article.audience != "patient":
-        return
-    prose = doc.prose
-    if prose.text.count(" ") < 30:
-        return  # too short for the formula to mean anything
-    grade = flesch_kincaid_grade(prose.text, prose.sentence_count, prose.marker_insides)
-    limit = ctx.config.checks.patient_max_grade
-    if grade > limit:
-        yield (
-            doc.body_line,
-            1,
-            (
-                f"Flesch-Kincaid grade {grade:.1f} is above {limit:g} for a patient article: "
-                "use shorter sentences and everyday words"
-            ),
-        )
-
-
 RULES: dict[str, Rule] = {
     rule.id: rule
     for rule in [
@@ -433,7 +231,7 @@ RULES: dict[str, Rule] = {
             "evidence-uncited",
             Severity.WARNING,
             "a sentence states a number as evidence without a citation",
-            _evidence_uncited,
+            evidence_uncited,
         ),
         Rule(
             "reference-old",
@@ -460,25 +258,25 @@ RULES: dict[str, Rule] = {
             _reference_concern,
         ),
         Rule(
-            "body-disclaimer", Severity.WARNING, "the body holds a hand-written disclaimer", _body_disclaimer
+            "body-disclaimer", Severity.WARNING, "the body holds a hand-written disclaimer", body_disclaimer
         ),
         Rule(
             "raw-html",
             Severity.WARNING,
             "the body holds raw HTML, which readers would see as text",
-            _raw_html,
+            raw_html,
         ),
         Rule(
             "absolute-claim",
             Severity.WARNING,
             "an absolute or promotional claim that is not negated",
-            _absolute_claim,
+            absolute_claim,
         ),
         Rule(
             "readability",
             Severity.WARNING,
             "a patient article reads above checks.patient_max_grade",
-            _readability,
+            readability,
         ),
     ]
 }

@@ -31,8 +31,9 @@ from reviewflow.content.article import Document, parse_document, slug_of
 from reviewflow.content.schema import ArticleSchema, load_schema
 from reviewflow.errors import ConfigError, InvalidFile, Problem
 from reviewflow.findings import Finding, Severity
-from reviewflow.gitstore import DiffEntry, GitStore
-from reviewflow.review.workflow import State
+from reviewflow.gitlog import DiffEntry
+from reviewflow.gitstore import GitStore
+from reviewflow.review.model import State
 
 # Files a change must not bring: reviewflow's own cache (a planted one could hold links where
 # reviewflow keeps its files), and an article that is not a regular file (a link's target is

@@ -18,7 +18,7 @@ import click
 
 from reviewflow.ci.articles import ArticleResult
 from reviewflow.ci.config_diff import CONFIG_CHANGED, SCHEMA_CHANGED
-from reviewflow.ci.gate import CiResult
+from reviewflow.ci.verdict import CiResult
 from reviewflow.cli.reporters import (
     SEVERITY_COLOURS,
     dump_json,

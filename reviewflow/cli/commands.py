@@ -274,7 +274,7 @@ _SIGN_HELP = "Sign the commit (git commit -S); needed when your board entry has 
 def _act(state: State, action: str, article: str, message: str, sign: bool) -> None:
     from reviewflow.cli.views import action_text
     from reviewflow.review.actions import act
-    from reviewflow.review.workflow import Action
+    from reviewflow.review.model import Action
 
     workspace = state.workspace()
     root, config = workspace.root, workspace.config

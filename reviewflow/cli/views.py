@@ -14,8 +14,8 @@ import click
 
 from reviewflow.cli.reporters import dump_json, inert_lines, plural, visible, visible_lines, visible_list
 from reviewflow.review.actions import ActionResult
+from reviewflow.review.model import ArticleStatus, Event, State
 from reviewflow.review.queries import ArticleDiff, ArticleHistory, QueueItem, StatusReport, Verification
-from reviewflow.review.workflow import ArticleStatus, Event, State
 
 _STATE_COLOURS = {
     State.DRAFT: None,

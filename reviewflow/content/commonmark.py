@@ -9,8 +9,8 @@ tenth of that:
 - container blocks: block quotes and list items, with lazy paragraph continuation lines;
 - left out: fenced and indented code blocks, ATX and setext headings, thematic breaks, and
   the seven kinds of HTML block (comments, `<div>`, `<script>`, ...);
-- inside the prose, code spans and raw inline HTML (tags, comments) are blanked with spaces,
-  so that offsets, and so lines and columns, stay those of the file.
+- inside the prose, code spans and raw inline HTML (tags, comments) are blanked with spaces
+  (inline.py), so that offsets, and so lines and columns, stay those of the file.
 
 A line that starts with `|` starts a block of its own (a table row, as GitHub-flavoured
 Markdown reads it). Link reference definitions stay in the prose; `prose.py` skips them.
@@ -21,7 +21,8 @@ documents.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+
+from reviewflow.content.inline import CLOSE_TAG, OPEN_TAG
 
 # One line of prose: (0-based line index in the body, 0-based column of its first character,
 # the text from there, trailing whitespace removed).
@@ -36,21 +37,6 @@ _THEMATIC_BREAK = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3
 _SETEXT_UNDERLINE = re.compile(r"(?:=+|-+)\s*$")
 _ATX_HEADING = re.compile(r"#{1,6}(?:\s|$)")
 _FENCE_OPEN = re.compile(r"(`{3,})([^`]*)$|(~{3,})")
-_TAG_NAME = r"[A-Za-z][A-Za-z0-9-]*"
-_ATTRIBUTE = r"""(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^"'=<>`\x00-\x20]+|'[^']*'|"[^"]*"))?)"""
-_OPEN_TAG = rf"<{_TAG_NAME}{_ATTRIBUTE}*\s*/?>"
-_CLOSE_TAG = rf"</{_TAG_NAME}\s*>"
-# Raw inline HTML (spec 6.6): tags, comments, processing instructions, declarations, CDATA.
-_INLINE_HTML = re.compile(
-    rf"{_OPEN_TAG}|{_CLOSE_TAG}|<!---?>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<![A-Za-z][^>]*>"
-    r"|<!\[CDATA\[[\s\S]*?\]\]>"
-)
-_AUTOLINK = re.compile(
-    r"<[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\x00-\x20<>]*>"
-    r"|<[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*>"
-)
-_INLINE_SPECIAL = re.compile(r"\\[\s\S]|`+|<")
 _BLOCK_NAMES = (
     "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|"
     "dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|h1|h2|h3|h4|h5|"
@@ -71,7 +57,7 @@ _HTML_BLOCKS: list[tuple[re.Pattern[str], re.Pattern[str] | None, bool]] = [
     (re.compile(r"<![A-Za-z]"), re.compile(r">"), True),
     (re.compile(r"<!\[CDATA\["), re.compile(r"\]\]>"), True),
     (re.compile(rf"</?(?:{_BLOCK_NAMES})(?:\s|/?>|$)", re.IGNORECASE), _BLANK_ENDS, True),
-    (re.compile(rf"(?:{_OPEN_TAG}|{_CLOSE_TAG})\s*$"), _BLANK_ENDS, False),
+    (re.compile(rf"(?:{OPEN_TAG}|{CLOSE_TAG})\s*$"), _BLANK_ENDS, False),
 ]
 # A line starting with none of these (after its indentation) is paragraph text.
 _MAYBE_SPECIAL = frozenset("`~#*-_+=<>|0123456789")
@@ -407,53 +393,3 @@ def _list_item(
     if empty or spaces > 4:
         spaces = 1  # the content starts one space after the marker (an indented code block)
     return marker_end_col - col + spaces, number, empty
-
-
-def blank_inline(text: str, html: list[int] | None = None) -> str:
-    """TEXT with its code spans and raw inline HTML replaced by spaces (same length).
-
-    TEXT holds one block per line: nothing is matched across a newline. HTML, when given,
-    collects the offset of each piece of raw inline HTML."""
-    if "`" not in text and "<" not in text:
-        return text
-    pieces: list[str] = []
-    done = 0
-    position = 0
-    while (special := _INLINE_SPECIAL.search(text, position)) is not None:
-        begin = special.start()
-        token = special.group()
-        end = special.end()
-        if token[0] == "\\":
-            position = end
-            continue
-        block_end = text.find("\n", begin)
-        if block_end < 0:
-            block_end = len(text)
-        if token[0] == "`":
-            closer = _closing_run(len(token)).search(text, end, block_end)
-            if closer is None:
-                position = end  # no closing run: the backticks are literal text
-                continue
-            end = closer.end()
-        elif (autolink := _AUTOLINK.match(text, begin, block_end)) is not None:
-            position = autolink.end()  # a link, not markup: its text stays
-            continue
-        elif (tag := _INLINE_HTML.match(text, begin, block_end)) is not None:
-            end = tag.end()
-            if html is not None:
-                html.append(begin)
-        else:
-            position = end
-            continue
-        pieces.append(text[done:begin])
-        pieces.append(" " * (end - begin))
-        done = position = end
-    if not pieces:
-        return text
-    pieces.append(text[done:])
-    return "".join(pieces)
-
-
-@lru_cache(maxsize=32)
-def _closing_run(length: int) -> re.Pattern[str]:
-    return re.compile(rf"(?<!`)`{{{length}}}(?!`)")

@@ -17,7 +17,8 @@ from functools import cached_property, lru_cache
 from itertools import accumulate
 from typing import NamedTuple
 
-from reviewflow.content.commonmark import blank_inline, prose_blocks
+from reviewflow.content.commonmark import prose_blocks
+from reviewflow.content.inline import blank_inline
 
 # [1]  [1, 2]  [2-4]  [1, 3-5]; not a link ([1](url)) or [1][x].
 MARKER = re.compile(r"\[(\d+(?:\s*[-–]\s*\d+)?(?:\s*,\s*\d+(?:\s*[-–]\s*\d+)?)*)\](?![(\[])")

@@ -16,7 +16,7 @@ from reviewflow.config import Site
 from reviewflow.content.article import Article, Reference
 
 if TYPE_CHECKING:
-    from reviewflow.publish.site import PageInfo, Reviewer
+    from reviewflow.publish.pages import PageInfo, Reviewer
 
 SCHEMA_AUDIENCE = {"patient": "Patient", "professional": "Clinician"}
 

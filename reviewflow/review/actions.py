@@ -19,7 +19,8 @@ from reviewflow.config import Config, article_path
 from reviewflow.errors import Refused
 from reviewflow.findings import Severity
 from reviewflow.gitstore import GitStore
-from reviewflow.review.history import TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT, committed_config
+from reviewflow.review.board import committed_config
+from reviewflow.review.model import BOARD_ACTIONS, Action, ArticleStatus, Event, State
 from reviewflow.review.queries import (
     PENDING,
     UnknownArticle,
@@ -28,7 +29,8 @@ from reviewflow.review.queries import (
     resolve_article,
     unknown_article,
 )
-from reviewflow.review.workflow import BOARD_ACTIONS, Action, ArticleStatus, Event, State, ssh_fingerprint
+from reviewflow.review.trailers import TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT
+from reviewflow.review.workflow import ssh_fingerprint
 
 _RESERVED_LINE = re.compile(r"^\s*reviewflow-[a-z-]*\s*:", re.IGNORECASE | re.MULTILINE)
 

@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from reviewflow.cache import code_fingerprint, record_key
 from reviewflow.config import CONFIG_FILE, article_slug
-from reviewflow.gitstore import GitStore, LogEntry
+from reviewflow.gitlog import LogEntry
+from reviewflow.gitstore import GitStore
 
 Diff = dict[str, str | None]  # name (a path in the content repo) -> its new blob, None when gone
 Pair = tuple[str, str]  # (commit, parent); parent "" for a root commit, diffed against nothing

@@ -4,8 +4,8 @@ An event is a commit with Reviewflow-* trailers. To judge it, replay (workflow.p
 article's blob in that commit (is the event about the text it names?), the reviewflow.toml in
 force there (who was on the board, with which signing key, under which quorum), git's verdict
 on its signature, who wrote the text it names (front-matter authors) and who changed the file
-before it. `read_history` collects all of that from a fixed handful of git processes, whatever
-the size of the repository:
+before it. `read_history` collects all of that (board.py the board, signatures and authors)
+from a fixed handful of git processes, whatever the size of the repository:
 
 - one `git log` of every commit reachable from HEAD (parsed while git writes it) and one
   `ls-tree` for the articles at HEAD;
@@ -21,144 +21,29 @@ the size of the repository:
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from reviewflow.config import (
     CONFIG_FILE,
     SCHEMA_FILE,
-    SLUG_PATTERN,
     Config,
     article_path,
     article_slug,
-    parse_config,
 )
-from reviewflow.errors import ConfigError, InvalidFile
-from reviewflow.gitstore import GitStore, LogEntry, is_object_id, read_objects
-from reviewflow.review.changes import ChangeIndex, FactFile, changed_names, walk
-from reviewflow.review.workflow import BOARD_ACTIONS, Action, Change, Event, History, read_event
+from reviewflow.gitlog import LogEntry
+from reviewflow.gitstore import GitStore, read_objects
+from reviewflow.review.board import authors_of, configs_of, signature_verdicts
+from reviewflow.review.changes import ChangeIndex, changed_names, walk
+from reviewflow.review.model import BOARD_ACTIONS, Action, Change, Event, History
+from reviewflow.review.trailers import Trailers, event_from, read_trailers
 
 if TYPE_CHECKING:
     from reviewflow.content.schema import ArticleSchema
-
-TRAILER_ARTICLE = "Reviewflow-Article"
-TRAILER_ACTION = "Reviewflow-Action"
-TRAILER_CONTENT = "Reviewflow-Content"
-_TRAILER_LINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*:\s")
-# One paragraph of trailer lines, split at "\n" only: no blank line, no other line break.
-_ONLY_TRAILERS = re.compile(
-    r"[A-Za-z0-9][A-Za-z0-9-]*:[ \t][^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]*"
-    r"(?:\n[A-Za-z0-9][A-Za-z0-9-]*:[ \t][^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]*)*"
-)
-NO_CONFIG = f"there is no {CONFIG_FILE} in this commit, so nobody was on the advisory board"
-
-
-# --- the commit message ----------------------------------------------------------------------------
-
-
-_ACTIONS = {a.value: a for a in Action}
-_KEYS = {k.lower(): k for k in (TRAILER_ARTICLE, TRAILER_ACTION, TRAILER_CONTENT)}
-
-
-class Trailers(NamedTuple):
-    """What a commit's Reviewflow-* trailers say, and what is wrong with them."""
-
-    action: Action | None
-    slug: str
-    content: str
-    problem: str | None
-
-
-def read_trailers(trailers: Sequence[tuple[str, str]]) -> Trailers:
-    if len(trailers) == 3:  # the three trailers as reviewflow writes them: no questions
-        (article_key, slug), (action_key, action_name), (content_key, content) = trailers
-        action = _ACTIONS.get(action_name)
-        if (
-            article_key == TRAILER_ARTICLE
-            and action_key == TRAILER_ACTION
-            and content_key == TRAILER_CONTENT
-            and action is not None
-            and SLUG_PATTERN.match(slug)
-            and is_object_id(content)
-        ):
-            return Trailers(action, slug, content, None)
-    problems: list[str] = []
-    found = {key.lower(): value for key, value in trailers}
-    if len(trailers) != 3 or len(found) != 3 or not found.keys() <= _KEYS.keys():
-        # Not simply the three trailers, once each (as reviewflow writes them): look closer.
-        values: dict[str, set[str]] = {}
-        for key, value in trailers:
-            values.setdefault(key.lower(), set()).add(value)
-        found = {}
-        for lower, key in _KEYS.items():
-            given = values.get(lower, set())
-            if len(given) == 1:
-                found[lower] = next(iter(given))
-            elif given:
-                problems.append(f"the commit has {len(given)} different {key} trailers")
-            else:
-                problems.append(f"the {key} trailer is missing")
-    slug = found.get(TRAILER_ARTICLE.lower(), "")
-    action_name = found.get(TRAILER_ACTION.lower(), "")
-    content = found.get(TRAILER_CONTENT.lower(), "")
-    if slug and not SLUG_PATTERN.match(slug):
-        problems.append(f"{slug!r} in the {TRAILER_ARTICLE} trailer is not an article slug")
-        slug = ""
-    action = _ACTIONS.get(action_name)
-    if action_name and action is None:
-        expected = ", ".join(_ACTIONS)
-        problems.append(f"unknown action {action_name!r} (expected one of {expected})")
-    if content and not is_object_id(content):
-        problems.append(f"{content!r} in the {TRAILER_CONTENT} trailer is not a blob id")
-    return Trailers(action, slug, content, "; ".join(problems) or None)
-
-
-def event_from(
-    entry: LogEntry,
-    committed_blob: str | None = None,
-    signature: tuple[str, str] = ("N", ""),
-    trailers: Trailers | None = None,
-) -> Event | None:
-    """The review event a commit records, or None if it has no Reviewflow-* trailer."""
-    if not entry.trailers:
-        return None
-    said = trailers or read_trailers(entry.trailers)
-    return read_event(
-        commit=entry.commit,
-        parents=entry.parents,
-        author_name=entry.author_name,
-        author_email=entry.author_email,
-        committed_at=entry.committed_at,
-        action=said.action,
-        slug=said.slug,
-        content=said.content,
-        message=message_of(entry.body),
-        signature=signature[0],
-        signing_key=signature[1],
-        committed_blob=committed_blob,
-        problem=said.problem,
-    )
-
-
-def message_of(body: str) -> str:
-    """The body of a commit message without its trailer paragraph."""
-    text = body.strip()
-    head, _, last = text.rpartition("\n\n")
-    if "\n" not in head and _ONLY_TRAILERS.fullmatch(last):
-        # The common cases, trailers alone or after a one-line message: what the general way finds.
-        return head.strip()
-    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
-    if paragraphs and all(_TRAILER_LINE.match(line) for line in paragraphs[-1].splitlines()):
-        paragraphs.pop()
-    return "\n\n".join(paragraphs).strip()
-
-
-# --- reading the history ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -338,8 +223,8 @@ def _judgeable(
     """The events of SAID with what judging them needs: the configuration in force at each,
     and who of the people in question wrote each text acted on."""
     configs = configs_of(store, blobs, rules_for)
-    verdicts = _signatures(store, said, configs)
-    authors = _authors(store, said, want_authors, use_cache)
+    verdicts = signature_verdicts(store, said, configs)
+    authors = authors_of(store, said, want_authors, use_cache)
     events = [
         event
         for entry, t in said
@@ -496,110 +381,6 @@ def config_blobs(said: Sequence[tuple[LogEntry, Trailers]], files: Files) -> dic
     return {entry.commit: files.get((entry.commit, CONFIG_FILE)) for entry, _ in said}
 
 
-def configs_of(
-    store: GitStore, blob_of: Mapping[str, str | None], rules_for: Mapping[str, Config] | None = None
-) -> dict[str, Config | str]:
-    """commit -> the configuration in force for its event: its own reviewflow.toml (each
-    version read and parsed once), or RULES_FOR's for the commits it names."""
-    rules_for = rules_for or {}
-    versions: dict[str, Config | str] = {}
-    unusable = "so it cannot say who was on the advisory board"
-    for version, raw in store.read_blobs({blob for blob in blob_of.values() if blob}).items():
-        try:
-            versions[version] = parse_config(raw, f"{CONFIG_FILE} {version[:12]}", past=True)
-        except InvalidFile as exc:
-            versions[version] = f"the {CONFIG_FILE} in this commit is invalid ({exc.summary()}), {unusable}"
-    configs: dict[str, Config | str] = {}
-    for commit, blob in blob_of.items():
-        rules = rules_for.get(commit)
-        if rules is not None:
-            configs[commit] = rules
-        else:
-            configs[commit] = versions.get(blob, NO_CONFIG) if blob else NO_CONFIG
-    return configs
-
-
-def _signatures(
-    store: GitStore, said: Sequence[tuple[LogEntry, Trailers]], configs: Mapping[str, Config | str]
-) -> dict[str, tuple[str, str]]:
-    """git's verdict on the signature of each event made by a member with a signing key then."""
-    commits: list[str] = []
-    signers: set[tuple[str, str]] = set()
-    signing: dict[int, dict[str, tuple[str, str]]] = {}  # id(config) -> email -> (email, key)
-    for entry, _ in said:
-        rules = configs.get(entry.commit)
-        if not isinstance(rules, Config):
-            continue
-        keys = signing.get(id(rules))
-        if keys is None:
-            keys = signing[id(rules)] = {
-                m.key: (m.email, m.signing_key) for m in rules.board if m.signing_key
-            }
-        signer = keys.get(entry.author_email.lower())
-        if signer is not None:
-            commits.append(entry.commit)
-            signers.add(signer)
-    return store.signatures(commits, sorted(signers))
-
-
-def _authors(
-    store: GitStore,
-    said: Sequence[tuple[LogEntry, Trailers]],
-    want_authors: Mapping[str, Iterable[str]] | None,
-    use_cache: bool,
-) -> dict[str, frozenset[str]]:
-    """blob -> the people in question who are listed in that text's front-matter `authors`.
-
-    Asked about every text a board action or a withdrawal names, for its actor, and about
-    WANT_AUTHORS. The answers are facts about a blob, so they are kept in .git/reviewflow/.
-    """
-    candidates: dict[str, set[str]] = defaultdict(set)
-    for entry, t in said:
-        if (t.action in BOARD_ACTIONS or t.action is Action.WITHDRAW) and is_object_id(t.content):
-            candidates[t.content].add(entry.author_email.lower())
-    for blob, emails in (want_authors or {}).items():
-        candidates[blob].update(e.lower() for e in emails)
-    facts = FactFile(store, "authors-v1", "authors", use_cache)
-    known: dict[tuple[str, str], bool] = {}
-    for line in facts.lines():
-        blob, _, rest = line.partition(" ")
-        email, _, answer = rest.rpartition(" ")
-        if answer in ("0", "1"):
-            known[(blob, email)] = answer == "1"
-    unknown = {blob for blob, emails in candidates.items() if any((blob, e) not in known for e in emails)}
-    learned: list[str] = []
-    for blob, raw in store.iter_blobs(unknown):
-        listed = front_matter_authors(raw, candidates[blob])
-        for email in candidates[blob]:
-            known[(blob, email)] = email in listed
-            if " " not in email and "\n" not in email:
-                learned.append(f"{blob} {email} {int(email in listed)}")
-    facts.append(learned)
-    return {
-        blob: frozenset(e for e in emails if known.get((blob, e), False))
-        for blob, emails in candidates.items()
-    }
-
-
-def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozenset[str]:
-    """The lowercased emails in an article's `authors` (at least those among CANDIDATES).
-
-    Parsing YAML costs about a millisecond, so an article whose text cannot contain any
-    candidate's email (no candidate as a substring, and no YAML escape that could spell one) is
-    not parsed: the answer for every candidate is the same.
-    """
-    text = raw.decode("utf-8", "replace").lower()
-    if not any(c.lower() in text for c in candidates) and "\\" not in text and "''" not in text:
-        return frozenset()
-    from reviewflow.content.frontmatter import read_article_bytes  # YAML, loaded only when needed
-
-    split = read_article_bytes(raw, max(len(raw), 1))
-    authors = split.data.get("authors") if split.data else None
-    if not isinstance(authors, list):
-        return frozenset()
-    return frozenset(str(a["email"]).strip().lower() for a in authors if isinstance(a, dict) and "email" in a)
-
-
 def committed_schema(store: GitStore) -> ArticleSchema:
     """The article schema committed at HEAD (the bundled one where there is none): what a
     published page was validated against, whatever the work tree holds."""
@@ -607,19 +388,3 @@ def committed_schema(store: GitStore) -> ArticleSchema:
 
     name = f"{store.head}:{store.prefix}{SCHEMA_FILE}"
     return load_schema(read_objects(store, [name]).get(name), f"{SCHEMA_FILE} (committed at HEAD)")
-
-
-def committed_config(store: GitStore, rev: str | None = None) -> Config:
-    """The reviewflow.toml committed at REV (default HEAD): what review state is judged by.
-
-    A ConfigError (exit 2) when it is missing or invalid there; uncommitted edits to the file
-    never change who may review.
-    """
-    name = f"{rev or store.head}:{store.prefix}{CONFIG_FILE}"
-    raw = read_objects(store, [name]).get(name)
-    if raw is None:
-        raise ConfigError(
-            f"{CONFIG_FILE} is not committed: review state is judged by the committed board, "
-            f"so commit it first (git add {CONFIG_FILE} && git commit)"
-        )
-    return parse_config(raw, f"{CONFIG_FILE} (committed at {rev or 'HEAD'})")

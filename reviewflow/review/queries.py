@@ -18,9 +18,11 @@ from pathlib import Path
 from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, Config, article_path
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.gitstore import GitStore
-from reviewflow.review.history import committed_config, front_matter_authors, read_history
+from reviewflow.review.board import committed_config, front_matter_authors
+from reviewflow.review.history import read_history
+from reviewflow.review.model import WAITING, Action, ArticleStatus, Change, Event
 from reviewflow.review.snapshot import Judged, judged_history
-from reviewflow.review.workflow import WAITING, Action, ArticleStatus, Change, Event, Replay
+from reviewflow.review.workflow import Replay
 
 PENDING = "(not yet committed)"
 

@@ -33,20 +33,21 @@ from reviewflow.cache import record_key, record_tag
 from reviewflow.config import Config
 from reviewflow.errors import ReviewflowError
 from reviewflow.gitstore import GitStore
+from reviewflow.review.board import configs_of
 from reviewflow.review.changes import conditions
-from reviewflow.review.history import ReviewLog, configs_of, extend_history, read_history
-from reviewflow.review.workflow import (
+from reviewflow.review.history import ReviewLog, extend_history, read_history
+from reviewflow.review.model import (
     Action,
     ApprovedVersion,
     Change,
     Event,
     History,
     Outcome,
-    Replay,
     State,
     Track,
     read_event,
 )
+from reviewflow.review.workflow import Replay
 
 MAX_NEW_EVENTS = 2000  # beyond this many new events, a whole read (through the index) is cheaper
 _ACTIONS = {action.value: action for action in Action}

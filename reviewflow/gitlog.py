@@ -1,0 +1,176 @@
+"""What git printed, parsed: log records, trailers, raw diffs, batches of objects.
+
+Pure: it starts no process. gitstore.py runs git and hands its output here.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from reviewflow.errors import EnvironmentProblem
+
+_HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # a SHA-1 or SHA-256 object id
+
+
+def is_object_id(value: str) -> bool:
+    return bool(_HEX.match(value))
+
+
+def separators() -> tuple[str, str, str]:
+    """Record start, field and record end markers no commit message can contain: unguessable."""
+    token = secrets.token_hex(12)
+    return f"\x1e{token}S", f"\x1f{token}F", f"\x1e{token}E"
+
+
+class LogEntry(NamedTuple):
+    """One commit reachable from HEAD, as the review log reads it (a tuple: 70,000 are cheap)."""
+
+    commit: str
+    parents: tuple[str, ...]
+    tree: str
+    author_name: str
+    author_email: str
+    date: str  # the committer date, ISO 8601 (read as a datetime only where it is needed)
+    trailer_block: str  # the message's trailers as git found them ("" for most commits)
+    body: str  # the message after the subject, trailers included
+
+    @property
+    def committed_at(self) -> datetime:
+        return datetime.fromisoformat(self.date)
+
+    @property
+    def trailers(self) -> tuple[tuple[str, str], ...]:
+        """The Reviewflow-* trailers, in order."""
+        return parse_trailers(self.trailer_block) if self.trailer_block else ()
+
+
+def log_entry(record: str, sep: str, end: str) -> LogEntry:
+    """One record of `GitStore.log`'s output (its start marker already split off)."""
+    commit, parents, tree, name, email, date, trailers, body = record.partition(end)[0].split(sep)
+    return LogEntry(commit, tuple(parents.split()), tree, name, email, date, trailers, body)
+
+
+def check_whole(entries: Sequence[LogEntry]) -> None:
+    """Refuse a history that is not whole: a commit whose parent git did not show before it.
+
+    Git shows every parent first (--topo-order --reverse) unless the history cannot be read
+    whole; judging what is left would report "all valid" over events it never saw.
+    """
+    seen: set[str] = set()
+    for entry in entries:
+        for parent in entry.parents:
+            if parent not in seen:
+                raise EnvironmentProblem(
+                    f"the history git shows is not whole: commit {entry.commit[:12]} has a parent "
+                    f"{parent[:12]} that git did not show before it, so the review state cannot be "
+                    "judged. Check the repository with `git fsck`, or clone it again"
+                )
+        seen.add(entry.commit)
+
+
+_TRAILER = re.compile(r"^([^:\n]*):([^\n]*)", re.MULTILINE)  # a line's key, before its first colon
+# The three trailers as reviewflow writes them, in its order: read without the general loop.
+_CANONICAL = re.compile(
+    r"Reviewflow-Article:([^\n]*)\nReviewflow-Action:([^\n]*)\nReviewflow-Content:([^\n]*)\n?"
+)
+
+
+def parse_trailers(block: str) -> tuple[tuple[str, str], ...]:
+    canonical = _CANONICAL.fullmatch(block)
+    if canonical:
+        article, action, content = canonical.groups()
+        return (
+            ("Reviewflow-Article", article.strip()),
+            ("Reviewflow-Action", action.strip()),
+            ("Reviewflow-Content", content.strip()),
+        )
+    return tuple(
+        (key.strip(), value.strip())
+        for key, value in _TRAILER.findall(block)
+        if key.strip().lower().startswith("reviewflow-")
+    )
+
+
+@dataclass(frozen=True)
+class DiffEntry:
+    """One path changed between two commits, as `git diff --raw` reports it."""
+
+    status: str  # A added, M modified, D deleted, R renamed, C copied, T type changed
+    path: str  # the path at the new commit (at the old one for a deletion)
+    old_path: str | None  # the path at the old commit, for a rename or copy
+    old_blob: str | None  # None when the path did not exist at the old commit
+    new_blob: str | None  # None when the path no longer exists at the new commit
+    new_mode: str = ""  # its git file mode at the new commit: 100644, 120000 (a link), ...
+
+
+def parse_raw_diff(out: bytes) -> list[DiffEntry]:
+    """The entries of `git diff --raw -z --no-abbrev` output, renames and copies included."""
+    fields = out.decode("utf-8", "surrogateescape").split("\0")
+    entries: list[DiffEntry] = []
+    index = 0
+    while index < len(fields) and fields[index].startswith(":"):
+        _, new_mode, old_blob, new_blob, status = fields[index][1:].split(" ")
+        if status[0] in "RC":
+            old_path, path = fields[index + 1], fields[index + 2]
+            index += 3
+        else:
+            old_path, path = None, fields[index + 1]
+            index += 2
+        entries.append(
+            DiffEntry(
+                status=status[0],
+                path=path,
+                old_path=old_path,
+                old_blob=None if set(old_blob) == {"0"} else old_blob,
+                new_blob=None if set(new_blob) == {"0"} else new_blob,
+                new_mode=new_mode,
+            )
+        )
+    return entries
+
+
+def parse_tree_diffs(out: bytes, keep: Callable[[str], str | None]) -> list[dict[str, str | None]]:
+    """For each commit in `git diff-tree --stdin --always -z` output, its kept paths -> new blob.
+
+    KEEP maps a path to the name to record it under, or None to leave it out. A path whose new
+    entry is not a regular file (a symlink, a submodule) maps to None: gone.
+    """
+    tokens = out.decode("utf-8", "surrogateescape").split("\0")
+    diffs: list[dict[str, str | None]] = []
+    index, count = 0, len(tokens)
+    while index < count:
+        token = tokens[index]
+        if token.startswith(":"):  # ":old_mode new_mode old_blob new_blob status", then the path
+            name = keep(tokens[index + 1]) if diffs else None
+            if name is not None:
+                _, mode, _, new_blob, status = token.split(" ")
+                regular = mode in ("100644", "100755") and status != "D"
+                diffs[-1][name] = new_blob if regular else None
+            index += 2
+        else:
+            if token:  # one header (the commit id) for each requested pair: --always
+                diffs.append({})
+            index += 1
+    return diffs
+
+
+def parse_batch(out: bytes, names: Sequence[str]) -> dict[str, bytes | None]:
+    """NAMES -> content, from `git cat-file --batch` output for them; None where git found none."""
+    contents: dict[str, bytes | None] = {}
+    position = 0
+    for name in names:
+        end = out.index(b"\n", position)
+        header = out[position:end].split(b" ")
+        position = end + 1
+        if len(header) == 3 and header[2].isdigit() and is_object_id(header[0].decode()):
+            size = int(header[2])
+            contents[name] = out[position : position + size]
+            position += size + 1  # each content is followed by a newline
+        else:  # "<name> missing" (or "ambiguous"): no content follows
+            contents[name] = None
+    return contents

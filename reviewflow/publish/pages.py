@@ -1,0 +1,107 @@
+"""What each page of the site says, as plain data: an article page's facts (from git and the
+config) and its entry in the index, the sitemap and the feed. site.py renders them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from reviewflow.content.article import Article
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    name: str
+    credentials: str | None
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """What git and the config say about one article page; its text comes separately.
+
+    Everything a page shows besides the article file's bytes is here, so that a hash of this
+    plus the blob id and the renderer's fingerprint identifies the page exactly.
+    """
+
+    slug: str
+    path: str  # articles/<slug>.md
+    blob: str  # the content published: the approved blob, or HEAD's in a preview
+    state: str  # the article's workflow state (a State value)
+    approved: bool  # this page shows board-approved text
+    reviewers: tuple[Reviewer, ...] = ()
+    reviewed_at: datetime | None = None  # the approval that reached quorum
+    published_at: datetime | None = None  # the first approval of this article
+    updated_at: datetime | None = None  # the commit that last changed the published text
+    review_due: date | None = None
+    overdue: bool = False
+    approved_elsewhere: date | None = None  # preview of an edited article: its live version's date
+
+    @property
+    def reviewed(self) -> date | None:
+        return utc_date(self.reviewed_at)
+
+    @property
+    def published(self) -> date | None:
+        return utc_date(self.published_at)
+
+    @property
+    def updated(self) -> date | None:
+        return utc_date(self.updated_at) or self.reviewed
+
+    @property
+    def changed_at(self) -> datetime | None:
+        """The latest significant moment for a feed: a text change or an approval."""
+        moments = [m for m in (self.updated_at, self.reviewed_at) if m is not None]
+        return max(moments) if moments else None
+
+    def key(self) -> str:
+        """Every field, as one text (the page's cache key hashes it; it is computed for every page)."""
+        parts = []
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)  # moments and days as numbers: several times cheaper than repr
+            if isinstance(value, datetime):
+                parts.append(repr(value.timestamp()))
+            elif isinstance(value, date):
+                parts.append(str(value.toordinal()))
+            else:
+                parts.append(repr(value))
+        return "\0".join(parts)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One article as the index, the sitemap and the feed show it."""
+
+    info: PageInfo
+    title: str
+    summary: str
+    audience: str
+    condition: str
+    authors: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    card: str = ""  # its entry in the index (SiteRenderer.card_html), when already rendered
+
+    @classmethod
+    def from_meta(cls, info: PageInfo, meta: dict[str, Any]) -> Listing:
+        return cls(
+            info, meta["title"], meta["summary"], meta["audience"], " ".join(meta["condition"].split()),
+            tuple(meta["authors"]), tuple(meta["tags"]), str(meta.get("card", "")),
+        )  # fmt: skip
+
+
+def listing_meta(article: Article) -> dict[str, Any]:
+    """The part of an article the site-wide pages need, as plain JSON (kept with the page's record)."""
+    return {
+        "title": article.title,
+        "summary": article.summary,
+        "audience": article.audience,
+        "condition": article.condition,
+        "authors": [a.name for a in article.authors],
+        "tags": list(article.tags),
+    }
+
+
+def utc_date(moment: datetime | None) -> date | None:
+    return moment.astimezone(UTC).date() if moment else None

@@ -1,0 +1,180 @@
+"""What the next build may reuse: a record of each page a build wrote, kept signed in the cache.
+
+A record (`PageRecord`) says which page a file is (the hash of all that went into it) and what
+its bytes are; `BuildCache` keeps the records of each --out's live site, its spare and the pages
+it rendered in .reviewflow-cache/publish/, where the spare sites wait too (output.py moves them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from reviewflow.cache import CACHE_DIR, cache_dir, seal, unseal
+from reviewflow.files import own_directory, read_own, write_replacing
+
+RECORD_VERSION = 2  # the layout of a site record; a record of another layout is ignored
+# A file changed within this many seconds of being looked at may keep the same times (file
+# systems keep coarse clocks): such a file is checked by its bytes next time, not its times.
+RACY_SECONDS = 2
+
+FileState = tuple[int, int, int, int]  # inode, size, mtime and ctime (ns) of a file
+
+
+class PageRecord(NamedTuple):
+    """One article page of a built site, as the next build sees it."""
+
+    key: str  # the hash of everything that went into the page (render.Build.key)
+    digest: str  # the hash of its bytes (content_digest)
+    state: FileState | None  # its file when last seen provably unchanged; None: check the bytes
+    meta: dict[str, Any]  # its listing (site.listing_meta and card), for the index, sitemap and feed
+
+
+SiteRecord = dict[str, PageRecord]  # relative path of an article page -> its record
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_state(path: Path | str) -> FileState | None:
+    """The state of a regular file (never followed through a symbolic link), or None."""
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        return None
+    return found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns
+
+
+def settled(state: FileState | None, now_ns: int) -> FileState | None:
+    """STATE, if its times are old enough that any later change would show in them."""
+    if state is None or now_ns - max(state[2], state[3]) < RACY_SECONDS * 1_000_000_000:
+        return None
+    return state
+
+
+class BuildCache:
+    """.reviewflow-cache/publish/ in the content repo: spare sites, records and facts for the next build.
+
+    Plain JSON files (loading JSON cannot run code), each written whole and then renamed into
+    place, and each signed with a key kept in the user's cache directory: a file that arrived
+    some other way (committed to the repository by someone, say) is never believed, since a
+    planted record and a planted spare site could otherwise publish text nobody approved. The
+    directory ignores itself through a .gitignore in .reviewflow-cache/. A cache that cannot be
+    read or written only makes builds slower: every failure is ignored.
+
+    Nothing in it is followed: a .reviewflow-cache/ that is not reviewflow's to use (committed
+    to git, a link; see cache.cache_dir) is no cache at all, and within one, every directory is
+    used only if it is a real one of this user's and every file is read and written without
+    following a link (files.own_directory, read_own, write_replacing).
+    """
+
+    def __init__(self, root: Path) -> None:
+        top = cache_dir(root)
+        self.usable = top is not None
+        self.directory = (top or root / CACHE_DIR) / "publish"
+
+    @property
+    def trash(self) -> Path | None:
+        """Where unwanted directories wait to be deleted (empty_trash), off the build's path;
+        None without a usable cache (then nothing is deleted but what this build replaced)."""
+        return self.directory / "replaced" if self.prepare() else None
+
+    def spare(self, target: Path) -> Path:
+        """Where the site that TARGET held before its last build is kept."""
+        return self.directory / f"spare-{_name(target)}"
+
+    def spare_site(self, target: Path) -> SiteRecord:
+        """The record of TARGET's spare site (empty when unknown)."""
+        return self._site(f"spare-{_name(target)}.json", target)
+
+    def live_site(self, target: Path) -> SiteRecord:
+        """The record of TARGET's live site (empty when unknown)."""
+        return self._site(f"live-{_name(target)}.json", target)
+
+    def rendered_last(self, target: Path) -> SiteRecord:
+        """The records of the pages TARGET's last build rendered: all that its spare lacks."""
+        return self._site(f"rendered-{_name(target)}.json", target)
+
+    def keep_sites(self, target: Path, live: SiteRecord, rendered: set[str], spare_was_live: bool) -> None:
+        """Record TARGET's new live site and which of its pages were RENDERED; the spare is now
+        what was live, or there is none."""
+        name = _name(target)
+        if not self.prepare():
+            return
+        try:
+            if spare_was_live:
+                os.replace(self.directory / f"live-{name}.json", self.directory / f"spare-{name}.json")
+            else:
+                (self.directory / f"spare-{name}.json").unlink(missing_ok=True)
+        except OSError:
+            pass
+        for kind, records in (("live", live), ("rendered", {p: live[p] for p in rendered if p in live})):
+            data = {
+                "version": RECORD_VERSION,
+                "target": str(target),
+                "pages": {p: list(r) for p, r in records.items()},
+            }
+            self._write(f"{kind}-{name}.json", data)
+
+    def prepare(self) -> bool:
+        """Create the directory (cache_dir made the .gitignore that hides it from git); False
+        when there is no usable one."""
+        if not self.usable:
+            return False
+        if own_directory(self.directory, create=False):
+            return True
+        if os.path.lexists(self.directory) or not own_directory(self.directory):
+            return False  # something else in its place: never written through
+        with contextlib.suppress(OSError):  # the tag only asks backup tools to skip the directory
+            write_replacing(
+                self.directory.parent / "CACHEDIR.TAG",
+                b"Signature: 8a477f597d28d172789f06886806bc55\n# reviewflow's build cache.\n",
+            )
+        return True
+
+    def _site(self, name: str, target: Path) -> SiteRecord:
+        data = self._read(name)
+        if not isinstance(data, dict) or data.get("version") != RECORD_VERSION:
+            return {}
+        return _records(data.get("pages")) if data.get("target") == str(target) else {}
+
+    def _read(self, name: str) -> Any:
+        if not self.usable:
+            return None
+        try:
+            text = unseal(read_own(self.directory / name))
+            return json.loads(text) if text is not None else None
+        except (OSError, ValueError):
+            return None
+
+    def _write(self, name: str, data: Any) -> None:
+        sealed = seal(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        if sealed is None or not self.prepare():
+            return
+        with contextlib.suppress(OSError):
+            write_replacing(self.directory / name, sealed)
+
+
+def _name(text: Path | str) -> str:
+    return hashlib.sha256(str(text).encode()).hexdigest()[:16]
+
+
+def _records(entries: Any) -> SiteRecord:
+    """The records in a signed file. Their values are compared, never trusted to have a shape:
+    a record that does not match is a page rendered again (see build.reuse_pages)."""
+    records: SiteRecord = {}
+    if isinstance(entries, dict):
+        for path, entry in entries.items():
+            if isinstance(entry, list) and len(entry) == 4:
+                key, digest, state, meta = entry
+                state = tuple(state) if isinstance(state, list) else None
+                records[path] = PageRecord(key, digest, state, meta)
+    return records

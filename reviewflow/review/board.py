@@ -1,0 +1,139 @@
+"""The board behind each review event: the reviewflow.toml in force (who was on the board, with
+which signing key), git's verdict on members' signatures, and whether an actor wrote the text
+they act on (its front-matter `authors`). history.py asks, in a few git processes for all events.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+
+from reviewflow.config import CONFIG_FILE, Config, parse_config
+from reviewflow.errors import ConfigError, InvalidFile
+from reviewflow.gitlog import LogEntry, is_object_id
+from reviewflow.gitstore import GitStore, read_objects
+from reviewflow.review.changes import FactFile
+from reviewflow.review.model import BOARD_ACTIONS, Action
+from reviewflow.review.trailers import Trailers
+
+NO_CONFIG = f"there is no {CONFIG_FILE} in this commit, so nobody was on the advisory board"
+
+
+def configs_of(
+    store: GitStore, blob_of: Mapping[str, str | None], rules_for: Mapping[str, Config] | None = None
+) -> dict[str, Config | str]:
+    """commit -> the configuration in force for its event: its own reviewflow.toml (each
+    version read and parsed once), or RULES_FOR's for the commits it names."""
+    rules_for = rules_for or {}
+    versions: dict[str, Config | str] = {}
+    unusable = "so it cannot say who was on the advisory board"
+    for version, raw in store.read_blobs({blob for blob in blob_of.values() if blob}).items():
+        try:
+            versions[version] = parse_config(raw, f"{CONFIG_FILE} {version[:12]}", past=True)
+        except InvalidFile as exc:
+            versions[version] = f"the {CONFIG_FILE} in this commit is invalid ({exc.summary()}), {unusable}"
+    configs: dict[str, Config | str] = {}
+    for commit, blob in blob_of.items():
+        rules = rules_for.get(commit)
+        if rules is not None:
+            configs[commit] = rules
+        else:
+            configs[commit] = versions.get(blob, NO_CONFIG) if blob else NO_CONFIG
+    return configs
+
+
+def signature_verdicts(
+    store: GitStore, said: Sequence[tuple[LogEntry, Trailers]], configs: Mapping[str, Config | str]
+) -> dict[str, tuple[str, str]]:
+    """git's verdict on the signature of each event made by a member with a signing key then."""
+    commits: list[str] = []
+    signers: set[tuple[str, str]] = set()
+    signing: dict[int, dict[str, tuple[str, str]]] = {}  # id(config) -> email -> (email, key)
+    for entry, _ in said:
+        rules = configs.get(entry.commit)
+        if not isinstance(rules, Config):
+            continue
+        keys = signing.get(id(rules))
+        if keys is None:
+            keys = signing[id(rules)] = {
+                m.key: (m.email, m.signing_key) for m in rules.board if m.signing_key
+            }
+        signer = keys.get(entry.author_email.lower())
+        if signer is not None:
+            commits.append(entry.commit)
+            signers.add(signer)
+    return store.signatures(commits, sorted(signers))
+
+
+def authors_of(
+    store: GitStore,
+    said: Sequence[tuple[LogEntry, Trailers]],
+    want_authors: Mapping[str, Iterable[str]] | None,
+    use_cache: bool,
+) -> dict[str, frozenset[str]]:
+    """blob -> the people in question who are listed in that text's front-matter `authors`.
+
+    Asked about every text a board action or a withdrawal names, for its actor, and about
+    WANT_AUTHORS. The answers are facts about a blob, so they are kept in .git/reviewflow/.
+    """
+    candidates: dict[str, set[str]] = defaultdict(set)
+    for entry, t in said:
+        if (t.action in BOARD_ACTIONS or t.action is Action.WITHDRAW) and is_object_id(t.content):
+            candidates[t.content].add(entry.author_email.lower())
+    for blob, emails in (want_authors or {}).items():
+        candidates[blob].update(e.lower() for e in emails)
+    facts = FactFile(store, "authors-v1", "authors", use_cache)
+    known: dict[tuple[str, str], bool] = {}
+    for line in facts.lines():
+        blob, _, rest = line.partition(" ")
+        email, _, answer = rest.rpartition(" ")
+        if answer in ("0", "1"):
+            known[(blob, email)] = answer == "1"
+    unknown = {blob for blob, emails in candidates.items() if any((blob, e) not in known for e in emails)}
+    learned: list[str] = []
+    for blob, raw in store.iter_blobs(unknown):
+        listed = front_matter_authors(raw, candidates[blob])
+        for email in candidates[blob]:
+            known[(blob, email)] = email in listed
+            if " " not in email and "\n" not in email:
+                learned.append(f"{blob} {email} {int(email in listed)}")
+    facts.append(learned)
+    return {
+        blob: frozenset(e for e in emails if known.get((blob, e), False))
+        for blob, emails in candidates.items()
+    }
+
+
+def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozenset[str]:
+    """The lowercased emails in an article's `authors` (at least those among CANDIDATES).
+
+    Parsing YAML costs about a millisecond, so an article whose text cannot contain any
+    candidate's email (no candidate as a substring, and no YAML escape that could spell one) is
+    not parsed: the answer for every candidate is the same.
+    """
+    text = raw.decode("utf-8", "replace").lower()
+    if not any(c.lower() in text for c in candidates) and "\\" not in text and "''" not in text:
+        return frozenset()
+    from reviewflow.content.frontmatter import read_article_bytes  # YAML, loaded only when needed
+
+    split = read_article_bytes(raw, max(len(raw), 1))
+    authors = split.data.get("authors") if split.data else None
+    if not isinstance(authors, list):
+        return frozenset()
+    return frozenset(str(a["email"]).strip().lower() for a in authors if isinstance(a, dict) and "email" in a)
+
+
+def committed_config(store: GitStore, rev: str | None = None) -> Config:
+    """The reviewflow.toml committed at REV (default HEAD): what review state is judged by.
+
+    A ConfigError (exit 2) when it is missing or invalid there; uncommitted edits to the file
+    never change who may review.
+    """
+    name = f"{rev or store.head}:{store.prefix}{CONFIG_FILE}"
+    raw = read_objects(store, [name]).get(name)
+    if raw is None:
+        raise ConfigError(
+            f"{CONFIG_FILE} is not committed: review state is judged by the committed board, "
+            f"so commit it first (git add {CONFIG_FILE} && git commit)"
+        )
+    return parse_config(raw, f"{CONFIG_FILE} (committed at {rev or 'HEAD'})")

@@ -1,0 +1,120 @@
+"""What a review commit's message says: its Reviewflow-* trailers, read and checked, and the event.
+
+Pure: the commit comes in as a `gitlog.LogEntry`, the event goes out (history.py reads the log).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from reviewflow.config import SLUG_PATTERN
+from reviewflow.gitlog import LogEntry, is_object_id
+from reviewflow.review.model import Action, Event, read_event
+
+TRAILER_ARTICLE = "Reviewflow-Article"
+TRAILER_ACTION = "Reviewflow-Action"
+TRAILER_CONTENT = "Reviewflow-Content"
+_TRAILER_LINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*:\s")
+# One paragraph of trailer lines, split at "\n" only: no blank line, no other line break.
+_ONLY_TRAILERS = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9-]*:[ \t][^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]*"
+    r"(?:\n[A-Za-z0-9][A-Za-z0-9-]*:[ \t][^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]*)*"
+)
+
+_ACTIONS = {a.value: a for a in Action}
+_KEYS = {k.lower(): k for k in (TRAILER_ARTICLE, TRAILER_ACTION, TRAILER_CONTENT)}
+
+
+class Trailers(NamedTuple):
+    """What a commit's Reviewflow-* trailers say, and what is wrong with them."""
+
+    action: Action | None
+    slug: str
+    content: str
+    problem: str | None
+
+
+def read_trailers(trailers: Sequence[tuple[str, str]]) -> Trailers:
+    if len(trailers) == 3:  # the three trailers as reviewflow writes them: no questions
+        (article_key, slug), (action_key, action_name), (content_key, content) = trailers
+        action = _ACTIONS.get(action_name)
+        if (
+            article_key == TRAILER_ARTICLE
+            and action_key == TRAILER_ACTION
+            and content_key == TRAILER_CONTENT
+            and action is not None
+            and SLUG_PATTERN.match(slug)
+            and is_object_id(content)
+        ):
+            return Trailers(action, slug, content, None)
+    problems: list[str] = []
+    found = {key.lower(): value for key, value in trailers}
+    if len(trailers) != 3 or len(found) != 3 or not found.keys() <= _KEYS.keys():
+        # Not simply the three trailers, once each (as reviewflow writes them): look closer.
+        values: dict[str, set[str]] = {}
+        for key, value in trailers:
+            values.setdefault(key.lower(), set()).add(value)
+        found = {}
+        for lower, key in _KEYS.items():
+            given = values.get(lower, set())
+            if len(given) == 1:
+                found[lower] = next(iter(given))
+            elif given:
+                problems.append(f"the commit has {len(given)} different {key} trailers")
+            else:
+                problems.append(f"the {key} trailer is missing")
+    slug = found.get(TRAILER_ARTICLE.lower(), "")
+    action_name = found.get(TRAILER_ACTION.lower(), "")
+    content = found.get(TRAILER_CONTENT.lower(), "")
+    if slug and not SLUG_PATTERN.match(slug):
+        problems.append(f"{slug!r} in the {TRAILER_ARTICLE} trailer is not an article slug")
+        slug = ""
+    action = _ACTIONS.get(action_name)
+    if action_name and action is None:
+        expected = ", ".join(_ACTIONS)
+        problems.append(f"unknown action {action_name!r} (expected one of {expected})")
+    if content and not is_object_id(content):
+        problems.append(f"{content!r} in the {TRAILER_CONTENT} trailer is not a blob id")
+    return Trailers(action, slug, content, "; ".join(problems) or None)
+
+
+def event_from(
+    entry: LogEntry,
+    committed_blob: str | None = None,
+    signature: tuple[str, str] = ("N", ""),
+    trailers: Trailers | None = None,
+) -> Event | None:
+    """The review event a commit records, or None if it has no Reviewflow-* trailer."""
+    if not entry.trailers:
+        return None
+    said = trailers or read_trailers(entry.trailers)
+    return read_event(
+        commit=entry.commit,
+        parents=entry.parents,
+        author_name=entry.author_name,
+        author_email=entry.author_email,
+        committed_at=entry.committed_at,
+        action=said.action,
+        slug=said.slug,
+        content=said.content,
+        message=message_of(entry.body),
+        signature=signature[0],
+        signing_key=signature[1],
+        committed_blob=committed_blob,
+        problem=said.problem,
+    )
+
+
+def message_of(body: str) -> str:
+    """The body of a commit message without its trailer paragraph."""
+    text = body.strip()
+    head, _, last = text.rpartition("\n\n")
+    if "\n" not in head and _ONLY_TRAILERS.fullmatch(last):
+        # The common cases, trailers alone or after a one-line message: what the general way finds.
+        return head.strip()
+    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    if paragraphs and all(_TRAILER_LINE.match(line) for line in paragraphs[-1].splitlines()):
+        paragraphs.pop()
+    return "\n\n".join(paragraphs).strip()
