@@ -258,7 +258,7 @@ def publish_command(state: State, out: Path, preview: bool, base_url: str | None
     from reviewflow.publish.build import publish  # Jinja, Comrak and nh3 load only for publish
 
     result = publish(
-        state.root(), None, state.path(out), preview=preview, base_url=base_url, use_cache=not no_cache
+        state.root(), state.path(out), preview=preview, base_url=base_url, use_cache=not no_cache
     )
     for note in result.notes:
         click.echo(f"reviewflow: note: {visible(note)}", err=True)
@@ -371,7 +371,7 @@ def status_command(state: State, articles: tuple[str, ...], output: str) -> None
     from reviewflow.cli.views import STATUS_VIEWS
     from reviewflow.review.queries import status_report
 
-    statuses = status_report(state.root(), None, articles, cwd=state.directory)
+    statuses = status_report(state.root(), articles, cwd=state.directory)
     click.echo(STATUS_VIEWS[output](statuses, date.today()))
     finish(ExitCode.OK)
 
@@ -390,7 +390,7 @@ def history_command(state: State, article: str, output: str) -> None:
     from reviewflow.cli.views import HISTORY_VIEWS
     from reviewflow.review.queries import article_history
 
-    history = article_history(state.root(), None, article, cwd=state.directory)
+    history = article_history(state.root(), article, cwd=state.directory)
     click.echo(HISTORY_VIEWS[output](history, date.today()))
     finish(ExitCode.OK)
 
@@ -411,7 +411,7 @@ def diff_command(state: State, article: str, context: int) -> None:
     from reviewflow.cli.views import diff_text
     from reviewflow.review.queries import article_diff
 
-    diff = article_diff(state.root(), None, article, cwd=state.directory, context=context)
+    diff = article_diff(state.root(), article, cwd=state.directory, context=context)
     click.echo(diff_text(diff))
     finish(ExitCode.OK)
 
@@ -428,7 +428,7 @@ def queue_command(state: State, mine: bool, output: str) -> None:
     from reviewflow.cli.views import QUEUE_VIEWS
     from reviewflow.review.queries import review_queue
 
-    click.echo(QUEUE_VIEWS[output](review_queue(state.root(), None, mine=mine), mine))
+    click.echo(QUEUE_VIEWS[output](review_queue(state.root(), mine=mine), mine))
     finish(ExitCode.OK)
 
 
@@ -451,7 +451,7 @@ def verify_command(state: State, output: str, rev_range: str | None, no_cache: b
     from reviewflow.cli.views import VERIFY_VIEWS
     from reviewflow.review.queries import verify
 
-    result = verify(state.root(), None, rev_range, use_cache=not no_cache)
+    result = verify(state.root(), rev_range, use_cache=not no_cache)
     click.echo(VERIFY_VIEWS[output](result))
     finish(ExitCode.FINDINGS if result.invalid else ExitCode.OK)
 
