@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ from reviewflow.errors import ConfigError, ExitCode, Refused, ReviewflowError
 from reviewflow.repo import ContentRepo
 from reviewflow.review.queries import UnknownArticle
 from reviewflow.review.workflow import Action, State
-from tests.conftest import article_text, git, write
+from tests.conftest import PROJECT, article_text, git, write
 from tests.gitrepo import ALICE, MALLORY, PATH, RITA, SAM, SLUG, act_as, edit, forge, set_quorum
 
 
@@ -158,3 +160,30 @@ def test_publish_builds_the_approved_text(
     page = (out / "articles" / SLUG / "index.html").read_text(encoding="utf-8")
     assert "POEMS syndrome" in page
     assert "A sentence nobody has approved." not in page  # the approved version is published
+
+
+def test_the_package_exports_it_without_loading_it_on_every_import(content_repo: Path) -> None:
+    import reviewflow
+
+    assert reviewflow.ContentRepo is ContentRepo
+    # `status` through the library loads neither the checks nor the site (start-up time).
+    probe = (
+        "import sys; import reviewflow.errors; assert 'reviewflow.repo' not in sys.modules; "
+        "from reviewflow import ContentRepo; "
+        f"assert ContentRepo.open({str(content_repo)!r}).status().statuses; "
+        "print(' '.join(m for m in ('reviewflow.checks.workspace', 'reviewflow.ci.gate', "
+        "'reviewflow.publish.build', 'jsonschema', 'jinja2') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == ""
+
+
+def test_the_readme_example_runs(content_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Library\n", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert '"health-library"' in example
+    exec(example.replace('"health-library"', repr(str(content_repo))), {})  # noqa: S102 - our own README
+    printed = capsys.readouterr().out
+    assert f"{SLUG} 0 Alice Author <alice@authors.example>" in printed
+    assert f"{content_repo / 'site' / 'index.html'} 0 approved pages" in printed
