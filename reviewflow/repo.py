@@ -54,6 +54,9 @@ class ContentRepo:
         start = Path(path)
         return cls(locate_root(start, [start / p for p in paths]), start)
 
+    def __repr__(self) -> str:
+        return f"ContentRepo({str(self.root)!r})"
+
     def path(self, value: Path | str) -> Path:
         """VALUE taken from the directory the repo was opened from."""
         return self.cwd / value  # an absolute VALUE stays as it is

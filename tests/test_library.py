@@ -33,6 +33,13 @@ def test_open_finds_the_repo_from_a_subdirectory(content_repo: Path) -> None:
     assert [s.slug for s in repo.status([f"{SLUG}.md"]).statuses] == [SLUG]
 
 
+def test_open_defaults_to_the_working_directory(monkeypatch: pytest.MonkeyPatch, content_repo: Path) -> None:
+    monkeypatch.chdir(content_repo / "articles")
+    repo = ContentRepo.open()
+    assert repr(repo) == f"ContentRepo({str(content_repo.resolve())!r})"
+    assert repo.history(f"{SLUG}.md").status.slug == SLUG
+
+
 def test_open_outside_a_content_repo_is_the_cli_s_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="reviewflow.toml not found") as raised:
         ContentRepo.open(tmp_path)
