@@ -82,9 +82,7 @@ def build_once(corpus: Path, out: Path, store: Blobs, infos: list[PageInfo], wor
     started = time.perf_counter()
     config = load_config(corpus)
     target = check_target(corpus, out)
-    build = Build(
-        corpus, config, SiteRenderer(config, BASE), ArticleSchema.load(corpus), workers
-    )
+    build = Build(corpus, config, SiteRenderer(config, BASE), ArticleSchema.load(corpus), workers)
     cache = BuildCache(corpus)
     empty_trash(cache.trash)
     emptied = time.perf_counter()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -185,6 +186,27 @@ def find_root(start: Path) -> Path:
         f"{CONFIG_FILE} not found in {start} or any parent directory; "
         "run `reviewflow init` to create a content repository"
     )
+
+
+def locate_root(start: Path, paths: Sequence[Path] = ()) -> Path:
+    """The content repo at or above START, else the one that holds PATHS.
+
+    pre-commit runs hooks at the top of the git work tree, which may hold the content repo
+    in a subdirectory: the files then say where it is.
+    """
+    try:
+        return find_root(start)
+    except ConfigError:
+        if not paths:
+            raise
+    roots = sorted({find_root(path if path.is_dir() else path.parent) for path in paths})
+    if len(roots) > 1:
+        listed = ", ".join(str(r) for r in roots)
+        raise ConfigError(
+            f"the files belong to different content repositories ({listed}): "
+            "check each from its own directory"
+        )
+    return roots[0]
 
 
 def parse_config(

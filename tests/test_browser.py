@@ -127,8 +127,8 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
         for slug in ("for-patients", "for-clinicians", "injection"):
             act(repo, config, Action.REVIEW, slug)
             act(repo, config, Action.APPROVE, slug)
-        public = publish(repo, config, base / "public", base_url="https://health.example.org").out
-        preview = publish(repo, config, base / "preview", preview=True).out
+        public = publish(repo, base / "public", config=config, base_url="https://health.example.org").out
+        preview = publish(repo, base / "preview", config=config, preview=True).out
     yield Sites(public, preview)
 
 

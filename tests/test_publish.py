@@ -65,7 +65,7 @@ class Library:
 
     def publish(self, out: str = "site", **options: object) -> PublishResult:
         options.setdefault("base_url", BASE)
-        return publish(self.repo, load_config(self.repo), self.repo.parent / out, **options)  # type: ignore[arg-type]
+        return publish(self.repo, self.repo.parent / out, config=load_config(self.repo), **options)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -500,11 +500,11 @@ def test_a_page_with_an_invalid_slug_is_refused_before_any_path_is_made(tmp_path
 def test_the_site_follows_the_committed_configuration_and_schema(library: Library) -> None:
     """Uncommitted edits of reviewflow.toml or the schema never change what is published."""
     out = library.repo.parent / "site"
-    before = tree(publish(library.repo, None, out, base_url=BASE).out)
+    before = tree(publish(library.repo, out, base_url=BASE).out)
     config = library.repo / "reviewflow.toml"
     config.write_text(
         config.read_text(encoding="utf-8").replace("Dr. Rita", "Dr. Uncommitted"), encoding="utf-8"
     )
     schema = library.repo / "schemas" / "article.schema.json"
     schema.write_text('{"type": "object", "required": ["not-in-any-article"]}', encoding="utf-8")
-    assert tree(publish(library.repo, None, out, base_url=BASE, use_cache=False).out) == before
+    assert tree(publish(library.repo, out, base_url=BASE, use_cache=False).out) == before

@@ -66,28 +66,6 @@ class Workspace:
         root = find_root(start)
         return cls(root, load_config(root))
 
-    @classmethod
-    def open_for(cls, start: Path, paths: Sequence[Path]) -> Workspace:
-        """The content repo at or above START, else the one that holds PATHS.
-
-        pre-commit runs hooks at the top of the git work tree, which may hold the content repo
-        in a subdirectory: the files then say where it is.
-        """
-        try:
-            root = find_root(start)
-        except ConfigError:
-            if not paths:
-                raise
-            roots = sorted({find_root(path if path.is_dir() else path.parent) for path in paths})
-            if len(roots) > 1:
-                listed = ", ".join(str(r) for r in roots)
-                raise ConfigError(
-                    f"the files belong to different content repositories ({listed}): "
-                    "check each from its own directory"
-                ) from None
-            root = roots[0]
-        return cls(root, load_config(root))
-
     @cached_property
     def schema(self) -> ArticleSchema:
         return read_schema(self.root)

@@ -8,19 +8,17 @@ import os
 import signal
 import sys
 import traceback
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from reviewflow import __version__
 from reviewflow.cli.reporters import inert_lines, use_colour, visible
-from reviewflow.config import find_root
 from reviewflow.errors import ExitCode, ReviewflowError
-
-if TYPE_CHECKING:
-    from reviewflow.checks.workspace import Workspace
+from reviewflow.repo import ContentRepo
 
 # Each command imports what it runs, so that `status` never loads the checks or `check` git:
 # start-up is paid on every run. The output formats are named here for the options; a test
@@ -38,15 +36,11 @@ class State:
     directory: Path
     debug: bool
 
-    def workspace(self) -> Workspace:
-        from reviewflow.checks.workspace import Workspace
-
-        return Workspace.open(self.directory)
-
-    def root(self) -> Path:
-        """The content repo, for the commands that read review state: its committed
-        reviewflow.toml judges it, so the file on disk is not read (or validated) for them."""
-        return find_root(self.directory)
+    def repo(self, paths: Sequence[Path] = ()) -> ContentRepo:
+        """The content repo at or above the directory (else the one holding PATHS). Its
+        reviewflow.toml on disk is read only by what needs it (`check`, `new`, the actions):
+        the commands that read review state are judged by the committed one."""
+        return ContentRepo.open(self.directory, paths=paths)
 
     def path(self, value: Path) -> Path:
         return value if value.is_absolute() else self.directory / value
@@ -163,7 +157,7 @@ def new_command(state: State, title: str, audience: str, condition: str) -> None
     from reviewflow.cli.scaffold import new_article
     from reviewflow.gitstore import author_identity
 
-    workspace = state.workspace()
+    workspace = state.repo().workspace
     author = author_identity(workspace.root)
     path = new_article(workspace.root, workspace.config, title, audience, condition, author)  # type: ignore[arg-type]
     click.echo(f"created {visible(str(workspace.relative(path)))}")
@@ -186,15 +180,12 @@ def check_command(state: State, paths: tuple[Path, ...], output: str, strict: bo
 
     Example: reviewflow check articles/poems-syndrome-prognosis.md --format json
     """
-    from reviewflow.checks.workspace import Workspace
     from reviewflow.cli.reporters import REPORTERS
     from reviewflow.progress import progress_bar
 
-    targets = [state.path(p) for p in paths]
-    workspace = Workspace.open_for(state.directory, targets)
-    files = workspace.article_files(targets)
-    with progress_bar(len(files), "Checking articles") as advance:
-        report = replace(workspace.check(files, use_cache=not no_cache, advance=advance), strict=strict)
+    report = state.repo(paths).check(
+        paths, strict=strict, use_cache=not no_cache, progress=lambda n: progress_bar(n, "Checking articles")
+    )
     REPORTERS[output](report)
     finish(ExitCode.FINDINGS if report.failed() else ExitCode.OK)
 
@@ -219,12 +210,10 @@ def ci_command(
 
     Example: reviewflow ci --base origin/main --format github
     """
-    from reviewflow.ci.gate import run_ci
     from reviewflow.cli.ci_report import deliver, github_problem
 
     try:
-        root = find_root(state.directory)
-        result = run_ci(root, base_ref, require_approved=require_approved, strict=strict)
+        result = state.repo().ci(base_ref, require_approved=require_approved, strict=strict)
     except ReviewflowError as exc:
         if output == "github":  # on the pull request, not only in the job log
             click.echo(github_problem(str(exc)))
@@ -255,11 +244,7 @@ def publish_command(state: State, out: Path, preview: bool, base_url: str | None
 
     Example: reviewflow publish --out site --base-url https://health.example.org
     """
-    from reviewflow.publish.build import publish  # Jinja, Comrak and nh3 load only for publish
-
-    result = publish(
-        state.root(), None, state.path(out), preview=preview, base_url=base_url, use_cache=not no_cache
-    )
+    result = state.repo().publish(out, preview=preview, base_url=base_url, use_cache=not no_cache)
     for note in result.notes:
         click.echo(f"reviewflow: note: {visible(note)}", err=True)
     click.echo(inert_lines(visible(str(result.index))))
@@ -273,13 +258,8 @@ _SIGN_HELP = "Sign the commit (git commit -S); needed when your board entry has 
 
 def _act(state: State, action: str, article: str, message: str, sign: bool) -> None:
     from reviewflow.cli.views import action_text
-    from reviewflow.review.actions import act
-    from reviewflow.review.model import Action
 
-    workspace = state.workspace()
-    root, config = workspace.root, workspace.config
-    result = act(root, config, Action(action), article, message, sign=sign, cwd=state.directory)
-    click.echo(action_text(result))
+    click.echo(action_text(state.repo().act(action, article, message, sign=sign)))
     finish(ExitCode.OK)
 
 
@@ -369,9 +349,8 @@ def status_command(state: State, articles: tuple[str, ...], output: str) -> None
     from datetime import date
 
     from reviewflow.cli.views import STATUS_VIEWS
-    from reviewflow.review.queries import status_report
 
-    statuses = status_report(state.root(), None, articles, cwd=state.directory)
+    statuses = state.repo().status(articles)
     click.echo(STATUS_VIEWS[output](statuses, date.today()))
     finish(ExitCode.OK)
 
@@ -388,9 +367,8 @@ def history_command(state: State, article: str, output: str) -> None:
     from datetime import date
 
     from reviewflow.cli.views import HISTORY_VIEWS
-    from reviewflow.review.queries import article_history
 
-    history = article_history(state.root(), None, article, cwd=state.directory)
+    history = state.repo().history(article)
     click.echo(HISTORY_VIEWS[output](history, date.today()))
     finish(ExitCode.OK)
 
@@ -409,9 +387,8 @@ def diff_command(state: State, article: str, context: int) -> None:
     Example: reviewflow diff poems-syndrome-prognosis
     """
     from reviewflow.cli.views import diff_text
-    from reviewflow.review.queries import article_diff
 
-    diff = article_diff(state.root(), None, article, cwd=state.directory, context=context)
+    diff = state.repo().diff(article, context=context)
     click.echo(diff_text(diff))
     finish(ExitCode.OK)
 
@@ -426,9 +403,8 @@ def queue_command(state: State, mine: bool, output: str) -> None:
     Example: reviewflow queue --mine
     """
     from reviewflow.cli.views import QUEUE_VIEWS
-    from reviewflow.review.queries import review_queue
 
-    click.echo(QUEUE_VIEWS[output](review_queue(state.root(), None, mine=mine), mine))
+    click.echo(QUEUE_VIEWS[output](state.repo().queue(mine=mine), mine))
     finish(ExitCode.OK)
 
 
@@ -449,9 +425,8 @@ def verify_command(state: State, output: str, rev_range: str | None, no_cache: b
     Example: reviewflow verify --range origin/main..HEAD --format json
     """
     from reviewflow.cli.views import VERIFY_VIEWS
-    from reviewflow.review.queries import verify
 
-    result = verify(state.root(), None, rev_range, use_cache=not no_cache)
+    result = state.repo().verify(rev_range, use_cache=not no_cache)
     click.echo(VERIFY_VIEWS[output](result))
     finish(ExitCode.FINDINGS if result.invalid else ExitCode.OK)
 

@@ -68,9 +68,9 @@ class PublishResult:
 
 def publish(
     root: Path,
-    config: Config | None,
     out: Path,
     *,
+    config: Config | None = None,
     preview: bool = False,
     base_url: str | None = None,
     use_cache: bool = True,

@@ -151,7 +151,7 @@ class StatusReport:
 
 
 def status_report(
-    root: Path, config: Config | None = None, articles: Sequence[str] = (), cwd: Path | None = None
+    root: Path, articles: Sequence[str] = (), *, config: Config | None = None, cwd: Path | None = None
 ) -> StatusReport:
     """The status of the given articles (slugs or paths), or of every article."""
     slugs = [resolve_article(root, a, cwd) for a in articles]
@@ -168,7 +168,7 @@ class ArticleHistory:
 
 
 def article_history(
-    root: Path, config: Config | None, article: str, cwd: Path | None = None
+    root: Path, article: str, *, config: Config | None = None, cwd: Path | None = None
 ) -> ArticleHistory:
     """Every review event of one article, oldest first, valid or not."""
     slug = resolve_article(root, article, cwd)
@@ -193,7 +193,7 @@ class ArticleDiff:
 
 
 def article_diff(
-    root: Path, config: Config | None, article: str, cwd: Path | None = None, context: int = 3
+    root: Path, article: str, *, config: Config | None = None, cwd: Path | None = None, context: int = 3
 ) -> ArticleDiff:
     """The unified diff between the last approved version and the file at HEAD.
 
@@ -235,7 +235,7 @@ class QueueItem:
 
 
 def review_queue(
-    root: Path, config: Config | None = None, *, mine: bool = False, on: date | None = None
+    root: Path, *, config: Config | None = None, mine: bool = False, on: date | None = None
 ) -> list[QueueItem]:
     """Articles waiting for a reviewer (submitted, under review), the longest waiting first.
 
@@ -285,7 +285,7 @@ class Verification:
 
 
 def verify(
-    root: Path, config: Config | None = None, rev_range: str | None = None, use_cache: bool = True
+    root: Path, rev_range: str | None = None, *, config: Config | None = None, use_cache: bool = True
 ) -> Verification:
     """Judge every review event in the history (or in REV_RANGE); USE_CACHE off: from git alone."""
     return Verification(judge_events(root, config, rev_range, use_cache))

@@ -1,0 +1,168 @@
+"""The library entry point: one content repo, and everything reviewflow does with it.
+
+`ContentRepo.open(path)` finds the repo as the CLI does; each method delegates to one core
+function and returns the result object the CLI's views and reporters render. Failures raise
+the `ReviewflowError` family (`reviewflow.errors`), each with the exit code the CLI uses.
+Each method imports what it runs, so that `status` loads neither the checks nor the site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reviewflow.config import locate_root
+
+if TYPE_CHECKING:
+    from reviewflow.checks.workspace import Report, Workspace
+    from reviewflow.ci.gate import CiResult
+    from reviewflow.config import Config
+    from reviewflow.publish.build import PublishResult
+    from reviewflow.review.actions import ActionResult
+    from reviewflow.review.model import Action
+    from reviewflow.review.queries import ArticleDiff, ArticleHistory, QueueItem, StatusReport, Verification
+
+# Given the number of files, a context that yields a function told how many more are done.
+Progress = Callable[[int], AbstractContextManager[Callable[[int], None]]]
+
+
+def _no_progress(total: int) -> AbstractContextManager[Callable[[int], None]]:
+    return nullcontext(lambda done: None)
+
+
+class ContentRepo:
+    """A content repo: reviewflow.toml, schemas/, articles/, in a git repository.
+
+    Relative paths (an article's path, the paths to check, the site's directory) are taken from
+    the directory the repo was opened from, as `reviewflow -C DIR` takes them from DIR. The
+    review state is read from git by every call, so it is never stale; the work tree's
+    reviewflow.toml (which `check` and the actions use) is read once, when first needed.
+    """
+
+    def __init__(self, root: Path, cwd: Path | None = None) -> None:
+        self.root = root
+        self.cwd = cwd if cwd is not None else root
+
+    @classmethod
+    def open(cls, path: Path | str = ".", *, paths: Sequence[Path | str] = ()) -> ContentRepo:
+        """The content repo at or above PATH (the nearest directory with reviewflow.toml), else
+        the one that holds PATHS (pre-commit runs at the top of the git work tree)."""
+        start = Path(path)
+        return cls(locate_root(start, [start / p for p in paths]), start)
+
+    def __repr__(self) -> str:
+        return f"ContentRepo({str(self.root)!r})"
+
+    def path(self, value: Path | str) -> Path:
+        """VALUE taken from the directory the repo was opened from."""
+        return self.cwd / value  # an absolute VALUE stays as it is
+
+    @cached_property
+    def workspace(self) -> Workspace:
+        """The article files on disk and the work tree's reviewflow.toml, validated."""
+        from reviewflow.checks.workspace import Workspace
+
+        return Workspace.open(self.root)
+
+    @property
+    def config(self) -> Config:
+        return self.workspace.config
+
+    # --- the checks ---------------------------------------------------------------------------------
+
+    def check(
+        self,
+        paths: Sequence[Path | str] = (),
+        *,
+        strict: bool = False,
+        use_cache: bool = True,
+        progress: Progress | None = None,
+    ) -> Report:
+        """Check PATHS (default: every articles/*.md); STRICT: warnings fail too."""
+        files = self.workspace.article_files([self.path(p) for p in paths])
+        with (progress or _no_progress)(len(files)) as advance:
+            report = self.workspace.check(files, use_cache=use_cache, advance=advance)
+        return replace(report, strict=strict)
+
+    # --- the review state, read from git -------------------------------------------------------------
+
+    def status(self, articles: Sequence[str] = ()) -> StatusReport:
+        """Where ARTICLES (slugs or paths; default: every article) stand."""
+        from reviewflow.review.queries import status_report
+
+        return status_report(self.root, articles, cwd=self.cwd)
+
+    def history(self, article: str) -> ArticleHistory:
+        """Every review event of ARTICLE, oldest first, valid or not."""
+        from reviewflow.review.queries import article_history
+
+        return article_history(self.root, article, cwd=self.cwd)
+
+    def diff(self, article: str, *, context: int = 3) -> ArticleDiff:
+        """What changed in ARTICLE since its last approved version."""
+        from reviewflow.review.queries import article_diff
+
+        return article_diff(self.root, article, cwd=self.cwd, context=context)
+
+    def queue(self, *, mine: bool = False) -> list[QueueItem]:
+        """The articles waiting for a reviewer, longest waiting first; MINE: the acting person's."""
+        from reviewflow.review.queries import review_queue
+
+        return review_queue(self.root, mine=mine)
+
+    def verify(self, rev_range: str | None = None, *, use_cache: bool = True) -> Verification:
+        """Every review event in the history (or in REV_RANGE, "A..B"), judged."""
+        from reviewflow.review.queries import verify
+
+        return verify(self.root, rev_range, use_cache=use_cache)
+
+    # --- the review actions: each one a commit, made as git's author identity -------------------------
+
+    def act(
+        self, action: Action | str, article: str, message: str = "", *, sign: bool = False
+    ) -> ActionResult:
+        """Record ACTION on ARTICLE as a commit on the current branch; `Refused` says why not."""
+        from reviewflow.review.actions import act
+        from reviewflow.review.model import Action
+
+        return act(self.root, self.config, Action(action), article, message, sign=sign, cwd=self.cwd)
+
+    def submit(self, article: str, message: str = "", *, sign: bool = False) -> ActionResult:
+        return self.act("submit", article, message, sign=sign)
+
+    def review(self, article: str, message: str = "", *, sign: bool = False) -> ActionResult:
+        return self.act("review", article, message, sign=sign)
+
+    def request_changes(self, article: str, message: str, *, sign: bool = False) -> ActionResult:
+        return self.act("request-changes", article, message, sign=sign)
+
+    def approve(self, article: str, message: str = "", *, sign: bool = False) -> ActionResult:
+        return self.act("approve", article, message, sign=sign)
+
+    def withdraw(self, article: str, message: str = "", *, sign: bool = False) -> ActionResult:
+        return self.act("withdraw", article, message, sign=sign)
+
+    # --- the merge gate and the site ------------------------------------------------------------------
+
+    def ci(self, base: str, *, require_approved: bool = False, strict: bool = False) -> CiResult:
+        """Gate the change from the merge-base of BASE (a ref) and HEAD."""
+        from reviewflow.ci.gate import run_ci
+
+        return run_ci(self.root, base, require_approved=require_approved, strict=strict)
+
+    def publish(
+        self,
+        out: Path | str = "site",
+        *,
+        preview: bool = False,
+        base_url: str | None = None,
+        use_cache: bool = True,
+    ) -> PublishResult:
+        """Build the site from the last approved version of every article into OUT, replaced whole."""
+        from reviewflow.publish.build import publish
+
+        return publish(self.root, self.path(out), preview=preview, base_url=base_url, use_cache=use_cache)
