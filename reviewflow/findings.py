@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -33,3 +34,27 @@ class Finding(BaseModel):
 
 def count(findings: Iterable[Finding], severity: Severity) -> int:
     return sum(1 for f in findings if f.severity is severity)
+
+
+class _Judged(Protocol):
+    @property
+    def findings(self) -> Sequence[Finding]: ...
+
+    def blocking(self) -> list[Finding]: ...
+
+
+class Tallied:
+    """What every result made of findings has (a check's report, ci's result): the counts, and one
+    verdict, `failed`, from the findings its own `blocking()` says stop it."""
+
+    @property
+    def errors(self: _Judged) -> int:
+        return count(self.findings, Severity.ERROR)
+
+    @property
+    def warnings(self: _Judged) -> int:
+        return count(self.findings, Severity.WARNING)
+
+    @property
+    def failed(self: _Judged) -> bool:
+        return bool(self.blocking())

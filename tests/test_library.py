@@ -56,11 +56,11 @@ def test_open_finds_the_repo_that_holds_the_paths(tmp_path: Path, content_repo: 
 def test_check_reports_findings_and_strict_fails_on_warnings(content_repo: Path) -> None:
     repo = ContentRepo.open(content_repo)
     clean = repo.check()
-    assert (clean.files, clean.errors, clean.failed()) == (1, 0, False)
+    assert (clean.files, clean.errors, clean.failed) == (1, 0, False)
 
     write(content_repo / "articles" / "broken.md", article_text(body="POEMS syndrome is rare [2].\n"))
     report = repo.check(["articles/broken.md"], use_cache=False)
-    assert report.failed()
+    assert report.failed
     assert {f.rule for f in report.findings} >= {"citation-unknown"}
     assert all(f.path.endswith("broken.md") for f in report.findings)
 

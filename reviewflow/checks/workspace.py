@@ -23,29 +23,21 @@ from reviewflow.content.article import Document, parse_document
 from reviewflow.content.schema import ArticleSchema, read_schema
 from reviewflow.errors import ConfigError
 from reviewflow.files import NotRegularFile, read_limited
-from reviewflow.findings import Finding, Severity, count
+from reviewflow.findings import Finding, Severity, Tallied
 from reviewflow.workers import worker_pool
 
 
 @dataclass
-class Report:
+class Report(Tallied):
     """The outcome of checking some articles."""
 
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
     strict: bool = False  # warnings fail too (`check --strict`)
 
-    @property
-    def errors(self) -> int:
-        return count(self.findings, Severity.ERROR)
-
-    @property
-    def warnings(self) -> int:
-        return count(self.findings, Severity.WARNING)
-
-    def failed(self) -> bool:
-        """Whether the check fails: the one verdict both the exit code and the reporters use."""
-        return self.errors > 0 or (self.strict and self.warnings > 0)
+    def blocking(self) -> list[Finding]:
+        """The findings that fail the check: errors, and with --strict warnings too."""
+        return [f for f in self.findings if self.strict or f.severity is Severity.ERROR]
 
     def summary(self) -> dict[str, int]:
         return {

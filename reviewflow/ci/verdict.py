@@ -11,7 +11,7 @@ from typing import Any
 from reviewflow.ci.articles import ArticleChange, ArticleResult, ChangeKind
 from reviewflow.ci.config_diff import CONFIG_CHANGED, CONFIG_INVALID, SCHEMA_CHANGED, SCHEMA_INVALID
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, article_path, is_article_path
-from reviewflow.findings import Finding, Severity, count
+from reviewflow.findings import Finding, Severity, Tallied
 from reviewflow.gitlog import DiffEntry
 from reviewflow.review.model import ArticleStatus, Event, State
 
@@ -82,7 +82,7 @@ class EventVerdict:
 
 
 @dataclass
-class CiResult:
+class CiResult(Tallied):
     """Everything the gate found, and the verdict."""
 
     base_ref: str
@@ -116,14 +116,6 @@ class CiResult:
     def invalid_events(self) -> list[EventVerdict]:
         return [e for e in self.events if not e.valid and not e.superseded]
 
-    @property
-    def errors(self) -> int:
-        return count(self.findings, Severity.ERROR)
-
-    @property
-    def warnings(self) -> int:
-        return count(self.findings, Severity.WARNING)
-
     def blocking(self) -> list[Finding]:
         """The findings that stop the merge."""
         return [
@@ -131,10 +123,6 @@ class CiResult:
             for f in self.findings
             if f.severity is Severity.ERROR or (self.strict and f.rule not in NOTICE_RULES)
         ]
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.blocking())
 
     def summary(self) -> dict[str, Any]:
         return {

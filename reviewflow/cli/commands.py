@@ -187,7 +187,7 @@ def check_command(state: State, paths: tuple[Path, ...], output: str, strict: bo
         paths, strict=strict, use_cache=not no_cache, progress=lambda n: progress_bar(n, "Checking articles")
     )
     REPORTERS[output](report)
-    finish(ExitCode.FINDINGS if report.failed() else ExitCode.OK)
+    finish(ExitCode.FINDINGS if report.failed else ExitCode.OK)
 
 
 @cli.command(name="ci")

@@ -157,7 +157,7 @@ def report_text(report: Report) -> None:
     s = report.summary()
     verdict = (
         click.style("failed", fg="red", bold=True)
-        if report.failed()
+        if report.failed
         else click.style("ok", fg="green", bold=True)
     )
     click.echo(
