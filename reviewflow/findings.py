@@ -28,6 +28,10 @@ class Finding(BaseModel):
     def error(cls, rule: str, path: str, line: int, column: int, message: str) -> Finding:
         return cls(rule=rule, severity=Severity.ERROR, path=path, line=line, column=column, message=message)
 
+    @classmethod
+    def warning(cls, rule: str, path: str, line: int, column: int, message: str) -> Finding:
+        return cls(rule=rule, severity=Severity.WARNING, path=path, line=line, column=column, message=message)
+
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.rule)
 

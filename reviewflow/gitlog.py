@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+from reviewflow.config import SLUG_PATTERN
 from reviewflow.errors import EnvironmentProblem
 
 _HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # a SHA-1 or SHA-256 object id
@@ -174,3 +175,34 @@ def parse_batch(out: bytes, names: Sequence[str]) -> dict[str, bytes | None]:
         else:  # "<name> missing" (or "ambiguous"): no content follows
             contents[name] = None
     return contents
+
+
+@dataclass(frozen=True)
+class ChangeLog:
+    """What `git log BASE..HEAD` says about a change, for `ci`."""
+
+    commits: frozenset[str]  # every commit in the range
+    slugs: frozenset[str]  # the articles its Reviewflow-Article trailers name
+    has_events: bool  # some commit carries a Reviewflow-* trailer
+    # BASE is on HEAD's first-parent line: the line of record stays the base's, continued. Not
+    # so when HEAD merged the base in as a second parent; then the base's own review events
+    # come in by that merge, and can take another effect there.
+    base_on_line: bool
+
+
+def parse_change_log(text: str, start: str, sep: str, base: str, head: str) -> ChangeLog:
+    """The ChangeLog of `git log --format=START%H %P SEP%(trailers:only,unfold) BASE..HEAD`."""
+    first_parent: dict[str, str | None] = {}
+    slugs: set[str] = set()
+    has_events = False
+    for record in text.split(start)[1:]:
+        ids, _, block = record.partition(sep)
+        commit, *parents = ids.split()
+        first_parent[commit] = parents[0] if parents else None
+        trailers = parse_trailers(block.strip("\n") + "\n")
+        has_events = has_events or bool(trailers)
+        slugs.update(v for k, v in trailers if k.lower() == "reviewflow-article" and SLUG_PATTERN.match(v))
+    line: str | None = head
+    while line is not None and line in first_parent:  # the range's part of HEAD's line
+        line = first_parent[line]
+    return ChangeLog(frozenset(first_parent), frozenset(slugs), has_events, line == base)

@@ -14,17 +14,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
-from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, article_path, article_slug
+from reviewflow.config import ARTICLES_DIR, article_path, article_slug
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.gitlog import (
+    ChangeLog,
     DiffEntry,
     LogEntry,
     check_whole,
     is_object_id,
     log_entry,
     parse_batch,
+    parse_change_log,
     parse_raw_diff,
-    parse_trailers,
     parse_tree_diffs,
     separators,
 )
@@ -586,31 +587,15 @@ def read_objects(store: GitStore, names: Sequence[str]) -> dict[str, bytes | Non
     return parse_batch(out, names)
 
 
-def has_review_commits(store: GitStore, old: str, new: str) -> bool:
-    """Whether any commit in OLD..NEW carries a Reviewflow-* trailer, from one `git log`.
-
-    Most changes carry none; then `ci` need not replay the review history at all.
-    """
-    return bool(_range_trailers(store, old, new))
-
-
-def review_slugs(store: GitStore, old: str, new: str) -> set[str]:
-    """The article slugs the Reviewflow-Article trailers of the commits in OLD..NEW name."""
-    return {
-        value
-        for trailers in _range_trailers(store, old, new)
-        for key, value in trailers
-        if key.lower() == "reviewflow-article" and SLUG_PATTERN.match(value)
-    }
-
-
-def _range_trailers(store: GitStore, old: str, new: str) -> list[tuple[tuple[str, str], ...]]:
-    start, _, _ = separators()
+def change_log(store: GitStore, base: str, head: str) -> ChangeLog:
+    """The commits of BASE..HEAD, the articles their review trailers name, and whether BASE is on
+    HEAD's first-parent line, from one `git log` (most changes carry no review event: then `ci`
+    need not replay the review history at all)."""
+    start, sep, _ = separators()
     out = _run(
-        store.toplevel, "log", f"--format={start}%(trailers:only,unfold)", f"{old}..{new}", "--"
+        store.toplevel, "log", f"--format={start}%H %P{sep}%(trailers:only,unfold)", f"{base}..{head}", "--"
     ).stdout
-    blocks = out.decode("utf-8", "replace").split(start)[1:]
-    return [trailers for block in blocks if (trailers := parse_trailers(block.strip("\n") + "\n"))]
+    return parse_change_log(out.decode("utf-8", "replace"), start, sep, base, head)
 
 
 def tracks(root: Path, path: str) -> bool:
@@ -621,7 +606,7 @@ def tracks(root: Path, path: str) -> bool:
     try:
         for with_tree in ("--with-tree=HEAD", None):  # no HEAD yet: the index alone
             options = [with_tree] if with_tree else []
-            result = _run(root, *_STABLE, "ls-files", "-z", *options, "--", path, check=False)
+            result = _run(root, "ls-files", "-z", *options, "--", path, check=False)
             if result.returncode == 0:
                 return bool(result.stdout)
     except EnvironmentProblem:

@@ -234,3 +234,25 @@ def test_ci_reports_a_merge_that_publishes_a_newly_approved_text(
     assert "published for the first time" in finding["message"] and "rita@board.example" in finding["message"]
     (status,) = as_json(run(repo, "status", SLUG, "--format", "json"))
     assert status["state"] == "approved"
+
+
+def test_ci_fails_a_fast_forward_that_takes_an_article_off_the_site(
+    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A branch that never had the article approved merges main but keeps its own text: on its
+    line, main's approval is superseded, so the article would no longer be published at all."""
+    repo = content_repo
+    git(repo, "switch", "-q", "-c", "feature")
+    at(monkeypatch, 2)
+    act_as(monkeypatch, ALICE)
+    edit(repo, NEW_LINE)
+    git(repo, "switch", "-q", "main")
+    at(monkeypatch, 3)
+    round_of(run, repo, monkeypatch)
+    git(repo, "switch", "-q", "feature")
+    at(monkeypatch, 4)
+    git(repo, "merge", "-q", "-s", "ours", "-m", "Take main, keep our text", "main")
+    result = run(repo, "ci", "--base", "main", "--format", "json")
+    assert result.exit_code == 1, result.output
+    (finding,) = [f for f in as_json(result)["findings"] if f["rule"] == "published-rollback"]
+    assert "is no longer published" in finding["message"], finding

@@ -50,6 +50,7 @@ from reviewflow.ci.verdict import (
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.findings import Finding
+from reviewflow.gitlog import ChangeLog
 from reviewflow.gitstore import GitStore
 from reviewflow.review import queries as review
 from reviewflow.review.model import ArticleStatus, Event, State
@@ -94,9 +95,11 @@ def run_ci(
             scope.schema_paths, files[f"{base}:./{SCHEMA_FILE}"], files[f"{head}:./{SCHEMA_FILE}"]
         )
     # Replaying the review history costs what the history costs: only when the change has
-    # review events, or when the states are asked for. One replay serves both.
-    if require_approved or gitstore.has_review_commits(store, base, head):
-        _judge_events(result, store, config_at_base, base_problem)
+    # review events, when HEAD merged the base in (the base's own events then take effect at
+    # that merge), or when the states are asked for. One replay serves all three.
+    change = gitstore.change_log(store, base, head)
+    if require_approved or change.has_events or not change.base_on_line:
+        _judge_events(result, store, change, config_at_base, base_problem)
     return result
 
 
@@ -144,12 +147,12 @@ def _check_scope(
 
 
 def _judge_events(
-    result: CiResult, store: GitStore, config_at_base: Config, base_problem: str | None
+    result: CiResult, store: GitStore, change: ChangeLog, config_at_base: Config, base_problem: str | None
 ) -> None:
     """Judge the change's review events by the base's configuration into RESULT, with the
     published versions they move; with --require-approved, each changed article's state."""
     changed = {article.change.slug for article in result.articles}
-    replayed = replay_range(store, config_at_base, result.merge_base, result.head, changed)
+    replayed = replay_range(store, config_at_base, change, result.merge_base, result.head, changed)
     states = replayed.after
     result.events = [EventVerdict.of(event) for event in replayed.events]
     result.gate_findings += event_findings(result.events, base_problem)
@@ -193,26 +196,25 @@ class RangeReplay:
 
 
 def replay_range(
-    store: GitStore, config: Config, base: str, head: str, slugs: Iterable[str] = ()
+    store: GitStore, config: Config, change: ChangeLog, base: str, head: str, slugs: Iterable[str] = ()
 ) -> RangeReplay:
-    """The review events in BASE..HEAD judged under CONFIG, and the states at HEAD and at BASE
-    of SLUGS and of the articles with events in the range.
+    """The review events in BASE..HEAD (CHANGE) judged under CONFIG, and the states at HEAD and
+    at BASE of SLUGS and of the articles with events in the range.
 
     Only those articles are replayed, over their whole history, so each event is judged from
     the state the base left its article in; the events before the range are judged by the
     reviewflow.toml committed with them. The states at BASE say which version each of them
-    had published before the change.
+    had published before the change. When HEAD merged the base in, every article is replayed:
+    the base's own events take effect at that merge, and may move any published version.
     """
-    inside = store.commits_in(f"{base}..{head}")
-    scope = set(slugs) | gitstore.review_slugs(store, base, head)
+    inside = change.commits
+    scope = set(slugs) | change.slugs if change.base_on_line else None
     rules = dict.fromkeys(inside, config)
     judged = review.judge_history(store, config, rev=head, scope=scope, rules_for=rules, also=inside)
-    history = judged.replay.history
-    if base in history.first_parent_line():
-        # The usual change (a branch off the base, or the base's own line): the base's history
-        # is this one without the range, replayed without reading git again.
-        before = Replay(history.before(base, inside), config).run().statuses
-    else:  # HEAD merged the base in: the base's line of record is another one, read it
+    if change.base_on_line:
+        # The base's history is this one without the range, replayed without reading git again.
+        before = Replay(judged.replay.history.before(base, inside), config).run().statuses
+    else:
         before = review.judge_history(store, config, rev=base, scope=scope).outcome.statuses
     events = [e for e in judged.outcome.events if e.commit in inside]
     return RangeReplay(events, judged.outcome.statuses, before, judged.replay.is_ancestor)

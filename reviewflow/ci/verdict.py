@@ -13,7 +13,7 @@ from reviewflow.ci.config_diff import CONFIG_CHANGED, CONFIG_INVALID, SCHEMA_CHA
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, article_path, is_article_path
 from reviewflow.findings import Finding, Severity, Tallied
 from reviewflow.gitlog import DiffEntry
-from reviewflow.review.model import ArticleStatus, Event, State
+from reviewflow.review.model import ApprovedVersion, ArticleStatus, Event, State
 
 SCHEMAS_DIR = "schemas"
 PUBLISHED_CHANGED = "published-version-changed"
@@ -182,17 +182,13 @@ def event_findings(events: Iterable[EventVerdict], base_problem: str | None = No
         reason = event.reason or "not valid"
         if event.superseded:
             message = f"{what} is superseded: {reason}"
-            findings.append(Finding(**_at(event.path), rule="review-event-superseded", message=message))
+            findings.append(Finding.warning("review-event-superseded", event.path, 1, 1, message))
             continue
         if base_problem:
             reason = f"{reason} ({base_problem})"
         message = f"{what} does not count: {reason}"
         findings.append(Finding.error("review-event-invalid", event.path, 1, 1, message))
     return findings
-
-
-def _at(path: str) -> dict[str, Any]:
-    return {"path": path, "line": 1, "column": 1, "severity": Severity.WARNING}
 
 
 def published_findings(
@@ -206,34 +202,40 @@ def published_findings(
     rollback: a fast-forward onto a branch that merged the base but kept an older approved text
     makes that branch's approvals the line of record)."""
     findings = []
-    for slug, status in sorted(after.items()):
-        now = status.approved
+    fix = "merge this branch into the base (the base as first parent), or have the board approve it again"
+    for slug in sorted(set(before) | set(after)):
         was = before[slug].approved if slug in before else None
-        if now is None or (was is not None and (was.commit, was.blob) == (now.commit, now.blob)):
+        now = after[slug].approved if slug in after else None
+        if _version(was) == _version(now):
             continue
-        by = ", ".join(now.approvers)
-        to = f"blob {now.blob[:12]}, approved by {by} in commit {now.commit[:12]}"
         path = article_path(slug)
+        if was is not None and now is None:
+            message = (
+                f"{slug} is no longer published (it was blob {was.blob[:12]}, approved in commit "
+                f"{was.commit[:12]}): that approval does not count on this line; {fix}"
+            )
+            findings.append(Finding.error("published-rollback", path, 1, 1, message))
+            continue
+        assert now is not None
+        to = f"blob {now.blob[:12]}, approved by {', '.join(now.approvers)} in commit {now.commit[:12]}"
         if was is None:
             message = f"{slug} is published for the first time: {to}"
         elif is_ancestor(was.commit, now.commit) or now.approved_at > was.approved_at:
             message = f"{slug}'s published version moves from blob {was.blob[:12]} to {to}"
         else:
-            findings.append(
-                Finding.error(
-                    "published-rollback",
-                    path,
-                    1,
-                    1,
-                    f"{slug}'s published version moves from blob {was.blob[:12]} (approved in commit "
-                    f"{was.commit[:12]}) to {to}, an older approval made without the base's: merge "
-                    "this branch into the base (the base as first parent), or have the board approve "
-                    "the text again",
-                )
+            message = (
+                f"{slug}'s published version moves from blob {was.blob[:12]} (approved in commit "
+                f"{was.commit[:12]}) to {to}, an older approval made without the base's: {fix}"
             )
+            findings.append(Finding.error("published-rollback", path, 1, 1, message))
             continue
-        findings.append(Finding(**_at(path), rule=PUBLISHED_CHANGED, message=message))
+        findings.append(Finding.warning(PUBLISHED_CHANGED, path, 1, 1, message))
     return findings
+
+
+def _version(approved: ApprovedVersion | None) -> tuple[str, str] | None:
+    """Which approval of which text is published (more approvers of it change nothing)."""
+    return None if approved is None else (approved.commit, approved.blob)
 
 
 def approval_findings(articles: Iterable[ArticleResult]) -> list[Finding]:

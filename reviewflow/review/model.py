@@ -98,16 +98,6 @@ class History:
     # Such an event takes effect at that merge, and only for the text the merge holds.
     merged: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
 
-    def first_parent_line(self) -> list[str]:
-        """The commits of the tip's first-parent line, from the tip back to the root."""
-        line: list[str] = []
-        commit = self.order[-1] if self.order else None
-        while commit is not None:
-            line.append(commit)
-            parents = self.parents.get(commit, ())
-            commit = parents[0] if parents else None
-        return line
-
     def before(self, base: str, after: Collection[str]) -> History:
         """The history at BASE, a commit on this one's first-parent line, AFTER being the commits
         that follow it (BASE..tip): the same order, events and facts without them, which is
