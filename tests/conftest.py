@@ -64,7 +64,11 @@ def git(repo: Path, *args: str) -> str:
 @pytest.fixture
 def content_repo(tmp_path: Path) -> Path:
     """A content repo made by `reviewflow init`, with a two-member board, as a git repo."""
-    repo = tmp_path / "content"
+    return make_content_repo(tmp_path / "content")
+
+
+def make_content_repo(repo: Path) -> Path:
+    """REPO made a content repo by `reviewflow init`, with a two-member board, committed."""
     init_repo(repo)
     with (repo / "reviewflow.toml").open("a", encoding="utf-8") as handle:
         handle.write(BOARD_TOML)

@@ -17,10 +17,9 @@ import pytest
 from click.testing import Result
 
 from reviewflow import gitstore
-from reviewflow.cli.scaffold import init_repo
 from reviewflow.review.actions import event_message
 from reviewflow.review.model import Action
-from tests.conftest import BOARD_TOML, article_text, as_author, git, write
+from tests.conftest import article_text, as_author, git, make_content_repo, write
 from tests.gitcount import git_processes, total
 from tests.gitrepo import ALICE, RITA
 
@@ -38,12 +37,7 @@ def library(root: Path, monkeypatch: pytest.MonkeyPatch, articles: int) -> Path:
     """
     repo = root / f"library-{articles}"
     as_author(monkeypatch, *ALICE)
-    init_repo(repo)
-    with (repo / "reviewflow.toml").open("a", encoding="utf-8") as handle:
-        handle.write(BOARD_TOML)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "Start the health library")
+    make_content_repo(repo)
     for index in range(articles):  # a commit each: the diffs to read grow with the library too
         text = article_text(f"Topic {index} of POEMS syndrome [1].\n", title=f"Topic {index}")
         write(repo / "articles" / f"topic-{index}.md", text)
