@@ -109,7 +109,8 @@ def test_bytes_that_are_not_utf8_are_a_problem_not_a_crash() -> None:
 def test_a_valid_config_reads_the_same_from_text_and_bytes() -> None:
     text = '[policy]\napprovals_required = 1\n[checks]\nrules = { readability = "error" }\n'
     assert parse_config(text) == parse_config(text.encode("utf-8"))
-    assert parse_config(text).checks.rules == {"readability": "error"}
+    assert parse_config(text).checks.rule_setting("readability", "patient") == "error"
+    assert parse_config(text).checks.rule_setting("readability", "professional") == "error"
 
 
 def test_the_rule_ids_a_config_may_set_are_the_rules_check_runs() -> None:
