@@ -98,6 +98,7 @@ class CiResult(Tallied):
     strict: bool = False
     require_approved: bool = False
     repo_prefix: str = ""  # where the content repo sits in the git work tree: "" or "sub/dir/"
+    config_uncommitted: bool = False  # the work tree's reviewflow.toml is not HEAD's
 
     @property
     def findings(self) -> list[Finding]:

@@ -17,6 +17,7 @@ import click
 
 from reviewflow import __version__
 from reviewflow.cli.reporters import inert_lines, use_colour, visible
+from reviewflow.config import CONFIG_FILE
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.repo import ContentRepo
 
@@ -40,10 +41,21 @@ class State:
         """The content repo at or above the directory (else the one holding PATHS). Its
         reviewflow.toml on disk is read only by what needs it (`check`, `new`, the actions):
         the commands that read review state are judged by the committed one."""
-        return ContentRepo.open(self.directory, paths=paths)
+        repo = ContentRepo.open(self.directory, paths=paths)
+        click.get_current_context().call_on_close(lambda: _note_uncommitted_config(repo))
+        return repo
 
     def path(self, value: Path) -> Path:
         return value if value.is_absolute() else self.directory / value
+
+
+def _note_uncommitted_config(repo: ContentRepo) -> None:
+    if repo.config_uncommitted:
+        click.echo(
+            f"reviewflow: note: {CONFIG_FILE} has uncommitted changes; what is shown was judged "
+            "by the committed one (HEAD)",
+            err=True,
+        )
 
 
 class ReviewflowGroup(click.Group):

@@ -105,7 +105,8 @@ def status_text(report: StatusReport, today: date) -> str:
         for path in report.uncommitted
     ]
     if not statuses:
-        return inert_lines("\n".join([*notes, 'No articles yet: `reviewflow new "Title"` starts one.']))
+        hint = 'No articles yet: `reviewflow new "Title" --condition "Condition"` starts one.'
+        return inert_lines("\n".join([*notes, hint]))
     rows, styles = [], []
     for s in statuses:
         due = "-"
