@@ -553,7 +553,9 @@ def test_rule_severity_can_be_set_per_audience(run: Run, repo: Path) -> None:
     patient = findings(run, repo, article_text(claim))
     assert {(f["rule"], f["severity"]) for f in patient} == {("absolute-claim", "error")}
     assert findings(run, repo, article_text(claim, audience="professional")) == []
-    config.write_text(original.replace("[checks]\n", '[checks]\nrules = { absolute-claim = { nurse = "off" } }\n'))
+    config.write_text(
+        original.replace("[checks]\n", '[checks]\nrules = { absolute-claim = { nurse = "off" } }\n')
+    )
     result = run(repo, "check")
     assert result.exit_code == 2
     assert "checks.rules.absolute-claim" in result.output

@@ -183,7 +183,9 @@ def test_check_status_and_publish_report_the_same_three_problems_in_one_run(
     assert not (tmp_path / "site").exists()
 
 
-def test_an_uncommitted_valid_config_is_named_as_not_the_one_that_judged(run: Run, content_repo: Path) -> None:
+def test_an_uncommitted_valid_config_is_named_as_not_the_one_that_judged(
+    run: Run, content_repo: Path
+) -> None:
     config = content_repo / CONFIG_FILE
     config.write_text(config.read_text() + "# a comment, not yet committed\n")
     for command in (("status",), ("verify",), ("queue",), ("ci", "--base", "HEAD")):
