@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import reviewflow
-from reviewflow import gitstore
+from reviewflow import gitprocess
 from reviewflow.files import own_directory, read_own, write_replacing
 from reviewflow.findings import Finding, Severity
 
@@ -53,7 +53,7 @@ def cache_dir(root: Path) -> Path | None:
         return None  # a read-only file system, say: no cache, nothing to say
     if not own_directory(directory, create=False):
         reason = "is not a directory of yours (a symbolic link, a file, or another user's)"
-    elif existed and gitstore.tracks(root, CACHE_DIR):
+    elif existed and gitprocess.tracks(root, CACHE_DIR):
         reason = "holds files committed to git"
     else:
         try:

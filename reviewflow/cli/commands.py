@@ -167,7 +167,7 @@ def new_command(state: State, title: str, audience: str, condition: str) -> None
     Example: reviewflow new "Can POEMS syndrome be cured?" --condition "POEMS syndrome"
     """
     from reviewflow.cli.scaffold import new_article
-    from reviewflow.gitstore import author_identity
+    from reviewflow.gitprocess import author_identity
 
     workspace = state.repo().workspace
     author = author_identity(workspace.root)
