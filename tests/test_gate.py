@@ -50,17 +50,22 @@ def article(intended: str = "") -> str:
     return ARTICLE.format(intended=intended)
 
 
+def under_review(repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch, text: str) -> Path:
+    """TEXT as the article, committed, submitted by Alice and under review by Rita (acting next)."""
+    write(repo / PATH, text)
+    git(repo, "add", PATH)
+    git(repo, "commit", "-q", "-m", "An article with warnings")
+    act_as(monkeypatch, ALICE)
+    ok(run(repo, "submit", SLUG))
+    act_as(monkeypatch, RITA)
+    ok(run(repo, "review", SLUG))
+    return repo
+
+
 @pytest.fixture
 def reviewing(content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The article with two warnings, committed, submitted by Alice and under review by Rita."""
-    write(content_repo / PATH, article())
-    git(content_repo, "add", PATH)
-    git(content_repo, "commit", "-q", "-m", "An article with two warnings")
-    act_as(monkeypatch, ALICE)
-    ok(run(content_repo, "submit", SLUG))
-    act_as(monkeypatch, RITA)
-    ok(run(content_repo, "review", SLUG))
-    return content_repo
+    """The article with two warnings, under review."""
+    return under_review(content_repo, run, monkeypatch, article())
 
 
 def trailers(repo: Path, rev: str = "HEAD") -> list[str]:
@@ -317,13 +322,7 @@ def test_a_mark_cannot_waive_an_error(content_repo: Path, run: Run) -> None:
 def test_approve_lists_intended_findings_without_asking_to_acknowledge_them(
     content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write(content_repo / PATH, article(INTENDED))
-    git(content_repo, "add", PATH)
-    git(content_repo, "commit", "-q", "-m", "An article with an intended claim")
-    act_as(monkeypatch, ALICE)
-    ok(run(content_repo, "submit", SLUG))
-    act_as(monkeypatch, RITA)
-    ok(run(content_repo, "review", SLUG))
+    under_review(content_repo, run, monkeypatch, article(INTENDED))
     output = refused(
         run(content_repo, "approve", SLUG), "1 warning(s) listed above", "--accept reference-old"
     )
@@ -332,3 +331,19 @@ def test_approve_lists_intended_findings_without_asking_to_acknowledge_them(
     assert "Marked intended by the author:" in result.output
     assert [line.split(" ")[1] for line in trailers(content_repo)] == ["reference-old"]
     ok(run(content_repo, "verify"))
+
+
+def test_a_kept_verdict_never_covers_an_approval_it_was_not_made_for(reviewing: Path, run: Run) -> None:
+    # A run that judged a covering approval keeps that verdict in .git/reviewflow/; a forged
+    # line claiming the same for a bare approval is not sealed, so it is judged again.
+    ok(run(reviewing, "approve", SLUG, "--accept-warnings"))
+    ok(run(reviewing, "verify"))
+    kept = reviewing / ".git" / "reviewflow" / "acknowledged-v1"
+    first = kept.read_text(encoding="utf-8").splitlines()[1]
+    git(reviewing, "reset", "-q", "--hard", "HEAD~1")
+    forged = forge_approval(reviewing, [])
+    commit, config, schema, _ = first.split(" ")
+    with kept.open("a", encoding="utf-8") as handle:
+        handle.write(f"{forged} {config} {schema} {'0' * 24}\n")
+    result = run(reviewing, "verify")
+    assert result.exit_code == 1 and f"unacknowledged commit {forged[:12]}" in result.output
