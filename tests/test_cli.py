@@ -68,7 +68,13 @@ def test_json_format(run: Run, repo: Path) -> None:
             "message": "disclaimer 'legal' is not in reviewflow.toml (known: patient, professional)",
         }
     ]
-    assert payload["summary"] == {"files": 2, "files_with_findings": 1, "errors": 1, "warnings": 0}
+    assert payload["summary"] == {
+        "files": 2,
+        "files_with_findings": 1,
+        "errors": 1,
+        "warnings": 0,
+        "intended": 0,
+    }
 
 
 def test_github_format(run: Run, repo: Path) -> None:
