@@ -141,7 +141,8 @@ FRAGMENTS = [
     "`{m}`", "\\`not code {m}`", "\\{m} escaped", "a \\{m}\\ b", "[link {m}](https://x.org) {m}",
     "![alt {m}](x.png) {m}", "[{m}]: https://x.org/def", "{m}{m} pasted", "&ndash; {m} &amp; {m}",
     "| a | b {m} |", "|---|:---:|", "| `c\\|d` {m} | e \\| f {m} |", "~~struck {m}~~ *em {m}*",
-    "text  ", "line with [1,\\n2] {m}", "[1, @21@] {m}", "**{m}**", "x <b>{m}</b> y",
+    "text  ", "[1,", "2] after a marker cut by a line break {m}", "[*3*] {m} [`4`]", "[1, @21@] {m}",
+    "**{m}**", "x <b>{m}</b> y",
 ]  # fmt: skip
 MARKERS = ["[1]", "[2, 3]", "[4-6]", "[7–9]", "[3&ndash;5]", "[1, 3-4]", "[99]", "[5-1]", "[1;2]"]
 
@@ -156,6 +157,14 @@ def test_checks_and_page_agree_on_generated_bodies(seed: int) -> None:
         source = re.sub("\0", lambda _: rng.choice(MARKERS), source) + "\n"
         cited += assert_checks_see_what_the_page_links(source)
     assert cited > 1000
+
+
+def test_a_marker_cut_by_a_line_break_or_markup_is_no_citation_for_either() -> None:
+    source = "Text [1,\n2] and [*3*] and [4]\n[5] end.\n"
+    assert assert_checks_see_what_the_page_links(source) == 2
+    prose = read_prose(source, 1)
+    assert [(prose.locate(c.offset), c.ids) for c in prose.citations] == [((2, 18), (4,)), ((3, 1), (5,))]
+    assert prose.text == "Text ［1, 2] and ［3] and [4] [5] end."
 
 
 def test_the_stored_page_is_what_the_body_renders_to() -> None:

@@ -11,22 +11,23 @@ HTML blanked with spaces, line breaks as spaces). Code blocks, HTML blocks and t
 are left out. A heading is a line of its own, so it is read (its claims and its citations
 count) but never joins the sentence of the paragraph after it.
 
-Citation markers (`reviewflow.content.citations.MARKER`) are found in text nodes only: never in
-a link's text or target, an image's description, code, or across an escaped bracket (`\\[3]`)
+Citation markers (`reviewflow.content.citations.MARKER`) are those in text nodes only: never
+in a link's text or target, an image's description, code, or across an escaped bracket (`\\[3]`)
 or a line break. Where a bracket of marker shape still appears in `Prose.text` without being a
-citation, its `[` is replaced by `［` (same length), so that the checks that search the text for
-markers see exactly the citations the page links.
+citation, its `[` is replaced by `［` (same length), so that the markers in the text are exactly
+the citations the page links: the checks find them with one regular expression, in C.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from bisect import bisect_right
+from dataclasses import dataclass
 from html import unescape
 
 import comrak
 
-from reviewflow.content.citations import MARKER, Citation, expand
+from reviewflow.content.citations import MARKER
 
 EXTENSIONS = comrak.ExtensionOptions(table=True, strikethrough=True)
 # Escaped characters become nodes of their own, so that `\[1]` never forms a marker.
@@ -51,10 +52,8 @@ class ParsedBody:
     line_starts: list[int]  # offset in text where each piece starts...
     line_places: list[tuple[int, int]]  # ...and its file line and 0-based column
     html: list[tuple[int, int]]  # raw HTML: (file line, 1-based column)
-    citations: list[Citation]
-    # The text nodes that hold citations, their text, and each marker's span in the node and its index
-    # in `citations`: what the page turns into links.
-    cited_nodes: list[tuple[comrak.AstNode, str, list[tuple[int, int, int]]]] = field(default_factory=list)
+    # The text nodes that hold citation markers, with their text, in order: what the page links.
+    cited_nodes: list[tuple[comrak.AstNode, str]]
 
 
 def parse_body(body: str, body_line: int = 1) -> ParsedBody:
@@ -62,8 +61,7 @@ def parse_body(body: str, body_line: int = 1) -> ParsedBody:
     root = comrak.parse_document(body, EXTENSIONS, PARSING, RENDERING)
     walk = _Walk(body.split("\n"), body_line - 1)
     walk.blocks(root)
-    text = walk.finish()
-    return ParsedBody(root, text, walk.starts, walk.places, sorted(walk.html), walk.citations, walk.cited)
+    return ParsedBody(root, walk.finish(), walk.starts, walk.places, sorted(walk.html), walk.cited)
 
 
 class _Walk:
@@ -77,8 +75,9 @@ class _Walk:
         self.starts: list[int] = []
         self.places: list[tuple[int, int]] = []
         self.html: list[tuple[int, int]] = []
-        self.citations: list[Citation] = []
-        self.cited: list[tuple[comrak.AstNode, str, list[tuple[int, int, int]]]] = []
+        self.cited: list[tuple[comrak.AstNode, str]] = []
+        self.cited_spans: list[tuple[int, int]] = []  # where their text is in the prose text
+        self.markers = 0  # how many markers they hold
         self.cell_start = -1  # the 0-based column where the table cell being read starts
 
     def blocks(self, node: comrak.AstNode) -> None:
@@ -115,20 +114,26 @@ class _Walk:
 
     def text(self, node: comrak.AstNode, value: str, citing: bool) -> None:
         start = node.sourcepos.start
-        begin = self.length
-        first = self.column(start.line, start.column - 1)
-        for offset, column in _align(value, self.lines[start.line - 1], first):
-            self.starts.append(begin + offset)
-            self.places.append((start.line + self.line_offset, column))
-        self.add(value)
-        if citing and "[" in value:
-            spans = []
-            for match in MARKER.finditer(value):
-                ids, problem = expand(match.group(1))
-                spans.append((match.start(), match.end(), len(self.citations)))
-                self.citations.append(Citation(begin + match.start(), match.group(0), ids, problem))
-            if spans:
-                self.cited.append((node, value, spans))
+        line, column = start.line, start.column - 1
+        if self.cell_start >= 0:
+            column = self.column(line, column)
+        source = self.lines[line - 1]
+        if source.startswith(value, column):  # the common case: the text is spelt out as is
+            self.starts.append(self.length)
+            self.places.append((line + self.line_offset, column))
+        else:
+            for offset, place in _align(value, source, column):
+                self.starts.append(self.length + offset)
+                self.places.append((line + self.line_offset, place))
+        if "[" in value:
+            if not citing:
+                value = value.replace("[", NOT_A_MARKER)
+            elif markers := len(MARKER.findall(value)):
+                self.markers += markers
+                self.cited.append((node, value))
+                self.cited_spans.append((self.length, self.length + len(value)))
+        self.pieces.append(value)
+        self.length += len(value)
 
     def column(self, line: int, column: int) -> int:
         """The 0-based COLUMN the parser gave, corrected in a table cell: there it counts from
@@ -150,17 +155,19 @@ class _Walk:
         self.length += len(piece)
 
     def finish(self) -> str:
-        """The text, with every bracket of marker shape that is no citation made unlike one."""
+        """The text, where the markers are exactly those inside the text nodes that cite.
+
+        A marker can also form across nodes (`[1,` and `2]` on two lines, `[*3*]`): the page
+        links none of those, so their `[` is made unlike a marker. A marker never takes part
+        of one that is inside a node, so a count tells whether there are any."""
         text = "".join(self.pieces)
-        if "[" not in text:
-            return text
-        cited = {citation.offset for citation in self.citations}
-        strays = [match.start() for match in MARKER.finditer(text) if match.start() not in cited]
-        if not strays:
+        if "[" not in text or len(MARKER.findall(text)) == self.markers:
             return text
         chars = list(text)
-        for offset in strays:
-            chars[offset] = NOT_A_MARKER
+        for match in MARKER.finditer(text):
+            index = bisect_right(self.cited_spans, (match.start(), len(text))) - 1
+            if index < 0 or match.end() > self.cited_spans[index][1]:
+                chars[match.start()] = NOT_A_MARKER
         return "".join(chars)
 
 

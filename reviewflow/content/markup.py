@@ -29,7 +29,7 @@ import comrak
 import nh3
 
 from reviewflow.content.article import Reference
-from reviewflow.content.citations import Citation
+from reviewflow.content.citations import MARKER, expand
 from reviewflow.content.markdown import EXTENSIONS, PARSING, RENDERING, parse_body
 
 ALLOWED_TAGS = {
@@ -76,20 +76,21 @@ class BodyRenderer:
         if _OPEN in body or _CLOSE in body:
             body = body.replace(_OPEN, "\ufffd").replace(_CLOSE, "\ufffd")
         parsed = parse_body(body)
-        for node, value, spans in parsed.cited_nodes:
+        made: list[str] = []  # the citations' HTML, by the number in their placeholder
+        for node, value in parsed.cited_nodes:
             pieces, done = [], 0
-            for begin, end, index in spans:
-                pieces.append(f"{value[done:begin]}{_OPEN}{index}{_CLOSE}")
-                done = end
+            for match in MARKER.finditer(value):
+                pieces.append(f"{value[done : match.start()]}{_OPEN}{len(made)}{_CLOSE}")
+                made.append(_citation(match.group(0), *expand(match.group(1)), references))
+                done = match.end()
             pieces.append(value[done:])
             node.node_value = comrak.Text("".join(pieces))
         html = _ADJUST.sub(_adjust, comrak.format_html(parsed.root, EXTENSIONS, PARSING, RENDERING))
         if "<h1>" in html:
             html = _HEADING.sub(_shift_heading, html)
         html = self.cleaner.clean(html)
-        if not parsed.cited_nodes:
+        if not made:
             return html
-        made = [_citation(citation, references) for citation in parsed.citations]
         return _PLACEHOLDER.sub(lambda match: made[int(match.group(1))], html)
 
 
@@ -116,12 +117,14 @@ def _image(alt: str) -> str:
     return f'<em class="image">[Image: {alt}]</em>' if alt else ""
 
 
-def _citation(citation: Citation, references: Mapping[int, Reference]) -> str:
+def _citation(
+    marker: str, ids: tuple[int, ...], problem: str | None, references: Mapping[int, Reference]
+) -> str:
     """A marker as a superscript of links; a malformed one as the text it was."""
-    if citation.problem is not None or not citation.ids:
-        return escape(citation.text, quote=False)
+    if problem is not None or not ids:
+        return escape(marker, quote=False)
     parts = []
-    for ref_id in dict.fromkeys(citation.ids):
+    for ref_id in dict.fromkeys(ids):
         if ref_id in references:
             parts.append(
                 f'<a href="#ref-{ref_id}"><span class="visually-hidden">Reference </span>{ref_id}</a>'

@@ -52,9 +52,6 @@ class Prose:
     line_starts: list[int] = field(default_factory=list)  # offset in text of each source line
     line_places: list[tuple[int, int]] = field(default_factory=list)  # (file line, 0-based column)
     html: list[tuple[int, int]] = field(default_factory=list)  # raw HTML: (file line, 1-based column)
-    # The citations the Markdown parse found; None for a text that is no Markdown body (a
-    # front-matter string), whose markers are found in the text itself.
-    found_citations: list[Citation] | None = None
 
     @cached_property
     def lowered(self) -> str:
@@ -175,8 +172,6 @@ class Prose:
 
     @cached_property
     def citations(self) -> list[Citation]:
-        if self.found_citations is not None:
-            return self.found_citations
         return [
             Citation(match.start(), match.group(0), *expand(match.group(1)))
             for match in MARKER.finditer(self.text)
@@ -208,4 +203,4 @@ def _gates(phrases: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
 def read_prose(body: str, body_line: int) -> Prose:
     """The prose of a Markdown body whose first line is line BODY_LINE of its file."""
     parsed = parse_body(body, body_line)
-    return Prose(parsed.text, parsed.line_starts, parsed.line_places, parsed.html, parsed.citations)
+    return Prose(parsed.text, parsed.line_starts, parsed.line_places, parsed.html)
