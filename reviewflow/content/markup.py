@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from html import escape
+from html import escape, unescape
 
 import comrak
 import nh3
@@ -49,10 +49,11 @@ _ADJUST = re.compile(
 )
 _IMAGE_IN_LINK = re.compile(_IMAGE)
 _HEADING = re.compile(r"<(/?)h([1-6])>")
-# A citation's place in the text until the HTML is sanitised: private-use characters, which
-# the body itself cannot hold (they are replaced before parsing).
+# A citation until the HTML is sanitised: its brackets swapped for private-use characters,
+# which the body itself cannot hold (they are replaced before parsing).
 _OPEN, _CLOSE = "\ue000", "\ue001"
-_PLACEHOLDER = re.compile(f"{_OPEN}([0-9]+){_CLOSE}")
+_MARKED = f"{_OPEN}\\1{_CLOSE}"
+_PLACEHOLDER = re.compile(f"{_OPEN}([^{_CLOSE}]*){_CLOSE}")
 
 
 class BodyRenderer:
@@ -76,22 +77,25 @@ class BodyRenderer:
         if _OPEN in body or _CLOSE in body:
             body = body.replace(_OPEN, "\ufffd").replace(_CLOSE, "\ufffd")
         parsed = parse_body(body)
-        made: list[str] = []  # the citations' HTML, by the number in their placeholder
         for node, value in parsed.cited_nodes:
-            pieces, done = [], 0
-            for match in MARKER.finditer(value):
-                pieces.append(f"{value[done : match.start()]}{_OPEN}{len(made)}{_CLOSE}")
-                made.append(_citation(match.group(0), *expand(match.group(1)), references))
-                done = match.end()
-            pieces.append(value[done:])
-            node.node_value = comrak.Text("".join(pieces))
+            node.node_value = comrak.Text(MARKER.sub(_MARKED, value))
         html = _ADJUST.sub(_adjust, comrak.format_html(parsed.root, EXTENSIONS, PARSING, RENDERING))
         if "<h1>" in html:
             html = _HEADING.sub(_shift_heading, html)
         html = self.cleaner.clean(html)
-        if not made:
+        if not parsed.cited_nodes:
             return html
-        return _PLACEHOLDER.sub(lambda match: made[int(match.group(1))], html)
+        made: dict[str, str] = {}  # most pages cite the same few markers over and over
+
+        def link(match: re.Match[str]) -> str:
+            inside = match.group(1)
+            found = made.get(inside)
+            if found is None:
+                inside_text = unescape(inside)  # as the sanitiser wrote it, & and < escaped
+                found = made[inside] = _citation(f"[{inside_text}]", *expand(inside_text), references)
+            return found
+
+        return _PLACEHOLDER.sub(link, html)
 
 
 def _adjust(match: re.Match[str]) -> str:
