@@ -68,10 +68,6 @@ class BodyRenderer:
             link_rel="noopener noreferrer",
         )
 
-    def markdown(self, body: str) -> str:
-        """Comrak's HTML for BODY, before the adjustments, the sanitiser and citation links."""
-        return comrak.markdown_to_html(body, EXTENSIONS, PARSING, RENDERING)
-
     def render(self, body: str, references: Mapping[int, Reference]) -> str:
         """The body as HTML; markers citing an id not in REFERENCES stay plain text."""
         if _OPEN in body or _CLOSE in body:
