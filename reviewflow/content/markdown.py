@@ -64,6 +64,15 @@ def parse_body(body: str, body_line: int = 1) -> ParsedBody:
     return ParsedBody(root, walk.finish(), walk.starts, walk.places, sorted(walk.html), walk.cited)
 
 
+def parse_for_page(body: str) -> tuple[comrak.AstNode, list[tuple[comrak.AstNode, str]]]:
+    """Parse BODY for its page: the tree, and the text nodes that hold citation markers (the
+    same as `parse_body` finds, by the same walk, without collecting the prose)."""
+    root = comrak.parse_document(body, EXTENSIONS, PARSING, RENDERING)
+    walk = _CitingNodes([], 0)
+    walk.blocks(root)
+    return root, walk.cited
+
+
 class _Walk:
     """Collects the prose of the leaf blocks, with the way back to file lines and columns."""
 
@@ -169,6 +178,20 @@ class _Walk:
             if index < 0 or match.end() > self.cited_spans[index][1]:
                 chars[match.start()] = NOT_A_MARKER
         return "".join(chars)
+
+
+class _CitingNodes(_Walk):
+    """The walk for the page, which needs only the text nodes that cite."""
+
+    def text(self, node: comrak.AstNode, value: str, citing: bool) -> None:
+        if citing and "[" in value and MARKER.search(value):
+            self.cited.append((node, value))
+
+    def place(self, line: int, column: int) -> None:
+        pass
+
+    def column(self, line: int, column: int) -> int:
+        return column
 
 
 def _align(value: str, line: str, column: int) -> list[tuple[int, int]]:

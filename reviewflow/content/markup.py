@@ -30,7 +30,7 @@ import nh3
 
 from reviewflow.content.article import Reference
 from reviewflow.content.citations import MARKER, expand
-from reviewflow.content.markdown import EXTENSIONS, PARSING, RENDERING, parse_body
+from reviewflow.content.markdown import EXTENSIONS, PARSING, RENDERING, parse_for_page
 
 ALLOWED_TAGS = {
     "p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "a", "em", "strong", "code", "pre",
@@ -72,14 +72,14 @@ class BodyRenderer:
         """The body as HTML; markers citing an id not in REFERENCES stay plain text."""
         if _OPEN in body or _CLOSE in body:
             body = body.replace(_OPEN, "\ufffd").replace(_CLOSE, "\ufffd")
-        parsed = parse_body(body)
-        for node, value in parsed.cited_nodes:
+        root, cited_nodes = parse_for_page(body)
+        for node, value in cited_nodes:
             node.node_value = comrak.Text(MARKER.sub(_MARKED, value))
-        html = _ADJUST.sub(_adjust, comrak.format_html(parsed.root, EXTENSIONS, PARSING, RENDERING))
+        html = _ADJUST.sub(_adjust, comrak.format_html(root, EXTENSIONS, PARSING, RENDERING))
         if "<h1>" in html:
             html = _HEADING.sub(_shift_heading, html)
         html = self.cleaner.clean(html)
-        if not parsed.cited_nodes:
+        if not cited_nodes:
             return html
         made: dict[str, str] = {}  # most pages cite the same few markers over and over
 
