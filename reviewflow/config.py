@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from reviewflow.errors import ConfigError, InvalidFile, Problem
 from reviewflow.files import read_regular
@@ -47,7 +47,9 @@ def article_slug(path: str) -> str | None:
 
 
 Audience = Literal["patient", "professional"]
+AUDIENCES: tuple[Audience, ...] = ("patient", "professional")
 RuleSetting = Literal["error", "warning", "off"]
+RULE_SETTINGS: tuple[RuleSetting, ...] = ("error", "warning", "off")
 
 # The ids of the rules in checks.RULES, which `[checks] rules` may set. Listed here so that
 # reading a config never loads the rules (`status` starts without them); a test keeps the two
@@ -122,6 +124,10 @@ class _Strict(BaseModel):
 class Policy(_Strict):
     approvals_required: int = _bounded("policy", "approvals_required", 1)
     review_cycle_days: int = _bounded("policy", "review_cycle_days", 365)
+    # A commit: the approvals in its history (it included) were made before reviewflow recorded
+    # acknowledged warnings, so verify and ci do not ask them for acknowledgements. A commit id,
+    # not a date: a commit's date is whatever its author set, its ancestry is not.
+    legacy_approvals: str | None = Field(None, pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
 
 class BoardMember(_Strict):
@@ -141,6 +147,29 @@ class Disclaimer(_Strict):
     text: str = Field(min_length=1)
 
 
+class RuleSettings(_Strict):
+    """One rule's line in `[checks] rules`: a severity or "off" for every audience
+    (`readability = "error"`), or per audience (`claim-uncited = {patient = "error"}`; an
+    audience not named keeps the rule's default)."""
+
+    patient: RuleSetting | None = None
+    professional: RuleSetting | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_for_all(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value not in RULE_SETTINGS:
+                raise ValueError("Input should be 'error', 'warning' or 'off'")
+            return dict.fromkeys(AUDIENCES, value)
+        return value
+
+    def __str__(self) -> str:
+        if self.patient == self.professional:
+            return str(self.patient or "default")
+        return ", ".join(f"{audience} {getattr(self, audience) or 'default'}" for audience in AUDIENCES)
+
+
 class Checks(_Strict):
     max_reference_age_years: int = _bounded("checks", "max_reference_age_years", 10)
     patient_max_grade: float = _bounded("checks", "patient_max_grade", 8.0)
@@ -148,7 +177,12 @@ class Checks(_Strict):
     # A local copy of the Retraction Watch CSV (TOML has no path type: a string is taken).
     retractions: Path | None = Field(None, strict=False)
     max_file_bytes: int = _bounded("checks", "max_file_bytes", 1024 * 1024)
-    rules: dict[str, RuleSetting] = Field(default_factory=dict)  # per-rule severity or "off"
+    rules: dict[str, RuleSettings] = Field(default_factory=dict)
+
+    def rule_setting(self, rule: str, audience: Audience) -> RuleSetting | None:
+        """What reviewflow.toml sets for RULE on an article for AUDIENCE; None: the default."""
+        settings = self.rules.get(rule)
+        return getattr(settings, audience) if settings else None
 
 
 class Site(_Strict):

@@ -593,3 +593,20 @@ def test_rule_can_be_turned_off_or_made_an_error(run: Run, repo: Path) -> None:
     result = run(repo, "check")
     assert result.exit_code == 2
     assert "readablity" in result.output
+
+
+def test_rule_severity_can_be_set_per_audience(run: Run, repo: Path) -> None:
+    config = repo / "reviewflow.toml"
+    original = config.read_text()
+    per_audience = '[checks]\nrules = { absolute-claim = { patient = "error", professional = "off" } }\n'
+    config.write_text(original.replace("[checks]\n", per_audience))
+    claim = "This treatment is a miracle cure [1].\n"
+    patient = findings(run, repo, article_text(claim))
+    assert {(f["rule"], f["severity"]) for f in patient} == {("absolute-claim", "error")}
+    assert findings(run, repo, article_text(claim, audience="professional")) == []
+    config.write_text(
+        original.replace("[checks]\n", '[checks]\nrules = { absolute-claim = { nurse = "off" } }\n')
+    )
+    result = run(repo, "check")
+    assert result.exit_code == 2
+    assert "checks.rules.absolute-claim" in result.output

@@ -8,10 +8,11 @@ are pure: they read the Document and the Context, never the disk or git.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 
+from reviewflow.checks.intended import INTENDED_STALE, apply_intended
 from reviewflow.checks.language import (
     absolute_claim,
     body_disclaimer,
@@ -24,7 +25,9 @@ from reviewflow.config import Config
 from reviewflow.content.article import Article, Document
 from reviewflow.findings import Finding, Severity
 
-Hit = tuple[int, int, str]
+# (line, column, message), or with a fourth item: the severity of this hit when
+# reviewflow.toml does not set the rule's (a rule whose hit is graver in some articles).
+Hit = tuple[int, int, str] | tuple[int, int, str, Severity]
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,11 @@ class Rule:
     severity: Severity
     description: str
     run: Callable[[Article, Document, Context], Iterable[Hit]]
+    # The default severity for an audience, where it differs from `severity`.
+    by_audience: Mapping[str, Severity] = field(default_factory=dict)
+
+    def default_severity(self, audience: str) -> Severity:
+        return self.by_audience.get(audience, self.severity)
 
 
 # Problems found while reading a file, before any rule can run. Always errors.
@@ -281,7 +289,7 @@ RULES: dict[str, Rule] = {
     ]
 }
 
-ALL_RULE_IDS = [*FILE_RULES, *RULES]
+ALL_RULE_IDS = [*FILE_RULES, *RULES, INTENDED_STALE]
 
 
 def check_document(doc: Document, ctx: Context) -> list[Finding]:
@@ -289,16 +297,22 @@ def check_document(doc: Document, ctx: Context) -> list[Finding]:
     findings = list(doc.findings)
     article = doc.article
     if article is not None:
-        settings = ctx.config.checks.rules
         for rule in RULES.values():
-            setting = settings.get(rule.id)
+            setting = ctx.config.checks.rule_setting(rule.id, article.audience)
             if setting == "off":
                 continue
-            severity = Severity(setting) if setting else rule.severity
-            findings.extend(
-                Finding(
-                    rule=rule.id, severity=severity, path=doc.path, line=line, column=column, message=message
+            default = Severity(setting) if setting else rule.default_severity(article.audience)
+            for hit in rule.run(article, doc, ctx):
+                severity = default if setting or len(hit) == 3 else hit[3]
+                findings.append(
+                    Finding(
+                        rule=rule.id,
+                        severity=severity,
+                        path=doc.path,
+                        line=hit[0],
+                        column=hit[1],
+                        message=hit[2],
+                    )
                 )
-                for line, column, message in rule.run(article, doc, ctx)
-            )
+        findings = apply_intended(findings, article, doc)
     return sorted(findings, key=Finding.sort_key)

@@ -15,7 +15,16 @@ import re
 from collections.abc import Iterator, Sequence
 
 from reviewflow.checks.rules import RULES
-from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, Config, RuleSetting, parse_config
+from reviewflow.config import (
+    AUDIENCES,
+    CONFIG_FILE,
+    SCHEMA_FILE,
+    Audience,
+    Config,
+    RuleSetting,
+    RuleSettings,
+    parse_config,
+)
 from reviewflow.content.schema import bundled_schema_text
 from reviewflow.errors import ConfigError, InvalidFile, Problem
 from reviewflow.findings import Finding, Severity
@@ -28,24 +37,29 @@ SCHEMA_INVALID = "schema-invalid"
 _STRICTNESS: dict[str, int] = {"off": 0, "warning": 1, "error": 2}
 
 
-def rule_setting(config: Config, rule: str) -> RuleSetting:
-    """How CONFIG runs RULE: its setting in checks.rules, else the rule's default severity."""
-    setting = config.checks.rules.get(rule)
+def rule_setting(config: Config, rule: str, audience: Audience) -> RuleSetting:
+    """How CONFIG runs RULE on an AUDIENCE's article: its setting in checks.rules, else the
+    rule's default severity for that audience."""
+    setting = config.checks.rule_setting(rule, audience)
     if setting is not None:
         return setting
-    return "error" if RULES[rule].severity is Severity.ERROR else "warning"
+    return "error" if RULES[rule].default_severity(audience) is Severity.ERROR else "warning"
 
 
-def stricter_rules(base: Config, head: Config) -> dict[str, RuleSetting]:
-    """For every rule, the stricter of the base's and HEAD's setting (off < warning < error).
+def stricter_rules(base: Config, head: Config) -> dict[str, RuleSettings]:
+    """For every rule and audience, the stricter of the base's and HEAD's setting
+    (off < warning < error).
 
     A change's own articles are checked with these, so that the change cannot switch off, or
     turn into a warning, the rule that would fail it.
     """
-    rules: dict[str, RuleSetting] = {}
+    rules: dict[str, RuleSettings] = {}
     for rule in RULES:
-        was, now = rule_setting(base, rule), rule_setting(head, rule)
-        rules[rule] = was if _STRICTNESS[was] > _STRICTNESS[now] else now
+        stricter: dict[str, RuleSetting] = {}
+        for audience in AUDIENCES:
+            was, now = rule_setting(base, rule, audience), rule_setting(head, rule, audience)
+            stricter[audience] = was if _STRICTNESS[was] > _STRICTNESS[now] else now
+        rules[rule] = RuleSettings.model_validate(stricter)
     return rules
 
 
@@ -130,12 +144,14 @@ def _rule_changes(old: Config, new: Config) -> Iterator[Change]:
             continue
         message = f"checks.rules.{rule}: {before.get(rule, 'default')} → {after.get(rule, 'default')}"
         if rule in RULES:
-            was, now = rule_setting(old, rule), rule_setting(new, rule)
-            if _STRICTNESS[now] < _STRICTNESS[was]:
-                message += (
-                    f"; the articles of this change are still checked at {was}: a change cannot "
-                    "relax the rules it is judged by"
-                )
+            for audience in AUDIENCES:
+                was, now = rule_setting(old, rule, audience), rule_setting(new, rule, audience)
+                if _STRICTNESS[now] < _STRICTNESS[was]:
+                    message += (
+                        f"; the articles of this change are still checked at {was}: a change cannot "
+                        "relax the rules it is judged by"
+                    )
+                    break
         yield message, ("checks", rule)
 
 

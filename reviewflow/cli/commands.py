@@ -17,6 +17,7 @@ import click
 
 from reviewflow import __version__
 from reviewflow.cli.reporters import inert_lines, use_colour, visible
+from reviewflow.config import CONFIG_FILE
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.repo import ContentRepo
 
@@ -40,10 +41,21 @@ class State:
         """The content repo at or above the directory (else the one holding PATHS). Its
         reviewflow.toml on disk is read only by what needs it (`check`, `new`, the actions):
         the commands that read review state are judged by the committed one."""
-        return ContentRepo.open(self.directory, paths=paths)
+        repo = ContentRepo.open(self.directory, paths=paths)
+        click.get_current_context().call_on_close(lambda: _note_uncommitted_config(repo))
+        return repo
 
     def path(self, value: Path) -> Path:
         return value if value.is_absolute() else self.directory / value
+
+
+def _note_uncommitted_config(repo: ContentRepo) -> None:
+    if repo.config_uncommitted:
+        click.echo(
+            f"reviewflow: note: {CONFIG_FILE} has uncommitted changes; what is shown was judged "
+            "by the committed one (HEAD)",
+            err=True,
+        )
 
 
 class ReviewflowGroup(click.Group):
@@ -155,7 +167,7 @@ def new_command(state: State, title: str, audience: str, condition: str) -> None
     Example: reviewflow new "Can POEMS syndrome be cured?" --condition "POEMS syndrome"
     """
     from reviewflow.cli.scaffold import new_article
-    from reviewflow.gitstore import author_identity
+    from reviewflow.gitprocess import author_identity
 
     workspace = state.repo().workspace
     author = author_identity(workspace.root)
@@ -309,16 +321,29 @@ def request_changes_command(state: State, article: str, message: str, sign: bool
 @click.argument("article")
 @click.option("-m", "--message", default="", help="A note in the review log.")
 @click.option("--sign", is_flag=True, help=_SIGN_HELP)
+@click.option("--accept-warnings", is_flag=True, help="Acknowledge every warning of the text (recorded).")
+@click.option("--accept", "accept_rules", multiple=True, metavar="RULE",
+              help="Acknowledge the warnings of this rule (repeatable; recorded).")  # fmt: skip
 @click.pass_obj
-def approve_command(state: State, article: str, message: str, sign: bool) -> None:
+def approve_command(
+    state: State, article: str, message: str, sign: bool, accept_warnings: bool, accept_rules: tuple[str, ...]
+) -> None:
     """Approve the committed text of an article under review.
 
     It is approved once policy.approvals_required distinct board members approve the same
     text; any later edit makes it a draft again, while the approved version stays published.
+    A text with errors is refused; one with warnings is refused until you acknowledge them
+    (--accept-warnings, or --accept RULE), and the commit records what you acknowledged.
 
     Example: reviewflow approve poems-syndrome-prognosis -m "Accurate and clear"
     """
-    _act(state, "approve", article, message, sign)
+    from reviewflow.cli.views import action_text
+
+    result = state.repo().approve(
+        article, message, sign=sign, accept_warnings=accept_warnings, accept=accept_rules
+    )
+    click.echo(action_text(result))
+    finish(ExitCode.OK)
 
 
 @cli.command(name="withdraw")
@@ -420,7 +445,8 @@ def verify_command(state: State, output: str, rev_range: str | None, no_cache: b
 
     Invalid: an actor not on the board, an author approving their own work, a transition the
     workflow does not allow, a content trailer that is not the committed text, a missing or
-    wrong signature. Exit 1 when any event is invalid.
+    wrong signature. An approval whose Reviewflow-Accept trailers do not acknowledge every
+    warning of the text it approved is refused too. Exit 1 when any is found.
 
     Example: reviewflow verify --range origin/main..HEAD --format json
     """
@@ -428,7 +454,7 @@ def verify_command(state: State, output: str, rev_range: str | None, no_cache: b
 
     result = state.repo().verify(rev_range, use_cache=not no_cache)
     click.echo(VERIFY_VIEWS[output](result))
-    finish(ExitCode.FINDINGS if result.invalid else ExitCode.OK)
+    finish(ExitCode.FINDINGS if result.failed else ExitCode.OK)
 
 
 def main() -> None:
