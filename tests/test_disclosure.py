@@ -240,3 +240,38 @@ def test_the_board_page_shows_affiliations_and_declarations(site: tuple[Path, Pa
     )
     assert sam.with_class("member-affiliation") == []
     assert sam.with_class("member-interests")[0].words == "Competing interests: No declaration on file."
+
+
+# --- date-future in the history: verify -------------------------------------------------------
+
+
+def test_verify_reports_a_review_event_dated_after_the_run(
+    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(content_repo, "submit", "what-is-poems-syndrome").exit_code == 0
+    clean = run(content_repo, "verify")
+    assert (clean.exit_code, clean.output.strip()) == (0, "1 review event checked: all valid (ok)")
+    for role in ("AUTHOR", "COMMITTER"):  # a reviewer whose clock is years ahead
+        monkeypatch.setenv(f"GIT_{role}_DATE", "2099-01-02T03:04:05Z")
+    as_author(monkeypatch, "Dr. Rita Reviewer", "rita@board.example")
+    assert run(content_repo, "review", "what-is-poems-syndrome").exit_code == 0
+    result = run(content_repo, "verify")
+    assert result.exit_code == 1
+    future, reason, summary = result.output.strip().splitlines()
+    assert future.startswith("future commit ") and "2099-01-02 03:04  review what-is-poems-syndrome" in future
+    assert (
+        "dated 2099-01-02T03:04:05+00:00, after the time of this run" in reason and "(date-future)" in reason
+    )
+    assert summary.startswith("2 review events checked: 0 invalid, not counted, 1 dated in the future")
+    data = json.loads(run(content_repo, "verify", "--format", "json").output)
+    assert ([e["action"] for e in data["future"]], data["valid"]) == (["review"], False)
+
+
+def test_a_few_minutes_of_clock_difference_is_not_the_future(content_repo: Path, run: Run) -> None:
+    from reviewflow.review.clock import LEEWAY
+    from reviewflow.review.queries import verify
+
+    assert run(content_repo, "submit", "what-is-poems-syndrome").exit_code == 0
+    [event] = verify(content_repo).events
+    assert verify(content_repo, now=event.committed_at - LEEWAY).future == []
+    assert verify(content_repo, now=event.committed_at - LEEWAY * 2).future == [event]
