@@ -175,9 +175,7 @@ def site(tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch) -> tuple[Pat
                             (reviewer, Action.REVIEW), (reviewer, Action.APPROVE)):  # fmt: skip
             as_author(monkeypatch, *who)
             act(repo, load_config(repo), action, slug)
-    result = publish(
-        repo, tmp_path / "site", base_url="https://health.example.org", now=datetime(2025, 1, 1, tzinfo=UTC)
-    )
+    result = publish(repo, tmp_path / "site", base_url="https://health.example.org")
     assert len(result.notes) == 1 and result.notes[0].startswith(
         "board[1] Dr. Sam Second: no competing_interests"
     )
@@ -275,3 +273,20 @@ def test_a_few_minutes_of_clock_difference_is_not_the_future(content_repo: Path,
     [event] = verify(content_repo).events
     assert verify(content_repo, now=event.committed_at - LEEWAY).future == []
     assert verify(content_repo, now=event.committed_at - LEEWAY * 2).future == [event]
+
+
+def test_publish_notes_review_events_dated_after_the_build(
+    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_DATE", "2030-06-01T00:00:00Z")
+    assert run(content_repo, "submit", "what-is-poems-syndrome").exit_code == 0
+
+    def notes(now: datetime) -> list[str]:
+        built = publish(content_repo, tmp_path / "site", now=now)
+        return [note for note in built.notes if "date-future" in note]
+
+    [note] = notes(datetime(2030, 5, 31, tzinfo=UTC))
+    assert note.startswith("1 review event(s) dated after the time of this build, such as commit ")
+    assert "(2030-06-01T00:00:00+00:00)" in note
+    assert notes(datetime(2030, 6, 1, 1, tzinfo=UTC)) == []

@@ -36,6 +36,7 @@ from reviewflow.config import Config
 from reviewflow.content.article import SLUG_PATTERN
 from reviewflow.errors import ConfigError
 from reviewflow.gitstore import GitStore
+from reviewflow.publish.notes import build_notes, build_time
 from reviewflow.publish.output import (
     MARKER,
     Staging,
@@ -99,34 +100,12 @@ def publish(
             emptied.result()
     statuses = judged.outcome.statuses
     history = ContentHistory(_head_time(store), judged.appeared)
-    infos = page_infos(statuses, config, history, store, preview, (now or build_time()).astimezone(UTC))
+    built_at = (now or build_time()).astimezone(UTC)
+    infos = page_infos(statuses, config, history, store, preview, built_at)
     listings, rendered = build_site(build, store, infos, target, history.head_at, cache)
-    notes: tuple[str, ...] = () if base else (
-        "no base URL (--base-url or [site] url): sitemap.xml, feed.xml, canonical links and the "
-        "JSON-LD url need absolute addresses, so they were left out",
-    )  # fmt: skip
-    notes += undeclared_members(config)
     approved = sum(1 for item in listings if item.info.approved)
+    notes = build_notes(config, base, statuses, built_at)
     return PublishResult(target, approved, len(listings) - approved, rendered, notes)
-
-
-def build_time() -> datetime:
-    """The time of this build: SOURCE_DATE_EPOCH when set (reproducible builds), else the clock."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return _utc(int(epoch))
-    return datetime.now(UTC)
-
-
-def undeclared_members(config: Config) -> tuple[str, ...]:
-    """A note for each board member with no competing-interests declaration in reviewflow.toml:
-    readers see "No declaration on file" beside their name and their approvals."""
-    return tuple(
-        f"board[{index}] {member.name}: no competing_interests in reviewflow.toml; the site says "
-        '"No declaration on file" on the board page and beside their approvals'
-        for index, member in enumerate(config.board)
-        if not (member.competing_interests or "").strip()
-    )
 
 
 # --- collect ---------------------------------------------------------------------------------
