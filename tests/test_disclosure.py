@@ -290,3 +290,29 @@ def test_publish_notes_review_events_dated_after_the_build(
     assert note.startswith("1 review event(s) dated after the time of this build, such as commit ")
     assert "(2030-06-01T00:00:00+00:00)" in note
     assert notes(datetime(2030, 6, 1, 1, tzinfo=UTC)) == []
+
+
+def test_ci_names_a_change_to_a_members_declaration(content_repo: Path, run: Run) -> None:
+    git(content_repo, "checkout", "-q", "-b", "declare")
+    config = content_repo / "reviewflow.toml"
+    config.write_text(
+        config.read_text().replace(
+            'email = "rita@board.example"\n',
+            'email = "rita@board.example"\ncompeting_interests = "Consulting fees from Example Pharma"\n',
+        )
+    )
+    git(content_repo, "commit", "-q", "-am", "Rita declares")
+    result = run(content_repo, "ci", "--base", "main")
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning config-changed board member rita@board.example: competing_interests unset → "
+        '"Consulting fees from Example Pharma"' in result.output
+    )
+    assert "only in comments or formatting" not in result.output
+
+
+def test_ci_compares_every_field_of_a_board_member() -> None:
+    from reviewflow.ci.config_diff import MEMBER_FIELDS
+    from reviewflow.config import BoardMember
+
+    assert set(MEMBER_FIELDS) == set(BoardMember.model_fields) - {"email"}  # email: who the member is
