@@ -384,7 +384,8 @@ def test_the_hint_on_an_empty_library_works_as_printed(run: Run, tmp_path: Path)
     created = run(repo, *command)
     assert created.exit_code == 0, (command, created.output)
     assert created.output.startswith("created articles/title.md")
-    assert run(repo, "check").exit_code == 0
+    checked = run(repo, "check", "--format", "json")  # valid; only the author's declaration is to write
+    assert checked.exit_code == 1 and undeclared_only(json.loads(checked.output)["findings"])
 
 
 @pytest.mark.parametrize(
