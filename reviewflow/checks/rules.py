@@ -66,6 +66,7 @@ FILE_RULES = {
     "yaml-tag": "a YAML tag such as !!python/object is used",
     "slug": "the file name is not a valid slug",
     "schema": "the front-matter does not match schemas/article.schema.json",
+    "internal-error": "a bug in reviewflow stopped the check of this file (the others are still checked)",
 }
 
 
