@@ -59,6 +59,16 @@ BAD_INPUTS: list[tuple[str, bytes, str, int]] = [
     ),
     ("binary-tag", b"---\ntitle: !!binary aGVsbG8=\n---\nbody\n", "yaml-tag", 2),
     ("duplicate-key", b"---\ntitle: one\nsummary: s\ntitle: two\n---\nbody\n", "yaml-duplicate-key", 4),
+    (
+        "one-line-mapping",
+        b"---\ntitle: x\nauthors: [{name: A, email: a@b.example}]\n---\n",
+        "yaml-unsupported",
+        3,
+    ),
+    ("unindented-quote", b'---\ntitle: x\nsummary: "one\ntwo"\n---\nbody\n', "yaml-syntax", 4),
+    ("glued-comment", b'---\ntitle: x\nsummary: "s"# note\n---\nbody\n', "yaml-syntax", 3),
+    ("lone-dash", b"---\ntitle: x\ntags: [-]\n---\nbody\n", "yaml-syntax", 3),
+    ("non-specific-tag", b"---\ntitle: ! 12\n---\nbody\n", "yaml-tag", 2),
     ("Bad_Name", GOOD.encode(), "slug", 1),
 ]
 
@@ -243,3 +253,14 @@ def test_one_run_reports_every_broken_file_and_still_checks_the_others(
     monkeypatch.delitem(rules.RULES, "buggy")
     code, payload = check_json(run, repo)
     assert findings_of(payload, "hits-a-bug") == []
+
+
+def test_what_yaml_12_allows_of_those_constructs_is_read(run: Run, repo: Path) -> None:
+    """The negatives of the refusals above: an indented continuation, a spaced comment, a quoted
+    dash, a one-line list of words."""
+    text = GOOD.replace(
+        'summary: "A short summary."', 'summary: "A short\n  summary." # note\ntags: ["-", a b]'
+    )
+    write(repo / "articles" / "fine.md", text)
+    code, payload = check_json(run, repo)
+    assert code == 0, payload

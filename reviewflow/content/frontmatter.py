@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from reviewflow.content import yamlcore
+from reviewflow.content import yamlcore, yamlstrict
 from reviewflow.content.plainyaml import read_plain
 
 # Where each value (and each mapping key) of the front-matter sits: JSON path -> (line, column),
@@ -180,7 +180,8 @@ def _read_yaml(source: str, split: Split, line_offset: int, front_matter: bool) 
     def at(mark: Any) -> tuple[int, int]:
         return mark.line + 1 + line_offset, mark.column + 1
 
-    if ("&" in source or "*" in source) and _has_anchor(source, split, at):
+    if hit := yamlstrict.ending(source) or _screen(source):
+        _report(split, hit, line_offset)
         return None
     loader = _Loader(source)
     try:
@@ -195,7 +196,7 @@ def _read_yaml(source: str, split: Split, line_offset: int, front_matter: bool) 
                 )
             )
         elif node is not None:
-            return _walk(node, (), split, at)
+            return _Walk(split, at, source.split("\n"), line_offset).value(node, (), -1)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = at(mark) if mark else (1 + line_offset, 1)
@@ -234,40 +235,57 @@ def _plain_positions(source: str, line_offset: int) -> tuple[Positions, Position
     return plain[1], plain[2]
 
 
-def _has_anchor(source: str, split: Split, at: Any) -> bool:
-    """Reject anchors and aliases: no use in an article, and the door to alias bombs."""
+def _screen(source: str) -> yamlstrict.Hit | None:
+    """What front-matter must not hold, found in one pass over libyaml's events."""
     try:
-        for event in yaml.parse(source, Loader=_Loader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                line, column = at(event.start_mark)
-                split.problems.append(
-                    Problem(
-                        "yaml-alias", line, column, "YAML anchors and aliases are not allowed in front-matter"
-                    )
-                )
-                return True
+        return yamlstrict.screen(yaml.parse(source, Loader=_Loader))
     except yaml.YAMLError:
-        return False  # the main parse reports the syntax error with its line
-    return False
+        return None  # the main parse reports the syntax error with its line
 
 
-def _walk(node: Any, path: Path, split: Split, at: Any) -> Any:
-    """Build the value of NODE while recording positions and reporting duplicate keys and
-    disallowed tags (one pass over the tree instead of a walk plus PyYAML's constructor)."""
-    split.positions[path] = at(node.start_mark)
-    tag = node.tag
-    if tag == _STR:
-        return node.value
-    if tag not in _ALLOWED_TAGS:
-        line, column = at(node.start_mark)
-        split.problems.append(Problem("yaml-tag", line, column, f"YAML tag {tag!r} is not allowed"))
-        return None
-    if isinstance(node, yaml.MappingNode):
+def _report(split: Split, hit: yamlstrict.Hit, line_offset: int) -> None:
+    rule, line, column, message = hit
+    split.problems.append(Problem(rule, line + 1 + line_offset, column + 1, message))
+
+
+class _Walk:
+    """Build the value of a node tree while recording positions and reporting duplicate keys,
+    disallowed tags and what libyaml accepts but YAML 1.2 does not (one pass over the tree
+    instead of a walk plus PyYAML's constructor)."""
+
+    def __init__(
+        self, split: Split, at: Callable[[Any], tuple[int, int]], lines: list[str], line_offset: int
+    ) -> None:
+        self.split, self.at, self.lines, self.line_offset = split, at, lines, line_offset
+
+    def value(self, node: Any, path: Path, indent: int) -> Any:
+        """NODE's value; INDENT: the column of the block collection it is in (-1 at the top)."""
+        split, at = self.split, self.at
+        split.positions[path] = at(node.start_mark)
+        tag = node.tag
+        if (hit := yamlstrict.node_hit(node, self.lines, indent)) is not None:
+            _report(split, hit, self.line_offset)
+            return None
+        if tag == _STR:
+            return node.value
+        if tag not in _ALLOWED_TAGS:
+            line, column = at(node.start_mark)
+            split.problems.append(Problem("yaml-tag", line, column, f"YAML tag {tag!r} is not allowed"))
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path, node.start_mark.column)
+        if isinstance(node, yaml.SequenceNode):
+            inner = indent if node.flow_style else node.start_mark.column
+            return [self.value(item, (*path, index), inner) for index, item in enumerate(node.value)]
+        return _scalar(node, path, split, at)
+
+    def mapping(self, node: Any, path: Path, indent: int) -> dict[str, Any]:
+        split, at = self.split, self.at
         mapping: dict[str, Any] = {}
         first_seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             line, column = at(key_node.start_mark)
-            if not isinstance(key_node, yaml.ScalarNode):
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == yamlcore.NULL:
                 split.problems.append(Problem("yaml-syntax", line, column, "mapping keys must be plain text"))
                 continue
             key = key_node.value
@@ -285,15 +303,18 @@ def _walk(node: Any, path: Path, split: Split, at: Any) -> Any:
             first_seen[key] = line
             value_path = (*path, key)
             split.key_positions[value_path] = (line, column)
-            if value_node.tag == _STR:  # most values: no need for a call of their own
+            if (
+                value_node.tag == _STR and not value_node.style
+            ):  # most values (plain text): no call of their own
                 split.positions[value_path] = at(value_node.start_mark)
                 mapping[key] = value_node.value
             else:
-                mapping[key] = _walk(value_node, value_path, split, at)
+                mapping[key] = self.value(value_node, value_path, indent)
         return mapping
-    if isinstance(node, yaml.SequenceNode):
-        return [_walk(item, (*path, index), split, at) for index, item in enumerate(node.value)]
-    value = node.value
+
+
+def _scalar(node: Any, path: Path, split: Split, at: Callable[[Any], tuple[int, int]]) -> Any:
+    tag, value = node.tag, node.value
     if tag == yamlcore.INT and len(path) == 3 and path[0] == "references" and path[2] in _IDENTIFIERS:
         return value  # an unquoted identifier: the text as written (`0123` stays `0123`)
     if tag == yamlcore.INT and value.isascii() and value.isdigit():
