@@ -235,8 +235,16 @@ def _plain_positions(source: str, line_offset: int) -> tuple[Positions, Position
     return plain[1], plain[2]
 
 
+# What the screen looks for can only be where one of these is: `&` `*` anchors and aliases,
+# `!` tags, `%` directives. Most front-matter that comes this way (a comment after a value, an
+# escape) has none, and skips a second parse.
+_MAY_NEED_SCREEN = re.compile(r"[&*!%]")
+
+
 def _screen(source: str) -> yamlstrict.Hit | None:
     """What front-matter must not hold, found in one pass over libyaml's events."""
+    if not _MAY_NEED_SCREEN.search(source):
+        return None
     try:
         return yamlstrict.screen(yaml.parse(source, Loader=_Loader))
     except yaml.YAMLError:
@@ -303,9 +311,10 @@ class _Walk:
             first_seen[key] = line
             value_path = (*path, key)
             split.key_positions[value_path] = (line, column)
-            if (
-                value_node.tag == _STR and not value_node.style
-            ):  # most values (plain text): no call of their own
+            # Most values are text, plain or quoted on one line: no call of their own.
+            if value_node.tag == _STR and (
+                not value_node.style or yamlstrict.simple_quoted(value_node, self.lines)
+            ):
                 split.positions[value_path] = at(value_node.start_mark)
                 mapping[key] = value_node.value
             else:

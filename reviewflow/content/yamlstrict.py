@@ -31,7 +31,7 @@ _DIRECTIVES = "YAML directives (%YAML, %TAG) are not allowed in front-matter"
 
 def screen(events: Iterable[Any]) -> Hit | None:
     """The first event that front-matter must not hold: an anchor or alias, the tag `!`, a
-    directive, a one-line mapping."""
+    directive."""
     for event in events:
         mark = event.start_mark
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
@@ -45,8 +45,6 @@ def screen(events: Iterable[Any]) -> Hit | None:
             return "yaml-tag", mark.line, mark.column, "the non-specific YAML tag '!' is not allowed"
         if isinstance(event, yaml.DocumentStartEvent) and (event.version or event.tags):
             return "yaml-unsupported", mark.line, mark.column, _DIRECTIVES
-        if isinstance(event, yaml.MappingStartEvent) and event.flow_style:
-            return "yaml-unsupported", mark.line, mark.column, _ONE_LINE_MAPPING
     return None
 
 
@@ -60,11 +58,24 @@ def ending(source: str) -> Hit | None:
     return None
 
 
+def simple_quoted(node: Any, lines: list[str]) -> bool:
+    """Whether NODE is a quoted scalar on one line with nothing glued after it: text as it is,
+    nothing for `node_hit` to check (most quoted values)."""
+    start, end = node.start_mark, node.end_mark
+    return (
+        node.style in ('"', "'")
+        and start.line == end.line
+        and lines[end.line][end.column : end.column + 1] != "#"
+    )
+
+
 def node_hit(node: Any, lines: list[str], indent: int) -> Hit | None:
-    """What is wrong with NODE (a quoted or block scalar, a flow list, or a plain scalar that is
-    a lone indicator), within a block collection at column INDENT (-1 at the top)."""
+    """What is wrong with NODE (a quoted or block scalar, a one-line list or mapping, or a plain
+    scalar that is a lone indicator), within a block collection at column INDENT (-1 at the top)."""
     if not isinstance(node, yaml.ScalarNode) and not node.flow_style:
         return None  # a block collection: libyaml checks its indentation
+    if isinstance(node, yaml.MappingNode):  # `{a: b}`, or `[a: b]` and `[?x]` in a list
+        return "yaml-unsupported", node.start_mark.line, node.start_mark.column, _ONE_LINE_MAPPING
     style = node.style if isinstance(node, yaml.ScalarNode) else None
     start, end = node.start_mark, node.end_mark
     if isinstance(node, yaml.ScalarNode) and not style:  # plain ('' from libyaml, None from PyYAML)
