@@ -7,8 +7,7 @@ closing quote, `]` or block indicator, a lone `-` in a list, a block scalar that
 lines of spaces longer than its text's, the non-specific tag `!` (read as if untagged), and
 `?x` in a one-line collection (read as a key). Each is refused here with a message that says
 where, so no front-matter is ever read differently from what YAML 1.2 says. So are the parts of
-YAML a front-matter has no use for: anchors and aliases, directives, and mappings written on
-one line (`{a: b}`, `[a: b]`).
+YAML a front-matter has no use for: anchors and aliases, and directives.
 
 Each check returns a Hit, (rule, line, column, message) with 0-based line and column, or None.
 """
@@ -22,10 +21,6 @@ import yaml
 
 Hit = tuple[str, int, int, str]
 
-_ONE_LINE_MAPPING = (
-    "a mapping written on one line ({a: b}, [a: b]) is not supported in front-matter: "
-    "write one `key: value` per line"
-)
 _DIRECTIVES = "YAML directives (%YAML, %TAG) are not allowed in front-matter"
 
 
@@ -74,8 +69,8 @@ def node_hit(node: Any, lines: list[str], indent: int) -> Hit | None:
     scalar that is a lone indicator), within a block collection at column INDENT (-1 at the top)."""
     if not isinstance(node, yaml.ScalarNode) and not node.flow_style:
         return None  # a block collection: libyaml checks its indentation
-    if isinstance(node, yaml.MappingNode):  # `{a: b}`, or `[a: b]` and `[?x]` in a list
-        return "yaml-unsupported", node.start_mark.line, node.start_mark.column, _ONE_LINE_MAPPING
+    if isinstance(node, yaml.MappingNode):  # `{a: b}`, or `[a: b]` in a list
+        return _glued_question_mark(node, lines)
     style = node.style if isinstance(node, yaml.ScalarNode) else None
     start, end = node.start_mark, node.end_mark
     if isinstance(node, yaml.ScalarNode) and not style:  # plain ('' from libyaml, None from PyYAML)
@@ -104,6 +99,21 @@ def _glued_comment(lines: list[str], start: Any, end: Any) -> Hit | None:
             column = line.find(glued, first, last)
             if column >= 0:
                 return "yaml-syntax", number, column + 1, "a comment needs a space before its '#'"
+    return None
+
+
+def _glued_question_mark(node: Any, lines: list[str]) -> Hit | None:
+    """A key of a one-line mapping written `?x`: YAML 1.2 reads the text `?x`, libyaml the key
+    `x` (`? x`, with a space, is an explicit key, which both read alike)."""
+    for key, _ in node.value:
+        mark = key.start_mark
+        if mark.column > 0 and lines[mark.line][mark.column - 1 : mark.column] == "?":
+            return (
+                "yaml-syntax",
+                mark.line,
+                mark.column - 1,
+                "write '? ' (with a space) for a key, or quote '?'",
+            )
     return None
 
 
