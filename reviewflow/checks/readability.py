@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyphen
 
-from reviewflow.content.prose import MARKER
+from reviewflow.content.prose import MARKER, Prose
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)*")
 # Every ASCII character that cannot be in a word becomes a space (non-ASCII ones are "?" first).
@@ -116,6 +116,22 @@ def word_counts(text: str, markers: list[str] | None = None) -> Counter[str]:
             if not words[digits]:
                 del words[digits]
     return words
+
+
+def hardest_sentences(prose: Prose, limit: float, most: int = 3) -> list[tuple[int, float]]:
+    """The sentences of PROSE (their start offsets) that read above grade LIMIT, hardest
+    first, at most MOST: what to rewrite first. A sentence under ten words is never named
+    (one long word makes a short sentence's grade meaningless)."""
+    graded = []
+    starts = prose.sentence_starts
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else len(prose.text)
+        words = word_counts(prose.text[start:end])
+        if sum(words.values()) >= 10:
+            grade = flesch_kincaid_grade(prose.text[start:end], 1)
+            if grade > limit:
+                graded.append((start, grade))
+    return sorted(graded, key=lambda item: -item[1])[:most]
 
 
 def warm_up() -> None:

@@ -1,0 +1,119 @@
+"""The rules on sourcing: enough references, claims about treatments with a citation, and
+citation numbers written as plain numbers instead of markers. Registered in rules.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from reviewflow.checks.language import negated
+from reviewflow.checks.prose_fields import FieldProse, bare_citations, prose_parts, sentence_cited
+from reviewflow.checks.vocabulary import Vocabulary, vocabulary
+from reviewflow.content.article import Article, Document
+from reviewflow.content.prose import MARKER, Prose
+from reviewflow.findings import Severity
+
+if TYPE_CHECKING:  # rules.py imports these rules into its registry
+    from reviewflow.checks.rules import Context, Hit
+
+
+def references_missing(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    wanted = ctx.config.checks.min_references_for(article.audience)
+    count = len(article.references)
+    if count < wanted:
+        doc.load_positions()
+        place = doc.positions.get(("references",)) or doc.position()
+        have = "no references" if not count else f"{count} reference{'s' * (count != 1)}"
+        yield (
+            *place,
+            f"{have}; a {article.audience} article needs at least {wanted} "
+            "(checks.min_references): cite the sources of what it says",
+        )
+
+
+def claim_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    words = vocabulary(ctx.config.checks)
+    for prose in prose_parts(doc, article):
+        if prose.mentions(words.claims) or prose.mentions(words.effects):
+            yield from _claims_in(doc, prose, words)
+
+
+def _claims_in(doc: Document, prose: Prose, words: Vocabulary) -> Iterator[Hit]:
+    text = prose.text
+    reported: set[int] = set()
+    for match in sorted(
+        [*words.claims_pattern.finditer(text), *words.effects_pattern.finditer(text)], key=lambda m: m.start()
+    ):
+        begin, end = prose.sentence_span(match.start())
+        if begin in reported:
+            continue
+        sentence = text[begin:end].rstrip()
+        if sentence.endswith("?") or _label(sentence):
+            continue
+        if not _is_claim(match, sentence, match.start() - begin, words):
+            continue
+        reported.add(begin)
+        if sentence_cited(doc, prose, begin, end, match.group(0)) or _paragraph_cited(prose, begin):
+            continue
+        yield (
+            *prose.locate(begin),
+            f"claim ({match.group(0)!r}) about what a treatment does, with no citation: "
+            "cite the evidence for it",
+        )
+
+
+# A treatment's effect as a question under study, not a claim: "how to make transplants
+# safer", "whether it works", "researchers are evaluating the efficacy of …".
+_HYPOTHETICAL = re.compile(
+    r"\b(?:how|whether|if|evaluating|investigating|studying|exploring|testing|researching)\b[^,;.]*$",
+    re.IGNORECASE,
+)
+
+
+def _is_claim(match: re.Match[str], sentence: str, at: int, words: Vocabulary) -> bool:
+    if match.group(0).lower() in words.claims:
+        return True  # "first-line", "standard of care": a claim whatever the subject
+    # A word of effect ("improves", "safe") makes a claim only about a treatment, and never
+    # in self-care advice ("painkillers can relieve the pain").
+    if not words.treatments_pattern.search(sentence):
+        return False
+    if _HYPOTHETICAL.search(sentence[:at]):
+        return False  # "how to make transplants safer", "whether it works"
+    if negated(sentence[:at], sentence[at + len(match.group(0)) :]):
+        return False  # "there is no cure", "it does not reverse the damage"
+    lowered = sentence.lower()
+    return not any(re.search(rf"\b{re.escape(word)}\b", lowered) for word in words.self_care)
+
+
+def _label(sentence: str) -> bool:
+    """A short line that introduces a list ("First-line options:"): a title, not a statement."""
+    return sentence.endswith(":") and len(sentence.split()) <= 6
+
+
+def _paragraph_cited(prose: Prose, offset: int) -> bool:
+    """Whether the paragraph holding OFFSET ends with a citation marker: articles that cite
+    a paragraph's sources once, at its end."""
+    if isinstance(prose, FieldProse):
+        return False
+    end = prose.text.find("\n", offset)
+    closing = prose.text[: len(prose.text) if end < 0 else end].rstrip().rstrip(".")
+    last = closing.rfind("[")
+    return last >= 0 and bool(MARKER.fullmatch(closing, last))
+
+
+def citation_bare(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    no_list = not article.references
+    for prose in prose_parts(doc, article):
+        for offset, ids in bare_citations(prose):
+            marker = "[" + ", ".join(part.strip() for part in ids.split(",")) + "]"
+            message = f"{ids!r} looks like a citation written as a plain number: write it as {marker}"
+            if no_list:
+                yield (
+                    *prose.locate(offset),
+                    message + ", and add the reference list it points to (the article has none)",
+                    Severity.ERROR,
+                )
+            else:
+                yield *prose.locate(offset), message
