@@ -84,7 +84,10 @@ def _evidence(text: str, match: re.Match[str]) -> bool:
         numerator = int(match.group("numerator").replace(",", ""))
         return numerator < int(match.group("denominator").replace(",", ""))
     if match.group("count") or match.group("about"):
-        return bool(_ESTIMATE.search(before)) and not _instruction(text, line_start, start)
+        estimate = _ESTIMATE.search(before)
+        if estimate is None or (match.group("about") and estimate.group(0).lower().startswith("over")):
+            return False  # "over 5 days" is a span of time, "over 10,000 people" a count
+        return not _instruction(text, line_start, start)
     if match.group("duration"):
         return not _instruction(text, line_start, start)
     return True

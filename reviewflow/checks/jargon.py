@@ -27,11 +27,12 @@ _ROMAN = re.compile(r"[IVXLC]+")
 # An explanation right after a word: "VEGF (vascular …)", "neuropathy, which means …",
 # "paraneoplastic—meaning …", "remission: a time when …", "ascites, or fluid in the belly".
 _EXPLAINED_AFTER = re.compile(
-    r"s?[\"”’']?[ \t]*(?:\(|[—–:]|-[ \t]|,?[ \t]*(?:which|that)[ \t]+(?:means|is|are)\b|,?[ \t]*meaning\b"
-    r"|[ \t]+means\b|,?[ \t]*(?:or|i\.e\.|that is|also called|also known as)\b|,[ \t]*an?\b)"
+    r"s?[\"”’']?(?:[ \t]+[A-Za-z-]+){0,2}?[\"”’']?[ \t]*(?:\(|[—–:]|-[ \t]|,?[ \t]*(?:which|that)[ \t]+"
+    r"(?:means|is|are)\b|,?[ \t]*meaning\b|[ \t]+means\b)"
+    r"|s?[\"”’']?(?:,[ \t]*(?:or|i\.e\.|that is|also called|also known as)\b|,[ \t]*an?\b)"
 )
 # … or right before it: "nerve damage (neuropathy)", "a protein called VEGF".
-_EXPLAINED_BEFORE = re.compile(r"(?:\([ \t]*|\b(?:called|known as|named|termed|or)[ \t]+[\"“‘']?)$")
+_EXPLAINED_BEFORE = re.compile(r"(?:\([ \t]*|\b(?:called|known as|named|termed)[ \t]+[\"“‘']?)$")
 # The next sentence explains it: "… a long remission. Remission means …", "This is …".
 _NEXT_EXPLAINS = re.compile(
     r"(?:this|that|it|these|those)[ \t]+(?:is|are|means?|happens|refers)\b", re.IGNORECASE
@@ -42,9 +43,10 @@ def jargon(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     if article.audience != "patient":
         return
     words = vocabulary(ctx.config.checks)
+    # The article's own condition is the name readers came for ("POEMS", "multiple sclerosis").
     condition = set(re.findall(r"[A-Za-z0-9]+", article.condition))
     for prose in prose_parts(doc, article):
-        hits = [*_abbreviations(prose, words, condition), *_terms(prose, words)]
+        hits = [*_abbreviations(prose, words, condition), *_terms(prose, words, condition)]
         yield from sorted(hits)
 
 
@@ -74,14 +76,14 @@ def _abbreviations(prose: Prose, words: Vocabulary, condition: set[str]) -> Iter
         )
 
 
-def _terms(prose: Prose, words: Vocabulary) -> Iterator[Hit]:
+def _terms(prose: Prose, words: Vocabulary, condition: set[str]) -> Iterator[Hit]:
     if not prose.mentions(tuple(words.jargon)):
         return
     text = prose.text
     seen: set[str] = set()
     for match in words.jargon_pattern.finditer(text):
         term = _glossary_term(match.group(0).lower(), words)
-        if term is None or term in seen:
+        if term is None or term in seen or match.group(0) in condition or term in condition:
             continue
         seen.add(term)
         plain = words.jargon[term]
@@ -102,9 +104,12 @@ def _glossary_term(found: str, words: Vocabulary) -> str | None:
 
 
 def _explained(text: str, start: int, end: int) -> bool:
-    return bool(
-        _EXPLAINED_AFTER.match(text, end) or _EXPLAINED_BEFORE.search(text, max(0, start - 20), start)
-    )
+    after = _EXPLAINED_AFTER.match(text, end)
+    if after and after.group(0).endswith("("):
+        # Brackets explain with words: "(nerve damage)", not "(CIDP)".
+        inside = text[after.end() : text.find(")", after.end())]
+        return bool(re.search(r"[a-z]{3,}", inside))
+    return bool(after or _EXPLAINED_BEFORE.search(text, max(0, start - 20), start))
 
 
 def _plain_nearby(prose: Prose, offset: int, plain: str) -> bool:

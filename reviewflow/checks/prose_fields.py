@@ -39,11 +39,13 @@ def prose_parts(doc: Document, article: Article) -> list[Prose]:
     """The body's prose, then the title's and the summary's (built once per document)."""
     parts: list[Prose] | None = doc.__dict__.get("_prose_parts")
     if parts is None:
+        doc.load_positions()
         parts = [doc.prose]
         for name in _FIELDS:
             text = " ".join(str(getattr(article, name)).split())
             if text:
-                parts.append(FieldProse(text, [0], [(0, 0)], field_name=name, place=doc.position(name)))
+                place = doc.key_positions.get((name,)) or doc.position(name)
+                parts.append(FieldProse(text, [0], [(0, 0)], field_name=name, place=place))
         doc.__dict__["_prose_parts"] = parts
     return parts
 

@@ -24,7 +24,7 @@ def references_missing(article: Article, doc: Document, ctx: Context) -> Iterato
     count = len(article.references)
     if count < wanted:
         doc.load_positions()
-        place = doc.positions.get(("references",)) or doc.position()
+        place = doc.key_positions.get(("references",)) or doc.position()
         have = "no references" if not count else f"{count} reference{'s' * (count != 1)}"
         yield (
             *place,
@@ -43,16 +43,16 @@ def claim_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit
 def _claims_in(doc: Document, prose: Prose, words: Vocabulary) -> Iterator[Hit]:
     text = prose.text
     reported: set[int] = set()
-    for match in sorted(
-        [*words.claims_pattern.finditer(text), *words.effects_pattern.finditer(text)], key=lambda m: m.start()
-    ):
+    found = [(m, True) for m in words.claims_pattern.finditer(text)]
+    found += [(m, False) for m in words.effects_pattern.finditer(text)]
+    for match, strong in sorted(found, key=lambda item: item[0].start()):
         begin, end = prose.sentence_span(match.start())
         if begin in reported:
             continue
         sentence = text[begin:end].rstrip()
-        if sentence.endswith("?") or _label(sentence):
+        if sentence.endswith("?") or _label(prose, begin, sentence):
             continue
-        if not _is_claim(match, sentence, match.start() - begin, words):
+        if not _is_claim(match, strong, sentence, match.start() - begin, words):
             continue
         reported.add(begin)
         if sentence_cited(doc, prose, begin, end, match.group(0)) or _paragraph_cited(prose, begin):
@@ -72,24 +72,27 @@ _HYPOTHETICAL = re.compile(
 )
 
 
-def _is_claim(match: re.Match[str], sentence: str, at: int, words: Vocabulary) -> bool:
-    if match.group(0).lower() in words.claims:
-        return True  # "first-line", "standard of care": a claim whatever the subject
-    # A word of effect ("improves", "safe") makes a claim only about a treatment, and never
-    # in self-care advice ("painkillers can relieve the pain").
-    if not words.treatments_pattern.search(sentence):
-        return False
-    if _HYPOTHETICAL.search(sentence[:at]):
-        return False  # "how to make transplants safer", "whether it works"
+def _is_claim(match: re.Match[str], strong: bool, sentence: str, at: int, words: Vocabulary) -> bool:
     if negated(sentence[:at], sentence[at + len(match.group(0)) :]):
         return False  # "there is no cure", "it does not reverse the damage"
+    # Never in self-care advice ("painkillers can relieve the pain", "physical therapy helps
+    # you rebuild strength").
     lowered = sentence.lower()
-    return not any(re.search(rf"\b{re.escape(word)}\b", lowered) for word in words.self_care)
+    if any(re.search(rf"\b{re.escape(word)}\b", lowered) for word in words.self_care):
+        return False
+    if strong:
+        return True  # "first-line", "standard of care", "cured": a claim whatever the subject
+    # A word of effect ("improves", "safe") makes a claim only about a treatment.
+    if not words.treatments_pattern.search(sentence):
+        return False
+    return not _HYPOTHETICAL.search(sentence[:at])  # "how to make transplants safer"
 
 
-def _label(sentence: str) -> bool:
-    """A short line that introduces a list ("First-line options:"): a title, not a statement."""
-    return sentence.endswith(":") and len(sentence.split()) <= 6
+def _label(prose: Prose, begin: int, sentence: str) -> bool:
+    """A short block of its own that introduces a list ("First-line options:"): a title,
+    not a statement."""
+    whole_block = begin == 0 or prose.text[begin - 1] == "\n"
+    return whole_block and sentence.endswith(":") and len(sentence.split()) <= 6
 
 
 def _paragraph_cited(prose: Prose, offset: int) -> bool:

@@ -49,11 +49,11 @@ class Vocabulary:
 
     @cached_property
     def claims_pattern(self) -> re.Pattern[str]:
-        return words_pattern(self.claims)
+        return words_pattern(self.claims, inflect=True)
 
     @cached_property
     def effects_pattern(self) -> re.Pattern[str]:
-        return words_pattern(self.effects)
+        return words_pattern(self.effects, inflect=True)
 
     @cached_property
     def treatments_pattern(self) -> re.Pattern[str]:
