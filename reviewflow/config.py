@@ -170,6 +170,23 @@ class VocabularyAdditions(_Strict):
 ReferenceCount = Annotated[int, Field(ge=0, le=100)]
 
 
+class MinReferences(_Strict):
+    """`[checks] min_references`: one number for every audience (`min_references = 1`), or per
+    audience (`min_references = { patient = 1, professional = 3 }`; one not named keeps 1)."""
+
+    patient: ReferenceCount = 1
+    professional: ReferenceCount = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_for_all(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return dict.fromkeys(AUDIENCES, value)
+        raise ValueError("must be a whole number, or one per audience: { patient = 1, professional = 3 }")
+
+
 class Checks(_Strict):
     max_reference_age_years: int = _bounded("checks", "max_reference_age_years", 10)
     patient_max_grade: float = _bounded("checks", "patient_max_grade", 8.0)
@@ -180,13 +197,11 @@ class Checks(_Strict):
     max_file_bytes: int = _bounded("checks", "max_file_bytes", 1024 * 1024)
     rules: dict[str, RuleSettings] = Field(default_factory=dict)
     # references-missing: the fewest references an article may have, for all or per audience.
-    min_references: ReferenceCount | dict[Audience, ReferenceCount] = 1
+    min_references: MinReferences = Field(default_factory=MinReferences)
     vocabulary: VocabularyAdditions = Field(default_factory=VocabularyAdditions)
 
     def min_references_for(self, audience: Audience) -> int:
-        if isinstance(self.min_references, int):
-            return self.min_references
-        return self.min_references.get(audience, 1)
+        return int(getattr(self.min_references, audience))
 
     def rule_setting(self, rule: str, audience: Audience) -> RuleSetting | None:
         """What reviewflow.toml sets for RULE on an article for AUDIENCE; None: the default."""

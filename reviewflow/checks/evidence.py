@@ -107,6 +107,9 @@ def word_forms(text: str) -> list[tuple[int, int]]:
 _BEFORE = re.compile(r"(?:between\s+\d[\d,.]*\s+and\s+|\d[\d,.]*\s?(?:[-–]|to)\s?|[$£€]\s?)$", re.IGNORECASE)
 
 
+_AFTER = re.compile(r"(?:[ \t]?(?:[-–]|to)[ \t]?\d[\d,.]*(?<![.,]))?[ \t]?%")
+
+
 def whole_number(text: str, start: int, end: int) -> str:
     """The number at TEXT[START:END] as a reader sees it: "70-80%" rather than "80%",
     "1 in 100,000" rather than "1 in 1", "$245 billion"."""
@@ -118,8 +121,9 @@ def whole_number(text: str, start: int, end: int) -> str:
         text[end].isdecimal() or (text[end] in ".," and text[end + 1 : end + 2].isdecimal())
     ):
         end += 1
-    if end < len(text) and text[end] == "%":
-        end += 1
+    after = _AFTER.match(text, end)
+    if after:
+        end = after.end()
     before = _BEFORE.search(text, max(0, start - 30), start)
     if before and "\n" not in before.group(0):
         start = before.start()

@@ -39,6 +39,9 @@ _NEXT_EXPLAINS = re.compile(
 )
 
 
+_DEFINES = r"(?:(?:is|are)\s+(?:an?|the)|means|stands\s+for)\b"  # "IVIG is an …", "Remission means …"
+
+
 def jargon(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     if article.audience != "patient":
         return
@@ -134,6 +137,6 @@ def _next_explains(prose: Prose, offset: int, term: str) -> bool:
         following.strip()
         and (
             _NEXT_EXPLAINS.match(following)
-            or re.match(rf"{re.escape(term)}\w*\s+(?:is|are|means)\b", following, re.IGNORECASE)
+            or re.match(rf"{re.escape(term)}\w*\s+{_DEFINES}", following, re.IGNORECASE)
         )
     )

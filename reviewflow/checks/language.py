@@ -127,6 +127,17 @@ _STEP_BEFORE = re.compile(
 )
 
 
+def _number_in(match: re.Match[str]) -> tuple[int, int]:
+    """The number a match is about: "70" in "survival rate exceeds 70" (the message quotes it
+    whole, "70-80%")."""
+    if not re.search(r"[A-Za-z]{3}", match.group(0)):
+        return match.span()  # "80%", "n = 31", "1 in 100,000"
+    numbers = list(re.finditer(r"\d[\d,.]*", match.group(0)))
+    if not numbers:
+        return match.span()  # "hazard ratio": the words are the evidence
+    return match.start() + numbers[-1].start(), match.start() + numbers[-1].end()
+
+
 def evidence_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     for prose in prose_parts(doc, article):
         yield from _evidence_in(doc, prose)
@@ -135,7 +146,7 @@ def evidence_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[
 def _evidence_in(doc: Document, prose: Prose) -> Iterator[Hit]:
     text = prose.text
     spans = [
-        match.span()
+        _number_in(match)
         for match in _evidence_matches(prose)
         if not _STEP_BEFORE.search(text, max(0, match.start() - 12), match.start())  # "step 1 of 3"
     ]
@@ -228,15 +239,17 @@ def absolute_claim(article: Article, doc: Document, ctx: Context) -> Iterator[Hi
 
 def _absolute_in(doc: Document, prose: Prose, pattern: re.Pattern[str], professional: bool) -> Iterator[Hit]:
     text = prose.text
+    reported: set[int] = set()
     for match in pattern.finditer(text):
         begin, end = prose.sentence_span(match.start())
-        if text[begin:end].rstrip().endswith("?"):
+        if begin in reported or text[begin:end].rstrip().endswith("?"):
             continue  # a question promises nothing ("Can POEMS syndrome be cured?")
         # On a professional page, a cited statement is the evidence ("Curative doses … [3]").
         if professional and sentence_cited(doc, prose, begin, end, match.group(0)):
             continue
         if negated(text[begin : match.start()], text[match.end() : end]):
             continue
+        reported.add(begin)
         yield (
             *prose.locate(begin),
             f"absolute or promotional claim {match.group(0)!r}: qualify it or cite the evidence",

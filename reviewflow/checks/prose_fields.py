@@ -65,8 +65,6 @@ _NOT_CITATION_BEFORE = re.compile(
 )
 
 
-
-
 def bare_citations(prose: Prose) -> list[tuple[int, str]]:
     """(offset, "1, 2") of each citation written as plain numbers in PROSE (found once)."""
     found: list[tuple[int, str]] | None = prose.__dict__.get("_bare_citations")

@@ -67,7 +67,7 @@ def _claims_in(doc: Document, prose: Prose, words: Vocabulary) -> Iterator[Hit]:
 # A treatment's effect as a question under study, not a claim: "how to make transplants
 # safer", "whether it works", "researchers are evaluating the efficacy of …".
 _HYPOTHETICAL = re.compile(
-    r"\b(?:how|whether|if|evaluating|investigating|studying|exploring|testing|researching)\b[^,;.]*$",
+    r"\b(?:how to|whether|if|evaluating|investigating|studying|exploring|testing|researching)\b[^,;.]*$",
     re.IGNORECASE,
 )
 
@@ -80,12 +80,11 @@ def _is_claim(match: re.Match[str], strong: bool, sentence: str, at: int, words:
     lowered = sentence.lower()
     if any(re.search(rf"\b{re.escape(word)}\b", lowered) for word in words.self_care):
         return False
-    if strong:
-        return True  # "first-line", "standard of care", "cured": a claim whatever the subject
-    # A word of effect ("improves", "safe") makes a claim only about a treatment.
-    if not words.treatments_pattern.search(sentence):
-        return False
-    return not _HYPOTHETICAL.search(sentence[:at])  # "how to make transplants safer"
+    if _HYPOTHETICAL.search(sentence[:at]):
+        return False  # "how to make transplants safer", "testing whether it improves survival"
+    # "first-line", "standard of care", "cured" are claims whatever the subject; a word of
+    # effect ("improves", "safe") makes a claim only about a treatment.
+    return strong or bool(words.treatments_pattern.search(sentence))
 
 
 def _label(prose: Prose, begin: int, sentence: str) -> bool:

@@ -102,7 +102,9 @@ def _combined(
         treatments=_lower(claim_data["treatments"], treatments),
         self_care=frozenset(_lower(claim_data["self_care"], self_care)),
         absolute=_lower(absolute),
-        abbreviations=frozenset((*shipped("abbreviations")["tokens"], *abbreviations)),
+        abbreviations=frozenset(
+            (*shipped("abbreviations")["tokens"], *shipped("abbreviations")["emphasis"], *abbreviations)
+        ),
         jargon=glossary,
     )
 
