@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 
-_NUMBER = re.compile(r"\d[\d,.]*")
 _RANGE = r"\d[\d,.]*\s?(?:[-–]|to)\s?"
 _UNITS = r"(?:years?|months?|weeks?|days?|hours?|decades?)"
 _FORMS = re.compile(
@@ -58,19 +57,23 @@ _INSTRUCTION = re.compile(
 )
 
 
-def number_forms(text: str, sentence_start: int | None = None) -> list[tuple[int, int]]:
+# A number that starts no word or number and is no citation marker's ("[1, 2]").
+# The digit first, then what precedes it: `re` tries the lookbehind only at digits.
+_NUMBER = re.compile(r"\d(?<![\w/:\[.,]\d)[\d,.]*(?![\d,.\s–-]*\])")
+
+
+def number_forms(text: str) -> list[tuple[int, int]]:
     """(start, end) of each number in TEXT used as evidence in one of the forms above."""
     found: list[tuple[int, int]] = []
     done = 0
     for number in _NUMBER.finditer(text):
         start = number.start()
-        if start < done or (start and (text[start - 1].isalnum() or text[start - 1] in "/:")):
+        if start < done:
             continue
         match = _FORMS.match(text, start)
-        if match is None or not _evidence(text, match):
-            continue
-        found.append(match.span())
-        done = match.end()
+        if match is not None and _evidence(text, match):
+            found.append(match.span())
+            done = match.end()
     return found
 
 

@@ -22,7 +22,8 @@ from reviewflow.content.prose import Prose
 if TYPE_CHECKING:  # rules.py imports these rules into its registry
     from reviewflow.checks.rules import Context, Hit
 
-_ABBREVIATION = re.compile(r"(?<![\w-])[A-Z][A-Za-z0-9&]*[A-Z][A-Z0-9]*s?(?![\w])")
+# The capital first, then what precedes it: `re` tries the lookbehind only at capitals.
+_ABBREVIATION = re.compile(r"[A-Z](?<![\w-].)[A-Za-z0-9&]*[A-Z][A-Z0-9]*s?(?![\w])")
 _ROMAN = re.compile(r"[IVXLC]+")
 # An explanation right after a word: "VEGF (vascular …)", "neuropathy, which means …",
 # "paraneoplastic—meaning …", "remission: a time when …", "ascites, or fluid in the belly".
@@ -80,21 +81,20 @@ def _abbreviations(prose: Prose, words: Vocabulary, condition: set[str]) -> Iter
 
 
 def _terms(prose: Prose, words: Vocabulary, condition: set[str]) -> Iterator[Hit]:
-    if not prose.mentions(tuple(words.jargon)):
-        return
     text = prose.text
     seen: set[str] = set()
-    for match in words.jargon_pattern.finditer(text):
-        term = _glossary_term(match.group(0).lower(), words)
-        if term is None or term in seen or match.group(0) in condition or term in condition:
+    for start, end in words.jargon_finder.find(prose):
+        found = text[start:end]
+        term = _glossary_term(found.lower(), words)
+        if term is None or term in seen or found in condition or term in condition:
             continue
         seen.add(term)
         plain = words.jargon[term]
-        if _explained(text, match.start(), match.end()) or _plain_nearby(prose, match.start(), plain):
+        if _explained(text, start, end) or _plain_nearby(prose, start, plain):
             continue
         yield (
-            *prose.locate(match.start()),
-            f"medical term {match.group(0)!r} is not explained where it is first used: "
+            *prose.locate(start),
+            f"medical term {found!r} is not explained where it is first used: "
             f"say what it means in plain words (e.g. {plain!r})",
         )
 

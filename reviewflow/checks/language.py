@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from reviewflow.checks.evidence import number_forms, whole_number, word_forms
-from reviewflow.checks.prose_fields import prose_parts, sentence_cited
+from reviewflow.checks.prose_fields import FieldProse, prose_parts, sentence_cited
 from reviewflow.checks.readability import flesch_kincaid_grade, hardest_sentences
 from reviewflow.checks.vocabulary import vocabulary
 from reviewflow.content.article import Article, Document
@@ -127,15 +127,26 @@ _STEP_BEFORE = re.compile(
 )
 
 
+def _step(text: str, match: re.Match[str]) -> bool:
+    """Whether an "N of M" is a step or a grade ("step 1 of 3"), not a proportion."""
+    found = match.group(0)
+    return (" of " in found or " in " in found) and bool(
+        _STEP_BEFORE.search(text, max(0, match.start() - 12), match.start())
+    )
+
+
 def _number_in(match: re.Match[str]) -> tuple[int, int]:
     """The number a match is about: "70" in "survival rate exceeds 70" (the message quotes it
     whole, "70-80%")."""
-    if not re.search(r"[A-Za-z]{3}", match.group(0)):
+    if match.group(0)[:1] in "0123456789nN":
         return match.span()  # "80%", "n = 31", "1 in 100,000"
     numbers = list(re.finditer(r"\d[\d,.]*", match.group(0)))
     if not numbers:
         return match.span()  # "hazard ratio": the words are the evidence
     return match.start() + numbers[-1].start(), match.start() + numbers[-1].end()
+
+
+_DIGIT = re.compile(r"\d")
 
 
 def evidence_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
@@ -145,24 +156,25 @@ def evidence_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[
 
 def _evidence_in(doc: Document, prose: Prose) -> Iterator[Hit]:
     text = prose.text
-    spans = [
-        _number_in(match)
-        for match in _evidence_matches(prose)
-        if not _STEP_BEFORE.search(text, max(0, match.start() - 12), match.start())  # "step 1 of 3"
-    ]
-    spans += number_forms(text)
+    spans = []
+    if isinstance(prose, FieldProse) and not _DIGIT.search(text):
+        pass  # most titles and summaries hold no number: skip the body's tests
+    else:
+        spans = [_number_in(match) for match in _evidence_matches(prose) if not _step(text, match)]
+        spans += number_forms(text)
     if prose.mentions(_WORD_NUMBERS):
         spans += word_forms(text)
     reported: set[int] = set()
+    begin = sentence_end = -1
     for start, end in sorted(spans):
-        begin, sentence_end = prose.sentence_span(start)
+        if start >= sentence_end:
+            begin, sentence_end = prose.sentence_span(start)
         if begin in reported:
             continue
         reported.add(begin)
-        number = whole_number(text, start, end)
-        digits = re.search(r"\d[\d,.]*", number)
-        if sentence_cited(doc, prose, begin, sentence_end, digits.group(0) if digits else number):
+        if sentence_cited(doc, prose, begin, sentence_end, text[start:end]):
             continue
+        number = whole_number(text, start, end)
         yield (
             *prose.locate(begin),
             f"states a number as evidence ({number!r}) with no citation marker",
@@ -230,30 +242,30 @@ _CLAUSE_END = re.compile(r"[,;:!?()—–]|\s-\s|\b(?:and|but|while|whereas|alth
 
 
 def absolute_claim(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
-    words = vocabulary(ctx.config.checks)
-    stems = tuple(claim.split("%")[-1].strip() or claim for claim in words.absolute)
+    finder = vocabulary(ctx.config.checks).absolute_finder
     for prose in prose_parts(doc, article):
-        if prose.mentions(stems):
-            yield from _absolute_in(doc, prose, words.absolute_pattern, article.audience == "professional")
+        spans = finder.find(prose)
+        if spans:
+            yield from _absolute_in(doc, prose, spans, article.audience == "professional")
 
 
-def _absolute_in(doc: Document, prose: Prose, pattern: re.Pattern[str], professional: bool) -> Iterator[Hit]:
+def _absolute_in(
+    doc: Document, prose: Prose, spans: list[tuple[int, int]], professional: bool
+) -> Iterator[Hit]:
     text = prose.text
     reported: set[int] = set()
-    for match in pattern.finditer(text):
-        begin, end = prose.sentence_span(match.start())
+    for start, stop in spans:
+        word = text[start:stop]
+        begin, end = prose.sentence_span(start)
         if begin in reported or text[begin:end].rstrip().endswith("?"):
             continue  # a question promises nothing ("Can POEMS syndrome be cured?")
         # On a professional page, a cited statement is the evidence ("Curative doses … [3]").
-        if professional and sentence_cited(doc, prose, begin, end, match.group(0)):
+        if professional and sentence_cited(doc, prose, begin, end, word):
             continue
-        if negated(text[begin : match.start()], text[match.end() : end]):
+        if negated(text[begin:start], text[stop:end]):
             continue
         reported.add(begin)
-        yield (
-            *prose.locate(begin),
-            f"absolute or promotional claim {match.group(0)!r}: qualify it or cite the evidence",
-        )
+        yield *prose.locate(begin), f"absolute or promotional claim {word!r}: qualify it or cite the evidence"
 
 
 def negated(before: str, after: str) -> bool:

@@ -16,6 +16,7 @@ from reviewflow.content.prose import MARKER, Prose
 
 _FIELDS = ("title", "summary")
 _WORD = re.compile(r"[a-z][a-z-]{5,}")
+_DIGITS = re.compile(r"\d[\d,.]*")
 # Words too common to tie a summary sentence to a body sentence.
 _COMMON = frozenset(
     "people patients patient disease illness condition syndrome treatment treatments therapy "
@@ -29,23 +30,25 @@ class FieldProse(Prose):
     """A front-matter string as prose; every place in it is reported at the field's value."""
 
     field_name: str = ""
-    place: tuple[int, int] = (1, 1)
+    document: Document | None = None
 
     def locate(self, offset: int) -> tuple[int, int]:
-        return self.place
+        doc = self.document
+        if doc is None:
+            return 1, 1
+        doc.load_positions()  # only when a finding is reported: most articles need none
+        return doc.key_positions.get((self.field_name,)) or doc.position(self.field_name)
 
 
 def prose_parts(doc: Document, article: Article) -> list[Prose]:
     """The body's prose, then the title's and the summary's (built once per document)."""
     parts: list[Prose] | None = doc.__dict__.get("_prose_parts")
     if parts is None:
-        doc.load_positions()
         parts = [doc.prose]
         for name in _FIELDS:
             text = " ".join(str(getattr(article, name)).split())
             if text:
-                place = doc.key_positions.get((name,)) or doc.position(name)
-                parts.append(FieldProse(text, [0], [(0, 0)], field_name=name, place=place))
+                parts.append(FieldProse(text, [0], [(0, 0)], field_name=name, document=doc))
         doc.__dict__["_prose_parts"] = parts
     return parts
 
@@ -54,11 +57,13 @@ def prose_parts(doc: Document, article: Article) -> list[Prose]:
 # a dangling "(2)". At most three digits each, so years and counts are never taken.
 _IDS = r"\d{1,3}(?:\s*,\s*\d{1,3})*"
 _TIGHT_IDS = r"\d{1,3}(?:,\d{1,3})*"
-_AFTER_SENTENCE = re.compile(
-    rf"(?<=[A-Za-z)%\]])[.!?]"
+_AFTER_SENTENCE = re.compile(  # the punctuation first: `re` tries the rest only there
+    rf"[.!?](?<=[A-Za-z)%\]][.!?])"
     rf"(?:[ \t]+({_IDS})(?=[ \t]*(?:\n|$)|[ \t]+[A-Z\"“])|({_TIGHT_IDS})(?=\s|$))"
 )
-_IN_BRACKETS = re.compile(rf"(?<=[A-Za-z%.,;])[ \t]?\(({_IDS})\)(?=[ \t]*[.!?;,]?[ \t]*(?:\n|$|[A-Z]))")
+_IN_BRACKETS = re.compile(
+    rf"\((?:(?<=[A-Za-z%.,;]\()|(?<=[A-Za-z%.,;][ \t]\())({_IDS})\)(?=[ \t]*[.!?;,]?[ \t]*(?:\n|$|[A-Z]))"
+)
 _NOT_CITATION_BEFORE = re.compile(
     r"\b(?:fig|figure|table|step|type|grade|stage|no|vol|page|p|class|level|phase|part|option|appendix)\.?\s*\(?$",
     re.IGNORECASE,
@@ -75,7 +80,7 @@ def bare_citations(prose: Prose) -> list[tuple[int, str]]:
             for m in _AFTER_SENTENCE.finditer(text)
         ]
         if "(" in text:
-            candidates += [(m.start(1) - 1, m.group(1)) for m in _IN_BRACKETS.finditer(text)]
+            candidates += [(m.start(), m.group(1)) for m in _IN_BRACKETS.finditer(text)]
         found = [
             (offset, ids)
             for offset, ids in sorted(candidates)
@@ -95,7 +100,8 @@ def sentence_cited(doc: Document, prose: Prose, begin: int, end: int, key: str) 
 
 
 def cited_in_body(doc: Document, sentence: str, key: str) -> bool:
-    key = key.lower()
+    digits = _DIGITS.search(key)
+    key = digits.group(0) if digits else key.lower()  # a number is matched by its digits
     words = {w for w in _WORD.findall(sentence.lower()) if w not in _COMMON and w != key}
     for cited in _cited_body_sentences(doc):
         if key in cited and (not words or any(word in cited for word in words) or key[:1].isdigit()):

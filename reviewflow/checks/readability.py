@@ -118,14 +118,29 @@ def word_counts(text: str, markers: list[str] | None = None) -> Counter[str]:
     return words
 
 
+_BLOCK = re.compile(r"[^\n]+")
+
+
 def hardest_sentences(prose: Prose, limit: float, most: int = 3) -> list[tuple[int, float]]:
     """The sentences of PROSE (their start offsets) that read above grade LIMIT, hardest
     first, at most MOST: what to rewrite first. A sentence under ten words is never named
     (one long word makes a short sentence's grade meaningless)."""
+    text = prose.text
+    # Length drives the grade: only the sentences of the longest blocks, and of those the
+    # longest, are graded.
+    blocks = [block.span() for block in _BLOCK.finditer(text)]
+    spans = []
+    for block_start, block_end in sorted(blocks, key=lambda b: b[0] - b[1])[:most]:
+        at = block_start
+        while at < block_end:
+            begin, end = prose.sentence_span(at)
+            if end <= at:
+                break
+            spans.append((begin, min(end, block_end)))
+            at = end
+    longest = sorted(spans, key=lambda span: -text.count(" ", *span))[: most * 2]
     graded = []
-    starts = prose.sentence_starts
-    for index, start in enumerate(starts):
-        end = starts[index + 1] if index + 1 < len(starts) else len(prose.text)
+    for start, end in longest:
         words = word_counts(prose.text[start:end])
         if sum(words.values()) >= 10:
             grade = flesch_kincaid_grade(prose.text[start:end], 1)

@@ -36,31 +36,36 @@ def references_missing(article: Article, doc: Document, ctx: Context) -> Iterato
 def claim_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     words = vocabulary(ctx.config.checks)
     for prose in prose_parts(doc, article):
-        if prose.mentions(words.claims) or prose.mentions(words.effects):
-            yield from _claims_in(doc, prose, words)
+        yield from _claims_in(doc, prose, words)
 
 
 def _claims_in(doc: Document, prose: Prose, words: Vocabulary) -> Iterator[Hit]:
+    found = [(*span, True) for span in words.claims_finder.find(prose)]
+    found += [(*span, False) for span in words.effects_finder.find(prose)]
+    if not found:
+        return
     text = prose.text
-    reported: set[int] = set()
-    found = [(m, True) for m in words.claims_pattern.finditer(text)]
-    found += [(m, False) for m in words.effects_pattern.finditer(text)]
-    for match, strong in sorted(found, key=lambda item: item[0].start()):
-        begin, end = prose.sentence_span(match.start())
-        if begin in reported:
+    done: set[int] = set()  # sentences found to be cited, or reported
+    begin = sentence_end = -1
+    for start, end, strong in sorted(found):
+        if start >= sentence_end:  # words are in order: most share the last one's sentence
+            begin, sentence_end = prose.sentence_span(start)
+        if begin in done:
             continue
-        sentence = text[begin:end].rstrip()
+        word = text[start:end]
+        # Most sentences of a well-sourced article are cited: that test is the cheap one.
+        if sentence_cited(doc, prose, begin, sentence_end, word) or _paragraph_cited(prose, begin):
+            done.add(begin)
+            continue
+        sentence = text[begin:sentence_end].rstrip()
         if sentence.endswith("?") or _label(prose, begin, sentence):
             continue
-        if not _is_claim(match, strong, sentence, match.start() - begin, words):
+        if not _is_claim(word, strong, sentence, start - begin, words):
             continue
-        reported.add(begin)
-        if sentence_cited(doc, prose, begin, end, match.group(0)) or _paragraph_cited(prose, begin):
-            continue
+        done.add(begin)
         yield (
             *prose.locate(begin),
-            f"claim ({match.group(0)!r}) about what a treatment does, with no citation: "
-            "cite the evidence for it",
+            f"claim ({word!r}) about what a treatment does, with no citation: cite the evidence for it",
         )
 
 
@@ -72,8 +77,8 @@ _HYPOTHETICAL = re.compile(
 )
 
 
-def _is_claim(match: re.Match[str], strong: bool, sentence: str, at: int, words: Vocabulary) -> bool:
-    if negated(sentence[:at], sentence[at + len(match.group(0)) :]):
+def _is_claim(word: str, strong: bool, sentence: str, at: int, words: Vocabulary) -> bool:
+    if negated(sentence[:at], sentence[at + len(word) :]):
         return False  # "there is no cure", "it does not reverse the damage"
     # Never in self-care advice ("painkillers can relieve the pain", "physical therapy helps
     # you rebuild strength").
