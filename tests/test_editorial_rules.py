@@ -393,3 +393,42 @@ def test_readability_names_the_hardest_sentences(run: Run, repo: Path) -> None:
     assert message.endswith(
         "the hardest sentences: line 23 (grade 29: 'Polyneuropathy accompanied by organomegaly, endocrinopathy …')"
     )
+
+
+# --- the vocabularies ------------------------------------------------------------------------
+
+
+def test_the_word_finder_finds_what_the_regex_finds() -> None:
+    """WordFinder's fast path (a text's set of words, then str.find) must find exactly what
+    the plain regex over the whole text finds."""
+    import random
+
+    from reviewflow.checks.vocabulary import WordFinder
+    from reviewflow.content.prose import Prose
+
+    words = ("cure", "miracle", "first-line", "100% effective", "no side effects", "relieve", "safe")
+    finder = WordFinder(words, inflect=True)
+    pieces = [
+        "cure", "cures", "Cured", "curing", "secure", "cure-all", "miracles", "MIRACLE", "first-line",
+        "first line", "100% effective", "100 % effective", "no side effects", "relieved", "safely",
+        "safe", " ", " ", ", ", ". ", "-", "x", "\n", "word",
+    ]  # fmt: skip
+    rng = random.Random(7)
+    for _ in range(500):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        prose = Prose(text, [0], [(1, 0)])
+        assert finder.find(prose) == [m.span() for m in finder.pattern.finditer(text)], repr(text)
+
+
+def test_the_shipped_vocabularies_load_and_are_extended(tmp_path: Path) -> None:
+    from reviewflow.checks.vocabulary import shipped, vocabulary
+    from reviewflow.config import Checks
+
+    assert len(shipped("jargon")["swap"]) >= 250
+    assert all(shipped(name)["source"] == "project editors" for name in ("claims", "jargon", "absolute"))
+    extended = vocabulary(
+        Checks.model_validate({"vocabulary": {"jargon": {"Erythrocyte": "red blood cell"}}})
+    )
+    assert extended.jargon["erythrocyte"] == "red blood cell"
+    assert "paraneoplastic" in extended.jargon
+    assert "erythrocyte" not in vocabulary(Checks()).jargon

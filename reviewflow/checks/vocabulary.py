@@ -62,25 +62,23 @@ class WordFinder:
 
     def __init__(self, words: tuple[str, ...], inflect: bool = False) -> None:
         self.forms: dict[str, str] = {}  # an inflected single word -> its vocabulary entry
-        self.phrases: dict[str, list[str]] = {}  # first word -> entries of several words, or with "-"…
+        # The words of each entry of several words, or with "-", "%"…: where all of them occur,
+        # the entry may (the regex then says where it does).
+        self.phrases: list[frozenset[str]] = []
         for word in dict.fromkeys(w.lower().strip() for w in words if w.strip()):
             if word.isalnum():
                 for ending in _ENDINGS if inflect else ("",):
                     self.forms.setdefault(word + ending, word)
             else:
-                first = word.translate(_TOKEN_BREAKS).split()
-                self.phrases.setdefault(first[0] if first else "", []).append(word)
+                self.phrases.append(frozenset(word.translate(_TOKEN_BREAKS).split()))
         self.pattern = words_pattern(words, inflect)
 
     def find(self, prose: Prose) -> list[tuple[int, int]]:
         """(start, end) of each occurrence in PROSE.text, in order."""
-        lowered = prose.lowered
         words = tokens(prose)
-        present = words & self.forms.keys()
-        for first in words & self.phrases.keys():
-            if any(phrase in lowered for phrase in self.phrases[first]):
-                return [m.span() for m in self.pattern.finditer(prose.text)]  # rare: phrases are few
-        spans = [span for form in present for span in _whole_words(lowered, form)]
+        if any(parts <= words for parts in self.phrases):
+            return [m.span() for m in self.pattern.finditer(prose.text)]  # rare: phrases are few
+        spans = [span for form in words & self.forms.keys() for span in _whole_words(prose.lowered, form)]
         return sorted(spans)
 
 
