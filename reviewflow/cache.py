@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import reviewflow
-from reviewflow import gitstore
+from reviewflow import gitprocess
 from reviewflow.files import own_directory, read_own, write_replacing
 from reviewflow.findings import Finding, Severity
 
@@ -35,7 +35,8 @@ CACHE_DIR = ".reviewflow-cache"
 CHECK_CACHE = "check.json"
 
 # A finding without its path: (rule, severity, line, column, message).
-Entry = tuple[str, str, int, int, str]
+# rule, severity, line, column, message, and for a finding marked intended the author's reason
+Entry = tuple[str, str, int, int, str] | tuple[str, str, int, int, str, str]
 
 
 def cache_dir(root: Path) -> Path | None:
@@ -53,7 +54,7 @@ def cache_dir(root: Path) -> Path | None:
         return None  # a read-only file system, say: no cache, nothing to say
     if not own_directory(directory, create=False):
         reason = "is not a directory of yours (a symbolic link, a file, or another user's)"
-    elif existed and gitstore.tracks(root, CACHE_DIR):
+    elif existed and gitprocess.tracks(root, CACHE_DIR):
         reason = "holds files committed to git"
     else:
         try:
@@ -202,12 +203,19 @@ class FindingsCache:
                 line=line,
                 column=column,
                 message=message,
+                intended=entry[5] if len(entry) == 6 else None,
             )
-            for rule, severity, line, column, message in entries
+            for entry in entries
+            for rule, severity, line, column, message in [entry[:5]]
         ]
 
     def put(self, key: str, findings: list[Finding]) -> None:
-        self.entries[key] = [(f.rule, f.severity.value, f.line, f.column, f.message) for f in findings]
+        self.entries[key] = [
+            (f.rule, f.severity.value, f.line, f.column, f.message)
+            if f.intended is None
+            else (f.rule, f.severity.value, f.line, f.column, f.message, f.intended)
+            for f in findings
+        ]
         self.changed = True
 
     def save(self, keep: set[str]) -> None:

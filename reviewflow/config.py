@@ -112,6 +112,10 @@ class _Strict(BaseModel):
 class Policy(_Strict):
     approvals_required: int = _bounded("policy", "approvals_required", 1)
     review_cycle_days: int = _bounded("policy", "review_cycle_days", 365)
+    # A commit: the approvals in its history (it included) were made before reviewflow recorded
+    # acknowledged warnings, so verify and ci do not ask them for acknowledgements. A commit id,
+    # not a date: a commit's date is whatever its author set, its ancestry is not.
+    legacy_approvals: str | None = Field(None, pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
 
 class BoardMember(_Strict):

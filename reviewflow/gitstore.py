@@ -1,10 +1,10 @@
-"""The one module that talks to git. Everything else gets plain data from here."""
+"""The one module that reads repositories through git. Everything else gets plain data from here
+(each git process starts in gitprocess.py)."""
 
 from __future__ import annotations
 
 import codecs
 import os
-import re
 import subprocess
 import tempfile
 import threading
@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
 
+from reviewflow import gitprocess
 from reviewflow.config import ARTICLES_DIR, article_path, article_slug
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.gitlog import (
@@ -30,38 +30,12 @@ from reviewflow.gitlog import (
     separators,
 )
 
-
-def author_identity(root: Path) -> tuple[str, str] | None:
-    """Git's author identity (name, email) as git itself resolves it, or None if unset."""
-    try:
-        result = _run(root, "var", "GIT_AUTHOR_IDENT", check=False)
-    except EnvironmentProblem:
-        return None
-    ident = result.stdout.decode("utf-8", "replace").strip()
-    if result.returncode != 0 or "<" not in ident:
-        return None
-    name, _, rest = ident.partition("<")
-    return name.strip(), rest.partition(">")[0].strip()
-
-
 # --- the review log: every git call that review state needs ---------------------------------------
 # A handful of processes whatever the size of the repository: `version` and `rev-parse` to check
 # the surroundings, one `log` for every commit, one `ls-tree` for the articles at HEAD, one
 # `diff-tree --stdin` for the commits whose diffs are not known yet (or `cat-file --batch-check`
 # for the files in a few trees), `cat-file --batch` for the texts and configurations acted on, and
 # (only when the board has signing keys) one `log --no-walk --stdin` that verifies those events.
-
-MIN_GIT = (2, 25)  # %(trailers:only,unfold), --is-shallow-repository, --end-of-options
-MIN_GIT_SSH = (2, 34)  # SSH signatures: gpg.format ssh, gpg.ssh.allowedSignersFile
-# Settings a user's configuration must not change under us: colours, quoting, signatures shown
-# in the log, root commits hidden, messages in another encoding. Given to every git process.
-_STABLE = (
-    "-c", "color.ui=false",
-    "-c", "core.quotePath=true",
-    "-c", "log.showSignature=false",
-    "-c", "log.showRoot=true",
-    "-c", "i18n.logOutputEncoding=UTF-8",
-)  # fmt: skip
 
 
 class GitStore:
@@ -86,13 +60,13 @@ class GitStore:
     @classmethod
     def open(cls, root: Path) -> GitStore:
         """Check git and the repository; each problem is an EnvironmentProblem saying what to do."""
-        version = git_version()
-        result = _run(
+        version = gitprocess.git_version()
+        result = gitprocess.run(
             root, "rev-parse", "--show-toplevel", "--show-prefix", "--is-shallow-repository",
             "--git-common-dir", check=False,
         )  # fmt: skip
         if result.returncode != 0:
-            detail = _stderr(result)
+            detail = gitprocess.stderr_text(result)
             if "not a git repository" in detail:
                 raise EnvironmentProblem(
                     f"{root} is not in a git repository, and review state lives in git: run "
@@ -113,7 +87,7 @@ class GitStore:
                 "articles could be wrong. Fetch the whole history with `git fetch --unshallow` "
                 "(in CI: `fetch-depth: 0` for actions/checkout, `GIT_DEPTH: 0` in GitLab CI)"
             )
-        head = _run(toplevel, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+        head = gitprocess.run(toplevel, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
         if head.returncode != 0:
             raise EnvironmentProblem(
                 "the repository has no commits yet: commit reviewflow.toml and your articles "
@@ -123,7 +97,7 @@ class GitStore:
 
     def run(self, *args: str, input: bytes | None = None, config: Sequence[str] = ()) -> bytes:
         """Run one git command in the work tree; a failure is an EnvironmentProblem."""
-        return _run(self.toplevel, *config, *args, input=input).stdout
+        return gitprocess.run(self.toplevel, *config, *args, input=input).stdout
 
     def article_path(self, slug: str) -> str:
         """The path of an article's file in git (from the top of the work tree)."""
@@ -175,11 +149,11 @@ class GitStore:
 
     def _stream(self, *args: str) -> Iterator[str]:
         """The output of one git command, decoded, in pieces as git writes it."""
-        process = _start(self.toplevel, *args)
+        process = gitprocess.start(self.toplevel, *args)
         assert process.stdin is not None and process.stdout is not None
         process.stdin.close()
         errors: list[bytes] = []
-        reader = threading.Thread(target=_drain, args=(process, errors), daemon=True)
+        reader = threading.Thread(target=gitprocess.drain, args=(process, errors), daemon=True)
         reader.start()
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         try:
@@ -190,7 +164,9 @@ class GitStore:
             process.stdout.close()
             reader.join()
             if process.wait() != 0:
-                _fail(args, subprocess.CompletedProcess(args, process.returncode, b"", b"".join(errors)))
+                gitprocess.fail(
+                    args, subprocess.CompletedProcess(args, process.returncode, b"", b"".join(errors))
+                )
 
     def signatures(
         self, commits: Sequence[str], signers: Iterable[tuple[str, str]]
@@ -203,10 +179,11 @@ class GitStore:
         """
         if not commits:
             return {}
-        if self.version < MIN_GIT_SSH:
+        if self.version < gitprocess.MIN_GIT_SSH:
             raise EnvironmentProblem(
                 f"the board has signing keys, and verifying SSH signatures needs git "
-                f"{_dotted(MIN_GIT_SSH)} or newer (this is git {_dotted(self.version)}): upgrade git"
+                f"{gitprocess.dotted(gitprocess.MIN_GIT_SSH)} or newer "
+                f"(this is git {gitprocess.dotted(self.version)}): upgrade git"
             )
         with _allowed_signers(signers) as allowed:
             out = self.run(
@@ -301,9 +278,9 @@ class GitStore:
         wanted = list(dict.fromkeys(b for b in blobs if is_object_id(b)))
         if not wanted:
             return
-        process = _start(self.toplevel, "cat-file", "--batch")
+        process = gitprocess.start(self.toplevel, "cat-file", "--batch")
         request = "".join(f"{b}\n" for b in wanted).encode()
-        writer = threading.Thread(target=_feed, args=(process, request), daemon=True)
+        writer = threading.Thread(target=gitprocess.feed, args=(process, request), daemon=True)
         writer.start()
         assert process.stdout is not None and process.stderr is not None
         complete = False
@@ -339,9 +316,11 @@ class GitStore:
             raise EnvironmentProblem(
                 f"{rev_range!r} is not a revision range (expected something like main..HEAD)"
             )
-        result = _run(self.toplevel, "rev-list", "--end-of-options", rev_range, "--", check=False)
+        result = gitprocess.run(self.toplevel, "rev-list", "--end-of-options", rev_range, "--", check=False)
         if result.returncode != 0:
-            raise EnvironmentProblem(f"unknown revision range {rev_range!r}: {_stderr(result)}")
+            raise EnvironmentProblem(
+                f"unknown revision range {rev_range!r}: {gitprocess.stderr_text(result)}"
+            )
         return set(result.stdout.decode().split())
 
     def is_unchanged(self, path: str) -> bool:
@@ -354,7 +333,7 @@ class GitStore:
 
     def author(self) -> tuple[str, str]:
         """Git's author identity (name, email), as git resolves it for the next commit."""
-        result = _run(self.toplevel, "var", "GIT_AUTHOR_IDENT", check=False)
+        result = gitprocess.run(self.toplevel, "var", "GIT_AUTHOR_IDENT", check=False)
         ident = result.stdout.decode("utf-8", "replace").strip()
         if result.returncode != 0 or "<" not in ident:
             raise EnvironmentProblem(
@@ -365,12 +344,12 @@ class GitStore:
         return name.strip(), rest.partition(">")[0].strip()
 
     def config_true(self, key: str) -> bool:
-        result = _run(self.toplevel, "config", "--type=bool", "--get", key, check=False)
+        result = gitprocess.run(self.toplevel, "config", "--type=bool", "--get", key, check=False)
         return result.stdout.decode().strip() == "true"
 
     def current_branch(self) -> str | None:
         """The branch HEAD is on (`refs/heads/…`), or None when HEAD is detached (or on no branch)."""
-        result = _run(self.toplevel, "symbolic-ref", "-q", "HEAD", check=False)
+        result = gitprocess.run(self.toplevel, "symbolic-ref", "-q", "HEAD", check=False)
         ref = result.stdout.decode("utf-8", "replace").strip()
         return ref if result.returncode == 0 and ref.startswith("refs/heads/") else None
 
@@ -390,140 +369,11 @@ class GitStore:
 
     def undo_commit(self, commit: str, previous: str) -> bool:
         """Move the branch back from COMMIT to PREVIOUS, only if nothing else moved it since."""
-        result = _run(
+        result = gitprocess.run(
             self.toplevel, "update-ref", "-m", "reviewflow: undo an action that would not count",
             "HEAD", previous, commit, check=False,
         )  # fmt: skip
         return result.returncode == 0
-
-
-def git_version() -> tuple[int, ...]:
-    """The installed git's version; an EnvironmentProblem when git is missing or too old."""
-    result = _run(None, "version", check=False)
-    match = re.search(rb"(\d+)\.(\d+)(?:\.(\d+))?", result.stdout)
-    if result.returncode != 0 or match is None:
-        raise EnvironmentProblem(f"`git version` failed ({_stderr(result)}); is git installed?")
-    version = tuple(int(part) for part in match.groups(b"0"))
-    if version < MIN_GIT:
-        raise EnvironmentProblem(
-            f"git {_dotted(version)} is too old: reviewflow needs git {_dotted(MIN_GIT)} or "
-            f"newer ({_dotted(MIN_GIT_SSH)} or newer for signed reviews)"
-        )
-    return version
-
-
-def _run(
-    cwd: Path | None, *args: str, input: bytes | None = None, check: bool = True
-) -> subprocess.CompletedProcess[bytes]:
-    process = _start(cwd, *args)
-    stdout, stderr = process.communicate(input)
-    result = subprocess.CompletedProcess(["git", *args], process.returncode, stdout, stderr)
-    if check and result.returncode != 0:
-        _fail(args, result)
-    return result
-
-
-def _fail(args: Sequence[str], result: subprocess.CompletedProcess[bytes]) -> NoReturn:
-    command = next((a for a in args if not a.startswith("-") and "=" not in a), "git")
-    detail = _stderr(result) or f"exit status {result.returncode}"
-    raise EnvironmentProblem(f"git {command} failed: {detail}")
-
-
-# Git's own objects, always: every git process reviewflow starts is told to ignore
-# `refs/replace/*` (which a mirror clone fetches, and which would swap any commit, tree or blob
-# for another) and `.git/info/grafts` (which rewrites a commit's parents, and which git honours
-# even with --no-replace-objects). GIT_GRAFT_FILE names a path below a regular file, which can
-# never exist: git then reads no grafts, and gives no deprecation hint as it would for an empty
-# file. What is judged is what everyone who fetches the commits sees.
-_ENVIRONMENT = {
-    "GIT_NO_REPLACE_OBJECTS": "1",
-    "GIT_GRAFT_FILE": os.path.join(os.path.abspath(__file__), "no-grafts"),
-}
-
-
-# The git processes started inside each count_git_processes() block. Empty otherwise, which costs
-# each process one test of an empty list.
-_COUNTS: list[list[str]] = []
-
-
-@contextmanager
-def count_git_processes() -> Iterator[list[str]]:
-    """The subcommand (`log`, `cat-file`, ...) of each git process started in the block, in order.
-
-    Principle 3 promises a handful of git processes whatever the repository's size; every process
-    starts in _start, so counting there counts them all (the tests' guards use this).
-    """
-    started: list[str] = []
-    _COUNTS.append(started)
-    try:
-        yield started
-    finally:
-        _COUNTS[:] = [counted for counted in _COUNTS if counted is not started]
-
-
-def _subcommand(args: Sequence[str]) -> str:
-    """The git subcommand in ARGS, after any `-c name=value` settings."""
-    index = 0
-    while index + 1 < len(args) and args[index] == "-c":
-        index += 2
-    return args[index] if index < len(args) else ""
-
-
-def _start(cwd: Path | None, *args: str) -> subprocess.Popen[bytes]:
-    """One git process with its three pipes, started through GitPython's command interface.
-
-    The one place reviewflow starts git: every process gets the _STABLE settings and the
-    _ENVIRONMENT, and is counted for count_git_processes. `git` is imported here, not at the top:
-    importing it costs about 0.1 s, which commands that never run git (`check`) should not pay.
-    (Importing it runs `git version` twice, GitPython's own check of git, outside this function:
-    those two processes read no repository.)
-    """
-    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")  # a missing git is our message, not an ImportError
-    from git.cmd import Git
-    from git.exc import GitCommandNotFound
-
-    try:
-        handle = Git(cwd).execute(
-            ["git", *_STABLE, *args], istream=subprocess.PIPE, as_process=True, env=_ENVIRONMENT
-        )
-    except GitCommandNotFound as exc:
-        reason = getattr(exc.__cause__, "strerror", None) or "not found"
-        raise EnvironmentProblem(
-            f"git cannot be run ({reason}): install git {_dotted(MIN_GIT)} or newer and put it on PATH"
-        ) from None
-    process = handle.proc
-    assert process is not None
-    handle.proc = None  # the caller owns the process now: GitPython must not kill it when collected
-    if _COUNTS:
-        name = _subcommand(args)
-        for started in _COUNTS:
-            started.append(name)  # list.append is atomic: diffs() starts git from two threads
-    return process
-
-
-def _drain(process: subprocess.Popen[bytes], into: list[bytes]) -> None:
-    """Read a process's stderr on another thread, so that a chatty git never blocks."""
-    assert process.stderr is not None
-    into.append(process.stderr.read())
-
-
-def _feed(process: subprocess.Popen[bytes], data: bytes) -> None:
-    """Write a batch request on another thread, so that reading the answers never blocks it."""
-    assert process.stdin is not None
-    try:
-        process.stdin.write(data)
-        process.stdin.close()
-    except BrokenPipeError:
-        pass
-
-
-def _stderr(result: subprocess.CompletedProcess[bytes]) -> str:
-    lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
-    return " ".join(line.removeprefix("fatal: ").removeprefix("error: ").strip() for line in lines[:3])
-
-
-def _dotted(version: tuple[int, ...]) -> str:
-    return ".".join(str(part) for part in version)
 
 
 _DIFF_PROCESSES = 2  # the machines this runs on have two cores or more
@@ -553,21 +403,21 @@ def resolve_commit(store: GitStore, ref: str) -> str | None:
     if not ref or ref.startswith("-"):
         return None
     spec = f"{ref}^{{commit}}"
-    result = _run(store.toplevel, "rev-parse", "--verify", "--quiet", spec, check=False)
+    result = gitprocess.run(store.toplevel, "rev-parse", "--verify", "--quiet", spec, check=False)
     commit = result.stdout.decode().strip()
     return commit if result.returncode == 0 and is_object_id(commit) else None
 
 
 def merge_base(store: GitStore, first: str, second: str) -> str | None:
     """The best common ancestor of two commits, or None if their histories are unrelated."""
-    result = _run(store.toplevel, "merge-base", first, second, check=False)
+    result = gitprocess.run(store.toplevel, "merge-base", first, second, check=False)
     commit = result.stdout.decode().strip()
     return commit if result.returncode == 0 and is_object_id(commit) else None
 
 
 def changed_paths(store: GitStore, old: str, new: str, pathspecs: Sequence[str]) -> list[DiffEntry]:
     """Every path under PATHSPECS that differs between two commits, renames found, in one call."""
-    out = _run(
+    out = gitprocess.run(
         store.root,
         "diff", "--raw", "-z", "--no-abbrev", "--find-renames", "--relative", "--no-ext-diff",
         old, new, "--", *pathspecs,
@@ -583,7 +433,7 @@ def read_objects(store: GitStore, names: Sequence[str]) -> dict[str, bytes | Non
     if not names:
         return {}
     request = "".join(f"{name}\n" for name in names).encode("utf-8", "surrogateescape")
-    out = _run(store.root, "cat-file", "--batch", input=request).stdout
+    out = gitprocess.run(store.root, "cat-file", "--batch", input=request).stdout
     return parse_batch(out, names)
 
 
@@ -592,43 +442,7 @@ def change_log(store: GitStore, base: str, head: str) -> ChangeLog:
     HEAD's first-parent line, from one `git log` (most changes carry no review event: then `ci`
     need not replay the review history at all)."""
     start, sep, _ = separators()
-    out = _run(
+    out = gitprocess.run(
         store.toplevel, "log", f"--format={start}%H %P{sep}%(trailers:only,unfold)", f"{base}..{head}", "--"
     ).stdout
     return parse_change_log(out.decode("utf-8", "replace"), start, sep, base, head)
-
-
-def tracks(root: Path, path: str) -> bool:
-    """Whether git tracks anything at or under PATH (relative to ROOT), in the index or at HEAD.
-
-    False where ROOT is in no repository, or git cannot be run: then git tracks nothing there.
-    """
-    try:
-        for with_tree in ("--with-tree=HEAD", None):  # no HEAD yet: the index alone
-            options = [with_tree] if with_tree else []
-            result = _run(root, "ls-files", "-z", *options, "--", path, check=False)
-            if result.returncode == 0:
-                return bool(result.stdout)
-    except EnvironmentProblem:
-        pass
-    return False
-
-
-def init_layout(directory: Path) -> tuple[Path | None, str, str]:
-    """For `init`: the top of the git work tree holding DIRECTORY (None outside one), DIRECTORY
-    relative to it ("" or "sub/dir/"), and the default branch: origin's HEAD, else the branch
-    checked out, else init.defaultBranch, else main."""
-    try:
-        found = _run(directory, "rev-parse", "--show-toplevel", "--show-prefix", check=False)
-        top, prefix = (found.stdout.decode("utf-8", "surrogateescape").split("\n") + ["", ""])[:2]
-        toplevel = Path(top) if found.returncode == 0 and top else None
-        asks = [("refs/remotes/origin/", "symbolic-ref", "-q", "refs/remotes/origin/HEAD"),
-                ("refs/heads/", "symbolic-ref", "-q", "HEAD")] if toplevel else []  # fmt: skip
-        for strip, *args in [*asks, ("", "config", "--get", "init.defaultBranch")]:
-            result = _run(directory, *args, check=False)
-            name = result.stdout.decode("utf-8", "surrogateescape").strip()
-            if result.returncode == 0 and name.startswith(strip) and name[len(strip) :]:
-                return toplevel, prefix if toplevel else "", name[len(strip) :]
-        return toplevel, prefix if toplevel else "", "main"
-    except EnvironmentProblem:  # no usable git: a directory in no repository
-        return None, "", "main"

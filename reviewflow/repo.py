@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from reviewflow.checks.workspace import Report, Workspace
     from reviewflow.ci.gate import CiResult
     from reviewflow.config import Config
+    from reviewflow.gitstore import GitStore
     from reviewflow.publish.build import PublishResult
+    from reviewflow.review.acknowledge import Acceptance
     from reviewflow.review.actions import ActionResult
     from reviewflow.review.model import Action
     from reviewflow.review.queries import ArticleDiff, ArticleHistory, QueueItem, StatusReport, Verification
@@ -46,6 +48,9 @@ class ContentRepo:
     def __init__(self, root: Path, cwd: Path | None = None) -> None:
         self.root = root
         self.cwd = cwd if cwd is not None else root
+        # Set by the calls that show review state: the work tree's reviewflow.toml differs from
+        # the committed one, which judged what they show.
+        self.config_uncommitted = False
 
     @classmethod
     def open(cls, path: Path | str = ".", *, paths: Sequence[Path | str] = ()) -> ContentRepo:
@@ -90,46 +95,71 @@ class ContentRepo:
 
     # --- the review state, read from git -------------------------------------------------------------
 
+    def judging(self) -> tuple[Config, GitStore]:
+        """The committed reviewflow.toml, which review state is judged by, and the repository
+        it is read from. The work tree's copy must be valid too (ConfigError otherwise);
+        `config_uncommitted` says whether it differs."""
+        from reviewflow.gitstore import GitStore
+        from reviewflow.review.board import judging_config
+
+        store = GitStore.open(self.root)
+        config, self.config_uncommitted = judging_config(store, self.root)
+        return config, store
+
     def status(self, articles: Sequence[str] = ()) -> StatusReport:
         """Where ARTICLES (slugs or paths; default: every article) stand."""
         from reviewflow.review.queries import status_report
 
-        return status_report(self.root, articles, cwd=self.cwd)
+        config, store = self.judging()
+        return status_report(self.root, articles, config=config, cwd=self.cwd, store=store)
 
     def history(self, article: str) -> ArticleHistory:
         """Every review event of ARTICLE, oldest first, valid or not."""
         from reviewflow.review.queries import article_history
 
-        return article_history(self.root, article, cwd=self.cwd)
+        config, store = self.judging()
+        return article_history(self.root, article, config=config, cwd=self.cwd, store=store)
 
     def diff(self, article: str, *, context: int = 3) -> ArticleDiff:
         """What changed in ARTICLE since its last approved version."""
         from reviewflow.review.queries import article_diff
 
-        return article_diff(self.root, article, cwd=self.cwd, context=context)
+        config, store = self.judging()
+        return article_diff(self.root, article, config=config, cwd=self.cwd, context=context, store=store)
 
     def queue(self, *, mine: bool = False) -> list[QueueItem]:
         """The articles waiting for a reviewer, longest waiting first; MINE: the acting person's."""
         from reviewflow.review.queries import review_queue
 
-        return review_queue(self.root, mine=mine)
+        config, store = self.judging()
+        return review_queue(self.root, config=config, mine=mine, store=store)
 
     def verify(self, rev_range: str | None = None, *, use_cache: bool = True) -> Verification:
         """Every review event in the history (or in REV_RANGE, "A..B"), judged."""
         from reviewflow.review.queries import verify
 
-        return verify(self.root, rev_range, use_cache=use_cache)
+        config, store = self.judging()
+        return verify(self.root, rev_range, config=config, use_cache=use_cache, store=store)
 
     # --- the review actions: each one a commit, made as git's author identity -------------------------
 
     def act(
-        self, action: Action | str, article: str, message: str = "", *, sign: bool = False
+        self,
+        action: Action | str,
+        article: str,
+        message: str = "",
+        *,
+        sign: bool = False,
+        accept: Acceptance | None = None,
     ) -> ActionResult:
-        """Record ACTION on ARTICLE as a commit on the current branch; `Refused` says why not."""
+        """Record ACTION on ARTICLE as a commit on the current branch; `Refused` says why not.
+        An approval acknowledges the text's warnings ACCEPT covers (review/acknowledge.py)."""
         from reviewflow.review.actions import act
         from reviewflow.review.model import Action
 
-        return act(self.root, self.config, Action(action), article, message, sign=sign, cwd=self.cwd)
+        return act(
+            self.root, self.config, Action(action), article, message, sign=sign, cwd=self.cwd, accept=accept
+        )
 
     def submit(self, article: str, message: str = "", *, sign: bool = False) -> ActionResult:
         return self.act("submit", article, message, sign=sign)
@@ -140,8 +170,21 @@ class ContentRepo:
     def request_changes(self, article: str, message: str, *, sign: bool = False) -> ActionResult:
         return self.act("request-changes", article, message, sign=sign)
 
-    def approve(self, article: str, message: str = "", *, sign: bool = False) -> ActionResult:
-        return self.act("approve", article, message, sign=sign)
+    def approve(
+        self,
+        article: str,
+        message: str = "",
+        *,
+        sign: bool = False,
+        accept_warnings: bool = False,
+        accept: Sequence[str] = (),
+    ) -> ActionResult:
+        """Approve ARTICLE; refused while its text has warnings not acknowledged, every one
+        (ACCEPT_WARNINGS) or those of the rule ids in ACCEPT. The commit records them."""
+        from reviewflow.review.acknowledge import Acceptance
+
+        acceptance = Acceptance(everything=accept_warnings, rules=frozenset(accept))
+        return self.act("approve", article, message, sign=sign, accept=acceptance)
 
     def withdraw(self, article: str, message: str = "", *, sign: bool = False) -> ActionResult:
         return self.act("withdraw", article, message, sign=sign)
@@ -152,7 +195,9 @@ class ContentRepo:
         """Gate the change from the merge-base of BASE (a ref) and HEAD."""
         from reviewflow.ci.gate import run_ci
 
-        return run_ci(self.root, base, require_approved=require_approved, strict=strict)
+        result = run_ci(self.root, base, require_approved=require_approved, strict=strict)
+        self.config_uncommitted = result.config_uncommitted
+        return result
 
     def publish(
         self,
@@ -165,4 +210,13 @@ class ContentRepo:
         """Build the site from the last approved version of every article into OUT, replaced whole."""
         from reviewflow.publish.build import publish
 
-        return publish(self.root, self.path(out), preview=preview, base_url=base_url, use_cache=use_cache)
+        config, store = self.judging()
+        return publish(
+            self.root,
+            self.path(out),
+            config=config,
+            store=store,
+            preview=preview,
+            base_url=base_url,
+            use_cache=use_cache,
+        )

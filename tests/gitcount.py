@@ -13,7 +13,7 @@ from typing import Any
 import git  # noqa: F401  GitPython's import runs `git version` twice, its own check: once per session, not here
 import pytest
 
-from reviewflow import gitstore
+from reviewflow import gitprocess
 
 _EXECUTE_CHILD = subprocess.Popen._execute_child  # type: ignore[attr-defined]
 _SIGNATURE = inspect.signature(_EXECUTE_CHILD)
@@ -23,7 +23,7 @@ _SIGNATURE = inspect.signature(_EXECUTE_CHILD)
 def git_processes() -> Iterator[Counter[str]]:
     """Subcommand -> how many git processes ran it inside the block (filled in at its end).
 
-    Counted by gitstore.count_git_processes, where reviewflow starts git. Every child process is
+    Counted by gitprocess.count_git_processes, where reviewflow starts git. Every child process is
     also watched as the operating system starts it: the block fails if a git process started
     anywhere else, or without the environment that hides replace refs and grafts.
     """
@@ -36,16 +36,16 @@ def git_processes() -> Iterator[Counter[str]]:
         return _EXECUTE_CHILD(self, *args, **kwargs)
 
     counts: Counter[str] = Counter()
-    with pytest.MonkeyPatch.context() as patch, gitstore.count_git_processes() as started:
+    with pytest.MonkeyPatch.context() as patch, gitprocess.count_git_processes() as started:
         patch.setattr(subprocess.Popen, "_execute_child", watched)
         yield counts
     counts.update(started)
     gits = [(argv, env) for argv, env in children if Path(str(argv[0])).name == "git"]
     argvs = [argv for argv, _ in gits]
-    assert len(gits) == len(started), f"git started outside gitstore._start: {argvs} vs {started}"
+    assert len(gits) == len(started), f"git started outside gitprocess.start: {argvs} vs {started}"
     for argv, env in gits:
         assert env is not None and env.get("GIT_NO_REPLACE_OBJECTS") == "1", argv
-        assert env.get("GIT_GRAFT_FILE") == gitstore._ENVIRONMENT["GIT_GRAFT_FILE"], argv
+        assert env.get("GIT_GRAFT_FILE") == gitprocess._ENVIRONMENT["GIT_GRAFT_FILE"], argv
 
 
 def total(counts: Counter[str]) -> int:

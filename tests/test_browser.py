@@ -18,6 +18,7 @@ import pytest
 from reviewflow.cli.scaffold import init_repo
 from reviewflow.config import load_config
 from reviewflow.publish.build import publish
+from reviewflow.review.acknowledge import Acceptance
 from reviewflow.review.actions import act
 from reviewflow.review.model import Action
 from tests.browser.chrome import axe_source, chromium, console_errors, requested_urls, reset_logs, serve
@@ -126,7 +127,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
         who("Dr. Rita Reviewer", "rita@board.example")
         for slug in ("for-patients", "for-clinicians", "injection"):
             act(repo, config, Action.REVIEW, slug)
-            act(repo, config, Action.APPROVE, slug)
+            act(repo, config, Action.APPROVE, slug, accept=Acceptance(everything=True))
         public = publish(repo, base / "public", config=config, base_url="https://health.example.org").out
         preview = publish(repo, base / "preview", config=config, preview=True).out
     yield Sites(public, preview)

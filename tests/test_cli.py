@@ -7,6 +7,8 @@ import io
 import json
 import os
 import pty
+import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -18,7 +20,7 @@ from click.testing import CliRunner, Result
 from reviewflow.checks import rules as checks
 from reviewflow.cli.commands import cli
 from reviewflow.progress import progress_bar, shows_progress
-from tests.conftest import PROJECT, article_text, write
+from tests.conftest import PROJECT, article_text, make_content_repo, write
 from tests.gitrepo import ALICE, RITA, SLUG, act_as
 
 Run = Callable[..., Result]
@@ -66,7 +68,13 @@ def test_json_format(run: Run, repo: Path) -> None:
             "message": "disclaimer 'legal' is not in reviewflow.toml (known: patient, professional)",
         }
     ]
-    assert payload["summary"] == {"files": 2, "files_with_findings": 1, "errors": 1, "warnings": 0}
+    assert payload["summary"] == {
+        "files": 2,
+        "files_with_findings": 1,
+        "errors": 1,
+        "warnings": 0,
+        "intended": 0,
+    }
 
 
 def test_github_format(run: Run, repo: Path) -> None:
@@ -359,6 +367,19 @@ def test_new_writes_a_checkable_article(run: Run, repo: Path) -> None:
     text = (repo / "articles" / "living-with-poems-syndrome.md").read_text()
     assert 'title: "Living with POEMS syndrome"' in text
     assert 'email: "alice@authors.example"' in text
+    assert run(repo, "check").exit_code == 0
+
+
+def test_the_hint_on_an_empty_library_works_as_printed(run: Run, tmp_path: Path) -> None:
+    repo = make_content_repo(tmp_path / "empty")
+    for article in (repo / "articles").glob("*.md"):
+        article.unlink()
+    subprocess.run(["git", "-C", str(repo), "commit", "-qam", "Empty"], check=True)
+    hint = run(repo, "status").output
+    command = shlex.split(re.search(r"`reviewflow (new [^`]+)`", hint).group(1))  # type: ignore[union-attr]
+    created = run(repo, *command)
+    assert created.exit_code == 0, (command, created.output)
+    assert created.output.startswith("created articles/title.md")
     assert run(repo, "check").exit_code == 0
 
 

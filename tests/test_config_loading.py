@@ -165,19 +165,38 @@ def test_check_status_and_publish_report_the_same_three_problems_in_one_run(
     assert problem_lines(check.output) == [
         f"reviewflow: {CONFIG_FILE}:{lines[message.split(':')[0]]}: {message}" for message in EXPECTED
     ]
-    # `status` and `publish` read the committed file: until it is committed, nothing changes.
-    ok(run(content_repo, "status"))
-    git(content_repo, "commit", "-q", "-am", "Three mistakes")
-    for command in (("status",), ("publish", "--out", str(tmp_path / "site")), ("verify",), ("queue",)):
-        result = run(content_repo, *command)
-        assert result.exit_code == 2, (command, result.output)
-        reported = problem_lines(result.output)
-        assert len(reported) == 3, (command, result.output)
-        assert reported == [
-            f"reviewflow: {CONFIG_FILE} (committed at HEAD):{lines[message.split(':')[0]]}: {message}"
-            for message in EXPECTED
-        ], (command, result.output)
+    # The commands that show review state judge by the committed file, and refuse the broken
+    # edit in the work tree all the same, naming it; once committed, it is the committed one.
+    commands = (("status",), ("publish", "--out", str(tmp_path / "site")), ("verify",), ("queue",))
+    for where in ("work tree", "committed at HEAD"):
+        if where == "committed at HEAD":
+            git(content_repo, "commit", "-q", "-am", "Three mistakes")
+        for command in (*commands, ("history", "what-is-poems-syndrome")):
+            result = run(content_repo, *command)
+            assert result.exit_code == 2, (command, result.output)
+            reported = problem_lines(result.output)
+            assert len(reported) == 3, (command, result.output)
+            assert reported == [
+                f"reviewflow: {CONFIG_FILE} ({where}):{lines[message.split(':')[0]]}: {message}"
+                for message in EXPECTED
+            ], (command, result.output)
     assert not (tmp_path / "site").exists()
+
+
+def test_an_uncommitted_valid_config_is_named_as_not_the_one_that_judged(
+    run: Run, content_repo: Path
+) -> None:
+    config = content_repo / CONFIG_FILE
+    config.write_text(config.read_text() + "# a comment, not yet committed\n")
+    for command in (("status",), ("verify",), ("queue",), ("ci", "--base", "HEAD")):
+        result = run(content_repo, *command)
+        assert result.exit_code == 0, (command, result.output)
+        assert (
+            f"reviewflow: note: {CONFIG_FILE} has uncommitted changes; what is shown was judged by the "
+            "committed one (HEAD)"
+        ) in result.output, command
+    git(content_repo, "commit", "-q", "-am", "Comment")
+    assert "note:" not in run(content_repo, "status").output
 
 
 def test_ci_reports_the_same_three_problems_as_findings_on_their_lines(run: Run, content_repo: Path) -> None:

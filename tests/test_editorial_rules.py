@@ -302,6 +302,7 @@ def test_an_abbreviation_must_be_spelt_out_at_first_use(run: Run, repo: Path) ->
         "Stage II disease is common.",
         "Do NOT stop the tablets.",
         "The name POEMS comes from five signs.",
+        "## How VEGF works\n\nVascular endothelial growth factor (VEGF) is high.",
     ],
 )
 def test_explained_known_and_own_name_abbreviations_pass(run: Run, repo: Path, paragraph: str) -> None:

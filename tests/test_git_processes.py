@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reviewflow import gitstore
+from reviewflow import gitprocess
 from reviewflow.review.actions import event_message
 from reviewflow.review.model import Action
 from tests.conftest import article_text, as_author, git, make_content_repo, write
@@ -90,14 +90,14 @@ def test_status_of_the_whole_history(libraries: tuple[Path, Path], run: Run) -> 
 def test_verify_of_the_whole_history(libraries: tuple[Path, Path], run: Run) -> None:
     (small, _), (large, result) = (counted(run, repo, "verify", "--no-cache") for repo in libraries)
     assert f"{3 * LARGE - 1} review events checked: all valid" in result.output
-    assert_a_handful(small, large, 9)
+    assert_a_handful(small, large, 10)  # one cat-file more: the schema and the approved texts (the gate)
     assert (large["log"], large["diff-tree"]) == (1, 1), large
 
 
 def test_an_action(libraries: tuple[Path, Path], run: Run) -> None:
     (small, _), (large, result) = (counted(run, repo, "approve", FIRST, "-m", "Clear") for repo in libraries)
     assert "now approved" in result.output
-    assert_a_handful(small, large, 25)
+    assert_a_handful(small, large, 26)  # one cat-file more: the text and schema the gate checks
     assert large["commit"] == 1, large
 
 
@@ -129,17 +129,17 @@ def test_publish(libraries: tuple[Path, Path], run: Run, tmp_path: Path) -> None
 
 
 def test_each_process_is_counted_by_its_subcommand(tmp_path: Path) -> None:
-    with gitstore.count_git_processes() as outer:
-        gitstore.git_version()
-        with gitstore.count_git_processes() as inner:
-            gitstore._run(
+    with gitprocess.count_git_processes() as outer:
+        gitprocess.git_version()
+        with gitprocess.count_git_processes() as inner:
+            gitprocess.run(
                 tmp_path, "-c", "core.quotePath=false", "rev-parse", "--is-inside-work-tree", check=False
             )
-    gitstore.git_version()
+    gitprocess.git_version()
     assert (outer, inner) == (["version", "rev-parse"], ["rev-parse"])
-    assert gitstore._COUNTS == []
+    assert gitprocess._COUNTS == []
 
 
 def test_a_git_process_started_elsewhere_fails_the_count(tmp_path: Path) -> None:
-    with pytest.raises(AssertionError, match="outside gitstore._start"), git_processes():
+    with pytest.raises(AssertionError, match="outside gitprocess.start"), git_processes():
         subprocess.run(["git", "version"], cwd=tmp_path, capture_output=True, check=True)

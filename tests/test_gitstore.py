@@ -12,7 +12,8 @@ from click.testing import Result
 from reviewflow.cli.scaffold import init_repo
 from reviewflow.config import load_config
 from reviewflow.errors import EnvironmentProblem
-from reviewflow.gitstore import GitStore, git_version
+from reviewflow.gitprocess import git_version
+from reviewflow.gitstore import GitStore
 from reviewflow.review.queries import front_matter_authors, invalid_events
 from tests.conftest import git
 from tests.gitrepo import RITA, SLUG, act_as, ok

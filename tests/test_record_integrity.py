@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reviewflow import gitstore
+from reviewflow import gitprocess
 from reviewflow.cache import record_tag
 from reviewflow.gitstore import GitStore
 from reviewflow.review import changes, snapshot
@@ -423,7 +423,7 @@ def test_a_record_sealed_under_other_conditions_is_not_believed(
     for conditions in ("git", "code", "repository"):
         with monkeypatch.context() as patched:
             if conditions == "git":
-                patched.setattr(gitstore, "git_version", lambda: (2, 99, 0))
+                patched.setattr(gitprocess, "git_version", lambda: (2, 99, 0))
             if conditions == "code":
                 patched.setattr(changes, "code_fingerprint", lambda: "another reviewflow")
             plant(GitStore.open(other if conditions == "repository" else content_repo))

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from reviewflow.checks.intended import INTENDED_STALE, apply_intended
 from reviewflow.checks.jargon import jargon
 from reviewflow.checks.language import (
     absolute_claim,
@@ -314,7 +315,7 @@ RULES: dict[str, Rule] = {
     ]
 }
 
-ALL_RULE_IDS = [*FILE_RULES, *RULES]
+ALL_RULE_IDS = [*FILE_RULES, *RULES, INTENDED_STALE]
 
 
 def check_document(doc: Document, ctx: Context) -> list[Finding]:
@@ -339,4 +340,5 @@ def check_document(doc: Document, ctx: Context) -> list[Finding]:
                         message=hit[2],
                     )
                 )
+        findings = apply_intended(findings, article, doc)
     return sorted(findings, key=Finding.sort_key)

@@ -42,6 +42,7 @@ from reviewflow.ci.verdict import (
     CiResult,
     EventVerdict,
     Scope,
+    acknowledgement_findings,
     approval_findings,
     classify,
     event_findings,
@@ -53,6 +54,8 @@ from reviewflow.findings import Finding
 from reviewflow.gitlog import ChangeLog
 from reviewflow.gitstore import GitStore
 from reviewflow.review import queries as review
+from reviewflow.review.board import work_tree_config_differs
+from reviewflow.review.gate import unacknowledged_approvals
 from reviewflow.review.model import ArticleStatus, Event, State
 from reviewflow.review.workflow import Replay
 
@@ -77,6 +80,8 @@ def run_ci(
         [*(f"{rev}:./{name}" for rev in (base, head) for name in (CONFIG_FILE, SCHEMA_FILE)),
          *(a.blob for a in scope.articles if a.blob)],
     )  # fmt: skip
+    # HEAD's reviewflow.toml judges the change; an edited copy in the work tree must be valid.
+    config_uncommitted = work_tree_config_differs(root, files[f"{head}:./{CONFIG_FILE}"])
     base_text = text_of(files[f"{base}:./{CONFIG_FILE}"])
     config_at_base, base_problem = base_config(base_text)
 
@@ -84,6 +89,7 @@ def run_ci(
         base_ref, base, head, strict=strict, require_approved=require_approved, repo_prefix=store.prefix
     )
     result.deleted = scope.deleted
+    result.config_uncommitted = config_uncommitted
     result.gate_findings += planted_files(entries)
     today = today or date.today()
     problems = _check_scope(result, root, store, scope, files, config_at_base, base_problem, today)
@@ -156,6 +162,11 @@ def _judge_events(
     states = replayed.after
     result.events = [EventVerdict.of(event) for event in replayed.events]
     result.gate_findings += event_findings(result.events, base_problem)
+    if base_problem is None:
+        # Every approval the change brings acknowledges the warnings of its text, as the base's
+        # rules find them: none is legacy, it is being merged now.
+        unacknowledged = unacknowledged_approvals(store, replayed.events, lambda event: config_at_base)
+        result.gate_findings += acknowledgement_findings(unacknowledged)
     result.gate_findings += published_findings(replayed.before, states, replayed.is_ancestor)
     if result.require_approved:
         for article in result.articles:

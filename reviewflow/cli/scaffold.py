@@ -10,7 +10,7 @@ import unicodedata
 from importlib import resources
 from pathlib import Path
 
-from reviewflow import gitstore
+from reviewflow import gitprocess
 from reviewflow.cli.integration import github_workflow, install_requirement
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Audience, Config, article_path
 from reviewflow.content.article import SLUG_PATTERN
@@ -39,7 +39,7 @@ def init_repo(directory: Path, install: str | None = None) -> list[tuple[str, bo
     if install is not None:
         install_requirement(install)  # refused before anything is written
     directory.mkdir(parents=True, exist_ok=True)
-    toplevel, prefix, branch = gitstore.init_layout(directory)
+    toplevel, prefix, branch = gitprocess.init_layout(directory)
     files = {
         CONFIG_FILE: template("reviewflow.toml"),
         SCHEMA_FILE: bundled_schema_text(),

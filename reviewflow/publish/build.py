@@ -75,13 +75,14 @@ def publish(
     base_url: str | None = None,
     use_cache: bool = True,
     workers: int | None = None,
+    store: GitStore | None = None,
 ) -> PublishResult:
     """Build the site for the repository at ROOT into OUT, replacing what OUT held.
 
     CONFIG (board names, disclaimers, site) defaults to the reviewflow.toml committed at HEAD,
     so the site follows from the repository's state alone.
     """
-    store = GitStore.open(root)
+    store = store or GitStore.open(root)
     config = config if config is not None else committed_config(store)
     base = normalise_base_url(base_url if base_url is not None else config.site.url)
     target = check_target(root, out)

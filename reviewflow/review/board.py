@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 
 from reviewflow.config import CONFIG_FILE, Config, parse_config
 from reviewflow.errors import ConfigError, InvalidFile
+from reviewflow.files import read_regular
 from reviewflow.gitlog import LogEntry, is_object_id
 from reviewflow.gitstore import GitStore, read_objects
 from reviewflow.review.changes import FactFile
@@ -129,6 +131,35 @@ def committed_config(store: GitStore, rev: str | None = None) -> Config:
     A ConfigError (exit 2) when it is missing or invalid there; uncommitted edits to the file
     never change who may review.
     """
+    return parse_config(_committed_text(store, rev), f"{CONFIG_FILE} (committed at {rev or 'HEAD'})")
+
+
+def judging_config(store: GitStore, root: Path) -> tuple[Config, bool]:
+    """The reviewflow.toml committed at HEAD, which review state is judged by, and whether the
+    work tree holds another version of it (which must be valid: `work_tree_config_differs`)."""
+    committed = _committed_text(store)
+    differs = work_tree_config_differs(root, committed)
+    return parse_config(committed, f"{CONFIG_FILE} (committed at HEAD)"), differs
+
+
+def work_tree_config_differs(root: Path, committed: bytes | None) -> bool:
+    """Whether the work tree's reviewflow.toml differs from COMMITTED (HEAD's).
+
+    A version that differs must be valid too (a ConfigError, exit 2, with every problem at
+    once): a broken edit is reported by whichever command runs next, not first by `check` or
+    at the next commit, and a rule id no rule has is an error in every command.
+    """
+    try:
+        on_disk = read_regular(root, root / CONFIG_FILE)
+    except OSError:
+        return False  # gone or unreadable: the committed one is all there is
+    if on_disk == committed:
+        return False
+    parse_config(on_disk, f"{CONFIG_FILE} (work tree)", root=root)
+    return True
+
+
+def _committed_text(store: GitStore, rev: str | None = None) -> bytes:
     name = f"{rev or store.head}:{store.prefix}{CONFIG_FILE}"
     raw = read_objects(store, [name]).get(name)
     if raw is None:
@@ -136,4 +167,4 @@ def committed_config(store: GitStore, rev: str | None = None) -> Config:
             f"{CONFIG_FILE} is not committed: review state is judged by the committed board, "
             f"so commit it first (git add {CONFIG_FILE} && git commit)"
         )
-    return parse_config(raw, f"{CONFIG_FILE} (committed at {rev or 'HEAD'})")
+    return raw

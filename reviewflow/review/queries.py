@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, Config, article_path
 from reviewflow.errors import ExitCode, ReviewflowError
@@ -23,6 +24,9 @@ from reviewflow.review.history import read_history
 from reviewflow.review.model import WAITING, Action, ArticleStatus, Change, Event
 from reviewflow.review.snapshot import Judged, judged_history
 from reviewflow.review.workflow import Replay
+
+if TYPE_CHECKING:
+    from reviewflow.review.acknowledge import Unacknowledged  # the checks: not for `status`
 
 PENDING = "(not yet committed)"
 
@@ -37,14 +41,17 @@ class UnknownArticle(ReviewflowError):
 
 
 def load_statuses(
-    root: Path, config: Config | None = None, scope: Collection[str] | None = None
+    root: Path,
+    config: Config | None = None,
+    scope: Collection[str] | None = None,
+    store: GitStore | None = None,
 ) -> dict[str, ArticleStatus]:
     """The review state of every article at HEAD and of every article with events, by slug.
 
     Each event is judged by the reviewflow.toml committed where it was made; CONFIG (default:
     the one committed at HEAD) only sets what is shown, e.g. the quorum. SCOPE: only these slugs.
     """
-    return judge_history(GitStore.open(root), config, scope=scope).outcome.statuses
+    return judge_history(store or GitStore.open(root), config, scope=scope).outcome.statuses
 
 
 def judge_history(
@@ -82,10 +89,14 @@ def read_blobs(root: Path, blobs: Iterable[str]) -> dict[str, bytes]:
 
 
 def judge_events(
-    root: Path, config: Config | None = None, rev_range: str | None = None, use_cache: bool = True
+    root: Path,
+    config: Config | None = None,
+    rev_range: str | None = None,
+    use_cache: bool = True,
+    store: GitStore | None = None,
 ) -> list[Event]:
     """Every review event reachable from HEAD, judged (only those in REV_RANGE if given)."""
-    store = GitStore.open(root)
+    store = store or GitStore.open(root)
     events = judge_history(store, config, use_cache=use_cache).outcome.events
     if rev_range is not None:
         inside = store.commits_in(rev_range)
@@ -151,11 +162,16 @@ class StatusReport:
 
 
 def status_report(
-    root: Path, articles: Sequence[str] = (), *, config: Config | None = None, cwd: Path | None = None
+    root: Path,
+    articles: Sequence[str] = (),
+    *,
+    config: Config | None = None,
+    cwd: Path | None = None,
+    store: GitStore | None = None,
 ) -> StatusReport:
     """The status of the given articles (slugs or paths), or of every article."""
     slugs = [resolve_article(root, a, cwd) for a in articles]
-    statuses = load_statuses(root, config, scope=set(slugs) if slugs else None)
+    statuses = load_statuses(root, config, scope=set(slugs) if slugs else None, store=store)
     on_disk = sorted(p.stem for p in (root / ARTICLES_DIR).glob("*.md")) if not slugs else []
     uncommitted = [article_path(s) for s in on_disk if s not in statuses and SLUG_PATTERN.match(s)]
     return StatusReport(pick(statuses, slugs), uncommitted)
@@ -168,11 +184,16 @@ class ArticleHistory:
 
 
 def article_history(
-    root: Path, article: str, *, config: Config | None = None, cwd: Path | None = None
+    root: Path,
+    article: str,
+    *,
+    config: Config | None = None,
+    cwd: Path | None = None,
+    store: GitStore | None = None,
 ) -> ArticleHistory:
     """Every review event of one article, oldest first, valid or not."""
     slug = resolve_article(root, article, cwd)
-    store = GitStore.open(root)
+    store = store or GitStore.open(root)
     status = pick(judge_history(store, config, scope={slug}).outcome.statuses, [slug])[0]
     last = status.last_event
     changed = None
@@ -193,14 +214,20 @@ class ArticleDiff:
 
 
 def article_diff(
-    root: Path, article: str, *, config: Config | None = None, cwd: Path | None = None, context: int = 3
+    root: Path,
+    article: str,
+    *,
+    config: Config | None = None,
+    cwd: Path | None = None,
+    context: int = 3,
+    store: GitStore | None = None,
 ) -> ArticleDiff:
     """The unified diff between the last approved version and the file at HEAD.
 
     Never approved: against the version changes were last requested on, else the whole file.
     """
     slug = resolve_article(root, article, cwd)
-    store = GitStore.open(root)
+    store = store or GitStore.open(root)
     status = pick(judge_history(store, config, scope={slug}).outcome.statuses, [slug])[0]
     path = article_path(slug)
     basis, old_blob, old_label = "none", None, "/dev/null"
@@ -235,14 +262,19 @@ class QueueItem:
 
 
 def review_queue(
-    root: Path, *, config: Config | None = None, mine: bool = False, on: date | None = None
+    root: Path,
+    *,
+    config: Config | None = None,
+    mine: bool = False,
+    on: date | None = None,
+    store: GitStore | None = None,
 ) -> list[QueueItem]:
     """Articles waiting for a reviewer (submitted, under review), the longest waiting first.
 
     MINE: only those that involve the person acting (git's author identity): as a board member,
     the ones they may review and have not approved yet; as an author, their own.
     """
-    store = GitStore.open(root)
+    store = store or GitStore.open(root)
     email = store.author()[1].lower() if mine else ""
     judged = judge_history(store, config, people=[email] if mine else ())
     replay = judged.replay
@@ -272,6 +304,12 @@ def review_queue(
 @dataclass(frozen=True)
 class Verification:
     events: list[Event]  # every event, judged, in topological order
+    # Counted approvals whose trailers do not acknowledge the warnings of the text they approved.
+    unacknowledged: list[Unacknowledged] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.invalid or self.unacknowledged)
 
     @property
     def invalid(self) -> list[Event]:
@@ -285,7 +323,25 @@ class Verification:
 
 
 def verify(
-    root: Path, rev_range: str | None = None, *, config: Config | None = None, use_cache: bool = True
+    root: Path,
+    rev_range: str | None = None,
+    *,
+    config: Config | None = None,
+    use_cache: bool = True,
+    store: GitStore | None = None,
 ) -> Verification:
-    """Judge every review event in the history (or in REV_RANGE); USE_CACHE off: from git alone."""
-    return Verification(judge_events(root, config, rev_range, use_cache))
+    """Judge every review event in the history (or in REV_RANGE); USE_CACHE off: from git alone.
+
+    Each counted approval's text is checked again under the reviewflow.toml in force for it,
+    and one whose trailers do not acknowledge its warnings is refused (review/gate.py)."""
+    from reviewflow.review.gate import legacy_rule, unacknowledged_approvals  # loads the checks
+
+    store = store or GitStore.open(root)
+    judged = judge_history(store, config, use_cache=use_cache)
+    events = judged.outcome.events
+    if rev_range is not None:
+        inside = store.commits_in(rev_range)
+        events = [e for e in events if e.commit in inside]
+    replay = judged.replay
+    unacknowledged = unacknowledged_approvals(store, events, replay.rules, legacy_rule(replay), use_cache)
+    return Verification(events, unacknowledged)
