@@ -433,3 +433,10 @@ def test_the_shipped_vocabularies_load_and_are_extended(tmp_path: Path) -> None:
     assert extended.jargon["erythrocyte"] == "red blood cell"
     assert "paraneoplastic" in extended.jargon
     assert "erythrocyte" not in vocabulary(Checks()).jargon
+
+
+def test_a_heading_names_a_topic_and_claims_nothing(run: Run, repo: Path) -> None:
+    text = body("## Treatment and benefit", "Most people feel better [1].")
+    assert found(run, repo, text, "claim-uncited") == []
+    # A strong claim is one in a heading too.
+    assert found(run, repo, body("## The treatment of choice", "See below [1]."), "claim-uncited") == [(PARA, 4)]

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from reviewflow.checks.prose_fields import FieldProse, prose_parts
+from reviewflow.checks.prose_fields import FieldProse, heading_like, prose_parts
 from reviewflow.checks.readability import syllable_table
 from reviewflow.checks.vocabulary import Vocabulary, vocabulary
 from reviewflow.content.article import Article, Document
@@ -61,7 +61,7 @@ def _abbreviations(prose: Prose, words: Vocabulary, condition: set[str]) -> Iter
     for match in _ABBREVIATION.finditer(text):
         word = match.group(0)
         stem = word[:-1] if word.endswith("s") and word[:-1].isupper() else word
-        if stem in seen or (not isinstance(prose, FieldProse) and _heading(text, match.start())):
+        if stem in seen or (not isinstance(prose, FieldProse) and heading_like(text, match.start())):
             continue  # a heading names the topic; the first sentence under it spells it out
         seen.add(stem)
         if (
@@ -78,14 +78,6 @@ def _abbreviations(prose: Prose, words: Vocabulary, condition: set[str]) -> Iter
             f"abbreviation {stem} is not spelt out where it is first used: write the words in full, "
             f"then ({stem})",
         )
-
-
-def _heading(text: str, offset: int) -> bool:
-    """Whether the block at OFFSET reads as a heading: short, with no closing punctuation."""
-    start = text.rfind("\n", 0, offset) + 1
-    end = text.find("\n", offset)
-    block = text[start : len(text) if end < 0 else end].rstrip()
-    return not block.endswith((".", "!", "?", ":", ")", "]")) and block.count(" ") < 10
 
 
 def _terms(prose: Prose, words: Vocabulary, condition: set[str]) -> Iterator[Hit]:

@@ -9,7 +9,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from reviewflow.checks.language import negated
-from reviewflow.checks.prose_fields import FieldProse, bare_citations, prose_parts, sentence_cited
+from reviewflow.checks.prose_fields import (
+    FieldProse,
+    bare_citations,
+    heading_like,
+    prose_parts,
+    sentence_cited,
+)
 from reviewflow.checks.vocabulary import Vocabulary, vocabulary
 from reviewflow.content.article import Article, Document
 from reviewflow.content.prose import MARKER, Prose
@@ -60,6 +66,8 @@ def _claims_in(doc: Document, prose: Prose, words: Vocabulary) -> Iterator[Hit]:
         sentence = text[begin:sentence_end].rstrip()
         if sentence.endswith("?") or _label(prose, begin, sentence):
             continue
+        if not strong and not isinstance(prose, FieldProse) and heading_like(text, begin):
+            continue  # "## Treatment and benefit" names a topic
         if not _is_claim(word, strong, sentence, start - begin, words):
             continue
         done.add(begin)
