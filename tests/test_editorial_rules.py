@@ -439,4 +439,6 @@ def test_a_heading_names_a_topic_and_claims_nothing(run: Run, repo: Path) -> Non
     text = body("## Treatment and benefit", "Most people feel better [1].")
     assert found(run, repo, text, "claim-uncited") == []
     # A strong claim is one in a heading too.
-    assert found(run, repo, body("## The treatment of choice", "See below [1]."), "claim-uncited") == [(PARA, 4)]
+    assert found(run, repo, body("## The treatment of choice", "See below [1]."), "claim-uncited") == [
+        (PARA, 4)
+    ]
