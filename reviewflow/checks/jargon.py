@@ -28,7 +28,7 @@ _ROMAN = re.compile(r"[IVXLC]+")
 # An explanation right after a word: "VEGF (vascular …)", "neuropathy, which means …",
 # "paraneoplastic—meaning …", "remission: a time when …", "ascites, or fluid in the belly".
 _EXPLAINED_AFTER = re.compile(
-    r"s?[\"”’']?(?:[ \t]+[A-Za-z-]+){0,2}?[\"”’']?[ \t]*(?:\(|[—–:]|-[ \t]|,?[ \t]*(?:which|that)[ \t]+"
+    r"s?[\"”’']?(?:[ \t]+[A-Za-z-]+){0,3}?[\"”’']?[ \t]*(?:\(|[—–:]|-[ \t]|,?[ \t]*(?:which|that)[ \t]+"
     r"(?:means|is|are)\b|,?[ \t]*meaning\b|[ \t]+means\b)"
     r"|s?[\"”’']?(?:,[ \t]*(?:or|i\.e\.|that is|also called|also known as)\b|,[ \t]*an?\b)"
 )

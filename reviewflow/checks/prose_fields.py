@@ -79,7 +79,7 @@ def bare_citations(prose: Prose) -> list[tuple[int, str]]:
             (m.start(1) if m.group(1) else m.start(2), m.group(1) or m.group(2))
             for m in _AFTER_SENTENCE.finditer(text)
         ]
-        if "(" in text:
+        if "(" in text and not isinstance(prose, FieldProse):  # "(1)" closing a title numbers it
             candidates += [(m.start(), m.group(1)) for m in _IN_BRACKETS.finditer(text)]
         found = [
             (offset, ids)
