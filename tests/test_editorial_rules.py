@@ -442,3 +442,10 @@ def test_a_heading_names_a_topic_and_claims_nothing(run: Run, repo: Path) -> Non
     assert found(run, repo, body("## The treatment of choice", "See below [1]."), "claim-uncited") == [
         (PARA, 4)
     ]
+
+
+def test_the_articles_own_condition_is_never_jargon(run: Run, repo: Path) -> None:
+    text = body("Anemia makes you tired [1].", "Hypothyroidism slows you down [1].").replace(
+        "condition: POEMS syndrome", "condition: Anemia"
+    )
+    assert found(run, repo, text, "jargon") == [(PARA + 2, 1)]  # hypothyroidism; anemia is the topic

@@ -49,8 +49,9 @@ def jargon(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     words = vocabulary(ctx.config.checks)
     # The article's own condition is the name readers came for ("POEMS", "multiple sclerosis").
     condition = set(re.findall(r"[A-Za-z0-9]+", article.condition))
+    condition_words = {word.lower() for word in condition}
     for prose in prose_parts(doc, article):
-        hits = [*_abbreviations(prose, words, condition), *_terms(prose, words, condition)]
+        hits = [*_abbreviations(prose, words, condition), *_terms(prose, words, condition_words)]
         yield from sorted(hits)
 
 
@@ -86,7 +87,7 @@ def _terms(prose: Prose, words: Vocabulary, condition: set[str]) -> Iterator[Hit
     for start, end in words.jargon_finder.find(prose):
         found = text[start:end]
         term = _glossary_term(found.lower(), words)
-        if term is None or term in seen or found in condition or term in condition:
+        if term is None or term in seen or found.lower() in condition or term in condition:
             continue
         seen.add(term)
         plain = words.jargon[term]
