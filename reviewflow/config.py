@@ -76,10 +76,13 @@ RULE_IDS = frozenset(
         "claim-uncited",
         "citation-bare",
         "jargon",
+        "disclosure-missing",
+        "date-future",
     }
 )
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+URL_PATTERN = r"^https?://[^\s<>\"'`]+$"
 SSH_KEY_PATTERN = (
     r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)"
     r"|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( .*)?$"
@@ -123,6 +126,11 @@ class BoardMember(_Strict):
     email: str = Field(pattern=EMAIL_PATTERN)
     credentials: str = Field(min_length=1)
     signing_key: str | None = Field(None, pattern=SSH_KEY_PATTERN)
+    # Shown on the board page and beside each approval. Optional here, so that no past
+    # configuration in the history becomes invalid; `check` and `verify` warn when it is missing.
+    competing_interests: str | None = Field(None, min_length=1)
+    affiliation: str | None = Field(None, min_length=1)
+    profile_url: str | None = Field(None, pattern=URL_PATTERN)
 
     @property
     def key(self) -> str:

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from reviewflow.checks import rules as checks
 from reviewflow.cli.commands import cli
 from reviewflow.progress import progress_bar, shows_progress
 from tests.conftest import PROJECT, article_text, make_content_repo, write
@@ -210,16 +209,18 @@ def test_every_config_problem_is_reported_at_once(run: Run, repo: Path) -> None:
 
 
 def test_internal_error_is_one_line_and_exit_3(run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*args: object) -> None:
-        raise RuntimeError("rule exploded")
+    # A bug in one file's check is that file's `internal-error` finding (tests/test_bad_input.py);
+    # a bug outside any one file, here in the reporter, ends the command.
+    from reviewflow.cli.reporters import REPORTERS
 
-    monkeypatch.setitem(
-        checks.RULES, "readability", checks.Rule("readability", checks.Severity.WARNING, "x", broken)
-    )
+    def broken(*args: object) -> None:
+        raise RuntimeError("reporter exploded")
+
+    monkeypatch.setitem(REPORTERS, "text", broken)
     result = run(repo, "check")
     assert result.exit_code == 3
     assert result.output.strip().splitlines() == [
-        "reviewflow: internal error: RuntimeError: rule exploded (re-run with --debug for the traceback, and please report it)"
+        "reviewflow: internal error: RuntimeError: reporter exploded (re-run with --debug for the traceback, and please report it)"
     ]
     debug = run(repo, "--debug", "check")
     assert debug.exit_code == 3
@@ -360,12 +361,6 @@ def test_init_schema_is_the_projects_schema(run: Run, repo: Path) -> None:
     assert shipped == (PROJECT / "schemas" / "article.schema.json").read_text()
 
 
-def only_sources_missing(check: Result) -> bool:
-    """A new article is checkable: it parses, and its one finding asks for its sources."""
-    found = [(f["rule"], f["line"]) for f in json.loads(check.output)["findings"]]
-    return check.exit_code == 1 and [rule for rule, _ in found] == ["references-missing"]
-
-
 def test_new_writes_a_checkable_article(run: Run, repo: Path) -> None:
     result = run(repo, "new", "Living with POEMS syndrome", "--condition", "POEMS syndrome")
     assert result.exit_code == 0, result.output
@@ -373,9 +368,12 @@ def test_new_writes_a_checkable_article(run: Run, repo: Path) -> None:
     text = (repo / "articles" / "living-with-poems-syndrome.md").read_text()
     assert 'title: "Living with POEMS syndrome"' in text
     assert 'email: "alice@authors.example"' in text
-    assert only_sources_missing(
-        run(repo, "check", "articles/living-with-poems-syndrome.md", "--format", "json")
-    )
+    # The one thing `new` cannot write for the author is their declaration: check asks for it.
+    check = run(repo, "check")
+    assert check.exit_code == 1
+    assert "living-with-poems-syndrome.md:8:5: error disclosure-missing author 'Alice Author'" in check.output
+    assert "references-missing no references" in check.output  # nor their sources
+    assert "2 errors, 0 warnings" in check.output
 
 
 def test_the_hint_on_an_empty_library_works_as_printed(run: Run, tmp_path: Path) -> None:
@@ -388,7 +386,8 @@ def test_the_hint_on_an_empty_library_works_as_printed(run: Run, tmp_path: Path)
     created = run(repo, *command)
     assert created.exit_code == 0, (command, created.output)
     assert created.output.startswith("created articles/title.md")
-    assert only_sources_missing(run(repo, "check", "--format", "json"))
+    checked = run(repo, "check", "--format", "json")  # valid; only the author's declaration is to write
+    assert checked.exit_code == 1 and undeclared_only(json.loads(checked.output)["findings"])
 
 
 @pytest.mark.parametrize(
@@ -408,7 +407,14 @@ def test_new_with_hostile_title_stays_in_articles(run: Run, repo: Path, title: s
     created = repo / "articles" / f"{slug}.md"
     assert created.exists()
     assert sorted(p.name for p in repo.rglob("*.md")) == sorted([f"{slug}.md", "what-is-poems-syndrome.md"])
-    assert only_sources_missing(run(repo, "check", f"articles/{slug}.md", "--format", "json"))
+    check = run(repo, "check", f"articles/{slug}.md", "--format", "json")
+    assert undeclared_only(json.loads(check.output)["findings"])
+
+
+def undeclared_only(findings: list[dict]) -> bool:
+    """A new article is valid and lacks only what its author must write: their declaration
+    and the references it cites."""
+    return [(f["rule"], f["line"]) for f in findings] == [("disclosure-missing", 8), ("references-missing", 12)]
 
 
 def test_new_refuses_to_overwrite_and_untitled(run: Run, repo: Path) -> None:
@@ -443,7 +449,9 @@ def test_new_derives_a_slug_from_any_script(run: Run, repo: Path, title: str, sl
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"created articles/{slug}.md"
     assert f'title: "{title}"' in (repo / "articles" / f"{slug}.md").read_text(encoding="utf-8")
-    assert only_sources_missing(run(repo, "check", f"articles/{slug}.md", "--format", "json"))
+    check = run(repo, "check", f"articles/{slug}.md", "--format", "json")
+    assert check.exit_code == 1, check.output
+    assert undeclared_only(json.loads(check.output)["findings"])
 
 
 # --- the findings cache ------------------------------------------------------------------------

@@ -26,8 +26,8 @@ summary: "A short summary."
 audience: patient
 condition: POEMS syndrome
 authors:
-  - name: "Alice Author"
-    email: "alice@authors.example"
+  - {{name: "Alice Author", email: "alice@authors.example",
+     competing_interests: "none"}}
 disclaimer: patient
 references:
   - id: 1

@@ -66,8 +66,10 @@ FILE_RULES = {
     "yaml-duplicate-key": "a key appears twice (YAML would silently keep the last)",
     "yaml-alias": "YAML anchors or aliases are used",
     "yaml-tag": "a YAML tag such as !!python/object is used",
+    "yaml-unsupported": "YAML that front-matter has no use for, such as %YAML directives",
     "slug": "the file name is not a valid slug",
     "schema": "the front-matter does not match schemas/article.schema.json",
+    "internal-error": "a bug in reviewflow stopped the check of this file (the others are still checked)",
 }
 
 
@@ -197,6 +199,25 @@ def _reference_concern(article: Article, doc: Document, ctx: Context) -> Iterato
     return _retraction_hits(article, doc, ctx, retracted=False)
 
 
+def _disclosure_missing(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    for index, author in enumerate(article.authors):
+        if not (author.competing_interests or "").strip():
+            yield (
+                *doc.position("authors", index),
+                f"author {author.name!r} declares no competing interests: add "
+                'competing_interests (write "none" when there are none)',
+            )
+
+
+def _date_future(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    for index, reference in enumerate(article.references):
+        if reference.year > ctx.today.year:
+            yield (
+                *doc.position("references", index, "year"),
+                f"reference {reference.id} is dated {reference.year}, after this year ({ctx.today.year})",
+            )
+
+
 RULES: dict[str, Rule] = {
     rule.id: rule
     for rule in [
@@ -312,6 +333,13 @@ RULES: dict[str, Rule] = {
             "a patient article uses an abbreviation or medical term it does not explain",
             jargon,
         ),
+        Rule(
+            "disclosure-missing",
+            Severity.ERROR,
+            "an author has no competing-interests declaration",
+            _disclosure_missing,
+        ),
+        Rule("date-future", Severity.ERROR, "a reference is dated after the current year", _date_future),
     ]
 }
 

@@ -189,7 +189,8 @@ def verify_command(state: State, output: str, rev_range: str | None, no_cache: b
     Invalid: an actor not on the board, an author approving their own work, a transition the
     workflow does not allow, a content trailer that is not the committed text, a missing or
     wrong signature. An approval whose Reviewflow-Accept trailers do not acknowledge every
-    warning of the text it approved is refused too. Exit 1 when any is found.
+    warning of the text it approved is refused too, and an event dated after the time of the
+    run is listed (date-future). Exit 1 when any is found.
 
     Example: reviewflow verify --range origin/main..HEAD --format json
     """

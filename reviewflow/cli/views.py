@@ -14,6 +14,7 @@ import click
 
 from reviewflow.cli.reporters import dump_json, inert_lines, plural, visible, visible_lines, visible_list
 from reviewflow.review.actions import ActionResult
+from reviewflow.review.clock import future_reason
 from reviewflow.review.model import Action, ArticleStatus, Event, State
 from reviewflow.review.queries import ArticleDiff, ArticleHistory, QueueItem, StatusReport, Verification
 
@@ -293,6 +294,8 @@ def verify_text(result: Verification) -> str:
     apart = f", {len(result.superseded)} superseded by a merge" if result.superseded else ""
     if result.unacknowledged:
         apart += f", {plural(len(result.unacknowledged), 'approval')} not covering its warnings"
+    lines += future_lines(result)
+    apart += f", {len(result.future)} dated in the future" if result.future else ""
     if result.failed:
         lines.append(
             f"{total} checked: {len(result.invalid)} invalid, not counted{apart} "
@@ -301,6 +304,21 @@ def verify_text(result: Verification) -> str:
     else:
         lines.append(f"{total} checked: all valid{apart} ({click.style('ok', fg='green', bold=True)})")
     return inert_lines("\n".join(lines))
+
+
+def future_lines(result: Verification) -> list[str]:
+    """The events dated after the time of the run (date-future): they count, the record is wrong."""
+    lines = []
+    for event in result.future:
+        what = f"{event.action.value if event.action else '(malformed)'} {visible(event.slug)}"
+        lines.append(
+            f"{click.style('future', fg='red', bold=True)} commit {event.commit[:12]}  "
+            f"{_when(event.committed_at)}  "
+            f"{what}  by {visible(event.author_name)} <{visible(event.author_email)}>"
+        )
+        assert result.checked_at is not None
+        lines.append(f"    {future_reason(event, result.checked_at)}")
+    return lines
 
 
 def verify_json(result: Verification) -> str:
@@ -317,6 +335,7 @@ def verify_json(result: Verification) -> str:
                 }
                 for p in result.unacknowledged
             ],
+            "future": [event_data(e) for e in result.future],
             "valid": not result.failed,
         }
     )

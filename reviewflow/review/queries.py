@@ -306,10 +306,13 @@ class Verification:
     events: list[Event]  # every event, judged, in topological order
     # Counted approvals whose trailers do not acknowledge the warnings of the text they approved.
     unacknowledged: list[Unacknowledged] = field(default_factory=list)
+    # Events dated after the time of the run (clock.py): they count, but the record is wrong.
+    future: list[Event] = field(default_factory=list)
+    checked_at: datetime | None = None  # the time of the run
 
     @property
     def failed(self) -> bool:
-        return bool(self.invalid or self.unacknowledged)
+        return bool(self.invalid or self.unacknowledged or self.future)
 
     @property
     def invalid(self) -> list[Event]:
@@ -329,11 +332,14 @@ def verify(
     config: Config | None = None,
     use_cache: bool = True,
     store: GitStore | None = None,
+    now: datetime | None = None,
 ) -> Verification:
     """Judge every review event in the history (or in REV_RANGE); USE_CACHE off: from git alone.
 
     Each counted approval's text is checked again under the reviewflow.toml in force for it,
-    and one whose trailers do not acknowledge its warnings is refused (review/gate.py)."""
+    and one whose trailers do not acknowledge its warnings is refused (review/gate.py). An event
+    dated after the time of the run (NOW, default the clock) is reported apart (clock.py)."""
+    from reviewflow.review.clock import dated_after
     from reviewflow.review.gate import legacy_rule, unacknowledged_approvals  # loads the checks
 
     store = store or GitStore.open(root)
@@ -344,4 +350,5 @@ def verify(
         events = [e for e in events if e.commit in inside]
     replay = judged.replay
     unacknowledged = unacknowledged_approvals(store, events, replay.rules, legacy_rule(replay), use_cache)
-    return Verification(events, unacknowledged)
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return Verification(events, unacknowledged, dated_after(events, moment), moment)
