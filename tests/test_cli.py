@@ -414,7 +414,10 @@ def test_new_with_hostile_title_stays_in_articles(run: Run, repo: Path, title: s
 def undeclared_only(findings: list[dict]) -> bool:
     """A new article is valid and lacks only what its author must write: their declaration
     and the references it cites."""
-    return [(f["rule"], f["line"]) for f in findings] == [("disclosure-missing", 8), ("references-missing", 12)]
+    return [(f["rule"], f["line"]) for f in findings] == [
+        ("disclosure-missing", 8),
+        ("references-missing", 12),
+    ]
 
 
 def test_new_refuses_to_overwrite_and_untitled(run: Run, repo: Path) -> None:
