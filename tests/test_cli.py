@@ -416,7 +416,7 @@ def undeclared_only(findings: list[dict]) -> bool:
     and the references it cites."""
     return [(f["rule"], f["line"]) for f in findings] == [
         ("disclosure-missing", 8),
-        ("references-missing", 12),
+        ("references-missing", 13),
     ]
 
 
