@@ -62,11 +62,11 @@ class Page:
     """A corpus page and its sidecar: the findings the editor expects, and the verdict."""
 
     slug: str
-    text: str
+    text: str = field(repr=False)
     verdict: str
-    expect: list[Mark]
-    must_not_flag: list[Mark]
-    acceptable: list[Mark]
+    expect: list[Mark] = field(repr=False)
+    must_not_flag: list[Mark] = field(repr=False)
+    acceptable: list[Mark] = field(repr=False)
 
 
 def load_corpus(directory: Path = CORPUS) -> list[Page]:

@@ -104,6 +104,11 @@ def test_every_expectation_points_at_its_text(corpus: list[Page]) -> None:
             assert mark.quote in text, f"{where}: {mark.quote!r} is not on this line"
             if mark.column is not None:
                 assert text[mark.column - 1 :].startswith(mark.quote), f"{where}: not at column {mark.column}"
+        for defended in page.must_not_flag:
+            contradicted = [m for m in page.expect if (m.rule, m.line) == (defended.rule, defended.line)]
+            assert all(None not in (m.column, defended.column) for m in contradicted), (
+                f"{page.slug}.md:{defended.line}: {defended.rule} is both expected and defended"
+            )
 
 
 # --- check measured against the editor ------------------------------------------------------------
@@ -153,7 +158,9 @@ def test_patient_seed_page_fails_with_the_findings_an_editor_marks(
 ) -> None:
     page = next(p for p in corpus if p.slug == slug)
     errors = {f.rule for f in of(findings, slug) if f.severity == "error"}
-    assert {"references-missing", "disclosure-missing"} <= errors, of(findings, slug)
+    assert {"references-missing", "disclosure-missing"} <= errors, (
+        f"{slug} must fail check with references-missing and disclosure-missing; its errors: {sorted(errors)}"
+    )
     for rule in ("references-missing", "claim-uncited", "jargon", "disclosure-missing"):
         missed, unexpected = _lines_differ(page, findings, rule)
         assert (missed, unexpected) == ([], []), (
@@ -166,6 +173,6 @@ def test_professional_seed_page_bare_numbers_and_its_cited_curative_doses(
 ) -> None:
     page = next(p for p in corpus if p.slug == PROFESSIONAL_SEED)
     missed, unexpected = _lines_differ(page, findings, "citation-bare")
-    assert (missed, unexpected) == ([], [])
+    assert (missed, unexpected) == ([], []), f"citation-bare: missed lines {missed}, unexpected {unexpected}"
     curative = next(i for i, line in enumerate(page.text.split("\n"), 1) if "Curative doses" in line)
     assert [f for f in of(findings, PROFESSIONAL_SEED, "absolute-claim") if f.line == curative] == []
