@@ -1,0 +1,179 @@
+"""What each desk page shows, as plain data read through the library (`ContentRepo`).
+
+Every fact comes from the same calls the CLI makes (`queue`, `status`, `history`, `diff`,
+`check`); nothing here judges an event or decides a state. Two things are remembered between
+requests, both keyed on what they were computed from so they are never stale: an article
+text's authors (by blob id) and a file's check findings (by the file's size and mtime and the
+work tree's reviewflow.toml), so a warm queue page reads neither again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from reviewflow.config import CONFIG_FILE, BoardMember, article_path
+from reviewflow.desk.worddiff import WHOLE_FILE, WordDiff, texts_of_unified, word_diff
+from reviewflow.findings import Finding, Severity
+from reviewflow.repo import ContentRepo
+from reviewflow.review.model import ArticleStatus, Event, State
+from reviewflow.review.queries import ArticleDiff
+
+
+@dataclass(frozen=True)
+class Counts:
+    errors: int
+    warnings: int
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    status: ArticleStatus
+    waiting_days: int
+    authors: tuple[str, ...]
+    findings: Counts | None  # None: the file is not in the work tree
+
+
+@dataclass(frozen=True)
+class OtherRow:
+    """A draft or an article with changes requested: listed apart from the queue."""
+
+    status: ArticleStatus
+    since: date | None  # its latest valid event
+    by: str  # who made it
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    waiting: list[QueueRow]
+    changes_requested: list[OtherRow]
+    drafts: list[OtherRow]
+    mine: bool
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    status: ArticleStatus
+    findings: list[Finding] | None  # None: the file is not in the work tree
+    diff: ArticleDiff
+    words: WordDiff
+    events: tuple[Event, ...]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        """The findings an approval may acknowledge (the approval gate's checkbox list)."""
+        return [f for f in self.findings or () if f.severity is Severity.WARNING]
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    board: tuple[BoardMember, ...]
+    quorum: int
+    review_cycle_days: int
+    overdue: list[ArticleStatus]
+    today: date
+
+
+class Memo:
+    """Facts computed from an article's text or file, kept while what they came from is unchanged."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._authors: dict[str, tuple[str, ...]] = {}
+        self._counts: dict[tuple[str, int, int, int, int], Counts] = {}
+
+    def authors(self, repo: ContentRepo, blobs: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        from reviewflow.content.frontmatter import read_article_bytes
+        from reviewflow.gitstore import GitStore
+
+        with self._lock:
+            missing = [b for b in dict.fromkeys(blobs) if b not in self._authors]
+        if missing:
+            found = {}
+            for blob, raw in GitStore.open(repo.root).read_blobs(missing).items():
+                data = read_article_bytes(raw, max(len(raw), 1)).data or {}
+                listed = data.get("authors")
+                listed = listed if isinstance(listed, list) else []
+                names = [a.get("name") for a in listed if isinstance(a, dict)]
+                found[blob] = tuple(str(n) for n in names if n)
+            with self._lock:
+                self._authors.update(found)
+        with self._lock:
+            return {b: self._authors.get(b, ()) for b in blobs}
+
+    def counts(self, repo: ContentRepo, slugs: Sequence[str]) -> dict[str, Counts | None]:
+        """The findings of `reviewflow check` on each article's file, counted."""
+        config_stat = _stat(repo.root / CONFIG_FILE)
+        keys = {s: (s, *_stat(repo.root / article_path(s)), config_stat[0]) for s in slugs}
+        with self._lock:
+            missing = [s for s, key in keys.items() if key[1] >= 0 and key not in self._counts]
+        if missing:
+            report = repo.check([repo.root / article_path(s) for s in missing])
+            tally = {s: [0, 0] for s in missing}
+            for finding in report.findings:
+                slug = finding.path.rpartition("/")[2].removesuffix(".md")
+                if slug in tally:
+                    tally[slug][finding.severity is Severity.WARNING] += 1
+            with self._lock:
+                for slug, (errors, warnings) in tally.items():
+                    self._counts[keys[slug]] = Counts(errors, warnings)
+        with self._lock:
+            return {s: self._counts.get(key) if key[1] >= 0 else None for s, key in keys.items()}
+
+
+def _stat(path: Path) -> tuple[int, int, int]:
+    """What tells a file changed: size, mtime and inode (-1s when there is no such file)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return -1, -1, -1
+    return info.st_size, info.st_mtime_ns, info.st_ino
+
+
+def queue_page(repo: ContentRepo, memo: Memo, *, mine: bool) -> QueuePage:
+    """The articles waiting for a reviewer, and apart from them the ones waiting for an author."""
+    items = repo.queue(mine=mine)
+    statuses = repo.status().statuses
+    authors = memo.authors(repo, [i.status.blob for i in items if i.status.blob])
+    counts = memo.counts(repo, [i.status.slug for i in items])
+    waiting = [
+        QueueRow(i.status, i.waiting_days, authors.get(i.status.blob or "", ()), counts[i.status.slug])
+        for i in items
+    ]
+
+    def apart(state: State) -> list[OtherRow]:
+        rows = []
+        for status in statuses:
+            if status.state is state and status.blob is not None:
+                last = status.last_event
+                since = last.committed_at.date() if last else None
+                rows.append(OtherRow(status, since, last.author_name if last else ""))
+        return rows
+
+    # Listed whoever they belong to: "mine" narrows the queue, as `reviewflow queue --mine` does.
+    return QueuePage(waiting, apart(State.CHANGES_REQUESTED), apart(State.DRAFT), mine)
+
+
+def article_page(repo: ContentRepo, slug: str) -> ArticlePage:
+    history = repo.history(slug)
+    status = history.status
+    diff = repo.diff(slug, context=WHOLE_FILE)
+    findings = None
+    if (repo.root / article_path(slug)).is_file():
+        findings = sorted(repo.check([repo.root / article_path(slug)]).findings, key=Finding.sort_key)
+    old, new = texts_of_unified(diff.lines)
+    return ArticlePage(status, findings, diff, word_diff(old, new), status.events)
+
+
+def board_page(repo: ContentRepo, today: date) -> BoardPage:
+    config, _ = repo.judging()
+    overdue = [
+        s for s in repo.status().statuses if s.approved is not None and s.review_due is not None
+        and s.review_due < today
+    ]  # fmt: skip
+    return BoardPage(
+        tuple(config.board), config.policy.approvals_required, config.policy.review_cycle_days, overdue, today
+    )
