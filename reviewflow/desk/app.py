@@ -43,7 +43,8 @@ SECURITY_HEADERS = {
     ),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "SAMEORIGIN",
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": with it a browser sends `Origin: null` on a form, which origin_ok refuses.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
