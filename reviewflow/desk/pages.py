@@ -1,10 +1,12 @@
 """What each desk page shows, as plain data read through the library (`ContentRepo`).
 
 Every fact comes from the same calls the CLI makes (`queue`, `status`, `history`, `diff`,
-`check`); nothing here judges an event or decides a state. Two things are remembered between
-requests, both keyed on what they were computed from so they are never stale: an article
-text's authors (by blob id) and a file's check findings (by the file's size and mtime and the
-work tree's reviewflow.toml), so a warm queue page reads neither again.
+`check`); nothing here judges an event or decides a state. What the queue page needs is
+remembered between requests, each keyed on everything it was computed from so it is never
+stale: the queue and the statuses by HEAD's commit (the whole history judged, and the
+reviewflow.toml that judges it, follow from it), the day and the acting person; an article
+text's authors by blob id; a file's check findings by the file's size, mtime and inode and
+those of the work tree's reviewflow.toml. A warm queue page then costs two git processes.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from reviewflow.desk.worddiff import WHOLE_FILE, WordDiff, texts_of_unified, wor
 from reviewflow.findings import Finding, Severity
 from reviewflow.repo import ContentRepo
 from reviewflow.review.model import ArticleStatus, Event, State
-from reviewflow.review.queries import ArticleDiff
+from reviewflow.review.queries import ArticleDiff, QueueItem
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,24 @@ class Memo:
         self._lock = threading.Lock()
         self._authors: dict[str, tuple[str, ...]] = {}
         self._counts: dict[tuple[str, int, int, int, int], Counts] = {}
+        self._review: dict[tuple[object, ...], tuple[list[QueueItem], list[ArticleStatus]]] = {}
+
+    def review_state(self, repo: ContentRepo, mine: bool) -> tuple[list[QueueItem], list[ArticleStatus]]:
+        """`repo.queue(mine=MINE)` and `repo.status()`, read again whenever HEAD moves."""
+        from reviewflow.gitstore import GitStore
+
+        store = GitStore.open(repo.root)
+        who = store.author()[1].lower() if mine else ""
+        key = (store.head, date.today(), who, _stat(repo.root / CONFIG_FILE))
+        with self._lock:
+            known = self._review.get(key)
+        if known is None:
+            known = repo.queue(mine=mine), repo.status().statuses
+            with self._lock:
+                if len(self._review) >= 4:  # everyone's and "mine", at most two HEADs
+                    self._review.pop(next(iter(self._review)))
+                self._review[key] = known
+        return known
 
     def authors(self, repo: ContentRepo, blobs: Sequence[str]) -> dict[str, tuple[str, ...]]:
         from reviewflow.content.frontmatter import read_article_bytes
@@ -135,8 +155,7 @@ def _stat(path: Path) -> tuple[int, int, int]:
 
 def queue_page(repo: ContentRepo, memo: Memo, *, mine: bool) -> QueuePage:
     """The articles waiting for a reviewer, and apart from them the ones waiting for an author."""
-    items = repo.queue(mine=mine)
-    statuses = repo.status().statuses
+    items, statuses = memo.review_state(repo, mine)
     authors = memo.authors(repo, [i.status.blob for i in items if i.status.blob])
     counts = memo.counts(repo, [i.status.slug for i in items])
     waiting = [
