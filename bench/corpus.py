@@ -22,7 +22,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+
+from reviewflow.config import parse_config
+from reviewflow.content.schema import load_schema
+from reviewflow.review.acknowledge import check_content
 
 START = 1_577_836_800  # 2020-01-01T00:00:00Z: dates come from the seed, never from the clock
 DRAFT_BATCH = 20  # first drafts committed together
@@ -172,6 +177,25 @@ def config_toml(quorum: int) -> str:
     )
 
 
+class Acknowledger:
+    """The Reviewflow-Accept trailers `approve --accept-warnings` would write for a text on a day."""
+
+    def __init__(self, quorum: int, schema: bytes) -> None:
+        self.config = parse_config(config_toml(quorum))
+        self.schema = load_schema(schema)
+        self.known: dict[tuple[bytes, int], str] = {}
+
+    def trailers(self, path: str, text: bytes, when: int) -> str:
+        day = datetime.fromtimestamp(when, UTC).date()
+        key = (text, day.toordinal())
+        if key not in self.known:
+            checked = check_content(path, text, self.config, self.schema, day)
+            self.known[key] = "".join(
+                f"Reviewflow-Accept: {checked.acknowledgement(f).trailer_value()}\n" for f in checked.warnings
+            )
+        return self.known[key]
+
+
 def stream(articles: list[Article], quorum: int, schema: bytes) -> Iterator[bytes]:
     def data(payload: bytes) -> bytes:
         return b"data %d\n" % len(payload) + payload + b"\n"
@@ -184,6 +208,7 @@ def stream(articles: list[Article], quorum: int, schema: bytes) -> Iterator[byte
         return out
 
     names = {email: name for name, email in AUTHORS} | {email: name for name, email, _ in REVIEWERS}
+    accepted = Acknowledger(quorum, schema)
     yield commit(
         "Editor",
         "editor@writers.example",
@@ -198,6 +223,7 @@ def stream(articles: list[Article], quorum: int, schema: bytes) -> Iterator[byte
     queue = [(START + 60 + (i // DRAFT_BATCH) * 37 * DRAFT_BATCH, i, 0) for i in range(len(articles))]
     heapq.heapify(queue)
     blobs: dict[str, str] = {}
+    texts: dict[str, bytes] = {}
     while queue:
         when, index, step = heapq.heappop(queue)
         article = articles[index]
@@ -212,6 +238,7 @@ def stream(articles: list[Article], quorum: int, schema: bytes) -> Iterator[byte
                 articles[drafted].version += 1
                 content = render(articles[drafted])
                 blobs[articles[drafted].slug] = blob_id(content)
+                texts[articles[drafted].slug] = content
                 files[f"articles/{articles[drafted].slug}.md"] = content
             yield commit(names[actor], actor, when, f"{message}s: {len(batch)} articles", files)
             for drafted in batch:
@@ -221,6 +248,7 @@ def stream(articles: list[Article], quorum: int, schema: bytes) -> Iterator[byte
             article.version += 1
             content = render(article)
             blobs[article.slug] = blob_id(content)
+            texts[article.slug] = content
             yield commit(names[actor], actor, when, f"{message}: {article.slug}", {path: content})
         else:
             text = (
@@ -229,6 +257,8 @@ def stream(articles: list[Article], quorum: int, schema: bytes) -> Iterator[byte
                 + f"Reviewflow-Article: {article.slug}\nReviewflow-Action: {kind}\n"
                 f"Reviewflow-Content: {blobs[article.slug]}\n"
             )
+            if kind == "approve":  # the reviewer acknowledges the text's warnings, as approve asks
+                text += accepted.trailers(path, texts[article.slug], when)
             yield commit(names[actor], actor, when, text, {})
         if step + 1 < len(article.ops):
             heapq.heappush(queue, (when + 3600 * (1 + (index + step) % 48), index, step + 1))

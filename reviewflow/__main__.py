@@ -1,3 +1,3 @@
-from reviewflow.cli.commands import main
+from reviewflow.cli import main
 
 main()

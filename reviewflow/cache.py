@@ -35,7 +35,8 @@ CACHE_DIR = ".reviewflow-cache"
 CHECK_CACHE = "check.json"
 
 # A finding without its path: (rule, severity, line, column, message).
-Entry = tuple[str, str, int, int, str]
+# rule, severity, line, column, message, and for a finding marked intended the author's reason
+Entry = tuple[str, str, int, int, str] | tuple[str, str, int, int, str, str]
 
 
 def cache_dir(root: Path) -> Path | None:
@@ -202,12 +203,19 @@ class FindingsCache:
                 line=line,
                 column=column,
                 message=message,
+                intended=entry[5] if len(entry) == 6 else None,
             )
-            for rule, severity, line, column, message in entries
+            for entry in entries
+            for rule, severity, line, column, message in [entry[:5]]
         ]
 
     def put(self, key: str, findings: list[Finding]) -> None:
-        self.entries[key] = [(f.rule, f.severity.value, f.line, f.column, f.message) for f in findings]
+        self.entries[key] = [
+            (f.rule, f.severity.value, f.line, f.column, f.message)
+            if f.intended is None
+            else (f.rule, f.severity.value, f.line, f.column, f.message, f.intended)
+            for f in findings
+        ]
         self.changed = True
 
     def save(self, keep: set[str]) -> None:

@@ -72,10 +72,13 @@ RULE_IDS = frozenset(
         "raw-html",
         "absolute-claim",
         "readability",
+        "disclosure-missing",
+        "date-future",
     }
 )
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+URL_PATTERN = r"^https?://[^\s<>\"'`]+$"
 SSH_KEY_PATTERN = (
     r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)"
     r"|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( .*)?$"
@@ -124,6 +127,10 @@ class _Strict(BaseModel):
 class Policy(_Strict):
     approvals_required: int = _bounded("policy", "approvals_required", 1)
     review_cycle_days: int = _bounded("policy", "review_cycle_days", 365)
+    # A commit: the approvals in its history (it included) were made before reviewflow recorded
+    # acknowledged warnings, so verify and ci do not ask them for acknowledgements. A commit id,
+    # not a date: a commit's date is whatever its author set, its ancestry is not.
+    legacy_approvals: str | None = Field(None, pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
 
 class BoardMember(_Strict):
@@ -131,6 +138,11 @@ class BoardMember(_Strict):
     email: str = Field(pattern=EMAIL_PATTERN)
     credentials: str = Field(min_length=1)
     signing_key: str | None = Field(None, pattern=SSH_KEY_PATTERN)
+    # Shown on the board page and beside each approval. Optional here, so that no past
+    # configuration in the history becomes invalid; `check` and `verify` warn when it is missing.
+    competing_interests: str | None = Field(None, min_length=1)
+    affiliation: str | None = Field(None, min_length=1)
+    profile_url: str | None = Field(None, pattern=URL_PATTERN)
 
     @property
     def key(self) -> str:

@@ -23,6 +23,9 @@ class Finding(BaseModel):
     line: int
     column: int
     message: str
+    # The author's reason, when front-matter `intended` marks this warning as meant: still
+    # shown, never counted against the exit code (checks/intended.py).
+    intended: str | None = None
 
     @classmethod
     def error(cls, rule: str, path: str, line: int, column: int, message: str) -> Finding:
@@ -37,7 +40,8 @@ class Finding(BaseModel):
 
 
 def count(findings: Iterable[Finding], severity: Severity) -> int:
-    return sum(1 for f in findings if f.severity is severity)
+    """How many findings of SEVERITY count (a warning the author marked intended does not)."""
+    return sum(1 for f in findings if f.severity is severity and f.intended is None)
 
 
 class _Judged(Protocol):

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from reviewflow.config import Config
     from reviewflow.gitstore import GitStore
     from reviewflow.publish.build import PublishResult
+    from reviewflow.review.acknowledge import Acceptance
     from reviewflow.review.actions import ActionResult
     from reviewflow.review.model import Action
     from reviewflow.review.queries import ArticleDiff, ArticleHistory, QueueItem, StatusReport, Verification
@@ -143,13 +144,22 @@ class ContentRepo:
     # --- the review actions: each one a commit, made as git's author identity -------------------------
 
     def act(
-        self, action: Action | str, article: str, message: str = "", *, sign: bool = False
+        self,
+        action: Action | str,
+        article: str,
+        message: str = "",
+        *,
+        sign: bool = False,
+        accept: Acceptance | None = None,
     ) -> ActionResult:
-        """Record ACTION on ARTICLE as a commit on the current branch; `Refused` says why not."""
+        """Record ACTION on ARTICLE as a commit on the current branch; `Refused` says why not.
+        An approval acknowledges the text's warnings ACCEPT covers (review/acknowledge.py)."""
         from reviewflow.review.actions import act
         from reviewflow.review.model import Action
 
-        return act(self.root, self.config, Action(action), article, message, sign=sign, cwd=self.cwd)
+        return act(
+            self.root, self.config, Action(action), article, message, sign=sign, cwd=self.cwd, accept=accept
+        )
 
     def submit(self, article: str, message: str = "", *, sign: bool = False) -> ActionResult:
         return self.act("submit", article, message, sign=sign)
@@ -160,8 +170,21 @@ class ContentRepo:
     def request_changes(self, article: str, message: str, *, sign: bool = False) -> ActionResult:
         return self.act("request-changes", article, message, sign=sign)
 
-    def approve(self, article: str, message: str = "", *, sign: bool = False) -> ActionResult:
-        return self.act("approve", article, message, sign=sign)
+    def approve(
+        self,
+        article: str,
+        message: str = "",
+        *,
+        sign: bool = False,
+        accept_warnings: bool = False,
+        accept: Sequence[str] = (),
+    ) -> ActionResult:
+        """Approve ARTICLE; refused while its text has warnings not acknowledged, every one
+        (ACCEPT_WARNINGS) or those of the rule ids in ACCEPT. The commit records them."""
+        from reviewflow.review.acknowledge import Acceptance
+
+        acceptance = Acceptance(everything=accept_warnings, rules=frozenset(accept))
+        return self.act("approve", article, message, sign=sign, accept=acceptance)
 
     def withdraw(self, article: str, message: str = "", *, sign: bool = False) -> ActionResult:
         return self.act("withdraw", article, message, sign=sign)

@@ -122,8 +122,8 @@ summary: "A short summary."
 audience: {audience}
 condition: POEMS syndrome
 authors:
-  - name: "Alice Author"
-    email: "alice@authors.example"
+  - {{name: "Alice Author", email: "alice@authors.example",
+     competing_interests: "none"}}
 disclaimer: {disclaimer or audience}
 references:
 {references}{extra}---

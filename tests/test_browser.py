@@ -18,6 +18,7 @@ import pytest
 from reviewflow.cli.scaffold import init_repo
 from reviewflow.config import load_config
 from reviewflow.publish.build import publish
+from reviewflow.review.acknowledge import Acceptance
 from reviewflow.review.actions import act
 from reviewflow.review.model import Action
 from tests.browser.chrome import axe_source, chromium, console_errors, requested_urls, reset_logs, serve
@@ -73,6 +74,12 @@ PATIENT_BODY = "POEMS syndrome is rare [1].\n\n" + "\n\n".join(
 )
 
 
+RITA_DECLARES = """affiliation = "City Hospital, Hematology"
+profile_url = "https://city-hospital.example/staff/rita"
+competing_interests = "none"
+"""
+
+
 @dataclass(frozen=True)
 class Sites:
     public: Path
@@ -101,7 +108,8 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
         who("Alice Author", "alice@authors.example")
         init_repo(repo)
         with (repo / "reviewflow.toml").open("a", encoding="utf-8") as handle:
-            handle.write(BOARD_TOML)
+            # Rita declares and links her affiliation; Sam has no declaration on file.
+            handle.write(BOARD_TOML.replace('"MD, Hematology"\n', '"MD, Hematology"\n' + RITA_DECLARES))
         articles = {
             "for-patients": article_text(
                 PATIENT_BODY, title="Living with POEMS syndrome", references=TWO_REFERENCES
@@ -111,6 +119,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
                 audience="professional",
                 title="Treatment by extent",
                 references=TWO_REFERENCES,
+                extra='funding: "The Example Foundation"\nsponsor: "Example Pharma"\n',
             ),  # fmt: skip
             "injection": article_text(INJECTION_BODY, title=INJECTION_TITLE),
             "draft": article_text("Not reviewed yet [1].\n", title="A draft"),
@@ -126,7 +135,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
         who("Dr. Rita Reviewer", "rita@board.example")
         for slug in ("for-patients", "for-clinicians", "injection"):
             act(repo, config, Action.REVIEW, slug)
-            act(repo, config, Action.APPROVE, slug)
+            act(repo, config, Action.APPROVE, slug, accept=Acceptance(everything=True))
         public = publish(repo, base / "public", config=config, base_url="https://health.example.org").out
         preview = publish(repo, base / "preview", config=config, preview=True).out
     yield Sites(public, preview)
@@ -264,6 +273,21 @@ def test_axe_finds_no_serious_or_critical_violations(browser: Any, public_url: s
         "document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=text>')"
     )
     assert "label" in [v["id"] for v in browser.execute_async_script(AXE_RUN) if v["impact"] == "critical"]
+
+
+def test_a_sponsored_article_says_so_before_its_summary(browser: Any, public_url: str) -> None:
+    visit(browser, f"{public_url}/articles/for-clinicians/index.html")
+    notice = browser.find_element("css selector", ".sponsored")
+    assert notice.is_displayed() and notice.text.startswith("Sponsored by Example Pharma.")
+    summary = browser.find_element("css selector", ".summary")
+    assert notice.rect["y"] + notice.rect["height"] <= summary.rect["y"]  # read before the answer
+    declarations = browser.find_element("css selector", ".declarations").text
+    assert "Dr. Rita Reviewer, MD, Hematology, City Hospital, Hematology (medical reviewer)" in declarations
+    assert "Funding\nThe Example Foundation" in declarations
+    visit(browser, f"{public_url}/board/index.html")
+    link = browser.find_element("link text", "City Hospital, Hematology")
+    assert link.get_attribute("href") == "https://city-hospital.example/staff/rita"
+    assert console_errors(browser) == []
 
 
 def test_the_site_works_from_file_urls(browser: Any, sites: Sites) -> None:

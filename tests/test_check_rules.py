@@ -233,6 +233,40 @@ def test_citation_ranges_expand(run: Run, repo: Path) -> None:
     assert rules(found) == ["citation-unknown"]
 
 
+@pytest.mark.parametrize("marker", ["[2][3][4]", "[2–4]", "[2-4]", "[2&ndash;4]", "[2 – 4]", "[2, 3-4]"])
+def test_pasted_markers_and_every_dash_of_a_range_cite_each_reference(
+    run: Run, repo: Path, marker: str
+) -> None:
+    references = "".join(
+        f'  - id: {i}\n    type: research\n    title: "T{i}"\n    source: "S"\n    year: 2022\n    url: "https://example.org/{i}"\n'
+        for i in range(1, 5)
+    )
+    # Before, the 2 of "[2][3]" was lost and reference 2 reported as never cited.
+    assert findings(run, repo, article_text(f"Rare [1].\n\nVaried {marker}.\n", references=references)) == []
+    found = findings(run, repo, article_text("Rare [1].\n\nVaried [2][3].\n", references=references))
+    assert [(f["rule"], f["line"], f["column"]) for f in found] == [("reference-uncited", 29, 5)]  # reference 4 alone
+
+
+@pytest.mark.parametrize(
+    ("marker", "problem"),
+    [
+        ("[1, @21@]", "is not a list of reference ids"),
+        ("[1,,2]", "is not a list of reference ids"),
+        ("[1;2]", "is not a list of reference ids"),
+        ("[1 2]", "is not a list of reference ids"),
+    ],
+)
+def test_a_garbled_marker_is_malformed_at_its_column(run: Run, repo: Path, marker: str, problem: str) -> None:
+    found = findings(run, repo, article_text(f"Rare [1]. Also seen {marker} here.\n"))
+    assert [(f["rule"], f["line"], f["column"]) for f in found] == [("citation-malformed", 19, 21)]
+    assert f"citation {marker}: {problem}" in str(found[0]["message"])
+
+
+def test_brackets_with_words_are_prose_not_citations(run: Run, repo: Path) -> None:
+    found = findings(run, repo, article_text("Rare [1]. Doses [2 mg] vary [see below] and [n=31].\n"))
+    assert [f["rule"] for f in found if str(f["rule"]).startswith("citation")] == []
+
+
 def test_backwards_or_huge_range_is_malformed(run: Run, repo: Path) -> None:
     found = findings(run, repo, article_text("Rare [1]. Odd [4-2]. Huge [1-99999999].\n"))
     assert rules(found).count("citation-malformed") == 2
@@ -253,7 +287,7 @@ def test_markers_in_code_and_links_are_not_citations(run: Run, repo: Path) -> No
         "Rare [1]. Inline <!-- [9] --> note.\n",
         '<div class="box">\nBox [10]\n</div>\n\nRare [1].\n',
         "Rare [1].\n\n- A list item [1].\n\n      code in the item [7]\n",
-        "Rare [1].\n\nA setext heading [4]\n---\n",
+        "Rare [1]. Escaped \\[4] and \\[5\\] and [[6]](https://example.org) and ![fig [7]](x.png).\n",
     ],
 )
 def test_markers_in_code_spans_code_blocks_and_html_are_not_citations(
@@ -261,6 +295,23 @@ def test_markers_in_code_spans_code_blocks_and_html_are_not_citations(
 ) -> None:
     # Raw HTML is not prose (no citation is read in it), but it is flagged: readers would see it.
     assert rules(findings(run, repo, article_text(body))) == (["raw-html"] if "<" in body else [])
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "column"),
+    [
+        ("Rare [1].\n\n## Treatment [4]\n", 21, 14),
+        ("Rare [1].\n\nA setext heading [4]\n---\n", 21, 18),
+        ("Rare [1].\n\n| Drug | Note |\n|---|---|\n| a `x\\|y` | b \\| c [4] |\n", 23, 21),
+        ("Rare [1].\n\n- item [1]\n  - nested &ndash; [4]\n", 22, 20),
+    ],
+)
+def test_markers_in_headings_tables_and_lists_are_citations(
+    run: Run, repo: Path, body: str, line: int, column: int
+) -> None:
+    # The page links them, so the checks count them, at their place in the file.
+    found = findings(run, repo, article_text(body))
+    assert [(f["rule"], f["line"], f["column"]) for f in found] == [("citation-unknown", line, column)]
 
 
 def test_prose_after_code_keeps_its_line_and_column(run: Run, repo: Path) -> None:

@@ -20,7 +20,7 @@ from tests.gitcount import git_processes, total
 from tests.test_ci import BAD, BAD_COLUMN, BAD_LINE, GOOD, WARNED, Run, annotations, branch, commit
 
 EXAMPLE = "articles/what-is-poems-syndrome.md"  # the article `reviewflow init` writes; unchanged below
-EXAMPLE_DISCLAIMER_LINE = 12  # its `disclaimer: patient`
+EXAMPLE_DISCLAIMER_LINE = 13  # its `disclaimer: patient`
 
 
 def edit_config(repo: Path, old: str, new: str) -> str:

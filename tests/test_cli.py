@@ -68,7 +68,13 @@ def test_json_format(run: Run, repo: Path) -> None:
             "message": "disclaimer 'legal' is not in reviewflow.toml (known: patient, professional)",
         }
     ]
-    assert payload["summary"] == {"files": 2, "files_with_findings": 1, "errors": 1, "warnings": 0}
+    assert payload["summary"] == {
+        "files": 2,
+        "files_with_findings": 1,
+        "errors": 1,
+        "warnings": 0,
+        "intended": 0,
+    }
 
 
 def test_github_format(run: Run, repo: Path) -> None:
@@ -361,7 +367,11 @@ def test_new_writes_a_checkable_article(run: Run, repo: Path) -> None:
     text = (repo / "articles" / "living-with-poems-syndrome.md").read_text()
     assert 'title: "Living with POEMS syndrome"' in text
     assert 'email: "alice@authors.example"' in text
-    assert run(repo, "check").exit_code == 0
+    # The one thing `new` cannot write for the author is their declaration: check asks for it.
+    check = run(repo, "check")
+    assert check.exit_code == 1
+    assert "living-with-poems-syndrome.md:8:5: error disclosure-missing author 'Alice Author'" in check.output
+    assert "1 error, 0 warnings" in check.output
 
 
 def test_the_hint_on_an_empty_library_works_as_printed(run: Run, tmp_path: Path) -> None:
@@ -374,7 +384,8 @@ def test_the_hint_on_an_empty_library_works_as_printed(run: Run, tmp_path: Path)
     created = run(repo, *command)
     assert created.exit_code == 0, (command, created.output)
     assert created.output.startswith("created articles/title.md")
-    assert run(repo, "check").exit_code == 0
+    checked = run(repo, "check", "--format", "json")  # valid; only the author's declaration is to write
+    assert checked.exit_code == 1 and undeclared_only(json.loads(checked.output)["findings"])
 
 
 @pytest.mark.parametrize(
@@ -395,7 +406,12 @@ def test_new_with_hostile_title_stays_in_articles(run: Run, repo: Path, title: s
     assert created.exists()
     assert sorted(p.name for p in repo.rglob("*.md")) == sorted([f"{slug}.md", "what-is-poems-syndrome.md"])
     check = run(repo, "check", f"articles/{slug}.md", "--format", "json")
-    assert json.loads(check.output)["findings"] == []
+    assert undeclared_only(json.loads(check.output)["findings"])
+
+
+def undeclared_only(findings: list[dict]) -> bool:
+    """A new article is valid and lacks only what its author must write: their declaration."""
+    return [(f["rule"], f["line"]) for f in findings] == [("disclosure-missing", 8)]
 
 
 def test_new_refuses_to_overwrite_and_untitled(run: Run, repo: Path) -> None:
@@ -431,8 +447,8 @@ def test_new_derives_a_slug_from_any_script(run: Run, repo: Path, title: str, sl
     assert result.output.strip() == f"created articles/{slug}.md"
     assert f'title: "{title}"' in (repo / "articles" / f"{slug}.md").read_text(encoding="utf-8")
     check = run(repo, "check", f"articles/{slug}.md", "--format", "json")
-    assert check.exit_code == 0, check.output
-    assert json.loads(check.output)["findings"] == []
+    assert check.exit_code == 1, check.output
+    assert undeclared_only(json.loads(check.output)["findings"])
 
 
 # --- the findings cache ------------------------------------------------------------------------

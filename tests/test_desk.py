@@ -15,7 +15,7 @@ from click.testing import Result
 
 from reviewflow.desk.server import DeskServer
 from tests.conftest import article_text, git, write
-from tests.deskclient import Client, Reply, running_desk
+from tests.deskclient import Client, Reply, form_fields, running_desk
 from tests.gitrepo import ALICE, MALLORY, PATH, RITA, SAM, SLUG, act_as, blob, edit, head, ok, set_quorum
 
 Run = Callable[..., Result]
@@ -47,7 +47,7 @@ def cli_refusal(run: Run, repo: Path, *args: str) -> str:
     result = run(repo, *args)
     assert result.exit_code == 1, result.output
     assert head(repo) == before
-    return result.output.strip().removeprefix("reviewflow: ")
+    return "\n".join(line.removeprefix("reviewflow: ") for line in result.output.strip().splitlines())
 
 
 def refused_like_cli(reply: Reply, message: str) -> None:
@@ -117,8 +117,6 @@ def test_a_post_without_the_csrf_token_acts_on_nothing(
 
 
 def desk_csrf(page: Reply) -> str:
-    from tests.deskclient import form_fields
-
     return form_fields(page.text, f"/articles/{SLUG}/review")["csrf"]
 
 
@@ -212,7 +210,9 @@ def test_an_author_on_the_board_is_refused_with_the_cli_message(
     article = content_repo / PATH
     text = article.read_text("utf-8").replace(
         'email: "editors@example.org"',
-        'email: "editors@example.org"\n  - name: "Sam"\n    email: "sam@board.example"',
+        # the example's declaration then follows Sam's email: it declares for Sam
+        'email: "editors@example.org"\n    competing_interests: "none"\n  - name: "Sam"\n'
+        '    email: "sam@board.example"',
     )
     article.write_text(text, "utf-8")
     git(content_repo, "commit", "-q", "-am", "Sam co-writes")
@@ -411,3 +411,40 @@ def test_the_board_page_shows_members_quorum_and_overdue(
     page = client.get("/board")
     overdue = page.text[page.text.index('id="overdue"') :]
     assert SLUG in overdue and "2020-12-31" in overdue
+
+
+def test_approving_a_text_with_warnings_needs_them_acknowledged_on_the_form(
+    content_repo: Path, client: Client, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    body = "POEMS syndrome is rare [1].\n\nThis miracle treatment helps some people [1].\n"  # absolute-claim
+    write(content_repo / "articles/warned.md", article_text(body=body))
+    git(content_repo, "add", "-A")
+    git(content_repo, "commit", "-q", "-m", "An article with a warning")
+    report = json.loads(run(content_repo, "check", "articles/warned.md", "--format", "json").stdout)
+    rules = sorted({f["rule"] for f in report["findings"] if f["severity"] == "warning"})
+    assert rules, report
+    ok(run(content_repo, "submit", "warned"))
+    act_as(monkeypatch, RITA)
+    client.act("warned", "review")
+    page = client.get("/articles/warned")
+    for rule in rules:
+        assert f'<input type="checkbox" name="accept" value="{rule}" id="accept-{rule}">' in page.text
+    expected = cli_refusal(run, content_repo, "approve", "warned")
+    refused_like_cli(client.act("warned", "approve", page=page), expected)
+
+    form = form_fields(page.text, "/articles/warned/approve")
+    bogus = client.request("POST", "/articles/warned/approve", [*form.items(), ("accept", "no-such-rule")])
+    assert bogus.status == 400 and bogus.has("--accept no-such-rule: no rule has that id")
+    reply = client.request(
+        "POST",
+        "/articles/warned/approve",
+        [*form.items(), ("message", "Read"), *(("accept", r) for r in rules)],
+    )
+    done = recorded(content_repo, reply, client)
+    assert done.has("Now Approved, approvals 1/1.")
+    block = git(content_repo, "log", "-1", "--format=%(trailers:key=Reviewflow-Accept,valueonly)")
+    assert sorted({value.split()[0] for value in block.splitlines() if value}) == rules
+    assert done.has(f"Acknowledged: {block.splitlines()[0]}")
+    assert run(content_repo, "verify").exit_code == 0

@@ -1,4 +1,4 @@
-"""Prose: the quick ways to find and count sentences agree with their definition."""
+"""Prose: what the checks read of a body, and the quick ways to find and count its sentences."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from reviewflow.content.prose import _SENTENCE_END, read_prose
+from reviewflow.content.prose import _SENTENCE_END, Prose, read_prose
 
 PIECES = [
     "Word", "word", "e.g.", "i.e.", "Dr.", "vs.", "et al.", "Fig.", "cf.", "approx.", "3.5", "(see",
@@ -81,3 +81,36 @@ def test_mentions_is_a_substring_test(phrases: tuple[str, ...]) -> None:
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
         prose = read_prose(text, 1)
         assert prose.mentions(phrases) == any(p in prose.text.lower() for p in phrases), text
+
+
+def test_the_prose_is_the_text_readers_see_one_line_per_block() -> None:
+    body = (
+        "## Treatment [1]\n"
+        "Melphalan *helps* [2]. See [the review](https://example.org/x) and ![a chart](c.png).\n"
+        "\n"
+        "| Drug | Dose |\n"
+        "|---|---|\n"
+        "| a &amp; b | 10 mg |\n"
+    )
+    prose = read_prose(body, 7)
+    assert prose.text == "Treatment [1]\nMelphalan helps [2]. See the review and a chart.\nDrug\nDose\na & b\n10 mg"
+    # A heading is a sentence of its own, never the start of the paragraph's first one.
+    assert [s.text for s in prose.sentences][:3] == ["Treatment [1]", "Melphalan helps [2].", "See the review and a chart."]
+    assert [(s.line, s.column) for s in prose.sentences][:3] == [(7, 4), (8, 1), (8, 24)]
+    assert [(prose.locate(c.offset), c.ids) for c in prose.citations] == [((7, 14), (1,)), ((8, 19), (2,))]
+    assert prose.locate(prose.text.index("10 mg")) == (12, 15)
+
+
+def test_raw_html_is_blanked_and_its_places_kept() -> None:
+    prose = read_prose("<div>\nblock\n</div>\n\nText <b>bold</b> [1].\n", 3)
+    assert prose.text == "Text    bold     [1]."
+    assert prose.html == [(3, 1), (7, 6), (7, 13)]
+    assert [c.ids for c in prose.citations] == [(1,)]
+
+
+def test_a_prose_made_from_a_plain_string_finds_its_markers_in_the_text() -> None:
+    # Front-matter strings (a summary) are prose without Markdown: their markers are their text's.
+    prose = Prose("Rare [1], pasted [2][3] and [1, @2@].", [0], [(4, 9)])
+    assert [(prose.locate(c.offset), c.ids, c.problem is None) for c in prose.citations] == [
+        ((4, 15), (1,), True), ((4, 27), (2,), True), ((4, 30), (3,), True), ((4, 38), (), False)
+    ]  # fmt: skip

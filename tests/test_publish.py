@@ -29,6 +29,7 @@ Run = Callable[..., Result]
 BASE = "https://health.example.org"
 ATOM = {"a": "http://www.w3.org/2005/Atom"}
 SITEMAP = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+BUILT_AT = datetime(2025, 6, 1, 12, tzinfo=UTC)  # the build time the tests publish at, unless they say
 
 
 class Library:
@@ -65,6 +66,7 @@ class Library:
 
     def publish(self, out: str = "site", **options: object) -> PublishResult:
         options.setdefault("base_url", BASE)
+        options.setdefault("now", BUILT_AT)
         return publish(self.repo, self.repo.parent / out, config=load_config(self.repo), **options)  # type: ignore[arg-type]
 
 
@@ -185,13 +187,32 @@ def test_a_submitted_article_shows_its_step_in_preview(library: Library) -> None
     assert [c.words for c in current] == ["Submitted (current step)"]
 
 
-def test_review_due_notice_follows_the_head_commit_date_not_the_clock(library: Library) -> None:
-    page = read(library.publish().out / "articles/approved-one/index.html")
-    assert page.with_class("review-due") == []
-    library.at("2026-02-02T00:00:00Z")
-    git(library.repo, "commit", "-q", "--allow-empty", "-m", "A year later")
-    page = read(library.publish().out / "articles/approved-one/index.html")
-    assert "2026-02-01" in page.with_class("review-due")[0].words
+def test_review_due_notice_is_judged_against_the_build_time(library: Library) -> None:
+    """Approved on 2025-02-01 with a 365-day cycle: due on 2026-02-01, whatever HEAD's date."""
+
+    def notices(now: datetime) -> list[str]:
+        page = read(library.publish(now=now).out / "articles/approved-one/index.html")
+        return [notice.words for notice in page.with_class("review-due")]
+
+    assert notices(datetime(2026, 1, 31, 23, 59, tzinfo=UTC)) == []
+    [notice] = notices(datetime(2026, 2, 1, 0, 0, tzinfo=UTC))
+    assert "Review due." in notice and "2026-02-01" in notice
+    # A commit dated after the due date does not make a build before it overdue.
+    library.at("2026-03-01T00:00:00Z")
+    git(library.repo, "commit", "-q", "--allow-empty", "-m", "A commit dated later")
+    assert notices(datetime(2026, 1, 15, tzinfo=UTC)) == []
+
+
+def test_the_build_time_is_the_clock_or_source_date_epoch(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def overdue() -> bool:
+        site = publish(library.repo, library.repo.parent / "site", config=load_config(library.repo)).out
+        return bool(read(site / "articles/approved-one/index.html").with_class("review-due"))
+
+    assert overdue()  # the clock: today is after 2026-02-01 (the approval is committed in 2025)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(datetime(2025, 6, 1, tzinfo=UTC).timestamp())))
+    assert not overdue()  # a reproducible build at a set time
 
 
 def test_sitemap_and_feed_parse_and_use_git_dates(library: Library) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from reviewflow.config import parse_config
 from reviewflow.content.article import Article
-from reviewflow.content.markup import cited_ids
+from reviewflow.content.citations import expand
 from reviewflow.publish.pages import Listing, PageInfo, Reviewer
 from reviewflow.publish.schemaorg import json_script
 from reviewflow.publish.site import SiteRenderer, tracker
@@ -368,10 +368,10 @@ def test_a_body_h1_becomes_h2_so_the_title_stays_the_only_h1(renderer: SiteRende
 
 
 def test_cited_ids_expand_ranges_and_reject_nonsense() -> None:
-    assert cited_ids("1, 3-5") == (1, 3, 4, 5)
-    assert cited_ids("2–3") == (2, 3)
-    assert cited_ids("5-2") is None
-    assert cited_ids("1-500") is None
+    assert expand("1, 3-5") == ((1, 3, 4, 5), None)
+    assert expand("2–3") == ((2, 3), None)
+    assert expand("5-2") == ((), "range 5-2 runs backwards")
+    assert expand("1-500") == ((), "range 1-500 spans more than 100 references")
 
 
 def test_missing_disclaimer_is_a_problem_not_a_silent_page(renderer: SiteRenderer) -> None:

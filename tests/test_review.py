@@ -334,7 +334,9 @@ def test_a_listed_author_cannot_approve_their_own_article(
     article = content_repo / PATH
     text = article.read_text("utf-8").replace(
         'email: "editors@example.org"',
-        'email: "editors@example.org"\n  - name: "Sam"\n    email: "Sam@Board.example"',
+        # the example's declaration then follows Sam's email: it declares for Sam
+        'email: "editors@example.org"\n    competing_interests: "none"\n  - name: "Sam"\n'
+        '    email: "Sam@Board.example"',
     )
     article.write_text(text, "utf-8")
     git(content_repo, "commit", "-q", "-am", "Sam co-writes")

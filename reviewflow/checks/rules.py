@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from reviewflow.checks.intended import INTENDED_STALE, apply_intended
 from reviewflow.checks.language import (
     absolute_claim,
     body_disclaimer,
@@ -194,6 +195,25 @@ def _reference_concern(article: Article, doc: Document, ctx: Context) -> Iterato
     return _retraction_hits(article, doc, ctx, retracted=False)
 
 
+def _disclosure_missing(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    for index, author in enumerate(article.authors):
+        if not (author.competing_interests or "").strip():
+            yield (
+                *doc.position("authors", index),
+                f"author {author.name!r} declares no competing interests: add "
+                'competing_interests (write "none" when there are none)',
+            )
+
+
+def _date_future(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    for index, reference in enumerate(article.references):
+        if reference.year > ctx.today.year:
+            yield (
+                *doc.position("references", index, "year"),
+                f"reference {reference.id} is dated {reference.year}, after this year ({ctx.today.year})",
+            )
+
+
 RULES: dict[str, Rule] = {
     rule.id: rule
     for rule in [
@@ -285,10 +305,17 @@ RULES: dict[str, Rule] = {
             "a patient article reads above checks.patient_max_grade",
             readability,
         ),
+        Rule(
+            "disclosure-missing",
+            Severity.ERROR,
+            "an author has no competing-interests declaration",
+            _disclosure_missing,
+        ),
+        Rule("date-future", Severity.ERROR, "a reference is dated after the current year", _date_future),
     ]
 }
 
-ALL_RULE_IDS = [*FILE_RULES, *RULES]
+ALL_RULE_IDS = [*FILE_RULES, *RULES, INTENDED_STALE]
 
 
 def check_document(doc: Document, ctx: Context) -> list[Finding]:
@@ -313,4 +340,5 @@ def check_document(doc: Document, ctx: Context) -> list[Finding]:
                         message=hit[2],
                     )
                 )
+        findings = apply_intended(findings, article, doc)
     return sorted(findings, key=Finding.sort_key)

@@ -36,8 +36,11 @@ class Report(Tallied):
     strict: bool = False  # warnings fail too (`check --strict`)
 
     def blocking(self) -> list[Finding]:
-        """The findings that fail the check: errors, and with --strict warnings too."""
-        return [f for f in self.findings if self.strict or f.severity is Severity.ERROR]
+        """The findings that fail the check: errors, and with --strict warnings too (not those the
+        author marked intended, with a reason)."""
+        return [
+            f for f in self.findings if f.intended is None and (self.strict or f.severity is Severity.ERROR)
+        ]
 
     def summary(self) -> dict[str, int]:
         return {
@@ -45,6 +48,7 @@ class Report(Tallied):
             "files_with_findings": len({f.path for f in self.findings}),
             "errors": self.errors,
             "warnings": self.warnings,
+            "intended": sum(1 for f in self.findings if f.intended is not None),
         }
 
 

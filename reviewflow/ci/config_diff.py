@@ -88,6 +88,10 @@ def config_findings(base_text: str | None, base_problem: str | None, head_text: 
 Change = tuple[str, tuple[str | None, str] | None]
 
 
+# Every field of a board member, so that no change to one passes as a change of formatting.
+MEMBER_FIELDS = ("name", "credentials", "signing_key", "competing_interests", "affiliation", "profile_url")
+
+
 def _board_changes(old: Config, new: Config) -> Iterator[Change]:
     before = {m.key: m for m in old.board}
     after = {m.key: m for m in new.board}
@@ -103,7 +107,7 @@ def _board_changes(old: Config, new: Config) -> Iterator[Change]:
             yield f"board member removed: {member.name} <{member.email}>", None
     for key in sorted(before.keys() & after.keys()):
         was_member, now_member = before[key], after[key]
-        for name in ("name", "credentials", "signing_key"):
+        for name in MEMBER_FIELDS:
             was, now = getattr(was_member, name), getattr(now_member, name)
             if was == now:
                 continue

@@ -42,6 +42,7 @@ from reviewflow.ci.verdict import (
     CiResult,
     EventVerdict,
     Scope,
+    acknowledgement_findings,
     approval_findings,
     classify,
     event_findings,
@@ -54,6 +55,7 @@ from reviewflow.gitlog import ChangeLog
 from reviewflow.gitstore import GitStore
 from reviewflow.review import queries as review
 from reviewflow.review.board import work_tree_config_differs
+from reviewflow.review.gate import unacknowledged_approvals
 from reviewflow.review.model import ArticleStatus, Event, State
 from reviewflow.review.workflow import Replay
 
@@ -160,6 +162,11 @@ def _judge_events(
     states = replayed.after
     result.events = [EventVerdict.of(event) for event in replayed.events]
     result.gate_findings += event_findings(result.events, base_problem)
+    if base_problem is None:
+        # Every approval the change brings acknowledges the warnings of its text, as the base's
+        # rules find them: none is legacy, it is being merged now.
+        unacknowledged = unacknowledged_approvals(store, replayed.events, lambda event: config_at_base)
+        result.gate_findings += acknowledgement_findings(unacknowledged)
     result.gate_findings += published_findings(replayed.before, states, replayed.is_ancestor)
     if result.require_approved:
         for article in result.articles:

@@ -13,10 +13,12 @@ from reviewflow.ci.config_diff import CONFIG_CHANGED, CONFIG_INVALID, SCHEMA_CHA
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, article_path, is_article_path
 from reviewflow.findings import Finding, Severity, Tallied
 from reviewflow.gitlog import DiffEntry
+from reviewflow.review.acknowledge import Unacknowledged
 from reviewflow.review.model import ApprovedVersion, ArticleStatus, Event, State
 
 SCHEMAS_DIR = "schemas"
 PUBLISHED_CHANGED = "published-version-changed"
+APPROVAL_UNACKNOWLEDGED = "approval-unacknowledged"
 
 # Findings only `ci` produces, besides the check rules.
 CI_RULES = {
@@ -26,6 +28,7 @@ CI_RULES = {
     PUBLISHED_CHANGED: "the change moves an article's published version forward: to which text",
     "published-rollback": "the change moves an article's published version to one made without the base's",
     "not-approved": "with --require-approved, a changed article is not approved at HEAD",
+    APPROVAL_UNACKNOWLEDGED: "an approval in the change does not acknowledge every warning of its text",
     CONFIG_CHANGED: "reviewflow.toml changed: what changed, for humans to review",
     SCHEMA_CHANGED: "a file in schemas/ changed: what changed, for humans to review",
     CONFIG_INVALID: "the change leaves reviewflow.toml invalid at HEAD",
@@ -122,7 +125,8 @@ class CiResult(Tallied):
         return [
             f
             for f in self.findings
-            if f.severity is Severity.ERROR or (self.strict and f.rule not in NOTICE_RULES)
+            if f.severity is Severity.ERROR
+            or (self.strict and f.rule not in NOTICE_RULES and f.intended is None)
         ]
 
     def summary(self) -> dict[str, Any]:
@@ -252,4 +256,12 @@ def approval_findings(articles: Iterable[ArticleResult]) -> list[Finding]:
         )
         for article in articles
         if article.state is not State.APPROVED
+    ]
+
+
+def acknowledgement_findings(problems: Iterable[Unacknowledged]) -> list[Finding]:
+    """An error on the article for each approval in the change whose trailers do not
+    acknowledge the warnings of its text, recomputed under the base's configuration."""
+    return [
+        Finding.error(APPROVAL_UNACKNOWLEDGED, article_path(p.event.slug), 1, 1, p.message) for p in problems
     ]

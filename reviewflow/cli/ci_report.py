@@ -114,7 +114,7 @@ def report_json(result: CiResult) -> str:
                 "previous_path": a.change.previous_path,
                 "state": a.state,
                 "checked": a.not_checked is None,
-                "findings": [f.model_dump(mode="json") for f in by_path.get(a.path, [])],
+                "findings": [f.model_dump(mode="json", exclude_none=True) for f in by_path.get(a.path, [])],
             }
             for a in [*result.articles, *result.affected]
         ],
@@ -130,7 +130,7 @@ def report_json(result: CiResult) -> str:
             }
             for e in result.events
         ],
-        "findings": [f.model_dump(mode="json") for f in result.findings],
+        "findings": [f.model_dump(mode="json", exclude_none=True) for f in result.findings],
         "summary": result.summary(),
     }
     return dump_json(payload)

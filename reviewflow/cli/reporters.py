@@ -160,9 +160,12 @@ def report_text(report: Report) -> None:
         if report.failed
         else click.style("ok", fg="green", bold=True)
     )
+    intended = s["intended"]
     click.echo(
         f"{plural(s['files'], 'file')} checked: {plural(s['errors'], 'error')}, "
-        f"{plural(s['warnings'], 'warning')} ({verdict})",
+        f"{plural(s['warnings'], 'warning')}"
+        + (f", {intended} marked intended" if intended else "")
+        + f" ({verdict})",
         color=colour,
     )
 
@@ -170,22 +173,24 @@ def report_text(report: Report) -> None:
 def finding_line(f: Finding, severity: str | None = None) -> str:
     """`path:line:col: severity rule message`, one inert line whatever the path and message hold."""
     shown = severity if severity is not None else f.severity.value
-    return f"{visible(f.path)}:{f.line}:{f.column}: {shown} {visible(f.rule)} {visible(f.message)}"
+    line = f"{visible(f.path)}:{f.line}:{f.column}: {shown} {visible(f.rule)} {visible(f.message)}"
+    return line if f.intended is None else f"{line} (intended by the author: {visible(f.intended)})"
 
 
 def report_json(report: Report) -> None:
-    payload = {"findings": [f.model_dump(mode="json") for f in report.findings], "summary": report.summary()}
-    click.echo(dump_json(payload))
+    findings = [f.model_dump(mode="json", exclude_none=True) for f in report.findings]
+    click.echo(dump_json({"findings": findings, "summary": report.summary()}))
 
 
 def github_command(f: Finding) -> str:
     """A GitHub Actions workflow command that annotates the file and line."""
-    kind = "error" if f.severity is Severity.ERROR else "warning"
+    kind = "error" if f.severity is Severity.ERROR else "warning" if f.intended is None else "notice"
+    message = f.message if f.intended is None else f"{f.message} (intended by the author: {f.intended})"
     properties = ",".join(
         f"{key}={workflow_property(str(value))}"
         for key, value in (("file", f.path), ("line", f.line), ("col", f.column), ("title", f.rule))
     )
-    return f"::{kind} {properties}::{workflow_data(f.message)}"
+    return f"::{kind} {properties}::{workflow_data(message)}"
 
 
 def report_github(report: Report) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from reviewflow.cli.commands import State, cli, finish
+from reviewflow.cli.app import State, cli, finish
 from reviewflow.errors import ExitCode
 
 

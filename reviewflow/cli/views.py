@@ -14,7 +14,8 @@ import click
 
 from reviewflow.cli.reporters import dump_json, inert_lines, plural, visible, visible_lines, visible_list
 from reviewflow.review.actions import ActionResult
-from reviewflow.review.model import ArticleStatus, Event, State
+from reviewflow.review.clock import future_reason
+from reviewflow.review.model import Action, ArticleStatus, Event, State
 from reviewflow.review.queries import ArticleDiff, ArticleHistory, QueueItem, StatusReport, Verification
 
 _STATE_COLOURS = {
@@ -70,7 +71,21 @@ def event_data(event: Event) -> dict[str, Any]:
         "valid": event.valid,
         "superseded": event.superseded,
         "reason": event.reason,
+        # An approval's Reviewflow-Accept trailers: each `rule line:column hash`, as recorded.
+        "acknowledged": list(event.accepted),
     }
+
+
+def acknowledgements_data(status: ArticleStatus) -> list[dict[str, Any]]:
+    """Each counted approval of the published text, with the warnings its reviewer acknowledged."""
+    approved = status.approved
+    if approved is None:
+        return []
+    return [
+        {"approver": e.actor, "commit": e.commit, "acknowledged": list(e.accepted)}
+        for e in status.events
+        if e.valid and e.action is Action.APPROVE and e.content == approved.blob
+    ]
 
 
 def status_data(status: ArticleStatus, today: date) -> dict[str, Any]:
@@ -92,6 +107,7 @@ def status_data(status: ArticleStatus, today: date) -> dict[str, Any]:
         "live_differs": status.live_differs,
         "submitted_at": _iso(status.submitted_at),
         "reviewers": list(status.reviewers),
+        "approved_acknowledgements": acknowledgements_data(status),
     }
 
 
@@ -173,6 +189,10 @@ def history_text(history: ArticleHistory, today: date) -> str:
         lines.append(f"{when}  {action:<15}  {person:<{width}}  commit {commit}  {verdict}")
         if event.message:
             lines.extend(f"    {line}" for line in visible_lines(event.message))
+        if event.accepted:
+            shown = ", ".join(visible(value) for value in event.accepted[:10])
+            more = f" (and {len(event.accepted) - 10} more)" if len(event.accepted) > 10 else ""
+            lines.append(f"    acknowledged {plural(len(event.accepted), 'warning')}: {shown}{more}")
         if not event.valid:
             lines.append(click.style(f"    why: {visible(event.reason or '')}", fg="red"))
     if history.changed_by is not None:
@@ -262,9 +282,21 @@ def verify_text(result: Verification) -> str:
             f"{what}  by {visible(event.author_name)} <{visible(event.author_email)}>"
         )
         lines.append(f"    {visible(event.reason or '')}")
+    for problem in result.unacknowledged:
+        event = problem.event
+        lines.append(
+            f"{click.style('unacknowledged', fg='red', bold=True)} commit {event.commit[:12]}  "
+            f"{_when(event.committed_at)}  approve {visible(event.slug)}  "
+            f"by {visible(event.author_name)} <{visible(event.author_email)}>"
+        )
+        lines.append(f"    {visible(problem.message)}")
     total = plural(len(result.events), "review event")
     apart = f", {len(result.superseded)} superseded by a merge" if result.superseded else ""
-    if result.invalid:
+    if result.unacknowledged:
+        apart += f", {plural(len(result.unacknowledged), 'approval')} not covering its warnings"
+    lines += future_lines(result)
+    apart += f", {len(result.future)} dated in the future" if result.future else ""
+    if result.failed:
         lines.append(
             f"{total} checked: {len(result.invalid)} invalid, not counted{apart} "
             f"({click.style('failed', fg='red', bold=True)})"
@@ -274,13 +306,37 @@ def verify_text(result: Verification) -> str:
     return inert_lines("\n".join(lines))
 
 
+def future_lines(result: Verification) -> list[str]:
+    """The events dated after the time of the run (date-future): they count, the record is wrong."""
+    lines = []
+    for event in result.future:
+        what = f"{event.action.value if event.action else '(malformed)'} {visible(event.slug)}"
+        lines.append(
+            f"{click.style('future', fg='red', bold=True)} commit {event.commit[:12]}  "
+            f"{_when(event.committed_at)}  "
+            f"{what}  by {visible(event.author_name)} <{visible(event.author_email)}>"
+        )
+        assert result.checked_at is not None
+        lines.append(f"    {future_reason(event, result.checked_at)}")
+    return lines
+
+
 def verify_json(result: Verification) -> str:
     return dump_json(
         {
             "events": len(result.events),
             "invalid": [event_data(e) for e in result.invalid],
             "superseded": [event_data(e) for e in result.superseded],
-            "valid": not result.invalid,
+            "unacknowledged": [
+                {
+                    **event_data(p.event),
+                    "problem": p.message,
+                    "warnings": [f.model_dump(mode="json", exclude_none=True) for f in p.warnings],
+                }
+                for p in result.unacknowledged
+            ],
+            "future": [event_data(e) for e in result.future],
+            "valid": not result.failed,
         }
     )
 
@@ -324,6 +380,12 @@ def action_text(result: ActionResult) -> str:
     s = result.status
     state = click.style(s.state.value, fg=_STATE_COLOURS[s.state], bold=True)
     head = f"{result.action.value} {visible(result.slug)}: now {state}"
-    return inert_lines(
-        f"{head} (commit {result.commit[:12]} by {visible(result.actor)})\n{visible(result.next_step)}"
-    )
+    lines = [f"{head} (commit {result.commit[:12]} by {visible(result.actor)})"]
+    if result.acknowledged:
+        lines.append(f"Acknowledged {plural(len(result.acknowledged), 'warning')} (recorded in the commit):")
+        lines.extend(f"  {visible(item)}" for item in result.acknowledged)
+    if result.intended:
+        lines.append("Marked intended by the author:")
+        lines.extend(f"  {visible(item)}" for item in result.intended)
+    lines.append(visible(result.next_step))
+    return inert_lines("\n".join(lines))

@@ -25,6 +25,9 @@ class Author(BaseModel):
     model_config = ConfigDict(frozen=True)
     name: str
     email: str
+    credentials: str | None = None
+    # The author's declaration; "none" is one. Missing: the disclosure-missing rule says so.
+    competing_interests: str | None = None
 
 
 class Reference(BaseModel):
@@ -54,6 +57,8 @@ class Article(BaseModel):
     disclaimer: str
     references: list[Reference]
     tags: list[str] = []
+    funding: str | None = None  # who paid for the writing
+    sponsor: str | None = None  # set: the page is marked "Sponsored by …"
 
     def reference(self, reference_id: int) -> Reference | None:
         return next((r for r in self.references if r.id == reference_id), None)

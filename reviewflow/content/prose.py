@@ -1,11 +1,10 @@
 """What the checks read in a Markdown body: its prose, its sentences and its citation markers.
 
-The body is walked once, by CommonMark's block rules (`commonmark.py`): code (fenced and
-indented), headings, thematic breaks and HTML blocks are left out; every other block
-(paragraph, list item, table row, quote) becomes one line of `Prose.text`, its source lines
-joined by spaces, with code spans and inline HTML blanked out. Rules then run each regular
-expression once over that text (fast, in C) and map the offset of a match back to its sentence
-and to its line and column in the file.
+The body is parsed once (`reviewflow.content.markdown`, the same parse the page is rendered
+from): every paragraph, heading and table cell becomes one line of `Prose.text`, as readers
+see it, with code spans and inline HTML blanked out. Rules then run each regular expression
+once over that text (fast, in C) and map the offset of a match back to its sentence and to its
+line and column in the file.
 """
 
 from __future__ import annotations
@@ -14,15 +13,11 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from itertools import accumulate
-from typing import NamedTuple
 
-from reviewflow.content.commonmark import prose_blocks
-from reviewflow.content.inline import blank_inline
+from reviewflow.content.citations import MARKER, MAX_RANGE, Citation, expand
+from reviewflow.content.markdown import parse_body
 
-# [1]  [1, 2]  [2-4]  [1, 3-5]; not a link ([1](url)) or [1][x].
-MARKER = re.compile(r"\[(\d+(?:\s*[-–]\s*\d+)?(?:\s*,\s*\d+(?:\s*[-–]\s*\d+)?)*)\](?![(\[])")
-MAX_RANGE = 100  # a range wider than this is a typo, and expanding it would cost memory
+__all__ = ["MARKER", "MAX_RANGE", "Citation", "Prose", "Sentence", "read_prose"]
 
 # A sentence ends at . ! or ? (not after e.g., i.e., vs., Dr., approx., et al., fig. or cf.)
 # followed by a space and a capital, digit, quote or bracket; and at the end of every block.
@@ -40,13 +35,6 @@ _FULL_STOP_END = re.compile(
 )
 _NOT_SPACE = re.compile(r"\S")
 _OTHER_END = re.compile(r"[!?][\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])")
-
-
-class Citation(NamedTuple):
-    offset: int  # in Prose.text; Prose.locate gives the line and column when one is reported
-    text: str
-    ids: tuple[int, ...]
-    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,22 +172,16 @@ class Prose:
 
     @cached_property
     def citations(self) -> list[Citation]:
-        found = []
-        line_starts = set(self.line_starts)
-        for match in MARKER.finditer(self.text):
-            if match.start() in line_starts and self.text[match.end() : match.end() + 1] == ":":
-                continue  # a Markdown reference definition: "[1]: https://…"
-            ids, problem = _expand(match.group(1))
-            found.append(Citation(match.start(), match.group(0), ids, problem))
-        return found
+        return [
+            Citation(match.start(), match.group(0), *expand(match.group(1)))
+            for match in MARKER.finditer(self.text)
+        ]
 
     @cached_property
     def cited(self) -> dict[str, tuple[tuple[int, ...], str | None]]:
         """The distinct insides of the citation markers ("1", "2-4"), with their ids and problem:
         what most rules need, without the offset of every marker."""
-        if "]:" in self.text:  # perhaps reference definitions, which `citations` leaves out
-            return {c.text[1:-1]: (c.ids, c.problem) for c in self.citations}
-        return {inner: _expand(inner) for inner in set(self.marker_insides)}
+        return {inner: expand(inner) for inner in set(self.marker_insides)}
 
     @cached_property
     def marker_insides(self) -> list[str]:
@@ -219,33 +201,6 @@ def _gates(phrases: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def read_prose(body: str, body_line: int) -> Prose:
-    """Collect the prose blocks of a body (see `commonmark.prose_blocks`) into one text."""
-    html_blocks: list[tuple[int, int]] = []
-    inline_html: list[int] = []
-    blocks = prose_blocks(body, html_blocks)
-    joined = "\n".join([" ".join([content for _, _, content in block]) for block in blocks])
-    text = blank_inline(joined, inline_html)
-    lines = [line for block in blocks for line in block]
-    # Every separator (" " within a block, "\n" between blocks) is one character.
-    starts = list(accumulate([len(content) + 1 for _, _, content in lines], initial=0))
-    del starts[-1]
-    prose = Prose(text, starts, [(body_line + index, column) for index, column, _ in lines])
-    if html_blocks or inline_html:
-        found = [(body_line + index, column + 1) for index, column in html_blocks]
-        prose.html = sorted(found + [prose.locate(offset) for offset in inline_html])
-    return prose
-
-
-def _expand(inner: str) -> tuple[tuple[int, ...], str | None]:
-    if inner.isdigit():
-        return (int(inner),), None
-    ids: list[int] = []
-    for part in inner.split(","):
-        bounds = [int(b) for b in re.split(r"\s*[-–]\s*", part.strip())]
-        low, high = bounds[0], bounds[-1]
-        if high < low:
-            return (), f"range {part.strip()} runs backwards"
-        if high - low > MAX_RANGE:
-            return (), f"range {part.strip()} spans more than {MAX_RANGE} references"
-        ids.extend(range(low, high + 1))
-    return tuple(ids), None
+    """The prose of a Markdown body whose first line is line BODY_LINE of its file."""
+    parsed = parse_body(body, body_line)
+    return Prose(parsed.text, parsed.line_starts, parsed.line_places, parsed.html)

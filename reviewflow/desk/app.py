@@ -100,7 +100,7 @@ class Desk:
             done = None
         return self.page(
             "article.html", status, title=slug, data=data, done=done, refused=refused, message=message,
-            attempted=attempted,
+            attempted=attempted, accepted=request.form.getlist("accept") if attempted else [],
         )  # fmt: skip
 
     def board(self) -> Response:
@@ -135,9 +135,15 @@ class Desk:
                         f"{current.path} changed since this page was loaded (the text you read is no "
                         f"longer the one at HEAD): read the new version, then {action} again"
                     )
-                result = repo.act(action, slug, message, sign=_must_sign(repo))
-            except Refused as exc:
-                return self.article(slug, refused=str(exc), message=message, attempted=action, status=409)
+                sign = _must_sign(repo)
+                if action == "approve":  # the warnings ticked on the form, as `approve --accept RULE`
+                    accept = request.form.getlist("accept")
+                    result = repo.approve(slug, message, sign=sign, accept=accept)
+                else:
+                    result = repo.act(action, slug, message, sign=sign)
+            except ReviewflowError as exc:  # Refused; or a form naming no rule (as `--accept NOPE`)
+                code = 409 if isinstance(exc, Refused) else 400
+                return self.article(slug, refused=str(exc), message=message, attempted=action, status=code)
             key = secrets.token_urlsafe(12)
             self._results[key] = result
             while len(self._results) > KEPT_RESULTS:

@@ -66,8 +66,16 @@ class ArticlePage:
 
     @property
     def warnings(self) -> list[Finding]:
-        """The findings an approval may acknowledge (the approval gate's checkbox list)."""
-        return [f for f in self.findings or () if f.severity is Severity.WARNING]
+        """The warnings an approval has to acknowledge: all but those the author marked intended."""
+        return [f for f in self.findings or () if f.severity is Severity.WARNING and f.intended is None]
+
+    @property
+    def warnings_by_rule(self) -> list[tuple[str, list[Finding]]]:
+        """The approve form's checkboxes: an acknowledgement names a rule (`approve --accept RULE`)."""
+        rules: dict[str, list[Finding]] = {}
+        for finding in self.warnings:
+            rules.setdefault(finding.rule, []).append(finding)
+        return list(rules.items())
 
 
 @dataclass(frozen=True)

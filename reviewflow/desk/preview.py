@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from reviewflow.config import Config
 from reviewflow.publish.build import ContentHistory, normalise_base_url, page_infos
+from reviewflow.publish.notes import build_time
 from reviewflow.publish.render import render_article, site_renderer
 from reviewflow.publish.site import SiteRenderer
 from reviewflow.repo import ContentRepo
@@ -42,7 +43,7 @@ class Previews:
         head = store.run("show", "-s", "--format=%ct", store.head, "--").decode().strip()
         history = ContentHistory(datetime.fromtimestamp(int(head), UTC), judged.appeared)
         statuses = {s: v for s, v in judged.outcome.statuses.items() if s == slug}
-        infos = page_infos(statuses, config, history, store, preview=True)
+        infos = page_infos(statuses, config, history, store, True, build_time())
         if not infos:
             raise NoPage(f"{slug} is not at HEAD, so the site shows no page for it")
         info = infos[0]

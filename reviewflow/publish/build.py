@@ -36,6 +36,7 @@ from reviewflow.config import Config
 from reviewflow.content.article import SLUG_PATTERN
 from reviewflow.errors import ConfigError
 from reviewflow.gitstore import GitStore
+from reviewflow.publish.notes import build_notes, build_time
 from reviewflow.publish.output import (
     MARKER,
     Staging,
@@ -76,11 +77,13 @@ def publish(
     use_cache: bool = True,
     workers: int | None = None,
     store: GitStore | None = None,
+    now: datetime | None = None,
 ) -> PublishResult:
     """Build the site for the repository at ROOT into OUT, replacing what OUT held.
 
     CONFIG (board names, disclaimers, site) defaults to the reviewflow.toml committed at HEAD,
-    so the site follows from the repository's state alone.
+    so the site follows from the repository's state alone. NOW, the build time (default:
+    `build_time()`), is what the "Review due" notice is judged against.
     """
     store = store or GitStore.open(root)
     config = config if config is not None else committed_config(store)
@@ -97,13 +100,11 @@ def publish(
             emptied.result()
     statuses = judged.outcome.statuses
     history = ContentHistory(_head_time(store), judged.appeared)
-    infos = page_infos(statuses, config, history, store, preview)
+    built_at = (now or build_time()).astimezone(UTC)
+    infos = page_infos(statuses, config, history, store, preview, built_at)
     listings, rendered = build_site(build, store, infos, target, history.head_at, cache)
-    notes = () if base else (
-        "no base URL (--base-url or [site] url): sitemap.xml, feed.xml, canonical links and the "
-        "JSON-LD url need absolute addresses, so they were left out",
-    )  # fmt: skip
     approved = sum(1 for item in listings if item.info.approved)
+    notes = build_notes(config, base, statuses, built_at)
     return PublishResult(target, approved, len(listings) - approved, rendered, notes)
 
 
@@ -134,8 +135,10 @@ def page_infos(
     history: ContentHistory,
     store: GitStore,
     preview: bool,
+    now: datetime,
 ) -> list[PageInfo]:
-    """One PageInfo per article the site shows: approved text, and in a preview all the rest."""
+    """One PageInfo per article the site shows: approved text, and in a preview all the rest.
+    An approved page is overdue for review when NOW (the build time) has reached its due date."""
     infos = []
     cycle = timedelta(days=config.policy.review_cycle_days)
     for slug, status in sorted(statuses.items()):
@@ -161,7 +164,7 @@ def page_infos(
                     ),
                     updated_at=history.text_changed(slug, approved.blob, reviewed_at) or reviewed_at,
                     review_due=due,
-                    overdue=history.head_at.date() >= due,
+                    overdue=now.date() >= due,
                 )
             )
         elif preview:
@@ -193,8 +196,8 @@ def first_approval(status: ArticleStatus, quorum: int) -> datetime | None:
 def _reviewer(config: Config, email: str) -> Reviewer:
     member = config.member(email)
     if member is None:  # approved while on the board, since left it
-        return Reviewer("A former member of the advisory board", None)
-    return Reviewer(member.name, member.credentials)
+        return Reviewer("A former member of the advisory board", None, on_board=False)
+    return Reviewer(member.name, member.credentials, member.competing_interests, member.affiliation)
 
 
 def _utc(timestamp: int) -> datetime:

@@ -15,6 +15,9 @@ from reviewflow.content.article import Article
 class Reviewer:
     name: str
     credentials: str | None
+    competing_interests: str | None = None  # the member's declaration in reviewflow.toml
+    affiliation: str | None = None
+    on_board: bool = True  # False: approved while on the board, since left it
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,15 @@ def listing_meta(article: Article) -> dict[str, Any]:
         "authors": [a.name for a in article.authors],
         "tags": list(article.tags),
     }
+
+
+def declaration(text: str | None) -> str:
+    """A competing-interests declaration as readers see it: "none" is a declaration too."""
+    if text is None or not text.strip():
+        return "No declaration on file."
+    if text.strip().rstrip(".").casefold() == "none":
+        return "None declared."
+    return text.strip()
 
 
 def utc_date(moment: datetime | None) -> date | None:

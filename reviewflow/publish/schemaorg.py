@@ -45,13 +45,18 @@ def medical_web_page(
     if info.approved and info.reviewed:
         data["lastReviewed"] = info.reviewed.isoformat()
         data["reviewedBy"] = [person(r) for r in info.reviewers]
-    data["author"] = [{"@type": "Person", "name": a.name} for a in article.authors]
+    data["author"] = [credited(a.name, a.credentials) for a in article.authors]
     data["audience"] = audience
     data["medicalAudience"] = audience
     data["about"] = {"@type": "MedicalCondition", "name": article.condition}
     if article.tags:
         data["keywords"] = ", ".join(article.tags)
     data["citation"] = [citation(r) for r in sorted(article.references, key=lambda r: r.id)]
+    # schema.org CreativeWork: `funding` is a Grant, `sponsor` an Organization.
+    if article.funding:
+        data["funding"] = {"@type": "Grant", "name": article.funding}
+    if article.sponsor:
+        data["sponsor"] = {"@type": "Organization", "name": article.sponsor}
     publisher: dict[str, Any] = {"@type": "Organization", "name": site.name}
     if base_url:
         publisher["url"] = f"{base_url}/"
@@ -97,9 +102,13 @@ def citation(reference: Reference) -> dict[str, Any]:
 
 
 def person(reviewer: Reviewer) -> dict[str, Any]:
-    data: dict[str, Any] = {"@type": "Person", "name": reviewer.name}
-    if reviewer.credentials:
-        data["hasCredential"] = {"@type": "EducationalOccupationalCredential", "name": reviewer.credentials}
+    return credited(reviewer.name, reviewer.credentials)
+
+
+def credited(name: str, credentials: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {"@type": "Person", "name": name}
+    if credentials:
+        data["hasCredential"] = {"@type": "EducationalOccupationalCredential", "name": credentials}
     return data
 
 

@@ -25,7 +25,7 @@ from reviewflow.cache import code_fingerprint
 from reviewflow.config import Config
 from reviewflow.content.article import Article, Reference
 from reviewflow.content.markup import BodyRenderer
-from reviewflow.publish.pages import Listing, PageInfo
+from reviewflow.publish.pages import Listing, PageInfo, declaration
 from reviewflow.publish.schemaorg import identifier_links, json_script, medical_web_page
 from reviewflow.review.model import State
 
@@ -94,6 +94,7 @@ class SiteRenderer:
             feed=self.base_url is not None,
             contact_href=contact_href(self.site.contact),
             cards=self.cards,
+            declaration=declaration,
         )
         self.bodies = BodyRenderer()
         self._chrome: dict[tuple[str, str | None, bool], tuple[Markup, Markup]] = {}

@@ -12,8 +12,10 @@ that history counts, and undoes its commit otherwise.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewflow.config import Config, article_path
 from reviewflow.errors import Refused
@@ -29,8 +31,11 @@ from reviewflow.review.queries import (
     resolve_article,
     unknown_article,
 )
-from reviewflow.review.trailers import TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT
+from reviewflow.review.trailers import TRAILER_ACCEPT, TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT
 from reviewflow.review.workflow import ssh_fingerprint
+
+if TYPE_CHECKING:
+    from reviewflow.review.acknowledge import Acceptance
 
 _RESERVED_LINE = re.compile(r"^\s*reviewflow-[a-z-]*\s*:", re.IGNORECASE | re.MULTILINE)
 
@@ -46,8 +51,11 @@ def clean_message(message: str) -> str:
     return text
 
 
-def event_message(action: Action, slug: str, content: str, message: str = "") -> str:
-    """The commit message of a review action: subject, optional message, the three trailers."""
+def event_message(
+    action: Action, slug: str, content: str, message: str = "", accepted: Sequence[str] = ()
+) -> str:
+    """The commit message of a review action: subject, optional message, the three trailers,
+    and on an approval one Reviewflow-Accept trailer for each warning acknowledged."""
     lines = [f"reviewflow: {action.value} {slug}", ""]
     if message:
         lines += [message, ""]
@@ -55,6 +63,7 @@ def event_message(action: Action, slug: str, content: str, message: str = "") ->
         f"{TRAILER_ARTICLE}: {slug}",
         f"{TRAILER_ACTION}: {action.value}",
         f"{TRAILER_CONTENT}: {content}",
+        *(f"{TRAILER_ACCEPT}: {value}" for value in accepted),
     ]
     return "\n".join(lines) + "\n"
 
@@ -72,6 +81,10 @@ class ActionResult:
     actor: str  # "Name <email>"
     status: ArticleStatus
     next_step: str
+    # An approval: the warnings its reviewer acknowledged, and those the author marked intended
+    # (each `rule line:column message`, the intended ones with the author's reason).
+    acknowledged: tuple[str, ...] = ()
+    intended: tuple[str, ...] = ()
 
 
 def act(
@@ -83,12 +96,14 @@ def act(
     *,
     sign: bool = False,
     cwd: Path | None = None,
+    accept: Acceptance | None = None,
 ) -> ActionResult:
     """Record ACTION on ARTICLE as a commit on the current branch, or refuse and say why.
 
     Refused (exit 1): an unknown article, uncommitted changes to it, a transition not in the
     table, the wrong person (not on the board, an author), a `submit` that fails `check`, a
-    reviewer approving the same text twice, a signing member whose commit is not signed.
+    reviewer approving the same text twice, a signing member whose commit is not signed, an
+    approval of a text with errors, or with warnings ACCEPT does not acknowledge (acknowledge.py).
     """
     store = GitStore.open(root)
     try:
@@ -124,12 +139,27 @@ def act(
     )
     _refuse_unless_counted(store, rules, action, pending, on_board=member is not None)
     _refuse_unsigned(store, key, sign)
+    gate = None
+    if action is Action.APPROVE:
+        from reviewflow.review.gate import judge_approval  # the checks: only `approve` pays for them
 
-    commit = store.commit_event(event_message(action, slug, blob, text), sign)
+        gate = judge_approval(store, rules, slug, blob, accept)
+    accepted = gate.trailers if gate else ()
+
+    commit = store.commit_event(event_message(action, slug, blob, text, accepted), sign)
     if member is not None and member.signing_key:
         _keep_only_if_signed(store, commit, member.email, member.signing_key)
     recorded = _keep_only_if_counted(root, store.head, commit, slug, action)
-    return ActionResult(action, slug, commit, f"{name} <{email}>", recorded, next_step(recorded))
+    return ActionResult(
+        action,
+        slug,
+        commit,
+        f"{name} <{email}>",
+        recorded,
+        next_step(recorded),
+        gate.acknowledged if gate else (),
+        gate.intended if gate else (),
+    )
 
 
 def _refuse_unless_counted(

@@ -56,6 +56,9 @@ class Event:
     # merge result holds another text, or a newer approval is published). Not counted, and not
     # a fault in the record either: `verify` lists it apart, `ci` warns.
     superseded: bool = False
+    # An approval's Reviewflow-Accept trailers: the warnings its reviewer acknowledged, as
+    # written (review/acknowledge.py reads them; verify and ci hold them against the text).
+    accepted: tuple[str, ...] = ()
 
     @property
     def actor(self) -> str:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, Config, article_path
 from reviewflow.errors import ExitCode, ReviewflowError
@@ -23,6 +24,9 @@ from reviewflow.review.history import read_history
 from reviewflow.review.model import WAITING, Action, ArticleStatus, Change, Event
 from reviewflow.review.snapshot import Judged, judged_history
 from reviewflow.review.workflow import Replay
+
+if TYPE_CHECKING:
+    from reviewflow.review.acknowledge import Unacknowledged  # the checks: not for `status`
 
 PENDING = "(not yet committed)"
 
@@ -300,6 +304,15 @@ def review_queue(
 @dataclass(frozen=True)
 class Verification:
     events: list[Event]  # every event, judged, in topological order
+    # Counted approvals whose trailers do not acknowledge the warnings of the text they approved.
+    unacknowledged: list[Unacknowledged] = field(default_factory=list)
+    # Events dated after the time of the run (clock.py): they count, but the record is wrong.
+    future: list[Event] = field(default_factory=list)
+    checked_at: datetime | None = None  # the time of the run
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.invalid or self.unacknowledged or self.future)
 
     @property
     def invalid(self) -> list[Event]:
@@ -319,6 +332,23 @@ def verify(
     config: Config | None = None,
     use_cache: bool = True,
     store: GitStore | None = None,
+    now: datetime | None = None,
 ) -> Verification:
-    """Judge every review event in the history (or in REV_RANGE); USE_CACHE off: from git alone."""
-    return Verification(judge_events(root, config, rev_range, use_cache, store))
+    """Judge every review event in the history (or in REV_RANGE); USE_CACHE off: from git alone.
+
+    Each counted approval's text is checked again under the reviewflow.toml in force for it,
+    and one whose trailers do not acknowledge its warnings is refused (review/gate.py). An event
+    dated after the time of the run (NOW, default the clock) is reported apart (clock.py)."""
+    from reviewflow.review.clock import dated_after
+    from reviewflow.review.gate import legacy_rule, unacknowledged_approvals  # loads the checks
+
+    store = store or GitStore.open(root)
+    judged = judge_history(store, config, use_cache=use_cache)
+    events = judged.outcome.events
+    if rev_range is not None:
+        inside = store.commits_in(rev_range)
+        events = [e for e in events if e.commit in inside]
+    replay = judged.replay
+    unacknowledged = unacknowledged_approvals(store, events, replay.rules, legacy_rule(replay), use_cache)
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return Verification(events, unacknowledged, dated_after(events, moment), moment)

@@ -197,18 +197,18 @@ def _dump_event(event: Event) -> tuple[Any, ...]:
         event.commit, event.parents, event.author_name, event.author_email, _when(event.committed_at),
         event.action.value if event.action else None, event.slug, event.content, event.message,
         event.signature, event.signing_key, event.committed_blob, event.problem, event.valid, event.reason,
-        event.superseded,
+        event.superseded, event.accepted,
     )  # fmt: skip
 
 
 def _event(row: tuple[Any, ...]) -> Event:
     (commit, parents, name, email, when, action, slug, content, message,
-     signature, signing_key, committed_blob, problem, valid, reason, superseded) = row  # fmt: skip
+     signature, signing_key, committed_blob, problem, valid, reason, superseded, accepted) = row  # fmt: skip
     return read_event(
         commit=commit, parents=parents, author_name=name, author_email=email, committed_at=_date(when),
         action=_ACTIONS[action] if action is not None else None, slug=slug, content=content, message=message,
         signature=signature, signing_key=signing_key, committed_blob=committed_blob, problem=problem,
-        valid=valid, reason=reason, superseded=superseded,
+        valid=valid, reason=reason, superseded=superseded, accepted=tuple(accepted),
     )  # fmt: skip
 
 

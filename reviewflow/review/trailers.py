@@ -16,6 +16,8 @@ from reviewflow.review.model import Action, Event, read_event
 TRAILER_ARTICLE = "Reviewflow-Article"
 TRAILER_ACTION = "Reviewflow-Action"
 TRAILER_CONTENT = "Reviewflow-Content"
+# On an approval: one warning of the approved text that the reviewer acknowledged (acknowledge.py).
+TRAILER_ACCEPT = "Reviewflow-Accept"
 _TRAILER_LINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*:\s")
 # One paragraph of trailer lines, split at "\n" only: no blank line, no other line break.
 _ONLY_TRAILERS = re.compile(
@@ -34,6 +36,7 @@ class Trailers(NamedTuple):
     slug: str
     content: str
     problem: str | None
+    accepted: tuple[str, ...] = ()  # the values of its Reviewflow-Accept trailers, as written
 
 
 def read_trailers(trailers: Sequence[tuple[str, str]]) -> Trailers:
@@ -77,7 +80,9 @@ def read_trailers(trailers: Sequence[tuple[str, str]]) -> Trailers:
         problems.append(f"unknown action {action_name!r} (expected one of {expected})")
     if content and not is_object_id(content):
         problems.append(f"{content!r} in the {TRAILER_CONTENT} trailer is not a blob id")
-    return Trailers(action, slug, content, "; ".join(problems) or None)
+    accept = TRAILER_ACCEPT.lower()
+    accepted = tuple(value for key, value in trailers if key.lower() == accept)
+    return Trailers(action, slug, content, "; ".join(problems) or None, accepted)
 
 
 def event_from(
@@ -104,6 +109,7 @@ def event_from(
         signing_key=signature[1],
         committed_blob=committed_blob,
         problem=said.problem,
+        accepted=said.accepted,
     )
 
 

@@ -1,0 +1,221 @@
+"""One parse of a Markdown body, for the checks and for the page alike.
+
+Comrak (`comrak-ext`, Rust; CommonMark plus GFM tables and strikethrough) parses the body into
+a tree whose every node has its line and column. One walk over that tree gives what the checks
+read, and the same tree, rendered, is what readers get (`reviewflow.content.markup`), so the two
+cannot disagree about what a paragraph or a citation is.
+
+What the checks read (`Prose.text`): one line per paragraph, heading and table cell, its text
+as readers see it (link text without the target, image descriptions, code spans and raw inline
+HTML blanked with spaces, line breaks as spaces). Code blocks, HTML blocks and thematic breaks
+are left out. A heading is a line of its own, so it is read (its claims and its citations
+count) but never joins the sentence of the paragraph after it.
+
+Citation markers (`reviewflow.content.citations.MARKER`) are those in text nodes only: never
+in a link's text or target, an image's description, code, or across an escaped bracket (`\\[3]`)
+or a line break. Where a bracket of marker shape still appears in `Prose.text` without being a
+citation, its `[` is replaced by `［` (same length), so that the markers in the text are exactly
+the citations the page links: the checks find them with one regular expression, in C.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from html import unescape
+
+import comrak
+
+from reviewflow.content.citations import MARKER
+
+EXTENSIONS = comrak.ExtensionOptions(table=True, strikethrough=True)
+# Escaped characters become nodes of their own, so that `\[1]` never forms a marker.
+PARSING = comrak.ParseOptions(escaped_char_spans=True, sourcepos_chars=True)
+RENDERING = comrak.RenderOptions(escape=True)  # raw HTML shown as text, never passed through
+
+_LEAF_BLOCKS = (comrak.Paragraph, comrak.Heading, comrak.TableCell)
+_SKIPPED_BLOCKS = (comrak.CodeBlock, comrak.ThematicBreak)
+_NOT_CITING = (comrak.Link, comrak.Image, comrak.Escaped)  # text inside them is no citation
+_BLANKED = (comrak.Code, comrak.HtmlInline)
+_BREAKS = (comrak.SoftBreak, comrak.LineBreak)
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+NOT_A_MARKER = "［"  # stands for the `[` of a bracket that looks like a marker and is not one
+
+
+@dataclass
+class ParsedBody:
+    """A body's tree and what the checks read from it."""
+
+    root: comrak.AstNode
+    text: str
+    line_starts: list[int]  # offset in text where each piece starts...
+    line_places: list[tuple[int, int]]  # ...and its file line and 0-based column
+    html: list[tuple[int, int]]  # raw HTML: (file line, 1-based column)
+    # The text nodes that hold citation markers, with their text, in order: what the page links.
+    cited_nodes: list[tuple[comrak.AstNode, str]]
+
+
+def parse_body(body: str, body_line: int = 1) -> ParsedBody:
+    """Parse BODY (whose first line is line BODY_LINE of its file) and walk its tree once."""
+    root = comrak.parse_document(body, EXTENSIONS, PARSING, RENDERING)
+    walk = _Walk(body.split("\n"), body_line - 1)
+    walk.blocks(root)
+    return ParsedBody(root, walk.finish(), walk.starts, walk.places, sorted(walk.html), walk.cited)
+
+
+def parse_for_page(body: str) -> tuple[comrak.AstNode, list[tuple[comrak.AstNode, str]]]:
+    """Parse BODY for its page: the tree, and the text nodes that hold citation markers (the
+    same as `parse_body` finds, by the same walk, without collecting the prose)."""
+    root = comrak.parse_document(body, EXTENSIONS, PARSING, RENDERING)
+    walk = _CitingNodes([], 0)
+    walk.blocks(root)
+    return root, walk.cited
+
+
+class _Walk:
+    """Collects the prose of the leaf blocks, with the way back to file lines and columns."""
+
+    def __init__(self, lines: list[str], line_offset: int) -> None:
+        self.lines = lines
+        self.line_offset = line_offset
+        self.pieces: list[str] = []
+        self.length = 0
+        self.starts: list[int] = []
+        self.places: list[tuple[int, int]] = []
+        self.html: list[tuple[int, int]] = []
+        self.cited: list[tuple[comrak.AstNode, str]] = []
+        self.cited_spans: list[tuple[int, int]] = []  # where their text is in the prose text
+        self.markers = 0  # how many markers they hold
+        self.cell_start = -1  # the 0-based column where the table cell being read starts
+
+    def blocks(self, node: comrak.AstNode) -> None:
+        for child in node.children:
+            value = child.node_value
+            if isinstance(value, _LEAF_BLOCKS):
+                if self.pieces:
+                    self.add("\n")
+                in_cell = isinstance(value, comrak.TableCell)
+                self.cell_start = child.sourcepos.start.column - 1 if in_cell else -1
+                self.inlines(child, citing=True)
+            elif isinstance(value, comrak.HtmlBlock):
+                start = child.sourcepos.start
+                self.html.append((start.line + self.line_offset, start.column))
+            elif not isinstance(value, _SKIPPED_BLOCKS):
+                self.blocks(child)  # the document, quotes, lists, items, tables and rows
+
+    def inlines(self, node: comrak.AstNode, citing: bool) -> None:
+        for child in node.children:
+            value = child.node_value
+            if isinstance(value, comrak.Text):
+                self.text(child, value.value, citing)
+            elif isinstance(value, _BREAKS):
+                self.add(" ")
+            elif isinstance(value, _BLANKED):
+                start, end = child.sourcepos.start, child.sourcepos.end
+                width = end.column - start.column + 1 if end.line == start.line else 1
+                self.place(start.line, self.column(start.line, start.column - 1))
+                self.add(" " * max(width, 1))
+                if isinstance(value, comrak.HtmlInline):
+                    self.html.append((start.line + self.line_offset, start.column))
+            else:  # emphasis, strong, strikethrough; links, images and escapes cite nothing
+                self.inlines(child, citing and not isinstance(value, _NOT_CITING))
+
+    def text(self, node: comrak.AstNode, value: str, citing: bool) -> None:
+        start = node.sourcepos.start
+        line, column = start.line, start.column - 1
+        if self.cell_start >= 0:
+            column = self.column(line, column)
+        source = self.lines[line - 1]
+        if source.startswith(value, column):  # the common case: the text is spelt out as is
+            self.starts.append(self.length)
+            self.places.append((line + self.line_offset, column))
+        else:
+            for offset, place in _align(value, source, column):
+                self.starts.append(self.length + offset)
+                self.places.append((line + self.line_offset, place))
+        if "[" in value:
+            if not citing:
+                value = value.replace("[", NOT_A_MARKER)
+            elif markers := len(MARKER.findall(value)):
+                self.markers += markers
+                self.cited.append((node, value))
+                self.cited_spans.append((self.length, self.length + len(value)))
+        self.pieces.append(value)
+        self.length += len(value)
+
+    def column(self, line: int, column: int) -> int:
+        """The 0-based COLUMN the parser gave, corrected in a table cell: there it counts from
+        the cell's text with each escaped pipe `\\|` already made one character."""
+        if self.cell_start < 0:
+            return column
+        source = self.lines[line - 1]
+        shift = 0
+        while (escapes := source.count("\\|", self.cell_start, column + shift)) != shift:
+            shift = escapes
+        return column + shift
+
+    def place(self, line: int, column: int) -> None:
+        self.starts.append(self.length)
+        self.places.append((line + self.line_offset, column))
+
+    def add(self, piece: str) -> None:
+        self.pieces.append(piece)
+        self.length += len(piece)
+
+    def finish(self) -> str:
+        """The text, where the markers are exactly those inside the text nodes that cite.
+
+        A marker can also form across nodes (`[1,` and `2]` on two lines, `[*3*]`): the page
+        links none of those, so their `[` is made unlike a marker. A marker never takes part
+        of one that is inside a node, so a count tells whether there are any."""
+        text = "".join(self.pieces)
+        if "[" not in text or len(MARKER.findall(text)) == self.markers:
+            return text
+        chars = list(text)
+        for match in MARKER.finditer(text):
+            index = bisect_right(self.cited_spans, (match.start(), len(text))) - 1
+            if index < 0 or match.end() > self.cited_spans[index][1]:
+                chars[match.start()] = NOT_A_MARKER
+        return "".join(chars)
+
+
+class _CitingNodes(_Walk):
+    """The walk for the page, which needs only the text nodes that cite."""
+
+    def text(self, node: comrak.AstNode, value: str, citing: bool) -> None:
+        if citing and "[" in value and MARKER.search(value):
+            self.cited.append((node, value))
+
+    def place(self, line: int, column: int) -> None:
+        pass
+
+    def column(self, line: int, column: int) -> int:
+        return column
+
+
+def _align(value: str, line: str, column: int) -> list[tuple[int, int]]:
+    """Where a text node's VALUE lines up with its SOURCE LINE from COLUMN on: (offset in value,
+    0-based column) at its start and again after each escape or entity that made it shorter."""
+    if line.startswith(value, column):
+        return [(0, column)]
+    points = [(0, column)]
+    index, position = 0, column
+    while index < len(value) and position < len(line):
+        char = line[position]
+        if char == "&" and (entity := _ENTITY.match(line, position)):
+            decoded = unescape(entity.group())
+            if value.startswith(decoded, index):
+                index += len(decoded)
+                position = entity.end()
+                points.append((index, position))
+                continue
+        if char == value[index]:
+            index += 1
+            position += 1
+        elif char == "\\" and line[position + 1 : position + 2] == value[index]:
+            position += 1
+            points.append((index, position))
+        else:
+            break  # the source does not spell the text out: keep the last place found
+    return points

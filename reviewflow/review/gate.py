@@ -1,0 +1,158 @@
+"""The gate read from git: what `approve` asks before it commits, and the approvals `verify` and
+`ci` refuse. The judging itself is acknowledge.py's (pure); this reads the texts and the schema
+committed at HEAD in one `cat-file --batch`, whatever the number of approvals.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from reviewflow.config import SCHEMA_FILE, Config, article_path
+from reviewflow.content.schema import ArticleSchema, bundled_schema, load_schema
+from reviewflow.errors import InvalidFile, Refused, ReviewflowError
+from reviewflow.gitstore import GitStore, read_objects
+from reviewflow.review.acknowledge import (
+    ACCEPT_LIMIT,
+    Acceptance,
+    Unacknowledged,
+    check_content,
+    describe,
+    judge_approvals,
+)
+from reviewflow.review.changes import FactFile
+from reviewflow.review.model import Action, Event
+from reviewflow.review.workflow import Replay
+
+
+@dataclass(frozen=True)
+class ApprovalGate:
+    """What an approval records and shows: its Reviewflow-Accept values, the warnings they
+    acknowledge, and the findings the author marked intended."""
+
+    trailers: tuple[str, ...]
+    acknowledged: tuple[str, ...]
+    intended: tuple[str, ...]
+
+
+def judge_approval(
+    store: GitStore, rules: Config, slug: str, blob: str, accept: Acceptance | None = None
+) -> ApprovalGate:
+    """Check the text BLOB of SLUG as RULES (HEAD's reviewflow.toml) say, today, and refuse the
+    approval when it has errors or warnings ACCEPT does not acknowledge, listing them."""
+    from reviewflow.checks.rules import ALL_RULE_IDS
+
+    acceptance = accept or Acceptance()
+    unknown = sorted(acceptance.rules - set(ALL_RULE_IDS))
+    if unknown:
+        raise ReviewflowError(
+            f"--accept {unknown[0]}: no rule has that id (the rule ids are listed in README.md "
+            "and in `reviewflow check --format json`)"
+        )
+    texts, schema, _ = _texts_and_schema(store, [blob])
+    path = article_path(slug)
+    checked = check_content(path, texts.get(blob) or b"", rules, schema, date.today())
+    if checked.errors:
+        raise Refused(
+            "\n".join(f"  {describe(f)}" for f in checked.errors)
+            + f"\ncannot approve {slug}: its text fails `reviewflow check {path}` with "
+            f"{len(checked.errors)} error(s), listed above: request changes instead"
+        )
+    listed = [f"  {describe(f)}" for f in [*checked.warnings, *checked.intended]]
+    pending = [f for f in checked.warnings if not acceptance.covers(f)]
+    if pending:
+        rules_needed = " ".join(f"--accept {rule}" for rule in dict.fromkeys(f.rule for f in pending))
+        raise Refused(
+            "\n".join(listed) + f"\ncannot approve {slug}: {len(pending)} warning(s) listed above are not "
+            f"acknowledged; read them, then approve with --accept-warnings, or {rules_needed}, "
+            "or request changes"
+        )
+    if len(checked.warnings) > ACCEPT_LIMIT:
+        raise Refused(
+            f"cannot approve {slug}: its {len(checked.warnings)} warnings are more than one approval "
+            f"acknowledges ({ACCEPT_LIMIT}); request changes so that the author fixes them"
+        )
+    return ApprovalGate(
+        tuple(checked.acknowledgement(f).trailer_value() for f in checked.warnings),
+        tuple(describe(f) for f in checked.warnings),
+        tuple(describe(f) for f in checked.intended),
+    )
+
+
+def unacknowledged_approvals(
+    store: GitStore,
+    events: Sequence[Event],
+    rules_of: Callable[[Event], Config | str],
+    legacy: Callable[[Event], bool] = lambda event: False,
+    use_cache: bool = True,
+) -> list[Unacknowledged]:
+    """The counted approvals among EVENTS whose trailers do not acknowledge every warning of the
+    text they approved, checked under RULES_OF(event); LEGACY(event): made before acknowledgements.
+
+    An approval commit fixes its text, its trailers and its date, so "it covers its warnings
+    under this configuration and this schema" is a fact about immutable objects: kept in
+    .git/reviewflow/ (sealed, as changes.FactFile keeps facts), each approval's text is checked
+    once, not on every `verify`. USE_CACHE off: every text is checked again."""
+    approvals = [e for e in events if e.valid and e.action is Action.APPROVE and not legacy(e)]
+    if not approvals:
+        return []
+    facts = FactFile(store, "acknowledged-v1" + _suffix(store), "acknowledged", use_cache)
+    known = set(facts.lines())
+    # With nothing kept every text is read anyway, in the git process that reads the schema;
+    # otherwise the schema comes first: which approvals were judged before depends on it.
+    every = [] if known else list(dict.fromkeys(e.content for e in approvals))
+    texts, schema, raw_schema = _texts_and_schema(store, every)
+    conditions = hashlib.sha256(raw_schema or b"bundled").hexdigest()[:16]
+    digests: dict[int, str] = {}
+
+    def fact(event: Event) -> str | None:
+        config = rules_of(event)
+        if isinstance(config, str):
+            return None
+        if id(config) not in digests:
+            digests[id(config)] = hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
+        return f"{event.commit} {digests[id(config)]} {conditions}"
+
+    pending = [e for e in approvals if fact(e) not in known]
+    if not pending:
+        return []
+    if known:
+        texts = read_objects(store, list(dict.fromkeys(e.content for e in pending)))
+    found = judge_approvals(pending, texts, rules_of, schema)
+    refused = {problem.event.commit for problem in found}
+    facts.append([line for e in pending if e.commit not in refused and (line := fact(e)) is not None])
+    return found
+
+
+def legacy_rule(replay: Replay) -> Callable[[Event], bool]:
+    """Whether an event is in the history of `[policy] legacy_approvals` of the configuration
+    the replay runs with (HEAD's): made before reviewflow recorded acknowledgements."""
+    boundary = replay.config.policy.legacy_approvals
+    if boundary is None:
+        return lambda event: False
+    return lambda event: replay.is_ancestor(event.commit, boundary)
+
+
+def _texts_and_schema(
+    store: GitStore, blobs: list[str]
+) -> tuple[dict[str, bytes | None], ArticleSchema, bytes | None]:
+    """BLOBS' contents and the schema committed at HEAD (read, and its text), from one git process."""
+    name = f"{store.head}:{store.prefix}{SCHEMA_FILE}"
+    objects = read_objects(store, [*blobs, name])
+    return objects, _schema(objects.get(name)), objects.get(name)
+
+
+def _schema(raw: bytes | None) -> ArticleSchema:
+    """The schema committed at HEAD. One that is invalid there is reported by `check` and `ci`
+    themselves; the texts are checked against the bundled one meanwhile."""
+    try:
+        return load_schema(raw, f"{SCHEMA_FILE} (committed at HEAD)")
+    except InvalidFile:
+        return bundled_schema()
+
+
+def _suffix(store: GitStore) -> str:
+    """One file per content repo in the work tree, as changes.ChangeIndex keeps its own."""
+    return f"-{hashlib.sha1(store.prefix.encode()).hexdigest()[:12]}" if store.prefix else ""
