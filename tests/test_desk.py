@@ -82,6 +82,7 @@ def test_the_printed_address_sets_a_strict_cookie_and_drops_the_token(desk: Desk
 def test_no_token_no_page(desk: DeskServer, path: str) -> None:
     reply = Client(desk).get(path)
     assert reply.status == 403 and reply.has("Open the address `reviewflow serve` printed")
+    assert "alice@authors.example" not in reply.text
 
 
 def test_a_bad_token_is_refused(desk: DeskServer) -> None:
@@ -96,6 +97,7 @@ def test_another_host_name_is_refused_even_with_the_cookie(client: Client) -> No
     # A DNS-rebinding page reaches 127.0.0.1 under its own name.
     reply = client.request("GET", "/", headers={"Host": f"evil.example:{client.port}"})
     assert reply.status == 403 and reply.has("This desk answers only to the address it printed")
+    assert "alice@authors.example" not in reply.text  # a rebinding page learns nothing, not even who
     assert client.request("GET", "/", headers={"Host": f"localhost:{client.port}"}).status == 200
 
 
@@ -332,7 +334,7 @@ def test_the_queue_lists_waiting_articles_and_the_rest_apart(
     content_repo: Path, client: Client, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write(content_repo / "articles/a-draft.md", article_text(title="Still a draft"))
-    warned = article_text(body="POEMS syndrome is rare [1].\n\n## Treatment\n\n## Outlook\n\nGood [1].\n")
+    warned = article_text(body="POEMS syndrome is rare [1].\n\nThis miracle treatment helps some people [1].\n")
     write(content_repo / "articles/has-a-warning.md", warned)
     git(content_repo, "add", "-A")
     git(content_repo, "commit", "-q", "-m", "Two articles")
@@ -340,13 +342,18 @@ def test_the_queue_lists_waiting_articles_and_the_rest_apart(
     ok(run(content_repo, "submit", "has-a-warning"))
     check = run(content_repo, "check", "articles/has-a-warning.md", "--format", "json")
     warnings = check.output.count('"severity": "warning"')
+    assert warnings == 1, check.output  # absolute-claim
     page = client.get("/")
     waiting = page.text[page.text.index('id="waiting"') : page.text.index("</table>")]
     assert SLUG in waiting and "has-a-warning" in waiting and "a-draft" not in waiting
     assert "<td>Alice Author</td>" in waiting and "<td>0/1</td>" in waiting
-    assert f"0 errors, {warnings} warning" in waiting
+    assert "0 errors, 1 warning<" in waiting
     drafts = page.text[page.text.index('id="drafts"') :]
     assert "a-draft" in drafts
+    # The counts follow the file in the work tree, as `check` does; nothing kept hides an edit.
+    write(content_repo / "articles/has-a-warning.md", article_text())
+    again = client.get("/")
+    assert again.text.count("0 errors, 0 warnings") == 2, again.text
 
     act_as(monkeypatch, SAM)
     mine = client.get("/?mine=1")

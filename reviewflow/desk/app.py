@@ -73,16 +73,23 @@ class Desk:
         """A fresh view of the repo: the work tree's reviewflow.toml is read again each request."""
         return ContentRepo(self.root)
 
-    def page(self, template: str, status: int = 200, **context: Any) -> Response:
-        try:
-            name, email = _identity(self.root)
-        except ReviewflowError:
-            name, email = "", ""
+    def page(self, template: str, status: int = 200, *, identity: bool = True, **context: Any) -> Response:
+        """TEMPLATE rendered; IDENTITY: with who acts (never on a page for a refused visitor)."""
+        name = email = None
+        if identity:
+            try:
+                name, email = _identity(self.root)
+            except ReviewflowError:
+                name, email = "", ""
         html = self.templates.get_template(template).render(me_name=name, me_email=email, **context)
         return Response(html, status, mimetype="text/html")
 
-    def problem(self, status: int, title: str, message: str) -> Response:
-        return self.page("problem.html", status, title=title, message=message)
+    def problem(self, status: int, title: str, message: str, *, identity: bool = True) -> Response:
+        return self.page("problem.html", status, identity=identity, title=title, message=message)
+
+    def turn_away(self, title: str, message: str) -> Response:
+        """403 for a request the guard refuses: it learns nothing, not even whose desk this is."""
+        return self.problem(403, title, message, identity=False)
 
     # --- the pages ------------------------------------------------------------------------------
 
@@ -157,24 +164,24 @@ class Desk:
         """Refuse what does not come from the person who started the desk; None lets it through."""
         guard = self.guard
         if not guard.host_ok(request.headers.get("Host")):
-            return self.problem(403, "Wrong host", "This desk answers only to the address it printed.")
+            return self.turn_away("Wrong host", "This desk answers only to the address it printed.")
         token = request.args.get("token")
         if token is not None:
             if not guard.token_ok(token):
-                return self.problem(403, "Wrong token", "Open the address `reviewflow serve` printed.")
+                return self.turn_away("Wrong token", "Open the address `reviewflow serve` printed.")
             # The token becomes a cookie, and leaves the address bar (history, screen shares).
             rest = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "token"])
             response = redirect(request.path + (f"?{rest}" if rest else ""), 303)
             response.set_cookie(guard.cookie_name, guard.token, httponly=True, samesite="Strict", path="/")
             return response
         if not guard.token_ok(request.cookies.get(guard.cookie_name)):
-            return self.problem(
-                403, "Token needed", "Open the address `reviewflow serve` printed (it ends in ?token=…)."
+            return self.turn_away(
+                "Token needed", "Open the address `reviewflow serve` printed (it ends in ?token=…)."
             )
         if request.method == "POST" and not (
             guard.csrf_ok(request.form.get("csrf")) and guard.origin_ok(request.headers.get("Origin"))
         ):
-            return self.problem(403, "Form refused", "This form did not come from the desk: reload the page.")
+            return self.turn_away("Form refused", "This form did not come from the desk: reload the page.")
         return None
 
 

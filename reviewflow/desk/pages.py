@@ -6,7 +6,8 @@ remembered between requests, each keyed on everything it was computed from so it
 stale: the queue and the statuses by HEAD's commit (the whole history judged, and the
 reviewflow.toml that judges it, follow from it), the day and the acting person; an article
 text's authors by blob id; a file's check findings by the file's size, mtime and inode and
-those of the work tree's reviewflow.toml. A warm queue page then costs two git processes.
+those of the work tree's reviewflow.toml and schema, and the day. A warm queue page then costs
+a few git processes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from reviewflow.config import CONFIG_FILE, BoardMember, article_path
+from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, BoardMember, article_path
 from reviewflow.desk.worddiff import WHOLE_FILE, WordDiff, texts_of_unified, word_diff
 from reviewflow.findings import Finding, Severity
 from reviewflow.repo import ContentRepo
@@ -93,7 +94,7 @@ class Memo:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._authors: dict[str, tuple[str, ...]] = {}
-        self._counts: dict[tuple[str, int, int, int, int], Counts] = {}
+        self._counts: dict[tuple[object, ...], Counts] = {}
         self._review: dict[tuple[object, ...], tuple[list[QueueItem], list[ArticleStatus]]] = {}
 
     def review_state(self, repo: ContentRepo, mine: bool) -> tuple[list[QueueItem], list[ArticleStatus]]:
@@ -134,10 +135,12 @@ class Memo:
 
     def counts(self, repo: ContentRepo, slugs: Sequence[str]) -> dict[str, Counts | None]:
         """The findings of `reviewflow check` on each article's file, counted."""
-        config_stat = _stat(repo.root / CONFIG_FILE)
-        keys = {s: (s, *_stat(repo.root / article_path(s)), config_stat[0]) for s in slugs}
+        # What else the findings depend on: the settings, the schema, and the day (a reference
+        # ages; a date in the future arrives).
+        around = (_stat(repo.root / CONFIG_FILE), _stat(repo.root / SCHEMA_FILE), date.today())
+        keys = {s: (s, *_stat(repo.root / article_path(s)), around) for s in slugs}
         with self._lock:
-            missing = [s for s, key in keys.items() if key[1] >= 0 and key not in self._counts]
+            missing = [s for s, key in keys.items() if key[1] != -1 and key not in self._counts]
         if missing:
             report = repo.check([repo.root / article_path(s) for s in missing])
             tally = {s: [0, 0] for s in missing}
@@ -149,7 +152,7 @@ class Memo:
                 for slug, (errors, warnings) in tally.items():
                     self._counts[keys[slug]] = Counts(errors, warnings)
         with self._lock:
-            return {s: self._counts.get(key) if key[1] >= 0 else None for s, key in keys.items()}
+            return {s: self._counts.get(key) if key[1] != -1 else None for s, key in keys.items()}
 
 
 def _stat(path: Path) -> tuple[int, int, int]:
