@@ -250,11 +250,15 @@ def test_uncommitted_changes_are_refused_with_the_cli_message(
 ) -> None:
     act_as(monkeypatch, RITA)
     client.act(SLUG, "review")
+    assert not client.get(f"/articles/{SLUG}").has("uncommitted changes")
     with (submitted / PATH).open("a", encoding="utf-8") as handle:
         handle.write("\nNot committed.\n")
     expected = cli_refusal(run, submitted, "approve", SLUG)
-    refused_like_cli(client.act(SLUG, "approve"), expected)
+    reply = client.act(SLUG, "approve")
+    refused_like_cli(reply, expected)
     assert "has uncommitted changes" in expected
+    # The page read before the edit is kept for this HEAD, but the work tree is asked again.
+    assert reply.has("The file in the work tree has uncommitted changes; they are not shown")
 
 
 def test_request_changes_needs_a_message_then_the_author_resubmits(

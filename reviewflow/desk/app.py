@@ -28,6 +28,7 @@ from reviewflow.desk.pages import Memo, article_page, board_page, queue_page
 from reviewflow.desk.preview import NoPage, Previews
 from reviewflow.desk.security import Guard
 from reviewflow.errors import Refused, ReviewflowError
+from reviewflow.gitstore import GitStore
 from reviewflow.publish.site import STATE_LABELS
 from reviewflow.repo import ContentRepo
 from reviewflow.review.actions import ActionResult
@@ -101,7 +102,7 @@ class Desk:
     def article(
         self, slug: str, refused: str | None = None, message: str = "", attempted: str = "", status: int = 200
     ) -> Response:
-        data = article_page(self.repo(), _slug(slug))
+        data = article_page(self.repo(), self.memo, _slug(slug))
         done = self._results.get(request.args.get("done", ""))
         if done is not None and done.slug != data.status.slug:
             done = None
@@ -111,10 +112,16 @@ class Desk:
         )  # fmt: skip
 
     def board(self) -> Response:
-        return self.page("board.html", title="Board and policy", data=board_page(self.repo(), date.today()))
+        return self.page(
+            "board.html", title="Board and policy", data=board_page(self.repo(), self.memo, date.today())
+        )
 
     def published(self, slug: str) -> Response:
-        html = self.previews.article(self.repo(), _slug(slug))
+        repo, slug = self.repo(), _slug(slug)
+        store = GitStore.open(repo.root)
+        # The day too: a page says when its review is due.
+        parts = ("page", slug, date.today())
+        html = self.memo.at_head(repo, store, parts, lambda: self.previews.article(repo, slug))
         return Response(html, 200, mimetype="text/html")
 
     def site_file(self, name: str) -> Response:

@@ -1,29 +1,36 @@
 """What each desk page shows, as plain data read through the library (`ContentRepo`).
 
 Every fact comes from the same calls the CLI makes (`queue`, `status`, `history`, `diff`,
-`check`); nothing here judges an event or decides a state. What the queue page needs is
-remembered between requests, each keyed on everything it was computed from so it is never
-stale: the queue and the statuses by HEAD's commit (the whole history judged, and the
-reviewflow.toml that judges it, follow from it), the day and the acting person; an article
-text's authors by blob id; a file's check findings by the file's size, mtime and inode and
-those of the work tree's reviewflow.toml and schema, and the day. A warm queue page then costs
-a few git processes.
+`check`); nothing here judges an event or decides a state. What the pages read is kept
+between requests, each keyed on everything it was computed from, so it is never stale: the
+queue, the statuses, an article's history and diff, and its published page by HEAD's commit
+(the whole history judged, and the reviewflow.toml that judges it, follow from it) with the
+work tree's reviewflow.toml, the day and the acting person where they matter; an article
+text's authors by blob id; a file's check findings by the file's size, mtime and inode, those
+of the work tree's reviewflow.toml and schema, and the day. A warm page costs a few git
+processes.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import TypeVar, cast
 
 from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, BoardMember, article_path
 from reviewflow.desk.worddiff import WHOLE_FILE, WordDiff, texts_of_unified, word_diff
 from reviewflow.findings import Finding, Severity
+from reviewflow.gitstore import GitStore
 from reviewflow.repo import ContentRepo
 from reviewflow.review.model import ArticleStatus, Event, State
 from reviewflow.review.queries import ArticleDiff, QueueItem
+
+T = TypeVar("T")
+KEPT_AT_HEAD = 64  # pages' reads kept: the queue, and the articles a reviewer moves between
 
 
 @dataclass(frozen=True)
@@ -95,28 +102,36 @@ class Memo:
         self._lock = threading.Lock()
         self._authors: dict[str, tuple[str, ...]] = {}
         self._counts: dict[tuple[object, ...], Counts] = {}
-        self._review: dict[tuple[object, ...], tuple[list[QueueItem], list[ArticleStatus]]] = {}
+        self._kept: OrderedDict[tuple[object, ...], object] = OrderedDict()
+
+    def at_head(
+        self, repo: ContentRepo, store: GitStore, parts: tuple[object, ...], compute: Callable[[], T]
+    ) -> T:
+        """What COMPUTE gives at this HEAD, kept while HEAD, the work tree's reviewflow.toml and
+        PARTS (whatever else it depends on) stay the same. The review state follows from HEAD:
+        the history, and the reviewflow.toml committed in it that judges it."""
+        key = (store.head, _stat(repo.root / CONFIG_FILE), *parts)
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return cast(T, self._kept[key])
+        value = compute()
+        with self._lock:
+            self._kept[key] = value
+            while len(self._kept) > KEPT_AT_HEAD:
+                self._kept.popitem(last=False)
+        return value
 
     def review_state(self, repo: ContentRepo, mine: bool) -> tuple[list[QueueItem], list[ArticleStatus]]:
         """`repo.queue(mine=MINE)` and `repo.status()`, read again whenever HEAD moves."""
-        from reviewflow.gitstore import GitStore
-
         store = GitStore.open(repo.root)
         who = store.author()[1].lower() if mine else ""
-        key = (store.head, date.today(), who, _stat(repo.root / CONFIG_FILE))
-        with self._lock:
-            known = self._review.get(key)
-        if known is None:
-            known = repo.queue(mine=mine), repo.status().statuses
-            with self._lock:
-                if len(self._review) >= 4:  # everyone's and "mine", at most two HEADs
-                    self._review.pop(next(iter(self._review)))
-                self._review[key] = known
-        return known
+        return self.at_head(
+            repo, store, ("queue", date.today(), who), lambda: (repo.queue(mine=mine), repo.status().statuses)
+        )
 
     def authors(self, repo: ContentRepo, blobs: Sequence[str]) -> dict[str, tuple[str, ...]]:
         from reviewflow.content.frontmatter import read_article_bytes
-        from reviewflow.gitstore import GitStore
 
         with self._lock:
             missing = [b for b in dict.fromkeys(blobs) if b not in self._authors]
@@ -187,10 +202,15 @@ def queue_page(repo: ContentRepo, memo: Memo, *, mine: bool) -> QueuePage:
     return QueuePage(waiting, apart(State.CHANGES_REQUESTED), apart(State.DRAFT), mine)
 
 
-def article_page(repo: ContentRepo, slug: str) -> ArticlePage:
-    history = repo.history(slug)
+def article_page(repo: ContentRepo, memo: Memo, slug: str) -> ArticlePage:
+    store = GitStore.open(repo.root)
+    history, diff = memo.at_head(
+        repo, store, ("article", slug), lambda: (repo.history(slug), repo.diff(slug, context=WHOLE_FILE))
+    )
     status = history.status
-    diff = repo.diff(slug, context=WHOLE_FILE)
+    # The one fact about the work tree in the diff, asked again each time (as `diff` asks it).
+    path = store.article_path(slug)
+    diff = replace(diff, uncommitted=status.blob is not None and not store.is_unchanged(path))
     findings = None
     if (repo.root / article_path(slug)).is_file():
         findings = sorted(repo.check([repo.root / article_path(slug)]).findings, key=Finding.sort_key)
@@ -198,12 +218,12 @@ def article_page(repo: ContentRepo, slug: str) -> ArticlePage:
     return ArticlePage(status, findings, diff, word_diff(old, new), status.events)
 
 
-def board_page(repo: ContentRepo, today: date) -> BoardPage:
+def board_page(repo: ContentRepo, memo: Memo, today: date) -> BoardPage:
     config, _ = repo.judging()
+    _, statuses = memo.review_state(repo, mine=False)
     overdue = [
-        s for s in repo.status().statuses if s.approved is not None and s.review_due is not None
-        and s.review_due < today
-    ]  # fmt: skip
+        s for s in statuses if s.approved is not None and s.review_due is not None and s.review_due < today
+    ]
     return BoardPage(
         tuple(config.board), config.policy.approvals_required, config.policy.review_cycle_days, overdue, today
     )
