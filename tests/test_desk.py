@@ -338,7 +338,9 @@ def test_the_queue_lists_waiting_articles_and_the_rest_apart(
     content_repo: Path, client: Client, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write(content_repo / "articles/a-draft.md", article_text(title="Still a draft"))
-    warned = article_text(body="POEMS syndrome is rare [1].\n\nThis miracle treatment helps some people [1].\n")
+    warned = article_text(
+        body="POEMS syndrome is rare [1].\n\nThis miracle treatment helps some people [1].\n"
+    )
     write(content_repo / "articles/has-a-warning.md", warned)
     git(content_repo, "add", "-A")
     git(content_repo, "commit", "-q", "-m", "Two articles")

@@ -135,3 +135,16 @@ def test_serve_prints_the_address_with_its_token_and_serves_it(content_repo: Pat
     assert process.returncode == 0, errors
     assert ("warning: listening on 0.0.0.0, reachable from other machines" in errors) is remote
     assert "Traceback" not in errors
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(content_repo: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["-C", str(content_repo), "serve", "--port", str(port)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"reviewflow: cannot listen on 127.0.0.1:{port}: ")
+    assert len(result.output.strip().splitlines()) == 1
