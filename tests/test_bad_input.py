@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from reviewflow.content.article import Document
 from tests.conftest import article_text, write
 
 Run = Callable[..., Result]
@@ -58,6 +59,12 @@ BAD_INPUTS: list[tuple[str, bytes, str, int]] = [
     ),
     ("binary-tag", b"---\ntitle: !!binary aGVsbG8=\n---\nbody\n", "yaml-tag", 2),
     ("duplicate-key", b"---\ntitle: one\nsummary: s\ntitle: two\n---\nbody\n", "yaml-duplicate-key", 4),
+    ("directive", b"---\n%YAML 1.2\n--- {title: x}\n---\nbody\n", "yaml-unsupported", 2),
+    ("glued-question-mark", b"---\ntitle: x\ntags: [?x]\n---\nbody\n", "yaml-syntax", 3),
+    ("unindented-quote", b'---\ntitle: x\nsummary: "one\ntwo"\n---\nbody\n', "yaml-syntax", 4),
+    ("glued-comment", b'---\ntitle: x\nsummary: "s"# note\n---\nbody\n', "yaml-syntax", 3),
+    ("lone-dash", b"---\ntitle: x\ntags: [-]\n---\nbody\n", "yaml-syntax", 3),
+    ("non-specific-tag", b"---\ntitle: ! 12\n---\nbody\n", "yaml-tag", 2),
     ("Bad_Name", GOOD.encode(), "slug", 1),
 ]
 
@@ -132,3 +139,124 @@ def test_directory_named_like_an_article_is_reported(run: Run, repo: Path) -> No
     code, payload = check_json(run, repo)
     assert code == 1
     assert [f["rule"] for f in payload["findings"]] == ["file-unreadable"]  # type: ignore[union-attr]
+
+
+REFERENCE_AS_WRITTEN = """  - id: {id}
+    type: review
+    title: "Update on the POEMS syndrome"
+    source: "Blood Research"
+    year: 2022
+    doi: "10.5045/br.2022.2022001"
+    pmid: {pmid}
+"""
+
+
+def findings_of(payload: dict[str, object], name: str) -> list[tuple[str, int, int, str]]:
+    return [
+        (f["rule"], f["line"], f["column"], f["message"])  # type: ignore[index]
+        for f in payload["findings"]  # type: ignore[attr-defined]
+        if f["path"] == f"articles/{name}.md"  # type: ignore[index]
+    ]
+
+
+def test_an_empty_list_item_is_a_finding_at_its_line_not_a_crash(run: Run, repo: Path) -> None:
+    """`- ` alone under tags: once an IndexError that stopped the check of every article."""
+    write(repo / "articles" / "empty-item.md", article_text(extra="tags:\n  - rare\n  - \n"))
+    code, payload = check_json(run, repo)
+    assert code == 1
+    assert findings_of(payload, "empty-item") == [
+        ("schema", 19, 4, "tags[1]: an empty value must be text (put it in quotes)")
+    ]
+    assert payload["summary"]["files"] == 2  # type: ignore[index]
+    write(
+        repo / "articles" / "empty-item.md",
+        article_text(extra="tags:\n  - rare\n  - \n").replace("  - \n", ""),
+    )
+    assert check_json(run, repo)[0] == 0
+
+
+def test_numbers_are_read_the_yaml_12_way_and_quoted_as_written(run: Run, repo: Path) -> None:
+    """`010` is ten, not eight (YAML 1.1 octal); `3:1` is text, not 181 (sexagesimal)."""
+    references = REFERENCE_AS_WRITTEN.format(id="010", pmid='"36340912"')
+    write(repo / "articles" / "octal.md", article_text("It is rare [10].\n", references=references))
+    write(repo / "articles" / "ratio.md", article_text().replace("POEMS syndrome\n", "3:1\n", 1))
+    code, payload = check_json(run, repo)
+    assert code == 0, payload
+    write(repo / "articles" / "octal.md", article_text("It is rare [8].\n", references=references))
+    write(repo / "articles" / "ratio.md", article_text(title="x").replace('"x"', "0123"))
+    code, payload = check_json(run, repo)
+    assert code == 1
+    assert [f[:2] for f in findings_of(payload, "octal")] == [
+        ("reference-uncited", 11),
+        ("citation-unknown", 20),
+    ]
+    assert findings_of(payload, "ratio") == [
+        ("schema", 2, 8, "title: a number must be text (put it in quotes)")
+    ]
+
+
+def test_an_unquoted_pmid_is_the_identifier_as_written(run: Run, repo: Path) -> None:
+    write(
+        repo / "articles" / "pmid.md",
+        article_text(references=REFERENCE_AS_WRITTEN.format(id=1, pmid=36340912)),
+    )
+    code, payload = check_json(run, repo)
+    assert code == 0, payload
+    leading_zero = REFERENCE_AS_WRITTEN.format(id=1, pmid="036340912")  # not a PMID: no leading zero
+    write(repo / "articles" / "pmid.md", article_text(references=leading_zero))
+    code, payload = check_json(run, repo)
+    assert code == 1
+    [(rule, line, column, message)] = findings_of(payload, "pmid")
+    assert (rule, line, column) == ("schema", 17, 11)
+    assert message.startswith("references[0].pmid: '036340912' is not")
+
+
+def test_one_run_reports_every_broken_file_and_still_checks_the_others(
+    run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each way a file can break is a finding for that file; the good ones keep their findings."""
+    from reviewflow.checks import rules
+    from reviewflow.findings import Severity
+
+    def buggy(article: object, doc: Document, ctx: object) -> list[tuple[int, int, str]]:
+        if doc.slug == "hits-a-bug":
+            raise KeyError("no such thing")
+        return []
+
+    monkeypatch.setitem(
+        rules.RULES, "buggy", rules.Rule("buggy", Severity.WARNING, "a rule with a bug", buggy)
+    )
+    write(repo / "articles" / "empty-item.md", article_text(extra="tags:\n  - \n"))
+    write(repo / "articles" / "bad-yaml.md", b"---\ntitle: [unclosed\n---\nbody\n")
+    write(repo / "articles" / "binary.md", b"\x00\x01")
+    write(repo / "articles" / "hits-a-bug.md", GOOD)
+    write(repo / "articles" / "uncited.md", article_text("No citation here.\n"))
+    code, payload = check_json(run, repo)
+    assert code == 1
+    assert payload["summary"]["files"] == 6  # type: ignore[index]
+    assert [f[0] for f in findings_of(payload, "empty-item")] == ["schema"]
+    assert [f[0] for f in findings_of(payload, "bad-yaml")] == ["yaml-syntax"]
+    assert [f[0] for f in findings_of(payload, "binary")] == ["file-binary"]
+    assert [f[0] for f in findings_of(payload, "uncited")] == ["reference-uncited"]
+    assert findings_of(payload, "a-good-article") == []
+    [(rule, line, column, message)] = findings_of(payload, "hits-a-bug")
+    assert (rule, line, column) == ("internal-error", 1, 1)
+    assert message.startswith(
+        "reviewflow could not check this file: KeyError: 'no such thing' at reviewflow/"
+    )
+    assert message.endswith("this is a bug in reviewflow, please report it")
+    # Never kept in the findings cache: once the bug is gone, the file is checked.
+    monkeypatch.delitem(rules.RULES, "buggy")
+    code, payload = check_json(run, repo)
+    assert findings_of(payload, "hits-a-bug") == []
+
+
+def test_what_yaml_12_allows_of_those_constructs_is_read(run: Run, repo: Path) -> None:
+    """The negatives of the refusals above: an indented continuation, a spaced comment, a quoted
+    dash, a one-line list of words."""
+    text = GOOD.replace(
+        'summary: "A short summary."', 'summary: "A short\n  summary." # note\ntags: ["-", a b]'
+    )
+    write(repo / "articles" / "fine.md", text)
+    code, payload = check_json(run, repo)
+    assert code == 0, payload

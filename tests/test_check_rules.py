@@ -105,7 +105,9 @@ def test_valid_identifiers_pass(run: Run, repo: Path) -> None:
     assert findings(run, repo, article_text(references=references)) == []
 
 
-def test_unquoted_pmid_is_asked_to_be_quoted(run: Run, repo: Path) -> None:
+def test_unquoted_pmid_is_the_identifier_and_other_numbers_are_asked_to_be_quoted(
+    run: Run, repo: Path
+) -> None:
     references = """  - id: 1
     type: review
     title: "T"
@@ -113,9 +115,10 @@ def test_unquoted_pmid_is_asked_to_be_quoted(run: Run, repo: Path) -> None:
     year: 2022
     pmid: 22547581
 """
-    found = findings(run, repo, article_text(references=references))
+    assert findings(run, repo, article_text(references=references)) == []
+    found = findings(run, repo, article_text(references=references.replace('"S"', "2022")))
     assert rules(found) == ["schema"]
-    assert "quotes" in str(found[0]["message"])
+    assert found[0]["message"] == "references[0].source: a number must be text (put it in quotes)"
 
 
 def test_publisher_schema_extension_is_honoured(run: Run, repo: Path) -> None:
@@ -244,7 +247,9 @@ def test_pasted_markers_and_every_dash_of_a_range_cite_each_reference(
     # Before, the 2 of "[2][3]" was lost and reference 2 reported as never cited.
     assert findings(run, repo, article_text(f"Rare [1].\n\nVaried {marker}.\n", references=references)) == []
     found = findings(run, repo, article_text("Rare [1].\n\nVaried [2][3].\n", references=references))
-    assert [(f["rule"], f["line"], f["column"]) for f in found] == [("reference-uncited", 29, 5)]  # reference 4 alone
+    assert [(f["rule"], f["line"], f["column"]) for f in found] == [
+        ("reference-uncited", 29, 5)
+    ]  # reference 4 alone
 
 
 @pytest.mark.parametrize(

@@ -131,6 +131,32 @@ def test_a_good_change_passes(run: Run, content_repo: Path) -> None:
     )
 
 
+def test_a_bug_in_one_articles_check_is_its_finding_and_the_others_are_still_gated(
+    run: Run, content_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewflow.checks import rules
+    from reviewflow.findings import Severity
+
+    def buggy(article: object, doc: Any, ctx: object) -> list[tuple[int, int, str]]:
+        if doc.slug == "hits-a-bug":
+            raise KeyError("no such thing")
+        return []
+
+    monkeypatch.setitem(
+        rules.RULES, "buggy", rules.Rule("buggy", Severity.WARNING, "a rule with a bug", buggy)
+    )
+    branch(content_repo)
+    write(content_repo / "articles" / "hits-a-bug.md", GOOD)
+    write(content_repo / "articles" / "bad.md", BAD)
+    commit(content_repo, "Two articles")
+
+    result = run(content_repo, "ci", "--base", "main", "--format", "json")
+
+    assert result.exit_code == 1, result.output
+    found = {(f["path"], f["rule"]) for f in json.loads(result.output)["findings"]}
+    assert found == {("articles/hits-a-bug.md", "internal-error"), ("articles/bad.md", "disclaimer-unknown")}
+
+
 def test_an_old_bad_article_the_branch_does_not_touch_does_not_fail_it(run: Run, content_repo: Path) -> None:
     write(content_repo / "articles" / "old-bad.md", BAD)
     commit(content_repo, "An old problem on main")

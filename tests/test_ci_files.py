@@ -371,7 +371,8 @@ def run_system_packages(
             "-euo",
             "pipefail",
             "-c",
-            section + 'echo "browser tests: ${REVIEWFLOW_BROWSER_TESTS:-may skip}"',
+            section + 'echo "browser tests: ${REVIEWFLOW_BROWSER_TESTS:-may skip}"\n'
+            'echo "test data: ${REVIEWFLOW_TEST_DATA:-may skip}"',
         ],
         env=environment,
         capture_output=True,
@@ -396,6 +397,13 @@ def test_ci_run_requires_the_browser_tests_where_it_installs_what_they_need(tmp_
     result = run_system_packages(tmp_path, uid=0, apt_get=0)
     assert result.returncode == 0, result.stderr
     assert "browser tests: require" in result.stdout
+
+
+def test_ci_run_requires_the_conformance_data_where_it_can_install_it(tmp_path: Path) -> None:
+    # npm "succeeds" and installs nothing: the conformance tests must then fail, not skip.
+    assert "test data: require" in run_system_packages(tmp_path, uid=0, apt_get=0, npm=0).stdout
+    # A developer's machine without npm: they may skip, and each says why.
+    assert "test data: may skip" in run_system_packages(tmp_path, uid=1000, apt_get=None).stdout
 
 
 @pytest.mark.parametrize(("uid", "apt_get"), [(1000, 0), (0, None)])

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from reviewflow.checks import rules as checks
 from reviewflow.cli.commands import cli
 from reviewflow.progress import progress_bar, shows_progress
 from tests.conftest import PROJECT, article_text, make_content_repo, write
@@ -210,16 +209,18 @@ def test_every_config_problem_is_reported_at_once(run: Run, repo: Path) -> None:
 
 
 def test_internal_error_is_one_line_and_exit_3(run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*args: object) -> None:
-        raise RuntimeError("rule exploded")
+    # A bug in one file's check is that file's `internal-error` finding (tests/test_bad_input.py);
+    # a bug outside any one file, here in the reporter, ends the command.
+    from reviewflow.cli.reporters import REPORTERS
 
-    monkeypatch.setitem(
-        checks.RULES, "readability", checks.Rule("readability", checks.Severity.WARNING, "x", broken)
-    )
+    def broken(*args: object) -> None:
+        raise RuntimeError("reporter exploded")
+
+    monkeypatch.setitem(REPORTERS, "text", broken)
     result = run(repo, "check")
     assert result.exit_code == 3
     assert result.output.strip().splitlines() == [
-        "reviewflow: internal error: RuntimeError: rule exploded (re-run with --debug for the traceback, and please report it)"
+        "reviewflow: internal error: RuntimeError: reporter exploded (re-run with --debug for the traceback, and please report it)"
     ]
     debug = run(repo, "--debug", "check")
     assert debug.exit_code == 3

@@ -18,8 +18,6 @@ import hashlib
 import os
 import random
 import re
-import shutil
-import subprocess
 from html import escape
 from pathlib import Path
 
@@ -31,12 +29,11 @@ from reviewflow.content.citations import MARKER
 from reviewflow.content.markdown import EXTENSIONS, PARSING, RENDERING
 from reviewflow.content.markup import BodyRenderer
 from reviewflow.content.prose import read_prose
+from tests.npm import CACHE, npm_data
 
 SPEC_VERSION = "0.31.2"
 SPEC_SHA256 = "257c41ad946f7a1414a499aca402a1aa8fdac3678532266611348c1cf54f4b80"
-SPEC_DIR = Path(
-    os.environ.get("REVIEWFLOW_SPEC_DIR") or Path.home() / ".cache" / "reviewflow-tests" / "commonmark-spec"
-)
+SPEC_DIR = Path(os.environ.get("REVIEWFLOW_SPEC_DIR") or CACHE / "commonmark-spec")
 DATA = Path(__file__).parent / "data" / "markdown"
 REFERENCES = {i: Reference(id=i, type="review", title="t", source="s", year=2020) for i in range(1, 100)}
 RENDERER = BodyRenderer()
@@ -46,17 +43,7 @@ _LINKED_ID = re.compile(r"Reference </span>(\d+)</a>")
 
 def spec_examples() -> list[tuple[int, str, str]]:
     """(number, Markdown, HTML) of every spec example, as the spec's own test runner reads them."""
-    spec = SPEC_DIR / "node_modules" / "commonmark-spec" / "spec.txt"
-    if not spec.is_file() and shutil.which("npm"):
-        subprocess.run(
-            ["npm", "install", "--prefix", str(SPEC_DIR), "--no-audit", "--no-fund", "--no-save",
-             "--no-update-notifier", f"commonmark-spec@{SPEC_VERSION}"],
-            check=False, capture_output=True, timeout=300,
-        )  # fmt: skip
-    if not spec.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"the CommonMark spec is not in {SPEC_DIR} and npm could not install it")
-        pytest.skip(f"the CommonMark spec is not in {SPEC_DIR} and npm could not install it")
+    spec = npm_data(f"commonmark-spec@{SPEC_VERSION}", SPEC_DIR, "commonmark-spec/spec.txt")
     raw = spec.read_bytes()
     assert hashlib.sha256(raw).hexdigest() == SPEC_SHA256, f"{spec} is not commonmark-spec {SPEC_VERSION}"
     text = re.sub(r"^<!-- END TESTS -->[\s\S]*", "", raw.decode().replace("\r\n", "\n"), flags=re.M)
@@ -75,7 +62,11 @@ def examples() -> list[tuple[int, str, str]]:
 def test_every_spec_example_renders_as_the_spec_says(examples: list[tuple[int, str, str]]) -> None:
     assert len(examples) == 652
     passing_raw_html = comrak.RenderOptions(unsafe_=True)
-    wrong = [n for n, md, html in examples if comrak.markdown_to_html(md, EXTENSIONS, PARSING, passing_raw_html) != html]
+    wrong = [
+        n
+        for n, md, html in examples
+        if comrak.markdown_to_html(md, EXTENSIONS, PARSING, passing_raw_html) != html
+    ]
     assert wrong == []
 
 
@@ -123,7 +114,9 @@ def test_checks_and_page_agree_on_every_spec_example(examples: list[tuple[int, s
     for _, markdown, _ in examples:
         assert_checks_see_what_the_page_links(markdown)
         # Markers in every construct of the spec: headings, links, code, tables, quotes, lists...
-        with_markers = markdown.replace("foo", "foo [1]").replace("bar", "bar [2, 3]").replace("baz", "[4][5]")
+        with_markers = (
+            markdown.replace("foo", "foo [1]").replace("bar", "bar [2, 3]").replace("baz", "[4][5]")
+        )
         cited += assert_checks_see_what_the_page_links(with_markers)
     assert cited > 400
 

@@ -63,6 +63,7 @@ VALUES = [
     "a: b", "a #b", "a#b", "word, with comma", "it's fine", "x (y) / z-w", "[a, b]", "[a,b,]", "[ ]", "[]",
     "[a, [b]]", "['q']", "[yes, no]", "[true]", "{a: b}", "&a x", "*a", "!!str x", "!!python/object x",
     "| x", ">", ">-", "|", "|-", ">+", "@x", "%x", "`x`", '"x" # c', "x # c", "word   ", '"q"   ', "",
+    "3:1", "0o10", "0123", "010", "-.inf", ".NaN", "TRUE", "+12", "1.", "0x", "-0",
 ]  # fmt: skip
 EXTRA_LINES = [
     "", "# a comment", "  # an indented comment", "extra: 1", "  - stray", "\tkey: tab", "key:\tvalue",
@@ -71,6 +72,7 @@ EXTRA_LINES = [
     "list:\n- a\n- b", "list:\n  - a\n  -\n  - c", "list:\n  - a: 1\n    b: 2\n  - a: 3", "list:", "k: v\r",
     "list:\n  - a: 1\n      b: 2", "list:\n  -   a: 1\n      b: 2", "list:\n  - [x, y]", "k: \x85", "k: \u2028x",
     "list:\n  - a: 1\n  # note\n    b: 2", "list:\n- a: 1\n  b: 2\nnext: 3", "list:\n  - a: |\n      x",
+    "list:\n  - a\n  - \n  - c", "list:\n  - ", "list:\n  - a: 1\n  - ", "end: |\n  one\n  two",
 ]  # fmt: skip
 
 
@@ -108,15 +110,18 @@ def libyaml(source: str) -> Split:
 
 
 def assert_same(source: str) -> bool:
-    """Whether the plain reader took SOURCE; if it did, its answer is libyaml's."""
-    plain = read_plain(source, 1)
-    if plain is None:
-        return False
-    expected = libyaml(source)
-    assert not expected.problems, (source, expected.problems)
-    assert plain == (expected.data, expected.positions, expected.key_positions), source
-    data_only = read_plain(source, 1, positions=False)
-    assert data_only is not None and data_only[0] == expected.data
+    """Whether the plain reader took SOURCE; if it did, its answer is libyaml's, with and
+    without a line break at the end (a front-matter has one; it matters to a `|` at the end)."""
+    for text in (source, source + "\n"):
+        plain = read_plain(text, 1)
+        if plain is None:
+            return False
+        expected = libyaml(text)
+        assert not expected.problems, (text, expected.problems)
+        data = frontmatter.identifiers_as_text(plain[0])  # as _parse_yaml reads an unquoted PMID
+        assert (data, *plain[1:]) == (expected.data, expected.positions, expected.key_positions), text
+        data_only = read_plain(text, 1, positions=False)
+        assert data_only is not None and frontmatter.identifiers_as_text(data_only[0]) == expected.data
     # as check reads it: the data now, the positions when a finding needs one
     split = frontmatter.split_text(f"---\n{source}\n---\nBody.\n")
     assert split.data == expected.data and split.positions_later is not None

@@ -93,9 +93,16 @@ def test_the_prose_is_the_text_readers_see_one_line_per_block() -> None:
         "| a &amp; b | 10 mg |\n"
     )
     prose = read_prose(body, 7)
-    assert prose.text == "Treatment [1]\nMelphalan helps [2]. See the review and a chart.\nDrug\nDose\na & b\n10 mg"
+    assert (
+        prose.text
+        == "Treatment [1]\nMelphalan helps [2]. See the review and a chart.\nDrug\nDose\na & b\n10 mg"
+    )
     # A heading is a sentence of its own, never the start of the paragraph's first one.
-    assert [s.text for s in prose.sentences][:3] == ["Treatment [1]", "Melphalan helps [2].", "See the review and a chart."]
+    assert [s.text for s in prose.sentences][:3] == [
+        "Treatment [1]",
+        "Melphalan helps [2].",
+        "See the review and a chart.",
+    ]
     assert [(s.line, s.column) for s in prose.sentences][:3] == [(7, 4), (8, 1), (8, 24)]
     assert [(prose.locate(c.offset), c.ids) for c in prose.citations] == [((7, 14), (1,)), ((8, 19), (2,))]
     assert prose.locate(prose.text.index("10 mg")) == (12, 15)

@@ -64,8 +64,10 @@ FILE_RULES = {
     "yaml-duplicate-key": "a key appears twice (YAML would silently keep the last)",
     "yaml-alias": "YAML anchors or aliases are used",
     "yaml-tag": "a YAML tag such as !!python/object is used",
+    "yaml-unsupported": "YAML that front-matter has no use for, such as %YAML directives",
     "slug": "the file name is not a valid slug",
     "schema": "the front-matter does not match schemas/article.schema.json",
+    "internal-error": "a bug in reviewflow stopped the check of this file (the others are still checked)",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -186,24 +187,46 @@ class Workspace:
         for path in files:
             if advance is not None:
                 advance(1)
-            relative = self.relative(path)
             try:
-                raw, size = read_limited(self.root, path, self.config.checks.max_file_bytes)
-            except OSError as exc:  # NotRegularFile too: a link, a FIFO, a directory, ...
-                why = "not read" if isinstance(exc, NotRegularFile) else "cannot read"
-                unreadable = Finding.error("file-unreadable", relative, 1, 1, f"{why}: {exc.strerror}")
-                results.append((None, [unreadable], True))
-                continue
-            if size > self.config.checks.max_file_bytes:  # its finding names its size: not cached
-                results.append((None, check_document(self.parse(relative, raw, size), context), True))
-                continue
-            key = file_key(relative, raw) if cache is not None else None
-            cached = cache.get(key, relative) if cache is not None and key is not None else None
-            if cached is not None:
-                results.append((key, cached, False))
-            else:
-                results.append((key, check_document(self.parse(relative, raw), context), True))
+                results.append(self._check_file(path, context, cache))
+            except Exception as exc:  # noqa: BLE001 - one file's failure never stops the run
+                results.append((None, [internal_error(self.relative(path), exc)], False))
         return results
+
+    def _check_file(self, path: Path, context: Context, cache: FindingsCache | None) -> Checked:
+        relative = self.relative(path)
+        try:
+            raw, size = read_limited(self.root, path, self.config.checks.max_file_bytes)
+        except OSError as exc:  # NotRegularFile too: a link, a FIFO, a directory, ...
+            why = "not read" if isinstance(exc, NotRegularFile) else "cannot read"
+            return None, [Finding.error("file-unreadable", relative, 1, 1, f"{why}: {exc.strerror}")], True
+        if size > self.config.checks.max_file_bytes:  # its finding names its size: not cached
+            return None, check_document(self.parse(relative, raw, size), context), True
+        key = file_key(relative, raw) if cache is not None else None
+        cached = cache.get(key, relative) if cache is not None and key is not None else None
+        if cached is not None:
+            return key, cached, False
+        return key, check_document(self.parse(relative, raw), context), True
+
+
+def internal_error(path: str, exc: Exception) -> Finding:
+    """The finding for a bug met while checking the file at PATH: the other files are still
+    checked, and the message says where in reviewflow it happened, for a bug report."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [frame for frame in frames if f"{os.sep}reviewflow{os.sep}" in frame.filename] or frames
+    where = ""
+    if ours:
+        package_path = ours[-1].filename.rsplit(f"{os.sep}reviewflow{os.sep}", 1)[-1]
+        where = f" at reviewflow/{package_path.replace(os.sep, '/')}:{ours[-1].lineno}"
+    detail = str(exc).splitlines()[0] if str(exc).strip() else ""
+    return Finding.error(
+        "internal-error",
+        path,
+        1,
+        1,
+        f"reviewflow could not check this file: {type(exc).__name__}{': ' if detail else ''}{detail}"
+        f"{where}; this is a bug in reviewflow, please report it",
+    )
 
 
 # Below this many files a process pool costs more to start than it saves.

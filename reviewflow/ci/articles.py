@@ -25,6 +25,7 @@ from reviewflow.cache import CACHE_DIR
 from reviewflow.checks.readability import warm_up
 from reviewflow.checks.retractions import RetractionIndex, load_retractions, parse_retractions, stricter
 from reviewflow.checks.rules import Context, check_document
+from reviewflow.checks.workspace import internal_error
 from reviewflow.ci.config_diff import config_problems, schema_problems, stricter_rules
 from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, Config, article_path, is_article_path, parse_config
 from reviewflow.content.article import Document, parse_document, slug_of
@@ -174,8 +175,11 @@ def check_articles(
         if raw is None:
             findings = [_unreadable(change)]
         else:
-            document = _parse(change.path, raw, settings.config, settings.schema)
-            findings = check_document(document, settings.context)
+            try:
+                document = _parse(change.path, raw, settings.config, settings.schema)
+                findings = check_document(document, settings.context)
+            except Exception as exc:  # noqa: BLE001 - one article's failure never stops the gate
+                findings = [internal_error(change.path, exc)]
         results.append(ArticleResult(change, sorted(findings, key=Finding.sort_key)))
     return results
 
@@ -188,20 +192,23 @@ def new_errors(change: ArticleChange, raw: bytes, head: Settings, base: Settings
     since their messages may name configuration values. The article is parsed once, twice
     only when the schema (or the size limit) differs.
     """
-    document = _parse(change.path, raw, head.config, head.schema)
-    errors = [f for f in check_document(document, head.context) if f.severity is Severity.ERROR]
-    if not errors:
-        return []
-    if (
-        base.schema is not head.schema
-        or base.config.checks.max_file_bytes != head.config.checks.max_file_bytes
-    ):
-        document = _parse(change.path, raw, base.config, base.schema)
-    before = {
-        (f.rule, f.line, f.column)
-        for f in check_document(document, base.context)
-        if f.severity is Severity.ERROR
-    }
+    try:
+        document = _parse(change.path, raw, head.config, head.schema)
+        errors = [f for f in check_document(document, head.context) if f.severity is Severity.ERROR]
+        if not errors:
+            return []
+        if (
+            base.schema is not head.schema
+            or base.config.checks.max_file_bytes != head.config.checks.max_file_bytes
+        ):
+            document = _parse(change.path, raw, base.config, base.schema)
+        before = {
+            (f.rule, f.line, f.column)
+            for f in check_document(document, base.context)
+            if f.severity is Severity.ERROR
+        }
+    except Exception as exc:  # noqa: BLE001 - one article's failure never stops the gate
+        return [internal_error(change.path, exc)]
     note = f" (unchanged article: it fails with this change's {what})"
     return [
         f.model_copy(update={"message": f.message + note})

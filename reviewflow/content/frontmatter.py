@@ -6,9 +6,10 @@ marks), a single walk rejects what an editorial gate must not accept (duplicate 
 and aliases, exotic tags) and records where every value sits, then the tree is constructed
 into plain data.
 
-The loader is YAML 1.1 without its surprises: `no`/`yes`/`on`/`off` stay strings and
-`2024-01-05` stays a string, because a schema that expects text must get the text the author
-wrote.
+Both paths read scalars by the YAML 1.2 core schema (`yamlcore.py`): `010` is ten, `3:1`,
+`yes`, `no` and `2024-01-05` are text, so a schema that expects text gets the text the author
+wrote, and a message never quotes a value the author did not write. A reference's unquoted
+`pmid: 35256536` is read as the identifier it is, the text "35256536".
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from reviewflow.content import yamlcore, yamlstrict
 from reviewflow.content.plainyaml import read_plain
 
 # Where each value (and each mapping key) of the front-matter sits: JSON path -> (line, column),
@@ -28,48 +30,43 @@ from reviewflow.content.plainyaml import read_plain
 Path = tuple[str | int, ...]
 Positions = dict[Path, tuple[int, int]]
 
-_STR = "tag:yaml.org,2002:str"
 _ALLOWED_TAGS = {
-    _STR,
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:null",
+    yamlcore.STR,
+    yamlcore.INT,
+    yamlcore.FLOAT,
+    yamlcore.BOOL,
+    yamlcore.NULL,
     "tag:yaml.org,2002:seq",
     "tag:yaml.org,2002:map",
 }
+_STR = yamlcore.STR
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
 _FENCE = re.compile(r"^---[ \t]*\r?$")
 _CLOSING_LINE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)  # the first one ends it
 
 
 class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
-    """Safe loader without the YAML 1.1 boolean words and timestamps."""
+    """Safe loader whose plain scalars resolve by the YAML 1.2 core schema (yamlcore.py)."""
 
 
-_BOOL = "tag:yaml.org,2002:bool"
-_TIMESTAMP = "tag:yaml.org,2002:timestamp"
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _TIMESTAMP)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 _PLAIN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9 ,'()/-]*")  # can only resolve to a string
+_NOT_TEXT = frozenset(("true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL"))
 
 
 def _resolve(self: Any, kind: Any, value: Any, implicit: Any) -> str:
     # Called by libyaml for every node (a hot path), so the common answers come first.
     # A quoted (or "!"-tagged) scalar is text whatever it says, as in PyYAML's resolver
-    # (this loader has no path resolvers). Most plain values are words: keep in step with the
-    # resolvers above, under which no word of this shape is a bool or null.
+    # (this loader has no path resolvers). Most plain values are words, which are text.
     if kind is yaml.ScalarNode:
         if not implicit[0]:
             return _STR
         if _PLAIN_TEXT.fullmatch(value) and value not in _NOT_TEXT:
             return _STR
-    return yaml.SafeLoader.resolve(self, kind, value, implicit)
+        return yamlcore.tag_of(value)
+    return _SEQ if kind is yaml.SequenceNode else _MAP
 
 
-_NOT_TEXT = frozenset(("true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL"))
 _Loader.resolve = _resolve  # type: ignore[method-assign]
 
 
@@ -151,38 +148,55 @@ def split_text(text: str, split: Split | None = None) -> Split:
     after = text.find("\n", closing.start())
     split.body = "" if after < 0 else text[after + 1 :]
     split.body_line = end + 2
-    _parse_yaml(text[first_end + 1 : max(closing.start() - 1, first_end + 1)], split, line_offset=1)
+    # The front-matter keeps its last line break, as a YAML document would: a `|` block
+    # scalar at its end ends with one.
+    _parse_yaml(text[first_end + 1 : closing.start()], split, line_offset=1)
     return split
 
 
 def _parse_yaml(source: str, split: Split, line_offset: int) -> None:
+    plain = read_plain(source, line_offset, positions=False)
+    if plain is not None:  # the common, plain front-matter: no YAML parser needed
+        split.data = identifiers_as_text(plain[0])
+        split.positions_later = partial(_plain_positions, source, line_offset)
+        return
+    data = _read_yaml(source, split, line_offset, front_matter=True)
+    if not split.problems:
+        split.data = identifiers_as_text(data)
+
+
+def load_yaml(source: str, line_offset: int = 0) -> tuple[Any, list[Problem]]:
+    """One YAML document of any shape (a mapping, a list, a scalar; None when empty), read as
+    front-matter is read, and the problems that stopped it. For tests: the conformance suite."""
+    split = Split()
+    value = _read_yaml(source, split, line_offset, front_matter=False)
+    return (None if split.problems else value), split.problems
+
+
+def _read_yaml(source: str, split: Split, line_offset: int, front_matter: bool) -> Any:
+    """The value of the YAML document SOURCE by libyaml, or None with its problems in SPLIT.
+    FRONT_MATTER: the document must be a mapping."""
+
     def at(mark: Any) -> tuple[int, int]:
         return mark.line + 1 + line_offset, mark.column + 1
 
-    plain = read_plain(source, line_offset, positions=False)
-    if plain is not None:  # the common, plain front-matter: no YAML parser needed
-        split.data = plain[0]
-        split.positions_later = partial(_plain_positions, source, line_offset)
-        return
-    if ("&" in source or "*" in source) and _has_anchor(source, split, at):
-        return
+    if hit := yamlstrict.ending(source) or _screen(source):
+        _report(split, hit, line_offset)
+        return None
     loader = _Loader(source)
     try:
         node = loader.get_single_node()
-        if node is None:
+        if node is None and front_matter:
             split.problems.append(Problem("frontmatter-not-mapping", 1, 1, "front-matter is empty"))
-            return
-        if not isinstance(node, yaml.MappingNode):
+        elif front_matter and not isinstance(node, yaml.MappingNode):
             line, column = at(node.start_mark)
             split.problems.append(
                 Problem(
                     "frontmatter-not-mapping", line, column, "front-matter must be a mapping of field: value"
                 )
             )
-            return
-        data = _walk(node, (), split, at, loader)
-        if not split.problems:
-            split.data = data
+        elif node is not None:
+            return _Walk(split, at, source.split("\n"), line_offset).value(node, (), -1)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = at(mark) if mark else (1 + line_offset, 1)
@@ -190,8 +204,29 @@ def _parse_yaml(source: str, split: Split, line_offset: int) -> None:
         split.problems.append(Problem("yaml-syntax", line, column, f"YAML syntax error: {problem}"))
     except yaml.YAMLError as exc:
         split.problems.append(Problem("yaml-syntax", 1 + line_offset, 1, f"YAML error: {exc}"))
+    except RecursionError:  # libyaml stops flow nesting at 1,000 levels, but not block nesting
+        split.problems.append(Problem("yaml-syntax", 1 + line_offset, 1, "front-matter is nested too deeply"))
     finally:
         loader.dispose()
+    return None
+
+
+# Reference identifiers that authors write unquoted (`pmid: 35256536`); the schema wants text.
+_IDENTIFIERS = ("pmid", "pmcid")
+
+
+def identifiers_as_text(data: dict[str, Any]) -> dict[str, Any]:
+    """DATA with every reference's whole-number PMID or PMCID as the text it was written as:
+    an identifier, not a number (the schema says text, and messages quote it)."""
+    references = data.get("references")
+    if isinstance(references, list):
+        for reference in references:
+            if isinstance(reference, dict):
+                for name in _IDENTIFIERS:
+                    value = reference.get(name)
+                    if type(value) is int:  # not a bool
+                        reference[name] = str(value)
+    return data
 
 
 def _plain_positions(source: str, line_offset: int) -> tuple[Positions, Positions]:
@@ -200,48 +235,65 @@ def _plain_positions(source: str, line_offset: int) -> tuple[Positions, Position
     return plain[1], plain[2]
 
 
-def _has_anchor(source: str, split: Split, at: Any) -> bool:
-    """Reject anchors and aliases: no use in an article, and the door to alias bombs."""
-    try:
-        for event in yaml.parse(source, Loader=_Loader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                line, column = at(event.start_mark)
-                split.problems.append(
-                    Problem(
-                        "yaml-alias", line, column, "YAML anchors and aliases are not allowed in front-matter"
-                    )
-                )
-                return True
-    except yaml.YAMLError:
-        return False  # the main parse reports the syntax error with its line
-    return False
+# What the screen looks for can only be where one of these is: `&` `*` anchors and aliases,
+# `!` tags, `%` directives. Most front-matter that comes this way (a comment after a value, an
+# escape) has none, and skips a second parse.
+_MAY_NEED_SCREEN = re.compile(r"[&*!%]")
 
 
-_SCALARS: dict[str, Any] = {
-    "tag:yaml.org,2002:int": yaml.SafeLoader.construct_yaml_int,
-    "tag:yaml.org,2002:float": yaml.SafeLoader.construct_yaml_float,
-    "tag:yaml.org,2002:bool": yaml.SafeLoader.construct_yaml_bool,
-    "tag:yaml.org,2002:null": yaml.SafeLoader.construct_yaml_null,
-}
-
-
-def _walk(node: Any, path: Path, split: Split, at: Any, loader: Any) -> Any:
-    """Build the value of NODE while recording positions and reporting duplicate keys and
-    disallowed tags (one pass over the tree instead of a walk plus PyYAML's constructor)."""
-    split.positions[path] = at(node.start_mark)
-    tag = node.tag
-    if tag == _STR:
-        return node.value
-    if tag not in _ALLOWED_TAGS:
-        line, column = at(node.start_mark)
-        split.problems.append(Problem("yaml-tag", line, column, f"YAML tag {tag!r} is not allowed"))
+def _screen(source: str) -> yamlstrict.Hit | None:
+    """What front-matter must not hold, found in one pass over libyaml's events."""
+    if not _MAY_NEED_SCREEN.search(source):
         return None
-    if isinstance(node, yaml.MappingNode):
+    try:
+        return yamlstrict.screen(yaml.parse(source, Loader=_Loader))
+    except yaml.YAMLError:
+        return None  # the main parse reports the syntax error with its line
+
+
+def _report(split: Split, hit: yamlstrict.Hit, line_offset: int) -> None:
+    rule, line, column, message = hit
+    split.problems.append(Problem(rule, line + 1 + line_offset, column + 1, message))
+
+
+class _Walk:
+    """Build the value of a node tree while recording positions and reporting duplicate keys,
+    disallowed tags and what libyaml accepts but YAML 1.2 does not (one pass over the tree
+    instead of a walk plus PyYAML's constructor)."""
+
+    def __init__(
+        self, split: Split, at: Callable[[Any], tuple[int, int]], lines: list[str], line_offset: int
+    ) -> None:
+        self.split, self.at, self.lines, self.line_offset = split, at, lines, line_offset
+
+    def value(self, node: Any, path: Path, indent: int) -> Any:
+        """NODE's value; INDENT: the column of the block collection it is in (-1 at the top)."""
+        split, at = self.split, self.at
+        split.positions[path] = at(node.start_mark)
+        tag = node.tag
+        if (hit := yamlstrict.node_hit(node, self.lines, indent)) is not None:
+            _report(split, hit, self.line_offset)
+            return None
+        if tag == _STR:
+            return node.value
+        if tag not in _ALLOWED_TAGS:
+            line, column = at(node.start_mark)
+            split.problems.append(Problem("yaml-tag", line, column, f"YAML tag {tag!r} is not allowed"))
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path, node.start_mark.column)
+        if isinstance(node, yaml.SequenceNode):
+            inner = indent if node.flow_style else node.start_mark.column
+            return [self.value(item, (*path, index), inner) for index, item in enumerate(node.value)]
+        return _scalar(node, path, split, at)
+
+    def mapping(self, node: Any, path: Path, indent: int) -> dict[str, Any]:
+        split, at = self.split, self.at
         mapping: dict[str, Any] = {}
         first_seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             line, column = at(key_node.start_mark)
-            if not isinstance(key_node, yaml.ScalarNode):
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == yamlcore.NULL:
                 split.problems.append(Problem("yaml-syntax", line, column, "mapping keys must be plain text"))
                 continue
             key = key_node.value
@@ -259,18 +311,26 @@ def _walk(node: Any, path: Path, split: Split, at: Any, loader: Any) -> Any:
             first_seen[key] = line
             value_path = (*path, key)
             split.key_positions[value_path] = (line, column)
-            if value_node.tag == _STR:  # most values: no need for a call of their own
+            # Most values are text, plain or quoted on one line: no call of their own.
+            if value_node.tag == _STR and (
+                not value_node.style or yamlstrict.simple_quoted(value_node, self.lines)
+            ):
                 split.positions[value_path] = at(value_node.start_mark)
                 mapping[key] = value_node.value
             else:
-                mapping[key] = _walk(value_node, value_path, split, at, loader)
+                mapping[key] = self.value(value_node, value_path, indent)
         return mapping
-    if isinstance(node, yaml.SequenceNode):
-        return [_walk(item, (*path, index), split, at, loader) for index, item in enumerate(node.value)]
-    value = node.value
-    if tag == _INT and value.isascii() and value.isdigit() and (value[0] != "0" or len(value) == 1):
-        return int(value)  # a plain decimal, as construct_yaml_int reads it, without its parsing
-    return _SCALARS[tag](loader, node)
 
 
-_INT = "tag:yaml.org,2002:int"
+def _scalar(node: Any, path: Path, split: Split, at: Callable[[Any], tuple[int, int]]) -> Any:
+    tag, value = node.tag, node.value
+    if tag == yamlcore.INT and len(path) == 3 and path[0] == "references" and path[2] in _IDENTIFIERS:
+        return value  # an unquoted identifier: the text as written (`0123` stays `0123`)
+    if tag == yamlcore.INT and value.isascii() and value.isdigit():
+        return int(value)  # a plain decimal (leading zeros too: YAML 1.2 has no 1.1 octal)
+    try:
+        return yamlcore.value_of(tag, value)
+    except ValueError as exc:  # only an explicit tag (`!!int abc`) can disagree with its text
+        line, column = at(node.start_mark)
+        split.problems.append(Problem("yaml-tag", line, column, f"YAML tag {tag!r}: {exc}"))
+        return None

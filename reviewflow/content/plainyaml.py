@@ -5,7 +5,8 @@ millisecond per article, the largest cost of `check`. Nearly every front-matter 
 regular part of YAML: top-level `key: value` lines, block sequences of scalars or of flat
 mappings (`- name: …` with aligned `email: …` lines), one-line flow sequences of words, folded
 or literal block scalars with one indent, and scalars that are quoted strings without escapes,
-words or decimal integers. `read_plain` reads exactly that (one findall splits every line in
+words or decimal integers (so the YAML 1.2 core schema and YAML 1.1 agree on every value it
+accepts). `read_plain` reads exactly that (one findall splits every line in
 C, then one loop over the lines) and gives the same data and the same positions as
 `frontmatter.py`'s libyaml path; the positions can be left out and found by a second call
 when a finding needs one. On anything else (a
@@ -62,12 +63,16 @@ def read_plain(source: str, line_offset: int, positions: bool = True) -> Plain |
     articles never need a position, so they are left for a second call when one does."""
     if _UNUSUAL.search(source):
         return None
+    # The line break that ends the last line belongs to a block scalar there (`|` keeps it).
+    final_break = source.endswith("\n")
+    if final_break:
+        source = source[:-1]
     lines = source.split("\n")
     rows = _LINES.findall(source)
     if len(rows) != len(lines):
         return None
     try:
-        return _Reader(lines, rows, line_offset, positions).read()
+        return _Reader(lines, rows, line_offset, positions, final_break).read()
     except _NotPlain:
         return None
 
@@ -89,8 +94,11 @@ def _value(row: Row) -> Any:
 
 
 class _Reader:
-    def __init__(self, lines: list[str], rows: list[Row], line_offset: int, track: bool) -> None:
+    def __init__(
+        self, lines: list[str], rows: list[Row], line_offset: int, track: bool, final_break: bool
+    ) -> None:
         self.track = track  # record positions on the short cuts too
+        self.final_break = final_break  # the last line ended with a line break
         self.lines = lines
         self.rows = rows
         self.offset = line_offset + 1  # file line of lines[0]
@@ -147,6 +155,8 @@ class _Reader:
     def scalar(self, text: str, path: Path, index: int, column: int) -> Any:
         """A one-line value starting at COLUMN (1-based) of lines[INDEX]."""
         self.positions[path] = (index + self.offset, column)
+        if not text:
+            raise _NotPlain  # `- ` alone: an empty item (null), which the loader places
         first = text[0]
         if first == '"' or first == "'":
             inner = text[1:-1]
@@ -203,9 +213,9 @@ class _Reader:
             self.index += 1
         if not contents:
             raise _NotPlain
-        # A final line break is kept ("clip") unless the scalar ends the front-matter.
-        ends_source = self.index == len(lines)
-        return joiner.join(contents) + ("" if ends_source else chomp)
+        # A final line break is kept ("clip") unless the scalar ends a source without one.
+        unbroken = self.index == len(lines) and not self.final_break
+        return joiner.join(contents) + ("" if unbroken else chomp)
 
     def sequence(self, name: str) -> list[Any]:
         """The block sequence under `key:`: scalars, or flat mappings, one per `- ` item."""

@@ -208,7 +208,7 @@ def _explain(error: ValidationError) -> SchemaError_:
             ),
         )
     if kind == "type" and error.validator_value == "string" and not isinstance(error.instance, str):
-        return path, None, f"{where}: {error.instance!r} must be text (put it in quotes)"
+        return path, None, f"{where}: {_kind_of(error.instance)} must be text (put it in quotes)"
     described = error.schema.get("description") if isinstance(error.schema, dict) else None
     if kind == "pattern" and described:
         return path, None, f"{where}: {error.instance!r} is not {described}"
@@ -217,3 +217,15 @@ def _explain(error: ValidationError) -> SchemaError_:
 
 def _field_name(path: tuple[Any, ...]) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def _kind_of(value: Any) -> str:
+    """What a non-text front-matter value is, in words: never its Python form, which the author
+    did not write (`TRUE` would show as True, `0x1F` as 31, an empty item as None)."""
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a list" if isinstance(value, list) else "a mapping"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.npm import npm_install
 
 BROWSERS = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
 DRIVERS = ("/usr/bin/chromedriver", "chromedriver")
@@ -78,19 +79,8 @@ def browser_paths() -> tuple[str, str]:
 
 def axe_source() -> str:
     """axe-core's browser build, installed from npm into AXE_DIR on first use."""
-    if not AXE_FILE.is_file():
-        npm = shutil.which("npm")
-        if npm is None:
-            unavailable(f"axe-core is not at {AXE_FILE} and npm is missing to install it")
-        assert npm is not None
-        AXE_DIR.mkdir(parents=True, exist_ok=True)
-        try:
-            subprocess.run(
-                [npm, "install", "--prefix", str(AXE_DIR), "axe-core@4", "--no-audit", "--no-fund", "--no-save"],
-                capture_output=True, timeout=180, check=True,
-            )  # fmt: skip
-        except (subprocess.SubprocessError, OSError) as exc:
-            unavailable(f"axe-core could not be installed from npm into {AXE_DIR}: {exc}")
+    if not AXE_FILE.is_file() and (why := npm_install("axe-core@4", AXE_DIR)):
+        unavailable(why)
     return AXE_FILE.read_text(encoding="utf-8")
 
 
