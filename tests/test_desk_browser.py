@@ -62,6 +62,17 @@ def visit(driver: Any, url: str) -> None:
     driver.get(url)
 
 
+def shown(driver: Any, element_id: str, text: str = "") -> Any:
+    """The element once the page that follows a click has it (a form's post, then its redirect),
+    holding TEXT: the page before the click may have an element of that id too."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    locator = ("id", element_id)
+    WebDriverWait(driver, 60).until(expected_conditions.text_to_be_present_in_element(locator, text))
+    return driver.find_element(*locator)
+
+
 def clean(driver: Any, desk: DeskServer) -> None:
     """No console error (a CSP violation would be one) and no request away from the desk."""
     assert console_errors(driver) == []
@@ -86,10 +97,10 @@ def test_a_reviewer_opens_the_queue_reads_the_diff_and_approves(
     browser.switch_to.default_content()
 
     browser.find_element(By.ID, "do-review").click()
-    assert "Recorded: review" in browser.find_element(By.ID, "result").text
+    assert "Recorded: review" in shown(browser, "result").text
     browser.find_element(By.ID, "approve-message").send_keys("The added sentence is accurate.")
     browser.find_element(By.ID, "do-approve").click()
-    result = browser.find_element(By.ID, "result").text
+    result = shown(browser, "result", "Recorded: approve").text
     assert "Recorded: approve" in result and "Now Approved, approvals 1/1" in result
     assert browser.find_element(By.ID, "commit").text == head(edited)
     assert browser.find_element(By.ID, "state").text == "Approved"
@@ -118,7 +129,7 @@ def test_approving_with_the_keyboard_alone(browser: Any, desk: DeskServer, edite
     keys.send_keys(Keys.TAB).perform()
     assert focused() == "do-approve"
     keys.send_keys(Keys.ENTER).perform()
-    assert "Now Approved" in browser.find_element("id", "result").text
+    assert "Now Approved" in shown(browser, "result", "Recorded: approve").text
     assert head(edited) == browser.find_element("id", "commit").text
     assert "Checked with the keyboard." in run(edited, "history", SLUG).output
 
@@ -152,9 +163,10 @@ def test_axe_finds_no_serious_or_critical_violations_on_any_desk_page(
     # An action's result, and a refusal, are pages too.
     visit(browser, base(desk) + f"/articles/{SLUG}")
     browser.find_element(By.ID, "do-review").click()
+    shown(browser, "result")
     audit("after an action")
     browser.find_element(By.ID, "do-review").click()
-    assert "Not recorded." in browser.find_element(By.ID, "refused").text
+    assert "Not recorded." in shown(browser, "refused").text
     audit("after a refusal")
     assert problems == []
     browser.execute_script(
