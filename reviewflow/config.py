@@ -8,7 +8,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -72,6 +72,10 @@ RULE_IDS = frozenset(
         "raw-html",
         "absolute-claim",
         "readability",
+        "references-missing",
+        "claim-uncited",
+        "citation-bare",
+        "jargon",
         "disclosure-missing",
         "date-future",
     }
@@ -83,22 +87,6 @@ SSH_KEY_PATTERN = (
     r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)"
     r"|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( .*)?$"
 )
-
-DEFAULT_ABSOLUTE_CLAIMS = [
-    "cure",
-    "cures",
-    "cured",
-    "curative",
-    "guaranteed",
-    "guarantee",
-    "miracle",
-    "100% effective",
-    "no side effects",
-    "risk-free",
-    "breakthrough",
-    "revolutionary",
-]
-
 
 # Every number in reviewflow.toml, with the range it must be in (inclusive) and what it counts.
 # Every number is bounded: a value no publisher means (a review cycle of 8,000 years, a file
@@ -178,14 +166,54 @@ class RuleSettings(_Strict):
         return ", ".join(f"{audience} {getattr(self, audience) or 'default'}" for audience in AUDIENCES)
 
 
+class VocabularyAdditions(_Strict):
+    """`[checks.vocabulary]`: words the publisher adds to the shipped vocabularies
+    (reviewflow/checks/vocabulary/*.toml); nothing here removes a shipped word."""
+
+    claims: list[str] = Field(default_factory=list)  # claim-uncited: a claim whatever its subject
+    effects: list[str] = Field(default_factory=list)  # claim-uncited: a claim next to a treatment word
+    treatments: list[str] = Field(default_factory=list)  # claim-uncited: what a treatment is called
+    self_care: list[str] = Field(default_factory=list)  # claim-uncited: advice, not a claim
+    absolute: list[str] = Field(default_factory=list)  # absolute-claim
+    abbreviations: list[str] = Field(default_factory=list)  # jargon: known without expansion
+    jargon: dict[str, str] = Field(default_factory=dict)  # jargon: term = "plain words"
+
+
+ReferenceCount = Annotated[int, Field(ge=0, le=100)]
+
+
+class MinReferences(_Strict):
+    """`[checks] min_references`: one number for every audience (`min_references = 1`), or per
+    audience (`min_references = { patient = 1, professional = 3 }`; one not named keeps 1)."""
+
+    patient: ReferenceCount = 1
+    professional: ReferenceCount = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_for_all(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return dict.fromkeys(AUDIENCES, value)
+        raise ValueError("must be a whole number, or one per audience: { patient = 1, professional = 3 }")
+
+
 class Checks(_Strict):
     max_reference_age_years: int = _bounded("checks", "max_reference_age_years", 10)
     patient_max_grade: float = _bounded("checks", "patient_max_grade", 8.0)
-    absolute_claims: list[str] = Field(default_factory=lambda: list(DEFAULT_ABSOLUTE_CLAIMS))
+    # absolute-claim's words; None: the shipped list (checks/vocabulary/absolute.toml).
+    absolute_claims: list[str] | None = None
     # A local copy of the Retraction Watch CSV (TOML has no path type: a string is taken).
     retractions: Path | None = Field(None, strict=False)
     max_file_bytes: int = _bounded("checks", "max_file_bytes", 1024 * 1024)
     rules: dict[str, RuleSettings] = Field(default_factory=dict)
+    # references-missing: the fewest references an article may have, for all or per audience.
+    min_references: MinReferences = Field(default_factory=MinReferences)
+    vocabulary: VocabularyAdditions = Field(default_factory=VocabularyAdditions)
+
+    def min_references_for(self, audience: Audience) -> int:
+        return int(getattr(self.min_references, audience))
 
     def rule_setting(self, rule: str, audience: Audience) -> RuleSetting | None:
         """What reviewflow.toml sets for RULE on an article for AUDIENCE; None: the default."""

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from reviewflow.checks.readability import flesch_kincaid_grade
+from reviewflow.checks.evidence import number_forms, whole_number, word_forms
+from reviewflow.checks.prose_fields import FieldProse, prose_parts, sentence_cited
+from reviewflow.checks.readability import flesch_kincaid_grade, hardest_sentences
+from reviewflow.checks.vocabulary import vocabulary
 from reviewflow.content.article import Article, Document
-from reviewflow.content.prose import MARKER, Prose
+from reviewflow.content.prose import Prose
 
 if TYPE_CHECKING:  # rules.py imports these rules into its registry
     from reviewflow.checks.rules import Context, Hit
@@ -29,7 +31,7 @@ _EVIDENCE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [
     (
         tuple(f"{word} rate" for word in _RATE_WORDS.split("|")),
         re.compile(
-            rf"\b(?:{_RATE_WORDS})\s+rates?\b[^.]{{0,80}}?\d|\d[^.\[]{{0,80}}?\b(?:{_RATE_WORDS})\s+rates?\b",
+            rf"\b(?:{_RATE_WORDS})\s+rates?\b[^.\n]{{0,80}}?\d|\d[^.\[\n]{{0,80}}?\b(?:{_RATE_WORDS})\s+rates?\b",
             re.IGNORECASE,
         ),
     ),
@@ -114,17 +116,68 @@ _FINDERS: dict[re.Pattern[str], Callable[[re.Pattern[str], Prose], list[re.Match
 }
 
 
+_WORD_NUMBERS = (
+    *(f"{n} in " for n in ("one", "two", "three", "four", "five")),
+    "leading",
+    "most common",
+    "commonest",
+)
+_STEP_BEFORE = re.compile(
+    r"\b(?:step|steps|grade|stage|type|phase|part|page|day|week|cycle|level|chapter)\s*$", re.I
+)
+
+
+def _step(text: str, match: re.Match[str]) -> bool:
+    """Whether an "N of M" is a step or a grade ("step 1 of 3"), not a proportion."""
+    found = match.group(0)
+    return (" of " in found or " in " in found) and bool(
+        _STEP_BEFORE.search(text, max(0, match.start() - 12), match.start())
+    )
+
+
+def _number_in(match: re.Match[str]) -> tuple[int, int]:
+    """The number a match is about: "70" in "survival rate exceeds 70" (the message quotes it
+    whole, "70-80%")."""
+    if match.group(0)[:1] in "0123456789nN":
+        return match.span()  # "80%", "n = 31", "1 in 100,000"
+    numbers = list(re.finditer(r"\d[\d,.]*", match.group(0)))
+    if not numbers:
+        return match.span()  # "hazard ratio": the words are the evidence
+    return match.start() + numbers[-1].start(), match.start() + numbers[-1].end()
+
+
+_DIGIT = re.compile(r"\d")
+
+
 def evidence_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
-    prose = doc.prose
+    for prose in prose_parts(doc, article):
+        yield from _evidence_in(doc, prose)
+
+
+def _evidence_in(doc: Document, prose: Prose) -> Iterator[Hit]:
+    text = prose.text
+    spans = []
+    if isinstance(prose, FieldProse) and not _DIGIT.search(text):
+        pass  # most titles and summaries hold no number: skip the body's tests
+    else:
+        spans = [_number_in(match) for match in _evidence_matches(prose) if not _step(text, match)]
+        spans += number_forms(text)
+    if prose.mentions(_WORD_NUMBERS):
+        spans += word_forms(text)
     reported: set[int] = set()
-    for match in _evidence_matches(prose):
-        begin, end = prose.sentence_span(match.start())
-        if begin in reported or MARKER.search(prose.text, begin, end):
+    begin = sentence_end = -1
+    for start, end in sorted(spans):
+        if start >= sentence_end:
+            begin, sentence_end = prose.sentence_span(start)
+        if begin in reported:
             continue
         reported.add(begin)
+        if sentence_cited(doc, prose, begin, sentence_end, text[start:end]):
+            continue
+        number = whole_number(text, start, end)
         yield (
             *prose.locate(begin),
-            f"states a number as evidence ({match.group(0).strip()!r}) with no citation marker",
+            f"states a number as evidence ({number!r}) with no citation marker",
         )
 
 
@@ -147,9 +200,12 @@ _DISCLAIMER_TRIGGERS = (
 
 
 def body_disclaimer(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
-    prose = doc.prose
-    if not prose.mentions(_DISCLAIMER_TRIGGERS):
-        return
+    for prose in prose_parts(doc, article):
+        if prose.mentions(_DISCLAIMER_TRIGGERS):
+            yield from _disclaimers_in(article, prose)
+
+
+def _disclaimers_in(article: Article, prose: Prose) -> Iterator[Hit]:
     reported: set[int] = set()
     for match in _HAND_DISCLAIMER.finditer(prose.text):
         begin, _ = prose.sentence_span(match.start())
@@ -180,26 +236,44 @@ def raw_html(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
         )
 
 
-@lru_cache(maxsize=8)
-def _claims_pattern(claims: tuple[str, ...]) -> re.Pattern[str]:
-    phrases = sorted((re.escape(c) for c in claims if c.strip()), key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(phrases) + r")(?!\w)", re.IGNORECASE)
+# Where a clause ends: a negation in another clause does not govern the claim word
+# ("It is not expensive, and it is guaranteed to cure you").
+_CLAUSE_END = re.compile(r"[,;:!?()—–]|\s-\s|\b(?:and|but|while|whereas|although|though|yet|however)\b", re.I)
 
 
 def absolute_claim(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
-    claims = tuple(claim.lower() for claim in ctx.config.checks.absolute_claims)
-    prose = doc.prose
-    if not prose.mentions(claims):
-        return
-    for match in _claims_pattern(claims).finditer(prose.text):
-        begin, end = prose.sentence_span(match.start())
-        # The claim's own words do not negate it ("no side effects" is a claim).
-        rest = prose.text[begin : match.start()] + " " + prose.text[match.end() : end]
-        if not _NEGATION.search(rest):
-            yield (
-                *prose.locate(begin),
-                f"absolute or promotional claim {match.group(0)!r}: qualify it or cite the evidence",
-            )
+    finder = vocabulary(ctx.config.checks).absolute_finder
+    for prose in prose_parts(doc, article):
+        spans = finder.find(prose)
+        if spans:
+            yield from _absolute_in(doc, prose, spans, article.audience == "professional")
+
+
+def _absolute_in(
+    doc: Document, prose: Prose, spans: list[tuple[int, int]], professional: bool
+) -> Iterator[Hit]:
+    text = prose.text
+    reported: set[int] = set()
+    for start, stop in spans:
+        word = text[start:stop]
+        begin, end = prose.sentence_span(start)
+        if begin in reported or text[begin:end].rstrip().endswith("?"):
+            continue  # a question promises nothing ("Can POEMS syndrome be cured?")
+        # On a professional page, a cited statement is the evidence ("Curative doses … [3]").
+        if professional and sentence_cited(doc, prose, begin, end, word):
+            continue
+        if negated(text[begin:start], text[stop:end]):
+            continue
+        reported.add(begin)
+        yield *prose.locate(begin), f"absolute or promotional claim {word!r}: qualify it or cite the evidence"
+
+
+def negated(before: str, after: str) -> bool:
+    """Whether a negation in the claim word's own clause governs it ("is not a cure", "a cure
+    cannot be promised"); the claim's own words never negate it ("no side effects")."""
+    before_clause = _CLAUSE_END.split(before)[-1]
+    after_clause = _CLAUSE_END.split(after)[0]
+    return bool(_NEGATION.search(before_clause) or _NEGATION.search(after_clause))
 
 
 def readability(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
@@ -211,11 +285,21 @@ def readability(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     grade = flesch_kincaid_grade(prose.text, prose.sentence_count, prose.marker_insides)
     limit = ctx.config.checks.patient_max_grade
     if grade > limit:
+        hardest = "; ".join(
+            f"line {prose.locate(start)[0]} (grade {sentence_grade:.0f}: {_opening(prose, start)})"
+            for start, sentence_grade in hardest_sentences(prose, limit)
+        )
         yield (
             doc.body_line,
             1,
             (
                 f"Flesch-Kincaid grade {grade:.1f} is above {limit:g} for a patient article: "
                 "use shorter sentences and everyday words"
+                + (f"; the hardest sentences: {hardest}" if hardest else "")
             ),
         )
+
+
+def _opening(prose: Prose, start: int) -> str:
+    words = prose.text[start : start + 60].split()[:5]
+    return repr(" ".join(words) + " …")

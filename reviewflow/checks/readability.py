@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyphen
 
-from reviewflow.content.prose import MARKER
+from reviewflow.content.prose import MARKER, Prose
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)*")
 # Every ASCII character that cannot be in a word becomes a space (non-ASCII ones are "?" first).
@@ -116,6 +116,37 @@ def word_counts(text: str, markers: list[str] | None = None) -> Counter[str]:
             if not words[digits]:
                 del words[digits]
     return words
+
+
+_BLOCK = re.compile(r"[^\n]+")
+
+
+def hardest_sentences(prose: Prose, limit: float, most: int = 3) -> list[tuple[int, float]]:
+    """The sentences of PROSE (their start offsets) that read above grade LIMIT, hardest
+    first, at most MOST: what to rewrite first. A sentence under ten words is never named
+    (one long word makes a short sentence's grade meaningless)."""
+    text = prose.text
+    # Length drives the grade: only the sentences of the longest blocks, and of those the
+    # longest, are graded.
+    blocks = [block.span() for block in _BLOCK.finditer(text)]
+    spans = []
+    for block_start, block_end in sorted(blocks, key=lambda b: b[0] - b[1])[:most]:
+        at = block_start
+        while at < block_end:
+            begin, end = prose.sentence_span(at)
+            if end <= at:
+                break
+            spans.append((begin, min(end, block_end)))
+            at = end
+    longest = sorted(spans, key=lambda span: -text.count(" ", *span))[: most * 2]
+    graded = []
+    for start, end in longest:
+        words = word_counts(prose.text[start:end])
+        if sum(words.values()) >= 10:
+            grade = flesch_kincaid_grade(prose.text[start:end], 1)
+            if grade > limit:
+                graded.append((start, grade))
+    return sorted(graded, key=lambda item: -item[1])[:most]
 
 
 def warm_up() -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from reviewflow.checks.intended import INTENDED_STALE, apply_intended
+from reviewflow.checks.jargon import jargon
 from reviewflow.checks.language import (
     absolute_claim,
     body_disclaimer,
@@ -21,6 +22,7 @@ from reviewflow.checks.language import (
     readability,
 )
 from reviewflow.checks.retractions import RetractionIndex
+from reviewflow.checks.sourcing import citation_bare, claim_uncited, references_missing
 from reviewflow.config import Config
 from reviewflow.content.article import Article, Document
 from reviewflow.findings import Finding, Severity
@@ -306,6 +308,30 @@ RULES: dict[str, Rule] = {
             Severity.WARNING,
             "a patient article reads above checks.patient_max_grade",
             readability,
+        ),
+        Rule(
+            "references-missing",
+            Severity.ERROR,
+            "fewer references than checks.min_references",
+            references_missing,
+        ),
+        Rule(
+            "claim-uncited",
+            Severity.WARNING,
+            "a sentence claims what a treatment does, with no citation",
+            claim_uncited,
+        ),
+        Rule(
+            "citation-bare",
+            Severity.WARNING,
+            "a citation written as a plain number (an error when there is no reference list)",
+            citation_bare,
+        ),
+        Rule(
+            "jargon",
+            Severity.WARNING,
+            "a patient article uses an abbreviation or medical term it does not explain",
+            jargon,
         ),
         Rule(
             "disclosure-missing",

@@ -1,0 +1,128 @@
+"""The title and the summary, read as prose like the body.
+
+Readers see the summary first (and search engines show it), so every rule that reads prose
+reads these two front-matter fields as well, at their lines. They carry no citation markers
+of their own: a statement there counts as cited when the body cites the same statement (see
+`cited_in_body`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from reviewflow.content.article import Article, Document
+from reviewflow.content.prose import MARKER, Prose
+
+_FIELDS = ("title", "summary")
+_WORD = re.compile(r"[a-z][a-z-]{5,}")
+_DIGITS = re.compile(r"\d[\d,.]*")
+# Words too common to tie a summary sentence to a body sentence.
+_COMMON = frozenset(
+    "people patients patient disease illness condition syndrome treatment treatments therapy "
+    "doctors doctor should usually often better people's because through before during between "
+    "after within without another others".split()
+)
+
+
+@dataclass
+class FieldProse(Prose):
+    """A front-matter string as prose; every place in it is reported at the field's value."""
+
+    field_name: str = ""
+    document: Document | None = None
+
+    def locate(self, offset: int) -> tuple[int, int]:
+        doc = self.document
+        if doc is None:
+            return 1, 1
+        doc.load_positions()  # only when a finding is reported: most articles need none
+        return doc.key_positions.get((self.field_name,)) or doc.position(self.field_name)
+
+
+def prose_parts(doc: Document, article: Article) -> list[Prose]:
+    """The body's prose, then the title's and the summary's (built once per document)."""
+    parts: list[Prose] | None = doc.__dict__.get("_prose_parts")
+    if parts is None:
+        parts = [doc.prose]
+        for name in _FIELDS:
+            text = " ".join(str(getattr(article, name)).split())
+            if text:
+                parts.append(FieldProse(text, [0], [(0, 0)], field_name=name, document=doc))
+        doc.__dict__["_prose_parts"] = parts
+    return parts
+
+
+# Numbers that are citations written the wrong way: "… survival. 1, 2", "…approach.1,2",
+# a dangling "(2)". At most three digits each, so years and counts are never taken.
+_IDS = r"\d{1,3}(?:\s*,\s*\d{1,3})*"
+_TIGHT_IDS = r"\d{1,3}(?:,\d{1,3})*"
+_AFTER_SENTENCE = re.compile(  # the punctuation first: `re` tries the rest only there
+    rf"[.!?](?<=[A-Za-z)%\]][.!?])"
+    rf"(?:[ \t]+({_IDS})(?=[ \t]*(?:\n|$)|[ \t]+[A-Z\"“])|({_TIGHT_IDS})(?=\s|$))"
+)
+_IN_BRACKETS = re.compile(
+    rf"\((?:(?<=[A-Za-z%.,;]\()|(?<=[A-Za-z%.,;][ \t]\())({_IDS})\)(?=[ \t]*[.!?;,]?[ \t]*(?:\n|$|[A-Z]))"
+)
+_NOT_CITATION_BEFORE = re.compile(
+    r"\b(?:fig|figure|table|step|type|grade|stage|no|vol|page|p|class|level|phase|part|option|appendix)\.?\s*\(?$",
+    re.IGNORECASE,
+)
+
+
+def bare_citations(prose: Prose) -> list[tuple[int, str]]:
+    """(offset, "1, 2") of each citation written as plain numbers in PROSE (found once)."""
+    found: list[tuple[int, str]] | None = prose.__dict__.get("_bare_citations")
+    if found is None:
+        text = prose.text
+        candidates = [
+            (m.start(1) if m.group(1) else m.start(2), m.group(1) or m.group(2))
+            for m in _AFTER_SENTENCE.finditer(text)
+        ]
+        if "(" in text and not isinstance(prose, FieldProse):  # "(1)" closing a title numbers it
+            candidates += [(m.start(), m.group(1)) for m in _IN_BRACKETS.finditer(text)]
+        found = [
+            (offset, ids)
+            for offset, ids in sorted(candidates)
+            if not _NOT_CITATION_BEFORE.search(text, max(0, offset - 12), offset)
+        ]
+        prose.__dict__["_bare_citations"] = found
+    return found
+
+
+def heading_like(text: str, offset: int) -> bool:
+    """Whether the block at OFFSET reads as a heading (the prose holds the body's headings as
+    blocks of their own): short, with no closing punctuation."""
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    block = text[start : len(text) if end < 0 else end].rstrip()
+    return not block.endswith((".", "!", "?", ":", ")", "]")) and block.count(" ") < 10
+
+
+def sentence_cited(doc: Document, prose: Prose, begin: int, end: int, key: str) -> bool:
+    """Whether the sentence PROSE.text[BEGIN:END] is cited: by a marker in it, or, in the
+    title or summary, by a cited body sentence that holds KEY (the number or claim word
+    found) and shares one of its distinctive words (6+ letters, not a common word)."""
+    if MARKER.search(prose.text, begin, end) or any(begin <= at <= end for at, _ in bare_citations(prose)):
+        return True  # a citation written as a plain number is cited, and citation-bare says how
+    return isinstance(prose, FieldProse) and cited_in_body(doc, prose.text[begin:end], key)
+
+
+def cited_in_body(doc: Document, sentence: str, key: str) -> bool:
+    digits = _DIGITS.search(key)
+    key = digits.group(0) if digits else key.lower()  # a number is matched by its digits
+    words = {w for w in _WORD.findall(sentence.lower()) if w not in _COMMON and w != key}
+    for cited in _cited_body_sentences(doc):
+        if key in cited and (not words or any(word in cited for word in words) or key[:1].isdigit()):
+            return True
+    return False
+
+
+def _cited_body_sentences(doc: Document) -> list[str]:
+    found: list[str] | None = doc.__dict__.get("_cited_body_sentences")
+    if found is None:
+        prose = doc.prose
+        spans = {prose.sentence_span(m.start()) for m in MARKER.finditer(prose.text)}
+        found = [prose.lowered[begin:end] for begin, end in sorted(spans)]
+        doc.__dict__["_cited_body_sentences"] = found
+    return found

@@ -1,0 +1,171 @@
+"""The words the editorial rules look for, as data an editor extends without code.
+
+The shipped lists are TOML files in checks/vocabulary/, in the shape of Vale's `existence`
+(a list of tokens) and `substitution` (a `swap` table of term = plain words) rules. A
+publisher's `[checks.vocabulary]` in reviewflow.toml adds to them. Each combination is read
+and compiled once per process.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache, cached_property, lru_cache
+from importlib import resources
+from typing import Any
+
+from reviewflow.config import Checks
+from reviewflow.content.prose import Prose
+
+
+@cache
+def shipped(name: str) -> dict[str, Any]:
+    """One vocabulary file of the package, e.g. shipped("jargon")."""
+    text = resources.files("reviewflow.checks").joinpath("vocabulary", f"{name}.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def words_pattern(words: tuple[str, ...], inflect: bool = False) -> re.Pattern[str]:
+    """Any of WORDS as whole words, case-insensitively, longest first; with INFLECT also their
+    plurals and -ed/-ing forms ("breakthroughs", "cures", "cured")."""
+    phrases = sorted(
+        {re.escape(w.lower()).replace("%", r"\s?%").replace(r"\ ", r"\s+") for w in words if w.strip()},
+        key=len,
+        reverse=True,
+    )
+    ending = r"(?:s|es|d|ed|ing)?" if inflect else ""
+    return re.compile(r"(?<![\w-])(?:" + "|".join(phrases) + r")" + ending + r"(?![\w-])", re.IGNORECASE)
+
+
+_ENDINGS = ("", "s", "es", "d", "ed", "ing")
+_TOKEN_BREAKS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+
+
+def tokens(prose: Prose) -> frozenset[str]:
+    """The distinct lowercase words of PROSE (split at every character that is not a letter or
+    a digit), found once per text: the cheap test of which vocabulary words occur at all."""
+    found: frozenset[str] | None = prose.__dict__.get("_tokens")
+    if found is None:
+        found = frozenset(prose.lowered.translate(_TOKEN_BREAKS).split())
+        prose.__dict__["_tokens"] = found
+    return found
+
+
+class WordFinder:
+    """Where the words of a vocabulary occur in a text, as whole words, case-insensitively.
+
+    A regex alternation of a few hundred words costs milliseconds per article, and `check`
+    reads ten thousand of them. So single words are first looked up in the text's set of
+    words (with their inflections, if INFLECT) and phrases with a substring test; only what
+    occurs is then located, with str.find."""
+
+    def __init__(self, words: tuple[str, ...], inflect: bool = False) -> None:
+        self.forms: dict[str, str] = {}  # an inflected single word -> its vocabulary entry
+        # The words of each entry of several words, or with "-", "%"…: where all of them occur,
+        # the entry may (the regex then says where it does).
+        self.phrases: list[frozenset[str]] = []
+        for word in dict.fromkeys(w.lower().strip() for w in words if w.strip()):
+            if word.isalnum():
+                for ending in _ENDINGS if inflect else ("",):
+                    self.forms.setdefault(word + ending, word)
+            else:
+                self.phrases.append(frozenset(word.translate(_TOKEN_BREAKS).split()))
+        self.pattern = words_pattern(words, inflect)
+
+    def find(self, prose: Prose) -> list[tuple[int, int]]:
+        """(start, end) of each occurrence in PROSE.text, in order."""
+        words = tokens(prose)
+        if any(parts <= words for parts in self.phrases):
+            return [m.span() for m in self.pattern.finditer(prose.text)]  # rare: phrases are few
+        spans = [span for form in words & self.forms.keys() for span in _whole_words(prose.lowered, form)]
+        return sorted(spans)
+
+
+def _whole_words(lowered: str, word: str) -> list[tuple[int, int]]:
+    spans = []
+    at = lowered.find(word)
+    while at >= 0:
+        end = at + len(word)
+        before = lowered[at - 1] if at else " "
+        after = lowered[end] if end < len(lowered) else " "
+        if not (before.isalnum() or before == "-" or after.isalnum() or after == "-"):
+            spans.append((at, end))
+        at = lowered.find(word, at + 1)
+    return spans
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    claims: tuple[str, ...]
+    effects: tuple[str, ...]
+    treatments: tuple[str, ...]
+    self_care: frozenset[str]
+    absolute: tuple[str, ...]
+    abbreviations: frozenset[str]
+    jargon: dict[str, str]  # lowercase term -> plain words
+
+    @cached_property
+    def claims_finder(self) -> WordFinder:
+        return WordFinder(self.claims, inflect=True)
+
+    @cached_property
+    def effects_finder(self) -> WordFinder:
+        return WordFinder(self.effects, inflect=True)
+
+    @cached_property
+    def treatments_pattern(self) -> re.Pattern[str]:
+        return words_pattern(self.treatments)
+
+    @cached_property
+    def absolute_finder(self) -> WordFinder:
+        return WordFinder(self.absolute, inflect=True)
+
+    @cached_property
+    def jargon_finder(self) -> WordFinder:
+        return WordFinder(tuple(self.jargon), inflect=True)
+
+
+def vocabulary(checks: Checks) -> Vocabulary:
+    """The shipped vocabularies with the publisher's additions from CHECKS."""
+    extra = checks.vocabulary
+    absolute = checks.absolute_claims
+    return _combined(
+        tuple(extra.claims),
+        tuple(extra.effects),
+        tuple(extra.treatments),
+        tuple(extra.self_care),
+        tuple(shipped("absolute")["tokens"] if absolute is None else absolute) + tuple(extra.absolute),
+        tuple(extra.abbreviations),
+        tuple(sorted(extra.jargon.items())),
+    )
+
+
+@lru_cache(maxsize=8)
+def _combined(
+    claims: tuple[str, ...],
+    effects: tuple[str, ...],
+    treatments: tuple[str, ...],
+    self_care: tuple[str, ...],
+    absolute: tuple[str, ...],
+    abbreviations: tuple[str, ...],
+    jargon: tuple[tuple[str, str], ...],
+) -> Vocabulary:
+    claim_data = shipped("claims")
+    glossary = {term.lower(): plain for term, plain in shipped("jargon")["swap"].items()}
+    glossary.update((term.lower(), plain) for term, plain in jargon)
+    return Vocabulary(
+        claims=_lower(claim_data["claims"], claims),
+        effects=_lower(claim_data["effects"], effects),
+        treatments=_lower(claim_data["treatments"], treatments),
+        self_care=frozenset(_lower(claim_data["self_care"], self_care)),
+        absolute=_lower(absolute),
+        abbreviations=frozenset(
+            (*shipped("abbreviations")["tokens"], *shipped("abbreviations")["emphasis"], *abbreviations)
+        ),
+        jargon=glossary,
+    )
+
+
+def _lower(*lists: Any) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(word.lower() for words in lists for word in words if word.strip()))
