@@ -101,6 +101,9 @@ def test_min_references_out_of_range_is_a_config_error(run: Run, repo: Path) -> 
         "Early diagnosis is the strongest predictor of a good outcome.",
         "Honestly, LDN cured my fibro.",
         "The shingles vaccine reduces your chances of getting shingles.",
+        "Researchers are studying antibodies that can target the cells without the toxicity of chemotherapy.",
+        "Many patients achieve remission within a year.",
+        "The symptoms often show remarkable improvement.",
     ],
 )
 def test_a_claim_about_a_treatment_needs_a_citation(run: Run, repo: Path, sentence: str) -> None:
@@ -119,6 +122,7 @@ def test_a_claim_about_a_treatment_needs_a_citation(run: Run, repo: Path, senten
         "Will this treatment work for me?",
         "Researchers are testing whether the drug improves survival.",
         "Physical therapy helps you rebuild strength.",
+        "The goal of treatment is to eliminate the abnormal cells.",
     ],
 )
 def test_advice_questions_and_negations_are_not_claims(run: Run, repo: Path, sentence: str) -> None:
@@ -239,6 +243,22 @@ def test_a_bare_citation_is_one_finding_not_three(run: Run, repo: Path) -> None:
     # evidence-uncited, claim-uncited and absolute-claim do not repeat it.
     text = body("Curative doses of 50 Gy improve survival in 97% of patients. 1, 2", audience="professional")
     assert [f["rule"] for f in check(run, repo, text)[1]] == ["citation-bare"]
+
+
+def test_a_reference_cited_by_a_plain_number_is_not_also_never_cited(run: Run, repo: Path) -> None:
+    second = """  - id: 2
+    type: review
+    title: "POEMS syndrome: 2023 update"
+    source: "American Journal of Hematology"
+    year: 2023
+    doi: "10.1002/ajh.27081"
+"""
+    references = article_text().split("references:\n", 1)[1].split("---\n", 1)[0] + second
+    cited_wrongly = body("Radiation improves survival. 2", audience="professional", references=references)
+    rules = [f["rule"] for f in check(run, repo, cited_wrongly)[1]]
+    assert rules == ["citation-bare"]
+    never_cited = body("Radiation is one option.", audience="professional", references=references)
+    assert found(run, repo, never_cited, "reference-uncited") == [(17, 5)]  # its "- id: 2"
 
 
 # --- absolute-claim --------------------------------------------------------------------------

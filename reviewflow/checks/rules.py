@@ -21,6 +21,7 @@ from reviewflow.checks.language import (
     raw_html,
     readability,
 )
+from reviewflow.checks.prose_fields import bare_citations
 from reviewflow.checks.retractions import RetractionIndex
 from reviewflow.checks.sourcing import citation_bare, claim_uncited, references_missing
 from reviewflow.config import Config
@@ -116,6 +117,10 @@ def _citation_malformed(article: Article, doc: Document, ctx: Context) -> Iterat
 
 def _reference_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     cited = {i for ids, _ in doc.prose.cited.values() for i in ids}
+    if len(cited) < len(article.references):
+        # A reference cited only by a plain number ("… survival. 1, 2") is cited the wrong
+        # way, which citation-bare reports with the fix; it is not also "never cited".
+        cited.update(int(i) for _, ids in bare_citations(doc.prose) for i in ids.split(","))
     for index, reference in enumerate(article.references):
         if reference.id not in cited:
             yield *doc.position("references", index), f"reference {reference.id} is never cited in the body"

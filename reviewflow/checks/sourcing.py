@@ -85,6 +85,15 @@ _HYPOTHETICAL = re.compile(
 )
 
 
+# …unless what is studied is said to have the effect: "studying antibodies that can target the
+# cells without the toxicity of chemotherapy".
+_ASSERTED = re.compile(r"\b(?:that|which)\s+(?:can|will|could|do|does)\b", re.IGNORECASE)
+# What treatment is for, not what it achieves: "the goal of treatment is to eliminate the cells".
+_PURPOSE = re.compile(
+    r"\b(?:goal|aim|purpose|objective)s?\b[^,;.]*\b(?:is|are)\s+to\b[^,;.]*$", re.IGNORECASE
+)
+
+
 def _is_claim(word: str, strong: bool, sentence: str, at: int, words: Vocabulary) -> bool:
     if negated(sentence[:at], sentence[at + len(word) :]):
         return False  # "there is no cure", "it does not reverse the damage"
@@ -93,8 +102,11 @@ def _is_claim(word: str, strong: bool, sentence: str, at: int, words: Vocabulary
     lowered = sentence.lower()
     if any(re.search(rf"\b{re.escape(word)}\b", lowered) for word in words.self_care):
         return False
-    if _HYPOTHETICAL.search(sentence[:at]):
+    studied = _HYPOTHETICAL.search(sentence[:at])
+    if studied and not _ASSERTED.search(sentence, studied.start(), at):
         return False  # "how to make transplants safer", "testing whether it improves survival"
+    if _PURPOSE.search(sentence[:at]):
+        return False  # "the goal of treatment is to eliminate the abnormal cells"
     # "first-line", "standard of care", "cured" are claims whatever the subject; a word of
     # effect ("improves", "safe") makes a claim only about a treatment.
     return strong or bool(words.treatments_pattern.search(sentence))
