@@ -58,6 +58,7 @@ SCENARIOS = [
     Scenario("ci --base main (3 articles changed)", 2.0),
     Scenario("ci --base main (3 articles changed and approved)", 2.0),
     Scenario("hugo (same corpus)", None),
+    Scenario("desk: queue page (warm, a running `reviewflow serve`)", 0.5),
 ]
 MEMORY_TARGET_MB = 400
 KEPT = (".git/reviewflow", ".reviewflow-cache")  # what a warm run finds from earlier runs
@@ -169,6 +170,42 @@ def run_scenario(
     return result
 
 
+def desk_queue_page(articles: int, runs: int, repo: Path) -> Result:
+    """The desk's queue page over HTTP from a running desk, after a first render (warm): the desk
+    keeps running between pages, so a page is a request, not a process."""
+    import http.client
+    import resource
+    import threading
+
+    from reviewflow.desk.server import make_server
+
+    result = Result("desk: queue page (warm, a running `reviewflow serve`)", articles)
+    server = make_server(repo, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    guard = server.guard
+    headers = {"Host": f"127.0.0.1:{guard.port}", "Cookie": f"{guard.cookie_name}={guard.token}"}
+    try:
+        for attempt in range(runs + 1):
+            connection = http.client.HTTPConnection("127.0.0.1", guard.port, timeout=600)
+            start = time.perf_counter()
+            connection.request("GET", "/", headers=headers)
+            response = connection.getresponse()
+            response.read()
+            seconds = time.perf_counter() - start
+            connection.close()
+            if response.status != 200:
+                result.failed = f"HTTP {response.status}"
+                break
+            if attempt:  # the first render fills what a running desk keeps
+                result.seconds.append(seconds)
+    finally:
+        server.close()
+        thread.join(timeout=10)
+    result.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
 def hugo_site(repo: Path) -> Path | None:
     """The corpus as a minimal Hugo site (same Markdown, a one-template theme)."""
     if shutil.which("hugo") is None:
@@ -248,6 +285,9 @@ def bench_size(articles: int, runs: int, with_hugo: bool) -> list[Result]:
     scenario("ci --base main (3 articles changed and approved)", ci, cold)
     git(repo, "checkout", "-q", "-f", "main")
     git(repo, "reset", "-q", "--hard", "main")
+    desk = desk_queue_page(articles, runs, repo)
+    print(f"  {articles:>6} {desk.scenario}: {desk.failed or f'{desk.median:.2f} s'}", file=sys.stderr)
+    results.append(desk)
 
     site = hugo_site(repo) if with_hugo else None
     if site is not None:

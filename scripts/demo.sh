@@ -75,3 +75,7 @@ echo "Look at:"
 echo "  $demo/site/index.html          the published site (approved articles only)"
 echo "  git -C demo-repo log           every review action is a commit with trailers"
 echo "  README.md                      what each command, rule and exit code means"
+echo
+echo "Review in the browser as the demo's board member (nothing is left running; Ctrl-C stops it):"
+echo "  cd demo-repo && git config user.name 'Dr. Ada Example' && git config user.email ada.example@board.example"
+echo "  ../.venv/bin/reviewflow serve --open       (or open the address it prints)"

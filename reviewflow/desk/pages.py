@@ -1,0 +1,229 @@
+"""What each desk page shows, as plain data read through the library (`ContentRepo`).
+
+Every fact comes from the same calls the CLI makes (`queue`, `status`, `history`, `diff`,
+`check`); nothing here judges an event or decides a state. What the pages read is kept
+between requests, each keyed on everything it was computed from, so it is never stale: the
+queue, the statuses, an article's history and diff, and its published page by HEAD's commit
+(the whole history judged, and the reviewflow.toml that judges it, follow from it) with the
+work tree's reviewflow.toml, the day and the acting person where they matter; an article
+text's authors by blob id; a file's check findings by the file's size, mtime and inode, those
+of the work tree's reviewflow.toml and schema, and the day. A warm page costs a few git
+processes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import TypeVar, cast
+
+from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, BoardMember, article_path
+from reviewflow.desk.worddiff import WHOLE_FILE, WordDiff, texts_of_unified, word_diff
+from reviewflow.findings import Finding, Severity
+from reviewflow.gitstore import GitStore
+from reviewflow.repo import ContentRepo
+from reviewflow.review.model import ArticleStatus, Event, State
+from reviewflow.review.queries import ArticleDiff, QueueItem
+
+T = TypeVar("T")
+KEPT_AT_HEAD = 64  # pages' reads kept: the queue, and the articles a reviewer moves between
+
+
+@dataclass(frozen=True)
+class Counts:
+    errors: int
+    warnings: int
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    status: ArticleStatus
+    waiting_days: int
+    authors: tuple[str, ...]
+    findings: Counts | None  # None: the file is not in the work tree
+
+
+@dataclass(frozen=True)
+class OtherRow:
+    """A draft or an article with changes requested: listed apart from the queue."""
+
+    status: ArticleStatus
+    since: date | None  # its latest valid event
+    by: str  # who made it
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    waiting: list[QueueRow]
+    changes_requested: list[OtherRow]
+    drafts: list[OtherRow]
+    mine: bool
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    status: ArticleStatus
+    findings: list[Finding] | None  # None: the file is not in the work tree
+    diff: ArticleDiff
+    words: WordDiff
+    events: tuple[Event, ...]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        """The warnings an approval has to acknowledge: all but those the author marked intended."""
+        return [f for f in self.findings or () if f.severity is Severity.WARNING and f.intended is None]
+
+    @property
+    def warnings_by_rule(self) -> list[tuple[str, list[Finding]]]:
+        """The approve form's checkboxes: an acknowledgement names a rule (`approve --accept RULE`)."""
+        rules: dict[str, list[Finding]] = {}
+        for finding in self.warnings:
+            rules.setdefault(finding.rule, []).append(finding)
+        return list(rules.items())
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    board: tuple[BoardMember, ...]
+    quorum: int
+    review_cycle_days: int
+    overdue: list[ArticleStatus]
+    today: date
+
+
+class Memo:
+    """Facts computed from an article's text or file, kept while what they came from is unchanged."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._authors: dict[str, tuple[str, ...]] = {}
+        self._counts: dict[tuple[object, ...], Counts] = {}
+        self._kept: OrderedDict[tuple[object, ...], object] = OrderedDict()
+
+    def at_head(
+        self, repo: ContentRepo, store: GitStore, parts: tuple[object, ...], compute: Callable[[], T]
+    ) -> T:
+        """What COMPUTE gives at this HEAD, kept while HEAD, the work tree's reviewflow.toml and
+        PARTS (whatever else it depends on) stay the same. The review state follows from HEAD:
+        the history, and the reviewflow.toml committed in it that judges it."""
+        key = (store.head, _stat(repo.root / CONFIG_FILE), *parts)
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return cast(T, self._kept[key])
+        value = compute()
+        with self._lock:
+            self._kept[key] = value
+            while len(self._kept) > KEPT_AT_HEAD:
+                self._kept.popitem(last=False)
+        return value
+
+    def review_state(self, repo: ContentRepo, mine: bool) -> tuple[list[QueueItem], list[ArticleStatus]]:
+        """`repo.queue(mine=MINE)` and `repo.status()`, read again whenever HEAD moves."""
+        store = GitStore.open(repo.root)
+        who = store.author()[1].lower() if mine else ""
+        return self.at_head(
+            repo, store, ("queue", date.today(), who), lambda: (repo.queue(mine=mine), repo.status().statuses)
+        )
+
+    def authors(self, repo: ContentRepo, blobs: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        from reviewflow.content.frontmatter import read_article_bytes
+
+        with self._lock:
+            missing = [b for b in dict.fromkeys(blobs) if b not in self._authors]
+        if missing:
+            found = {}
+            for blob, raw in GitStore.open(repo.root).read_blobs(missing).items():
+                data = read_article_bytes(raw, max(len(raw), 1)).data or {}
+                listed = data.get("authors")
+                listed = listed if isinstance(listed, list) else []
+                names = [a.get("name") for a in listed if isinstance(a, dict)]
+                found[blob] = tuple(str(n) for n in names if n)
+            with self._lock:
+                self._authors.update(found)
+        with self._lock:
+            return {b: self._authors.get(b, ()) for b in blobs}
+
+    def counts(self, repo: ContentRepo, slugs: Sequence[str]) -> dict[str, Counts | None]:
+        """The findings of `reviewflow check` on each article's file, counted."""
+        # What else the findings depend on: the settings, the schema, and the day (a reference
+        # ages; a date in the future arrives).
+        around = (_stat(repo.root / CONFIG_FILE), _stat(repo.root / SCHEMA_FILE), date.today())
+        keys = {s: (s, *_stat(repo.root / article_path(s)), around) for s in slugs}
+        with self._lock:
+            missing = [s for s, key in keys.items() if key[1] != -1 and key not in self._counts]
+        if missing:
+            report = repo.check([repo.root / article_path(s) for s in missing])
+            tally = {s: [0, 0] for s in missing}
+            for finding in report.findings:
+                slug = finding.path.rpartition("/")[2].removesuffix(".md")
+                if slug in tally:
+                    tally[slug][finding.severity is Severity.WARNING] += 1
+            with self._lock:
+                for slug, (errors, warnings) in tally.items():
+                    self._counts[keys[slug]] = Counts(errors, warnings)
+        with self._lock:
+            return {s: self._counts.get(key) if key[1] != -1 else None for s, key in keys.items()}
+
+
+def _stat(path: Path) -> tuple[int, int, int]:
+    """What tells a file changed: size, mtime and inode (-1s when there is no such file)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return -1, -1, -1
+    return info.st_size, info.st_mtime_ns, info.st_ino
+
+
+def queue_page(repo: ContentRepo, memo: Memo, *, mine: bool) -> QueuePage:
+    """The articles waiting for a reviewer, and apart from them the ones waiting for an author."""
+    items, statuses = memo.review_state(repo, mine)
+    authors = memo.authors(repo, [i.status.blob for i in items if i.status.blob])
+    counts = memo.counts(repo, [i.status.slug for i in items])
+    waiting = [
+        QueueRow(i.status, i.waiting_days, authors.get(i.status.blob or "", ()), counts[i.status.slug])
+        for i in items
+    ]
+
+    def apart(state: State) -> list[OtherRow]:
+        rows = []
+        for status in statuses:
+            if status.state is state and status.blob is not None:
+                last = status.last_event
+                since = last.committed_at.date() if last else None
+                rows.append(OtherRow(status, since, last.author_name if last else ""))
+        return rows
+
+    # Listed whoever they belong to: "mine" narrows the queue, as `reviewflow queue --mine` does.
+    return QueuePage(waiting, apart(State.CHANGES_REQUESTED), apart(State.DRAFT), mine)
+
+
+def article_page(repo: ContentRepo, memo: Memo, slug: str) -> ArticlePage:
+    store = GitStore.open(repo.root)
+    history, diff = memo.at_head(
+        repo, store, ("article", slug), lambda: (repo.history(slug), repo.diff(slug, context=WHOLE_FILE))
+    )
+    status = history.status
+    # The one fact about the work tree in the diff, asked again each time (as `diff` asks it).
+    path = store.article_path(slug)
+    diff = replace(diff, uncommitted=status.blob is not None and not store.is_unchanged(path))
+    findings = None
+    if (repo.root / article_path(slug)).is_file():
+        findings = sorted(repo.check([repo.root / article_path(slug)]).findings, key=Finding.sort_key)
+    old, new = texts_of_unified(diff.lines)
+    return ArticlePage(status, findings, diff, word_diff(old, new), status.events)
+
+
+def board_page(repo: ContentRepo, memo: Memo, today: date) -> BoardPage:
+    config, _ = repo.judging()
+    _, statuses = memo.review_state(repo, mine=False)
+    overdue = [
+        s for s in statuses if s.approved is not None and s.review_due is not None and s.review_due < today
+    ]
+    return BoardPage(
+        tuple(config.board), config.policy.approvals_required, config.policy.review_cycle_days, overdue, today
+    )

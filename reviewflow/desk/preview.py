@@ -1,0 +1,68 @@
+"""An article's page exactly as `reviewflow publish --preview` writes it: the same collect step
+(build.page_infos), the same renderer and templates (publish/render.py, publish/site.py), so the
+same sanitiser, review tracker and pending-review banner. Shown in the desk beside the review.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+from reviewflow.config import Config
+from reviewflow.publish.build import ContentHistory, normalise_base_url, page_infos
+from reviewflow.publish.notes import build_time
+from reviewflow.publish.render import render_article, site_renderer
+from reviewflow.publish.site import SiteRenderer
+from reviewflow.repo import ContentRepo
+from reviewflow.review.history import committed_schema
+from reviewflow.review.queries import judge_history
+
+
+class NoPage(Exception):
+    """The site would show no page for it (not at HEAD), or the page cannot be published: why."""
+
+
+class Previews:
+    """Renders preview pages; one renderer per committed reviewflow.toml, reused."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._renderers: dict[str, SiteRenderer] = {}
+
+    def renderer(self, config: Config) -> SiteRenderer:
+        key = config.model_dump_json()
+        with self._lock:
+            if key not in self._renderers:
+                self._renderers = {key: site_renderer(config, normalise_base_url(config.site.url), True)}
+            return self._renderers[key]
+
+    def article(self, repo: ContentRepo, slug: str) -> str:
+        """The page of SLUG as the preview site shows it; NoPage says why there is none."""
+        config, store = repo.judging()
+        judged = judge_history(store, config, scope={slug})
+        head = store.run("show", "-s", "--format=%ct", store.head, "--").decode().strip()
+        history = ContentHistory(datetime.fromtimestamp(int(head), UTC), judged.appeared)
+        statuses = {s: v for s, v in judged.outcome.statuses.items() if s == slug}
+        infos = page_infos(statuses, config, history, store, True, build_time())
+        if not infos:
+            raise NoPage(f"{slug} is not at HEAD, so the site shows no page for it")
+        info = infos[0]
+        raw = store.read_blobs([info.blob]).get(info.blob)
+        renderer = self.renderer(config)
+        outcome = render_article(renderer, committed_schema(store), config.checks.max_file_bytes, info, raw)
+        if isinstance(outcome, str):
+            raise NoPage(f"{info.path} cannot be published: {outcome}")
+        return outcome[0]
+
+    def site_page(self, repo: ContentRepo, name: str) -> str | None:
+        """The site's board and policy pages and its files, for the preview's own links."""
+        config, _ = repo.judging()
+        renderer = self.renderer(config)
+        pages = {
+            "style.css": renderer.stylesheet,
+            "favicon.svg": lambda: renderer.asset("favicon.svg"),
+            "board/index.html": renderer.board,
+            "editorial-policy/index.html": renderer.policy,
+        }
+        make = pages.get(name)
+        return make() if make else None
