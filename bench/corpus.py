@@ -131,6 +131,7 @@ def render(article: Article) -> bytes:
         f'summary: "What to know about {article.condition.lower()} ({article.version})."\n'
         f'audience: {article.audience}\ncondition: "{article.condition}"\n'
         f'authors:\n  - name: "{article.author[0]}"\n    email: "{article.author[1]}"\n'
+        '    competing_interests: "none"\n'
         f"disclaimer: {article.audience}\nreferences:\n{''.join(refs)}tags: [bench]\n---\n\n"
     )
     return (front + "\n".join(body)).encode()
@@ -166,7 +167,8 @@ def plan(article: Article, rng: random.Random, quorum: int) -> None:
 
 def config_toml(quorum: int) -> str:
     board = "".join(
-        f'[[board]]\nname = "{name}"\nemail = "{email}"\ncredentials = "{cred}"\n\n'
+        f'[[board]]\nname = "{name}"\nemail = "{email}"\ncredentials = "{cred}"\n'
+        'competing_interests = "none"\n\n'
         for name, email, cred in REVIEWERS
     )
     return (
