@@ -417,7 +417,7 @@ def test_each_config_problem_points_at_its_line(key: str, line: int) -> None:
 
 
 def test_a_problem_with_the_whole_board_points_at_its_first_table() -> None:
-    from reviewflow.config import line_of_key
+    from reviewflow.tomltext import line_of_key
 
     text = '[policy]\napprovals_required = 1\n\n[[board]]\nname = "A"\n'
     assert line_of_key(text, "board") == 4

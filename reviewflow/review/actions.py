@@ -123,20 +123,7 @@ def act(
     rules = committed_config(store)
     member = rules.member(email)
     key = ssh_fingerprint(member.signing_key) if member and member.signing_key else ""
-    pending = Event(
-        commit=PENDING,
-        parents=(store.head,),
-        author_name=name,
-        author_email=email,
-        committed_at=now(),
-        action=action,
-        slug=slug,
-        content=blob,
-        message=text,
-        signature="G",  # the real commit's signature is checked once it exists
-        signing_key=key,
-        committed_blob=blob,
-    )
+    pending = _pending_event(store.head, action, slug, blob, text, (name, email), key)
     _refuse_unless_counted(store, rules, action, pending, on_board=member is not None)
     _refuse_unsigned(store, key, sign)
     gate = None
@@ -159,6 +146,26 @@ def act(
         next_step(recorded),
         gate.acknowledged if gate else (),
         gate.intended if gate else (),
+    )
+
+
+def _pending_event(
+    head: str, action: Action, slug: str, blob: str, text: str, person: tuple[str, str], key: str
+) -> Event:
+    """The event ACTION would be, judged before it is committed."""
+    return Event(
+        commit=PENDING,
+        parents=(head,),
+        author_name=person[0],
+        author_email=person[1],
+        committed_at=now(),
+        action=action,
+        slug=slug,
+        content=blob,
+        message=text,
+        signature="G",  # the real commit's signature is checked once it exists
+        signing_key=key,
+        committed_blob=blob,
     )
 
 
