@@ -528,9 +528,7 @@ def test_missing_retractions_file_is_a_config_error(run: Run, repo: Path) -> Non
 # --- language --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "claim", ["This will cure you", "Results are guaranteed", "It has no side effects"]
-)
+@pytest.mark.parametrize("claim", ["This will cure you", "Results are guaranteed", "It has no side effects"])
 def test_absolute_claims_are_flagged(run: Run, repo: Path, claim: str) -> None:
     found = findings(run, repo, article_text(f"POEMS syndrome is rare [1].\n\n{claim}.\n"))
     assert rules(found) == ["absolute-claim"]
@@ -578,7 +576,9 @@ EASY = (
 
 
 def test_patient_article_above_reading_grade(run: Run, repo: Path) -> None:
-    found = [f for f in findings(run, repo, article_text(HARD)) if f["rule"] != "jargon"]  # HARD is jargon too
+    found = [
+        f for f in findings(run, repo, article_text(HARD)) if f["rule"] != "jargon"
+    ]  # HARD is jargon too
     assert rules(found) == ["readability"]
     assert "grade" in str(found[0]["message"])
     # It names the sentence to rewrite first, by its line and its opening words.
@@ -594,9 +594,13 @@ def test_professional_article_is_not_graded(run: Run, repo: Path) -> None:
 def test_rule_can_be_turned_off_or_made_an_error(run: Run, repo: Path) -> None:
     config = repo / "reviewflow.toml"
     original = config.read_text()
-    config.write_text(original.replace("[checks]\n", '[checks]\nrules = { readability = "off", jargon = "off" }\n'))
+    config.write_text(
+        original.replace("[checks]\n", '[checks]\nrules = { readability = "off", jargon = "off" }\n')
+    )
     assert findings(run, repo, article_text(HARD)) == []
-    config.write_text(original.replace("[checks]\n", '[checks]\nrules = { readability = "error", jargon = "off" }\n'))
+    config.write_text(
+        original.replace("[checks]\n", '[checks]\nrules = { readability = "error", jargon = "off" }\n')
+    )
     found = findings(run, repo, article_text(HARD))
     assert found[0]["severity"] == "error"
     config.write_text(original.replace("[checks]\n", '[checks]\nrules = { readablity = "off" }\n'))

@@ -181,6 +181,23 @@ def test_verify_refuses_a_forged_approval_that_does_not_cover(reviewing: Path, r
     assert run(reviewing, "verify", "--no-cache").exit_code == 1
 
 
+def test_texts_checked_by_workers_are_judged_the_same(
+    reviewing: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fresh clone's `verify` checks every approved text over forked workers; what they send
+    # back (the warnings and their lines) judges the forged approval as the sequential path does.
+    from reviewflow.review import acknowledge
+
+    old, claim = acknowledged_values(reviewing, run)
+    forge_approval(reviewing, [old])
+    forge_approval(reviewing, [old, claim])
+    monkeypatch.setattr(acknowledge, "PARALLEL_TEXTS", 1)
+    result = run(reviewing, "verify", "--no-cache", "--format", "json")
+    assert result.exit_code == 1, result.output
+    [refused] = as_json(result)["unacknowledged"]
+    assert [(w["rule"], w["line"], w["column"]) for w in refused["warnings"]] == [("absolute-claim", 21, 1)]
+
+
 def test_verify_accepts_a_hand_made_approval_whose_trailers_cover(reviewing: Path, run: Run) -> None:
     forge_approval(reviewing, acknowledged_values(reviewing, run))
     ok(run(reviewing, "verify"))

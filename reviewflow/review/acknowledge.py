@@ -21,6 +21,8 @@ existed and are not asked for them. Pure: texts, configurations and events in, v
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -154,18 +156,20 @@ def judge_approvals(
     """The counted approvals among EVENTS whose acknowledgements do not cover the warnings of
     their text (TEXTS: blob -> content), each checked under RULES_OF(event) as of its date; a
     text is checked once for each configuration and day."""
-    checked: dict[tuple[str, int, date], ContentCheck] = {}
-    found = []
+    judged: list[tuple[Event, CheckKey]] = []
+    configs: dict[int, Config] = {}
     for event in events:
         if not event.valid or event.action is not Action.APPROVE:
             continue
         config, raw = rules_of(event), texts.get(event.content)
         if isinstance(config, str) or raw is None:
             continue  # no configuration in force, or no text: the event itself does not count
-        day = event.committed_at.date()
-        key = (event.content, id(config), day)
-        if key not in checked:
-            checked[key] = check_content(article_path(event.slug), raw, config, schema, day)
+        configs[id(config)] = config
+        key = (event.content, article_path(event.slug), id(config), event.committed_at.date())
+        judged.append((event, key))
+    checked = _check_texts(list(dict.fromkeys(key for _, key in judged)), texts, configs, schema)
+    found = []
+    for event, key in judged:
         readable = [Acknowledgement.parse(value) for value in event.accepted[: ACCEPT_LIMIT + 1]]
         unreadable = [v for v, a in zip(event.accepted, readable, strict=False) if a is None]
         if len(event.accepted) > ACCEPT_LIMIT:
@@ -174,3 +178,59 @@ def judge_approvals(
         if missing or unreadable:
             found.append(Unacknowledged(event, missing, unreadable))
     return found
+
+
+# A text to check: its blob, its path, the configuration (by id) and the day it is judged on.
+CheckKey = tuple[str, str, int, date]
+# Below this many texts a process pool costs more to start than it saves (as for `check`).
+PARALLEL_TEXTS = 200
+_forked: tuple[Mapping[str, bytes | None], Mapping[int, Config], ArticleSchema] | None = None
+
+
+def _check_texts(
+    keys: list[CheckKey],
+    texts: Mapping[str, bytes | None],
+    configs: Mapping[int, Config],
+    schema: ArticleSchema,
+) -> dict[CheckKey, ContentCheck]:
+    """Each text checked, over forked workers when there are many (a `verify` from a fresh
+    clone checks every approved text): they inherit the texts and configurations."""
+    jobs = os.cpu_count() or 1
+    if jobs == 1 or len(keys) < PARALLEL_TEXTS or "fork" not in multiprocessing.get_all_start_methods():
+        return {key: _check_one(key, texts, configs, schema) for key in keys}
+    from reviewflow.checks.readability import warm_up
+    from reviewflow.workers import worker_pool
+
+    warm_up()  # load the rules once, before the workers fork and inherit them
+    global _forked
+    _forked = (texts, configs, schema)
+    size = max(16, -(-len(keys) // (jobs * 4)))
+    checked: dict[CheckKey, ContentCheck] = {}
+    try:
+        with worker_pool(jobs) as pool:
+            for chunk in pool.map(_check_chunk, [keys[i : i + size] for i in range(0, len(keys), size)]):
+                checked.update(chunk)
+    finally:
+        _forked = None
+    return checked
+
+
+def _check_chunk(keys: list[CheckKey]) -> dict[CheckKey, ContentCheck]:
+    assert _forked is not None, "workers are forked from _check_texts"
+    texts, configs, schema = _forked
+    return {key: _check_one(key, texts, configs, schema) for key in keys}
+
+
+def _check_one(
+    key: CheckKey, texts: Mapping[str, bytes | None], configs: Mapping[int, Config], schema: ArticleSchema
+) -> ContentCheck:
+    blob, path, config, day = key
+    raw = texts[blob]
+    assert raw is not None
+    checked = check_content(path, raw, configs[config], schema, day)
+    # Only what judging an approval reads, which is what a worker sends back: its warnings,
+    # and the lines they stand on.
+    warnings = checked.warnings
+    wanted = {f.line for f in warnings}
+    lines = [line if number in wanted else "" for number, line in enumerate(checked.lines, start=1)]
+    return ContentCheck(warnings, lines)
