@@ -587,6 +587,20 @@ def test_patient_article_above_reading_grade(run: Run, repo: Path) -> None:
     assert findings(run, repo, article_text(EASY)) == []
 
 
+def test_headings_do_not_lower_the_grade_of_the_prose(run: Run, repo: Path) -> None:
+    # Prose of grade ~9.9 under a short heading each: read as sentences, the headings would
+    # pull the grade to ~5.9, under the limit of 8; the prose alone is above it.
+    medium = (
+        "Your doctor will carefully examine the nerves in your arms and legs, looking for damage "
+        "caused by the abnormal proteins [1]."
+    )
+    sections = "\n\n".join(f"## Part {n}\n\n{medium}" for n in range(1, 7))
+    found = findings(run, repo, article_text(sections + "\n"))
+    assert [f["rule"] for f in found] == ["readability"], found
+    plain = findings(run, repo, article_text("\n\n".join([medium] * 6) + "\n"))
+    assert [f["rule"] for f in plain] == ["readability"]
+
+
 def test_professional_article_is_not_graded(run: Run, repo: Path) -> None:
     assert findings(run, repo, article_text(HARD, audience="professional")) == []
 

@@ -54,6 +54,7 @@ class ParsedBody:
     html: list[tuple[int, int]]  # raw HTML: (file line, 1-based column)
     # The text nodes that hold citation markers, with their text, in order: what the page links.
     cited_nodes: list[tuple[comrak.AstNode, str]]
+    headings: list[int]  # offset in text where each heading's line starts
 
 
 def parse_body(body: str, body_line: int = 1) -> ParsedBody:
@@ -61,7 +62,8 @@ def parse_body(body: str, body_line: int = 1) -> ParsedBody:
     root = comrak.parse_document(body, EXTENSIONS, PARSING, RENDERING)
     walk = _Walk(body.split("\n"), body_line - 1)
     walk.blocks(root)
-    return ParsedBody(root, walk.finish(), walk.starts, walk.places, sorted(walk.html), walk.cited)
+    text = walk.finish()
+    return ParsedBody(root, text, walk.starts, walk.places, sorted(walk.html), walk.cited, walk.headings)
 
 
 def parse_for_page(body: str) -> tuple[comrak.AstNode, list[tuple[comrak.AstNode, str]]]:
@@ -88,6 +90,7 @@ class _Walk:
         self.cited_spans: list[tuple[int, int]] = []  # where their text is in the prose text
         self.markers = 0  # how many markers they hold
         self.cell_start = -1  # the 0-based column where the table cell being read starts
+        self.headings: list[int] = []
 
     def blocks(self, node: comrak.AstNode) -> None:
         for child in node.children:
@@ -95,6 +98,8 @@ class _Walk:
             if isinstance(value, _LEAF_BLOCKS):
                 if self.pieces:
                     self.add("\n")
+                if isinstance(value, comrak.Heading):
+                    self.headings.append(self.length)
                 in_cell = isinstance(value, comrak.TableCell)
                 self.cell_start = child.sourcepos.start.column - 1 if in_cell else -1
                 self.inlines(child, citing=True)

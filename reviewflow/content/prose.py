@@ -52,6 +52,22 @@ class Prose:
     line_starts: list[int] = field(default_factory=list)  # offset in text of each source line
     line_places: list[tuple[int, int]] = field(default_factory=list)  # (file line, 0-based column)
     html: list[tuple[int, int]] = field(default_factory=list)  # raw HTML: (file line, 1-based column)
+    headings: list[int] = field(default_factory=list)  # offset in text of each heading's line
+
+    @cached_property
+    def without_headings(self) -> str:
+        """The text with the headings' lines left blank: what a reading-level formula reads
+        (a three-word heading is no sentence of the prose)."""
+        if not self.headings:
+            return self.text
+        text = self.text
+        pieces, previous = [], 0
+        for start in self.headings:
+            end = text.find("\n", start)
+            end = len(text) if end < 0 else end
+            pieces += [text[previous:start], " " * (end - start)]
+            previous = end
+        return "".join([*pieces, text[previous:]])
 
     @cached_property
     def lowered(self) -> str:
@@ -203,4 +219,4 @@ def _gates(phrases: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
 def read_prose(body: str, body_line: int) -> Prose:
     """The prose of a Markdown body whose first line is line BODY_LINE of its file."""
     parsed = parse_body(body, body_line)
-    return Prose(parsed.text, parsed.line_starts, parsed.line_places, parsed.html)
+    return Prose(parsed.text, parsed.line_starts, parsed.line_places, parsed.html, parsed.headings)
