@@ -265,6 +265,29 @@ def test_verify_reports_a_review_event_dated_after_the_run(
     assert ([e["action"] for e in data["future"]], data["valid"]) == (["review"], False)
 
 
+def test_ci_fails_a_review_event_in_the_change_dated_after_the_run(
+    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git(content_repo, "checkout", "-q", "-b", "change")
+    assert run(content_repo, "submit", "what-is-poems-syndrome").exit_code == 0
+    clean = run(content_repo, "ci", "--base", "main", "--format", "json")
+    assert [f["rule"] for f in json.loads(clean.output)["findings"]] == []
+    for role in ("AUTHOR", "COMMITTER"):  # a reviewer whose clock is years ahead
+        monkeypatch.setenv(f"GIT_{role}_DATE", "2099-01-02T03:04:05Z")
+    as_author(monkeypatch, "Dr. Rita Reviewer", "rita@board.example")
+    assert run(content_repo, "review", "what-is-poems-syndrome").exit_code == 0
+    result = run(content_repo, "ci", "--base", "main", "--format", "json")
+    assert result.exit_code == 1, result.output
+    [finding] = json.loads(result.output)["findings"]
+    assert (finding["rule"], finding["severity"], finding["path"]) == (
+        "date-future",
+        "error",
+        "articles/what-is-poems-syndrome.md",
+    )
+    assert "review by rita@board.example in commit " in finding["message"]
+    assert "dated 2099-01-02T03:04:05+00:00, after the time of this run" in finding["message"]
+
+
 def test_a_few_minutes_of_clock_difference_is_not_the_future(content_repo: Path, run: Run) -> None:
     from reviewflow.review.clock import LEEWAY
     from reviewflow.review.queries import verify

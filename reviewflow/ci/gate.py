@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from reviewflow import gitstore
@@ -46,6 +46,7 @@ from reviewflow.ci.verdict import (
     approval_findings,
     classify,
     event_findings,
+    future_findings,
     published_findings,
 )
 from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config
@@ -162,6 +163,7 @@ def _judge_events(
     states = replayed.after
     result.events = [EventVerdict.of(event) for event in replayed.events]
     result.gate_findings += event_findings(result.events, base_problem)
+    result.gate_findings += future_findings(replayed.events, datetime.now(UTC))
     if base_problem is None:
         # Every approval the change brings acknowledges the warnings of its text, as the base's
         # rules find them: none is legacy, it is being merged now.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from reviewflow.ci.articles import ArticleChange, ArticleResult, ChangeKind
@@ -14,6 +15,7 @@ from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, article_path, is_articl
 from reviewflow.findings import Finding, Severity, Tallied
 from reviewflow.gitlog import DiffEntry
 from reviewflow.review.acknowledge import Unacknowledged
+from reviewflow.review.clock import dated_after, future_reason
 from reviewflow.review.model import ApprovedVersion, ArticleStatus, Event, State
 
 SCHEMAS_DIR = "schemas"
@@ -194,6 +196,22 @@ def event_findings(events: Iterable[EventVerdict], base_problem: str | None = No
         message = f"{what} does not count: {reason}"
         findings.append(Finding.error("review-event-invalid", event.path, 1, 1, message))
     return findings
+
+
+def future_findings(events: Iterable[Event], now: datetime) -> list[Finding]:
+    """An error on the article for each review event in the change dated after NOW: its review
+    would look fresh for longer than it is (review/clock.py)."""
+    return [
+        Finding.error(
+            "date-future",
+            EventVerdict.of(event).path,
+            1,
+            1,
+            f"{event.action.value if event.action else 'event'} by {event.actor} in commit "
+            f"{event.commit[:12]} is {future_reason(event, now)}",
+        )
+        for event in dated_after(events, now)
+    ]
 
 
 def published_findings(
