@@ -285,6 +285,27 @@ INTENDED = """intended:
 """
 
 
+def test_the_board_page_lists_each_approval_and_what_it_acknowledged(
+    reviewing: Path, run: Run, tmp_path: Path
+) -> None:
+    from tests.browser.html import read
+
+    ok(run(reviewing, "approve", SLUG, "--accept-warnings"))
+    ok(run(reviewing, "publish", "--out", str(tmp_path / "site")))
+    members = {
+        m.with_class("member-name")[0].words: m
+        for m in read(tmp_path / "site/board/index.html").with_class("member")
+    }
+    approved = members["Dr. Rita Reviewer"].with_class("member-approved")[0]
+    assert approved.find("summary").words == "Approved the published text of 1 article"
+    [item] = approved.find("ul").find_all("li")
+    assert item.words == "A test article (acknowledged 2 check warnings when approving)"
+    assert item.find("a").attrs["href"] == f"../articles/{SLUG}/index.html"
+    assert [
+        m.with_class("member-approved") for name, m in members.items() if name != "Dr. Rita Reviewer"
+    ] == [[]]
+
+
 def test_an_intended_mark_shows_the_finding_with_its_reason_and_does_not_fail(
     content_repo: Path, run: Run
 ) -> None:

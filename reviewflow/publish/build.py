@@ -157,7 +157,10 @@ def page_infos(
                     blob=approved.blob,
                     state=State.APPROVED.value,
                     approved=True,
-                    reviewers=tuple(_reviewer(config, email) for email in approved.approvers),
+                    reviewers=tuple(
+                        _reviewer(config, email, _acknowledged(status, approved.blob, email))
+                        for email in approved.approvers
+                    ),
                     reviewed_at=reviewed_at,
                     published_at=min(
                         first_approval(status, config.policy.approvals_required) or reviewed_at, reviewed_at
@@ -193,11 +196,27 @@ def first_approval(status: ArticleStatus, quorum: int) -> datetime | None:
     return None
 
 
-def _reviewer(config: Config, email: str) -> Reviewer:
+def _reviewer(config: Config, email: str, acknowledged: int) -> Reviewer:
     member = config.member(email)
     if member is None:  # approved while on the board, since left it
         return Reviewer("A former member of the advisory board", None, on_board=False)
-    return Reviewer(member.name, member.credentials, member.competing_interests, member.affiliation)
+    return Reviewer(
+        member.name,
+        member.credentials,
+        member.competing_interests,
+        member.affiliation,
+        email=member.key,
+        acknowledged=acknowledged,
+    )
+
+
+def _acknowledged(status: ArticleStatus, blob: str, email: str) -> int:
+    """How many warnings EMAIL's approval of BLOB acknowledged (its latest counted one)."""
+    found = 0
+    for event in status.events:
+        if event.valid and str(event.action) == "approve" and event.content == blob and event.actor == email:
+            found = len(event.accepted)
+    return found
 
 
 def _utc(timestamp: int) -> datetime:
@@ -338,7 +357,7 @@ def site_files(renderer: SiteRenderer, listings: Sequence[Listing], head_at: dat
     """Every file of the site besides the article pages."""
     files = {
         "index.html": renderer.index(listings),
-        "board/index.html": renderer.board(),
+        "board/index.html": renderer.board(listings),
         "editorial-policy/index.html": renderer.policy(),
         "404.html": renderer.not_found(),
         "style.css": renderer.stylesheet(),

@@ -18,6 +18,8 @@ class Reviewer:
     competing_interests: str | None = None  # the member's declaration in reviewflow.toml
     affiliation: str | None = None
     on_board: bool = True  # False: approved while on the board, since left it
+    email: str = ""  # the member's, lowercased: the board page lists what each one approved
+    acknowledged: int = 0  # warnings of the text the approval acknowledged (Reviewflow-Accept)
 
 
 @dataclass(frozen=True)

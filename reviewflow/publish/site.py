@@ -184,8 +184,18 @@ class SiteRenderer:
             count=len(chosen),
         )
 
-    def board(self) -> str:
-        return self._page("board.html", "board", "Medical advisory board", "Who reviews our articles.")
+    def board(self, listings: Sequence[Listing] = ()) -> str:
+        """The board, each member with the published articles whose live text they approved."""
+        approved: dict[str, list[tuple[Listing, int]]] = {}
+        for item in sorted(listings, key=lambda item: item.title.lower()):
+            if item.info.approved:
+                for reviewer in item.info.reviewers:
+                    if reviewer.email:
+                        approved.setdefault(reviewer.email, []).append((item, reviewer.acknowledged))
+        return self._render(
+            "board.html", root="../", title="Medical advisory board", description="Who reviews our articles.",
+            canonical=self.url("board/"), noindex=self.preview, current="board", approved=approved,
+        )  # fmt: skip
 
     def policy(self) -> str:
         return self._page(
