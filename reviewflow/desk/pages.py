@@ -21,11 +21,12 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar, cast
 
-from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, BoardMember, article_path
+from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, BoardMember, article_path, article_slug
 from reviewflow.desk.worddiff import WHOLE_FILE, WordDiff, texts_of_unified, word_diff
 from reviewflow.findings import Finding, Severity
 from reviewflow.gitstore import GitStore
 from reviewflow.repo import ContentRepo
+from reviewflow.review.acknowledge import to_acknowledge
 from reviewflow.review.model import ArticleStatus, Event, State
 from reviewflow.review.queries import ArticleDiff, QueueItem
 
@@ -74,8 +75,8 @@ class ArticlePage:
 
     @property
     def warnings(self) -> list[Finding]:
-        """The warnings an approval has to acknowledge: all but those the author marked intended."""
-        return [f for f in self.findings or () if f.severity is Severity.WARNING and f.intended is None]
+        """The warnings an approval has to acknowledge, as `approve` lists them."""
+        return to_acknowledge(self.findings or ())
 
     @property
     def warnings_by_rule(self) -> list[tuple[str, list[Finding]]]:
@@ -160,7 +161,7 @@ class Memo:
             report = repo.check([repo.root / article_path(s) for s in missing])
             tally = {s: [0, 0] for s in missing}
             for finding in report.findings:
-                slug = finding.path.rpartition("/")[2].removesuffix(".md")
+                slug = article_slug(finding.path)
                 if slug in tally:
                     tally[slug][finding.severity is Severity.WARNING] += 1
             with self._lock:

@@ -24,7 +24,7 @@ import hashlib
 import multiprocessing
 import os
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
@@ -70,6 +70,11 @@ class Acceptance:
         return self.everything or finding.rule in self.rules
 
 
+def to_acknowledge(findings: Iterable[Finding]) -> list[Finding]:
+    """The warnings an approval has to acknowledge: every one the author did not mark intended."""
+    return [f for f in findings if f.severity is Severity.WARNING and f.intended is None]
+
+
 @dataclass(frozen=True)
 class ContentCheck:
     """The findings of one text, and its lines (what acknowledgements are hashed from)."""
@@ -83,8 +88,7 @@ class ContentCheck:
 
     @property
     def warnings(self) -> list[Finding]:
-        """The warnings that need an acknowledgement: every one the author did not mark intended."""
-        return [f for f in self.findings if f.severity is Severity.WARNING and f.intended is None]
+        return to_acknowledge(self.findings)
 
     @property
     def intended(self) -> list[Finding]:
