@@ -121,3 +121,15 @@ def test_a_prose_made_from_a_plain_string_finds_its_markers_in_the_text() -> Non
     assert [(prose.locate(c.offset), c.ids, c.problem is None) for c in prose.citations] == [
         ((4, 15), (1,), True), ((4, 27), (2,), True), ((4, 30), (3,), True), ((4, 38), (), False)
     ]  # fmt: skip
+
+
+def test_headings_are_known_from_the_parse_not_guessed() -> None:
+    body = "## Treatment options\n\n- Rest and fluids\n\nIt helps. A lot.\n\n### A long heading that ends. Like this.\n"
+    prose = read_prose(body, 1)
+    lines = prose.text.split("\n")
+    starts = [sum(len(line) + 1 for line in lines[:index]) for index in range(len(lines))]
+    assert [prose.in_heading(start) for start in starts] == [True, False, False, True]
+    assert prose.in_heading(starts[3] + 30)  # anywhere on the heading's line
+    assert prose.without_headings.split("\n")[1:3] == lines[1:3]
+    assert prose.without_headings.split("\n")[0].strip() == ""
+    assert not Prose("Plain text.", [0], [(1, 0)]).in_heading(0)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from reviewflow.checks.prose_fields import FieldProse, heading_like, prose_parts
+from reviewflow.checks.prose_fields import prose_parts
 from reviewflow.checks.readability import syllable_table
 from reviewflow.checks.vocabulary import Vocabulary, vocabulary
 from reviewflow.content.article import Article, Document
@@ -62,7 +62,7 @@ def _abbreviations(prose: Prose, words: Vocabulary, condition: set[str]) -> Iter
     for match in _ABBREVIATION.finditer(text):
         word = match.group(0)
         stem = word[:-1] if word.endswith("s") and word[:-1].isupper() else word
-        if stem in seen or (not isinstance(prose, FieldProse) and heading_like(text, match.start())):
+        if stem in seen or prose.in_heading(match.start()):
             continue  # a heading names the topic; the first sentence under it spells it out
         seen.add(stem)
         if (

@@ -90,15 +90,6 @@ def bare_citations(prose: Prose) -> list[tuple[int, str]]:
     return found
 
 
-def heading_like(text: str, offset: int) -> bool:
-    """Whether the block at OFFSET reads as a heading (the prose holds the body's headings as
-    blocks of their own): short, with no closing punctuation."""
-    start = text.rfind("\n", 0, offset) + 1
-    end = text.find("\n", offset)
-    block = text[start : len(text) if end < 0 else end].rstrip()
-    return not block.endswith((".", "!", "?", ":", ")", "]")) and block.count(" ") < 10
-
-
 def sentence_cited(doc: Document, prose: Prose, begin: int, end: int, key: str) -> bool:
     """Whether the sentence PROSE.text[BEGIN:END] is cited: by a marker in it, or, in the
     title or summary, by a cited body sentence that holds KEY (the number or claim word

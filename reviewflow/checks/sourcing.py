@@ -12,7 +12,6 @@ from reviewflow.checks.language import negated
 from reviewflow.checks.prose_fields import (
     FieldProse,
     bare_citations,
-    heading_like,
     prose_parts,
     sentence_cited,
 )
@@ -66,7 +65,7 @@ def _claims_in(doc: Document, prose: Prose, words: Vocabulary) -> Iterator[Hit]:
         sentence = text[begin:sentence_end].rstrip()
         if sentence.endswith("?") or _label(prose, begin, sentence):
             continue
-        if not strong and not isinstance(prose, FieldProse) and heading_like(text, begin):
+        if not strong and prose.in_heading(begin):
             continue  # "## Treatment and benefit" names a topic
         if not _is_claim(word, strong, sentence, start - begin, words):
             continue

@@ -54,6 +54,14 @@ class Prose:
     html: list[tuple[int, int]] = field(default_factory=list)  # raw HTML: (file line, 1-based column)
     headings: list[int] = field(default_factory=list)  # offset in text of each heading's line
 
+    def in_heading(self, offset: int) -> bool:
+        """Whether OFFSET is in one of the body's headings."""
+        return bool(self.headings) and self.text.rfind("\n", 0, offset) + 1 in self._heading_starts
+
+    @cached_property
+    def _heading_starts(self) -> frozenset[int]:
+        return frozenset(self.headings)
+
     @cached_property
     def without_headings(self) -> str:
         """The text with the headings' lines left blank: what a reading-level formula reads
