@@ -15,9 +15,13 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
+
+S = TypeVar("S")
+T = TypeVar("T")
+R = TypeVar("R")
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -32,6 +36,34 @@ def worker_pool(
     return ProcessPoolExecutor(
         count, mp_context=context, initializer=_start, initargs=(os.getpid(), initializer, initargs)
     )
+
+
+def can_fork(jobs: int, items: int, threshold: int) -> bool:
+    """Whether ITEMS of work are worth a pool of JOBS forked workers (THRESHOLD: below it a
+    pool costs more to start than it saves), and the platform can fork."""
+    return jobs > 1 and items >= threshold and "fork" in multiprocessing.get_all_start_methods()
+
+
+# What the workers of fork_map inherit: set in the parent just before they fork.
+_shared: Any = None
+
+
+def fork_map(work: Callable[[S, list[T]], R], shared: S, chunks: Sequence[list[T]], jobs: int) -> Iterator[R]:
+    """WORK(SHARED, chunk) for each of CHUNKS, in order, in JOBS forked workers. The workers
+    inherit SHARED from this process's memory (texts, configurations, rules) rather than
+    receiving it pickled with every chunk; WORK is a module-level function."""
+    global _shared
+    _shared = shared
+    try:
+        with worker_pool(jobs) as pool:
+            yield from pool.map(_call, [(work, chunk) for chunk in chunks])
+    finally:
+        _shared = None
+
+
+def _call(task: tuple[Callable[[Any, list[Any]], Any], list[Any]]) -> Any:
+    work, chunk = task
+    return work(_shared, chunk)
 
 
 def _start(parent: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:

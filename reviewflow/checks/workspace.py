@@ -6,7 +6,6 @@ pure parser and rules.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -25,7 +24,7 @@ from reviewflow.content.schema import ArticleSchema, read_schema
 from reviewflow.errors import ConfigError
 from reviewflow.files import NotRegularFile, read_limited
 from reviewflow.findings import Finding, Severity, Tallied
-from reviewflow.workers import worker_pool
+from reviewflow.workers import can_fork, fork_map
 
 
 @dataclass
@@ -138,27 +137,19 @@ class Workspace:
         context = self.context(today)
         cache = self.findings_cache(context) if use_cache else None
         jobs = jobs or os.cpu_count() or 1
-        if (
-            jobs == 1
-            or len(files) < PARALLEL_THRESHOLD
-            or "fork" not in multiprocessing.get_all_start_methods()
-        ):
+        if not can_fork(jobs, len(files), PARALLEL_THRESHOLD):
             results = self.check_files(files, context, cache, advance)
         else:
             warm_up()  # load shared data once, before the workers fork and inherit it
-            global _forked
-            _forked = (self, context, cache)
             # Chunks of at most CHUNK_FILES: enough tasks to keep every worker busy to the
             # end and a progress bar moving, few enough that sending them costs nothing.
             size = max(16, min(CHUNK_FILES, -(-len(files) // (jobs * 4))))
             chunks = [files[i : i + size] for i in range(0, len(files), size)]
             results = []
-            with worker_pool(jobs) as pool:
-                for chunk in pool.map(_check_chunk, chunks):
-                    results.extend(chunk)
-                    if advance is not None:
-                        advance(len(chunk))
-            _forked = None
+            for chunk in fork_map(_check_chunk, (self, context, cache), chunks, jobs):
+                results.extend(chunk)
+                if advance is not None:
+                    advance(len(chunk))
         if cache is not None:
             for key, findings, fresh in results:
                 if key is not None and fresh:
@@ -235,12 +226,10 @@ CHUNK_FILES = 250
 # One file's outcome: its cache key (None when unreadable), its findings, and whether they
 # were just computed (and so belong in the cache).
 Checked = tuple[str | None, list[Finding], bool]
-_forked: tuple[Workspace, Context, FindingsCache | None] | None = None
 
 
-def _check_chunk(files: list[Path]) -> list[Checked]:
-    assert _forked is not None, "workers are forked from Workspace.check"
-    workspace, context, cache = _forked
+def _check_chunk(shared: tuple[Workspace, Context, FindingsCache | None], files: list[Path]) -> list[Checked]:
+    workspace, context, cache = shared
     return workspace.check_files(files, context, cache)
 
 

@@ -21,7 +21,6 @@ existed and are not asked for them. Pure: texts, configurations and events in, v
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -188,7 +187,8 @@ def judge_approvals(
 CheckKey = tuple[str, str, int, date]
 # Below this many texts a process pool costs more to start than it saves (as for `check`).
 PARALLEL_TEXTS = 200
-_forked: tuple[Mapping[str, bytes | None], Mapping[int, Config], ArticleSchema] | None = None
+# What forked workers inherit: the texts by blob, the configurations by id, the schema.
+_Shared = tuple[Mapping[str, bytes | None], Mapping[int, Config], ArticleSchema]
 
 
 def _check_texts(
@@ -199,29 +199,24 @@ def _check_texts(
 ) -> dict[CheckKey, ContentCheck]:
     """Each text checked, over forked workers when there are many (a `verify` from a fresh
     clone checks every approved text): they inherit the texts and configurations."""
+    from reviewflow.workers import can_fork, fork_map
+
     jobs = os.cpu_count() or 1
-    if jobs == 1 or len(keys) < PARALLEL_TEXTS or "fork" not in multiprocessing.get_all_start_methods():
-        return {key: _check_one(key, texts, configs, schema) for key in keys}
+    if not can_fork(jobs, len(keys), PARALLEL_TEXTS):
+        return _check_chunk((texts, configs, schema), keys)
     from reviewflow.checks.readability import warm_up
-    from reviewflow.workers import worker_pool
 
     warm_up()  # load the rules once, before the workers fork and inherit them
-    global _forked
-    _forked = (texts, configs, schema)
     size = max(16, -(-len(keys) // (jobs * 4)))
+    chunks = [keys[i : i + size] for i in range(0, len(keys), size)]
     checked: dict[CheckKey, ContentCheck] = {}
-    try:
-        with worker_pool(jobs) as pool:
-            for chunk in pool.map(_check_chunk, [keys[i : i + size] for i in range(0, len(keys), size)]):
-                checked.update(chunk)
-    finally:
-        _forked = None
+    for chunk in fork_map(_check_chunk, (texts, configs, schema), chunks, jobs):
+        checked.update(chunk)
     return checked
 
 
-def _check_chunk(keys: list[CheckKey]) -> dict[CheckKey, ContentCheck]:
-    assert _forked is not None, "workers are forked from _check_texts"
-    texts, configs, schema = _forked
+def _check_chunk(shared: _Shared, keys: list[CheckKey]) -> dict[CheckKey, ContentCheck]:
+    texts, configs, schema = shared
     return {key: _check_one(key, texts, configs, schema) for key in keys}
 
 
