@@ -2,14 +2,15 @@
 
     python bench/run.py [--sizes 1000 10000] [--runs 3] [--no-hugo]
 
-Builds each corpus once (cached in bench/cache/, keyed on the generator's source), then runs
-every scenario as a separate process and reports the median wall time of RUNS runs and the peak
-memory (the child's max RSS from wait4). "Warm" runs find what earlier runs kept (reviewflow's
-facts about commits in .git/reviewflow/, the caches in .reviewflow-cache/); "cold" runs start
-without them, as on a fresh clone in CI, and run once. Writes a Markdown table to stdout and
-bench/results.md, and the raw numbers to bench/results.json. A benchmark, not a test: nothing in
-`make test` depends on timings. A quorum-2 corpus of the smallest size is checked too (every
-event must verify), so both policies stay exercised.
+Builds each corpus once (cached in bench/cache/, keyed on the generator's and reviewflow's
+source), then runs every scenario as a separate process and reports the median wall time of RUNS
+runs and the peak memory (the child's max RSS from wait4, started by a small launcher process).
+"Warm" runs find what earlier runs kept (reviewflow's facts about commits in .git/reviewflow/,
+the caches in .reviewflow-cache/); "cold" runs start without them, as on a fresh clone in CI,
+and run once. Writes a Markdown table to stdout and bench/results.md, and the raw numbers to
+bench/results.json. A benchmark, not a test: nothing in `make test` depends on timings. A
+quorum-2 corpus of the smallest size is checked too (every event must verify), so both
+policies stay exercised.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ BASE_URL = "https://bench.example.org"
 
 sys.path.insert(0, str(HERE))
 import corpus  # noqa: E402  (the generator beside this file)
+
+from reviewflow.cache import code_fingerprint  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -94,24 +97,51 @@ AUTHOR = identity(*corpus.AUTHORS[0])
 REVIEWER = identity(*corpus.REVIEWERS[0][:2])
 
 
-def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, int]:
-    """Run COMMAND once; wall seconds, peak RSS in MB and exit code of that one process."""
+# Commands are started by a small process of their own, not by this one. Linux counts into a
+# child's peak memory (wait4's ru_maxrss) what the process that forked it held at the fork, and
+# this one grows to hundreds of MB generating corpora: every row would show at least that.
+_LAUNCHER_CODE = """
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    task = json.loads(line)
     started = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=cwd, env=env or AUTHOR, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    process = subprocess.Popen(task["command"], cwd=task["cwd"], env=task["env"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss / 1024, process.returncode
+    answer = [seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)]
+    print(json.dumps(answer), flush=True)
+"""
+_launcher: subprocess.Popen[str] | None = None
+
+
+def start_launcher() -> None:
+    """Start the process that starts the timed commands: before this one has grown."""
+    global _launcher
+    _launcher = subprocess.Popen(
+        [sys.executable, "-c", _LAUNCHER_CODE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, int]:
+    """Run COMMAND once; wall seconds, peak RSS in MB and exit code of that one process."""
+    assert _launcher is not None and _launcher.stdin is not None and _launcher.stdout is not None
+    task = {"command": command, "cwd": str(cwd), "env": env or AUTHOR}
+    _launcher.stdin.write(json.dumps(task) + "\n")
+    _launcher.stdin.flush()
+    seconds, peak, code = json.loads(_launcher.stdout.readline())
+    return seconds, peak, code
 
 
 def corpus_repo(articles: int, quorum: int = 1) -> Path:
-    """The cached corpus of this size, generated anew when the generator changes."""
-    digest = hashlib.sha256((HERE / "corpus.py").read_bytes()).hexdigest()[:12]
+    """The cached corpus of this size, generated anew when the generator or reviewflow changes:
+    its approvals carry the Reviewflow-Accept trailers that today's checks ask for, so a corpus
+    made by other code would no longer verify."""
+    digest = hashlib.sha256((HERE / "corpus.py").read_bytes() + code_fingerprint().encode()).hexdigest()[:12]
     repo = CACHE / f"corpus-{articles}-q{quorum}-{digest}"
     if not (repo / ".git").exists():
-        shutil.rmtree(repo, ignore_errors=True)
+        for stale in CACHE.glob(f"corpus-{articles}-q{quorum}-*"):
+            shutil.rmtree(stale, ignore_errors=True)  # a corpus, its site and Hugo's, made by older code
         started = time.perf_counter()
         stats = corpus.generate(repo, articles, quorum)
         print(f"generated {repo.name}: {stats} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
@@ -369,6 +399,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-hugo", action="store_true", help="Skip the Hugo comparison.")
     args = parser.parse_args()
+    start_launcher()
     CACHE.mkdir(exist_ok=True)
     results: list[Result] = []
     for size in args.sizes:
