@@ -25,6 +25,8 @@ from reviewflow.cache import code_fingerprint
 from reviewflow.config import Config
 from reviewflow.content.article import Article, Reference
 from reviewflow.content.markup import BodyRenderer
+from reviewflow.publish.article_body import back_labels, page_body
+from reviewflow.publish.article_page import meta_description, member_anchors, page_title, when
 from reviewflow.publish.pages import Listing, PageInfo, declaration
 from reviewflow.publish.schemaorg import identifier_links, json_script, medical_web_page
 from reviewflow.review.model import State
@@ -95,6 +97,8 @@ class SiteRenderer:
             contact_href=contact_href(self.site.contact),
             cards=self.cards,
             declaration=declaration,
+            when=when,
+            member_anchors=member_anchors(config.board),
         )
         self.bodies = BodyRenderer()
         self._chrome: dict[tuple[str, str | None, bool], tuple[Markup, Markup]] = {}
@@ -126,11 +130,12 @@ class SiteRenderer:
         if disclaimer is None:
             raise PageProblem(f"its disclaimer {article.disclaimer!r} is not defined in reviewflow.toml")
         page_path = f"articles/{info.slug}/"
+        shown = page_body(self.body_html(body, cited), article.summary)
         return self._render(
             "article.html",
             root="../../",
-            title=article.title,
-            description=article.summary,
+            title=page_title(article.title, self.site.name),
+            description=meta_description(article.summary),
             canonical=self.url(page_path),
             noindex=self.preview,
             current=None,
@@ -141,8 +146,10 @@ class SiteRenderer:
             condition_anchor=_anchor(" ".join(article.condition.split())),
             state_label=STATE_LABELS.get(info.state, info.state),
             steps=tracker(info.state),
-            body=self.body_html(body, cited),
-            references=[reference_view(r) for r in references],
+            body=shown.html,
+            short_answer=shown.short_answer,
+            contents=shown.contents,
+            references=[reference_view(r, shown.cited_from.get(r.id, ())) for r in references],
             disclaimer=disclaimer,
             json_ld=json_script(medical_web_page(info, article, self.site, self.base_url, page_path)),
         )
@@ -311,9 +318,10 @@ class ReferenceView:
     source: str
     year: int
     links: tuple[tuple[str, str, str], ...]  # (label, identifier, href)
+    cited_at: tuple[tuple[str, str], ...] = ()  # (label, id) of each place in the text citing it
 
 
-def reference_view(reference: Reference) -> ReferenceView:
+def reference_view(reference: Reference, cited_at: Sequence[str] = ()) -> ReferenceView:
     return ReferenceView(
         reference.id,
         REFERENCE_TYPES.get(reference.type, reference.type.replace("-", " ").capitalize()),
@@ -321,6 +329,7 @@ def reference_view(reference: Reference) -> ReferenceView:
         reference.source,
         reference.year,
         tuple(identifier_links(reference)),
+        tuple(zip(back_labels(len(cited_at)), cited_at, strict=True)),
     )
 
 
