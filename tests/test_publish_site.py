@@ -286,7 +286,8 @@ def test_json_ld_is_a_medical_web_page_with_review_fields(renderer: SiteRenderer
         "2025-03-04",
     )
     assert data["reviewedBy"] == [{"@type": "Person", "name": "Dr. Rita Reviewer",
-        "hasCredential": {"@type": "EducationalOccupationalCredential", "name": "MD, Hematology"}}]  # fmt: skip
+        "hasCredential": {"@type": "EducationalOccupationalCredential", "name": "MD, Hematology"},
+        "url": f"{BASE}/board/"}]  # fmt: skip
     assert data["author"] == [{"@type": "Person", "name": "Alice Author"}]
     assert (
         data["audience"] == data["medicalAudience"] == {"@type": "MedicalAudience", "audienceType": "Patient"}

@@ -56,7 +56,8 @@ def page_body(html: str, summary: str) -> PageBody:
     if short_answer is not None:
         short_answer = _marker_ids(short_answer, cited_from)
     html = _marker_ids(html, cited_from)
-    return PageBody(html, short_answer, contents if len(contents) >= CONTENTS_FROM else (), dict(cited_from))
+    listed = tuple(contents) if len(contents) >= CONTENTS_FROM else ()
+    return PageBody(html, short_answer, listed, dict(cited_from))
 
 
 def fold_short_answer(html: str, summary: str) -> tuple[str, str | None]:

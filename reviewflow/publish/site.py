@@ -26,7 +26,7 @@ from reviewflow.config import Config
 from reviewflow.content.article import Article, Reference
 from reviewflow.content.markup import BodyRenderer
 from reviewflow.publish.article_body import back_labels, page_body
-from reviewflow.publish.article_page import meta_description, member_anchors, page_title, when
+from reviewflow.publish.article_page import member_anchors, meta_description, page_title, when
 from reviewflow.publish.pages import Listing, PageInfo, declaration
 from reviewflow.publish.schemaorg import identifier_links, json_script, medical_web_page
 from reviewflow.review.model import State
@@ -78,6 +78,7 @@ class SiteRenderer:
         self.site = config.site
         self.base_url = base_url.rstrip("/") if base_url else None
         self.preview = preview
+        self.anchors = member_anchors(config.board)  # each member's entry on the board page
         self.env = Environment(
             loader=PackageLoader("reviewflow", TEMPLATES),
             autoescape=select_autoescape(["html", "xml"]),
@@ -98,7 +99,8 @@ class SiteRenderer:
             cards=self.cards,
             declaration=declaration,
             when=when,
-            member_anchors=member_anchors(config.board),
+            state_labels=STATE_LABELS,
+            member_anchors=self.anchors,
         )
         self.bodies = BodyRenderer()
         self._chrome: dict[tuple[str, str | None, bool], tuple[Markup, Markup]] = {}
@@ -131,6 +133,7 @@ class SiteRenderer:
             raise PageProblem(f"its disclaimer {article.disclaimer!r} is not defined in reviewflow.toml")
         page_path = f"articles/{info.slug}/"
         shown = page_body(self.body_html(body, cited), article.summary)
+        who, directory = AUDIENCES[article.audience]
         return self._render(
             "article.html",
             root="../../",
@@ -141,8 +144,8 @@ class SiteRenderer:
             current=None,
             info=info,
             article=article,
-            audience=AUDIENCES[article.audience][0],
-            audience_dir=AUDIENCES[article.audience][1],
+            audience=who,
+            audience_dir=directory,
             condition_anchor=_anchor(" ".join(article.condition.split())),
             state_label=STATE_LABELS.get(info.state, info.state),
             steps=tracker(info.state),
@@ -151,7 +154,10 @@ class SiteRenderer:
             contents=shown.contents,
             references=[reference_view(r, shown.cited_from.get(r.id, ())) for r in references],
             disclaimer=disclaimer,
-            json_ld=json_script(medical_web_page(info, article, self.site, self.base_url, page_path)),
+            json_ld=json_script(medical_web_page(
+                info, article, self.site, self.base_url, page_path, self.anchors,
+                [(self.site.name, ""), (who, f"{directory}/")],
+            )),  # fmt: skip
         )
 
     def cards(self, items: Iterable[Listing], root: str) -> Markup:
