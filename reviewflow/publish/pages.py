@@ -23,6 +23,15 @@ class Reviewer:
 
 
 @dataclass(frozen=True)
+class Neighbour:
+    """Another published article, as a page links to it (neighbours.py finds them)."""
+
+    slug: str
+    title: str
+    audience: str
+
+
+@dataclass(frozen=True)
 class PageInfo:
     """What git and the config say about one article page; its text comes separately.
 
@@ -42,6 +51,9 @@ class PageInfo:
     review_due: date | None = None
     overdue: bool = False
     approved_elsewhere: date | None = None  # preview of an edited article: its live version's date
+    counterpart: Neighbour | None = None  # the same condition's article for the other audience
+    related: tuple[Neighbour, ...] = ()  # other published articles on the same condition
+    on_condition: int = 0  # how many published articles share the condition, this one aside
 
     @property
     def reviewed(self) -> date | None:
