@@ -117,7 +117,11 @@ def test_the_article_page_carries_review_facts_from_git(library: Library) -> Non
         "Medically reviewed by Dr. Rita Reviewer, MD, Hematology"
     ]
     dates = {d.find("dt").words: d.find("dd").words for d in page.with_class("dates")[0].find_all("div")}
-    assert dates == {"Reviewed": "1 February 2025", "Last updated": "10 January 2025", "Next review due": "1 February 2026"}
+    assert dates == {
+        "Reviewed": "1 February 2025",
+        "Last updated": "10 January 2025",
+        "Next review due": "1 February 2026",
+    }
     machine = [t.attrs["datetime"] for t in page.with_class("dates")[0].find_all("time")]
     assert machine == ["2025-02-01", "2025-01-10", "2026-02-01"]
     assert "Approved text v1" in page.with_class("body")[0].words

@@ -227,7 +227,11 @@ def test_byline_dates_summary_and_audience(renderer: SiteRenderer) -> None:
     dates = {
         div.find("dt").words: div.find("dd").words for div in tree.with_class("dates")[0].find_all("div")
     }
-    assert dates == {"Reviewed": "4 March 2025", "Last updated": "1 March 2025", "Next review due": "4 March 2026"}
+    assert dates == {
+        "Reviewed": "4 March 2025",
+        "Last updated": "1 March 2025",
+        "Next review due": "4 March 2026",
+    }
     assert "It is treatable" in tree.with_class("summary")[0].words
     assert "For patients and caregivers" in tree.with_class("kicker")[0].words
     assert tree.with_class("review-due") == []

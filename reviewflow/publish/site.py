@@ -134,6 +134,7 @@ class SiteRenderer:
         page_path = f"articles/{info.slug}/"
         shown = page_body(self.body_html(body, cited), article.summary)
         who, directory = AUDIENCES[article.audience]
+        crumbs = [(self.site.name, ""), (who, f"{directory}/")]
         return self._render(
             "article.html",
             root="../../",
@@ -154,10 +155,9 @@ class SiteRenderer:
             contents=shown.contents,
             references=[reference_view(r, shown.cited_from.get(r.id, ())) for r in references],
             disclaimer=disclaimer,
-            json_ld=json_script(medical_web_page(
-                info, article, self.site, self.base_url, page_path, self.anchors,
-                [(self.site.name, ""), (who, f"{directory}/")],
-            )),  # fmt: skip
+            json_ld=json_script(
+                medical_web_page(info, article, self.site, self.base_url, page_path, self.anchors, crumbs)
+            ),
         )
 
     def cards(self, items: Iterable[Listing], root: str) -> Markup:
