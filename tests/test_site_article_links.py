@@ -4,15 +4,18 @@ known before any page is rendered (so an incremental build renders the pages the
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from reviewflow.publish.neighbours import RELATED_MAX, Facts, read_facts, with_neighbours
+from reviewflow.content.facts import Facts, read_facts
+from reviewflow.publish.neighbours import RELATED_MAX, with_neighbours
 from reviewflow.publish.pages import Neighbour, PageInfo
 from reviewflow.publish.records import BuildCache
 from tests.browser.html import Element, read
-from tests.conftest import article_text, git
+from tests.conftest import article_text, git, write
 from tests.test_publish import Library
 
 
@@ -178,3 +181,56 @@ def test_a_build_without_the_cache_links_the_same(library: Library) -> None:
         assert (cached.out / f"articles/{slug}/index.html").read_bytes() == (
             fresh.out / f"articles/{slug}/index.html"
         ).read_bytes()
+
+
+# --- check: counterpart-unknown --------------------------------------------------------------------
+
+
+def counterpart_findings(run: Any, repo: Path, counterpart: str) -> list[dict[str, Any]]:
+    text = article_text("Text [1].\n", extra=f"counterpart: {counterpart}\n")
+    write(repo / "articles" / "cure.md", text)
+    result = run(repo, "check", "articles/cure.md", "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    return [f for f in json.loads(result.output)["findings"] if f["rule"] == "counterpart-unknown"]
+
+
+@pytest.fixture
+def checked_repo(tmp_path: Path, run: Any) -> Path:
+    run(tmp_path, "init", "lib")
+    repo = tmp_path / "lib"
+    write(repo / "articles/cure-pro.md", article_text("Text [1].\n", audience="professional"))
+    write(repo / "articles/cure-too.md", article_text("Text [1].\n"))
+    other = article_text("Text [1].\n", audience="professional").replace("POEMS syndrome", "Amyloidosis")
+    write(repo / "articles/amyloid-pro.md", other)
+    return repo
+
+
+def test_a_counterpart_for_the_other_audience_on_the_condition_passes(checked_repo: Path, run: Any) -> None:
+    assert counterpart_findings(run, checked_repo, "cure-pro") == []
+
+
+@pytest.mark.parametrize(
+    ("counterpart", "message"),
+    [
+        ("missing", "counterpart 'missing': there is no readable article articles/missing.md"),
+        ("cure-too", "counterpart 'cure-too' is written for patients too: name the other audience's article"),
+        ("amyloid-pro", "counterpart 'amyloid-pro' is about 'Amyloidosis', not 'POEMS syndrome'"),
+        ("cure", "counterpart 'cure' is this article itself: name the article for the other audience"),
+    ],
+)
+def test_a_counterpart_that_does_not_fit_is_a_check_warning_at_its_line(
+    checked_repo: Path, run: Any, counterpart: str, message: str
+) -> None:
+    [finding] = counterpart_findings(run, checked_repo, counterpart)
+    lines = (checked_repo / "articles/cure.md").read_text().splitlines()
+    assert lines[finding["line"] - 1] == f"counterpart: {counterpart}"
+    assert (finding["column"], finding["severity"], finding["message"]) == (14, "warning", message)
+
+
+def test_the_counterpart_is_judged_again_when_only_the_other_file_changed(
+    checked_repo: Path, run: Any
+) -> None:
+    assert counterpart_findings(run, checked_repo, "cure-pro") == []  # kept in the findings cache, if at all
+    write(checked_repo / "articles/cure-pro.md", article_text("Text [1].\n"))  # now for patients
+    [finding] = counterpart_findings(run, checked_repo, "cure-pro")
+    assert "is written for patients too" in finding["message"]

@@ -16,10 +16,9 @@ import bisect
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING
 
-from reviewflow.config import SLUG_PATTERN
-from reviewflow.content.frontmatter import read_article_bytes
+from reviewflow.content.facts import AUDIENCE_NAMES, Facts, read_facts
 from reviewflow.gitstore import GitStore
 from reviewflow.publish.pages import Neighbour, PageInfo
 
@@ -27,36 +26,6 @@ if TYPE_CHECKING:
     from reviewflow.publish.records import BuildCache
 
 RELATED_MAX = 5  # related articles listed on a page
-AUDIENCE_NAMES = ("patient", "professional")
-
-
-class Facts(NamedTuple):
-    """What other pages need to know of an article's text: from its front-matter."""
-
-    title: str
-    audience: str
-    condition: str  # with its spaces normalised, as the index groups it
-    counterpart: str | None
-
-    @property
-    def group(self) -> str:
-        return self.condition.casefold()
-
-
-def read_facts(raw: bytes, max_bytes: int) -> Facts | None:
-    """The facts of one article's bytes, or None when its front-matter does not give them (the
-    page then cannot be rendered either, and the build says why)."""
-    data: Any = read_article_bytes(raw, max_bytes).data
-    if not isinstance(data, dict):
-        return None
-    title, audience, condition, counterpart = (
-        data.get(key) for key in ("title", "audience", "condition", "counterpart")
-    )
-    if not isinstance(title, str) or audience not in AUDIENCE_NAMES or not isinstance(condition, str):
-        return None
-    if not isinstance(counterpart, str) or not SLUG_PATTERN.match(counterpart):
-        counterpart = None
-    return Facts(title, audience, " ".join(condition.split()), counterpart)
 
 
 def gather_facts(

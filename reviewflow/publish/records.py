@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from reviewflow.cache import CACHE_DIR, cache_dir, seal, unseal
+from reviewflow.content.facts import Facts
 from reviewflow.files import own_directory, read_own, write_replacing
-from reviewflow.publish.neighbours import Facts
 
 RECORD_VERSION = 2  # the layout of a site record; a record of another layout is ignored
 FACTS_VERSION = 1  # the layout of the kept front-matter facts
