@@ -17,7 +17,7 @@ import pytest
 
 from reviewflow.cli.scaffold import init_repo
 from reviewflow.config import load_config
-from reviewflow.publish.article_page import page_title
+from reviewflow.publish.article_page import cut_title
 from reviewflow.publish.build import publish
 from reviewflow.review.acknowledge import Acceptance
 from reviewflow.review.actions import act
@@ -225,8 +225,8 @@ def test_the_injection_page_executed_nothing(browser: Any, public_url: str) -> N
     with pytest.raises(NoAlertPresentException):
         browser.switch_to.alert.text  # noqa: B018 - reading it is the probe
     assert browser.execute_script("return window.pwned") is None
-    # Shown as text, cut at a word to fit 70 characters (article_page.page_title).
-    assert browser.title == f"{page_title(INJECTION_TITLE, 'Health library')} · Health library"
+    # Shown as text, cut at a word to fit 70 characters (article_page.cut_title).
+    assert browser.title == f"{cut_title(INJECTION_TITLE, 'Health library')} · Health library"
     assert browser.find_element("css selector", "h1").text == INJECTION_TITLE
     found = browser.execute_script("""
         const all = [...document.querySelectorAll('*')];

@@ -15,10 +15,10 @@ from reviewflow.publish.article_page import (
     DESCRIPTION_MAX,
     TITLE_MAX,
     cut_at_word,
+    cut_title,
     in_words,
     member_anchors,
     meta_description,
-    page_title,
 )
 from reviewflow.publish.pages import Reviewer
 from reviewflow.publish.site import SiteRenderer
@@ -242,7 +242,7 @@ def test_a_long_title_is_cut_at_a_word_and_keeps_the_site_name(renderer: SiteRen
     assert title.startswith(shown.removesuffix("… · Example Health"))
     assert tree.find("h1").words == title  # the page itself shows it whole
     assert tree.find("meta", property="og:title").attrs["content"] == title
-    assert page_title("Short", "Example Health") == "Short"
+    assert cut_title("Short", "Example Health") == "Short"
 
 
 def test_cut_at_word_edges() -> None:

@@ -36,7 +36,7 @@ def meta_description(summary: str) -> str:
     return cut_at_word(summary, DESCRIPTION_MAX)
 
 
-def page_title(title: str, site_name: str) -> str:
+def cut_title(title: str, site_name: str) -> str:
     """The title part of `<title>TITLE · SITE</title>`, so that the whole fits in TITLE_MAX
     characters where the site's name leaves room for a few words of the title."""
     room = TITLE_MAX - len(SEPARATOR) - len(" ".join(site_name.split()))

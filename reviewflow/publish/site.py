@@ -26,7 +26,7 @@ from reviewflow.config import Config
 from reviewflow.content.article import Article, Reference
 from reviewflow.content.markup import BodyRenderer
 from reviewflow.publish.article_body import back_labels, page_body
-from reviewflow.publish.article_page import member_anchors, meta_description, page_title, when
+from reviewflow.publish.article_page import cut_title, member_anchors, meta_description, when
 from reviewflow.publish.pages import Listing, PageInfo, declaration
 from reviewflow.publish.schemaorg import identifier_links, json_script, medical_web_page
 from reviewflow.review.model import State
@@ -99,7 +99,6 @@ class SiteRenderer:
             cards=self.cards,
             declaration=declaration,
             when=when,
-            state_labels=STATE_LABELS,
             member_anchors=self.anchors,
         )
         self.bodies = BodyRenderer()
@@ -138,7 +137,7 @@ class SiteRenderer:
         return self._render(
             "article.html",
             root="../../",
-            title=page_title(article.title, self.site.name),
+            title=cut_title(article.title, self.site.name),
             description=meta_description(article.summary),
             canonical=self.url(page_path),
             noindex=self.preview,
