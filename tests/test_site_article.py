@@ -123,8 +123,8 @@ def test_references_show_their_type_and_identifier_links(renderer: SiteRenderer)
 
 
 def test_back_link_labels_run_past_z() -> None:
-    assert back_labels(3) == ["a", "b", "c"]
-    assert back_labels(28)[25:] == ["z", "aa", "ab"]
+    assert back_labels(3) == ("a", "b", "c")
+    assert back_labels(28)[25:] == ("z", "aa", "ab")
 
 
 def test_json_ld_citations_carry_their_identifiers(renderer: SiteRenderer) -> None:

@@ -10,12 +10,13 @@ bare, and a citation link is the one `<a>` that holds a `<span class="visually-h
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from html import unescape
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from reviewflow.content.citations import MARKER, expand
 
@@ -26,11 +27,16 @@ SHORT_ANSWER_HEADINGS = {
     "the answer in brief",
 }  # fmt: skip
 REPEATS = 0.8  # a section repeats the summary when this share of the summary's words are in it
+REPEAT_PARAGRAPHS = 2  # at most this many paragraphs
 
 _H2 = re.compile(r"<h2>(.*?)</h2>", re.S)
 _HEADING = re.compile(r"<h([2-6])>(.*?)</h\1>", re.S)
 _CITE_SUP = re.compile(r'<sup class="cite">.*?</sup>', re.S)
 _CITE_LINK = re.compile(r'<a href="#ref-(\d+)"><span class="visually-hidden">')
+_LINK_START, _LINK_END = (
+    '<a href="#ref-',
+    '><span class="visually-hidden">',
+)  # a marker's link, as markup.py writes it
 _TAG = re.compile(r"<[^>]*>")
 _WORD = re.compile(r"[^\W_]+")
 
@@ -70,7 +76,10 @@ def fold_short_answer(html: str, summary: str) -> tuple[str, str | None]:
     following = _H2.search(stripped, first.end())
     content = stripped[first.end() : following.start() if following else len(stripped)]
     heading = " ".join(_WORD.findall(plain_text(first.group(1)).casefold()))
-    if heading not in SHORT_ANSWER_HEADINGS and not repeats(plain_text(content), summary):
+    # A section that says the summary again is a paragraph or two: longer ones are not read.
+    if heading not in SHORT_ANSWER_HEADINGS and (
+        content.count("<p>") > REPEAT_PARAGRAPHS or not repeats(plain_text(content), summary)
+    ):
         return html, None
     rest = stripped[following.start() :] if following else ""
     return rest, content.strip()
@@ -120,19 +129,38 @@ def _section_ids(html: str) -> tuple[str, list[tuple[str, str]]]:
 
 
 def _marker_ids(html: str, cited_from: dict[int, list[str]]) -> str:
-    """Each citation link given an id (`cite-N-k`: the k-th place reference N is cited)."""
+    """Each citation link given an id (`cite-N-k`: the k-th place reference N is cited).
 
-    def with_id(match: re.Match[str]) -> str:
-        ref_id = int(match.group(1))
-        places = cited_from[ref_id]
-        anchor = f"cite-{ref_id}-{len(places) + 1}"
+    Split on the links' common start rather than a regular expression with a callback: a page
+    may hold a hundred markers, and this runs for every page of the site."""
+    pieces = html.split(_LINK_START)
+    for index in range(1, len(pieces)):
+        piece = pieces[index]
+        ref, quote, rest = piece.partition('"')
+        if not (ref.isdigit() and rest.startswith(_LINK_END)):
+            pieces[index] = piece  # a link the body wrote to #ref-N itself: left as it is
+            continue
+        places = cited_from[int(ref)]
+        anchor = f"cite-{ref}-{len(places) + 1}"
         places.append(anchor)
-        return f'<a href="#ref-{ref_id}" id="{anchor}"><span class="visually-hidden">'
+        pieces[index] = f'{ref}" id="{anchor}{quote}{rest}'
+    return _LINK_START.join(pieces)
 
-    return _CITE_LINK.sub(with_id, html)
+
+def back_links(anchors: list[str] | tuple[str, ...]) -> Markup:
+    """The links back from a reference to each place that cites it ("a b c"): written here, not
+    in the template, since a page may cite hundreds of times and each is the same small markup
+    (its ids are made above from digits, so there is nothing to escape)."""
+    return Markup(
+        " ".join(
+            f'<a href="#{anchor}"><span class="visually-hidden">citation </span>{label}</a>'
+            for label, anchor in zip(back_labels(len(anchors)), anchors, strict=True)
+        )
+    )
 
 
-def back_labels(count: int) -> list[str]:
+@functools.lru_cache(maxsize=256)  # asked for every reference of every page
+def back_labels(count: int) -> tuple[str, ...]:
     """Letters for the links back to a reference's citations: a, b, … z, aa, ab, …"""
     labels = []
     for index in range(count):
@@ -142,4 +170,4 @@ def back_labels(count: int) -> list[str]:
             index, rest = divmod(index - 1, 26)
             label = chr(ord("a") + rest) + label
         labels.append(label)
-    return labels
+    return tuple(labels)

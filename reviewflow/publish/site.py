@@ -25,7 +25,7 @@ from reviewflow.cache import code_fingerprint
 from reviewflow.config import Config
 from reviewflow.content.article import Article, Reference
 from reviewflow.content.markup import BodyRenderer
-from reviewflow.publish.article_body import back_labels, page_body
+from reviewflow.publish.article_body import back_links, page_body
 from reviewflow.publish.article_page import cut_title, member_anchors, meta_description, when
 from reviewflow.publish.pages import Listing, PageInfo, declaration
 from reviewflow.publish.schemaorg import identifier_links, json_script, medical_web_page
@@ -323,7 +323,7 @@ class ReferenceView:
     source: str
     year: int
     links: tuple[tuple[str, str, str], ...]  # (label, identifier, href)
-    cited_at: tuple[tuple[str, str], ...] = ()  # (label, id) of each place in the text citing it
+    cited_at: Markup = Markup("")  # links back to each place in the text that cites it
 
 
 def reference_view(reference: Reference, cited_at: Sequence[str] = ()) -> ReferenceView:
@@ -334,7 +334,7 @@ def reference_view(reference: Reference, cited_at: Sequence[str] = ()) -> Refere
         reference.source,
         reference.year,
         tuple(identifier_links(reference)),
-        tuple(zip(back_labels(len(cited_at)), cited_at, strict=True)),
+        back_links(tuple(cited_at)),
     )
 
 
