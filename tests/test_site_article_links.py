@@ -15,7 +15,7 @@ from reviewflow.publish.neighbours import RELATED_MAX, with_neighbours
 from reviewflow.publish.pages import Neighbour, PageInfo
 from reviewflow.publish.records import BuildCache
 from tests.browser.html import Element, read
-from tests.conftest import article_text, git, write
+from tests.conftest import PROJECT, article_text, git, write
 from tests.test_publish import Library
 
 
@@ -234,3 +234,49 @@ def test_the_counterpart_is_judged_again_when_only_the_other_file_changed(
     write(checked_repo / "articles/cure-pro.md", article_text("Text [1].\n"))  # now for patients
     [finding] = counterpart_findings(run, checked_repo, "cure-pro")
     assert "is written for patients too" in finding["message"]
+
+
+TRICKY_FRONT_MATTER = [
+    'title: "Plain: quoted"\naudience: patient\ncondition: POEMS syndrome\n',
+    "title: 'It''s here'\naudience: patient\ncondition: POEMS   syndrome\ncounterpart: cure-pro\n",
+    "title: >-\n  Folded over\n  two lines\naudience: professional\ncondition: MGUS\n",
+    'title: A title\nsummary: "opens here\ntitle: not the title"\naudience: patient\ncondition: X\n',
+    "title: A title\ntags: [one,\ntitle: not the title]\naudience: patient\ncondition: X\n",
+    "title: A title\nsummary: a plain line\ncontinued at the margin\naudience: patient\ncondition: X\n",
+    "title: A title # a comment\naudience: patient\ncondition: X\n",
+    "title: First\ntitle: Second\naudience: patient\ncondition: X\n",
+    "title: |\n  One\n\n  Two\naudience: patient\ncondition: X\n",
+    'title: "Escaped \\" quote"\naudience: patient\ncondition: X\n',
+]
+
+
+@pytest.mark.parametrize("front", TRICKY_FRONT_MATTER)
+def test_facts_read_quickly_are_the_facts_of_the_whole_front_matter(front: str) -> None:
+    """The quick path reads the four fields' lines alone; it must agree with a whole read, or
+    step aside (then the whole front-matter is read)."""
+    from reviewflow.content.facts import FIELDS, _quick_fields
+    from reviewflow.content.frontmatter import read_article_bytes
+
+    raw = f"---\n{front}---\n\nBody.\n".encode()
+    whole = read_article_bytes(raw, 100_000).data
+    quick = _quick_fields(raw, 100_000)
+    if quick is not None:
+        assert quick == {k: whole[k] for k in FIELDS if k in whole}
+    expected = None
+    if isinstance(whole, dict) and isinstance(whole.get("title"), str):
+        expected = (whole["title"], whole["audience"], " ".join(whole["condition"].split()))
+    found = read_facts(raw, 100_000)
+    assert (found[:3] if found else None) == expected
+
+
+def test_plain_front_matter_takes_the_quick_path() -> None:
+    from reviewflow.content.facts import _quick_fields
+
+    raw = (PROJECT / "articles/poems-syndrome-can-it-be-cured.md").read_bytes()
+    raw = raw.replace(
+        b"\ncondition: POEMS syndrome\n", b"\ncondition: POEMS syndrome\ncounterpart: cure-pro\n"
+    )
+    assert _quick_fields(raw, 100_000) == {
+        "title": "Can POEMS syndrome be cured?", "audience": "patient", "condition": "POEMS syndrome",
+        "counterpart": "cure-pro",
+    }  # fmt: skip
