@@ -74,6 +74,26 @@ def test_a_section_repeating_the_summary_without_new_sources_is_folded_into_the_
     assert tree.find("article").words.count("many people reach long remission") == 1
 
 
+def test_a_short_answer_section_that_says_more_than_the_summary_is_shown_whole(
+    renderer: SiteRenderer,
+) -> None:
+    body = "## In short\n\nIt is treatable.\n\nTreatment takes months, and check-ups go on for years.\n\n## Next\n\nMore [1].\n"
+    tree = tree_of(renderer, body)
+    summary = tree.with_class("summary")[0].words
+    assert "It is treatable." in summary and "check-ups go on for years" in summary  # nothing dropped
+    assert "check-ups" not in tree.with_class("body")[0].words
+
+
+def test_a_longer_section_sharing_the_summarys_words_is_no_repeat(renderer: SiteRenderer) -> None:
+    body = (
+        "## Overview\n\nIt is treatable; many people reach long remission. "
+        + "Treatment aims at the plasma cells that drive the disease, over many months. " * 3
+        + "\n\n## Next\n\nMore [1].\n"
+    )
+    tree = tree_of(renderer, body)
+    assert [h.words for h in tree.with_class("body")[0].find_all("h2")] == ["Overview", "Next"]
+
+
 def test_a_first_section_that_is_not_the_short_answer_stays(renderer: SiteRenderer) -> None:
     body = "## What causes it\n\nPlasma cells grow [2].\n\n## The short answer\n\nLater [1].\n"
     tree = tree_of(renderer, body)

@@ -27,7 +27,7 @@ SHORT_ANSWER_HEADINGS = {
     "the answer in brief",
 }  # fmt: skip
 REPEATS = 0.8  # a section repeats the summary when this share of the summary's words are in it
-REPEAT_PARAGRAPHS = 2  # at most this many paragraphs
+LONGER = 1.25  # and has at most this many times its words (ten more allowed)
 
 _H2 = re.compile(r"<h2>(.*?)</h2>", re.S)
 _HEADING = re.compile(r"<h([2-6])>(.*?)</h\1>", re.S)
@@ -46,7 +46,7 @@ class PageBody:
     """What an article page shows of its body, besides the summary it already has."""
 
     html: str  # the body: the folded section gone, headings with ids, markers with ids
-    short_answer: str | None  # the folded section's HTML, when it cites what the summary does not
+    short_answer: str | None  # the folded section's HTML, when it says or cites more than the summary
     contents: tuple[tuple[str, str], ...]  # (id, text) of each section, when there are enough
     cited_from: dict[int, list[str]] = field(default_factory=dict)  # reference id -> marker ids
 
@@ -55,8 +55,10 @@ def page_body(html: str, summary: str) -> PageBody:
     """The page's view of body HTML for an article whose front-matter summary is SUMMARY."""
     html, folded = fold_short_answer(html, summary)
     short_answer = None
-    if folded is not None and not _cited_ids(folded) <= _summary_ids(summary):
-        short_answer = folded  # the body's version has sources the summary lacks: show it, cited
+    if folded is not None and not (
+        _cited_ids(folded) <= _summary_ids(summary) and _words(plain_text(folded)) <= _words(summary)
+    ):
+        short_answer = folded  # the body's version cites or says more: it is the one shown, whole
     html, contents = _section_ids(html)
     cited_from: dict[int, list[str]] = defaultdict(list)
     if short_answer is not None:
@@ -76,22 +78,29 @@ def fold_short_answer(html: str, summary: str) -> tuple[str, str | None]:
     following = _H2.search(stripped, first.end())
     content = stripped[first.end() : following.start() if following else len(stripped)]
     heading = " ".join(_WORD.findall(plain_text(first.group(1)).casefold()))
-    # A section that says the summary again is a paragraph or two: longer ones are not read.
-    if heading not in SHORT_ANSWER_HEADINGS and (
-        content.count("<p>") > REPEAT_PARAGRAPHS or not repeats(plain_text(content), summary)
-    ):
+    if heading not in SHORT_ANSWER_HEADINGS and not repeats(content, summary):
         return html, None
     rest = stripped[following.start() :] if following else ""
     return rest, content.strip()
 
 
-def repeats(text: str, summary: str) -> bool:
-    """Whether TEXT says the summary again: nearly all of the summary's words are in it."""
-    wanted = set(_WORD.findall(MARKER.sub(" ", summary).casefold()))
-    if not wanted:
+def repeats(html: str, summary: str) -> bool:
+    """Whether a section's HTML says the summary again: nearly all of the summary's words are
+    in it, and it is not much longer (a longer section says more, and is no repeat)."""
+    # Its words counted by its spaces first (three in each citation's markup): most sections
+    # are far longer than a summary, and are passed without being read.
+    spaces = html.count(" ") - 3 * html.count('<sup class="cite">')
+    if spaces > LONGER * (summary.count(" ") + 1) + 10:
         return False
-    found = set(_WORD.findall(text.casefold()))
-    return len(wanted & found) >= REPEATS * len(wanted)
+    wanted = _words(summary)
+    words = plain_text(html).split()
+    if not wanted or len(words) > LONGER * len(summary.split()) + 10:
+        return False
+    return len(wanted & _words(" ".join(words))) >= REPEATS * len(wanted)
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(MARKER.sub(" ", text).casefold()))
 
 
 def plain_text(html: str) -> str:

@@ -52,7 +52,7 @@ def when(day: date | None) -> Markup:
     """A date for the page: in words, with its ISO form in <time datetime> for machines."""
     if day is None:
         return Markup("")
-    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), in_words(day))
+    return Markup(f'<time datetime="{day.isoformat()}">{in_words(day)}</time>')  # digits and month names
 
 
 def member_anchors(board: Iterable[BoardMember]) -> dict[str, str]:

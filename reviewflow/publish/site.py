@@ -325,6 +325,17 @@ class ReferenceView:
     links: tuple[tuple[str, str, str], ...]  # (label, identifier, href)
     cited_at: Markup = Markup("")  # links back to each place in the text that cites it
 
+    @property
+    def links_html(self) -> Markup:
+        """The links to find it ("DOI 10.… · PubMed …"), written here: a page lists many."""
+        return Markup(
+            " · ".join(
+                f'<a href="{escape(href)}" rel="noopener noreferrer">{escape(label)}'
+                f"{': ' if label == 'Link' else ' '}{escape(identifier)}</a>"
+                for label, identifier, href in self.links
+            )
+        )
+
 
 def reference_view(reference: Reference, cited_at: Sequence[str] = ()) -> ReferenceView:
     return ReferenceView(
