@@ -57,6 +57,7 @@ def with_neighbours(infos: Sequence[PageInfo], facts: Mapping[str, Facts]) -> li
     published = {info.slug: facts[info.blob] for info in infos if info.approved and info.blob in facts}
     shelves = _shelves(published)
     pairs = counterparts(infos, facts, published)
+    nodes = {slug: Neighbour(slug, found.title, found.audience) for slug, found in published.items()}
     linked = []
     for info in infos:
         mine = facts.get(info.blob)
@@ -64,8 +65,8 @@ def with_neighbours(infos: Sequence[PageInfo], facts: Mapping[str, Facts]) -> li
             linked.append(info)
             continue
         pair = pairs.get(info.slug)
-        counterpart = Neighbour(pair, published[pair].title, published[pair].audience) if pair else None
-        related = _related(info.slug, mine, shelves.get(mine.group, {}), published, pair)
+        counterpart = nodes[pair] if pair else None
+        related = _related(info.slug, mine, shelves.get(mine.group, {}), nodes, pair)
         on_condition = sum(len(shelf) for shelf in shelves.get(mine.group, {}).values())
         on_condition -= 1 if info.slug in published else 0
         linked.append(replace(info, counterpart=counterpart, related=related, on_condition=on_condition))
@@ -112,7 +113,7 @@ def _order(title: str, slug: str) -> str:
 
 
 def _related(
-    slug: str, mine: Facts, shelves: Mapping[str, Shelf], published: Mapping[str, Facts], pair: str | None
+    slug: str, mine: Facts, shelves: Mapping[str, Shelf], nodes: Mapping[str, Neighbour], pair: str | None
 ) -> tuple[Neighbour, ...]:
     """Up to RELATED_MAX articles on the condition: those after this one's title, wrapping
     round, for its own audience first; never itself or its counterpart (the switch links it)."""
@@ -128,4 +129,4 @@ def _related(
             candidate = shelf[(start + step) % len(shelf)][1]
             if candidate not in (slug, pair):
                 chosen.append(candidate)
-    return tuple(Neighbour(s, published[s].title, published[s].audience) for s in chosen)
+    return tuple(nodes[s] for s in chosen)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from reviewflow.content.article import Article
 
@@ -22,8 +22,7 @@ class Reviewer:
     acknowledged: int = 0  # warnings of the text the approval acknowledged (Reviewflow-Accept)
 
 
-@dataclass(frozen=True)
-class Neighbour:
+class Neighbour(NamedTuple):
     """Another published article, as a page links to it (neighbours.py finds them)."""
 
     slug: str
