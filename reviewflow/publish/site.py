@@ -95,6 +95,7 @@ class SiteRenderer:
             contact_href=contact_href(self.site.contact),
             cards=self.cards,
             declaration=declaration,
+            state_words=STATE_LABELS,
         )
         self.bodies = BodyRenderer()
         self._chrome: dict[tuple[str, str | None, bool], tuple[Markup, Markup]] = {}
@@ -212,6 +213,13 @@ class SiteRenderer:
             noindex=True, current=None,
         )  # fmt: skip
 
+    def search(self) -> str:
+        """The search page: a form and search.js, which reads the index search.py wrote."""
+        return self._render(
+            "search.html", root="../", title="Search articles", description=f"Search {self.site.name}.",
+            canonical=self.url("search/"), noindex=self.preview, current="search", script="search.js",
+        )  # fmt: skip
+
     def sitemap(self, listings: Sequence[Listing]) -> str:
         assert self.base_url is not None
         public = [(item.info.slug, item.info.updated) for item in listings if item.info.approved]
@@ -262,6 +270,7 @@ class SiteRenderer:
         )  # fmt: skip
 
     def _render(self, template: str, **context: Any) -> str:
+        context.setdefault("script", None)  # a page's own script: only the search page has one
         context["header"], context["footer"] = self.chrome(
             context["root"], context["current"], context["noindex"]
         )
