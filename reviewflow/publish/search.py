@@ -70,7 +70,7 @@ def terms(text: str) -> list[str]:
     """The index terms of TEXT, in order (a query is split the same way)."""
     found = []
     for word in _WORD.findall(normalise(text)):
-        if word in STOP_WORDS or word.isdigit() or len(word) > 40:
+        if len(word) < 2 or len(word) > 40 or word in STOP_WORDS or word.isdigit():
             continue
         found.append(stem(word))
     return found

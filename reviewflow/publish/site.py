@@ -45,6 +45,7 @@ STATE_LABELS: dict[str, str] = {
     State.CHANGES_REQUESTED: "Changes requested",
     State.APPROVED: "Approved",
 }
+TITLE_CHARS = 70  # a <title> longer than this is cut off in search results
 FEED_ENTRIES = 100  # the newest approved articles; the sitemap lists them all
 # Stands for the path to the site's root in an index entry rendered before its index page.
 # Article text can never hold it: a file with a NUL byte is refused before it is parsed.
@@ -86,6 +87,7 @@ class SiteRenderer:
             auto_reload=False,  # templates are package files: no stat of each one per page
             bytecode_cache=bytecode_cache,  # compiled templates kept between runs (checked by source)
         )
+        self.env.filters["page_title"] = page_title
         self.env.globals.update(
             site=self.site,
             config=config,
@@ -354,6 +356,17 @@ def group_by_condition(listings: Iterable[Listing]) -> list[Group]:
 
 def _anchor(text: str) -> str:
     return "c-" + (re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "condition")
+
+
+def page_title(title: str, site_name: str) -> str:
+    """A page's <title>: "TITLE · SITE" when that fits in TITLE_CHARS (what search results show),
+    else the title alone, cut at a word if it is longer still."""
+    full = f"{title} · {site_name}"
+    if len(full) <= TITLE_CHARS:
+        return full
+    if len(title) <= TITLE_CHARS:
+        return title
+    return title[: TITLE_CHARS - 1].rsplit(" ", 1)[0].rstrip(" ,;:·-") + "…"
 
 
 def rfc3339(moment: datetime) -> str:

@@ -24,7 +24,7 @@
 
   function terms(text) {
     var words = text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().match(/[\p{L}\p{N}]+/gu) || [];
-    return words.filter(function (w) { return !STOP_WORDS.has(w) && !/^\p{N}+$/u.test(w) && w.length <= 40; })
+    return words.filter(function (w) { return w.length >= 2 && w.length <= 40 && !STOP_WORDS.has(w) && !/^\p{N}+$/u.test(w); })
       .map(stem);
   }
 
