@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from reviewflow.config import load_config
 from reviewflow.publish.build import publish
@@ -234,6 +235,8 @@ def test_page_titles_fit_in_seventy_characters() -> None:
     assert page_title(long, "Health library") == long  # the site's name gives way first
     cut = page_title(long + " and afterwards, in adults and children", "Health library")
     assert len(cut) <= TITLE_CHARS and cut.endswith("…") and not cut.endswith(" …")
+    hostile = page_title("Tests & <results> of 'the' \"blood\" " * 3, "Health library")
+    assert len(escape(hostile)) <= TITLE_CHARS and hostile.startswith("Tests & <results>")
 
 
 def test_two_builds_of_one_commit_are_byte_identical_wherever_they_run(library: Path, tmp_path: Path) -> None:

@@ -360,13 +360,25 @@ def _anchor(text: str) -> str:
 
 def page_title(title: str, site_name: str) -> str:
     """A page's <title>: "TITLE · SITE" when that fits in TITLE_CHARS (what search results show),
-    else the title alone, cut at a word if it is longer still."""
+    else the title alone, cut at a word if it is longer still. Lengths are counted as written in
+    the page, character references and all, as html-validate counts them."""
     full = f"{title} · {site_name}"
-    if len(full) <= TITLE_CHARS:
+    if _written_length(full) <= TITLE_CHARS:
         return full
-    if len(title) <= TITLE_CHARS:
+    if _written_length(title) <= TITLE_CHARS:
         return title
-    return title[: TITLE_CHARS - 1].rsplit(" ", 1)[0].rstrip(" ,;:·-") + "…"
+    words = title.split(" ")
+    cut = words[0][: TITLE_CHARS // 6]  # a first word too long to keep whole: its start
+    for count in range(1, len(words) + 1):
+        candidate = " ".join(words[:count]).rstrip(" ,;:·-")
+        if _written_length(candidate) + 1 > TITLE_CHARS:
+            break
+        cut = candidate
+    return cut + "…"
+
+
+def _written_length(text: str) -> int:
+    return len(escape(text))
 
 
 def rfc3339(moment: datetime) -> str:
