@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -308,6 +309,8 @@ def html_validate() -> Path:
         unavailable(why)
     if not HTML_VALIDATE.is_file():
         unavailable(f"html-validate is not in {HTML_VALIDATE_DIR} after installing it")
+    if shutil.which("node") is None:
+        unavailable("node is not installed, and html-validate runs on it")
     return HTML_VALIDATE
 
 
