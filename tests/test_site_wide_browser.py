@@ -12,24 +12,33 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 import urllib.request
-from collections.abc import Iterator
 from functools import partial
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from reviewflow.config import load_config
 from reviewflow.publish.build import publish
 from tests.browser.chrome import _QuietHandler, axe_source, console_errors, requested_urls, serve, unavailable
 from tests.conftest import PROJECT
 from tests.npm import CACHE, npm_install
-from tests.test_browser import AXE_RUN, INJECTION_TITLE, PAGES, Sites, browser, sites, visit
+from tests.test_browser import (
+    AXE_RUN,
+    INJECTION_TITLE,
+    PAGES,
+    Sites,
+    browser,
+    preview_url,
+    public_url,
+    sites,
+    visit,
+)
 from tests.test_site_wide import build, library
 
-__all__ = ["browser", "library", "sites"]  # fixtures shared with test_browser.py and test_site_wide.py
+# Fixtures shared with test_browser.py and test_site_wide.py.
+__all__ = ["browser", "library", "preview_url", "public_url", "sites"]
 
 HTML_VALIDATE_DIR = Path(os.environ.get("REVIEWFLOW_HTMLVALIDATE_DIR") or CACHE / "html-validate")
 HTML_VALIDATE = HTML_VALIDATE_DIR / "node_modules" / "html-validate" / "bin" / "html-validate.mjs"
@@ -37,18 +46,6 @@ WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 DARK = {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}
 EVERY_PAGE = (*PAGES, "search/index.html?q=poems", "404.html")
 PREVIEW_PAGES = ("index.html", "articles/draft/index.html", "search/index.html?q=draft")
-
-
-@pytest.fixture(scope="module")
-def public_url(sites: Sites) -> Iterator[str]:
-    with serve(sites.public) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def preview_url(sites: Sites) -> Iterator[str]:
-    with serve(sites.preview) as url:
-        yield url
 
 
 def wide(driver: Any, size: str = "desktop") -> None:
@@ -121,6 +118,20 @@ def test_without_javascript_the_search_page_says_so_and_links_to_the_index(
         assert browser.current_url == f"{public_url}/index.html"
     finally:
         browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+
+def test_opened_from_files_the_search_page_says_it_cannot_search_and_links_to_the_index(
+    browser: Any, sites: Sites
+) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    visit(browser, (sites.public / "search" / "index.html").as_uri() + "?q=poems")
+    fallback = browser.find_element("id", "search-fallback")
+    WebDriverWait(browser, 10).until(lambda d: fallback.is_displayed())
+    assert "cannot read its index" in fallback.text
+    assert browser.find_elements("css selector", "#search-results li") == []
+    fallback.find_element("link text", "index of all articles").click()
+    assert browser.current_url == (sites.public / "index.html").as_uri()
 
 
 # --- the menu -------------------------------------------------------------------------------------
@@ -247,8 +258,6 @@ def test_the_404_page_works_from_any_depth_under_a_sub_path(
     )
     handler = type("Handler", (_NotFoundHandler,), {"not_found": site.out / "404.html"})
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(tmp_path / "www")))
-    import threading
-
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     root = f"http://127.0.0.1:{server.server_address[1]}"

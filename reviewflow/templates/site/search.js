@@ -138,7 +138,8 @@
     load("index.json").then(function (manifest) {
       return rank(query, manifest).then(function (ranked) { return show(query, manifest, ranked); });
     }).catch(function () {
-      status.textContent = "Search could not read its index. Browse all articles instead.";
+      status.textContent = "";
+      document.getElementById("search-fallback").hidden = false;
     });
   }
 
