@@ -14,7 +14,7 @@ shows: a few small files, whatever the size of the site. Shards are keyed by ter
 prefix that holds too much is split by one more letter (`shard_keys`), so each stays small and a
 word being typed ("myel") finds its completions ("myeloma") in the shards under its prefix.
 
-Normalising is the same here and in search.js: Unicode NFKD without its combining marks (so
+Normalising is the same here and in search.js: Unicode NFKD without its marks (so
 "Waldenstrom" finds "Waldenström"), lower case, runs of letters and digits, a few stop words
 dropped, and a light plural stem ("biopsies" -> "biopsy", "nerves" -> "nerve").
 """
