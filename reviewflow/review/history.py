@@ -169,6 +169,9 @@ def first_parent_order(entries: Sequence[LogEntry]) -> tuple[list[LogEntry], dic
     return order, merged_at
 
 
+FEW_COMMITS = 200  # up to this many new commits, extend_history asks git rather than the kept facts
+
+
 def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool = True) -> ReviewLog | None:
     """LOG (the whole history up to SINCE) with the commits from SINCE to HEAD added.
 
@@ -189,7 +192,11 @@ def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool 
         heads_read = background.submit(store.article_blobs)
         files = _files_from_trees(store, entries, _files_wanted(said, {}))
         old = log.history
-        diffs = ChangeIndex(store, use_cache).diffs(entries)  # one parent each: its diff is the change
+        # One parent each: its diff is the change. A few new commits' diffs are asked of git, not
+        # looked up among every commit's kept diff (nor their authors among every kept answer):
+        # checking the seals of ~60,000 kept lines costs more than a few hundred diffs.
+        look_up = len(entries) > FEW_COMMITS
+        diffs = ChangeIndex(store, use_cache).diffs(entries, look_up)
         changes = {slug: list(changed) for slug, changed in old.changes.items()}
         appeared = {key: list(times) for key, times in log.appeared.items()}
         _record_changes(
@@ -197,7 +204,7 @@ def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool 
         )
         blobs = config_blobs(said, files)
         events, configs = _judgeable(store, said, files, blobs, {})
-        authors = authors_of(store, said, None, use_cache)
+        authors = authors_of(store, said, None, use_cache, look_up)
         heads = heads_read.result()
     parents = dict(old.parents)
     parents.update((entry.commit, entry.parents) for entry in entries)
