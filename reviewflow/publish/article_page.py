@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from reviewflow.config import BoardMember
 
@@ -38,9 +38,14 @@ def meta_description(summary: str) -> str:
 
 def cut_title(title: str, site_name: str) -> str:
     """The title part of `<title>TITLE · SITE</title>`, so that the whole fits in TITLE_MAX
-    characters where the site's name leaves room for a few words of the title."""
-    room = TITLE_MAX - len(SEPARATOR) - len(" ".join(site_name.split()))
-    return cut_at_word(title, max(room, 20))
+    characters as written in the page (`&` is five), where the site's name leaves room for a
+    few words of the title (base.html's page_title then keeps the name)."""
+    room = TITLE_MAX - len(SEPARATOR) - len(escape(" ".join(site_name.split())))
+    room = max(room, 20)
+    cut = cut_at_word(title, room)
+    while len(escape(cut)) > room and len(cut) > 1:
+        cut = cut_at_word(title, len(cut) - (len(escape(cut)) - room))
+    return cut
 
 
 def in_words(day: date) -> str:
