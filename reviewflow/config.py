@@ -79,6 +79,7 @@ RULE_IDS = frozenset(
         "jargon",
         "disclosure-missing",
         "date-future",
+        "counterpart-unknown",
     }
 )
 
