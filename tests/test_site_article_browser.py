@@ -19,21 +19,9 @@ from reviewflow.review.actions import act
 from reviewflow.review.model import Action
 from tests.browser.chrome import axe_source, chromium, console_errors, requested_urls, reset_logs, serve
 from tests.conftest import BOARD_TOML, article_text, as_author, git, make_content_repo
+from tests.test_browser import TWO_REFERENCES
 from tests.test_publish import Library
 
-REFERENCES = """  - id: 1
-    type: review
-    title: "How I treat POEMS syndrome"
-    source: "Blood"
-    year: 2012
-    doi: "10.1182/blood-2012-03-378992"
-    pmid: "22547581"
-  - id: 2
-    type: guideline
-    title: "A guideline without an identifier"
-    source: "A Society"
-    year: 2023
-"""
 SHORT = "It is a very treatable illness"
 PATIENT_BODY = f"""## The short answer
 
@@ -86,12 +74,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         git(repo, "commit", "-q", "-am", "The board declares")
         lib = Library(repo, mp)
         pages = {
-            "cure": article_text(PATIENT_BODY, title="Can POEMS syndrome be cured?", references=REFERENCES,
+            "cure": article_text(PATIENT_BODY, title="Can POEMS syndrome be cured?", references=TWO_REFERENCES,
                                  extra="counterpart: cure-pro\n"),
             "cure-pro": article_text("## Outcomes\n\nResponse rates are high with therapy [1].\n",
-                                     audience="professional", title="Treatment outcomes", references=REFERENCES),
+                                     audience="professional", title="Treatment outcomes", references=TWO_REFERENCES),
             "outlook": article_text("What the outlook is [1]. Guidance [2].\n", title="What is the outlook?",
-                                    references=REFERENCES),
+                                    references=TWO_REFERENCES),
         }  # fmt: skip
         for slug, text in pages.items():
             lib.write(slug, text, "2024-01-10T08:00:00Z")
