@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 import tomllib
 from collections.abc import Sequence
 from dataclasses import replace
@@ -122,6 +123,10 @@ class Policy(_Strict):
     legacy_approvals: str | None = Field(None, pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
 
+# Lowercases ASCII letters only: how a member's email is matched letter for letter.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 class BoardMember(_Strict):
     name: str = Field(min_length=1)
     email: str = Field(pattern=EMAIL_PATTERN)
@@ -137,6 +142,12 @@ class BoardMember(_Strict):
     def key(self) -> str:
         """The email as reviewflow compares it: case-insensitively."""
         return self.email.lower()
+
+    def same_email(self, email: str) -> bool:
+        """Whether EMAIL is this member's letter for letter: ASCII letters in either case, any
+        other character exactly as written. (Unicode's case rules make look-alikes equal: the
+        Kelvin sign `\u212a` lowercases to `k`.)"""
+        return email.translate(_ASCII_LOWER) == self.email.translate(_ASCII_LOWER)
 
 
 class Disclaimer(_Strict):
@@ -244,7 +255,7 @@ class Config(_Strict):
     def member(self, email: str) -> BoardMember | None:
         """The board member with this email (case-insensitive), if any."""
         wanted = email.lower()
-        return next((m for m in self.board if m.key == wanted), None)
+        return next((m for m in self.board if m.key == wanted and m.same_email(email)), None)
 
 
 def find_root(start: Path) -> Path:
