@@ -78,7 +78,7 @@ def reviewflow(
     done = subprocess.run(
         [sys.executable, "-c", LAUNCHER, *args], cwd=cwd, env=env, capture_output=True, start_new_session=True
     )
-    wait_for_group(done.returncode and os.getpid(), cwd)
+    wait_for_children(cwd)
     steps = int(count.read_text()) if count.exists() else -1
     return done.returncode, done.stderr.decode("utf-8", "replace"), steps
 
@@ -89,7 +89,7 @@ def inproc(repo: Path, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def wait_for_group(_: int, cwd: Path) -> None:
+def wait_for_children(cwd: Path) -> None:
     """Wait until no process runs in CWD's repository any more (the killed one's git children)."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and any(
@@ -241,6 +241,26 @@ def test_every_review_action_killed_at_any_step_lands_whole_or_not_at_all(tmp_pa
         code, err, _ = reviewflow(repo, *args, person=person)
         assert code == 0, (action, err)  # and the workflow goes on
     assert "approved" in inproc(repo, "status", SLUG)[1]
+
+
+def test_a_lock_left_by_a_killed_git_stops_the_next_action_with_what_to_do(tmp_path: Path) -> None:
+    """kill -9 of git itself (a cancelled CI job kills the whole process group) can leave
+    .git/index.lock behind: the next action says so in one line, exit 2, and commits nothing;
+    once the lock is gone, it works."""
+    repo = make_content_repo(tmp_path / "content")
+    lock = repo / ".git" / "index.lock"
+    lock.touch()
+    before = commits(repo)
+    code, err, _ = reviewflow(repo, "submit", SLUG)
+    assert code == 2, err
+    assert (
+        err.startswith("reviewflow: git commit failed: ") and f"Unable to create '{lock}': File exists" in err
+    )
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert commits(repo) == before
+    lock.unlink()
+    assert reviewflow(repo, "submit", SLUG)[0] == 0
+    assert inproc(repo, "verify")[0] == 0
 
 
 # --- two actions racing on one repository -----------------------------------------------------
