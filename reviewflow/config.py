@@ -170,6 +170,8 @@ class RuleSettings(_Strict):
             if value not in RULE_SETTINGS:
                 raise ValueError("Input should be 'error', 'warning' or 'off'")
             return dict.fromkeys(AUDIENCES, value)
+        if not isinstance(value, dict):
+            raise ValueError("Input should be 'error', 'warning' or 'off', or a table of them per audience")
         return value
 
     def __str__(self) -> str:
@@ -351,6 +353,8 @@ def _model_problem(error: ErrorDetails) -> Problem:
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key (check the spelling; see the README for the keys)"
+    elif error["type"] == "model_type":  # pydantic's words name a Python class
+        message = f"{_toml(error['input'])} is not allowed: must be a table of keys"
     elif loc[-2:] in BOUNDS:
         message = _out_of_bounds(loc[-2:], error["input"])
     return Problem(_dotted(loc) or "(top level)", message)

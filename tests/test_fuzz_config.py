@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from reviewflow.cli.commands import cli
@@ -25,6 +25,8 @@ TEMPLATE = (
 CONFIGS = st.one_of(config_text(TEMPLATE), TEXT, st.binary(max_size=200).map(lambda b: b.decode("latin-1")))
 
 
+@example(text=TEMPLATE.replace("[checks]\n", "[checks]\nrules.readability = 5\n"))  # once "... instance of
+@example(text=TEMPLATE.replace("[policy]\n", "policy = 5\n[x]\n"))  # RuleSettings", a Python class name
 @given(text=CONFIGS)
 def test_any_config_text_is_a_config_or_every_problem_one_line_each(text: str) -> None:
     try:
@@ -35,6 +37,7 @@ def test_any_config_text_is_a_config_or_every_problem_one_line_each(text: str) -
         for line in lines:
             assert line.startswith("reviewflow.toml"), line
             assert line.removeprefix("reviewflow.toml").strip(": 0123456789"), line  # says what
+            assert "instance of" not in line, line  # in the file's words, not pydantic's
         return
     assert isinstance(config, Config)
     assert 1 <= config.policy.approvals_required <= len(config.board) or not config.board
