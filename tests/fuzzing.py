@@ -33,6 +33,8 @@ settings.load_profile(PROFILE)
 # The properties that cost a process or a git repository per example run a twentieth of the
 # profile's examples, and do not shrink a failure (each step would be another process).
 FEW = settings(max_examples=max(2, settings().max_examples // 20), phases=[Phase.explicit, Phase.generate])
+# A real process per example: fewer still.
+PROCESSES = settings(FEW, max_examples=max(2, settings().max_examples // 40))
 
 # --- text pieces ------------------------------------------------------------------------------
 
