@@ -14,6 +14,8 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -69,14 +71,21 @@ def test_check_reports_every_problem_of_any_file_as_a_finding_at_a_place_in_it(
         assert [f for f in findings if f.severity == "error"], findings
 
 
-@FEW
-@given(files=st.lists(article_bytes(), min_size=3, max_size=8))
-def test_check_command_reports_any_files_as_findings_never_a_crash(files: list[bytes]) -> None:
+@contextmanager
+def library_of(files: list[bytes]) -> Iterator[Path]:
+    """A content repo made by `init` (no git) holding FILES as articles fuzzed-0.md, ..."""
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory) / "lib"
         init_repo(root)
         for number, raw in enumerate(files):
             write(root / "articles" / f"fuzzed-{number}.md", raw)
+        yield root
+
+
+@FEW
+@given(files=st.lists(article_bytes(), min_size=3, max_size=8))
+def test_check_command_reports_any_files_as_findings_never_a_crash(files: list[bytes]) -> None:
+    with library_of(files) as root:
         result = CliRunner().invoke(cli, ["-C", str(root), "check", "--format", "json", "--no-cache"])
     assert result.exit_code in (0, 1), result.output
     report = json.loads(result.stdout)
@@ -90,11 +99,7 @@ def test_check_command_reports_any_files_as_findings_never_a_crash(files: list[b
 @PROCESSES
 @given(files=st.lists(article_bytes(), min_size=2, max_size=4))
 def test_check_as_a_real_process_never_shows_a_traceback(files: list[bytes]) -> None:
-    with tempfile.TemporaryDirectory() as directory:
-        root = Path(directory) / "lib"
-        init_repo(root)
-        for number, raw in enumerate(files):
-            write(root / "articles" / f"fuzzed-{number}.md", raw)
+    with library_of(files) as root:
         done = subprocess.run(
             [sys.executable, "-m", "reviewflow", "check", "--no-cache"], cwd=root, capture_output=True
         )
