@@ -243,6 +243,34 @@ def test_every_review_action_killed_at_any_step_lands_whole_or_not_at_all(tmp_pa
     assert "approved" in inproc(repo, "status", SLUG)[1]
 
 
+def test_a_reading_command_killed_while_it_keeps_its_facts_changes_no_verdict(
+    tmp_path: Path,
+) -> None:
+    """`verify` and `status` keep what they learnt in .git/reviewflow/; killed at any step of
+    writing it, the next run says exactly what git alone says."""
+    repo = make_content_repo(tmp_path / "content")
+    for action, person in (("submit", ALICE), ("review", RITA), ("approve", RITA)):
+        assert reviewflow(repo, action, SLUG, person=person)[0] == 0
+    edit(repo, "A later edit.")
+    git(repo, "commit", "-q", "--allow-empty", "-m", f"x\n\nReviewflow-Article: {SLUG}\nReviewflow-Action: approve\n"
+        f"Reviewflow-Content: {git(repo, 'rev-parse', f'HEAD:{PATH}').strip()}\n")  # fmt: skip
+    truth = {
+        "verify": inproc(repo, "verify", "--no-cache", "--format", "json"),
+        "status": inproc(repo, "status", "--format", "json"),
+    }
+    assert truth["verify"][0] == 1  # the forged approval
+    facts = repo / ".git" / "reviewflow"
+    for command in ("verify", "status"):
+        shutil.rmtree(facts, ignore_errors=True)
+        steps = reviewflow(repo, command)[2]
+        for step in kill_points(steps, command, 3):
+            shutil.rmtree(facts, ignore_errors=True)
+            code, err, _ = reviewflow(repo, command, kill_at=step)
+            assert code in (-signal.SIGKILL, 0), (command, step, code, err)
+            args = (command, "--format", "json")
+            assert inproc(repo, *args) == truth[command], f"{command} after a kill at step {step} of {steps}"
+
+
 def test_a_lock_left_by_a_killed_git_stops_the_next_action_with_what_to_do(tmp_path: Path) -> None:
     """kill -9 of git itself (a cancelled CI job kills the whole process group) can leave
     .git/index.lock behind: the next action says so in one line, exit 2, and commits nothing;
