@@ -202,6 +202,7 @@ HOSTILE_LINES = st.sampled_from(
         "%YAML 1.1", "--- !tag", "...", "title: \"\\x00\\ud800\"", "title: \"unterminated",
         '{"title": "flow", "summary": [1, {2: 3}]}', "a: b: c", ":", "- item", "\ttitle: tab",
         "title: " + "[" * 200 + "]" * 200, "title: " + "{a: " * 120 + "b" + "}" * 120,
+        "\n".join(" " * i + f"k{i}:" for i in range(1200)) + " deep",  # past libyaml's block depth
         "title: " + "x" * 300_000, "summary: " + "é" * 20_000, "title: a\x00b", "title: a\x1bb\x85c",
     ]
 )  # fmt: skip
