@@ -39,21 +39,20 @@ import os, signal, sys
 _at, _under, _count = int(os.environ["RF_KILL_AT"]), os.environ["RF_KILL_UNDER"], os.environ["RF_KILL_COUNT"]
 _STEPS = {"open", "os.rename", "os.remove", "os.rmdir", "os.mkdir", "os.chmod", "os.link", "os.symlink",
           "os.truncate", "os.utime", "os.scandir", "os.listdir", "shutil.rmtree", "shutil.copyfile"}
-_seen = 0
+_seen = []
 def _step(event, args):
-    global _seen
+    path = args[0] if args else None
     if event in _STEPS:
-        path = args[0] if args else None
         if not isinstance(path, (str, bytes)) or not os.fsdecode(path).startswith(_under):
             return
     elif event not in ("subprocess.Popen", "ctypes.dlsym"):
         return
-    _seen += 1
-    if _seen == _at:
+    _seen.append(f"{event} {os.fsdecode(path) if isinstance(path, (str, bytes)) else ''}")
+    if len(_seen) == _at:
         os.kill(os.getpid(), signal.SIGKILL)
 def _report():
     with open(_count, "w") as file:
-        file.write(str(_seen))
+        file.write("\\n".join([str(len(_seen)), *_seen]))
 import atexit
 atexit.register(_report)
 sys.addaudithook(_step)
@@ -79,8 +78,13 @@ def reviewflow(
         [sys.executable, "-c", LAUNCHER, *args], cwd=cwd, env=env, capture_output=True, start_new_session=True
     )
     wait_for_children(cwd)
-    steps = int(count.read_text()) if count.exists() else -1
+    steps = int(count.read_text().split("\n", 1)[0]) if count.exists() else -1
     return done.returncode, done.stderr.decode("utf-8", "replace"), steps
+
+
+def steps_of_last_run(cwd: Path) -> list[str]:
+    """The steps the last run in CWD took that ended by itself, in order: "event path"."""
+    return (cwd.parent / "steps").read_text().split("\n")[1:]
 
 
 def inproc(repo: Path, *args: str) -> tuple[int, str]:
@@ -176,7 +180,7 @@ def test_publish_killed_at_any_step_leaves_the_old_site_or_the_new_one(
         code, err = inproc(repo, *command)
         assert code == 0, (step, err)
         assert files_of(out) == sites[wanted], f"the build after a kill at step {step} is not the site"
-        assert sorted(p.name for p in out.parent.iterdir()) == ["site"], step
+        assert sorted(p.name for p in out.parent.iterdir()) == ["site"], f"killed at step {step}"
         live = wanted
     assert killed >= len(kill_points(steps, f"publish-{cache}", 3)) // 2
     spare = repo / ".reviewflow-cache" / "publish"
@@ -184,6 +188,32 @@ def test_publish_killed_at_any_step_leaves_the_old_site_or_the_new_one(
         [p for p in spare.rglob("*") if ".new-" in p.name or ".old-" in p.name] if spare.exists() else []
     )
     assert not leftovers, leftovers
+
+
+def test_a_build_killed_while_it_rewrites_its_marker_is_still_removed_by_the_next(
+    two_versions: tuple[Path, dict[str, dict[str, bytes]]], tmp_path: Path
+) -> None:
+    """The marker (.reviewflow-site) is how the next build knows a directory beside --out for
+    a killed build of its own. Killed as the build replaced it with the site's own copy, the
+    directory held unapproved pages and no marker, and stayed for good."""
+    repo, sites = two_versions
+    out = tmp_path / "www" / "site"
+    command = ("publish", "--preview", "--no-cache", "--out", str(out))
+    git(repo, "checkout", "-q", "one")
+    assert inproc(repo, *command)[0] == 0
+    git(repo, "checkout", "-q", "two")
+    assert reviewflow(repo, *command)[0] == 0
+    marker_steps = [n for n, s in enumerate(steps_of_last_run(repo), 1) if s.endswith("/.reviewflow-site")]
+    assert marker_steps
+    for step in sorted({n + after for n in marker_steps for after in (0, 1)}):
+        git(repo, "checkout", "-q", "one")
+        assert inproc(repo, *command)[0] == 0
+        git(repo, "checkout", "-q", "two")
+        reviewflow(repo, *command, kill_at=step)
+        assert files_of(out) in (sites["one"], sites["two"])
+        assert inproc(repo, *command)[0] == 0
+        assert sorted(p.name for p in out.parent.iterdir()) == ["site"], f"killed at step {step}"
+        assert files_of(out) == sites["two"]
 
 
 # --- the review actions -----------------------------------------------------------------------
