@@ -1,0 +1,308 @@
+"""The reference lockfile, `articles/references.lock.json`: what each identifier resolves to.
+
+One entry per identifier, keyed `doi:<lowercased DOI>`, `pmid:<digits>` or `pmcid:PMC<digits>`:
+the work's title, journal (name, NLM abbreviation, ISSNs), year, first author's family name,
+publication types, notices (retraction, correction, expression of concern), where it came from
+and when. An identifier the registry says does not exist is kept too (`"found": false`), so that
+`check` can say so offline. Written deterministically (sorted keys, two-space indent, one
+trailing newline) and atomically (references/fetch.py), so that a diff of the file shows exactly what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from reviewflow.config import ARTICLES_DIR
+from reviewflow.errors import ConfigError, ReviewflowError
+from reviewflow.files import read_regular
+
+LOCKFILE = f"{ARTICLES_DIR}/references.lock.json"
+VERSION = 1
+KINDS = ("doi", "pmid", "pmcid")
+# A notice's type as the lockfile records it, and as the Retraction Watch list names its nature.
+NOTICE_NATURES = {
+    "retraction": "Retraction",
+    "expression-of-concern": "Expression of concern",
+    "correction": "Correction",
+    "reinstatement": "Reinstatement",
+}
+
+
+def key_of(kind: str, value: str) -> str:
+    """The lockfile key of an identifier: DOIs compare case-insensitively, PMCIDs in capitals."""
+    value = value.strip()
+    if kind == "doi":
+        return f"doi:{value.lower()}"
+    if kind == "pmcid":
+        return f"pmcid:{value.upper()}"
+    return f"{kind}:{value}"
+
+
+@dataclass(frozen=True)
+class LockNotice:
+    """A notice about a work: its type (see NOTICE_NATURES), and where the notice itself is."""
+
+    type: str
+    doi: str | None = None
+    pmid: str | None = None
+    date: str | None = None
+
+    @property
+    def described(self) -> str:
+        where = f"DOI {self.doi}" if self.doi else f"PMID {self.pmid}" if self.pmid else ""
+        when = f", {self.date}" if self.date else ""
+        return f"{self.type.replace('-', ' ')}{' ' + where if where else ''}{when}"
+
+
+@dataclass(frozen=True)
+class Work:
+    """What one identifier resolved to (or that it resolved to nothing: FOUND false)."""
+
+    key: str
+    source: str  # "crossref", "pubmed", "pmc-idconv" or "manual"
+    checked_on: str  # the ISO date the entry was fetched, or checked by hand
+    found: bool = True
+    title: str | None = None
+    journal: str | None = None
+    journal_abbreviation: str | None = None
+    issn: tuple[str, ...] = ()
+    year: int | None = None
+    first_author: str | None = None
+    publication_types: tuple[str, ...] = ()
+    notices: tuple[LockNotice, ...] = ()
+    # The work's other identifiers, as the registry lists them (a PMCID's PMID and DOI, say).
+    doi: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    note: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.key.partition(":")[0]
+
+    @property
+    def value(self) -> str:
+        return self.key.partition(":")[2]
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"source": self.source, "checked_on": self.checked_on, "found": self.found}
+        for name in (
+            "title",
+            "journal",
+            "journal_abbreviation",
+            "year",
+            "first_author",
+            "doi",
+            "pmid",
+            "pmcid",
+            "note",
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = value
+        if self.issn:
+            data["issn"] = list(self.issn)
+        if self.publication_types:
+            data["publication_types"] = list(self.publication_types)
+        if self.notices:
+            data["notices"] = [
+                {k: v for k, v in vars(n).items() if v is not None}
+                for n in sorted(self.notices, key=lambda n: (n.type, n.doi or "", n.pmid or ""))
+            ]
+        return data
+
+    def fetched_before(self, day: date) -> bool:
+        try:
+            return date.fromisoformat(self.checked_on) < day
+        except ValueError:
+            return True  # an unreadable date: fetch it again
+
+
+@dataclass
+class ReferenceLock:
+    """The lockfile's entries by key. Read once per run (`load`), looked up by every article."""
+
+    works: dict[str, Work] = field(default_factory=dict)
+    path: str = LOCKFILE
+    digest: str = ""  # a hash of the file's bytes: the findings cache is keyed on it
+
+    def get(self, kind: str, value: str) -> Work | None:
+        return self.works.get(key_of(kind, value))
+
+    def merged(self, other: ReferenceLock | None) -> ReferenceLock:
+        """This lock with OTHER's entries where this one has none (ci: HEAD's, then the base's)."""
+        if other is None or other is self:
+            return self
+        works = {**other.works, **self.works}
+        return ReferenceLock(
+            works, self.path, hashlib.sha256((self.digest + other.digest).encode()).hexdigest()
+        )
+
+
+# How messages name where an entry came from.
+SOURCE_NAMES = {"crossref": "Crossref", "pubmed": "PubMed", "pmc-idconv": "PMC", "manual": "the lockfile"}
+
+
+def load_lock(root: Path) -> ReferenceLock | None:
+    """ROOT's lockfile, or None when it has none. ConfigError (exit 2) naming the line of a
+    malformed one."""
+    path = root / LOCKFILE
+    if not path.is_file() and not path.is_symlink():
+        return None
+    try:
+        raw = read_regular(root, path)
+    except OSError as exc:
+        raise ConfigError(f"{LOCKFILE}: cannot be read: {exc}") from None
+    return parse_lock(raw, LOCKFILE)
+
+
+def parse_lock(raw: bytes, source: str = LOCKFILE) -> ReferenceLock:
+    """The lockfile in RAW; SOURCE names it in messages (`articles/references.lock.json:12: ...`)."""
+    try:
+        text = raw.decode("utf-8")
+        data = json.loads(text)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("works"), dict):
+        raise ConfigError(f'{source}:1: not a reference lockfile: expected an object with "works"')
+    if data.get("version") != VERSION:
+        raise ConfigError(f"{source}:1: lockfile version {data.get('version')!r} is not {VERSION}")
+    works = {}
+    for key, entry in data["works"].items():
+        try:
+            works[key] = _work(key, entry)
+        except (TypeError, ValueError, KeyError) as exc:
+            line = _line_of(text, key)
+            raise ConfigError(f"{source}:{line}: entry {key!r}: {exc}") from None
+    return ReferenceLock(works, source, hashlib.sha256(raw).hexdigest())
+
+
+def dumps(works: Iterable[Work]) -> bytes:
+    """The lockfile's bytes for WORKS: sorted, stable, one trailing newline."""
+    data = {"version": VERSION, "works": {w.key: w.to_json() for w in sorted(works, key=lambda w: w.key)}}
+    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _work(key: str, entry: Any) -> Work:
+    kind, _, value = key.partition(":")
+    if kind not in KINDS or not value or key != key_of(kind, value):
+        raise ValueError("a key is doi:<lowercase DOI>, pmid:<digits> or pmcid:PMC<digits>")
+    if not isinstance(entry, Mapping):
+        raise TypeError("an entry is an object")
+    unknown = set(entry) - _FIELDS
+    if unknown:
+        raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
+    for name in ("source", "checked_on"):
+        if not isinstance(entry.get(name), str):
+            raise ValueError(f"{name!r} must be text")
+    texts = {
+        n: _text(entry, n)
+        for n in ("title", "journal", "journal_abbreviation", "first_author", "doi", "pmid", "pmcid", "note")
+    }
+    year = entry.get("year")
+    if year is not None and (type(year) is not int or not 1000 <= year <= 3000):
+        raise ValueError("'year' must be a whole number")
+    found = entry.get("found", True)
+    if not isinstance(found, bool):
+        raise ValueError("'found' must be true or false")
+    return Work(
+        key=key,
+        source=entry["source"],
+        checked_on=entry["checked_on"],
+        found=found,
+        year=year,
+        issn=_texts(entry, "issn"),
+        publication_types=_texts(entry, "publication_types"),
+        notices=tuple(_notice(n) for n in _list(entry, "notices")),
+        **texts,
+    )
+
+
+_FIELDS = {
+    "source",
+    "checked_on",
+    "found",
+    "title",
+    "journal",
+    "journal_abbreviation",
+    "issn",
+    "year",
+    "first_author",
+    "publication_types",
+    "notices",
+    "doi",
+    "pmid",
+    "pmcid",
+    "note",
+}
+
+
+def _text(entry: Mapping[str, Any], name: str) -> str | None:
+    value = entry.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{name!r} must be text")
+    return value
+
+
+def _list(entry: Mapping[str, Any], name: str) -> list[Any]:
+    value = entry.get(name, [])
+    if not isinstance(value, list):
+        raise ValueError(f"{name!r} must be a list")
+    return value
+
+
+def _texts(entry: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    values = _list(entry, name)
+    if not all(isinstance(v, str) for v in values):
+        raise ValueError(f"{name!r} must be a list of text")
+    return tuple(values)
+
+
+def _notice(value: Any) -> LockNotice:
+    if not isinstance(value, Mapping) or not isinstance(value.get("type"), str):
+        raise ValueError("a notice is an object with a 'type'")
+    unknown = set(value) - {"type", "doi", "pmid", "date"}
+    if unknown:
+        raise ValueError(f"unknown notice field {sorted(unknown)[0]!r}")
+    return LockNotice(value["type"], _text(value, "doi"), _text(value, "pmid"), _text(value, "date"))
+
+
+def _line_of(text: str, key: str) -> int:
+    """The line of the entry KEY in the lockfile's TEXT (1 when it cannot be found)."""
+    at = text.find(json.dumps(key, ensure_ascii=False) + ":")
+    return text.count("\n", 0, at) + 1 if at >= 0 else 1
+
+
+def kind_of(identifier: str) -> tuple[str, str] | None:
+    """IDENTIFIER as (kind, value): a DOI starts with "10.", a PMCID with "PMC", a PMID is digits."""
+    text = identifier.strip()
+    for prefix in ("https://doi.org/", "doi:"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix) :]
+    if text.startswith("10.") and "/" in text:
+        return "doi", text
+    if text.upper().startswith("PMC") and text[3:].isdigit():
+        return "pmcid", text.upper()
+    if text.isdigit():
+        return "pmid", text
+    return None
+
+
+def lookup(root: Path, identifier: str) -> Work:
+    """The entry of IDENTIFIER in ROOT's lockfile; ReviewflowError (exit 2) when there is none."""
+    parsed = kind_of(identifier)
+    if parsed is None:
+        raise ReviewflowError(f"{identifier!r} is not a DOI (10.NNNN/...), PMID (digits) or PMCID (PMC...)")
+    lock = load_lock(root)
+    work = lock.get(*parsed) if lock is not None else None
+    if work is None:
+        raise ReviewflowError(f"{LOCKFILE} has no entry for {identifier}: run `reviewflow refs fetch`")
+    return work
