@@ -10,10 +10,11 @@ join the Retraction Watch list (`lock_retractions`), so `reference-retracted` an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from reviewflow.checks.retractions import Notice, RetractionIndex
+from reviewflow.checks.retractions import Notice, RetractionIndex, stricter
+from reviewflow.config import Config, RuleSettings
 from reviewflow.content.article import Article, Document, Reference
 from reviewflow.findings import Severity
 from reviewflow.references.lockfile import KINDS, LOCKFILE, NOTICE_NATURES, SOURCE_NAMES, ReferenceLock, Work
@@ -57,8 +58,8 @@ def _reference_not_found(article: Article, doc: Document, ctx: Context) -> Itera
         return
     for index, reference in enumerate(article.references):
         for kind, value in _identifiers(reference):
-            work = lock.get(kind, value)
-            if work is not None and not work.found:
+            work = next((w for w in lock.entries(kind, value) if not w.found), None)
+            if work is not None:
                 yield (
                     *doc.position("references", index, kind),
                     f"reference {reference.id}: {LABELS[kind]} {value} does not exist in {_source(work)} "
@@ -73,11 +74,12 @@ def _reference_mismatch(article: Article, doc: Document, ctx: Context) -> Iterat
     threshold = ctx.config.references.title_similarity if ctx.config.references else DEFAULT_SIMILARITY
     for index, reference in enumerate(article.references):
         for kind, value in _identifiers(reference):
-            work = lock.get(kind, value)
-            if work is None or not work.found:
-                continue
-            problems = _mismatches(reference, kind, work, lock, threshold)
-            if problems:
+            # In ci an identifier may have two entries, HEAD's and the base's: both must match.
+            entries = lock.entries(kind, value)
+            judged = ((w, _mismatches(reference, kind, w, lock, threshold)) for w in entries)
+            found = next(((w, p) for w, p in judged if p), None)
+            if found is not None:
+                work, problems = found
                 yield (
                     *doc.position("references", index, kind),
                     f"reference {reference.id}: {LABELS[kind]} {value} resolves to another work"
@@ -89,6 +91,8 @@ def _mismatches(
     reference: Reference, kind: str, work: Work, lock: ReferenceLock, threshold: float
 ) -> list[str]:
     """What in REFERENCE its identifier of KIND (resolved to WORK) contradicts."""
+    if not work.found:
+        return []
     problems = []
     # The registry's own links between identifiers: PubMed lists a paper's DOI, PMC a PMCID's PMID and DOI.
     for other in ("doi", "pmid", "pmcid"):
@@ -127,8 +131,7 @@ def _reference_corrected(article: Article, doc: Document, ctx: Context) -> Itera
     for index, reference in enumerate(article.references):
         notices = []
         for kind, value in _identifiers(reference):
-            work = lock.get(kind, value)
-            if work is not None:
+            for work in lock.entries(kind, value):
                 notices += [
                     f"{n.described} ({_source(work)})" for n in work.notices if n.type == "correction"
                 ]
@@ -144,7 +147,8 @@ def lock_retractions(lock: ReferenceLock) -> RetractionIndex:
     """The lockfile's retractions and expressions of concern as a retraction index, to be judged
     together with the Retraction Watch list (retractions.stricter) by the same two rules."""
     index = RetractionIndex()
-    for work in lock.works.values():
+    works = [*lock.works.values(), *(lock.base.works.values() if lock.base else ())]
+    for work in works:
         if work.kind not in ("doi", "pmid"):
             continue
         by, reinstated = (
@@ -163,6 +167,22 @@ def lock_retractions(lock: ReferenceLock) -> RetractionIndex:
             if notice.is_reinstatement:
                 reinstated.add(work.value)
     return index
+
+
+def judged_with_lock(
+    lock: ReferenceLock | None,
+    retractions: RetractionIndex | None,
+    rules: dict[str, RuleSettings],
+    configs: Sequence[Config],
+) -> tuple[RetractionIndex | None, dict[str, RuleSettings]]:
+    """`ci`'s retraction list and rules with LOCK: its notices count with the list's, and
+    reference-unverified is an error where any of CONFIGS (the base's, HEAD's) says
+    `[references] ci_unverified = "error"`."""
+    if lock is None:
+        return retractions, rules
+    if any(c.references is not None and c.references.ci_unverified == "error" for c in configs):
+        rules = {**rules, "reference-unverified": RuleSettings.model_validate("error")}
+    return stricter(lock_retractions(lock), retractions), rules
 
 
 # (id, severity, description, run): checks/rules.py registers them with the other rules.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -131,18 +131,25 @@ class ReferenceLock:
     works: dict[str, Work] = field(default_factory=dict)
     path: str = LOCKFILE
     digest: str = ""  # a hash of the file's bytes: the findings cache is keyed on it
+    # `ci`: the base's lockfile, judged with the change's own (`judged_with`).
+    base: ReferenceLock | None = None
 
     def get(self, kind: str, value: str) -> Work | None:
-        return self.works.get(key_of(kind, value))
+        """The entry of an identifier: this lockfile's, else the base's."""
+        key = key_of(kind, value)
+        found = self.works.get(key)
+        return found if found is not None or self.base is None else self.base.works.get(key)
 
-    def merged(self, other: ReferenceLock | None) -> ReferenceLock:
-        """This lock with OTHER's entries where this one has none (ci: HEAD's, then the base's)."""
-        if other is None or other is self:
-            return self
-        works = {**other.works, **self.works}
-        return ReferenceLock(
-            works, self.path, hashlib.sha256((self.digest + other.digest).encode()).hexdigest()
-        )
+    def entries(self, kind: str, value: str) -> list[Work]:
+        """Every entry an identifier has: this lockfile's and, where it differs, the base's. A
+        reference must match both, so a change cannot edit an entry to fit a wrong reference."""
+        key = key_of(kind, value)
+        found = [w for w in (self.works.get(key), self.base.works.get(key) if self.base else None) if w]
+        return found[:1] if len(found) == 2 and found[0] == found[1] else found
+
+    def judged_with(self, base: ReferenceLock | None) -> ReferenceLock:
+        """This lockfile (a change's) judged together with BASE's (the base's)."""
+        return self if base is None or base is self else replace(self, base=base)
 
 
 # How messages name where an entry came from.
@@ -306,3 +313,18 @@ def lookup(root: Path, identifier: str) -> Work:
     if work is None:
         raise ReviewflowError(f"{LOCKFILE} has no entry for {identifier}: run `reviewflow refs fetch`")
     return work
+
+
+def change_lock(at_head: bytes | None, at_base: bytes | None, required: bool) -> ReferenceLock | None:
+    """The lockfile `ci` judges a change by: HEAD's together with the base's (either may be
+    missing); None when neither commit has one and REQUIRED ([references] set) is false."""
+    head = parse_lock(at_head, f"{LOCKFILE} (at HEAD)") if at_head is not None else None
+    try:
+        base = parse_lock(at_base, f"{LOCKFILE} (at the base)") if at_base is not None else None
+    except ConfigError:
+        base = None  # a lockfile that was broken at the base vouches for nothing
+    if head is None and base is None:
+        return ReferenceLock() if required else None
+    if head is None:
+        head = ReferenceLock(path=f"{LOCKFILE} (at the base)")
+    return head.judged_with(base)
