@@ -23,6 +23,7 @@ CONFIG_FILE = "reviewflow.toml"
 ARTICLES_DIR = "articles"
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")  # articles/<slug>.md
 SCHEMA_FILE = "schemas/article.schema.json"
+LOCKFILE = f"{ARTICLES_DIR}/references.lock.json"  # what `reviewflow refs fetch` resolved
 
 
 # The article-path rule, in one place: an article is articles/<slug>.md, paths taken from the

@@ -147,8 +147,7 @@ def lock_retractions(lock: ReferenceLock) -> RetractionIndex:
     """The lockfile's retractions and expressions of concern as a retraction index, to be judged
     together with the Retraction Watch list (retractions.stricter) by the same two rules."""
     index = RetractionIndex()
-    works = [*lock.works.values(), *(lock.base.works.values() if lock.base else ())]
-    for work in works:
+    for work in lock.with_notices():
         if work.kind not in ("doi", "pmid"):
             continue
         by, reinstated = (

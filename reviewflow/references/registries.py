@@ -293,9 +293,7 @@ def _family(name: str) -> str:
 
 
 def _rekeyed(work: Work, key: str) -> Work:
-    from dataclasses import replace
-
-    return replace(work, key=key)
+    return work._replace(key=key)
 
 
 def _where(url: str) -> str:
