@@ -111,7 +111,7 @@ IDCONV = {"PMC3425020": {"pmcid": "PMC3425020", "pmid": "22547581", "doi": "10.1
 class Registries(BaseHTTPRequestHandler):
     """Crossref at /crossref, E-utilities at /eutils, the ID converter at /idconv."""
 
-    mode = ""  # "", "429-once", "slow", "malformed", "huge", "huge-unsized"
+    mode = ""  # "", "429-once", "slow", "malformed", "huge", "huge-unsized", "cut", "400-filter"
     requests: list[str] = []  # noqa: RUF012 - reset by the fixture for each test
     agents: list[str] = []  # noqa: RUF012
 
@@ -128,6 +128,14 @@ class Registries(BaseHTTPRequestHandler):
             time.sleep(1.0)
         if mode == "malformed":
             return self.answer(200, b'{"message": {"items": [')
+        if mode == "cut":  # promises more than it sends, then hangs up
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b'{"message": ')
+            return None
+        if mode == "400-filter" and "filter=" in self.path:
+            return self.answer(400, b'{"status": "failed", "message": [{"type": "validation-failure"}]}')
         if mode in ("huge", "huge-unsized"):
             body = b'{"pad": "' + b"x" * (5 * 1024 * 1024) + b'"}'
             return self.answer(200, body, sized=mode == "huge")
@@ -360,6 +368,7 @@ def test_429_then_success(run: Run, repo: Path) -> None:
             "with 5,242,891 bytes, over [references] max_response_bytes",
         ),
         ("huge-unsized", {"max_response_bytes": 1048576}, "with more, over [references] max_response_bytes"),
+        ("cut", {}, "the answer was cut short (12 of 1,000 bytes) after 2 attempt(s)"),
     ],
 )
 def test_a_failure_is_exit_2_and_leaves_the_lockfile(
@@ -372,6 +381,17 @@ def test_a_failure_is_exit_2_and_leaves_the_lockfile(
     assert result.exit_code == 2, result.output
     assert words in result.output and len(result.output.strip().splitlines()) == 1, result.output
     assert (repo / LOCKFILE).read_text() == '{"version": 1, "works": {}}\n'
+
+
+def test_a_doi_the_filter_cannot_carry_is_asked_alone(run: Run, repo: Path) -> None:
+    Registries.mode = "400-filter"
+    result = run(repo, "refs", "fetch")
+    assert result.exit_code == 0, result.output
+    assert "/crossref/works/10.5045%2Fbr.2022.2022001?" in Registries.requests[1]
+    assert (
+        parse_lock((repo / LOCKFILE).read_bytes()).works["doi:10.5045/br.2022.2022001"].journal
+        == "Blood Research"
+    )
 
 
 def test_no_network(run: Run, repo: Path) -> None:

@@ -11,6 +11,7 @@ the lockfile is written.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import socket
@@ -109,8 +110,8 @@ class Client:
             raise FetchError(
                 f"cannot reach {_host(url)}: {exc.reason}; the lockfile was not changed"
             ) from None
-        except (ConnectionError, OSError) as exc:
-            raise _Retry(f"the connection failed ({exc})") from None
+        except (ConnectionError, OSError, http.client.HTTPException) as exc:  # reset, cut short
+            raise _Retry(f"the connection failed ({type(exc).__name__}: {exc})") from None
 
     def _read(self, answer: Any, url: str) -> bytes:
         declared = answer.headers.get("Content-Length")
@@ -119,6 +120,8 @@ class Client:
         body = answer.read(self.max_bytes + 1)
         if len(body) > self.max_bytes:
             raise self._too_large(url, None)
+        if declared and declared.isdigit() and len(body) < int(declared):
+            raise _Retry(f"the answer was cut short ({len(body):,} of {int(declared):,} bytes)")
         return bytes(body)
 
     def _too_large(self, url: str, size: int | None) -> FetchError:
