@@ -318,13 +318,17 @@ def lock_references(directory: Path) -> int:
     rules at their real cost); returns how many identifiers it holds."""
     from reviewflow.references.lockfile import Work, dumps, key_of
 
-    works = {}
+    works: dict[str, Work | None] = {}
     for path in sorted((directory / "articles").glob("*.md")):
         for ref in _REFERENCE.finditer(path.read_text(encoding="utf-8")):
             key = key_of(ref["kind"], ref["value"])
-            works[key] = Work(key, "crossref" if ref["kind"] == "doi" else "pubmed", "2026-01-01",
-                              title=ref["title"], journal=ref["source"], year=int(ref["year"]))  # fmt: skip
-    (directory / "articles" / "references.lock.json").write_bytes(dumps(works.values()))
+            work = Work(key, "crossref" if ref["kind"] == "doi" else "pubmed", "2026-01-01",
+                        title=ref["title"], journal=ref["source"], year=int(ref["year"]))  # fmt: skip
+            # A PMID drawn at random twice names two works: a registry would resolve it to one
+            # of them, and check would call the other a mismatch. Left out, both are unverified.
+            works[key] = work if works.get(key, work) == work else None
+    locked = [work for work in works.values() if work is not None]
+    (directory / "articles" / "references.lock.json").write_bytes(dumps(locked))
     subprocess.run(["git", "add", "articles/references.lock.json"], cwd=directory, check=True)
     last = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=directory, check=True,
                           capture_output=True, text=True).stdout.strip()  # fmt: skip
@@ -333,7 +337,7 @@ def lock_references(directory: Path) -> int:
     env = {**os.environ, **who, **{k.replace("AUTHOR", "COMMITTER"): v for k, v in who.items()}}
     subprocess.run(["git", "commit", "-q", "-m", "Lock the references (refs fetch)"], cwd=directory, env=env,
                    check=True)  # fmt: skip
-    return len(works)
+    return len(locked)
 
 
 def main() -> None:

@@ -355,5 +355,5 @@ def verify(
     replay = judged.replay
     unacknowledged = unacknowledged_approvals(store, events, replay.rules, legacy_rule(replay), use_cache)
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    stale = stale_references(root, store, judged.outcome.statuses, replay.config)
+    stale = stale_references(root, store, judged.outcome.statuses, replay.config, use_cache)
     return Verification(events, unacknowledged, dated_after(events, moment), moment, stale)
