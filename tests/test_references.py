@@ -14,6 +14,7 @@ from click.testing import Result
 from reviewflow.references.lockfile import LOCKFILE, Work, dumps, parse_lock
 from reviewflow.references.matching import journal_matches, normalised, title_similarity
 from tests.conftest import PROJECT, article_text, git, make_content_repo, write
+from tests.gitcount import git_processes
 
 Run = Callable[..., Result]
 
@@ -346,7 +347,11 @@ def test_verify_lists_an_approved_text_the_lockfile_now_contradicts(
     as_author(monkeypatch, "Dr. Rita Reviewer", "rita@board.example")
     assert run(repo, "review", "subject").exit_code == 0
     assert run(repo, "approve", "subject").exit_code == 0, "approved"
-    assert run(repo, "verify").exit_code == 0
+    with git_processes() as first:
+        assert run(repo, "verify").exit_code == 0
+    with git_processes() as again:  # the approved text was judged with this lockfile: not read again
+        assert run(repo, "verify").exit_code == 0
+    assert again["cat-file"] == first["cat-file"] - 1, (first, again)
     write_lock(repo, {f"doi:{DOI}": entry("What the registry now says is another paper")})
     committed(repo, "Fetch the references again")
     result = run(repo, "verify")
