@@ -295,11 +295,16 @@ def committed(repo: Path, message: str) -> None:
     git(repo, "commit", "-q", "-m", message)
 
 
-def test_ci_judges_by_the_base_lockfile_as_well(run: Run, repo: Path) -> None:
+def locked_then_branched(repo: Path) -> Path:
+    """REPO with its lockfile committed on main, on a new branch `change`; the article's path."""
     write_lock(repo, {f"doi:{DOI}": entry()})
     committed(repo, "Lock the references")
     git(repo, "checkout", "-q", "-b", "change")
-    path = repo / "articles" / "subject.md"
+    return repo / "articles" / "subject.md"
+
+
+def test_ci_judges_by_the_base_lockfile_as_well(run: Run, repo: Path) -> None:
+    path = locked_then_branched(repo)
     path.write_text(path.read_text().replace(TITLE, "A title that is not the paper's"))
     write_lock(repo, {f"doi:{DOI}": entry("A title that is not the paper's")})  # made to fit
     committed(repo, "Retitle the reference, and the lockfile to match")
@@ -310,10 +315,7 @@ def test_ci_judges_by_the_base_lockfile_as_well(run: Run, repo: Path) -> None:
 
 
 def test_ci_takes_a_new_reference_with_its_lockfile_entry(run: Run, repo: Path) -> None:
-    write_lock(repo, {f"doi:{DOI}": entry()})
-    committed(repo, "Lock the references")
-    git(repo, "checkout", "-q", "-b", "change")
-    path = repo / "articles" / "subject.md"
+    path = locked_then_branched(repo)
     path.write_text(path.read_text().replace(DOI, "10.1234/new.1"))
     write_lock(repo, {f"doi:{DOI}": entry(), "doi:10.1234/new.1": entry()})
     committed(repo, "Cite the new DOI, fetched")
@@ -325,10 +327,7 @@ def test_ci_takes_a_new_reference_with_its_lockfile_entry(run: Run, repo: Path) 
 def test_ci_unverified(run: Run, repo: Path, setting: str, code: int) -> None:
     with (repo / "reviewflow.toml").open("a") as handle:
         handle.write(f'\n[references]\ncontact = "editors@example.org"\nci_unverified = "{setting}"\n')
-    write_lock(repo, {f"doi:{DOI}": entry()})
-    committed(repo, "Lock the references")
-    git(repo, "checkout", "-q", "-b", "change")
-    path = repo / "articles" / "subject.md"
+    path = locked_then_branched(repo)
     path.write_text(path.read_text().replace(DOI, "10.1234/unfetched"))
     committed(repo, "Cite a DOI not fetched")
     result = run(repo, "ci", "--base", "main")

@@ -283,6 +283,23 @@ def test_only_what_is_missing_or_old_is_fetched_again(run: Run, repo: Path) -> N
     assert "fetched 0 identifier(s)" in run(repo, "refs", "fetch", "--max-age", "30").output
 
 
+def test_a_fetch_for_every_article_drops_what_none_cites(run: Run, repo: Path) -> None:
+    assert run(repo, "refs", "fetch").exit_code == 0
+    data = json.loads((repo / LOCKFILE).read_text())
+    data["works"]["doi:10.1234/no.longer.cited"] = {
+        "source": "crossref",
+        "checked_on": "2026-01-01",
+        "found": True,
+        "title": "Old",
+    }
+    (repo / LOCKFILE).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")  # as refs fetch writes
+    assert "unchanged" in run(repo, "refs", "fetch", "articles/subject.md").output  # one article: kept
+    assert "doi:10.1234/no.longer.cited" in (repo / LOCKFILE).read_text()
+    assert "wrote articles/references.lock.json" in run(repo, "refs", "fetch").output
+    assert sorted(parse_lock((repo / LOCKFILE).read_bytes()).works) == [
+        "doi:10.5045/br.2022.2022001", "pmcid:PMC3425020", "pmid:22547581", "pmid:37732822"]  # fmt: skip
+
+
 def test_a_dry_run_sends_nothing(run: Run, repo: Path) -> None:
     result = run(repo, "refs", "fetch", "--dry-run")
     assert result.exit_code == 0 and Registries.requests == []

@@ -52,19 +52,25 @@ def _reference_unverified(article: Article, doc: Document, ctx: Context) -> Iter
             )
 
 
+def _each_identifier(article: Article) -> Iterator[tuple[int, Reference, str, str]]:
+    """(index, reference, kind, value) for every DOI, PMID and PMCID of ARTICLE's references."""
+    for index, reference in enumerate(article.references):
+        for kind, value in _identifiers(reference):
+            yield index, reference, kind, value
+
+
 def _reference_not_found(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     lock = ctx.references
     if lock is None:
         return
-    for index, reference in enumerate(article.references):
-        for kind, value in _identifiers(reference):
-            work = next((w for w in lock.entries(kind, value) if not w.found), None)
-            if work is not None:
-                yield (
-                    *doc.position("references", index, kind),
-                    f"reference {reference.id}: {LABELS[kind]} {value} does not exist in {_source(work)} "
-                    f"(checked {work.checked_on}): correct the identifier or remove it",
-                )
+    for index, reference, kind, value in _each_identifier(article):
+        work = next((w for w in lock.entries(kind, value) if not w.found), None)
+        if work is not None:
+            yield (
+                *doc.position("references", index, kind),
+                f"reference {reference.id}: {LABELS[kind]} {value} does not exist in {_source(work)} "
+                f"(checked {work.checked_on}): correct the identifier or remove it",
+            )
 
 
 def _reference_mismatch(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
@@ -72,19 +78,17 @@ def _reference_mismatch(article: Article, doc: Document, ctx: Context) -> Iterat
     if lock is None:
         return
     threshold = ctx.config.references.title_similarity if ctx.config.references else DEFAULT_SIMILARITY
-    for index, reference in enumerate(article.references):
-        for kind, value in _identifiers(reference):
-            # In ci an identifier may have two entries, HEAD's and the base's: both must match.
-            entries = lock.entries(kind, value)
-            judged = ((w, _mismatches(reference, kind, w, lock, threshold)) for w in entries)
-            found = next(((w, p) for w, p in judged if p), None)
-            if found is not None:
-                work, problems = found
-                yield (
-                    *doc.position("references", index, kind),
-                    f"reference {reference.id}: {LABELS[kind]} {value} resolves to another work"
-                    f"{_described(work, lock)}: {'; '.join(problems)}",
-                )
+    for index, reference, kind, value in _each_identifier(article):
+        # In ci an identifier may have two entries, HEAD's and the base's: both must match.
+        judged = ((w, _mismatches(reference, kind, w, lock, threshold)) for w in lock.entries(kind, value))
+        found = next(((w, p) for w, p in judged if p), None)
+        if found is not None:
+            work, problems = found
+            yield (
+                *doc.position("references", index, kind),
+                f"reference {reference.id}: {LABELS[kind]} {value} resolves to another work"
+                f"{_described(work, lock)}: {'; '.join(problems)}",
+            )
 
 
 def _mismatches(
