@@ -10,23 +10,19 @@ trailing newline) and atomically (references/fetch.py), so that a diff of the fi
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import jsonschema_rs
-
 from reviewflow.config import LOCKFILE
 from reviewflow.errors import ConfigError, ReviewflowError
 from reviewflow.files import read_regular
+from reviewflow.references.lockformat import VERSION, problem, validator
 
-VERSION = 1
 KINDS = ("doi", "pmid", "pmcid")
 # A notice's type as the lockfile records it, and as the Retraction Watch list names its nature.
 NOTICE_NATURES = {
@@ -205,23 +201,9 @@ def parse_lock(raw: bytes, source: str = LOCKFILE) -> ReferenceLock:
         raise ConfigError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
-    if _validator().is_valid(data):
+    if validator().is_valid(data):
         return ReferenceLock(data["works"], source, hashlib.sha256(raw).hexdigest())
-    raise ConfigError(f"{source}:{_problem(data, text)}")
-
-
-def _problem(data: Any, text: str) -> str:
-    """Where and what is wrong in lockfile DATA (its TEXT), once the fast check has said so."""
-    if not isinstance(data, dict) or not isinstance(data.get("works"), dict):
-        return '1: not a reference lockfile: expected an object with "works"'
-    if data.get("version") != VERSION:
-        return f"1: lockfile version {data.get('version')!r} is not {VERSION}"
-    for key, entry in data["works"].items():
-        try:
-            _work(key, entry)
-        except (TypeError, ValueError, KeyError) as exc:
-            return f"{_line_of(text, key)}: entry {key!r}: {exc}"
-    return "1: not in the reference lockfile format"
+    raise ConfigError(f"{source}:{problem(data, text)}")
 
 
 def dumps(works: Iterable[Work]) -> bytes:
@@ -242,97 +224,6 @@ def _build(key: str, entry: Mapping[str, Any]) -> Work:
         tuple(LockNotice(n["type"], n.get("doi"), n.get("pmid"), n.get("date")) for n in notices or ()),
         get("doi"), get("pmid"), get("pmcid"), get("note"),
     )  # fmt: skip
-
-
-_TEXTS = ("title", "journal", "journal_abbreviation", "first_author", "doi", "pmid", "pmcid", "note")
-
-
-def _work(key: str, entry: Any) -> Work:
-    """The Work of an entry, checked field by field: what explains a lockfile LOCK_SCHEMA rejects."""
-    kind, _, value = key.partition(":")
-    if not _KEY.match(key):
-        raise ValueError("a key is doi:<lowercase DOI>, pmid:<digits> or pmcid:PMC<digits>")
-    if not isinstance(entry, Mapping):
-        raise TypeError("an entry is an object")
-    unknown = set(entry) - _FIELDS
-    if unknown:
-        raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
-    for name in ("source", "checked_on"):
-        if not isinstance(entry.get(name), str):
-            raise ValueError(f"{name!r} must be text")
-    texts = {n: _text(entry, n) for n in _TEXTS}
-    year = entry.get("year")
-    if year is not None and (type(year) is not int or not 1000 <= year <= 3000):
-        raise ValueError("'year' must be a whole number")
-    found = entry.get("found", True)
-    if not isinstance(found, bool):
-        raise ValueError("'found' must be true or false")
-    return Work(
-        key=key,
-        source=entry["source"],
-        checked_on=entry["checked_on"],
-        found=found,
-        year=year,
-        issn=_texts(entry, "issn"),
-        publication_types=_texts(entry, "publication_types"),
-        notices=tuple(_notice(n) for n in _list(entry, "notices")),
-        **texts,
-    )
-
-
-_FIELDS = {
-    "source",
-    "checked_on",
-    "found",
-    "title",
-    "journal",
-    "journal_abbreviation",
-    "issn",
-    "year",
-    "first_author",
-    "publication_types",
-    "notices",
-    "doi",
-    "pmid",
-    "pmcid",
-    "note",
-}
-
-
-def _text(entry: Mapping[str, Any], name: str) -> str | None:
-    value = entry.get(name)
-    if value is not None and not isinstance(value, str):
-        raise ValueError(f"{name!r} must be text")
-    return value
-
-
-def _list(entry: Mapping[str, Any], name: str) -> list[Any]:
-    value = entry.get(name, [])
-    if not isinstance(value, list):
-        raise ValueError(f"{name!r} must be a list")
-    return value
-
-
-def _texts(entry: Mapping[str, Any], name: str) -> tuple[str, ...]:
-    values = _list(entry, name)
-    if not all(isinstance(v, str) for v in values):
-        raise ValueError(f"{name!r} must be a list of text")
-    return tuple(values)
-
-
-def _notice(value: Any) -> LockNotice:
-    if not isinstance(value, Mapping) or not isinstance(value.get("type"), str):
-        raise ValueError("a notice is an object with a 'type'")
-    unknown = set(value) - {"type", "doi", "pmid", "date"}
-    if unknown:
-        raise ValueError(f"unknown notice field {sorted(unknown)[0]!r}")
-    return LockNotice(value["type"], _text(value, "doi"), _text(value, "pmid"), _text(value, "date"))
-
-
-def _line_of(text: str, key: str) -> int:
-    """The line of the entry KEY in the lockfile's TEXT (1 when it cannot be found)."""
-    at = text.find(json.dumps(key, ensure_ascii=False) + ":")
-    return text.count("\n", 0, at) + 1 if at >= 0 else 1
 
 
 def kind_of(identifier: str) -> tuple[str, str] | None:
@@ -375,47 +266,3 @@ def change_lock(at_head: bytes | None, at_base: bytes | None, required: bool) ->
     if head is None:
         head = ReferenceLock(path=f"{LOCKFILE} (at the base)")
     return head.judged_with(base)
-
-
-_TEXT = {"type": "string"}
-_TEXT_LIST = {"type": "array", "items": _TEXT}
-_KEY = re.compile(r"^(doi:10\.[^A-Z\s]+|pmid:[1-9][0-9]*|pmcid:PMC[0-9]+)$")
-# The lockfile's shape, checked by the Rust validator in milliseconds for 80,000 entries; only a
-# file it rejects is gone through in Python (`_work`), for the line and the words of the problem.
-LOCK_SCHEMA = {
-    "type": "object",
-    "required": ["version", "works"],
-    "properties": {
-        "version": {"const": VERSION},
-        "works": {
-            "type": "object",
-            "propertyNames": {"pattern": _KEY.pattern},
-            "additionalProperties": {
-                "type": "object",
-                "required": ["source", "checked_on"],
-                "additionalProperties": False,
-                "properties": {
-                    **dict.fromkeys(("source", "checked_on", *_TEXTS), _TEXT),
-                    "found": {"type": "boolean"},
-                    "year": {"type": "integer", "minimum": 1000, "maximum": 3000},
-                    "issn": _TEXT_LIST,
-                    "publication_types": _TEXT_LIST,
-                    "notices": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["type"],
-                            "additionalProperties": False,
-                            "properties": dict.fromkeys(("type", "doi", "pmid", "date"), _TEXT),
-                        },
-                    },
-                },
-            },
-        },
-    },
-}
-
-
-@functools.cache
-def _validator() -> Any:
-    return jsonschema_rs.validator_for(LOCK_SCHEMA)
