@@ -28,6 +28,7 @@ from reviewflow.errors import EnvironmentProblem
 
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_WAIT_SECONDS = 60.0
+READ_TIMEOUTS = 10  # a whole answer may take this many timeouts to arrive
 
 
 class FetchError(EnvironmentProblem):
@@ -58,6 +59,7 @@ class Client:
     intervals: Mapping[str, float] = field(default_factory=dict)
     requests: dict[str, int] = field(default_factory=dict)
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
     _last: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -86,10 +88,10 @@ class Client:
         interval = self.intervals.get(service, 0.0)
         last = self._last.get(service)
         if last is not None:
-            wait = last + interval - time.monotonic()
+            wait = last + interval - self.clock()
             if wait > 0:
                 self.sleep(wait)
-        self._last[service] = time.monotonic()
+        self._last[service] = self.clock()
 
     def _once(self, url: str) -> Response:
         request = urllib.request.Request(
@@ -117,7 +119,16 @@ class Client:
         declared = answer.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise self._too_large(url, int(declared))
-        body = answer.read(self.max_bytes + 1)
+        # In pieces, against a deadline: a server that trickles bytes just inside the timeout
+        # must not hold the run for hours, nor an unsized answer fill memory.
+        deadline = time.monotonic() + self.timeout * READ_TIMEOUTS
+        chunks, size = [], 0
+        while size <= self.max_bytes and (chunk := answer.read(min(1 << 16, self.max_bytes + 1 - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+            if time.monotonic() > deadline:
+                raise _Retry(f"the answer took over {self.timeout * READ_TIMEOUTS:g} s")
+        body = b"".join(chunks)
         if len(body) > self.max_bytes:
             raise self._too_large(url, None)
         if declared and declared.isdigit() and len(body) < int(declared):
