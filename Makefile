@@ -5,6 +5,14 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test lint bench clean
 
+# Corpus sizes for `make bench` (SIZES=1000,10000,30000 or "1000 10000"); BENCH_100K=1 adds the
+# 100,000-article corpus, opt-in because generating it takes long.
+SIZES ?= 1000 10000
+ifdef BENCH_100K
+SIZES += 100000
+endif
+comma := ,
+
 $(BIN)/reviewflow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -25,7 +33,7 @@ bench: $(BIN)/reviewflow
 	@command -v hugo >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hugo) >/dev/null 2>&1; } \
 		|| echo "hugo is not installed: the Hugo comparison is skipped"
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --sizes $(subst $(comma), ,$(SIZES))
 
 clean:
 	rm -rf $(VENV) site build demo-repo

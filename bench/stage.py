@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from reviewflow.config import load_config  # noqa: E402
-from reviewflow.content.schema import ArticleSchema  # noqa: E402
+from reviewflow.content.schema import read_schema  # noqa: E402
 from reviewflow.publish import build as publish_module  # noqa: E402
 from reviewflow.publish.pages import PageInfo, Reviewer  # noqa: E402
 from reviewflow.publish.render import Build  # noqa: E402
@@ -82,7 +82,7 @@ def build_once(corpus: Path, out: Path, store: Blobs, infos: list[PageInfo], wor
     started = time.perf_counter()
     config = load_config(corpus)
     target = check_target(corpus, out)
-    build = Build(corpus, config, SiteRenderer(config, BASE), ArticleSchema.load(corpus), workers)
+    build = Build(corpus, config, SiteRenderer(config, BASE), read_schema(corpus), workers)
     cache = BuildCache(corpus)
     empty_trash(cache.trash)
     emptied = time.perf_counter()

@@ -1,4 +1,4 @@
-"""What git printed, parsed: log records, trailers, raw diffs, batches of objects.
+"""What git printed, parsed: log records, trailers, raw diffs.
 
 Pure: it starts no process. gitstore.py runs git and hands its output here.
 """
@@ -158,23 +158,6 @@ def parse_tree_diffs(out: bytes, keep: Callable[[str], str | None]) -> list[dict
                 diffs.append({})
             index += 1
     return diffs
-
-
-def parse_batch(out: bytes, names: Sequence[str]) -> dict[str, bytes | None]:
-    """NAMES -> content, from `git cat-file --batch` output for them; None where git found none."""
-    contents: dict[str, bytes | None] = {}
-    position = 0
-    for name in names:
-        end = out.index(b"\n", position)
-        header = out[position:end].split(b" ")
-        position = end + 1
-        if len(header) == 3 and header[2].isdigit() and is_object_id(header[0].decode()):
-            size = int(header[2])
-            contents[name] = out[position : position + size]
-            position += size + 1  # each content is followed by a newline
-        else:  # "<name> missing" (or "ambiguous"): no content follows
-            contents[name] = None
-    return contents
 
 
 @dataclass(frozen=True)

@@ -129,3 +129,17 @@ def test_the_json_writer_is_the_json_module_byte_for_byte() -> None:
     ]  # fmt: skip
     for payload in payloads:
         assert dump_json(payload) == json.dumps(payload, indent=2)
+
+
+def test_a_batch_read_skips_what_is_not_a_blob_and_keeps_its_place(content_repo: Path) -> None:
+    """A trailer can name any object id: a tree among the blobs read must not shift the answers
+    after it (its bytes are read past, not taken for the next header)."""
+    from reviewflow.gitstore import read_objects
+
+    store = GitStore.open(content_repo)
+    tree = git(content_repo, "rev-parse", "HEAD^{tree}").strip()
+    blob = git(content_repo, "rev-parse", f"HEAD:articles/{SLUG}.md").strip()
+    text = (content_repo / "articles" / f"{SLUG}.md").read_bytes()
+    assert store.read_blobs([tree, blob, "f" * 40]) == {blob: text}
+    objects = read_objects(store, [tree, "f" * 40, blob])
+    assert objects["f" * 40] is None and objects[blob] == text and objects[tree]

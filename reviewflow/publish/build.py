@@ -47,6 +47,7 @@ from reviewflow.publish.output import (
 from reviewflow.publish.pages import Listing, PageInfo, Reviewer
 from reviewflow.publish.records import BuildCache, PageRecord, SiteRecord, content_digest, file_state, settled
 from reviewflow.publish.render import Build, Page, page_path, render_pages, site_renderer
+from reviewflow.publish.search import search_files
 from reviewflow.publish.site import AUDIENCES, SiteRenderer
 from reviewflow.review.board import committed_config
 from reviewflow.review.history import committed_schema
@@ -255,6 +256,9 @@ def build_site(
             listings = [pages[info.slug].listing for info in infos]
             for name, text in site_files(build.renderer, listings, head_at).items():
                 staging.write(name, text)
+            searched = [(page_path(info.slug), pages[info.slug].record.meta) for info in infos]
+            for name, text in search_files(searched).items():
+                staging.write(name, text)
             staging.swap(page_path(info.slug) for info in infos)
             kept_spare = staging.spare is not None and built_before
         if cache:
@@ -360,6 +364,8 @@ def site_files(renderer: SiteRenderer, listings: Sequence[Listing], head_at: dat
         "board/index.html": renderer.board(listings),
         "editorial-policy/index.html": renderer.policy(),
         "404.html": renderer.not_found(),
+        "search/index.html": renderer.search(),
+        "search.js": renderer.asset("search.js"),
         "style.css": renderer.stylesheet(),
         "favicon.svg": renderer.asset("favicon.svg"),
         "robots.txt": renderer.robots(),

@@ -26,6 +26,7 @@ from reviewflow.progress import progress_bar
 from reviewflow.publish.output import PublishError, Staging, write_file
 from reviewflow.publish.pages import Listing, PageInfo, listing_meta
 from reviewflow.publish.records import PageRecord, content_digest
+from reviewflow.publish.search import article_terms
 from reviewflow.publish.site import PageProblem, SiteRenderer
 from reviewflow.workers import worker_pool
 
@@ -205,6 +206,7 @@ def render_article(
     meta = listing_meta(document.article)
     article = document.article
     meta["card"] = renderer.card_html(info, article.title, article.audience, article.summary)
+    meta["search"] = article_terms(article, document.body)
     return html, meta
 
 

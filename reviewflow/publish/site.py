@@ -45,6 +45,7 @@ STATE_LABELS: dict[str, str] = {
     State.CHANGES_REQUESTED: "Changes requested",
     State.APPROVED: "Approved",
 }
+TITLE_CHARS = 70  # a <title> longer than this is cut off in search results
 FEED_ENTRIES = 100  # the newest approved articles; the sitemap lists them all
 # Stands for the path to the site's root in an index entry rendered before its index page.
 # Article text can never hold it: a file with a NUL byte is refused before it is parsed.
@@ -86,6 +87,7 @@ class SiteRenderer:
             auto_reload=False,  # templates are package files: no stat of each one per page
             bytecode_cache=bytecode_cache,  # compiled templates kept between runs (checked by source)
         )
+        self.env.filters["page_title"] = page_title
         self.env.globals.update(
             site=self.site,
             config=config,
@@ -95,6 +97,7 @@ class SiteRenderer:
             contact_href=contact_href(self.site.contact),
             cards=self.cards,
             declaration=declaration,
+            state_words=STATE_LABELS,
         )
         self.bodies = BodyRenderer()
         self._chrome: dict[tuple[str, str | None, bool], tuple[Markup, Markup]] = {}
@@ -212,6 +215,13 @@ class SiteRenderer:
             noindex=True, current=None,
         )  # fmt: skip
 
+    def search(self) -> str:
+        """The search page: a form and search.js, which reads the index search.py wrote."""
+        return self._render(
+            "search.html", root="../", title="Search articles", description=f"Search {self.site.name}.",
+            canonical=self.url("search/"), noindex=self.preview, current="search", script="search.js",
+        )  # fmt: skip
+
     def sitemap(self, listings: Sequence[Listing]) -> str:
         assert self.base_url is not None
         public = [(item.info.slug, item.info.updated) for item in listings if item.info.approved]
@@ -262,6 +272,7 @@ class SiteRenderer:
         )  # fmt: skip
 
     def _render(self, template: str, **context: Any) -> str:
+        context.setdefault("script", None)  # a page's own script: only the search page has one
         context["header"], context["footer"] = self.chrome(
             context["root"], context["current"], context["noindex"]
         )
@@ -345,6 +356,29 @@ def group_by_condition(listings: Iterable[Listing]) -> list[Group]:
 
 def _anchor(text: str) -> str:
     return "c-" + (re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "condition")
+
+
+def page_title(title: str, site_name: str) -> str:
+    """A page's <title>: "TITLE · SITE" when that fits in TITLE_CHARS (what search results show),
+    else the title alone, cut at a word if it is longer still. Lengths are counted as written in
+    the page, character references and all, as html-validate counts them."""
+    full = f"{title} · {site_name}"
+    if _written_length(full) <= TITLE_CHARS:
+        return full
+    if _written_length(title) <= TITLE_CHARS:
+        return title
+    words = title.split(" ")
+    cut = words[0][: TITLE_CHARS // 6]  # a first word too long to keep whole: its start
+    for count in range(1, len(words) + 1):
+        candidate = " ".join(words[:count]).rstrip(" ,;:·-")
+        if _written_length(candidate) + 1 > TITLE_CHARS:
+            break
+        cut = candidate
+    return cut + "…"
+
+
+def _written_length(text: str) -> int:
+    return len(escape(text))
 
 
 def rfc3339(moment: datetime) -> str:

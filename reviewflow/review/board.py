@@ -72,11 +72,14 @@ def authors_of(
     said: Sequence[tuple[LogEntry, Trailers]],
     want_authors: Mapping[str, Iterable[str]] | None,
     use_cache: bool,
+    look_up: bool = True,
 ) -> dict[str, frozenset[str]]:
     """blob -> the people in question who are listed in that text's front-matter `authors`.
 
     Asked about every text a board action or a withdrawal names, for its actor, and about
-    WANT_AUTHORS. The answers are facts about a blob, so they are kept in .git/reviewflow/.
+    WANT_AUTHORS. The answers are facts about a blob, so they are kept in .git/reviewflow/;
+    without LOOK_UP they are not read there (a few events new since the last run: reading their
+    texts costs less than checking the seal of every answer kept).
     """
     candidates: dict[str, set[str]] = defaultdict(set)
     for entry, t in said:
@@ -86,7 +89,7 @@ def authors_of(
         candidates[blob].update(e.lower() for e in emails)
     facts = FactFile(store, "authors-v1", "authors", use_cache)
     known: dict[tuple[str, str], bool] = {}
-    for line in facts.lines():
+    for line in facts.lines() if look_up else ():
         blob, _, rest = line.partition(" ")
         email, _, answer = rest.rpartition(" ")
         if answer in ("0", "1"):

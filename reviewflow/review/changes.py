@@ -128,12 +128,14 @@ class ChangeIndex:
             return name
         return None
 
-    def diffs(self, entries: Sequence[LogEntry]) -> dict[Pair, Diff]:
+    def diffs(self, entries: Sequence[LogEntry], look_up: bool = True) -> dict[Pair, Diff]:
         """The diff of every commit of ENTRIES against each of its parents; git diffs the new ones.
 
         A commit with its parent's tree (every review commit) changed nothing: no need to ask.
+        Without LOOK_UP, the kept diffs are not read (for a few commits new since the last run:
+        reading and checking the seals of every commit's line costs more than asking git).
         """
-        known = self._load()
+        known = self._load() if look_up else {}
         tree_of = {entry.commit: entry.tree for entry in entries}
         missing: list[Pair] = []
         for entry in reversed(entries):  # newest first: the order in which git's packs read fastest

@@ -80,7 +80,7 @@ def read_history(
     events need (the person about to act); PEOPLE asks which articles more people changed.
     USE_CACHE off ignores (and does not write) the facts kept in .git/reviewflow/.
     """
-    with ThreadPoolExecutor(1) as background:
+    with ThreadPoolExecutor(2) as background:
         heads_read = background.submit(store.article_blobs, rev)
         # A few articles: the messages of theirs only.
         entries, merged_at = first_parent_order(store.log(rev, bodies=scope is None))
@@ -89,6 +89,9 @@ def read_history(
             said = list(
                 zip(store.with_bodies([entry for entry, _ in said]), [t for _, t in said], strict=True)
             )
+        # Who wrote each text acted on follows from the events alone: read while git diffs
+        # (a fresh clone reads ~17,000 texts at 10,000 articles, as long as the diffs take).
+        authors_read = background.submit(authors_of, store, said, want_authors, use_cache)
         wanted = _files_wanted(said, merged_at)
         if scope is None:
             files, changes, appeared = _files_from_index(store, entries, wanted, use_cache)
@@ -96,11 +99,11 @@ def read_history(
             files, appeared = _files_from_trees(store, entries, wanted), {}
             asked = _people_in_question(said, want_authors, people)
             changes = _changes_by(store, entries, asked, scope, use_cache)
-        heads = heads_read.result()
+        heads, authors = heads_read.result(), authors_read.result()
     if scope is not None:
         heads = {slug: blob for slug, blob in heads.items() if slug in scope}
     blobs = config_blobs(said, files)
-    events, configs, authors = _judgeable(store, said, files, blobs, rules_for or {}, want_authors, use_cache)
+    events, configs = _judgeable(store, said, files, blobs, rules_for or {})
     history = History(
         order=[entry.commit for entry in entries],
         parents={entry.commit: entry.parents for entry in entries},
@@ -166,6 +169,9 @@ def first_parent_order(entries: Sequence[LogEntry]) -> tuple[list[LogEntry], dic
     return order, merged_at
 
 
+FEW_COMMITS = 200  # up to this many new commits, extend_history asks git rather than the kept facts
+
+
 def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool = True) -> ReviewLog | None:
     """LOG (the whole history up to SINCE) with the commits from SINCE to HEAD added.
 
@@ -186,14 +192,19 @@ def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool 
         heads_read = background.submit(store.article_blobs)
         files = _files_from_trees(store, entries, _files_wanted(said, {}))
         old = log.history
-        diffs = ChangeIndex(store, use_cache).diffs(entries)  # one parent each: its diff is the change
+        # One parent each: its diff is the change. A few new commits' diffs are asked of git, not
+        # looked up among every commit's kept diff (nor their authors among every kept answer):
+        # checking the seals of ~60,000 kept lines costs more than a few hundred diffs.
+        look_up = len(entries) > FEW_COMMITS
+        diffs = ChangeIndex(store, use_cache).diffs(entries, look_up)
         changes = {slug: list(changed) for slug, changed in old.changes.items()}
         appeared = {key: list(times) for key, times in log.appeared.items()}
         _record_changes(
             entries, {e.commit: diffs[(e.commit, e.parents[0])] for e in entries}, changes, appeared
         )
         blobs = config_blobs(said, files)
-        events, configs, authors = _judgeable(store, said, files, blobs, {}, None, use_cache)
+        events, configs = _judgeable(store, said, files, blobs, {})
+        authors = authors_of(store, said, None, use_cache, look_up)
         heads = heads_read.result()
     parents = dict(old.parents)
     parents.update((entry.commit, entry.parents) for entry in entries)
@@ -217,14 +228,11 @@ def _judgeable(
     files: Files,
     blobs: Mapping[str, str | None],
     rules_for: Mapping[str, Config],
-    want_authors: Mapping[str, Iterable[str]] | None,
-    use_cache: bool,
-) -> tuple[list[Event], dict[str, Config | str], dict[str, frozenset[str]]]:
-    """The events of SAID with what judging them needs: the configuration in force at each,
-    and who of the people in question wrote each text acted on."""
+) -> tuple[list[Event], dict[str, Config | str]]:
+    """The events of SAID with the configuration in force at each (and git's verdict on the
+    signatures it asks for)."""
     configs = configs_of(store, blobs, rules_for)
     verdicts = signature_verdicts(store, said, configs)
-    authors = authors_of(store, said, want_authors, use_cache)
     events = [
         event
         for entry, t in said
@@ -237,7 +245,7 @@ def _judgeable(
             )
         )
     ]
-    return events, configs, authors
+    return events, configs
 
 
 def _events_said(

@@ -91,10 +91,15 @@ def event_from(
     signature: tuple[str, str] = ("N", ""),
     trailers: Trailers | None = None,
 ) -> Event | None:
-    """The review event a commit records, or None if it has no Reviewflow-* trailer."""
-    if not entry.trailers:
-        return None
-    said = trailers or read_trailers(entry.trailers)
+    """The review event a commit records, or None if it has no Reviewflow-* trailer.
+
+    TRAILERS: what the caller read of them already (then they are not parsed again)."""
+    said = trailers
+    if said is None:
+        found = entry.trailers
+        if not found:
+            return None
+        said = read_trailers(found)
     return read_event(
         commit=entry.commit,
         parents=entry.parents,

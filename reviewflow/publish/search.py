@@ -1,0 +1,188 @@
+"""The site's full-text search: a small prebuilt index the search page's script reads, no server.
+
+Each article's words are counted once, where its page is rendered (`article_terms`, kept with the
+page's record, so a build that reuses a page reuses its words too). `search_files` joins them
+into an inverted index written as JSON files under search/:
+
+    search/index.json        the manifest: how many articles, which shards and doc chunks exist
+    search/terms/<key>.json  {term: [article, weight, article, weight, ...]} for the terms whose
+                             longest shard key is <key> (a prefix of the term)
+    search/docs/<n>.json     [[page, title, summary, audience], ...] for articles n*DOC_CHUNK ...
+
+A query fetches the manifest, the shard of each of its terms and the doc chunks of the results it
+shows: a few small files, whatever the size of the site. Shards are keyed by term prefix and a
+prefix that holds too much is split by one more letter (`shard_keys`), so each stays small and a
+word being typed ("myel") finds its completions ("myeloma") in the shards under its prefix.
+
+Normalising is the same here and in search.js: Unicode NFKD without its marks (so
+"Waldenstrom" finds "Waldenström"), lower case, runs of letters and digits, a few stop words
+dropped, and a light plural stem ("biopsies" -> "biopsy", "nerves" -> "nerve").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from reviewflow.content.article import Article
+from reviewflow.publish.site import AUDIENCES
+
+INDEX_VERSION = 1
+SHARD_BYTES = 48_000  # a shard about this size or smaller (estimated), unless one term alone is larger
+DOC_CHUNK = 200  # articles per doc chunk
+SUMMARY_CHARS = 240  # of each article's summary shown with a result
+MAX_WEIGHT = 255
+# Where a word occurs says how much an article is about it.
+WEIGHTS = {"title": 10, "condition": 6, "tags": 4, "summary": 3, "heading": 3, "body": 1}
+
+# Short, common words that would match every article. The same list is in search.js.
+STOP_WORDS = frozenset(
+    "a an and are as at be but by can do for from has have if in into is it its may no not of on or "
+    "our so than that the their them then there these they this to was we were what when which who "
+    "will with you your".split()
+)
+_WORD = re.compile(r"[^\W_]+")
+# Every ASCII byte that is not a lower-case letter or a digit, made a space (_word_counts).
+_ASCII_SPACES = bytes(c if (48 <= c <= 57 or 97 <= c <= 122) else 32 for c in range(256))
+_LINK_TARGET = re.compile(r"\]\([^)\s]*\)|<https?://[^>\s]*>")  # a link's address is not its text
+# A heading's text, in "\n" + the body. The literal "\n" first lets `re` skip ahead, eight times
+# faster than ^ with re.M; the price is that an indented heading (rare) counts as body text.
+_HEADING = re.compile(r"\n#{1,6}[ \t]+([^\n]*)")
+
+
+def normalise(text: str) -> str:
+    """TEXT lower case, without accents (NFKD minus its marks, as search.js does: \\p{M})."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    if not decomposed.isascii():  # look up each distinct character once, not each one in the text
+        marks = {ord(c): None for c in set(decomposed) if unicodedata.category(c)[0] == "M"}
+        decomposed = decomposed.translate(marks) if marks else decomposed
+    return decomposed.lower()
+
+
+def term(word: str) -> str | None:
+    """The index term of one normalised WORD, or None for a word not worth indexing: a stop word,
+    a number, a single letter or a run too long to be a word. Plurals get a light stem, enough
+    that "nerve" finds "nerves" (the same rules are in search.js)."""
+    if len(word) < 2 or len(word) > 40 or word in STOP_WORDS or word.isdigit():
+        return None
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def terms(text: str) -> list[str]:
+    """The index terms of TEXT, in order (a query is split the same way)."""
+    return [t for t in map(term, _WORD.findall(normalise(text))) if t is not None]
+
+
+def article_terms(article: Article, body: str) -> dict[str, int]:
+    """Each term of one article (BODY: its Markdown) with its weight: how often it occurs, counted
+    more in its title, condition, tags, summary and headings than in the body. Plain JSON, kept
+    with the page's record. It runs for every page rendered, so the words are counted in C
+    (Counter) and each distinct word is judged once per process (_TERMS)."""
+    if "](" in body or "<http" in body:
+        body = _LINK_TARGET.sub("]", body)
+    headings = "\n".join(_HEADING.findall("\n" + body)) if "#" in body else ""
+    weights: dict[str, int] = {}
+    parts = (
+        (article.title, WEIGHTS["title"]), (article.condition, WEIGHTS["condition"]),
+        (" ".join(article.tags), WEIGHTS["tags"]), (article.summary, WEIGHTS["summary"]),
+        (headings, WEIGHTS["heading"] - WEIGHTS["body"]),  # a heading is in the body text too
+        (body, WEIGHTS["body"]),
+    )  # fmt: skip
+    if len(_TERMS) > 200_000:  # a bound on memory in a process that renders a huge site
+        _TERMS.clear()
+    for text, weight in parts:
+        for word, count in _word_counts(normalise(text)).items():
+            found = _TERMS.get(word, _UNSEEN)
+            if found is _UNSEEN:
+                found = _TERMS[word] = term(word if isinstance(word, str) else word.decode("ascii"))
+            if found is not None:
+                weights[found] = weights.get(found, 0) + count * weight
+    return {found: min(weight, MAX_WEIGHT) for found, weight in weights.items()}
+
+
+_TERMS: dict[str | bytes, str | None] = {}  # word (str, or ASCII bytes) -> its term, as term() says
+_UNSEEN = ""
+
+
+def _word_counts(text: str) -> Counter[str] | Counter[bytes]:
+    """How often each word of normalised TEXT occurs. Most text is ASCII once normalised: its
+    words are then split by bytes.translate, several times faster than the regular expression."""
+    if text.isascii():
+        return Counter(text.encode("ascii").translate(_ASCII_SPACES).split())
+    return Counter(_WORD.findall(text))
+
+
+def shard_keys(sizes: Mapping[str, int], limit: int = SHARD_BYTES) -> dict[str, str]:
+    """The shard key of each term: a prefix of it, one letter longer wherever the terms under a
+    prefix would make a shard larger than LIMIT bytes. A term's key is the longest key that is a
+    prefix of it, so search.js can find it from the manifest's list of keys."""
+    keys: dict[str, str] = {}
+    pending: list[tuple[str, list[str]]] = []
+    by_first: dict[str, list[str]] = {}
+    for term in sorted(sizes):
+        by_first.setdefault(term[0], []).append(term)
+    pending.extend(by_first.items())
+    while pending:
+        prefix, members = pending.pop()
+        if sum(sizes[t] for t in members) <= limit or all(len(t) <= len(prefix) for t in members):
+            keys.update((t, prefix) for t in members)
+            continue
+        longer: dict[str, list[str]] = {}
+        for term in members:
+            if len(term) <= len(prefix):
+                keys[term] = prefix  # the prefix itself is a term: it keeps the shard of that name
+            else:
+                longer.setdefault(term[: len(prefix) + 1], []).append(term)
+        pending.extend(longer.items())
+    return keys
+
+
+def search_files(pages: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, str]:
+    """The index's files (path under the site -> text) for PAGES: (page path, record meta), in
+    the order the index numbers them. A page without terms in its meta is listed but unsearchable."""
+    postings: dict[str, list[int]] = {}
+    docs = []
+    for number, (path, meta) in enumerate(pages):
+        summary = str(meta.get("summary", ""))
+        if len(summary) > SUMMARY_CHARS:
+            summary = summary[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
+        audience = AUDIENCES.get(str(meta.get("audience")), ("", ""))[0]
+        docs.append([path, str(meta.get("title", "")), summary, audience])
+        found = meta.get("search")
+        if isinstance(found, dict):
+            for term, weight in found.items():
+                entry = postings.get(term)
+                if entry is None:
+                    postings[term] = [number, weight]
+                else:
+                    entry += (number, weight)
+    # About 8 bytes per posting pair and the term's own length: a size estimate, not a count.
+    keys = shard_keys({term: len(term) + 4 + 4 * len(entry) for term, entry in postings.items()})
+    shards: dict[str, dict[str, list[int]]] = {}
+    for term in sorted(postings):
+        shards.setdefault(keys[term], {})[term] = postings[term]
+    files = {f"search/terms/{_file_name(key)}.json": _json(shard) for key, shard in shards.items()}
+    chunks = [docs[start : start + DOC_CHUNK] for start in range(0, len(docs), DOC_CHUNK)]
+    files.update({f"search/docs/{n}.json": _json(chunk) for n, chunk in enumerate(chunks)})
+    manifest: dict[str, Any] = {"version": INDEX_VERSION, "articles": len(docs), "docChunk": DOC_CHUNK}
+    manifest["shards"] = sorted(shards)
+    files["search/index.json"] = _json(manifest)
+    return files
+
+
+def _file_name(key: str) -> str:
+    """A shard's file name: its key's UTF-8 bytes in hex, safe on any file system and in a URL
+    (search.js names them the same way)."""
+    return key.encode("utf-8").hex()
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
