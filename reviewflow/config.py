@@ -24,6 +24,7 @@ CONFIG_FILE = "reviewflow.toml"
 ARTICLES_DIR = "articles"
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")  # articles/<slug>.md
 SCHEMA_FILE = "schemas/article.schema.json"
+LOCKFILE = f"{ARTICLES_DIR}/references.lock.json"  # what `reviewflow refs fetch` resolved
 
 
 # The article-path rule, in one place: an article is articles/<slug>.md, paths taken from the
@@ -80,6 +81,10 @@ RULE_IDS = frozenset(
         "jargon",
         "disclosure-missing",
         "date-future",
+        "reference-mismatch",
+        "reference-unverified",
+        "reference-not-found",
+        "reference-corrected",
     }
 )
 
@@ -99,6 +104,11 @@ BOUNDS: dict[tuple[str, str], tuple[int | float, int | float, str]] = {
     ("checks", "max_reference_age_years"): (1, 100, "a whole number of years"),
     ("checks", "patient_max_grade"): (1, 30, "a number"),
     ("checks", "max_file_bytes"): (1024, 16 * 1024 * 1024, "a whole number of bytes"),
+    ("references", "timeout_seconds"): (0.01, 600, "a number of seconds"),
+    ("references", "retries"): (0, 10, "a whole number"),
+    ("references", "max_response_bytes"): (1024, 256 * 1024 * 1024, "a whole number of bytes"),
+    ("references", "requests_per_second"): (0.01, 50, "a number"),
+    ("references", "title_similarity"): (0.5, 1, "a number"),
 }
 
 
@@ -235,6 +245,25 @@ class Checks(_Strict):
         return getattr(settings, audience) if settings else None
 
 
+class References(_Strict):
+    """`[references]`: how `reviewflow refs fetch` asks the registries (the only network use),
+    and how `check` matches a reference against what its identifier resolved to."""
+
+    # Sent in the User-Agent and as Crossref's `mailto` and NCBI's `email`: the services ask for it.
+    contact: str | None = Field(None, pattern=EMAIL_PATTERN)
+    crossref_url: str = Field("https://api.crossref.org", pattern=URL_PATTERN)
+    eutils_url: str = Field("https://eutils.ncbi.nlm.nih.gov/entrez/eutils", pattern=URL_PATTERN)
+    idconv_url: str = Field("https://pmc.ncbi.nlm.nih.gov/tools/idconv/api/v1/articles", pattern=URL_PATTERN)
+    timeout_seconds: float = _bounded("references", "timeout_seconds", 30.0)
+    retries: int = _bounded("references", "retries", 3)
+    max_response_bytes: int = _bounded("references", "max_response_bytes", 4 * 1024 * 1024)
+    requests_per_second: float = _bounded("references", "requests_per_second", 3.0)
+    # reference-mismatch: the least normalised similarity of a stated title to the resolved one.
+    title_similarity: float = _bounded("references", "title_similarity", 0.85)
+    # reference-unverified in `ci`: "warning" as in `check`, or "error" to fail the change.
+    ci_unverified: Literal["error", "warning"] = "warning"
+
+
 class Site(_Strict):
     name: str = Field("Health library", min_length=1)
     url: str | None = None
@@ -253,6 +282,9 @@ class Config(_Strict):
     disclaimers: dict[str, Disclaimer] = Field(default_factory=dict)
     checks: Checks = Field(default_factory=Checks)
     site: Site = Field(default_factory=Site)
+    # Set (even empty): every reference's identifiers must be in the lockfile. Reference identity
+    # is checked whenever the lockfile exists, too.
+    references: References | None = None
 
     def member(self, email: str) -> BoardMember | None:
         """The board member with this email (case-insensitive), if any."""

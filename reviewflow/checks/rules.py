@@ -22,11 +22,13 @@ from reviewflow.checks.language import (
     readability,
 )
 from reviewflow.checks.prose_fields import bare_citations
+from reviewflow.checks.reference_identity import IDENTITY_RULES
 from reviewflow.checks.retractions import RetractionIndex
 from reviewflow.checks.sourcing import citation_bare, claim_uncited, references_missing
 from reviewflow.config import Config
 from reviewflow.content.article import Article, Document
 from reviewflow.findings import Finding, Severity
+from reviewflow.references.lockfile import ReferenceLock
 
 # (line, column, message), or with a fourth item: the severity of this hit when
 # reviewflow.toml does not set the rule's (a rule whose hit is graver in some articles).
@@ -38,6 +40,8 @@ class Context:
     config: Config
     today: date
     retractions: RetractionIndex | None = None
+    # The reference lockfile; None: the repository has none, reference identity is not checked.
+    references: ReferenceLock | None = None
 
 
 @dataclass(frozen=True)
@@ -193,7 +197,7 @@ def _retraction_hits(article: Article, doc: Document, ctx: Context, retracted: b
             what = "was retracted and later reinstated: check the notices before citing it"
         else:
             what = "carries an expression of concern"
-        yield *doc.position("references", index), f"reference {reference.id} {what} (Retraction Watch)"
+        yield *doc.position("references", index), f"reference {reference.id} {what} ({notice.source})"
 
 
 def _reference_retracted(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
@@ -345,6 +349,7 @@ RULES: dict[str, Rule] = {
             _disclosure_missing,
         ),
         Rule("date-future", Severity.ERROR, "a reference is dated after the current year", _date_future),
+        *(Rule(*rule) for rule in IDENTITY_RULES),
     ]
 }
 
