@@ -314,6 +314,7 @@ def test_a_lock_left_by_a_killed_git_stops_the_next_action_with_what_to_do(tmp_p
     assert (
         err.startswith("reviewflow: git commit failed: ") and f"Unable to create '{lock}': File exists" in err
     )
+    assert err.strip().endswith("if none is running, remove that file and try again"), err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert commits(repo) == before
     lock.unlink()
