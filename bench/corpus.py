@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import heapq
+import os
 import random
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -299,7 +301,43 @@ def generate(directory: Path, count: int, quorum: int = 1, seed: int = 7) -> dic
         raise SystemExit("git fast-import failed")
     subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=directory, check=True)
     events = sum(1 for a in articles for kind, _, _ in a.ops if kind != "edit")
-    return {"articles": count, "commits": commits, "events": events}
+    locked = lock_references(directory)
+    return {"articles": count, "commits": commits + 1, "events": events, "locked_identifiers": locked}
+
+
+# --- the reference lockfile (reviewflow refs fetch), as a fetch would write it for the corpus ---
+_REFERENCE = re.compile(
+    r'  - id: \d+\n    type: \w+\n    title: "(?P<title>[^"]+)"\n    source: "(?P<source>[^"]+)"\n'
+    r'    year: (?P<year>\d+)\n    (?P<kind>doi|pmid): "(?P<value>[^"]+)"\n'
+)
+
+
+def lock_references(directory: Path) -> int:
+    """Write and commit articles/references.lock.json for the articles at HEAD: an entry for
+    every DOI and PMID they cite, matching the reference (so `check` rows include the identity
+    rules at their real cost); returns how many identifiers it holds."""
+    from reviewflow.references.lockfile import Work, dumps, key_of
+
+    works: dict[str, Work | None] = {}
+    for path in sorted((directory / "articles").glob("*.md")):
+        for ref in _REFERENCE.finditer(path.read_text(encoding="utf-8")):
+            key = key_of(ref["kind"], ref["value"])
+            work = Work(key, "crossref" if ref["kind"] == "doi" else "pubmed", "2026-01-01",
+                        title=ref["title"], journal=ref["source"], year=int(ref["year"]))  # fmt: skip
+            # A PMID drawn at random twice names two works: a registry would resolve it to one
+            # of them, and check would call the other a mismatch. Left out, both are unverified.
+            works[key] = work if works.get(key, work) == work else None
+    locked = [work for work in works.values() if work is not None]
+    (directory / "articles" / "references.lock.json").write_bytes(dumps(locked))
+    subprocess.run(["git", "add", "articles/references.lock.json"], cwd=directory, check=True)
+    last = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=directory, check=True,
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    when = f"@{int(last) + 60} +0000"  # after the last commit: dates come from the seed, not the clock
+    who = {"GIT_AUTHOR_NAME": "Editor", "GIT_AUTHOR_EMAIL": "editor@writers.example", "GIT_AUTHOR_DATE": when}
+    env = {**os.environ, **who, **{k.replace("AUTHOR", "COMMITTER"): v for k, v in who.items()}}
+    subprocess.run(["git", "commit", "-q", "-m", "Lock the references (refs fetch)"], cwd=directory, env=env,
+                   check=True)  # fmt: skip
+    return len(locked)
 
 
 def main() -> None:

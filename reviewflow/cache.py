@@ -4,7 +4,7 @@ Authors run `check` on every save, and most files have not changed since the las
 findings of each file are kept under a key made of its path and a hash of its bytes, in one
 JSON file per content repo (`.reviewflow-cache/check.json`). The whole cache is thrown away
 when anything else that decides a finding changes: reviewflow's own rule code, the config, the
-schema, the retractions file, or the date (reference-old depends on it).
+schema, the retractions file, the reference lockfile, or the date (reference-old depends on it).
 
 JSON, never pickle: the file lives in the content repository, where a pull request could plant
 one, and loading it must not be able to run code. Nor is a planted one believed: every cache in
@@ -75,8 +75,12 @@ def file_key(relative: str, raw: bytes) -> str:
     return f"{relative}\0{hashlib.blake2b(raw, digest_size=16).hexdigest()}"
 
 
-def fingerprint(config_json: str, schema: dict[str, Any], retractions: Path | None, today: date) -> str:
+def fingerprint(
+    config_json: str, schema: dict[str, Any], retractions: Path | None, today: date, extra: str = ""
+) -> str:
+    """What the findings of `check` depend on besides each file; EXTRA: the reference lockfile's hash."""
     digest = hashlib.sha256(code_fingerprint().encode())
+    digest.update(extra.encode())
     digest.update(config_json.encode())
     digest.update(json.dumps(schema, sort_keys=True).encode())
     if retractions is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 import tomllib
 from collections.abc import Sequence
 from dataclasses import replace
@@ -23,6 +24,7 @@ CONFIG_FILE = "reviewflow.toml"
 ARTICLES_DIR = "articles"
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")  # articles/<slug>.md
 SCHEMA_FILE = "schemas/article.schema.json"
+LOCKFILE = f"{ARTICLES_DIR}/references.lock.json"  # what `reviewflow refs fetch` resolved
 
 
 # The article-path rule, in one place: an article is articles/<slug>.md, paths taken from the
@@ -79,6 +81,10 @@ RULE_IDS = frozenset(
         "jargon",
         "disclosure-missing",
         "date-future",
+        "reference-mismatch",
+        "reference-unverified",
+        "reference-not-found",
+        "reference-corrected",
         "counterpart-unknown",
     }
 )
@@ -99,6 +105,11 @@ BOUNDS: dict[tuple[str, str], tuple[int | float, int | float, str]] = {
     ("checks", "max_reference_age_years"): (1, 100, "a whole number of years"),
     ("checks", "patient_max_grade"): (1, 30, "a number"),
     ("checks", "max_file_bytes"): (1024, 16 * 1024 * 1024, "a whole number of bytes"),
+    ("references", "timeout_seconds"): (0.01, 600, "a number of seconds"),
+    ("references", "retries"): (0, 10, "a whole number"),
+    ("references", "max_response_bytes"): (1024, 256 * 1024 * 1024, "a whole number of bytes"),
+    ("references", "requests_per_second"): (0.01, 50, "a number"),
+    ("references", "title_similarity"): (0.5, 1, "a number"),
 }
 
 
@@ -123,6 +134,10 @@ class Policy(_Strict):
     legacy_approvals: str | None = Field(None, pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
 
+# Lowercases ASCII letters only: how a member's email is matched letter for letter.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 class BoardMember(_Strict):
     name: str = Field(min_length=1)
     email: str = Field(pattern=EMAIL_PATTERN)
@@ -138,6 +153,12 @@ class BoardMember(_Strict):
     def key(self) -> str:
         """The email as reviewflow compares it: case-insensitively."""
         return self.email.lower()
+
+    def same_email(self, email: str) -> bool:
+        """Whether EMAIL is this member's letter for letter: ASCII letters in either case, any
+        other character exactly as written. (Unicode's case rules make look-alikes equal: the
+        Kelvin sign `\u212a` lowercases to `k`.)"""
+        return email.translate(_ASCII_LOWER) == self.email.translate(_ASCII_LOWER)
 
 
 class Disclaimer(_Strict):
@@ -160,6 +181,8 @@ class RuleSettings(_Strict):
             if value not in RULE_SETTINGS:
                 raise ValueError("Input should be 'error', 'warning' or 'off'")
             return dict.fromkeys(AUDIENCES, value)
+        if not isinstance(value, dict):
+            raise ValueError("Input should be 'error', 'warning' or 'off', or a table of them per audience")
         return value
 
     def __str__(self) -> str:
@@ -223,6 +246,25 @@ class Checks(_Strict):
         return getattr(settings, audience) if settings else None
 
 
+class References(_Strict):
+    """`[references]`: how `reviewflow refs fetch` asks the registries (the only network use),
+    and how `check` matches a reference against what its identifier resolved to."""
+
+    # Sent in the User-Agent and as Crossref's `mailto` and NCBI's `email`: the services ask for it.
+    contact: str | None = Field(None, pattern=EMAIL_PATTERN)
+    crossref_url: str = Field("https://api.crossref.org", pattern=URL_PATTERN)
+    eutils_url: str = Field("https://eutils.ncbi.nlm.nih.gov/entrez/eutils", pattern=URL_PATTERN)
+    idconv_url: str = Field("https://pmc.ncbi.nlm.nih.gov/tools/idconv/api/v1/articles", pattern=URL_PATTERN)
+    timeout_seconds: float = _bounded("references", "timeout_seconds", 30.0)
+    retries: int = _bounded("references", "retries", 3)
+    max_response_bytes: int = _bounded("references", "max_response_bytes", 4 * 1024 * 1024)
+    requests_per_second: float = _bounded("references", "requests_per_second", 3.0)
+    # reference-mismatch: the least normalised similarity of a stated title to the resolved one.
+    title_similarity: float = _bounded("references", "title_similarity", 0.85)
+    # reference-unverified in `ci`: "warning" as in `check`, or "error" to fail the change.
+    ci_unverified: Literal["error", "warning"] = "warning"
+
+
 class Site(_Strict):
     name: str = Field("Health library", min_length=1)
     url: str | None = None
@@ -241,11 +283,14 @@ class Config(_Strict):
     disclaimers: dict[str, Disclaimer] = Field(default_factory=dict)
     checks: Checks = Field(default_factory=Checks)
     site: Site = Field(default_factory=Site)
+    # Set (even empty): every reference's identifiers must be in the lockfile. Reference identity
+    # is checked whenever the lockfile exists, too.
+    references: References | None = None
 
     def member(self, email: str) -> BoardMember | None:
         """The board member with this email (case-insensitive), if any."""
         wanted = email.lower()
-        return next((m for m in self.board if m.key == wanted), None)
+        return next((m for m in self.board if m.key == wanted and m.same_email(email)), None)
 
 
 def find_root(start: Path) -> Path:
@@ -341,6 +386,8 @@ def _model_problem(error: ErrorDetails) -> Problem:
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key (check the spelling; see the README for the keys)"
+    elif error["type"] == "model_type":  # pydantic's words name a Python class
+        message = f"{_toml(error['input'])} is not allowed: must be a table of keys"
     elif loc[-2:] in BOUNDS:
         message = _out_of_bounds(loc[-2:], error["input"])
     return Problem(_dotted(loc) or "(top level)", message)

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from reviewflow.config import Config
     from reviewflow.gitstore import GitStore
     from reviewflow.publish.build import PublishResult
+    from reviewflow.references.fetch import FetchReport
+    from reviewflow.references.lockfile import Work
     from reviewflow.review.acknowledge import Acceptance
     from reviewflow.review.actions import ActionResult
     from reviewflow.review.model import Action
@@ -92,6 +94,39 @@ class ContentRepo:
         with (progress or _no_progress)(len(files)) as advance:
             report = self.workspace.check(files, use_cache=use_cache, advance=advance)
         return replace(report, strict=strict)
+
+    # --- reference identity: the only commands that use the network ---------------------------------
+
+    def refs_fetch(
+        self,
+        paths: Sequence[Path | str] = (),
+        *,
+        max_age_days: int | None = None,
+        refresh: bool = False,
+        dry_run: bool = False,
+    ) -> FetchReport:
+        """Resolve the DOIs, PMIDs and PMCIDs of PATHS' references (default: every article's)
+        into articles/references.lock.json: those missing, older than MAX_AGE_DAYS, or (REFRESH)
+        all. DRY_RUN: only the plan, no request."""
+        from reviewflow.references.fetch import fetch_references
+
+        workspace = self.workspace
+        files = workspace.article_files([self.path(p) for p in paths])
+        return fetch_references(
+            self.root,
+            workspace.config,
+            workspace.references_of(files),
+            every_article=not paths,
+            max_age_days=max_age_days,
+            refresh=refresh,
+            dry_run=dry_run,
+        )
+
+    def refs_show(self, identifier: str) -> Work:
+        """The lockfile's entry for IDENTIFIER (a DOI, PMID or PMCID)."""
+        from reviewflow.references.lockfile import lookup
+
+        return lookup(self.root, identifier)
 
     # --- the review state, read from git -------------------------------------------------------------
 

@@ -28,6 +28,8 @@ REQUIRED_COLUMNS = {"OriginalPaperDOI", "OriginalPaperPubMedID", "RetractionNatu
 class Notice:
     nature: str  # "Retraction", "Expression of concern", "Correction", "Reinstatement"
     reinstated: bool = False  # a reinstatement of the same paper is listed too
+    # Who says so: the Retraction Watch list, or the registry a lockfile entry came from.
+    source: str = "Retraction Watch"
 
     @property
     def is_reinstatement(self) -> bool:

@@ -22,12 +22,14 @@ from reviewflow.checks.language import (
     readability,
 )
 from reviewflow.checks.prose_fields import bare_citations
+from reviewflow.checks.reference_identity import IDENTITY_RULES
 from reviewflow.checks.retractions import RetractionIndex
 from reviewflow.checks.sourcing import citation_bare, claim_uncited, references_missing
 from reviewflow.config import Config
 from reviewflow.content.article import Article, Document
 from reviewflow.content.facts import Facts
 from reviewflow.findings import Finding, Severity
+from reviewflow.references.lockfile import ReferenceLock
 
 # (line, column, message), or with a fourth item: the severity of this hit when
 # reviewflow.toml does not set the rule's (a rule whose hit is graver in some articles).
@@ -39,6 +41,8 @@ class Context:
     config: Config
     today: date
     retractions: RetractionIndex | None = None
+    # The reference lockfile; None: the repository has none, reference identity is not checked.
+    references: ReferenceLock | None = None
     # Another article's front-matter facts by slug (None: no such article). Only `check` has
     # the working tree to look in; without it, rules that compare articles stay silent.
     article_facts: Callable[[str], Facts | None] | None = None
@@ -197,7 +201,7 @@ def _retraction_hits(article: Article, doc: Document, ctx: Context, retracted: b
             what = "was retracted and later reinstated: check the notices before citing it"
         else:
             what = "carries an expression of concern"
-        yield *doc.position("references", index), f"reference {reference.id} {what} (Retraction Watch)"
+        yield *doc.position("references", index), f"reference {reference.id} {what} ({notice.source})"
 
 
 def _reference_retracted(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
@@ -372,6 +376,7 @@ RULES: dict[str, Rule] = {
             _disclosure_missing,
         ),
         Rule("date-future", Severity.ERROR, "a reference is dated after the current year", _date_future),
+        *(Rule(*rule) for rule in IDENTITY_RULES),
         Rule(
             "counterpart-unknown",
             Severity.WARNING,

@@ -16,15 +16,17 @@ from pathlib import Path
 
 from reviewflow.cache import FindingsCache, file_key, fingerprint
 from reviewflow.checks.readability import warm_up
-from reviewflow.checks.retractions import RetractionIndex, load_retractions
+from reviewflow.checks.reference_identity import lock_retractions
+from reviewflow.checks.retractions import RetractionIndex, load_retractions, stricter
 from reviewflow.checks.rules import Context, check_document
 from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, Config, find_root, load_config
-from reviewflow.content.article import Document, parse_document
+from reviewflow.content.article import Document, Reference, parse_document
 from reviewflow.content.facts import Facts, read_facts
 from reviewflow.content.schema import ArticleSchema, read_schema
 from reviewflow.errors import ConfigError
 from reviewflow.files import NotRegularFile, read_limited
 from reviewflow.findings import Finding, Severity, Tallied
+from reviewflow.references.lockfile import ReferenceLock, load_lock
 from reviewflow.workers import can_fork, fork_map
 
 
@@ -72,6 +74,15 @@ class Workspace:
     def retractions(self) -> RetractionIndex | None:
         path = self.config.checks.retractions
         return load_retractions(self.root / path, self.root) if path else None
+
+    @cached_property
+    def references(self) -> ReferenceLock | None:
+        """The reference lockfile, read once; an empty one when reviewflow.toml has a
+        [references] table and there is no file yet; None: identity is not checked."""
+        lock = load_lock(self.root)
+        if lock is None and self.config.references is not None:
+            return ReferenceLock()
+        return lock
 
     @property
     def articles_dir(self) -> Path:
@@ -122,7 +133,10 @@ class Workspace:
         return parse_document(path, raw, self.schema, self.config.checks.max_file_bytes, size)
 
     def context(self, today: date | None = None) -> Context:
-        return Context(self.config, today or date.today(), self.retractions, self.article_facts)
+        lock, retractions = self.references, self.retractions
+        if lock is not None:  # its notices count with the Retraction Watch list's
+            retractions = stricter(lock_retractions(lock), retractions)
+        return Context(self.config, today or date.today(), retractions, lock, self.article_facts)
 
     def article_facts(self, slug: str) -> Facts | None:
         """The front-matter facts of articles/SLUG.md in the working tree (read once per process)."""
@@ -173,6 +187,20 @@ class Workspace:
             cache.save({key for key, _, _ in results if key is not None})
         return Report([f for _, findings, _ in results for f in findings], len(files))
 
+    def references_of(self, files: Iterable[Path]) -> list[Reference]:
+        """The references of FILES, each parsed once; a file that does not parse has none here
+        (`check` reports why)."""
+        found: list[Reference] = []
+        for path in files:
+            try:
+                raw, size = read_limited(self.root, path, self.config.checks.max_file_bytes)
+            except OSError:
+                continue
+            article = self.parse(self.relative(path), raw, size).article
+            if article is not None:
+                found += article.references
+        return found
+
     def findings_cache(self, context: Context) -> FindingsCache:
         retractions = self.config.checks.retractions
         stamp = fingerprint(
@@ -180,6 +208,7 @@ class Workspace:
             self.schema.schema,
             self.root / retractions if retractions else None,
             context.today,
+            extra=context.references.digest if context.references is not None else "",
         )
         return FindingsCache.load(self.root, stamp)
 

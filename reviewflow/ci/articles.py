@@ -5,7 +5,8 @@ stricter of the base's and HEAD's severity, so a change cannot switch off the ru
 fail it. A reviewflow.toml or schema the change breaks is its finding. For a change to the
 configuration, every other article at HEAD is checked again, and the errors the change brings
 it (not those it had at the base) are kept; many articles are checked in a process pool. The
-retraction list is the base's, from git, together with HEAD's (`ci_retractions`).
+retraction list is the base's, from git, together with HEAD's (`ci_retractions`); so is the
+reference lockfile (`change_lock`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Literal
 from reviewflow import gitstore
 from reviewflow.cache import CACHE_DIR
 from reviewflow.checks.readability import warm_up
+from reviewflow.checks.reference_identity import judged_with_lock
 from reviewflow.checks.retractions import RetractionIndex, load_retractions, parse_retractions, stricter
 from reviewflow.checks.rules import Context, check_document
 from reviewflow.checks.workspace import internal_error
@@ -34,6 +36,7 @@ from reviewflow.errors import ConfigError, InvalidFile, Problem
 from reviewflow.findings import Finding, Severity
 from reviewflow.gitlog import DiffEntry
 from reviewflow.gitstore import GitStore
+from reviewflow.references.lockfile import LOCKFILE, change_lock
 from reviewflow.review.model import State
 
 # Files a change must not bring: reviewflow's own cache (a planted one could hold links where
@@ -122,8 +125,11 @@ def gate_settings(
     if problems or config is None or schema is None:
         return None, problems
     rules = stricter_rules(base_config, config)
+    required = config.references is not None  # [references] set: every identifier must be locked
+    lock = change_lock(files.get(f"{head}:./{LOCKFILE}"), files.get(f"{base}:./{LOCKFILE}"), required)
+    retractions, rules = judged_with_lock(lock, retractions, rules, (base_config, config))
     config = config.model_copy(update={"checks": config.checks.model_copy(update={"rules": rules})})
-    return Settings(config, schema, Context(config, today, retractions)), []
+    return Settings(config, schema, Context(config, today, retractions, lock)), []
 
 
 def baseline_settings(
@@ -141,7 +147,7 @@ def baseline_settings(
     if schema.schema == head.schema.schema:
         schema = head.schema  # one parse per article then serves both
     retractions = head.context.retractions if config.checks.retractions else None
-    return Settings(config, schema, Context(config, head.context.today, retractions))
+    return Settings(config, schema, Context(config, head.context.today, retractions, head.context.references))
 
 
 def planted_files(entries: Iterable[DiffEntry]) -> list[Finding]:

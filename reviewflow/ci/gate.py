@@ -54,6 +54,7 @@ from reviewflow.errors import EnvironmentProblem
 from reviewflow.findings import Finding
 from reviewflow.gitlog import ChangeLog
 from reviewflow.gitstore import GitStore
+from reviewflow.references.lockfile import LOCKFILE
 from reviewflow.review import queries as review
 from reviewflow.review.board import work_tree_config_differs
 from reviewflow.review.gate import unacknowledged_approvals
@@ -78,7 +79,7 @@ def run_ci(
     scope = classify(entries)
     files = gitstore.read_objects(
         store,
-        [*(f"{rev}:./{name}" for rev in (base, head) for name in (CONFIG_FILE, SCHEMA_FILE)),
+        [*(f"{rev}:./{name}" for rev in (base, head) for name in (CONFIG_FILE, SCHEMA_FILE, LOCKFILE)),
          *(a.blob for a in scope.articles if a.blob)],
     )  # fmt: skip
     # HEAD's reviewflow.toml judges the change; an edited copy in the work tree must be valid.

@@ -91,7 +91,7 @@ def check_command(state: State, paths: tuple[Path, ...], output: str, strict: bo
     runs at the top of the git work tree), the PATHS say which one. Exit 0 when there is no
     error (and no warning with --strict), 1 when there is. Files unchanged since the last run keep their
     findings from .reviewflow-cache/ (invalidated by any change to the rules, config,
-    schema, retractions file or date).
+    schema, retractions file, reference lockfile or date).
 
     Example: reviewflow check articles/poems-syndrome-prognosis.md --format json
     """

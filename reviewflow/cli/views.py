@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from reviewflow.cli.reporters import dump_json, inert_lines, plural, visible, visible_lines, visible_list
+from reviewflow.config import LOCKFILE
 from reviewflow.review.actions import ActionResult
 from reviewflow.review.clock import future_reason
 from reviewflow.review.model import Action, ArticleStatus, Event, State
@@ -290,8 +291,16 @@ def verify_text(result: Verification) -> str:
             f"by {visible(event.author_name)} <{visible(event.author_email)}>"
         )
         lines.append(f"    {visible(problem.message)}")
+    for stale in result.stale_references:
+        lines.append(
+            f"{click.style('references', fg='red', bold=True)} {visible(stale.status.slug)}  "
+            f"approved text no longer matches {LOCKFILE}"
+        )
+        lines.append(f"    {visible(stale.message)}")
     total = plural(len(result.events), "review event")
     apart = f", {len(result.superseded)} superseded by a merge" if result.superseded else ""
+    if result.stale_references:
+        apart += f", {plural(len(result.stale_references), 'approved text')} the lockfile contradicts"
     if result.unacknowledged:
         apart += f", {plural(len(result.unacknowledged), 'approval')} not covering its warnings"
     lines += future_lines(result)
@@ -336,6 +345,14 @@ def verify_json(result: Verification) -> str:
                 for p in result.unacknowledged
             ],
             "future": [event_data(e) for e in result.future],
+            "stale_references": [
+                {
+                    "article": s.status.slug,
+                    "problem": s.message,
+                    "findings": [f.model_dump(mode="json", exclude_none=True) for f in s.findings],
+                }
+                for s in result.stale_references
+            ],
             "valid": not result.failed,
         }
     )

@@ -27,6 +27,7 @@ from reviewflow.review.workflow import Replay
 
 if TYPE_CHECKING:
     from reviewflow.review.acknowledge import Unacknowledged  # the checks: not for `status`
+    from reviewflow.review.reference_check import StaleReferences
 
 PENDING = "(not yet committed)"
 
@@ -309,10 +310,12 @@ class Verification:
     # Events dated after the time of the run (clock.py): they count, but the record is wrong.
     future: list[Event] = field(default_factory=list)
     checked_at: datetime | None = None  # the time of the run
+    # Approved texts whose references the lockfile now contradicts (reference_check.py).
+    stale_references: list[StaleReferences] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
-        return bool(self.invalid or self.unacknowledged or self.future)
+        return bool(self.invalid or self.unacknowledged or self.future or self.stale_references)
 
     @property
     def invalid(self) -> list[Event]:
@@ -341,6 +344,7 @@ def verify(
     dated after the time of the run (NOW, default the clock) is reported apart (clock.py)."""
     from reviewflow.review.clock import dated_after
     from reviewflow.review.gate import legacy_rule, unacknowledged_approvals  # loads the checks
+    from reviewflow.review.reference_check import stale_references
 
     store = store or GitStore.open(root)
     judged = judge_history(store, config, use_cache=use_cache)
@@ -351,4 +355,5 @@ def verify(
     replay = judged.replay
     unacknowledged = unacknowledged_approvals(store, events, replay.rules, legacy_rule(replay), use_cache)
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    return Verification(events, unacknowledged, dated_after(events, moment), moment)
+    stale = stale_references(root, store, judged.outcome.statuses, replay.config, use_cache)
+    return Verification(events, unacknowledged, dated_after(events, moment), moment, stale)

@@ -1,0 +1,116 @@
+"""`verify`: the approved texts whose references no longer match the reference lockfile.
+
+An approval vouches for a text whose references named the works their identifiers resolved to.
+When the lockfile committed at HEAD says otherwise (an entry fetched again, an identifier the
+registry does not know), the last approved version of each article is checked against it with
+`reference-mismatch` and `reference-not-found`: one `cat-file --batch` for the lockfile and the
+schema, one more for the texts not judged with this lockfile before. A repository without a
+lockfile or `[references]` starts no git process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from reviewflow.config import SCHEMA_FILE, Config
+from reviewflow.content.schema import ArticleSchema, bundled_schema, load_schema
+from reviewflow.errors import ConfigError, InvalidFile
+from reviewflow.findings import Finding
+from reviewflow.gitstore import GitStore, read_objects
+from reviewflow.references.lockfile import LOCKFILE, ReferenceLock, change_lock
+from reviewflow.review.changes import FactFile
+from reviewflow.review.gate import _suffix
+from reviewflow.review.model import ArticleStatus
+
+CHECKED_RULES = ("reference-mismatch", "reference-not-found")
+
+
+@dataclass(frozen=True)
+class StaleReferences:
+    """An article's last approved version, and what its references contradict in the lockfile."""
+
+    status: ArticleStatus
+    findings: tuple[Finding, ...]
+
+    @property
+    def message(self) -> str:
+        assert self.status.approved is not None
+        shown = "; ".join(f"{f.rule} {f.line}:{f.column} {f.message}" for f in self.findings[:3])
+        more = f" (and {len(self.findings) - 3} more)" if len(self.findings) > 3 else ""
+        return (
+            f"the approved text (blob {self.status.approved.blob[:12]}, approved in commit "
+            f"{self.status.approved.commit[:12]}) cites references that {LOCKFILE} contradicts: {shown}{more}"
+        )
+
+
+def stale_references(
+    root: Path, store: GitStore, statuses: Mapping[str, ArticleStatus], config: Config, use_cache: bool = True
+) -> list[StaleReferences]:
+    """The articles whose last approved text fails reference-mismatch or reference-not-found
+    against the lockfile committed at HEAD (CONFIG: HEAD's reviewflow.toml).
+
+    "This text matches this lockfile" is a fact about immutable bytes: kept in .git/reviewflow/
+    (changes.FactFile), so a later `verify` with the same lockfile checks only new approvals."""
+    approved = {s.approved.blob: s for s in statuses.values() if s.approved is not None}
+    if not approved or not ((root / LOCKFILE).exists() or config.references is not None):
+        return []
+    lock_name, schema_name = (
+        f"{store.head}:{store.prefix}{LOCKFILE}",
+        f"{store.head}:{store.prefix}{SCHEMA_FILE}",
+    )
+    objects = read_objects(store, [lock_name, schema_name])
+    raw_lock = objects.get(lock_name)
+    settings = config.references.model_dump_json() if config.references else ""
+    judged_by = [raw_lock or b"", objects.get(schema_name) or b"", settings.encode()]
+    conditions = hashlib.sha256(b"\0".join(judged_by)).hexdigest()[:20]
+    facts = FactFile(store, "references-v1" + _suffix(store), "references", use_cache)
+    known = set(facts.lines())
+    pending = sorted(blob for blob in approved if f"{blob} {conditions}" not in known)
+    if not pending:
+        return []
+    try:
+        lock = change_lock(raw_lock, None, config.references is not None)
+    except ConfigError:
+        return []  # `check` and `ci` report a broken lockfile; verify judges the review record
+    if lock is None:
+        return []
+    texts = read_objects(store, pending)
+    found = _judge([approved[b] for b in pending], texts, _schema(objects.get(schema_name)), config, lock)
+    stale = {problem.status.approved.blob for problem in found if problem.status.approved}
+    facts.append([f"{blob} {conditions}" for blob in pending if blob not in stale])
+    return sorted(found, key=lambda problem: problem.status.slug)
+
+
+def _judge(
+    statuses: list[ArticleStatus], texts: Mapping[str, bytes | None], schema: ArticleSchema, config: Config,
+    lock: ReferenceLock,
+) -> list[StaleReferences]:  # fmt: skip
+    from reviewflow.checks.rules import RULES, Context  # the checks: only when there is a lockfile
+    from reviewflow.content.article import parse_document
+
+    context = Context(config, date.today(), references=lock)
+    found = []
+    for status in statuses:
+        raw = texts.get(status.approved.blob) if status.approved else None
+        document = parse_document(status.path, raw or b"", schema, config.checks.max_file_bytes)
+        if document.article is None:
+            continue
+        findings = [
+            Finding.error(rule, status.path, line, column, message)
+            for rule in CHECKED_RULES
+            for line, column, message, *_ in RULES[rule].run(document.article, document, context)
+        ]
+        if findings:
+            found.append(StaleReferences(status, tuple(findings)))
+    return found
+
+
+def _schema(raw: bytes | None) -> ArticleSchema:
+    try:
+        return load_schema(raw, f"{SCHEMA_FILE} (committed at HEAD)")
+    except InvalidFile:
+        return bundled_schema()
