@@ -85,6 +85,7 @@ RULE_IDS = frozenset(
         "reference-unverified",
         "reference-not-found",
         "reference-corrected",
+        "counterpart-unknown",
     }
 )
 

@@ -19,8 +19,9 @@ from reviewflow.checks.readability import warm_up
 from reviewflow.checks.reference_identity import lock_retractions
 from reviewflow.checks.retractions import RetractionIndex, load_retractions, stricter
 from reviewflow.checks.rules import Context, check_document
-from reviewflow.config import ARTICLES_DIR, Config, find_root, load_config
+from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, Config, find_root, load_config
 from reviewflow.content.article import Document, Reference, parse_document
+from reviewflow.content.facts import Facts, read_facts
 from reviewflow.content.schema import ArticleSchema, read_schema
 from reviewflow.errors import ConfigError
 from reviewflow.files import NotRegularFile, read_limited
@@ -58,6 +59,7 @@ class Workspace:
     def __init__(self, root: Path, config: Config) -> None:
         self.root = root
         self.config = config  # from config.load_config, which has checked everything in it
+        self._facts: dict[str, Facts | None] = {}  # other articles' facts, as rules ask for them
 
     @classmethod
     def open(cls, start: Path) -> Workspace:
@@ -134,7 +136,21 @@ class Workspace:
         lock, retractions = self.references, self.retractions
         if lock is not None:  # its notices count with the Retraction Watch list's
             retractions = stricter(lock_retractions(lock), retractions)
-        return Context(self.config, today or date.today(), retractions, lock)
+        return Context(self.config, today or date.today(), retractions, lock, self.article_facts)
+
+    def article_facts(self, slug: str) -> Facts | None:
+        """The front-matter facts of articles/SLUG.md in the working tree (read once per process)."""
+        if slug not in self._facts:
+            found = None
+            if SLUG_PATTERN.match(slug):
+                try:
+                    path = self.articles_dir / f"{slug}.md"
+                    raw, _ = read_limited(self.root, path, self.config.checks.max_file_bytes)
+                    found = read_facts(raw, self.config.checks.max_file_bytes)
+                except OSError:
+                    found = None
+            self._facts[slug] = found
+        return self._facts[slug]
 
     def check(
         self,
@@ -226,7 +242,10 @@ class Workspace:
         cached = cache.get(key, relative) if cache is not None and key is not None else None
         if cached is not None:
             return key, cached, False
-        return key, check_document(self.parse(relative, raw), context), True
+        document = self.parse(relative, raw)
+        if document.article is not None and document.article.counterpart is not None:
+            key = None  # judged against another file too: never kept, so always judged afresh
+        return key, check_document(document, context), True
 
 
 def internal_error(path: str, exc: Exception) -> Finding:
