@@ -1,5 +1,6 @@
 """The small pure pieces of an article page: its `<title>` and meta description within the
-lengths search engines show, dates in words, and the anchors of the board members it links to.
+lengths search engines show, dates in words, and the anchors of the board members it links to
+(and, on the board page, the list of what each member approved).
 """
 
 from __future__ import annotations
@@ -72,3 +73,22 @@ def member_anchors(board: Iterable[BoardMember]) -> dict[str, str]:
             anchor = f"{base}-{n}"
         anchors[member.key] = anchor
     return anchors
+
+
+def approved_list(entries: Iterable[tuple[str, str, date | None, int]]) -> Markup:
+    """A board member's approved articles, one `<li>` line each, from (slug, title, reviewed,
+    warnings acknowledged): joined here, not looped in board.html, since on a large site each
+    member has thousands and the template loop was most of what a publish spent on the board."""
+    dates: dict[date | None, str] = {}
+    lines = []
+    for slug, title, reviewed, acknowledged in entries:
+        said = dates.get(reviewed)
+        if said is None:
+            said = dates[reviewed] = when(reviewed)
+        note = ""
+        if acknowledged:
+            plural = "" if acknowledged == 1 else "s"
+            note = f" (acknowledged {acknowledged} check warning{plural} when approving)"
+        link = f'<a href="../articles/{escape(slug)}/index.html">{escape(title)}</a>'
+        lines.append(f"<li>{link}, reviewed {said}{note}</li>\n")
+    return Markup("".join(lines))

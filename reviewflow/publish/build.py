@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache, partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -144,6 +145,8 @@ def page_infos(
     An approved page is overdue for review when NOW (the build time) has reached its due date."""
     infos = []
     cycle = timedelta(days=config.policy.review_cycle_days)
+    # A few members approve thousands of pages: one Reviewer each (and one repr in the pages' keys).
+    reviewer = lru_cache(maxsize=None)(partial(_reviewer, config))
     for slug, status in sorted(statuses.items()):
         if status.blob is None:
             continue  # no longer in the repository: withdrawn from the site too
@@ -161,7 +164,7 @@ def page_infos(
                     state=State.APPROVED.value,
                     approved=True,
                     reviewers=tuple(
-                        _reviewer(config, email, _acknowledged(status, approved.blob, email))
+                        reviewer(email, _acknowledged(status, approved.blob, email))
                         for email in approved.approvers
                     ),
                     reviewed_at=reviewed_at,

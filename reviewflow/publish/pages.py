@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from reviewflow.content.article import Article
@@ -81,6 +82,8 @@ class PageInfo:
                 parts.append(repr(value.timestamp()))
             elif isinstance(value, date):
                 parts.append(str(value.toordinal()))
+            elif isinstance(value, tuple) and value:
+                parts.append(_text(value))
             else:
                 parts.append(repr(value))
         return "\0".join(parts)
@@ -130,3 +133,10 @@ def declaration(text: str | None) -> str:
 
 def utc_date(moment: datetime | None) -> date | None:
     return moment.astimezone(UTC).date() if moment else None
+
+
+@lru_cache(maxsize=4096)
+def _text(value: tuple[Any, ...]) -> str:
+    """repr(VALUE), kept: thousands of pages share a few sets of reviewers, and the repr of
+    nested dataclasses is most of what a page's key costs."""
+    return repr(value)

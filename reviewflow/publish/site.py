@@ -13,7 +13,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,7 +26,7 @@ from reviewflow.config import Config
 from reviewflow.content.article import Article, Reference
 from reviewflow.content.markup import BodyRenderer
 from reviewflow.publish.article_body import back_links, page_body
-from reviewflow.publish.article_page import cut_title, member_anchors, meta_description, when
+from reviewflow.publish.article_page import approved_list, cut_title, member_anchors, meta_description, when
 from reviewflow.publish.pages import Listing, PageInfo, declaration
 from reviewflow.publish.schemaorg import identifier_links, json_script, medical_web_page
 from reviewflow.review.model import State
@@ -101,6 +101,7 @@ class SiteRenderer:
             cards=self.cards,
             declaration=declaration,
             when=when,
+            approved_list=approved_list,
             member_anchors=self.anchors,
             state_words=STATE_LABELS,
         )
@@ -201,12 +202,13 @@ class SiteRenderer:
 
     def board(self, listings: Sequence[Listing] = ()) -> str:
         """The board, each member with the published articles whose live text they approved."""
-        approved: dict[str, list[tuple[Listing, int]]] = {}
+        approved: dict[str, list[tuple[str, str, date | None, int]]] = {}
         for item in sorted(listings, key=lambda item: item.title.lower()):
             if item.info.approved:
+                entry = (item.info.slug, item.title, item.info.reviewed)
                 for reviewer in item.info.reviewers:
                     if reviewer.email:
-                        approved.setdefault(reviewer.email, []).append((item, reviewer.acknowledged))
+                        approved.setdefault(reviewer.email, []).append((*entry, reviewer.acknowledged))
         return self._render(
             "board.html", root="../", title="Medical advisory board", description="Who reviews our articles.",
             canonical=self.url("board/"), noindex=self.preview, current="board", approved=approved,
