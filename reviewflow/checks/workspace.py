@@ -19,7 +19,15 @@ from reviewflow.checks.readability import warm_up
 from reviewflow.checks.reference_identity import lock_retractions
 from reviewflow.checks.retractions import RetractionIndex, load_retractions, stricter
 from reviewflow.checks.rules import Context, check_document
-from reviewflow.config import ARTICLES_DIR, Config, find_root, load_config
+from reviewflow.config import (
+    ARTICLES_DIR,
+    Config,
+    article_files_under,
+    article_slug,
+    duplicate_slug_message,
+    find_root,
+    load_config,
+)
 from reviewflow.content.article import Document, Reference, parse_document
 from reviewflow.content.schema import ArticleSchema, read_schema
 from reviewflow.errors import ConfigError
@@ -169,7 +177,28 @@ class Workspace:
                 if key is not None and fresh:
                     cache.put(key, findings)
             cache.save({key for key, _, _ in results if key is not None})
-        return Report([f for _, findings, _ in results for f in findings], len(files))
+        findings = [f for _, findings, _ in results for f in findings]
+        return Report(findings + self.duplicate_slugs(files), len(files))
+
+    def duplicate_slugs(self, files: Iterable[Path]) -> list[Finding]:
+        """A finding on each article file whose slug another one under articles/ has too (the
+        whole directory is listed for that, whichever FILES are checked)."""
+        checked = {self.relative(path) for path in files}
+        if not any(article_slug(path) for path in checked):
+            return []
+        by_slug: dict[str, list[str]] = {}
+        for path in article_files_under(self.articles_dir) if self.articles_dir.is_dir() else ():
+            relative = self.relative(path)
+            slug = article_slug(relative)
+            if slug is not None:
+                by_slug.setdefault(slug, []).append(relative)
+        return [
+            Finding.error("slug-duplicate", path, 1, 1, duplicate_slug_message(slug, paths))
+            for slug, paths in by_slug.items()
+            if len(paths) > 1
+            for path in paths
+            if path in checked
+        ]
 
     def references_of(self, files: Iterable[Path]) -> list[Reference]:
         """The references of FILES, each parsed once; a file that does not parse has none here
@@ -263,6 +292,7 @@ def _check_chunk(shared: tuple[Workspace, Context, FindingsCache | None], files:
 
 
 def _sorted_articles(directory: Path) -> list[Path]:
-    """DIRECTORY/*.md in name order (sorted by their text: comparing Path objects costs
-    0.1 s for 10,000 files)."""
-    return sorted(directory.glob("*.md"), key=str)
+    """Every *.md in DIRECTORY and its subdirectories, in name order (sorted by their text:
+    comparing Path objects costs 0.1 s for 10,000 files). A linked subdirectory is not looked
+    into: like git, reviewflow follows no link the repository brings."""
+    return sorted(article_files_under(directory), key=str)
