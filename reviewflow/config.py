@@ -56,15 +56,13 @@ def article_slug(path: str) -> str | None:
 
 def article_files_under(directory: Path) -> Iterator[Path]:
     """The *.md entries of DIRECTORY and its subdirectories, never entering a linked directory
-    (like git, reviewflow follows no link the repository brings); a link named *.md is listed,
-    for `check` to name it."""
+    (like git, reviewflow follows no link the repository brings). A link or a directory named
+    *.md is listed, not entered: `check` names it."""
     for parent, subdirectories, names in os.walk(directory):
-        subdirectories.sort()
         base = Path(parent)
         yield from (base / name for name in names if name.endswith(".md"))
-        # os.walk lists a linked directory among the subdirectories without entering it.
-        linked = (name for name in subdirectories if name.endswith(".md") and (base / name).is_symlink())
-        yield from (base / name for name in linked)
+        yield from (base / name for name in subdirectories if name.endswith(".md"))
+        subdirectories[:] = sorted(name for name in subdirectories if not name.endswith(".md"))
 
 
 def work_tree_articles(root: Path) -> dict[str, str]:

@@ -191,6 +191,16 @@ def test_publish_serves_a_nested_article_at_its_slug(approved: Path, run: Run) -
     assert pages == [f"articles/{SLUG}"]  # the slug's address, whatever directory holds the file
 
 
+def test_publish_refuses_two_files_with_one_slug(approved: Path, run: Run) -> None:
+    write(approved / "articles" / "zz" / f"{SLUG}.md", "not reviewed\n")
+    git(approved, "add", "-A")
+    git(approved, "commit", "-q", "-m", "A twin")
+    result = run(approved, "publish", "--out", "public")
+    assert result.exit_code == 1, result.output
+    assert f"cannot publish: two articles have the slug '{SLUG}': {NESTED} and articles/zz/{SLUG}.md" in result.output
+    assert not (approved / "public").exists()
+
+
 @pytest.fixture
 def client(nested: Path) -> Iterator[Client]:
     with running_desk(nested) as server:
