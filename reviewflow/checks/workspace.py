@@ -27,6 +27,7 @@ from reviewflow.config import (
     duplicate_slug_message,
     find_root,
     load_config,
+    work_tree_listing,
 )
 from reviewflow.content.article import Document, Reference, parse_document
 from reviewflow.content.schema import ArticleSchema, read_schema
@@ -186,15 +187,9 @@ class Workspace:
         checked = {self.relative(path) for path in files}
         if not any(article_slug(path) for path in checked):
             return []
-        by_slug: dict[str, list[str]] = {}
-        for path in article_files_under(self.articles_dir) if self.articles_dir.is_dir() else ():
-            relative = self.relative(path)
-            slug = article_slug(relative)
-            if slug is not None:
-                by_slug.setdefault(slug, []).append(relative)
         return [
             Finding.error("slug-duplicate", path, 1, 1, duplicate_slug_message(slug, paths))
-            for slug, paths in by_slug.items()
+            for slug, paths in work_tree_listing(self.root).items()
             if len(paths) > 1
             for path in paths
             if path in checked
