@@ -232,3 +232,19 @@ def test_new_refuses_a_directory_outside_articles(content_repo: Path, run: Run, 
 def test_new_refuses_a_slug_taken_in_another_directory(nested: Path, run: Run) -> None:
     title = "What is POEMS syndrome"
     refused(run(nested, "new", title, "--condition", "POEMS syndrome"), f"{NESTED} already has the slug")
+
+
+def test_the_benchmark_corpus_in_shards_verifies(tmp_path: Path, run: Run) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import corpus  # the benchmark's generator: articles/<2 hex>/<slug>.md, a real review history
+
+    repo = tmp_path / "library"
+    corpus.generate(repo, 60)
+    files = sorted(p.relative_to(repo).as_posix() for p in (repo / "articles").rglob("*.md"))
+    assert len(files) == 60 and all(len(path.split("/")) == 3 for path in files)
+    ok(run(repo, "verify"))
+    entries = as_json(run(repo, "status", "--format", "json"))
+    assert sorted(e["path"] for e in entries) == files
+    assert any(e["state"] == "approved" for e in entries)
