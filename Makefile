@@ -29,6 +29,11 @@ lint: $(BIN)/reviewflow
 	$(BIN)/ruff check reviewflow tests
 	$(BIN)/mypy
 
+# The long fuzz profile: many more generated inputs, and a kill at every step (README, Reliability).
+.PHONY: fuzz
+fuzz: $(BIN)/reviewflow
+	REVIEWFLOW_FUZZ=long $(BIN)/python -m pytest -q tests/test_fuzz_content.py tests/test_fuzz_config.py tests/test_kill.py
+
 bench: $(BIN)/reviewflow
 	@command -v hugo >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hugo) >/dev/null 2>&1; } \

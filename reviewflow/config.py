@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import string
 import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -178,6 +179,10 @@ class Policy(_Strict):
     legacy_approvals: str | None = Field(None, pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
 
+# Lowercases ASCII letters only: how a member's email is matched letter for letter.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 class BoardMember(_Strict):
     name: str = Field(min_length=1)
     email: str = Field(pattern=EMAIL_PATTERN)
@@ -193,6 +198,12 @@ class BoardMember(_Strict):
     def key(self) -> str:
         """The email as reviewflow compares it: case-insensitively."""
         return self.email.lower()
+
+    def same_email(self, email: str) -> bool:
+        """Whether EMAIL is this member's letter for letter: ASCII letters in either case, any
+        other character exactly as written. (Unicode's case rules make look-alikes equal: the
+        Kelvin sign `\u212a` lowercases to `k`.)"""
+        return email.translate(_ASCII_LOWER) == self.email.translate(_ASCII_LOWER)
 
 
 class Disclaimer(_Strict):
@@ -215,6 +226,8 @@ class RuleSettings(_Strict):
             if value not in RULE_SETTINGS:
                 raise ValueError("Input should be 'error', 'warning' or 'off'")
             return dict.fromkeys(AUDIENCES, value)
+        if not isinstance(value, dict):
+            raise ValueError("Input should be 'error', 'warning' or 'off', or a table of them per audience")
         return value
 
     def __str__(self) -> str:
@@ -322,7 +335,7 @@ class Config(_Strict):
     def member(self, email: str) -> BoardMember | None:
         """The board member with this email (case-insensitive), if any."""
         wanted = email.lower()
-        return next((m for m in self.board if m.key == wanted), None)
+        return next((m for m in self.board if m.key == wanted and m.same_email(email)), None)
 
 
 def find_root(start: Path) -> Path:
@@ -418,6 +431,8 @@ def _model_problem(error: ErrorDetails) -> Problem:
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key (check the spelling; see the README for the keys)"
+    elif error["type"] == "model_type":  # pydantic's words name a Python class
+        message = f"{_toml(error['input'])} is not allowed: must be a table of keys"
     elif loc[-2:] in BOUNDS:
         message = _out_of_bounds(loc[-2:], error["input"])
     return Problem(_dotted(loc) or "(top level)", message)

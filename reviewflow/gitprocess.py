@@ -150,9 +150,20 @@ def feed(process: subprocess.Popen[bytes], data: bytes) -> None:
         pass
 
 
+# git's own text for a lock it finds: several lines of advice that a one-line message would cut.
+_LOCK_EXISTS = re.compile(r"Unable to create '(?P<lock>[^']+\.lock)': File exists")
+
+
 def stderr_text(result: subprocess.CompletedProcess[bytes]) -> str:
-    lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
-    return " ".join(line.removeprefix("fatal: ").removeprefix("error: ").strip() for line in lines[:3])
+    text = result.stderr.decode("utf-8", "replace").strip()
+    lock = _LOCK_EXISTS.search(text)
+    if lock:
+        return (
+            f"Unable to create '{lock['lock']}': File exists: another git process is running here, or one"
+            " was killed; if none is running, remove that file and try again"
+        )
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return " ".join(line.removeprefix("fatal: ").removeprefix("error: ") for line in lines[:3])
 
 
 def dotted(version: tuple[int, ...]) -> str:

@@ -175,6 +175,34 @@ def test_an_empty_list_item_is_a_finding_at_its_line_not_a_crash(run: Run, repo:
     assert check_json(run, repo)[0] == 0
 
 
+def test_a_lone_carriage_return_in_the_body_ends_a_line_as_markdown_says(run: Run, repo: Path) -> None:
+    """A lone CR (an old Mac line ending, found by tests/test_fuzz_content.py) was an IndexError:
+    the parser ends a line there, the walk did not. Now it is a line like any other."""
+    write(repo / "articles" / "lone-cr.md", article_text(body="POEMS is rare [1].\r\rIt is rare [9].\n"))
+    code, payload = check_json(run, repo)
+    assert code == 1
+    assert findings_of(payload, "lone-cr") == [
+        ("citation-unknown", 21, 12, "citation [9] cites reference 9, which is not in references")
+    ]
+    write(repo / "articles" / "lone-cr.md", article_text(body="POEMS is rare.\rIt is rare [1].\n"))
+    assert check_json(run, repo)[0] == 0
+
+
+def test_a_lone_line_break_of_yaml_11_in_front_matter_is_read_as_libyaml_reads_it(run: Run, repo: Path) -> None:
+    """A lone CR (or NEL, LS, PS) starts a line for libyaml; the walk over its nodes split lines
+    at \\n only and looked past its list (IndexError, found by tests/test_fuzz_content.py)."""
+    for name, separator in (("cr", "\r"), ("nel", "\x85"), ("ls", "\u2028")):
+        text = article_text(title="A test article\" # libyaml reads a comment\n#")  # not plain YAML
+        text = text.replace("\n    year: 2022\n    doi", f"{separator}    year: 2022{separator}    doi")
+        write(repo / "articles" / f"lone-{name}.md", text)
+        write(repo / "articles" / f"key-{name}.md", text.replace("---\n", "---\n? [complex, key]\n: v\n", 1))
+    code, payload = check_json(run, repo)
+    assert code == 1
+    for name in ("cr", "nel", "ls"):
+        assert findings_of(payload, f"lone-{name}") == []
+        assert findings_of(payload, f"key-{name}") == [("yaml-syntax", 2, 3, "mapping keys must be plain text")]
+
+
 def test_numbers_are_read_the_yaml_12_way_and_quoted_as_written(run: Run, repo: Path) -> None:
     """`010` is ten, not eight (YAML 1.1 octal); `3:1` is text, not 181 (sexagesimal)."""
     references = REFERENCE_AS_WRITTEN.format(id="010", pmid='"36340912"')

@@ -196,7 +196,7 @@ def _read_yaml(source: str, split: Split, line_offset: int, front_matter: bool) 
                 )
             )
         elif node is not None:
-            return _Walk(split, at, source.split("\n"), line_offset).value(node, (), -1)
+            return _Walk(split, at, _YAML_LINE_BREAK.split(source), line_offset).value(node, (), -1)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = at(mark) if mark else (1 + line_offset, 1)
@@ -210,6 +210,9 @@ def _read_yaml(source: str, split: Split, line_offset: int, front_matter: bool) 
         loader.dispose()
     return None
 
+
+# Where libyaml's marks start a new line: a lone CR, NEL, LS and PS too (YAML 1.1 line breaks).
+_YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 # Reference identifiers that authors write unquoted (`pmid: 35256536`); the schema wants text.
 _IDENTIFIERS = ("pmid", "pmcid")

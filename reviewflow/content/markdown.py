@@ -40,6 +40,8 @@ _NOT_CITING = (comrak.Link, comrak.Image, comrak.Escaped)  # text inside them is
 _BLANKED = (comrak.Code, comrak.HtmlInline)
 _BREAKS = (comrak.SoftBreak, comrak.LineBreak)
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# Where CommonMark (and so Comrak's line numbers) ends a line: a lone carriage return too.
+_LINE_ENDING = re.compile(r"\r\n?|\n")
 NOT_A_MARKER = "［"  # stands for the `[` of a bracket that looks like a marker and is not one
 
 
@@ -60,7 +62,7 @@ class ParsedBody:
 def parse_body(body: str, body_line: int = 1) -> ParsedBody:
     """Parse BODY (whose first line is line BODY_LINE of its file) and walk its tree once."""
     root = _parse(body)
-    walk = _Walk(body.split("\n"), body_line - 1)
+    walk = _Walk(_LINE_ENDING.split(body), body_line - 1)
     walk.blocks(root)
     text = walk.finish()
     return ParsedBody(root, text, walk.starts, walk.places, sorted(walk.html), walk.cited, walk.headings)

@@ -169,8 +169,10 @@ def site_path(site: Path | str, relative: str) -> str:
 def write_file(site: Path | str, relative: str, data: bytes) -> None:
     """Put DATA at RELATIVE in a site being built (from any process).
 
-    Always a new file: a file already there is unlinked first, never written into, so that its
-    inode and times always change with its bytes.
+    Always a new file: a file already there is never written into, so that its inode and times
+    always change with its bytes. It is replaced by a rename, never removed first: a build killed
+    in between leaves either file, and never a site without its MARKER, which the next build
+    needs to know the directory for its own (remove_leftovers).
     """
     path = site_path(site, relative)
     try:
@@ -179,8 +181,14 @@ def write_file(site: Path | str, relative: str, data: bytes) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         file = open(path, "xb")  # noqa: SIM115
     except FileExistsError:
-        _remove(path)  # a file, or whatever was planted in its place
-        file = open(path, "xb")  # noqa: SIM115
+        if os.path.isdir(path) and not os.path.islink(path):
+            _remove(path)  # a directory planted in its place cannot be renamed over
+        replacement = f"{path}.{os.getpid()}.tmp"  # a killed build's is removed by _walk
+        _remove(replacement)
+        with open(replacement, "xb") as file:
+            file.write(data)
+        os.replace(replacement, path)
+        return
     with file:
         file.write(data)
 

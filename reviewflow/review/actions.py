@@ -136,7 +136,7 @@ def act(
     commit = store.commit_event(event_message(action, slug, blob, text, accepted), sign)
     if member is not None and member.signing_key:
         _keep_only_if_signed(store, commit, member.email, member.signing_key)
-    recorded = _keep_only_if_counted(root, store.head, commit, slug, action)
+    recorded = _keep_only_if_counted(root, commit, slug, action)
     return ActionResult(
         action,
         slug,
@@ -218,7 +218,7 @@ def _refuse_detached_head(store: GitStore, action: Action) -> None:
         )
 
 
-def _keep_only_if_counted(root: Path, previous: str, commit: str, slug: str, action: Action) -> ArticleStatus:
+def _keep_only_if_counted(root: Path, commit: str, slug: str, action: Action) -> ArticleStatus:
     """The article's state after COMMIT, as the history read afresh from git says (what `status`
     and `verify` will say); COMMIT undone, and the action refused, unless that history counts it.
 
@@ -232,6 +232,7 @@ def _keep_only_if_counted(root: Path, previous: str, commit: str, slug: str, act
     if status is not None and event is not None and event.valid:
         return status
     reason = event.reason if event is not None else "the history from HEAD holds no such event"
+    previous = _parent(store, commit)
     undone = store.undo_commit(commit, previous)
     what = "reviewflow undid it" if undone else f"undo it with `git reset --soft {previous[:12]}`"
     raise Refused(
@@ -239,6 +240,13 @@ def _keep_only_if_counted(root: Path, previous: str, commit: str, slug: str, act
         f"count it ({reason}); {what}. A hook that rewrites commit messages or an object swapped "
         "with `git replace` can do this: see `git replace --list` and `reviewflow verify`"
     )
+
+
+def _parent(store: GitStore, commit: str) -> str:
+    """The commit an event commit was made on: what undoing it goes back to. Not the HEAD seen
+    before committing: another action may have landed in between, and undoing to that HEAD
+    would drop its event too."""
+    return store.run("rev-parse", "--verify", "-q", f"{commit}^1^{{commit}}").decode().strip()
 
 
 def _committed_text(store: GitStore, slug: str, action: Action) -> str:
@@ -269,8 +277,9 @@ def _keep_only_if_signed(store: GitStore, commit: str, email: str, public_key: s
     status, key = store.signatures([commit], [(email, public_key)]).get(commit, ("N", ""))
     if status == "G" and key == ssh_fingerprint(public_key):
         return
-    undone = store.undo_commit(commit, store.head)
-    what = "reviewflow undid it" if undone else f"undo it with `git reset --soft {store.head[:12]}`"
+    previous = _parent(store, commit)
+    undone = store.undo_commit(commit, previous)
+    what = "reviewflow undid it" if undone else f"undo it with `git reset --soft {previous[:12]}`"
     signed = f"signed with {key}" if key else "not signed"
     raise Refused(
         f"commit {commit[:12]} is {signed}, not with your signing_key from reviewflow.toml "

@@ -205,6 +205,8 @@ class Replay:
         if isinstance(rules, str):
             return rules
         member = self.members(rules).get(event.actor)
+        if member is not None and not member.same_email(event.author_email):
+            member = None  # a look-alike of the member's email, not the member's
         role = self.role_problem(event, track, member)
         if role:
             return role
