@@ -131,6 +131,7 @@ RULE_IDS = frozenset(
         "reference-unverified",
         "reference-not-found",
         "reference-corrected",
+        "counterpart-unknown",
     }
 )
 

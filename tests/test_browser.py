@@ -17,6 +17,7 @@ import pytest
 
 from reviewflow.cli.scaffold import init_repo
 from reviewflow.config import load_config
+from reviewflow.publish.article_page import cut_title
 from reviewflow.publish.build import publish
 from reviewflow.review.acknowledge import Acceptance
 from reviewflow.review.actions import act
@@ -224,7 +225,10 @@ def test_the_injection_page_executed_nothing(browser: Any, public_url: str) -> N
     with pytest.raises(NoAlertPresentException):
         browser.switch_to.alert.text  # noqa: B018 - reading it is the probe
     assert browser.execute_script("return window.pwned") is None
-    assert browser.title == "Injection test…"  # its <title>, cut at a word to fit 70 characters as written
+    # Shown as text: the article's title cut at a word so that it and the site's name fit 70
+    # characters as written (article_page.cut_title, then base.html's page_title).
+    assert browser.title == f"{cut_title(INJECTION_TITLE, 'Health library')} · Health library"
+    assert browser.title == "Injection test… · Health library"
     assert browser.find_element("css selector", "h1").text == INJECTION_TITLE
     found = browser.execute_script("""
         const all = [...document.querySelectorAll('*')];

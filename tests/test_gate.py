@@ -299,7 +299,8 @@ def test_the_board_page_lists_each_approval_and_what_it_acknowledged(
     approved = members["Dr. Rita Reviewer"].with_class("member-approved")[0]
     assert approved.find("summary").words == "Approved the published text of 1 article"
     [item] = approved.find("ul").find_all("li")
-    assert item.words == "A test article (acknowledged 2 check warnings when approving)"
+    assert item.words.startswith("A test article, reviewed ")  # the approval's date, in words
+    assert item.words.endswith(" (acknowledged 2 check warnings when approving)")
     assert item.find("a").attrs["href"] == f"../articles/{SLUG}/index.html"
     assert [
         m.with_class("member-approved") for name, m in members.items() if name != "Dr. Rita Reviewer"

@@ -117,7 +117,13 @@ def test_the_article_page_carries_review_facts_from_git(library: Library) -> Non
         "Medically reviewed by Dr. Rita Reviewer, MD, Hematology"
     ]
     dates = {d.find("dt").words: d.find("dd").words for d in page.with_class("dates")[0].find_all("div")}
-    assert dates == {"Reviewed": "2025-02-01", "Last updated": "2025-01-10", "Next review due": "2026-02-01"}
+    assert dates == {
+        "Reviewed": "1 February 2025",
+        "Last updated": "10 January 2025",
+        "Next review due": "1 February 2026",
+    }
+    machine = [t.attrs["datetime"] for t in page.with_class("dates")[0].find_all("time")]
+    assert machine == ["2025-02-01", "2025-01-10", "2026-02-01"]
     assert "Approved text v1" in page.with_class("body")[0].words
     assert page.with_class("body")[0].find("a").attrs["href"] == "#ref-1"
     assert page.by_id("ref-1").find("a").attrs["href"] == "https://doi.org/10.5045/br.2022.2022001"
@@ -145,14 +151,14 @@ def test_an_edit_after_approval_keeps_the_approved_text_online(library: Library)
     page = read(preview.out / "articles/approved-one/index.html")
     assert "Edited text v2" in page.with_class("body")[0].words
     banner = page.with_class("pending")[0].words
-    assert "Pending medical review" in banner and "2025-02-01" in banner
+    assert "Pending medical review" in banner and "1 February 2025" in banner
 
     library.action("rita", Action.REVIEW, "approved-one", "2025-03-03T08:00:00Z")
     library.action("rita", Action.APPROVE, "approved-one", "2025-03-04T08:00:00Z")
     page = read(library.publish().out / "articles/approved-one/index.html")
     assert "Edited text v2" in page.with_class("body")[0].words
     dates = {d.find("dt").words: d.find("dd").words for d in page.with_class("dates")[0].find_all("div")}
-    assert dates["Reviewed"] == "2025-03-04" and dates["Last updated"] == "2025-03-01"
+    assert dates["Reviewed"] == "4 March 2025" and dates["Last updated"] == "1 March 2025"
 
 
 def test_preview_adds_unapproved_articles_with_banner_and_noindex(library: Library) -> None:
@@ -196,7 +202,7 @@ def test_review_due_notice_is_judged_against_the_build_time(library: Library) ->
 
     assert notices(datetime(2026, 1, 31, 23, 59, tzinfo=UTC)) == []
     [notice] = notices(datetime(2026, 2, 1, 0, 0, tzinfo=UTC))
-    assert "Review due." in notice and "2026-02-01" in notice
+    assert "Review due." in notice and "1 February 2026" in notice
     # A commit dated after the due date does not make a build before it overdue.
     library.at("2026-03-01T00:00:00Z")
     git(library.repo, "commit", "-q", "--allow-empty", "-m", "A commit dated later")
@@ -378,7 +384,7 @@ def test_text_dates_are_read_again_only_for_new_commits(library: Library) -> Non
     assert tree(cached.out) == tree(fresh.out)
     page = read(cached.out / "articles/approved-one/index.html")
     dates = {d.find("dt").words: d.find("dd").words for d in page.with_class("dates")[0].find_all("div")}
-    assert dates["Last updated"] == "2025-03-01"
+    assert dates["Last updated"] == "1 March 2025"
 
 
 def test_the_output_directory_is_replaced_whole(library: Library) -> None:

@@ -27,6 +27,7 @@ from reviewflow.checks.retractions import RetractionIndex
 from reviewflow.checks.sourcing import citation_bare, claim_uncited, references_missing
 from reviewflow.config import Config
 from reviewflow.content.article import Article, Document
+from reviewflow.content.facts import Facts
 from reviewflow.findings import Finding, Severity
 from reviewflow.references.lockfile import ReferenceLock
 
@@ -42,6 +43,9 @@ class Context:
     retractions: RetractionIndex | None = None
     # The reference lockfile; None: the repository has none, reference identity is not checked.
     references: ReferenceLock | None = None
+    # Another article's front-matter facts by slug (None: no such article). Only `check` has
+    # the working tree to look in; without it, rules that compare articles stay silent.
+    article_facts: Callable[[str], Facts | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -228,6 +232,29 @@ def _date_future(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]
             )
 
 
+def _counterpart_unknown(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
+    wanted = article.counterpart
+    if wanted is None or ctx.article_facts is None:
+        return
+    where = doc.position("counterpart")
+    if wanted == doc.slug:
+        yield (
+            *where,
+            f"counterpart {wanted!r} is this article itself: name the article for the other audience",
+        )
+        return
+    other = ctx.article_facts(wanted)
+    if other is None:
+        yield *where, f"counterpart {wanted!r}: there is no readable article articles/{wanted}.md"
+    elif other.audience == article.audience:
+        yield (
+            *where,
+            f"counterpart {wanted!r} is written for {other.audience}s too: name the other audience's article",
+        )
+    elif other.group != " ".join(article.condition.split()).casefold():
+        yield *where, f"counterpart {wanted!r} is about {other.condition!r}, not {article.condition!r}"
+
+
 RULES: dict[str, Rule] = {
     rule.id: rule
     for rule in [
@@ -351,6 +378,12 @@ RULES: dict[str, Rule] = {
         ),
         Rule("date-future", Severity.ERROR, "a reference is dated after the current year", _date_future),
         *(Rule(*rule) for rule in IDENTITY_RULES),
+        Rule(
+            "counterpart-unknown",
+            Severity.WARNING,
+            "the counterpart is no article, or not one on the same condition for the other audience",
+            _counterpart_unknown,
+        ),
     ]
 }
 

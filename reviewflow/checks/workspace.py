@@ -27,9 +27,11 @@ from reviewflow.config import (
     duplicate_slug_message,
     find_root,
     load_config,
+    work_tree_articles,
     work_tree_listing,
 )
 from reviewflow.content.article import Document, Reference, parse_document
+from reviewflow.content.facts import Facts, read_facts
 from reviewflow.content.schema import ArticleSchema, read_schema
 from reviewflow.errors import ConfigError
 from reviewflow.files import NotRegularFile, read_limited
@@ -67,6 +69,7 @@ class Workspace:
     def __init__(self, root: Path, config: Config) -> None:
         self.root = root
         self.config = config  # from config.load_config, which has checked everything in it
+        self._facts: dict[str, Facts | None] = {}  # other articles' facts, as rules ask for them
 
     @classmethod
     def open(cls, start: Path) -> Workspace:
@@ -90,6 +93,11 @@ class Workspace:
         if lock is None and self.config.references is not None:
             return ReferenceLock()
         return lock
+
+    @cached_property
+    def _work_tree_articles(self) -> dict[str, str]:
+        """slug -> its file, listed once, when a rule first asks about another article."""
+        return work_tree_articles(self.root)
 
     @property
     def articles_dir(self) -> Path:
@@ -143,7 +151,23 @@ class Workspace:
         lock, retractions = self.references, self.retractions
         if lock is not None:  # its notices count with the Retraction Watch list's
             retractions = stricter(lock_retractions(lock), retractions)
-        return Context(self.config, today or date.today(), retractions, lock)
+        return Context(self.config, today or date.today(), retractions, lock, self.article_facts)
+
+    def article_facts(self, slug: str) -> Facts | None:
+        """The front-matter facts of the article SLUG in the working tree, in articles/ or a
+        subdirectory of it (read once per process)."""
+        if slug not in self._facts:
+            found = None
+            relative = self._work_tree_articles.get(slug)
+            if relative is not None:
+                try:
+                    path = self.root / relative
+                    raw, _ = read_limited(self.root, path, self.config.checks.max_file_bytes)
+                    found = read_facts(raw, self.config.checks.max_file_bytes)
+                except OSError:
+                    found = None
+            self._facts[slug] = found
+        return self._facts[slug]
 
     def check(
         self,
@@ -250,7 +274,10 @@ class Workspace:
         cached = cache.get(key, relative) if cache is not None and key is not None else None
         if cached is not None:
             return key, cached, False
-        return key, check_document(self.parse(relative, raw), context), True
+        document = self.parse(relative, raw)
+        if document.article is not None and document.article.counterpart is not None:
+            key = None  # judged against another file too: never kept, so always judged afresh
+        return key, check_document(document, context), True
 
 
 def internal_error(path: str, exc: Exception) -> Finding:

@@ -59,6 +59,7 @@ class Article(BaseModel):
     tags: list[str] = []
     funding: str | None = None  # who paid for the writing
     sponsor: str | None = None  # set: the page is marked "Sponsored by …"
+    counterpart: str | None = None  # the slug of the same condition's article for the other audience
 
     def reference(self, reference_id: int) -> Reference | None:
         return next((r for r in self.references if r.id == reference_id), None)

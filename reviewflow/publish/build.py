@@ -36,6 +36,7 @@ from reviewflow.config import Config, duplicate_slug_message
 from reviewflow.content.article import SLUG_PATTERN
 from reviewflow.errors import ConfigError, Refused
 from reviewflow.gitstore import GitStore
+from reviewflow.publish.neighbours import link_neighbours
 from reviewflow.publish.notes import build_notes, build_time
 from reviewflow.publish.output import (
     MARKER,
@@ -107,6 +108,7 @@ def publish(
     history = ContentHistory(_head_time(store), judged.appeared)
     built_at = (now or build_time()).astimezone(UTC)
     infos = page_infos(statuses, config, history, store, preview, built_at)
+    infos = link_neighbours(store, infos, cache, config.checks.max_file_bytes)  # SA: counterpart, related
     listings, rendered = build_site(build, store, infos, target, history.head_at, cache)
     approved = sum(1 for item in listings if item.info.approved)
     notes = build_notes(config, base, statuses, built_at)

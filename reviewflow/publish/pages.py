@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from reviewflow.content.article import Article
 
@@ -20,6 +20,14 @@ class Reviewer:
     on_board: bool = True  # False: approved while on the board, since left it
     email: str = ""  # the member's, lowercased: the board page lists what each one approved
     acknowledged: int = 0  # warnings of the text the approval acknowledged (Reviewflow-Accept)
+
+
+class Neighbour(NamedTuple):
+    """Another published article, as a page links to it (neighbours.py finds them)."""
+
+    slug: str
+    title: str
+    audience: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,9 @@ class PageInfo:
     review_due: date | None = None
     overdue: bool = False
     approved_elsewhere: date | None = None  # preview of an edited article: its live version's date
+    counterpart: Neighbour | None = None  # the same condition's article for the other audience
+    related: tuple[Neighbour, ...] = ()  # other published articles on the same condition
+    on_condition: int = 0  # how many published articles share the condition, this one aside
 
     @property
     def reviewed(self) -> date | None:

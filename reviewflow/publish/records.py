@@ -2,7 +2,8 @@
 
 A record (`PageRecord`) says which page a file is (the hash of all that went into it) and what
 its bytes are; `BuildCache` keeps the records of each --out's live site, its spare and the pages
-it rendered in .reviewflow-cache/publish/, where the spare sites wait too (output.py moves them).
+it rendered in .reviewflow-cache/publish/, where the spare sites wait too (output.py moves them),
+with the front-matter facts of each text that pages link to one another by (neighbours.py).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from reviewflow.cache import CACHE_DIR, cache_dir, seal, unseal
+from reviewflow.content.facts import Facts
 from reviewflow.files import own_directory, read_own, write_replacing
 
 RECORD_VERSION = 2  # the layout of a site record; a record of another layout is ignored
+FACTS_VERSION = 1  # the layout of the kept front-matter facts
 # A file changed within this many seconds of being looked at may keep the same times (file
 # systems keep coarse clocks): such a file is checked by its bytes next time, not its times.
 RACY_SECONDS = 2
@@ -123,6 +126,22 @@ class BuildCache:
                 "pages": {p: list(r) for p, r in records.items()},
             }
             self._write(f"{kind}-{name}.json", data)
+
+    def facts(self) -> dict[str, Facts]:
+        """The front-matter facts the last build read, by blob id (neighbours.py)."""
+        data = self._read("facts.json")
+        if not isinstance(data, dict) or data.get("version") != FACTS_VERSION:
+            return {}
+        found: dict[str, Facts] = {}
+        entries = data.get("facts")
+        for blob, entry in entries.items() if isinstance(entries, dict) else ():
+            if isinstance(entry, list) and len(entry) == 4 and all(isinstance(v, str) for v in entry[:3]):
+                counterpart = entry[3] if isinstance(entry[3], str) else None
+                found[blob] = Facts(entry[0], entry[1], entry[2], counterpart)
+        return found
+
+    def keep_facts(self, facts: dict[str, Facts]) -> None:
+        self._write("facts.json", {"version": FACTS_VERSION, "facts": {b: list(f) for b, f in facts.items()}})
 
     def prepare(self) -> bool:
         """Create the directory (cache_dir made the .gitignore that hides it from git); False

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import json
+import re
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
@@ -19,12 +21,26 @@ if TYPE_CHECKING:
     from reviewflow.publish.pages import PageInfo, Reviewer
 
 SCHEMA_AUDIENCE = {"patient": "Patient", "professional": "Clinician"}
+ORGANISATION_WORDS = frozenset({
+    "team", "editors", "editorial", "staff", "board", "committee", "group", "society", "association",
+    "foundation", "institute", "department", "network", "trust", "council", "college", "organisation",
+    "organization", "service", "services", "unit", "centre", "center", "clinic", "hospital", "press",
+})  # fmt: skip
 
 
 def medical_web_page(
-    info: PageInfo, article: Article, site: Site, base_url: str | None, path: str
+    info: PageInfo,
+    article: Article,
+    site: Site,
+    base_url: str | None,
+    path: str,
+    anchors: Mapping[str, str] | None = None,
+    crumbs: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
-    """The JSON-LD of the article page at PATH (relative to the site's root)."""
+    """The JSON-LD of the article page at PATH (relative to the site's root). ANCHORS: each
+    board member's anchor on the board page, by email (article_page.member_anchors); CRUMBS:
+    (name, path) of the pages above this one, from the home page down."""
+    anchors = anchors or {}
     audience = {"@type": "MedicalAudience", "audienceType": SCHEMA_AUDIENCE[article.audience]}
     data: dict[str, Any] = {
         "@context": "https://schema.org",
@@ -44,8 +60,8 @@ def medical_web_page(
         data["dateModified"] = modified.isoformat()
     if info.approved and info.reviewed:
         data["lastReviewed"] = info.reviewed.isoformat()
-        data["reviewedBy"] = [person(r) for r in info.reviewers]
-    data["author"] = [credited(a.name, a.credentials) for a in article.authors]
+        data["reviewedBy"] = [person(r, board_url(base_url, anchors.get(r.email))) for r in info.reviewers]
+    data["author"] = [author(a.name, a.credentials) for a in article.authors]
     data["audience"] = audience
     data["medicalAudience"] = audience
     data["about"] = {"@type": "MedicalCondition", "name": article.condition}
@@ -57,11 +73,50 @@ def medical_web_page(
         data["funding"] = {"@type": "Grant", "name": article.funding}
     if article.sponsor:
         data["sponsor"] = {"@type": "Organization", "name": article.sponsor}
-    publisher: dict[str, Any] = {"@type": "Organization", "name": site.name}
+    data["publisher"] = publisher(site, base_url)
+    data["isPartOf"] = website(site, base_url)
     if base_url:
-        publisher["url"] = f"{base_url}/"
-    data["publisher"] = publisher
+        data["mainEntityOfPage"] = {"@type": "WebPage", "@id": f"{base_url}/{path}"}
+    data["breadcrumb"] = breadcrumb([*crumbs, (article.title, path)], base_url)
     return data
+
+
+def publisher(site: Site, base_url: str | None) -> dict[str, Any]:
+    """The publisher, as an Organization (the site's owner, from `[site]`)."""
+    data: dict[str, Any] = {"@type": "Organization", "name": site.name}
+    if base_url:
+        data["@id"] = f"{base_url}/#organization"
+        data["url"] = f"{base_url}/"
+    return data
+
+
+def website(site: Site, base_url: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {"@type": "WebSite", "name": site.name, "inLanguage": site.language}
+    if base_url:
+        data["@id"] = f"{base_url}/#website"
+        data["url"] = f"{base_url}/"
+        data["publisher"] = {"@id": f"{base_url}/#organization"}
+    else:
+        data["publisher"] = publisher(site, None)
+    return data
+
+
+def breadcrumb(steps: Sequence[tuple[str, str]], base_url: str | None) -> dict[str, Any]:
+    """The pages from the home page down to this one: (name, path from the site's root)."""
+    items = []
+    for position, (name, where) in enumerate(steps, start=1):
+        item: dict[str, Any] = {"@type": "ListItem", "position": position, "name": name}
+        if base_url:
+            item["item"] = f"{base_url}/{where}"
+        items.append(item)
+    return {"@type": "BreadcrumbList", "itemListElement": items}
+
+
+def board_url(base_url: str | None, anchor: str | None) -> str | None:
+    """A board member's entry on the board page, as an absolute URL (needs a base URL)."""
+    if not base_url:
+        return None
+    return f"{base_url}/board/#{anchor}" if anchor else f"{base_url}/board/"
 
 
 @functools.lru_cache(maxsize=1024)  # asked twice per reference: for the JSON-LD and for the page
@@ -101,8 +156,27 @@ def citation(reference: Reference) -> dict[str, Any]:
     return data
 
 
-def person(reviewer: Reviewer) -> dict[str, Any]:
-    return credited(reviewer.name, reviewer.credentials)
+def person(reviewer: Reviewer, url: str | None = None) -> dict[str, Any]:
+    data = credited(reviewer.name, reviewer.credentials)
+    if reviewer.affiliation and reviewer.on_board:
+        data["affiliation"] = {"@type": "Organization", "name": reviewer.affiliation}
+    if url and reviewer.on_board:
+        data["url"] = url
+    return data
+
+
+def author(name: str, credentials: str | None) -> dict[str, Any]:
+    """An author: an Organization when the byline names one (an editorial team, a society),
+    else a Person."""
+    if credentials is None and is_organisation(name):
+        return {"@type": "Organization", "name": name}
+    return credited(name, credentials)
+
+
+def is_organisation(name: str) -> bool:
+    """Whether an author's name is an organisation's: it holds a word that names a body of
+    people ("Editorial Team", "Reviewflow Editors", "British Thyroid Association")."""
+    return not ORGANISATION_WORDS.isdisjoint(re.findall(r"[a-z]+", name.casefold()))
 
 
 def credited(name: str, credentials: str | None) -> dict[str, Any]:

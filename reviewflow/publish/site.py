@@ -25,6 +25,8 @@ from reviewflow.cache import code_fingerprint
 from reviewflow.config import Config
 from reviewflow.content.article import Article, Reference
 from reviewflow.content.markup import BodyRenderer
+from reviewflow.publish.article_body import back_links, page_body
+from reviewflow.publish.article_page import cut_title, member_anchors, meta_description, when
 from reviewflow.publish.pages import Listing, PageInfo, declaration
 from reviewflow.publish.schemaorg import identifier_links, json_script, medical_web_page
 from reviewflow.review.model import State
@@ -77,6 +79,7 @@ class SiteRenderer:
         self.site = config.site
         self.base_url = base_url.rstrip("/") if base_url else None
         self.preview = preview
+        self.anchors = member_anchors(config.board)  # each member's entry on the board page
         self.env = Environment(
             loader=PackageLoader("reviewflow", TEMPLATES),
             autoescape=select_autoescape(["html", "xml"]),
@@ -97,6 +100,8 @@ class SiteRenderer:
             contact_href=contact_href(self.site.contact),
             cards=self.cards,
             declaration=declaration,
+            when=when,
+            member_anchors=self.anchors,
             state_words=STATE_LABELS,
         )
         self.bodies = BodyRenderer()
@@ -129,25 +134,32 @@ class SiteRenderer:
         if disclaimer is None:
             raise PageProblem(f"its disclaimer {article.disclaimer!r} is not defined in reviewflow.toml")
         page_path = f"articles/{info.slug}/"
+        shown = page_body(self.body_html(body, cited), article.summary)
+        who, directory = AUDIENCES[article.audience]
+        crumbs = [(self.site.name, ""), (who, f"{directory}/")]
         return self._render(
             "article.html",
             root="../../",
-            title=article.title,
-            description=article.summary,
+            title=cut_title(article.title, self.site.name),
+            description=meta_description(article.summary),
             canonical=self.url(page_path),
             noindex=self.preview,
             current=None,
             info=info,
             article=article,
-            audience=AUDIENCES[article.audience][0],
-            audience_dir=AUDIENCES[article.audience][1],
+            audience=who,
+            audience_dir=directory,
             condition_anchor=_anchor(" ".join(article.condition.split())),
             state_label=STATE_LABELS.get(info.state, info.state),
             steps=tracker(info.state),
-            body=self.body_html(body, cited),
-            references=[reference_view(r) for r in references],
+            body=shown.html,
+            short_answer=shown.short_answer,
+            contents=shown.contents,
+            references=[reference_view(r, shown.cited_from.get(r.id, ())) for r in references],
             disclaimer=disclaimer,
-            json_ld=json_script(medical_web_page(info, article, self.site, self.base_url, page_path)),
+            json_ld=json_script(
+                medical_web_page(info, article, self.site, self.base_url, page_path, self.anchors, crumbs)
+            ),
         )
 
     def cards(self, items: Iterable[Listing], root: str) -> Markup:
@@ -322,9 +334,21 @@ class ReferenceView:
     source: str
     year: int
     links: tuple[tuple[str, str, str], ...]  # (label, identifier, href)
+    cited_at: Markup = Markup("")  # links back to each place in the text that cites it
+
+    @property
+    def links_html(self) -> Markup:
+        """The links to find it ("DOI 10.… · PubMed …"), written here: a page lists many."""
+        return Markup(
+            " · ".join(
+                f'<a href="{escape(href)}" rel="noopener noreferrer">{escape(label)}'
+                f"{': ' if label == 'Link' else ' '}{escape(identifier)}</a>"
+                for label, identifier, href in self.links
+            )
+        )
 
 
-def reference_view(reference: Reference) -> ReferenceView:
+def reference_view(reference: Reference, cited_at: Sequence[str] = ()) -> ReferenceView:
     return ReferenceView(
         reference.id,
         REFERENCE_TYPES.get(reference.type, reference.type.replace("-", " ").capitalize()),
@@ -332,6 +356,7 @@ def reference_view(reference: Reference) -> ReferenceView:
         reference.source,
         reference.year,
         tuple(identifier_links(reference)),
+        back_links(tuple(cited_at)),
     )
 
 

@@ -1,0 +1,182 @@
+"""An article body as its page shows it: the short answer shown once, sections with stable ids
+and a contents list, and every citation marker with an id its reference links back to.
+
+It works on the body's final HTML (markup.py: rendered, sanitised, markers linked), whose
+shape is fixed: the sanitiser lets no attribute onto a heading, so `<h2>` is always written
+bare, and a citation link is the one `<a>` that holds a `<span class="visually-hidden">`
+(a body cannot make one: the sanitiser allows no class on a span). Ids made here are prefixed
+(`s-` for sections, `cite-` for markers), so they never meet the page's own ids.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from html import unescape
+
+from markupsafe import Markup, escape
+
+from reviewflow.content.citations import MARKER, expand
+
+CONTENTS_FROM = 3  # sections a body needs for a contents list
+# Headings that say "this is the short answer", compared casefolded without punctuation.
+SHORT_ANSWER_HEADINGS = {
+    "short answer", "the short answer", "in short", "summary", "in brief", "at a glance", "key points",
+    "the answer in brief",
+}  # fmt: skip
+REPEATS = 0.8  # a section repeats the summary when this share of the summary's words are in it
+LONGER = 1.25  # and has at most this many times its words (ten more allowed)
+
+_H2 = re.compile(r"<h2>(.*?)</h2>", re.S)
+_HEADING = re.compile(r"<h([2-6])>(.*?)</h\1>", re.S)
+_CITE_SUP = re.compile(r'<sup class="cite">.*?</sup>', re.S)
+_CITE_LINK = re.compile(r'<a href="#ref-(\d+)"><span class="visually-hidden">')
+_LINK_START, _LINK_END = (
+    '<a href="#ref-',
+    '><span class="visually-hidden">',
+)  # a marker's link, as markup.py writes it
+_TAG = re.compile(r"<[^>]*>")
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class PageBody:
+    """What an article page shows of its body, besides the summary it already has."""
+
+    html: str  # the body: the folded section gone, headings with ids, markers with ids
+    short_answer: str | None  # the folded section's HTML, when it says or cites more than the summary
+    contents: tuple[tuple[str, str], ...]  # (id, text) of each section, when there are enough
+    cited_from: dict[int, list[str]] = field(default_factory=dict)  # reference id -> marker ids
+
+
+def page_body(html: str, summary: str) -> PageBody:
+    """The page's view of body HTML for an article whose front-matter summary is SUMMARY."""
+    html, folded = fold_short_answer(html, summary)
+    short_answer = None
+    if folded is not None and not (
+        _cited_ids(folded) <= _summary_ids(summary) and _words(plain_text(folded)) <= _words(summary)
+    ):
+        short_answer = folded  # the body's version cites or says more: it is the one shown, whole
+    html, contents = _section_ids(html)
+    cited_from: dict[int, list[str]] = defaultdict(list)
+    if short_answer is not None:
+        short_answer = _marker_ids(short_answer, cited_from)
+    html = _marker_ids(html, cited_from)
+    listed = tuple(contents) if len(contents) >= CONTENTS_FROM else ()
+    return PageBody(html, short_answer, listed, dict(cited_from))
+
+
+def fold_short_answer(html: str, summary: str) -> tuple[str, str | None]:
+    """HTML without its first section when that section is the short answer again (its heading
+    says so, or its text repeats the summary); and that section's content, or None."""
+    stripped = html.lstrip()
+    first = _H2.match(stripped)
+    if first is None:
+        return html, None
+    following = _H2.search(stripped, first.end())
+    content = stripped[first.end() : following.start() if following else len(stripped)]
+    heading = " ".join(_WORD.findall(plain_text(first.group(1)).casefold()))
+    if heading not in SHORT_ANSWER_HEADINGS and not repeats(content, summary):
+        return html, None
+    rest = stripped[following.start() :] if following else ""
+    return rest, content.strip()
+
+
+def repeats(html: str, summary: str) -> bool:
+    """Whether a section's HTML says the summary again: nearly all of the summary's words are
+    in it, and it is not much longer (a longer section says more, and is no repeat)."""
+    # Its words counted by its spaces first (three in each citation's markup): most sections
+    # are far longer than a summary, and are passed without being read.
+    spaces = html.count(" ") - 3 * html.count('<sup class="cite">')
+    if spaces > LONGER * (summary.count(" ") + 1) + 10:
+        return False
+    wanted = _words(summary)
+    words = plain_text(html).split()
+    if not wanted or len(words) > LONGER * len(summary.split()) + 10:
+        return False
+    return len(wanted & _words(" ".join(words))) >= REPEATS * len(wanted)
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(MARKER.sub(" ", text).casefold()))
+
+
+def plain_text(html: str) -> str:
+    """The words of an HTML fragment, without its citation markers."""
+    return " ".join(unescape(_TAG.sub("", _CITE_SUP.sub("", html))).split())
+
+
+def _cited_ids(html: str) -> set[int]:
+    return {int(found) for found in _CITE_LINK.findall(html)}
+
+
+def _summary_ids(summary: str) -> set[int]:
+    return {i for inner in MARKER.findall(summary) for i in expand(inner)[0]}
+
+
+def _section_ids(html: str) -> tuple[str, list[tuple[str, str]]]:
+    """Every heading given an id from its words (unique on the page); the h2s listed."""
+    seen: set[str] = set()
+    contents: list[tuple[str, str]] = []
+
+    def with_id(match: re.Match[str]) -> str:
+        level, inner = match.group(1), match.group(2)
+        text = plain_text(inner)
+        base = "s-" + ("-".join(_WORD.findall(text.casefold()))[:60].strip("-") or "section")
+        anchor, n = base, 1
+        while anchor in seen:
+            n += 1
+            anchor = f"{base}-{n}"
+        seen.add(anchor)
+        if level == "2":
+            contents.append((anchor, text))
+        return f'<h{level} id="{escape(anchor)}">{inner}</h{level}>'
+
+    return _HEADING.sub(with_id, html), contents
+
+
+def _marker_ids(html: str, cited_from: dict[int, list[str]]) -> str:
+    """Each citation link given an id (`cite-N-k`: the k-th place reference N is cited).
+
+    Split on the links' common start rather than a regular expression with a callback: a page
+    may hold a hundred markers, and this runs for every page of the site."""
+    pieces = html.split(_LINK_START)
+    for index in range(1, len(pieces)):
+        piece = pieces[index]
+        ref, quote, rest = piece.partition('"')
+        if not (ref.isdigit() and rest.startswith(_LINK_END)):
+            pieces[index] = piece  # a link the body wrote to #ref-N itself: left as it is
+            continue
+        places = cited_from[int(ref)]
+        anchor = f"cite-{ref}-{len(places) + 1}"
+        places.append(anchor)
+        pieces[index] = f'{ref}" id="{anchor}{quote}{rest}'
+    return _LINK_START.join(pieces)
+
+
+def back_links(anchors: list[str] | tuple[str, ...]) -> Markup:
+    """The links back from a reference to each place that cites it ("a b c"): written here, not
+    in the template, since a page may cite hundreds of times and each is the same small markup
+    (its ids are made above from digits, so there is nothing to escape)."""
+    return Markup(
+        " ".join(
+            f'<a href="#{anchor}"><span class="visually-hidden">citation </span>{label}</a>'
+            for label, anchor in zip(back_labels(len(anchors)), anchors, strict=True)
+        )
+    )
+
+
+@functools.lru_cache(maxsize=256)  # asked for every reference of every page
+def back_labels(count: int) -> tuple[str, ...]:
+    """Letters for the links back to a reference's citations: a, b, … z, aa, ab, …"""
+    labels = []
+    for index in range(count):
+        label = ""
+        index += 1
+        while index:
+            index, rest = divmod(index - 1, 26)
+            label = chr(ord("a") + rest) + label
+        labels.append(label)
+    return tuple(labels)

@@ -1,0 +1,132 @@
+"""The other published articles a page links to: its counterpart for the other audience (the
+"Which best describes you?" switch) and related articles on the same condition.
+
+They are part of what a page shows, so part of its key, so they are known before any page is
+rendered: from a few front-matter fields of every page's text (`Facts`), which the last build
+kept by blob id (`BuildCache.facts`) or, for texts it never saw, read from git in one pass
+(front-matter only). Related articles are chosen per condition from one sorted list, without
+comparing every pair of pages: each page lists the next few articles after its own title (same
+audience first), wrapping round, so every article is listed on as many pages as it lists, and a
+change to one article changes the lists of a few pages only.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from reviewflow.content.facts import AUDIENCE_NAMES, Facts, read_facts
+from reviewflow.gitstore import GitStore
+from reviewflow.publish.pages import Neighbour, PageInfo
+
+if TYPE_CHECKING:
+    from reviewflow.publish.records import BuildCache
+
+RELATED_MAX = 5  # related articles listed on a page
+
+
+def gather_facts(
+    store: GitStore, infos: Sequence[PageInfo], known: Mapping[str, Facts], max_bytes: int
+) -> dict[str, Facts]:
+    """The facts of every page's text, by blob id: KNOWN ones, the rest read from git."""
+    facts = {info.blob: known[info.blob] for info in infos if info.blob in known}
+    missing = [info.blob for info in infos if info.blob not in facts]
+    for blob, raw in store.iter_blobs(missing):
+        found = read_facts(raw, max_bytes)
+        if found is not None:
+            facts[blob] = found
+    return facts
+
+
+def link_neighbours(
+    store: GitStore, infos: Sequence[PageInfo], cache: BuildCache | None, max_bytes: int
+) -> list[PageInfo]:
+    """INFOS, each with its counterpart and related articles; the facts read are kept in CACHE."""
+    known = cache.facts() if cache is not None else {}
+    facts = gather_facts(store, infos, known, max_bytes)
+    if cache is not None and facts != known:
+        cache.keep_facts(facts)
+    return with_neighbours(infos, facts)
+
+
+def with_neighbours(infos: Sequence[PageInfo], facts: Mapping[str, Facts]) -> list[PageInfo]:
+    """INFOS with their neighbours among the published (approved) pages, from FACTS by blob."""
+    published = {info.slug: facts[info.blob] for info in infos if info.approved and info.blob in facts}
+    shelves = _shelves(published)
+    pairs = counterparts(infos, facts, published)
+    nodes = {slug: Neighbour(slug, found.title, found.audience) for slug, found in published.items()}
+    linked = []
+    for info in infos:
+        mine = facts.get(info.blob)
+        if mine is None:
+            linked.append(info)
+            continue
+        pair = pairs.get(info.slug)
+        counterpart = nodes[pair] if pair else None
+        related = _related(info.slug, mine, shelves.get(mine.group, {}), nodes, pair)
+        on_condition = sum(len(shelf) for shelf in shelves.get(mine.group, {}).values())
+        on_condition -= 1 if info.slug in published else 0
+        linked.append(replace(info, counterpart=counterpart, related=related, on_condition=on_condition))
+    return linked
+
+
+def counterparts(
+    infos: Sequence[PageInfo], facts: Mapping[str, Facts], published: Mapping[str, Facts]
+) -> dict[str, str]:
+    """slug -> the published article for the other audience it pairs with: the one it declares
+    (`counterpart:`) when that is published, on the same condition and for the other audience;
+    else one that declares it (a published page's declaration is enough for both pages)."""
+    declared: dict[str, str] = {}
+    for info in infos:
+        mine = facts.get(info.blob)
+        if mine is None or mine.counterpart is None or mine.counterpart == info.slug:
+            continue
+        other = published.get(mine.counterpart)
+        if other is not None and other.audience != mine.audience and other.group == mine.group:
+            declared[info.slug] = mine.counterpart
+    pairs = dict(declared)
+    for slug, declared_slug in sorted(declared.items()):
+        if slug in published:
+            pairs.setdefault(declared_slug, slug)
+    return pairs
+
+
+Shelf = list[tuple[str, str]]  # (sort key, slug) of one condition's articles for one audience
+
+
+def _shelves(published: Mapping[str, Facts]) -> dict[str, dict[str, Shelf]]:
+    """condition -> audience -> its published articles in title order: grouped once for all pages."""
+    shelves: dict[str, dict[str, Shelf]] = defaultdict(lambda: defaultdict(list))
+    for slug, facts in published.items():
+        shelves[facts.group][facts.audience].append((_order(facts.title, slug), slug))
+    for by_audience in shelves.values():
+        for shelf in by_audience.values():
+            shelf.sort()
+    return shelves
+
+
+def _order(title: str, slug: str) -> str:
+    return f"{title.casefold()}\0{slug}"
+
+
+def _related(
+    slug: str, mine: Facts, shelves: Mapping[str, Shelf], nodes: Mapping[str, Neighbour], pair: str | None
+) -> tuple[Neighbour, ...]:
+    """Up to RELATED_MAX articles on the condition: those after this one's title, wrapping
+    round, for its own audience first; never itself or its counterpart (the switch links it)."""
+    chosen: list[str] = []
+    key = _order(mine.title, slug)
+    others = [a for a in AUDIENCE_NAMES if a != mine.audience]
+    for audience in (mine.audience, *others):
+        shelf = shelves.get(audience, [])
+        start = bisect.bisect_right(shelf, (key, slug))
+        for step in range(len(shelf)):
+            if len(chosen) == RELATED_MAX:
+                break
+            candidate = shelf[(start + step) % len(shelf)][1]
+            if candidate not in (slug, pair):
+                chosen.append(candidate)
+    return tuple(nodes[s] for s in chosen)
