@@ -248,3 +248,15 @@ def test_the_benchmark_corpus_in_shards_verifies(tmp_path: Path, run: Run) -> No
     entries = as_json(run(repo, "status", "--format", "json"))
     assert sorted(e["path"] for e in entries) == files
     assert any(e["state"] == "approved" for e in entries)
+
+
+def test_a_counterpart_in_another_directory_is_found(nested: Path, run: Run) -> None:
+    from tests.conftest import article_text
+
+    pro = nested / "articles" / "pro" / "poems-for-clinicians.md"
+    write(pro, article_text(audience="professional", extra=f"counterpart: {SLUG}\n"))
+    found = ok(run(nested, "check", "articles/pro/poems-for-clinicians.md"))
+    assert "counterpart" not in found.output, found.output
+    write(pro, article_text(audience="professional", extra="counterpart: no-such-article\n"))
+    missing = run(nested, "check", "articles/pro/poems-for-clinicians.md")
+    assert "counterpart-unknown counterpart 'no-such-article'" in missing.output, missing.output
