@@ -374,17 +374,31 @@ class GitStore:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def commit_event(self, message: str, sign: bool) -> str:
-        """Record MESSAGE as an empty commit on the current branch, through `git commit`.
+    def commit_event(self, message: str, sign: bool, parent: str) -> str | None:
+        """Record MESSAGE as an empty commit on PARENT and move the branch to it, or None if the
+        branch is no longer at PARENT (another action landed since PARENT was read and judged).
 
-        `--only` with no paths commits nothing that is staged: a reviewer's unrelated work in
-        progress stays in the index. Git's own signing applies (commit.gpgsign, gpg.format,
-        user.signingkey), and `-S` when SIGN. Hooks are skipped so that the message (and its
-        trailers) is exactly what reviewflow wrote.
+        `commit-tree` plus a compare-and-swap `update-ref`, not `git commit`: the id returned is
+        this commit's, never one another process made a moment later, and the event is recorded
+        only on the history it was judged against. Nothing staged is committed (the tree is
+        PARENT's), no hook runs, the message is kept verbatim. Git's own signing applies
+        (gpg.format, user.signingkey), with `-S` when SIGN or commit.gpgsign.
         """
-        args = ["commit", "--allow-empty", "--only", "--no-verify", "--cleanup=verbatim", "-q"]
-        self.run(*args, *(["-S"] if sign else []), "-F", "-", input=message.encode("utf-8"))
-        return self.run("rev-parse", "--verify", "HEAD^{commit}").decode().strip()
+        signing = sign or self.config_true("commit.gpgsign")
+        commit = self.run(
+            "commit-tree", *(["-S"] if signing else []), f"{parent}^{{tree}}", "-p", parent, "-F", "-",
+            input=message.encode("utf-8"),
+        ).decode().strip()  # fmt: skip
+        subject = message.partition("\n")[0]
+        moved = gitprocess.run(
+            self.toplevel, "update-ref", "-m", f"commit: {subject}", "HEAD", commit, parent, check=False
+        )
+        if moved.returncode == 0:
+            return commit
+        if self.run("rev-parse", "--verify", "HEAD^{commit}").decode().strip() != parent:
+            return None
+        problem = gitprocess.stderr_text(moved)
+        raise EnvironmentProblem(f"git could not move the branch to the new commit: {problem}")
 
     def undo_commit(self, commit: str, previous: str) -> bool:
         """Move the branch back from COMMIT to PREVIOUS, only if nothing else moved it since."""

@@ -301,24 +301,31 @@ def test_a_reading_command_killed_while_it_keeps_its_facts_changes_no_verdict(
             assert inproc(repo, *args) == truth[command], f"{command} after a kill at step {step} of {steps}"
 
 
-def test_a_lock_left_by_a_killed_git_stops_the_next_action_with_what_to_do(tmp_path: Path) -> None:
-    """kill -9 of git itself (a cancelled CI job kills the whole process group) can leave
-    .git/index.lock behind: the next action says so in one line, exit 2, and commits nothing;
-    once the lock is gone, it works."""
+def test_locks_left_by_a_killed_git(tmp_path: Path) -> None:
+    """kill -9 of git itself (a cancelled CI job kills the whole process group) can leave a
+    lock behind. A review action never touches the index, so a stale .git/index.lock does not
+    stop it; a stale lock on the branch does, in one line that names it and says what to do,
+    exit 2, with nothing recorded; once the lock is gone, the action works."""
     repo = make_content_repo(tmp_path / "content")
-    lock = repo / ".git" / "index.lock"
+    (repo / ".git" / "index.lock").touch()
+    before = commits(repo)
+    assert reviewflow(repo, "submit", SLUG)[0] == 0
+    assert len(commits(repo)) == len(before) + 1
+    (repo / ".git" / "index.lock").unlink()
+
+    branch = git(repo, "symbolic-ref", "HEAD").strip()
+    lock = repo / ".git" / f"{branch}.lock"
     lock.touch()
     before = commits(repo)
-    code, err, _ = reviewflow(repo, "submit", SLUG)
+    code, err, _ = reviewflow(repo, "review", SLUG, person=RITA)
     assert code == 2, err
-    assert (
-        err.startswith("reviewflow: git commit failed: ") and f"Unable to create '{lock}': File exists" in err
-    )
+    assert err.startswith("reviewflow: git could not move the branch to the new commit: ")
+    assert f"Unable to create '{lock}': File exists" in err, err
     assert err.strip().endswith("if none is running, remove that file and try again"), err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert commits(repo) == before
     lock.unlink()
-    assert reviewflow(repo, "submit", SLUG)[0] == 0
+    assert reviewflow(repo, "review", SLUG, person=RITA)[0] == 0
     assert inproc(repo, "verify")[0] == 0
 
 
@@ -376,17 +383,19 @@ def test_two_actions_racing_land_in_order_or_the_loser_says_why(tmp_path: Path, 
     assert git(repo, "show", f"HEAD:{PATH}")  # the branch still names a whole tree
 
 
-def test_an_action_undone_after_losing_a_race_keeps_the_winners_event(tmp_path: Path) -> None:
-    """Another submit lands between reviewflow reading HEAD and running `git commit` (a `git`
-    first on PATH makes that moment certain). reviewflow's own commit then does not count and
-    is undone, to its parent: undoing it to the HEAD it had read dropped the winner's event."""
+def test_an_action_another_lands_before_is_not_recorded_and_the_winner_stays(tmp_path: Path) -> None:
+    """Another submit lands between reviewflow judging the action and moving the branch (a `git`
+    first on PATH makes that moment certain). reviewflow's commit is not recorded, since it was
+    judged against a history that is no longer the branch's, and the winner's event stays.
+    (Before, `git commit` then `rev-parse HEAD` could name the other process's commit as its
+    own, and both racers undid and refused what had in fact landed.)"""
     repo = make_content_repo(tmp_path / "content")
     landed = tmp_path / "landed"
     real = shutil.which("git")
     wrapper = write(
         tmp_path / "bin" / "git",
         f"""#!/bin/sh
-case " $* " in *" commit "*) if [ ! -e {landed} ]; then
+case " $* " in *" update-ref "*) if [ ! -e {landed} ]; then
   blob=$({real} rev-parse HEAD:{PATH})
   printf 'reviewflow: submit {SLUG}\\n\\nReviewflow-Article: {SLUG}\\nReviewflow-Action: submit\\nReviewflow-Content: %s\\n' "$blob" \\
     | {real} commit-tree "$({real} rev-parse 'HEAD^{{tree}}')" -p HEAD > {landed}
@@ -400,10 +409,8 @@ exec {real} "$@"
     done = subprocess.run([sys.executable, "-m", "reviewflow", "submit", SLUG], cwd=repo, env=env,
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 1, done.stderr
-    assert (
-        "does not count it (the article is submitted, and only a draft can be submitted); reviewflow undid it"
-        in done.stderr
-    )
+    assert "another commit landed on this branch while this action was being judged" in done.stderr
+    assert f"run `reviewflow submit {SLUG}` again" in done.stderr and len(done.stderr.splitlines()) == 1
     winner = landed.read_text().strip()
     assert head(repo) == winner, "the other action's event was undone too"
     assert inproc(repo, "verify")[0] == 0

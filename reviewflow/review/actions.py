@@ -133,7 +133,12 @@ def act(
         gate = judge_approval(store, rules, slug, blob, accept)
     accepted = gate.trailers if gate else ()
 
-    commit = store.commit_event(event_message(action, slug, blob, text, accepted), sign)
+    commit = store.commit_event(event_message(action, slug, blob, text, accepted), sign, store.head)
+    if commit is None:
+        raise Refused(
+            f"cannot {action} {slug}: another commit landed on this branch while this action was "
+            f"being judged, so nothing was recorded; run `reviewflow {action} {slug}` again"
+        )
     if member is not None and member.signing_key:
         _keep_only_if_signed(store, commit, member.email, member.signing_key)
     recorded = _keep_only_if_counted(root, commit, slug, action)
