@@ -1,15 +1,18 @@
 """Generate a deterministic content repo with N articles and a realistic review history.
 
-    python bench/corpus.py DIR --articles 10000 [--quorum 1] [--seed 7]
+    python bench/corpus.py DIR --articles 10000 [--quorum 1] [--seed 7] [--flat]
 
 Articles are ~5 KB: front-matter with 4-12 references, a body of headings, lists and
 paragraphs with citation markers and numbers. Each article gets about five review events
 (submit, review, request changes, edit, resubmit, approve; some are re-approved after a later
 edit, some are still waiting), by several reviewers, written as reviewflow's own trailer
 commits; first drafts come in batches of DRAFT_BATCH per commit. The whole history is streamed
-into one `git fast-import`, so 10,000 articles with ~50,000 events take a minute or two (git
-writes a whole new ~650 KB articles/ tree for every commit that changes a file: that, not
-Python, is the time), where one `git commit` per event would take hours.
+into one `git fast-import`, where one `git commit` per event would take hours. Articles live in
+SHARDS subdirectories, articles/<2 hex digits of their slug's hash>/<slug>.md, as a publisher
+of 100,000 articles would keep them: git then writes a ~3 KB shard and a small articles/ tree for
+each commit that changes a file, where one flat articles/ directory (--flat) makes it write a
+whole new ~650 KB tree at 10,000 articles (that, not Python, was the time: minutes at 10,000,
+more than half an hour at 30,000).
 """
 
 from __future__ import annotations
@@ -71,6 +74,18 @@ class Article:
     seed: int
     version: int = 0
     ops: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, actor_email, message)
+    path: str = ""  # articles/[<shard>/]<slug>.md
+
+
+SHARDS = 256  # articles/00/ .. articles/ff/
+
+
+def article_path(slug: str, shards: int) -> str:
+    """Where the corpus keeps the article SLUG: in one of SHARDS subdirectories (0: articles/)."""
+    if not shards:
+        return f"articles/{slug}.md"
+    shard = int.from_bytes(hashlib.sha256(slug.encode()).digest()[:4], "big") % shards
+    return f"articles/{shard:02x}/{slug}.md"
 
 
 def blob_id(data: bytes) -> str:
@@ -232,7 +247,7 @@ def stream(articles: list[Article], quorum: int, schema: bytes) -> Iterator[byte
         when, index, step = heapq.heappop(queue)
         article = articles[index]
         kind, actor, message = article.ops[step]
-        path = f"articles/{article.slug}.md"
+        path = article.path
         if step == 0:  # a batch of first drafts, by one author
             batch = [index]
             while queue and queue[0][0] == when and queue[0][2] == 0:
@@ -243,7 +258,7 @@ def stream(articles: list[Article], quorum: int, schema: bytes) -> Iterator[byte
                 content = render(articles[drafted])
                 blobs[articles[drafted].slug] = blob_id(content)
                 texts[articles[drafted].slug] = content
-                files[f"articles/{articles[drafted].slug}.md"] = content
+                files[articles[drafted].path] = content
             yield commit(names[actor], actor, when, f"{message}s: {len(batch)} articles", files)
             for drafted in batch:
                 heapq.heappush(queue, (when + 3600 * (1 + drafted % 48), drafted, 1))
@@ -268,7 +283,9 @@ def stream(articles: list[Article], quorum: int, schema: bytes) -> Iterator[byte
             heapq.heappush(queue, (when + 3600 * (1 + (index + step) % 48), index, step + 1))
 
 
-def generate(directory: Path, count: int, quorum: int = 1, seed: int = 7) -> dict[str, int]:
+def generate(
+    directory: Path, count: int, quorum: int = 1, seed: int = 7, shards: int = SHARDS
+) -> dict[str, int]:
     rng = random.Random(seed)
     articles = []
     for i in range(count):
@@ -281,6 +298,7 @@ def generate(directory: Path, count: int, quorum: int = 1, seed: int = 7) -> dic
             author=AUTHORS[(i // DRAFT_BATCH) % len(AUTHORS)],  # one author for each batch of drafts
             references=rng.randint(4, 12),
             seed=seed * 100_000 + i,
+            path=article_path(slug, shards),
         )
         plan(article, rng, quorum)
         articles.append(article)
@@ -319,7 +337,7 @@ def lock_references(directory: Path) -> int:
     from reviewflow.references.lockfile import Work, dumps, key_of
 
     works: dict[str, Work | None] = {}
-    for path in sorted((directory / "articles").glob("*.md")):
+    for path in sorted((directory / "articles").rglob("*.md")):
         for ref in _REFERENCE.finditer(path.read_text(encoding="utf-8")):
             key = key_of(ref["kind"], ref["value"])
             work = Work(key, "crossref" if ref["kind"] == "doi" else "pubmed", "2026-01-01",
@@ -346,10 +364,11 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--quorum", type=int, default=1, choices=[1, 2])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--flat", action="store_true", help="every article directly in articles/")
     args = parser.parse_args()
     if args.directory.exists() and any(args.directory.iterdir()):
         sys.exit(f"{args.directory} is not empty")
-    print(generate(args.directory, args.articles, args.quorum, args.seed))
+    print(generate(args.directory, args.articles, args.quorum, args.seed, 0 if args.flat else SHARDS))
 
 
 if __name__ == "__main__":

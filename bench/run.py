@@ -187,7 +187,7 @@ def reapprove(repo: Path, slug: str, note: str) -> None:
     Dated an hour after the corpus's last commit, not today: a HEAD years later would make
     every approval overdue, and every page would change for that reason alone.
     """
-    edit(repo, f"articles/{slug}.md", note)
+    edit(repo, corpus.article_path(slug, corpus.SHARDS), note)
     when = f"{int(git(repo, 'log', '-1', '--format=%ct').strip()) + 3600} +0000"
     dated = {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
     commit = ["git", "commit", "-q", "-am", f"Edit {slug}"]
@@ -312,7 +312,7 @@ def bench_size(articles: int, runs: int, with_hugo: bool) -> list[Result]:
 
     scenario("publish (fresh clone, nothing kept)", publish, fresh_clone)
     scenario("publish (full build, empty output dir)", publish, empty_output)
-    slugs = sorted(p.stem for p in (repo / "articles").glob("*.md"))
+    slugs = sorted(p.stem for p in (repo / "articles").rglob("*.md"))
     scenario(
         "publish (one article changed)",
         publish,
@@ -322,7 +322,7 @@ def bench_size(articles: int, runs: int, with_hugo: bool) -> list[Result]:
     ci = [*REVIEWFLOW, "ci", "--base", "main"]
     git(repo, "checkout", "-q", "-B", "bench-change", "main")
     for index, slug in enumerate(slugs[100:103]):
-        edit(repo, f"articles/{slug}.md", f"change {index}")
+        edit(repo, corpus.article_path(slug, corpus.SHARDS), f"change {index}")
     git(repo, "commit", "-q", "-am", "Change three articles")
     scenario("ci --base main (3 articles changed)", ci)
     for slug in slugs[100:103]:

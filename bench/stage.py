@@ -55,12 +55,12 @@ class Blobs:
 def infos_for(corpus: Path, store: Blobs, limit: int | None) -> list[PageInfo]:
     reviewed = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)
     infos = []
-    for path in sorted((corpus / "articles").glob("*.md"))[:limit]:
+    for path in sorted((corpus / "articles").rglob("*.md"))[:limit]:
         blob = store.add(path.read_bytes())
         infos.append(
             PageInfo(
                 slug=path.stem,
-                path=f"articles/{path.name}",
+                path=path.relative_to(corpus).as_posix(),
                 blob=blob,
                 state="approved",
                 approved=True,

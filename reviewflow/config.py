@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import string
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -27,26 +28,71 @@ SCHEMA_FILE = "schemas/article.schema.json"
 LOCKFILE = f"{ARTICLES_DIR}/references.lock.json"  # what `reviewflow refs fetch` resolved
 
 
-# The article-path rule, in one place: an article is articles/<slug>.md, paths taken from the
-# content repo's root, with "/" as git writes them.
+# The article-path rule, in one place: an article is articles/<slug>.md or articles/<dirs>/<slug>.md
+# (subdirectories keep each git tree small at 100,000 articles), paths taken from the content
+# repo's root, with "/" as git writes them. The slug, the file's stem, is the article's identity
+# everywhere, so it must be unique under articles/ whatever the directory.
 def article_path(slug: str) -> str:
-    """The file of the article SLUG: articles/<slug>.md."""
+    """The article SLUG's name in the review record, and its file when it lives directly in
+    articles/: articles/<slug>.md. Where the file is, a tree's listing says (`article_paths`)."""
     return f"{ARTICLES_DIR}/{slug}.md"
 
 
 def is_article_path(path: str) -> bool:
-    """Whether PATH is a Markdown file directly in articles/, as `check` finds them (its name
-    may yet be no valid slug: `check` reports that)."""
+    """Whether PATH is a Markdown file in articles/ or a subdirectory of it, as `check` finds
+    them (its name may yet be no valid slug: `check` reports that)."""
     directory, _, name = path.rpartition("/")
-    return directory == ARTICLES_DIR and name.endswith(".md")
+    if not name.endswith(".md") or not (directory + "/").startswith(f"{ARTICLES_DIR}/"):
+        return False
+    return "" not in directory.split("/") and not any(part in (".", "..") for part in directory.split("/"))
 
 
 def article_slug(path: str) -> str | None:
-    """The slug of PATH if it is articles/<slug>.md with a valid slug, else None."""
+    """The slug of PATH if it is an article file (articles/[<dirs>/]<slug>.md) with a valid slug."""
     if not is_article_path(path):
         return None
-    slug = path[len(ARTICLES_DIR) + 1 : -3]
+    slug = path.rpartition("/")[2][:-3]
     return slug if SLUG_PATTERN.match(slug) else None
+
+
+def article_files_under(directory: Path) -> Iterator[Path]:
+    """The *.md entries of DIRECTORY and its subdirectories, never entering a linked directory
+    (like git, reviewflow follows no link the repository brings). A link or a directory named
+    *.md is listed, not entered: `check` names it."""
+    for parent, subdirectories, names in os.walk(directory):
+        base = Path(parent)
+        yield from (base / name for name in names if name.endswith(".md"))
+        yield from (base / name for name in subdirectories if name.endswith(".md"))
+        subdirectories[:] = sorted(name for name in subdirectories if not name.endswith(".md"))
+
+
+def work_tree_articles(root: Path) -> dict[str, str]:
+    """slug -> path (from ROOT, "/"-separated) of every article file in the work tree of the
+    content repo ROOT (where two share a slug, the first found: `check` reports it)."""
+    return {slug: paths[0] for slug, paths in work_tree_listing(root).items()}
+
+
+def work_tree_listing(root: Path) -> dict[str, list[str]]:
+    """slug -> every path (from ROOT, "/"-separated) of an article file with that name in the
+    work tree of the content repo ROOT. Plain strings, no Path objects: `status` lists 100,000
+    files with it."""
+    found: dict[str, list[str]] = {}
+    top = os.path.join(root, ARTICLES_DIR)
+    for parent, subdirectories, names in os.walk(top):
+        subdirectories[:] = sorted(name for name in subdirectories if not name.endswith(".md"))
+        directory = ARTICLES_DIR + parent[len(top) :].replace(os.sep, "/")
+        for name in sorted(names):
+            if name.endswith(".md") and SLUG_PATTERN.match(name[:-3]):
+                found.setdefault(name[:-3], []).append(f"{directory}/{name}")
+    return found
+
+
+def duplicate_slug_message(slug: str, paths: Sequence[str]) -> str:
+    """The one line that names every file sharing the slug SLUG."""
+    return (
+        f"two articles have the slug {slug!r}: {' and '.join(sorted(paths))}; a slug names one "
+        "article wherever it lives under articles/, rename or remove one"
+    )
 
 
 Audience = Literal["patient", "professional"]

@@ -139,7 +139,8 @@ def parse_tree_diffs(out: bytes, keep: Callable[[str], str | None]) -> list[dict
     """For each commit in `git diff-tree --stdin --always -z` output, its kept paths -> new blob.
 
     KEEP maps a path to the name to record it under, or None to leave it out. A path whose new
-    entry is not a regular file (a symlink, a submodule) maps to None: gone.
+    entry is not a regular file (a symlink, a submodule) maps to None: gone. Where two paths map
+    to one name (a file moved to another directory), the one still there wins.
     """
     tokens = out.decode("utf-8", "surrogateescape").split("\0")
     diffs: list[dict[str, str | None]] = []
@@ -151,7 +152,10 @@ def parse_tree_diffs(out: bytes, keep: Callable[[str], str | None]) -> list[dict
             if name is not None:
                 _, mode, _, new_blob, status = token.split(" ")
                 regular = mode in ("100644", "100755") and status != "D"
-                diffs[-1][name] = new_blob if regular else None
+                if regular:
+                    diffs[-1][name] = new_blob
+                else:
+                    diffs[-1].setdefault(name, None)
             index += 2
         else:
             if token:  # one header (the commit id) for each requested pair: --always

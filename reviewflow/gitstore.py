@@ -55,6 +55,9 @@ class GitStore:
         self.head = head
         self.version = version
         self.git_dir = git_dir  # where reviewflow keeps its facts about commits (changes.py)
+        self._head_files: dict[str, tuple[str, str]] | None = None  # article_files() of HEAD
+        self._head_duplicates = False
+        self._head_paths: dict[str, str] | None = None
 
     @classmethod
     def open(cls, root: Path) -> GitStore:
@@ -99,8 +102,24 @@ class GitStore:
         return gitprocess.run(self.toplevel, *config, *args, input=input).stdout
 
     def article_path(self, slug: str) -> str:
-        """The path of an article's file in git (from the top of the work tree)."""
-        return self.prefix + article_path(slug)
+        """The path of an article's file in git (from the top of the work tree), where HEAD has
+        it (articles/<slug>.md when HEAD has no such article)."""
+        return self.prefix + self.article_file(slug)
+
+    def article_file(self, slug: str) -> str:
+        """The path of an article's file in the content repo, where HEAD has it (else
+        articles/<slug>.md)."""
+        return self.article_paths().get(slug, article_path(slug))
+
+    def article_paths(self) -> dict[str, str]:
+        """slug -> path (in the content repo) of every article file at HEAD, from one `ls-tree`
+        made once."""
+        if self._head_paths is None:
+            if self._head_files is None:
+                self.article_files()
+            assert self._head_files is not None
+            self._head_paths = {slug: path for slug, (path, _) in self._head_files.items()}
+        return self._head_paths
 
     def slug_of_path(self, path: str) -> str | None:
         """The slug of a path in git, if it is an article file of this content repo."""
@@ -199,19 +218,42 @@ class GitStore:
 
     def article_blobs(self, rev: str | None = None) -> dict[str, str]:
         """slug -> blob id of every article file at REV (default HEAD), from one `ls-tree`."""
+        return {slug: blob for slug, (_, blob) in self.article_files(rev).items()}
+
+    def article_files(self, rev: str | None = None) -> dict[str, tuple[str, str]]:
+        """slug -> (path in the content repo, blob id) of every article file at REV (default
+        HEAD), in articles/ and its subdirectories, from one `ls-tree -r`. Where two files share
+        a slug (an error `check` and `ci` report), the first in git's order is kept."""
+        files, _ = self.article_listing(rev)
+        return files
+
+    def article_listing(
+        self, rev: str | None = None
+    ) -> tuple[dict[str, tuple[str, str]], dict[str, list[str]]]:
+        """`article_files` of REV, and slug -> every path of each slug that more than one file has."""
+        if rev is None and self._head_files is not None and not self._head_duplicates:
+            return self._head_files, {}
         out = self.run(
-            "ls-tree", "-z", "--full-tree", rev or self.head, "--", f"{self.prefix}{ARTICLES_DIR}/"
+            "ls-tree", "-r", "-z", "--full-tree", rev or self.head, "--", f"{self.prefix}{ARTICLES_DIR}/"
         )
-        blobs: dict[str, str] = {}
+        files: dict[str, tuple[str, str]] = {}
+        duplicates: dict[str, list[str]] = {}
         for entry in out.decode("utf-8", "surrogateescape").split("\0"):
             meta, _, path = entry.partition("\t")
             parts = meta.split()
             if len(parts) != 3 or parts[1] != "blob" or parts[0] not in ("100644", "100755"):
-                continue  # a symlink or a directory is not an article
+                continue  # a symlink or a submodule is not an article (and -r never enters a symlink)
             slug = self.slug_of_path(path)
-            if slug is not None:
-                blobs[slug] = parts[2]
-        return blobs
+            if slug is None:
+                continue
+            name = path[len(self.prefix) :]
+            if slug in files:
+                duplicates.setdefault(slug, [files[slug][0]]).append(name)
+                continue
+            files[slug] = (name, parts[2])
+        if rev is None or rev == self.head:
+            self._head_files, self._head_duplicates = files, bool(duplicates)
+        return files, duplicates
 
     def blob_ids(self, names: Sequence[str]) -> list[str | None]:
         """The blob id each `<tree-ish>:<path>` names (None where there is none), in one process.

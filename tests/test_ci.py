@@ -871,6 +871,7 @@ def test_classify_sorts_paths_into_articles_deletions_and_configuration() -> Non
     )
     assert [(a.path, a.change, a.previous_path, a.blob) for a in scope.articles] == [
         ("articles/after.md", "renamed", "articles/before.md", "d" * 40),
+        ("articles/drafts/idea.md", "added", None, "2" * 40),  # a subdirectory holds articles too
         ("articles/edited.md", "modified", None, "c" * 40),
         ("articles/new.md", "added", None, "a" * 40),
     ]

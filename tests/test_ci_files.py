@@ -279,7 +279,9 @@ def hook() -> dict[str, Any]:
     [
         ("articles/what-is-poems-syndrome.md", True),
         ("health/articles/what-is-poems-syndrome.md", True),  # a content repo in a subdirectory
-        ("articles/drafts/idea.md", False),  # nested: not an article for check or ci
+        ("articles/drafts/idea.md", True),  # in a subdirectory of articles/: an article too
+        ("health/articles/3f/what-is-poems-syndrome.md", True),
+        ("articles/drafts/image.png", False),
         ("articles/image.png", False),
         ("README.md", False),
         ("notarticles/x.md", False),
@@ -297,7 +299,8 @@ def test_the_hook_matches_what_check_and_ci_treat_as_articles(path: str, matches
     [
         ("articles/poems-syndrome.md", True, "poems-syndrome"),
         ("articles/Bad_Name.md", True, None),  # an article file (`check` reports its name), but no slug
-        ("articles/drafts/idea.md", False, None),
+        ("articles/drafts/idea.md", True, "idea"),
+        ("articles/drafts/Bad_Name.md", True, None),
         ("articles/idea.txt", False, None),
         ("reviewflow.toml", False, None),
     ],
@@ -309,8 +312,8 @@ def test_one_rule_says_which_files_are_articles_and_their_slugs(
 
     assert is_article_path(path) is article
     assert article_slug(path) == slug
-    if slug is not None:
-        assert article_path(slug) == path
+    if slug is not None:  # the name the review record keeps it under, wherever the file is
+        assert article_path(slug) == f"articles/{slug}.md"
 
 
 def test_the_readme_local_hook_uses_the_same_pattern() -> None:

@@ -77,6 +77,7 @@ FILE_RULES = {
     "yaml-tag": "a YAML tag such as !!python/object is used",
     "yaml-unsupported": "YAML that front-matter has no use for, such as %YAML directives",
     "slug": "the file name is not a valid slug",
+    "slug-duplicate": "another file under articles/ has the same slug (the file name)",
     "schema": "the front-matter does not match schemas/article.schema.json",
     "internal-error": "a bug in reviewflow stopped the check of this file (the others are still checked)",
 }

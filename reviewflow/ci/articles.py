@@ -29,7 +29,14 @@ from reviewflow.checks.retractions import RetractionIndex, load_retractions, par
 from reviewflow.checks.rules import Context, check_document
 from reviewflow.checks.workspace import internal_error
 from reviewflow.ci.config_diff import config_problems, schema_problems, stricter_rules
-from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, Config, article_path, is_article_path, parse_config
+from reviewflow.config import (
+    CONFIG_FILE,
+    SCHEMA_FILE,
+    Config,
+    duplicate_slug_message,
+    is_article_path,
+    parse_config,
+)
 from reviewflow.content.article import Document, parse_document, slug_of
 from reviewflow.content.schema import ArticleSchema, load_schema
 from reviewflow.errors import ConfigError, InvalidFile, Problem
@@ -43,6 +50,7 @@ from reviewflow.review.model import State
 # reviewflow keeps its files), and an article that is not a regular file (a link's target is
 # never read as an article).
 PLANTED_FILE = "planted-file"
+SLUG_DUPLICATE = "slug-duplicate"  # the rule `check` names the same problem with
 _REGULAR_MODES = ("100644", "100755")
 
 # "unchanged": an article the change does not touch, checked again because the change edits
@@ -171,6 +179,21 @@ def planted_files(entries: Iterable[DiffEntry]) -> list[Finding]:
     return findings
 
 
+def duplicate_slugs(store: GitStore, head: str, changes: Sequence[ArticleChange]) -> list[Finding]:
+    """An error on each article file the change adds or moves whose slug another file under
+    articles/ has at HEAD: a slug names one article (one `ls-tree`, only for such a change)."""
+    touched = {change.path for change in changes if change.change in ("added", "renamed")}
+    if not touched:
+        return []
+    _, duplicates = store.article_listing(head)
+    return [
+        Finding.error(SLUG_DUPLICATE, path, 1, 1, duplicate_slug_message(slug, paths))
+        for slug, paths in sorted(duplicates.items())
+        for path in paths
+        if path in touched
+    ]
+
+
 def check_articles(
     changes: Sequence[ArticleChange], blobs: Mapping[str, bytes | None], settings: Settings
 ) -> list[ArticleResult]:
@@ -233,9 +256,7 @@ def recheck_unchanged(
     """
     unchanged = [
         ArticleChange(path, "unchanged", blob=blob)
-        for path, blob in sorted(
-            (article_path(slug), blob) for slug, blob in store.article_blobs(head).items()
-        )
+        for path, blob in sorted(store.article_files(head).values())
         if path not in touched
     ]
     contents = store.read_blobs(a.blob for a in unchanged if a.blob)

@@ -27,6 +27,7 @@ from reviewflow.ci.articles import (
     base_config,
     baseline_settings,
     check_articles,
+    duplicate_slugs,
     gate_settings,
     planted_files,
     recheck_unchanged,
@@ -93,6 +94,7 @@ def run_ci(
     result.deleted = scope.deleted
     result.config_uncommitted = config_uncommitted
     result.gate_findings += planted_files(entries)
+    result.gate_findings += duplicate_slugs(store, head, scope.articles)
     today = today or date.today()
     problems = _check_scope(result, root, store, scope, files, config_at_base, base_problem, today)
     if scope.config_changed and not any(f.rule == CONFIG_INVALID for f in problems):

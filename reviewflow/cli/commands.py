@@ -60,8 +60,16 @@ def init_command(state: State, directory: Path, install: str | None) -> None:
     required=True,
     help="The condition the article is about (required: every article names one).",
 )
+@click.option(
+    "--dir",
+    "directory",
+    default="articles",
+    show_default=True,
+    help="Where to write it: articles/ or a directory under it, from the content repo's root "
+    "(e.g. articles/poems). The slug stays the file name, unique under articles/.",
+)
 @click.pass_obj
-def new_command(state: State, title: str, audience: str, condition: str) -> None:
+def new_command(state: State, title: str, audience: str, condition: str, directory: str) -> None:
     """Start a new article from a template, named after its title.
 
     The file name is a slug of the title (other scripts transliterated), and the new
@@ -74,7 +82,9 @@ def new_command(state: State, title: str, audience: str, condition: str) -> None
 
     workspace = state.repo().workspace
     author = author_identity(workspace.root)
-    path = new_article(workspace.root, workspace.config, title, audience, condition, author)  # type: ignore[arg-type]
+    path = new_article(
+        workspace.root, workspace.config, title, audience, condition, author, directory  # type: ignore[arg-type]
+    )
     click.echo(f"created {visible(str(workspace.relative(path)))}")
 
 

@@ -12,7 +12,15 @@ from pathlib import Path
 
 from reviewflow import gitprocess
 from reviewflow.cli.integration import github_workflow, install_requirement
-from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Audience, Config, article_path
+from reviewflow.config import (
+    ARTICLES_DIR,
+    CONFIG_FILE,
+    SCHEMA_FILE,
+    Audience,
+    Config,
+    article_slug,
+    work_tree_articles,
+)
 from reviewflow.content.article import SLUG_PATTERN
 from reviewflow.content.schema import bundled_schema_text
 from reviewflow.errors import ConfigError, Refused
@@ -93,7 +101,10 @@ def new_article(
     audience: Audience,
     condition: str,
     author: tuple[str, str] | None,
+    directory: str = ARTICLES_DIR,
 ) -> Path:
+    """Write a new article from the template into DIRECTORY (articles/ or a subdirectory of it,
+    from the content repo's root)."""
     if not title.strip():
         raise ConfigError("the title is empty")
     if not condition.strip():
@@ -102,16 +113,19 @@ def new_article(
             'e.g. --condition "POEMS syndrome"'
         )
     slug = slugify(title)
-    articles = root / ARTICLES_DIR
-    path = root / article_path(slug)
-    if path.parent != articles:  # belt and braces: the slug pattern already forbids separators
+    relative = f"{_article_directory(directory)}/{slug}.md"
+    path = root / relative
+    if article_slug(relative) != slug:  # belt and braces: the slug pattern already forbids separators
         raise ConfigError(f"refusing to write outside {ARTICLES_DIR}/: {path}")
+    existing = work_tree_articles(root).get(slug)
+    if existing is not None and existing != relative:
+        raise Refused(f"{existing} already has the slug {slug!r}; edit it, or choose another title")
     try:
         checked_path(root, path)  # a committed link in place of articles/ must not take the file out
     except FileNotFoundError:
         pass  # no articles/ yet: write_new makes it
     except NotRegularFile as exc:
-        raise ConfigError(f"refusing to write {article_path(slug)}: {exc}") from None
+        raise ConfigError(f"refusing to write {relative}: {exc}") from None
     name, email = author or ("Your Name", "you@example.org")
     content = template("new-article.md").format(
         title=_yaml_string(title.strip()),
@@ -122,8 +136,20 @@ def new_article(
         disclaimer=_yaml_string(_disclaimer_for(config, audience)),
     )
     if not write_new(path, content):
-        raise Refused(f"{article_path(slug)} already exists; edit it, or choose another title")
+        raise Refused(f"{relative} already exists; edit it, or choose another title")
     return path
+
+
+def _article_directory(directory: str) -> str:
+    """DIRECTORY as a "/"-separated path from the content repo's root, if it is articles/ or
+    one of its subdirectories; a ConfigError otherwise."""
+    parts = [part for part in directory.replace("\\", "/").split("/") if part not in ("", ".")]
+    if not parts or parts[0] != ARTICLES_DIR or ".." in parts or directory.startswith("/"):
+        raise ConfigError(
+            f"--dir {directory}: an article lives in {ARTICLES_DIR}/ or a directory under it "
+            f"(e.g. --dir {ARTICLES_DIR}/poems), given from the content repo's root"
+        )
+    return "/".join(parts)
 
 
 def _disclaimer_for(config: Config, audience: Audience) -> str:

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TypeVar, cast
 
-from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, BoardMember, article_path, article_slug
+from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, BoardMember, article_slug
 from reviewflow.desk.worddiff import WHOLE_FILE, WordDiff, texts_of_unified, word_diff
 from reviewflow.findings import Finding, Severity
 from reviewflow.gitstore import GitStore
@@ -149,16 +149,17 @@ class Memo:
         with self._lock:
             return {b: self._authors.get(b, ()) for b in blobs}
 
-    def counts(self, repo: ContentRepo, slugs: Sequence[str]) -> dict[str, Counts | None]:
-        """The findings of `reviewflow check` on each article's file, counted."""
+    def counts(self, repo: ContentRepo, files: Mapping[str, str]) -> dict[str, Counts | None]:
+        """The findings of `reviewflow check` on each article's file (FILES: slug -> its path,
+        where HEAD has it), counted."""
         # What else the findings depend on: the settings, the schema, and the day (a reference
         # ages; a date in the future arrives).
         around = (_stat(repo.root / CONFIG_FILE), _stat(repo.root / SCHEMA_FILE), date.today())
-        keys = {s: (s, *_stat(repo.root / article_path(s)), around) for s in slugs}
+        keys = {s: (s, *_stat(repo.root / files[s]), around) for s in files}
         with self._lock:
             missing = [s for s, key in keys.items() if key[1] != -1 and key not in self._counts]
         if missing:
-            report = repo.check([repo.root / article_path(s) for s in missing])
+            report = repo.check([repo.root / files[s] for s in missing])
             tally = {s: [0, 0] for s in missing}
             for finding in report.findings:
                 slug = article_slug(finding.path)
@@ -184,7 +185,7 @@ def queue_page(repo: ContentRepo, memo: Memo, *, mine: bool) -> QueuePage:
     """The articles waiting for a reviewer, and apart from them the ones waiting for an author."""
     items, statuses = memo.review_state(repo, mine)
     authors = memo.authors(repo, [i.status.blob for i in items if i.status.blob])
-    counts = memo.counts(repo, [i.status.slug for i in items])
+    counts = memo.counts(repo, {i.status.slug: i.status.path for i in items})
     waiting = [
         QueueRow(i.status, i.waiting_days, authors.get(i.status.blob or "", ()), counts[i.status.slug])
         for i in items
@@ -213,8 +214,9 @@ def article_page(repo: ContentRepo, memo: Memo, slug: str) -> ArticlePage:
     path = store.article_path(slug)
     diff = replace(diff, uncommitted=status.blob is not None and not store.is_unchanged(path))
     findings = None
-    if (repo.root / article_path(slug)).is_file():
-        findings = sorted(repo.check([repo.root / article_path(slug)]).findings, key=Finding.sort_key)
+    file = repo.root / store.article_file(slug)
+    if file.is_file():
+        findings = sorted(repo.check([file]).findings, key=Finding.sort_key)
     old, new = texts_of_unified(diff.lines)
     return ArticlePage(status, findings, diff, word_diff(old, new), status.events)
 

@@ -33,9 +33,9 @@ except ImportError:  # not on Windows: builds are then not serialised
     fcntl = None  # type: ignore[assignment]
 
 
-from reviewflow.config import Config
+from reviewflow.config import Config, duplicate_slug_message
 from reviewflow.content.article import SLUG_PATTERN
-from reviewflow.errors import ConfigError
+from reviewflow.errors import ConfigError, Refused
 from reviewflow.gitstore import GitStore
 from reviewflow.publish.neighbours import link_neighbours
 from reviewflow.publish.notes import build_notes, build_time
@@ -89,6 +89,10 @@ def publish(
     `build_time()`), is what the "Review due" notice is judged against.
     """
     store = store or GitStore.open(root)
+    _, duplicates = store.article_listing()
+    if duplicates:  # which file would be the article's page? Neither, until one is renamed
+        slug, paths = min(duplicates.items())
+        raise Refused(f"cannot publish: {duplicate_slug_message(slug, paths)}")
     config = config if config is not None else committed_config(store)
     base = normalise_base_url(base_url if base_url is not None else config.site.url)
     target = check_target(root, out)

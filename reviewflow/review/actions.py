@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewflow.config import Config, article_path
+from reviewflow.config import Config, duplicate_slug_message, work_tree_articles
 from reviewflow.errors import Refused
 from reviewflow.findings import Severity
 from reviewflow.gitstore import GitStore
@@ -117,7 +117,7 @@ def act(
         raise Refused("say what has to change: reviewflow request-changes ARTICLE -m 'what and why'")
     blob = _committed_text(store, slug, action)
     if action is Action.SUBMIT:
-        _refuse_failing_check(root, config, article_path(slug))
+        _refuse_failing_check(root, config, store.article_file(slug))
 
     # Judged like every event: under the reviewflow.toml committed where it is made, HEAD's.
     rules = committed_config(store)
@@ -256,9 +256,13 @@ def _parent(store: GitStore, commit: str) -> str:
 
 def _committed_text(store: GitStore, slug: str, action: Action) -> str:
     """The blob of the article at HEAD, refusing when the file is not exactly what is committed."""
-    heads = store.article_blobs()
-    path = article_path(slug)
+    files, duplicates = store.article_listing()
+    heads = {name: blob for name, (_, blob) in files.items()}
+    if slug in duplicates:
+        raise Refused(f"cannot {action} {slug}: {duplicate_slug_message(slug, duplicates[slug])}")
+    path = store.article_file(slug)
     if slug not in heads:
+        path = work_tree_articles(store.root).get(slug, path)
         if (store.root / path).is_file():
             raise Refused(
                 f"{path} is not committed yet: commit it first (git add {path} && git commit), then {action}"

@@ -20,11 +20,13 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 
 from reviewflow.cache import code_fingerprint, record_key
-from reviewflow.config import CONFIG_FILE, article_slug
+from reviewflow.config import CONFIG_FILE, article_path, article_slug
 from reviewflow.gitlog import LogEntry
 from reviewflow.gitstore import GitStore
 
-Diff = dict[str, str | None]  # name (a path in the content repo) -> its new blob, None when gone
+# name (reviewflow.toml, or articles/<slug>.md for an article in any directory) -> its new blob,
+# None when gone
+Diff = dict[str, str | None]
 Pair = tuple[str, str]  # (commit, parent); parent "" for a root commit, diffed against nothing
 
 
@@ -124,9 +126,10 @@ class ChangeIndex:
         name = path[len(prefix) :]
         if name == CONFIG_FILE:
             return name
-        if article_slug(name) is not None:
-            return name
-        return None
+        slug = article_slug(name)
+        # An article is recorded under its slug's name, whatever directory holds it: moving the
+        # file to another directory changes nothing review state depends on (its text does).
+        return article_path(slug) if slug is not None else None
 
     def diffs(self, entries: Sequence[LogEntry], look_up: bool = True) -> dict[Pair, Diff]:
         """The diff of every commit of ENTRIES against each of its parents; git diffs the new ones.

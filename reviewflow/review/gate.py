@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from reviewflow.config import SCHEMA_FILE, Config, article_path
+from reviewflow.config import SCHEMA_FILE, Config
 from reviewflow.content.schema import ArticleSchema, bundled_schema, load_schema
 from reviewflow.errors import InvalidFile, Refused, ReviewflowError
 from reviewflow.gitstore import GitStore, read_objects
@@ -52,7 +52,7 @@ def judge_approval(
             "and in `reviewflow check --format json`)"
         )
     texts, schema, _ = _texts_and_schema(store, [blob])
-    path = article_path(slug)
+    path = store.article_file(slug)
     checked = check_content(path, texts.get(blob) or b"", rules, schema, date.today())
     if checked.errors:
         raise Refused(

@@ -81,7 +81,7 @@ def read_history(
     USE_CACHE off ignores (and does not write) the facts kept in .git/reviewflow/.
     """
     with ThreadPoolExecutor(2) as background:
-        heads_read = background.submit(store.article_blobs, rev)
+        listing_read = background.submit(store.article_files, rev)
         # A few articles: the messages of theirs only.
         entries, merged_at = first_parent_order(store.log(rev, bodies=scope is None))
         said = _events_said(entries, scope, also)
@@ -93,13 +93,23 @@ def read_history(
         # (a fresh clone reads ~17,000 texts at 10,000 articles, as long as the diffs take).
         authors_read = background.submit(authors_of, store, said, want_authors, use_cache)
         wanted = _files_wanted(said, merged_at)
-        if scope is None:
+        listing = listing_read.result()
+        heads = {slug: blob for slug, (_, blob) in listing.items()}
+        # Where an article's file was in an older tree, only the diffs say once articles live in
+        # subdirectories (a file may have moved): then the index, whose diffs are cheap there.
+        # Looked up in the trees, an event's text must be found, or the diffs say where it was.
+        found = None
+        if scope is not None and not _nested({slug: path for slug, (path, _) in listing.items()}):
+            found = _files_from_trees(store, entries, wanted)
+            if any(found.get(key) is None for key in _article_keys(said)):
+                found = None
+        if found is None:
             files, changes, appeared = _files_from_index(store, entries, wanted, use_cache)
         else:
-            files, appeared = _files_from_trees(store, entries, wanted), {}
+            files, appeared = found, {}
             asked = _people_in_question(said, want_authors, people)
-            changes = _changes_by(store, entries, asked, scope, use_cache)
-        heads, authors = heads_read.result(), authors_read.result()
+            changes = _changes_by(store, entries, asked, scope or (), use_cache)
+        authors = authors_read.result()
     if scope is not None:
         heads = {slug: blob for slug, blob in heads.items() if slug in scope}
     blobs = config_blobs(said, files)
@@ -191,6 +201,8 @@ def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool 
     with ThreadPoolExecutor(1) as background:
         heads_read = background.submit(store.article_blobs)
         files = _files_from_trees(store, entries, _files_wanted(said, {}))
+        if any(files.get(key) is None for key in _article_keys(said)):
+            return None  # an event's text is not where HEAD has its article: read the whole history
         old = log.history
         # One parent each: its diff is the change. A few new commits' diffs are asked of git, not
         # looked up among every commit's kept diff (nor their authors among every kept answer):
@@ -319,22 +331,40 @@ def _record_changes(
                     appeared.setdefault((slug, blob), []).append(entry.committed_at)
 
 
+def _nested(paths: Mapping[str, str]) -> bool:
+    """Whether some article of PATHS (slug -> path) lives in a subdirectory of articles/."""
+    return any(path != article_path(slug) for slug, path in paths.items())
+
+
+def _article_keys(said: Sequence[tuple[LogEntry, Trailers]]) -> list[tuple[str, str]]:
+    """(commit, name) of the article each event of SAID names."""
+    return [(entry.commit, article_path(t.slug)) for entry, t in said if t.slug]
+
+
 def _files_from_trees(
     store: GitStore, entries: Sequence[LogEntry], wanted: Mapping[str, Iterable[str]]
 ) -> Files:
-    """The WANTED files of commits, looked up in their trees (events of a few articles)."""
+    """The WANTED files of commits, looked up in their trees (events of a few articles, in a
+    repository whose articles are all directly in articles/, or at the paths HEAD has them)."""
     tree_of = {entry.commit: entry.tree for entry in entries if entry.commit in wanted}
     names: dict[tuple[str, str], list[str]] = defaultdict(list)  # (tree, name) -> commits
     for commit, wanted_names in wanted.items():
         for name in wanted_names:
             names[(tree_of[commit], name)].append(commit)
     keys = list(names)
-    blobs = store.blob_ids([f"{tree}:{store.prefix}{name}" for tree, name in keys])
+    paths = store.article_paths()
+    blobs = store.blob_ids([f"{tree}:{store.prefix}{_path_at_head(name, paths)}" for tree, name in keys])
     files: Files = {}
     for key, blob in zip(keys, blobs, strict=True):
         for commit in names[key]:
             files[(commit, key[1])] = blob
     return files
+
+
+def _path_at_head(name: str, paths: Mapping[str, str]) -> str:
+    """Where HEAD has the article NAME (a name of the review record), else NAME itself."""
+    slug = article_slug(name)
+    return paths.get(slug, name) if slug is not None else name
 
 
 def _people_in_question(

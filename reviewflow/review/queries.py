@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, Config, article_path
+from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, Config, article_path, work_tree_articles
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.gitstore import GitStore
 from reviewflow.review.board import committed_config, front_matter_authors
@@ -80,7 +80,7 @@ def judge_history(
         store, scope=scope, rev=rev, rules_for=rules_for, want_authors=want_authors, people=people,
         use_cache=use_cache, also=also,
     )  # fmt: skip
-    replay = Replay(log.history, config)
+    replay = Replay(log.history, config, store.article_file if rev is None else article_path)
     return Judged(replay, replay.run(), dict(log.appeared))
 
 
@@ -114,15 +114,16 @@ def invalid_events(root: Path, config: Config | None = None, rev_range: str | No
 
 
 def resolve_article(root: Path, value: str, cwd: Path | None = None) -> str:
-    """The slug an ARTICLE argument names: a slug, or the path of articles/<slug>.md."""
+    """The slug an ARTICLE argument names: a slug, or the path of articles/[<dirs>/]<slug>.md."""
     if "/" in value or "\\" in value or value.endswith(".md"):
         path = Path(value)
         if not path.is_absolute():
             path = (cwd or Path.cwd()) / path
         path = path.resolve()
-        if path.parent != (root / ARTICLES_DIR).resolve() or path.suffix != ".md":
+        if not path.parent.is_relative_to((root / ARTICLES_DIR).resolve()) or path.suffix != ".md":
             raise UnknownArticle(
-                f"{value}: not an article of this content repo (expected {ARTICLES_DIR}/<slug>.md in {root})"
+                f"{value}: not an article of this content repo (expected {ARTICLES_DIR}/<slug>.md "
+                f"or {ARTICLES_DIR}/<directory>/<slug>.md in {root})"
             )
         value = path.stem
     if not SLUG_PATTERN.match(value):
@@ -173,8 +174,8 @@ def status_report(
     """The status of the given articles (slugs or paths), or of every article."""
     slugs = [resolve_article(root, a, cwd) for a in articles]
     statuses = load_statuses(root, config, scope=set(slugs) if slugs else None, store=store)
-    on_disk = sorted(p.stem for p in (root / ARTICLES_DIR).glob("*.md")) if not slugs else []
-    uncommitted = [article_path(s) for s in on_disk if s not in statuses and SLUG_PATTERN.match(s)]
+    on_disk = work_tree_articles(root) if not slugs else {}
+    uncommitted = sorted(path for slug, path in on_disk.items() if slug not in statuses)
     return StatusReport(pick(statuses, slugs), uncommitted)
 
 
@@ -230,7 +231,7 @@ def article_diff(
     slug = resolve_article(root, article, cwd)
     store = store or GitStore.open(root)
     status = pick(judge_history(store, config, scope={slug}).outcome.statuses, [slug])[0]
-    path = article_path(slug)
+    path = store.article_file(slug)
     basis, old_blob, old_label = "none", None, "/dev/null"
     if status.approved is not None:
         approved = status.approved

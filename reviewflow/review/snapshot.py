@@ -69,7 +69,7 @@ def judged_history(store: GitStore, config: Config, use_cache: bool = True) -> J
     if resumed is not None:
         return resumed
     log = read_history(store, use_cache=use_cache)
-    replay = Replay(log.history, config)
+    replay = Replay(log.history, config, store.article_file)
     outcome = replay.run()
     if file:
         _save(file, store.head, log, replay)
@@ -89,7 +89,7 @@ def _resume(store: GitStore, file: _File, config: Config) -> Judged | None:
         if extended is None or len(extended.history.events) - len(judged) > MAX_NEW_EVENTS:
             return None
         log = extended
-    replay = Replay(log.history, config)
+    replay = Replay(log.history, config, store.article_file)
     outcome = replay.resume(tracks, judged)
     if head != store.head:
         _save(file, store.head, log, replay, Reuse(raw, len(judged)))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -99,9 +99,12 @@ Verdict = str | Superseded | None  # why an event does not count; None: it count
 class Replay:
     """One pass over the history; afterwards it can judge one more event on top of HEAD."""
 
-    def __init__(self, history: History, config: Config) -> None:
+    def __init__(
+        self, history: History, config: Config, path_of: Callable[[str], str] = article_path
+    ) -> None:
         self.history = history
         self.config = config
+        self.path_of = path_of  # slug -> its file at the tip (in a subdirectory of articles/, maybe)
         self.position = {commit: index for index, commit in enumerate(history.order)}
         # Runs: stretches of the order where each commit's first parent is the one before it.
         # Within a run, an earlier commit is an ancestor of a later one: no walk needed.
@@ -395,7 +398,7 @@ class Replay:
         )
         return ArticleStatus(
             slug=slug,
-            path=article_path(slug),
+            path=self.path_of(slug),
             state=state,
             blob=blob,
             approvals=len(approved_by),
