@@ -95,11 +95,11 @@ def read_history(
         wanted = _files_wanted(said, merged_at)
         listing = listing_read.result()
         heads = {slug: blob for slug, (_, blob) in listing.items()}
-        # Where an article's file was in an older tree, only the diffs say once articles live in
-        # subdirectories (a file may have moved): then the index, whose diffs are cheap there.
-        # Looked up in the trees, an event's text must be found, or the diffs say where it was.
+        # A few articles: their files looked up in the older trees at the paths HEAD has them.
+        # An article moved between subdirectories is not there in its older trees: an event's
+        # text must be found, or the diffs (the index) say where it was.
         found = None
-        if scope is not None and not _nested({slug: path for slug, (path, _) in listing.items()}):
+        if scope is not None:
             found = _files_from_trees(store, entries, wanted)
             if any(found.get(key) is None for key in _article_keys(said)):
                 found = None
@@ -329,11 +329,6 @@ def _record_changes(
                 changes.setdefault(slug, []).append(Change(entry.commit, email))
                 if blob is not None:
                     appeared.setdefault((slug, blob), []).append(entry.committed_at)
-
-
-def _nested(paths: Mapping[str, str]) -> bool:
-    """Whether some article of PATHS (slug -> path) lives in a subdirectory of articles/."""
-    return any(path != article_path(slug) for slug, path in paths.items())
 
 
 def _article_keys(said: Sequence[tuple[LogEntry, Trailers]]) -> list[tuple[str, str]]:
