@@ -381,12 +381,12 @@ class GitStore:
         `commit-tree` plus a compare-and-swap `update-ref`, not `git commit`: the id returned is
         this commit's, never one another process made a moment later, and the event is recorded
         only on the history it was judged against. Nothing staged is committed (the tree is
-        PARENT's), no hook runs, the message is kept verbatim. Git's own signing applies
-        (gpg.format, user.signingkey), with `-S` when SIGN or commit.gpgsign.
+        PARENT's), no hook runs, the message is kept verbatim. Signed (`-S`, with git's gpg.format
+        and user.signingkey) when SIGN: commit-tree does not read commit.gpgsign, so the caller
+        decides with it.
         """
-        signing = sign or self.config_true("commit.gpgsign")
         commit = self.run(
-            "commit-tree", *(["-S"] if signing else []), f"{parent}^{{tree}}", "-p", parent, "-F", "-",
+            "commit-tree", *(["-S"] if sign else []), f"{parent}^{{tree}}", "-p", parent, "-F", "-",
             input=message.encode("utf-8"),
         ).decode().strip()  # fmt: skip
         subject = message.partition("\n")[0]

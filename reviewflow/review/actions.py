@@ -125,7 +125,8 @@ def act(
     key = ssh_fingerprint(member.signing_key) if member and member.signing_key else ""
     pending = _pending_event(store.head, action, slug, blob, text, (name, email), key)
     _refuse_unless_counted(store, rules, action, pending, on_board=member is not None)
-    _refuse_unsigned(store, key, sign)
+    sign = sign or store.config_true("commit.gpgsign")  # commit-tree does not read it: we do
+    _refuse_unsigned(key, sign)
     gate = None
     if action is Action.APPROVE:
         from reviewflow.review.gate import judge_approval  # the checks: only `approve` pays for them
@@ -140,8 +141,8 @@ def act(
             f"being judged, so nothing was recorded; run `reviewflow {action} {slug}` again"
         )
     if member is not None and member.signing_key:
-        _keep_only_if_signed(store, commit, member.email, member.signing_key)
-    recorded = _keep_only_if_counted(root, commit, slug, action)
+        _keep_only_if_signed(store, commit, store.head, member.email, member.signing_key)
+    recorded = _keep_only_if_counted(root, commit, store.head, slug, action)
     return ActionResult(
         action,
         slug,
@@ -201,9 +202,10 @@ def _refuse_unless_counted(
         )
 
 
-def _refuse_unsigned(store: GitStore, key: str, sign: bool) -> None:
-    """Refuse a commit git would not sign for a member with a signing key (KEY): it would not count."""
-    if key and not sign and not store.config_true("commit.gpgsign"):
+def _refuse_unsigned(key: str, sign: bool) -> None:
+    """Refuse a commit git would not sign (SIGN: --sign or commit.gpgsign) for a member with a
+    signing key (KEY): it would not count."""
+    if key and not sign:
         raise Refused(
             "your board entry in reviewflow.toml has a signing_key, so only your signed actions "
             "count: add --sign, or `git config commit.gpgsign true` (with `git config gpg.format "
@@ -223,12 +225,13 @@ def _refuse_detached_head(store: GitStore, action: Action) -> None:
         )
 
 
-def _keep_only_if_counted(root: Path, commit: str, slug: str, action: Action) -> ArticleStatus:
+def _keep_only_if_counted(root: Path, commit: str, previous: str, slug: str, action: Action) -> ArticleStatus:
     """The article's state after COMMIT, as the history read afresh from git says (what `status`
-    and `verify` will say); COMMIT undone, and the action refused, unless that history counts it.
+    and `verify` will say); COMMIT undone back to PREVIOUS, its parent, and the action refused,
+    unless that history counts it.
 
     The action was judged before committing, but only the history decides: a configuration
-    substituted under git, a hook that rewrote the message, anything that made the recorded
+    substituted under git, an object swapped with `git replace`, anything that made the recorded
     event differ from the judged one would otherwise be reported as a success that never was.
     """
     store = GitStore.open(root)
@@ -237,21 +240,13 @@ def _keep_only_if_counted(root: Path, commit: str, slug: str, action: Action) ->
     if status is not None and event is not None and event.valid:
         return status
     reason = event.reason if event is not None else "the history from HEAD holds no such event"
-    previous = _parent(store, commit)
     undone = store.undo_commit(commit, previous)
     what = "reviewflow undid it" if undone else f"undo it with `git reset --soft {previous[:12]}`"
     raise Refused(
         f"cannot {action} {slug}: commit {commit[:12]} was made, but the review history does not "
-        f"count it ({reason}); {what}. A hook that rewrites commit messages or an object swapped "
-        "with `git replace` can do this: see `git replace --list` and `reviewflow verify`"
+        f"count it ({reason}); {what}. An object swapped with `git replace` or a "
+        "configuration substituted under git can do this: see `git replace --list` and `reviewflow verify`"
     )
-
-
-def _parent(store: GitStore, commit: str) -> str:
-    """The commit an event commit was made on: what undoing it goes back to. Not the HEAD seen
-    before committing: another action may have landed in between, and undoing to that HEAD
-    would drop its event too."""
-    return store.run("rev-parse", "--verify", "-q", f"{commit}^1^{{commit}}").decode().strip()
 
 
 def _committed_text(store: GitStore, slug: str, action: Action) -> str:
@@ -277,12 +272,11 @@ def _committed_text(store: GitStore, slug: str, action: Action) -> str:
     return heads[slug]
 
 
-def _keep_only_if_signed(store: GitStore, commit: str, email: str, public_key: str) -> None:
+def _keep_only_if_signed(store: GitStore, commit: str, previous: str, email: str, public_key: str) -> None:
     """Undo COMMIT unless git verifies it was signed with the member's key: it would not count."""
     status, key = store.signatures([commit], [(email, public_key)]).get(commit, ("N", ""))
     if status == "G" and key == ssh_fingerprint(public_key):
         return
-    previous = _parent(store, commit)
     undone = store.undo_commit(commit, previous)
     what = "reviewflow undid it" if undone else f"undo it with `git reset --soft {previous[:12]}`"
     signed = f"signed with {key}" if key else "not signed"
