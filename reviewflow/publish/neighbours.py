@@ -15,7 +15,6 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from reviewflow.content.facts import AUDIENCE_NAMES, Facts, read_facts
@@ -90,7 +89,7 @@ def with_neighbours(infos: Sequence[PageInfo], facts: Mapping[str, Facts]) -> li
         related = _related(info.slug, mine, shelves.get(mine.group, {}), nodes, pair)
         on_condition = sum(len(shelf) for shelf in shelves.get(mine.group, {}).values())
         on_condition -= 1 if info.slug in published else 0
-        linked.append(replace(info, counterpart=counterpart, related=related, on_condition=on_condition))
+        linked.append(info.linked(counterpart, related, on_condition))
     return linked
 
 
