@@ -5,6 +5,7 @@ lengths search engines show, dates in words, and the anchors of the board member
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -58,6 +59,7 @@ def in_words(day: date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+@functools.lru_cache(maxsize=4096)  # a site's pages share a few hundred days, each shown on many
 def when(day: date | None) -> Markup:
     """A date for the page: in words, with its ISO form in <time datetime> for machines."""
     if day is None:
