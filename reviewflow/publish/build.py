@@ -43,7 +43,7 @@ from reviewflow.publish.output import (
 )
 from reviewflow.publish.pages import Listing, PageInfo, Reviewer
 from reviewflow.publish.records import BuildCache, PageRecord, SiteRecord, content_digest, file_state, settled
-from reviewflow.publish.render import Build, Page, Workers, page_path, render_pages, site_renderer
+from reviewflow.publish.render import Build, Page, page_path, render_pages, site_renderer
 from reviewflow.publish.search import search_files
 from reviewflow.publish.site import AUDIENCES, SiteRenderer
 from reviewflow.review.board import committed_config
@@ -104,10 +104,9 @@ def publish(
     history = ContentHistory(_head_time(store), judged.appeared)
     built_at = (now or build_time()).astimezone(UTC)
     infos = page_infos(statuses, config, history, store, preview, built_at)
-    with Workers(build) as pool:
-        # SA: counterpart, related. The texts read for them are rendered next, not read again.
-        infos, texts = link_neighbours(store, infos, cache, config.checks.max_file_bytes, pool.start)
-        listings, rendered = build_site(build, store, infos, target, history.head_at, cache, texts, pool)
+    # SA: counterpart, related. The texts read for them are rendered next, not read again.
+    infos, texts = link_neighbours(store, infos, cache, config.checks.max_file_bytes)
+    listings, rendered = build_site(build, store, infos, target, history.head_at, cache, texts)
     approved = sum(1 for item in listings if item.info.approved)
     notes = build_notes(config, base, statuses, built_at)
     return PublishResult(target, approved, len(listings) - approved, rendered, notes)
@@ -241,7 +240,6 @@ def build_site(
     head_at: datetime,
     cache: BuildCache | None,
     texts: dict[str, bytes] | None = None,
-    workers: Workers | None = None,
 ) -> tuple[list[Listing], int]:
     """Write the site and swap it in for TARGET; its listings, and how many pages were rendered.
 
@@ -260,7 +258,7 @@ def build_site(
                 live = cache.rendered_last(target) if staging.spare else cache.live_site(target)
                 copied, missing = copy_pages(build, missing, staging, live, target)
                 pages.update(copied)
-            pages.update(render_pages(build, store, missing, staging, texts, workers))
+            pages.update(render_pages(build, store, missing, staging, texts))
             listings = [pages[info.slug].listing for info in infos]
             for name, text in site_files(build.renderer, listings, head_at).items():
                 staging.write(name, text)

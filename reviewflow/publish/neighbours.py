@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from reviewflow.content.facts import AUDIENCE_NAMES, Facts, read_facts
@@ -58,13 +58,10 @@ def link_neighbours(
     infos: Sequence[PageInfo],
     cache: BuildCache | None,
     max_bytes: int,
-    before_reading: Callable[[int], object] = int,
 ) -> tuple[list[PageInfo], dict[str, bytes]]:
     """INFOS, each with its counterpart and related articles; the facts read are kept in CACHE.
-    And the texts read for them, by blob id, for rendering; BEFORE_READING(how many texts) is
-    called first (publish forks its render workers there, before this process holds them)."""
+    And the texts read for them, by blob id, for rendering."""
     known = cache.facts() if cache is not None else {}
-    before_reading(len({info.blob for info in infos} - known.keys()))
     texts: dict[str, bytes] = {}
     facts = gather_facts(store, infos, known, max_bytes, texts)
     if cache is not None and facts != known:

@@ -9,8 +9,8 @@ import json
 import os
 from collections import defaultdict, deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager, suppress
+from concurrent.futures import Future
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,21 +81,19 @@ def render_pages(
     infos: Sequence[PageInfo],
     staging: Staging,
     texts: dict[str, bytes] | None = None,
-    workers: Workers | None = None,
 ) -> dict[str, Page]:
     """Render and write the pages of INFOS into STAGING (in a process pool when there are many).
 
-    TEXTS: blob id -> bytes the build has read already (taken from it as they are used); the
-    rest are read from git. WORKERS: the build's pool, when it was started before.
-    Pages go to disk as they are rendered, by whichever process rendered them: what comes back
-    is a hash and a listing per page, so memory never holds the site.
+    TEXTS: blob id -> bytes the build has read already (each let go once sent to be rendered);
+    the rest are read from git. Pages go to disk as they are rendered, by whichever process
+    rendered them: what comes back is a hash and a listing per page, so memory never holds the site.
     """
     pages: dict[str, Page] = {}
     problems = []
     outcomes: list[tuple[PageInfo, Written]] = []
     jobs = _jobs(store, infos, texts if texts is not None else {})
-    with progress_bar(len(infos), "Rendering pages") as advance, _own_workers(build, workers) as pool:
-        for rendered in _render_all(pool, build, jobs, len(infos), str(staging.directory)):
+    with progress_bar(len(infos), "Rendering pages") as advance:
+        for rendered in _render_all(build, jobs, len(infos), staging.directory):
             outcomes.append(rendered)
             advance(1)
     for info, outcome in outcomes:
@@ -139,64 +137,27 @@ def _jobs(store: GitStore, infos: Sequence[PageInfo], texts: dict[str, bytes]) -
             yield info, None
 
 
-class Workers:
-    """The render pool of one build, forked when first needed: by publish before it reads the
-    texts it then holds (neighbours.py), so that no worker starts with a copy of them, or else
-    at the first render of enough pages to be worth it. Closed with the build."""
-
-    def __init__(self, build: Build) -> None:
-        self.build = build
-        self.count = build.workers if build.workers is not None else min(os.cpu_count() or 1, 8)
-        self.pool: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> Workers:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
-            self.pool = None
-
-    def worth(self, pages: int) -> bool:
-        return self.count > 1 and pages >= POOL_THRESHOLD
-
-    def start(self, pages: int) -> ProcessPoolExecutor | None:
-        """The pool, forked now if PAGES are worth it and it is not running yet."""
-        if self.pool is None and self.worth(pages):
-            build = self.build
-            schema = (build.schema.schema, build.schema.source)
-            init = (schema, build.config, build.renderer.base_url, build.renderer.preview)
-            self.pool = worker_pool(self.count, _start_worker, init)
-            # Fork now, before any thread of git's readers runs: a fork copies only the thread that forks.
-            self.pool.submit(int).result()
-        return self.pool
-
-
-@contextmanager
-def _own_workers(build: Build, workers: Workers | None) -> Iterator[Workers]:
-    if workers is not None:
-        yield workers
-        return
-    with Workers(build) as own:
-        yield own
-
-
 def _render_all(
-    workers: Workers, build: Build, jobs: Iterator[Job], total: int, site: str
+    build: Build, jobs: Iterator[Job], total: int, site: Path
 ) -> Iterator[tuple[PageInfo, Written]]:
-    pool = workers.start(total) or workers.pool
-    if pool is None:
-        worker = _Worker(build.renderer, build.schema, build.config.checks.max_file_bytes)
+    count = build.workers if build.workers is not None else min(os.cpu_count() or 1, 8)
+    if count <= 1 or total < POOL_THRESHOLD:
+        worker = _Worker(build.renderer, build.schema, build.config.checks.max_file_bytes, site)
         for info, raw in jobs:
-            yield info, worker.render(info, raw, site)
+            yield info, worker.render(info, raw)
         return
-    pending: deque[tuple[list[Job], Future[list[Written]]]] = deque()
-    for chunk in _chunks(jobs, CHUNK):
-        pending.append((chunk, pool.submit(_work, site, chunk)))
-        if len(pending) > workers.count * AHEAD:
+    schema = (build.schema.schema, build.schema.source)
+    init = (schema, build.config, build.renderer.base_url, build.renderer.preview, site)
+    with worker_pool(count, _start_worker, init) as pool:
+        # Start the workers before git's reader runs: a fork copies only the thread that forks.
+        pool.submit(int).result()
+        pending: deque[tuple[list[Job], Future[list[Written]]]] = deque()
+        for chunk in _chunks(jobs, CHUNK):
+            pending.append((chunk, pool.submit(_work, chunk)))
+            if len(pending) > count * AHEAD:
+                yield from _outcomes(*pending.popleft())
+        while pending:
             yield from _outcomes(*pending.popleft())
-    while pending:
-        yield from _outcomes(*pending.popleft())
 
 
 def _chunks(jobs: Iterator[Job], size: int) -> Iterator[list[Job]]:
@@ -267,14 +228,15 @@ class _Worker:
     renderer: SiteRenderer
     schema: ArticleSchema
     max_bytes: int
+    site: Path
 
-    def render(self, info: PageInfo, raw: bytes | None, site: str) -> Written:
+    def render(self, info: PageInfo, raw: bytes | None) -> Written:
         outcome = render_article(self.renderer, self.schema, self.max_bytes, info, raw)
         if isinstance(outcome, str):
             return outcome
         html, meta = outcome
         data = html.encode("utf-8")
-        write_file(site, page_path(info.slug), data)
+        write_file(self.site, page_path(info.slug), data)
         return content_digest(data), meta
 
 
@@ -286,13 +248,13 @@ def _start_worker(
     config: Config,
     base_url: str | None,
     preview: bool,
+    site: Path,
 ) -> None:
     global _WORKER
     renderer = site_renderer(config, base_url, preview)
-    _WORKER = _Worker(renderer, ArticleSchema(*schema), config.checks.max_file_bytes)
+    _WORKER = _Worker(renderer, ArticleSchema(*schema), config.checks.max_file_bytes, site)
 
 
-def _work(site: str, chunk: list[Job]) -> list[Written]:
-    """Render CHUNK into the site being built at SITE (a worker serves every build of its pool)."""
+def _work(chunk: list[Job]) -> list[Written]:
     assert _WORKER is not None
-    return [_WORKER.render(info, raw, site) for info, raw in chunk]
+    return [_WORKER.render(info, raw) for info, raw in chunk]
