@@ -132,6 +132,7 @@ RULE_IDS = frozenset(
         "reference-not-found",
         "reference-corrected",
         "counterpart-unknown",
+        "testimonial",
     }
 )
 
