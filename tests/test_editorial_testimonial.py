@@ -19,6 +19,13 @@ Run = Callable[..., Result]
 RULE = "testimonial"
 
 
+def selling(text: str) -> str:
+    """TEXT with its author declaring a commercial interest: a story there sells."""
+    return text.replace(
+        'competing_interests: "none"', 'competing_interests: "Sells the product described here."'
+    )
+
+
 @pytest.fixture
 def repo(tmp_path: Path, run: Run) -> Path:
     run(tmp_path, "init", "lib")
@@ -56,7 +63,7 @@ def repo(tmp_path: Path, run: Run) -> Path:
 def test_a_testimonial_is_an_error_on_a_patient_page_at_its_sentence(
     run: Run, repo: Path, sentence: str
 ) -> None:
-    code, findings = check(run, repo, body(f"Some text. {sentence}"))
+    code, findings = check(run, repo, selling(body(f"Some text. {sentence}")))
     assert [(f["rule"], f["severity"], f["line"], f["column"]) for f in findings if f["rule"] == RULE] == [
         (RULE, "error", PARA, 12)
     ]
@@ -89,13 +96,28 @@ def test_a_testimonial_is_an_error_on_a_patient_page_at_its_sentence(
     ],
 )
 def test_lived_experience_and_observations_are_not_testimonials(run: Run, repo: Path, sentence: str) -> None:
-    assert found(run, repo, body(sentence), RULE) == []
+    assert found(run, repo, selling(body(sentence)), RULE) == []
+
+
+def test_a_story_told_by_authors_who_sell_nothing_is_lived_experience(run: Run, repo: Path) -> None:
+    """Every author declares no competing interest and there is no sponsor: a person telling
+    what happened to them is not flagged; a told cure, or stories offered as proof, still are."""
+    story = "My blood tests came back to normal after the transplant."
+    assert found(run, repo, body(story), RULE) == []
+    assert found(run, repo, selling(body(story)), RULE) == [(PARA, 1)]
+    sponsored = body(story).replace("references:\n", 'sponsor: "Gummies Ltd"\nreferences:\n')
+    assert found(run, repo, sponsored, RULE) == [(PARA + 1, 1)]  # one line more: the sponsor
+    assert found(run, repo, body("Honestly, LDN cured my fibro.", "It can do the same for you."), RULE) == [
+        (PARA, 1),
+        (PARA + 2, 1),
+    ]
 
 
 def test_a_citation_does_not_make_a_story_evidence(run: Run, repo: Path) -> None:
     """One person's course is no evidence that the treatment caused it, cited or not; an
     endorsement with its source is a statement of who recommends it."""
-    assert found(run, repo, body("After two weeks of JointGold my pain was gone [1]."), RULE) == [(PARA, 1)]
+    cited = selling(body("After two weeks of JointGold my pain was gone [1]."))
+    assert found(run, repo, cited, RULE) == [(PARA, 1)]
     assert found(run, repo, body("It is doctor-recommended [1]."), RULE) == []
 
 
@@ -110,13 +132,13 @@ def test_a_case_report_on_a_professional_page_is_not_a_testimonial(run: Run, rep
 
 
 def test_on_a_professional_page_a_story_is_a_warning_and_we_is_the_authors(run: Run, repo: Path) -> None:
-    story = body("After two weeks of the supplement my pain was gone.", audience="professional")
+    story = selling(body("After two weeks of the supplement my pain was gone.", audience="professional"))
     code, findings = check(run, repo, story)
     assert [(f["severity"], f["line"], f["column"]) for f in findings if f["rule"] == RULE] == [
         ("warning", PARA, 1)
     ]
     assert code == 0
-    ours = body("We find that patients are pain-free after three sessions.", audience="professional")
+    ours = selling(body("We find that patients are pain-free after three sessions.", audience="professional"))
     assert found(run, repo, ours, RULE) == []
 
 
@@ -129,7 +151,10 @@ def test_the_title_and_summary_are_read_at_their_lines(run: Run, repo: Path) -> 
 
 def test_the_message_names_the_phrase_and_the_fix(run: Run, repo: Path) -> None:
     story, endorsement = messages(
-        run, repo, body("After two weeks of JointGold my pain was gone.", "It is doctor-recommended."), RULE
+        run,
+        repo,
+        selling(body("After two weeks of JointGold my pain was gone.", "It is doctor-recommended.")),
+        RULE,
     )
     assert story.startswith("testimonial ('was gone'): a personal story told as evidence")
     assert "a story is not evidence, even with a citation" in story
@@ -137,7 +162,7 @@ def test_the_message_names_the_phrase_and_the_fix(run: Run, repo: Path) -> None:
 
 
 def test_the_vocabulary_is_extended_in_the_config(run: Run, repo: Path) -> None:
-    text = body("Since I started the drops I feel reborn.", "Ten thousand mums agree.")
+    text = selling(body("Since I started the drops I feel reborn.", "Ten thousand mums agree."))
     assert found(run, repo, text, RULE) == []
     set_checks(repo, '[checks.vocabulary]\noutcomes = ["feel reborn"]\nsocial_proof = ["mums agree"]')
     assert found(run, repo, text, RULE) == [(PARA, 1), (PARA + 2, 1)]
