@@ -7,15 +7,19 @@ person's course after a treatment is no evidence that the treatment caused it, c
 checks/vocabulary/testimonials.toml and `[checks.vocabulary]`:
 
 - a story: a person (I, my; we and our on a patient page; a named person, "Sarah's scan") tells
-  an outcome ("my pain was gone") and what brought it ("after two weeks of JointGold");
+  an outcome ("my pain was gone") and what brought it ("after two weeks of JointGold"), on a
+  page that sells (not every author declares "none", or it has a sponsor): elsewhere it is the
+  writers' lived experience;
 - a told outcome, which carries its teller and cause: "LDN cured my fibro", "How I reversed…";
 - social proof: "it can do the same for you", "thousands of customers can't be wrong",
   before-and-after pictures;
 - an endorsement as evidence ("doctor-recommended") in a sentence that cites nothing.
 
-Cheap, as `check` reads ten thousand articles: one compiled regex scan of each text finds every
-candidate; the sentence around a candidate is looked at only then. On a professional page a
-cited sentence is a case report's, and "we" is the authors'.
+Cheap, as `check` reads ten thousand articles: the text's set of words (built once, shared with
+the other vocabularies) says which phrases can occur at all, so most texts run no regex; each
+phrase that can is found with one regex that `re` starts at its literal first letters, and only
+the sentence around a match is looked at. On a professional page a cited sentence is a case
+report's, and "we" is the authors'.
 """
 
 from __future__ import annotations
