@@ -43,6 +43,7 @@ def repo(tmp_path: Path, run: Run) -> Path:
         "Since my first session I have been pain-free.",
         "Sarah's scan was clear after three sessions.",
         "Within a month on the plan, Tom’s migraines had vanished.",
+        "Within six weeks of the programme, she was pain-free.",
         "Our patients are pain-free within two weeks of the programme.",
         '"After two months I no longer need my painkillers," says Helen.',
         # told outcomes, which carry their teller and cause
@@ -122,11 +123,17 @@ def test_a_citation_does_not_make_a_story_evidence(run: Run, repo: Path) -> None
 
 
 def test_a_case_report_on_a_professional_page_is_not_a_testimonial(run: Run, repo: Path) -> None:
-    case = body(
-        "A 54-year-old man presented with a sensorimotor neuropathy [1].",
-        "Six months after starting lenalidomide, his serum VEGF was back to normal [1].",
-        "We saw his neuropathy improve after three months of treatment, and his VEGF was back to normal [1].",
-        audience="professional",
+    """Even where the author declares an interest (so stories would count): a cited sentence is
+    the case's source, and "he", "his" and "we" tell no testimonial on a professional page."""
+    case = selling(
+        body(
+            "A 54-year-old man presented with a sensorimotor neuropathy [1].",
+            "Six months after starting lenalidomide, his serum VEGF was back to normal [1].",
+            "We saw his neuropathy improve after three months of treatment, and his VEGF was back to normal [1].",
+            "A year after the transplant, his VEGF was back to normal.",
+            "In my own patient, the ascites had gone after three months of lenalidomide [1].",
+            audience="professional",
+        )
     )
     assert found(run, repo, case, RULE) == []
 

@@ -6,7 +6,7 @@ person's course after a treatment is no evidence that the treatment caused it, c
 (the CAP Code, section 12, HONcode's justifiability). Four kinds, from
 checks/vocabulary/testimonials.toml and `[checks.vocabulary]`:
 
-- a story: a person (I, my; we and our on a patient page; a named person, "Sarah's scan") tells
+- a story: a person (I, my; we, our, she, he on a patient page; a named person, "Sarah's scan") tells
   an outcome ("my pain was gone") and what brought it ("after two weeks of JointGold"), on a
   page that sells (not every author declares "none", or it has a sponsor): elsewhere it is the
   writers' lived experience;
@@ -44,6 +44,8 @@ _KINDS = ("outcomes", "told_outcomes", "social_proof", "endorsements")
 
 _I = re.compile(r"(?<![\w'’])I(?![\w-])|\b(?:[Mm]y|[Mm]e|[Mm]yself|[Mm]ine)\b")
 _WE = re.compile(r"\b(?:[Ww]e|[Oo]ur|us|[Oo]urselves)\b")
+# On a patient page, a story goes on in the third person ("Within six weeks, she was pain-free").
+_THEY = re.compile(r"\b(?:[Ss]he|[Hh]e|[Hh]er|[Hh]is)\b")
 _NAMED = re.compile(r"\b([A-Z][a-zà-ÿ]+)['’]s\b|\b(?:says|said|explains)\s+[A-Z][a-z]+\b")
 _NUMBER = r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a few|a couple of|\d+)"
 _SPAN = (
@@ -202,7 +204,9 @@ def _testimonials_in(
 
 def _story(sentence: str, words: _Words, ctx: Context, professional: bool) -> bool:
     """Whether SENTENCE tells a person's outcome and what brought it about."""
-    told = bool(_I.search(sentence)) or (not professional and bool(_WE.search(sentence)))
+    told = bool(_I.search(sentence)) or (
+        not professional and bool(_WE.search(sentence) or _THEY.search(sentence))
+    )
     if not told:
         told = any(
             name is None or name.lower() not in words.not_names
