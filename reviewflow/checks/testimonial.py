@@ -4,8 +4,7 @@ that a treatment or a product works. Registered in rules.py.
 It is a rule of its own, not part of claim-uncited, because a citation does not mend it: one
 person's course after a treatment is no evidence that the treatment caused it, cited or not
 (the CAP Code's rule 12.1 asks for evidence, where relevant trials on people; HONcode's
-justifiability). Four kinds, from
-checks/vocabulary/testimonials.toml and `[checks.vocabulary]`:
+justifiability). Four kinds, from checks/vocabulary/testimonials.toml and `[checks.vocabulary]`:
 
 - a story: a person (I, my; we, our, she, he on a patient page; a named person, "Sarah's scan") tells
   an outcome ("my pain was gone") and what brought it ("after two weeks of JointGold"), on a
