@@ -91,6 +91,8 @@ def test_a_testimonial_is_an_error_on_a_patient_page_at_its_sentence(
         "Crohn's symptoms disappeared after surgery in some patients.",
         "It's gone after a few days in most people.",
         "Wash your hands before and after touching the wound.",
+        "We will check your blood pressure after 2 weeks of treatment to see if it has gone back to normal.",
+        "I will stop the cream after a week of treatment if my rash has cleared up.",
         "Doctors recommend the vaccine for adults over 70.",
         # an outcome with no cause told
         "Some days the tiredness is gone by lunchtime and I can do the shopping.",

@@ -51,6 +51,9 @@ _NUMBER = r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a fe
 _SPAN = (
     r"(?:days?|weeks?|months?|sessions?|treatments?|injections?|infusions?|bottles?|courses?|doses?|visits?)"
 )
+# An outcome hoped for or tested, not told: "we check after 2 weeks of treatment whether it is
+# back to normal", "stop when… until the rash has gone".
+_CONDITION = re.compile(r"\b(?:if|whether|until|unless|in case|to see)\b[^,;.]*$", re.IGNORECASE)
 # What brought the outcome about, told in the same sentence.
 _CAUSE = re.compile(
     rf"\b(?:since|after|within|in)\s+(?:just\s+|only\s+)?{_NUMBER}\s+{_SPAN}\b"
@@ -196,7 +199,9 @@ def _testimonials_in(
             continue  # a case report, with its source
         if kind == "endorsements" and cited:
             continue  # who recommends it, and the evidence, are named
-        if kind == "outcomes" and not _story(sentence, words, ctx, professional):
+        if kind == "outcomes" and (
+            _CONDITION.search(sentence, 0, at) or not _story(sentence, words, ctx, professional)
+        ):
             continue
         reported.add(begin)
         yield *prose.locate(begin), _message(kind, phrase)
