@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 from reviewflow.config import Config, duplicate_slug_message, work_tree_articles
 from reviewflow.errors import Refused
 from reviewflow.findings import Severity
+from reviewflow.gitsignatures import signatures
 from reviewflow.gitstore import GitStore
+from reviewflow.gitwrite import commit_event, current_branch, signs_commits, undo_commit
 from reviewflow.review.board import committed_config
 from reviewflow.review.model import BOARD_ACTIONS, Action, ArticleStatus, Event, State
 from reviewflow.review.queries import (
@@ -125,7 +127,7 @@ def act(
     key = ssh_fingerprint(member.signing_key) if member and member.signing_key else ""
     pending = _pending_event(store.head, action, slug, blob, text, (name, email), key)
     _refuse_unless_counted(store, rules, action, pending, on_board=member is not None)
-    sign = sign or store.config_true("commit.gpgsign")  # commit-tree does not read it: we do
+    sign = sign or signs_commits(store)  # commit-tree does not read it: we do
     _refuse_unsigned(key, sign)
     gate = None
     if action is Action.APPROVE:
@@ -134,7 +136,7 @@ def act(
         gate = judge_approval(store, rules, slug, blob, accept)
     accepted = gate.trailers if gate else ()
 
-    commit = store.commit_event(event_message(action, slug, blob, text, accepted), sign, store.head)
+    commit = commit_event(store, event_message(action, slug, blob, text, accepted), sign, store.head)
     if commit is None:
         raise Refused(
             f"cannot {action} {slug}: another commit landed on this branch while this action was "
@@ -216,7 +218,7 @@ def _refuse_unsigned(key: str, sign: bool) -> None:
 def _refuse_detached_head(store: GitStore, action: Action) -> None:
     """Refuse to act on a detached HEAD: the commit would be on no branch, and lost at the next
     checkout without a word."""
-    if store.current_branch() is None:
+    if current_branch(store) is None:
         raise Refused(
             f"HEAD is detached (at {store.head[:12]}), so a review action would be recorded on no "
             "branch and lost at the next checkout. Switch to the branch the review belongs on "
@@ -240,7 +242,7 @@ def _keep_only_if_counted(root: Path, commit: str, previous: str, slug: str, act
     if status is not None and event is not None and event.valid:
         return status
     reason = event.reason if event is not None else "the history from HEAD holds no such event"
-    undone = store.undo_commit(commit, previous)
+    undone = undo_commit(store, commit, previous)
     what = "reviewflow undid it" if undone else f"undo it with `git reset --soft {previous[:12]}`"
     raise Refused(
         f"cannot {action} {slug}: commit {commit[:12]} was made, but the review history does not "
@@ -274,10 +276,10 @@ def _committed_text(store: GitStore, slug: str, action: Action) -> str:
 
 def _keep_only_if_signed(store: GitStore, commit: str, previous: str, email: str, public_key: str) -> None:
     """Undo COMMIT unless git verifies it was signed with the member's key: it would not count."""
-    status, key = store.signatures([commit], [(email, public_key)]).get(commit, ("N", ""))
+    status, key = signatures(store, [commit], [(email, public_key)]).get(commit, ("N", ""))
     if status == "G" and key == ssh_fingerprint(public_key):
         return
-    undone = store.undo_commit(commit, previous)
+    undone = undo_commit(store, commit, previous)
     what = "reviewflow undid it" if undone else f"undo it with `git reset --soft {previous[:12]}`"
     signed = f"signed with {key}" if key else "not signed"
     raise Refused(

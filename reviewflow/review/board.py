@@ -13,6 +13,7 @@ from reviewflow.config import CONFIG_FILE, Config, parse_config
 from reviewflow.errors import ConfigError, InvalidFile
 from reviewflow.files import read_regular
 from reviewflow.gitlog import LogEntry, is_object_id
+from reviewflow.gitsignatures import signatures
 from reviewflow.gitstore import GitStore, read_objects
 from reviewflow.review.changes import FactFile
 from reviewflow.review.model import BOARD_ACTIONS, Action
@@ -64,7 +65,7 @@ def signature_verdicts(
         if signer is not None:
             commits.append(entry.commit)
             signers.add(signer)
-    return store.signatures(commits, sorted(signers))
+    return signatures(store, commits, sorted(signers))
 
 
 def authors_of(
