@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from reviewflow import gitprocess
-from reviewflow.config import ARTICLES_DIR, article_path, article_slug
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.gitbatch import batch_objects, stream
 from reviewflow.gitlog import (
@@ -24,6 +23,7 @@ from reviewflow.gitlog import (
     parse_tree_diffs,
     separators,
 )
+from reviewflow.layout import ARTICLES_DIR, article_path, article_slug
 
 # --- the review log: every git call that review state needs ---------------------------------------
 # A handful of processes whatever the size of the repository: `version` and `rev-parse` to check

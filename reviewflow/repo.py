@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewflow.config import locate_root
+from reviewflow.layout import locate_root
 
 if TYPE_CHECKING:
     from reviewflow.checks.workspace import Report, Workspace

@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reviewflow.config import CONFIG_FILE, RULE_IDS, SCHEMA_FILE, parse_config
+from reviewflow.config import RULE_IDS
+from reviewflow.configfile import parse_config
 from reviewflow.content.schema import bundled_schema, load_schema
 from reviewflow.errors import ConfigError, InvalidFile, Problem
+from reviewflow.layout import CONFIG_FILE, SCHEMA_FILE
 from tests.conftest import git, write
 from tests.gitrepo import RITA, act_as, forge, ok
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reviewflow.config import article_slug, is_article_path
+from reviewflow.layout import article_slug, is_article_path
 from tests.conftest import git, write
 from tests.deskclient import Client, running_desk
 from tests.gitrepo import ALICE, PATH, RITA, SLUG, act_as, as_json, ok, refused

@@ -20,8 +20,8 @@ import click
 
 from reviewflow import __version__
 from reviewflow.cli.reporters import use_colour, visible
-from reviewflow.config import CONFIG_FILE
 from reviewflow.errors import ExitCode, ReviewflowError
+from reviewflow.layout import CONFIG_FILE
 from reviewflow.repo import ContentRepo
 
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a process SIGPIPE ended

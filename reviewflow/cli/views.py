@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from reviewflow.cli.reporters import dump_json, inert_lines, plural, visible, visible_lines, visible_list
-from reviewflow.config import LOCKFILE
+from reviewflow.layout import LOCKFILE
 from reviewflow.review.actions import ActionResult
 from reviewflow.review.clock import future_reason
 from reviewflow.review.model import Action, ArticleStatus, Event, State

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewflow.config import Config, duplicate_slug_message, work_tree_articles
+from reviewflow.config import Config
 from reviewflow.errors import Refused
 from reviewflow.findings import Severity
 from reviewflow.gitsignatures import signatures
 from reviewflow.gitstore import GitStore
 from reviewflow.gitwrite import commit_event, current_branch, signs_commits, undo_commit
+from reviewflow.layout import duplicate_slug_message, work_tree_articles
 from reviewflow.review.board import committed_config
 from reviewflow.review.model import BOARD_ACTIONS, Action, ArticleStatus, Event, State
 from reviewflow.review.queries import (
