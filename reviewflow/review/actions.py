@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewflow.config import Config
+from reviewflow.config import BoardMember, Config
 from reviewflow.errors import Refused
 from reviewflow.findings import Severity
 from reviewflow.gitsignatures import signatures
@@ -39,6 +39,7 @@ from reviewflow.review.workflow import ssh_fingerprint
 
 if TYPE_CHECKING:
     from reviewflow.review.acknowledge import Acceptance
+    from reviewflow.review.gate import ApprovalGate
 
 _RESERVED_LINE = re.compile(r"^\s*reviewflow-[a-z-]*\s*:", re.IGNORECASE | re.MULTILINE)
 
@@ -113,6 +114,52 @@ def act(
         slug = resolve_article(root, article, cwd)
     except UnknownArticle as exc:
         raise Refused(str(exc)) from None
+    judged = _judge(store, config, action, slug, message, sign, accept)
+    commit = commit_event(store, judged.message, judged.sign, store.head)
+    if commit is None:
+        raise Refused(
+            f"cannot {action} {slug}: another commit landed on this branch while this action was "
+            f"being judged, so nothing was recorded; run `reviewflow {action} {slug}` again"
+        )
+    member = judged.member
+    if member is not None and member.signing_key:
+        _keep_only_if_signed(store, commit, store.head, member.email, member.signing_key)
+    recorded = _keep_only_if_counted(root, commit, store.head, slug, action)
+    gate = judged.gate
+    return ActionResult(
+        action,
+        slug,
+        commit,
+        judged.actor,
+        recorded,
+        next_step(recorded),
+        gate.acknowledged if gate else (),
+        gate.intended if gate else (),
+    )
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """An action judged as the history would judge it, ready to commit."""
+
+    actor: str  # "Name <email>", git's author identity
+    message: str  # the commit message, trailers included
+    sign: bool
+    member: BoardMember | None  # the actor's board entry in HEAD's reviewflow.toml
+    gate: ApprovalGate | None  # an approval's checks and acknowledgements
+
+
+def _judge(
+    store: GitStore,
+    config: Config,
+    action: Action,
+    slug: str,
+    message: str,
+    sign: bool,
+    accept: Acceptance | None,
+) -> _Judged:
+    """ACTION on SLUG with the user's MESSAGE, judged before anything is committed: refused,
+    saying what to do instead, unless the history would count it."""
     _refuse_detached_head(store, action)
     name, email = store.author()
     text = clean_message(message)
@@ -120,7 +167,7 @@ def act(
         raise Refused("say what has to change: reviewflow request-changes ARTICLE -m 'what and why'")
     blob = _committed_text(store, slug, action)
     if action is Action.SUBMIT:
-        _refuse_failing_check(root, config, store.article_file(slug))
+        _refuse_failing_check(store.root, config, store.article_file(slug))
 
     # Judged like every event: under the reviewflow.toml committed where it is made, HEAD's.
     rules = committed_config(store)
@@ -135,27 +182,8 @@ def act(
         from reviewflow.review.gate import judge_approval  # the checks: only `approve` pays for them
 
         gate = judge_approval(store, rules, slug, blob, accept)
-    accepted = gate.trailers if gate else ()
-
-    commit = commit_event(store, event_message(action, slug, blob, text, accepted), sign, store.head)
-    if commit is None:
-        raise Refused(
-            f"cannot {action} {slug}: another commit landed on this branch while this action was "
-            f"being judged, so nothing was recorded; run `reviewflow {action} {slug}` again"
-        )
-    if member is not None and member.signing_key:
-        _keep_only_if_signed(store, commit, store.head, member.email, member.signing_key)
-    recorded = _keep_only_if_counted(root, commit, store.head, slug, action)
-    return ActionResult(
-        action,
-        slug,
-        commit,
-        f"{name} <{email}>",
-        recorded,
-        next_step(recorded),
-        gate.acknowledged if gate else (),
-        gate.intended if gate else (),
-    )
+    commit_message = event_message(action, slug, blob, text, gate.trailers if gate else ())
+    return _Judged(f"{name} <{email}>", commit_message, sign, member, gate)
 
 
 def _pending_event(
