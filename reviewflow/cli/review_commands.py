@@ -194,7 +194,7 @@ def verify_command(state: State, output: str, rev_range: str | None, no_cache: b
 
     Example: reviewflow verify --range origin/main..HEAD --format json
     """
-    from reviewflow.cli.views import VERIFY_VIEWS
+    from reviewflow.cli.verify_report import VERIFY_VIEWS
 
     result = state.repo().verify(rev_range, use_cache=not no_cache)
     click.echo(VERIFY_VIEWS[output](result))
