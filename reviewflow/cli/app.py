@@ -102,7 +102,7 @@ class ReviewflowGroup(click.Group):
 def cli(ctx: click.Context, directory: Path, debug: bool) -> None:
     """Editorial review for medical content kept in git.
 
-    Authors write articles/<slug>.md, the advisory board reviews and approves them, and
+    Authors write articles/[<dirs>/]<slug>.md, the advisory board reviews and approves them, and
     only approved text is published. Every review action is a git commit.
     """
     ctx.obj = State(directory=directory, debug=debug)

@@ -97,11 +97,11 @@ def new_command(state: State, title: str, audience: str, condition: str, directo
 def check_command(state: State, paths: tuple[Path, ...], output: str, strict: bool, no_cache: bool) -> None:
     """Check articles: front-matter, citations, disclaimers, claims, readability.
 
-    With no PATHS, checks every articles/*.md. Run outside the content repo (pre-commit
-    runs at the top of the git work tree), the PATHS say which one. Exit 0 when there is no
-    error (and no warning with --strict), 1 when there is. Files unchanged since the last run keep their
-    findings from .reviewflow-cache/ (invalidated by any change to the rules, config,
-    schema, retractions file, reference lockfile or date).
+    With no PATHS, checks every article in articles/ and its subdirectories. Run outside the
+    content repo (pre-commit runs at the top of the git work tree), the PATHS say which one.
+    Exit 0 when there is no error (and no warning with --strict), 1 when there is. Files
+    unchanged since the last run keep their findings from .reviewflow-cache/ (invalidated by
+    any change to the rules, config, schema, retractions file, reference lockfile or date).
 
     Example: reviewflow check articles/poems-syndrome-prognosis.md --format json
     """
