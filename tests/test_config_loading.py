@@ -2,7 +2,7 @@
 
 `check` and `new` read the work tree, `status`, `publish`, `verify` and the review actions the
 commit at HEAD, `ci` both sides of the change, the history each event's commit: all through
-`config.parse_config` and `schema.load_schema`, so a file is wrong in the same way everywhere,
+`configfile.parse_config` and `schema.load_schema`, so a file is wrong in the same way everywhere,
 and all its problems are named in one run.
 """
 
