@@ -46,6 +46,7 @@ RULE_IDS = frozenset(
         "reference-not-found",
         "reference-corrected",
         "counterpart-unknown",
+        "testimonial",
     }
 )
 
@@ -162,6 +163,10 @@ class VocabularyAdditions(_Strict):
     absolute: list[str] = Field(default_factory=list)  # absolute-claim
     abbreviations: list[str] = Field(default_factory=list)  # jargon: known without expansion
     jargon: dict[str, str] = Field(default_factory=dict)  # jargon: term = "plain words"
+    outcomes: list[str] = Field(default_factory=list)  # testimonial: an outcome a person tells
+    told_outcomes: list[str] = Field(default_factory=list)  # testimonial: with its teller and cause
+    social_proof: list[str] = Field(default_factory=list)  # testimonial: stories as proof for the reader
+    endorsements: list[str] = Field(default_factory=list)  # testimonial: authority as evidence
 
 
 ReferenceCount = Annotated[int, Field(ge=0, le=100)]
