@@ -72,3 +72,6 @@ def test_word_counts_are_the_regular_expressions(seed: int) -> None:
         expected = Counter(readability._WORD.findall(MARKER.sub(" ", text.lower())))
         assert readability.word_counts(text) == expected, text
         assert readability.word_counts(text, MARKER.findall(text)) == expected, text
+        sums = sum(expected.values()), sum(readability.syllables(w) * n for w, n in expected.items())
+        assert readability.word_totals(text) == sums, text
+        assert readability.word_totals(text, MARKER.findall(text)) == sums, text

@@ -94,9 +94,15 @@ def sentence_cited(doc: Document, prose: Prose, begin: int, end: int, key: str) 
     """Whether the sentence PROSE.text[BEGIN:END] is cited: by a marker in it, or, in the
     title or summary, by a cited body sentence that holds KEY (the number or claim word
     found) and shares one of its distinctive words (6+ letters, not a common word)."""
-    if MARKER.search(prose.text, begin, end) or any(begin <= at <= end for at, _ in bare_citations(prose)):
-        return True  # a citation written as a plain number is cited, and citation-bare says how
-    return isinstance(prose, FieldProse) and cited_in_body(doc, prose.text[begin:end], key)
+    # Several rules ask about the same sentences: each is looked at once.
+    marked: dict[tuple[int, int], bool] = prose.__dict__.setdefault("_marked_sentences", {})
+    cited = marked.get((begin, end))
+    if cited is None:
+        # A citation written as a plain number is cited, and citation-bare says how.
+        cited = marked[begin, end] = bool(
+            MARKER.search(prose.text, begin, end) or any(begin <= at <= end for at, _ in bare_citations(prose))
+        )
+    return cited or (isinstance(prose, FieldProse) and cited_in_body(doc, prose.text[begin:end], key))
 
 
 def cited_in_body(doc: Document, sentence: str, key: str) -> bool:

@@ -27,14 +27,17 @@ _SENTENCE_END = re.compile(
     r"[.!?](?<![Ee]\.[Gg]\.)(?<![Ii]\.[Ee]\.)(?<!\b[Vv]s\.)(?<!\b[Dd]r\.)(?<!\b[Aa]pprox\.)"
     r"(?<!\bal\.)(?<!\b[Ff]ig\.)(?<!\b[Cc]f\.)[\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])|\n"
 )
-# The same ends found apart (sentence_starts), since `re` finds a literal "." several times
-# faster than a choice of characters; tests/test_prose.py holds them to _SENTENCE_END.
-_FULL_STOP_END = re.compile(
+# The same ends as one pattern, each with the white space after it, up to where the next
+# sentence starts (sentence_starts): a literal "." is found several times faster than a choice
+# of characters, so the full stop has its own branch; tests/test_prose.py holds them to
+# _SENTENCE_END.
+_FULL_STOP_END = (
     r"\.(?=[\"'”’)]*[ \t]+[A-Z0-9\"“'(])(?<![Ee]\.[Gg]\.)(?<![Ii]\.[Ee]\.)(?<!\b[Vv]s\.)(?<!\b[Dd]r\.)"
     r"(?<!\b[Aa]pprox\.)(?<!\bal\.)(?<!\b[Ff]ig\.)(?<!\b[Cc]f\.)[\"'”’)]*[ \t]+"
 )
+_OTHER_END = r"[!?][\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])"
+_SENTENCE_START = re.compile(rf"(?:{_FULL_STOP_END}|{_OTHER_END}|\n)\s*(?=\S)")
 _NOT_SPACE = re.compile(r"\S")
-_OTHER_END = re.compile(r"[!?][\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])")
 
 
 @dataclass(frozen=True)
@@ -100,84 +103,26 @@ class Prose:
     def sentence_starts(self) -> list[int]:
         """Where sentences start: at the text's start, after each sentence end and at each
         block; a start on white space (an empty block, code blanked out) moves to the next
-        character that is not."""
+        character that is not. Listed once, by one regular expression: every rule that reads
+        sentences asks for many of them."""
         text = self.text
-        ends = [match.end() for match in _FULL_STOP_END.finditer(text)]
-        if "!" in text or "?" in text:
-            ends.extend(match.end() for match in _OTHER_END.finditer(text))
-        newline = text.find("\n")
-        while newline >= 0:
-            ends.append(newline + 1)
-            newline = text.find("\n", newline + 1)
-        starts: list[int] = []
-        for candidate in (0, *sorted(ends)):
-            start = candidate
-            if start < len(text) and text[start].isspace():
-                found = _NOT_SPACE.search(text, start)
-                start = found.start() if found else len(text)
-            if start < len(text) and (not starts or starts[-1] != start):
-                starts.append(start)
+        first = _NOT_SPACE.search(text)
+        if first is None:
+            return []
+        starts = [first.start()]
+        for match in _SENTENCE_START.finditer(text, first.start()):
+            if match.end() != starts[-1]:
+                starts.append(match.end())
         return starts
 
     @cached_property
     def sentence_count(self) -> int:
-        """len(sentence_starts), counted without listing them when no block starts blank."""
-        text = self.text
-        if "sentence_starts" in self.__dict__ or not text or text[0].isspace():
-            return len(self.sentence_starts)  # listed already (or needed: see below)
-        count = 1
-        newline = text.find("\n")
-        while newline >= 0:  # a block ends and the next starts a sentence
-            if newline + 1 < len(text):
-                if text[newline + 1].isspace():
-                    return len(self.sentence_starts)  # an empty block, or code blanked out
-                count += 1
-            newline = text.find("\n", newline + 1)
-        count += len(_FULL_STOP_END.findall(text))
-        if "!" in text or "?" in text:
-            count += len(_OTHER_END.findall(text))
-        return count
+        """len(sentence_starts)."""
+        return len(self.sentence_starts)
 
     def sentence_span(self, offset: int) -> tuple[int, int]:
-        """Start and end offsets of the sentence holding `offset`.
-
-        Sentences never span blocks, so only the block holding OFFSET is split (its first
-        character that is not white space, and the ends inside it), once; only an offset in
-        white space before a block's first sentence needs the whole list."""
-        text = self.text
-        block = text.rfind("\n", 0, offset) + 1
-        starts = self._block_starts.get(block)
-        if starts is None:
-            starts = self._block_starts[block] = self._starts_in_block(block)
-        if not starts or offset < starts[0]:
-            return self._listed_span(offset)
-        index = bisect_right(starts, offset) - 1
-        if index + 1 < len(starts):
-            return starts[index], starts[index + 1]
-        block_end = text.find("\n", starts[-1])  # the next sentence starts in a later block
-        if block_end < 0:
-            return starts[index], len(text)
-        after = _NOT_SPACE.search(text, block_end)
-        return starts[index], after.start() if after else len(text)
-
-    @cached_property
-    def _block_starts(self) -> dict[int, list[int]]:
-        return {}
-
-    def _starts_in_block(self, block: int) -> list[int]:
-        text = self.text
-        end = text.find("\n", block)
-        end = len(text) if end < 0 else end
-        first = _NOT_SPACE.search(text, block, end)
-        if first is None:
-            return []
-        starts = [first.start(), *(match.end() for match in _FULL_STOP_END.finditer(text, block, end))]
-        if "!" in text or "?" in text:
-            starts.extend(match.end() for match in _OTHER_END.finditer(text, block, end))
-            starts.sort()
-        return starts
-
-    def _listed_span(self, offset: int) -> tuple[int, int]:
+        """Start and end offsets of the sentence holding `offset` (an offset in white space
+        before a block's first sentence belongs to the sentence before)."""
         starts = self.sentence_starts
         if not starts:
             return 0, len(self.text)
