@@ -100,7 +100,8 @@ def sentence_cited(doc: Document, prose: Prose, begin: int, end: int, key: str) 
     if cited is None:
         # A citation written as a plain number is cited, and citation-bare says how.
         cited = marked[begin, end] = bool(
-            MARKER.search(prose.text, begin, end) or any(begin <= at <= end for at, _ in bare_citations(prose))
+            MARKER.search(prose.text, begin, end)
+            or any(begin <= at <= end for at, _ in bare_citations(prose))
         )
     return cited or (isinstance(prose, FieldProse) and cited_in_body(doc, prose.text[begin:end], key))
 
