@@ -83,7 +83,10 @@ def flesch_kincaid_grade(text: str, sentences: int, markers: list[str] | None = 
     The sentences (and the insides of the citation markers, MARKERS, if known) are the ones
     reviewflow already found, so the text is read once.
     """
-    total, counted = word_totals(text, markers)
+    return _grade(*word_totals(text, markers), sentences)
+
+
+def _grade(total: int, counted: int, sentences: int) -> float:
     if not total or not sentences:
         return 0.0
     return 0.39 * total / sentences + 11.8 * counted / total - 15.59
@@ -177,9 +180,9 @@ def hardest_sentences(prose: Prose, limit: float, most: int = 3) -> list[tuple[i
     longest = sorted(spans, key=lambda span: -text.count(" ", *span))[: most * 2]
     graded = []
     for start, end in longest:
-        words = word_counts(prose.text[start:end])
-        if sum(words.values()) >= 10:
-            grade = flesch_kincaid_grade(prose.text[start:end], 1)
+        words, counted = word_totals(prose.text[start:end])
+        if words >= 10:
+            grade = _grade(words, counted, 1)
             if grade > limit:
                 graded.append((start, grade))
     return sorted(graded, key=lambda item: -item[1])[:most]

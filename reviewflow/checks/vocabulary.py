@@ -72,6 +72,18 @@ class WordFinder:
             else:
                 self.phrases.append(frozenset(word.translate(_TOKEN_BREAKS).split()))
         self.pattern = words_pattern(words, inflect)
+        # Each entry by its first word (a single word: inflected), with the words that must
+        # follow it: what an occurrence of the entry starts with in an ASCII text. None when
+        # some entry does not start with an ASCII letter or digit (it could start where no
+        # word of the text does).
+        self.openers: dict[str, list[list[str]]] | None = {form: [[]] for form in self.forms}
+        for word in (w.lower() for w in words if w.strip()):
+            parts = word.translate(_TOKEN_BREAKS).split()
+            if not (word[:1].isascii() and word[:1].isalnum() and parts[0].isascii()):
+                self.openers = None
+                break
+            if not word.isalnum():
+                self.openers.setdefault(parts[0], []).append(parts[1:])
 
     def find(self, prose: Prose) -> list[tuple[int, int]]:
         """(start, end) of each occurrence in PROSE.text, in order."""
@@ -80,6 +92,19 @@ class WordFinder:
             return [m.span() for m in self.pattern.finditer(prose.text)]  # rare: phrases are few
         spans = [span for form in words & self.forms.keys() for span in _whole_words(prose.lowered, form)]
         return sorted(spans)
+
+
+    def may_start_in(self, text: str, lowered: str) -> bool:
+        """Whether an occurrence of an entry may start in TEXT, a part of the lowercased text
+        LOWERED (False: surely none does): the words of TEXT against the entries' first
+        words, and the other words of an entry of several against LOWERED."""
+        if self.openers is None or not text.isascii():
+            return True
+        for first in self.openers.keys() & text.lower().translate(_TOKEN_BREAKS).split():
+            for rest in self.openers[first]:
+                if not rest or not lowered.isascii() or all(part in lowered for part in rest):
+                    return True
+        return False
 
 
 def _whole_words(lowered: str, word: str) -> list[tuple[int, int]]:

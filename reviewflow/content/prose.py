@@ -27,17 +27,17 @@ _SENTENCE_END = re.compile(
     r"[.!?](?<![Ee]\.[Gg]\.)(?<![Ii]\.[Ee]\.)(?<!\b[Vv]s\.)(?<!\b[Dd]r\.)(?<!\b[Aa]pprox\.)"
     r"(?<!\bal\.)(?<!\b[Ff]ig\.)(?<!\b[Cc]f\.)[\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])|\n"
 )
-# The same ends as one pattern, each with the white space after it, up to where the next
-# sentence starts (sentence_starts): a literal "." is found several times faster than a choice
-# of characters, so the full stop has its own branch; tests/test_prose.py holds them to
-# _SENTENCE_END.
-_FULL_STOP_END = (
+# The same ends found apart (sentence_starts), since `re` finds a literal "." several times
+# faster than a choice of characters; tests/test_prose.py holds them to _SENTENCE_END.
+_FULL_STOP_END = re.compile(
     r"\.(?=[\"'”’)]*[ \t]+[A-Z0-9\"“'(])(?<![Ee]\.[Gg]\.)(?<![Ii]\.[Ee]\.)(?<!\b[Vv]s\.)(?<!\b[Dd]r\.)"
     r"(?<!\b[Aa]pprox\.)(?<!\bal\.)(?<!\b[Ff]ig\.)(?<!\b[Cc]f\.)[\"'”’)]*[ \t]+"
 )
-_OTHER_END = r"[!?][\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])"
-_SENTENCE_START = re.compile(rf"(?:{_FULL_STOP_END}|{_OTHER_END}|\n)\s*(?=\S)")
 _NOT_SPACE = re.compile(r"\S")
+_OTHER_END = re.compile(r"[!?][\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])")
+# A block's first sentence starts at its first character that is not white space (an empty
+# block, or code blanked out at its start, is passed over).
+_BLOCK_START = re.compile(r"\n\s*(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -103,17 +103,17 @@ class Prose:
     def sentence_starts(self) -> list[int]:
         """Where sentences start: at the text's start, after each sentence end and at each
         block; a start on white space (an empty block, code blanked out) moves to the next
-        character that is not. Listed once, by one regular expression: every rule that reads
-        sentences asks for many of them."""
+        character that is not. Listed once: every rule that reads sentences asks for many."""
         text = self.text
         first = _NOT_SPACE.search(text)
         if first is None:
             return []
-        starts = [first.start()]
-        for match in _SENTENCE_START.finditer(text, first.start()):
-            if match.end() != starts[-1]:
-                starts.append(match.end())
-        return starts
+        # Every end is followed by a character that is not white space: each is a start.
+        starts = {first.start(), *(match.end() for match in _FULL_STOP_END.finditer(text))}
+        if "!" in text or "?" in text:
+            starts.update(match.end() for match in _OTHER_END.finditer(text))
+        starts.update(match.end() for match in _BLOCK_START.finditer(text))
+        return sorted(starts)
 
     @cached_property
     def sentence_count(self) -> int:
