@@ -152,16 +152,26 @@ _DIGIT = re.compile(r"\d")
 # What every number stated as evidence starts with (a digit, "n = 31", "hazard ratio",
 # "relative risk", "one in three", "the second most common"): a body whose uncited sentences
 # hold none of these has nothing to report.
-_MAY_BE_EVIDENCE = re.compile(
-    r"[\d=]|hazard|odds|relative|one|two|three|four|five|six|seven|eight|nine|ten"
-    r"|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth",
-    re.IGNORECASE,
-)
+_MAY_BE_EVIDENCE = re.compile(r"[\d=]")
+_EVIDENCE_WORDS = (
+    "hazard", "odds", "relative", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    "ten", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+)  # fmt: skip
+_EVIDENCE_WORDS_ANY_CASE = re.compile("|".join(_EVIDENCE_WORDS), re.IGNORECASE)
+
+
+def _may_hold_evidence(text: str) -> bool:
+    if _MAY_BE_EVIDENCE.search(text):
+        return True
+    if text.isascii():  # as the rules' patterns, which ignore case, read it
+        lowered = text.lower()
+        return any(word in lowered for word in _EVIDENCE_WORDS)
+    return bool(_EVIDENCE_WORDS_ANY_CASE.search(text))
 
 
 def evidence_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     for prose in prose_parts(doc, article):
-        if prose is doc.prose and not _MAY_BE_EVIDENCE.search(uncited_text(prose)):
+        if prose is doc.prose and not _may_hold_evidence(uncited_text(prose)):
             continue
         yield from _evidence_in(doc, prose)
 
