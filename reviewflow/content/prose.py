@@ -172,4 +172,6 @@ def _gates(phrases: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
 def read_prose(body: str, body_line: int) -> Prose:
     """The prose of a Markdown body whose first line is line BODY_LINE of its file."""
     parsed = parse_body(body, body_line)
-    return Prose(parsed.text, parsed.line_starts, parsed.line_places, parsed.html, parsed.headings)
+    prose = Prose(parsed.text, parsed.line_starts, parsed.line_places, parsed.html, parsed.headings)
+    prose.__dict__["marker_insides"] = parsed.marker_insides  # found by the walk already
+    return prose
