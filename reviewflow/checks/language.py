@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from reviewflow.checks.evidence import number_forms, whole_number, word_forms
 from reviewflow.checks.prose_fields import FieldProse, prose_parts, sentence_cited, uncited_text
-from reviewflow.checks.readability import flesch_kincaid_grade, hardest_sentences
+from reviewflow.checks.readability import grade_of, hardest_sentences, prose_totals
 from reviewflow.checks.vocabulary import vocabulary
 from reviewflow.content.article import Article, Document
 from reviewflow.content.prose import Prose
@@ -310,7 +310,7 @@ def readability(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
         return  # too short for the formula to mean anything
     # Headings are left out: short lines of their own that would read as easy sentences.
     sentences = prose.sentence_count - len(prose.headings)
-    grade = flesch_kincaid_grade(prose.without_headings, sentences, prose.marker_insides)
+    grade = grade_of(*prose_totals(prose), sentences)
     limit = ctx.config.checks.patient_max_grade
     if grade > limit:
         hardest = "; ".join(

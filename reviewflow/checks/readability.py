@@ -83,10 +83,11 @@ def flesch_kincaid_grade(text: str, sentences: int, markers: list[str] | None = 
     The sentences (and the insides of the citation markers, MARKERS, if known) are the ones
     reviewflow already found, so the text is read once.
     """
-    return _grade(*word_totals(text, markers), sentences)
+    return grade_of(*word_totals(text, markers), sentences)
 
 
-def _grade(total: int, counted: int, sentences: int) -> float:
+def grade_of(total: int, counted: int, sentences: int) -> float:
+    """The Flesch-Kincaid grade of TOTAL words of COUNTED syllables in SENTENCES."""
     if not total or not sentences:
         return 0.0
     return 0.39 * total / sentences + 11.8 * counted / total - 15.59
@@ -107,6 +108,22 @@ _SYLLABLE_COUNTS = _SyllableCounts()
 _APOSTROPHE_TOKEN = re.compile(r"\S*'\S*")
 
 
+def prose_totals(prose: Prose) -> tuple[int, int]:
+    """word_totals of the prose without its headings: in ASCII prose without an apostrophe
+    (words split alike), from the words the vocabularies read, less the headings' words."""
+    text = prose.text
+    if not text.isascii() or "'" in text:
+        return word_totals(prose.without_headings, prose.marker_insides)
+    words = prose.words
+    total, counted = len(words), sum(map(_SYLLABLE_COUNTS.__getitem__, words))
+    for start in prose.headings:
+        end = text.find("\n", start)
+        heading = text[start : len(text) if end < 0 else end].lower().translate(_SEPARATE).split()
+        total -= len(heading)
+        counted -= sum(map(_SYLLABLE_COUNTS.__getitem__, heading))
+    return _less_markers(total, counted, prose.marker_insides)
+
+
 def word_totals(text: str, markers: list[str] | None = None) -> tuple[int, int]:
     """The number of words of TEXT and of their syllables, as word_counts counts them (the
     same sums, without counting each word apart: a word count is a sum, so the markers'
@@ -124,7 +141,12 @@ def word_totals(text: str, markers: list[str] | None = None) -> tuple[int, int]:
             parts = _WORD.findall(token)
             total += len(parts) - 1
             counted += sum(map(_SYLLABLE_COUNTS.__getitem__, parts)) - _SYLLABLE_COUNTS[token]
-    for inner, times in Counter(MARKER.findall(lowered) if markers is None else markers).items():
+    return _less_markers(total, counted, MARKER.findall(lowered) if markers is None else markers)
+
+
+def _less_markers(total: int, counted: int, markers: list[str]) -> tuple[int, int]:
+    """TOTAL words and COUNTED syllables less the digits inside the citation markers."""
+    for inner, times in Counter(markers).items():
         for digits in [inner] if inner.isascii() and inner.isdigit() else _WORD.findall(inner):
             total -= times
             counted -= _SYLLABLE_COUNTS[digits] * times
@@ -182,7 +204,7 @@ def hardest_sentences(prose: Prose, limit: float, most: int = 3) -> list[tuple[i
     for start, end in longest:
         words, counted = word_totals(prose.text[start:end])
         if words >= 10:
-            grade = _grade(words, counted, 1)
+            grade = grade_of(words, counted, 1)
             if grade > limit:
                 graded.append((start, grade))
     return sorted(graded, key=lambda item: -item[1])[:most]

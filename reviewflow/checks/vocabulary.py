@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any
 
 from reviewflow.config import Checks
-from reviewflow.content.prose import Prose
+from reviewflow.content.prose import WORD_BREAKS, Prose
 
 
 @cache
@@ -39,7 +39,7 @@ def words_pattern(words: tuple[str, ...], inflect: bool = False) -> re.Pattern[s
 
 
 _ENDINGS = ("", "s", "es", "d", "ed", "ing")
-_TOKEN_BREAKS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+_TOKEN_BREAKS = WORD_BREAKS
 
 
 def tokens(prose: Prose) -> frozenset[str]:
@@ -47,7 +47,7 @@ def tokens(prose: Prose) -> frozenset[str]:
     a digit), found once per text: the cheap test of which vocabulary words occur at all."""
     found: frozenset[str] | None = prose.__dict__.get("_tokens")
     if found is None:
-        found = frozenset(prose.lowered.translate(_TOKEN_BREAKS).split())
+        found = frozenset(prose.words)
         prose.__dict__["_tokens"] = found
     return found
 

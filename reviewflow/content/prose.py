@@ -34,6 +34,7 @@ _FULL_STOP_END = re.compile(
     r"(?<!\b[Aa]pprox\.)(?<!\bal\.)(?<!\b[Ff]ig\.)(?<!\b[Cc]f\.)[\"'”’)]*[ \t]+"
 )
 _NOT_SPACE = re.compile(r"\S")
+WORD_BREAKS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 _OTHER_END = re.compile(r"[!?][\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])")
 # A block's first sentence starts at its first character that is not white space (an empty
 # block, or code blanked out at its start, is passed over).
@@ -83,6 +84,12 @@ class Prose:
     @cached_property
     def lowered(self) -> str:
         return self.text.lower()
+
+    @cached_property
+    def words(self) -> list[str]:
+        """The lowercase words of the text, split at every ASCII character that is not a letter
+        or a digit: read once, for the vocabularies and (in ASCII prose) readability."""
+        return self.lowered.translate(WORD_BREAKS).split()
 
     def mentions(self, phrases: tuple[str, ...]) -> bool:
         """Whether any of these lowercase phrases occurs: a cheap test before a regex scan.
