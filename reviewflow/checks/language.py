@@ -268,7 +268,7 @@ def absolute_claim(article: Article, doc: Document, ctx: Context) -> Iterator[Hi
     professional = article.audience == "professional"
     for prose in prose_parts(doc, article):
         body = prose is doc.prose
-        if professional and body and not finder.may_start_in(uncited_text(prose), prose.lowered):
+        if professional and body and not finder.may_start_in(uncited_text(prose), prose):
             continue  # on a professional page only uncited sentences are reported
         spans = finder.find(prose)
         if spans:

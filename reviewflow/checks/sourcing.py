@@ -43,8 +43,8 @@ def claim_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit
     words = vocabulary(ctx.config.checks)
     for prose in prose_parts(doc, article):
         if prose is doc.prose and not (  # only uncited sentences are reported, of effects not headings
-            words.claims_finder.may_start_in(uncited_text(prose), prose.lowered)
-            or words.effects_finder.may_start_in(uncited_text(prose, headings=False), prose.lowered)
+            words.claims_finder.may_start_in(uncited_text(prose), prose)
+            or words.effects_finder.may_start_in(uncited_text(prose, headings=False), prose)
         ):
             continue
         yield from _claims_in(doc, prose, words)

@@ -76,14 +76,17 @@ class WordFinder:
         # follow it: what an occurrence of the entry starts with in an ASCII text. None when
         # some entry does not start with an ASCII letter or digit (it could start where no
         # word of the text does).
-        self.openers: dict[str, list[list[str]]] | None = {form: [[]] for form in self.forms}
+        self.openers: dict[str, list[tuple[list[str], tuple[str, ...]]]] | None = {
+            form: [([], ())] for form in self.forms
+        }
         for word in (w.lower() for w in words if w.strip()):
             parts = word.translate(_TOKEN_BREAKS).split()
             if not (word[:1].isascii() and word[:1].isalnum() and parts[0].isascii()):
                 self.openers = None
                 break
-            if not word.isalnum():
-                self.openers.setdefault(parts[0], []).append(parts[1:])
+            if not word.isalnum():  # its other words, and the endings its last word may take
+                endings = _ENDINGS if inflect and word[-1].isalnum() else ("",)
+                self.openers.setdefault(parts[0], []).append((parts[1:], endings))
 
     def find(self, prose: Prose) -> list[tuple[int, int]]:
         """(start, end) of each occurrence in PROSE.text, in order."""
@@ -94,15 +97,18 @@ class WordFinder:
         return sorted(spans)
 
 
-    def may_start_in(self, text: str, lowered: str) -> bool:
-        """Whether an occurrence of an entry may start in TEXT, a part of the lowercased text
-        LOWERED (False: surely none does): the words of TEXT against the entries' first
-        words, and the other words of an entry of several against LOWERED."""
+    def may_start_in(self, text: str, prose: Prose) -> bool:
+        """Whether an occurrence of an entry may start in TEXT, a part of PROSE (False: surely
+        none does): the words of TEXT against the entries' first words, and the other words
+        of an entry of several against the words of PROSE."""
         if self.openers is None or not text.isascii():
             return True
         for first in self.openers.keys() & text.lower().translate(_TOKEN_BREAKS).split():
-            for rest in self.openers[first]:
-                if not rest or not lowered.isascii() or all(part in lowered for part in rest):
+            for rest, endings in self.openers[first]:
+                if not rest or not prose.text.isascii():
+                    return True
+                words = tokens(prose)
+                if all(part in words for part in rest[:-1]) and any(rest[-1] + e in words for e in endings):
                     return True
         return False
 
