@@ -453,7 +453,7 @@ def test_the_word_finder_never_rules_out_a_part_where_a_word_starts() -> None:
     words = ("cure", "miracle", "first-line", "100% effective", "no side effects", "high rates of", "safe")
     finder = WordFinder(words, inflect=True)
     pieces = [
-        "cure", "cures", "Cured", "secure", "cure-all", "MIRACLE", "first-line", "first lines", "100%",
+        "cure", "cures", "Cured", "secure", "cure-all", "MIRACLE", "first-line", "first-lines", "100%",
         "100 % effective", "no side effects", "No side effect", "high rates of", "high rates offer", "safe",
         "safely", " ", " ", ", ", ". ", "-", "x", "\n", "word", "_", "of",
     ]  # fmt: skip
