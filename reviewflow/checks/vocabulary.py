@@ -158,7 +158,20 @@ class Vocabulary:
 
 
 def vocabulary(checks: Checks) -> Vocabulary:
-    """The shipped vocabularies with the publisher's additions from CHECKS."""
+    """The shipped vocabularies with the publisher's additions from CHECKS (the last one asked
+    for is kept by identity: every rule of every article asks for the same)."""
+    last = _last_asked
+    if last and last[0] is checks:
+        return last[1]
+    found = _vocabulary(checks)
+    _last_asked[:] = [checks, found]
+    return found
+
+
+_last_asked: list[Any] = []  # [the Checks last asked about, its Vocabulary]
+
+
+def _vocabulary(checks: Checks) -> Vocabulary:
     extra = checks.vocabulary
     absolute = checks.absolute_claims
     return _combined(
