@@ -9,7 +9,6 @@ goes (Linux: PR_SET_PDEATHSIG), or, elsewhere, watches for being handed to anoth
 from __future__ import annotations
 
 import ctypes
-import gc
 import multiprocessing
 import os
 import signal
@@ -55,14 +54,10 @@ def fork_map(work: Callable[[S, list[T]], R], shared: S, chunks: Sequence[list[T
     receiving it pickled with every chunk; WORK is a module-level function."""
     global _shared
     _shared = shared
-    # What the workers inherit is never garbage: the collector in each worker leaves it alone
-    # (it would otherwise walk it again and again, and copy its pages by touching them).
-    gc.freeze()
     try:
         with worker_pool(jobs) as pool:
             yield from pool.map(_call, [(work, chunk) for chunk in chunks])
     finally:
-        gc.unfreeze()
         _shared = None
 
 
