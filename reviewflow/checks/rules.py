@@ -421,4 +421,7 @@ def check_document(doc: Document, ctx: Context) -> list[Finding]:
                     )
                 )
         findings = apply_intended(findings, article, doc)
+        # The title's and the summary's prose refer back to the document: dropped, the document
+        # goes with its last reference instead of waiting in a worker for the collector.
+        doc.__dict__.pop("_prose_parts", None)
     return sorted(findings, key=Finding.sort_key)

@@ -208,13 +208,16 @@ class Workspace:
     def duplicate_slugs(self, files: Iterable[Path]) -> list[Finding]:
         """A finding on each article file whose slug another one under articles/ has too (the
         whole directory is listed for that, whichever FILES are checked)."""
-        checked = {self.relative(path) for path in files}
-        if not any(article_slug(path) for path in checked):
+        files = list(files)
+        if not any(article_slug(self.relative(path)) for path in files):
             return []
+        shared = [(slug, paths) for slug, paths in work_tree_listing(self.root).items() if len(paths) > 1]
+        if not shared:
+            return []  # the common case, known without placing every file checked
+        checked = {self.relative(path) for path in files}
         return [
             Finding.error("slug-duplicate", path, 1, 1, duplicate_slug_message(slug, paths))
-            for slug, paths in work_tree_listing(self.root).items()
-            if len(paths) > 1
+            for slug, paths in shared
             for path in paths
             if path in checked
         ]
