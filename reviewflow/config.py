@@ -1,99 +1,13 @@
-"""reviewflow.toml: the publisher's policy, advisory board, disclaimers and check settings."""
+"""reviewflow.toml as data: the publisher's policy, advisory board, disclaimers and check settings
+(pydantic models, strict). configfile.py reads a file into them and reports its problems."""
 
 from __future__ import annotations
 
-import json
-import os
-import re
 import string
-import tomllib
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-from reviewflow.errors import ConfigError, InvalidFile, Problem
-from reviewflow.files import read_regular
-from reviewflow.tomltext import line_of_key, toml_problem
-
-if TYPE_CHECKING:
-    from pydantic_core import ErrorDetails
-
-CONFIG_FILE = "reviewflow.toml"
-ARTICLES_DIR = "articles"
-SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")  # articles/<slug>.md
-SCHEMA_FILE = "schemas/article.schema.json"
-LOCKFILE = f"{ARTICLES_DIR}/references.lock.json"  # what `reviewflow refs fetch` resolved
-
-
-# The article-path rule, in one place: an article is articles/<slug>.md or articles/<dirs>/<slug>.md
-# (subdirectories keep each git tree small at 100,000 articles), paths taken from the content
-# repo's root, with "/" as git writes them. The slug, the file's stem, is the article's identity
-# everywhere, so it must be unique under articles/ whatever the directory.
-def article_path(slug: str) -> str:
-    """The article SLUG's name in the review record, and its file when it lives directly in
-    articles/: articles/<slug>.md. Where the file is, a tree's listing says (`article_paths`)."""
-    return f"{ARTICLES_DIR}/{slug}.md"
-
-
-def is_article_path(path: str) -> bool:
-    """Whether PATH is a Markdown file in articles/ or a subdirectory of it, as `check` finds
-    them (its name may yet be no valid slug: `check` reports that)."""
-    directory, _, name = path.rpartition("/")
-    if not name.endswith(".md") or not (directory + "/").startswith(f"{ARTICLES_DIR}/"):
-        return False
-    return "" not in directory.split("/") and not any(part in (".", "..") for part in directory.split("/"))
-
-
-def article_slug(path: str) -> str | None:
-    """The slug of PATH if it is an article file (articles/[<dirs>/]<slug>.md) with a valid slug."""
-    if not is_article_path(path):
-        return None
-    slug = path.rpartition("/")[2][:-3]
-    return slug if SLUG_PATTERN.match(slug) else None
-
-
-def article_files_under(directory: Path) -> Iterator[Path]:
-    """The *.md entries of DIRECTORY and its subdirectories, never entering a linked directory
-    (like git, reviewflow follows no link the repository brings). A link or a directory named
-    *.md is listed, not entered: `check` names it."""
-    for parent, subdirectories, names in os.walk(directory):
-        base = Path(parent)
-        yield from (base / name for name in names if name.endswith(".md"))
-        yield from (base / name for name in subdirectories if name.endswith(".md"))
-        subdirectories[:] = sorted(name for name in subdirectories if not name.endswith(".md"))
-
-
-def work_tree_articles(root: Path) -> dict[str, str]:
-    """slug -> path (from ROOT, "/"-separated) of every article file in the work tree of the
-    content repo ROOT (where two share a slug, the first found: `check` reports it)."""
-    return {slug: paths[0] for slug, paths in work_tree_listing(root).items()}
-
-
-def work_tree_listing(root: Path) -> dict[str, list[str]]:
-    """slug -> every path (from ROOT, "/"-separated) of an article file with that name in the
-    work tree of the content repo ROOT. Plain strings, no Path objects: `status` lists 100,000
-    files with it."""
-    found: dict[str, list[str]] = {}
-    top = os.path.join(root, ARTICLES_DIR)
-    for parent, subdirectories, names in os.walk(top):
-        subdirectories[:] = sorted(name for name in subdirectories if not name.endswith(".md"))
-        directory = ARTICLES_DIR + parent[len(top) :].replace(os.sep, "/")
-        for name in sorted(names):
-            if name.endswith(".md") and SLUG_PATTERN.match(name[:-3]):
-                found.setdefault(name[:-3], []).append(f"{directory}/{name}")
-    return found
-
-
-def duplicate_slug_message(slug: str, paths: Sequence[str]) -> str:
-    """The one line that names every file sharing the slug SLUG."""
-    return (
-        f"two articles have the slug {slug!r}: {' and '.join(sorted(paths))}; a slug names one "
-        "article wherever it lives under articles/, rename or remove one"
-    )
-
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Audience = Literal["patient", "professional"]
 AUDIENCES: tuple[Audience, ...] = ("patient", "professional")
@@ -132,6 +46,7 @@ RULE_IDS = frozenset(
         "reference-not-found",
         "reference-corrected",
         "counterpart-unknown",
+        "testimonial",
     }
 )
 
@@ -248,6 +163,10 @@ class VocabularyAdditions(_Strict):
     absolute: list[str] = Field(default_factory=list)  # absolute-claim
     abbreviations: list[str] = Field(default_factory=list)  # jargon: known without expansion
     jargon: dict[str, str] = Field(default_factory=dict)  # jargon: term = "plain words"
+    outcomes: list[str] = Field(default_factory=list)  # testimonial: an outcome a person tells
+    told_outcomes: list[str] = Field(default_factory=list)  # testimonial: with its teller and cause
+    social_proof: list[str] = Field(default_factory=list)  # testimonial: stories as proof for the reader
+    endorsements: list[str] = Field(default_factory=list)  # testimonial: authority as evidence
 
 
 ReferenceCount = Annotated[int, Field(ge=0, le=100)]
@@ -321,7 +240,7 @@ class Site(_Strict):
 
 
 class Config(_Strict):
-    """A reviewflow.toml. Read one with `parse_config`, which also checks what spans keys
+    """A reviewflow.toml. Read one with `configfile.parse_config`, which also checks what spans keys
     (the quorum against the board, duplicate members, rule ids)."""
 
     policy: Policy = Field(default_factory=Policy)
@@ -337,161 +256,3 @@ class Config(_Strict):
         """The board member with this email (case-insensitive), if any."""
         wanted = email.lower()
         return next((m for m in self.board if m.key == wanted and m.same_email(email)), None)
-
-
-def find_root(start: Path) -> Path:
-    """The content repo root: the nearest directory at or above `start` with reviewflow.toml."""
-    start = start.resolve()
-    for directory in (start, *start.parents):
-        if (directory / CONFIG_FILE).is_file():
-            return directory
-    raise ConfigError(
-        f"{CONFIG_FILE} not found in {start} or any parent directory; "
-        "run `reviewflow init` to create a content repository"
-    )
-
-
-def locate_root(start: Path, paths: Sequence[Path] = ()) -> Path:
-    """The content repo at or above START, else the one that holds PATHS.
-
-    pre-commit runs hooks at the top of the git work tree, which may hold the content repo
-    in a subdirectory: the files then say where it is.
-    """
-    try:
-        return find_root(start)
-    except ConfigError:
-        if not paths:
-            raise
-    roots = sorted({find_root(path if path.is_dir() else path.parent) for path in paths})
-    if len(roots) > 1:
-        listed = ", ".join(str(r) for r in roots)
-        raise ConfigError(
-            f"the files belong to different content repositories ({listed}): "
-            "check each from its own directory"
-        )
-    return roots[0]
-
-
-def parse_config(
-    text: str | bytes, source: str = CONFIG_FILE, *, root: Path | None = None, past: bool = False
-) -> Config:
-    """The one reader of a reviewflow.toml, wherever its text comes from: the work tree
-    (`check`, `new`), a commit (`status`, `publish`, `verify`, the review actions, each event
-    in the history) or either side of a change (`ci`).
-
-    Everything is checked in one pass (TOML syntax, keys, types, ranges, the quorum against
-    the board, duplicate members, rule ids, and with ROOT the retractions file on disk), and
-    every problem is reported in one InvalidFile, one line each, in the order of the file.
-    PAST: the configuration of an event in the history, which says who was on the board then;
-    a rule id this version of reviewflow does not know (renamed or retired since) is no problem
-    there, or a release that renames a check would take back every approval made before it.
-    """
-    text = decoded(text, source)
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidFile(source, [toml_problem(str(exc))]) from None
-    config: Config | None = None
-    problems: list[Problem] = []
-    try:
-        config = Config.model_validate(raw)
-    except ValidationError as exc:
-        problems += (_model_problem(error) for error in exc.errors())
-    problems += _cross_problems(raw, root, past)
-    if problems or config is None:
-        located = [replace(p, line=line_of_key(text, p.key)) if p.line is None else p for p in problems]
-        raise InvalidFile(source, sorted(located, key=lambda p: p.line or 0))
-    return config
-
-
-def decoded(raw: str | bytes, source: str) -> str:
-    """RAW (a reviewflow.toml or schema) as text: bytes that are not UTF-8 are its problem."""
-    if isinstance(raw, str):
-        return raw
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problem = Problem("", f"not UTF-8 text ({exc.reason} at byte {exc.start})")
-        raise InvalidFile(source, [problem]) from None
-
-
-def load_config(root: Path) -> Config:
-    """ROOT/reviewflow.toml as the work tree holds it, read with `parse_config`."""
-    path = root / CONFIG_FILE
-    try:
-        raw = read_regular(root, path)  # no link, no FIFO: files.py
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: not found; run `reviewflow init`") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc}") from None
-    return parse_config(raw, CONFIG_FILE, root=root)
-
-
-def _model_problem(error: ErrorDetails) -> Problem:
-    loc = error["loc"]
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "unknown key (check the spelling; see the README for the keys)"
-    elif error["type"] == "model_type":  # pydantic's words name a Python class
-        message = f"{_toml(error['input'])} is not allowed: must be a table of keys"
-    elif loc[-2:] in BOUNDS:
-        message = _out_of_bounds(loc[-2:], error["input"])
-    return Problem(_dotted(loc) or "(top level)", message)
-
-
-def _cross_problems(raw: dict[str, Any], root: Path | None, past: bool = False) -> list[Problem]:
-    """What no single key can say: the quorum against the board, a member listed twice, a rule
-    id no rule has, and (with ROOT) a retractions file that is not there. Read from the raw
-    TOML, so that they are reported along with the problems of the keys themselves."""
-    problems = []
-    policy, checks, board = raw.get("policy"), raw.get("checks"), raw.get("board")
-    members = board if isinstance(board, list) else []
-    seen: dict[str, int] = {}
-    for index, member in enumerate(members):
-        email = member.get("email") if isinstance(member, dict) else None
-        if not isinstance(email, str):
-            continue
-        if email.lower() in seen:
-            again = f"{_toml(email)} is listed twice (also board[{seen[email.lower()]}])"
-            problems.append(Problem(f"board[{index}].email", again))
-        seen.setdefault(email.lower(), index)
-    quorum = policy.get("approvals_required") if isinstance(policy, dict) else None
-    low, high, _ = BOUNDS[("policy", "approvals_required")]
-    if members and type(quorum) is int and low <= quorum <= high and quorum > len(members):
-        message = f"{quorum} approvals can never be given: the board has only {len(members)} member(s)"
-        problems.append(Problem("policy.approvals_required", message))
-    rules = checks.get("rules") if isinstance(checks, dict) else None
-    for rule in sorted(rules) if isinstance(rules, dict) and not past else []:
-        if rule not in RULE_IDS:
-            import difflib  # only for a mistake
-
-            close = difflib.get_close_matches(rule, sorted(RULE_IDS), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "see the README's Check rules for the ids"
-            problems.append(Problem(f"checks.rules.{rule}", f"unknown rule id; {hint}"))
-    retractions = checks.get("retractions") if isinstance(checks, dict) else None
-    if root is not None and isinstance(retractions, str) and not (root / retractions).is_file():
-        problems.append(Problem("checks.retractions", f"file not found: {retractions}"))
-    return problems
-
-
-def _out_of_bounds(field: tuple[str | int, ...], value: Any) -> str:
-    low, high, kind = BOUNDS[(str(field[0]), str(field[1]))]
-    return f"{_toml(value)} is not allowed: must be {kind} from {low} to {high}"
-
-
-def _toml(value: Any) -> str:
-    """VALUE as it was written in the TOML file (true, "1", 3000000), shortened."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = json.dumps(value, default=str) if isinstance(value, str) else repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _dotted(loc: tuple[str | int, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1:] = [f"{parts[-1] if parts else ''}[{item}]"]
-        else:
-            parts.append(str(item))
-    return ".".join(parts)

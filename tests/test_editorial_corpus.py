@@ -37,7 +37,7 @@ PROFESSIONAL_SEED = "seed-poems-treatment-professional"
 KNOWN_RULES = {
     "references-missing", "claim-uncited", "evidence-uncited", "citation-bare", "citation-malformed",
     "citation-unknown", "jargon", "disclosure-missing", "date-future", "absolute-claim", "readability",
-    "reference-uncited", "raw-html", "body-disclaimer", "reference-no-identifier", "schema",
+    "reference-uncited", "raw-html", "body-disclaimer", "reference-no-identifier", "schema", "testimonial",
 }  # fmt: skip
 
 

@@ -441,6 +441,35 @@ def test_the_word_finder_finds_what_the_regex_finds() -> None:
         assert finder.find(prose) == [m.span() for m in finder.pattern.finditer(text)], repr(text)
 
 
+def test_the_word_finder_never_rules_out_a_part_where_a_word_starts() -> None:
+    """may_start_in is the pre-test of the rules that report only uncited sentences: for any
+    part of a text between white space, it says yes wherever the regex finds an entry
+    starting in that part (it may say yes where none does)."""
+    import random
+
+    from reviewflow.checks.vocabulary import WordFinder
+    from reviewflow.content.prose import Prose
+
+    words = ("cure", "miracle", "first-line", "100% effective", "no side effects", "high rates of", "safe")
+    finder = WordFinder(words, inflect=True)
+    pieces = [
+        "cure", "cures", "Cured", "secure", "cure-all", "MIRACLE", "first-line", "first-lines", "100%",
+        "100 % effective", "no side effects", "No side effect", "high rates of", "high rates offer", "safe",
+        "safely", " ", " ", ", ", ". ", "-", "x", "\n", "word", "_", "of",
+    ]  # fmt: skip
+    rng = random.Random(11)
+    said_no = 0
+    for _ in range(800):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        prose = Prose(text, [0], [(1, 0)])
+        cuts = sorted({0, len(text), *(i for i in range(1, len(text)) if text[i - 1].isspace())})
+        begin, end = sorted(rng.sample(cuts, 2)) if len(cuts) > 1 else (0, len(text))
+        if not finder.may_start_in(text[begin:end], prose):
+            said_no += 1
+            assert not any(begin <= m.start() < end for m in finder.pattern.finditer(text)), (text, begin, end)
+    assert said_no > 100  # the test rules parts out, so it can fail
+
+
 def test_the_shipped_vocabularies_load_and_are_extended(tmp_path: Path) -> None:
     from reviewflow.checks.vocabulary import shipped, vocabulary
     from reviewflow.config import Checks

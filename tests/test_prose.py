@@ -42,8 +42,20 @@ def test_sentence_starts_and_count_agree_with_the_definition(seed: int) -> None:
         prose = read_prose(body(rng), 1)
         assert prose.sentence_count == len(prose.sentence_starts), prose.text
         assert prose.sentence_starts == reference_starts(prose.text), prose.text
+        starts = reference_starts(prose.text)
         for offset in range(len(prose.text)):
-            assert prose.sentence_span(offset) == prose._listed_span(offset), (prose.text, offset)
+            assert prose.sentence_span(offset) == reference_span(starts, offset, prose.text), (prose.text, offset)
+
+
+def reference_span(starts: list[int], offset: int, text: str) -> tuple[int, int]:
+    """The sentence holding OFFSET by a walk over the listed starts; white space before a
+    block's first sentence belongs to the sentence before."""
+    if not starts:
+        return 0, len(text)
+    index = 0
+    while index + 1 < len(starts) and starts[index + 1] <= offset:
+        index += 1
+    return starts[index], starts[index + 1] if index + 1 < len(starts) else len(text)
 
 
 def test_a_sentence_starts_after_code_blanked_out_at_the_start_of_a_block() -> None:

@@ -12,7 +12,7 @@ import pytest
 import textstat
 
 from reviewflow.checks import readability
-from reviewflow.content.prose import MARKER
+from reviewflow.content.prose import MARKER, read_prose
 
 WORDS = ["treatment", "polyneuropathy", "lenalidomide", "organomegaly", "the", "syndrome", "every", "xyzzyq"]
 
@@ -72,3 +72,21 @@ def test_word_counts_are_the_regular_expressions(seed: int) -> None:
         expected = Counter(readability._WORD.findall(MARKER.sub(" ", text.lower())))
         assert readability.word_counts(text) == expected, text
         assert readability.word_counts(text, MARKER.findall(text)) == expected, text
+        sums = sum(expected.values()), sum(readability.syllables(w) * n for w, n in expected.items())
+        assert readability.word_totals(text) == sums, text
+        assert readability.word_totals(text, MARKER.findall(text)) == sums, text
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_prose_totals_are_the_word_totals_of_the_text_without_headings(seed: int) -> None:
+    rng = random.Random(seed)
+    ascii_pieces = [piece for piece in PIECES if piece.isascii() and "'" not in piece]
+    for _ in range(300):
+        pieces = rng.choice([PIECES, ascii_pieces])
+        blocks = [
+            rng.choice(["", "## ", "- "]) + " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+            for _ in range(rng.randint(1, 5))
+        ]
+        prose = read_prose("\n\n".join(blocks) + "\n", 1)
+        expected = readability.word_totals(prose.without_headings, prose.marker_insides)
+        assert readability.prose_totals(prose) == expected, prose.text

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from reviewflow.checks.evidence import number_forms, whole_number, word_forms
-from reviewflow.checks.prose_fields import FieldProse, prose_parts, sentence_cited
-from reviewflow.checks.readability import flesch_kincaid_grade, hardest_sentences
+from reviewflow.checks.prose_fields import FieldProse, prose_parts, sentence_cited, uncited_text
+from reviewflow.checks.readability import grade_of, hardest_sentences, prose_totals
 from reviewflow.checks.vocabulary import vocabulary
 from reviewflow.content.article import Article, Document
 from reviewflow.content.prose import Prose
@@ -149,8 +149,30 @@ def _number_in(match: re.Match[str]) -> tuple[int, int]:
 _DIGIT = re.compile(r"\d")
 
 
+# What every number stated as evidence starts with (a digit, "n = 31", "hazard ratio",
+# "relative risk", "one in three", "the second most common"): a body whose uncited sentences
+# hold none of these has nothing to report.
+_MAY_BE_EVIDENCE = re.compile(r"[\d=]")
+_EVIDENCE_WORDS = (
+    "hazard", "odds", "relative", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    "ten", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+)  # fmt: skip
+_EVIDENCE_WORDS_ANY_CASE = re.compile("|".join(_EVIDENCE_WORDS), re.IGNORECASE)
+
+
+def _may_hold_evidence(text: str) -> bool:
+    if _MAY_BE_EVIDENCE.search(text):
+        return True
+    if text.isascii():  # as the rules' patterns, which ignore case, read it
+        lowered = text.lower()
+        return any(word in lowered for word in _EVIDENCE_WORDS)
+    return bool(_EVIDENCE_WORDS_ANY_CASE.search(text))
+
+
 def evidence_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     for prose in prose_parts(doc, article):
+        if prose is doc.prose and not _may_hold_evidence(uncited_text(prose)):
+            continue
         yield from _evidence_in(doc, prose)
 
 
@@ -243,10 +265,14 @@ _CLAUSE_END = re.compile(r"[,;:!?()—–]|\s-\s|\b(?:and|but|while|whereas|alth
 
 def absolute_claim(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     finder = vocabulary(ctx.config.checks).absolute_finder
+    professional = article.audience == "professional"
     for prose in prose_parts(doc, article):
+        body = prose is doc.prose
+        if professional and body and not finder.may_start_in(uncited_text(prose), prose):
+            continue  # on a professional page only uncited sentences are reported
         spans = finder.find(prose)
         if spans:
-            yield from _absolute_in(doc, prose, spans, article.audience == "professional")
+            yield from _absolute_in(doc, prose, spans, professional)
 
 
 def _absolute_in(
@@ -284,7 +310,7 @@ def readability(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
         return  # too short for the formula to mean anything
     # Headings are left out: short lines of their own that would read as easy sentences.
     sentences = prose.sentence_count - len(prose.headings)
-    grade = flesch_kincaid_grade(prose.without_headings, sentences, prose.marker_insides)
+    grade = grade_of(*prose_totals(prose), sentences)
     limit = ctx.config.checks.patient_max_grade
     if grade > limit:
         hardest = "; ".join(

@@ -9,6 +9,7 @@ of their own: a statement there counts as cited when the body cites the same sta
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from reviewflow.content.article import Article, Document
@@ -94,9 +95,16 @@ def sentence_cited(doc: Document, prose: Prose, begin: int, end: int, key: str) 
     """Whether the sentence PROSE.text[BEGIN:END] is cited: by a marker in it, or, in the
     title or summary, by a cited body sentence that holds KEY (the number or claim word
     found) and shares one of its distinctive words (6+ letters, not a common word)."""
-    if MARKER.search(prose.text, begin, end) or any(begin <= at <= end for at, _ in bare_citations(prose)):
-        return True  # a citation written as a plain number is cited, and citation-bare says how
-    return isinstance(prose, FieldProse) and cited_in_body(doc, prose.text[begin:end], key)
+    # Several rules ask about the same sentences: each is looked at once.
+    marked: dict[tuple[int, int], bool] = prose.__dict__.setdefault("_marked_sentences", {})
+    cited = marked.get((begin, end))
+    if cited is None:
+        # A citation written as a plain number is cited, and citation-bare says how.
+        cited = marked[begin, end] = bool(
+            MARKER.search(prose.text, begin, end)
+            or any(begin <= at <= end for at, _ in bare_citations(prose))
+        )
+    return cited or (isinstance(prose, FieldProse) and cited_in_body(doc, prose.text[begin:end], key))
 
 
 def cited_in_body(doc: Document, sentence: str, key: str) -> bool:
@@ -116,4 +124,41 @@ def _cited_body_sentences(doc: Document) -> list[str]:
         spans = {prose.sentence_span(m.start()) for m in MARKER.finditer(prose.text)}
         found = [prose.lowered[begin:end] for begin, end in sorted(spans)]
         doc.__dict__["_cited_body_sentences"] = found
+    return found
+
+
+def uncited_text(prose: Prose, headings: bool = True) -> str:
+    """The sentences of PROSE that sentence_cited finds no citation in (without HEADINGS: but
+    those that start in a heading), each with the character after it (a match may reach it:
+    "n\\n= 31"), one a line.
+
+    Rules that report only uncited sentences (evidence-uncited, claim-uncited, absolute-claim
+    on professional pages) look here first: where nothing they look for can start, a
+    well-cited body is done without reading it sentence by sentence.
+    """
+    text = prose.text
+    spans = _uncited_spans(prose)
+    if not headings and prose.headings:
+        spans = [(begin, end) for begin, end in spans if not prose.in_heading(begin)]
+    return "\n".join(text[begin : end + 1] for begin, end in spans)
+
+
+def _uncited_spans(prose: Prose) -> list[tuple[int, int]]:
+    found: list[tuple[int, int]] | None = prose.__dict__.get("_uncited_spans")
+    if found is None:
+        starts = prose.sentence_starts
+        ends = [*starts[1:], len(prose.text)]
+        cited = [False] * len(starts)
+        for match in MARKER.finditer(prose.text):  # a marker cites the sentence it is wholly inside
+            index = bisect_right(starts, match.start()) - 1
+            if index >= 0 and match.end() <= ends[index]:
+                cited[index] = True
+        for at, _ in bare_citations(prose):  # at its start or end: begin <= at <= end
+            index = bisect_right(starts, at) - 1
+            if index >= 0:
+                cited[index] = True
+                if index and starts[index] == at:
+                    cited[index - 1] = True
+        found = [(starts[i], ends[i]) for i in range(len(starts)) if not cited[i]]
+        prose.__dict__["_uncited_spans"] = found
     return found

@@ -80,16 +80,77 @@ def syllables(word: str) -> int:
 def flesch_kincaid_grade(text: str, sentences: int, markers: list[str] | None = None) -> float:
     """0.39 x words per sentence + 11.8 x syllables per word - 15.59 (Kincaid et al., 1975).
 
-    Syllables are counted once per distinct word; the sentences (and the insides of the
-    citation markers, MARKERS, if known) are the ones reviewflow already found, so the text
-    is read once.
+    The sentences (and the insides of the citation markers, MARKERS, if known) are the ones
+    reviewflow already found, so the text is read once.
     """
-    words = word_counts(text, markers)
-    total = sum(words.values())
+    return grade_of(*word_totals(text, markers), sentences)
+
+
+def grade_of(total: int, counted: int, sentences: int) -> float:
+    """The Flesch-Kincaid grade of TOTAL words of COUNTED syllables in SENTENCES."""
     if not total or not sentences:
         return 0.0
-    counted = sum(syllables(word) * count for word, count in words.items())
     return 0.39 * total / sentences + 11.8 * counted / total - 15.59
+
+
+class _SyllableCounts(dict[str, int]):
+    """word -> syllables(word), filled as words are met, so that a text's syllables are summed
+    by one map over its words (in C) rather than one call per word."""
+
+    def __missing__(self, word: str) -> int:
+        if len(self) > 200_000:  # as syllables' own cache: bounded whatever the texts
+            self.clear()
+        count = self[word] = syllables(word)
+        return count
+
+
+_SYLLABLE_COUNTS = _SyllableCounts()
+_APOSTROPHE_TOKEN = re.compile(r"\S*'\S*")
+
+
+def prose_totals(prose: Prose) -> tuple[int, int]:
+    """word_totals of the prose without its headings: in ASCII prose without an apostrophe
+    (words split alike), from the words the vocabularies read, less the headings' words."""
+    text = prose.text
+    if not text.isascii() or "'" in text:
+        return word_totals(prose.without_headings, prose.marker_insides)
+    words = prose.words
+    total, counted = len(words), sum(map(_SYLLABLE_COUNTS.__getitem__, words))
+    for start in prose.headings:
+        end = text.find("\n", start)
+        heading = text[start : len(text) if end < 0 else end].lower().translate(_SEPARATE).split()
+        total -= len(heading)
+        counted -= sum(map(_SYLLABLE_COUNTS.__getitem__, heading))
+    return _less_markers(total, counted, prose.marker_insides)
+
+
+def word_totals(text: str, markers: list[str] | None = None) -> tuple[int, int]:
+    """The number of words of TEXT and of their syllables, as word_counts counts them (the
+    same sums, without counting each word apart: a word count is a sum, so the markers'
+    digits and the words split at an apostrophe are taken off or added as word_counts
+    does)."""
+    lowered = text.lower()
+    if "’" in lowered:
+        words = word_counts(text, markers)
+        return sum(words.values()), sum(syllables(word) * count for word, count in words.items())
+    spaced = lowered.encode("ascii", "replace").decode("ascii").translate(_SEPARATE)
+    tokens = spaced.split()
+    total, counted = len(tokens), sum(map(_SYLLABLE_COUNTS.__getitem__, tokens))
+    if "'" in spaced:
+        for token in _APOSTROPHE_TOKEN.findall(spaced):
+            parts = _WORD.findall(token)
+            total += len(parts) - 1
+            counted += sum(map(_SYLLABLE_COUNTS.__getitem__, parts)) - _SYLLABLE_COUNTS[token]
+    return _less_markers(total, counted, MARKER.findall(lowered) if markers is None else markers)
+
+
+def _less_markers(total: int, counted: int, markers: list[str]) -> tuple[int, int]:
+    """TOTAL words and COUNTED syllables less the digits inside the citation markers."""
+    for inner, times in Counter(markers).items():
+        for digits in [inner] if inner.isascii() and inner.isdigit() else _WORD.findall(inner):
+            total -= times
+            counted -= _SYLLABLE_COUNTS[digits] * times
+    return total, counted
 
 
 def word_counts(text: str, markers: list[str] | None = None) -> Counter[str]:
@@ -141,9 +202,9 @@ def hardest_sentences(prose: Prose, limit: float, most: int = 3) -> list[tuple[i
     longest = sorted(spans, key=lambda span: -text.count(" ", *span))[: most * 2]
     graded = []
     for start, end in longest:
-        words = word_counts(prose.text[start:end])
-        if sum(words.values()) >= 10:
-            grade = flesch_kincaid_grade(prose.text[start:end], 1)
+        words, counted = word_totals(prose.text[start:end])
+        if words >= 10:
+            grade = grade_of(words, counted, 1)
             if grade > limit:
                 graded.append((start, grade))
     return sorted(graded, key=lambda item: -item[1])[:most]

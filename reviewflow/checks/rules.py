@@ -25,6 +25,7 @@ from reviewflow.checks.prose_fields import bare_citations
 from reviewflow.checks.reference_identity import IDENTITY_RULES
 from reviewflow.checks.retractions import RetractionIndex
 from reviewflow.checks.sourcing import citation_bare, claim_uncited, references_missing
+from reviewflow.checks.testimonial import testimonial
 from reviewflow.config import Config
 from reviewflow.content.article import Article, Document
 from reviewflow.content.facts import Facts
@@ -377,6 +378,13 @@ RULES: dict[str, Rule] = {
             _disclosure_missing,
         ),
         Rule("date-future", Severity.ERROR, "a reference is dated after the current year", _date_future),
+        Rule(
+            "testimonial",
+            Severity.WARNING,
+            "a personal story, or a generalisation from stories, used as evidence that a treatment works",
+            testimonial,
+            by_audience={"patient": Severity.ERROR},
+        ),
         *(Rule(*rule) for rule in IDENTITY_RULES),
         Rule(
             "counterpart-unknown",
@@ -413,4 +421,7 @@ def check_document(doc: Document, ctx: Context) -> list[Finding]:
                     )
                 )
         findings = apply_intended(findings, article, doc)
+        # The title's and the summary's prose refer back to the document: dropped, the document
+        # goes with its last reference instead of waiting in a worker for the collector.
+        doc.__dict__.pop("_prose_parts", None)
     return sorted(findings, key=Finding.sort_key)

@@ -14,6 +14,7 @@ from reviewflow.checks.prose_fields import (
     bare_citations,
     prose_parts,
     sentence_cited,
+    uncited_text,
 )
 from reviewflow.checks.vocabulary import Vocabulary, vocabulary
 from reviewflow.content.article import Article, Document
@@ -41,6 +42,11 @@ def references_missing(article: Article, doc: Document, ctx: Context) -> Iterato
 def claim_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     words = vocabulary(ctx.config.checks)
     for prose in prose_parts(doc, article):
+        if prose is doc.prose and not (  # only uncited sentences are reported, of effects not headings
+            words.claims_finder.may_start_in(uncited_text(prose), prose)
+            or words.effects_finder.may_start_in(uncited_text(prose, headings=False), prose)
+        ):
+            continue
         yield from _claims_in(doc, prose, words)
 
 

@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any
 
 from reviewflow.config import Checks
-from reviewflow.content.prose import Prose
+from reviewflow.content.prose import WORD_BREAKS, Prose
 
 
 @cache
@@ -39,7 +39,7 @@ def words_pattern(words: tuple[str, ...], inflect: bool = False) -> re.Pattern[s
 
 
 _ENDINGS = ("", "s", "es", "d", "ed", "ing")
-_TOKEN_BREAKS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+_TOKEN_BREAKS = WORD_BREAKS
 
 
 def tokens(prose: Prose) -> frozenset[str]:
@@ -47,7 +47,7 @@ def tokens(prose: Prose) -> frozenset[str]:
     a digit), found once per text: the cheap test of which vocabulary words occur at all."""
     found: frozenset[str] | None = prose.__dict__.get("_tokens")
     if found is None:
-        found = frozenset(prose.lowered.translate(_TOKEN_BREAKS).split())
+        found = frozenset(prose.words)
         prose.__dict__["_tokens"] = found
     return found
 
@@ -72,6 +72,21 @@ class WordFinder:
             else:
                 self.phrases.append(frozenset(word.translate(_TOKEN_BREAKS).split()))
         self.pattern = words_pattern(words, inflect)
+        # Each entry by its first word (a single word: inflected), with the words that must
+        # follow it: what an occurrence of the entry starts with in an ASCII text. None when
+        # some entry does not start with an ASCII letter or digit (it could start where no
+        # word of the text does).
+        self.openers: dict[str, list[tuple[list[str], tuple[str, ...]]]] | None = {
+            form: [([], ())] for form in self.forms
+        }
+        for word in (w.lower() for w in words if w.strip()):
+            parts = word.translate(_TOKEN_BREAKS).split()
+            if not (word[:1].isascii() and word[:1].isalnum() and parts[0].isascii()):
+                self.openers = None
+                break
+            if not word.isalnum():  # its other words, and the endings its last word may take
+                endings = _ENDINGS if inflect and word[-1].isalnum() else ("",)
+                self.openers.setdefault(parts[0], []).append((parts[1:], endings))
 
     def find(self, prose: Prose) -> list[tuple[int, int]]:
         """(start, end) of each occurrence in PROSE.text, in order."""
@@ -80,6 +95,22 @@ class WordFinder:
             return [m.span() for m in self.pattern.finditer(prose.text)]  # rare: phrases are few
         spans = [span for form in words & self.forms.keys() for span in _whole_words(prose.lowered, form)]
         return sorted(spans)
+
+
+    def may_start_in(self, text: str, prose: Prose) -> bool:
+        """Whether an occurrence of an entry may start in TEXT, a part of PROSE (False: surely
+        none does): the words of TEXT against the entries' first words, and the other words
+        of an entry of several against the words of PROSE."""
+        if self.openers is None or not text.isascii():
+            return True
+        for first in self.openers.keys() & text.lower().translate(_TOKEN_BREAKS).split():
+            for rest, endings in self.openers[first]:
+                if not rest or not prose.text.isascii():
+                    return True
+                words = tokens(prose)
+                if all(part in words for part in rest[:-1]) and any(rest[-1] + e in words for e in endings):
+                    return True
+        return False
 
 
 def _whole_words(lowered: str, word: str) -> list[tuple[int, int]]:
@@ -127,7 +158,20 @@ class Vocabulary:
 
 
 def vocabulary(checks: Checks) -> Vocabulary:
-    """The shipped vocabularies with the publisher's additions from CHECKS."""
+    """The shipped vocabularies with the publisher's additions from CHECKS (the last one asked
+    for is kept by identity: every rule of every article asks for the same)."""
+    last = _last_asked
+    if last and last[0] is checks:
+        return last[1]
+    found = _vocabulary(checks)
+    _last_asked[:] = [checks, found]
+    return found
+
+
+_last_asked: list[Any] = []  # [the Checks last asked about, its Vocabulary]
+
+
+def _vocabulary(checks: Checks) -> Vocabulary:
     extra = checks.vocabulary
     absolute = checks.absolute_claims
     return _combined(

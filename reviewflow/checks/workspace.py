@@ -19,23 +19,23 @@ from reviewflow.checks.readability import warm_up
 from reviewflow.checks.reference_identity import lock_retractions
 from reviewflow.checks.retractions import RetractionIndex, load_retractions, stricter
 from reviewflow.checks.rules import Context, check_document
-from reviewflow.config import (
-    ARTICLES_DIR,
-    Config,
-    article_files_under,
-    article_slug,
-    duplicate_slug_message,
-    find_root,
-    load_config,
-    work_tree_articles,
-    work_tree_listing,
-)
+from reviewflow.config import Config
+from reviewflow.configfile import load_config
 from reviewflow.content.article import Document, Reference, parse_document
 from reviewflow.content.facts import Facts, read_facts
 from reviewflow.content.schema import ArticleSchema, read_schema
 from reviewflow.errors import ConfigError
 from reviewflow.files import NotRegularFile, read_limited
 from reviewflow.findings import Finding, Severity, Tallied
+from reviewflow.layout import (
+    ARTICLES_DIR,
+    article_files_under,
+    article_slug,
+    duplicate_slug_message,
+    find_root,
+    work_tree_articles,
+    work_tree_listing,
+)
 from reviewflow.references.lockfile import ReferenceLock, load_lock
 from reviewflow.workers import can_fork, fork_map
 
@@ -208,13 +208,16 @@ class Workspace:
     def duplicate_slugs(self, files: Iterable[Path]) -> list[Finding]:
         """A finding on each article file whose slug another one under articles/ has too (the
         whole directory is listed for that, whichever FILES are checked)."""
-        checked = {self.relative(path) for path in files}
-        if not any(article_slug(path) for path in checked):
+        files = list(files)
+        if not any(article_slug(self.relative(path)) for path in files):
             return []
+        shared = [(slug, paths) for slug, paths in work_tree_listing(self.root).items() if len(paths) > 1]
+        if not shared:
+            return []  # the common case, known without placing every file checked
+        checked = {self.relative(path) for path in files}
         return [
             Finding.error("slug-duplicate", path, 1, 1, duplicate_slug_message(slug, paths))
-            for slug, paths in work_tree_listing(self.root).items()
-            if len(paths) > 1
+            for slug, paths in shared
             for path in paths
             if path in checked
         ]

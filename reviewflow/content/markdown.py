@@ -57,6 +57,7 @@ class ParsedBody:
     # The text nodes that hold citation markers, with their text, in order: what the page links.
     cited_nodes: list[tuple[comrak.AstNode, str]]
     headings: list[int]  # offset in text where each heading's line starts
+    marker_insides: list[str]  # MARKER.findall(text), found on the way
 
 
 def parse_body(body: str, body_line: int = 1) -> ParsedBody:
@@ -64,8 +65,10 @@ def parse_body(body: str, body_line: int = 1) -> ParsedBody:
     root = _parse(body)
     walk = _Walk(_LINE_ENDING.split(body), body_line - 1)
     walk.blocks(root)
-    text = walk.finish()
-    return ParsedBody(root, text, walk.starts, walk.places, sorted(walk.html), walk.cited, walk.headings)
+    text, insides = walk.finish()
+    return ParsedBody(
+        root, text, walk.starts, walk.places, sorted(walk.html), walk.cited, walk.headings, insides
+    )
 
 
 def parse_for_page(body: str) -> tuple[comrak.AstNode, list[tuple[comrak.AstNode, str]]]:
@@ -188,21 +191,26 @@ class _Walk:
         self.pieces.append(piece)
         self.length += len(piece)
 
-    def finish(self) -> str:
-        """The text, where the markers are exactly those inside the text nodes that cite.
+    def finish(self) -> tuple[str, list[str]]:
+        """The text, where the markers are exactly those inside the text nodes that cite, and
+        the insides of its markers (MARKER.findall).
 
         A marker can also form across nodes (`[1,` and `2]` on two lines, `[*3*]`): the page
         links none of those, so their `[` is made unlike a marker. A marker never takes part
         of one that is inside a node, so a count tells whether there are any."""
         text = "".join(self.pieces)
-        if "[" not in text or len(MARKER.findall(text)) == self.markers:
-            return text
+        if "[" not in text:
+            return text, []
+        insides = MARKER.findall(text)
+        if len(insides) == self.markers:
+            return text, insides
         chars = list(text)
         for match in MARKER.finditer(text):
             index = bisect_right(self.cited_spans, (match.start(), len(text))) - 1
             if index < 0 or match.end() > self.cited_spans[index][1]:
                 chars[match.start()] = NOT_A_MARKER
-        return "".join(chars)
+        text = "".join(chars)
+        return text, MARKER.findall(text)
 
 
 class _CitingNodes(_Walk):

@@ -34,7 +34,11 @@ _FULL_STOP_END = re.compile(
     r"(?<!\b[Aa]pprox\.)(?<!\bal\.)(?<!\b[Ff]ig\.)(?<!\b[Cc]f\.)[\"'”’)]*[ \t]+"
 )
 _NOT_SPACE = re.compile(r"\S")
+WORD_BREAKS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 _OTHER_END = re.compile(r"[!?][\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])")
+# A block's first sentence starts at its first character that is not white space (an empty
+# block, or code blanked out at its start, is passed over).
+_BLOCK_START = re.compile(r"\n\s*(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,12 @@ class Prose:
     def lowered(self) -> str:
         return self.text.lower()
 
+    @cached_property
+    def words(self) -> list[str]:
+        """The lowercase words of the text, split at every ASCII character that is not a letter
+        or a digit: read once, for the vocabularies and (in ASCII prose) readability."""
+        return self.lowered.translate(WORD_BREAKS).split()
+
     def mentions(self, phrases: tuple[str, ...]) -> bool:
         """Whether any of these lowercase phrases occurs: a cheap test before a regex scan.
         Phrases that end in the same word are ruled out together by one scan for it."""
@@ -100,84 +110,26 @@ class Prose:
     def sentence_starts(self) -> list[int]:
         """Where sentences start: at the text's start, after each sentence end and at each
         block; a start on white space (an empty block, code blanked out) moves to the next
-        character that is not."""
+        character that is not. Listed once: every rule that reads sentences asks for many."""
         text = self.text
-        ends = [match.end() for match in _FULL_STOP_END.finditer(text)]
+        first = _NOT_SPACE.search(text)
+        if first is None:
+            return []
+        # Every end is followed by a character that is not white space: each is a start.
+        starts = {first.start(), *(match.end() for match in _FULL_STOP_END.finditer(text))}
         if "!" in text or "?" in text:
-            ends.extend(match.end() for match in _OTHER_END.finditer(text))
-        newline = text.find("\n")
-        while newline >= 0:
-            ends.append(newline + 1)
-            newline = text.find("\n", newline + 1)
-        starts: list[int] = []
-        for candidate in (0, *sorted(ends)):
-            start = candidate
-            if start < len(text) and text[start].isspace():
-                found = _NOT_SPACE.search(text, start)
-                start = found.start() if found else len(text)
-            if start < len(text) and (not starts or starts[-1] != start):
-                starts.append(start)
-        return starts
+            starts.update(match.end() for match in _OTHER_END.finditer(text))
+        starts.update(match.end() for match in _BLOCK_START.finditer(text))
+        return sorted(starts)
 
     @cached_property
     def sentence_count(self) -> int:
-        """len(sentence_starts), counted without listing them when no block starts blank."""
-        text = self.text
-        if "sentence_starts" in self.__dict__ or not text or text[0].isspace():
-            return len(self.sentence_starts)  # listed already (or needed: see below)
-        count = 1
-        newline = text.find("\n")
-        while newline >= 0:  # a block ends and the next starts a sentence
-            if newline + 1 < len(text):
-                if text[newline + 1].isspace():
-                    return len(self.sentence_starts)  # an empty block, or code blanked out
-                count += 1
-            newline = text.find("\n", newline + 1)
-        count += len(_FULL_STOP_END.findall(text))
-        if "!" in text or "?" in text:
-            count += len(_OTHER_END.findall(text))
-        return count
+        """len(sentence_starts)."""
+        return len(self.sentence_starts)
 
     def sentence_span(self, offset: int) -> tuple[int, int]:
-        """Start and end offsets of the sentence holding `offset`.
-
-        Sentences never span blocks, so only the block holding OFFSET is split (its first
-        character that is not white space, and the ends inside it), once; only an offset in
-        white space before a block's first sentence needs the whole list."""
-        text = self.text
-        block = text.rfind("\n", 0, offset) + 1
-        starts = self._block_starts.get(block)
-        if starts is None:
-            starts = self._block_starts[block] = self._starts_in_block(block)
-        if not starts or offset < starts[0]:
-            return self._listed_span(offset)
-        index = bisect_right(starts, offset) - 1
-        if index + 1 < len(starts):
-            return starts[index], starts[index + 1]
-        block_end = text.find("\n", starts[-1])  # the next sentence starts in a later block
-        if block_end < 0:
-            return starts[index], len(text)
-        after = _NOT_SPACE.search(text, block_end)
-        return starts[index], after.start() if after else len(text)
-
-    @cached_property
-    def _block_starts(self) -> dict[int, list[int]]:
-        return {}
-
-    def _starts_in_block(self, block: int) -> list[int]:
-        text = self.text
-        end = text.find("\n", block)
-        end = len(text) if end < 0 else end
-        first = _NOT_SPACE.search(text, block, end)
-        if first is None:
-            return []
-        starts = [first.start(), *(match.end() for match in _FULL_STOP_END.finditer(text, block, end))]
-        if "!" in text or "?" in text:
-            starts.extend(match.end() for match in _OTHER_END.finditer(text, block, end))
-            starts.sort()
-        return starts
-
-    def _listed_span(self, offset: int) -> tuple[int, int]:
+        """Start and end offsets of the sentence holding `offset` (an offset in white space
+        before a block's first sentence belongs to the sentence before)."""
         starts = self.sentence_starts
         if not starts:
             return 0, len(self.text)
@@ -227,4 +179,6 @@ def _gates(phrases: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
 def read_prose(body: str, body_line: int) -> Prose:
     """The prose of a Markdown body whose first line is line BODY_LINE of its file."""
     parsed = parse_body(body, body_line)
-    return Prose(parsed.text, parsed.line_starts, parsed.line_places, parsed.html, parsed.headings)
+    prose = Prose(parsed.text, parsed.line_starts, parsed.line_places, parsed.html, parsed.headings)
+    prose.__dict__["marker_insides"] = parsed.marker_insides  # found by the walk already
+    return prose

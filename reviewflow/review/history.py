@@ -28,15 +28,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from reviewflow.config import (
-    CONFIG_FILE,
-    SCHEMA_FILE,
-    Config,
-    article_path,
-    article_slug,
-)
+from reviewflow.config import Config
 from reviewflow.gitlog import LogEntry
 from reviewflow.gitstore import GitStore, read_objects
+from reviewflow.layout import CONFIG_FILE, SCHEMA_FILE, article_path, article_slug
 from reviewflow.review.board import authors_of, configs_of, signature_verdicts
 from reviewflow.review.changes import ChangeIndex, changed_names, walk
 from reviewflow.review.model import BOARD_ACTIONS, Action, Change, Event, History

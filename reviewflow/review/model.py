@@ -10,7 +10,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
 
-from reviewflow.config import Config, article_path
+from reviewflow.config import Config
+from reviewflow.layout import article_path
 
 
 class State(StrEnum):  # a str: compares and serialises as its value

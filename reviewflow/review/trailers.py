@@ -9,8 +9,8 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from reviewflow.config import SLUG_PATTERN
 from reviewflow.gitlog import LogEntry, is_object_id
+from reviewflow.layout import SLUG_PATTERN
 from reviewflow.review.model import Action, Event, read_event
 
 TRAILER_ARTICLE = "Reviewflow-Article"

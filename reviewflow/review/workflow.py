@@ -18,7 +18,8 @@ from copy import deepcopy
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from reviewflow.config import BoardMember, Config, article_path
+from reviewflow.config import BoardMember, Config
+from reviewflow.layout import article_path
 from reviewflow.review.model import (
     BOARD_ACTIONS,
     WAITING,
