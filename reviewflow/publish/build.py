@@ -8,8 +8,9 @@ write     the site is written into the spare (the site the last build replaced, 
           place or is copied from the live site, then swapped in for --out in one step.
 
 Git is read in a fixed number of processes whatever the size of the repository: the review
-history (history.read_history, which also says when each text appeared) and one
-`cat-file --batch` for the contents of every page that is rendered.
+history (history.read_history, which also says when each text appeared), one `cat-file --batch`
+for the texts whose neighbours' facts are not kept (neighbours.py; those texts are then rendered
+from memory), and one for any other page that is rendered.
 """
 
 from __future__ import annotations
@@ -18,20 +19,13 @@ import os
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
 from pathlib import Path
 from urllib.parse import urlsplit
-
-try:
-    import fcntl
-except ImportError:  # not on Windows: builds are then not serialised
-    fcntl = None  # type: ignore[assignment]
-
 
 from reviewflow.config import Config
 from reviewflow.content.article import SLUG_PATTERN
@@ -45,6 +39,7 @@ from reviewflow.publish.output import (
     Staging,
     check_target,
     empty_trash,
+    one_build_at_a_time,
     writing_site,
 )
 from reviewflow.publish.pages import Listing, PageInfo, Reviewer
@@ -110,8 +105,9 @@ def publish(
     history = ContentHistory(_head_time(store), judged.appeared)
     built_at = (now or build_time()).astimezone(UTC)
     infos = page_infos(statuses, config, history, store, preview, built_at)
-    infos = link_neighbours(store, infos, cache, config.checks.max_file_bytes)  # SA: counterpart, related
-    listings, rendered = build_site(build, store, infos, target, history.head_at, cache)
+    # SA: counterpart, related. The texts read for them are rendered next, not read again.
+    infos, texts = link_neighbours(store, infos, cache, config.checks.max_file_bytes)
+    listings, rendered = build_site(build, store, infos, target, history.head_at, cache, texts)
     approved = sum(1 for item in listings if item.info.approved)
     notes = build_notes(config, base, statuses, built_at)
     return PublishResult(target, approved, len(listings) - approved, rendered, notes)
@@ -244,6 +240,7 @@ def build_site(
     target: Path,
     head_at: datetime,
     cache: BuildCache | None,
+    texts: dict[str, bytes] | None = None,
 ) -> tuple[list[Listing], int]:
     """Write the site and swap it in for TARGET; its listings, and how many pages were rendered.
 
@@ -252,7 +249,7 @@ def build_site(
     Nothing in TARGET changes unless the whole build succeeds.
     """
     spare_path = cache.spare(target) if cache and cache.prepare() else None
-    with writing_site(target), _one_build_at_a_time(spare_path):
+    with writing_site(target), one_build_at_a_time(spare_path):
         built_before = (target / MARKER).is_file()
         spare = cache.spare_site(target) if cache else {}
         with Staging(target, spare_path, cache.trash if cache else None) as staging:
@@ -262,7 +259,7 @@ def build_site(
                 live = cache.rendered_last(target) if staging.spare else cache.live_site(target)
                 copied, missing = copy_pages(build, missing, staging, live, target)
                 pages.update(copied)
-            pages.update(render_pages(build, store, missing, staging))
+            pages.update(render_pages(build, store, missing, staging, texts))
             listings = [pages[info.slug].listing for info in infos]
             for name, text in site_files(build.renderer, listings, head_at).items():
                 staging.write(name, text)
@@ -282,24 +279,6 @@ def build_site(
             new_pages = {page_path(info.slug) for info in missing}  # all that the next build's spare lacks
             cache.keep_sites(target, records, new_pages, spare_was_live=kept_spare)
     return listings, len(missing)
-
-
-@contextmanager
-def _one_build_at_a_time(spare: Path | None) -> Iterator[None]:
-    """Hold a lock on the spare's lock file: two builds into one --out must not share a spare."""
-    if spare is None or fcntl is None:
-        yield
-        return
-    try:  # never through a link: the cache is in the work tree (files.py)
-        descriptor = os.open(f"{spare}.lock", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    except OSError:
-        descriptor = None
-    if descriptor is None:
-        yield
-        return
-    with open(descriptor, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
 
 
 def reuse_pages(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from reviewflow.content.facts import AUDIENCE_NAMES, Facts, read_facts
@@ -28,28 +27,46 @@ if TYPE_CHECKING:
 RELATED_MAX = 5  # related articles listed on a page
 
 
+TEXTS_HELD = 192 * 2**20  # bytes of texts held for their pages' rendering; more are read again
+
+
 def gather_facts(
-    store: GitStore, infos: Sequence[PageInfo], known: Mapping[str, Facts], max_bytes: int
+    store: GitStore,
+    infos: Sequence[PageInfo],
+    known: Mapping[str, Facts],
+    max_bytes: int,
+    texts: dict[str, bytes] | None = None,
 ) -> dict[str, Facts]:
-    """The facts of every page's text, by blob id: KNOWN ones, the rest read from git."""
+    """The facts of every page's text, by blob id: KNOWN ones, the rest read from git. The texts
+    read go into TEXTS, up to TEXTS_HELD bytes: a text read for its facts is usually rendered
+    next (its page is new), and git is not asked for it twice."""
     facts = {info.blob: known[info.blob] for info in infos if info.blob in known}
     missing = [info.blob for info in infos if info.blob not in facts]
+    room = TEXTS_HELD if texts is not None else 0
     for blob, raw in store.iter_blobs(missing):
         found = read_facts(raw, max_bytes)
         if found is not None:
             facts[blob] = found
+        if texts is not None and len(raw) <= room:
+            texts[blob] = raw
+            room -= len(raw)
     return facts
 
 
 def link_neighbours(
-    store: GitStore, infos: Sequence[PageInfo], cache: BuildCache | None, max_bytes: int
-) -> list[PageInfo]:
-    """INFOS, each with its counterpart and related articles; the facts read are kept in CACHE."""
+    store: GitStore,
+    infos: Sequence[PageInfo],
+    cache: BuildCache | None,
+    max_bytes: int,
+) -> tuple[list[PageInfo], dict[str, bytes]]:
+    """INFOS, each with its counterpart and related articles; the facts read are kept in CACHE.
+    And the texts read for them, by blob id, for rendering."""
     known = cache.facts() if cache is not None else {}
-    facts = gather_facts(store, infos, known, max_bytes)
+    texts: dict[str, bytes] = {}
+    facts = gather_facts(store, infos, known, max_bytes, texts)
     if cache is not None and facts != known:
         cache.keep_facts(facts)
-    return with_neighbours(infos, facts)
+    return with_neighbours(infos, facts), texts
 
 
 def with_neighbours(infos: Sequence[PageInfo], facts: Mapping[str, Facts]) -> list[PageInfo]:
@@ -69,7 +86,7 @@ def with_neighbours(infos: Sequence[PageInfo], facts: Mapping[str, Facts]) -> li
         related = _related(info.slug, mine, shelves.get(mine.group, {}), nodes, pair)
         on_condition = sum(len(shelf) for shelf in shelves.get(mine.group, {}).values())
         on_condition -= 1 if info.slug in published else 0
-        linked.append(replace(info, counterpart=counterpart, related=related, on_condition=on_condition))
+        linked.append(info.linked(counterpart, related, on_condition))
     return linked
 
 

@@ -17,22 +17,25 @@ from __future__ import annotations
 
 import ctypes
 import os
-import re
-import secrets
 import shutil
 import stat
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
+try:
+    import fcntl
+except ImportError:  # not on Windows: builds are then not serialised
+    fcntl = None  # type: ignore[assignment]
+
 from reviewflow.errors import CannotWrite, ConfigError, ExitCode, ReviewflowError
 from reviewflow.files import own_directory
+from reviewflow.publish.leftovers import MARKER, beside, discard, remove_leftovers
+from reviewflow.publish.leftovers import remove as _remove
 from reviewflow.publish.records import FileState, PageRecord, content_digest, file_state
-
-MARKER = ".reviewflow-site"  # in every built site: only a directory with it is ever replaced
 
 
 class PublishError(ReviewflowError):
@@ -88,74 +91,22 @@ def writing_site(target: Path) -> Iterator[None]:
         raise problem from None
 
 
-# A directory a build makes beside TARGET: .TARGET.new-PID-RANDOM while it is built, and
-# .TARGET.old-PID-RANDOM for a replaced site on its way out. The process id in the name lets the
-# next build recognise what a killed build left behind (remove_leftovers).
-LEFTOVER = re.compile(r"(?:new|old)-(?P<pid>[0-9]{1,10})-[0-9a-f]{8}")
-
-
-def beside(target: Path, kind: str) -> Path:
-    """A new name beside TARGET for a directory of this build (see LEFTOVER)."""
-    return target.parent / f".{target.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
-
-
-def remove_leftovers(target: Path) -> list[str]:
-    """Delete what killed builds into TARGET left beside it; the names of what was deleted.
-
-    Only a directory named as a build names them (LEFTOVER), built by reviewflow (it holds
-    MARKER), whose process is gone: another build running now keeps its own.
-    """
-    prefix = f".{target.name}."
-    removed: list[str] = []
-    try:
-        entries = [e for e in os.scandir(target.parent) if e.name.startswith(prefix)]
-    except OSError:
-        return removed
-    for entry in entries:
-        found = LEFTOVER.fullmatch(entry.name[len(prefix) :])
-        if found is None or _running(int(found["pid"])) or not entry.is_dir(follow_symlinks=False):
-            continue
-        if file_state(os.path.join(entry.path, MARKER)) is None:
-            try:  # killed before it held anything; else not one of ours, and never deleted
-                os.rmdir(entry.path)
-            except OSError:
-                continue
-        else:
-            discard(entry.path)
-        removed.append(entry.name)
-    return removed
-
-
-def discard(directory: Path | str) -> None:
-    """Delete a directory of a build, MARKER last: if this is cut short, what is left is still
-    recognisably reviewflow's, and the next build finishes the job (remove_leftovers)."""
-    try:
-        entries = [e for e in os.scandir(directory) if e.name != MARKER]
-    except OSError:
+@contextmanager
+def one_build_at_a_time(spare: Path | None) -> Iterator[None]:
+    """Hold a lock on the spare's lock file: two builds into one --out must not share a spare."""
+    if spare is None or fcntl is None:
+        yield
         return
-    for entry in entries:
-        with suppress(OSError):
-            _remove(entry.path)
-    shutil.rmtree(directory, ignore_errors=True)
-
-
-def _running(pid: int) -> bool:
-    """Whether process PID exists (and is not a zombie that only waits to be reaped)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's
-    except OverflowError:
-        return False  # no process has such an id
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat_file:
-            return stat_file.read().rpartition(b")")[2].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
+    try:  # never through a link: the cache is in the work tree (files.py)
+        descriptor = os.open(f"{spare}.lock", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError:
+        descriptor = None
+    if descriptor is None:
+        yield
+        return
+    with open(descriptor, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def site_path(site: Path | str, relative: str) -> str:
@@ -328,16 +279,6 @@ def _walk(top: Path) -> tuple[set[str], set[str]]:
                 else:
                     _remove(entry.path)
     return files, directories
-
-
-def _remove(path: str) -> None:
-    try:
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def _needed_directories(files: Iterable[str]) -> set[str]:

@@ -73,6 +73,16 @@ class PageInfo:
         moments = [m for m in (self.updated_at, self.reviewed_at) if m is not None]
         return max(moments) if moments else None
 
+    def linked(
+        self, counterpart: Neighbour | None, related: tuple[Neighbour, ...], on_condition: int
+    ) -> PageInfo:
+        """This page with its links to other pages (neighbours.py): its fields copied as they are,
+        not passed through __init__ again as dataclasses.replace does (for every page of the site)."""
+        page = object.__new__(PageInfo)
+        links = {"counterpart": counterpart, "related": related, "on_condition": on_condition}
+        page.__dict__.update(self.__dict__, **links)
+        return page
+
     def key(self) -> str:
         """Every field, as one text (the page's cache key hashes it; it is computed for every page)."""
         parts = []

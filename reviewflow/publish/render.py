@@ -76,18 +76,24 @@ def page_path(slug: str) -> str:
 
 
 def render_pages(
-    build: Build, store: GitStore, infos: Sequence[PageInfo], staging: Staging
+    build: Build,
+    store: GitStore,
+    infos: Sequence[PageInfo],
+    staging: Staging,
+    texts: dict[str, bytes] | None = None,
 ) -> dict[str, Page]:
     """Render and write the pages of INFOS into STAGING (in a process pool when there are many).
 
-    Pages go to disk as they are rendered, by whichever process rendered them: what comes back
-    is a hash and a listing per page, so memory never holds the site.
+    TEXTS: blob id -> bytes the build has read already (each let go once sent to be rendered);
+    the rest are read from git. Pages go to disk as they are rendered, by whichever process
+    rendered them: what comes back is a hash and a listing per page, so memory never holds the site.
     """
     pages: dict[str, Page] = {}
     problems = []
     outcomes: list[tuple[PageInfo, Written]] = []
+    jobs = _jobs(store, infos, texts if texts is not None else {})
     with progress_bar(len(infos), "Rendering pages") as advance:
-        for rendered in _render_all(build, _jobs(store, infos), len(infos), staging.directory):
+        for rendered in _render_all(build, jobs, len(infos), staging.directory):
             outcomes.append(rendered)
             advance(1)
     for info, outcome in outcomes:
@@ -111,11 +117,16 @@ def render_pages(
 Job = tuple[PageInfo, bytes | None]
 
 
-def _jobs(store: GitStore, infos: Sequence[PageInfo]) -> Iterator[Job]:
-    """Each page with its text, streamed from git (read once per blob, whatever shares it)."""
+def _jobs(store: GitStore, infos: Sequence[PageInfo], texts: dict[str, bytes]) -> Iterator[Job]:
+    """Each page with its text: from TEXTS (each let go once sent), the rest streamed from git
+    (read once per blob, whatever shares it)."""
     by_blob: dict[str, list[PageInfo]] = defaultdict(list)
     for info in infos:
         by_blob[info.blob].append(info)
+    for blob in [blob for blob in by_blob if blob in texts]:
+        raw = texts.pop(blob)
+        for info in by_blob.pop(blob):
+            yield info, raw
     if not by_blob:
         return
     for blob, raw in store.iter_blobs(list(by_blob)):

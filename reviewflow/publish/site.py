@@ -25,10 +25,17 @@ from reviewflow.cache import code_fingerprint
 from reviewflow.config import Config
 from reviewflow.content.article import Article, Reference
 from reviewflow.content.markup import BodyRenderer
-from reviewflow.publish.article_body import back_links, page_body
-from reviewflow.publish.article_page import approved_list, cut_title, member_anchors, meta_description, when
+from reviewflow.publish.article_body import page_body
+from reviewflow.publish.article_page import (
+    approved_list,
+    cut_title,
+    member_anchors,
+    meta_description,
+    reference_list,
+    when,
+)
 from reviewflow.publish.pages import Listing, PageInfo, declaration
-from reviewflow.publish.schemaorg import identifier_links, json_script, medical_web_page
+from reviewflow.publish.schemaorg import json_script, medical_web_page
 from reviewflow.review.model import State
 
 TEMPLATES = "templates/site"
@@ -37,7 +44,6 @@ AUDIENCES = {
     "patient": ("Patients and caregivers", "for-patients"),
     "professional": ("Healthcare professionals", "for-professionals"),
 }
-REFERENCE_TYPES = {"guideline": "Guideline", "research": "Research", "review": "Review", "other": "Other"}
 STEPS = ((State.SUBMITTED, "Submitted"), (State.UNDER_REVIEW, "Under review"), (State.APPROVED, "Approved"))
 # Keyed by State, looked up by PageInfo.state (the same text: State is a StrEnum).
 STATE_LABELS: dict[str, str] = {
@@ -156,7 +162,7 @@ class SiteRenderer:
             body=shown.html,
             short_answer=shown.short_answer,
             contents=shown.contents,
-            references=[reference_view(r, shown.cited_from.get(r.id, ())) for r in references],
+            references=reference_list(references, shown.cited_from),
             disclaimer=disclaimer,
             json_ld=json_script(
                 medical_web_page(info, article, self.site, self.base_url, page_path, self.anchors, crumbs)
@@ -326,40 +332,6 @@ def tracker(state: str) -> list[tuple[str, str]]:
         status = "done" if index < current else "current" if index == current else "todo"
         steps.append((label, status))
     return steps
-
-
-@dataclass(frozen=True)
-class ReferenceView:
-    id: int
-    type: str
-    title: str
-    source: str
-    year: int
-    links: tuple[tuple[str, str, str], ...]  # (label, identifier, href)
-    cited_at: Markup = Markup("")  # links back to each place in the text that cites it
-
-    @property
-    def links_html(self) -> Markup:
-        """The links to find it ("DOI 10.… · PubMed …"), written here: a page lists many."""
-        return Markup(
-            " · ".join(
-                f'<a href="{escape(href)}" rel="noopener noreferrer">{escape(label)}'
-                f"{': ' if label == 'Link' else ' '}{escape(identifier)}</a>"
-                for label, identifier, href in self.links
-            )
-        )
-
-
-def reference_view(reference: Reference, cited_at: Sequence[str] = ()) -> ReferenceView:
-    return ReferenceView(
-        reference.id,
-        REFERENCE_TYPES.get(reference.type, reference.type.replace("-", " ").capitalize()),
-        reference.title,
-        reference.source,
-        reference.year,
-        tuple(identifier_links(reference)),
-        back_links(tuple(cited_at)),
-    )
 
 
 def group_by_condition(listings: Iterable[Listing]) -> list[Group]:
