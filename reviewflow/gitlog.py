@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from sys import intern
 from typing import NamedTuple
 
 from reviewflow.config import SLUG_PATTERN
@@ -53,7 +54,8 @@ class LogEntry(NamedTuple):
 def log_entry(record: str, sep: str, end: str) -> LogEntry:
     """One record of `GitStore.log`'s output (its start marker already split off)."""
     commit, parents, tree, name, email, date, trailers, body = record.partition(end)[0].split(sep)
-    return LogEntry(commit, tuple(parents.split()), tree, name, email, date, trailers, body)
+    # A few people write every commit: one string each, not one per commit (memory at 100,000s).
+    return LogEntry(commit, tuple(parents.split()), tree, intern(name), intern(email), date, trailers, body)
 
 
 def check_whole(entries: Sequence[LogEntry]) -> None:

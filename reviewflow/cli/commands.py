@@ -83,7 +83,13 @@ def new_command(state: State, title: str, audience: str, condition: str, directo
     workspace = state.repo().workspace
     author = author_identity(workspace.root)
     path = new_article(
-        workspace.root, workspace.config, title, audience, condition, author, directory  # type: ignore[arg-type]
+        workspace.root,
+        workspace.config,
+        title,
+        audience,
+        condition,
+        author,
+        directory,  # type: ignore[arg-type]
     )
     click.echo(f"created {visible(str(workspace.relative(path)))}")
 

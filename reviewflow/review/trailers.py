@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from sys import intern
 from typing import NamedTuple
 
 from reviewflow.config import SLUG_PATTERN
 from reviewflow.gitlog import LogEntry, is_object_id
-from reviewflow.review.model import Action, Event, read_event
+from reviewflow.review.model import Action, Event
 
 TRAILER_ARTICLE = "Reviewflow-Article"
 TRAILER_ACTION = "Reviewflow-Action"
@@ -100,7 +101,7 @@ def event_from(
         if not found:
             return None
         said = read_trailers(found)
-    return read_event(
+    return Event(
         commit=entry.commit,
         parents=entry.parents,
         author_name=entry.author_name,
@@ -109,7 +110,7 @@ def event_from(
         action=said.action,
         slug=said.slug,
         content=said.content,
-        message=message_of(entry.body),
+        message=intern(message_of(entry.body)),  # the same few words, often: one string each
         signature=signature[0],
         signing_key=signature[1],
         committed_blob=committed_blob,
