@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reviewflow.config import parse_config
+from reviewflow.configfile import parse_config
 from reviewflow.content.schema import load_schema
 from reviewflow.review.acknowledge import check_content
 

@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from reviewflow.config import load_config  # noqa: E402
+from reviewflow.configfile import load_config  # noqa: E402
 from reviewflow.content.schema import read_schema  # noqa: E402
 from reviewflow.publish import build as publish_module  # noqa: E402
 from reviewflow.publish.pages import PageInfo, Reviewer  # noqa: E402

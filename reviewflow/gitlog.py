@@ -13,8 +13,8 @@ from datetime import datetime
 from sys import intern
 from typing import NamedTuple
 
-from reviewflow.config import SLUG_PATTERN
 from reviewflow.errors import EnvironmentProblem
+from reviewflow.layout import SLUG_PATTERN
 
 _HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # a SHA-1 or SHA-256 object id
 

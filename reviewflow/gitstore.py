@@ -1,21 +1,16 @@
 """The one module that reads repositories through git. Everything else gets plain data from here
-(each git process starts in gitprocess.py)."""
+(each git process starts in gitprocess.py; streamed output is read in gitbatch.py, and the only
+commits reviewflow makes are made in gitwrite.py, signatures verified in gitsignatures.py)."""
 
 from __future__ import annotations
 
-import codecs
-import os
-import subprocess
-import tempfile
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 from reviewflow import gitprocess
-from reviewflow.config import ARTICLES_DIR, article_path, article_slug
 from reviewflow.errors import EnvironmentProblem
+from reviewflow.gitbatch import batch_objects, stream
 from reviewflow.gitlog import (
     ChangeLog,
     DiffEntry,
@@ -28,6 +23,7 @@ from reviewflow.gitlog import (
     parse_tree_diffs,
     separators,
 )
+from reviewflow.layout import ARTICLES_DIR, article_path, article_slug
 
 # --- the review log: every git call that review state needs ---------------------------------------
 # A handful of processes whatever the size of the repository: `version` and `rev-parse` to check
@@ -143,7 +139,7 @@ class GitStore:
         pending = ""
         # Parsed while git is still writing: on two cores, git's formatting and Python's parsing
         # overlap (about a second each on 70,000 commits).
-        for text in self._stream(*args):
+        for text in stream(self.toplevel, *args):
             records = (pending + text).split(start)
             pending = records.pop()
             entries.extend(log_entry(record, sep, end) for record in records if record)
@@ -164,57 +160,6 @@ class GitStore:
         ).decode("utf-8", "replace")  # fmt: skip
         bodies = dict(record.partition(end)[0].split(sep, 1) for record in out.split(start)[1:])
         return [entry._replace(body=bodies.get(entry.commit, "")) for entry in entries]
-
-    def _stream(self, *args: str) -> Iterator[str]:
-        """The output of one git command, decoded, in pieces as git writes it."""
-        process = gitprocess.start(self.toplevel, *args)
-        assert process.stdin is not None and process.stdout is not None
-        process.stdin.close()
-        errors: list[bytes] = []
-        reader = threading.Thread(target=gitprocess.drain, args=(process, errors), daemon=True)
-        reader.start()
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        try:
-            while chunk := os.read(process.stdout.fileno(), 1 << 20):
-                yield decoder.decode(chunk)
-            yield decoder.decode(b"", final=True)
-        finally:
-            process.stdout.close()
-            reader.join()
-            if process.wait() != 0:
-                gitprocess.fail(
-                    args, subprocess.CompletedProcess(args, process.returncode, b"", b"".join(errors))
-                )
-
-    def signatures(
-        self, commits: Sequence[str], signers: Iterable[tuple[str, str]]
-    ) -> dict[str, tuple[str, str]]:
-        """commit -> (git's verdict %G?, the key's fingerprint %GK), verified against SIGNERS.
-
-        SIGNERS are (email, SSH public key) pairs, several keys per email where a member's key
-        changed over time; git checks each signature with ssh-keygen against an allowed-signers
-        file made from them, so only these commits pay for it.
-        """
-        if not commits:
-            return {}
-        if self.version < gitprocess.MIN_GIT_SSH:
-            raise EnvironmentProblem(
-                f"the board has signing keys, and verifying SSH signatures needs git "
-                f"{gitprocess.dotted(gitprocess.MIN_GIT_SSH)} or newer "
-                f"(this is git {gitprocess.dotted(self.version)}): upgrade git"
-            )
-        with _allowed_signers(signers) as allowed:
-            out = self.run(
-                "log", "--no-walk=unsorted", "--stdin", "--format=%H%x1f%G?%x1f%GK",
-                input="".join(f"{c}\n" for c in commits if is_object_id(c)).encode(),
-                config=("-c", f"gpg.ssh.allowedSignersFile={allowed}"),
-            )  # fmt: skip
-        verdicts = {}
-        for line in out.decode("utf-8", "replace").splitlines():
-            parts = line.split("\x1f")
-            if len(parts) == 3:
-                verdicts[parts[0]] = (parts[1] or "N", parts[2])
-        return verdicts
 
     def article_blobs(self, rev: str | None = None) -> dict[str, str]:
         """slug -> blob id of every article file at REV (default HEAD), from one `ls-tree`."""
@@ -362,67 +307,9 @@ class GitStore:
         name, _, rest = ident.partition("<")
         return name.strip(), rest.partition(">")[0].strip()
 
-    def config_true(self, key: str) -> bool:
-        result = gitprocess.run(self.toplevel, "config", "--type=bool", "--get", key, check=False)
-        return result.stdout.decode().strip() == "true"
-
-    def current_branch(self) -> str | None:
-        """The branch HEAD is on (`refs/heads/…`), or None when HEAD is detached (or on no branch)."""
-        result = gitprocess.run(self.toplevel, "symbolic-ref", "-q", "HEAD", check=False)
-        ref = result.stdout.decode("utf-8", "replace").strip()
-        return ref if result.returncode == 0 and ref.startswith("refs/heads/") else None
-
-    # -- writing ---------------------------------------------------------------------------------
-
-    def commit_event(self, message: str, sign: bool, parent: str) -> str | None:
-        """Record MESSAGE as an empty commit on PARENT and move the branch to it, or None if the
-        branch is no longer at PARENT (another action landed since PARENT was read and judged).
-
-        `commit-tree` plus a compare-and-swap `update-ref`, not `git commit`: the id returned is
-        this commit's, never one another process made a moment later, and the event is recorded
-        only on the history it was judged against. Nothing staged is committed (the tree is
-        PARENT's), no hook runs, the message is kept verbatim. Signed (`-S`, with git's gpg.format
-        and user.signingkey) when SIGN: commit-tree does not read commit.gpgsign, so the caller
-        decides with it.
-        """
-        commit = self.run(
-            "commit-tree", *(["-S"] if sign else []), f"{parent}^{{tree}}", "-p", parent, "-F", "-",
-            input=message.encode("utf-8"),
-        ).decode().strip()  # fmt: skip
-        subject = message.partition("\n")[0]
-        moved = gitprocess.run(
-            self.toplevel, "update-ref", "-m", f"commit: {subject}", "HEAD", commit, parent, check=False
-        )
-        if moved.returncode == 0:
-            return commit
-        if self.run("rev-parse", "--verify", "HEAD^{commit}").decode().strip() != parent:
-            return None
-        problem = gitprocess.stderr_text(moved)
-        raise EnvironmentProblem(f"git could not move the branch to the new commit: {problem}")
-
-    def undo_commit(self, commit: str, previous: str) -> bool:
-        """Move the branch back from COMMIT to PREVIOUS, only if nothing else moved it since."""
-        result = gitprocess.run(
-            self.toplevel, "update-ref", "-m", "reviewflow: undo an action that would not count",
-            "HEAD", previous, commit, check=False,
-        )  # fmt: skip
-        return result.returncode == 0
-
 
 _DIFF_PROCESSES = 2  # the machines this runs on have two cores or more
 _PARALLEL_DIFFS = 2000  # below this many commits, a second process costs more than it saves
-
-
-@contextmanager
-def _allowed_signers(signers: Iterable[tuple[str, str]]) -> Iterator[str]:
-    """A temporary gpg.ssh.allowedSignersFile: each board member's email and signing key."""
-    lines = sorted({f'{email} namespaces="git" {" ".join(key.split()[:2])}\n' for email, key in signers})
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", prefix="reviewflow-signers-", delete=False) as f:
-        f.writelines(lines)
-    try:
-        yield f.name
-    finally:
-        os.unlink(f.name)
 
 
 # --- reviewflow ci: the merge-base, the changed paths, their contents (used by ci/gate.py) --------
@@ -464,42 +351,6 @@ def read_objects(store: GitStore, names: Sequence[str]) -> dict[str, bytes | Non
     A name that names nothing maps to None.
     """
     return {name: content for name, _, content in batch_objects(store.root, names)}
-
-
-def batch_objects(cwd: Path, names: Sequence[str]) -> Iterator[tuple[str, bytes, bytes | None]]:
-    """(name, object type, content) for each of NAMES, streamed from one `cat-file --batch` in
-    CWD; the content is None where the name names nothing.
-
-    Read as git writes it, never as one whole output: the 12,000 approved texts a `verify` from
-    a fresh clone checks would otherwise be held twice over (git's output, then each text).
-    """
-    if not names:
-        return
-    process = gitprocess.start(cwd, "cat-file", "--batch")
-    request = "".join(f"{name}\n" for name in names).encode("utf-8", "surrogateescape")
-    writer = threading.Thread(target=gitprocess.feed, args=(process, request), daemon=True)
-    writer.start()
-    assert process.stdout is not None and process.stderr is not None
-    complete = False
-    try:
-        for name in names:
-            header = process.stdout.readline().split()
-            if not header:
-                break  # git stopped answering: its exit status says why
-            if len(header) == 3 and header[2].isdigit() and is_object_id(header[0].decode("latin-1")):
-                yield name, header[1], process.stdout.read(int(header[2]) + 1)[:-1]  # and its newline
-            else:  # "<name> missing" (or "ambiguous"): no content follows
-                yield name, b"", None
-        complete = True
-    finally:
-        if not complete:
-            process.kill()  # the reader stopped early: nobody wants the rest
-        writer.join()
-        process.stdout.read()
-        stderr = process.stderr.read()
-        if process.wait() != 0 and complete:
-            detail = stderr.decode("utf-8", "replace").strip() or f"exit status {process.returncode}"
-            raise EnvironmentProblem(f"git cat-file failed: {detail}")
 
 
 def change_log(store: GitStore, base: str, head: str) -> ChangeLog:

@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewflow.config import locate_root
+from reviewflow.layout import locate_root
 
 if TYPE_CHECKING:
     from reviewflow.checks.workspace import Report, Workspace
@@ -89,7 +89,7 @@ class ContentRepo:
         use_cache: bool = True,
         progress: Progress | None = None,
     ) -> Report:
-        """Check PATHS (default: every articles/*.md); STRICT: warnings fail too."""
+        """Check PATHS (default: every article under articles/); STRICT: warnings fail too."""
         files = self.workspace.article_files([self.path(p) for p in paths])
         with (progress or _no_progress)(len(files)) as advance:
             report = self.workspace.check(files, use_cache=use_cache, advance=advance)

@@ -1,6 +1,6 @@
 """Where in a TOML text a problem is: tomllib's error position, and the line of a dotted key.
 
-Pure functions on the text of a reviewflow.toml, so that every problem config.py finds is
+Pure functions on the text of a reviewflow.toml, so that every problem configfile.py finds is
 reported at its line (`reviewflow.toml:18: checks.rules.x: …`).
 """
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from reviewflow.cli.scaffold import init_repo
-from reviewflow.config import load_config
+from reviewflow.configfile import load_config
 from reviewflow.publish.article_page import cut_title
 from reviewflow.publish.build import publish
 from reviewflow.review.acknowledge import Acceptance

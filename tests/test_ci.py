@@ -27,8 +27,8 @@ from reviewflow.ci.config_diff import config_findings
 from reviewflow.ci.verdict import CI_RULES, CiResult, classify
 from reviewflow.cli.ci_report import report_junit
 from reviewflow.cli.commands import cli
-from reviewflow.config import CONFIG_FILE
 from reviewflow.findings import Finding
+from reviewflow.layout import CONFIG_FILE
 from tests.conftest import PROJECT, article_text, as_author, git, write
 from tests.gitcount import git_processes, total
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewflow.config import CONFIG_FILE
+from reviewflow.layout import CONFIG_FILE
 from tests.conftest import article_text, git, write
 from tests.gitcount import git_processes, total
 from tests.test_ci import BAD, BAD_COLUMN, BAD_LINE, GOOD, WARNED, Run, annotations, branch, commit
@@ -404,7 +404,7 @@ text = "General information."
 )
 def test_each_config_problem_points_at_its_line(key: str, line: int) -> None:
     from reviewflow.ci.config_diff import config_problems
-    from reviewflow.config import parse_config
+    from reviewflow.configfile import parse_config
     from reviewflow.errors import ConfigError
 
     with pytest.raises(ConfigError) as raised:

@@ -288,7 +288,7 @@ def hook() -> dict[str, Any]:
     ],
 )
 def test_the_hook_matches_what_check_and_ci_treat_as_articles(path: str, matches: bool) -> None:
-    from reviewflow.config import is_article_path
+    from reviewflow.layout import is_article_path
 
     assert bool(re.search(hook()["files"], path)) is matches
     assert is_article_path(path.removeprefix("health/")) is matches  # from its content repo's root
@@ -308,7 +308,7 @@ def test_the_hook_matches_what_check_and_ci_treat_as_articles(path: str, matches
 def test_one_rule_says_which_files_are_articles_and_their_slugs(
     path: str, article: bool, slug: str | None
 ) -> None:
-    from reviewflow.config import article_path, article_slug, is_article_path
+    from reviewflow.layout import article_path, article_slug, is_article_path
 
     assert is_article_path(path) is article
     assert article_slug(path) == slug

@@ -2,7 +2,7 @@
 
 `check` and `new` read the work tree, `status`, `publish`, `verify` and the review actions the
 commit at HEAD, `ci` both sides of the change, the history each event's commit: all through
-`config.parse_config` and `schema.load_schema`, so a file is wrong in the same way everywhere,
+`configfile.parse_config` and `schema.load_schema`, so a file is wrong in the same way everywhere,
 and all its problems are named in one run.
 """
 
@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reviewflow.config import CONFIG_FILE, RULE_IDS, SCHEMA_FILE, parse_config
+from reviewflow.config import RULE_IDS
+from reviewflow.configfile import parse_config
 from reviewflow.content.schema import bundled_schema, load_schema
 from reviewflow.errors import ConfigError, InvalidFile, Problem
+from reviewflow.layout import CONFIG_FILE, SCHEMA_FILE
 from tests.conftest import git, write
 from tests.gitrepo import RITA, act_as, forge, ok
 

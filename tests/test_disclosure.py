@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reviewflow.config import load_config
+from reviewflow.configfile import load_config
 from reviewflow.publish.build import publish
 from reviewflow.review.actions import act
 from reviewflow.review.model import Action

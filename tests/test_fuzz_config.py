@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from reviewflow.cli.commands import cli
 from reviewflow.cli.scaffold import init_repo
-from reviewflow.config import Config, parse_config
+from reviewflow.config import Config
+from reviewflow.configfile import parse_config
 from reviewflow.errors import InvalidFile
 from tests.conftest import BOARD_TOML
 from tests.fuzzing import FEW, PROFILE, PROFILES, TEXT, config_text

@@ -10,7 +10,7 @@ import pytest
 from click.testing import Result
 
 from reviewflow.cli.scaffold import init_repo
-from reviewflow.config import load_config
+from reviewflow.configfile import load_config
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.gitprocess import git_version
 from reviewflow.gitstore import GitStore

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reviewflow.config import load_config
+from reviewflow.configfile import load_config
 from reviewflow.content.schema import read_schema
 from reviewflow.publish import output, render
 from reviewflow.publish.build import PublishResult, first_approval, publish

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reviewflow.config import parse_config
+from reviewflow.configfile import parse_config
 from reviewflow.content.article import Article
 from reviewflow.content.citations import expand
 from reviewflow.publish.pages import Listing, PageInfo, Reviewer

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reviewflow.config import load_config
+from reviewflow.configfile import load_config
 from reviewflow.review.model import State
 from reviewflow.review.queries import invalid_events, load_statuses, read_blobs
 from tests.conftest import git, write

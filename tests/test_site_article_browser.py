@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from reviewflow.config import load_config
+from reviewflow.configfile import load_config
 from reviewflow.publish.build import publish
 from reviewflow.review.acknowledge import Acceptance
 from reviewflow.review.actions import act

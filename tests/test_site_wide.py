@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from reviewflow.config import load_config
+from reviewflow.configfile import load_config
 from reviewflow.publish.build import publish
 from reviewflow.publish.search import article_terms, search_files, shard_keys, terms
 from reviewflow.publish.site import TITLE_CHARS, page_title

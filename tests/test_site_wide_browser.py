@@ -19,7 +19,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from reviewflow.config import load_config
+from reviewflow.configfile import load_config
 from reviewflow.publish.build import publish
 from tests.browser.chrome import _QuietHandler, axe_source, console_errors, requested_urls, serve, unavailable
 from tests.conftest import PROJECT

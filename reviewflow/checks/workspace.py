@@ -19,23 +19,23 @@ from reviewflow.checks.readability import warm_up
 from reviewflow.checks.reference_identity import lock_retractions
 from reviewflow.checks.retractions import RetractionIndex, load_retractions, stricter
 from reviewflow.checks.rules import Context, check_document
-from reviewflow.config import (
-    ARTICLES_DIR,
-    Config,
-    article_files_under,
-    article_slug,
-    duplicate_slug_message,
-    find_root,
-    load_config,
-    work_tree_articles,
-    work_tree_listing,
-)
+from reviewflow.config import Config
+from reviewflow.configfile import load_config
 from reviewflow.content.article import Document, Reference, parse_document
 from reviewflow.content.facts import Facts, read_facts
 from reviewflow.content.schema import ArticleSchema, read_schema
 from reviewflow.errors import ConfigError
 from reviewflow.files import NotRegularFile, read_limited
 from reviewflow.findings import Finding, Severity, Tallied
+from reviewflow.layout import (
+    ARTICLES_DIR,
+    article_files_under,
+    article_slug,
+    duplicate_slug_message,
+    find_root,
+    work_tree_articles,
+    work_tree_listing,
+)
 from reviewflow.references.lockfile import ReferenceLock, load_lock
 from reviewflow.workers import can_fork, fork_map
 

@@ -29,20 +29,15 @@ from reviewflow.checks.retractions import RetractionIndex, load_retractions, par
 from reviewflow.checks.rules import Context, check_document
 from reviewflow.checks.workspace import internal_error
 from reviewflow.ci.config_diff import config_problems, schema_problems, stricter_rules
-from reviewflow.config import (
-    CONFIG_FILE,
-    SCHEMA_FILE,
-    Config,
-    duplicate_slug_message,
-    is_article_path,
-    parse_config,
-)
+from reviewflow.config import Config
+from reviewflow.configfile import parse_config
 from reviewflow.content.article import Document, parse_document, slug_of
 from reviewflow.content.schema import ArticleSchema, load_schema
 from reviewflow.errors import ConfigError, InvalidFile, Problem
 from reviewflow.findings import Finding, Severity
 from reviewflow.gitlog import DiffEntry
 from reviewflow.gitstore import GitStore
+from reviewflow.layout import CONFIG_FILE, SCHEMA_FILE, duplicate_slug_message, is_article_path
 from reviewflow.references.lockfile import LOCKFILE, change_lock
 from reviewflow.review.model import State
 

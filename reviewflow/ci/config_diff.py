@@ -15,19 +15,12 @@ import re
 from collections.abc import Iterator, Sequence
 
 from reviewflow.checks.rules import RULES
-from reviewflow.config import (
-    AUDIENCES,
-    CONFIG_FILE,
-    SCHEMA_FILE,
-    Audience,
-    Config,
-    RuleSetting,
-    RuleSettings,
-    parse_config,
-)
+from reviewflow.config import AUDIENCES, Audience, Config, RuleSetting, RuleSettings
+from reviewflow.configfile import parse_config
 from reviewflow.content.schema import bundled_schema_text
 from reviewflow.errors import ConfigError, InvalidFile, Problem
 from reviewflow.findings import Finding, Severity
+from reviewflow.layout import CONFIG_FILE, SCHEMA_FILE
 
 CONFIG_CHANGED = "config-changed"
 SCHEMA_CHANGED = "schema-changed"

@@ -50,11 +50,12 @@ from reviewflow.ci.verdict import (
     future_findings,
     published_findings,
 )
-from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, Config
+from reviewflow.config import Config
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.findings import Finding
 from reviewflow.gitlog import ChangeLog
 from reviewflow.gitstore import GitStore
+from reviewflow.layout import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE
 from reviewflow.references.lockfile import LOCKFILE
 from reviewflow.review import queries as review
 from reviewflow.review.board import work_tree_config_differs

@@ -11,9 +11,9 @@ from typing import Any
 
 from reviewflow.ci.articles import ArticleChange, ArticleResult, ChangeKind
 from reviewflow.ci.config_diff import CONFIG_CHANGED, CONFIG_INVALID, SCHEMA_CHANGED, SCHEMA_INVALID
-from reviewflow.config import ARTICLES_DIR, CONFIG_FILE, article_path, is_article_path
 from reviewflow.findings import Finding, Severity, Tallied
 from reviewflow.gitlog import DiffEntry
+from reviewflow.layout import ARTICLES_DIR, CONFIG_FILE, article_path, is_article_path
 from reviewflow.review.acknowledge import Unacknowledged
 from reviewflow.review.clock import dated_after, future_reason
 from reviewflow.review.model import ApprovedVersion, ArticleStatus, Event, State

@@ -20,8 +20,8 @@ import click
 
 from reviewflow import __version__
 from reviewflow.cli.reporters import use_colour, visible
-from reviewflow.config import CONFIG_FILE
 from reviewflow.errors import ExitCode, ReviewflowError
+from reviewflow.layout import CONFIG_FILE
 from reviewflow.repo import ContentRepo
 
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a process SIGPIPE ended
@@ -102,7 +102,7 @@ class ReviewflowGroup(click.Group):
 def cli(ctx: click.Context, directory: Path, debug: bool) -> None:
     """Editorial review for medical content kept in git.
 
-    Authors write articles/<slug>.md, the advisory board reviews and approves them, and
+    Authors write articles/[<dirs>/]<slug>.md, the advisory board reviews and approves them, and
     only approved text is published. Every review action is a git commit.
     """
     ctx.obj = State(directory=directory, debug=debug)

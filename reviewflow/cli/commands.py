@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from reviewflow.cli.app import State, cli, finish, main
 from reviewflow.cli.reporters import inert_lines, visible
 from reviewflow.errors import ExitCode, ReviewflowError
+
+if TYPE_CHECKING:
+    from reviewflow.config import Audience
 
 __all__ = ["cli", "main"]
 
@@ -69,7 +73,7 @@ def init_command(state: State, directory: Path, install: str | None) -> None:
     "(e.g. articles/poems). The slug stays the file name, unique under articles/.",
 )
 @click.pass_obj
-def new_command(state: State, title: str, audience: str, condition: str, directory: str) -> None:
+def new_command(state: State, title: str, audience: Audience, condition: str, directory: str) -> None:
     """Start a new article from a template, named after its title.
 
     The file name is a slug of the title (other scripts transliterated), and the new
@@ -82,15 +86,7 @@ def new_command(state: State, title: str, audience: str, condition: str, directo
 
     workspace = state.repo().workspace
     author = author_identity(workspace.root)
-    path = new_article(
-        workspace.root,
-        workspace.config,
-        title,
-        audience,
-        condition,
-        author,
-        directory,  # type: ignore[arg-type]
-    )
+    path = new_article(workspace.root, workspace.config, title, audience, condition, author, directory)
     click.echo(f"created {visible(str(workspace.relative(path)))}")
 
 
@@ -103,11 +99,11 @@ def new_command(state: State, title: str, audience: str, condition: str, directo
 def check_command(state: State, paths: tuple[Path, ...], output: str, strict: bool, no_cache: bool) -> None:
     """Check articles: front-matter, citations, disclaimers, claims, readability.
 
-    With no PATHS, checks every articles/*.md. Run outside the content repo (pre-commit
-    runs at the top of the git work tree), the PATHS say which one. Exit 0 when there is no
-    error (and no warning with --strict), 1 when there is. Files unchanged since the last run keep their
-    findings from .reviewflow-cache/ (invalidated by any change to the rules, config,
-    schema, retractions file, reference lockfile or date).
+    With no PATHS, checks every article in articles/ and its subdirectories. Run outside the
+    content repo (pre-commit runs at the top of the git work tree), the PATHS say which one.
+    Exit 0 when there is no error (and no warning with --strict), 1 when there is. Files
+    unchanged since the last run keep their findings from .reviewflow-cache/ (invalidated by
+    any change to the rules, config, schema, retractions file, reference lockfile or date).
 
     Example: reviewflow check articles/poems-syndrome-prognosis.md --format json
     """

@@ -26,8 +26,8 @@ def _act(state: State, action: str, article: str, message: str, sign: bool) -> N
 def submit_command(state: State, article: str, message: str, sign: bool) -> None:
     """Submit an article for review by the advisory board (a commit on this branch).
 
-    ARTICLE is a slug or the path of articles/<slug>.md. The article must be committed and
-    pass `reviewflow check`. Exit 1 (with the reason) when the action is refused.
+    ARTICLE is a slug or the path of its file (articles/[<dirs>/]<slug>.md). The article must
+    be committed and pass `reviewflow check`. Exit 1 (with the reason) when the action is refused.
 
     Example: reviewflow submit poems-syndrome-prognosis -m "Ready for review"
     """
@@ -194,7 +194,7 @@ def verify_command(state: State, output: str, rev_range: str | None, no_cache: b
 
     Example: reviewflow verify --range origin/main..HEAD --format json
     """
-    from reviewflow.cli.views import VERIFY_VIEWS
+    from reviewflow.cli.verify_report import VERIFY_VIEWS
 
     result = state.repo().verify(rev_range, use_cache=not no_cache)
     click.echo(VERIFY_VIEWS[output](result))

@@ -12,19 +12,12 @@ from pathlib import Path
 
 from reviewflow import gitprocess
 from reviewflow.cli.integration import github_workflow, install_requirement
-from reviewflow.config import (
-    ARTICLES_DIR,
-    CONFIG_FILE,
-    SCHEMA_FILE,
-    Audience,
-    Config,
-    article_slug,
-    work_tree_articles,
-)
+from reviewflow.config import Audience, Config
 from reviewflow.content.article import SLUG_PATTERN
 from reviewflow.content.schema import bundled_schema_text
 from reviewflow.errors import ConfigError, Refused
 from reviewflow.files import NotRegularFile, checked_path
+from reviewflow.layout import ARTICLES_DIR, CONFIG_FILE, SCHEMA_FILE, article_slug, work_tree_articles
 
 MAX_SLUG_LENGTH = 80
 EXAMPLE_ARTICLE = "what-is-poems-syndrome.md"

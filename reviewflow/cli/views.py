@@ -13,11 +13,9 @@ from typing import Any
 import click
 
 from reviewflow.cli.reporters import dump_json, inert_lines, plural, visible, visible_lines, visible_list
-from reviewflow.config import LOCKFILE
 from reviewflow.review.actions import ActionResult
-from reviewflow.review.clock import future_reason
 from reviewflow.review.model import Action, ArticleStatus, Event, State
-from reviewflow.review.queries import ArticleDiff, ArticleHistory, QueueItem, StatusReport, Verification
+from reviewflow.review.queries import ArticleDiff, ArticleHistory, QueueItem, StatusReport
 
 _STATE_COLOURS = {
     State.DRAFT: None,
@@ -49,7 +47,8 @@ def table(
     return "\n".join(lines)
 
 
-def _when(moment: datetime | None) -> str:
+def timestamp(moment: datetime | None) -> str:
+    """A moment to the minute, as the views show it ("-" when unknown)."""
     return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
@@ -186,7 +185,7 @@ def history_text(history: ArticleHistory, today: date) -> str:
         verdict = (
             click.style("ok", fg="green") if event.valid else click.style("NOT COUNTED", fg="red", bold=True)
         )
-        when, commit = _when(event.committed_at), event.commit[:12]
+        when, commit = timestamp(event.committed_at), event.commit[:12]
         lines.append(f"{when}  {action:<15}  {person:<{width}}  commit {commit}  {verdict}")
         if event.message:
             lines.extend(f"    {line}" for line in visible_lines(event.message))
@@ -259,106 +258,6 @@ QUEUE_VIEWS: dict[str, Callable[[Sequence[QueueItem], bool], str]] = {
     "text": queue_text,
     "json": queue_json,
 }
-
-
-# --- verify ----------------------------------------------------------------------------------------
-
-
-def verify_text(result: Verification) -> str:
-    lines = []
-    for event in result.invalid:
-        action = event.action.value if event.action else "(malformed)"
-        what = f"{action} {visible(event.slug) or '(no article)'}"
-        lines.append(
-            f"{click.style('invalid', fg='red', bold=True)} commit {event.commit[:12]}  "
-            f"{_when(event.committed_at)}  "
-            f"{what}  by {visible(event.author_name)} <{visible(event.author_email)}>"
-        )
-        lines.append(f"    {visible(event.reason or '')}")
-    for event in result.superseded:
-        what = f"{event.action.value if event.action else '(malformed)'} {visible(event.slug)}"
-        lines.append(
-            f"{click.style('superseded', fg='yellow', bold=True)} commit {event.commit[:12]}  "
-            f"{_when(event.committed_at)}  "
-            f"{what}  by {visible(event.author_name)} <{visible(event.author_email)}>"
-        )
-        lines.append(f"    {visible(event.reason or '')}")
-    for problem in result.unacknowledged:
-        event = problem.event
-        lines.append(
-            f"{click.style('unacknowledged', fg='red', bold=True)} commit {event.commit[:12]}  "
-            f"{_when(event.committed_at)}  approve {visible(event.slug)}  "
-            f"by {visible(event.author_name)} <{visible(event.author_email)}>"
-        )
-        lines.append(f"    {visible(problem.message)}")
-    for stale in result.stale_references:
-        lines.append(
-            f"{click.style('references', fg='red', bold=True)} {visible(stale.status.slug)}  "
-            f"approved text no longer matches {LOCKFILE}"
-        )
-        lines.append(f"    {visible(stale.message)}")
-    total = plural(len(result.events), "review event")
-    apart = f", {len(result.superseded)} superseded by a merge" if result.superseded else ""
-    if result.stale_references:
-        apart += f", {plural(len(result.stale_references), 'approved text')} the lockfile contradicts"
-    if result.unacknowledged:
-        apart += f", {plural(len(result.unacknowledged), 'approval')} not covering its warnings"
-    lines += future_lines(result)
-    apart += f", {len(result.future)} dated in the future" if result.future else ""
-    if result.failed:
-        lines.append(
-            f"{total} checked: {len(result.invalid)} invalid, not counted{apart} "
-            f"({click.style('failed', fg='red', bold=True)})"
-        )
-    else:
-        lines.append(f"{total} checked: all valid{apart} ({click.style('ok', fg='green', bold=True)})")
-    return inert_lines("\n".join(lines))
-
-
-def future_lines(result: Verification) -> list[str]:
-    """The events dated after the time of the run (date-future): they count, the record is wrong."""
-    lines = []
-    for event in result.future:
-        what = f"{event.action.value if event.action else '(malformed)'} {visible(event.slug)}"
-        lines.append(
-            f"{click.style('future', fg='red', bold=True)} commit {event.commit[:12]}  "
-            f"{_when(event.committed_at)}  "
-            f"{what}  by {visible(event.author_name)} <{visible(event.author_email)}>"
-        )
-        assert result.checked_at is not None
-        lines.append(f"    {future_reason(event, result.checked_at)}")
-    return lines
-
-
-def verify_json(result: Verification) -> str:
-    return dump_json(
-        {
-            "events": len(result.events),
-            "invalid": [event_data(e) for e in result.invalid],
-            "superseded": [event_data(e) for e in result.superseded],
-            "unacknowledged": [
-                {
-                    **event_data(p.event),
-                    "problem": p.message,
-                    "warnings": [f.model_dump(mode="json", exclude_none=True) for f in p.warnings],
-                }
-                for p in result.unacknowledged
-            ],
-            "future": [event_data(e) for e in result.future],
-            "stale_references": [
-                {
-                    "article": s.status.slug,
-                    "problem": s.message,
-                    "findings": [f.model_dump(mode="json", exclude_none=True) for f in s.findings],
-                }
-                for s in result.stale_references
-            ],
-            "valid": not result.failed,
-        }
-    )
-
-
-VERIFY_VIEWS: dict[str, Callable[[Verification], str]] = {"text": verify_text, "json": verify_json}
 
 
 # --- diff and actions ------------------------------------------------------------------------------

@@ -14,11 +14,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from reviewflow.config import SLUG_PATTERN, Audience
+from reviewflow.config import Audience
 from reviewflow.content.frontmatter import Positions, read_article_bytes
 from reviewflow.content.prose import Citation, Prose, Sentence, read_prose
 from reviewflow.content.schema import ArticleSchema
 from reviewflow.findings import Finding, Severity
+from reviewflow.layout import SLUG_PATTERN
 
 
 class Author(BaseModel):

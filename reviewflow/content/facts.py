@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from reviewflow.config import SLUG_PATTERN
 from reviewflow.content.frontmatter import read_article_bytes
 from reviewflow.content.plainyaml import read_plain
+from reviewflow.layout import SLUG_PATTERN
 
 AUDIENCE_NAMES = ("patient", "professional")
 FIELDS = ("title", "audience", "condition", "counterpart")

@@ -23,9 +23,10 @@ if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
-from reviewflow.config import SCHEMA_FILE, decoded
+from reviewflow.configfile import decoded
 from reviewflow.errors import InvalidFile, Problem
 from reviewflow.files import read_regular
+from reviewflow.layout import SCHEMA_FILE
 
 # (path to the offending value, offending key within it or None, message)
 SchemaError_ = tuple[tuple[str | int, ...], str | None, str]

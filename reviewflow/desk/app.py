@@ -23,12 +23,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as AnyResponse
 
-from reviewflow.config import SLUG_PATTERN
 from reviewflow.desk.pages import Memo, article_page, board_page, queue_page
 from reviewflow.desk.preview import NoPage, Previews
 from reviewflow.desk.security import Guard
 from reviewflow.errors import Refused, ReviewflowError
 from reviewflow.gitstore import GitStore
+from reviewflow.layout import SLUG_PATTERN
 from reviewflow.publish.site import STATE_LABELS
 from reviewflow.repo import ContentRepo
 from reviewflow.review.actions import ActionResult

@@ -21,10 +21,11 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar, cast
 
-from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, BoardMember, article_slug
+from reviewflow.config import BoardMember
 from reviewflow.desk.worddiff import WHOLE_FILE, WordDiff, texts_of_unified, word_diff
 from reviewflow.findings import Finding, Severity
 from reviewflow.gitstore import GitStore
+from reviewflow.layout import CONFIG_FILE, SCHEMA_FILE, article_slug
 from reviewflow.repo import ContentRepo
 from reviewflow.review.acknowledge import to_acknowledge
 from reviewflow.review.model import ArticleStatus, Event, State

@@ -33,10 +33,11 @@ except ImportError:  # not on Windows: builds are then not serialised
     fcntl = None  # type: ignore[assignment]
 
 
-from reviewflow.config import Config, duplicate_slug_message
+from reviewflow.config import Config
 from reviewflow.content.article import SLUG_PATTERN
 from reviewflow.errors import ConfigError, Refused
 from reviewflow.gitstore import GitStore
+from reviewflow.layout import duplicate_slug_message
 from reviewflow.publish.neighbours import link_neighbours
 from reviewflow.publish.notes import build_notes, build_time
 from reviewflow.publish.output import (

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from reviewflow.config import CONFIG_FILE, Config, References
+from reviewflow.config import Config, References
 from reviewflow.content.article import Reference
 from reviewflow.errors import CannotWrite, ConfigError
 from reviewflow.files import read_regular, write_replacing
+from reviewflow.layout import CONFIG_FILE
 from reviewflow.references.http import Client
 from reviewflow.references.lockfile import KINDS, LOCKFILE, ReferenceLock, Work, dumps, key_of, load_lock
 from reviewflow.references.registries import CROSSREF_BATCH, NCBI_BATCH, fetch_dois, fetch_pmcids, fetch_pmids

@@ -18,9 +18,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from reviewflow.config import LOCKFILE
 from reviewflow.errors import ConfigError, ReviewflowError
 from reviewflow.files import read_regular
+from reviewflow.layout import LOCKFILE
 from reviewflow.references.lockformat import VERSION, problem, validator
 
 KINDS = ("doi", "pmid", "pmcid")

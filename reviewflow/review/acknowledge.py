@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from reviewflow.config import Config, article_path
+from reviewflow.config import Config
 from reviewflow.content.schema import ArticleSchema
 from reviewflow.findings import Finding, Severity
+from reviewflow.layout import article_path
 from reviewflow.review.model import Action, Event
 
 # Trailers stay bounded: a text with more warnings than this is fixed, not waved through.

@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewflow.config import Config, duplicate_slug_message, work_tree_articles
+from reviewflow.config import BoardMember, Config
 from reviewflow.errors import Refused
 from reviewflow.findings import Severity
+from reviewflow.gitsignatures import signatures
 from reviewflow.gitstore import GitStore
+from reviewflow.gitwrite import commit_event, current_branch, signs_commits, undo_commit
+from reviewflow.layout import duplicate_slug_message, work_tree_articles
 from reviewflow.review.board import committed_config
 from reviewflow.review.model import BOARD_ACTIONS, Action, ArticleStatus, Event, State
 from reviewflow.review.queries import (
@@ -36,6 +39,7 @@ from reviewflow.review.workflow import ssh_fingerprint
 
 if TYPE_CHECKING:
     from reviewflow.review.acknowledge import Acceptance
+    from reviewflow.review.gate import ApprovalGate
 
 _RESERVED_LINE = re.compile(r"^\s*reviewflow-[a-z-]*\s*:", re.IGNORECASE | re.MULTILINE)
 
@@ -110,6 +114,52 @@ def act(
         slug = resolve_article(root, article, cwd)
     except UnknownArticle as exc:
         raise Refused(str(exc)) from None
+    judged = _judge(store, config, action, slug, message, sign, accept)
+    commit = commit_event(store, judged.message, judged.sign, store.head)
+    if commit is None:
+        raise Refused(
+            f"cannot {action} {slug}: another commit landed on this branch while this action was "
+            f"being judged, so nothing was recorded; run `reviewflow {action} {slug}` again"
+        )
+    member = judged.member
+    if member is not None and member.signing_key:
+        _keep_only_if_signed(store, commit, store.head, member.email, member.signing_key)
+    recorded = _keep_only_if_counted(root, commit, store.head, slug, action)
+    gate = judged.gate
+    return ActionResult(
+        action,
+        slug,
+        commit,
+        judged.actor,
+        recorded,
+        next_step(recorded),
+        gate.acknowledged if gate else (),
+        gate.intended if gate else (),
+    )
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """An action judged as the history would judge it, ready to commit."""
+
+    actor: str  # "Name <email>", git's author identity
+    message: str  # the commit message, trailers included
+    sign: bool
+    member: BoardMember | None  # the actor's board entry in HEAD's reviewflow.toml
+    gate: ApprovalGate | None  # an approval's checks and acknowledgements
+
+
+def _judge(
+    store: GitStore,
+    config: Config,
+    action: Action,
+    slug: str,
+    message: str,
+    sign: bool,
+    accept: Acceptance | None,
+) -> _Judged:
+    """ACTION on SLUG with the user's MESSAGE, judged before anything is committed: refused,
+    saying what to do instead, unless the history would count it."""
     _refuse_detached_head(store, action)
     name, email = store.author()
     text = clean_message(message)
@@ -117,7 +167,7 @@ def act(
         raise Refused("say what has to change: reviewflow request-changes ARTICLE -m 'what and why'")
     blob = _committed_text(store, slug, action)
     if action is Action.SUBMIT:
-        _refuse_failing_check(root, config, store.article_file(slug))
+        _refuse_failing_check(store.root, config, store.article_file(slug))
 
     # Judged like every event: under the reviewflow.toml committed where it is made, HEAD's.
     rules = committed_config(store)
@@ -125,34 +175,15 @@ def act(
     key = ssh_fingerprint(member.signing_key) if member and member.signing_key else ""
     pending = _pending_event(store.head, action, slug, blob, text, (name, email), key)
     _refuse_unless_counted(store, rules, action, pending, on_board=member is not None)
-    sign = sign or store.config_true("commit.gpgsign")  # commit-tree does not read it: we do
+    sign = sign or signs_commits(store)  # commit-tree does not read it: we do
     _refuse_unsigned(key, sign)
     gate = None
     if action is Action.APPROVE:
         from reviewflow.review.gate import judge_approval  # the checks: only `approve` pays for them
 
         gate = judge_approval(store, rules, slug, blob, accept)
-    accepted = gate.trailers if gate else ()
-
-    commit = store.commit_event(event_message(action, slug, blob, text, accepted), sign, store.head)
-    if commit is None:
-        raise Refused(
-            f"cannot {action} {slug}: another commit landed on this branch while this action was "
-            f"being judged, so nothing was recorded; run `reviewflow {action} {slug}` again"
-        )
-    if member is not None and member.signing_key:
-        _keep_only_if_signed(store, commit, store.head, member.email, member.signing_key)
-    recorded = _keep_only_if_counted(root, commit, store.head, slug, action)
-    return ActionResult(
-        action,
-        slug,
-        commit,
-        f"{name} <{email}>",
-        recorded,
-        next_step(recorded),
-        gate.acknowledged if gate else (),
-        gate.intended if gate else (),
-    )
+    commit_message = event_message(action, slug, blob, text, gate.trailers if gate else ())
+    return _Judged(f"{name} <{email}>", commit_message, sign, member, gate)
 
 
 def _pending_event(
@@ -216,7 +247,7 @@ def _refuse_unsigned(key: str, sign: bool) -> None:
 def _refuse_detached_head(store: GitStore, action: Action) -> None:
     """Refuse to act on a detached HEAD: the commit would be on no branch, and lost at the next
     checkout without a word."""
-    if store.current_branch() is None:
+    if current_branch(store) is None:
         raise Refused(
             f"HEAD is detached (at {store.head[:12]}), so a review action would be recorded on no "
             "branch and lost at the next checkout. Switch to the branch the review belongs on "
@@ -240,7 +271,7 @@ def _keep_only_if_counted(root: Path, commit: str, previous: str, slug: str, act
     if status is not None and event is not None and event.valid:
         return status
     reason = event.reason if event is not None else "the history from HEAD holds no such event"
-    undone = store.undo_commit(commit, previous)
+    undone = undo_commit(store, commit, previous)
     what = "reviewflow undid it" if undone else f"undo it with `git reset --soft {previous[:12]}`"
     raise Refused(
         f"cannot {action} {slug}: commit {commit[:12]} was made, but the review history does not "
@@ -274,10 +305,10 @@ def _committed_text(store: GitStore, slug: str, action: Action) -> str:
 
 def _keep_only_if_signed(store: GitStore, commit: str, previous: str, email: str, public_key: str) -> None:
     """Undo COMMIT unless git verifies it was signed with the member's key: it would not count."""
-    status, key = store.signatures([commit], [(email, public_key)]).get(commit, ("N", ""))
+    status, key = signatures(store, [commit], [(email, public_key)]).get(commit, ("N", ""))
     if status == "G" and key == ssh_fingerprint(public_key):
         return
-    undone = store.undo_commit(commit, previous)
+    undone = undo_commit(store, commit, previous)
     what = "reviewflow undid it" if undone else f"undo it with `git reset --soft {previous[:12]}`"
     signed = f"signed with {key}" if key else "not signed"
     raise Refused(

@@ -9,11 +9,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from reviewflow.config import CONFIG_FILE, Config, parse_config
+from reviewflow.config import Config
+from reviewflow.configfile import parse_config
 from reviewflow.errors import ConfigError, InvalidFile
 from reviewflow.files import read_regular
 from reviewflow.gitlog import LogEntry, is_object_id
+from reviewflow.gitsignatures import signatures
 from reviewflow.gitstore import GitStore, read_objects
+from reviewflow.layout import CONFIG_FILE
 from reviewflow.review.changes import FactFile
 from reviewflow.review.model import BOARD_ACTIONS, Action
 from reviewflow.review.trailers import Trailers
@@ -64,7 +67,7 @@ def signature_verdicts(
         if signer is not None:
             commits.append(entry.commit)
             signers.add(signer)
-    return store.signatures(commits, sorted(signers))
+    return signatures(store, commits, sorted(signers))
 
 
 def authors_of(

@@ -20,9 +20,9 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 
 from reviewflow.cache import code_fingerprint, record_key
-from reviewflow.config import CONFIG_FILE, article_path, article_slug
 from reviewflow.gitlog import LogEntry
 from reviewflow.gitstore import GitStore
+from reviewflow.layout import CONFIG_FILE, article_path, article_slug
 
 # name (reviewflow.toml, or articles/<slug>.md for an article in any directory) -> its new blob,
 # None when gone

@@ -13,9 +13,9 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
-from reviewflow.config import CONFIG_FILE, article_path, article_slug
 from reviewflow.gitlog import LogEntry
 from reviewflow.gitstore import GitStore
+from reviewflow.layout import CONFIG_FILE, article_path, article_slug
 from reviewflow.review.changes import ChangeIndex, changed_names, walk
 from reviewflow.review.model import BOARD_ACTIONS, Action, Change
 from reviewflow.review.trailers import Trailers

@@ -10,10 +10,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from reviewflow.config import SCHEMA_FILE, Config
+from reviewflow.config import Config
 from reviewflow.content.schema import ArticleSchema, bundled_schema, load_schema
 from reviewflow.errors import InvalidFile, Refused, ReviewflowError
 from reviewflow.gitstore import GitStore, read_objects
+from reviewflow.layout import SCHEMA_FILE
 from reviewflow.review.acknowledge import (
     ACCEPT_LIMIT,
     Acceptance,

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from reviewflow.config import CONFIG_FILE, SCHEMA_FILE, Config, article_path
+from reviewflow.config import Config
 from reviewflow.gitlog import LogEntry
 from reviewflow.gitstore import GitStore, read_objects
+from reviewflow.layout import CONFIG_FILE, SCHEMA_FILE, article_path
 from reviewflow.review.board import authors_of, configs_of, signature_verdicts
 from reviewflow.review.changes import ChangeIndex
 from reviewflow.review.event_files import (

@@ -11,7 +11,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from reviewflow.config import Config, article_path
+from reviewflow.config import Config
+from reviewflow.layout import article_path
 
 
 class State(StrEnum):  # a str: compares and serialises as its value

@@ -16,9 +16,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewflow.config import ARTICLES_DIR, SLUG_PATTERN, Config, article_path, work_tree_articles
+from reviewflow.config import Config
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.gitstore import GitStore
+from reviewflow.layout import ARTICLES_DIR, SLUG_PATTERN, article_path, work_tree_articles
 from reviewflow.review.board import committed_config, front_matter_authors
 from reviewflow.review.history import read_history
 from reviewflow.review.model import WAITING, Action, ArticleStatus, Change, Event

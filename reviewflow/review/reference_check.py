@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from reviewflow.config import SCHEMA_FILE, Config
+from reviewflow.config import Config
 from reviewflow.content.schema import ArticleSchema, bundled_schema, load_schema
 from reviewflow.errors import ConfigError, InvalidFile
 from reviewflow.findings import Finding
 from reviewflow.gitstore import GitStore, read_objects
+from reviewflow.layout import SCHEMA_FILE
 from reviewflow.references.lockfile import LOCKFILE, ReferenceLock, change_lock
 from reviewflow.review.changes import FactFile
 from reviewflow.review.gate import _suffix

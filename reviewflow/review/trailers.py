@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from sys import intern
 from typing import NamedTuple
 
-from reviewflow.config import SLUG_PATTERN
 from reviewflow.gitlog import LogEntry, is_object_id
+from reviewflow.layout import SLUG_PATTERN
 from reviewflow.review.model import Action, Event
 
 TRAILER_ARTICLE = "Reviewflow-Article"

@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from reviewflow.config import BoardMember, Config, article_path
+from reviewflow.config import BoardMember, Config
+from reviewflow.layout import article_path
 from reviewflow.review.model import (
     BOARD_ACTIONS,
     WAITING,
