@@ -220,7 +220,7 @@ def _sections(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> dict[str, 
         "events": section(rows),
         "tracks": section(_track_rows(replay, reuse)),
         "heads": section(dict(history.heads)),
-        "order": _order(history, reuse, shared),
+        "order": _order(history, reuse),
         "changes": _mapping(
             reuse, "changes", history.changes, lambda v: [(c.commit, c.author_email) for c in v]
         ),
@@ -250,18 +250,20 @@ def _config_blobs(log: ReviewLog, judged: Sequence[Event], reuse: _Kept | None, 
     commit is the event's: not written again)."""
     kept_blobs = unsection(reuse.sections["config_blobs"]) if reuse else []
     blobs = log.config_blobs
-    return section([*kept_blobs, *(shared.share(blobs.get(e.commit)) for e in judged[len(kept_blobs) :])])
+    same = shared.setdefault  # a few versions of the file: each written once
+    added = [blobs.get(event.commit) for event in judged[len(kept_blobs) :]]
+    return section([*kept_blobs, *(same(blob, blob) for blob in added)])
 
 
 def _change_rows(changes: Sequence[Change]) -> list[tuple[str, str]]:
     return [(change.commit, change.author_email) for change in changes]
 
 
-def _order(history: History, reuse: _Kept | None, shared: Shared) -> bytes:
+def _order(history: History, reuse: _Kept | None) -> bytes:
     order, parents = unsection(reuse.sections["order"]) if reuse else ([], [])
     added = history.order[len(order) :]
-    order.extend(shared.share(commit) for commit in added)
-    parents.extend(shared.share(history.parents[commit]) for commit in added)
+    order.extend(added)  # commit ids are not shared: each is written twice (a tenth of the file)
+    parents.extend(history.parents[commit] for commit in added)
     return section((order, parents))
 
 
