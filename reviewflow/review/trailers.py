@@ -38,6 +38,7 @@ class Trailers(NamedTuple):
     content: str
     problem: str | None
     accepted: tuple[str, ...] = ()  # the values of its Reviewflow-Accept trailers, as written
+    message: str | None = None  # the message without its trailers, where read already
 
 
 def read_trailers(trailers: Sequence[tuple[str, str]]) -> Trailers:
@@ -110,7 +111,7 @@ def event_from(
         action=said.action,
         slug=said.slug,
         content=said.content,
-        message=intern(message_of(entry.body)),  # the same few words, often: one string each
+        message=said.message if said.message is not None else intern(message_of(entry.body)),
         signature=signature[0],
         signing_key=signature[1],
         committed_blob=committed_blob,

@@ -206,10 +206,12 @@ class Replay:
         if event.problem or track is None or event.action is None:
             return event.problem or "not a review event: the Reviewflow-* trailers are incomplete"
         if event.committed_blob is None:
-            return f"{event.path} does not exist in this commit, so there is nothing to {event.action}"
+            path = self.path_of(event.slug)  # where it is (in a subdirectory of articles/, maybe)
+            return f"{path} does not exist in this commit, so there is nothing to {event.action}"
         if event.committed_blob != event.content:
+            path = self.path_of(event.slug)
             return (
-                f"the content trailer names blob {event.content[:12]}, but {event.path} in this commit "
+                f"the content trailer names blob {event.content[:12]}, but {path} in this commit "
                 f"is blob {event.committed_blob[:12]}: the event is not about the text it claims"
             )
         rules = self.rules(event)
@@ -246,7 +248,7 @@ class Replay:
             held = f"blob {blob[:12]}" if blob else "no such file"
             return Superseded(
                 f"made on a branch that commit {merge[:12]} merged, and the merge holds {held} "
-                f"as {event.path}, not the text this event is about: it takes no effect"
+                f"as {self.path_of(event.slug)}, not the text this event is about: it takes no effect"
             )
         published = track.approved
         if (
