@@ -329,3 +329,21 @@ def test_an_event_is_a_tuple_with_its_defaults_and_its_actor_lowercased() -> Non
     assert event.actor == "rita@board.example" and event.signature == "N" and not event.valid
     assert event.path == "articles/a-b.md" and event.accepted == ()
     assert event._replace(valid=True) != event
+
+
+def test_a_kept_mapping_is_read_once_when_first_looked_into_and_new_commits_lie_over_it() -> None:
+    from reviewflow.review.kept import Later, Overlay
+
+    reads: list[int] = []
+
+    def load() -> dict[str, int]:
+        reads.append(1)
+        return {"a": 1, "b": 2}
+
+    kept = Later(load)
+    assert reads == []  # nothing read until looked into
+    layered = Overlay({"b": 20, "c": 30}, kept)
+    assert layered["c"] == 30 and reads == []  # found in the new layer: the kept one is not read
+    assert layered["b"] == 20 and layered.get("a") == 1 and layered.get("z", 0) == 0
+    assert sorted(layered) == ["a", "b", "c"] and len(layered) == 3
+    assert dict(layered) == {"b": 20, "c": 30, "a": 1} and reads == [1]  # read once

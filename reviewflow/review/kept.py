@@ -33,19 +33,16 @@ class Later(Mapping[K, V]):
     """A mapping made by LOAD when it is first looked into (a kept section, unmarshalled)."""
 
     def __init__(self, load: Callable[[], Mapping[K, V]]) -> None:
-        self._load: Callable[[], Mapping[K, V]] | None = load
+        self._load = load
         self._data: Mapping[K, V] | None = None
 
     @property
     def data(self) -> Mapping[K, V]:
-        if self._data is None:
-            assert self._load is not None
-            self._data, self._load = self._load(), None
-        return self._data
-
-    @property
-    def loaded(self) -> bool:
-        return self._data is not None
+        # Two threads of the desk may both load it: the same data, and no state half set.
+        data = self._data
+        if data is None:
+            data = self._data = self._load()
+        return data
 
     def __getitem__(self, key: K) -> V:
         return self.data[key]
@@ -67,15 +64,15 @@ class LaterList(Sequence[V]):
     """A list made by LOAD when it is first looked into."""
 
     def __init__(self, load: Callable[[], list[V]]) -> None:
-        self._load: Callable[[], list[V]] | None = load
+        self._load = load
         self._data: list[V] | None = None
 
     @property
     def data(self) -> list[V]:
-        if self._data is None:
-            assert self._load is not None
-            self._data, self._load = self._load(), None
-        return self._data
+        data = self._data
+        if data is None:
+            data = self._data = self._load()
+        return data
 
     @overload
     def __getitem__(self, index: int) -> V: ...
