@@ -409,14 +409,16 @@ def test_a_record_sealed_under_other_conditions_is_not_believed(
     outputs(run, content_repo, cached=True)
     file = snapshot._path(GitStore.open(content_repo))
     assert file is not None
-    _, _, payload = file.path.read_bytes().partition(b"\n")
+    stamp, _, payload = file.path.read_bytes().partition(b"\n")
+    index_length = stamp.rsplit(b" ", 1)[1]  # the seal line ends with the length of the index
     forged = damaged(payload, "alter-verdict", random.Random(), b"")
     assert forged != payload
 
     def plant(store: GitStore) -> None:
         key = snapshot._path(store)
         assert key is not None
-        file.path.write_bytes(snapshot._MAGIC + record_tag(key.key, forged, 32).encode() + b"\n" + forged)
+        tag = record_tag(key.key, forged, 32).encode()
+        file.path.write_bytes(snapshot._MAGIC + tag + b" " + index_length + b"\n" + forged)
 
     plant(GitStore.open(content_repo))  # under the conditions of this run: believed, as it must be
     assert outputs(run, content_repo, cached=True)["verify"] != expected["verify"]

@@ -13,7 +13,7 @@ from click.testing import Result
 from reviewflow.layout import article_slug, is_article_path
 from tests.conftest import git, write
 from tests.deskclient import Client, running_desk
-from tests.gitrepo import ALICE, PATH, RITA, SLUG, act_as, as_json, edit, ok, refused
+from tests.gitrepo import ALICE, PATH, RITA, SLUG, act_as, as_json, edit, forge, ok, refused
 
 Run = Callable[..., Result]
 NESTED = f"articles/poems/{SLUG}.md"
@@ -181,6 +181,28 @@ def test_ci_refuses_a_second_file_with_a_slug(nested: Path, run: Run) -> None:
     assert f"{NESTED} and articles/zz/{SLUG}.md" in result.output
 
 
+@pytest.mark.parametrize("where", ["nested", "flat"])
+def test_an_event_about_another_text_is_reported_at_the_file_where_it_is(
+    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """verify's reason and ci's finding name the article's file where it is: in its subdirectory
+    for a nested article, articles/<slug>.md for one directly in articles/."""
+    path = NESTED if where == "nested" else PATH
+    if where == "nested":
+        move(content_repo, PATH, NESTED)
+    git(content_repo, "switch", "-q", "-c", "forged")
+    act_as(monkeypatch, RITA)
+    forge(content_repo, "review", content="0" * 40)
+    verify = run(content_repo, "verify")
+    assert verify.exit_code == 1, verify.output
+    assert f"but {path} in this commit is blob" in verify.output
+    ci = run(content_repo, "ci", "--base", "main")
+    assert ci.exit_code == 1, ci.output
+    assert f"{path}:1:1: error review-event-invalid review by rita@board.example" in ci.output
+    if where == "nested":
+        assert f"articles/{SLUG}.md" not in verify.output + ci.output
+
+
 # --- publish, desk, new ------------------------------------------------------------------------------
 
 
@@ -197,7 +219,10 @@ def test_publish_refuses_two_files_with_one_slug(approved: Path, run: Run) -> No
     git(approved, "commit", "-q", "-m", "A twin")
     result = run(approved, "publish", "--out", "public")
     assert result.exit_code == 1, result.output
-    assert f"cannot publish: two articles have the slug '{SLUG}': {NESTED} and articles/zz/{SLUG}.md" in result.output
+    assert (
+        f"cannot publish: two articles have the slug '{SLUG}': {NESTED} and articles/zz/{SLUG}.md"
+        in result.output
+    )
     assert not (approved / "public").exists()
 
 

@@ -289,9 +289,7 @@ def test_a_member_with_a_signing_key_counts_only_when_signed_with_it(
     signature: str, key: str, valid: bool, reason: str | None
 ) -> None:
     story = lifecycle(Story())
-    story.events[-1] = Event(
-        **{**story.events[-1].__dict__, "signature": "G", "signing_key": ssh_fingerprint(RITA_KEY)}
-    )
+    story.events[-1] = story.events[-1]._replace(signature="G", signing_key=ssh_fingerprint(RITA_KEY))
     story.act(RITA, Action.APPROVE, signature=signature, signing_key=key)
     status = story.status(config(rita_key=RITA_KEY))
     last = status.events[-1]
@@ -321,18 +319,31 @@ def test_review_due_and_dates() -> None:
     assert status.review_due == date(2024, 5, 1) + timedelta(days=30)
 
 
-def test_an_event_read_from_history_is_the_dataclass_it_stands_for() -> None:
-    from reviewflow.review.model import read_event
-
+def test_an_event_is_a_tuple_with_its_defaults_and_its_actor_lowercased() -> None:
     values = dict(
         commit="1" * 40, parents=("2" * 40,), author_name="Rita", author_email="Rita@Board.example",
         committed_at=datetime(2025, 1, 2, tzinfo=UTC), action=Action.APPROVE, slug="a-b", content="3" * 40,
         message="Fine",
     )  # fmt: skip
-    quick, slow = read_event(**values), Event(**values)  # type: ignore[arg-type]
-    assert quick == slow and quick.actor == "rita@board.example" and quick.signature == "N"
-    assert read_event(**values, signature="G", committed_blob="3" * 40) == Event(
-        **values,
-        signature="G",
-        committed_blob="3" * 40,  # type: ignore[arg-type]
-    )
+    event = Event(**values)  # type: ignore[arg-type]
+    assert event.actor == "rita@board.example" and event.signature == "N" and not event.valid
+    assert event.path == "articles/a-b.md" and event.accepted == ()
+    assert event._replace(valid=True) != event
+
+
+def test_a_kept_mapping_is_read_once_when_first_looked_into_and_new_commits_lie_over_it() -> None:
+    from reviewflow.review.kept import Later, Overlay
+
+    reads: list[int] = []
+
+    def load() -> dict[str, int]:
+        reads.append(1)
+        return {"a": 1, "b": 2}
+
+    kept = Later(load)
+    assert reads == []  # nothing read until looked into
+    layered = Overlay({"b": 20, "c": 30}, kept)
+    assert layered["c"] == 30 and reads == []  # found in the new layer: the kept one is not read
+    assert layered["b"] == 20 and layered.get("a") == 1 and layered.get("z", 0) == 0
+    assert sorted(layered) == ["a", "b", "c"] and len(layered) == 3
+    assert dict(layered) == {"b": 20, "c": 30, "a": 1} and reads == [1]  # read once

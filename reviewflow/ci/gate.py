@@ -166,14 +166,15 @@ def _judge_events(
     replayed = replay_range(store, config_at_base, change, result.merge_base, result.head, changed)
     states = replayed.after
     result.events = [EventVerdict.of(event) for event in replayed.events]
-    result.gate_findings += event_findings(result.events, base_problem)
-    result.gate_findings += future_findings(replayed.events, datetime.now(UTC))
+    path_of = store.article_file  # an article in a subdirectory is named where it is
+    result.gate_findings += event_findings(result.events, base_problem, path_of)
+    result.gate_findings += future_findings(replayed.events, datetime.now(UTC), path_of)
     if base_problem is None:
         # Every approval the change brings acknowledges the warnings of its text, as the base's
         # rules find them: none is legacy, it is being merged now.
         unacknowledged = unacknowledged_approvals(store, replayed.events, lambda event: config_at_base)
-        result.gate_findings += acknowledgement_findings(unacknowledged)
-    result.gate_findings += published_findings(replayed.before, states, replayed.is_ancestor)
+        result.gate_findings += acknowledgement_findings(unacknowledged, path_of)
+    result.gate_findings += published_findings(replayed.before, states, replayed.is_ancestor, path_of)
     if result.require_approved:
         for article in result.articles:
             status = states.get(article.change.slug)

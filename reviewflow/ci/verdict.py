@@ -18,6 +18,8 @@ from reviewflow.review.acknowledge import Unacknowledged
 from reviewflow.review.clock import dated_after, future_reason
 from reviewflow.review.model import ApprovedVersion, ArticleStatus, Event, State
 
+PathOf = Callable[[str], str]  # an article's slug -> its file in the content repo
+
 SCHEMAS_DIR = "schemas"
 PUBLISHED_CHANGED = "published-version-changed"
 APPROVAL_UNACKNOWLEDGED = "approval-unacknowledged"
@@ -178,33 +180,37 @@ def classify(entries: Iterable[DiffEntry]) -> Scope:
     )
 
 
-def event_findings(events: Iterable[EventVerdict], base_problem: str | None = None) -> list[Finding]:
+def event_findings(
+    events: Iterable[EventVerdict], base_problem: str | None = None, path_of: PathOf = article_path
+) -> list[Finding]:
     """An error on the article for each review event that does not count (a warning for one
-    that a merge left without effect: sound, but not what will be published)."""
+    that a merge left without effect: sound, but not what will be published). PATH_OF: where
+    each article's file is (in a subdirectory of articles/, maybe)."""
     findings = []
     for event in events:
         if event.valid:
             continue
+        path = path_of(event.article) if event.article else ARTICLES_DIR
         what = f"{event.action} by {event.actor} in commit {event.commit[:12]}"
         reason = event.reason or "not valid"
         if event.superseded:
             message = f"{what} is superseded: {reason}"
-            findings.append(Finding.warning("review-event-superseded", event.path, 1, 1, message))
+            findings.append(Finding.warning("review-event-superseded", path, 1, 1, message))
             continue
         if base_problem:
             reason = f"{reason} ({base_problem})"
         message = f"{what} does not count: {reason}"
-        findings.append(Finding.error("review-event-invalid", event.path, 1, 1, message))
+        findings.append(Finding.error("review-event-invalid", path, 1, 1, message))
     return findings
 
 
-def future_findings(events: Iterable[Event], now: datetime) -> list[Finding]:
+def future_findings(events: Iterable[Event], now: datetime, path_of: PathOf = article_path) -> list[Finding]:
     """An error on the article for each review event in the change dated after NOW: its review
     would look fresh for longer than it is (review/clock.py)."""
     return [
         Finding.error(
             "date-future",
-            EventVerdict.of(event).path,
+            path_of(event.slug) if event.slug else ARTICLES_DIR,
             1,
             1,
             f"{event.action.value if event.action else 'event'} by {event.actor} in commit "
@@ -218,6 +224,7 @@ def published_findings(
     before: Mapping[str, ArticleStatus],
     after: Mapping[str, ArticleStatus],
     is_ancestor: Callable[[str, str], bool],
+    path_of: PathOf = article_path,
 ) -> list[Finding]:
     """One finding for each article whose published version the change moves, even where no
     file changed (a merge can carry approvals): a notice when the new version is newer than the
@@ -231,7 +238,7 @@ def published_findings(
         now = after[slug].approved if slug in after else None
         if _version(was) == _version(now):
             continue
-        path = article_path(slug)
+        path = path_of(slug)
         if was is not None and now is None:
             message = (
                 f"{slug} is no longer published (it was blob {was.blob[:12]}, approved in commit "
@@ -277,9 +284,9 @@ def approval_findings(articles: Iterable[ArticleResult]) -> list[Finding]:
     ]
 
 
-def acknowledgement_findings(problems: Iterable[Unacknowledged]) -> list[Finding]:
+def acknowledgement_findings(
+    problems: Iterable[Unacknowledged], path_of: PathOf = article_path
+) -> list[Finding]:
     """An error on the article for each approval in the change whose trailers do not
     acknowledge the warnings of its text, recomputed under the base's configuration."""
-    return [
-        Finding.error(APPROVAL_UNACKNOWLEDGED, article_path(p.event.slug), 1, 1, p.message) for p in problems
-    ]
+    return [Finding.error(APPROVAL_UNACKNOWLEDGED, path_of(p.event.slug), 1, 1, p.message) for p in problems]

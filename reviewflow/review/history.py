@@ -21,21 +21,33 @@ from a fixed handful of git processes, whatever the size of the repository:
 
 from __future__ import annotations
 
-from collections import defaultdict
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from sys import intern
 from typing import TYPE_CHECKING
 
 from reviewflow.config import Config
 from reviewflow.gitlog import LogEntry
 from reviewflow.gitstore import GitStore, read_objects
-from reviewflow.layout import CONFIG_FILE, SCHEMA_FILE, article_path, article_slug
+from reviewflow.layout import CONFIG_FILE, SCHEMA_FILE, article_path
 from reviewflow.review.board import authors_of, configs_of, signature_verdicts
-from reviewflow.review.changes import ChangeIndex, changed_names, walk
-from reviewflow.review.model import BOARD_ACTIONS, Action, Change, Event, History
-from reviewflow.review.trailers import Trailers, event_from, read_trailers
+from reviewflow.review.changes import ChangeIndex
+from reviewflow.review.event_files import (
+    Files,
+    article_keys,
+    changes_by,
+    files_from_index,
+    files_from_trees,
+    files_wanted,
+    people_in_question,
+    record_changes,
+)
+from reviewflow.review.kept import Overlay
+from reviewflow.review.model import Change, Event, History
+from reviewflow.review.trailers import Trailers, event_from, message_of, read_trailers
 
 if TYPE_CHECKING:
     from reviewflow.content.schema import ArticleSchema
@@ -80,30 +92,19 @@ def read_history(
         # A few articles: the messages of theirs only.
         entries, merged_at = first_parent_order(store.log(rev, bodies=scope is None))
         said = _events_said(entries, scope, also)
-        if scope is not None:
+        if scope is None:
+            entries, said = _read_messages(entries, said)
+        else:
             said = list(
                 zip(store.with_bodies([entry for entry, _ in said]), [t for _, t in said], strict=True)
             )
         # Who wrote each text acted on follows from the events alone: read while git diffs
         # (a fresh clone reads ~17,000 texts at 10,000 articles, as long as the diffs take).
         authors_read = background.submit(authors_of, store, said, want_authors, use_cache)
-        wanted = _files_wanted(said, merged_at)
-        listing = listing_read.result()
-        heads = {slug: blob for slug, (_, blob) in listing.items()}
-        # A few articles: their files looked up in the older trees at the paths HEAD has them.
-        # An article moved between subdirectories is not there in its older trees: an event's
-        # text must be found, or the diffs (the index) say where it was.
-        found = None
-        if scope is not None:
-            found = _files_from_trees(store, entries, wanted)
-            if any(found.get(key) is None for key in _article_keys(said)):
-                found = None
-        if found is None:
-            files, changes, appeared = _files_from_index(store, entries, wanted, use_cache)
-        else:
-            files, appeared = found, {}
-            asked = _people_in_question(said, want_authors, people)
-            changes = _changes_by(store, entries, asked, scope or (), use_cache)
+        wanted = files_wanted(said, merged_at)
+        heads = {slug: blob for slug, (_, blob) in listing_read.result().items()}
+        asked = (want_authors, people)
+        files, changes, appeared = _files(store, entries, said, wanted, scope, asked, use_cache)
         authors = authors_read.result()
     if scope is not None:
         heads = {slug: blob for slug, blob in heads.items() if slug in scope}
@@ -124,6 +125,29 @@ def read_history(
         },
     )
     return ReviewLog(history, appeared, blobs)
+
+
+def _files(
+    store: GitStore,
+    entries: Sequence[LogEntry],
+    said: Sequence[tuple[LogEntry, Trailers]],
+    wanted: Mapping[str, Iterable[str]],
+    scope: Collection[str] | None,
+    asked: tuple[Mapping[str, Iterable[str]] | None, Iterable[str]],
+    use_cache: bool,
+) -> tuple[Files, Mapping[str, Sequence[Change]], Mapping[tuple[str, str], tuple[datetime, ...]]]:
+    """The WANTED files, who changed which article and (whole reads) when each text appeared.
+
+    A few articles: their files looked up in the older trees at the paths HEAD has them. An
+    article moved between subdirectories is not there in its older trees: an event's text must
+    be found, or the diffs (the index) say where it was.
+    """
+    if scope is not None:
+        found = files_from_trees(store, entries, wanted)
+        if all(found.get(key) is not None for key in article_keys(said)):
+            people = people_in_question(said, *asked)
+            return found, changes_by(store, entries, people, scope, use_cache), {}
+    return files_from_index(store, entries, wanted, use_cache)
 
 
 def first_parent_order(entries: Sequence[LogEntry]) -> tuple[list[LogEntry], dict[str, str]]:
@@ -182,7 +206,9 @@ def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool 
 
     Only for a straight line of commits on top of SINCE (each with one parent): then git's
     topological order of HEAD is SINCE's followed by the new commits, and a read of the whole
-    history would give exactly this. None when the commits since are not such a line.
+    history would give exactly this. None when the commits since are not such a line. What
+    the new commits change is a layer over LOG's mappings (kept.Overlay):
+    what they do not touch is not copied, nor read from the kept state at all.
     """
     entries = store.log(f"{since}..{store.head}")
     previous = since
@@ -195,38 +221,36 @@ def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool 
     said = _events_said(entries, None)
     with ThreadPoolExecutor(1) as background:
         heads_read = background.submit(store.article_blobs)
-        files = _files_from_trees(store, entries, _files_wanted(said, {}))
-        if any(files.get(key) is None for key in _article_keys(said)):
+        files = files_from_trees(store, entries, files_wanted(said, {}))
+        if any(files.get(key) is None for key in article_keys(said)):
             return None  # an event's text is not where HEAD has its article: read the whole history
-        old = log.history
         # One parent each: its diff is the change. A few new commits' diffs are asked of git, not
         # looked up among every commit's kept diff (nor their authors among every kept answer):
         # checking the seals of ~60,000 kept lines costs more than a few hundred diffs.
         look_up = len(entries) > FEW_COMMITS
         diffs = ChangeIndex(store, use_cache).diffs(entries, look_up)
-        changes = {slug: list(changed) for slug, changed in old.changes.items()}
-        appeared = {key: list(times) for key, times in log.appeared.items()}
-        _record_changes(
-            entries, {e.commit: diffs[(e.commit, e.parents[0])] for e in entries}, changes, appeared
+        changed: dict[str, list[Change]] = {}
+        appeared: dict[tuple[str, str], list[datetime]] = {}
+        record_changes(
+            entries, {e.commit: diffs[(e.commit, e.parents[0])] for e in entries}, changed, appeared
         )
         blobs = config_blobs(said, files)
         events, configs = _judgeable(store, said, files, blobs, {})
         authors = authors_of(store, said, None, use_cache, look_up)
         heads = heads_read.result()
-    parents = dict(old.parents)
-    parents.update((entry.commit, entry.parents) for entry in entries)
+    old = log.history
     history = History(
         merged=old.merged,  # the new commits are all on the first-parent line
         order=[*old.order, *(entry.commit for entry in entries)],
-        parents=parents,
+        parents=Overlay({entry.commit: entry.parents for entry in entries}, old.parents),
         events=[*old.events, *events],
-        changes=changes,
-        authors={**old.authors, **{b: old.authors.get(b, frozenset()) | e for b, e in authors.items()}},
+        changes=Overlay({s: [*old.changes.get(s, ()), *c] for s, c in changed.items()}, old.changes),
+        authors=Overlay({b: old.authors.get(b, frozenset()) | e for b, e in authors.items()}, old.authors),
         heads=heads,
-        configs={**old.configs, **configs},
+        configs=Overlay(configs, old.configs),
     )
-    dates = {key: tuple(sorted(times)) for key, times in appeared.items()}
-    return ReviewLog(history, dates, {**log.config_blobs, **blobs})
+    dates = {key: tuple(sorted([*log.appeared.get(key, ()), *times])) for key, times in appeared.items()}
+    return ReviewLog(history, Overlay(dates, log.appeared), Overlay(blobs, log.config_blobs))
 
 
 def _judgeable(
@@ -260,11 +284,14 @@ def _events_said(
 ) -> list[tuple[LogEntry, Trailers]]:
     """The commits with Reviewflow-* trailers, and what they say (within SCOPE, or in ALSO)."""
     said = []
+    # One search for any slug in scope (in C), where a test of each slug took a quarter of a
+    # second over 50,000 events.
+    named = re.compile("|".join(re.escape(slug) for slug in scope)).search if scope else None
     for entry in entries:
         block = entry.trailer_block
         if not block:
             continue
-        if scope is not None and entry.commit not in also and not any(slug in block for slug in scope):
+        if scope is not None and entry.commit not in also and not (named and named(block)):
             continue  # cannot name an article in scope: not worth reading closer
         trailers = entry.trailers
         if not trailers:
@@ -275,133 +302,20 @@ def _events_said(
     return said
 
 
-Files = dict[tuple[str, str], str | None]  # (commit, name in the content repo) -> blob
-
-
-def _files_wanted(
-    said: Sequence[tuple[LogEntry, Trailers]], merged_at: Mapping[str, str]
-) -> dict[str, set[str]]:
-    """commit -> the names whose blobs judging the events needs there: each event's article and
-    reviewflow.toml in its own commit, and the article in the merge that brought it in."""
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for entry, t in said:
-        wanted[entry.commit].add(CONFIG_FILE)
-        if t.slug:
-            wanted[entry.commit].add(article_path(t.slug))
-            merge = merged_at.get(entry.commit)
-            if merge is not None:
-                wanted[merge].add(article_path(t.slug))
-    return wanted
-
-
-def _files_from_index(
-    store: GitStore, entries: Sequence[LogEntry], wanted: Mapping[str, Iterable[str]], use_cache: bool
-) -> tuple[Files, dict[str, list[Change]], dict[tuple[str, str], tuple[datetime, ...]]]:
-    """The WANTED files of commits, who changed which article, and when each text appeared."""
-    files, changed = walk(entries, ChangeIndex(store, use_cache).diffs(entries), wanted)
-    changes: dict[str, list[Change]] = {}
-    appeared: dict[tuple[str, str], list[datetime]] = {}
-    _record_changes(entries, changed, changes, appeared)
-    return files, changes, {key: tuple(sorted(times)) for key, times in appeared.items()}
-
-
-def _record_changes(
-    entries: Sequence[LogEntry],
-    changed: Mapping[str, Mapping[str, str | None]],
-    changes: dict[str, list[Change]],
-    appeared: dict[tuple[str, str], list[datetime]],
-) -> None:
-    """Add to CHANGES (slug -> who changed it) and APPEARED ((slug, blob) -> when) what each
-    commit of ENTRIES CHANGED (commit -> name -> new blob), in their order."""
-    for entry in entries:
-        diff = changed.get(entry.commit)
-        if not diff:
-            continue
-        email = entry.author_email.lower()
-        for name, blob in diff.items():
-            slug = article_slug(name)
-            if slug is not None:
-                changes.setdefault(slug, []).append(Change(entry.commit, email))
-                if blob is not None:
-                    appeared.setdefault((slug, blob), []).append(entry.committed_at)
-
-
-def _article_keys(said: Sequence[tuple[LogEntry, Trailers]]) -> list[tuple[str, str]]:
-    """(commit, name) of the article each event of SAID names."""
-    return [(entry.commit, article_path(t.slug)) for entry, t in said if t.slug]
-
-
-def _files_from_trees(
-    store: GitStore, entries: Sequence[LogEntry], wanted: Mapping[str, Iterable[str]]
-) -> Files:
-    """The WANTED files of commits, looked up in their trees (events of a few articles, in a
-    repository whose articles are all directly in articles/, or at the paths HEAD has them)."""
-    tree_of = {entry.commit: entry.tree for entry in entries if entry.commit in wanted}
-    names: dict[tuple[str, str], list[str]] = defaultdict(list)  # (tree, name) -> commits
-    for commit, wanted_names in wanted.items():
-        for name in wanted_names:
-            names[(tree_of[commit], name)].append(commit)
-    keys = list(names)
-    paths = store.article_paths()
-    blobs = store.blob_ids([f"{tree}:{store.prefix}{_path_at_head(name, paths)}" for tree, name in keys])
-    files: Files = {}
-    for key, blob in zip(keys, blobs, strict=True):
-        for commit in names[key]:
-            files[(commit, key[1])] = blob
-    return files
-
-
-def _path_at_head(name: str, paths: Mapping[str, str]) -> str:
-    """Where HEAD has the article NAME (a name of the review record), else NAME itself."""
-    slug = article_slug(name)
-    return paths.get(slug, name) if slug is not None else name
-
-
-def _people_in_question(
-    said: Sequence[tuple[LogEntry, Trailers]],
-    want_authors: Mapping[str, Iterable[str]] | None,
-    people: Iterable[str],
-) -> set[str]:
-    """Whose changes to the articles matter: the actors of board actions and withdrawals, and more."""
-    asked = {p.lower() for p in people}
-    asked.update(
-        entry.author_email.lower()
-        for entry, t in said
-        if t.action in BOARD_ACTIONS or t.action is Action.WITHDRAW
-    )
-    for emails in (want_authors or {}).values():
-        asked.update(email.lower() for email in emails)
-    return asked
-
-
-def _changes_by(
-    store: GitStore,
-    entries: Sequence[LogEntry],
-    people: Collection[str],
-    scope: Collection[str],
-    use_cache: bool,
-) -> dict[str, list[Change]]:
-    """slug -> the commits by PEOPLE that changed its file, for the articles in SCOPE.
-
-    Only the people whose authorship is in question, and only their commits that hold another
-    tree than a parent's, need a diff (the index's, which asks git about the new ones): a
-    handful, where a walk of the whole history with diffs would cost seconds.
-    """
-    tree_of = {entry.commit: entry.tree for entry in entries}
-    theirs = [
-        entry
-        for entry in entries
-        if entry.author_email.lower() in people
-        and (not entry.parents or any(tree_of.get(parent) != entry.tree for parent in entry.parents))
-    ]
-    diffs = ChangeIndex(store, use_cache).diffs(theirs)
-    changes: dict[str, list[Change]] = defaultdict(list)
-    for entry in theirs:
-        for name in changed_names(entry, diffs):
-            slug = article_slug(name)
-            if slug is not None and slug in scope:
-                changes[slug].append(Change(entry.commit, entry.author_email.lower()))
-    return dict(changes)
+def _read_messages(
+    entries: Sequence[LogEntry], said: Sequence[tuple[LogEntry, Trailers]]
+) -> tuple[list[LogEntry], list[tuple[LogEntry, Trailers]]]:
+    """ENTRIES and SAID without the texts of their messages, each event's message read into its
+    Trailers: a third of what a whole read holds at its peak (~1 KB a commit) was those texts,
+    kept while git diffs the history."""
+    slim: dict[str, LogEntry] = {}
+    read = []
+    for entry, told in said:
+        # The same few words, often: one string each.
+        told = told._replace(message=intern(message_of(entry.body)))
+        entry = slim[entry.commit] = entry._replace(trailer_block="", body="")
+        read.append((entry, told))
+    return [slim.get(entry.commit, entry) for entry in entries], read
 
 
 def config_blobs(said: Sequence[tuple[LogEntry, Trailers]], files: Files) -> dict[str, str | None]:

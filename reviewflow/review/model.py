@@ -6,9 +6,10 @@ Pure: workflow.py's `Replay` judges these; history.py and snapshot.py build them
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from reviewflow.config import Config
 from reviewflow.layout import article_path
@@ -34,9 +35,12 @@ BOARD_ACTIONS = frozenset({Action.REVIEW, Action.REQUEST_CHANGES, Action.APPROVE
 WAITING = frozenset({State.SUBMITTED, State.UNDER_REVIEW})  # for a reviewer: the queue
 
 
-@dataclass(frozen=True)
-class Event:
-    """One review action: a commit whose message carries the Reviewflow-* trailers."""
+class Event(NamedTuple):
+    """One review action: a commit whose message carries the Reviewflow-* trailers.
+
+    A tuple, not a dataclass: a history holds one per review commit (500,000 at 100,000
+    articles), and a tuple is a quarter of the memory of an object with a dict, and is made
+    from a kept row in one step (snapshot.py)."""
 
     commit: str
     parents: tuple[str, ...]
@@ -178,14 +182,3 @@ class Track:
     def state_for(self, content: str) -> State:
         """The state an event on CONTENT starts from: a draft when the text changed since."""
         return self.state if content == self.content else State.DRAFT
-
-
-def read_event(**fields: object) -> Event:
-    """An Event from history, not yet judged: `Event(**fields)` without the per-field setattr of a
-    frozen dataclass (one per review commit: a quarter of a second on 50,000)."""
-    event = object.__new__(Event)
-    event.__dict__.update(_EVENT_DEFAULTS, **fields)
-    return event
-
-
-_EVENT_DEFAULTS = {f.name: f.default for f in fields(Event) if f.default is not MISSING}

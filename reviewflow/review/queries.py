@@ -81,7 +81,8 @@ def judge_history(
         store, scope=scope, rev=rev, rules_for=rules_for, want_authors=want_authors, people=people,
         use_cache=use_cache, also=also,
     )  # fmt: skip
-    replay = Replay(log.history, config, store.article_file if rev is None else article_path)
+    at_head = rev is None or rev == store.head  # then where each file is, HEAD says (ci: its HEAD)
+    replay = Replay(log.history, config, store.article_file if at_head else article_path)
     return Judged(replay, replay.run(), dict(log.appeared))
 
 

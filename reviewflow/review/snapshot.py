@@ -24,33 +24,25 @@ import hashlib
 import marshal
 import os
 import sys
-from dataclasses import dataclass, fields
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reviewflow.cache import record_key, record_tag
+from reviewflow.cache import record_key, record_tag, record_tag_of
 from reviewflow.config import Config
 from reviewflow.errors import ReviewflowError
 from reviewflow.gitstore import GitStore
+from reviewflow.review import kept
 from reviewflow.review.board import configs_of
 from reviewflow.review.changes import conditions
 from reviewflow.review.history import ReviewLog, extend_history, read_history
-from reviewflow.review.model import (
-    Action,
-    ApprovedVersion,
-    Change,
-    Event,
-    History,
-    Outcome,
-    State,
-    Track,
-)
+from reviewflow.review.kept import Later, LaterList, Overlay, Shared, section, unsection
+from reviewflow.review.model import Change, Event, History, Outcome, Track
 from reviewflow.review.workflow import Replay
 
 MAX_NEW_EVENTS = 2000  # beyond this many new events, a whole read (through the index) is cheaper
-_ACTIONS = {action.value: action for action in Action}
-_STATES = {state.value: state for state in State}
 
 
 @dataclass(frozen=True)
@@ -59,7 +51,7 @@ class Judged:
 
     replay: Replay
     outcome: Outcome
-    appeared: dict[tuple[str, str], tuple[datetime, ...]]
+    appeared: Mapping[tuple[str, str], tuple[datetime, ...]]
 
 
 def judged_history(store: GitStore, config: Config, use_cache: bool = True) -> Judged:
@@ -73,35 +65,27 @@ def judged_history(store: GitStore, config: Config, use_cache: bool = True) -> J
     outcome = replay.run()
     if file:
         _save(file, store.head, log, replay)
-    return Judged(replay, outcome, dict(log.appeared))
+    return Judged(replay, outcome, log.appeared)
 
 
 def _resume(store: GitStore, file: _File, config: Config) -> Judged | None:
     """The kept state brought up to HEAD, or None where it cannot be (then: a whole read)."""
-    kept = _load(store, file)
-    if kept is None:
+    found = _load(store, file)
+    if found is None:
         return None
-    head, log, tracks, judged, raw = kept
-    if head != store.head:
-        if not _few_new(store, head):
+    log = found.log
+    if found.head != store.head:
+        if not _few_new(store, found.head):
             return None
-        extended = extend_history(store, log, head)
-        if extended is None or len(extended.history.events) - len(judged) > MAX_NEW_EVENTS:
+        extended = extend_history(store, log, found.head)
+        if extended is None or len(extended.history.events) - len(found.events) > MAX_NEW_EVENTS:
             return None
         log = extended
     replay = Replay(log.history, config, store.article_file)
-    outcome = replay.resume(tracks, judged)
-    if head != store.head:
-        _save(file, store.head, log, replay, Reuse(raw, len(judged)))
-    return Judged(replay, outcome, dict(log.appeared))
-
-
-@dataclass(frozen=True)
-class Reuse:
-    """What a resumed run read from the file: most of it is written back as it was."""
-
-    raw: tuple[Any, Any]  # (the history, the tracks) as plain data
-    events: int  # how many of the events it holds
+    outcome = replay.resume(found.tracks, found.events)
+    if found.head != store.head:
+        _save(file, store.head, log, replay, found)
+    return Judged(replay, outcome, log.appeared)
 
 
 def _few_new(store: GitStore, head: str) -> bool:
@@ -115,6 +99,9 @@ def _few_new(store: GitStore, head: str) -> bool:
 
 
 # --- the file ------------------------------------------------------------------------------------
+# A first line: the magic, the seal of everything after it, the length of the index. Then the
+# index, (HEAD, ((name, length), ...)), marshalled, and the sections it names, each marshalled
+# on its own: a run unmarshals only the sections it looks into, straight from the bytes read.
 
 
 @dataclass(frozen=True)
@@ -126,7 +113,20 @@ class _File:
     key: bytes
 
 
-_MAGIC = b"reviewflow replay 2 "
+@dataclass(frozen=True)
+class _Kept:
+    """What a run read from the file; most of it is written back as it was."""
+
+    head: str
+    log: ReviewLog
+    tracks: dict[str, Track]
+    events: list[Event]  # the judged events, in order
+    sections: Mapping[str, memoryview]  # each section's bytes, as read
+    event_rows: list[Any]
+    track_rows: dict[str, Any]
+
+
+_MAGIC = b"reviewflow replay 3 "
 
 
 def _path(store: GitStore) -> _File | None:
@@ -139,161 +139,142 @@ def _path(store: GitStore) -> _File | None:
     return _File(store.git_dir / "reviewflow" / f"replay-v1-{suffix}", key)
 
 
-def _save(file: _File, head: str, log: ReviewLog, replay: Replay, reuse: Reuse | None = None) -> None:
-    payload = marshal.dumps((head, _dump_log(log, replay.judged, reuse), _dump_tracks(replay, reuse)))
-    seal = _MAGIC + record_tag(file.key, payload, 32).encode() + b"\n"
+def _save(file: _File, head: str, log: ReviewLog, replay: Replay, reuse: _Kept | None = None) -> None:
+    sections = _sections(log, replay, reuse)
+    index = marshal.dumps((head, tuple((name, len(raw)) for name, raw in sections.items())))
+    parts = [index, *sections.values()]
+    seal = _MAGIC + record_tag_of(file.key, parts, 32).encode() + b" %d\n" % len(index)
     temporary = file.path.with_name(f"{file.path.name}.{os.getpid()}")
     try:
         file.path.parent.mkdir(exist_ok=True)
-        temporary.write_bytes(seal + payload)
+        with temporary.open("wb") as out:
+            out.write(seal)
+            out.writelines(parts)
         os.replace(temporary, file.path)  # readers see the old file or the new one, never half
     except OSError:
         temporary.unlink(missing_ok=True)  # a cache that cannot be written only costs time
 
 
-def _load(
-    store: GitStore, file: _File
-) -> tuple[str, ReviewLog, dict[str, Track], list[Event], tuple[Any, Any]] | None:
+def _load(store: GitStore, file: _File) -> _Kept | None:
     """The kept state, if its seal checks out: made by this user, under these conditions, whole
     and unaltered (a torn, damaged or foreign file is read again from git)."""
     try:
         data = file.path.read_bytes()
     except OSError:
         return None
-    stamp, _, payload = data.partition(b"\n")
-    if not stamp.startswith(_MAGIC) or stamp[len(_MAGIC) :] != record_tag(file.key, payload, 32).encode():
+    end = data.find(b"\n")
+    stamp, payload = data[: max(end, 0)], memoryview(data)[end + 1 :]
+    if end < 0 or not stamp.startswith(_MAGIC):
+        return None
+    tag, _, length = stamp[len(_MAGIC) :].partition(b" ")
+    if tag != record_tag(file.key, payload, 32).encode():
         return None
     try:
-        head, log, tracks = marshal.loads(payload)
-        events = [_event(row) for row in log[2]]
-        return head, _load_log(store, log, events), _load_tracks(tracks, events), events, (log, tracks)
+        head, named = marshal.loads(payload[: int(length)])
+        sections, at = {}, int(length)
+        for name, size in named:
+            sections[name], at = payload[at : at + size], at + size
+        rows = unsection(sections["events"])
+        events = [kept.event(row) for row in rows]
+        track_rows = unsection(sections["tracks"])
+        return _Kept(
+            head, _load_log(store, sections, events), kept.tracks(track_rows, events), events, sections,
+            rows, track_rows,
+        )  # fmt: skip
     except (ValueError, TypeError, KeyError, IndexError, EOFError):
         return None  # not what this code wrote: read the history again
 
 
-# --- what is kept, as plain data ------------------------------------------------------------------
-# Dates are (POSIX seconds, UTC offset in seconds); events are referred to by their place in the
-# history; configurations by the text of their reviewflow.toml.
-
-_ZONES: dict[int, timezone] = {}
+# --- what is kept, as sections ---------------------------------------------------------------------
 
 
-def _when(moment: datetime) -> tuple[float, int]:
-    offset = moment.utcoffset()
-    return moment.timestamp(), int(offset.total_seconds()) if offset is not None else 0
+def _load_log(store: GitStore, sections: Mapping[str, memoryview], events: list[Event]) -> ReviewLog:
+    """The kept history: the events and the articles at HEAD now, the rest when first looked into."""
 
+    def later(name: str, made: Callable[[Any], Any]) -> Later[Any, Any]:
+        return Later(lambda: made(unsection(sections[name])))
 
-def _date(value: tuple[float, int]) -> datetime:
-    seconds, offset = value
-    zone = _ZONES.get(offset)
-    if zone is None:
-        zone = _ZONES[offset] = timezone(timedelta(seconds=offset))
-    return datetime.fromtimestamp(seconds, zone)
-
-
-def _dump_event(event: Event) -> tuple[Any, ...]:
-    return (
-        event.commit, event.parents, event.author_name, event.author_email, _when(event.committed_at),
-        event.action.value if event.action else None, event.slug, event.content, event.message,
-        event.signature, event.signing_key, event.committed_blob, event.problem, event.valid, event.reason,
-        event.superseded, event.accepted,
-    )  # fmt: skip
-
-
-# _dump_event's order, which is the order Event declares its fields in.
-_EVENT_FIELDS = tuple(f.name for f in fields(Event))
-
-
-def _event(row: tuple[Any, ...]) -> Event:
-    """An Event from its kept row: its fields filled straight from the row (there are tens of
-    thousands; keyword arguments were half of what restoring the kept state cost)."""
-    event = object.__new__(Event)  # as read_event does, with every field from the row
-    values = event.__dict__
-    values.update(zip(_EVENT_FIELDS, row, strict=True))
-    action = values["action"]
-    values["committed_at"] = _date(values["committed_at"])
-    values["action"] = _ACTIONS[action] if action is not None else None
-    values["accepted"] = tuple(values["accepted"])
-    return event
-
-
-def _dump_log(log: ReviewLog, judged: list[Event], reuse: Reuse | None = None) -> tuple[Any, ...]:
-    """LOG as plain data, its events as JUDGED (the same events, with their verdicts); the
-    events and dates that REUSE holds already are taken from it as they are."""
-    history = log.history
-    kept_events = reuse.raw[0][2][: reuse.events] if reuse else []
-    kept_dates = reuse.raw[0][7] if reuse else {}
-    dates = {}
-    for (slug, blob), times in log.appeared.items():
-        key = f"{slug}\0{blob}"
-        known = kept_dates.get(key)
-        dates[key] = known if known is not None and len(known) == len(times) else [_when(t) for t in times]
-    return (
-        history.order,
-        [history.parents[commit] for commit in history.order],
-        [*kept_events, *(_dump_event(event) for event in judged[len(kept_events) :])],
-        {slug: [(c.commit, c.author_email) for c in changes] for slug, changes in history.changes.items()},
-        {blob: tuple(emails) for blob, emails in history.authors.items()},
-        dict(history.heads),
-        dict(log.config_blobs),
-        dates,
+    order = LaterList(lambda: unsection(sections["order"])[0])
+    config_blobs = later(
+        "config_blobs", lambda blobs: dict(zip([e.commit for e in events], blobs, strict=True))
     )
-
-
-def _load_log(store: GitStore, data: tuple[Any, ...], events: list[Event]) -> ReviewLog:
-    order, parents, _, changes, authors, heads, config_blobs, appeared = data
     history = History(
         order=order,
-        parents=dict(zip(order, parents, strict=True)),
+        parents=later("order", lambda rows: dict(zip(rows[0], rows[1], strict=True))),
         events=events,
-        changes={slug: [Change(c, e) for c, e in rows] for slug, rows in changes.items()},
-        authors={blob: frozenset(emails) for blob, emails in authors.items()},
-        heads=heads,
-        configs=configs_of(store, config_blobs),  # a few versions, read from git and parsed again
+        changes=later("changes", lambda rows: {s: [Change(c, e) for c, e in r] for s, r in rows.items()}),
+        authors=later("authors", lambda rows: {blob: frozenset(emails) for blob, emails in rows.items()}),
+        heads=unsection(sections["heads"]),
+        configs=Later(lambda: configs_of(store, config_blobs)),  # a few versions, read from git again
     )
-    dates = {tuple(key.split("\0", 1)): tuple(_date(t) for t in times) for key, times in appeared.items()}
-    return ReviewLog(history, dates, config_blobs)  # type: ignore[arg-type]
+    return ReviewLog(history, later("appeared", kept.dates), config_blobs)
 
 
-def _dump_tracks(replay: Replay, reuse: Reuse | None = None) -> dict[str, tuple[Any, ...]]:
-    """Every article's replay state as plain data (REUSE's, for those no new event touched)."""
+def _sections(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> dict[str, bytes | memoryview]:
+    """LOG and REPLAY's state as sections: what REUSE read is written back as it was, with what
+    extend_history added (the new layer of each of its mappings)."""
+    history, shared = log.history, Shared()
+    done = len(reuse.events) if reuse else 0
+    rows = [*(reuse.event_rows if reuse else ()), *(kept.event_row(e, shared) for e in replay.judged[done:])]
+    return {
+        "events": section(rows),
+        "tracks": section(_track_rows(replay, reuse)),
+        "heads": section(dict(history.heads)),
+        "order": _order(history, reuse),
+        "changes": _mapping(
+            reuse, "changes", history.changes, lambda v: [(c.commit, c.author_email) for c in v]
+        ),
+        "authors": _mapping(reuse, "authors", history.authors, tuple),
+        "config_blobs": _config_blobs(log, replay.judged, reuse, shared),
+        "appeared": _mapping(reuse, "appeared", log.appeared, kept.when_all, kept.date_key),
+    }
+
+
+def _mapping(
+    reuse: _Kept | None,
+    name: str,
+    mapping: Mapping[Any, Any],
+    row: Callable[[Any], Any],
+    key: Callable[[Any], Any] = lambda k: k,
+) -> bytes | memoryview:
+    """The section NAME of MAPPING: REUSE's as it was, with an Overlay's top layer added."""
+    if reuse is None or not isinstance(mapping, Overlay):
+        return section({key(k): row(v) for k, v in mapping.items()})
+    rows = unsection(reuse.sections[name])
+    rows.update((key(k), row(v)) for k, v in mapping.top.items())
+    return section(rows)
+
+
+def _config_blobs(log: ReviewLog, judged: Sequence[Event], reuse: _Kept | None, shared: Shared) -> bytes:
+    """The blob of the reviewflow.toml in force for each event, in the events' order (the
+    commit is the event's: not written again)."""
+    kept_blobs = unsection(reuse.sections["config_blobs"]) if reuse else []
+    blobs = log.config_blobs
+    same = shared.setdefault  # a few versions of the file: each written once
+    added = [blobs.get(event.commit) for event in judged[len(kept_blobs) :]]
+    return section([*kept_blobs, *(same(blob, blob) for blob in added)])
+
+
+def _change_rows(changes: Sequence[Change]) -> list[tuple[str, str]]:
+    return [(change.commit, change.author_email) for change in changes]
+
+
+def _order(history: History, reuse: _Kept | None) -> bytes:
+    order, parents = unsection(reuse.sections["order"]) if reuse else ([], [])
+    added = history.order[len(order) :]
+    order.extend(added)  # commit ids are not shared: each is written twice (a tenth of the file)
+    parents.extend(history.parents[commit] for commit in added)
+    return section((order, parents))
+
+
+def _track_rows(replay: Replay, reuse: _Kept | None) -> dict[str, Any]:
+    """Every article's replay state as rows (REUSE's, for those no new event touched)."""
     place = {id(event): index for index, event in enumerate(replay.judged)}
-    touched = {event.slug for event in replay.judged[reuse.events :]} if reuse else set()
+    touched = {event.slug for event in replay.judged[len(reuse.events) :]} if reuse else set()
     tracks = {}
     for slug, track in replay.tracks.items():
-        if reuse and slug not in touched and slug in reuse.raw[1]:
-            tracks[slug] = reuse.raw[1][slug]
-            continue
-        approved = track.approved
-        version = (
-            (approved.commit, approved.blob, approved.approvers, _when(approved.approved_at))
-            if approved
-            else None
-        )
-        tracks[slug] = (
-            track.state.value,
-            track.content,
-            [(actor, place[id(event)]) for actor, event in track.approvers.items()],
-            list(track.reviewers),
-            version,
-            _when(track.submitted_at) if track.submitted_at else None,
-            [place[id(event)] for event in track.events],
-        )
-    return tracks
-
-
-def _load_tracks(rows: dict[str, tuple[Any, ...]], events: list[Event]) -> dict[str, Track]:
-    tracks = {}
-    for slug, (state, content, approvers, reviewers, approved, submitted_at, placed) in rows.items():
-        tracks[slug] = Track(
-            state=_STATES[state],
-            content=content,
-            approvers={actor: events[index] for actor, index in approvers},
-            reviewers=list(reviewers),
-            approved=ApprovedVersion(approved[0], approved[1], tuple(approved[2]), _date(approved[3]))
-            if approved
-            else None,
-            submitted_at=_date(submitted_at) if submitted_at else None,
-            events=[events[index] for index in placed],
-        )
+        if reuse and slug not in touched and slug in reuse.track_rows:
+            tracks[slug] = reuse.track_rows[slug]
+        else:
+            tracks[slug] = kept.track_row(track, place)
     return tracks

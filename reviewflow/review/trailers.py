@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from sys import intern
 from typing import NamedTuple
 
 from reviewflow.gitlog import LogEntry, is_object_id
 from reviewflow.layout import SLUG_PATTERN
-from reviewflow.review.model import Action, Event, read_event
+from reviewflow.review.model import Action, Event
 
 TRAILER_ARTICLE = "Reviewflow-Article"
 TRAILER_ACTION = "Reviewflow-Action"
@@ -37,6 +38,7 @@ class Trailers(NamedTuple):
     content: str
     problem: str | None
     accepted: tuple[str, ...] = ()  # the values of its Reviewflow-Accept trailers, as written
+    message: str | None = None  # the message without its trailers, where read already
 
 
 def read_trailers(trailers: Sequence[tuple[str, str]]) -> Trailers:
@@ -100,7 +102,7 @@ def event_from(
         if not found:
             return None
         said = read_trailers(found)
-    return read_event(
+    return Event(
         commit=entry.commit,
         parents=entry.parents,
         author_name=entry.author_name,
@@ -109,7 +111,7 @@ def event_from(
         action=said.action,
         slug=said.slug,
         content=said.content,
-        message=message_of(entry.body),
+        message=said.message if said.message is not None else intern(message_of(entry.body)),
         signature=signature[0],
         signing_key=signature[1],
         committed_blob=committed_blob,

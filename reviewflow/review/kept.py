@@ -1,0 +1,226 @@
+"""The judged history as plain data (for marshal) and back: what snapshot.py keeps between runs.
+
+Dates are (POSIX seconds, UTC offset in seconds); events are rows in the order Event declares
+its fields, referred to elsewhere by their place in the history; configurations by the blob of
+their reviewflow.toml. Equal strings are written once (`Shared`): marshal then writes each
+commit id, email and message once and reads them back as one object, which halves the file
+and the memory of 50,000 events. The parts a command may never look at (who changed which
+file, the texts' authors, the configurations, when each text appeared, the commit order) are
+kept as sections of their own and read on first use (`Later`).
+"""
+
+from __future__ import annotations
+
+import functools
+import marshal
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar, overload
+
+from reviewflow.review.model import Action, ApprovedVersion, Event, State, Track
+
+_ACTIONS = {action.value: action for action in Action}
+_STATES = {state.value: state for state in State}
+_ZONES: dict[int, timezone] = {}
+_MOMENT = Event._fields.index("committed_at")
+_ACTION = Event._fields.index("action")
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Later(Mapping[K, V]):
+    """A mapping made by LOAD when it is first looked into (a kept section, unmarshalled)."""
+
+    def __init__(self, load: Callable[[], Mapping[K, V]]) -> None:
+        self._load = load
+        self._data: Mapping[K, V] | None = None
+
+    @property
+    def data(self) -> Mapping[K, V]:
+        # Two threads of the desk may both load it: the same data, and no state half set.
+        data = self._data
+        if data is None:
+            data = self._data = self._load()
+        return data
+
+    def __getitem__(self, key: K) -> V:
+        return self.data[key]
+
+    def get(self, key: K, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.data
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+class LaterList(Sequence[V]):
+    """A list made by LOAD when it is first looked into."""
+
+    def __init__(self, load: Callable[[], list[V]]) -> None:
+        self._load = load
+        self._data: list[V] | None = None
+
+    @property
+    def data(self) -> list[V]:
+        data = self._data
+        if data is None:
+            data = self._data = self._load()
+        return data
+
+    @overload
+    def __getitem__(self, index: int) -> V: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[V]: ...
+    def __getitem__(self, index: int | slice) -> V | list[V]:
+        return self.data[index]
+
+    def __iter__(self) -> Iterator[V]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+class Overlay(Mapping[K, V]):
+    """TOP's entries over UNDER's: what new commits changed, over the kept mapping, which is
+    neither copied nor (for keys in TOP) looked into."""
+
+    def __init__(self, top: Mapping[K, V], under: Mapping[K, V]) -> None:
+        self.top, self.under = top, under
+
+    def __getitem__(self, key: K) -> V:
+        return self.top[key] if key in self.top else self.under[key]
+
+    def get(self, key: K, default: Any = None) -> Any:
+        return self.top[key] if key in self.top else self.under.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.top or key in self.under
+
+    def __iter__(self) -> Iterator[K]:
+        yield from self.top
+        yield from (key for key in self.under if key not in self.top)
+
+    def __len__(self) -> int:
+        return len(self.top) + sum(1 for key in self.under if key not in self.top)
+
+
+class Shared(dict[Any, Any]):
+    """One object for each distinct string (or tuple of them) written: marshal writes the
+    others as references to it. `share(value)`, or its `setdefault(value, value)` in a loop."""
+
+    def share(self, value: Any) -> Any:
+        if isinstance(value, tuple):
+            value = tuple(self.setdefault(item, item) for item in value)
+        return self.setdefault(value, value)
+
+
+def section(value: Any) -> bytes:
+    return marshal.dumps(value)
+
+
+def unsection(raw: bytes | memoryview) -> Any:
+    return marshal.loads(raw)
+
+
+def when(moment: datetime) -> tuple[float, int]:
+    offset = moment.utcoffset()
+    return moment.timestamp(), int(offset.total_seconds()) if offset is not None else 0
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def date(value: tuple[float, int]) -> datetime:
+    """The moment of a kept date (an approval's is its event's: made once)."""
+    seconds, offset = value
+    zone = _ZONES.get(offset)
+    if zone is None:
+        zone = _ZONES[offset] = timezone(timedelta(seconds=offset))
+    return datetime.fromtimestamp(seconds, zone)
+
+
+def event_row(event: Event, shared: Shared) -> tuple[Any, ...]:
+    """EVENT as a row: its fields in order, the moment and the action as plain values, the
+    commit ids, people and messages it shares with other events written once."""
+    same = shared.setdefault
+    content = same(event.content, event.content)
+    blob = event.committed_blob
+    return (
+        same(event.commit, event.commit), tuple(same(p, p) for p in event.parents),
+        same(event.author_name, event.author_name), same(event.author_email, event.author_email),
+        when(event.committed_at), event.action.value if event.action else None, same(event.slug, event.slug),
+        content, same(event.message, event.message), event.signature, event.signing_key,
+        content if blob == content else blob, event.problem, event.valid, event.reason, event.superseded,
+        shared.share(event.accepted),
+    )  # fmt: skip
+
+
+def event(row: tuple[Any, ...]) -> Event:
+    """An Event from its kept row, in one step (tens of thousands are restored at a time)."""
+    action = row[_ACTION]
+    return tuple.__new__(
+        Event,
+        (
+            *row[:_MOMENT],
+            date(row[_MOMENT]),
+            _ACTIONS[action] if action is not None else None,
+            *row[_ACTION + 1 :],
+        ),
+    )
+
+
+def track_row(track: Track, place: Mapping[int, int]) -> tuple[Any, ...]:
+    """TRACK as a row, its events by their place in the history (PLACE: id(event) -> index)."""
+    approved = track.approved
+    version = (
+        (approved.commit, approved.blob, approved.approvers, when(approved.approved_at)) if approved else None
+    )
+    return (
+        track.state.value,
+        track.content,
+        [(actor, place[id(event)]) for actor, event in track.approvers.items()],
+        list(track.reviewers),
+        version,
+        when(track.submitted_at) if track.submitted_at else None,
+        [place[id(event)] for event in track.events],
+    )
+
+
+def tracks(rows: Mapping[str, tuple[Any, ...]], events: list[Event]) -> dict[str, Track]:
+    found = {}
+    for slug, (state, content, approvers, reviewers, approved, submitted_at, placed) in rows.items():
+        found[slug] = Track(
+            state=_STATES[state],
+            content=content,
+            approvers={actor: events[index] for actor, index in approvers},
+            reviewers=list(reviewers),
+            approved=ApprovedVersion(approved[0], approved[1], tuple(approved[2]), date(approved[3]))
+            if approved
+            else None,
+            submitted_at=date(submitted_at) if submitted_at else None,
+            events=[events[index] for index in placed],
+        )
+    return found
+
+
+def when_all(times: Sequence[datetime]) -> list[tuple[float, int]]:
+    return [when(t) for t in times]
+
+
+def date_key(key: tuple[str, str]) -> str:
+    """The key of a text's dates: (slug, blob) as one string."""
+    return f"{key[0]}\0{key[1]}"
+
+
+def dates(rows: Mapping[str, list[Any]]) -> dict[tuple[str, str], tuple[datetime, ...]]:
+    found: dict[tuple[str, str], tuple[datetime, ...]] = {}
+    for key, times in rows.items():
+        slug, _, blob = key.partition("\0")
+        found[(slug, blob)] = tuple(date(t) for t in times)
+    return found
