@@ -24,20 +24,17 @@ from reviewflow import gitstore
 from reviewflow.cache import CACHE_DIR
 from reviewflow.ci.articles import (
     ArticleResult,
-    base_config,
-    baseline_settings,
     check_articles,
     duplicate_slugs,
-    gate_settings,
     planted_files,
     recheck_unchanged,
-    text_of,
 )
 from reviewflow.ci.config_diff import (
     CONFIG_INVALID,
     config_findings,
     schema_findings,
 )
+from reviewflow.ci.settings import base_config, baseline_settings, gate_settings, text_of
 from reviewflow.ci.verdict import (
     SCHEMAS_DIR,
     CiResult,
