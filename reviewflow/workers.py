@@ -38,6 +38,28 @@ def worker_pool(
     )
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (a container or `taskset` can allow fewer than the
+    machine has), at least one."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def tapering_chunks(items: Sequence[T], jobs: int, smallest: int, largest: int) -> list[list[T]]:
+    """ITEMS in chunks for JOBS workers, each a share of what is left: large while much is
+    left (few tasks to send and collect), small towards the end, so that the workers finish
+    together rather than one waiting for another's last large chunk. Sizes stay within
+    SMALLEST..LARGEST."""
+    chunks: list[list[T]] = []
+    start = 0
+    while start < len(items):
+        size = max(smallest, min(largest, -(-(len(items) - start) // (jobs * 3))))
+        chunks.append(list(items[start : start + size]))
+        start += size
+    return chunks
+
+
 def can_fork(jobs: int, items: int, threshold: int) -> bool:
     """Whether ITEMS of work are worth a pool of JOBS forked workers (THRESHOLD: below it a
     pool costs more to start than it saves), and the platform can fork."""

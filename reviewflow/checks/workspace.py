@@ -37,7 +37,7 @@ from reviewflow.layout import (
     work_tree_listing,
 )
 from reviewflow.references.lockfile import ReferenceLock, load_lock
-from reviewflow.workers import can_fork, fork_map
+from reviewflow.workers import can_fork, fork_map, tapering_chunks, usable_cores
 
 
 @dataclass
@@ -183,15 +183,14 @@ class Workspace:
         files = list(files)
         context = self.context(today)
         cache = self.findings_cache(context) if use_cache else None
-        jobs = jobs or os.cpu_count() or 1
+        jobs = jobs or usable_cores()
         if not can_fork(jobs, len(files), PARALLEL_THRESHOLD):
             results = self.check_files(files, context, cache, advance)
         else:
             warm_up()  # load shared data once, before the workers fork and inherit it
-            # Chunks of at most CHUNK_FILES: enough tasks to keep every worker busy to the
-            # end and a progress bar moving, few enough that sending them costs nothing.
-            size = max(16, min(CHUNK_FILES, -(-len(files) // (jobs * 4))))
-            chunks = [files[i : i + size] for i in range(0, len(files), size)]
+            # Chunks of at most CHUNK_FILES (few enough that sending them costs nothing), ever
+            # smaller towards the end: equal ones left one worker idle for most of a chunk.
+            chunks = tapering_chunks(files, jobs, 16, CHUNK_FILES)
             results = []
             for chunk in fork_map(_check_chunk, (self, context, cache), chunks, jobs):
                 results.extend(chunk)
