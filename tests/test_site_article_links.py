@@ -212,7 +212,7 @@ def test_a_counterpart_for_the_other_audience_on_the_condition_passes(checked_re
 @pytest.mark.parametrize(
     ("counterpart", "message"),
     [
-        ("missing", "counterpart 'missing': there is no readable article articles/missing.md"),
+        ("missing", "counterpart 'missing': no readable article under articles/ has this slug"),
         ("cure-too", "counterpart 'cure-too' is written for patients too: name the other audience's article"),
         ("amyloid-pro", "counterpart 'amyloid-pro' is about 'Amyloidosis', not 'POEMS syndrome'"),
         ("cure", "counterpart 'cure' is this article itself: name the article for the other audience"),
