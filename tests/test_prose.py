@@ -169,3 +169,13 @@ def test_a_parsed_body_is_freed_once_nobody_holds_it() -> None:
     finally:
         tracemalloc.stop()
     assert kept < 200_000, f"{kept:,} bytes kept after 200 parses"
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_places_are_the_same_whichever_character_ends_the_lines(ending: str) -> None:
+    # The lines are split one way when the body has a carriage return and another when it has none.
+    source = "## Dose [1]\n\nA `code` span and <b>html</b> [2].\nNext line [3].\n\n| a | b [4] |\n|---|---|\n"
+    prose = read_prose(source.replace("\n", ending), 3)
+    assert prose.text == "Dose [1]\nA        span and    html     [2]. Next line [3].\na\nb [4]"
+    assert [prose.locate(c.offset) for c in prose.citations] == [(3, 9), (5, 31), (6, 11), (8, 9)]
+    assert prose.html == [(5, 19), (5, 26)]
