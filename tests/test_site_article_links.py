@@ -183,6 +183,15 @@ def test_a_build_without_the_cache_links_the_same(library: Library) -> None:
         ).read_bytes()
 
 
+def test_a_page_links_by_its_approved_text_when_head_holds_another(library: Library) -> None:
+    # A neighbour's title comes from its approved text, not from a newer draft at HEAD.
+    library.write("outlook", article_text("Text [1].\n", title="A retitled draft"), "2025-03-01T08:00:00Z")
+    site = library.publish().out
+    related = article_page(site, "cure").with_class("related")[0]
+    assert "What is the outlook?" in related.words and "A retitled draft" not in related.words
+    assert "A retitled draft" not in article_page(site, "outlook").words
+
+
 # --- check: counterpart-unknown --------------------------------------------------------------------
 
 
