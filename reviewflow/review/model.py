@@ -34,6 +34,26 @@ class Action(StrEnum):
 BOARD_ACTIONS = frozenset({Action.REVIEW, Action.REQUEST_CHANGES, Action.APPROVE})
 WAITING = frozenset({State.SUBMITTED, State.UNDER_REVIEW})  # for a reviewer: the queue
 
+# Which states each action may start from. An approval of content that is already approved adds
+# one more approver: with a quorum above one, members approve one after another, and approvals
+# made on two branches must both count after the merge.
+TRANSITIONS: dict[Action, frozenset[State]] = {
+    Action.SUBMIT: frozenset({State.DRAFT}),
+    # Another member may join a review under way: with a quorum above one, members review (and
+    # approve) one after another, or on two branches that are merged.
+    Action.REVIEW: frozenset({State.SUBMITTED, State.UNDER_REVIEW}),
+    Action.REQUEST_CHANGES: frozenset({State.SUBMITTED, State.UNDER_REVIEW}),
+    Action.APPROVE: frozenset({State.UNDER_REVIEW, State.APPROVED}),
+    Action.WITHDRAW: frozenset({State.SUBMITTED, State.UNDER_REVIEW, State.CHANGES_REQUESTED}),
+}
+NEEDS: dict[Action, str] = {
+    Action.SUBMIT: "only a draft can be submitted",
+    Action.REVIEW: "only a submitted article can be taken into review (or a review under way joined)",
+    Action.REQUEST_CHANGES: "changes can be requested only on a submitted article or one under review",
+    Action.APPROVE: "only an article under review can be approved",
+    Action.WITHDRAW: "only an article in review (submitted, under review, changes requested) is withdrawn",
+}
+
 
 class Event(NamedTuple):
     """One review action: a commit whose message carries the Reviewflow-* trailers.
