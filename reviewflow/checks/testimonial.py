@@ -35,7 +35,7 @@ from reviewflow.checks.prose_fields import prose_parts, sentence_cited
 from reviewflow.checks.vocabulary import shipped, tokens, vocabulary, words_pattern
 from reviewflow.config import Checks
 from reviewflow.content.article import Article, Document
-from reviewflow.content.prose import Prose
+from reviewflow.content.prose import WORD_BREAKS, Prose
 
 if TYPE_CHECKING:  # rules.py imports this rule into its registry
     from reviewflow.checks.rules import Context, Hit
@@ -95,10 +95,7 @@ class _Words:
 def _needed_words(phrase: str) -> frozenset[str]:
     """The words of PHRASE that the text's word set holds whatever its apostrophes (' or ’,
     which the set keeps inside a word): "haven't had a" needs "had" and "a"."""
-    return frozenset(_APOSTROPHE.sub(" ", phrase).translate(_BREAKS).split())
-
-
-_BREAKS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+    return frozenset(_APOSTROPHE.sub(" ", phrase).translate(WORD_BREAKS).split())
 
 
 @lru_cache(maxsize=8)

@@ -39,7 +39,6 @@ def words_pattern(words: tuple[str, ...], inflect: bool = False) -> re.Pattern[s
 
 
 _ENDINGS = ("", "s", "es", "d", "ed", "ing")
-_TOKEN_BREAKS = WORD_BREAKS
 
 
 def tokens(prose: Prose) -> frozenset[str]:
@@ -70,7 +69,7 @@ class WordFinder:
                 for ending in _ENDINGS if inflect else ("",):
                     self.forms.setdefault(word + ending, word)
             else:
-                self.phrases.append(frozenset(word.translate(_TOKEN_BREAKS).split()))
+                self.phrases.append(frozenset(word.translate(WORD_BREAKS).split()))
         self.pattern = words_pattern(words, inflect)
         # Each entry by its first word (a single word: inflected), with the words that must
         # follow it: what an occurrence of the entry starts with in an ASCII text. None when
@@ -80,7 +79,7 @@ class WordFinder:
             form: [([], ())] for form in self.forms
         }
         for word in (w.lower() for w in words if w.strip()):
-            parts = word.translate(_TOKEN_BREAKS).split()
+            parts = word.translate(WORD_BREAKS).split()
             if not (word[:1].isascii() and word[:1].isalnum() and parts[0].isascii()):
                 self.openers = None
                 break
@@ -96,14 +95,13 @@ class WordFinder:
         spans = [span for form in words & self.forms.keys() for span in _whole_words(prose.lowered, form)]
         return sorted(spans)
 
-
     def may_start_in(self, text: str, prose: Prose) -> bool:
         """Whether an occurrence of an entry may start in TEXT, a part of PROSE (False: surely
         none does): the words of TEXT against the entries' first words, and the other words
         of an entry of several against the words of PROSE."""
         if self.openers is None or not text.isascii():
             return True
-        for first in self.openers.keys() & text.lower().translate(_TOKEN_BREAKS).split():
+        for first in self.openers.keys() & text.lower().translate(WORD_BREAKS).split():
             for rest, endings in self.openers[first]:
                 if not rest or not prose.text.isascii():
                     return True
