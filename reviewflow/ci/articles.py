@@ -11,7 +11,6 @@ not a regular file, a slug another file has) are its findings too.
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from reviewflow.gitlog import DiffEntry
 from reviewflow.gitstore import GitStore
 from reviewflow.layout import duplicate_slug_message, is_article_path
 from reviewflow.review.model import State
+from reviewflow.workers import can_fork, usable_cores
 
 # Files a change must not bring: reviewflow's own cache (a planted one could hold links where
 # reviewflow keeps its files), and an article that is not a regular file (a link's target is
@@ -175,12 +175,8 @@ def recheck_unchanged(
     global _forked
     _forked = (contents, settings, baseline, what)
     try:
-        jobs = os.cpu_count() or 1
-        if (
-            jobs == 1
-            or len(unchanged) < PARALLEL_THRESHOLD
-            or "fork" not in multiprocessing.get_all_start_methods()
-        ):
+        jobs = usable_cores()
+        if not can_fork(jobs, len(unchanged), PARALLEL_THRESHOLD):
             found = _recheck(unchanged)
         else:
             warm_up()  # load shared data once, before the workers fork and inherit it

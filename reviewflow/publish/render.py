@@ -28,7 +28,7 @@ from reviewflow.publish.pages import Listing, PageInfo, listing_meta
 from reviewflow.publish.records import PageRecord, content_digest
 from reviewflow.publish.search import article_terms
 from reviewflow.publish.site import PageProblem, SiteRenderer
-from reviewflow.workers import worker_pool
+from reviewflow.workers import usable_cores, worker_pool
 
 POOL_THRESHOLD = 200  # below this many pages to render, a process pool costs more than it saves
 CHUNK = 50  # pages sent to a worker at a time: few round trips, and little held in memory
@@ -140,7 +140,7 @@ def _jobs(store: GitStore, infos: Sequence[PageInfo], texts: dict[str, bytes]) -
 def _render_all(
     build: Build, jobs: Iterator[Job], total: int, site: Path
 ) -> Iterator[tuple[PageInfo, Written]]:
-    count = build.workers if build.workers is not None else min(os.cpu_count() or 1, 8)
+    count = build.workers if build.workers is not None else min(usable_cores(), 8)
     if count <= 1 or total < POOL_THRESHOLD:
         worker = _Worker(build.renderer, build.schema, build.config.checks.max_file_bytes, site)
         for info, raw in jobs:

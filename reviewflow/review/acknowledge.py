@@ -21,7 +21,6 @@ existed and are not asked for them. Pure: texts, configurations and events in, v
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -200,9 +199,9 @@ def _check_texts(
 ) -> dict[CheckKey, ContentCheck]:
     """Each text checked, over forked workers when there are many (a `verify` from a fresh
     clone checks every approved text): they inherit the texts and configurations."""
-    from reviewflow.workers import can_fork, fork_map
+    from reviewflow.workers import can_fork, fork_map, usable_cores
 
-    jobs = os.cpu_count() or 1
+    jobs = usable_cores()
     if not can_fork(jobs, len(keys), PARALLEL_TEXTS):
         return _check_chunk((texts, configs, schema), keys)
     from reviewflow.checks.readability import warm_up
