@@ -62,6 +62,9 @@ _AFTER_SENTENCE = re.compile(  # the punctuation first: `re` tries the rest only
     rf"[.!?](?<=[A-Za-z)%\]][.!?])"
     rf"(?:[ \t]+({_IDS})(?=[ \t]*(?:\n|$)|[ \t]+[A-Z\"“])|({_TIGHT_IDS})(?=\s|$))"
 )
+# The same for a text without "!" or "?": `re` scans for a literal several times faster than for
+# a choice of characters (~30 µs a body), and there every match starts at a ".".
+_AFTER_FULL_STOP = re.compile(_AFTER_SENTENCE.pattern.replace("[.!?]", r"\.", 2))
 _IN_BRACKETS = re.compile(
     rf"\((?:(?<=[A-Za-z%.,;]\()|(?<=[A-Za-z%.,;][ \t]\())({_IDS})\)(?=[ \t]*[.!?;,]?[ \t]*(?:\n|$|[A-Z]))"
 )
@@ -78,7 +81,7 @@ def bare_citations(prose: Prose) -> list[tuple[int, str]]:
         text = prose.text
         candidates = [
             (m.start(1) if m.group(1) else m.start(2), m.group(1) or m.group(2))
-            for m in _AFTER_SENTENCE.finditer(text)
+            for m in (_AFTER_SENTENCE if "!" in text or "?" in text else _AFTER_FULL_STOP).finditer(text)
         ]
         if "(" in text and not isinstance(prose, FieldProse):  # "(1)" closing a title numbers it
             candidates += [(m.start(), m.group(1)) for m in _IN_BRACKETS.finditer(text)]

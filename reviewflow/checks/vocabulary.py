@@ -51,6 +51,26 @@ def tokens(prose: Prose) -> frozenset[str]:
     return found
 
 
+def mentions(prose: Prose, phrases: tuple[str, ...]) -> bool:
+    """prose.mentions(PHRASES): whether any of these lowercase phrases occurs in the lowercased
+    text. Each word of a phrase lies inside one of the text's words, so a phrase whose words are
+    not all in the text's distinct words, joined (a tenth of its length), is not looked for in the
+    text: a scan of a body costs as much as ten of those."""
+    joined: str | None = prose.__dict__.get("_joined_tokens")
+    if joined is None:
+        joined = prose.__dict__["_joined_tokens"] = " ".join(tokens(prose))
+    lowered = prose.lowered
+    return any(
+        all(word in joined for word in words) and phrase in lowered
+        for phrase, words in _phrase_words(phrases)
+    )
+
+
+@lru_cache(maxsize=64)
+def _phrase_words(phrases: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((phrase, tuple(phrase.translate(WORD_BREAKS).split())) for phrase in phrases)
+
+
 class WordFinder:
     """Where the words of a vocabulary occur in a text, as whole words, case-insensitively.
 
@@ -70,7 +90,7 @@ class WordFinder:
                     self.forms.setdefault(word + ending, word)
             else:
                 self.phrases.append(frozenset(word.translate(WORD_BREAKS).split()))
-        self.pattern = words_pattern(words, inflect)
+        self._words, self._inflect = words, inflect
         # Each entry by its first word (a single word: inflected), with the words that must
         # follow it: what an occurrence of the entry starts with in an ASCII text. None when
         # some entry does not start with an ASCII letter or digit (it could start where no
@@ -86,6 +106,12 @@ class WordFinder:
             if not word.isalnum():  # its other words, and the endings its last word may take
                 endings = _ENDINGS if inflect and word[-1].isalnum() else ("",)
                 self.openers.setdefault(parts[0], []).append((parts[1:], endings))
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """The words as one regex: compiled only when some text holds all the words of a phrase
+        (it costs ~0.1 s for the glossary, in each process that checks)."""
+        return words_pattern(self._words, self._inflect)
 
     def find(self, prose: Prose) -> list[tuple[int, int]]:
         """(start, end) of each occurrence in PROSE.text, in order."""
