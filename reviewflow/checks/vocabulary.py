@@ -59,16 +59,17 @@ def mentions(prose: Prose, phrases: tuple[str, ...]) -> bool:
     joined: str | None = prose.__dict__.get("_joined_tokens")
     if joined is None:
         joined = prose.__dict__["_joined_tokens"] = " ".join(tokens(prose))
+    words, entries = _phrase_words(phrases)
+    present = {word for word in words if word in joined}
     lowered = prose.lowered
-    return any(
-        all(word in joined for word in words) and phrase in lowered
-        for phrase, words in _phrase_words(phrases)
-    )
+    return any(needed <= present and phrase in lowered for phrase, needed in entries)
 
 
 @lru_cache(maxsize=64)
-def _phrase_words(phrases: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return tuple((phrase, tuple(phrase.translate(WORD_BREAKS).split())) for phrase in phrases)
+def _phrase_words(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], list[tuple[str, frozenset[str]]]]:
+    """Every word of PHRASES once, and each phrase with its words."""
+    entries = [(phrase, frozenset(phrase.translate(WORD_BREAKS).split())) for phrase in phrases]
+    return tuple(dict.fromkeys(word for _, needed in entries for word in needed)), entries
 
 
 class WordFinder:
@@ -90,6 +91,11 @@ class WordFinder:
                     self.forms.setdefault(word + ending, word)
             else:
                 self.phrases.append(frozenset(word.translate(WORD_BREAKS).split()))
+        # The phrases by their longest word (what a text's words must hold for any of them to
+        # be there), looked up with one set intersection; one without words is always possible.
+        self.phrases_by_word: dict[str, list[frozenset[str]]] = {}
+        for parts in self.phrases:
+            self.phrases_by_word.setdefault(max(sorted(parts), key=len, default=""), []).append(parts)
         self._words, self._inflect = words, inflect
         # Each entry by its first word (a single word: inflected), with the words that must
         # follow it: what an occurrence of the entry starts with in an ASCII text. None when
@@ -116,7 +122,8 @@ class WordFinder:
     def find(self, prose: Prose) -> list[tuple[int, int]]:
         """(start, end) of each occurrence in PROSE.text, in order."""
         words = tokens(prose)
-        if any(parts <= words for parts in self.phrases):
+        by_word = self.phrases_by_word
+        if "" in by_word or any(parts <= words for key in by_word.keys() & words for parts in by_word[key]):
             return [m.span() for m in self.pattern.finditer(prose.text)]  # rare: phrases are few
         spans = [span for form in words & self.forms.keys() for span in _whole_words(prose.lowered, form)]
         return sorted(spans)
