@@ -56,12 +56,14 @@ def mentions(prose: Prose, phrases: tuple[str, ...]) -> bool:
     text. Each word of a phrase lies inside one of the text's words, so a phrase whose words are
     not all in the text's distinct words, joined (a tenth of its length), is not looked for in the
     text: a scan of a body costs as much as ten of those."""
+    lowered = prose.lowered
+    if len(lowered) < 400:  # a title, a summary: looked for directly
+        return any(phrase in lowered for phrase in phrases)
     joined: str | None = prose.__dict__.get("_joined_tokens")
     if joined is None:
         joined = prose.__dict__["_joined_tokens"] = " ".join(tokens(prose))
     words, entries = _phrase_words(phrases)
     present = {word for word in words if word in joined}
-    lowered = prose.lowered
     return any(needed <= present and phrase in lowered for phrase, needed in entries)
 
 
