@@ -96,8 +96,8 @@ class WordFinder:
         # The phrases by their longest word (what a text's words must hold for any of them to
         # be there), looked up with one set intersection; one without words is always possible.
         self.phrases_by_word: dict[str, list[frozenset[str]]] = {}
-        for parts in self.phrases:
-            self.phrases_by_word.setdefault(max(sorted(parts), key=len, default=""), []).append(parts)
+        for needed in self.phrases:
+            self.phrases_by_word.setdefault(max(sorted(needed), key=len, default=""), []).append(needed)
         self._words, self._inflect = words, inflect
         # Each entry by its first word (a single word: inflected), with the words that must
         # follow it: what an occurrence of the entry starts with in an ASCII text. None when
