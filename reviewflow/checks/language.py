@@ -306,8 +306,10 @@ def readability(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     if article.audience != "patient":
         return
     prose = doc.prose
-    if prose.text.count(" ") < 30:
-        return  # too short for the formula to mean anything
+    # Too short for the formula to mean anything: under 30 spaces (most bodies have them in
+    # their first few hundred characters, and counting there is enough).
+    if prose.text.count(" ", 0, 1000) < 30 and prose.text.count(" ") < 30:
+        return
     # Headings are left out: short lines of their own that would read as easy sentences.
     sentences = prose.sentence_count - len(prose.headings)
     grade = grade_of(*prose_totals(prose), sentences)

@@ -141,11 +141,15 @@ def uncited_text(prose: Prose, headings: bool = True) -> str:
     on professional pages) look here first: where nothing they look for can start, a
     well-cited body is done without reading it sentence by sentence.
     """
-    text = prose.text
-    spans = _uncited_spans(prose)
-    if not headings and prose.headings:
-        spans = [(begin, end) for begin, end in spans if not prose.in_heading(begin)]
-    return "\n".join(text[begin : end + 1] for begin, end in spans)
+    kept: dict[bool, str] = prose.__dict__.setdefault("_uncited_text", {})  # asked for by three rules
+    found = kept.get(headings)
+    if found is None:
+        text = prose.text
+        spans = _uncited_spans(prose)
+        if not headings and prose.headings:
+            spans = [(begin, end) for begin, end in spans if not prose.in_heading(begin)]
+        found = kept[headings] = "\n".join(text[begin : end + 1] for begin, end in spans)
+    return found
 
 
 def _uncited_spans(prose: Prose) -> list[tuple[int, int]]:
