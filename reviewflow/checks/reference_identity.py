@@ -114,8 +114,11 @@ def _mismatches(
     problems = []
     # The registry's own links between identifiers: PubMed lists a paper's DOI, PMC a PMCID's PMID and DOI.
     for other in ("doi", "pmid", "pmcid"):
-        stated, listed = getattr(reference, other), getattr(work, other)
-        if other != kind and stated and listed and stated.lower() != listed.lower():
+        listed = getattr(work, other)  # most entries list none: the reference is not read then
+        if not listed or other == kind:
+            continue
+        stated = getattr(reference, other)
+        if stated and stated.lower() != listed.lower():
             problems.append(f"{_source(work)} lists {LABELS[other]} {listed} for it, not {stated}")
     target = work
     if kind == "pmcid":
