@@ -157,7 +157,7 @@ def _uncited_spans(prose: Prose) -> list[tuple[int, int]]:
     if found is None:
         text = prose.text
         starts = prose.sentence_starts
-        ends = [*starts[1:], len(text)]
+        ends = [*starts[1:], len(text)] if starts else []
         # A marker cites the sentence it is wholly inside: a search between the sentence's
         # bounds finds exactly those (a marker holds no "[" or "]", so where a scan starts
         # never changes what it finds), one call each in C instead of a loop over the markers.
