@@ -58,7 +58,7 @@ def mentions(prose: Prose, phrases: tuple[str, ...]) -> bool:
     text: a scan of a body costs as much as ten of those."""
     lowered = prose.lowered
     if len(lowered) < 400:  # a title, a summary: looked for directly
-        return any(phrase in lowered for phrase in phrases)
+        return any(map(lowered.__contains__, phrases))
     joined: str | None = prose.__dict__.get("_joined_tokens")
     if joined is None:
         joined = prose.__dict__["_joined_tokens"] = " ".join(tokens(prose))
