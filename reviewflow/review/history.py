@@ -47,7 +47,7 @@ from reviewflow.review.event_files import (
 )
 from reviewflow.review.kept import Overlay
 from reviewflow.review.model import Change, Event, History
-from reviewflow.review.trailers import Trailers, event_from, message_of, read_trailers
+from reviewflow.review.trailers import Trailers, event_from, message_of, read_block, read_trailers
 
 if TYPE_CHECKING:
     from reviewflow.content.schema import ArticleSchema
@@ -293,13 +293,19 @@ def _events_said(
             continue
         if scope is not None and entry.commit not in also and not (named and named(block)):
             continue  # cannot name an article in scope: not worth reading closer
-        trailers = entry.trailers
-        if not trailers:
-            continue
-        told = read_trailers(trailers)
+        told = read_block(block)
+        if told is None:
+            trailers = entry.trailers
+            if not trailers:
+                continue
+            told = read_trailers(trailers)
         if scope is None or told.slug in scope or entry.commit in also:
             said.append((entry, told))
     return said
+
+
+_MESSAGE = Trailers._fields.index("message")  # the last field
+_TRAILER_BLOCK = LogEntry._fields.index("trailer_block")  # then the body, the last
 
 
 def _read_messages(
@@ -311,9 +317,10 @@ def _read_messages(
     slim: dict[str, LogEntry] = {}
     read = []
     for entry, told in said:
-        # The same few words, often: one string each.
-        told = told._replace(message=intern(message_of(entry.body)))
-        entry = slim[entry.commit] = entry._replace(trailer_block="", body="")
+        # The same few words, often: one string each. Both tuples made in one step (_replace
+        # is a Python loop over the fields: a tenth of a second over 50,000 events).
+        told = tuple.__new__(Trailers, (*told[:_MESSAGE], intern(message_of(entry.body))))
+        entry = slim[entry.commit] = tuple.__new__(LogEntry, (*entry[:_TRAILER_BLOCK], "", ""))
         read.append((entry, told))
     return [slim.get(entry.commit, entry) for entry in entries], read
 
