@@ -51,6 +51,9 @@ def signature_verdicts(
     store: GitStore, said: Sequence[tuple[LogEntry, Trailers]], configs: Mapping[str, Config | str]
 ) -> dict[str, tuple[str, str]]:
     """git's verdict on the signature of each event made by a member with a signing key then."""
+    versions = {id(rules): rules for rules in configs.values() if isinstance(rules, Config)}
+    if not any(member.signing_key for rules in versions.values() for member in rules.board):
+        return {}  # no board ever had a signing key: nothing to ask git, no event to look at
     commits: list[str] = []
     signers: set[tuple[str, str]] = set()
     signing: dict[int, dict[str, tuple[str, str]]] = {}  # id(config) -> email -> (email, key)

@@ -123,22 +123,16 @@ def event_from(
         if not found:
             return None
         said = read_trailers(found)
-    return Event(
-        commit=entry.commit,
-        parents=entry.parents,
-        author_name=entry.author_name,
-        author_email=entry.author_email,
-        committed_at=entry.committed_at,
-        action=said.action,
-        slug=said.slug,
-        content=said.content,
-        message=said.message if said.message is not None else intern(message_of(entry.body)),
-        signature=signature[0],
-        signing_key=signature[1],
-        committed_blob=committed_blob,
-        problem=said.problem,
-        accepted=said.accepted,
-    )
+    message = said.message if said.message is not None else intern(message_of(entry.body))
+    # Positional, in the order Event declares its fields (valid, reason and superseded are
+    # replay's to set): a third of the cost of keywords, for every event of a cold read.
+    return Event._make(
+        (
+            entry.commit, entry.parents, entry.author_name, entry.author_email, entry.committed_at,
+            said.action, said.slug, said.content, message, signature[0], signature[1], committed_blob,
+            said.problem, False, None, False, said.accepted,
+        )
+    )  # fmt: skip
 
 
 def message_of(body: str) -> str:
