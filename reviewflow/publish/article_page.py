@@ -111,9 +111,9 @@ def reference_list(references: Sequence[Reference], cited_from: Mapping[int, Seq
         kind = REFERENCE_TYPES.get(reference.type) or reference.type.replace("-", " ").capitalize()
         lines = [
             f'<li id="ref-{number}" value="{number}">',
-            f'<span class="ref-type">{_escaped(kind)}</span>',
-            f'<span class="ref-title">{_escaped(reference.title)}</span>',
-            f'<span class="ref-source">{_escaped(reference.source)}, {reference.year}</span>',
+            f'<span class="ref-type">{escaped(kind)}</span>',
+            f'<span class="ref-title">{escaped(reference.title)}</span>',
+            f'<span class="ref-source">{escaped(reference.source)}, {reference.year}</span>',
         ]
         links = identifier_links(reference)
         if links:
@@ -132,13 +132,13 @@ def reference_list(references: Sequence[Reference], cited_from: Mapping[int, Seq
 def _links_html(links: Iterable[tuple[str, str, str]]) -> str:
     """The links to find a reference ("DOI 10.… · PubMed …"), from (label, identifier, href)."""
     return " · ".join(
-        f'<a href="{_escaped(href)}" rel="noopener noreferrer">{_escaped(label)}'
-        f"{': ' if label == 'Link' else ' '}{_escaped(identifier)}</a>"
+        f'<a href="{escaped(href)}" rel="noopener noreferrer">{escaped(label)}'
+        f"{': ' if label == 'Link' else ' '}{escaped(identifier)}</a>"
         for label, identifier, href in links
     )
 
 
-def _escaped(text: str) -> str:
+def escaped(text: str) -> str:
     """TEXT escaped as markupsafe's escape does it (the same five characters, the same
     references), as a plain string: a page escapes dozens of reference fields, and making
     each one a Markup costs more than escaping it."""
