@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+import orjson
+
 from reviewflow.config import Site
 from reviewflow.content.article import Article, Reference
 
@@ -187,6 +189,13 @@ def credited(name: str, credentials: str | None) -> dict[str, Any]:
 
 
 def json_script(data: dict[str, Any]) -> str:
-    """JSON for a <script> element: nothing inside can end the element or open a comment."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # compact: json's C encoder
+    """JSON for a <script> element: nothing inside can end the element or open a comment.
+
+    Compact, non-ASCII kept: orjson writes what `json.dumps(ensure_ascii=False, separators=(",",
+    ":"))` writes, several times faster; a text it refuses (a lone surrogate, from a YAML
+    `"\\ud800"`) goes to json as before."""
+    try:
+        text = orjson.dumps(data).decode("utf-8")
+    except orjson.JSONEncodeError:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
