@@ -100,11 +100,11 @@ def approved_list(entries: Iterable[tuple[str, str, date | None, int]]) -> Marku
     return Markup("".join(lines))
 
 
-def reference_list(references: Sequence[Reference], cited_from: Mapping[int, Sequence[str]]) -> Markup:
+def reference_list(references: Sequence[Reference], cited_from: Mapping[int, int]) -> Markup:
     """The references' `<li>` entries, in the order given: each with its type, its links (DOI,
     PubMed, PMC, URL) and the links back to where the text cites it (CITED_FROM: reference id ->
-    the ids of its markers). Written here, not looped in article.html: every page lists a few
-    dozen fields of references, and the template's loop was a fifth of a page's rendering."""
+    how many markers cite it, as article_body.PageBody counts them). Written here, not looped
+    in a template: every page lists a few dozen fields of references."""
     items = []
     for reference in references:
         number = reference.id
@@ -118,11 +118,11 @@ def reference_list(references: Sequence[Reference], cited_from: Mapping[int, Seq
         links = identifier_links(reference)
         if links:
             lines.append(f'<span class="ref-links">{_links_html(links)}</span>')
-        cited_at = cited_from.get(number)
-        if cited_at:
+        places = cited_from.get(number)
+        if places:
             lines.append(
                 '<span class="ref-back"><span aria-hidden="true">↩</span> <span class="visually-hidden">'
-                f"Cited in the text: </span>{back_links(tuple(cited_at))}</span>"
+                f"Cited in the text: </span>{back_links(number, places)}</span>"
             )
         lines.append("</li>")
         items.append("\n".join(lines))
