@@ -56,16 +56,9 @@ def log_entry(record: str, sep: str, end: str) -> LogEntry:
     commit, parents, tree, name, email, date, trailers, body = record.partition(end)[0].split(sep)
     # A few people write every commit: one string each, not one per commit; and the body only
     # of a commit with trailers, the only one whose message is read (memory at 100,000s).
-    return LogEntry(
-        commit,
-        tuple(parents.split()),
-        tree,
-        intern(name),
-        intern(email),
-        date,
-        trailers,
-        body if trailers else "",
-    )
+    kept_body = body if trailers else ""
+    fields = (commit, tuple(parents.split()), tree, intern(name), intern(email), date, trailers, kept_body)
+    return tuple.__new__(LogEntry, fields)  # in one step: one for each of 60,000 commits
 
 
 def check_whole(entries: Sequence[LogEntry]) -> None:

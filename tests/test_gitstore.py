@@ -143,3 +143,13 @@ def test_a_batch_read_skips_what_is_not_a_blob_and_keeps_its_place(content_repo:
     assert store.read_blobs([tree, blob, "f" * 40]) == {blob: text}
     objects = read_objects(store, [tree, "f" * 40, blob])
     assert objects["f" * 40] is None and objects[blob] == text and objects[tree]
+
+
+def test_a_log_read_ahead_is_the_log_and_its_failure_reaches_whoever_asks(content_repo: Path) -> None:
+    store = GitStore.open(content_repo)
+    expected = GitStore.open(content_repo).log()
+    store.read_log_ahead(store.head, bodies=True)
+    assert store.log() == expected  # the same commits, taken from the read ahead
+    store.read_log_ahead("no-such-branch", bodies=False)
+    with pytest.raises(EnvironmentProblem, match="git log failed"):
+        store.log("no-such-branch", bodies=False)

@@ -172,3 +172,33 @@ def test_a_clean_article_never_reads_its_positions() -> None:
     found = check_document(doc, Context(config, date(2024, 1, 1)))
     assert found == []
     assert doc.positions_later is not None  # still left for later
+
+
+def test_unusual_characters_are_found_alike_by_the_table_and_the_expression() -> None:
+    """ASCII front-matter is tested by a bytes table, anything else by `_UNUSUAL`: the two
+    must decline the same characters (a tab, a carriage return, DEL, a control character)."""
+    from reviewflow.content.plainyaml import _UNUSUAL, _has_unusual
+
+    for code in [*range(0x100), 0x2028, 0x2029, 0xFEFF, 0xFFFE, 0x1F600]:
+        source = f"title: a{chr(code)}b\n"
+        assert _has_unusual(source) == bool(_UNUSUAL.search(source)), hex(code)
+
+
+@pytest.mark.parametrize(
+    "closing",
+    ["---", "...", "--- ", "---\t", "...  ", "---\r"],
+)
+def test_the_front_matter_ends_at_its_first_closing_line(closing: str) -> None:
+    """Lines that only begin like a closing line (`----`, `--- x`, `....`, `---` indented)
+    do not end the front-matter; the first one that does is found, `...` as well as `---`."""
+    near_misses = "summary: |\n  ----\n  --- x\n  ....\n  ...x\n   ---\n"
+    text = f"---\ntitle: Dose\n{near_misses}{closing}\nBody [1].\n---\nMore.\n"
+    split = frontmatter.split_text(text)
+    assert not split.problems
+    assert (split.body, split.body_line) == ("Body [1].\n---\nMore.\n", 10)
+    assert split.data is not None and split.data["summary"].startswith("----\n--- x\n")
+
+
+def test_a_front_matter_whose_fence_lines_never_close_is_unclosed() -> None:
+    split = frontmatter.split_text("---\ntitle: x\n----\n--- x\n.... \n")
+    assert [(p.rule, p.line) for p in split.problems] == [("frontmatter-unclosed", 1)]

@@ -179,3 +179,30 @@ def test_places_are_the_same_whichever_character_ends_the_lines(ending: str) -> 
     assert prose.text == "Dose [1]\nA        span and    html     [2]. Next line [3].\na\nb [4]"
     assert [prose.locate(c.offset) for c in prose.citations] == [(3, 9), (5, 31), (6, 11), (8, 9)]
     assert prose.html == [(5, 19), (5, 26)]
+
+
+def test_words_of_ascii_prose_split_as_the_translation_table_splits_them() -> None:
+    """ASCII prose is split by a bytes table, other prose by WORD_BREAKS: the same words."""
+    from reviewflow.content.prose import WORD_BREAKS
+
+    rng = random.Random(5)
+    alphabet = [chr(code) for code in range(128)] + ["é", "–", "\u00a0", "İ"]
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        ascii_only = text.encode("ascii", "ignore").decode("ascii")
+        for sample in (text, ascii_only):
+            assert Prose(sample).words == sample.lower().translate(WORD_BREAKS).split(), repr(sample)
+
+
+def test_blocks_start_at_their_first_character_that_is_not_white_space() -> None:
+    """Where each line starts with a character that is not white space, the lines' starts are
+    taken as they are; an empty line or one that starts blank (code blanked out, a no-break
+    space) is passed over to the next character that is not white space."""
+    from reviewflow.content.prose import _BLOCK_START, _block_starts
+
+    rng = random.Random(6)
+    for _ in range(500):
+        lines = [rng.choice(["Word.", "A b", "", " ", "   x", "\u00a0y", "\tz", "7 [1]"]) for _ in range(6)]
+        text = "\n".join(lines[: rng.randint(1, 6)])
+        expected = [match.end() for match in _BLOCK_START.finditer(text)]
+        assert list(_block_starts(text)) == expected, repr(text)

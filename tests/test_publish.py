@@ -7,7 +7,8 @@ import json
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import fields, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from reviewflow.content.schema import read_schema
 from reviewflow.publish import output, render
 from reviewflow.publish.build import PublishResult, first_approval, publish
 from reviewflow.publish.output import PublishError, check_target, write_site
-from reviewflow.publish.pages import PageInfo
+from reviewflow.publish.pages import Neighbour, PageInfo, Reviewer
 from reviewflow.publish.site import SiteRenderer
 from reviewflow.review.actions import act
 from reviewflow.review.model import Action, ArticleStatus, Event, State
@@ -357,12 +358,14 @@ def test_a_cache_this_user_did_not_write_is_never_believed(
     for planted in spares:
         planted.unlink()
         planted.write_bytes(forged)
-    for record in cache.glob("*.json"):
+    for record in cache.glob("*-*.json"):  # a header line, then path, key, digest, state, ... a page
         signature, _, text = record.read_bytes().partition(b"\n")
-        data = json.loads(text)
-        for entry in data.get("pages", {}).values():
-            entry[1], entry[2] = hashlib.sha256(forged).hexdigest(), None
-        record.write_bytes(signature + b"\n" + json.dumps(data).encode())
+        header, *rows = text.rstrip(b"\n").split(b"\n")
+        assert json.loads(header)["target"]
+        pages = [row.split(b"\t") for row in rows]
+        for entry in pages:
+            entry[2], entry[3] = hashlib.sha256(forged).hexdigest().encode(), b"-"
+        record.write_bytes(b"\n".join([signature, header, *(b"\t".join(entry) for entry in pages)]) + b"\n")
     result = library.publish()
     assert result.rendered == 1 and (result.out / page).read_bytes() == approved
     # Another user's key: nothing of this cache is believed, and the site comes out the same.
@@ -535,3 +538,27 @@ def test_the_site_follows_the_committed_configuration_and_schema(library: Librar
     schema = library.repo / "schemas" / "article.schema.json"
     schema.write_text('{"type": "object", "required": ["not-in-any-article"]}', encoding="utf-8")
     assert tree(publish(library.repo, out, base_url=BASE, use_cache=False).out) == before
+
+
+def test_every_fact_of_a_page_is_in_its_key() -> None:
+    """A page is kept from an earlier build only when its key matches: a fact left out of the
+    key would leave that fact stale on the page. A new field of PageInfo must be added here."""
+    moment = datetime(2025, 1, 2, 12, tzinfo=UTC)
+    page = PageInfo(
+        slug="a", path="articles/a.md", blob="a" * 40, state="approved", approved=True,
+        reviewers=(Reviewer("Dr. Rita", "MD", email="rita@board.example"),), reviewed_at=moment,
+        published_at=moment, updated_at=moment, review_due=date(2026, 1, 2), overdue=False,
+        approved_elsewhere=date(2025, 1, 1), counterpart=Neighbour("b", "B", "professional"),
+        related=(Neighbour("c", "C", "patient"),), on_condition=2,
+    )  # fmt: skip
+    later = datetime(2025, 1, 3, 12, tzinfo=UTC)
+    other = {
+        "slug": "b", "path": "articles/b.md", "blob": "b" * 40, "state": "draft", "approved": False,
+        "reviewers": (Reviewer("Dr. Rita", "MD", email="rita@board.example", acknowledged=1),),
+        "reviewed_at": later, "published_at": later, "updated_at": later, "review_due": date(2026, 1, 3),
+        "overdue": True, "approved_elsewhere": None, "counterpart": None,
+        "related": (Neighbour("c", "C (renamed)", "patient"),), "on_condition": 3,
+    }  # fmt: skip
+    assert set(other) == {field.name for field in fields(PageInfo)}
+    for name, value in other.items():
+        assert replace(page, **{name: value}).key() != page.key(), name

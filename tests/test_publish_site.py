@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from reviewflow.config import Config
 from reviewflow.configfile import parse_config
 from reviewflow.content.article import Article
 from reviewflow.content.citations import expand
-from reviewflow.publish.pages import Listing, PageInfo, Reviewer
+from reviewflow.publish.pages import Listing, Neighbour, PageInfo, Reviewer
 from reviewflow.publish.schemaorg import json_script
 from reviewflow.publish.site import SiteRenderer, tracker
 from tests.browser.html import Element, json_ld, parse
@@ -332,6 +333,45 @@ def test_text_from_front_matter_is_escaped_everywhere(renderer: SiteRenderer) ->
     assert not [k for e in tree.iter() for k in e.attrs if k.startswith("on")]
     assert tree.find("h1").text == evil
     assert json_ld(html)["name"] == evil  # the JSON-LD still says exactly what the title says
+
+
+def test_every_text_an_article_page_writes_is_escaped(renderer: SiteRenderer) -> None:
+    # article_html.py writes the page without a template: each field it takes from the article,
+    # the review or the neighbours must come out as text, in elements and in attributes.
+    evil = '"><img src=x onerror=alert(1)>'
+    reviewer = Reviewer(evil, evil, evil, evil, True, "rita@board.example")
+    neighbour = Neighbour("other-article", evil, "professional")
+    info = approved_info(reviewers=(reviewer,), counterpart=neighbour, related=(neighbour,), on_condition=5)
+    author = {"name": evil, "email": "a@b.example", "credentials": evil, "competing_interests": evil}
+    html = renderer.article(info, article(sponsor=evil, funding=evil, authors=[author]), "Body.\n")
+    assert "<img" not in html
+    tree = parse(html)
+    assert not [k for e in tree.iter() for k in e.attrs if k.startswith("on")]
+    assert tree.find("meta", property="og:title").attrs["content"] == "Can POEMS syndrome be cured?"
+    assert tree.with_class("byline")[0].words == f"Medically reviewed by {evil}, {evil}"
+    assert tree.with_class("authors")[0].words.startswith(f"Written by {evil} ({evil})")
+    assert tree.with_class("switch")[0].find("a").words == f"I am a healthcare professional: {evil}"
+    assert tree.with_class("related")[0].find("a").words == evil
+    assert f"Sponsored by {evil}." in tree.with_class("sponsored")[0].words
+    declared = [(d.find("dt").words, d.find("dd").words) for d in tree.with_class("declaration")]
+    assert declared == [
+        (f"{evil}, {evil} (author)", f"Competing interests: {evil}"),
+        (f"{evil}, {evil}, {evil} (medical reviewer)", f"Competing interests: {evil}"),
+        ("Funding", evil),
+        ("Sponsor", evil),
+    ]
+
+
+def test_a_config_holding_the_frames_mark_still_gives_whole_pages() -> None:
+    # The frame of the article pages is rendered once with a NUL in each slot; text from the
+    # config (TOML may hold "\u0000") that holds one too makes each page be rendered whole.
+    text = CONFIG.model_dump()
+    text["site"]["ownership"] = "Owned by \0main\0 and \0page_title\0."
+    odd = SiteRenderer(Config.model_validate(text), BASE)
+    html = page(odd)
+    assert html.count("<article") == 1 and html.count('<h1 id="title">') == 1
+    assert "Owned by \0main\0 and \0page_title\0." in html
+    assert parse(html).find("title").text == "Can POEMS syndrome be cured? · Example Health"
 
 
 def test_json_script_escapes_everything_that_could_close_the_element() -> None:

@@ -9,6 +9,7 @@ a torn, altered or foreign one must give the same output as no cache at all.
 from __future__ import annotations
 
 import json
+import marshal
 import random
 import shutil
 import subprocess
@@ -23,6 +24,7 @@ from reviewflow.cache import record_tag
 from reviewflow.gitstore import GitStore
 from reviewflow.review import changes, snapshot
 from reviewflow.review.changes import ChangeIndex, FactFile
+from reviewflow.review.model import Event
 from tests.conftest import article_text, git, write
 from tests.gitrepo import ALICE, MALLORY, PATH, RITA, SAM, SLUG, act_as, blob, edit, forge, head, ok
 
@@ -278,6 +280,34 @@ def kept_files(repo: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
 
 
+def valid_verdict(data: bytes) -> bytes:
+    """The kept replay state DATA (after its seal line) with Mallory's refused approval made
+    valid, in place, byte for byte: its events are kept as columns (review/kept.py), and the
+    column of verdicts is one marshal byte per event, F or T. The seal line, if DATA has it,
+    is kept as it was."""
+    if data.startswith(snapshot._MAGIC):
+        stamp, _, payload = data.partition(b"\n")
+        return stamp + b"\n" + valid_verdict(payload)
+    _, named = marshal.loads(data)  # the index (HEAD, ((section, length), ...)), then the sections
+    sizes = dict(named)
+    start = len(data) - sum(sizes.values())
+    for name, size in named:
+        if name == "events":
+            break
+        start += size
+    columns = marshal.loads(data[start : start + sizes["events"]])
+    emails, valid = columns[Event._fields.index("author_email")], columns[Event._fields.index("valid")]
+    reasons = columns[Event._fields.index("reason")]
+    place = next(
+        i for i, (email, why) in enumerate(zip(emails, reasons, strict=True))
+        if email == MALLORY[1] and why and "is not on the advisory board, so cannot approve" in why
+    )  # fmt: skip
+    verdicts = b"".join(b"T" if v else b"F" for v in valid)
+    at = data.find(len(valid).to_bytes(4, "little") + verdicts, start) + 4
+    assert at >= start + 4 and data[at + place : at + place + 1] == b"F"
+    return data[: at + place] + b"T" + data[at + place + 1 :]
+
+
 def damaged(data: bytes, kind: str, rng: random.Random, foreign: bytes) -> bytes:
     """DATA damaged as a crash, a full disk, a bad sector or a careless hand would leave it."""
     lines = data.split(b"\n")
@@ -302,8 +332,7 @@ def damaged(data: bytes, kind: str, rng: random.Random, foreign: bytes) -> bytes
         return b"\n".join(lines)
     reason = data.find(b"is not on the advisory board, so cannot approve")
     if kind == "alter-verdict" and reason > 0:  # the kept verdict on Mallory's approval: valid
-        start = data.rfind(b"mallory@elsewhere.example", 0, reason) - 3  # marshal: False, then the text
-        return data[:start] + data[start:reason].replace(b"F", b"T", 1) + data[reason:]
+        return valid_verdict(data)
     if kind in (
         "alter-line",
         "alter-verdict",

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from reviewflow.references.lockfile import LOCKFILE, Work, dumps, parse_lock
+from reviewflow.references.lockfile import LOCKFILE, Work, change_lock, dumps, parse_lock
 from reviewflow.references.matching import journal_matches, normalised, title_similarity
 from tests.conftest import PROJECT, article_text, git, make_content_repo, write
 from tests.gitcount import git_processes
@@ -312,6 +312,26 @@ def test_ci_judges_by_the_base_lockfile_as_well(run: Run, repo: Path) -> None:
     result = run(repo, "ci", "--base", "main")
     assert result.exit_code == 1, result.output
     assert "reference-mismatch" in result.output and "Update on the POEMS syndrome" in result.output
+
+
+def test_ci_judges_by_a_lockfile_the_change_left_alone(run: Run, repo: Path) -> None:
+    path = locked_then_branched(repo)
+    path.write_text(path.read_text().replace(TITLE, "A title that is not the paper's"))
+    committed(repo, "Retitle the reference only")
+    result = run(repo, "ci", "--base", "main")
+    assert result.exit_code == 1, result.output
+    assert "reference-mismatch" in result.output and "Update on the POEMS syndrome" in result.output
+
+
+def test_the_same_lockfile_at_both_ends_is_read_once_and_named_for_each() -> None:
+    raw = dumps([Work(f"doi:{DOI}", "crossref", "2025-01-01", title=TITLE)])
+    lock = change_lock(raw, raw, required=False)
+    assert lock is not None and lock.base is not None
+    assert (lock.path, lock.base.path) == (f"{LOCKFILE} (at HEAD)", f"{LOCKFILE} (at the base)")
+    assert lock.base.raw is lock.raw and lock.base.digest == lock.digest
+    assert [w.title for w in lock.entries("doi", DOI)] == [TITLE]  # one entry, not the same twice
+    other = change_lock(raw, dumps([]), required=False)
+    assert other is not None and other.base is not None and other.base.raw == {}
 
 
 def test_ci_takes_a_new_reference_with_its_lockfile_entry(run: Run, repo: Path) -> None:

@@ -13,6 +13,7 @@ import pytest
 from markupsafe import escape
 
 from reviewflow.configfile import load_config
+from reviewflow.publish import search
 from reviewflow.publish.build import publish
 from reviewflow.publish.search import article_terms, search_files, shard_keys, terms
 from reviewflow.publish.site import TITLE_CHARS, page_title
@@ -162,6 +163,45 @@ def test_a_rebuild_indexes_kept_pages_from_their_records_and_the_changed_one_ane
     assert found(site, "zebrafish") == ["articles/pending/index.html"]
     assert found(site, "waldenstrom") == ["articles/waldenstrom/index.html"]
     assert found(site, "reviewed") == []
+
+
+def test_an_index_patched_from_the_last_build_is_the_index_built_anew(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Words added, reweighed and dropped, shards split by it, an article added, a shard edited in
+    the served site: after each, the site built from the last one is the one built from nothing."""
+    split = search.shard_keys
+    monkeypatch.setattr(search, "shard_keys", lambda sizes: split(sizes, 40))  # tiny shards: they split
+    built_anew = []
+    postings = search._postings
+    monkeypatch.setattr(search, "_postings", lambda pages: built_anew.append(1) or postings(pages))
+    site = build(library, "site", base_url=BASE, preview=True, now=BUILT_AT)
+    pending = library / "articles/pending.md"
+    edits = [
+        ("Not yet reviewed [1].", "Zebrafish nerves, zebrafish tests and more zebrafish [1]."),
+        ("Zebrafish nerves,", "Nerves"),  # a word reweighed, another gone
+        ("more zebrafish", " ".join(f"zeta{n}" for n in range(30))),  # the z shard splits
+    ]
+    for old, new in edits:
+        write(pending, pending.read_text().replace(old, new))
+        git(library, "commit", "-q", "-am", "Edit the pending article")
+        built_anew.clear()
+        assert publish(library, site, base_url=BASE, preview=True, now=BUILT_AT).rendered == 1
+        assert not built_anew  # patched
+        assert tree(site) == tree(
+            build(library, "anew", base_url=BASE, preview=True, now=BUILT_AT, use_cache=False)
+        )
+    assert found(site, "zeta7") == ["articles/pending/index.html"]
+    shard = next((site / "search/terms").iterdir())
+    shard.write_text(shard.read_text().replace("1", "2"))  # in the served site: never patched from
+    write(library / "articles/added.md", article("Added article", "Zebrafish again [1].\n"))
+    git(library, "add", "-A")
+    git(library, "commit", "-q", "-m", "Add an article")
+    for _ in range(2):
+        build(library, "site", base_url=BASE, preview=True, now=BUILT_AT)
+        assert tree(site) == tree(
+            build(library, "anew", base_url=BASE, preview=True, now=BUILT_AT, use_cache=False)
+        )
 
 
 def test_a_page_record_without_words_is_listed_but_not_searchable() -> None:

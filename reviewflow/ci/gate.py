@@ -93,6 +93,14 @@ def run_ci(
     result.config_uncommitted = config_uncommitted
     result.gate_findings += planted_files(entries)
     result.gate_findings += duplicate_slugs(store, head, scope.articles)
+    # Replaying the review history costs what the history costs: only when the change has
+    # review events, when HEAD merged the base in (the base's own events then take effect at
+    # that merge), or when the states are asked for. One replay serves all three; git reads
+    # its log while the articles are checked.
+    change = gitstore.change_log(store, base, head)
+    replaying = require_approved or change.has_events or not change.base_on_line
+    if replaying:
+        store.read_log_ahead(head, bodies=not change.base_on_line)  # as replay_range reads it
     today = today or date.today()
     problems = _check_scope(result, root, store, scope, files, config_at_base, base_problem, today)
     if scope.config_changed and not any(f.rule == CONFIG_INVALID for f in problems):
@@ -102,11 +110,7 @@ def run_ci(
         result.gate_findings += schema_findings(
             scope.schema_paths, files[f"{base}:./{SCHEMA_FILE}"], files[f"{head}:./{SCHEMA_FILE}"]
         )
-    # Replaying the review history costs what the history costs: only when the change has
-    # review events, when HEAD merged the base in (the base's own events then take effect at
-    # that merge), or when the states are asked for. One replay serves all three.
-    change = gitstore.change_log(store, base, head)
-    if require_approved or change.has_events or not change.base_on_line:
+    if replaying:
         _judge_events(result, store, change, config_at_base, base_problem)
     return result
 

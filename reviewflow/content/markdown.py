@@ -61,19 +61,19 @@ _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]
 # Where CommonMark (and so Comrak's line numbers) ends a line: a lone carriage return too.
 _LINE_ENDING = re.compile(r"\r\n?|\n")
 NOT_A_MARKER = "［"  # stands for the `[` of a bracket that looks like a marker and is not one
+# A `[` with no `]` after it on its line: in the citing nodes' texts, one to a line, where a
+# marker may go on into the next node.
+_UNCLOSED = re.compile(r"\[[^\]\n]*+(?:\n|\Z)")
 
 
 @dataclass
 class ParsedBody:
-    """A body's tree and what the checks read from it."""
+    """What the checks read from a body."""
 
-    root: comrak.AstNode
     text: str
     line_starts: list[int]  # offset in text where each piece starts...
     line_places: list[tuple[int, int]]  # ...and its file line and 0-based column
     html: list[tuple[int, int]]  # raw HTML: (file line, 1-based column)
-    # The text nodes that hold citation markers, with their text, in order: what the page links.
-    cited_nodes: list[tuple[comrak.AstNode, str]]
     headings: list[int]  # offset in text where each heading's line starts
     marker_insides: list[str]  # MARKER.findall(text), found on the way
 
@@ -84,20 +84,18 @@ def parse_body(body: str, body_line: int = 1) -> ParsedBody:
     # str.split is seven times faster than the expression, and the same without a carriage return.
     lines = _LINE_ENDING.split(body) if "\r" in body else body.split("\n")
     walk = _Walk(lines, body_line - 1)
-    walk.blocks(root)
+    walk.blocks(root, 0)
     text, insides = walk.finish()
-    return ParsedBody(
-        root, text, walk.starts, walk.places, sorted(walk.html), walk.cited, walk.headings, insides
-    )
+    return ParsedBody(text, walk.starts, walk.places, sorted(walk.html), walk.headings, insides)
 
 
 def parse_for_page(body: str) -> tuple[comrak.AstNode, list[tuple[comrak.AstNode, str]]]:
     """Parse BODY for its page: the tree, and the text nodes that hold citation markers (the
-    same as `parse_body` finds, by the same walk, without collecting the prose)."""
+    same as `parse_body` finds, by the same rules, without collecting the prose)."""
     root = comrak.parse_document(body, EXTENSIONS, PARSING, RENDERING)
-    walk = _CitingNodes([], 0)
-    walk.blocks(root)
-    return root, walk.cited
+    cited: list[tuple[comrak.AstNode, str]] = []
+    _citing_nodes(root, cited)
+    return root, cited
 
 
 class _Walk:
@@ -110,40 +108,43 @@ class _Walk:
     reads). Nothing walks a tree upwards, so the upward links go and a tree is freed as soon as
     nobody holds it. The walk reaches every node (the kinds it does not descend into have no
     children), so doing it here saves a second pass over the tree.
+
+    The length of the text so far is passed along and returned rather than kept in an
+    attribute, and the markers are found once, in the whole text (`finish`), not node by node.
     """
 
     def __init__(self, lines: list[str], line_offset: int) -> None:
         self.lines = lines
         self.line_offset = line_offset
         self.pieces: list[str] = []
-        self.length = 0
         self.starts: list[int] = []
         self.places: list[tuple[int, int]] = []
         self.html: list[tuple[int, int]] = []
-        self.cited: list[tuple[comrak.AstNode, str]] = []
-        self.cited_spans: list[tuple[int, int]] = []  # where their text is in the prose text
-        self.markers = 0  # how many markers they hold
+        self.citing: list[str] = []  # the texts of the nodes that cite and hold a `[`
         self.cell_start = -1  # the 0-based column where the table cell being read starts
         self.headings: list[int] = []
 
-    def blocks(self, node: comrak.AstNode) -> None:
+    def blocks(self, node: comrak.AstNode, length: int) -> int:
+        """Read the blocks under NODE into the text, whose LENGTH so far it returns updated."""
         for child in node.children:
             child.parent = None
             kind = _BLOCKS.get(type(child.node_value))
             if kind is None:
-                self.blocks(child)  # the document, quotes, lists, items, tables and rows
+                length = self.blocks(child, length)  # the document, quotes, lists, items, tables, rows
             elif kind == _HTML_BLOCK:
                 start = child.sourcepos.start
                 self.html.append((start.line + self.line_offset, start.column))
             elif kind != _SKIPPED:  # a paragraph, heading or table cell
                 if self.pieces:
-                    self.add("\n")
+                    self.pieces.append("\n")
+                    length += 1
                 if kind == _HEADING:
-                    self.headings.append(self.length)
+                    self.headings.append(length)
                 self.cell_start = child.sourcepos.start.column - 1 if kind == _CELL else -1
-                self.inlines(child, citing=True)
+                length = self.inlines(child, True, length)
+        return length
 
-    def inlines(self, node: comrak.AstNode, citing: bool) -> None:
+    def inlines(self, node: comrak.AstNode, citing: bool, length: int) -> int:
         # The text nodes are most of the tree: they are read here, not in a method of their
         # own, with what they need in local names (a call and the lookups, saved 40 times a body).
         lines, line_offset, pieces, starts, places = (
@@ -159,7 +160,7 @@ class _Walk:
                 line, column = start.line, start.column - 1
                 if self.cell_start >= 0:
                     column = self.column(line, column)
-                source, length = lines[line - 1], self.length
+                source = lines[line - 1]
                 if source.startswith(text, column):  # the common case: the text is spelt out as is
                     starts.append(length)
                     places.append((line + line_offset, column))
@@ -168,35 +169,31 @@ class _Walk:
                         starts.append(length + offset)
                         places.append((line + line_offset, place))
                 if "[" in text:
-                    text = self.cite(child, text, citing)
+                    if citing:
+                        self.citing.append(text)
+                    else:  # text inside a link or an image, or after an escape
+                        text = text.replace("[", NOT_A_MARKER)
                 pieces.append(text)
-                self.length = length + len(text)
+                length += len(text)
             elif kind == _BREAK:
                 pieces.append(" ")
-                self.length += 1
+                length += 1
             elif kind is None or kind == _NOT_CITING:  # emphasis, strong, strikethrough; links...
-                self.inlines(child, citing and kind is None)
+                length = self.inlines(child, citing and kind is None, length)
             else:
-                self.blank(child, kind == _HTML_INLINE)
+                length = self.blank(child, kind == _HTML_INLINE, length)
+        return length
 
-    def cite(self, node: comrak.AstNode, text: str, citing: bool) -> str:
-        """TEXT (of NODE, not yet added) as the prose holds it: the node noted if it cites."""
-        if not citing:
-            return text.replace("[", NOT_A_MARKER)
-        if markers := len(MARKER.findall(text)):
-            self.markers += markers
-            self.cited.append((node, text))
-            self.cited_spans.append((self.length, self.length + len(text)))
-        return text
-
-    def blank(self, node: comrak.AstNode, is_html: bool) -> None:
+    def blank(self, node: comrak.AstNode, is_html: bool, length: int) -> int:
         """A code span or raw inline HTML: spaces, as wide as it is on its line."""
         start, end = node.sourcepos.start, node.sourcepos.end
-        width = end.column - start.column + 1 if end.line == start.line else 1
-        self.place(start.line, self.column(start.line, start.column - 1))
-        self.add(" " * max(width, 1))
+        width = max(end.column - start.column + 1 if end.line == start.line else 1, 1)
+        self.starts.append(length)
+        self.places.append((start.line + self.line_offset, self.column(start.line, start.column - 1)))
+        self.pieces.append(" " * width)
         if is_html:
             self.html.append((start.line + self.line_offset, start.column))
+        return length + width
 
     def column(self, line: int, column: int) -> int:
         """The 0-based COLUMN the parser gave, corrected in a table cell: there it counts from
@@ -209,50 +206,46 @@ class _Walk:
             shift = escapes
         return column + shift
 
-    def place(self, line: int, column: int) -> None:
-        self.starts.append(self.length)
-        self.places.append((line + self.line_offset, column))
-
-    def add(self, piece: str) -> None:
-        self.pieces.append(piece)
-        self.length += len(piece)
-
     def finish(self) -> tuple[str, list[str]]:
         """The text, where the markers are exactly those inside the text nodes that cite, and
         the insides of its markers (MARKER.findall).
 
         A marker can also form across nodes (`[1,` and `2]` on two lines, `[*3*]`): the page
-        links none of those, so their `[` is made unlike a marker. A marker never takes part
-        of one that is inside a node, so a count tells whether there are any."""
+        links none of those, so their `[` is made unlike a marker. Such a marker starts at a
+        `[` of a text node that cites with no `]` after it in the node (a node that does not
+        cite has no `[` left): when there is none, every marker of the text is inside one node."""
         text = "".join(self.pieces)
         if "[" not in text:
             return text, []
-        insides = MARKER.findall(text)
-        if len(insides) == self.markers:
-            return text, insides
+        if not _UNCLOSED.search("\n".join(self.citing)):
+            return text, MARKER.findall(text)
+        cited_spans, start = [], 0
+        for node_text in self.pieces:
+            if MARKER.search(node_text):  # blank pieces, breaks and line ends hold none
+                cited_spans.append((start, start + len(node_text)))
+            start += len(node_text)
         chars = list(text)
         for match in MARKER.finditer(text):
-            index = bisect_right(self.cited_spans, (match.start(), len(text))) - 1
-            if index < 0 or match.end() > self.cited_spans[index][1]:
+            index = bisect_right(cited_spans, (match.start(), len(text))) - 1
+            if index < 0 or match.end() > cited_spans[index][1]:
                 chars[match.start()] = NOT_A_MARKER
         text = "".join(chars)
         return text, MARKER.findall(text)
 
 
-class _CitingNodes(_Walk):
-    """The walk for the page, which needs only the text nodes that cite."""
-
-    def inlines(self, node: comrak.AstNode, citing: bool) -> None:
-        for child in node.children:
-            child.parent = None
-            value = child.node_value
-            kind = _INLINES.get(type(value))
-            if kind == _TEXT:
-                text = value.value  # type: ignore[attr-defined]
-                if citing and "[" in text and MARKER.search(text):
-                    self.cited.append((child, text))
-            elif kind is None or kind == _NOT_CITING:
-                self.inlines(child, citing and kind is None)
+def _citing_nodes(node: comrak.AstNode, cited: list[tuple[comrak.AstNode, str]], citing: bool = True) -> None:
+    """Add to CITED the text nodes under NODE that hold citation markers, by the rules `_Walk`
+    reads them with, and drop each node's link to its parent (see `_Walk`)."""
+    for child in node.children:
+        child.parent = None
+        value = child.node_value
+        kind = _INLINES.get(type(value))
+        if kind == _TEXT:
+            text = value.value  # type: ignore[attr-defined]
+            if citing and "[" in text and MARKER.search(text):
+                cited.append((child, text))
+        elif kind is None or kind == _NOT_CITING:  # blocks too: nothing under them is skipped
+            _citing_nodes(child, cited, citing and kind is None)
 
 
 def _align(value: str, line: str, column: int) -> list[tuple[int, int]]:

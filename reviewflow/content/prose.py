@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import accumulate, count, islice
+from operator import add, itemgetter
 
 from reviewflow.content.citations import MARKER, MAX_RANGE, Citation, expand
 from reviewflow.content.markdown import parse_body
@@ -28,17 +31,24 @@ _SENTENCE_END = re.compile(
     r"(?<!\bal\.)(?<!\b[Ff]ig\.)(?<!\b[Cc]f\.)[\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])|\n"
 )
 # The same ends found apart (sentence_starts), since `re` finds a literal "." several times
-# faster than a choice of characters; tests/test_prose.py holds them to _SENTENCE_END.
+# faster than a choice of characters; tests/test_prose.py holds them to _SENTENCE_END. Every
+# abbreviation ends in one of the letters gGeEsrxlf: after any other character (`[1].`, `60%.`)
+# the eight lookbehinds are passed over, which halves the cost of the scan.
 _FULL_STOP_END = re.compile(
-    r"\.(?=[\"'”’)]*[ \t]+[A-Z0-9\"“'(])(?<![Ee]\.[Gg]\.)(?<![Ii]\.[Ee]\.)(?<!\b[Vv]s\.)(?<!\b[Dd]r\.)"
-    r"(?<!\b[Aa]pprox\.)(?<!\bal\.)(?<!\b[Ff]ig\.)(?<!\b[Cc]f\.)[\"'”’)]*[ \t]+"
+    r"\.(?=[\"'”’)]*[ \t]+[A-Z0-9\"“'(])(?:(?<![gGeEsrxlf]\.)|"
+    r"(?<![Ee]\.[Gg]\.)(?<![Ii]\.[Ee]\.)(?<!\b[Vv]s\.)(?<!\b[Dd]r\.)"
+    r"(?<!\b[Aa]pprox\.)(?<!\bal\.)(?<!\b[Ff]ig\.)(?<!\b[Cc]f\.))[\"'”’)]*[ \t]+"
 )
 _NOT_SPACE = re.compile(r"\S")
 WORD_BREAKS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+# The same for ASCII text as bytes: bytes.translate reads a table, str.translate a dictionary.
+_ASCII_WORD_BREAKS = bytes(c if chr(c).isalnum() else 32 for c in range(128)) + bytes(range(128, 256))
 _OTHER_END = re.compile(r"[!?][\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(])")
 # A block's first sentence starts at its first character that is not white space (an empty
 # block, or code blanked out at its start, is passed over).
 _BLOCK_START = re.compile(r"\n\s*(?=\S)")
+_SPACE = re.compile(r"\s")
+_FIRST_CHARACTER = itemgetter(slice(1))
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,10 @@ class Prose:
     def words(self) -> list[str]:
         """The lowercase words of the text, split at every ASCII character that is not a letter
         or a digit: read once, for the vocabularies and (in ASCII prose) readability."""
-        return self.lowered.translate(WORD_BREAKS).split()
+        lowered = self.lowered
+        if lowered.isascii():
+            return lowered.encode("ascii").translate(_ASCII_WORD_BREAKS).decode("ascii").split()
+        return lowered.translate(WORD_BREAKS).split()
 
     def mentions(self, phrases: tuple[str, ...]) -> bool:
         """Whether any of these lowercase phrases occurs: a cheap test before a regex scan.
@@ -116,10 +129,10 @@ class Prose:
         if first is None:
             return []
         # Every end is followed by a character that is not white space: each is a start.
-        starts = {first.start(), *(match.end() for match in _FULL_STOP_END.finditer(text))}
+        starts = {first.start(), *[match.end() for match in _FULL_STOP_END.finditer(text)]}
         if "!" in text or "?" in text:
             starts.update(match.end() for match in _OTHER_END.finditer(text))
-        starts.update(match.end() for match in _BLOCK_START.finditer(text))
+        starts.update(_block_starts(text))
         return sorted(starts)
 
     @cached_property
@@ -163,6 +176,19 @@ class Prose:
     def marker_insides(self) -> list[str]:
         """The inside of every citation marker ("1", "2-4"), in order: MARKER.findall."""
         return MARKER.findall(self.text)
+
+
+def _block_starts(text: str) -> Iterable[int]:
+    """Where _BLOCK_START's matches end in TEXT. Nearly always every line after the first starts
+    with a character that is not white space, and then these are the lines' starts, found by
+    calls in C (split, the first characters joined, sums) rather than a regular expression
+    tried at every line break."""
+    lines = text.split("\n")
+    firsts = "".join(map(_FIRST_CHARACTER, lines[1:]))
+    if len(firsts) < len(lines) - 1 or _SPACE.search(firsts):  # an empty line or one that starts blank
+        return [match.end() for match in _BLOCK_START.finditer(text)]
+    # Line i + 1 starts after the lengths of lines 0..i and i + 1 line breaks.
+    return islice(map(add, accumulate(map(len, lines)), count(1)), len(lines) - 1)
 
 
 @lru_cache(maxsize=64)

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from html import unescape
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from reviewflow.content.citations import MARKER, expand
 
@@ -33,10 +32,8 @@ _H2 = re.compile(r"<h2>(.*?)</h2>", re.S)
 _HEADING = re.compile(r"<h([2-6])>(.*?)</h\1>", re.S)
 _CITE_SUP = re.compile(r'<sup class="cite">.*?</sup>', re.S)
 _CITE_LINK = re.compile(r'<a href="#ref-(\d+)"><span class="visually-hidden">')
-_LINK_START, _LINK_END = (
-    '<a href="#ref-',
-    '><span class="visually-hidden">',
-)  # a marker's link, as markup.py writes it
+# The start of a marker's link, as markup.py writes it, with the reference's id.
+_MARKER_LINK = re.compile(r'<a href="#ref-([0-9]+)"(?=><span class="visually-hidden">)')
 _TAG = re.compile(r"<[^>]*>")
 _WORD = re.compile(r"[^\W_]+")
 
@@ -48,7 +45,8 @@ class PageBody:
     html: str  # the body: the folded section gone, headings with ids, markers with ids
     short_answer: str | None  # the folded section's HTML, when it says or cites more than the summary
     contents: tuple[tuple[str, str], ...]  # (id, text) of each section, when there are enough
-    cited_from: dict[int, list[str]] = field(default_factory=dict)  # reference id -> marker ids
+    # Reference id -> how many places cite it: their markers' ids are cite-N-1 … cite-N-<count>.
+    cited_from: dict[int, int] = field(default_factory=dict)
 
 
 def page_body(html: str, summary: str) -> PageBody:
@@ -60,12 +58,12 @@ def page_body(html: str, summary: str) -> PageBody:
     ):
         short_answer = folded  # the body's version cites or says more: it is the one shown, whole
     html, contents = _section_ids(html)
-    cited_from: dict[int, list[str]] = defaultdict(list)
+    cited: dict[str, int] = {}
     if short_answer is not None:
-        short_answer = _marker_ids(short_answer, cited_from)
-    html = _marker_ids(html, cited_from)
+        short_answer = _marker_ids(short_answer, cited)
+    html = _marker_ids(html, cited)
     listed = tuple(contents) if len(contents) >= CONTENTS_FROM else ()
-    return PageBody(html, short_answer, listed, dict(cited_from))
+    return PageBody(html, short_answer, listed, {int(ref): count for ref, count in cited.items()})
 
 
 def fold_short_answer(html: str, summary: str) -> tuple[str, str | None]:
@@ -105,6 +103,8 @@ def _words(text: str) -> set[str]:
 
 def plain_text(html: str) -> str:
     """The words of an HTML fragment, without its citation markers."""
+    if "<" not in html and "&" not in html:  # most headings: no tag, no character reference
+        return " ".join(html.split())
     return " ".join(unescape(_TAG.sub("", _CITE_SUP.sub("", html))).split())
 
 
@@ -132,38 +132,34 @@ def _section_ids(html: str) -> tuple[str, list[tuple[str, str]]]:
         seen.add(anchor)
         if level == "2":
             contents.append((anchor, text))
-        return f'<h{level} id="{escape(anchor)}">{inner}</h{level}>'
+        return f'<h{level} id="{anchor}">{inner}</h{level}>'  # letters, digits and "-": nothing to escape
 
     return _HEADING.sub(with_id, html), contents
 
 
-def _marker_ids(html: str, cited_from: dict[int, list[str]]) -> str:
-    """Each citation link given an id (`cite-N-k`: the k-th place reference N is cited).
+def _marker_ids(html: str, cited: dict[str, int]) -> str:
+    """Each citation link given an id (`cite-N-k`: the k-th place reference N is cited), counting
+    on from CITED (reference id -> places so far), which it updates.
 
-    Split on the links' common start rather than a regular expression with a callback: a page
+    The text split at the links (text, id, text, id, …) and only the ids' pieces remade: a page
     may hold a hundred markers, and this runs for every page of the site."""
-    pieces = html.split(_LINK_START)
-    for index in range(1, len(pieces)):
-        piece = pieces[index]
-        ref, quote, rest = piece.partition('"')
-        if not (ref.isdigit() and rest.startswith(_LINK_END)):
-            pieces[index] = piece  # a link the body wrote to #ref-N itself: left as it is
-            continue
-        places = cited_from[int(ref)]
-        anchor = f"cite-{ref}-{len(places) + 1}"
-        places.append(anchor)
-        pieces[index] = f'{ref}" id="{anchor}{quote}{rest}'
-    return _LINK_START.join(pieces)
+    pieces = _MARKER_LINK.split(html)
+    for index in range(1, len(pieces), 2):
+        ref = pieces[index]
+        place = cited[ref] = cited.get(ref, 0) + 1
+        pieces[index] = f'<a href="#ref-{ref}" id="cite-{ref}-{place}"'
+    return "".join(pieces)
 
 
-def back_links(anchors: list[str] | tuple[str, ...]) -> Markup:
-    """The links back from a reference to each place that cites it ("a b c"): written here, not
-    in the template, since a page may cite hundreds of times and each is the same small markup
-    (its ids are made above from digits, so there is nothing to escape)."""
+@functools.lru_cache(maxsize=4096)  # pages cite their references alike: the same few counts
+def back_links(ref: int, count: int) -> Markup:
+    """The links back from reference REF to each of the COUNT places that cite it ("a b c"):
+    written here, not in the template, since a page may cite hundreds of times and each is the
+    same small markup (made from digits and letters: nothing to escape)."""
     return Markup(
         " ".join(
-            f'<a href="#{anchor}"><span class="visually-hidden">citation </span>{label}</a>'
-            for label, anchor in zip(back_labels(len(anchors)), anchors, strict=True)
+            f'<a href="#cite-{ref}-{place}"><span class="visually-hidden">citation </span>{label}</a>'
+            for place, label in enumerate(back_labels(count), start=1)
         )
     )
 

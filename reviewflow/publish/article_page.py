@@ -100,29 +100,29 @@ def approved_list(entries: Iterable[tuple[str, str, date | None, int]]) -> Marku
     return Markup("".join(lines))
 
 
-def reference_list(references: Sequence[Reference], cited_from: Mapping[int, Sequence[str]]) -> Markup:
+def reference_list(references: Sequence[Reference], cited_from: Mapping[int, int]) -> Markup:
     """The references' `<li>` entries, in the order given: each with its type, its links (DOI,
     PubMed, PMC, URL) and the links back to where the text cites it (CITED_FROM: reference id ->
-    the ids of its markers). Written here, not looped in article.html: every page lists a few
-    dozen fields of references, and the template's loop was a fifth of a page's rendering."""
+    how many markers cite it, as article_body.PageBody counts them). Written here, not looped
+    in a template: every page lists a few dozen fields of references."""
     items = []
     for reference in references:
         number = reference.id
         kind = REFERENCE_TYPES.get(reference.type) or reference.type.replace("-", " ").capitalize()
         lines = [
             f'<li id="ref-{number}" value="{number}">',
-            f'<span class="ref-type">{_escaped(kind)}</span>',
-            f'<span class="ref-title">{_escaped(reference.title)}</span>',
-            f'<span class="ref-source">{_escaped(reference.source)}, {reference.year}</span>',
+            f'<span class="ref-type">{escaped(kind)}</span>',
+            f'<span class="ref-title">{escaped(reference.title)}</span>',
+            f'<span class="ref-source">{escaped(reference.source)}, {reference.year}</span>',
         ]
         links = identifier_links(reference)
         if links:
             lines.append(f'<span class="ref-links">{_links_html(links)}</span>')
-        cited_at = cited_from.get(number)
-        if cited_at:
+        places = cited_from.get(number)
+        if places:
             lines.append(
                 '<span class="ref-back"><span aria-hidden="true">↩</span> <span class="visually-hidden">'
-                f"Cited in the text: </span>{back_links(tuple(cited_at))}</span>"
+                f"Cited in the text: </span>{back_links(number, places)}</span>"
             )
         lines.append("</li>")
         items.append("\n".join(lines))
@@ -132,13 +132,13 @@ def reference_list(references: Sequence[Reference], cited_from: Mapping[int, Seq
 def _links_html(links: Iterable[tuple[str, str, str]]) -> str:
     """The links to find a reference ("DOI 10.… · PubMed …"), from (label, identifier, href)."""
     return " · ".join(
-        f'<a href="{_escaped(href)}" rel="noopener noreferrer">{_escaped(label)}'
-        f"{': ' if label == 'Link' else ' '}{_escaped(identifier)}</a>"
+        f'<a href="{escaped(href)}" rel="noopener noreferrer">{escaped(label)}'
+        f"{': ' if label == 'Link' else ' '}{escaped(identifier)}</a>"
         for label, identifier, href in links
     )
 
 
-def _escaped(text: str) -> str:
+def escaped(text: str) -> str:
     """TEXT escaped as markupsafe's escape does it (the same five characters, the same
     references), as a plain string: a page escapes dozens of reference fields, and making
     each one a Markup costs more than escaping it."""

@@ -43,9 +43,17 @@ from reviewflow.publish.output import (
     writing_site,
 )
 from reviewflow.publish.pages import Listing, PageInfo, Reviewer
-from reviewflow.publish.records import BuildCache, PageRecord, SiteRecord, content_digest, file_state, settled
+from reviewflow.publish.records import (
+    BuildCache,
+    LiveSite,
+    PageRecord,
+    SiteRecord,
+    content_digest,
+    file_state,
+    settled,
+)
 from reviewflow.publish.render import Build, Page, page_path, render_pages, site_renderer
-from reviewflow.publish.search import search_files
+from reviewflow.publish.search import SearchState, terms_text, updated_search_files
 from reviewflow.publish.site import AUDIENCES, SiteRenderer
 from reviewflow.review.board import committed_config
 from reviewflow.review.history import committed_schema
@@ -259,13 +267,15 @@ def build_site(
                 live = cache.rendered_last(target) if staging.spare else cache.live_site(target)
                 copied, missing = copy_pages(build, missing, staging, live, target)
                 pages.update(copied)
-            pages.update(render_pages(build, store, missing, staging, texts))
+            pages.update(_with_terms(render_pages(build, store, missing, staging, texts)))
             listings = [pages[info.slug].listing for info in infos]
             for name, text in site_files(build.renderer, listings, head_at).items():
-                staging.write(name, text)
-            searched = [(page_path(info.slug), pages[info.slug].record.meta) for info in infos]
-            for name, text in search_files(searched).items():
-                staging.write(name, text)
+                staging.write_changed(name, text)
+            searched = [(page_path(info.slug), pages[info.slug].record) for info in infos]
+            last = cache.live_terms(target) if cache and built_before else None
+            files, search = search_index(build, searched, target, last)
+            for name, text in files.items():
+                staging.write_changed(name, text)
             staging.swap(page_path(info.slug) for info in infos)
             kept_spare = staging.spare is not None and built_before
         if cache:
@@ -277,8 +287,34 @@ def build_site(
                     record = record._replace(state=settled(file_state(os.path.join(target, relative)), now))
                 records[relative] = record
             new_pages = {page_path(info.slug) for info in missing}  # all that the next build's spare lacks
-            cache.keep_sites(target, records, new_pages, spare_was_live=kept_spare)
+            cache.keep_sites(target, records, new_pages, spare_was_live=kept_spare, search=search)
     return listings, len(missing)
+
+
+def _with_terms(rendered: dict[str, Page]) -> dict[str, Page]:
+    """Rendered pages with their search terms taken out of their listing into their own field,
+    as JSON text (what a record keeps, and what the next build compares)."""
+    pages = {}
+    for slug, page in rendered.items():
+        meta = dict(page.record.meta)
+        terms = terms_text(meta.pop("search", None))
+        pages[slug] = Page(page.listing, page.record._replace(meta=meta, terms=terms))
+    return pages
+
+
+def search_index(
+    build: Build, pages: Sequence[tuple[str, PageRecord]], target: Path, last: LiveSite | None
+) -> tuple[dict[str, str], SearchState]:
+    """The search index's files, patched from the live site's (TARGET's) where it can be."""
+
+    def read_last(relative: str, digest: str) -> str | None:
+        path = os.path.join(target, relative)
+        data = _read(path) if file_state(path) is not None else None  # a regular file, not a link
+        return data.decode("utf-8") if data is not None and content_digest(data) == digest else None
+
+    searched = [(path, record.meta, record.terms) for path, record in pages]
+    before = (last.terms, last.search) if last is not None else None
+    return updated_search_files(searched, build.fingerprint(), before, read_last)
 
 
 def reuse_pages(

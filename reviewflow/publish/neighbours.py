@@ -28,6 +28,10 @@ RELATED_MAX = 5  # related articles listed on a page
 
 
 TEXTS_HELD = 192 * 2**20  # bytes of texts held for their pages' rendering; more are read again
+# The kept facts are written again only when more than this many were read from git or are no
+# longer used: a build after one change reads the changed text anyway (to render it), and a few
+# more in the same `cat-file` cost less than writing the facts of every page again.
+FACTS_UNKEPT = 32
 
 
 def gather_facts(
@@ -64,7 +68,9 @@ def link_neighbours(
     known = cache.facts() if cache is not None else {}
     texts: dict[str, bytes] = {}
     facts = gather_facts(store, infos, known, max_bytes, texts)
-    if cache is not None and facts != known:
+    read = sum(1 for blob in facts if blob not in known)
+    unused = len(known) - (len(facts) - read)
+    if cache is not None and facts != known and (not known or max(read, unused) > FACTS_UNKEPT):
         cache.keep_facts(facts)
     return with_neighbours(infos, facts), texts
 

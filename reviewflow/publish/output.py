@@ -208,6 +208,15 @@ class Staging:
         self.placed.add(relative)
         write_file(self.directory, relative, data.encode("utf-8") if isinstance(data, str) else data)
 
+    def write_changed(self, relative: str, text: str) -> None:
+        """Write TEXT at RELATIVE unless the file there already holds exactly its bytes: most
+        site-wide files (the search index's shards, say) are the same as the spare's."""
+        data = text.encode("utf-8")
+        if relative in self.found and _holds_bytes(os.path.join(self.directory, relative), data):
+            self.placed.add(relative)
+        else:
+            self.write(relative, data)
+
     def swap(self, keep: Iterable[str]) -> None:
         """Remove every file but KEEP (what this build wrote, copied or checked), then swap."""
         wanted = set(keep) | self.placed
@@ -229,6 +238,18 @@ def _verified(path: str, record: PageRecord) -> FileState | None:
             return state if content_digest(file.read()) == record.digest else None
     except OSError:
         return None
+
+
+def _holds_bytes(path: str, data: bytes) -> bool:
+    """Whether PATH is a regular file of exactly DATA."""
+    state = file_state(path)
+    if state is None or state[1] != len(data):
+        return False
+    try:
+        with open(path, "rb") as file:
+            return file.read() == data
+    except OSError:
+        return False
 
 
 def write_site(target: Path, files: Mapping[str, str | bytes], trash: Path | None = None) -> None:

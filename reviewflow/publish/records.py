@@ -20,7 +20,7 @@ from reviewflow.cache import CACHE_DIR, cache_dir, seal, unseal
 from reviewflow.content.facts import Facts
 from reviewflow.files import own_directory, read_own, write_replacing
 
-RECORD_VERSION = 2  # the layout of a site record; a record of another layout is ignored
+RECORD_VERSION = 3  # the layout of a site record; a record of another layout is ignored
 FACTS_VERSION = 1  # the layout of the kept front-matter facts
 # A file changed within this many seconds of being looked at may keep the same times (file
 # systems keep coarse clocks): such a file is checked by its bytes next time, not its times.
@@ -36,9 +36,21 @@ class PageRecord(NamedTuple):
     digest: str  # the hash of its bytes (content_digest)
     state: FileState | None  # its file when last seen provably unchanged; None: check the bytes
     meta: dict[str, Any]  # its listing (site.listing_meta and card), for the index, sitemap and feed
+    # Its search terms ({term: weight}) as JSON text: kept and compared as text, and decoded only
+    # where they changed (search.py), since ten thousand pages hold half a million of them.
+    terms: str = ""
+    text: str = ""  # META as JSON text, when read from a record: written again as it was
 
 
 SiteRecord = dict[str, PageRecord]  # relative path of an article page -> its record
+
+
+class LiveSite(NamedTuple):
+    """What the last build of an --out left: its pages' search terms as text, in the order the
+    search index numbers them, and what its search index was (search.py's SearchState)."""
+
+    terms: dict[str, str]  # relative path of an article page -> its record's terms
+    search: dict[str, Any]
 
 
 def content_digest(data: bytes) -> str:
@@ -106,9 +118,26 @@ class BuildCache:
         """The records of the pages TARGET's last build rendered: all that its spare lacks."""
         return self._site(f"rendered-{_name(target)}.json", target)
 
-    def keep_sites(self, target: Path, live: SiteRecord, rendered: set[str], spare_was_live: bool) -> None:
-        """Record TARGET's new live site and which of its pages were RENDERED; the spare is now
-        what was live, or there is none."""
+    def live_terms(self, target: Path) -> LiveSite | None:
+        """The search terms and search index of TARGET's live site as its last build recorded them."""
+        found = self._lines(f"live-{_name(target)}.json", target)
+        if found is None:
+            return None
+        header, rows = found
+        search = header.get("search")
+        terms = {row[0]: row[5] for row in rows}
+        return LiveSite(terms, search) if isinstance(search, dict) and len(terms) == len(rows) else None
+
+    def keep_sites(
+        self,
+        target: Path,
+        live: SiteRecord,
+        rendered: set[str],
+        spare_was_live: bool,
+        search: dict[str, Any] | None = None,
+    ) -> None:
+        """Record TARGET's new live site (with SEARCH, its search index) and which of its pages were
+        RENDERED; the spare is now what was live, or there is none."""
         name = _name(target)
         if not self.prepare():
             return
@@ -120,12 +149,14 @@ class BuildCache:
         except OSError:
             pass
         for kind, records in (("live", live), ("rendered", {p: live[p] for p in rendered if p in live})):
-            data = {
-                "version": RECORD_VERSION,
-                "target": str(target),
-                "pages": {p: list(r) for p, r in records.items()},
-            }
-            self._write(f"{kind}-{name}.json", data)
+            header: dict[str, Any] = {"version": RECORD_VERSION, "target": str(target)}
+            if kind == "live" and search is not None:
+                header["search"] = search
+            text = _record_text(header, records)
+            sealed = seal(text.encode("utf-8")) if text is not None else None
+            if sealed is not None:
+                with contextlib.suppress(OSError):
+                    write_replacing(self.directory / f"{kind}-{name}.json", sealed)
 
     def facts(self) -> dict[str, Facts]:
         """The front-matter facts the last build read, by blob id (neighbours.py)."""
@@ -160,18 +191,39 @@ class BuildCache:
         return True
 
     def _site(self, name: str, target: Path) -> SiteRecord:
-        data = self._read(name)
-        if not isinstance(data, dict) or data.get("version") != RECORD_VERSION:
-            return {}
-        return _records(data.get("pages")) if data.get("target") == str(target) else {}
+        found = self._lines(name, target)
+        return _records(found[1]) if found is not None else {}
 
-    def _read(self, name: str) -> Any:
+    def _lines(self, name: str, target: Path) -> tuple[dict[str, Any], list[list[str]]] | None:
+        """The header and rows of a site record (see _record_text) for TARGET; None if unusable."""
+        text = self._unsealed(name)
+        if text is None:
+            return None
+        try:
+            first, *lines = text.decode("utf-8").split("\n")
+            header = json.loads(first)
+        except ValueError:
+            return None
+        if not isinstance(header, dict) or header.get("version") != RECORD_VERSION:
+            return None
+        if header.get("target") != str(target):
+            return None
+        rows = [line.split("\t") for line in lines if line]
+        return header, [row for row in rows if len(row) == len(RECORD_FIELDS)]
+
+    def _unsealed(self, name: str) -> bytes | None:
         if not self.usable:
             return None
         try:
-            text = unseal(read_own(self.directory / name))
+            return unseal(read_own(self.directory / name))
+        except OSError:
+            return None
+
+    def _read(self, name: str) -> Any:
+        text = self._unsealed(name)
+        try:
             return json.loads(text) if text is not None else None
-        except (OSError, ValueError):
+        except ValueError:
             return None
 
     def _write(self, name: str, data: Any) -> None:
@@ -186,14 +238,46 @@ def _name(text: Path | str) -> str:
     return hashlib.sha256(str(text).encode()).hexdigest()[:16]
 
 
-def _records(entries: Any) -> SiteRecord:
+# A site record is a header line (JSON) and a line per page of these fields, split by tabs: none
+# of them can hold a tab or a newline (hex digits, numbers, a checked path, compact JSON), and so
+# a page's listing is decoded with all the others in one call and its terms are never decoded.
+RECORD_FIELDS = ("path", "key", "digest", "state", "meta", "terms")
+
+
+def _record_text(header: dict[str, Any], records: SiteRecord) -> str | None:
+    """HEADER and RECORDS as the text of a site record; None if a field could not be kept in it."""
+    lines = [_dumps(header)]
+    for path, record in records.items():
+        state = ",".join(map(str, record.state)) if record.state is not None else "-"
+        meta = record.text or _dumps(record.meta)
+        lines.append("\t".join((path, record.key, record.digest, state, meta, record.terms)))
+    text = "\n".join(lines) + "\n"
+    tabs = len(records) * (len(RECORD_FIELDS) - 1)
+    return text if text.count("\t") == tabs and text.count("\n") == len(lines) else None
+
+
+def _records(rows: list[list[str]]) -> SiteRecord:
     """The records in a signed file. Their values are compared, never trusted to have a shape:
     a record that does not match is a page rendered again (see build.reuse_pages)."""
+    try:
+        metas = json.loads("[" + ",".join(row[4] for row in rows) + "]")
+    except ValueError:
+        return {}
+    if not isinstance(metas, list) or len(metas) != len(rows):
+        return {}
     records: SiteRecord = {}
-    if isinstance(entries, dict):
-        for path, entry in entries.items():
-            if isinstance(entry, list) and len(entry) == 4:
-                key, digest, state, meta = entry
-                state = tuple(state) if isinstance(state, list) else None
-                records[path] = PageRecord(key, digest, state, meta)
+    for (path, key, digest, state, text, terms), meta in zip(rows, metas, strict=False):
+        records[path] = PageRecord(key, digest, _state(state), meta, terms, text)
     return records
+
+
+def _state(text: str) -> FileState | None:
+    parts = text.split(",")
+    if len(parts) != 4 or not all(part.isdigit() for part in parts):
+        return None
+    ino, size, mtime, ctime = map(int, parts)
+    return ino, size, mtime, ctime
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

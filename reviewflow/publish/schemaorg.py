@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+import orjson
+
 from reviewflow.config import Site
 from reviewflow.content.article import Article, Reference
 
@@ -124,17 +126,28 @@ def identifier_links(reference: Reference) -> tuple[tuple[str, str, str], ...]:
     """(label, identifier, href) for each way to find a reference: DOI, PubMed, PMC, its URL."""
     links = []
     if reference.doi:
-        links.append(("DOI", reference.doi, "https://doi.org/" + quote(reference.doi, safe="/:;()._-")))
+        links.append(("DOI", reference.doi, "https://doi.org/" + _quoted(reference.doi, "/:;()._-")))
     if reference.pmid:
         links.append(
-            ("PubMed", reference.pmid, f"https://pubmed.ncbi.nlm.nih.gov/{quote(reference.pmid, safe='')}/")
+            ("PubMed", reference.pmid, f"https://pubmed.ncbi.nlm.nih.gov/{_quoted(reference.pmid)}/")
         )
     if reference.pmcid:
-        pmc = quote(reference.pmcid, safe="")
+        pmc = _quoted(reference.pmcid)
         links.append(("PMC", reference.pmcid, f"https://www.ncbi.nlm.nih.gov/pmc/articles/{pmc}/"))
-    if reference.url and urlsplit(reference.url).scheme in ("http", "https"):
-        links.append(("Link", urlsplit(reference.url).netloc, reference.url))
+    if reference.url:
+        parts = urlsplit(reference.url)
+        if parts.scheme in ("http", "https"):
+            links.append(("Link", parts.netloc, reference.url))
     return tuple(links)
+
+
+# By the characters `safe` adds: what urllib's quote leaves as it is (most identifiers are only that).
+_UNQUOTED = {"": re.compile(r"[A-Za-z0-9_.~-]*"), "/:;()._-": re.compile(r"[A-Za-z0-9_.~/:;()-]*")}
+
+
+def _quoted(text: str, safe: str = "") -> str:
+    """quote(TEXT, safe=SAFE), without its cost for the identifiers it would leave unchanged."""
+    return text if _UNQUOTED[safe].fullmatch(text) else quote(text, safe=safe)
 
 
 def citation(reference: Reference) -> dict[str, Any]:
@@ -187,6 +200,13 @@ def credited(name: str, credentials: str | None) -> dict[str, Any]:
 
 
 def json_script(data: dict[str, Any]) -> str:
-    """JSON for a <script> element: nothing inside can end the element or open a comment."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # compact: json's C encoder
+    """JSON for a <script> element: nothing inside can end the element or open a comment.
+
+    Compact, non-ASCII kept: orjson writes what `json.dumps(ensure_ascii=False, separators=(",",
+    ":"))` writes, several times faster; a text it refuses (a lone surrogate, from a YAML
+    `"\\ud800"`) goes to json as before."""
+    try:
+        text = orjson.dumps(data).decode("utf-8")
+    except orjson.JSONEncodeError:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -21,11 +21,13 @@ dropped, and a light plural stem ("biopsies" -> "biopsy", "nerves" -> "nerve").
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reviewflow.content.article import Article
@@ -148,34 +150,59 @@ def shard_keys(sizes: Mapping[str, int], limit: int = SHARD_BYTES) -> dict[str, 
 def search_files(pages: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, str]:
     """The index's files (path under the site -> text) for PAGES: (page path, record meta), in
     the order the index numbers them. A page without terms in its meta is listed but unsearchable."""
+    found = [meta.get("search") for _, meta in pages]
+    postings = _postings([terms if isinstance(terms, dict) else {} for terms in found])
+    shards = _shards(postings, shard_keys(_sizes(postings)))
+    files = {_shard_file(key): _json(shard) for key, shard in shards.items()}
+    files.update(_doc_files([_doc(path, meta) for path, meta in pages], sorted(shards)))
+    return files
+
+
+def _postings(pages: Sequence[Mapping[str, int]]) -> dict[str, list[int]]:
+    """term -> [article, weight, article, weight, ...] in article order, for the terms of PAGES."""
     postings: dict[str, list[int]] = {}
-    docs = []
-    for number, (path, meta) in enumerate(pages):
-        summary = str(meta.get("summary", ""))
-        if len(summary) > SUMMARY_CHARS:
-            summary = summary[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
-        audience = AUDIENCES.get(str(meta.get("audience")), ("", ""))[0]
-        docs.append([path, str(meta.get("title", "")), summary, audience])
-        found = meta.get("search")
-        if isinstance(found, dict):
-            for term, weight in found.items():
-                entry = postings.get(term)
-                if entry is None:
-                    postings[term] = [number, weight]
-                else:
-                    entry += (number, weight)
+    for number, found in enumerate(pages):
+        for term, weight in found.items():
+            entry = postings.get(term)
+            if entry is None:
+                postings[term] = [number, weight]
+            else:
+                entry += (number, weight)
+    return postings
+
+
+def _sizes(postings: Mapping[str, list[int]]) -> dict[str, int]:
     # About 8 bytes per posting pair and the term's own length: a size estimate, not a count.
-    keys = shard_keys({term: len(term) + 4 + 4 * len(entry) for term, entry in postings.items()})
+    return {term: len(term) + 4 + 4 * len(entry) for term, entry in postings.items()}
+
+
+def _shards(postings: Mapping[str, list[int]], keys: Mapping[str, str]) -> dict[str, dict[str, list[int]]]:
     shards: dict[str, dict[str, list[int]]] = {}
     for term in sorted(postings):
         shards.setdefault(keys[term], {})[term] = postings[term]
-    files = {f"search/terms/{_file_name(key)}.json": _json(shard) for key, shard in shards.items()}
+    return shards
+
+
+def _doc(path: str, meta: Mapping[str, Any]) -> list[str]:
+    summary = str(meta.get("summary", ""))
+    if len(summary) > SUMMARY_CHARS:
+        summary = summary[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
+    audience = AUDIENCES.get(str(meta.get("audience")), ("", ""))[0]
+    return [path, str(meta.get("title", "")), summary, audience]
+
+
+def _doc_files(docs: Sequence[list[str]], shard_names: list[str]) -> dict[str, str]:
+    """The doc chunks and the manifest."""
     chunks = [docs[start : start + DOC_CHUNK] for start in range(0, len(docs), DOC_CHUNK)]
-    files.update({f"search/docs/{n}.json": _json(chunk) for n, chunk in enumerate(chunks)})
+    files = {f"search/docs/{n}.json": _json(chunk) for n, chunk in enumerate(chunks)}
     manifest: dict[str, Any] = {"version": INDEX_VERSION, "articles": len(docs), "docChunk": DOC_CHUNK}
-    manifest["shards"] = sorted(shards)
+    manifest["shards"] = shard_names
     files["search/index.json"] = _json(manifest)
     return files
+
+
+def _shard_file(key: str) -> str:
+    return f"search/terms/{_file_name(key)}.json"
 
 
 def _file_name(key: str) -> str:
@@ -186,3 +213,186 @@ def _file_name(key: str) -> str:
 
 def _json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+# --- the index brought up to date --------------------------------------------------------------
+#
+# A rebuild changes the words of a few pages at most, and each page's words are kept with its
+# record as JSON text (`terms_text`). The index of the last build is then patched, not rebuilt:
+# its state (`SearchState`: how many articles each term is in, and the digest of each shard file
+# written) says which shard holds each term, and the shards of the terms whose postings changed
+# are read back from the live site (only if their bytes match the digest), patched and written
+# again; every other shard keeps its bytes. Whatever cannot be patched so (another article
+# order, another build fingerprint, a shard file changed or missing) builds the index anew, and
+# either way the files are the same as `search_files` makes.
+
+SearchState = dict[str, Any]  # {"fingerprint": ..., "counts": {term: articles}, "files": {path: sha256}}
+
+
+def terms_text(found: Mapping[str, int] | None) -> str:
+    """An article's terms as they are kept with its page's record."""
+    return json.dumps(found or {}, ensure_ascii=False, separators=(",", ":"))
+
+
+def updated_search_files(
+    pages: Sequence[tuple[str, Mapping[str, Any], str]],
+    fingerprint: str,
+    last: tuple[dict[str, str], SearchState] | None,
+    read_last: Callable[[str, str], str | None],
+) -> tuple[dict[str, str], SearchState]:
+    """The index's files for PAGES (page path, listing meta, terms text), and its state for the
+    next build. LAST: the last build's terms text by page path (in its order) and its state;
+    READ_LAST(path, digest): the text of one of its files if its bytes still have that digest."""
+    try:
+        patched = _patched(pages, fingerprint, last, read_last) if last is not None else None
+    except (TypeError, ValueError, KeyError):  # a state of another shape: build the index anew
+        patched = None
+    if patched is None:
+        postings = _postings([_decoded(text) for _, _, text in pages])
+        counts = {term: len(entry) // 2 for term, entry in postings.items()}
+        shards = _shards(postings, shard_keys(_sizes(postings)))
+        files = {_shard_file(key): _json(shard) for key, shard in shards.items()}
+    else:
+        files, counts = patched
+    digests = {path: _sha256(text) for path, text in files.items()}
+    shard_names = sorted(bytes.fromhex(path[13:-5]).decode() for path in files)
+    files.update(_doc_files([_doc(path, meta) for path, meta, _ in pages], shard_names))
+    return files, {"fingerprint": fingerprint, "counts": counts, "files": digests}
+
+
+Changes = dict[str, dict[int, tuple[int | None, int | None]]]  # term -> article -> (weight before, after)
+
+
+def _patched(
+    pages: Sequence[tuple[str, Mapping[str, Any], str]],
+    fingerprint: str,
+    last: tuple[dict[str, str], SearchState],
+    read_last: Callable[[str, str], str | None],
+) -> tuple[dict[str, str], dict[str, int]] | None:
+    """The shard files and term counts for PAGES, patched from LAST's; None if they cannot be."""
+    before, state = last
+    counts, digests = state.get("counts"), state.get("files")
+    if (
+        state.get("fingerprint") != fingerprint
+        or not isinstance(counts, dict)
+        or not isinstance(digests, dict)
+    ):
+        return None
+    if list(before) != [path for path, _, _ in pages]:
+        return None  # articles added, removed or reordered: every number after them moves
+    changes = _changes(pages, before)
+    updated = dict(counts)
+    for term, articles in changes.items():
+        updated[term] = updated.get(term, 0) + sum(
+            (n is not None) - (o is not None) for o, n in articles.values()
+        )
+        if updated[term] == 0:
+            del updated[term]
+    old_keys = shard_keys({term: len(term) + 4 + 8 * count for term, count in counts.items()})
+    new_keys = shard_keys({term: len(term) + 4 + 8 * count for term, count in updated.items()})
+    moved = [t for t in old_keys.keys() | new_keys.keys() if old_keys.get(t) != new_keys.get(t)]
+    touched = {keys[t] for t in [*changes, *moved] for keys in (old_keys, new_keys) if t in keys}
+    files = _rewritten(touched, old_keys, new_keys, changes, updated, digests, read_last)
+    if files is None:
+        return None
+    for key in set(new_keys.values()) - touched:  # every other shard as the last build wrote it
+        path = _shard_file(key)
+        text = read_last(path, str(digests.get(path)))
+        if text is None:
+            return None
+        files[path] = text
+    return files, updated
+
+
+def _changes(pages: Sequence[tuple[str, Mapping[str, Any], str]], before: Mapping[str, str]) -> Changes:
+    """The weights that changed since the last build, by term and article number."""
+    changes: Changes = {}
+    for number, (path, _, text) in enumerate(pages):
+        if text != before[path]:
+            old, new = _decoded(before[path]), _decoded(text)
+            for term in old.keys() | new.keys():
+                if old.get(term) != new.get(term):
+                    changes.setdefault(term, {})[number] = (old.get(term), new.get(term))
+    return changes
+
+
+def _rewritten(
+    touched: set[str],
+    old_keys: Mapping[str, str],
+    new_keys: Mapping[str, str],
+    changes: Changes,
+    counts: Mapping[str, int],
+    digests: Mapping[str, Any],
+    read_last: Callable[[str, str], str | None],
+) -> dict[str, str] | None:
+    """The shards of TOUCHED (under NEW_KEYS), from the last build's shards with CHANGES applied."""
+    members: dict[str, list[str]] = {}
+    for term, key in new_keys.items():
+        if key in touched:
+            members.setdefault(key, []).append(term)
+    last: dict[str, Any] = {}
+    files = {}
+    for key, terms_of_key in members.items():
+        shard = {}
+        for term in sorted(terms_of_key):
+            entry: list[int] = []
+            if term in old_keys:
+                found = _last_shard(old_keys[term], last, digests, read_last).get(term)
+                if not isinstance(found, list):
+                    return None
+                entry = list(found)
+            if term in changes and not _patch(entry, changes[term]):
+                return None
+            if len(entry) != 2 * counts[term]:
+                return None  # the state and the shard disagree: build the index anew
+            shard[term] = entry
+        files[_shard_file(key)] = _json(shard)
+    return files
+
+
+def _last_shard(
+    key: str, last: dict[str, Any], digests: Mapping[str, Any], read_last: Callable[[str, str], str | None]
+) -> dict[str, Any]:
+    """The last build's shard KEY, read once (empty if it cannot be read)."""
+    if key not in last:
+        path = _shard_file(key)
+        text = read_last(path, str(digests.get(path)))
+        try:
+            last[key] = json.loads(text) if text is not None else {}
+        except ValueError:
+            last[key] = {}
+        if not isinstance(last[key], dict):
+            last[key] = {}
+    found: dict[str, Any] = last[key]
+    return found
+
+
+def _patch(entry: list[int], articles: Mapping[int, tuple[int | None, int | None]]) -> bool:
+    """Apply one term's changes to its postings ENTRY (in article order); False if ENTRY does not
+    hold what the last build's terms say it held."""
+    numbers = entry[0::2]
+    for number in sorted(articles, reverse=True):  # from the end: earlier positions stay put
+        old, new = articles[number]
+        at = bisect.bisect_left(numbers, number)
+        present = at < len(numbers) and numbers[at] == number
+        if present != (old is not None) or (present and entry[2 * at + 1] != old):
+            return False
+        if new is None:
+            del entry[2 * at : 2 * at + 2]
+        elif present:
+            entry[2 * at + 1] = new
+        else:
+            entry[2 * at : 2 * at] = [number, new]
+    return True
+
+
+def _decoded(text: str) -> dict[str, int]:
+    try:
+        found = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

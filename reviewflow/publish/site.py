@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,9 +27,11 @@ from reviewflow.config import Config
 from reviewflow.content.article import Article, Reference
 from reviewflow.content.markup import BodyRenderer
 from reviewflow.publish.article_body import page_body
+from reviewflow.publish.article_html import PageFrame, article_head, article_main
 from reviewflow.publish.article_page import (
     approved_list,
     cut_title,
+    escaped,
     member_anchors,
     meta_description,
     reference_list,
@@ -113,6 +116,7 @@ class SiteRenderer:
         )
         self.bodies = BodyRenderer()
         self._chrome: dict[tuple[str, str | None, bool], tuple[Markup, Markup]] = {}
+        self._frame: PageFrame | None = None  # the article pages' (article_html.py)
 
     # --- identity -------------------------------------------------------------------------
 
@@ -144,30 +148,32 @@ class SiteRenderer:
         shown = page_body(self.body_html(body, cited), article.summary)
         who, directory = AUDIENCES[article.audience]
         crumbs = [(self.site.name, ""), (who, f"{directory}/")]
-        return self._render(
-            "article.html",
-            root="../../",
-            title=cut_title(article.title, self.site.name),
-            description=meta_description(article.summary),
-            canonical=self.url(page_path),
-            noindex=self.preview,
-            current=None,
-            info=info,
-            article=article,
-            audience=who,
-            audience_dir=directory,
+        description, canonical = meta_description(article.summary), self.url(page_path)
+        json_ld = medical_web_page(info, article, self.site, self.base_url, page_path, self.anchors, crumbs)
+        main = article_main(
+            info, article, shown, config=self.config, anchors=self.anchors, audiences=AUDIENCES,
             condition_anchor=_anchor(" ".join(article.condition.split())),
-            state_label=STATE_LABELS.get(info.state, info.state),
-            steps=tracker(info.state),
-            body=shown.html,
-            short_answer=shown.short_answer,
-            contents=shown.contents,
-            references=reference_list(references, shown.cited_from),
-            disclaimer=disclaimer,
-            json_ld=json_script(
-                medical_web_page(info, article, self.site, self.base_url, page_path, self.anchors, crumbs)
-            ),
-        )
+            state_label=STATE_LABELS.get(info.state, info.state), steps=tracker(info.state),
+            references=reference_list(references, shown.cited_from), disclaimer=disclaimer,
+            json_ld=json_script(json_ld),
+        )  # fmt: skip
+        return self._article_frame().fill({
+            "page_title": escaped(page_title(cut_title(article.title, self.site.name), self.site.name)),
+            "description": escaped(description), "canonical": escaped(canonical or ""),
+            "head": article_head(article.title, description, self.site.name, canonical), "main": main,
+        })  # fmt: skip
+
+    def _article_frame(self) -> PageFrame:
+        """What surrounds every article page's own parts in this build (article.html): rendered once."""
+        if self._frame is None:
+            fixed: dict[str, Any] = {"root": "../../", "noindex": self.preview, "current": None}
+            slots = ["page_title", "description", "head", "main"]
+            if self.base_url:
+                slots.append("canonical")
+            else:
+                fixed["canonical"] = None
+            self._frame = PageFrame(partial(self._render, "article.html", **fixed), slots)
+        return self._frame
 
     def cards(self, items: Iterable[Listing], root: str) -> Markup:
         """The index entries of ITEMS, for a page whose path to the site's root is ROOT."""

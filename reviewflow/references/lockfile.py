@@ -257,8 +257,14 @@ def change_lock(at_head: bytes | None, at_base: bytes | None, required: bool) ->
     """The lockfile `ci` judges a change by: HEAD's together with the base's (either may be
     missing); None when neither commit has one and REQUIRED ([references] set) is false."""
     head = parse_lock(at_head, f"{LOCKFILE} (at HEAD)") if at_head is not None else None
+    base: ReferenceLock | None
     try:
-        base = parse_lock(at_base, f"{LOCKFILE} (at the base)") if at_base is not None else None
+        if head is not None and at_base == at_head:
+            # A change that leaves the lockfile alone: the same entries, parsed once (a tenth
+            # of a second at 50,000 entries), read-only in both.
+            base = ReferenceLock(head.raw, f"{LOCKFILE} (at the base)", head.digest)
+        else:
+            base = parse_lock(at_base, f"{LOCKFILE} (at the base)") if at_base is not None else None
     except ConfigError:
         base = None  # a lockfile that was broken at the base vouches for nothing
     if head is None and base is None:

@@ -51,6 +51,9 @@ def signature_verdicts(
     store: GitStore, said: Sequence[tuple[LogEntry, Trailers]], configs: Mapping[str, Config | str]
 ) -> dict[str, tuple[str, str]]:
     """git's verdict on the signature of each event made by a member with a signing key then."""
+    versions = {id(rules): rules for rules in configs.values() if isinstance(rules, Config)}
+    if not any(member.signing_key for rules in versions.values() for member in rules.board):
+        return {}  # no board ever had a signing key: nothing to ask git, no event to look at
     commits: list[str] = []
     signers: set[tuple[str, str]] = set()
     signing: dict[int, dict[str, tuple[str, str]]] = {}  # id(config) -> email -> (email, key)
@@ -122,9 +125,18 @@ def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozense
     candidate's email (no candidate as a substring, and no YAML escape that could spell one) is
     not parsed: the answer for every candidate is the same.
     """
-    text = raw.decode("utf-8", "replace").lower()
-    if not any(c.lower() in text for c in candidates) and "\\" not in text and "''" not in text:
-        return frozenset()
+    if raw.isascii():
+        # The same test on the bytes (ASCII text lowercases alike either way), without
+        # decoding: a fresh clone tests ~17,000 texts (100 MB) at 10,000 articles.
+        low = raw.lower()
+        if not any(c.lower().encode("utf-8", "replace") in low for c in candidates) and (
+            b"\\" not in low and b"''" not in low
+        ):
+            return frozenset()
+    else:
+        text = raw.decode("utf-8", "replace").lower()
+        if not any(c.lower() in text for c in candidates) and "\\" not in text and "''" not in text:
+            return frozenset()
     from reviewflow.content.frontmatter import read_article_bytes  # YAML, loaded only when needed
 
     split = read_article_bytes(raw, max(len(raw), 1))

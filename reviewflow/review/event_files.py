@@ -16,7 +16,7 @@ from datetime import datetime
 from reviewflow.gitlog import LogEntry
 from reviewflow.gitstore import GitStore
 from reviewflow.layout import CONFIG_FILE, article_path, article_slug
-from reviewflow.review.changes import ChangeIndex, changed_names, walk
+from reviewflow.review.changes import ChangeIndex, Diff, Pair, changed_names, walk
 from reviewflow.review.model import BOARD_ACTIONS, Action, Change
 from reviewflow.review.trailers import Trailers
 
@@ -48,10 +48,17 @@ def files_wanted(
 
 
 def files_from_index(
-    store: GitStore, entries: Sequence[LogEntry], wanted: Mapping[str, Iterable[str]], use_cache: bool
+    store: GitStore,
+    entries: Sequence[LogEntry],
+    wanted: Mapping[str, Iterable[str]],
+    use_cache: bool,
+    diffs: Mapping[Pair, Diff] | None = None,
 ) -> tuple[Files, dict[str, list[Change]], dict[tuple[str, str], tuple[datetime, ...]]]:
-    """The WANTED files of commits, who changed which article, and when each text appeared."""
-    files, changed = walk(entries, ChangeIndex(store, use_cache).diffs(entries), wanted)
+    """The WANTED files of commits, who changed which article, and when each text appeared
+    (from DIFFS, every commit's diff, where the caller has them)."""
+    if diffs is None:
+        diffs = ChangeIndex(store, use_cache).diffs(entries)
+    files, changed = walk(entries, diffs, wanted)
     changes: dict[str, list[Change]] = {}
     appeared: dict[tuple[str, str], list[datetime]] = {}
     record_changes(entries, changed, changes, appeared)

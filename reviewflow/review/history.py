@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from sys import intern
@@ -34,7 +34,7 @@ from reviewflow.gitlog import LogEntry
 from reviewflow.gitstore import GitStore, read_objects
 from reviewflow.layout import CONFIG_FILE, SCHEMA_FILE, article_path
 from reviewflow.review.board import authors_of, configs_of, signature_verdicts
-from reviewflow.review.changes import ChangeIndex
+from reviewflow.review.changes import ChangeIndex, Diff, Pair
 from reviewflow.review.event_files import (
     Files,
     article_keys,
@@ -47,7 +47,7 @@ from reviewflow.review.event_files import (
 )
 from reviewflow.review.kept import Overlay
 from reviewflow.review.model import Change, Event, History
-from reviewflow.review.trailers import Trailers, event_from, message_of, read_trailers
+from reviewflow.review.trailers import Trailers, event_from, message_of, read_block, read_trailers
 
 if TYPE_CHECKING:
     from reviewflow.content.schema import ArticleSchema
@@ -87,13 +87,17 @@ def read_history(
     events need (the person about to act); PEOPLE asks which articles more people changed.
     USE_CACHE off ignores (and does not write) the facts kept in .git/reviewflow/.
     """
-    with ThreadPoolExecutor(2) as background:
+    with ThreadPoolExecutor(3) as background:
         listing_read = background.submit(store.article_files, rev)
         # A few articles: the messages of theirs only.
         entries, merged_at = first_parent_order(store.log(rev, bodies=scope is None))
         said = _events_said(entries, scope, also)
+        diffs_read = None
         if scope is None:
-            entries, said = _read_messages(entries, said)
+            entries, slim = _without_texts(entries)
+            # Git diffs the history while the events' messages are read.
+            diffs_read = background.submit(ChangeIndex(store, use_cache).diffs, entries)
+            said = _read_messages(said, slim)
         else:
             said = list(
                 zip(store.with_bodies([entry for entry, _ in said]), [t for _, t in said], strict=True)
@@ -104,7 +108,7 @@ def read_history(
         wanted = files_wanted(said, merged_at)
         heads = {slug: blob for slug, (_, blob) in listing_read.result().items()}
         asked = (want_authors, people)
-        files, changes, appeared = _files(store, entries, said, wanted, scope, asked, use_cache)
+        files, changes, appeared = _files(store, entries, said, wanted, scope, asked, use_cache, diffs_read)
         authors = authors_read.result()
     if scope is not None:
         heads = {slug: blob for slug, blob in heads.items() if slug in scope}
@@ -135,19 +139,22 @@ def _files(
     scope: Collection[str] | None,
     asked: tuple[Mapping[str, Iterable[str]] | None, Iterable[str]],
     use_cache: bool,
+    diffs_read: Future[dict[Pair, Diff]] | None = None,
 ) -> tuple[Files, Mapping[str, Sequence[Change]], Mapping[tuple[str, str], tuple[datetime, ...]]]:
     """The WANTED files, who changed which article and (whole reads) when each text appeared.
 
     A few articles: their files looked up in the older trees at the paths HEAD has them. An
     article moved between subdirectories is not there in its older trees: an event's text must
-    be found, or the diffs (the index) say where it was.
+    be found, or the diffs (the index) say where it was. DIFFS_READ: every commit's diff, being
+    read already.
     """
     if scope is not None:
         found = files_from_trees(store, entries, wanted)
         if all(found.get(key) is not None for key in article_keys(said)):
             people = people_in_question(said, *asked)
             return found, changes_by(store, entries, people, scope, use_cache), {}
-    return files_from_index(store, entries, wanted, use_cache)
+    diffs = diffs_read.result() if diffs_read is not None else None
+    return files_from_index(store, entries, wanted, use_cache, diffs)
 
 
 def first_parent_order(entries: Sequence[LogEntry]) -> tuple[list[LogEntry], dict[str, str]]:
@@ -293,29 +300,42 @@ def _events_said(
             continue
         if scope is not None and entry.commit not in also and not (named and named(block)):
             continue  # cannot name an article in scope: not worth reading closer
-        trailers = entry.trailers
-        if not trailers:
-            continue
-        told = read_trailers(trailers)
+        told = read_block(block)
+        if told is None:
+            trailers = entry.trailers
+            if not trailers:
+                continue
+            told = read_trailers(trailers)
         if scope is None or told.slug in scope or entry.commit in also:
             said.append((entry, told))
     return said
 
 
-def _read_messages(
-    entries: Sequence[LogEntry], said: Sequence[tuple[LogEntry, Trailers]]
-) -> tuple[list[LogEntry], list[tuple[LogEntry, Trailers]]]:
-    """ENTRIES and SAID without the texts of their messages, each event's message read into its
-    Trailers: a third of what a whole read holds at its peak (~1 KB a commit) was those texts,
-    kept while git diffs the history."""
+_MESSAGE = Trailers._fields.index("message")  # the last field
+_TRAILER_BLOCK = LogEntry._fields.index("trailer_block")  # then the body, the last
+
+
+def _without_texts(entries: Sequence[LogEntry]) -> tuple[list[LogEntry], dict[str, LogEntry]]:
+    """ENTRIES without the texts of their messages, and those that had any by commit: a third
+    of what a whole read holds at its peak (~1 KB a commit) was those texts, kept while git
+    diffs the history. Each made in one step (`_replace` is a Python loop over the fields)."""
     slim: dict[str, LogEntry] = {}
+    for entry in entries:
+        if entry.trailer_block or entry.body:
+            slim[entry.commit] = tuple.__new__(LogEntry, (*entry[:_TRAILER_BLOCK], "", ""))
+    return [slim.get(entry.commit, entry) for entry in entries], slim
+
+
+def _read_messages(
+    said: Sequence[tuple[LogEntry, Trailers]], slim: Mapping[str, LogEntry]
+) -> list[tuple[LogEntry, Trailers]]:
+    """SAID with each event's message read into its Trailers, and its entry the SLIM one."""
     read = []
     for entry, told in said:
         # The same few words, often: one string each.
-        told = told._replace(message=intern(message_of(entry.body)))
-        entry = slim[entry.commit] = entry._replace(trailer_block="", body="")
-        read.append((entry, told))
-    return [slim.get(entry.commit, entry) for entry in entries], read
+        told = tuple.__new__(Trailers, (*told[:_MESSAGE], intern(message_of(entry.body))))
+        read.append((slim.get(entry.commit, entry), told))
+    return read
 
 
 def config_blobs(said: Sequence[tuple[LogEntry, Trailers]], files: Files) -> dict[str, str | None]:

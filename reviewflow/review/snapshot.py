@@ -122,11 +122,11 @@ class _Kept:
     tracks: dict[str, Track]
     events: list[Event]  # the judged events, in order
     sections: Mapping[str, memoryview]  # each section's bytes, as read
-    event_rows: list[Any]
+    event_columns: list[list[Any]]
     track_rows: dict[str, Any]
 
 
-_MAGIC = b"reviewflow replay 3 "
+_MAGIC = b"reviewflow replay 4 "
 
 
 def _path(store: GitStore) -> _File | None:
@@ -174,12 +174,12 @@ def _load(store: GitStore, file: _File) -> _Kept | None:
         sections, at = {}, int(length)
         for name, size in named:
             sections[name], at = payload[at : at + size], at + size
-        rows = unsection(sections["events"])
-        events = [kept.event(row) for row in rows]
+        columns = unsection(sections["events"])
+        events = kept.events_of(columns)
         track_rows = unsection(sections["tracks"])
         return _Kept(
             head, _load_log(store, sections, events), kept.tracks(track_rows, events), events, sections,
-            rows, track_rows,
+            columns, track_rows,
         )  # fmt: skip
     except (ValueError, TypeError, KeyError, IndexError, EOFError):
         return None  # not what this code wrote: read the history again
@@ -215,9 +215,11 @@ def _sections(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> dict[str, 
     extend_history added (the new layer of each of its mappings)."""
     history, shared = log.history, Shared()
     done = len(reuse.events) if reuse else 0
-    rows = [*(reuse.event_rows if reuse else ()), *(kept.event_row(e, shared) for e in replay.judged[done:])]
+    columns = kept.event_columns(replay.judged[done:], shared)
+    if reuse is not None:
+        columns = [old + new for old, new in zip(reuse.event_columns, columns, strict=True)]
     return {
-        "events": section(rows),
+        "events": section(columns),
         "tracks": section(_track_rows(replay, reuse)),
         "heads": section(dict(history.heads)),
         "order": _order(history, reuse),

@@ -92,6 +92,7 @@ class Replay:
         self.judged: list[Event] = []
         self._members: dict[int, dict[str, BoardMember]] = {}  # id(config) -> its board by email
         self._fingerprints: dict[str, str] = {}  # signing key -> its fingerprint
+        self._same_emails: dict[tuple[str, str], bool] = {}  # (member's email, author email) -> same
 
     @cached_property
     def position(self) -> dict[str, int]:
@@ -121,6 +122,14 @@ class Replay:
         if board is None:
             board = self._members[id(config)] = {m.key: m for m in config.board}
         return board
+
+    def same_email(self, member: BoardMember, email: str) -> bool:
+        """member.same_email(EMAIL), asked once per pair (a few members act 50,000 times)."""
+        pair = (member.email, email)
+        same = self._same_emails.get(pair)
+        if same is None:
+            same = self._same_emails[pair] = member.same_email(email)
+        return same
 
     def fingerprint(self, key: str) -> str:
         if key not in self._fingerprints:
@@ -201,7 +210,7 @@ class Replay:
         if isinstance(rules, str):
             return rules
         member = self.members(rules).get(event.actor)
-        if member is not None and not member.same_email(event.author_email):
+        if member is not None and not self.same_email(member, event.author_email):
             member = None  # a look-alike of the member's email, not the member's
         role = self.role_problem(event, track, member)
         if role:
