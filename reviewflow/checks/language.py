@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from reviewflow.checks.evidence import number_forms, whole_number, word_forms
 from reviewflow.checks.prose_fields import FieldProse, prose_parts, sentence_cited, uncited_text
 from reviewflow.checks.readability import grade_of, hardest_sentences, prose_totals
-from reviewflow.checks.vocabulary import vocabulary
+from reviewflow.checks.vocabulary import mentions, vocabulary
 from reviewflow.content.article import Article, Document
 from reviewflow.content.prose import Prose
 
@@ -46,7 +46,7 @@ def _evidence_matches(prose: Prose) -> list[re.Match[str]]:
     matches = [
         match
         for triggers, pattern in _EVIDENCE
-        if prose.mentions(triggers)
+        if mentions(prose, triggers)
         for match in _FINDERS.get(pattern, _find_all)(pattern, prose)
     ]
     return sorted(matches, key=lambda m: m.start())
@@ -184,7 +184,7 @@ def _evidence_in(doc: Document, prose: Prose) -> Iterator[Hit]:
     else:
         spans = [_number_in(match) for match in _evidence_matches(prose) if not _step(text, match)]
         spans += number_forms(text)
-    if prose.mentions(_WORD_NUMBERS):
+    if mentions(prose, _WORD_NUMBERS):
         spans += word_forms(text)
     reported: set[int] = set()
     begin = sentence_end = -1
@@ -223,7 +223,7 @@ _DISCLAIMER_TRIGGERS = (
 
 def body_disclaimer(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     for prose in prose_parts(doc, article):
-        if prose.mentions(_DISCLAIMER_TRIGGERS):
+        if mentions(prose, _DISCLAIMER_TRIGGERS):
             yield from _disclaimers_in(article, prose)
 
 
@@ -306,8 +306,10 @@ def readability(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     if article.audience != "patient":
         return
     prose = doc.prose
-    if prose.text.count(" ") < 30:
-        return  # too short for the formula to mean anything
+    # Too short for the formula to mean anything: under 30 spaces (most bodies have them in
+    # their first few hundred characters, and counting there is enough).
+    if prose.text.count(" ", 0, 1000) < 30 and prose.text.count(" ") < 30:
+        return
     # Headings are left out: short lines of their own that would read as easy sentences.
     sentences = prose.sentence_count - len(prose.headings)
     grade = grade_of(*prose_totals(prose), sentences)

@@ -61,6 +61,10 @@ class RetractionIndex:
     # Another list judged together with this one (see `stricter`).
     also: RetractionIndex | None = None
 
+    def lists_any(self) -> bool:
+        """Whether any notice is listed (lookup finds none in an empty index)."""
+        return bool(self.by_doi or self.by_pmid) or (self.also is not None and self.also.lists_any())
+
     def lookup(self, doi: str | None, pmid: str | None) -> Notice | None:
         """The strongest notice listed under the DOI or the PMID of a paper (in either list)."""
         found = self._lookup(doi, pmid)

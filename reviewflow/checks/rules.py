@@ -247,8 +247,9 @@ def check_document(doc: Document, ctx: Context) -> list[Finding]:
     findings = list(doc.findings)
     article = doc.article
     if article is not None:
+        checks = ctx.config.checks
         for rule in RULES.values():
-            setting = ctx.config.checks.rule_setting(rule.id, article.audience)
+            setting = checks.rule_setting(rule.id, article.audience)
             if setting == "off":
                 continue
             default = Severity(setting) if setting else rule.default_severity(article.audience)

@@ -119,8 +119,8 @@ def reference_no_identifier(article: Article, doc: Document, ctx: Context) -> It
 
 
 def _retraction_hits(article: Article, doc: Document, ctx: Context, retracted: bool) -> Iterator[Hit]:
-    if ctx.retractions is None:
-        return
+    if ctx.retractions is None or not ctx.retractions.lists_any():
+        return  # a lockfile without notices and no Retraction Watch list: nothing to look up
     for index, reference in enumerate(article.references):
         notice = ctx.retractions.lookup(reference.doi, reference.pmid)
         if (

@@ -51,6 +51,29 @@ def tokens(prose: Prose) -> frozenset[str]:
     return found
 
 
+def mentions(prose: Prose, phrases: tuple[str, ...]) -> bool:
+    """prose.mentions(PHRASES): whether any of these lowercase phrases occurs in the lowercased
+    text. Each word of a phrase lies inside one of the text's words, so a phrase whose words are
+    not all in the text's distinct words, joined (a tenth of its length), is not looked for in the
+    text: a scan of a body costs as much as ten of those."""
+    lowered = prose.lowered
+    if len(lowered) < 400:  # a title, a summary: looked for directly
+        return any(map(lowered.__contains__, phrases))
+    joined: str | None = prose.__dict__.get("_joined_tokens")
+    if joined is None:
+        joined = prose.__dict__["_joined_tokens"] = " ".join(tokens(prose))
+    words, entries = _phrase_words(phrases)
+    present = {word for word in words if word in joined}
+    return any(needed <= present and phrase in lowered for phrase, needed in entries)
+
+
+@lru_cache(maxsize=64)
+def _phrase_words(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], list[tuple[str, frozenset[str]]]]:
+    """Every word of PHRASES once, and each phrase with its words."""
+    entries = [(phrase, frozenset(phrase.translate(WORD_BREAKS).split())) for phrase in phrases]
+    return tuple(dict.fromkeys(word for _, needed in entries for word in needed)), entries
+
+
 class WordFinder:
     """Where the words of a vocabulary occur in a text, as whole words, case-insensitively.
 
@@ -70,7 +93,12 @@ class WordFinder:
                     self.forms.setdefault(word + ending, word)
             else:
                 self.phrases.append(frozenset(word.translate(WORD_BREAKS).split()))
-        self.pattern = words_pattern(words, inflect)
+        # The phrases by their longest word (what a text's words must hold for any of them to
+        # be there), looked up with one set intersection; one without words is always possible.
+        self.phrases_by_word: dict[str, list[frozenset[str]]] = {}
+        for needed in self.phrases:
+            self.phrases_by_word.setdefault(max(sorted(needed), key=len, default=""), []).append(needed)
+        self._words, self._inflect = words, inflect
         # Each entry by its first word (a single word: inflected), with the words that must
         # follow it: what an occurrence of the entry starts with in an ASCII text. None when
         # some entry does not start with an ASCII letter or digit (it could start where no
@@ -87,10 +115,17 @@ class WordFinder:
                 endings = _ENDINGS if inflect and word[-1].isalnum() else ("",)
                 self.openers.setdefault(parts[0], []).append((parts[1:], endings))
 
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """The words as one regex: compiled only when some text holds all the words of a phrase
+        (it costs ~0.1 s for the glossary, in each process that checks)."""
+        return words_pattern(self._words, self._inflect)
+
     def find(self, prose: Prose) -> list[tuple[int, int]]:
         """(start, end) of each occurrence in PROSE.text, in order."""
         words = tokens(prose)
-        if any(parts <= words for parts in self.phrases):
+        by_word = self.phrases_by_word
+        if "" in by_word or any(parts <= words for key in by_word.keys() & words for parts in by_word[key]):
             return [m.span() for m in self.pattern.finditer(prose.text)]  # rare: phrases are few
         spans = [span for form in words & self.forms.keys() for span in _whole_words(prose.lowered, form)]
         return sorted(spans)

@@ -1,0 +1,111 @@
+"""The shortcuts the rules take on every article (issue 18), held to the plain readings they
+replace: a shortcut that found anything else would change findings on some article.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from bisect import bisect_right
+
+import pytest
+
+from reviewflow.checks.jargon import _ABBREVIATION, _SHAPE, _TWO_CAPITALS
+from reviewflow.checks.prose_fields import _AFTER_FULL_STOP, _AFTER_SENTENCE, _uncited_spans, bare_citations
+from reviewflow.checks.readability import _longest_lines, _sentences_in
+from reviewflow.checks.vocabulary import mentions
+from reviewflow.content.prose import MARKER, Prose, read_prose
+
+PIECES = [
+    "Treatment", "works", "well", "[1]", "[2, 3]", "[1. 2]", "[2][3]", "[١2]", "[1–3]", "it’s", "é", "İ", "ſ",
+    ".", ". ", "! ", "? ", "\n\n", "\n\n## Heading\n\n", "- item\n", "VEGF", "HbA1c", "AT&T", "IgG", "McDonald",
+    "Dr.", "e.g.", "(2)", "It helps. 1, 2", "It helps.1,2", "rate (2)", "24%", "per cent", "1 in 3", "n = 31", "survival rate", "medical",
+    "advice", "disclaimer", "informational purposes", "liability", "most common", "one in ", "\u2003", "\t",
+    "x", "the", "A", "`code`",
+]  # fmt: skip
+PHRASES = [
+    ("disclaimer", "purposes", "medical advice", "professional care"),
+    ("%", "percent", "per cent"),
+    ("n=", "n ="),
+    (" in ", " of "),
+    ("survival rate", "response rate"),
+    ("one in ", "most common", "leading"),
+]
+
+
+def texts(seed: int, count: int = 400) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(PIECES) for _ in range(rng.randint(0, 200))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_mentions_is_a_substring_test_of_the_lowercased_text(seed: int) -> None:
+    for text in texts(seed):
+        prose = Prose(text, [0], [(1, 0)])
+        for phrases in PHRASES:
+            assert mentions(prose, phrases) == any(p in text.lower() for p in phrases), (text, phrases)
+
+
+def _uncited_by_markers(prose: Prose) -> list[tuple[int, int]]:
+    """The uncited sentences as first written: each marker cites the sentence it is wholly in."""
+    starts = prose.sentence_starts
+    ends = [*starts[1:], len(prose.text)]
+    cited = [False] * len(starts)
+    for match in MARKER.finditer(prose.text):
+        index = bisect_right(starts, match.start()) - 1
+        if index >= 0 and match.end() <= ends[index]:
+            cited[index] = True
+    for at, _ in bare_citations(prose):
+        index = bisect_right(starts, at) - 1
+        if index >= 0:
+            cited[index] = True
+            if index and starts[index] == at:
+                cited[index - 1] = True
+    return [(starts[i], ends[i]) for i in range(len(starts)) if not cited[i]]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_uncited_sentences_found_by_a_search_per_sentence_are_those_the_markers_leave(seed: int) -> None:
+    uncited = 0
+    for text in texts(seed):
+        prose = read_prose(text + "\n", 5)
+        assert _uncited_spans(prose) == _uncited_by_markers(prose), text
+        uncited += len(_uncited_spans(prose))
+    assert uncited  # the texts have sentences of both kinds
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_bare_citations_after_a_full_stop_are_found_alike_without_exclamations(seed: int) -> None:
+    found = 0
+    for text in texts(seed):
+        text = text.replace("!", "").replace("?", "")
+        plain = [(m.span(), m.groups()) for m in _AFTER_SENTENCE.finditer(text)]
+        assert [(m.span(), m.groups()) for m in _AFTER_FULL_STOP.finditer(text)] == plain, text
+        found += len(plain)
+    assert found
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_text_without_two_capitals_in_a_word_has_no_abbreviation(seed: int) -> None:
+    skipped = 0
+    for text in texts(seed):
+        text = text.encode("ascii", "replace").decode("ascii")
+        if not _TWO_CAPITALS.search(text.translate(_SHAPE)):
+            assert _ABBREVIATION.search(text) is None, text
+            skipped += 1
+    assert skipped
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_hardest_sentences_are_looked_for_in_the_longest_lines_as_before(seed: int) -> None:
+    for text in texts(seed):
+        prose = read_prose(text + "\n", 1)
+        blocks = sorted((m.span() for m in re.finditer(r"[^\n]+", prose.text)), key=lambda b: b[0] - b[1])[:3]
+        assert _longest_lines(prose.text, 3) == blocks, text
+        for block_start, block_end in blocks:
+            walked, at = [], block_start
+            while at < block_end:
+                begin, end = prose.sentence_span(at)
+                walked.append((begin, min(end, block_end)))
+                at = end
+            assert _sentences_in(prose, block_start, block_end) == walked, text
