@@ -188,11 +188,13 @@ def test_a_lone_carriage_return_in_the_body_ends_a_line_as_markdown_says(run: Ru
     assert check_json(run, repo)[0] == 0
 
 
-def test_a_lone_line_break_of_yaml_11_in_front_matter_is_read_as_libyaml_reads_it(run: Run, repo: Path) -> None:
+def test_a_lone_line_break_of_yaml_11_in_front_matter_is_read_as_libyaml_reads_it(
+    run: Run, repo: Path
+) -> None:
     """A lone CR (or NEL, LS, PS) starts a line for libyaml; the walk over its nodes split lines
     at \\n only and looked past its list (IndexError, found by tests/test_fuzz_content.py)."""
     for name, separator in (("cr", "\r"), ("nel", "\x85"), ("ls", "\u2028")):
-        text = article_text(title="A test article\" # libyaml reads a comment\n#")  # not plain YAML
+        text = article_text(title='A test article" # libyaml reads a comment\n#')  # not plain YAML
         text = text.replace("\n    year: 2022\n    doi", f"{separator}    year: 2022{separator}    doi")
         write(repo / "articles" / f"lone-{name}.md", text)
         write(repo / "articles" / f"key-{name}.md", text.replace("---\n", "---\n? [complex, key]\n: v\n", 1))
@@ -200,7 +202,9 @@ def test_a_lone_line_break_of_yaml_11_in_front_matter_is_read_as_libyaml_reads_i
     assert code == 1
     for name in ("cr", "nel", "ls"):
         assert findings_of(payload, f"lone-{name}") == []
-        assert findings_of(payload, f"key-{name}") == [("yaml-syntax", 2, 3, "mapping keys must be plain text")]
+        assert findings_of(payload, f"key-{name}") == [
+            ("yaml-syntax", 2, 3, "mapping keys must be plain text")
+        ]
 
 
 def test_numbers_are_read_the_yaml_12_way_and_quoted_as_written(run: Run, repo: Path) -> None:

@@ -466,7 +466,11 @@ def test_the_word_finder_never_rules_out_a_part_where_a_word_starts() -> None:
         begin, end = sorted(rng.sample(cuts, 2)) if len(cuts) > 1 else (0, len(text))
         if not finder.may_start_in(text[begin:end], prose):
             said_no += 1
-            assert not any(begin <= m.start() < end for m in finder.pattern.finditer(text)), (text, begin, end)
+            assert not any(begin <= m.start() < end for m in finder.pattern.finditer(text)), (
+                text,
+                begin,
+                end,
+            )
     assert said_no > 100  # the test rules parts out, so it can fail
 
 

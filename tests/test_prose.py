@@ -44,7 +44,10 @@ def test_sentence_starts_and_count_agree_with_the_definition(seed: int) -> None:
         assert prose.sentence_starts == reference_starts(prose.text), prose.text
         starts = reference_starts(prose.text)
         for offset in range(len(prose.text)):
-            assert prose.sentence_span(offset) == reference_span(starts, offset, prose.text), (prose.text, offset)
+            assert prose.sentence_span(offset) == reference_span(starts, offset, prose.text), (
+                prose.text,
+                offset,
+            )
 
 
 def reference_span(starts: list[int], offset: int, text: str) -> tuple[int, int]:

@@ -145,7 +145,9 @@ def test_a_move_that_changes_the_text_is_a_draft(approved: Path, run: Run) -> No
         assert entry["state"] == "draft", entry
 
 
-def test_an_action_on_a_duplicate_slug_is_refused(nested: Path, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_action_on_a_duplicate_slug_is_refused(
+    nested: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(nested / "articles" / "other" / f"{SLUG}.md", (nested / NESTED).read_text(encoding="utf-8"))
     git(nested, "add", "-A")
     git(nested, "commit", "-q", "-m", "A second file with the same slug")
