@@ -17,7 +17,8 @@ from click.testing import Result
 from reviewflow.configfile import load_config
 from reviewflow.content.schema import read_schema
 from reviewflow.publish import output, render
-from reviewflow.publish.build import PublishResult, first_approval, publish
+from reviewflow.publish.build import PublishResult, publish
+from reviewflow.publish.collect import first_approval
 from reviewflow.publish.output import PublishError, check_target, write_site
 from reviewflow.publish.pages import Neighbour, PageInfo, Reviewer
 from reviewflow.publish.site import SiteRenderer

@@ -93,24 +93,7 @@ def article_main(
     condition = escaped(article.condition)
     parts = ['<article class="article" aria-labelledby="title">\n']
     parts += _notices(info, config.policy.review_cycle_days, state_label)
-    parts.append(
-        f'<p class="kicker"><a href="../../index.html#{escaped(condition_anchor)}">{condition}</a> · '
-        f'<a href="../../{escaped(directory)}/index.html">For {escaped(who.lower())}</a></p>\n'
-        f'<h1 id="title">{escaped(article.title)}</h1>\n'
-    )
-    if article.sponsor:
-        parts.append(
-            '<p class="notice sponsored" role="note"><strong>Sponsored by'
-            f" {escaped(article.sponsor)}.</strong> The sponsor paid for this article. It was written and"
-            " reviewed under our"
-            ' <a href="../../editorial-policy/index.html">editorial policy</a>; see the declarations'
-            " below.</p>\n"
-        )
-    standfirst = "Medically reviewed summary" if info.approved else "Summary, not yet reviewed"
-    updated = info.updated
-    if updated:
-        standfirst += f" · Last updated: {when(updated)}"
-    parts.append(f'<p class="standfirst">{standfirst}</p>\n')
+    parts += _heading(info, article, who, directory, condition_anchor)
     if info.counterpart:
         parts += _switch(info, article.audience, audiences)
     summary = shown.short_answer or f"<p>{escaped(article.summary)}</p>"
@@ -120,15 +103,7 @@ def article_main(
     )
     parts += _review(info, article.authors, anchors)
     parts.append(tracker_html(info.state, tuple(steps)))
-    if shown.contents:
-        parts.append(
-            '<nav class="contents" aria-labelledby="contents-title">\n'
-            '<h2 id="contents-title">Contents</h2>\n<ol>\n'
-        )
-        parts += [
-            f'<li><a href="#{escaped(anchor)}">{escaped(text)}</a></li>\n' for anchor, text in shown.contents
-        ]
-        parts.append("</ol>\n</nav>\n")
+    parts += _contents(shown.contents)
     parts.append(f'<div class="body">\n{shown.html}\n</div>\n')
     if info.related:
         parts += _related(info, article.audience, audiences, condition_anchor, condition)
@@ -144,6 +119,42 @@ def article_main(
         parts.append(f'<p class="tags"><span class="visually-hidden">Topics: </span>{tags}</p>\n')
     parts.append(f'</article>\n<script type="application/ld+json">\n{json_ld}\n</script>\n')
     return "".join(parts)
+
+
+def _heading(info: PageInfo, article: Article, who: str, directory: str, condition_anchor: str) -> list[str]:
+    """The kicker (condition and audience), the title, the sponsor's notice and the standfirst."""
+    parts = [
+        f'<p class="kicker"><a href="../../index.html#{escaped(condition_anchor)}">'
+        f"{escaped(article.condition)}</a> · "
+        f'<a href="../../{escaped(directory)}/index.html">For {escaped(who.lower())}</a></p>\n'
+        f'<h1 id="title">{escaped(article.title)}</h1>\n'
+    ]
+    if article.sponsor:
+        parts.append(
+            '<p class="notice sponsored" role="note"><strong>Sponsored by'
+            f" {escaped(article.sponsor)}.</strong> The sponsor paid for this article. It was written and"
+            " reviewed under our"
+            ' <a href="../../editorial-policy/index.html">editorial policy</a>; see the declarations'
+            " below.</p>\n"
+        )
+    standfirst = "Medically reviewed summary" if info.approved else "Summary, not yet reviewed"
+    if info.updated:
+        standfirst += f" · Last updated: {when(info.updated)}"
+    parts.append(f'<p class="standfirst">{standfirst}</p>\n')
+    return parts
+
+
+def _contents(contents: Sequence[tuple[str, str]]) -> list[str]:
+    """The contents list of an article with enough sections: (anchor, heading text) each."""
+    if not contents:
+        return []
+    items = [f'<li><a href="#{escaped(anchor)}">{escaped(text)}</a></li>\n' for anchor, text in contents]
+    return [
+        '<nav class="contents" aria-labelledby="contents-title">\n'
+        '<h2 id="contents-title">Contents</h2>\n<ol>\n',
+        *items,
+        "</ol>\n</nav>\n",
+    ]
 
 
 def _notices(info: PageInfo, cycle_days: int, state_label: str) -> list[str]:
