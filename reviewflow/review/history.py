@@ -122,13 +122,23 @@ def read_history(
         authors=authors,
         heads=heads,
         configs=configs,
-        merged={
-            entry.commit: (merge, files.get((merge, article_path(t.slug))))
-            for entry, t in said
-            if t.slug and (merge := merged_at.get(entry.commit))
-        },
+        merged=_merged(said, merged_at, files),
     )
     return ReviewLog(history, appeared, blobs)
+
+
+def _merged(
+    said: Sequence[tuple[LogEntry, Trailers]],
+    merged_at: Mapping[str, str],
+    files: Files,
+) -> dict[str, tuple[str, str | None]]:
+    """For each event's commit that reached the first-parent line by a merge: that merge, and
+    the blob the event's article had there (None: no such file at the merge)."""
+    return {
+        entry.commit: (merge, files.get((merge, article_path(t.slug))))
+        for entry, t in said
+        if t.slug and (merge := merged_at.get(entry.commit))
+    }
 
 
 def _files(
