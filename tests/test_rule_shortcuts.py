@@ -13,7 +13,6 @@ import pytest
 from reviewflow.checks.jargon import _ABBREVIATION, _SHAPE, _TWO_CAPITALS
 from reviewflow.checks.prose_fields import _AFTER_FULL_STOP, _AFTER_SENTENCE, _uncited_spans, bare_citations
 from reviewflow.checks.readability import _longest_lines, _sentences_in
-from reviewflow.checks.vocabulary import mentions
 from reviewflow.content.prose import MARKER, Prose, read_prose
 
 PIECES = [
@@ -43,7 +42,7 @@ def test_mentions_is_a_substring_test_of_the_lowercased_text(seed: int) -> None:
     for text in texts(seed):
         prose = Prose(text, [0], [(1, 0)])
         for phrases in PHRASES:
-            assert mentions(prose, phrases) == any(p in text.lower() for p in phrases), (text, phrases)
+            assert prose.mentions(phrases) == any(p in text.lower() for p in phrases), (text, phrases)
 
 
 def _uncited_by_markers(prose: Prose) -> list[tuple[int, int]]:

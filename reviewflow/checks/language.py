@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from reviewflow.checks.evidence import number_forms, whole_number, word_forms
 from reviewflow.checks.prose_fields import FieldProse, prose_parts, sentence_cited, uncited_text
 from reviewflow.checks.readability import grade_of, hardest_sentences, prose_totals
-from reviewflow.checks.vocabulary import mentions, vocabulary
+from reviewflow.checks.vocabulary import vocabulary
 from reviewflow.content.article import Article, Document
 from reviewflow.content.prose import Prose
 
@@ -46,7 +46,7 @@ def _evidence_matches(prose: Prose) -> list[re.Match[str]]:
     matches = [
         match
         for triggers, pattern in _EVIDENCE
-        if mentions(prose, triggers)
+        if prose.mentions(triggers)
         for match in _FINDERS.get(pattern, _find_all)(pattern, prose)
     ]
     return sorted(matches, key=lambda m: m.start())
@@ -184,7 +184,7 @@ def _evidence_in(doc: Document, prose: Prose) -> Iterator[Hit]:
     else:
         spans = [_number_in(match) for match in _evidence_matches(prose) if not _step(text, match)]
         spans += number_forms(text)
-    if mentions(prose, _WORD_NUMBERS):
+    if prose.mentions(_WORD_NUMBERS):
         spans += word_forms(text)
     reported: set[int] = set()
     begin = sentence_end = -1
@@ -223,7 +223,7 @@ _DISCLAIMER_TRIGGERS = (
 
 def body_disclaimer(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     for prose in prose_parts(doc, article):
-        if mentions(prose, _DISCLAIMER_TRIGGERS):
+        if prose.mentions(_DISCLAIMER_TRIGGERS):
             yield from _disclaimers_in(article, prose)
 
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from reviewflow.checks.language import negated
 from reviewflow.checks.prose_fields import prose_parts, sentence_cited
-from reviewflow.checks.vocabulary import shipped, tokens, vocabulary, words_pattern
+from reviewflow.checks.vocabulary import shipped, vocabulary, words_pattern
 from reviewflow.config import Checks
 from reviewflow.content.article import Article, Document
 from reviewflow.content.prose import WORD_BREAKS, Prose
@@ -83,7 +83,7 @@ class _Words:
     def possible(self, prose: Prose) -> frozenset[tuple[int, str]]:
         """(kind, phrase) of each phrase whose words all occur in PROSE: a set lookup per
         word, so a text that holds none costs no regex scan at all."""
-        words = tokens(prose)
+        words = prose.word_set
         return frozenset(
             (kind, phrase)
             for key in self.by_key.keys() & words

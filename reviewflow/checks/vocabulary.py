@@ -41,39 +41,6 @@ def words_pattern(words: tuple[str, ...], inflect: bool = False) -> re.Pattern[s
 _ENDINGS = ("", "s", "es", "d", "ed", "ing")
 
 
-def tokens(prose: Prose) -> frozenset[str]:
-    """The distinct lowercase words of PROSE (split at every character that is not a letter or
-    a digit), found once per text: the cheap test of which vocabulary words occur at all."""
-    found: frozenset[str] | None = prose.__dict__.get("_tokens")
-    if found is None:
-        found = frozenset(prose.words)
-        prose.__dict__["_tokens"] = found
-    return found
-
-
-def mentions(prose: Prose, phrases: tuple[str, ...]) -> bool:
-    """prose.mentions(PHRASES): whether any of these lowercase phrases occurs in the lowercased
-    text. Each word of a phrase lies inside one of the text's words, so a phrase whose words are
-    not all in the text's distinct words, joined (a tenth of its length), is not looked for in the
-    text: a scan of a body costs as much as ten of those."""
-    lowered = prose.lowered
-    if len(lowered) < 400:  # a title, a summary: looked for directly
-        return any(map(lowered.__contains__, phrases))
-    joined: str | None = prose.__dict__.get("_joined_tokens")
-    if joined is None:
-        joined = prose.__dict__["_joined_tokens"] = " ".join(tokens(prose))
-    words, entries = _phrase_words(phrases)
-    present = {word for word in words if word in joined}
-    return any(needed <= present and phrase in lowered for phrase, needed in entries)
-
-
-@lru_cache(maxsize=64)
-def _phrase_words(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], list[tuple[str, frozenset[str]]]]:
-    """Every word of PHRASES once, and each phrase with its words."""
-    entries = [(phrase, frozenset(phrase.translate(WORD_BREAKS).split())) for phrase in phrases]
-    return tuple(dict.fromkeys(word for _, needed in entries for word in needed)), entries
-
-
 class WordFinder:
     """Where the words of a vocabulary occur in a text, as whole words, case-insensitively.
 
@@ -123,7 +90,7 @@ class WordFinder:
 
     def find(self, prose: Prose) -> list[tuple[int, int]]:
         """(start, end) of each occurrence in PROSE.text, in order."""
-        words = tokens(prose)
+        words = prose.word_set
         by_word = self.phrases_by_word
         if "" in by_word or any(parts <= words for key in by_word.keys() & words for parts in by_word[key]):
             return [m.span() for m in self.pattern.finditer(prose.text)]  # rare: phrases are few
@@ -140,7 +107,7 @@ class WordFinder:
             for rest, endings in self.openers[first]:
                 if not rest or not prose.text.isascii():
                     return True
-                words = tokens(prose)
+                words = prose.word_set
                 if all(part in words for part in rest[:-1]) and any(rest[-1] + e in words for e in endings):
                     return True
         return False

@@ -104,14 +104,27 @@ class Prose:
             return lowered.encode("ascii").translate(_ASCII_WORD_BREAKS).decode("ascii").split()
         return lowered.translate(WORD_BREAKS).split()
 
+    @cached_property
+    def word_set(self) -> frozenset[str]:
+        """The distinct words (`words`): the cheap test of which vocabulary words occur at all."""
+        return frozenset(self.words)
+
+    @cached_property
+    def _joined_words(self) -> str:
+        return " ".join(self.word_set)
+
     def mentions(self, phrases: tuple[str, ...]) -> bool:
-        """Whether any of these lowercase phrases occurs: a cheap test before a regex scan.
-        Phrases that end in the same word are ruled out together by one scan for it."""
+        """Whether any of these lowercase phrases occurs in the lowercased text: a cheap test
+        before a regex scan. Each word of a phrase lies inside one of the text's words, so a
+        phrase whose words are not all in the text's distinct words, joined (a tenth of its
+        length), is not looked for in the text: a scan of a body costs as much as ten of those."""
         lowered = self.lowered
-        for gate, group in _gates(phrases):
-            if gate in lowered and (group == (gate,) or any(map(lowered.__contains__, group))):
-                return True
-        return False
+        if len(lowered) < 400:  # a title, a summary: looked for directly
+            return any(map(lowered.__contains__, phrases))
+        words, entries = _phrase_words(phrases)
+        joined = self._joined_words
+        present = {word for word in words if word in joined}
+        return any(needed <= present and phrase in lowered for phrase, needed in entries)
 
     def locate(self, offset: int) -> tuple[int, int]:
         """File line and 1-based column of an offset in `text`."""
@@ -192,14 +205,10 @@ def _block_starts(text: str) -> Iterable[int]:
 
 
 @lru_cache(maxsize=64)
-def _gates(phrases: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """PHRASES grouped under a part every phrase of the group contains: its last word with
-    the space before it ("survival rate", "response rate" -> " rate"), or the whole phrase."""
-    groups: dict[str, list[str]] = {}
-    for phrase in phrases:
-        head, space, last = phrase.rpartition(" ")
-        groups.setdefault(space + last if head and last else phrase, []).append(phrase)
-    return tuple((gate, tuple(group)) for gate, group in groups.items())
+def _phrase_words(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], list[tuple[str, frozenset[str]]]]:
+    """Every word of PHRASES once, and each phrase with its words."""
+    entries = [(phrase, frozenset(phrase.translate(WORD_BREAKS).split())) for phrase in phrases]
+    return tuple(dict.fromkeys(word for _, needed in entries for word in needed)), entries
 
 
 def read_prose(body: str, body_line: int) -> Prose:
