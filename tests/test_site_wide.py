@@ -15,7 +15,7 @@ from markupsafe import escape
 from reviewflow.configfile import load_config
 from reviewflow.publish import search
 from reviewflow.publish.build import publish
-from reviewflow.publish.search import article_terms, search_files, shard_keys, terms
+from reviewflow.publish.search import article_terms, shard_keys, terms, updated_search_files
 from reviewflow.publish.site import TITLE_CHARS, page_title
 from reviewflow.review.actions import act
 from reviewflow.review.model import Action
@@ -205,7 +205,8 @@ def test_an_index_patched_from_the_last_build_is_the_index_built_anew(
 
 
 def test_a_page_record_without_words_is_listed_but_not_searchable() -> None:
-    files = search_files([("articles/a/index.html", {"title": "A", "summary": "S", "audience": "patient"})])
+    page = ("articles/a/index.html", {"title": "A", "summary": "S", "audience": "patient"}, "")
+    files, _ = updated_search_files([page], "a build", None, lambda path, digest: None)
     assert json.loads(files["search/index.json"])["shards"] == []
     assert json.loads(files["search/docs/0.json"]) == [
         ["articles/a/index.html", "A", "S", "Patients and caregivers"]

@@ -1,8 +1,8 @@
 """The site's full-text search: a small prebuilt index the search page's script reads, no server.
 
 Each article's words are counted once, where its page is rendered (`article_terms`, kept with the
-page's record, so a build that reuses a page reuses its words too). `search_files` joins them
-into an inverted index written as JSON files under search/:
+page's record, so a build that reuses a page reuses its words too). `updated_search_files`
+joins them into an inverted index written as JSON files under search/:
 
     search/index.json        the manifest: how many articles, which shards and doc chunks exist
     search/terms/<key>.json  {term: [article, weight, article, weight, ...]} for the terms whose
@@ -147,15 +147,13 @@ def shard_keys(sizes: Mapping[str, int], limit: int = SHARD_BYTES) -> dict[str, 
     return keys
 
 
-def search_files(pages: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, str]:
-    """The index's files (path under the site -> text) for PAGES: (page path, record meta), in
-    the order the index numbers them. A page without terms in its meta is listed but unsearchable."""
-    found = [meta.get("search") for _, meta in pages]
-    postings = _postings([terms if isinstance(terms, dict) else {} for terms in found])
-    shards = _shards(postings, shard_keys(_sizes(postings)))
-    files = {_shard_file(key): _json(shard) for key, shard in shards.items()}
-    files.update(_doc_files([_doc(path, meta) for path, meta in pages], sorted(shards)))
-    return files
+def _built(pages: Sequence[Mapping[str, int]]) -> tuple[dict[str, str], dict[str, int]]:
+    """The shard files for the terms of PAGES (in the order the index numbers them), and how many
+    articles each term is in."""
+    postings = _postings(pages)
+    counts = {term: len(entry) // 2 for term, entry in postings.items()}
+    shards = _shards(postings, _keys(counts))
+    return {_shard_file(key): _json(shard) for key, shard in shards.items()}, counts
 
 
 def _postings(pages: Sequence[Mapping[str, int]]) -> dict[str, list[int]]:
@@ -171,9 +169,10 @@ def _postings(pages: Sequence[Mapping[str, int]]) -> dict[str, list[int]]:
     return postings
 
 
-def _sizes(postings: Mapping[str, list[int]]) -> dict[str, int]:
-    # About 8 bytes per posting pair and the term's own length: a size estimate, not a count.
-    return {term: len(term) + 4 + 4 * len(entry) for term, entry in postings.items()}
+def _keys(counts: Mapping[str, int]) -> dict[str, str]:
+    """Each term's shard key, for terms in COUNTS articles each: about 8 bytes per posting pair
+    and the term's own length (a size estimate, not a count)."""
+    return shard_keys({term: len(term) + 4 + 8 * count for term, count in counts.items()})
 
 
 def _shards(postings: Mapping[str, list[int]], keys: Mapping[str, str]) -> dict[str, dict[str, list[int]]]:
@@ -201,8 +200,16 @@ def _doc_files(docs: Sequence[list[str]], shard_names: list[str]) -> dict[str, s
     return files
 
 
+_SHARDS = "search/terms/"  # where the shard files are, under the site
+
+
 def _shard_file(key: str) -> str:
-    return f"search/terms/{_file_name(key)}.json"
+    return f"{_SHARDS}{_file_name(key)}.json"
+
+
+def _shard_key(path: str) -> str:
+    """The key of the shard file at PATH (`_shard_file`'s inverse)."""
+    return bytes.fromhex(path[len(_SHARDS) : -len(".json")]).decode()
 
 
 def _file_name(key: str) -> str:
@@ -224,7 +231,7 @@ def _json(data: Any) -> str:
 # are read back from the live site (only if their bytes match the digest), patched and written
 # again; every other shard keeps its bytes. Whatever cannot be patched so (another article
 # order, another build fingerprint, a shard file changed or missing) builds the index anew, and
-# either way the files are the same as `search_files` makes.
+# either way the files are the same as a build anew makes.
 
 SearchState = dict[str, Any]  # {"fingerprint": ..., "counts": {term: articles}, "files": {path: sha256}}
 
@@ -247,15 +254,9 @@ def updated_search_files(
         patched = _patched(pages, fingerprint, last, read_last) if last is not None else None
     except (TypeError, ValueError, KeyError):  # a state of another shape: build the index anew
         patched = None
-    if patched is None:
-        postings = _postings([_decoded(text) for _, _, text in pages])
-        counts = {term: len(entry) // 2 for term, entry in postings.items()}
-        shards = _shards(postings, shard_keys(_sizes(postings)))
-        files = {_shard_file(key): _json(shard) for key, shard in shards.items()}
-    else:
-        files, counts = patched
+    files, counts = patched or _built([_decoded(text) for _, _, text in pages])
     digests = {path: _sha256(text) for path, text in files.items()}
-    shard_names = sorted(bytes.fromhex(path[13:-5]).decode() for path in files)
+    shard_names = sorted(map(_shard_key, files))
     files.update(_doc_files([_doc(path, meta) for path, meta, _ in pages], shard_names))
     return files, {"fingerprint": fingerprint, "counts": counts, "files": digests}
 
@@ -288,8 +289,7 @@ def _patched(
         )
         if updated[term] == 0:
             del updated[term]
-    old_keys = shard_keys({term: len(term) + 4 + 8 * count for term, count in counts.items()})
-    new_keys = shard_keys({term: len(term) + 4 + 8 * count for term, count in updated.items()})
+    old_keys, new_keys = _keys(counts), _keys(updated)
     moved = [t for t in old_keys.keys() | new_keys.keys() if old_keys.get(t) != new_keys.get(t)]
     touched = {keys[t] for t in [*changes, *moved] for keys in (old_keys, new_keys) if t in keys}
     files = _rewritten(touched, old_keys, new_keys, changes, updated, digests, read_last)
