@@ -1,0 +1,169 @@
+"""The plain Markdown that article bodies nearly always are, read without building a tree.
+
+Comrak's parse into Python nodes and the walk over them (`markdown.py`) cost about 0.15 ms per
+body, a sixth of a cold `check`. Most bodies use a small, regular part of Markdown: `#`
+headings, paragraphs of lines that start at the margin, and `-` or `+` list items of one
+paragraph each, with no inline markup but citation markers. For such a body the tree adds
+nothing: each line of text is one text node, as written, and a paragraph's lines are joined
+by a space (a soft break). `read_plain_body` reads exactly that and fills the same pieces as
+the walk, which then finishes the text (`_Walk.finish`), so the prose, its places and its
+markers are the same as Comrak's; on anything else (a character that can start inline markup
+or a block of another kind, an indented line, a tab, a blank line of spaces, a link
+definition, ...) it returns False and Comrak reads the body.
+`tests/test_plainmarkdown.py` holds the two paths to the same answers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+# The ASCII characters that cannot start inline markup (code, escapes, emphasis but `**`,
+# entities, raw HTML and autolinks, strikethrough, table cells) nor change a line's break (a
+# tab, a carriage return, any other control character): as the bytes to delete, for
+# bytes.translate, which reads a table (a character class tried at every character is ten
+# times slower).
+_SAFE_ASCII = bytes(c for c in range(32, 127) if chr(c) not in "`\\_&<>~|") + b"\n"
+_NON_ASCII = bytes(range(128, 256))
+# Of the others, those that are white space to CommonMark or to Python, control characters,
+# and surrogates (which Comrak refuses).
+_UNSAFE_NON_ASCII = re.compile("[\x80-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ud800-\udfff]")
+# An inline link, a reference link, a link definition: a bracket may be a link.
+_LINK = re.compile(r"\][(\[:]")
+# A line that starts any block but a paragraph when it stands at the margin: a heading, a quote,
+# a list item, a thematic break or setext underline, HTML, a fence, a table, indented code.
+_BLOCK_START = " #>-+*=_<`~|"
+_DIGITS = "0123456789"  # a line that starts with digits may be an ordered list's item
+_LOOK_CLOSER = frozenset(_BLOCK_START + _DIGITS)
+_ORDERED = re.compile(r"[0-9]{1,9}[.)](?: |$)")
+_HEADING = re.compile(r"#{1,6} (?=[^ ])")
+# Strong emphasis of the one shape authors use, `**Word ... word.**`, between spaces or at the
+# ends of the text: only left-flanking at its start and only right-flanking at its end, so it
+# pairs as written, whatever else the line holds. Any other `*` is not plain.
+_STRONG = re.compile(r"(?<![^ ])\*\*([A-Za-z0-9](?:[^*]*[A-Za-z0-9.])?)\*\*(?![^ ])")
+
+
+class Pieces(Protocol):
+    """What the walk over Comrak's tree collects (`markdown._Walk`), filled here instead."""
+
+    line_offset: int
+    pieces: list[str]
+    starts: list[int]
+    places: list[tuple[int, int]]
+    citing: list[str]
+    headings: list[int]
+
+
+def read_plain_body(lines: list[str], body: str, into: Pieces) -> bool:
+    """Fill INTO with the text nodes of BODY (split into LINES) as Comrak would make them, and
+    say so; False, with INTO left as it was, when BODY is not plain."""
+    if not _safe(body):
+        return False
+    found: list[tuple[int, int, int]] = []  # (0-based line, column of its text, block kind)
+    previous = _BLANK
+    for index, line in enumerate(lines):
+        if not line:
+            previous = _BLANK
+            continue
+        if line[-1] == " ":
+            return False  # trailing spaces: a hard break, or stripped
+        if line[0] in _LOOK_CLOSER:
+            kind, column = _line_kind(line)
+            if kind == _OTHER:
+                return False
+        else:  # most lines: a paragraph's
+            kind, column = _PARAGRAPH, 0
+        if kind == _PARAGRAPH and previous == _ITEM_LINE:
+            return False  # a lazy continuation of a list item
+        if "*" in line and "*" in _STRONG.sub("", line[column:]):
+            return False
+        found.append((index, column, _CONTINUED if kind == previous == _PARAGRAPH else kind))
+        previous = kind
+    _fill(lines, found, into)
+    return True
+
+
+def _safe(body: str) -> bool:
+    """Whether BODY holds no character that can start inline markup or another block than the
+    plain ones, and no bracket that can be a link."""
+    rest = body.encode("utf-8", "surrogatepass").translate(None, _SAFE_ASCII)
+    if rest and (
+        rest.translate(None, _NON_ASCII)  # an ASCII character that is not safe
+        or _UNSAFE_NON_ASCII.search(rest.decode("utf-8", "surrogatepass"))
+    ):
+        return False
+    return _LINK.search(body) is None
+
+
+_BLANK, _PARAGRAPH, _CONTINUED, _HEADING_LINE, _ITEM_LINE, _OTHER = range(6)
+
+
+def _line_kind(line: str) -> tuple[int, int]:
+    """What a line that is not blank and has no trailing space starts, and the column where its
+    text starts."""
+    if _opens_paragraph(line):
+        return _PARAGRAPH, 0
+    first = line[0]
+    if first == "#":
+        heading = _HEADING.match(line)
+        if heading is None or line[-1] == "#":
+            return _OTHER, 0  # not a heading, or one with a closing sequence
+        return _HEADING_LINE, heading.end()
+    if (first == "-" or first == "+") and line[1:2] == " " and _opens_paragraph(line[2:]):
+        return _ITEM_LINE, 2
+    return _OTHER, 0  # another kind of block, or of block inside an item
+
+
+def _opens_paragraph(text: str) -> bool:
+    """Whether TEXT, at the start of a block, starts a paragraph (and no other block)."""
+    first = text[0]
+    if first not in _LOOK_CLOSER:
+        return True
+    if first in _DIGITS:
+        return _ORDERED.match(text) is None
+    return first == "*" and _STRONG.match(text) is not None
+
+
+def _fill(lines: list[str], found: list[tuple[int, int, int]], into: Pieces) -> None:
+    """The pieces of the lines FOUND, as the walk adds them (`markdown._Walk.blocks`)."""
+    pieces, starts, places, citing = into.pieces, into.starts, into.places, into.citing
+    line_offset = into.line_offset + 1
+    length = 0
+    for index, column, kind in found:
+        if pieces:
+            pieces.append(" " if kind == _CONTINUED else "\n")
+            length += 1
+        if kind == _HEADING_LINE:
+            into.headings.append(length)
+        line = lines[index]
+        if "*" in line:
+            length = _fill_strong(line, index + line_offset, column, into, length)
+            continue
+        text = line[column:] if column else line
+        starts.append(length)
+        places.append((index + line_offset, column))
+        pieces.append(text)
+        if "[" in text:
+            citing.append(text)
+        length += len(text)
+
+
+def _fill_strong(line: str, number: int, column: int, into: Pieces, length: int) -> int:
+    """The text nodes of a LINE with strong emphasis (file line NUMBER, text from COLUMN): the
+    text around each `**…**` and the text inside it. The length of the text so far, updated."""
+    nodes: list[tuple[int, int]] = []  # (start, end) in LINE
+    position = column
+    for match in _STRONG.finditer(line, column):
+        nodes += [(position, match.start()), match.span(1)]
+        position = match.end()
+    nodes.append((position, len(line)))
+    for start, end in nodes:
+        if start < end:
+            text = line[start:end]
+            into.starts.append(length)
+            into.places.append((number, start))
+            into.pieces.append(text)
+            if "[" in text:
+                into.citing.append(text)
+            length += len(text)
+    return length
