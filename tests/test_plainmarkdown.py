@@ -67,7 +67,7 @@ PLAIN = [
     "# H", "## Head [1]", "###### six [2]", "## #tag", "- item [1]", "+ plus [2]", "- [ ] box", "- [1] first",
     "- +x", "**Note:** text [1]", "- **P** is for [2]", "- **In one spot.** Then [3]", "## **Bold** head",
     "**x** and **y** [4]", "**[1]**", "**a [1,**", "**b** 2]", "x **Ü** y", "**a)** b", "**a**.", "(**a**)",
-    "bom\ufeff x",
+    "bom\ufeff x", "ctl\x01x", "us\x1f x", "del\x7fx",
 ]  # fmt: skip
 OTHER = [
     "#nohead", "####### seven", "## trailing #", "## H ##", "#", "## ", "##  two spaces", "-", "- ",
@@ -76,7 +76,7 @@ OTHER = [
     "**a**b", "a**b**", "**a **", "** a**", "**a*", "***a***", "*em*", "5 * 3", "tail  ", "tail ",
     "tab\there", "[link](https://x.org)", "[1]: https://x.org", "see [1]: colon", "[a][b]", "`code`",
     "a\\[1]", "&amp; [1]", "<b>x</b>", "~~struck~~", "snake_case", "x\u00a0nbsp", "nel\x85x",
-    "ls\u2028x", "sp\u3000x", "c1\x9bx",
+    "ls\u2028x", "sp\u3000x", "c1\x9bx", "vt\x0bx", "ff\x0cx", "nul\x00x", "**a\x85** b",
 ]  # fmt: skip
 
 

@@ -16,17 +16,17 @@ definition, ...) it returns False and Comrak reads the body.
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 from typing import Protocol
 
-# The ASCII characters that cannot start inline markup (code, escapes, emphasis but `**`,
-# entities, raw HTML and autolinks, strikethrough, table cells) nor change a line's break (a
-# tab, a carriage return, any other control character): as the bytes to delete, for
-# bytes.translate, which reads a table (a character class tried at every character is ten
-# times slower).
-_SAFE_ASCII = bytes(c for c in range(32, 127) if chr(c) not in "`\\_&<>~|") + b"\n"
-_NON_ASCII = bytes(range(128, 256))
-# Of the others, those that are white space to CommonMark or to Python, control characters,
-# and surrogates (which Comrak refuses).
+# The characters that can start inline markup (code, escapes, emphasis but `**`, entities, raw
+# HTML and autolinks, strikethrough, table cells) or change a line or its break (a tab, a
+# carriage return, a vertical tab or form feed, NUL): each looked for by `in`, a scan in C
+# (a character class tried at every character costs twenty times as much). Comrak reads the
+# other ASCII control characters as letters.
+_UNSAFE_ASCII = ("`", "\\", "_", "&", "<", ">", "~", "|", "\t", "\r", "\x0b", "\x0c", "\x00")
+# Beyond ASCII: white space to CommonMark or to Python, control characters, and surrogates
+# (which Comrak refuses).
 _UNSAFE_NON_ASCII = re.compile("[\x80-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ud800-\udfff]")
 # An inline link, a reference link, a link definition: a bracket may be a link.
 _LINK = re.compile(r"\][(\[:]")
@@ -59,7 +59,14 @@ def read_plain_body(lines: list[str], body: str, into: Pieces) -> bool:
     say so; False, with INTO left as it was, when BODY is not plain."""
     if not _safe(body):
         return False
-    found: list[tuple[int, int, int]] = []  # (0-based line, column of its text, block kind)
+    # Each text node: its text, its place in the file, and what comes before it in the prose
+    # (a line break between blocks, a space between the lines of a paragraph, nothing inside
+    # a line); and the nodes that start a heading.
+    texts: list[str] = []
+    places: list[tuple[int, int]] = []
+    breaks: list[str] = []
+    headings: list[int] = []
+    line_offset = into.line_offset + 1
     previous = _BLANK
     for index, line in enumerate(lines):
         if not line:
@@ -71,26 +78,30 @@ def read_plain_body(lines: list[str], body: str, into: Pieces) -> bool:
             kind, column = _line_kind(line)
             if kind == _OTHER:
                 return False
+            if kind == _HEADING_LINE:
+                headings.append(len(texts))
         else:  # most lines: a paragraph's
             kind, column = _PARAGRAPH, 0
         if kind == _PARAGRAPH and previous == _ITEM_LINE:
             return False  # a lazy continuation of a list item
-        if "*" in line and "*" in _STRONG.sub("", line[column:]):
-            return False
-        found.append((index, column, _CONTINUED if kind == previous == _PARAGRAPH else kind))
+        breaks.append(" " if kind == previous == _PARAGRAPH else "\n")
         previous = kind
-    _fill(lines, found, into)
+        if "*" in line:
+            if not _strong_nodes(line, index + line_offset, column, texts, places, breaks):
+                return False
+        else:
+            texts.append(line[column:] if column else line)
+            places.append((index + line_offset, column))
+    _fill(texts, places, breaks, headings, into)
     return True
 
 
 def _safe(body: str) -> bool:
     """Whether BODY holds no character that can start inline markup or another block than the
     plain ones, and no bracket that can be a link."""
-    rest = body.encode("utf-8", "surrogatepass").translate(None, _SAFE_ASCII)
-    if rest and (
-        rest.translate(None, _NON_ASCII)  # an ASCII character that is not safe
-        or _UNSAFE_NON_ASCII.search(rest.decode("utf-8", "surrogatepass"))
-    ):
+    if any(map(body.__contains__, _UNSAFE_ASCII)):
+        return False
+    if not body.isascii() and _UNSAFE_NON_ASCII.search(body):
         return False
     return _LINK.search(body) is None
 
@@ -124,46 +135,51 @@ def _opens_paragraph(text: str) -> bool:
     return first == "*" and _STRONG.match(text) is not None
 
 
-def _fill(lines: list[str], found: list[tuple[int, int, int]], into: Pieces) -> None:
-    """The pieces of the lines FOUND, as the walk adds them (`markdown._Walk.blocks`)."""
-    pieces, starts, places, citing = into.pieces, into.starts, into.places, into.citing
-    line_offset = into.line_offset + 1
-    length = 0
-    for index, column, kind in found:
-        if pieces:
-            pieces.append(" " if kind == _CONTINUED else "\n")
-            length += 1
-        if kind == _HEADING_LINE:
-            into.headings.append(length)
-        line = lines[index]
-        if "*" in line:
-            length = _fill_strong(line, index + line_offset, column, into, length)
-            continue
-        text = line[column:] if column else line
-        starts.append(length)
-        places.append((index + line_offset, column))
-        pieces.append(text)
-        if "[" in text:
-            citing.append(text)
-        length += len(text)
+def _fill(
+    texts: list[str], places: list[tuple[int, int]], breaks: list[str], headings: list[int], into: Pieces
+) -> None:
+    """INTO's pieces, starts, places, citing texts and headings, as the walk adds them
+    (`markdown._Walk.blocks`), from the text nodes found (TEXTS, PLACES, BREAKS before each;
+    HEADINGS: the indexes of the nodes that start one), computed in bulk, not node by node."""
+    if not texts:
+        return
+    pieces = [""] * (2 * len(texts) - 1)
+    pieces[0::2] = texts
+    pieces[1::2] = breaks[1:]  # nothing before the first block
+    # Where each node starts: the lengths of the pieces before it, summed.
+    starts = list(accumulate(map(len, pieces), initial=0))[0::2]
+    into.pieces += pieces
+    into.starts += starts
+    into.places += places
+    into.citing += [text for text in texts if "[" in text]
+    into.headings += [starts[index] for index in headings]
 
 
-def _fill_strong(line: str, number: int, column: int, into: Pieces, length: int) -> int:
-    """The text nodes of a LINE with strong emphasis (file line NUMBER, text from COLUMN): the
-    text around each `**…**` and the text inside it. The length of the text so far, updated."""
-    nodes: list[tuple[int, int]] = []  # (start, end) in LINE
+def _strong_nodes(
+    line: str,
+    number: int,
+    column: int,
+    texts: list[str],
+    places: list[tuple[int, int]],
+    breaks: list[str],
+) -> bool:
+    """Add the text nodes of a LINE with strong emphasis (file line NUMBER, text from COLUMN):
+    the text around each `**…**` and the text inside it; False, adding none, when the line
+    has any other `*`."""
+    if "*" in _STRONG.sub("", line[column:]):
+        return False
+    spans: list[tuple[int, int]] = []  # (start, end) in LINE
     position = column
     for match in _STRONG.finditer(line, column):
-        nodes += [(position, match.start()), match.span(1)]
+        spans += [(position, match.start()), match.span(1)]
         position = match.end()
-    nodes.append((position, len(line)))
-    for start, end in nodes:
+    spans.append((position, len(line)))
+    first = True
+    for start, end in spans:
         if start < end:
-            text = line[start:end]
-            into.starts.append(length)
-            into.places.append((number, start))
-            into.pieces.append(text)
-            if "[" in text:
-                into.citing.append(text)
-            length += len(text)
-    return length
+            if not first:
+                breaks.append("")  # the line's first node has the line's break
+            first = False
+            texts.append(line[start:end])
+            places.append((number, start))
+    return True
