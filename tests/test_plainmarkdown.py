@@ -11,14 +11,14 @@ ordered items, emphasis, links and definitions, trailing spaces, tabs, odd white
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
 from reviewflow.content.frontmatter import read_article_bytes
-from reviewflow.content.markdown import parse_body
+from reviewflow.content.markdown import ParsedBody, parse_body
 from reviewflow.content.plainmarkdown import read_plain_body
-from reviewflow.content.prose import read_prose
+from reviewflow.content.prose import Prose, read_prose
 from tests.conftest import PROJECT
 
 
@@ -32,6 +32,7 @@ class Collected:
     places: list[tuple[int, int]] = field(default_factory=list)
     citing: list[str] = field(default_factory=list)
     headings: list[int] = field(default_factory=list)
+    block_starts: list[int] | None = None
 
 
 def is_plain(body: str) -> bool:
@@ -39,9 +40,16 @@ def is_plain(body: str) -> bool:
 
 
 def assert_same(body: str) -> bool:
-    """Whether the plain reader took BODY; its answer is Comrak's either way."""
-    assert parse_body(body, 7) == parse_body(body, 7, plain=False), body
+    """Whether the plain reader took BODY; its answer is Comrak's either way, and so are the
+    sentences found with the blocks' starts it knows."""
+    plain, tree = parse_body(body, 7), parse_body(body, 7, plain=False)
+    assert replace(plain, block_starts=None) == tree, body
+    assert prose_of(plain).sentence_starts == prose_of(tree).sentence_starts, body
     return is_plain(body)
+
+
+def prose_of(parsed: ParsedBody) -> Prose:
+    return Prose(parsed.text, parsed.line_starts, parsed.line_places, block_starts=parsed.block_starts)
 
 
 def real_bodies() -> list[tuple[str, str]]:
@@ -67,7 +75,7 @@ PLAIN = [
     "# H", "## Head [1]", "###### six [2]", "## #tag", "- item [1]", "+ plus [2]", "- [ ] box", "- [1] first",
     "- +x", "**Note:** text [1]", "- **P** is for [2]", "- **In one spot.** Then [3]", "## **Bold** head",
     "**x** and **y** [4]", "**[1]**", "**a [1,**", "**b** 2]", "x **Ü** y", "**a)** b", "**a**.", "(**a**)",
-    "bom\ufeff x", "ctl\x01x", "us\x1f x", "del\x7fx",
+    "bom\ufeff x", "ctl\x01x", "us\x1f x", "del\x7fx", "\x1fstarts with a control [1].",
 ]  # fmt: skip
 OTHER = [
     "#nohead", "####### seven", "## trailing #", "## H ##", "#", "## ", "##  two spaces", "-", "- ",

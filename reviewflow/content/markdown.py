@@ -77,6 +77,7 @@ class ParsedBody:
     html: list[tuple[int, int]]  # raw HTML: (file line, 1-based column)
     headings: list[int]  # offset in text where each heading's line starts
     marker_insides: list[str]  # MARKER.findall(text), found on the way
+    block_starts: list[int] | None = None  # offset in text of each block after the first, when known
 
 
 def parse_body(body: str, body_line: int = 1, plain: bool = True) -> ParsedBody:
@@ -88,7 +89,9 @@ def parse_body(body: str, body_line: int = 1, plain: bool = True) -> ParsedBody:
     if not (plain and read_plain_body(lines, body, walk)):
         walk.blocks(comrak.parse_document(body, EXTENSIONS, PARSING, RENDERING), 0)
     text, insides = walk.finish()
-    return ParsedBody(text, walk.starts, walk.places, sorted(walk.html), walk.headings, insides)
+    return ParsedBody(
+        text, walk.starts, walk.places, sorted(walk.html), walk.headings, insides, walk.block_starts
+    )
 
 
 def parse_for_page(body: str) -> tuple[comrak.AstNode, list[tuple[comrak.AstNode, str]]]:
@@ -125,6 +128,7 @@ class _Walk:
         self.citing: list[str] = []  # the texts of the nodes that cite and hold a `[`
         self.cell_start = -1  # the 0-based column where the table cell being read starts
         self.headings: list[int] = []
+        self.block_starts: list[int] | None = None  # known to the plain reader only
 
     def blocks(self, node: comrak.AstNode, length: int) -> int:
         """Read the blocks under NODE into the text, whose LENGTH so far it returns updated."""

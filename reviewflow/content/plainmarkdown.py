@@ -16,7 +16,7 @@ definition, ...) it returns False and Comrak reads the body.
 from __future__ import annotations
 
 import re
-from itertools import accumulate
+from itertools import accumulate, compress
 from typing import Protocol
 
 # The characters that can start inline markup (code, escapes, emphasis but `**`, entities, raw
@@ -52,6 +52,7 @@ class Pieces(Protocol):
     places: list[tuple[int, int]]
     citing: list[str]
     headings: list[int]
+    block_starts: list[int] | None
 
 
 def read_plain_body(lines: list[str], body: str, into: Pieces) -> bool:
@@ -153,6 +154,7 @@ def _fill(
     into.places += places
     into.citing += [text for text in texts if "[" in text]
     into.headings += [starts[index] for index in headings]
+    into.block_starts = list(compress(starts[1:], map("\n".__eq__, breaks[1:])))
 
 
 def _strong_nodes(
