@@ -65,6 +65,9 @@ class WordFinder:
         self.phrases_by_word: dict[str, list[frozenset[str]]] = {}
         for needed in self.phrases:
             self.phrases_by_word.setdefault(max(sorted(needed), key=len, default=""), []).append(needed)
+        # The same keys as sets: a set meets another by iterating the smaller one (a text's ~60
+        # words against a vocabulary's ~10-1,700 forms), a dict's keys meet a set by iterating it.
+        self.form_set, self.phrase_keys = frozenset(self.forms), frozenset(self.phrases_by_word)
         self._words, self._inflect = words, inflect
         # Each entry by its first word (a single word: inflected), with the words that must
         # follow it: what an occurrence of the entry starts with in an ASCII text. None when
@@ -92,9 +95,9 @@ class WordFinder:
         """(start, end) of each occurrence in PROSE.text, in order."""
         words = prose.word_set
         by_word = self.phrases_by_word
-        if "" in by_word or any(parts <= words for key in by_word.keys() & words for parts in by_word[key]):
+        if "" in by_word or any(parts <= words for key in self.phrase_keys & words for parts in by_word[key]):
             return [m.span() for m in self.pattern.finditer(prose.text)]  # rare: phrases are few
-        spans = [span for form in words & self.forms.keys() for span in _whole_words(prose.lowered, form)]
+        spans = [span for form in words & self.form_set for span in _whole_words(prose.lowered, form)]
         return sorted(spans)
 
     def may_start_in(self, text: str, prose: Prose) -> bool:
