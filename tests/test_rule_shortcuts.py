@@ -11,7 +11,14 @@ from bisect import bisect_right
 import pytest
 
 from reviewflow.checks.jargon import _ABBREVIATION, _SHAPE, _TWO_CAPITALS
-from reviewflow.checks.prose_fields import _AFTER_FULL_STOP, _AFTER_SENTENCE, _uncited_spans, bare_citations
+from reviewflow.checks.language import _ANY_TRIGGER, _EVIDENCE, _WORD_NUMBERS
+from reviewflow.checks.prose_fields import (
+    _AFTER_FULL_STOP,
+    _AFTER_SENTENCE,
+    FieldProse,
+    _uncited_spans,
+    bare_citations,
+)
 from reviewflow.checks.readability import _longest_lines, _sentences_in
 from reviewflow.content.prose import MARKER, Prose, read_prose
 
@@ -108,3 +115,26 @@ def test_the_hardest_sentences_are_looked_for_in_the_longest_lines_as_before(see
                 walked.append((begin, min(end, block_end)))
                 at = end
             assert _sentences_in(prose, block_start, block_end) == walked, text
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_title_that_holds_no_trigger_is_one_that_no_evidence_pattern_mentions(seed: int) -> None:
+    # The texts of a title or a summary, with every kind of trigger among their pieces.
+    rng = random.Random(seed)
+    pieces = [
+        *PIECES,
+        "Hazard Ratio",
+        "odds ratio",
+        "relative risk",
+        "3-fold",
+        "N=12",
+        "leading",
+        "Commonest",
+    ]
+    for _ in range(400):
+        text = " ".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        prose = FieldProse(text, [0], [(0, 0)], field_name="title")
+        mentioned = any(prose.mentions(triggers) for triggers, _ in _EVIDENCE) or prose.mentions(
+            _WORD_NUMBERS
+        )
+        assert (_ANY_TRIGGER.search(prose.lowered) is not None) == mentioned, text
