@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import re
 from bisect import bisect_right
+from functools import cached_property
 
 import pytest
 
@@ -138,3 +139,14 @@ def test_a_title_that_holds_no_trigger_is_one_that_no_evidence_pattern_mentions(
             _WORD_NUMBERS
         )
         assert (_ANY_TRIGGER.search(prose.lowered) is not None) == mentioned, text
+
+
+def test_a_title_s_tables_read_without_the_lock_are_those_of_the_same_prose() -> None:
+    # `sentences` is left out: each holds its line, which a title answers (locate) differently.
+    names = [n for n, value in vars(Prose).items() if isinstance(value, cached_property) and n != "sentences"]
+    assert {"lowered", "words", "word_set", "sentence_starts"} <= set(names)
+    for text in texts(7, 100):
+        plain, field = Prose(text, [0], [(1, 0)]), FieldProse(text, [0], [(1, 0)], field_name="title")
+        for name in names:
+            assert getattr(field, name) == getattr(plain, name), (name, text)
+            assert field.__dict__[name] is getattr(field, name)  # built once, then read as kept
