@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # rules.py imports these rules into its registry
 # The capital first, then what precedes it: `re` tries the lookbehind only at capitals.
 _ABBREVIATION = re.compile(r"[A-Z](?<![\w-].)[A-Za-z0-9&]*[A-Z][A-Z0-9]*s?(?![\w])")
 _ROMAN = re.compile(r"[IVXLC]+")
+_CONDITION_WORD = re.compile(r"[A-Za-z0-9]+")
 # An ASCII text's shape: capitals "A", other letters, digits and "&" "a", the rest " ". An
 # abbreviation needs "A", then [Aa]*, then "A" there; `re` finds that from the literal "A",
 # several times faster than _ABBREVIATION tries its lookbehind at every capital.
@@ -55,7 +56,7 @@ def jargon(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
         return
     words = vocabulary(ctx.config.checks)
     # The article's own condition is the name readers came for ("POEMS", "multiple sclerosis").
-    condition = set(re.findall(r"[A-Za-z0-9]+", article.condition))
+    condition = set(_CONDITION_WORD.findall(article.condition))
     condition_words = {word.lower() for word in condition}
     for prose in prose_parts(doc, article):
         hits = [*_abbreviations(prose, words, condition), *_terms(prose, words, condition_words)]

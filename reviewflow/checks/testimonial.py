@@ -145,7 +145,7 @@ def testimonial(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     stories = not _independent(article)
     for prose in prose_parts(doc, article):
         possible = words.possible(prose)
-        if not stories:
+        if possible and not stories:
             possible = frozenset(p for p in possible if _KINDS[p[0]] != "outcomes")
         if possible:  # most texts: none of the phrases can occur, and no regex runs
             found = _occurrences(prose, possible)
