@@ -20,7 +20,7 @@ from reviewflow.checks.prose_fields import (
     _uncited_spans,
     bare_citations,
 )
-from reviewflow.checks.readability import _longest_lines, _sentences_in
+from reviewflow.checks.readability import _SEPARATE, _SEPARATE_BYTES, _longest_lines, _sentences_in
 from reviewflow.content.prose import MARKER, Prose, read_prose
 
 PIECES = [
@@ -141,3 +141,12 @@ def test_a_title_s_tables_read_without_the_lock_are_those_of_the_same_prose() ->
         for name in names:
             assert getattr(field, name) == getattr(plain, name), (name, text)
             assert field.__dict__[name] is getattr(field, name)  # built once, then read as kept
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_words_are_separated_by_the_byte_table_as_by_the_dictionary(seed: int) -> None:
+    for text in texts(seed, 200):
+        lowered = text.lower()
+        as_ascii = lowered.encode("ascii", "replace").decode("ascii")  # what the dictionary was given
+        bytewise = lowered.encode("ascii", "replace").translate(_SEPARATE_BYTES).decode("ascii")
+        assert bytewise == as_ascii.translate(_SEPARATE), text
