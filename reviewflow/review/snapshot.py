@@ -38,7 +38,7 @@ from reviewflow.review import kept
 from reviewflow.review.board import configs_of
 from reviewflow.review.changes import conditions
 from reviewflow.review.history import ReviewLog, extend_history, read_history
-from reviewflow.review.kept import Later, LaterList, Overlay, Shared, section, unsection
+from reviewflow.review.kept import Appended, Later, LaterList, Overlay, Rows, Shared, section, unsection
 from reviewflow.review.model import Change, Event, History, Outcome, Track
 from reviewflow.review.workflow import Replay
 
@@ -209,12 +209,13 @@ def _load_log(store: GitStore, sections: Mapping[str, list[memoryview]], events:
         order=order,
         parents=later("order", lambda rows: dict(zip(rows[0], rows[1], strict=True))),
         events=events,
-        changes=later("changes", lambda rows: {s: [Change(c, e) for c, e in r] for s, r in rows.items()}),
-        authors=later("authors", lambda rows: {blob: frozenset(emails) for blob, emails in rows.items()}),
+        changes=Rows(lambda: _merged(sections["changes"]), lambda rows: [Change(c, e) for c, e in rows]),
+        authors=Rows(lambda: _merged(sections["authors"]), frozenset),
         heads=_merged(sections["heads"]),
         configs=Later(lambda: configs_of(store, config_blobs)),  # a few versions, read from git again
     )
-    return ReviewLog(history, later("appeared", kept.dates), config_blobs)
+    appeared = Rows(lambda: _merged(sections["appeared"]), kept.dates_of, kept.date_key, kept.text_key)
+    return ReviewLog(history, appeared, config_blobs)
 
 
 def _sections(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> dict[str, list[bytes | memoryview]]:
@@ -240,7 +241,10 @@ def _added(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> dict[str, tup
     is whole: a section written whole replaces REUSE's layers."""
     history, shared = log.history, Shared()
     done = len(reuse.events) if reuse else 0
-    new_commits = history.order[len(reuse.log.history.order) if reuse else 0 :]
+    if reuse is not None and isinstance(history.order, Appended):
+        new_commits: Sequence[str] = history.order.added  # extend_history's: the kept order is not read
+    else:
+        new_commits = history.order[len(reuse.log.history.order) if reuse else 0 :]
     same = shared.setdefault  # a few versions of reviewflow.toml: each blob id written once
     new_events = [event.commit for event in replay.judged[done:]]  # the blob in force at each
     return {
