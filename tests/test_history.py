@@ -360,3 +360,79 @@ def test_the_kept_state_is_what_a_whole_replay_gives(
     snapshot.write_bytes(b"garbage")
     same(reads=6)
     assert snapshot.read_bytes() != b"garbage"
+
+
+def kept_log(repo: Path) -> tuple[dict, ...]:
+    """The whole kept history, every section of it, as the next run reads it from .git/reviewflow/."""
+    from reviewflow.review import snapshot as kept_state
+
+    store = GitStore.open(repo)
+    file = kept_state._path(store)
+    assert file is not None
+    found = kept_state._load(store, file)
+    assert found is not None
+    history = found.log.history
+    return (
+        found.head,
+        list(history.order),
+        dict(history.parents),
+        dict(history.changes),
+        dict(history.authors),
+        dict(history.heads),
+        dict(found.log.appeared),
+        dict(found.log.config_blobs),
+        [(e.commit, e.valid, e.reason) for e in found.events],
+    )
+
+
+def whole_log(repo: Path) -> tuple[dict, ...]:
+    """The same, from git alone."""
+    store = GitStore.open(repo)
+    log = read_history(store, use_cache=False)
+    history = log.history
+    events = Replay(history, committed_config(store)).run().events
+    return (
+        store.head,
+        list(history.order),
+        dict(history.parents),
+        dict(history.changes),
+        dict(history.authors),
+        dict(history.heads),
+        dict(log.appeared),
+        dict(log.config_blobs),
+        [(e.commit, e.valid, e.reason) for e in events],
+    )
+
+
+def test_each_run_adds_a_layer_to_the_kept_state_and_merges_them_past_the_limit(
+    tangled: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that resumes writes what it added as a layer over the kept bytes; read back, the
+    layers are the whole history, and past LAYERS_MAX a section is merged into one again."""
+    from reviewflow.review import snapshot as kept_state
+
+    monkeypatch.setattr(kept_state, "LAYERS_MAX", 3)
+    other = "poems-syndrome-and-you"
+    kept(tangled)  # a whole read: one layer each
+    snapshot = next((tangled / ".git" / "reviewflow").glob("replay-*"))
+    layers_seen = set()
+    steps = [
+        (RITA, lambda: ok(run(tangled, "review", other))),
+        (RITA, lambda: ok(run(tangled, "approve", other))),
+        (ALICE, lambda: edit(tangled, "A new line.", path=f"articles/{other}.md")),
+        (ALICE, lambda: ok(run(tangled, "submit", other))),
+        (ALICE, lambda: remove_rita(tangled)),
+        (
+            RITA,
+            lambda: forge(tangled, "review", slug=other, content=blob(tangled, path=f"articles/{other}.md")),
+        ),
+    ]
+    for who, step in steps:
+        act_as(monkeypatch, who)
+        step()
+        assert kept(tangled) == whole(tangled, use_cache=False)
+        assert kept_log(tangled) == whole_log(tangled)
+        data = snapshot.read_bytes()
+        layers_seen.add(data.count(b"events+"))
+        assert b"events+3" not in data
+    assert layers_seen >= {0, 1, 2}, "each resumed run adds a layer, and the third is merged away"

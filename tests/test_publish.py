@@ -307,6 +307,20 @@ def test_without_a_spare_unchanged_pages_are_copied_from_the_live_site(
     assert [p.name for p in library.repo.parent.iterdir() if p.name.startswith(".")] == []
 
 
+def test_pages_written_by_a_build_are_settled_by_the_file_systems_clock(library: Library) -> None:
+    """A page written a moment before the build ends is recorded with its file's state, as the
+    file system's clock read after it proves it settled: the next build that finds it unchanged
+    need not read and hash it (a spare copied in one go would be read whole otherwise)."""
+    from reviewflow.publish.records import BuildCache
+
+    page = "articles/approved-one/index.html"
+    site = library.publish().out
+    record = BuildCache(library.repo).live_site(site)[page]
+    found = os.lstat(site / page)
+    assert record.state == (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+    assert (library.publish().out / page).read_bytes() == (site / page).read_bytes()
+
+
 def test_a_page_edited_in_the_built_site_is_never_carried_forward(library: Library) -> None:
     page = "articles/approved-one/index.html"
     site = library.publish().out

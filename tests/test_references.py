@@ -287,6 +287,15 @@ def test_journal_names() -> None:
     )
 
 
+def test_the_very_title_or_journal_name_matches_without_normalising_and_an_issn_still_goes_first() -> None:
+    assert title_similarity("Update &amp; <i>review</i>", "Update &amp; <i>review</i>") == 1.0
+    assert title_similarity("", "") == 1.0
+    work = Work("doi:10.1/c", "crossref", "x", journal="0006-4971", issn=("0361-8609",))
+    assert not journal_matches("0006-4971", work)  # read as an ISSN, which the work does not have
+    assert journal_matches("American Journal of Hematology", Work("doi:10.1/d", "crossref", "x",
+                           journal="American Journal of Hematology", journal_abbreviation="Am J Hematol"))  # fmt: skip
+
+
 # --- ci and verify ---------------------------------------------------------------------------------
 
 

@@ -7,13 +7,22 @@ from __future__ import annotations
 import random
 import re
 from bisect import bisect_right
+from functools import cached_property
 
 import pytest
 
 from reviewflow.checks.jargon import _ABBREVIATION, _SHAPE, _TWO_CAPITALS
-from reviewflow.checks.prose_fields import _AFTER_FULL_STOP, _AFTER_SENTENCE, _uncited_spans, bare_citations
-from reviewflow.checks.readability import _longest_lines, _sentences_in
-from reviewflow.content.prose import MARKER, Prose, read_prose
+from reviewflow.checks.language import _ANY_TRIGGER, _EVIDENCE, _WORD_NUMBERS
+from reviewflow.checks.prose_fields import (
+    _AFTER_FULL_STOP,
+    _AFTER_SENTENCE,
+    FieldProse,
+    _uncited_spans,
+    bare_citations,
+)
+from reviewflow.checks.readability import _SEPARATE, _SEPARATE_BYTES, _longest_lines, _sentences_in
+from reviewflow.checks.vocabulary import _BREAKS
+from reviewflow.content.prose import MARKER, WORD_BREAKS, Prose, read_prose
 
 PIECES = [
     "Treatment", "works", "well", "[1]", "[2, 3]", "[1. 2]", "[2][3]", "[١2]", "[1–3]", "it’s", "é", "İ", "ſ",
@@ -89,7 +98,7 @@ def test_a_text_without_two_capitals_in_a_word_has_no_abbreviation(seed: int) ->
     skipped = 0
     for text in texts(seed):
         text = text.encode("ascii", "replace").decode("ascii")
-        if not _TWO_CAPITALS.search(text.translate(_SHAPE)):
+        if not _TWO_CAPITALS.search(text.encode("ascii").translate(_SHAPE)):
             assert _ABBREVIATION.search(text) is None, text
             skipped += 1
     assert skipped
@@ -108,3 +117,38 @@ def test_the_hardest_sentences_are_looked_for_in_the_longest_lines_as_before(see
                 walked.append((begin, min(end, block_end)))
                 at = end
             assert _sentences_in(prose, block_start, block_end) == walked, text
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_title_that_holds_no_trigger_is_one_that_no_evidence_pattern_mentions(seed: int) -> None:
+    # The texts of a title or a summary, with every kind of trigger among their pieces.
+    rng = random.Random(seed)
+    pieces = [*PIECES, *"Hazard Ratio|odds ratio|relative risk|3-fold|N=12|leading|Commonest".split("|")]
+    for _ in range(400):
+        text = " ".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        prose = FieldProse(text, [0], [(0, 0)], field_name="title")
+        mentioned = any(prose.mentions(triggers) for triggers, _ in _EVIDENCE) or prose.mentions(
+            _WORD_NUMBERS
+        )
+        assert (_ANY_TRIGGER.search(prose.lowered) is not None) == mentioned, text
+
+
+def test_a_title_s_tables_read_without_the_lock_are_those_of_the_same_prose() -> None:
+    # `sentences` is left out: each holds its line, which a title answers (locate) differently.
+    names = [n for n, value in vars(Prose).items() if isinstance(value, cached_property) and n != "sentences"]
+    assert {"lowered", "words", "word_set", "sentence_starts"} <= set(names)
+    for text in texts(7, 100):
+        plain, field = Prose(text, [0], [(1, 0)]), FieldProse(text, [0], [(1, 0)], field_name="title")
+        for name in names:
+            assert getattr(field, name) == getattr(plain, name), (name, text)
+            assert field.__dict__[name] is getattr(field, name)  # built once, then read as kept
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_words_are_separated_by_the_byte_table_as_by_the_dictionary(seed: int) -> None:
+    for text in texts(seed, 200):
+        lowered = text.lower()
+        as_ascii = lowered.encode("ascii", "replace").decode("ascii")  # what the dictionary was given
+        bytewise = lowered.encode("ascii", "replace").translate(_SEPARATE_BYTES).decode("ascii")
+        assert bytewise == as_ascii.translate(_SEPARATE), text
+        assert as_ascii.encode("ascii").translate(_BREAKS).decode("ascii") == as_ascii.translate(WORD_BREAKS)

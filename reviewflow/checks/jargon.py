@@ -25,13 +25,15 @@ if TYPE_CHECKING:  # rules.py imports these rules into its registry
 # The capital first, then what precedes it: `re` tries the lookbehind only at capitals.
 _ABBREVIATION = re.compile(r"[A-Z](?<![\w-].)[A-Za-z0-9&]*[A-Z][A-Z0-9]*s?(?![\w])")
 _ROMAN = re.compile(r"[IVXLC]+")
+_CONDITION_WORD = re.compile(r"[A-Za-z0-9]+")
 # An ASCII text's shape: capitals "A", other letters, digits and "&" "a", the rest " ". An
 # abbreviation needs "A", then [Aa]*, then "A" there; `re` finds that from the literal "A",
 # several times faster than _ABBREVIATION tries its lookbehind at every capital.
-_SHAPE = str.maketrans(
-    {c: "A" if c.isupper() else "a" if c.isalnum() or c == "&" else " " for c in map(chr, range(128))}
-)
-_TWO_CAPITALS = re.compile(r"A[Aa]*A")
+# A table for bytes: bytes.translate reads it directly, str.translate builds a cache of a dictionary.
+_SHAPE = bytes(
+    [ord("A" if c.isupper() else "a" if c.isalnum() or c == "&" else " ") for c in map(chr, range(128))]
+) + bytes(range(128, 256))
+_TWO_CAPITALS = re.compile(rb"A[Aa]*A")
 # An explanation right after a word: "VEGF (vascular …)", "neuropathy, which means …",
 # "paraneoplastic—meaning …", "remission: a time when …", "ascites, or fluid in the belly".
 _EXPLAINED_AFTER = re.compile(
@@ -55,7 +57,7 @@ def jargon(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
         return
     words = vocabulary(ctx.config.checks)
     # The article's own condition is the name readers came for ("POEMS", "multiple sclerosis").
-    condition = set(re.findall(r"[A-Za-z0-9]+", article.condition))
+    condition = set(_CONDITION_WORD.findall(article.condition))
     condition_words = {word.lower() for word in condition}
     for prose in prose_parts(doc, article):
         hits = [*_abbreviations(prose, words, condition), *_terms(prose, words, condition_words)]
@@ -64,7 +66,7 @@ def jargon(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
 
 def _abbreviations(prose: Prose, words: Vocabulary, condition: set[str]) -> Iterator[Hit]:
     text = prose.text
-    if text.isascii() and not _TWO_CAPITALS.search(text.translate(_SHAPE)):
+    if text.isascii() and not _TWO_CAPITALS.search(text.encode("ascii").translate(_SHAPE)):
         return  # no word with two capitals: most patient pages
     seen: set[str] = set()
     known = syllable_table()

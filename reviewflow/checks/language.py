@@ -5,7 +5,7 @@ raw HTML, absolute claims, readability. Registered in rules.py, like every rule.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from reviewflow.checks.evidence import number_forms, whole_number, word_forms
@@ -40,6 +40,12 @@ _EVIDENCE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [
         re.compile(r"\b(?:hazard|odds) ratio\b|\brelative risk\b|\d(?:\.\d+)?-fold\b", re.IGNORECASE),
     ),
 ]
+
+
+# Every literal a pattern above or a number in words (_WORD_NUMBERS) needs: a title or a
+# summary that holds none of them is tested once rather than once per pattern.
+def _any_of(literals: Iterable[str]) -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, sorted(set(literals), key=len, reverse=True))))
 
 
 def _evidence_matches(prose: Prose) -> list[re.Match[str]]:
@@ -122,6 +128,7 @@ _WORD_NUMBERS = (
     "most common",
     "commonest",
 )
+_ANY_TRIGGER = _any_of([*(t for triggers, _ in _EVIDENCE for t in triggers), *_WORD_NUMBERS])
 _STEP_BEFORE = re.compile(
     r"\b(?:step|steps|grade|stage|type|phase|part|page|day|week|cycle|level|chapter)\s*$", re.I
 )
@@ -178,13 +185,17 @@ def evidence_uncited(article: Article, doc: Document, ctx: Context) -> Iterator[
 
 def _evidence_in(doc: Document, prose: Prose) -> Iterator[Hit]:
     text = prose.text
+    field = isinstance(prose, FieldProse)
+    # Where no trigger occurs, every `mentions` below is false: one search of a short text.
+    triggered = not field or _ANY_TRIGGER.search(prose.lowered) is not None
     spans = []
-    if isinstance(prose, FieldProse) and not _DIGIT.search(text):
+    if field and not _DIGIT.search(text):
         pass  # most titles and summaries hold no number: skip the body's tests
     else:
-        spans = [_number_in(match) for match in _evidence_matches(prose) if not _step(text, match)]
+        if triggered:
+            spans = [_number_in(match) for match in _evidence_matches(prose) if not _step(text, match)]
         spans += number_forms(text)
-    if prose.mentions(_WORD_NUMBERS):
+    if triggered and prose.mentions(_WORD_NUMBERS):
         spans += word_forms(text)
     reported: set[int] = set()
     begin = sentence_end = -1
@@ -311,7 +322,7 @@ def readability(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     if prose.text.count(" ", 0, 1000) < 30 and prose.text.count(" ") < 30:
         return
     # Headings are left out: short lines of their own that would read as easy sentences.
-    sentences = prose.sentence_count - len(prose.headings)
+    sentences = len(prose.sentence_starts) - len(prose.headings)  # sentence_count, not read through its lock
     grade = grade_of(*prose_totals(prose), sentences)
     limit = ctx.config.checks.patient_max_grade
     if grade > limit:

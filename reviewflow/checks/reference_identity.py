@@ -26,13 +26,6 @@ if TYPE_CHECKING:
 LABELS = {"doi": "DOI", "pmid": "PMID", "pmcid": "PMCID"}
 
 
-def _identifiers(reference: Reference) -> Iterator[tuple[str, str]]:
-    for kind in KINDS:
-        value = getattr(reference, kind)
-        if value:
-            yield kind, value
-
-
 def _source(work: Work) -> str:
     return SOURCE_NAMES.get(work.source, work.source)
 
@@ -50,7 +43,8 @@ def _looked_up(article: Article, doc: Document, lock: ReferenceLock) -> list[Loo
     found = [
         (index, reference, kind, value, lock.entries(kind, value))
         for index, reference in enumerate(article.references)
-        for kind, value in _identifiers(reference)
+        for kind in KINDS
+        if (value := getattr(reference, kind))
     ]
     doc.__dict__["_identity_entries"] = (lock, found)
     return found

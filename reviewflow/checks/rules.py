@@ -42,7 +42,7 @@ from reviewflow.checks.structure import (
     reference_uncited,
 )
 from reviewflow.checks.testimonial import testimonial
-from reviewflow.config import Config
+from reviewflow.config import Audience, Checks, Config
 from reviewflow.content.article import Article, Document
 from reviewflow.content.facts import Facts
 from reviewflow.findings import Finding, Severity
@@ -242,23 +242,40 @@ RULES: dict[str, Rule] = {
 ALL_RULE_IDS = [*FILE_RULES, *RULES, INTENDED_STALE]
 
 
+# Which rules run on an article of one audience under one [checks] table, each with the
+# severity reviewflow.toml sets (None: the rule's default, or its hit's own): worked out once
+# per process rather than per article. Keyed by the table's identity (frozen, and kept here, so
+# the id is never reused while it is).
+_Plan = list[tuple[Rule, Severity | None, Severity]]
+_PLANS: dict[tuple[int, Audience], tuple[Checks, _Plan]] = {}
+
+
+def _plan(checks: Checks, audience: Audience) -> _Plan:
+    kept = _PLANS.get((id(checks), audience))
+    if kept is not None and kept[0] is checks:
+        return kept[1]
+    plan: _Plan = []
+    for rule in RULES.values():
+        setting = checks.rule_setting(rule.id, audience)
+        if setting != "off":
+            plan.append((rule, Severity(setting) if setting else None, rule.default_severity(audience)))
+    if len(_PLANS) > 64:  # a long-lived process that reads many configs: bounded
+        _PLANS.clear()
+    _PLANS[id(checks), audience] = (checks, plan)
+    return plan
+
+
 def check_document(doc: Document, ctx: Context) -> list[Finding]:
     """Every finding for one article: the problems met while reading it, then each rule's."""
     findings = list(doc.findings)
     article = doc.article
     if article is not None:
-        checks = ctx.config.checks
-        for rule in RULES.values():
-            setting = checks.rule_setting(rule.id, article.audience)
-            if setting == "off":
-                continue
-            default = Severity(setting) if setting else rule.default_severity(article.audience)
+        for rule, configured, default in _plan(ctx.config.checks, article.audience):
             for hit in rule.run(article, doc, ctx):
-                severity = default if setting or len(hit) == 3 else hit[3]
                 findings.append(
                     Finding(
                         rule=rule.id,
-                        severity=severity,
+                        severity=configured or (default if len(hit) == 3 else hit[3]),
                         path=doc.path,
                         line=hit[0],
                         column=hit[1],

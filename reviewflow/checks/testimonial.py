@@ -79,6 +79,8 @@ class _Words:
     by_key: dict[str, list[tuple[frozenset[str], int, str]]]
     not_names: frozenset[str]
     coping: re.Pattern[str]
+    # by_key's keys as a set: met with a text's words by iterating the smaller of the two.
+    keys: frozenset[str] = frozenset()
 
     def possible(self, prose: Prose) -> frozenset[tuple[int, str]]:
         """(kind, phrase) of each phrase whose words all occur in PROSE: a set lookup per
@@ -86,7 +88,7 @@ class _Words:
         words = prose.word_set
         return frozenset(
             (kind, phrase)
-            for key in self.by_key.keys() & words
+            for key in self.keys & words
             for needed, kind, phrase in self.by_key[key]
             if needed <= words
         )
@@ -113,6 +115,7 @@ def _compiled(additions: tuple[tuple[str, ...], ...]) -> _Words:
             by_key.setdefault(key, []).append((needed, kind, phrase))
     return _Words(
         by_key=by_key,
+        keys=frozenset(by_key),
         not_names=frozenset(name.lower() for name in data["not_names"]),
         coping=words_pattern(tuple(data["coping"])),
     )
@@ -142,7 +145,7 @@ def testimonial(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     stories = not _independent(article)
     for prose in prose_parts(doc, article):
         possible = words.possible(prose)
-        if not stories:
+        if possible and not stories:
             possible = frozenset(p for p in possible if _KINDS[p[0]] != "outcomes")
         if possible:  # most texts: none of the phrases can occur, and no regex runs
             found = _occurrences(prose, possible)

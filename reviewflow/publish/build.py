@@ -172,12 +172,14 @@ def build_site(
             staging.swap(page_path(info.slug) for info in infos)
             kept_spare = staging.spare is not None and built_before
         if cache:
+            clock = cache.clock(target)  # read before the states are taken, see records.settled
             now = time.time_ns()
             records = {}
             for info in infos:
                 relative, record = page_path(info.slug), pages[info.slug].record
                 if record.state is None:  # written, copied or checked by its bytes in this build
-                    record = record._replace(state=settled(file_state(os.path.join(target, relative)), now))
+                    state = file_state(os.path.join(target, relative))
+                    record = record._replace(state=settled(state, now, clock))
                 records[relative] = record
             new_pages = {page_path(info.slug) for info in missing}  # all that the next build's spare lacks
             cache.keep_sites(target, records, new_pages, spare_was_live=kept_spare, search=search)

@@ -68,11 +68,17 @@ def file_state(path: Path | str) -> FileState | None:
     return found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns
 
 
-def settled(state: FileState | None, now_ns: int) -> FileState | None:
-    """STATE, if its times are old enough that any later change would show in them."""
-    if state is None or now_ns - max(state[2], state[3]) < RACY_SECONDS * 1_000_000_000:
+def settled(state: FileState | None, now_ns: int, clock_ns: int | None = None) -> FileState | None:
+    """STATE, if its times are old enough that any later change would show in them: older than
+    RACY_SECONDS by the system's clock, or older than CLOCK_NS, the file system's own clock
+    (BuildCache.clock) read before STATE was taken. A change after that reading is stamped at
+    or after it, whatever the file system's resolution, so never with STATE's times again."""
+    if state is None:
         return None
-    return state
+    changed = max(state[2], state[3])
+    if now_ns - changed >= RACY_SECONDS * 1_000_000_000 or (clock_ns is not None and changed < clock_ns):
+        return state
+    return None
 
 
 class BuildCache:
@@ -157,6 +163,20 @@ class BuildCache:
             if sealed is not None:
                 with contextlib.suppress(OSError):
                     write_replacing(self.directory / f"{kind}-{name}.json", sealed)
+
+    def clock(self, target: Path) -> int | None:
+        """The time now by the clock of TARGET's file system: the ctime of a file made now in the
+        cache, when that is on the same file system (None otherwise). A page copied a moment
+        before is then known to be settled (see `settled`) without waiting RACY_SECONDS, which
+        the next build would spend reading and hashing every page of a spare copied in one go."""
+        if not self.prepare():
+            return None
+        try:
+            write_replacing(self.directory / "clock", b"")
+            made = os.lstat(self.directory / "clock")
+            return made.st_ctime_ns if made.st_dev == os.lstat(target).st_dev else None
+        except OSError:
+            return None
 
     def facts(self) -> dict[str, Facts]:
         """The front-matter facts the last build read, by blob id (neighbours.py)."""

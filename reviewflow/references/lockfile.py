@@ -160,7 +160,10 @@ class ReferenceLock:
         """Every entry an identifier has: this lockfile's and, where it differs, the base's. A
         reference must match both, so a change cannot edit an entry to fit a wrong reference."""
         key = key_of(kind, value)
-        found = [w for w in (self._work(key), self.base._work(key) if self.base else None) if w]
+        if self.base is None:  # `check`: one lockfile, one entry at most
+            work = self._work(key)
+            return [work] if work is not None else []
+        found = [w for w in (self._work(key), self.base._work(key)) if w]
         return found[:1] if len(found) == 2 and found[0] == found[1] else found
 
     def with_notices(self) -> list[Work]:
@@ -221,7 +224,8 @@ def _build(key: str, entry: Mapping[str, Any]) -> Work:
         key, entry["source"], entry["checked_on"], get("found", True), get("title"), get("journal"),
         get("journal_abbreviation"), tuple(get("issn", ())), get("year"), get("first_author"),
         tuple(get("publication_types", ())),
-        tuple(LockNotice(n["type"], n.get("doi"), n.get("pmid"), n.get("date")) for n in notices or ()),
+        tuple(LockNotice(n["type"], n.get("doi"), n.get("pmid"), n.get("date")) for n in notices)
+        if notices else (),
         get("doi"), get("pmid"), get("pmcid"), get("note"),
     )  # fmt: skip
 

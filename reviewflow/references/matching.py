@@ -41,6 +41,8 @@ def normalised(text: str) -> str:
 def title_similarity(stated: str, resolved: str) -> float:
     """How alike two titles are, from 0 to 1, once normalised. A stated title that is the
     resolved one without its subtitle (or the reverse) counts as the same."""
+    if stated == resolved:  # most references copy the registry's title: nothing to normalise
+        return 1.0
     a, b = normalised(stated), normalised(resolved)
     if a == b:
         return 1.0
@@ -58,8 +60,8 @@ def journal_matches(stated: str, work: Work) -> bool:
         wanted = stated.strip().replace("-", "").upper()
         return any(issn.replace("-", "").upper() == wanted for issn in work.issn)
     names = [n for n in (work.journal, work.journal_abbreviation) if n]
-    if not names:
-        return True  # nothing to compare with
+    if not names or stated in names:
+        return True  # nothing to compare with, or the very name
     given = normalised(stated)
     for name in names:
         known = normalised(name)

@@ -45,7 +45,7 @@ from reviewflow.review.event_files import (
     people_in_question,
     record_changes,
 )
-from reviewflow.review.kept import Overlay
+from reviewflow.review.kept import Appended, Overlay
 from reviewflow.review.model import Change, Event, History
 from reviewflow.review.trailers import Trailers, event_from, message_of, read_block, read_trailers
 
@@ -258,7 +258,7 @@ def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool 
     old = log.history
     history = History(
         merged=old.merged,  # the new commits are all on the first-parent line
-        order=[*old.order, *(entry.commit for entry in entries)],
+        order=Appended(old.order, [entry.commit for entry in entries]),  # the kept order read if needed
         parents=Overlay({entry.commit: entry.parents for entry in entries}, old.parents),
         events=[*old.events, *events],
         changes=Overlay({s: [*old.changes.get(s, ()), *c] for s, c in changed.items()}, old.changes),

@@ -97,6 +97,44 @@ class LaterList(Sequence[V]):
         return len(self.data)
 
 
+class Appended(LaterList[V]):
+    """BASE followed by ADDED, made into one list when first looked into: a run that adds a few
+    commits to the kept order need not read the order (most never look into it)."""
+
+    def __init__(self, base: Sequence[V], added: list[V]) -> None:
+        super().__init__(lambda: [*base, *added])
+        self.added = added
+
+
+class Rows(Mapping[K, V]):
+    """A kept section's rows (LOAD, when first needed), each made into its value (MADE) when
+    first asked for: a run asks for a few texts' authors and a build for the dates of the ~10,000
+    published texts, of tens of thousands kept. KEY: a key as the section keeps it; UNKEY back."""
+
+    def __init__(
+        self,
+        load: Callable[[], Mapping[Any, Any]],
+        made: Callable[[Any], V],
+        key: Callable[[K], Any] = lambda k: k,
+        unkey: Callable[[Any], K] = lambda k: k,
+    ) -> None:
+        self._rows = Later(load)
+        self._made, self._key, self._unkey = made, key, unkey
+        self._values: dict[K, V] = {}
+
+    def __getitem__(self, key: K) -> V:
+        if key in self._values:
+            return self._values[key]
+        value = self._values[key] = self._made(self._rows[self._key(key)])
+        return value
+
+    def __iter__(self) -> Iterator[K]:
+        return map(self._unkey, self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 class Overlay(Mapping[K, V]):
     """TOP's entries over UNDER's: what new commits changed, over the kept mapping, which is
     neither copied nor (for keys in TOP) looked into."""
@@ -227,9 +265,11 @@ def date_key(key: tuple[str, str]) -> str:
     return f"{key[0]}\0{key[1]}"
 
 
-def dates(rows: Mapping[str, list[Any]]) -> dict[tuple[str, str], tuple[datetime, ...]]:
-    found: dict[tuple[str, str], tuple[datetime, ...]] = {}
-    for key, times in rows.items():
-        slug, _, blob = key.partition("\0")
-        found[(slug, blob)] = tuple(date(t) for t in times)
-    return found
+def dates_of(times: Sequence[tuple[float, int]]) -> tuple[datetime, ...]:
+    return tuple(map(date, times))
+
+
+def text_key(key: str) -> tuple[str, str]:
+    """(slug, blob) from the key of a text's dates (`date_key`)."""
+    slug, _, blob = key.partition("\0")
+    return slug, blob

@@ -38,7 +38,7 @@ from reviewflow.review import kept
 from reviewflow.review.board import configs_of
 from reviewflow.review.changes import conditions
 from reviewflow.review.history import ReviewLog, extend_history, read_history
-from reviewflow.review.kept import Later, LaterList, Overlay, Shared, section, unsection
+from reviewflow.review.kept import Appended, Later, LaterList, Overlay, Rows, Shared, section, unsection
 from reviewflow.review.model import Change, Event, History, Outcome, Track
 from reviewflow.review.workflow import Replay
 
@@ -121,12 +121,14 @@ class _Kept:
     log: ReviewLog
     tracks: dict[str, Track]
     events: list[Event]  # the judged events, in order
-    sections: Mapping[str, memoryview]  # each section's bytes, as read
-    event_columns: list[list[Any]]
-    track_rows: dict[str, Any]
+    sections: Mapping[str, list[memoryview]]  # each section's layers' bytes, as read (oldest first)
 
 
-_MAGIC = b"reviewflow replay 4 "
+_MAGIC = b"reviewflow replay 5 "
+# A run that resumes adds what it judged as a layer of each section, after the kept layers' bytes
+# as they were read: it neither unmarshals nor marshals again what did not change. Past this many
+# layers a section is merged into one (what every run did before).
+LAYERS_MAX = 24
 
 
 def _path(store: GitStore) -> _File | None:
@@ -140,9 +142,13 @@ def _path(store: GitStore) -> _File | None:
 
 
 def _save(file: _File, head: str, log: ReviewLog, replay: Replay, reuse: _Kept | None = None) -> None:
-    sections = _sections(log, replay, reuse)
-    index = marshal.dumps((head, tuple((name, len(raw)) for name, raw in sections.items())))
-    parts = [index, *sections.values()]
+    sections = [
+        (name if at == 0 else f"{name}+{at}", raw)
+        for name, layers in _sections(log, replay, reuse).items()
+        for at, raw in enumerate(layers)
+    ]
+    index = marshal.dumps((head, tuple((name, len(raw)) for name, raw in sections)))
+    parts = [index, *(raw for _, raw in sections)]
     seal = _MAGIC + record_tag_of(file.key, parts, 32).encode() + b" %d\n" % len(index)
     temporary = file.path.with_name(f"{file.path.name}.{os.getpid()}")
     try:
@@ -171,16 +177,17 @@ def _load(store: GitStore, file: _File) -> _Kept | None:
         return None
     try:
         head, named = marshal.loads(payload[: int(length)])
-        sections, at = {}, int(length)
+        sections: dict[str, list[memoryview]] = {}
+        at = int(length)
         for name, size in named:
-            sections[name], at = payload[at : at + size], at + size
-        columns = unsection(sections["events"])
+            sections.setdefault(name.partition("+")[0], []).append(payload[at : at + size])
+            at += size
+        columns = _merged(sections["events"])
         events = kept.events_of(columns)
-        track_rows = unsection(sections["tracks"])
+        track_rows = _merged(sections["tracks"])
         return _Kept(
-            head, _load_log(store, sections, events), kept.tracks(track_rows, events), events, sections,
-            columns, track_rows,
-        )  # fmt: skip
+            head, _load_log(store, sections, events), kept.tracks(track_rows, events), events, sections
+        )
     except (ValueError, TypeError, KeyError, IndexError, EOFError):
         return None  # not what this code wrote: read the history again
 
@@ -188,13 +195,13 @@ def _load(store: GitStore, file: _File) -> _Kept | None:
 # --- what is kept, as sections ---------------------------------------------------------------------
 
 
-def _load_log(store: GitStore, sections: Mapping[str, memoryview], events: list[Event]) -> ReviewLog:
+def _load_log(store: GitStore, sections: Mapping[str, list[memoryview]], events: list[Event]) -> ReviewLog:
     """The kept history: the events and the articles at HEAD now, the rest when first looked into."""
 
     def later(name: str, made: Callable[[Any], Any]) -> Later[Any, Any]:
-        return Later(lambda: made(unsection(sections[name])))
+        return Later(lambda: made(_merged(sections[name])))
 
-    order = LaterList(lambda: unsection(sections["order"])[0])
+    order = LaterList(lambda: _merged(sections["order"])[0])
     config_blobs = later(
         "config_blobs", lambda blobs: dict(zip([e.commit for e in events], blobs, strict=True))
     )
@@ -202,81 +209,97 @@ def _load_log(store: GitStore, sections: Mapping[str, memoryview], events: list[
         order=order,
         parents=later("order", lambda rows: dict(zip(rows[0], rows[1], strict=True))),
         events=events,
-        changes=later("changes", lambda rows: {s: [Change(c, e) for c, e in r] for s, r in rows.items()}),
-        authors=later("authors", lambda rows: {blob: frozenset(emails) for blob, emails in rows.items()}),
-        heads=unsection(sections["heads"]),
+        changes=Rows(lambda: _merged(sections["changes"]), lambda rows: [Change(c, e) for c, e in rows]),
+        authors=Rows(lambda: _merged(sections["authors"]), frozenset),
+        heads=_merged(sections["heads"]),
         configs=Later(lambda: configs_of(store, config_blobs)),  # a few versions, read from git again
     )
-    return ReviewLog(history, later("appeared", kept.dates), config_blobs)
+    appeared = Rows(lambda: _merged(sections["appeared"]), kept.dates_of, kept.date_key, kept.text_key)
+    return ReviewLog(history, appeared, config_blobs)
 
 
-def _sections(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> dict[str, bytes | memoryview]:
-    """LOG and REPLAY's state as sections: what REUSE read is written back as it was, with what
-    extend_history added (the new layer of each of its mappings)."""
+def _sections(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> dict[str, list[bytes | memoryview]]:
+    """LOG and REPLAY's state as sections, each a list of layers: one each after a whole read;
+    resumed from REUSE, its layers' bytes as they were read, with what this run added on top (the
+    events judged, the tracks they touched, extend_history's new layer of each mapping), merged
+    into one layer once a section has LAYERS_MAX of them."""
+    sections: dict[str, list[bytes | memoryview]] = {}
+    for name, (value, whole) in _added(log, replay, reuse).items():
+        layers: list[bytes | memoryview] = [*reuse.sections[name]] if reuse is not None and not whole else []
+        if len(layers) >= LAYERS_MAX:
+            merged = _merged(layers)
+            _extend(merged, value)
+            layers = [section(merged)]
+        elif not layers or not _empty(value):
+            layers.append(section(value))
+        sections[name] = layers
+    return sections
+
+
+def _added(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> dict[str, tuple[Any, bool]]:
+    """Each section's value as a layer over REUSE's (everything, without REUSE), and whether it
+    is whole: a section written whole replaces REUSE's layers."""
     history, shared = log.history, Shared()
     done = len(reuse.events) if reuse else 0
-    columns = kept.event_columns(replay.judged[done:], shared)
-    if reuse is not None:
-        columns = [old + new for old, new in zip(reuse.event_columns, columns, strict=True)]
+    if reuse is not None and isinstance(history.order, Appended):
+        new_commits: Sequence[str] = history.order.added  # extend_history's: the kept order is not read
+    else:
+        new_commits = history.order[len(reuse.log.history.order) if reuse else 0 :]
+    same = shared.setdefault  # a few versions of reviewflow.toml: each blob id written once
+    new_events = [event.commit for event in replay.judged[done:]]  # the blob in force at each
     return {
-        "events": section(columns),
-        "tracks": section(_track_rows(replay, reuse)),
-        "heads": section(dict(history.heads)),
-        "order": _order(history, reuse),
-        "changes": _mapping(
-            reuse, "changes", history.changes, lambda v: [(c.commit, c.author_email) for c in v]
-        ),
-        "authors": _mapping(reuse, "authors", history.authors, tuple),
-        "config_blobs": _config_blobs(log, replay.judged, reuse, shared),
-        "appeared": _mapping(reuse, "appeared", log.appeared, kept.when_all, kept.date_key),
+        "events": (tuple(kept.event_columns(replay.judged[done:], shared)), False),
+        "tracks": (_track_rows(replay, reuse), False),
+        "heads": (dict(history.heads), True),  # small, and an article may be gone from it
+        # commit ids are not shared: each is written twice (a tenth of the file)
+        "order": ((list(new_commits), [history.parents[commit] for commit in new_commits]), False),
+        "changes": _mapping(reuse, history.changes, lambda v: [(c.commit, c.author_email) for c in v]),
+        "authors": _mapping(reuse, history.authors, tuple),
+        "config_blobs": ([same(blob, blob) for blob in map(log.config_blobs.get, new_events)], False),
+        "appeared": _mapping(reuse, log.appeared, kept.when_all, kept.date_key),
     }
 
 
 def _mapping(
     reuse: _Kept | None,
-    name: str,
     mapping: Mapping[Any, Any],
     row: Callable[[Any], Any],
     key: Callable[[Any], Any] = lambda k: k,
-) -> bytes | memoryview:
-    """The section NAME of MAPPING: REUSE's as it was, with an Overlay's top layer added."""
-    if reuse is None or not isinstance(mapping, Overlay):
-        return section({key(k): row(v) for k, v in mapping.items()})
-    rows = unsection(reuse.sections[name])
-    rows.update((key(k), row(v)) for k, v in mapping.top.items())
-    return section(rows)
+) -> tuple[dict[Any, Any], bool]:
+    """MAPPING's rows: an Overlay's top layer over REUSE's, else every row (whole)."""
+    if reuse is not None and isinstance(mapping, Overlay):
+        return {key(k): row(v) for k, v in mapping.top.items()}, False
+    return {key(k): row(v) for k, v in mapping.items()}, True
 
 
-def _config_blobs(log: ReviewLog, judged: Sequence[Event], reuse: _Kept | None, shared: Shared) -> bytes:
-    """The blob of the reviewflow.toml in force for each event, in the events' order (the
-    commit is the event's: not written again)."""
-    kept_blobs = unsection(reuse.sections["config_blobs"]) if reuse else []
-    blobs = log.config_blobs
-    same = shared.setdefault  # a few versions of the file: each written once
-    added = [blobs.get(event.commit) for event in judged[len(kept_blobs) :]]
-    return section([*kept_blobs, *(same(blob, blob) for blob in added)])
+def _merged(layers: Sequence[bytes | memoryview]) -> Any:
+    """A section's value from its layers, oldest first (see _extend)."""
+    value = unsection(layers[0])
+    for raw in layers[1:]:
+        _extend(value, unsection(raw))
+    return value
 
 
-def _change_rows(changes: Sequence[Change]) -> list[tuple[str, str]]:
-    return [(change.commit, change.author_email) for change in changes]
+def _extend(value: Any, more: Any) -> None:
+    """VALUE with a later layer MORE: a mapping's rows replace or add to it, a list's items (each
+    list's, for a tuple of lists such as the event columns) follow its own."""
+    if isinstance(value, dict):
+        value.update(more)
+    elif isinstance(value, tuple):
+        for items, added in zip(value, more, strict=True):
+            items.extend(added)
+    else:
+        value.extend(more)
 
 
-def _order(history: History, reuse: _Kept | None) -> bytes:
-    order, parents = unsection(reuse.sections["order"]) if reuse else ([], [])
-    added = history.order[len(order) :]
-    order.extend(added)  # commit ids are not shared: each is written twice (a tenth of the file)
-    parents.extend(history.parents[commit] for commit in added)
-    return section((order, parents))
+def _empty(value: Any) -> bool:
+    return not any(value) if isinstance(value, tuple) else not value
 
 
 def _track_rows(replay: Replay, reuse: _Kept | None) -> dict[str, Any]:
-    """Every article's replay state as rows (REUSE's, for those no new event touched)."""
+    """The replay state of every article, as rows; over REUSE, only those new events touched."""
     place = {id(event): index for index, event in enumerate(replay.judged)}
-    touched = {event.slug for event in replay.judged[len(reuse.events) :]} if reuse else set()
-    tracks = {}
-    for slug, track in replay.tracks.items():
-        if reuse and slug not in touched and slug in reuse.track_rows:
-            tracks[slug] = reuse.track_rows[slug]
-        else:
-            tracks[slug] = kept.track_row(track, place)
-    return tracks
+    if reuse is None:
+        return {slug: kept.track_row(track, place) for slug, track in replay.tracks.items()}
+    touched = {event.slug for event in replay.judged[len(reuse.events) :]}
+    return {slug: kept.track_row(track, place) for slug, track in replay.tracks.items() if slug in touched}
