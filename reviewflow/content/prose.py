@@ -67,6 +67,9 @@ class Prose:
     line_places: list[tuple[int, int]] = field(default_factory=list)  # (file line, 0-based column)
     html: list[tuple[int, int]] = field(default_factory=list)  # raw HTML: (file line, 1-based column)
     headings: list[int] = field(default_factory=list)  # offset in text of each heading's line
+    # Offset in text of each block after the first, where the parse knew them (None: found
+    # in the text, by `_block_starts`).
+    block_starts: list[int] | None = None
 
     def in_heading(self, offset: int) -> bool:
         """Whether OFFSET is in one of the body's headings."""
@@ -145,7 +148,11 @@ class Prose:
         starts = {first.start(), *[match.end() for match in _FULL_STOP_END.finditer(text)]}
         if "!" in text or "?" in text:
             starts.update(match.end() for match in _OTHER_END.finditer(text))
-        starts.update(_block_starts(text))
+        known = self.block_starts
+        if known is not None and not _SPACE.search("".join(map(text.__getitem__, known))):
+            starts.update(known)  # each block starts with a character that is not white space
+        else:
+            starts.update(_block_starts(text))
         return sorted(starts)
 
     @cached_property
@@ -214,6 +221,8 @@ def _phrase_words(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], list[tuple
 def read_prose(body: str, body_line: int) -> Prose:
     """The prose of a Markdown body whose first line is line BODY_LINE of its file."""
     parsed = parse_body(body, body_line)
-    prose = Prose(parsed.text, parsed.line_starts, parsed.line_places, parsed.html, parsed.headings)
+    prose = Prose(
+        parsed.text, parsed.line_starts, parsed.line_places, parsed.html, parsed.headings, parsed.block_starts
+    )
     prose.__dict__["marker_insides"] = parsed.marker_insides  # found by the walk already
     return prose

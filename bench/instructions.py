@@ -1,0 +1,87 @@
+"""Instructions per article of a cold `check` and of its parsing parts, by valgrind's cachegrind.
+
+    .venv/bin/python bench/instructions.py CORPUS [PART ...]
+
+CORPUS is a content repository (a copy: its caches are not written, but keep the shared
+corpora clean), such as one `make bench` generates. For each PART (default: all) the script
+runs itself twice under `valgrind --tool=cachegrind --cache-sim=no` with `PYTHONHASHSEED=0`,
+once doing PART for 300 of the corpus's articles and once for none, and prints the difference
+divided by 300: the instructions one article costs, which the machine's load does not move
+(CPU time on a shared machine moves by a third). Parts:
+
+- check: `Workspace.check_files` (read, parse, every rule; no findings cache)
+- frontmatter: the file split and the front-matter read (`read_article_bytes`)
+- model: the schema check and the Article model
+- body: the body read into prose (`read_prose`: the plain reading, or Comrak's tree and the walk)
+- sentences: `Prose.sentence_starts`
+- words: `Prose.word_set` (the lowered text, the word list and its set)
+
+README.md ("What bounds the rows that miss") quotes the results.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ARTICLES = 300
+PARTS = ("check", "frontmatter", "model", "body", "sentences", "words")
+
+
+def run_part(corpus: Path, part: str, count: int) -> None:
+    """Do PART for the first COUNT of 300 articles, after everything it needs is ready."""
+    from reviewflow.checks.workspace import Workspace, warm_up
+    from reviewflow.content.article import Article
+    from reviewflow.content.frontmatter import read_article_bytes
+    from reviewflow.content.prose import read_prose
+
+    workspace = Workspace.open(corpus)
+    files = workspace.article_files()[:ARTICLES]
+    context = workspace.context()
+    warm_up()
+    raws = [path.read_bytes() for path in files]
+    splits = [read_article_bytes(raw, 10**7) for raw in raws]
+    proses = [read_prose(split.body, split.body_line) for split in splits]
+    workspace.check_files(files[:3], context, None)  # every table a rule loads on first use
+    if part == "check":
+        workspace.check_files(files[:count], context, None)
+    for raw, split, prose in list(zip(raws, splits, proses, strict=True))[:count]:
+        if part == "frontmatter":
+            read_article_bytes(raw, 10**7)
+        elif part == "model":
+            assert split.data is not None
+            workspace.schema.errors(split.data)
+            Article.model_validate(split.data)
+        elif part == "body":
+            read_prose(split.body, split.body_line)
+        elif part == "sentences":
+            _ = prose.sentence_starts
+        elif part == "words":
+            _ = prose.word_set
+
+
+def instructions(corpus: Path, part: str, count: int) -> int:
+    command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+    command += [sys.executable, __file__, "--run", str(corpus), part, str(count)]
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        sys.exit(f"{part}: valgrind failed\n{done.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--run"]:
+        run_part(Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
+        return
+    corpus = Path(sys.argv[1])
+    for part in sys.argv[2:] or PARTS:
+        per_article = (instructions(corpus, part, ARTICLES) - instructions(corpus, part, 0)) / ARTICLES
+        print(f"{part:12s} {per_article / 1e6:.2f} M instructions an article", flush=True)
+
+
+if __name__ == "__main__":
+    main()
