@@ -555,6 +555,19 @@ def test_the_site_follows_the_committed_configuration_and_schema(library: Librar
     assert tree(publish(library.repo, out, base_url=BASE, use_cache=False).out) == before
 
 
+@pytest.mark.parametrize("count", [0, 1, 2, 5])
+def test_a_pages_key_writes_its_neighbours_as_their_repr(count: int) -> None:
+    """The key writes the counterpart and related pages from each neighbour's kept repr: the same
+    text as repr() of the whole (so a site built before keeps its pages), however many there are."""
+    related = tuple(Neighbour(f"s{n}", f"Title 'quoted' {n}", "patient") for n in range(count))
+    for counterpart in (None, Neighbour("b", 'B "x"', "professional")):
+        page = PageInfo(
+            slug="a", path="articles/a.md", blob="a" * 40, state="approved", approved=True,
+            counterpart=counterpart, related=related, on_condition=count,
+        )  # fmt: skip
+        assert page.key().split("\0")[-3:] == [repr(counterpart), repr(related), str(count)]
+
+
 def test_every_fact_of_a_page_is_in_its_key() -> None:
     """A page is kept from an earlier build only when its key matches: a fact left out of the
     key would leave that fact stale on the page. A new field of PageInfo must be added here."""
