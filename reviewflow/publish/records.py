@@ -293,9 +293,12 @@ def _records(rows: list[list[str]]) -> SiteRecord:
 
 def _state(text: str) -> FileState | None:
     parts = text.split(",")
-    if len(parts) != 4 or not all(part.isdigit() for part in parts):
+    if len(parts) != 4 or not text.replace(",", "").isdigit():  # digits and three commas, no sign or space
         return None
-    ino, size, mtime, ctime = map(int, parts)
+    try:
+        ino, size, mtime, ctime = map(int, parts)
+    except ValueError:  # an empty part, or a digit int() does not read ("²")
+        return None
     return ino, size, mtime, ctime
 
 
