@@ -18,7 +18,7 @@ from reviewflow.configfile import load_config
 from reviewflow.content.schema import read_schema
 from reviewflow.publish import output, render
 from reviewflow.publish.build import PublishResult, publish
-from reviewflow.publish.collect import first_approval
+from reviewflow.publish.collect import ContentHistory, first_approval
 from reviewflow.publish.output import PublishError, check_target, write_site
 from reviewflow.publish.pages import Neighbour, PageInfo, Reviewer
 from reviewflow.publish.site import SiteRenderer
@@ -553,6 +553,32 @@ def test_the_site_follows_the_committed_configuration_and_schema(library: Librar
     schema = library.repo / "schemas" / "article.schema.json"
     schema.write_text('{"type": "object", "required": ["not-in-any-article"]}', encoding="utf-8")
     assert tree(publish(library.repo, out, base_url=BASE, use_cache=False).out) == before
+
+
+def test_a_texts_last_appearance_is_the_last_not_after_its_approval() -> None:
+    """A page's "updated" date is the last commit that made its file hold the text, not counting
+    commits after the approval (the text reverted to and back); none at all is no date."""
+    day = [datetime(2025, 1, d, tzinfo=UTC) for d in range(1, 6)]
+    history = ContentHistory(day[4], {("a", "b1"): (day[0], day[2], day[3]), ("a", "b2"): (day[3],)})
+    assert history.text_changed("a", "b1") == day[3]
+    assert history.text_changed("a", "b1", not_after=day[3]) == day[3]
+    assert history.text_changed("a", "b1", not_after=day[2]) == day[2]
+    assert history.text_changed("a", "b1", not_after=day[1]) == day[0]
+    assert history.text_changed("a", "b2", not_after=day[2]) is None
+    assert history.text_changed("a", "b3") is None
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 5])
+def test_a_pages_key_writes_its_neighbours_as_their_repr(count: int) -> None:
+    """The key writes the counterpart and related pages from each neighbour's kept repr: the same
+    text as repr() of the whole (so a site built before keeps its pages), however many there are."""
+    related = tuple(Neighbour(f"s{n}", f"Title 'quoted' {n}", "patient") for n in range(count))
+    for counterpart in (None, Neighbour("b", 'B "x"', "professional")):
+        page = PageInfo(
+            slug="a", path="articles/a.md", blob="a" * 40, state="approved", approved=True,
+            counterpart=counterpart, related=related, on_condition=count,
+        )  # fmt: skip
+        assert page.key().split("\0")[-3:] == [repr(counterpart), repr(related), str(count)]
 
 
 def test_every_fact_of_a_page_is_in_its_key() -> None:

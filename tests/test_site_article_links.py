@@ -17,7 +17,7 @@ from reviewflow.publish.pages import Neighbour, PageInfo
 from reviewflow.publish.records import BuildCache
 from tests.browser.html import Element, read
 from tests.conftest import PROJECT, article_text, git, write
-from tests.test_publish import Library
+from tests.test_publish import Library, tree
 
 
 def info(slug: str, approved: bool = True) -> PageInfo:
@@ -182,6 +182,18 @@ def test_a_build_without_the_cache_links_the_same(library: Library) -> None:
         assert (cached.out / f"articles/{slug}/index.html").read_bytes() == (
             fresh.out / f"articles/{slug}/index.html"
         ).read_bytes()
+
+
+def test_a_retitled_neighbour_changes_its_neighbours_pages_as_a_full_build_would(library: Library) -> None:
+    """A title is shown on every page that links to the article: an incremental build after it
+    changed writes the same site, byte for byte, as a build without the cache."""
+    library.publish()
+    library.write("outlook", article_text("Text [1].\n", title="Outlook, retitled"), "2025-03-01T08:00:00Z")
+    library.approve("outlook", "2025-03-02")
+    incremental = library.publish()
+    assert incremental.rendered == 3  # the page itself and the two that list it
+    assert "Outlook, retitled" in article_page(incremental.out, "cure").with_class("related")[0].words
+    assert tree(incremental.out) == tree(library.publish("fresh", use_cache=False).out)
 
 
 def test_a_page_links_by_its_approved_text_when_head_holds_another(library: Library) -> None:

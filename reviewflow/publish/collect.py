@@ -25,8 +25,16 @@ class ContentHistory:
 
     def text_changed(self, slug: str, blob: str, not_after: datetime | None = None) -> datetime | None:
         """The last commit (not after NOT_AFTER) that made the article's file hold BLOB."""
-        times = [t for t in self.appeared.get((slug, blob), ()) if not_after is None or t <= not_after]
-        return max(times).astimezone(UTC) if times else None
+        times = self.appeared.get((slug, blob))
+        if not times:
+            return None
+        latest = max(times)
+        if not_after is not None and latest > not_after:  # rare: the text came back after its approval
+            earlier = [t for t in times if t <= not_after]
+            if not earlier:
+                return None
+            latest = max(earlier)
+        return latest.astimezone(UTC)
 
 
 def page_infos(

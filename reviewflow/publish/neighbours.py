@@ -81,17 +81,20 @@ def with_neighbours(infos: Sequence[PageInfo], facts: Mapping[str, Facts]) -> li
     shelves = _shelves(published)
     pairs = counterparts(infos, facts, published)
     nodes = {slug: Neighbour(slug, found.title, found.audience) for slug, found in published.items()}
+    # Per condition, not per page: how many it has, and its shelves as slugs alone.
+    counts = {group: sum(map(len, by_audience.values())) for group, by_audience in shelves.items()}
+    no_shelves: dict[str, Shelf] = {}
     linked = []
     for info in infos:
         mine = facts.get(info.blob)
         if mine is None:
             linked.append(info)
             continue
+        group = mine.group
         pair = pairs.get(info.slug)
         counterpart = nodes[pair] if pair else None
-        related = _related(info.slug, mine, shelves.get(mine.group, {}), nodes, pair)
-        on_condition = sum(len(shelf) for shelf in shelves.get(mine.group, {}).values())
-        on_condition -= 1 if info.slug in published else 0
+        related = _related(info.slug, mine, shelves.get(group, no_shelves), nodes, pair)
+        on_condition = counts.get(group, 0) - (1 if info.slug in published else 0)
         linked.append(info.linked(counterpart, related, on_condition))
     return linked
 
@@ -140,16 +143,22 @@ def _related(
 ) -> tuple[Neighbour, ...]:
     """Up to RELATED_MAX articles on the condition: those after this one's title, wrapping
     round, for its own audience first; never itself or its counterpart (the switch links it)."""
-    chosen: list[str] = []
-    key = _order(mine.title, slug)
-    others = [a for a in AUDIENCE_NAMES if a != mine.audience]
-    for audience in (mine.audience, *others):
-        shelf = shelves.get(audience, [])
-        start = bisect.bisect_right(shelf, (key, slug))
-        for step in range(len(shelf)):
-            if len(chosen) == RELATED_MAX:
-                break
-            candidate = shelf[(start + step) % len(shelf)][1]
-            if candidate not in (slug, pair):
-                chosen.append(candidate)
-    return tuple(nodes[s] for s in chosen)
+    chosen: list[Neighbour] = []
+    key = (_order(mine.title, slug), slug)
+    for audience in _AUDIENCE_ORDER.get(mine.audience) or (mine.audience, *AUDIENCE_NAMES):
+        shelf = shelves.get(audience)
+        if not shelf:
+            continue
+        size = len(shelf)
+        start = bisect.bisect_right(shelf, key)
+        for step in range(start, start + size):
+            candidate = shelf[step - size if step >= size else step][1]
+            if candidate != slug and candidate != pair:
+                chosen.append(nodes[candidate])
+                if len(chosen) == RELATED_MAX:
+                    return tuple(chosen)
+    return tuple(chosen)
+
+
+# Each audience's own shelf first, then the others in AUDIENCE_NAMES's order.
+_AUDIENCE_ORDER = {a: (a, *(b for b in AUDIENCE_NAMES if b != a)) for a in AUDIENCE_NAMES}

@@ -202,7 +202,9 @@ class Staging:
         seen unchanged (a settled state, see RACY_SECONDS) is unchanged without being read.
         Any other file is read and its hash compared.
         """
-        return _verified(os.path.join(self.directory, relative), record) if relative in self.found else None
+        if relative not in self.found:
+            return None
+        return _verified(f"{self.directory}/{relative}", record)  # a checked relative path: no join needed
 
     def write(self, relative: str, data: str | bytes) -> None:
         self.placed.add(relative)

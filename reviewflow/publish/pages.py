@@ -92,7 +92,7 @@ class PageInfo:
                 self.slug, self.path, self.blob, self.state, _flag(self.approved), _text(self.reviewers),
                 _moment(self.reviewed_at), _moment(self.published_at), _moment(self.updated_at),
                 _day(self.review_due), _flag(self.overdue), _day(self.approved_elsewhere),
-                repr(self.counterpart), _text(self.related), str(self.on_condition),
+                _neighbour_text(self.counterpart), _neighbours_text(self.related), str(self.on_condition),
             )
         )  # fmt: skip
 
@@ -159,4 +159,16 @@ def _day(value: date | None) -> str:
 def _text(value: tuple[Any, ...]) -> str:
     """repr(VALUE), kept: thousands of pages share a few sets of reviewers, and the repr of
     nested dataclasses is most of what a page's key costs."""
+    return repr(value)
+
+
+def _neighbours_text(value: tuple[Neighbour, ...]) -> str:
+    """repr(VALUE), from each neighbour's kept repr: every page lists up to five related pages
+    and is listed on as many, each one a distinct tuple, so it is the neighbours that repeat."""
+    inner = ", ".join(map(_neighbour_text, value))
+    return f"({inner},)" if len(value) == 1 else f"({inner})"
+
+
+@lru_cache(maxsize=65536)
+def _neighbour_text(value: Neighbour | None) -> str:
     return repr(value)

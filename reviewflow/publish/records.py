@@ -129,9 +129,12 @@ class BuildCache:
         found = self._lines(f"live-{_name(target)}.json", target)
         if found is None:
             return None
-        header, rows = found
+        header, lines = found
         search = header.get("search")
-        terms = {row[0]: row[5] for row in rows}
+        # Only the first field and the last: the others (the listing above all) are not split out.
+        tabs = len(RECORD_FIELDS) - 1
+        rows = [line for line in lines if line.count("\t") == tabs]
+        terms = {line[: line.index("\t")]: line[line.rindex("\t") + 1 :] for line in rows}
         return LiveSite(terms, search) if isinstance(search, dict) and len(terms) == len(rows) else None
 
     def keep_sites(
@@ -212,10 +215,13 @@ class BuildCache:
 
     def _site(self, name: str, target: Path) -> SiteRecord:
         found = self._lines(name, target)
-        return _records(found[1]) if found is not None else {}
+        if found is None:
+            return {}
+        rows = [line.split("\t") for line in found[1]]
+        return _records([row for row in rows if len(row) == len(RECORD_FIELDS)])
 
-    def _lines(self, name: str, target: Path) -> tuple[dict[str, Any], list[list[str]]] | None:
-        """The header and rows of a site record (see _record_text) for TARGET; None if unusable."""
+    def _lines(self, name: str, target: Path) -> tuple[dict[str, Any], list[str]] | None:
+        """The header and page lines of a site record (see _record_text) for TARGET; None if unusable."""
         text = self._unsealed(name)
         if text is None:
             return None
@@ -228,8 +234,7 @@ class BuildCache:
             return None
         if header.get("target") != str(target):
             return None
-        rows = [line.split("\t") for line in lines if line]
-        return header, [row for row in rows if len(row) == len(RECORD_FIELDS)]
+        return header, [line for line in lines if line]
 
     def _unsealed(self, name: str) -> bytes | None:
         if not self.usable:
@@ -293,9 +298,12 @@ def _records(rows: list[list[str]]) -> SiteRecord:
 
 def _state(text: str) -> FileState | None:
     parts = text.split(",")
-    if len(parts) != 4 or not all(part.isdigit() for part in parts):
+    if len(parts) != 4 or not text.replace(",", "").isdigit():  # digits and three commas, no sign or space
         return None
-    ino, size, mtime, ctime = map(int, parts)
+    try:
+        ino, size, mtime, ctime = map(int, parts)
+    except ValueError:  # an empty part, or a digit int() does not read ("²")
+        return None
     return ino, size, mtime, ctime
 
 
