@@ -161,14 +161,16 @@ class GitStore:
         )  # fmt: skip
         entries: list[LogEntry] = []
         pending = ""
+        shared: dict[str, str] = {}  # each commit and tree id once (gitlog.log_entry)
         # Parsed while git is still writing: on two cores, git's formatting and Python's parsing
         # overlap (about a second each on 70,000 commits).
         for text in stream(self.toplevel, *args):
             records = (pending + text).split(start)
             pending = records.pop()
-            entries.extend(log_entry(record, sep, end) for record in records if record)
+            entries.extend(log_entry(record, sep, end, shared) for record in records if record)
         if pending:
-            entries.append(log_entry(pending, sep, end))
+            entries.append(log_entry(pending, sep, end, shared))
+        del shared
         if ".." not in (rev or ""):
             check_whole(entries)
         return entries

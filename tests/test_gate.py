@@ -386,3 +386,23 @@ def test_a_kept_verdict_never_covers_an_approval_it_was_not_made_for(reviewing: 
         handle.write(f"{forged} {config} {schema} {'0' * 24}\n")
     result = run(reviewing, "verify")
     assert result.exit_code == 1 and f"unacknowledged commit {forged[:12]}" in result.output
+
+
+def test_texts_checked_in_batches_are_judged_the_same(
+    reviewing: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `verify` reads and checks the approved texts a batch at a time (never all at once); one
+    # text per batch refuses the same approvals, in the order of the history.
+    from reviewflow.review import gate
+
+    old, claim = acknowledged_values(reviewing, run)
+    forge_approval(reviewing, [old])
+    whole = as_json(run(reviewing, "verify", "--no-cache", "--format", "json"))
+    forge_approval(reviewing, [old, claim])
+    monkeypatch.setattr(gate, "BATCH_TEXTS", 1)
+    result = run(reviewing, "verify", "--no-cache", "--format", "json")
+    assert result.exit_code == 1, result.output
+    assert [p["commit"] for p in as_json(result)["unacknowledged"]] == [
+        p["commit"] for p in whole["unacknowledged"]
+    ]
+    assert len(whole["unacknowledged"]) == 1

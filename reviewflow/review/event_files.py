@@ -25,25 +25,23 @@ Files = dict[tuple[str, str], str | None]  # (commit, name in the content repo) 
 
 def files_wanted(
     said: Sequence[tuple[LogEntry, Trailers]], merged_at: Mapping[str, str]
-) -> dict[str, list[str]]:
+) -> dict[str, tuple[str, ...]]:
     """commit -> the names whose blobs judging the events needs there: each event's article and
     reviewflow.toml in its own commit, and the article in the merge that brought it in.
 
-    Lists, and one name string per article: 50,000 sets and paths were a tenth of a cold read's
-    memory."""
-    wanted: dict[str, list[str]] = {}
-    paths: dict[str, str] = {}
+    One tuple of names per article, shared by the commits of its events: 50,000 sets and
+    paths, then as many lists, were a tenth of a cold read's memory."""
+    wanted: dict[str, tuple[str, ...]] = {}
+    names_of: dict[str, tuple[str, ...]] = {}  # slug -> (reviewflow.toml, its path)
     for entry, t in said:
-        names = wanted.setdefault(entry.commit, [])
-        if CONFIG_FILE not in names:  # a merge's list may hold the articles it brought in
-            names.append(CONFIG_FILE)
-        if t.slug:
-            path = paths.get(t.slug) or paths.setdefault(t.slug, article_path(t.slug))
-            if path not in names:
-                names.append(path)
-            merge = merged_at.get(entry.commit)
-            if merge is not None and path not in (merged := wanted.setdefault(merge, [])):
-                merged.append(path)
+        names = names_of.get(t.slug) or names_of.setdefault(
+            t.slug, (CONFIG_FILE, article_path(t.slug)) if t.slug else (CONFIG_FILE,)
+        )
+        held = wanted.get(entry.commit)  # a merge's may hold the articles it brought in
+        wanted[entry.commit] = names if held is None else (*held, *(n for n in names if n not in held))
+        merge = merged_at.get(entry.commit)
+        if t.slug and merge is not None and names[1] not in (merged := wanted.get(merge, ())):
+            wanted[merge] = (*merged, names[1])
     return wanted
 
 

@@ -109,6 +109,7 @@ def read_history(
         heads = {slug: blob for slug, (_, blob) in listing_read.result().items()}
         asked = (want_authors, people)
         files, changes, appeared = _files(store, entries, said, wanted, scope, asked, use_cache, diffs_read)
+        diffs_read = None  # every commit's diff, replayed: not held while the events are judged
         authors = authors_read.result()
     if scope is not None:
         heads = {slug: blob for slug, blob in heads.items() if slug in scope}
@@ -321,7 +322,6 @@ def _events_said(
     return said
 
 
-_MESSAGE = Trailers._fields.index("message")  # the last field
 _TRAILER_BLOCK = LogEntry._fields.index("trailer_block")  # then the body, the last
 
 
@@ -341,9 +341,13 @@ def _read_messages(
 ) -> list[tuple[LogEntry, Trailers]]:
     """SAID with each event's message read into its Trailers, and its entry the SLIM one."""
     read = []
+    texts: dict[str, str] = {}
     for entry, told in said:
         # The same few words, often: one string each.
-        told = tuple.__new__(Trailers, (*told[:_MESSAGE], intern(message_of(entry.body))))
+        # Each slug and text id once: an article's events name them again and again.
+        content = texts.setdefault(told.content, told.content)
+        fields = (told.action, intern(told.slug), content, told.problem, told.accepted)
+        told = tuple.__new__(Trailers, (*fields, intern(message_of(entry.body))))
         read.append((slim.get(entry.commit, entry), told))
     return read
 

@@ -24,7 +24,7 @@ from reviewflow.gitstore import GitStore, read_objects
 from reviewflow.layout import SCHEMA_FILE
 from reviewflow.references.lockfile import LOCKFILE, ReferenceLock, change_lock
 from reviewflow.review.changes import FactFile
-from reviewflow.review.gate import _suffix
+from reviewflow.review.gate import BATCH_TEXTS, _suffix
 from reviewflow.review.model import ArticleStatus
 
 CHECKED_RULES = ("reference-mismatch", "reference-not-found")
@@ -79,8 +79,11 @@ def stale_references(
         return []  # `check` and `ci` report a broken lockfile; verify judges the review record
     if lock is None:
         return []
-    texts = read_objects(store, pending)
-    found = _judge([approved[b] for b in pending], texts, _schema(objects.get(schema_name)), config, lock)
+    schema = _schema(objects.get(schema_name))
+    found: list[StaleReferences] = []
+    for start in range(0, len(pending), BATCH_TEXTS):  # never every approved text at once
+        batch = pending[start : start + BATCH_TEXTS]
+        found += _judge([approved[b] for b in batch], read_objects(store, batch), schema, config, lock)
     stale = {problem.status.approved.blob for problem in found if problem.status.approved}
     facts.append([f"{blob} {conditions}" for blob in pending if blob not in stale])
     return sorted(found, key=lambda problem: problem.status.slug)

@@ -63,6 +63,8 @@ def judged_history(store: GitStore, config: Config, use_cache: bool = True) -> J
     log = read_history(store, use_cache=use_cache)
     replay = Replay(log.history, config, store.article_file)
     outcome = replay.run()
+    # The judged events stand for the read ones (Replay.resume): not both held while saving.
+    log = ReviewLog(replay.history, log.appeared, log.config_blobs)
     if file:
         _save(file, store.head, log, replay)
     return Judged(replay, outcome, log.appeared)
