@@ -3,7 +3,15 @@
 Bodies are untrusted input. The body is parsed once (`reviewflow.content.markdown`: the same
 tree the checks read) and rendered by Comrak with raw HTML escaped, so `<script>` and friends
 arrive as visible text and `javascript:`-style link targets are emptied; the HTML that comes out
-then passes an allow-list sanitiser (nh3) as a second wall.
+then passes an allow-list sanitiser (nh3) as a second wall. HTML that holds nothing but tags
+of that allow-list without attributes (an ordered list's start and a cell's alignment class
+aside), checked by one regular expression, is not parsed again: it is written as the sanitiser
+writes it (`_as_sanitised`), which is what most bodies, plain prose, are.
+
+Most bodies have no escape, raw HTML, entity, code, link or image: Comrak renders them itself,
+with no tree built in Python (`_plain_html`), and every marker-shaped bracket in that HTML is a
+citation by the tree's rules; any other body is walked as below. tests/test_markup_plain.py
+holds the two ways to each other.
 
 Citations are found in the tree's text nodes, exactly the ones `check` counts: each marker is
 swapped for a placeholder of private-use characters before rendering, and after the sanitiser
@@ -67,9 +75,11 @@ _OTHER_REFERENCE = re.compile(r"&(?!quot;|gt;|lt;|amp;)")
 
 
 class BodyRenderer:
-    """The Markdown options and one sanitiser, built once and reused for every body."""
+    """The Markdown options and one sanitiser, built once and reused for every body. PLAIN:
+    whether plain bodies and plain HTML take the short ways (tests turn it off to compare)."""
 
-    def __init__(self) -> None:
+    def __init__(self, plain: bool = True) -> None:
+        self.plain = plain
         self.cleaner = nh3.Cleaner(
             tags=ALLOWED_TAGS,
             attributes={"a": {"href", "title"}, "ol": {"start"}},
@@ -82,7 +92,7 @@ class BodyRenderer:
         """The body as HTML; markers citing an id not in REFERENCES stay plain text."""
         if _OPEN in body or _CLOSE in body:
             body = body.replace(_OPEN, "\ufffd").replace(_CLOSE, "\ufffd")
-        html = _plain_html(body)
+        html = _plain_html(body) if self.plain else None
         if html is not None:
             html = _adjusted(html, plain=True)
             sanitised = _as_sanitised(html)
@@ -94,7 +104,7 @@ class BodyRenderer:
             for node, value in cited_nodes:
                 node.node_value = comrak.Text(MARKER.sub(_marked, value))
             html = _adjusted(comrak.format_html(root, EXTENSIONS, PARSING, RENDERING), plain=False)
-        sanitised = _as_sanitised(html)
+        sanitised = _as_sanitised(html) if self.plain else None
         html = sanitised if sanitised is not None else self.cleaner.clean(html)
         return _linked(_PLACEHOLDER, html, references) if _OPEN in html else html
 
