@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from reviewflow.content.article import Reference
 from reviewflow.publish.article_body import back_labels, fold_short_answer, page_body
 from reviewflow.publish.article_page import (
     DESCRIPTION_MAX,
@@ -21,6 +22,7 @@ from reviewflow.publish.article_page import (
     meta_description,
 )
 from reviewflow.publish.pages import Reviewer
+from reviewflow.publish.schemaorg import identifier_links
 from reviewflow.publish.site import SiteRenderer
 from tests.browser.html import Element, json_ld, parse
 from tests.test_publish_site import BASE, CONFIG, approved_info, article, page
@@ -160,6 +162,23 @@ def test_json_ld_citations_carry_their_identifiers(renderer: SiteRenderer) -> No
         "https://pubmed.ncbi.nlm.nih.gov/22547581/", "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC3425020/",
     ]  # fmt: skip
     assert "identifier" not in cited[1]  # no identifier given: none invented
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://www.nice.org.uk/guidance/ng1?x=1#part", "www.nice.org.uk"),
+        ("http://example.org:8080/a", "example.org:8080"),
+        ("https://user@example.org/a", "user@example.org"),  # not the plain form: read by urlsplit
+        ("HTTPS://Example.org/a b", "Example.org"),
+        ("ftp://example.org/file", None),  # only web links are offered
+        ("javascript:alert(1)", None),
+    ],
+)
+def test_a_reference_url_is_linked_by_its_host_as_urlsplit_reads_it(url: str, shown: str | None) -> None:
+    reference = Reference(id=1, type="other", title="T", source="S", year=2020, url=url)
+    links = [link for link in identifier_links(reference) if link[0] == "Link"]
+    assert links == ([("Link", shown, url)] if shown else [])
 
 
 # --- 3. the byline and the board -----------------------------------------------------------------

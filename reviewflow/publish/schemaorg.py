@@ -135,10 +135,24 @@ def identifier_links(reference: Reference) -> tuple[tuple[str, str, str], ...]:
         pmc = _quoted(reference.pmcid)
         links.append(("PMC", reference.pmcid, f"https://www.ncbi.nlm.nih.gov/pmc/articles/{pmc}/"))
     if reference.url:
-        parts = urlsplit(reference.url)
-        if parts.scheme in ("http", "https"):
-            links.append(("Link", parts.netloc, reference.url))
+        scheme, netloc = _scheme_and_host(reference.url)
+        if scheme in ("http", "https"):
+            links.append(("Link", netloc, reference.url))
     return tuple(links)
+
+
+# A URL as most references give it, in printable ASCII: what urlsplit would read as its scheme
+# and netloc is plain to see, without urlsplit's cost (a tenth of the JSON-LD's).
+_PLAIN_URL = re.compile(r"(https?)://([A-Za-z0-9.-]*(?::[0-9]*)?)(?:[/?#][!-~]*)?")
+
+
+def _scheme_and_host(url: str) -> tuple[str, str]:
+    """urlsplit(URL)'s scheme and netloc."""
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is not None:
+        return plain.group(1), plain.group(2)
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc
 
 
 # By the characters `safe` adds: what urllib's quote leaves as it is (most identifiers are only that).
