@@ -375,14 +375,16 @@ def test_verify_lists_an_approved_text_the_lockfile_now_contradicts(
     as_author(monkeypatch, "Dr. Rita Reviewer", "rita@board.example")
     assert run(repo, "review", "subject").exit_code == 0
     assert run(repo, "approve", "subject").exit_code == 0, "approved"
-    with git_processes() as first:
+    with git_processes() as first:  # the text the gate reads is judged against the lockfile too
         assert run(repo, "verify").exit_code == 0
-    with git_processes() as again:  # the approved text was judged with this lockfile: not read again
+    with git_processes() as again:  # judged by both before: only the schema and lockfile are read
         assert run(repo, "verify").exit_code == 0
-    assert again["cat-file"] == first["cat-file"] - 1, (first, again)
+    assert again["cat-file"] == first["cat-file"], (first, again)
     write_lock(repo, {f"doi:{DOI}": entry("What the registry now says is another paper")})
     committed(repo, "Fetch the references again")
-    result = run(repo, "verify")
+    with git_processes() as relocked:  # the gate judged the text before: read for the lockfile alone
+        result = run(repo, "verify")
+    assert relocked["cat-file"] == again["cat-file"] + 1, (again, relocked)
     assert result.exit_code == 1, result.output
     assert (
         "references subject  approved text no longer matches articles/references.lock.json" in result.output

@@ -6,7 +6,7 @@ committed at HEAD in one `cat-file --batch`, whatever the number of approvals.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -88,6 +88,7 @@ def unacknowledged_approvals(
     rules_of: Callable[[Event], Config | str],
     legacy: Callable[[Event], bool] = lambda event: False,
     use_cache: bool = True,
+    also: Callable[[Mapping[str, bytes | None]], None] = lambda texts: None,
 ) -> list[Unacknowledged]:
     """The counted approvals among EVENTS whose trailers do not acknowledge every warning of the
     text they approved, checked under RULES_OF(event); LEGACY(event): made before acknowledgements.
@@ -95,7 +96,8 @@ def unacknowledged_approvals(
     An approval commit fixes its text, its trailers and its date, so "it covers its warnings
     under this configuration and this schema" is a fact about immutable objects: kept in
     .git/reviewflow/ (sealed, as changes.FactFile keeps facts), each approval's text is checked
-    once, not on every `verify`. USE_CACHE off: every text is checked again."""
+    once, not on every `verify`. USE_CACHE off: every text is checked again. ALSO is given each
+    batch of texts read (verify's reference check: so they are not read from git twice)."""
     approvals = [e for e in events if e.valid and e.action is Action.APPROVE and not legacy(e)]
     if not approvals:
         return []
@@ -123,6 +125,7 @@ def unacknowledged_approvals(
         if number or known:  # (all are pending when nothing is kept: the first batch is read)
             texts = read_objects(store, list(dict.fromkeys(e.content for e in batch)))
         found += judge_approvals(batch, texts, rules_of, schema)
+        also(texts)
         del texts  # before the next batch is read: never every approved text at once
     place = {id(event): index for index, event in enumerate(pending)}
     found.sort(key=lambda problem: place[id(problem.event)])

@@ -347,7 +347,7 @@ def verify(
     dated after the time of the run (NOW, default the clock) is reported apart (clock.py)."""
     from reviewflow.review.clock import dated_after
     from reviewflow.review.gate import legacy_rule, unacknowledged_approvals  # loads the checks
-    from reviewflow.review.reference_check import stale_references
+    from reviewflow.review.reference_check import StaleReferenceCheck
 
     store = store or GitStore.open(root)
     judged = judge_history(store, config, use_cache=use_cache)
@@ -356,7 +356,10 @@ def verify(
         inside = store.commits_in(rev_range)
         events = [e for e in events if e.commit in inside]
     replay = judged.replay
-    unacknowledged = unacknowledged_approvals(store, events, replay.rules, legacy_rule(replay), use_cache)
+    references = StaleReferenceCheck(root, store, judged.outcome.statuses, replay.config, use_cache)
+    unacknowledged = unacknowledged_approvals(
+        store, events, replay.rules, legacy_rule(replay), use_cache, references.judge
+    )
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    stale = stale_references(root, store, judged.outcome.statuses, replay.config, use_cache)
+    stale = references.result()
     return Verification(events, unacknowledged, dated_after(events, moment), moment, stale)
