@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 import re
 from bisect import bisect_right
-from functools import cached_property
 
 import pytest
 
@@ -22,7 +21,7 @@ from reviewflow.checks.prose_fields import (
 )
 from reviewflow.checks.readability import _SEPARATE, _SEPARATE_BYTES, _longest_lines, _sentences_in
 from reviewflow.checks.vocabulary import _BREAKS
-from reviewflow.content.prose import MARKER, WORD_BREAKS, Prose, read_prose
+from reviewflow.content.prose import MARKER, WORD_BREAKS, Prose, read_prose, table
 
 PIECES = [
     "Treatment", "works", "well", "[1]", "[2, 3]", "[1. 2]", "[2][3]", "[١2]", "[1–3]", "it’s", "é", "İ", "ſ",
@@ -135,7 +134,7 @@ def test_a_title_that_holds_no_trigger_is_one_that_no_evidence_pattern_mentions(
 
 def test_a_title_s_tables_read_without_the_lock_are_those_of_the_same_prose() -> None:
     # `sentences` is left out: each holds its line, which a title answers (locate) differently.
-    names = [n for n, value in vars(Prose).items() if isinstance(value, cached_property) and n != "sentences"]
+    names = [n for n, value in vars(Prose).items() if isinstance(value, table) and n != "sentences"]
     assert {"lowered", "words", "word_set", "sentence_starts"} <= set(names)
     for text in texts(7, 100):
         plain, field = Prose(text, [0], [(1, 0)]), FieldProse(text, [0], [(1, 0)], field_name="title")

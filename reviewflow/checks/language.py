@@ -322,7 +322,7 @@ def readability(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     if prose.text.count(" ", 0, 1000) < 30 and prose.text.count(" ") < 30:
         return
     # Headings are left out: short lines of their own that would read as easy sentences.
-    sentences = len(prose.sentence_starts) - len(prose.headings)  # sentence_count, not read through its lock
+    sentences = prose.sentence_count - len(prose.headings)
     grade = grade_of(*prose_totals(prose), sentences)
     limit = ctx.config.checks.patient_max_grade
     if grade > limit:

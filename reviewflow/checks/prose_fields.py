@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from itertools import compress, repeat
 from operator import not_
 
@@ -43,26 +41,6 @@ class FieldProse(Prose):
             return 1, 1
         doc.load_positions()  # only when a finding is reported: most articles need none
         return doc.key_positions.get((self.field_name,)) or doc.position(self.field_name)
-
-
-class _Kept:
-    """functools.cached_property without its lock: Python 3.11's takes one at every first read,
-    which costs more than most tables of a title cost to build (3.12 dropped the lock)."""
-
-    def __init__(self, name: str, compute: Callable[[Prose], object]) -> None:
-        self.name, self.compute = name, compute
-
-    def __get__(self, prose: Prose | None, owner: type) -> object:
-        if prose is None:
-            return self
-        value = prose.__dict__[self.name] = self.compute(prose)  # later reads find it there
-        return value
-
-
-# Two of these are built per article, and each rule reads their tables: read without the lock.
-for _name, _table in vars(Prose).items():
-    if isinstance(_table, cached_property):
-        setattr(FieldProse, _name, _Kept(_name, _table.func))
 
 
 def prose_parts(doc: Document, article: Article) -> list[Prose]:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import accumulate, count, islice
 from operator import add, itemgetter
+from typing import Any, Generic, TypeVar, overload
 
 from reviewflow.content.citations import MARKER, MAX_RANGE, Citation, expand
 from reviewflow.content.markdown import parse_body
@@ -58,6 +59,30 @@ class Sentence:
     text: str
 
 
+T = TypeVar("T")
+
+
+class table(Generic[T]):  # lower case: a decorator, as functools.cached_property is
+    """A table of a prose, built when first read and kept in the instance's __dict__ (where
+    later reads find it): functools.cached_property without its lock, which Python 3.11 takes at
+    every first read (~2.5 µs, more than many tables of a title cost to build; 3.12 dropped it).
+    Building a table twice in two threads would give the same value."""
+
+    def __init__(self, build: Callable[[Any], T]) -> None:
+        self.build, self.name = build, build.__name__
+        self.__doc__ = build.__doc__
+
+    @overload
+    def __get__(self, prose: None, owner: type) -> table[T]: ...
+    @overload
+    def __get__(self, prose: object, owner: type) -> T: ...
+    def __get__(self, prose: object, owner: type) -> table[T] | T:
+        if prose is None:
+            return self
+        value = prose.__dict__[self.name] = self.build(prose)
+        return value
+
+
 @dataclass
 class Prose:
     """The prose of a body as one text, with the way back to file lines and columns."""
@@ -75,11 +100,11 @@ class Prose:
         """Whether OFFSET is in one of the body's headings."""
         return bool(self.headings) and self.text.rfind("\n", 0, offset) + 1 in self._heading_starts
 
-    @cached_property
+    @table
     def _heading_starts(self) -> frozenset[int]:
         return frozenset(self.headings)
 
-    @cached_property
+    @table
     def without_headings(self) -> str:
         """The text with the headings' lines left blank: what a reading-level formula reads
         (a three-word heading is no sentence of the prose)."""
@@ -94,11 +119,11 @@ class Prose:
             previous = end
         return "".join([*pieces, text[previous:]])
 
-    @cached_property
+    @table
     def lowered(self) -> str:
         return self.text.lower()
 
-    @cached_property
+    @table
     def words(self) -> list[str]:
         """The lowercase words of the text, split at every ASCII character that is not a letter
         or a digit: read once, for the vocabularies and (in ASCII prose) readability."""
@@ -107,12 +132,12 @@ class Prose:
             return lowered.encode("ascii").translate(_ASCII_WORD_BREAKS).decode("ascii").split()
         return lowered.translate(WORD_BREAKS).split()
 
-    @cached_property
+    @table
     def word_set(self) -> frozenset[str]:
         """The distinct words (`words`): the cheap test of which vocabulary words occur at all."""
         return frozenset(self.words)
 
-    @cached_property
+    @table
     def _joined_words(self) -> str:
         return " ".join(self.word_set)
 
@@ -135,7 +160,7 @@ class Prose:
         line, column = self.line_places[index]
         return line, column + offset - self.line_starts[index] + 1
 
-    @cached_property
+    @table
     def sentence_starts(self) -> list[int]:
         """Where sentences start: at the text's start, after each sentence end and at each
         block; a start on white space (an empty block, code blanked out) moves to the next
@@ -155,7 +180,7 @@ class Prose:
             starts.update(_block_starts(text))
         return sorted(starts)
 
-    @cached_property
+    @table
     def sentence_count(self) -> int:
         """len(sentence_starts)."""
         return len(self.sentence_starts)
@@ -175,24 +200,24 @@ class Prose:
         text = self.text[begin:end].strip()
         return Sentence(*self.locate(begin), text)
 
-    @cached_property
+    @table
     def sentences(self) -> list[Sentence]:
         return [self.sentence_at(start) for start in self.sentence_starts]
 
-    @cached_property
+    @table
     def citations(self) -> list[Citation]:
         return [
             Citation(match.start(), match.group(0), *expand(match.group(1)))
             for match in MARKER.finditer(self.text)
         ]
 
-    @cached_property
+    @table
     def cited(self) -> dict[str, tuple[tuple[int, ...], str | None]]:
         """The distinct insides of the citation markers ("1", "2-4"), with their ids and problem:
         what most rules need, without the offset of every marker."""
         return {inner: expand(inner) for inner in set(self.marker_insides)}
 
-    @cached_property
+    @table
     def marker_insides(self) -> list[str]:
         """The inside of every citation marker ("1", "2-4"), in order: MARKER.findall."""
         return MARKER.findall(self.text)
