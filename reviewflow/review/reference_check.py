@@ -67,7 +67,7 @@ class StaleReferenceCheck:
         self.pending: list[str] = []
         self.lock: ReferenceLock | None = None
         self.found: list[StaleReferences] = []
-        self.judged: set[str] = set()
+        self.waiting: set[str] = set()  # pending texts not judged yet
         if not self.approved or not ((root / LOCKFILE).exists() or config.references is not None):
             return
         lock_name, schema_name = (
@@ -90,21 +90,21 @@ class StaleReferenceCheck:
             return  # `check` and `ci` report a broken lockfile; verify judges the review record
         if self.lock is not None:
             self.pending, self.schema = pending, _schema(objects.get(schema_name))
+            self.waiting = set(pending)
 
     def judge(self, texts: Mapping[str, bytes | None]) -> None:
         """Judge the pending texts among TEXTS (blob -> content, read by the gate anyway)."""
-        wanted = set(self.pending) - self.judged
-        here = [blob for blob in texts if blob in wanted]
+        here = [blob for blob in texts if blob in self.waiting]
         if here and self.lock is not None:
             statuses = [self.approved[blob] for blob in here]
             self.found += _judge(statuses, texts, self.schema, self.config, self.lock)
-            self.judged.update(here)
+            self.waiting.difference_update(here)
 
     def result(self) -> list[StaleReferences]:
         """Every stale approved text, the texts `judge` was not given read and judged here."""
         if self.lock is None or not self.pending:
             return []
-        rest = [blob for blob in self.pending if blob not in self.judged]
+        rest = [blob for blob in self.pending if blob in self.waiting]
         for start in range(0, len(rest), BATCH_TEXTS):  # never every approved text at once
             self.judge(read_objects(self.store, rest[start : start + BATCH_TEXTS]))
         stale = {problem.status.approved.blob for problem in self.found if problem.status.approved}
