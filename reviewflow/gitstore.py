@@ -348,6 +348,8 @@ class GitStore:
 # keeps them mapped (876 MB of git's memory at 100,000 articles, half of it the pack). Windows
 # of 16 MB, at most 64 MB of them mapped at once, hold 419 MB there, at no cost in time.
 _SMALL_PACK_WINDOWS = ("-c", "core.packedGitWindowSize=16m", "-c", "core.packedGitLimit=64m")
+
+
 def _as_read(entry: LogEntry) -> LogEntry:
     return entry
 

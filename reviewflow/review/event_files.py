@@ -16,11 +16,9 @@ from datetime import datetime
 from reviewflow.gitlog import LogEntry
 from reviewflow.gitstore import GitStore
 from reviewflow.layout import CONFIG_FILE, article_path, article_slug
-from reviewflow.review.changes import ChangeIndex, Diff, Pair, changed_names, walk
+from reviewflow.review.changes import ChangeIndex, Diff, Files, Pair, changed_names, walk
 from reviewflow.review.model import BOARD_ACTIONS, Action, Change
 from reviewflow.review.trailers import Trailers
-
-Files = dict[tuple[str, str], str | None]  # (commit, name in the content repo) -> blob
 
 
 def files_wanted(
@@ -102,10 +100,11 @@ def files_from_trees(
     keys = list(names)
     paths = store.article_paths()
     blobs = store.blob_ids([f"{tree}:{store.prefix}{_path_at_head(name, paths)}" for tree, name in keys])
-    files: Files = {}
-    for key, blob in zip(keys, blobs, strict=True):
-        for commit in names[key]:
-            files[(commit, key[1])] = blob
+    blob_of = dict(zip(keys, blobs, strict=True))
+    files = Files()
+    for commit, wanted_names in wanted.items():
+        held = tuple(wanted_names)
+        files.put(commit, held, [blob_of[(tree_of[commit], name)] for name in held])
     return files
 
 
