@@ -48,13 +48,15 @@ def files_from_index(
     entries: Sequence[LogEntry],
     wanted: Mapping[str, Iterable[str]],
     use_cache: bool,
-    diffs: Mapping[Pair, Diff] | None = None,
+    diffs: dict[Pair, Diff] | None = None,
 ) -> tuple[Files, dict[str, list[Change]], dict[tuple[str, str], tuple[datetime, ...]]]:
     """The WANTED files of commits, who changed which article, and when each text appeared
-    (from DIFFS, every commit's diff, where the caller has them)."""
+    (from DIFFS, every commit's diff, where the caller has them: emptied once replayed, so
+    that they are not held while the changes are recorded)."""
     if diffs is None:
         diffs = ChangeIndex(store, use_cache).diffs(entries)
     files, changed = walk(entries, diffs, wanted)
+    diffs.clear()
     changes: dict[str, list[Change]] = {}
     appeared: dict[tuple[str, str], list[datetime]] = {}
     record_changes(entries, changed, changes, appeared)
