@@ -79,18 +79,19 @@ class FactFile:
         """Every fact whose seal checks out, in the order written (duplicates are harmless)."""
         if self.path is None:
             return []
+        facts = []
+        # Read line by line, never as one text and a list of its lines: the verdicts of a warm
+        # `verify` at 100,000 articles are files of tens of megabytes.
         try:
-            text = self.path.read_text(encoding="utf-8", errors="replace")
+            with self.path.open(encoding="utf-8", errors="replace") as handle:
+                if handle.readline().removesuffix("\n") != self.header:
+                    return []
+                for line in handle:
+                    fact, _, tag = line.removesuffix("\n").rpartition(" ")
+                    if len(tag) == 2 * _TAG_BYTES and tag == self._tag(fact):
+                        facts.append(fact)
         except OSError:
             return []
-        first, _, rest = text.partition("\n")
-        if first != self.header:
-            return []
-        facts = []
-        for line in rest.split("\n"):
-            fact, _, tag = line.rpartition(" ")
-            if len(tag) == 2 * _TAG_BYTES and tag == self._tag(fact):
-                facts.append(fact)
         return facts
 
     def append(self, lines: Sequence[str]) -> None:
