@@ -136,6 +136,7 @@ _STAMP_SIZE = len(_MAGIC) + 64 + 12  # the seal (32 bytes, in hex), " %010d\n"
 # as they were read: it neither unmarshals nor marshals again what did not change. Past this many
 # layers a section is merged into one (what every run did before).
 LAYERS_MAX = 24
+EVENTS_PER_LAYER = 50_000  # of a whole read (Shared strings are shared within a layer)
 
 
 def _path(store: GitStore) -> _File | None:
@@ -161,7 +162,8 @@ def _save(file: _File, head: str, log: ReviewLog, replay: Replay, reuse: _Kept |
             mac = record_mac(file.key, 32)
             named: list[tuple[str, int]] = []
             for name, made in _added(log, replay, reuse):
-                named += _write(out, mac, name, _layers(name, made, reuse))
+                before = sum(kept_name.partition("+")[0] == name for kept_name, _ in named)
+                named += _write(out, mac, name, before, _layers(name, made, reuse))
             index = marshal.dumps((head, tuple(named)))
             out.write(index)
             mac.update(index)
@@ -173,13 +175,14 @@ def _save(file: _File, head: str, log: ReviewLog, replay: Replay, reuse: _Kept |
 
 
 def _write(
-    out: BinaryIO, mac: hashlib.blake2b, name: str, layers: list[bytes | memoryview]
+    out: BinaryIO, mac: hashlib.blake2b, name: str, before: int, layers: list[bytes | memoryview]
 ) -> list[tuple[str, int]]:
-    """Write a section's LAYERS (and seal them), then let them go: the index's rows for them."""
+    """Write LAYERS of section NAME, after BEFORE of its layers (and seal them), then let them
+    go: the index's rows for them."""
     for raw in layers:
         out.write(raw)
         mac.update(raw)
-    return [(name if at == 0 else f"{name}+{at}", len(raw)) for at, raw in enumerate(layers)]
+    return [(name if at == 0 else f"{name}+{at}", len(raw)) for at, raw in enumerate(layers, before)]
 
 
 def _load(store: GitStore, file: _File) -> _Kept | None:
@@ -271,8 +274,11 @@ def _added(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> list[tuple[st
         return [same(blob, blob) for blob in map(log.config_blobs.get, new_events)]
 
     new_events = [event.commit for event in replay.judged[done:]]  # the blob in force at each
+    # The events are written as layers of EVENTS_PER_LAYER, one layer's columns and bytes at a
+    # time (a whole read's at 100,000 articles, all at once, added ~240 MB to the peak).
+    starts = range(done, len(replay.judged), EVENTS_PER_LAYER) or [done]  # a layer, even if empty
     return [
-        ("events", lambda: (tuple(kept.event_columns(replay.judged[done:], Shared())), False)),
+        *(("events", _event_layer(replay.judged, start)) for start in starts),
         ("tracks", lambda: (_track_rows(replay, reuse), False)),
         ("heads", lambda: (dict(history.heads), True)),  # small, and an article may be gone from it
         # commit ids are not shared: each is written twice (a tenth of the file)
@@ -285,6 +291,10 @@ def _added(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> list[tuple[st
         ("config_blobs", lambda: (config_blobs(), False)),
         ("appeared", lambda: _mapping(reuse, log.appeared, kept.when_all, kept.date_key)),
     ]
+
+
+def _event_layer(events: list[Event], start: int) -> _Made:
+    return lambda: (tuple(kept.event_columns(events[start : start + EVENTS_PER_LAYER], Shared())), False)
 
 
 def _mapping(
