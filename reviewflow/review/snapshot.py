@@ -21,6 +21,7 @@ not pickle: loading it runs no code, and nothing is loaded before its seal check
 from __future__ import annotations
 
 import hashlib
+import itertools
 import marshal
 import os
 import sys
@@ -137,6 +138,7 @@ _STAMP_SIZE = len(_MAGIC) + 64 + 12  # the seal (32 bytes, in hex), " %010d\n"
 # layers a section is merged into one (what every run did before).
 LAYERS_MAX = 24
 EVENTS_PER_LAYER = 50_000  # of a whole read (Shared strings are shared within a layer)
+ROWS_PER_LAYER = 50_000  # of a mapping written whole (who changed which file, authors, dates)
 
 
 def _path(store: GitStore) -> _File | None:
@@ -283,13 +285,10 @@ def _added(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> list[tuple[st
         ("heads", lambda: (dict(history.heads), True)),  # small, and an article may be gone from it
         # commit ids are not shared: each is written twice (a tenth of the file)
         ("order", lambda: ((list(new_commits), [history.parents[commit] for commit in new_commits]), False)),
-        (
-            "changes",
-            lambda: _mapping(reuse, history.changes, lambda v: [(c.commit, c.author_email) for c in v]),
-        ),
-        ("authors", lambda: _mapping(reuse, history.authors, tuple)),
+        *_mapping("changes", reuse, history.changes, lambda v: [(c.commit, c.author_email) for c in v]),
+        *_mapping("authors", reuse, history.authors, tuple),
         ("config_blobs", lambda: (config_blobs(), False)),
-        ("appeared", lambda: _mapping(reuse, log.appeared, kept.when_all, kept.date_key)),
+        *_mapping("appeared", reuse, log.appeared, kept.when_all, kept.date_key),
     ]
 
 
@@ -298,15 +297,24 @@ def _event_layer(events: list[Event], start: int) -> _Made:
 
 
 def _mapping(
+    name: str,
     reuse: _Kept | None,
     mapping: Mapping[Any, Any],
     row: Callable[[Any], Any],
     key: Callable[[Any], Any] = lambda k: k,
-) -> tuple[dict[Any, Any], bool]:
-    """MAPPING's rows: an Overlay's top layer over REUSE's, else every row (whole)."""
+) -> list[tuple[str, _Made]]:
+    """Section NAME of MAPPING's rows: an Overlay's top layer over REUSE's, else every row
+    (whole), in layers of ROWS_PER_LAYER, each made of the rows after the last one's (they are
+    made in turn, `_save`), so that no more than a layer's rows are made at once."""
     if reuse is not None and isinstance(mapping, Overlay):
-        return {key(k): row(v) for k, v in mapping.top.items()}, False
-    return {key(k): row(v) for k, v in mapping.items()}, True
+        top = mapping.top
+        return [(name, lambda: ({key(k): row(v) for k, v in top.items()}, False))]
+    rows = iter(mapping.items())
+
+    def layer() -> tuple[dict[Any, Any], bool]:
+        return {key(k): row(v) for k, v in itertools.islice(rows, ROWS_PER_LAYER)}, True
+
+    return [(name, layer)] * max(1, -(-len(mapping) // ROWS_PER_LAYER))
 
 
 def _merged(layers: Sequence[bytes | memoryview]) -> Any:
