@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +32,7 @@ from reviewflow.errors import ConfigError, Refused
 from reviewflow.gitstore import GitStore
 from reviewflow.layout import duplicate_slug_message
 from reviewflow.publish.collect import ContentHistory, page_infos
-from reviewflow.publish.neighbours import link_neighbours
+from reviewflow.publish.neighbours import link_neighbours, read_ahead
 from reviewflow.publish.notes import build_notes, build_time
 from reviewflow.publish.output import (
     MARKER,
@@ -100,19 +101,28 @@ def publish(
     target = check_target(root, out)
     build = Build(root, config, site_renderer(config, base, preview), committed_schema(store), workers)
     cache = BuildCache(root) if use_cache else None
-    # Deleting the site the last build replaced waits on the disk: overlap it with git.
+    # Deleting the site the last build replaced waits on the disk, and reading the texts' facts
+    # waits on git: overlap both with the review history's judging.
     trash = cache.trash if cache else None
-    with ThreadPoolExecutor(1) as background:
+    failed = threading.Event()
+    with ThreadPoolExecutor(2) as background:
         emptied = background.submit(empty_trash, trash) if trash else None
-        judged = judge_history(store, config, use_cache=use_cache)
-        if emptied:
-            emptied.result()
+        facts = background.submit(read_ahead, store, cache, config.checks.max_file_bytes, failed)
+        try:
+            judged = judge_history(store, config, use_cache=use_cache)
+            if emptied:
+                emptied.result()
+        except BaseException:
+            failed.set()  # the texts are not wanted: the thread stops reading them
+            raise
+        ahead = facts.result()
     statuses = judged.outcome.statuses
     history = ContentHistory(_head_time(store), judged.appeared)
     built_at = (now or build_time()).astimezone(UTC)
     infos = page_infos(statuses, config, history, store, preview, built_at)
     # SA: counterpart, related. The texts read for them are rendered next, not read again.
-    infos, texts = link_neighbours(store, infos, cache, config.checks.max_file_bytes)
+    infos, texts = link_neighbours(store, infos, cache, config.checks.max_file_bytes, ahead)
+    del ahead  # its texts are TEXTS now, each let go once sent to be rendered
     listings, rendered = build_site(build, store, infos, target, history.head_at, cache, texts)
     approved = sum(1 for item in listings if item.info.approved)
     notes = build_notes(config, base, statuses, built_at)
@@ -188,11 +198,13 @@ def build_site(
 
 def _with_terms(rendered: dict[str, Page]) -> dict[str, Page]:
     """Rendered pages with their search terms taken out of their listing into their own field,
-    as JSON text (what a record keeps, and what the next build compares)."""
+    as JSON text (what a record keeps, and what the next build compares): the process that
+    rendered a page wrote them so."""
     pages = {}
     for slug, page in rendered.items():
         meta = dict(page.record.meta)
-        terms = terms_text(meta.pop("search", None))
+        terms = meta.pop("search", None)
+        terms = terms if isinstance(terms, str) else terms_text(terms)
         pages[slug] = Page(page.listing, page.record._replace(meta=meta, terms=terms))
     return pages
 
