@@ -9,8 +9,10 @@ write     the site is written into the spare (the site the last build replaced, 
 
 Git is read in a fixed number of processes whatever the size of the repository: the review
 history (history.read_history, which also says when each text appeared), one `cat-file --batch`
-for the texts whose neighbours' facts are not kept (neighbours.py; those texts are then rendered
-from memory), and one for any other page that is rendered.
+for the texts at HEAD whose neighbours' facts are not kept (neighbours.read_ahead, in a thread
+while the history is judged) and one for any other text a page shows whose facts are not kept
+(neighbours.py; the texts read so are rendered from memory up to a bound), and one for any
+other page that is rendered.
 """
 
 from __future__ import annotations
@@ -102,7 +104,8 @@ def publish(
     build = Build(root, config, site_renderer(config, base, preview), committed_schema(store), workers)
     cache = BuildCache(root) if use_cache else None
     # Deleting the site the last build replaced waits on the disk, and reading the texts' facts
-    # waits on git: overlap both with the review history's judging.
+    # (neighbours.read_ahead) waits on git: both run in threads while the review history is
+    # judged and the pages' facts are collected, rather than after.
     trash = cache.trash if cache else None
     failed = threading.Event()
     with ThreadPoolExecutor(2) as background:
@@ -112,17 +115,18 @@ def publish(
             judged = judge_history(store, config, use_cache=use_cache)
             if emptied:
                 emptied.result()
+            statuses = judged.outcome.statuses
+            history = ContentHistory(_head_time(store), judged.appeared)
+            built_at = (now or build_time()).astimezone(UTC)
+            infos = page_infos(statuses, config, history, store, preview, built_at)
         except BaseException:
             failed.set()  # the texts are not wanted: the thread stops reading them
             raise
         ahead = facts.result()
-    statuses = judged.outcome.statuses
-    history = ContentHistory(_head_time(store), judged.appeared)
-    built_at = (now or build_time()).astimezone(UTC)
-    infos = page_infos(statuses, config, history, store, preview, built_at)
-    # SA: counterpart, related. The texts read for them are rendered next, not read again.
+    # SA: counterpart, related. The texts held (a few read ahead, any others read for their
+    # facts) are rendered from memory, each let go once sent; the rest are read again.
     infos, texts = link_neighbours(store, infos, cache, config.checks.max_file_bytes, ahead)
-    del ahead  # its texts are TEXTS now, each let go once sent to be rendered
+    del ahead
     listings, rendered = build_site(build, store, infos, target, history.head_at, cache, texts)
     approved = sum(1 for item in listings if item.info.approved)
     notes = build_notes(config, base, statuses, built_at)
