@@ -21,7 +21,7 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -167,6 +167,18 @@ def seal(text: bytes) -> bytes | None:
     """TEXT with a first line that proves this user wrote it; None without a key."""
     key = local_key()
     return None if key is None else _mac(key, text) + b"\n" + text
+
+
+def seal_parts(parts: Sequence[bytes]) -> list[bytes] | None:
+    """What `seal` makes of the joined PARTS, as parts (the first line, then PARTS): a large
+    record is signed and written without ever being one string of bytes."""
+    key = local_key()
+    if key is None:
+        return None
+    mac = hmac.new(key, digestmod=hashlib.sha256)
+    for part in parts:
+        mac.update(part)
+    return [mac.hexdigest().encode() + b"\n", *parts]
 
 
 def unseal(data: bytes) -> bytes | None:
