@@ -190,7 +190,20 @@ def unseal(data: bytes) -> bytes | None:
     return text
 
 
-def _mac(key: bytes, text: bytes) -> bytes:
+def unsealed_text(data: bytes) -> str | None:
+    """The text (UTF-8) of what `seal` made, checked and decoded straight from DATA: the bytes
+    after the first line are not copied first, which for a record of 100 MB is 100 MB less."""
+    key = local_key()
+    end = data.find(b"\n")
+    if key is None or end < 0:
+        return None
+    with memoryview(data) as view:
+        if not hmac.compare_digest(data[:end], _mac(key, view[end + 1 :])):
+            return None
+        return str(view[end + 1 :], "utf-8")
+
+
+def _mac(key: bytes, text: bytes | memoryview) -> bytes:
     return hmac.new(key, text, hashlib.sha256).hexdigest().encode()
 
 

@@ -16,7 +16,7 @@ import stat
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from reviewflow.cache import CACHE_DIR, cache_dir, seal, seal_parts, unseal
+from reviewflow.cache import CACHE_DIR, cache_dir, seal, seal_parts, unseal, unsealed_text
 from reviewflow.content.facts import Facts
 from reviewflow.files import own_directory, read_own, write_replacing
 
@@ -229,19 +229,26 @@ class BuildCache:
 
     def _lines(self, name: str, target: Path) -> tuple[dict[str, Any], list[str]] | None:
         """The header and page lines of a site record (see _record_text) for TARGET; None if unusable."""
-        text = self._unsealed(name)
+        try:
+            text = unsealed_text(read_own(self.directory / name)) if self.usable else None
+        except (OSError, ValueError):  # unreadable, or not UTF-8
+            return None
         if text is None:
             return None
+        lines = text.split("\n")
+        del text  # a record at 100,000 pages is over 100 MB: never more than two copies held
         try:
-            first, *lines = text.decode("utf-8").split("\n")
-            header = json.loads(first)
+            header = json.loads(lines[0])
         except ValueError:
             return None
         if not isinstance(header, dict) or header.get("version") != RECORD_VERSION:
             return None
         if header.get("target") != str(target):
             return None
-        return header, [line for line in lines if line]
+        del lines[0]
+        if lines and not lines[-1]:
+            lines.pop()  # after the last newline
+        return header, lines if all(lines) else [line for line in lines if line]
 
     def _unsealed(self, name: str) -> bytes | None:
         if not self.usable:
@@ -301,8 +308,15 @@ def _record_lines(header: dict[str, Any], records: SiteRecord) -> list[bytes] | 
 def _site_of(found: tuple[dict[str, Any], list[str]] | None) -> SiteRecord:
     if found is None:
         return {}
-    rows = [line.split("\t") for line in found[1]]
-    return _records([row for row in rows if len(row) == len(RECORD_FIELDS)])
+    lines = found[1]
+    del found
+    rows = []
+    for at, line in enumerate(lines):
+        row = line.split("\t")
+        lines[at] = ""  # each line let go once split, rather than all lines held beside all rows
+        if len(row) == len(RECORD_FIELDS):
+            rows.append(row)
+    return _records(rows)
 
 
 def _records(rows: list[list[str]]) -> SiteRecord:
