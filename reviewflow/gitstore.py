@@ -143,33 +143,43 @@ class GitStore:
         self._logs_ahead[(rev or self.head, bodies)] = future
         threading.Thread(target=read, daemon=True).start()
 
-    def log(self, rev: str | None = None, bodies: bool = True) -> list[LogEntry]:
+    def log(
+        self, rev: str | None = None, bodies: bool = True, each: Callable[[LogEntry], LogEntry] | None = None
+    ) -> list[LogEntry]:
         """Every commit reachable from REV (default HEAD), parents before children.
 
         Without BODIES, each entry's body is "": a third of git's output, for readers that
-        want the messages of a few commits only (`with_bodies`).
+        want the messages of a few commits only (`with_bodies`). EACH takes every entry as it
+        is read and gives what is kept of it (a whole read keeps no message text: 500,000 of
+        them were a fifth of its memory at 100,000 articles).
         """
         ahead = self._logs_ahead.pop((rev or self.head, bodies), None)
-        return ahead.result() if ahead is not None else self._read_log(rev, bodies)
+        if ahead is None:
+            return self._read_log(rev, bodies, each)
+        entries = ahead.result()
+        return entries if each is None else [each(entry) for entry in entries]
 
-    def _read_log(self, rev: str | None, bodies: bool) -> list[LogEntry]:
+    def _read_log(
+        self, rev: str | None, bodies: bool, each: Callable[[LogEntry], LogEntry] | None = None
+    ) -> list[LogEntry]:
         start, sep, end = separators()
         fields = ["%H", "%P", "%T", "%an", "%ae", "%cI", "%(trailers:only,unfold)", "%b" if bodies else ""]
         args = (
-            "log", "--topo-order", "--reverse", "--no-color",
+            *_SMALL_PACK_WINDOWS, "log", "--topo-order", "--reverse", "--no-color",
             f"--format={start}{sep.join(fields)}{end}", "--end-of-options", rev or self.head, "--",
         )  # fmt: skip
         entries: list[LogEntry] = []
         pending = ""
         shared: dict[str, str] = {}  # each commit and tree id once (gitlog.log_entry)
+        kept = each or _as_read
         # Parsed while git is still writing: on two cores, git's formatting and Python's parsing
         # overlap (about a second each on 70,000 commits).
         for text in stream(self.toplevel, *args):
             records = (pending + text).split(start)
             pending = records.pop()
-            entries.extend(log_entry(record, sep, end, shared) for record in records if record)
+            entries.extend(kept(log_entry(record, sep, end, shared)) for record in records if record)
         if pending:
-            entries.append(log_entry(pending, sep, end, shared))
+            entries.append(kept(log_entry(pending, sep, end, shared)))
         del shared
         if ".." not in (rev or ""):
             check_whole(entries)
@@ -332,6 +342,16 @@ class GitStore:
             )
         name, _, rest = ident.partition("<")
         return name.strip(), rest.partition(">")[0].strip()
+
+
+# The whole log reads every commit of the pack: git maps the pack in windows of up to 1 GB and
+# keeps them mapped (876 MB of git's memory at 100,000 articles, half of it the pack). Windows
+# of 16 MB, at most 64 MB of them mapped at once, hold 419 MB there, at no cost in time.
+_SMALL_PACK_WINDOWS = ("-c", "core.packedGitWindowSize=16m", "-c", "core.packedGitLimit=64m")
+
+
+def _as_read(entry: LogEntry) -> LogEntry:
+    return entry
 
 
 _DIFF_PROCESSES = 2  # the machines this runs on have two cores or more

@@ -119,6 +119,10 @@ def publish(
             history = ContentHistory(_head_time(store), judged.appeared)
             built_at = (now or build_time()).astimezone(UTC)
             infos = page_infos(statuses, config, history, store, preview, built_at)
+            notes = build_notes(config, base, statuses, built_at)
+            head_at = history.head_at
+            # The judged history (most of a build's memory at 100,000 articles) is not needed past here.
+            del judged, statuses, history
         except BaseException:
             failed.set()  # the texts are not wanted: the thread stops reading them
             raise
@@ -127,9 +131,8 @@ def publish(
     # facts) are rendered from memory, each let go once sent; the rest are read again.
     infos, texts = link_neighbours(store, infos, cache, config.checks.max_file_bytes, ahead)
     del ahead
-    listings, rendered = build_site(build, store, infos, target, history.head_at, cache, texts)
+    listings, rendered = build_site(build, store, infos, target, head_at, cache, texts)
     approved = sum(1 for item in listings if item.info.approved)
-    notes = build_notes(config, base, statuses, built_at)
     return PublishResult(target, approved, len(listings) - approved, rendered, notes)
 
 

@@ -16,11 +16,9 @@ from datetime import datetime
 from reviewflow.gitlog import LogEntry
 from reviewflow.gitstore import GitStore
 from reviewflow.layout import CONFIG_FILE, article_path, article_slug
-from reviewflow.review.changes import ChangeIndex, Diff, Pair, changed_names, walk
+from reviewflow.review.changes import ChangeIndex, Diff, Files, Pair, changed_names, walk
 from reviewflow.review.model import BOARD_ACTIONS, Action, Change
 from reviewflow.review.trailers import Trailers
-
-Files = dict[tuple[str, str], str | None]  # (commit, name in the content repo) -> blob
 
 
 def files_wanted(
@@ -50,13 +48,15 @@ def files_from_index(
     entries: Sequence[LogEntry],
     wanted: Mapping[str, Iterable[str]],
     use_cache: bool,
-    diffs: Mapping[Pair, Diff] | None = None,
+    diffs: dict[Pair, Diff] | None = None,
 ) -> tuple[Files, dict[str, list[Change]], dict[tuple[str, str], tuple[datetime, ...]]]:
     """The WANTED files of commits, who changed which article, and when each text appeared
-    (from DIFFS, every commit's diff, where the caller has them)."""
+    (from DIFFS, every commit's diff, where the caller has them: emptied once replayed, so
+    that they are not held while the changes are recorded)."""
     if diffs is None:
         diffs = ChangeIndex(store, use_cache).diffs(entries)
     files, changed = walk(entries, diffs, wanted)
+    diffs.clear()
     changes: dict[str, list[Change]] = {}
     appeared: dict[tuple[str, str], list[datetime]] = {}
     record_changes(entries, changed, changes, appeared)
@@ -102,10 +102,11 @@ def files_from_trees(
     keys = list(names)
     paths = store.article_paths()
     blobs = store.blob_ids([f"{tree}:{store.prefix}{_path_at_head(name, paths)}" for tree, name in keys])
-    files: Files = {}
-    for key, blob in zip(keys, blobs, strict=True):
-        for commit in names[key]:
-            files[(commit, key[1])] = blob
+    blob_of = dict(zip(keys, blobs, strict=True))
+    files = Files()
+    for commit, wanted_names in wanted.items():
+        held = tuple(wanted_names)
+        files.put(commit, held, [blob_of[(tree_of[commit], name)] for name in held])
     return files
 
 
