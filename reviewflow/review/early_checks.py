@@ -1,0 +1,251 @@
+"""`verify` with nothing kept: the approved texts checked while the history is still read.
+
+Every counted approval's text is checked under the configuration in force for it, as of its
+day (gate.py); which approvals count, the replay of the whole history says (~5 s of CPU at
+10,000 articles, in the main process). The approval commits themselves say, before any replay,
+which text each one names (its Reviewflow-Content trailer), for which article and on which day:
+one `git log --grep` lists them. Their texts are checked from that list in forked workers under
+HEAD's configuration while the main process reads the history, and the gate then takes the
+result of each counted approval whose key (text, path, configuration, day) is one of those; any
+other is checked as before. So the verdict is the same whatever the list holds: a key is only
+a key. The workers read their texts from git themselves (one `cat-file --batch` a chunk), so no
+text passes through the main process, and they judge the last approved text of each article
+against the reference lockfile from the parse the rules made (reference_check.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from reviewflow import gitprocess
+from reviewflow.checks.readability import warm_up
+from reviewflow.checks.rules import RULES, Context, check_document
+from reviewflow.config import Config
+from reviewflow.content.article import Document, parse_document
+from reviewflow.content.schema import ArticleSchema
+from reviewflow.errors import ConfigError
+from reviewflow.gitlog import parse_trailers, separators
+from reviewflow.gitstore import GitStore, read_objects
+from reviewflow.layout import LOCKFILE, SCHEMA_FILE, article_path
+from reviewflow.references.lockfile import ReferenceLock, change_lock
+from reviewflow.review.acknowledge import ContentCheck, to_acknowledge
+from reviewflow.review.changes import FactFile
+from reviewflow.review.gate import _schema, _suffix
+from reviewflow.review.trailers import TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT
+from reviewflow.workers import can_fork, tapering_chunks, usable_cores, worker_pool
+
+# (blob, path, day): a text to check under HEAD's configuration.
+EarlyKey = tuple[str, str, date]
+# A reference rule's hits on one text: (rule, line, column, message).
+ReferenceHits = tuple[tuple[str, int, int, str], ...]
+REFERENCE_RULES = ("reference-mismatch", "reference-not-found")  # as reference_check.CHECKED_RULES
+# Fewer articles or approvals than this: checked after the replay, as before (a pool costs more).
+EARLY_THRESHOLD = 200
+CHUNK_TEXTS = 250
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What the forked workers inherit: HEAD's configuration and schema, the name of HEAD's
+    lockfile (None: no reference check), today, and the path at HEAD of each text to judge
+    against the lockfile. Each worker parses the lockfile itself: held by the main process it
+    added its ~55 MB (at 10,000 articles) to the peak of the history read."""
+
+    store: GitStore
+    config: Config
+    schema: ArticleSchema
+    lockfile: str | None
+    today: date
+    reference_paths: Mapping[str, str]
+
+
+@dataclass
+class EarlyResults:
+    config: Config  # HEAD's: what every early check was made under
+    checked: dict[EarlyKey, ContentCheck | None]  # None: git has no such text
+    references: dict[tuple[str, str], ReferenceHits | None]  # (blob, path): None when it did not parse
+
+
+class EarlyChecks:
+    """The texts of the approval commits, checked in forked workers from the moment this starts."""
+
+    def __init__(self, shared: Shared, keys: Sequence[EarlyKey]) -> None:
+        self.config = shared.config
+        jobs = usable_cores()
+        warm_up()  # the rules' tables, loaded once and inherited by the workers
+        global _shared
+        _shared = shared
+        try:
+            self.pool = worker_pool(jobs)
+            chunks = tapering_chunks(keys, jobs, 16, CHUNK_TEXTS)
+            self.futures: list[Future[Checked]] = [self.pool.submit(_check_chunk, chunk) for chunk in chunks]
+        finally:
+            _shared = None  # the workers forked on the first submit and keep their own
+
+    @classmethod
+    def start(cls, root: Path, store: GitStore, config: Config, use_cache: bool) -> EarlyChecks | None:
+        """The workers started on every approval commit's text, or None: a gate that kept its
+        verdicts (USE_CACHE, and .git/reviewflow/ has them) checks few texts; a pool is not
+        worth it for few approvals, or this platform cannot fork."""
+        kept = FactFile(store, "acknowledged-v1" + _suffix(store), "acknowledged", use_cache).path
+        if kept is not None and kept.exists():
+            return None
+        # Fewer articles than that at HEAD (listed once for the history read too): not worth
+        # even the `git log` that lists the approvals.
+        if not can_fork(usable_cores(), len(store.article_files()), EARLY_THRESHOLD):
+            return None
+        approvals = approval_commits(store)
+        if not can_fork(usable_cores(), len(approvals), EARLY_THRESHOLD):
+            return None
+        keys = list(dict.fromkeys((blob, article_path(slug), day) for blob, slug, day in approvals))
+        keys.sort(key=lambda key: key[0])  # a text's keys in one chunk: its references judged once
+        lock_name, schema_name = (f"{store.head}:{store.prefix}{name}" for name in (LOCKFILE, SCHEMA_FILE))
+        schema = _schema(read_objects(store, [schema_name]).get(schema_name))
+        if not ((root / LOCKFILE).exists() or config.references is not None):  # as reference_check.py
+            return cls(Shared(store, config, schema, None, date.today(), {}), keys)
+        newest: dict[str, str] = {}
+        for blob, slug, _ in reversed(approvals):  # git lists the newest first
+            newest[slug] = blob
+        paths = {blob: store.article_file(slug) for slug, blob in newest.items()}
+        return cls(Shared(store, config, schema, lock_name, date.today(), paths), keys)
+
+    def cancel(self) -> None:
+        """Stop: the run failed before it wanted the checks."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def results(self) -> EarlyResults:
+        """Every early check, waited for; a chunk that failed is simply not among them."""
+        checked: dict[EarlyKey, ContentCheck | None] = {}
+        references: dict[tuple[str, str], ReferenceHits | None] = {}
+        with self.pool:
+            for future in self.futures:
+                if future.exception() is None:
+                    texts, hits = future.result()
+                    checked.update(texts)
+                    references.update(hits)
+        return EarlyResults(self.config, checked, references)
+
+
+def approval_commits(store: GitStore) -> list[tuple[str, str, date]]:
+    """(text blob, article, day) of every commit reachable from HEAD whose trailers say it
+    approves, the newest first: what its event will name if the replay counts it."""
+    start, sep, _ = separators()
+    out = gitprocess.run(
+        store.toplevel, "log", "--no-color", "-F", f"--grep={TRAILER_ACTION}: approve",
+        f"--format={start}%cI{sep}%(trailers:only,unfold)", "--end-of-options", store.head, "--",
+    ).stdout.decode("utf-8", "replace")  # fmt: skip
+    found = []
+    for record in out.split(start)[1:]:
+        when, _, block = record.partition(sep)
+        trailers = dict(parse_trailers(block))
+        blob, slug = trailers.get(TRAILER_CONTENT), trailers.get(TRAILER_ARTICLE)
+        if trailers.get(TRAILER_ACTION) == "approve" and blob and slug:
+            try:
+                found.append((blob, slug, datetime.fromisoformat(when.strip()).date()))
+            except ValueError:
+                continue
+    return found
+
+
+# What the workers inherit: set in the parent just before they fork.
+_shared: Shared | None = None
+# A chunk's outcome: its checks by key, and its reference hits by (blob, path at HEAD).
+Checked = tuple[dict[EarlyKey, ContentCheck | None], dict[tuple[str, str], ReferenceHits | None]]
+
+
+def _check_chunk(keys: list[EarlyKey]) -> Checked:
+    shared = _shared
+    assert shared is not None
+    texts = _read_texts(shared.store, list(dict.fromkeys(blob for blob, _, _ in keys)))
+    checked: dict[EarlyKey, ContentCheck | None] = {}
+    references: dict[tuple[str, str], ReferenceHits | None] = {}
+    for key in keys:
+        blob, path, day = key
+        raw = texts.get(blob)
+        if raw is None:
+            checked[key] = None
+            continue
+        document = parse_document(path, raw, shared.schema, shared.config.checks.max_file_bytes)
+        checked[key] = _warnings(document, raw, Context(shared.config, day))
+        at_head = shared.reference_paths.get(blob)
+        if at_head is not None and (blob, at_head) not in references and (lock := _lock(shared)):
+            references[(blob, at_head)] = _reference_hits(document, at_head, shared, lock)
+    return checked, references
+
+
+# Each worker's own `cat-file --batch`, started with its first chunk and ended with it: a git
+# process per chunk instead cost git ~5 s of CPU at 10,000 articles (each starts with an empty
+# cache of the delta bases the texts are packed against).
+_reader: subprocess.Popen[bytes] | None = None
+
+
+def _read_texts(store: GitStore, blobs: list[str]) -> dict[str, bytes | None]:
+    """BLOBS' contents (None: git has no such object) from this worker's `cat-file --batch`."""
+    global _reader
+    if _reader is None:
+        _reader = gitprocess.start(store.root, "cat-file", "--batch")
+    assert _reader.stdin is not None and _reader.stdout is not None
+    # A chunk's request (~10 KB) fits in the pipe: written whole before the answers are read.
+    _reader.stdin.write("".join(f"{blob}\n" for blob in blobs).encode())
+    _reader.stdin.flush()
+    texts: dict[str, bytes | None] = {}
+    for blob in blobs:
+        header = _reader.stdout.readline().split()
+        if len(header) == 3 and header[2].isdigit():  # as gitbatch.batch_objects reads them
+            texts[blob] = _reader.stdout.read(int(header[2]) + 1)[:-1]  # and its newline
+        elif len(header) == 2:
+            texts[blob] = None  # "<name> missing": no text by that id
+        else:
+            raise OSError(f"git cat-file answered {b' '.join(header)!r}")  # the chunk is checked later
+    return texts
+
+
+def _warnings(document: Document, raw: bytes, context: Context) -> ContentCheck:
+    """What judging an approval reads (acknowledge.check_content, kept small): the warnings, and
+    the lines they stand on."""
+    warnings = to_acknowledge(check_document(document, context))
+    wanted = {f.line for f in warnings}
+    lines = raw.decode("utf-8", "replace").split("\n")[: max(wanted, default=0)]
+    return ContentCheck(warnings, [line if number in wanted else "" for number, line in enumerate(lines, 1)])
+
+
+# This worker's parse of HEAD's lockfile: (it, or None when it is broken or missing).
+_locks: list[ReferenceLock | None] = []
+
+
+def _lock(shared: Shared) -> ReferenceLock | None:
+    """HEAD's lockfile as reference_check.py parses it; None: no reference check (a broken
+    lockfile is `check`'s and `ci`'s to report)."""
+    if shared.lockfile is None:
+        return None
+    if not _locks:
+        raw = _read_texts(shared.store, [shared.lockfile])[shared.lockfile]
+        try:
+            _locks.append(change_lock(raw, None, shared.config.references is not None))
+        except ConfigError:
+            _locks.append(None)
+    return _locks[0]
+
+
+def _reference_hits(
+    document: Document, path: str, shared: Shared, lock: ReferenceLock
+) -> ReferenceHits | None:
+    """The reference rules on DOCUMENT as the file PATH (where HEAD has it), under HEAD's
+    configuration, today: the parse is the gate's (only the path it names differs)."""
+    article = document.article
+    if article is None:
+        return None
+    at_head = copy.copy(document)
+    at_head.path = path
+    context = Context(shared.config, shared.today, references=lock)
+    return tuple(
+        (rule, line, column, message)
+        for rule in REFERENCE_RULES
+        for line, column, message, *_ in RULES[rule].run(article, at_head, context)
+    )
