@@ -22,12 +22,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewflow import gitprocess
-from reviewflow.checks.readability import warm_up
-from reviewflow.checks.rules import RULES, Context, check_document
 from reviewflow.config import Config
-from reviewflow.content.article import Document, parse_document
 from reviewflow.content.schema import ArticleSchema
 from reviewflow.errors import ConfigError
 from reviewflow.gitlog import parse_trailers, separators
@@ -39,6 +37,10 @@ from reviewflow.review.changes import FactFile
 from reviewflow.review.gate import _schema, _suffix
 from reviewflow.review.trailers import TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT
 from reviewflow.workers import can_fork, tapering_chunks, usable_cores, worker_pool
+
+if TYPE_CHECKING:  # the rules load only when texts are checked: a warm `verify` checks none
+    from reviewflow.checks.rules import Context
+    from reviewflow.content.article import Document
 
 # (blob, path, day): a text to check under HEAD's configuration.
 EarlyKey = tuple[str, str, date]
@@ -76,6 +78,8 @@ class EarlyChecks:
     """The texts of the approval commits, checked in forked workers from the moment this starts."""
 
     def __init__(self, shared: Shared, keys: Sequence[EarlyKey]) -> None:
+        from reviewflow.checks.readability import warm_up
+
         self.config = shared.config
         jobs = usable_cores()
         warm_up()  # the rules' tables, loaded once and inherited by the workers
@@ -160,6 +164,9 @@ Checked = tuple[dict[EarlyKey, ContentCheck | None], dict[tuple[str, str], Refer
 
 
 def _check_chunk(keys: list[EarlyKey]) -> Checked:
+    from reviewflow.checks.rules import Context  # (loaded before the fork: warm_up)
+    from reviewflow.content.article import parse_document
+
     shared = _shared
     assert shared is not None
     texts = _read_texts(shared.store, list(dict.fromkeys(blob for blob, _, _ in keys)))
@@ -214,6 +221,8 @@ _NO_WARNINGS = ContentCheck([], [])
 def _warnings(document: Document, raw: bytes, context: Context) -> ContentCheck:
     """What judging an approval reads (acknowledge.check_content, kept small): the warnings, and
     the lines they stand on."""
+    from reviewflow.checks.rules import check_document
+
     warnings = to_acknowledge(check_document(document, context))
     if not warnings:
         return _NO_WARNINGS
@@ -245,6 +254,8 @@ def _reference_hits(
 ) -> ReferenceHits | None:
     """The reference rules on DOCUMENT as the file PATH (where HEAD has it), under HEAD's
     configuration, today: the parse is the gate's (only the path it names differs)."""
+    from reviewflow.checks.rules import RULES, Context
+
     article = document.article
     if article is None:
         return None
