@@ -44,8 +44,6 @@ if TYPE_CHECKING:  # the rules load only when texts are checked: a warm `verify`
 
 # (blob, path, day): a text to check under HEAD's configuration.
 EarlyKey = tuple[str, str, date]
-# An EarlyKey and, for the last approved text of an article, its path at HEAD (else None).
-EarlyItem = tuple[str, str, date, str | None]
 # A reference rule's hits on one text: (rule, line, column, message).
 ReferenceHits = tuple[tuple[str, int, int, str], ...]
 REFERENCE_RULES = ("reference-mismatch", "reference-not-found")  # as reference_check.CHECKED_RULES
@@ -72,7 +70,8 @@ class Shared:
 class EarlyResults:
     config: Config  # HEAD's: what every early check was made under
     checked: dict[EarlyKey, ContentCheck | None]  # None: git has no such text
-    references: dict[tuple[str, str], ReferenceHits | None]  # (blob, path): None when it did not parse
+    # blob -> its path at HEAD and the reference rules' hits there (None: it did not parse)
+    references: dict[str, tuple[str, ReferenceHits | None]]
 
 
 class EarlyChecks:
@@ -83,10 +82,11 @@ class EarlyChecks:
     them their texts, while the main thread already reads the history."""
 
     def __init__(self, shared: Shared) -> None:
-        from reviewflow.checks.readability import warm_up
-
-        self.config, self.futures = shared.config, list[Future[Checked]]()
-        warm_up()  # the rules' tables, loaded once and inherited by the workers
+        self.config = shared.config
+        # Each chunk's keys and paths at HEAD, kept here: the results come back without them.
+        self.futures: list[tuple[list[EarlyKey], list[str | None], Future[Checked]]] = []
+        # The rules and their tables are loaded by each worker, not inherited: loaded here they
+        # stayed in the main process through the history read and raised its peak (~5 MB).
         global _shared
         _shared = shared
         try:
@@ -120,15 +120,17 @@ class EarlyChecks:
         (the newest approval: git lists the newest first) with its path at HEAD, to judge against
         the lockfile. A failure here only leaves the texts to the gate."""
         try:
-            keys: dict[EarlyItem, None] = {}
+            heads: dict[EarlyKey, str | None] = {}
             seen: set[str] = set()
             for blob, slug, day in approval_commits(shared.store):
                 at_head = shared.store.article_file(slug) if shared.lockfile and slug not in seen else None
                 seen.add(slug)
-                keys[(blob, article_path(slug), day, at_head)] = None
-            items = sorted(keys, key=lambda item: item[0])  # a text's keys in one chunk
-            for chunk in tapering_chunks(items, usable_cores(), 16, CHUNK_TEXTS):
-                self.futures.append(self.pool.submit(_check_chunk, chunk))
+                key = (blob, article_path(slug), day)
+                heads[key] = heads.get(key) or at_head
+            keys = sorted(heads, key=lambda key: key[0])  # a text's keys in one chunk
+            for chunk in tapering_chunks(keys, usable_cores(), 16, CHUNK_TEXTS):
+                paths = [heads[key] for key in chunk]
+                self.futures.append((chunk, paths, self.pool.submit(_check_chunk, chunk, paths)))
         except Exception:  # noqa: BLE001 - the gate checks whatever was not checked here
             return
 
@@ -140,13 +142,13 @@ class EarlyChecks:
         """Every early check, waited for; a chunk that failed is simply not among them."""
         self.lister.join()
         checked: dict[EarlyKey, ContentCheck | None] = {}
-        references: dict[tuple[str, str], ReferenceHits | None] = {}
+        references: dict[str, tuple[str, ReferenceHits | None]] = {}
         with self.pool:
-            for future in self.futures:
+            for keys, paths, future in self.futures:
                 if future.exception() is None:
-                    texts, hits = future.result()
-                    checked.update(texts)
-                    references.update(hits)
+                    checks, hits = future.result()
+                    checked.update(zip(keys, checks, strict=True))
+                    references.update((keys[index][0], (paths[index] or "", found)) for index, found in hits)
         return EarlyResults(self.config, checked, references)
 
 
@@ -173,29 +175,31 @@ def approval_commits(store: GitStore) -> list[tuple[str, str, date]]:
 
 # What the workers inherit: set in the parent just before they fork.
 _shared: Shared | None = None
-# A chunk's outcome: its checks by key, and its reference hits by (blob, path at HEAD).
-Checked = tuple[dict[EarlyKey, ContentCheck | None], dict[tuple[str, str], ReferenceHits | None]]
+# A chunk's outcome, without its keys (the main process holds them, as few objects as it can):
+# the check of each key in order, and (index, hits) of each judged against the lockfile.
+Checked = tuple[list[ContentCheck | None], list[tuple[int, ReferenceHits | None]]]
 
 
-def _check_chunk(items: list[EarlyItem]) -> Checked:
+def _check_chunk(keys: list[EarlyKey], paths: list[str | None]) -> Checked:
+    """Each of KEYS checked; the text of a key with a path at HEAD (PATHS) judged against the
+    lockfile there too."""
     from reviewflow.checks.rules import Context  # (loaded before the fork: warm_up)
     from reviewflow.content.article import parse_document
 
     shared = _shared
     assert shared is not None
-    texts = _read_texts(shared.store, list(dict.fromkeys(blob for blob, _, _, _ in items)))
-    checked: dict[EarlyKey, ContentCheck | None] = {}
-    references: dict[tuple[str, str], ReferenceHits | None] = {}
-    for blob, path, day, at_head in items:
-        key = (blob, path, day)
+    texts = _read_texts(shared.store, list(dict.fromkeys(blob for blob, _, _ in keys)))
+    checked: list[ContentCheck | None] = []
+    references: list[tuple[int, ReferenceHits | None]] = []
+    for index, ((blob, path, day), at_head) in enumerate(zip(keys, paths, strict=True)):
         raw = texts.get(blob)
         if raw is None:
-            checked[key] = None
+            checked.append(None)
             continue
         document = parse_document(path, raw, shared.schema, shared.config.checks.max_file_bytes)
-        checked[key] = _warnings(document, raw, Context(shared.config, day))
-        if at_head is not None and (blob, at_head) not in references and (lock := _lock(shared)):
-            references[(blob, at_head)] = _reference_hits(document, at_head, shared, lock)
+        checked.append(_warnings(document, raw, Context(shared.config, day)))
+        if at_head is not None and (lock := _lock(shared)):
+            references.append((index, _reference_hits(document, at_head, shared, lock)))
     return checked, references
 
 

@@ -101,9 +101,11 @@ class StaleReferenceCheck:
     def _take(self, early: EarlyResults) -> None:
         """The pending texts early_checks.py judged, from the parse its rules made, as the file
         where HEAD has it (under HEAD's configuration, today, with this very lockfile)."""
-        for blob in [blob for blob in self.waiting if (blob, self.approved[blob].path) in early.references]:
+        for blob in [blob for blob in self.waiting if blob in early.references]:
             status = self.approved[blob]
-            hits = early.references[(blob, status.path)]
+            path, hits = early.references[blob]
+            if path != status.path:
+                continue  # judged as another article's file: judged here again
             self.waiting.discard(blob)
             findings = [
                 Finding.error(rule, status.path, line, column, message)
