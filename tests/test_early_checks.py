@@ -40,7 +40,9 @@ def verify_both_ways(run: Run, content: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_early_checks_refuse_the_same_forged_approval(
-    reviewing: Path, run: Run, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    reviewing: Path,  # noqa: F811 (the fixture)
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     old, claim = acknowledged_values(reviewing, run)
     bare = forge_approval(reviewing, [old])  # the absolute claim is not acknowledged
@@ -53,7 +55,9 @@ def test_early_checks_refuse_the_same_forged_approval(
 
 
 def test_an_approval_under_another_configuration_is_checked_under_its_own(
-    reviewing: Path, run: Run, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    reviewing: Path,  # noqa: F811 (the fixture)
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The early checks are made under HEAD's reviewflow.toml, which here no longer asks about
     # absolute claims: the approval made before that change is judged by the rules of its day.
@@ -72,7 +76,9 @@ def test_an_approval_under_another_configuration_is_checked_under_its_own(
 
 
 def test_early_checks_judge_references_where_head_has_the_file(
-    run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    run: Run,
+    repo: Path,  # noqa: F811 (the fixture)
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The gate checks the text as articles/<slug>.md; the reference check names the file where
     # HEAD has it, in a subdirectory: from the same parse, the same finding at the same place.
