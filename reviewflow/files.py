@@ -14,6 +14,7 @@ import contextlib
 import os
 import secrets
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 # Never follow a link in the last component, never wait on a FIFO, never take a terminal.
@@ -162,14 +163,18 @@ def own_directory(path: Path | str, create: bool = True) -> bool:
     return stat.S_ISDIR(found.st_mode) and found.st_uid == owner
 
 
-def write_replacing(path: Path | str, data: bytes) -> None:
-    """Put DATA at PATH as a new file, renamed over whatever was there: a symbolic link at PATH
-    is replaced, never written through. OSError when it cannot be done."""
+def write_replacing(path: Path | str, data: bytes | Sequence[bytes]) -> None:
+    """Put DATA (bytes, or parts of them in order) at PATH as a new file, renamed over whatever
+    was there: a symbolic link at PATH is replaced, never written through. OSError when it
+    cannot be done."""
     partial = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     descriptor = os.open(partial, _CREATE_FLAGS, 0o644)
     try:
         with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
+            if isinstance(data, bytes):
+                file.write(data)
+            else:
+                file.writelines(data)
         os.replace(partial, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -307,6 +307,20 @@ def test_without_a_spare_unchanged_pages_are_copied_from_the_live_site(
     assert [p.name for p in library.repo.parent.iterdir() if p.name.startswith(".")] == []
 
 
+def test_after_a_build_that_rendered_every_page_the_next_copies_them(library: Library) -> None:
+    """A build that renders every page (here: another base URL) records them as 'every page of
+    the live site', not a second copy of its record; the build after it, whose spare holds only
+    stale pages, still copies each page from the live site rather than rendering it again."""
+    for _ in range(3):  # a full build, then one that leaves a spare
+        library.publish()
+    other = "https://other.example.org"
+    moved = library.publish(base_url=other)
+    assert moved.rendered == moved.articles == 1
+    again = library.publish(base_url=other)
+    assert again.rendered == 0
+    assert tree(again.out) == tree(moved.out) == tree(library.publish("elsewhere", base_url=other).out)
+
+
 def test_pages_written_by_a_build_are_settled_by_the_file_systems_clock(library: Library) -> None:
     """A page written a moment before the build ends is recorded with its file's state, as the
     file system's clock read after it proves it settled: the next build that finds it unchanged

@@ -9,14 +9,17 @@ write     the site is written into the spare (the site the last build replaced, 
 
 Git is read in a fixed number of processes whatever the size of the repository: the review
 history (history.read_history, which also says when each text appeared), one `cat-file --batch`
-for the texts whose neighbours' facts are not kept (neighbours.py; those texts are then rendered
-from memory), and one for any other page that is rendered.
+for the texts at HEAD whose neighbours' facts are not kept (neighbours.read_ahead, in a thread
+while the history is judged) and one for any other text a page shows whose facts are not kept
+(neighbours.py; the texts read so are rendered from memory up to a bound), and one for any
+other page that is rendered.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +34,7 @@ from reviewflow.errors import ConfigError, Refused
 from reviewflow.gitstore import GitStore
 from reviewflow.layout import duplicate_slug_message
 from reviewflow.publish.collect import ContentHistory, page_infos
-from reviewflow.publish.neighbours import link_neighbours
+from reviewflow.publish.neighbours import link_neighbours, read_ahead
 from reviewflow.publish.notes import build_notes, build_time
 from reviewflow.publish.output import (
     MARKER,
@@ -100,22 +103,36 @@ def publish(
     target = check_target(root, out)
     build = Build(root, config, site_renderer(config, base, preview), committed_schema(store), workers)
     cache = BuildCache(root) if use_cache else None
-    # Deleting the site the last build replaced waits on the disk: overlap it with git.
+    # Deleting the site the last build replaced waits on the disk, and reading the texts' facts
+    # (neighbours.read_ahead) waits on git: both run in threads while the review history is
+    # judged and the pages' facts are collected, rather than after.
     trash = cache.trash if cache else None
-    with ThreadPoolExecutor(1) as background:
+    failed = threading.Event()
+    with ThreadPoolExecutor(2) as background:
         emptied = background.submit(empty_trash, trash) if trash else None
-        judged = judge_history(store, config, use_cache=use_cache)
-        if emptied:
-            emptied.result()
-    statuses = judged.outcome.statuses
-    history = ContentHistory(_head_time(store), judged.appeared)
-    built_at = (now or build_time()).astimezone(UTC)
-    infos = page_infos(statuses, config, history, store, preview, built_at)
-    # SA: counterpart, related. The texts read for them are rendered next, not read again.
-    infos, texts = link_neighbours(store, infos, cache, config.checks.max_file_bytes)
-    listings, rendered = build_site(build, store, infos, target, history.head_at, cache, texts)
+        facts = background.submit(read_ahead, store, cache, config.checks.max_file_bytes, failed)
+        try:
+            judged = judge_history(store, config, use_cache=use_cache)
+            if emptied:
+                emptied.result()
+            statuses = judged.outcome.statuses
+            history = ContentHistory(_head_time(store), judged.appeared)
+            built_at = (now or build_time()).astimezone(UTC)
+            infos = page_infos(statuses, config, history, store, preview, built_at)
+            notes = build_notes(config, base, statuses, built_at)
+            head_at = history.head_at
+            # The judged history (most of a build's memory at 100,000 articles) is not needed past here.
+            del judged, statuses, history
+        except BaseException:
+            failed.set()  # the texts are not wanted: the thread stops reading them
+            raise
+        ahead = facts.result()
+    # SA: counterpart, related. The texts held (a few read ahead, any others read for their
+    # facts) are rendered from memory, each let go once sent; the rest are read again.
+    infos, texts = link_neighbours(store, infos, cache, config.checks.max_file_bytes, ahead)
+    del ahead
+    listings, rendered = build_site(build, store, infos, target, head_at, cache, texts)
     approved = sum(1 for item in listings if item.info.approved)
-    notes = build_notes(config, base, statuses, built_at)
     return PublishResult(target, approved, len(listings) - approved, rendered, notes)
 
 
@@ -188,11 +205,13 @@ def build_site(
 
 def _with_terms(rendered: dict[str, Page]) -> dict[str, Page]:
     """Rendered pages with their search terms taken out of their listing into their own field,
-    as JSON text (what a record keeps, and what the next build compares)."""
+    as JSON text (what a record keeps, and what the next build compares): the process that
+    rendered a page wrote them so."""
     pages = {}
     for slug, page in rendered.items():
         meta = dict(page.record.meta)
-        terms = terms_text(meta.pop("search", None))
+        terms = meta.pop("search", None)
+        terms = terms if isinstance(terms, str) else terms_text(terms)
         pages[slug] = Page(page.listing, page.record._replace(meta=meta, terms=terms))
     return pages
 

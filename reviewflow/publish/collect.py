@@ -13,7 +13,7 @@ from functools import lru_cache, partial
 from reviewflow.config import Config
 from reviewflow.gitstore import GitStore
 from reviewflow.publish.pages import PageInfo, Reviewer
-from reviewflow.review.model import ArticleStatus, State
+from reviewflow.review.model import Action, ArticleStatus, State
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ def page_infos(
         if approved is not None and (not preview or approved.blob == status.blob):
             reviewed_at = approved.approved_at.astimezone(UTC)
             due = reviewed_at.date() + cycle
+            acknowledged = _acknowledged(status, approved.blob)
             infos.append(
                 PageInfo(
                     slug=slug,
@@ -68,8 +69,7 @@ def page_infos(
                     state=State.APPROVED.value,
                     approved=True,
                     reviewers=tuple(
-                        reviewer(email, _acknowledged(status, approved.blob, email))
-                        for email in approved.approvers
+                        reviewer(email, acknowledged.get(email, 0)) for email in approved.approvers
                     ),
                     reviewed_at=reviewed_at,
                     published_at=min(
@@ -99,7 +99,7 @@ def first_approval(status: ArticleStatus, quorum: int) -> datetime | None:
     """When the article was first published: the first time any one text reached the quorum."""
     approvers: dict[str, set[str]] = defaultdict(set)
     for event in status.events:  # oldest first
-        if event.valid and str(event.action) == "approve":
+        if event.valid and event.action is Action.APPROVE:  # `is`: str() of an enum costs a call
             approvers[event.content].add(event.actor)
             if len(approvers[event.content]) >= quorum:
                 return event.committed_at.astimezone(UTC)
@@ -120,10 +120,11 @@ def _reviewer(config: Config, email: str, acknowledged: int) -> Reviewer:
     )
 
 
-def _acknowledged(status: ArticleStatus, blob: str, email: str) -> int:
-    """How many warnings EMAIL's approval of BLOB acknowledged (its latest counted one)."""
-    found = 0
+def _acknowledged(status: ArticleStatus, blob: str) -> dict[str, int]:
+    """How many warnings each member's approval of BLOB acknowledged (their latest counted one),
+    by email: one pass over the article's events for all its approvers."""
+    found = {}
     for event in status.events:
-        if event.valid and str(event.action) == "approve" and event.content == blob and event.actor == email:
-            found = len(event.accepted)
+        if event.valid and event.action is Action.APPROVE and event.content == blob:
+            found[event.actor] = len(event.accepted)
     return found

@@ -13,9 +13,10 @@ change to one article changes the lists of a few pages only.
 from __future__ import annotations
 
 import bisect
+import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from reviewflow.content.facts import AUDIENCE_NAMES, Facts, read_facts
 from reviewflow.gitstore import GitStore
@@ -28,10 +29,49 @@ RELATED_MAX = 5  # related articles listed on a page
 
 
 TEXTS_HELD = 192 * 2**20  # bytes of texts held for their pages' rendering; more are read again
+# Of the texts read ahead (read_ahead): enough for a build after a few changes, which then reads
+# no text twice. Not more: they are read in a thread, so they live in another of the C
+# allocator's arenas, whose freed memory the main thread's later work does not reuse; the pages
+# of a full build read their texts again, as their rendering goes (one more `cat-file`).
+TEXTS_AHEAD = 4 * 2**20
 # The kept facts are written again only when more than this many were read from git or are no
 # longer used: a build after one change reads the changed text anyway (to render it), and a few
 # more in the same `cat-file` cost less than writing the facts of every page again.
 FACTS_UNKEPT = 32
+
+
+class FactsRead(NamedTuple):
+    """What `read_ahead` found: the facts the last build kept, by blob id; the facts of the texts
+    at HEAD it did not keep (None where a text's front-matter does not give them), read from git;
+    and the first of those texts, up to TEXTS_AHEAD bytes."""
+
+    known: dict[str, Facts]
+    read: dict[str, Facts | None]
+    texts: dict[str, bytes]
+
+
+def read_ahead(
+    store: GitStore, cache: BuildCache | None, max_bytes: int, stop: threading.Event | None = None
+) -> FactsRead:
+    """The facts of every text at HEAD, before anyone asks which texts the pages show: build.py
+    runs this while the review history is judged, so that git's reading of the texts (and their
+    parsing, as the history's reading waits on git in turn) overlaps that work. The pages show
+    the approved texts, mostly HEAD's; `gather_facts` reads any other. STOP, once set, ends the
+    reading early (the build failed)."""
+    known = cache.facts() if cache is not None else {}
+    listing, _ = store.article_listing()
+    unknown = [blob for _, blob in listing.values() if blob not in known]
+    read: dict[str, Facts | None] = {}
+    texts: dict[str, bytes] = {}
+    room = TEXTS_AHEAD
+    for blob, raw in store.iter_blobs(unknown):
+        if stop is not None and stop.is_set():
+            break
+        read[blob] = read_facts(raw, max_bytes)
+        if len(raw) <= room:
+            texts[blob] = raw
+            room -= len(raw)
+    return FactsRead(known, read, texts)
 
 
 def gather_facts(
@@ -40,13 +80,24 @@ def gather_facts(
     known: Mapping[str, Facts],
     max_bytes: int,
     texts: dict[str, bytes] | None = None,
+    ahead: Mapping[str, Facts | None] | None = None,
 ) -> dict[str, Facts]:
-    """The facts of every page's text, by blob id: KNOWN ones, the rest read from git. The texts
-    read go into TEXTS, up to TEXTS_HELD bytes: a text read for its facts is usually rendered
-    next (its page is new), and git is not asked for it twice."""
+    """The facts of every page's text, by blob id: KNOWN ones, those read AHEAD, the rest read
+    from git. The texts read go into TEXTS, up to TEXTS_HELD bytes: a text read for its facts is
+    usually rendered next (its page is new), and git is not asked for it twice."""
+    ahead = ahead or {}
     facts = {info.blob: known[info.blob] for info in infos if info.blob in known}
-    missing = [info.blob for info in infos if info.blob not in facts]
-    room = TEXTS_HELD if texts is not None else 0
+    missing = []
+    for info in infos:
+        if info.blob in facts:
+            continue
+        if info.blob in ahead:
+            found = ahead[info.blob]
+            if found is not None:
+                facts[info.blob] = found
+        else:
+            missing.append(info.blob)
+    room = TEXTS_HELD - sum(map(len, texts.values())) if texts is not None else 0
     for blob, raw in store.iter_blobs(missing):
         found = read_facts(raw, max_bytes)
         if found is not None:
@@ -62,12 +113,17 @@ def link_neighbours(
     infos: Sequence[PageInfo],
     cache: BuildCache | None,
     max_bytes: int,
+    ahead: FactsRead | None = None,
 ) -> tuple[list[PageInfo], dict[str, bytes]]:
     """INFOS, each with its counterpart and related articles; the facts read are kept in CACHE.
-    And the texts read for them, by blob id, for rendering."""
-    known = cache.facts() if cache is not None else {}
-    texts: dict[str, bytes] = {}
-    facts = gather_facts(store, infos, known, max_bytes, texts)
+    And the texts read for them, by blob id, for rendering. AHEAD: what `read_ahead` read."""
+    if ahead is None:
+        ahead = FactsRead(cache.facts() if cache is not None else {}, {}, {})
+    known, texts = ahead.known, ahead.texts
+    shown = {info.blob for info in infos}
+    for blob in [blob for blob in texts if blob not in shown]:
+        del texts[blob]  # read ahead, but no page shows it
+    facts = gather_facts(store, infos, known, max_bytes, texts, ahead.read)
     read = sum(1 for blob in facts if blob not in known)
     unused = len(known) - (len(facts) - read)
     if cache is not None and facts != known and (not known or max(read, unused) > FACTS_UNKEPT):

@@ -16,7 +16,7 @@ import stat
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from reviewflow.cache import CACHE_DIR, cache_dir, seal, unseal
+from reviewflow.cache import CACHE_DIR, cache_dir, seal, seal_parts, unseal, unsealed_text
 from reviewflow.content.facts import Facts
 from reviewflow.files import own_directory, read_own, write_replacing
 
@@ -122,7 +122,10 @@ class BuildCache:
 
     def rendered_last(self, target: Path) -> SiteRecord:
         """The records of the pages TARGET's last build rendered: all that its spare lacks."""
-        return self._site(f"rendered-{_name(target)}.json", target)
+        found = self._lines(f"rendered-{_name(target)}.json", target)
+        if found is not None and found[0].get(EVERY_PAGE) is True and not found[1]:
+            return self.live_site(target)  # it rendered every page of the live site
+        return _site_of(found)
 
     def live_terms(self, target: Path) -> LiveSite | None:
         """The search terms and search index of TARGET's live site as its last build recorded them."""
@@ -157,15 +160,23 @@ class BuildCache:
                 (self.directory / f"spare-{name}.json").unlink(missing_ok=True)
         except OSError:
             pass
-        for kind, records in (("live", live), ("rendered", {p: live[p] for p in rendered if p in live})):
-            header: dict[str, Any] = {"version": RECORD_VERSION, "target": str(target)}
-            if kind == "live" and search is not None:
-                header["search"] = search
-            text = _record_text(header, records)
-            sealed = seal(text.encode("utf-8")) if text is not None else None
-            if sealed is not None:
-                with contextlib.suppress(OSError):
-                    write_replacing(self.directory / f"{kind}-{name}.json", sealed)
+        header: dict[str, Any] = {"version": RECORD_VERSION, "target": str(target)}
+        if search is not None:
+            header["search"] = search
+        self._write_site(f"live-{name}.json", header, live)
+        header = {"version": RECORD_VERSION, "target": str(target)}
+        if rendered.issuperset(live):  # a full build: the live record again, twice the size and time
+            header[EVERY_PAGE] = True
+            self._write_site(f"rendered-{name}.json", header, {})
+        else:
+            self._write_site(f"rendered-{name}.json", header, {p: live[p] for p in rendered if p in live})
+
+    def _write_site(self, name: str, header: dict[str, Any], records: SiteRecord) -> None:
+        lines = _record_lines(header, records)
+        sealed = seal_parts(lines) if lines is not None else None
+        if sealed is not None:
+            with contextlib.suppress(OSError):
+                write_replacing(self.directory / name, sealed)
 
     def clock(self, target: Path) -> int | None:
         """The time now by the clock of TARGET's file system: the ctime of a file made now in the
@@ -214,27 +225,30 @@ class BuildCache:
         return True
 
     def _site(self, name: str, target: Path) -> SiteRecord:
-        found = self._lines(name, target)
-        if found is None:
-            return {}
-        rows = [line.split("\t") for line in found[1]]
-        return _records([row for row in rows if len(row) == len(RECORD_FIELDS)])
+        return _site_of(self._lines(name, target))
 
     def _lines(self, name: str, target: Path) -> tuple[dict[str, Any], list[str]] | None:
         """The header and page lines of a site record (see _record_text) for TARGET; None if unusable."""
-        text = self._unsealed(name)
+        try:
+            text = unsealed_text(read_own(self.directory / name)) if self.usable else None
+        except (OSError, ValueError):  # unreadable, or not UTF-8
+            return None
         if text is None:
             return None
+        lines = text.split("\n")
+        del text  # a record at 100,000 pages is over 100 MB: never more than two copies held
         try:
-            first, *lines = text.decode("utf-8").split("\n")
-            header = json.loads(first)
+            header = json.loads(lines[0])
         except ValueError:
             return None
         if not isinstance(header, dict) or header.get("version") != RECORD_VERSION:
             return None
         if header.get("target") != str(target):
             return None
-        return header, [line for line in lines if line]
+        del lines[0]
+        if lines and not lines[-1]:
+            lines.pop()  # after the last newline
+        return header, lines if all(lines) else [line for line in lines if line]
 
     def _unsealed(self, name: str) -> bytes | None:
         if not self.usable:
@@ -267,18 +281,42 @@ def _name(text: Path | str) -> str:
 # of them can hold a tab or a newline (hex digits, numbers, a checked path, compact JSON), and so
 # a page's listing is decoded with all the others in one call and its terms are never decoded.
 RECORD_FIELDS = ("path", "key", "digest", "state", "meta", "terms")
+# In the header of the record of the pages a build rendered: it rendered every page of the live
+# site (a full build), whose record is not written twice.
+EVERY_PAGE = "every_page"
 
 
-def _record_text(header: dict[str, Any], records: SiteRecord) -> str | None:
-    """HEADER and RECORDS as the text of a site record; None if a field could not be kept in it."""
-    lines = [_dumps(header)]
+def _record_lines(header: dict[str, Any], records: SiteRecord) -> list[bytes] | None:
+    """HEADER and RECORDS as the lines of a site record, encoded; None if a field could not be
+    kept in it. Line by line, not one text: at 100,000 pages the text is over 100 MB, and its
+    copies (joined, encoded, sealed) were most of a build's peak memory."""
+    first = _dumps(header)
+    if "\t" in first or "\n" in first:
+        return None
+    lines = [f"{first}\n".encode()]
+    tabs = len(RECORD_FIELDS) - 1
     for path, record in records.items():
         state = ",".join(map(str, record.state)) if record.state is not None else "-"
         meta = record.text or _dumps(record.meta)
-        lines.append("\t".join((path, record.key, record.digest, state, meta, record.terms)))
-    text = "\n".join(lines) + "\n"
-    tabs = len(records) * (len(RECORD_FIELDS) - 1)
-    return text if text.count("\t") == tabs and text.count("\n") == len(lines) else None
+        line = "\t".join((path, record.key, record.digest, state, meta, record.terms))
+        if line.count("\t") != tabs or "\n" in line:
+            return None
+        lines.append(f"{line}\n".encode())
+    return lines
+
+
+def _site_of(found: tuple[dict[str, Any], list[str]] | None) -> SiteRecord:
+    if found is None:
+        return {}
+    lines = found[1]
+    del found
+    rows = []
+    for at, line in enumerate(lines):
+        row = line.split("\t")
+        lines[at] = ""  # each line let go once split, rather than all lines held beside all rows
+        if len(row) == len(RECORD_FIELDS):
+            rows.append(row)
+    return _records(rows)
 
 
 def _records(rows: list[list[str]]) -> SiteRecord:

@@ -26,7 +26,7 @@ from reviewflow.progress import progress_bar
 from reviewflow.publish.output import PublishError, Staging, write_file
 from reviewflow.publish.pages import Listing, PageInfo, listing_meta
 from reviewflow.publish.records import PageRecord, content_digest
-from reviewflow.publish.search import article_terms
+from reviewflow.publish.search import article_terms, terms_text
 from reviewflow.publish.site import PageProblem, SiteRenderer
 from reviewflow.workers import usable_cores, worker_pool
 
@@ -235,6 +235,7 @@ class _Worker:
         if isinstance(outcome, str):
             return outcome
         html, meta = outcome
+        meta["search"] = terms_text(meta["search"])  # as its record keeps them: here, in parallel
         data = html.encode("utf-8")
         write_file(self.site, page_path(info.slug), data)
         return content_digest(data), meta

@@ -155,29 +155,37 @@ def judge_approvals(
     texts: Mapping[str, bytes | None],
     rules_of: Callable[[Event], Config | str],
     schema: ArticleSchema,
+    done: Mapping[CheckKey, ContentCheck | None] | None = None,
 ) -> list[Unacknowledged]:
     """The counted approvals among EVENTS whose acknowledgements do not cover the warnings of
     their text (TEXTS: blob -> content), each checked under RULES_OF(event) as of its date; a
-    text is checked once for each configuration and day."""
+    text is checked once for each configuration and day. DONE: checks made before, by key (None:
+    git has no such text), whose texts TEXTS need not hold (verify: early_checks.py)."""
+    done = done or {}
     judged: list[tuple[Event, CheckKey]] = []
     configs: dict[int, Config] = {}
     for event in events:
         if not event.valid or event.action is not Action.APPROVE:
             continue
-        config, raw = rules_of(event), texts.get(event.content)
-        if isinstance(config, str) or raw is None:
-            continue  # no configuration in force, or no text: the event itself does not count
-        configs[id(config)] = config
+        config = rules_of(event)
+        if isinstance(config, str):
+            continue  # no configuration in force: the event itself does not count
         key = (event.content, article_path(event.slug), id(config), event.committed_at.date())
+        if (done[key] if key in done else texts.get(event.content)) is None:
+            continue  # no text: the event itself does not count
+        configs[id(config)] = config
         judged.append((event, key))
-    checked = _check_texts(list(dict.fromkeys(key for _, key in judged)), texts, configs, schema)
+    keys = [key for key in dict.fromkeys(key for _, key in judged) if key not in done]
+    checked: Mapping[CheckKey, ContentCheck | None] = {**done, **_check_texts(keys, texts, configs, schema)}
     found = []
     for event, key in judged:
         readable = [Acknowledgement.parse(value) for value in event.accepted[: ACCEPT_LIMIT + 1]]
         unreadable = [v for v, a in zip(event.accepted, readable, strict=False) if a is None]
         if len(event.accepted) > ACCEPT_LIMIT:
             unreadable.append(f"more than {ACCEPT_LIMIT} trailers")
-        missing = checked[key].uncovered({a for a in readable if a is not None})
+        check = checked[key]
+        assert check is not None
+        missing = check.uncovered({a for a in readable if a is not None})
         if missing or unreadable:
             found.append(Unacknowledged(event, missing, unreadable))
     return found

@@ -9,15 +9,18 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from reviewflow.config import Config
 from reviewflow.content.schema import ArticleSchema, bundled_schema, load_schema
 from reviewflow.errors import InvalidFile, Refused, ReviewflowError
 from reviewflow.gitstore import GitStore, read_objects
-from reviewflow.layout import SCHEMA_FILE
+from reviewflow.layout import SCHEMA_FILE, article_path
 from reviewflow.review.acknowledge import (
     ACCEPT_LIMIT,
     Acceptance,
+    CheckKey,
+    ContentCheck,
     Unacknowledged,
     check_content,
     describe,
@@ -26,6 +29,11 @@ from reviewflow.review.acknowledge import (
 from reviewflow.review.changes import FactFile
 from reviewflow.review.model import Action, Event
 from reviewflow.review.workflow import Replay
+
+if TYPE_CHECKING:
+    from reviewflow.review.early_checks import EarlyResults  # the checks: only when texts are checked
+
+_NOT_CHECKED = ContentCheck([], [])  # not among the early checks (None there: no such text)
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,7 @@ def unacknowledged_approvals(
     legacy: Callable[[Event], bool] = lambda event: False,
     use_cache: bool = True,
     also: Callable[[Mapping[str, bytes | None]], None] = lambda texts: None,
+    early: EarlyResults | None = None,
 ) -> list[Unacknowledged]:
     """The counted approvals among EVENTS whose trailers do not acknowledge every warning of the
     text they approved, checked under RULES_OF(event); LEGACY(event): made before acknowledgements.
@@ -97,7 +106,8 @@ def unacknowledged_approvals(
     under this configuration and this schema" is a fact about immutable objects: kept in
     .git/reviewflow/ (sealed, as changes.FactFile keeps facts), each approval's text is checked
     once, not on every `verify`. USE_CACHE off: every text is checked again. ALSO is given each
-    batch of texts read (verify's reference check: so they are not read from git twice)."""
+    batch of texts read (verify's reference check: so they are not read from git twice). EARLY:
+    texts checked while the history was read (early_checks.py); the others are checked here."""
     approvals = [e for e in events if e.valid and e.action is Action.APPROVE and not legacy(e)]
     if not approvals:
         return []
@@ -106,23 +116,25 @@ def unacknowledged_approvals(
     # With nothing kept every text is read anyway: the first batch's in the git process that
     # reads the schema; otherwise the schema comes first: which approvals were judged before
     # depends on it.
-    first = [] if known else next(text_batches(approvals), [])
+    first = [] if known or early else next(text_batches(approvals), [])
     texts, schema, raw_schema = _texts_and_schema(store, list(dict.fromkeys(e.content for e in first)))
     conditions = hashlib.sha256(raw_schema or b"bundled").hexdigest()[:16]
     digests: dict[int, str] = {}
 
-    def fact(event: Event) -> str | None:
-        config = rules_of(event)
-        if isinstance(config, str):
-            return None
+    def digest(config: Config) -> str:
         if id(config) not in digests:
             digests[id(config)] = hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
-        return f"{event.commit} {digests[id(config)]} {conditions}"
+        return digests[id(config)]
+
+    def fact(event: Event) -> str | None:
+        config = rules_of(event)
+        return None if isinstance(config, str) else f"{event.commit} {digest(config)} {conditions}"
 
     pending = [e for e in approvals if fact(e) not in known]
-    found: list[Unacknowledged] = []
-    for number, batch in enumerate(text_batches(pending)):
-        if number or known:  # (all are pending when nothing is kept: the first batch is read)
+    done = _early_checks(pending, early, rules_of, digest) if early is not None else {}
+    found = judge_approvals([e for e in pending if id(e) in done], {}, rules_of, schema, dict(done.values()))
+    for number, batch in enumerate(text_batches([e for e in pending if id(e) not in done])):
+        if number or known or early:  # (all are pending when nothing is kept: the first batch is read)
             texts = read_objects(store, list(dict.fromkeys(e.content for e in batch)))
         found += judge_approvals(batch, texts, rules_of, schema)
         also(texts)
@@ -132,6 +144,27 @@ def unacknowledged_approvals(
     refused = {problem.event.commit for problem in found}
     facts.append([line for e in pending if e.commit not in refused and (line := fact(e)) is not None])
     return found
+
+
+def _early_checks(
+    pending: Sequence[Event],
+    early: EarlyResults,
+    rules_of: Callable[[Event], Config | str],
+    digest: Callable[[Config], str],
+) -> dict[int, tuple[CheckKey, ContentCheck | None]]:
+    """By id of each of PENDING that EARLY checked its text for: the gate's key and that check.
+    Only under the very configuration the check was made with (HEAD's), as of the same day."""
+    head = digest(early.config)
+    taken: dict[int, tuple[CheckKey, ContentCheck | None]] = {}
+    for event in pending:
+        config = rules_of(event)
+        if isinstance(config, str) or digest(config) != head:
+            continue
+        path, day = article_path(event.slug), event.committed_at.date()
+        check = early.checked.get((event.content, path, day), _NOT_CHECKED)
+        if check is not _NOT_CHECKED:
+            taken[id(event)] = ((event.content, path, id(config), day), check)
+    return taken
 
 
 # A `verify` from a fresh clone checks every approved text again: held all at once, they and

@@ -346,19 +346,29 @@ def verify(
     and one whose trailers do not acknowledge its warnings is refused (review/gate.py). An event
     dated after the time of the run (NOW, default the clock) is reported apart (clock.py)."""
     from reviewflow.review.clock import dated_after
+    from reviewflow.review.early_checks import EarlyChecks
     from reviewflow.review.gate import legacy_rule, unacknowledged_approvals  # loads the checks
     from reviewflow.review.reference_check import StaleReferenceCheck
 
     store = store or GitStore.open(root)
-    judged = judge_history(store, config, use_cache=use_cache)
+    config = config if config is not None else committed_config(store)
+    # With nothing kept, the approved texts are checked while the history is read (early_checks.py).
+    starting = EarlyChecks.start(root, store, config, use_cache) if rev_range is None else None
+    try:
+        judged = judge_history(store, config, use_cache=use_cache)
+    except BaseException:
+        if starting is not None:
+            starting.cancel()
+        raise
+    early = starting.results() if starting is not None else None
     events = judged.outcome.events
     if rev_range is not None:
         inside = store.commits_in(rev_range)
         events = [e for e in events if e.commit in inside]
     replay = judged.replay
-    references = StaleReferenceCheck(root, store, judged.outcome.statuses, replay.config, use_cache)
+    references = StaleReferenceCheck(root, store, judged.outcome.statuses, replay.config, use_cache, early)
     unacknowledged = unacknowledged_approvals(
-        store, events, replay.rules, legacy_rule(replay), use_cache, references.judge
+        store, events, replay.rules, legacy_rule(replay), use_cache, references.judge, early
     )
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     stale = references.result()

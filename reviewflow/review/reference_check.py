@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewflow.config import Config
 from reviewflow.content.schema import ArticleSchema, bundled_schema, load_schema
@@ -27,6 +28,9 @@ from reviewflow.references.lockfile import LOCKFILE, ReferenceLock, change_lock
 from reviewflow.review.changes import FactFile
 from reviewflow.review.gate import BATCH_TEXTS, _suffix
 from reviewflow.review.model import ArticleStatus
+
+if TYPE_CHECKING:
+    from reviewflow.review.early_checks import EarlyResults
 
 CHECKED_RULES = ("reference-mismatch", "reference-not-found")
 
@@ -60,7 +64,7 @@ class StaleReferenceCheck:
 
     def __init__(
         self, root: Path, store: GitStore, statuses: Mapping[str, ArticleStatus], config: Config,
-        use_cache: bool = True,
+        use_cache: bool = True, early: EarlyResults | None = None,
     ) -> None:  # fmt: skip
         self.store, self.config = store, config
         self.approved = {s.approved.blob: s for s in statuses.values() if s.approved is not None}
@@ -91,6 +95,24 @@ class StaleReferenceCheck:
         if self.lock is not None:
             self.pending, self.schema = pending, _schema(objects.get(schema_name))
             self.waiting = set(pending)
+            if early is not None and early.config is config:
+                self._take(early)
+
+    def _take(self, early: EarlyResults) -> None:
+        """The pending texts early_checks.py judged, from the parse its rules made, as the file
+        where HEAD has it (under HEAD's configuration, today, with this very lockfile)."""
+        for blob in [blob for blob in self.waiting if blob in early.references]:
+            status = self.approved[blob]
+            path, hits = early.references[blob]
+            if path != status.path:
+                continue  # judged as another article's file: judged here again
+            self.waiting.discard(blob)
+            findings = [
+                Finding.error(rule, status.path, line, column, message)
+                for rule, line, column, message in hits or ()
+            ]
+            if findings:
+                self.found.append(StaleReferences(status, tuple(findings)))
 
     def judge(self, texts: Mapping[str, bytes | None]) -> None:
         """Judge the pending texts among TEXTS (blob -> content, read by the gate anyway)."""

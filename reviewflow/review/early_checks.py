@@ -1,0 +1,286 @@
+"""`verify` with nothing kept: the approved texts checked while the history is still read.
+
+Every counted approval's text is checked under the configuration in force for it, as of its
+day (gate.py); which approvals count, the replay of the whole history says (~5 s of CPU at
+10,000 articles, in the main process). The approval commits themselves say, before any replay,
+which text each one names (its Reviewflow-Content trailer), for which article and on which day:
+one `git log --grep` lists them. Their texts are checked from that list in forked workers under
+HEAD's configuration while the main process reads the history, and the gate then takes the
+result of each counted approval whose key (text, path, configuration, day) is one of those; any
+other is checked as before. So the verdict is the same whatever the list holds: a key is only
+a key. The workers read their texts from git themselves (one `cat-file --batch` a chunk), so no
+text passes through the main process, and they judge the last approved text of each article
+against the reference lockfile from the parse the rules made (reference_check.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reviewflow import gitprocess
+from reviewflow.config import Config
+from reviewflow.content.schema import ArticleSchema
+from reviewflow.errors import ConfigError
+from reviewflow.gitlog import parse_trailers, separators
+from reviewflow.gitstore import GitStore, read_objects
+from reviewflow.layout import LOCKFILE, SCHEMA_FILE, article_path
+from reviewflow.references.lockfile import ReferenceLock, change_lock
+from reviewflow.review.acknowledge import ContentCheck, to_acknowledge
+from reviewflow.review.changes import FactFile
+from reviewflow.review.gate import _schema, _suffix
+from reviewflow.review.trailers import TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT
+from reviewflow.workers import can_fork, tapering_chunks, usable_cores, worker_pool
+
+if TYPE_CHECKING:  # the rules load only when texts are checked: a warm `verify` checks none
+    from reviewflow.checks.rules import Context
+    from reviewflow.content.article import Document
+
+# (blob, path, day): a text to check under HEAD's configuration.
+EarlyKey = tuple[str, str, date]
+# A reference rule's hits on one text: (rule, line, column, message).
+ReferenceHits = tuple[tuple[str, int, int, str], ...]
+REFERENCE_RULES = ("reference-mismatch", "reference-not-found")  # as reference_check.CHECKED_RULES
+# Fewer articles than this at HEAD: checked after the replay, as before (a pool costs more).
+EARLY_THRESHOLD = 200
+CHUNK_TEXTS = 250
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What the forked workers inherit: HEAD's configuration and schema, the name of HEAD's
+    lockfile (None: no reference check), and today. Each worker parses the lockfile itself:
+    held by the main process it added its ~55 MB (at 10,000 articles) to the peak of the
+    history read."""
+
+    store: GitStore
+    config: Config
+    schema: ArticleSchema
+    lockfile: str | None
+    today: date
+
+
+@dataclass
+class EarlyResults:
+    config: Config  # HEAD's: what every early check was made under
+    checked: dict[EarlyKey, ContentCheck | None]  # None: git has no such text
+    # blob -> its path at HEAD and the reference rules' hits there (None: it did not parse)
+    references: dict[str, tuple[str, ReferenceHits | None]]
+
+
+class EarlyChecks:
+    """The texts of the approval commits, checked in forked workers from the moment this starts.
+
+    The workers fork first (from the main thread, before the history read grows it); a thread
+    then lists the approval commits (`git log`, ~0.5 s of git's CPU at 10,000 articles) and hands
+    them their texts, while the main thread already reads the history."""
+
+    def __init__(self, shared: Shared) -> None:
+        self.config = shared.config
+        # Each chunk's keys and paths at HEAD, kept here: the results come back without them.
+        self.futures: list[tuple[list[EarlyKey], list[str | None], Future[Checked]]] = []
+        # The rules and their tables are loaded by each worker, not inherited: loaded here they
+        # stayed in the main process through the history read and raised its peak (~5 MB).
+        global _shared
+        _shared = shared
+        try:
+            self.pool = worker_pool(usable_cores())
+            self.pool.submit(len, [])  # the workers fork now, in this thread
+        finally:
+            _shared = None
+        self.lister = threading.Thread(
+            target=self._list, args=(shared,), name="reviewflow-approvals", daemon=True
+        )
+        self.lister.start()
+
+    @classmethod
+    def start(cls, root: Path, store: GitStore, config: Config, use_cache: bool) -> EarlyChecks | None:
+        """The workers started on every approval commit's text, or None: a gate that kept its
+        verdicts (USE_CACHE, and .git/reviewflow/ has them) checks few texts; a pool is not
+        worth it for few articles, or this platform cannot fork."""
+        kept = FactFile(store, "acknowledged-v1" + _suffix(store), "acknowledged", use_cache).path
+        if kept is not None and kept.exists():
+            return None
+        # HEAD's files are listed once, for the history read too (and here, before the thread).
+        if not can_fork(usable_cores(), len(store.article_paths()), EARLY_THRESHOLD):
+            return None
+        lock_name, schema_name = (f"{store.head}:{store.prefix}{name}" for name in (LOCKFILE, SCHEMA_FILE))
+        schema = _schema(read_objects(store, [schema_name]).get(schema_name))
+        judged = (root / LOCKFILE).exists() or config.references is not None  # as reference_check.py
+        return cls(Shared(store, config, schema, lock_name if judged else None, date.today()))
+
+    def _list(self, shared: Shared) -> None:
+        """Hand the workers every approval commit's text; the last approved one of each article
+        (the newest approval: git lists the newest first) with its path at HEAD, to judge against
+        the lockfile. A failure here only leaves the texts to the gate."""
+        try:
+            heads: dict[EarlyKey, str | None] = {}
+            seen: set[str] = set()
+            for blob, slug, day in approval_commits(shared.store):
+                at_head = shared.store.article_file(slug) if shared.lockfile and slug not in seen else None
+                seen.add(slug)
+                key = (blob, article_path(slug), day)
+                heads[key] = heads.get(key) or at_head
+            keys = sorted(heads, key=lambda key: key[0])  # a text's keys in one chunk
+            for chunk in tapering_chunks(keys, usable_cores(), 16, CHUNK_TEXTS):
+                paths = [heads[key] for key in chunk]
+                self.futures.append((chunk, paths, self.pool.submit(_check_chunk, chunk, paths)))
+        except Exception:  # noqa: BLE001 - the gate checks whatever was not checked here
+            return
+
+    def cancel(self) -> None:
+        """Stop: the run failed before it wanted the checks."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def results(self) -> EarlyResults:
+        """Every early check, waited for; a chunk that failed is simply not among them."""
+        self.lister.join()
+        checked: dict[EarlyKey, ContentCheck | None] = {}
+        references: dict[str, tuple[str, ReferenceHits | None]] = {}
+        with self.pool:
+            for keys, paths, future in self.futures:
+                if future.exception() is None:
+                    checks, hits = future.result()
+                    checked.update(zip(keys, checks, strict=True))
+                    references.update((keys[index][0], (paths[index] or "", found)) for index, found in hits)
+        return EarlyResults(self.config, checked, references)
+
+
+def approval_commits(store: GitStore) -> list[tuple[str, str, date]]:
+    """(text blob, article, day) of every commit reachable from HEAD whose trailers say it
+    approves, the newest first: what its event will name if the replay counts it."""
+    start, sep, _ = separators()
+    out = gitprocess.run(
+        store.toplevel, "log", "--no-color", "-F", f"--grep={TRAILER_ACTION}: approve",
+        f"--format={start}%cI{sep}%(trailers:only,unfold)", "--end-of-options", store.head, "--",
+    ).stdout.decode("utf-8", "replace")  # fmt: skip
+    found = []
+    for record in out.split(start)[1:]:
+        when, _, block = record.partition(sep)
+        trailers = dict(parse_trailers(block))
+        blob, slug = trailers.get(TRAILER_CONTENT), trailers.get(TRAILER_ARTICLE)
+        if trailers.get(TRAILER_ACTION) == "approve" and blob and slug:
+            try:
+                found.append((blob, slug, datetime.fromisoformat(when.strip()).date()))
+            except ValueError:
+                continue
+    return found
+
+
+# What the workers inherit: set in the parent just before they fork.
+_shared: Shared | None = None
+# A chunk's outcome, without its keys (the main process holds them, as few objects as it can):
+# the check of each key in order, and (index, hits) of each judged against the lockfile.
+Checked = tuple[list[ContentCheck | None], list[tuple[int, ReferenceHits | None]]]
+
+
+def _check_chunk(keys: list[EarlyKey], paths: list[str | None]) -> Checked:
+    """Each of KEYS checked; the text of a key with a path at HEAD (PATHS) judged against the
+    lockfile there too."""
+    from reviewflow.checks.rules import Context  # (loaded before the fork: warm_up)
+    from reviewflow.content.article import parse_document
+
+    shared = _shared
+    assert shared is not None
+    texts = _read_texts(shared.store, list(dict.fromkeys(blob for blob, _, _ in keys)))
+    checked: list[ContentCheck | None] = []
+    references: list[tuple[int, ReferenceHits | None]] = []
+    for index, ((blob, path, day), at_head) in enumerate(zip(keys, paths, strict=True)):
+        raw = texts.get(blob)
+        if raw is None:
+            checked.append(None)
+            continue
+        document = parse_document(path, raw, shared.schema, shared.config.checks.max_file_bytes)
+        checked.append(_warnings(document, raw, Context(shared.config, day)))
+        if at_head is not None and (lock := _lock(shared)):
+            references.append((index, _reference_hits(document, at_head, shared, lock)))
+    return checked, references
+
+
+# Each worker's own `cat-file --batch`, started with its first chunk and ended with it: a git
+# process per chunk instead cost git ~5 s of CPU at 10,000 articles (each starts with an empty
+# cache of the delta bases the texts are packed against).
+_reader: subprocess.Popen[bytes] | None = None
+
+
+def _read_texts(store: GitStore, blobs: list[str]) -> dict[str, bytes | None]:
+    """BLOBS' contents (None: git has no such object) from this worker's `cat-file --batch`."""
+    global _reader
+    if _reader is None:
+        _reader = gitprocess.start(store.root, "cat-file", "--batch")
+    assert _reader.stdin is not None and _reader.stdout is not None
+    # A chunk's request (~10 KB) fits in the pipe: written whole before the answers are read.
+    _reader.stdin.write("".join(f"{blob}\n" for blob in blobs).encode())
+    _reader.stdin.flush()
+    texts: dict[str, bytes | None] = {}
+    for blob in blobs:
+        header = _reader.stdout.readline().split()
+        if len(header) == 3 and header[2].isdigit():  # as gitbatch.batch_objects reads them
+            texts[blob] = _reader.stdout.read(int(header[2]) + 1)[:-1]  # and its newline
+        elif len(header) == 2:
+            texts[blob] = None  # "<name> missing": no text by that id
+        else:
+            raise OSError(f"git cat-file answered {b' '.join(header)!r}")  # the chunk is checked later
+    return texts
+
+
+# Most approved texts have no warning: one object for them all (pickled once per chunk, and
+# held once per chunk until the gate judges them: 100,000 of them at 100,000 articles).
+_NO_WARNINGS = ContentCheck([], [])
+
+
+def _warnings(document: Document, raw: bytes, context: Context) -> ContentCheck:
+    """What judging an approval reads (acknowledge.check_content, kept small): the warnings, and
+    the lines they stand on."""
+    from reviewflow.checks.rules import check_document
+
+    warnings = to_acknowledge(check_document(document, context))
+    if not warnings:
+        return _NO_WARNINGS
+    wanted = {f.line for f in warnings}
+    lines = raw.decode("utf-8", "replace").split("\n")[: max(wanted, default=0)]
+    return ContentCheck(warnings, [line if number in wanted else "" for number, line in enumerate(lines, 1)])
+
+
+# This worker's parse of HEAD's lockfile: (it, or None when it is broken or missing).
+_locks: list[ReferenceLock | None] = []
+
+
+def _lock(shared: Shared) -> ReferenceLock | None:
+    """HEAD's lockfile as reference_check.py parses it; None: no reference check (a broken
+    lockfile is `check`'s and `ci`'s to report)."""
+    if shared.lockfile is None:
+        return None
+    if not _locks:
+        raw = _read_texts(shared.store, [shared.lockfile])[shared.lockfile]
+        try:
+            _locks.append(change_lock(raw, None, shared.config.references is not None))
+        except ConfigError:
+            _locks.append(None)
+    return _locks[0]
+
+
+def _reference_hits(
+    document: Document, path: str, shared: Shared, lock: ReferenceLock
+) -> ReferenceHits | None:
+    """The reference rules on DOCUMENT as the file PATH (where HEAD has it), under HEAD's
+    configuration, today: the parse is the gate's (only the path it names differs)."""
+    from reviewflow.checks.rules import RULES, Context
+
+    article = document.article
+    if article is None:
+        return None
+    at_head = copy.copy(document)
+    at_head.path = path
+    context = Context(shared.config, shared.today, references=lock)
+    return tuple(
+        (rule, line, column, message)
+        for rule in REFERENCE_RULES
+        for line, column, message, *_ in RULES[rule].run(article, at_head, context)
+    )

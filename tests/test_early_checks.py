@@ -1,0 +1,101 @@
+"""`verify` with nothing kept checks the approved texts while the history is read
+(review/early_checks.py): the same verdicts as checking them after the replay, whatever the
+approval commits claim. Real git repositories; the early path is taken for any number of
+approvals here (EARLY_THRESHOLD), and seen to be taken by the schema it reads before the
+replay (the texts themselves are read in the workers, whose git processes are not counted)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from tests.conftest import as_author, git
+from tests.gitcount import git_processes
+from tests.gitrepo import as_json
+from tests.test_gate import CLAIM, acknowledged_values, forge_approval, reviewing  # noqa: F401 (a fixture)
+from tests.test_references import DOI, TITLE, entry, write_lock
+from tests.test_references import repo as repo  # a fixture
+
+Run = Callable[..., Result]
+
+
+def verify_both_ways(run: Run, content: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Result, Result]:
+    """`verify --no-cache --format json` with the texts checked after the replay, then early."""
+    from reviewflow.review import early_checks
+
+    monkeypatch.setattr(early_checks, "EARLY_THRESHOLD", 10**9)
+    with git_processes() as late_processes:
+        late = run(content, "verify", "--no-cache", "--format", "json")
+    monkeypatch.setattr(early_checks, "EARLY_THRESHOLD", 1)
+    with git_processes() as early_processes:
+        early = run(content, "verify", "--no-cache", "--format", "json")
+    assert early_processes["cat-file"] > late_processes["cat-file"], (late_processes, early_processes)
+    assert early.output == late.output
+    return late, early
+
+
+def test_early_checks_refuse_the_same_forged_approval(
+    reviewing: Path,  # noqa: F811 (the fixture)
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    old, claim = acknowledged_values(reviewing, run)
+    bare = forge_approval(reviewing, [old])  # the absolute claim is not acknowledged
+    forge_approval(reviewing, [old, claim])
+    _, early = verify_both_ways(run, reviewing, monkeypatch)
+    assert early.exit_code == 1, early.output
+    [refused] = as_json(early)["unacknowledged"]
+    assert refused["commit"] == bare
+    assert [f"{w['rule']} {w['line']}:{w['column']}" for w in refused["warnings"]] == [CLAIM]
+
+
+def test_an_approval_under_another_configuration_is_checked_under_its_own(
+    reviewing: Path,  # noqa: F811 (the fixture)
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The early checks are made under HEAD's reviewflow.toml, which here no longer asks about
+    # absolute claims: the approval made before that change is judged by the rules of its day.
+    old, _ = acknowledged_values(reviewing, run)
+    bare = forge_approval(reviewing, [old])
+    config = reviewing / "reviewflow.toml"
+    text = config.read_text(encoding="utf-8")
+    assert "[checks]\n" in text and "\nrules =" not in text
+    config.write_text(text.replace("[checks]\n", '[checks]\nrules = { "absolute-claim" = "off" }\n'))
+    git(reviewing, "commit", "-q", "-am", "No longer ask about absolute claims")
+    assert run(reviewing, "check", "--format", "json").exit_code == 0
+    _, early = verify_both_ways(run, reviewing, monkeypatch)
+    assert early.exit_code == 1, early.output
+    [refused] = as_json(early)["unacknowledged"]
+    assert (refused["commit"], [w["rule"] for w in refused["warnings"]]) == (bare, ["absolute-claim"])
+
+
+def test_early_checks_judge_references_where_head_has_the_file(
+    run: Run,
+    repo: Path,  # noqa: F811 (the fixture)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The gate checks the text as articles/<slug>.md; the reference check names the file where
+    # HEAD has it, in a subdirectory: from the same parse, the same finding at the same place.
+    (repo / "articles" / "blood").mkdir()
+    (repo / "articles" / "subject.md").rename(repo / "articles" / "blood" / "subject.md")
+    write_lock(repo, {f"doi:{DOI}": entry()})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Write and lock")
+    assert run(repo, "submit", "subject").exit_code == 0
+    as_author(monkeypatch, "Dr. Rita Reviewer", "rita@board.example")
+    assert run(repo, "review", "subject").exit_code == 0
+    assert run(repo, "approve", "subject").exit_code == 0
+    write_lock(repo, {f"doi:{DOI}": entry("What the registry now says is another paper")})
+    git(repo, "commit", "-q", "-am", "Fetch the references again")
+    _, early = verify_both_ways(run, repo, monkeypatch)
+    assert early.exit_code == 1, early.output
+    [stale] = json.loads(early.output)["stale_references"]
+    found: list[dict[str, Any]] = stale["findings"]
+    assert [(f["rule"], f["path"]) for f in found] == [("reference-mismatch", "articles/blood/subject.md")]
+    assert TITLE in found[0]["message"]
