@@ -21,7 +21,7 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -155,12 +155,10 @@ def record_tag(key: bytes, data: bytes | memoryview, size: int = 12) -> str:
     return hashlib.blake2b(data, key=key, digest_size=size).hexdigest()
 
 
-def record_tag_of(key: bytes, parts: Iterable[bytes | memoryview], size: int = 12) -> str:
-    """`record_tag` of the PARTS written one after another, without joining them first."""
-    mac = hashlib.blake2b(key=key, digest_size=size)
-    for part in parts:
-        mac.update(part)
-    return mac.hexdigest()
+def record_mac(key: bytes, size: int = 12) -> hashlib.blake2b:
+    """`record_tag`'s MAC, to be fed the record's bytes as they are written (`update`) and read
+    (`hexdigest`) once they all are."""
+    return hashlib.blake2b(key=key, digest_size=size)
 
 
 def seal(text: bytes) -> bytes | None:

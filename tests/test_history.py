@@ -362,6 +362,30 @@ def test_the_kept_state_is_what_a_whole_replay_gives(
     assert snapshot.read_bytes() != b"garbage"
 
 
+def test_a_whole_read_keeps_its_events_and_mappings_as_layers_that_read_back_as_one(
+    tangled: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole read writes its events and its mappings' rows a few at a time, as layers of
+    their sections (so that the save never holds them all at once): read back, they are the
+    whole history, and a run that resumes adds its own layer over them."""
+    from reviewflow.review import snapshot as kept_state
+
+    monkeypatch.setattr(kept_state, "EVENTS_PER_LAYER", 2)
+    monkeypatch.setattr(kept_state, "ROWS_PER_LAYER", 1)
+    kept(tangled)
+    snapshot = next((tangled / ".git" / "reviewflow").glob("replay-*"))
+    layers = snapshot.read_bytes().count(b"events+")
+    assert layers >= 2, "more than two events: more than one layer"
+    data = snapshot.read_bytes()
+    assert [name for name in (b"changes", b"authors", b"appeared") if b"%s+1" % name not in data] == []
+    assert kept_log(tangled) == whole_log(tangled)
+    act_as(monkeypatch, RITA)
+    ok(run(tangled, "review", "poems-syndrome-and-you"))
+    assert kept(tangled) == whole(tangled, use_cache=False)
+    assert kept_log(tangled) == whole_log(tangled)
+    assert snapshot.read_bytes().count(b"events+") == layers + 1
+
+
 def kept_log(repo: Path) -> tuple[dict, ...]:
     """The whole kept history, every section of it, as the next run reads it from .git/reviewflow/."""
     from reviewflow.review import snapshot as kept_state

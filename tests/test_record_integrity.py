@@ -281,16 +281,16 @@ def kept_files(repo: Path) -> dict[str, bytes]:
 
 
 def valid_verdict(data: bytes) -> bytes:
-    """The kept replay state DATA (after its seal line) with Mallory's refused approval made
-    valid, in place, byte for byte: its events are kept as columns (review/kept.py), and the
-    column of verdicts is one marshal byte per event, F or T. The seal line, if DATA has it,
-    is kept as it was."""
-    if data.startswith(snapshot._MAGIC):
-        stamp, _, payload = data.partition(b"\n")
-        return stamp + b"\n" + valid_verdict(payload)
-    _, named = marshal.loads(data)  # the index (HEAD, ((section, length), ...)), then the sections
+    """The kept replay state DATA with Mallory's refused approval made valid, in place, byte for
+    byte: its events are kept as columns (review/kept.py), and the column of verdicts is one
+    marshal byte per event, F or T. The seal line is kept as it was."""
+    stamp, _, data = data.partition(b"\n")
+    assert stamp.startswith(snapshot._MAGIC)
+    index_length = int(stamp.rsplit(b" ", 1)[1])  # the seal line ends with the length of the index
+    # the sections, then the index (HEAD, ((section, length), ...))
+    _, named = marshal.loads(data[len(data) - index_length :])
     sizes = dict(named)
-    start = len(data) - sum(sizes.values())
+    start = 0
     for name, size in named:
         if name == "events":
             break
@@ -305,7 +305,7 @@ def valid_verdict(data: bytes) -> bytes:
     verdicts = b"".join(b"T" if v else b"F" for v in valid)
     at = data.find(len(valid).to_bytes(4, "little") + verdicts, start) + 4
     assert at >= start + 4 and data[at + place : at + place + 1] == b"F"
-    return data[: at + place] + b"T" + data[at + place + 1 :]
+    return stamp + b"\n" + data[: at + place] + b"T" + data[at + place + 1 :]
 
 
 def damaged(data: bytes, kind: str, rng: random.Random, foreign: bytes) -> bytes:
@@ -440,7 +440,7 @@ def test_a_record_sealed_under_other_conditions_is_not_believed(
     assert file is not None
     stamp, _, payload = file.path.read_bytes().partition(b"\n")
     index_length = stamp.rsplit(b" ", 1)[1]  # the seal line ends with the length of the index
-    forged = damaged(payload, "alter-verdict", random.Random(), b"")
+    forged = damaged(stamp + b"\n" + payload, "alter-verdict", random.Random(), b"").partition(b"\n")[2]
     assert forged != payload
 
     def plant(store: GitStore) -> None:

@@ -21,6 +21,7 @@ not pickle: loading it runs no code, and nothing is loaded before its seal check
 from __future__ import annotations
 
 import hashlib
+import itertools
 import marshal
 import os
 import sys
@@ -28,9 +29,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from reviewflow.cache import record_key, record_tag, record_tag_of
+from reviewflow.cache import record_key, record_mac, record_tag
 from reviewflow.config import Config
 from reviewflow.errors import ReviewflowError
 from reviewflow.gitstore import GitStore
@@ -42,6 +43,7 @@ from reviewflow.review.kept import Appended, Later, LaterList, Overlay, Rows, Sh
 from reviewflow.review.model import Change, Event, History, Outcome, Track
 from reviewflow.review.workflow import Replay
 
+_Made = Callable[[], tuple[Any, bool]]  # a section's value as a layer, and whether it is whole
 MAX_NEW_EVENTS = 2000  # beyond this many new events, a whole read (through the index) is cheaper
 
 
@@ -101,9 +103,12 @@ def _few_new(store: GitStore, head: str) -> bool:
 
 
 # --- the file ------------------------------------------------------------------------------------
-# A first line: the magic, the seal of everything after it, the length of the index. Then the
-# index, (HEAD, ((name, length), ...)), marshalled, and the sections it names, each marshalled
-# on its own: a run unmarshals only the sections it looks into, straight from the bytes read.
+# A first line: the magic, the seal of everything after it, the length of the index (ten digits:
+# the line is written last, over as many bytes kept for it). Then the sections, each marshalled
+# on its own, and last the index, (HEAD, ((name, length), ...)), marshalled: a run unmarshals
+# only the sections it looks into, straight from the bytes read. The index comes last (version
+# 6; before, it came first) because the sections' lengths are known only once each is written,
+# and the seal covers the bytes in the order they are written.
 
 
 @dataclass(frozen=True)
@@ -126,11 +131,14 @@ class _Kept:
     sections: Mapping[str, list[memoryview]]  # each section's layers' bytes, as read (oldest first)
 
 
-_MAGIC = b"reviewflow replay 5 "
+_MAGIC = b"reviewflow replay 6 "
+_STAMP_SIZE = len(_MAGIC) + 64 + 12  # the seal (32 bytes, in hex), " %010d\n"
 # A run that resumes adds what it judged as a layer of each section, after the kept layers' bytes
 # as they were read: it neither unmarshals nor marshals again what did not change. Past this many
 # layers a section is merged into one (what every run did before).
 LAYERS_MAX = 24
+EVENTS_PER_LAYER = 50_000  # of a whole read (Shared strings are shared within a layer)
+ROWS_PER_LAYER = 50_000  # of a mapping written whole (who changed which file, authors, dates)
 
 
 def _path(store: GitStore) -> _File | None:
@@ -144,23 +152,39 @@ def _path(store: GitStore) -> _File | None:
 
 
 def _save(file: _File, head: str, log: ReviewLog, replay: Replay, reuse: _Kept | None = None) -> None:
-    sections = [
-        (name if at == 0 else f"{name}+{at}", raw)
-        for name, layers in _sections(log, replay, reuse).items()
-        for at, raw in enumerate(layers)
-    ]
-    index = marshal.dumps((head, tuple((name, len(raw)) for name, raw in sections)))
-    parts = [index, *(raw for _, raw in sections)]
-    seal = _MAGIC + record_tag_of(file.key, parts, 32).encode() + b" %d\n" % len(index)
+    """Write the state, one section at a time: each is made, marshalled, written and let go
+    before the next is made, so the save holds one section's values and bytes at most. The
+    file is written whole under another name and then put in place, and its stamp (written
+    last, at the start) seals the rest: a half-written file is never read as the kept state."""
     temporary = file.path.with_name(f"{file.path.name}.{os.getpid()}")
     try:
         file.path.parent.mkdir(exist_ok=True)
         with temporary.open("wb") as out:
-            out.write(seal)
-            out.writelines(parts)
+            out.write(bytes(_STAMP_SIZE))  # a stamp no reader accepts, until the seal is known
+            mac = record_mac(file.key, 32)
+            named: list[tuple[str, int]] = []
+            for name, made in _added(log, replay, reuse):
+                before = sum(kept_name.partition("+")[0] == name for kept_name, _ in named)
+                named += _write(out, mac, name, before, _layers(name, made, reuse))
+            index = marshal.dumps((head, tuple(named)))
+            out.write(index)
+            mac.update(index)
+            out.seek(0)
+            out.write(_MAGIC + mac.hexdigest().encode() + b" %010d\n" % len(index))
         os.replace(temporary, file.path)  # readers see the old file or the new one, never half
     except OSError:
         temporary.unlink(missing_ok=True)  # a cache that cannot be written only costs time
+
+
+def _write(
+    out: BinaryIO, mac: hashlib.blake2b, name: str, before: int, layers: list[bytes | memoryview]
+) -> list[tuple[str, int]]:
+    """Write LAYERS of section NAME, after BEFORE of its layers (and seal them), then let them
+    go: the index's rows for them."""
+    for raw in layers:
+        out.write(raw)
+        mac.update(raw)
+    return [(name if at == 0 else f"{name}+{at}", len(raw)) for at, raw in enumerate(layers, before)]
 
 
 def _load(store: GitStore, file: _File) -> _Kept | None:
@@ -178,9 +202,9 @@ def _load(store: GitStore, file: _File) -> _Kept | None:
     if tag != record_tag(file.key, payload, 32).encode():
         return None
     try:
-        head, named = marshal.loads(payload[: int(length)])
+        head, named = marshal.loads(payload[len(payload) - int(length) :])
         sections: dict[str, list[memoryview]] = {}
-        at = int(length)
+        at = 0
         for name, size in named:
             sections.setdefault(name.partition("+")[0], []).append(payload[at : at + size])
             at += size
@@ -220,58 +244,77 @@ def _load_log(store: GitStore, sections: Mapping[str, list[memoryview]], events:
     return ReviewLog(history, appeared, config_blobs)
 
 
-def _sections(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> dict[str, list[bytes | memoryview]]:
-    """LOG and REPLAY's state as sections, each a list of layers: one each after a whole read;
-    resumed from REUSE, its layers' bytes as they were read, with what this run added on top (the
-    events judged, the tracks they touched, extend_history's new layer of each mapping), merged
-    into one layer once a section has LAYERS_MAX of them."""
-    sections: dict[str, list[bytes | memoryview]] = {}
-    for name, (value, whole) in _added(log, replay, reuse).items():
-        layers: list[bytes | memoryview] = [*reuse.sections[name]] if reuse is not None and not whole else []
-        if len(layers) >= LAYERS_MAX:
-            merged = _merged(layers)
-            _extend(merged, value)
-            layers = [section(merged)]
-        elif not layers or not _empty(value):
-            layers.append(section(value))
-        sections[name] = layers
-    return sections
+def _layers(name: str, made: _Made, reuse: _Kept | None) -> list[bytes | memoryview]:
+    """Section NAME's layers: one after a whole read; resumed from REUSE, its layers' bytes as
+    they were read, with what this run added on top (MADE: the events judged, the tracks they
+    touched, extend_history's new layer of each mapping), merged into one layer once the
+    section has LAYERS_MAX of them. A whole section (MADE's second value) replaces REUSE's."""
+    value, whole = made()
+    layers: list[bytes | memoryview] = [*reuse.sections[name]] if reuse is not None and not whole else []
+    if len(layers) >= LAYERS_MAX:
+        merged = _merged(layers)
+        _extend(merged, value)
+        return [section(merged)]
+    if not layers or not _empty(value):
+        layers.append(section(value))
+    return layers
 
 
-def _added(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> dict[str, tuple[Any, bool]]:
-    """Each section's value as a layer over REUSE's (everything, without REUSE), and whether it
-    is whole: a section written whole replaces REUSE's layers."""
-    history, shared = log.history, Shared()
+def _added(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> list[tuple[str, _Made]]:
+    """Each section and what makes its value as a layer over REUSE's (everything, without
+    REUSE), with whether it is whole: a section written whole replaces REUSE's layers. Made
+    when written (`_save`), so that no two sections' values are held at once."""
+    history = log.history
     done = len(reuse.events) if reuse else 0
     if reuse is not None and isinstance(history.order, Appended):
         new_commits: Sequence[str] = history.order.added  # extend_history's: the kept order is not read
     else:
         new_commits = history.order[len(reuse.log.history.order) if reuse else 0 :]
-    same = shared.setdefault  # a few versions of reviewflow.toml: each blob id written once
+
+    def config_blobs() -> list[str | None]:
+        same = Shared().setdefault  # a few versions of reviewflow.toml: each blob id written once
+        return [same(blob, blob) for blob in map(log.config_blobs.get, new_events)]
+
     new_events = [event.commit for event in replay.judged[done:]]  # the blob in force at each
-    return {
-        "events": (tuple(kept.event_columns(replay.judged[done:], shared)), False),
-        "tracks": (_track_rows(replay, reuse), False),
-        "heads": (dict(history.heads), True),  # small, and an article may be gone from it
+    # The events are written as layers of EVENTS_PER_LAYER, one layer's columns and bytes at a
+    # time (a whole read's at 100,000 articles, all at once, added ~240 MB to the peak).
+    starts = range(done, len(replay.judged), EVENTS_PER_LAYER) or [done]  # a layer, even if empty
+    return [
+        *(("events", _event_layer(replay.judged, start)) for start in starts),
+        ("tracks", lambda: (_track_rows(replay, reuse), False)),
+        ("heads", lambda: (dict(history.heads), True)),  # small, and an article may be gone from it
         # commit ids are not shared: each is written twice (a tenth of the file)
-        "order": ((list(new_commits), [history.parents[commit] for commit in new_commits]), False),
-        "changes": _mapping(reuse, history.changes, lambda v: [(c.commit, c.author_email) for c in v]),
-        "authors": _mapping(reuse, history.authors, tuple),
-        "config_blobs": ([same(blob, blob) for blob in map(log.config_blobs.get, new_events)], False),
-        "appeared": _mapping(reuse, log.appeared, kept.when_all, kept.date_key),
-    }
+        ("order", lambda: ((list(new_commits), [history.parents[commit] for commit in new_commits]), False)),
+        *_mapping("changes", reuse, history.changes, lambda v: [(c.commit, c.author_email) for c in v]),
+        *_mapping("authors", reuse, history.authors, tuple),
+        ("config_blobs", lambda: (config_blobs(), False)),
+        *_mapping("appeared", reuse, log.appeared, kept.when_all, kept.date_key),
+    ]
+
+
+def _event_layer(events: list[Event], start: int) -> _Made:
+    return lambda: (tuple(kept.event_columns(events[start : start + EVENTS_PER_LAYER], Shared())), False)
 
 
 def _mapping(
+    name: str,
     reuse: _Kept | None,
     mapping: Mapping[Any, Any],
     row: Callable[[Any], Any],
     key: Callable[[Any], Any] = lambda k: k,
-) -> tuple[dict[Any, Any], bool]:
-    """MAPPING's rows: an Overlay's top layer over REUSE's, else every row (whole)."""
+) -> list[tuple[str, _Made]]:
+    """Section NAME of MAPPING's rows: an Overlay's top layer over REUSE's, else every row
+    (whole), in layers of ROWS_PER_LAYER, each made of the rows after the last one's (they are
+    made in turn, `_save`), so that no more than a layer's rows are made at once."""
     if reuse is not None and isinstance(mapping, Overlay):
-        return {key(k): row(v) for k, v in mapping.top.items()}, False
-    return {key(k): row(v) for k, v in mapping.items()}, True
+        top = mapping.top
+        return [(name, lambda: ({key(k): row(v) for k, v in top.items()}, False))]
+    rows = iter(mapping.items())
+
+    def layer() -> tuple[dict[Any, Any], bool]:
+        return {key(k): row(v) for k, v in itertools.islice(rows, ROWS_PER_LAYER)}, True
+
+    return [(name, layer)] * max(1, -(-len(mapping) // ROWS_PER_LAYER))
 
 
 def _merged(layers: Sequence[bytes | memoryview]) -> Any:
