@@ -34,7 +34,7 @@ from reviewflow.layout import LOCKFILE, SCHEMA_FILE, article_path
 from reviewflow.references.lockfile import ReferenceLock, change_lock
 from reviewflow.review.acknowledge import ContentCheck, to_acknowledge
 from reviewflow.review.changes import FactFile
-from reviewflow.review.gate import _schema, _suffix
+from reviewflow.review.gate import fact_file_suffix, head_schema
 from reviewflow.review.trailers import TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT
 from reviewflow.workers import can_fork, tapering_chunks, usable_cores, worker_pool
 
@@ -104,14 +104,14 @@ class EarlyChecks:
         """The workers started on every approval commit's text, or None: a gate that kept its
         verdicts (USE_CACHE, and .git/reviewflow/ has them) checks few texts; a pool is not
         worth it for few articles, or this platform cannot fork."""
-        kept = FactFile(store, "acknowledged-v1" + _suffix(store), "acknowledged", use_cache).path
+        kept = FactFile(store, "acknowledged-v1" + fact_file_suffix(store), "acknowledged", use_cache).path
         if kept is not None and kept.exists():
             return None
         # HEAD's files are listed once, for the history read too (and here, before the thread).
         if not can_fork(usable_cores(), len(store.article_paths()), EARLY_THRESHOLD):
             return None
         lock_name, schema_name = (f"{store.head}:{store.prefix}{name}" for name in (LOCKFILE, SCHEMA_FILE))
-        schema = _schema(read_objects(store, [schema_name]).get(schema_name))
+        schema = head_schema(read_objects(store, [schema_name]).get(schema_name))
         judged = (root / LOCKFILE).exists() or config.references is not None  # as reference_check.py
         return cls(Shared(store, config, schema, lock_name if judged else None, date.today()))
 

@@ -111,7 +111,7 @@ def unacknowledged_approvals(
     approvals = [e for e in events if e.valid and e.action is Action.APPROVE and not legacy(e)]
     if not approvals:
         return []
-    facts = FactFile(store, "acknowledged-v1" + _suffix(store), "acknowledged", use_cache)
+    facts = FactFile(store, "acknowledged-v1" + fact_file_suffix(store), "acknowledged", use_cache)
     known = set(facts.lines())
     # With nothing kept every text is read anyway: the first batch's in the git process that
     # reads the schema; otherwise the schema comes first: which approvals were judged before
@@ -206,10 +206,10 @@ def _texts_and_schema(
     """BLOBS' contents and the schema committed at HEAD (read, and its text), from one git process."""
     name = f"{store.head}:{store.prefix}{SCHEMA_FILE}"
     objects = read_objects(store, [*blobs, name])
-    return objects, _schema(objects.get(name)), objects.get(name)
+    return objects, head_schema(objects.get(name)), objects.get(name)
 
 
-def _schema(raw: bytes | None) -> ArticleSchema:
+def head_schema(raw: bytes | None) -> ArticleSchema:
     """The schema committed at HEAD. One that is invalid there is reported by `check` and `ci`
     themselves; the texts are checked against the bundled one meanwhile."""
     try:
@@ -218,6 +218,6 @@ def _schema(raw: bytes | None) -> ArticleSchema:
         return bundled_schema()
 
 
-def _suffix(store: GitStore) -> str:
+def fact_file_suffix(store: GitStore) -> str:
     """One file per content repo in the work tree, as changes.ChangeIndex keeps its own."""
     return f"-{hashlib.sha1(store.prefix.encode()).hexdigest()[:12]}" if store.prefix else ""

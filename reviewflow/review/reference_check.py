@@ -26,7 +26,7 @@ from reviewflow.gitstore import GitStore, read_objects
 from reviewflow.layout import SCHEMA_FILE
 from reviewflow.references.lockfile import LOCKFILE, ReferenceLock, change_lock
 from reviewflow.review.changes import FactFile
-from reviewflow.review.gate import BATCH_TEXTS, _suffix
+from reviewflow.review.gate import BATCH_TEXTS, fact_file_suffix
 from reviewflow.review.model import ArticleStatus
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class StaleReferenceCheck:
         settings = config.references.model_dump_json() if config.references else ""
         judged_by = [raw_lock or b"", objects.get(schema_name) or b"", settings.encode()]
         self.conditions = hashlib.sha256(b"\0".join(judged_by)).hexdigest()[:20]
-        self.facts = FactFile(store, "references-v1" + _suffix(store), "references", use_cache)
+        self.facts = FactFile(store, "references-v1" + fact_file_suffix(store), "references", use_cache)
         known = set(self.facts.lines())
         pending = sorted(blob for blob in self.approved if f"{blob} {self.conditions}" not in known)
         if not pending:
@@ -93,7 +93,7 @@ class StaleReferenceCheck:
         except ConfigError:
             return  # `check` and `ci` report a broken lockfile; verify judges the review record
         if self.lock is not None:
-            self.pending, self.schema = pending, _schema(objects.get(schema_name))
+            self.pending, self.schema = pending, head_schema(objects.get(schema_name))
             self.waiting = set(pending)
             if early is not None and early.config is config:
                 self._take(early)
@@ -158,7 +158,7 @@ def _judge(
     return found
 
 
-def _schema(raw: bytes | None) -> ArticleSchema:
+def head_schema(raw: bytes | None) -> ArticleSchema:
     try:
         return load_schema(raw, f"{SCHEMA_FILE} (committed at HEAD)")
     except InvalidFile:
