@@ -35,6 +35,7 @@ from reviewflow.references.lockfile import ReferenceLock, change_lock
 from reviewflow.review.acknowledge import ContentCheck, to_acknowledge
 from reviewflow.review.changes import FactFile
 from reviewflow.review.gate import fact_file_suffix, head_schema
+from reviewflow.review.reference_check import ReferenceHits, reference_hits
 from reviewflow.review.trailers import TRAILER_ACTION, TRAILER_ARTICLE, TRAILER_CONTENT
 from reviewflow.workers import can_fork, tapering_chunks, usable_cores, worker_pool
 
@@ -44,9 +45,6 @@ if TYPE_CHECKING:  # the rules load only when texts are checked: a warm `verify`
 
 # (blob, path, day): a text to check under HEAD's configuration.
 EarlyKey = tuple[str, str, date]
-# A reference rule's hits on one text: (rule, line, column, message).
-ReferenceHits = tuple[tuple[str, int, int, str], ...]
-REFERENCE_RULES = ("reference-mismatch", "reference-not-found")  # as reference_check.CHECKED_RULES
 # Fewer articles than this at HEAD: checked after the replay, as before (a pool costs more).
 EARLY_THRESHOLD = 200
 CHUNK_TEXTS = 250
@@ -183,7 +181,7 @@ Checked = tuple[list[ContentCheck | None], list[tuple[int, ReferenceHits | None]
 def _check_chunk(keys: list[EarlyKey], paths: list[str | None]) -> Checked:
     """Each of KEYS checked; the text of a key with a path at HEAD (PATHS) judged against the
     lockfile there too."""
-    from reviewflow.checks.rules import Context  # (loaded before the fork: warm_up)
+    from reviewflow.checks.rules import Context  # loaded in each worker, not before the fork
     from reviewflow.content.article import parse_document
 
     shared = _shared
@@ -271,16 +269,8 @@ def _reference_hits(
 ) -> ReferenceHits | None:
     """The reference rules on DOCUMENT as the file PATH (where HEAD has it), under HEAD's
     configuration, today: the parse is the gate's (only the path it names differs)."""
-    from reviewflow.checks.rules import RULES, Context
+    from reviewflow.checks.rules import Context
 
-    article = document.article
-    if article is None:
-        return None
     at_head = copy.copy(document)
     at_head.path = path
-    context = Context(shared.config, shared.today, references=lock)
-    return tuple(
-        (rule, line, column, message)
-        for rule in REFERENCE_RULES
-        for line, column, message, *_ in RULES[rule].run(article, at_head, context)
-    )
+    return reference_hits(at_head, Context(shared.config, shared.today, references=lock))

@@ -19,20 +19,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reviewflow.config import Config
-from reviewflow.content.schema import ArticleSchema, bundled_schema, load_schema
-from reviewflow.errors import ConfigError, InvalidFile
+from reviewflow.content.schema import ArticleSchema
+from reviewflow.errors import ConfigError
 from reviewflow.findings import Finding
 from reviewflow.gitstore import GitStore, read_objects
 from reviewflow.layout import SCHEMA_FILE
 from reviewflow.references.lockfile import LOCKFILE, ReferenceLock, change_lock
 from reviewflow.review.changes import FactFile
-from reviewflow.review.gate import BATCH_TEXTS, fact_file_suffix
+from reviewflow.review.gate import BATCH_TEXTS, fact_file_suffix, head_schema
 from reviewflow.review.model import ArticleStatus
 
 if TYPE_CHECKING:
+    from reviewflow.checks.rules import Context
+    from reviewflow.content.article import Document
     from reviewflow.review.early_checks import EarlyResults
 
 CHECKED_RULES = ("reference-mismatch", "reference-not-found")
+# A text's hits of CHECKED_RULES: (rule, line, column, message), as early_checks.py's workers
+# send them back and as `_judge` makes them here.
+ReferenceHits = tuple[tuple[str, int, int, str], ...]
 
 
 @dataclass(frozen=True)
@@ -107,12 +112,8 @@ class StaleReferenceCheck:
             if path != status.path:
                 continue  # judged as another article's file: judged here again
             self.waiting.discard(blob)
-            findings = [
-                Finding.error(rule, status.path, line, column, message)
-                for rule, line, column, message in hits or ()
-            ]
-            if findings:
-                self.found.append(StaleReferences(status, tuple(findings)))
+            if hits:
+                self.found.append(_stale(status, hits))
 
     def judge(self, texts: Mapping[str, bytes | None]) -> None:
         """Judge the pending texts among TEXTS (blob -> content, read by the gate anyway)."""
@@ -138,7 +139,7 @@ def _judge(
     statuses: list[ArticleStatus], texts: Mapping[str, bytes | None], schema: ArticleSchema, config: Config,
     lock: ReferenceLock,
 ) -> list[StaleReferences]:  # fmt: skip
-    from reviewflow.checks.rules import RULES, Context  # the checks: only when there is a lockfile
+    from reviewflow.checks.rules import Context  # the checks: only when there is a lockfile
     from reviewflow.content.article import parse_document
 
     context = Context(config, date.today(), references=lock)
@@ -146,20 +147,28 @@ def _judge(
     for status in statuses:
         raw = texts.get(status.approved.blob) if status.approved else None
         document = parse_document(status.path, raw or b"", schema, config.checks.max_file_bytes)
-        if document.article is None:
-            continue
-        findings = [
-            Finding.error(rule, status.path, line, column, message)
-            for rule in CHECKED_RULES
-            for line, column, message, *_ in RULES[rule].run(document.article, document, context)
-        ]
-        if findings:
-            found.append(StaleReferences(status, tuple(findings)))
+        hits = reference_hits(document, context)
+        if hits:
+            found.append(_stale(status, hits))
     return found
 
 
-def head_schema(raw: bytes | None) -> ArticleSchema:
-    try:
-        return load_schema(raw, f"{SCHEMA_FILE} (committed at HEAD)")
-    except InvalidFile:
-        return bundled_schema()
+def reference_hits(document: Document, context: Context) -> ReferenceHits | None:
+    """CHECKED_RULES on DOCUMENT, with CONTEXT's lockfile; None: it has no article to judge."""
+    from reviewflow.checks.rules import RULES
+
+    if document.article is None:
+        return None
+    return tuple(
+        (rule, line, column, message)
+        for rule in CHECKED_RULES
+        for line, column, message, *_ in RULES[rule].run(document.article, document, context)
+    )
+
+
+def _stale(status: ArticleStatus, hits: ReferenceHits) -> StaleReferences:
+    """The article of STATUS, with its HITS as findings at its path."""
+    findings = tuple(
+        Finding.error(rule, status.path, line, column, message) for rule, line, column, message in hits
+    )
+    return StaleReferences(status, findings)
