@@ -33,8 +33,6 @@ from reviewflow.review.workflow import Replay
 if TYPE_CHECKING:
     from reviewflow.review.early_checks import EarlyResults  # the checks: only when texts are checked
 
-_NOT_CHECKED = ContentCheck([], [])  # not among the early checks (None there: no such text)
-
 
 @dataclass(frozen=True)
 class ApprovalGate:
@@ -161,9 +159,9 @@ def _early_checks(
         if isinstance(config, str) or digest(config) != head:
             continue
         path, day = article_path(event.slug), event.committed_at.date()
-        check = early.checked.get((event.content, path, day), _NOT_CHECKED)
-        if check is not _NOT_CHECKED:
-            taken[id(event)] = ((event.content, path, id(config), day), check)
+        checked = (event.content, path, day)
+        if checked in early.checked:  # (its check None: git has no such text)
+            taken[id(event)] = ((event.content, path, id(config), day), early.checked[checked])
     return taken
 
 
