@@ -163,8 +163,8 @@ def record_mac(key: bytes, size: int = 12) -> hashlib.blake2b:
 
 def seal(text: bytes) -> bytes | None:
     """TEXT with a first line that proves this user wrote it; None without a key."""
-    key = local_key()
-    return None if key is None else _mac(key, text) + b"\n" + text
+    parts = seal_parts([text])
+    return None if parts is None else b"".join(parts)
 
 
 def seal_parts(parts: Sequence[bytes]) -> list[bytes] | None:
