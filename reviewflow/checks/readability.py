@@ -153,6 +153,9 @@ def word_totals(text: str, markers: list[str] | None = None) -> tuple[int, int]:
 
 def _less_markers(total: int, counted: int, markers: list[str]) -> tuple[int, int]:
     """TOTAL words and COUNTED syllables less the digits inside the citation markers."""
+    joined = "".join(markers)
+    if joined.isdigit() and joined.isascii():  # every marker one number ("[3]"): one word each
+        return total - len(markers), counted - sum(map(_SYLLABLE_COUNTS.__getitem__, markers))
     if len(markers) < 8:  # a sentence's: counting them first costs more than it saves
         for inner in markers:
             for digits in [inner] if inner.isascii() and inner.isdigit() else _WORD.findall(inner):
