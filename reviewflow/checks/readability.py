@@ -205,7 +205,10 @@ def hardest_sentences(prose: Prose, limit: float, most: int = 3) -> list[tuple[i
     spans = []
     for block_start, block_end in _longest_lines(text, most):
         spans += _sentences_in(prose, block_start, block_end)
-    longest = sorted(spans, key=lambda span: -text.count(" ", *span))[: most * 2]
+    # The most spaces first, spans of as many in order (sorted is stable, reversed too).
+    spaces = [text.count(" ", start, end) for start, end in spans]
+    order = sorted(range(len(spans)), key=spaces.__getitem__, reverse=True)
+    longest = [spans[index] for index in order[: most * 2]]
     graded = []
     for start, end in longest:
         words, counted = word_totals(prose.text[start:end])
