@@ -95,10 +95,15 @@ def _abbreviations(prose: Prose, words: Vocabulary, condition: set[str]) -> Iter
 def _terms(prose: Prose, words: Vocabulary, condition: set[str]) -> Iterator[Hit]:
     text = prose.text
     seen: set[str] = set()
+    met: set[str] = set()  # each form is judged where it first occurs: later, its term is seen
     for start, end in words.jargon_finder.find(prose):
         found = text[start:end]
-        term = _glossary_term(found.lower(), words)
-        if term is None or term in seen or found.lower() in condition or term in condition:
+        lowered = found.lower()
+        if lowered in met:
+            continue
+        met.add(lowered)
+        term = _glossary_term(lowered, words)
+        if term is None or term in seen or lowered in condition or term in condition:
             continue
         seen.add(term)
         plain = words.jargon[term]

@@ -153,6 +153,9 @@ def word_totals(text: str, markers: list[str] | None = None) -> tuple[int, int]:
 
 def _less_markers(total: int, counted: int, markers: list[str]) -> tuple[int, int]:
     """TOTAL words and COUNTED syllables less the digits inside the citation markers."""
+    joined = "".join(markers)
+    if joined.isdigit() and joined.isascii():  # every marker one number ("[3]"): one word each
+        return total - len(markers), counted - sum(map(_SYLLABLE_COUNTS.__getitem__, markers))
     if len(markers) < 8:  # a sentence's: counting them first costs more than it saves
         for inner in markers:
             for digits in [inner] if inner.isascii() and inner.isdigit() else _WORD.findall(inner):
@@ -202,7 +205,10 @@ def hardest_sentences(prose: Prose, limit: float, most: int = 3) -> list[tuple[i
     spans = []
     for block_start, block_end in _longest_lines(text, most):
         spans += _sentences_in(prose, block_start, block_end)
-    longest = sorted(spans, key=lambda span: -text.count(" ", *span))[: most * 2]
+    # The most spaces first, spans of as many in order (sorted is stable, reversed too).
+    spaces = [text.count(" ", start, end) for start, end in spans]
+    order = sorted(range(len(spans)), key=spaces.__getitem__, reverse=True)
+    longest = [spans[index] for index in order[: most * 2]]
     graded = []
     for start, end in longest:
         words, counted = word_totals(prose.text[start:end])

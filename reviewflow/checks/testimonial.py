@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reviewflow.checks.language import negated
 from reviewflow.checks.prose_fields import prose_parts, sentence_cited
@@ -131,8 +131,18 @@ def _phrase_pattern(phrase: str, ignore_case: bool) -> re.Pattern[str]:
 
 
 def _words(checks: Checks) -> _Words:
+    """The lists for CHECKS, compiled (the last asked for is kept by identity: every article
+    asks for the same, and the key of _compiled's cache costs more to build than this)."""
+    last = _last_asked
+    if last and last[0] is checks:
+        return last[1]
     extra = checks.vocabulary
-    return _compiled(tuple(tuple(getattr(extra, kind)) for kind in _KINDS))
+    found = _compiled(tuple(tuple(getattr(extra, kind)) for kind in _KINDS))
+    _last_asked[:] = [checks, found]
+    return found
+
+
+_last_asked: list[Any] = []  # [the Checks last asked about, its _Words]
 
 
 def testimonial(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:

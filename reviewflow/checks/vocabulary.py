@@ -98,9 +98,13 @@ class WordFinder:
         """(start, end) of each occurrence in PROSE.text, in order."""
         words = prose.word_set
         by_word = self.phrases_by_word
-        if "" in by_word or any(parts <= words for key in self.phrase_keys & words for parts in by_word[key]):
+        keys = self.phrase_keys & words
+        if "" in by_word or (keys and any(parts <= words for key in keys for parts in by_word[key])):
             return [m.span() for m in self.pattern.finditer(prose.text)]  # rare: phrases are few
-        spans = [span for form in words & self.form_set for span in _whole_words(prose.lowered, form)]
+        forms = words & self.form_set
+        if not forms:
+            return []  # most texts, for most vocabularies: nothing to locate
+        spans = [span for form in forms for span in _whole_words(prose.lowered, form)]
         return sorted(spans)
 
     def may_start_in(self, text: str, prose: Prose) -> bool:

@@ -67,27 +67,31 @@ def read_plain_body(lines: list[str], body: str, into: Pieces) -> bool:
     places: list[tuple[int, int]] = []
     breaks: list[str] = []
     headings: list[int] = []
+    if " \n" in body or body.endswith(" "):
+        return False  # trailing spaces: a hard break, or stripped
+    starred = "*" in body  # else no line needs looking at for strong emphasis
     line_offset = into.line_offset + 1
     previous = _BLANK
     for index, line in enumerate(lines):
         if not line:
             previous = _BLANK
             continue
-        if line[-1] == " ":
-            return False  # trailing spaces: a hard break, or stripped
-        if line[0] in _LOOK_CLOSER:
+        first = line[0]
+        if first not in _LOOK_CLOSER:  # most lines: a paragraph's
+            kind, column = _PARAGRAPH, 0
+        elif first == "-" and line[1:2] == " " and line[2] not in _LOOK_CLOSER:
+            kind, column = _ITEM_LINE, 2  # the common list item, as _line_kind finds it
+        else:
             kind, column = _line_kind(line)
             if kind == _OTHER:
                 return False
             if kind == _HEADING_LINE:
                 headings.append(len(texts))
-        else:  # most lines: a paragraph's
-            kind, column = _PARAGRAPH, 0
         if kind == _PARAGRAPH and previous == _ITEM_LINE:
             return False  # a lazy continuation of a list item
         breaks.append(" " if kind == previous == _PARAGRAPH else "\n")
         previous = kind
-        if "*" in line:
+        if starred and "*" in line:
             if not _strong_nodes(line, index + line_offset, column, texts, places, breaks):
                 return False
         else:
