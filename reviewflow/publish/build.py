@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,7 @@ from reviewflow.publish.output import (
     writing_site,
 )
 from reviewflow.publish.pages import Listing, PageInfo
+from reviewflow.publish.pool import PagePool
 from reviewflow.publish.records import (
     BuildCache,
     LiveSite,
@@ -54,7 +56,7 @@ from reviewflow.publish.records import (
     file_state,
     settled,
 )
-from reviewflow.publish.render import Build, Page, page_path, render_pages, site_renderer
+from reviewflow.publish.render import Build, Page, page_path, page_pool, render_pages, site_renderer
 from reviewflow.publish.search import SearchState, terms_text, updated_search_files
 from reviewflow.publish.site import AUDIENCES, SiteRenderer
 from reviewflow.review.board import committed_config
@@ -94,7 +96,7 @@ def publish(
     `build_time()`), is what the "Review due" notice is judged against.
     """
     store = store or GitStore.open(root)
-    _, duplicates = store.article_listing()
+    listing, duplicates = store.article_listing()
     if duplicates:  # which file would be the article's page? Neither, until one is renamed
         slug, paths = min(duplicates.items())
         raise Refused(f"cannot publish: {duplicate_slug_message(slug, paths)}")
@@ -103,23 +105,45 @@ def publish(
     target = check_target(root, out)
     build = Build(root, config, site_renderer(config, base, preview), committed_schema(store), workers)
     cache = BuildCache(root) if use_cache else None
+    # No facts kept (a first build, --no-cache): every text will be read and nearly every page
+    # rendered, so the workers are forked first (before any thread) and read the texts' facts
+    # while the history is judged, then render the pages.
+    pool = page_pool(build, store, len(listing)) if cache is None or not cache.has_facts() else None
+    with pool or nullcontext():
+        infos, texts, notes, head_at = _collect(store, build, cache, preview, now, pool)
+        listings, rendered = build_site(build, store, infos, target, head_at, cache, texts, pool)
+    approved = sum(1 for item in listings if item.info.approved)
+    return PublishResult(target, approved, len(listings) - approved, rendered, notes)
+
+
+def _collect(
+    store: GitStore,
+    build: Build,
+    cache: BuildCache | None,
+    preview: bool,
+    now: datetime | None,
+    pool: PagePool | None,
+) -> tuple[list[PageInfo], dict[str, bytes], tuple[str, ...], datetime]:
+    """Each page's facts with its neighbours, the texts read for them (by blob id), the build's
+    notes and HEAD's time."""
+    config = build.config
     # Deleting the site the last build replaced waits on the disk, and reading the texts' facts
-    # (neighbours.read_ahead) waits on git: both run in threads while the review history is
-    # judged and the pages' facts are collected, rather than after.
+    # (neighbours.read_ahead) waits on git or the workers: both run in threads while the review
+    # history is judged and the pages' facts are collected, rather than after.
     trash = cache.trash if cache else None
     failed = threading.Event()
     with ThreadPoolExecutor(2) as background:
         emptied = background.submit(empty_trash, trash) if trash else None
-        facts = background.submit(read_ahead, store, cache, config.checks.max_file_bytes, failed)
+        facts = background.submit(read_ahead, store, cache, config.checks.max_file_bytes, failed, pool)
         try:
-            judged = judge_history(store, config, use_cache=use_cache)
+            judged = judge_history(store, config, use_cache=cache is not None)
             if emptied:
                 emptied.result()
             statuses = judged.outcome.statuses
             history = ContentHistory(_head_time(store), judged.appeared)
             built_at = (now or build_time()).astimezone(UTC)
             infos = page_infos(statuses, config, history, store, preview, built_at)
-            notes = build_notes(config, base, statuses, built_at)
+            notes = build_notes(config, build.renderer.base_url, statuses, built_at)
             head_at = history.head_at
             # The judged history (most of a build's memory at 100,000 articles) is not needed past here.
             del judged, statuses, history
@@ -129,11 +153,8 @@ def publish(
         ahead = facts.result()
     # SA: counterpart, related. The texts held (a few read ahead, any others read for their
     # facts) are rendered from memory, each let go once sent; the rest are read again.
-    infos, texts = link_neighbours(store, infos, cache, config.checks.max_file_bytes, ahead)
-    del ahead
-    listings, rendered = build_site(build, store, infos, target, head_at, cache, texts)
-    approved = sum(1 for item in listings if item.info.approved)
-    return PublishResult(target, approved, len(listings) - approved, rendered, notes)
+    linked, texts = link_neighbours(store, infos, cache, config.checks.max_file_bytes, ahead)
+    return linked, texts, notes, head_at
 
 
 # --- collect ---------------------------------------------------------------------------------
@@ -159,6 +180,7 @@ def build_site(
     head_at: datetime,
     cache: BuildCache | None,
     texts: dict[str, bytes] | None = None,
+    pool: PagePool | None = None,
 ) -> tuple[list[Listing], int]:
     """Write the site and swap it in for TARGET; its listings, and how many pages were rendered.
 
@@ -177,7 +199,7 @@ def build_site(
                 live = cache.rendered_last(target) if staging.spare else cache.live_site(target)
                 copied, missing = copy_pages(build, missing, staging, live, target)
                 pages.update(copied)
-            pages.update(_with_terms(render_pages(build, store, missing, staging, texts)))
+            pages.update(_with_terms(render_pages(build, store, missing, staging, texts, pool)))
             listings = [pages[info.slug].listing for info in infos]
             for name, text in site_files(build.renderer, listings, head_at).items():
                 staging.write_changed(name, text)
