@@ -163,7 +163,6 @@ def test_an_edit_after_approval_keeps_the_approved_text_online(library: Library)
     assert dates["Reviewed"] == "4 March 2025" and dates["Last updated"] == "1 March 2025"
 
 
-
 @pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "forked-workers"])
 def test_a_working_tree_file_unlike_the_approved_text_is_never_read(
     library: Library, monkeypatch: pytest.MonkeyPatch, workers: int
@@ -174,7 +173,9 @@ def test_a_working_tree_file_unlike_the_approved_text_is_never_read(
     library.approve("second", "2025-02-02")
     if workers == 1:  # the facts kept, so that no text is read from git before the pages
         library.publish("before")
-    write(library.repo / "articles" / "approved-one.md", article_text("Unapproved words.\n", title="Tampered"))
+    write(
+        library.repo / "articles" / "approved-one.md", article_text("Unapproved words.\n", title="Tampered")
+    )
     monkeypatch.setattr(render, "POOL_THRESHOLD", 1)  # two workers: forked first, as in a full build
     site = library.publish(use_cache=workers == 1, workers=workers).out
     page = read(site / "articles/approved-one/index.html")
@@ -182,6 +183,7 @@ def test_a_working_tree_file_unlike_the_approved_text_is_never_read(
     other = (site / "articles/second/index.html").read_text()
     assert [a.words for a in parse(other).with_class("related")[0].find_all("a")] == ["Approved one"]
     assert "Tampered" not in other and "Unapproved words" not in page.words
+
 
 def test_preview_adds_unapproved_articles_with_banner_and_noindex(library: Library) -> None:
     result = library.publish("preview", preview=True)
