@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import suppress
@@ -32,6 +31,7 @@ from reviewflow.config import Config
 from reviewflow.content.article import SLUG_PATTERN, parse_document
 from reviewflow.content.facts import Facts, read_facts
 from reviewflow.content.schema import ArticleSchema
+from reviewflow.files import read_limited
 from reviewflow.findings import Severity
 from reviewflow.publish.output import write_file
 from reviewflow.publish.pages import PageInfo, listing_meta
@@ -48,34 +48,25 @@ FACTS_CHUNK = 250  # texts whose facts a worker reads per task
 
 # A blob id's length -> the hash git names objects by (sha1; sha256 in a repository made so).
 _ALGORITHMS: dict[int, Callable[[bytes], Any]] = {40: hashlib.sha1, 64: hashlib.sha256}
-# Never follow a link, never wait on a pipe or a device that stands where a file should.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 def tree_text(toplevel: str, path: str, blob: str, max_bytes: int) -> bytes | None:
     """The bytes of PATH (from the top of the work tree at TOPLEVEL) if they are exactly blob
-    BLOB's; None when they are anything else, or the file is absent, not a regular file, or
-    larger than MAX_BYTES (its text then comes from git, which says what is wrong with it)."""
+    BLOB's; None when they are anything else, or the file is absent, larger than MAX_BYTES (its
+    text then comes from git, which says what is wrong with it), or not a regular file reached
+    through real directories (files.read_limited: no link followed, no FIFO waited on)."""
     algorithm = _ALGORITHMS.get(len(blob))
     if algorithm is None:
         return None
     try:
-        descriptor = os.open(os.path.join(toplevel, path), _OPEN_FLAGS)
+        data, _ = read_limited(toplevel, os.path.join(toplevel, path), max_bytes)
     except (OSError, ValueError):
         return None
-    try:
-        status = os.fstat(descriptor)
-        if not stat.S_ISREG(status.st_mode) or status.st_size > max_bytes:
-            return None
-        with open(descriptor, "rb", closefd=False) as file:
-            data = file.read(max_bytes + 1)
-    except OSError:
+    if len(data) > max_bytes:
         return None
-    finally:
-        os.close(descriptor)
     digest = algorithm(b"blob %d\0" % len(data))
     digest.update(data)
-    return data if len(data) <= max_bytes and digest.hexdigest() == blob else None
+    return data if digest.hexdigest() == blob else None
 
 
 def page_path(slug: str) -> str:
