@@ -27,6 +27,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from reviewflow.config import Config
@@ -46,7 +47,7 @@ from reviewflow.publish.output import (
     writing_site,
 )
 from reviewflow.publish.pages import Listing, PageInfo
-from reviewflow.publish.pool import PagePool
+from reviewflow.publish.pool import PagePool, new_search_files
 from reviewflow.publish.records import (
     BuildCache,
     LiveSite,
@@ -57,7 +58,12 @@ from reviewflow.publish.records import (
     settled,
 )
 from reviewflow.publish.render import Build, Page, page_path, page_pool, render_pages, site_renderer
-from reviewflow.publish.search import SearchState, terms_text, updated_search_files
+from reviewflow.publish.search import (
+    DOC_FIELDS,
+    SearchState,
+    terms_text,
+    updated_search_files,
+)
 from reviewflow.publish.site import AUDIENCES, SiteRenderer
 from reviewflow.review.board import committed_config
 from reviewflow.review.history import committed_schema
@@ -201,11 +207,15 @@ def build_site(
                 pages.update(copied)
             pages.update(_with_terms(render_pages(build, store, missing, staging, texts, pool)))
             listings = [pages[info.slug].listing for info in infos]
-            for name, text in site_files(build.renderer, listings, head_at).items():
-                staging.write_changed(name, text)
             searched = [(page_path(info.slug), pages[info.slug].record) for info in infos]
             last = cache.live_terms(target) if cache and built_before else None
-            files, search = search_index(build, searched, target, last)
+            # With no index to patch, a worker builds it anew while this process writes the rest.
+            built = (
+                pool.submit(new_search_files, *_search_input(build, searched)) if pool and not last else None
+            )
+            for name, text in site_files(build.renderer, listings, head_at).items():
+                staging.write_changed(name, text)
+            files, search = built.result() if built else search_index(build, searched, target, last)
             for name, text in files.items():
                 staging.write_changed(name, text)
             staging.swap(page_path(info.slug) for info in infos)
@@ -236,6 +246,18 @@ def _with_terms(rendered: dict[str, Page]) -> dict[str, Page]:
         terms = terms if isinstance(terms, str) else terms_text(terms)
         pages[slug] = Page(page.listing, page.record._replace(meta=meta, terms=terms))
     return pages
+
+
+def _search_input(
+    build: Build, pages: Sequence[tuple[str, PageRecord]]
+) -> tuple[list[tuple[str, dict[str, Any], str]], str]:
+    """What `new_search_files` needs of PAGES, as little as goes to a worker."""
+    searched = [(path, _fields(record.meta, DOC_FIELDS), record.terms) for path, record in pages]
+    return searched, build.fingerprint()
+
+
+def _fields(meta: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    return {key: meta[key] for key in keys if key in meta}
 
 
 def search_index(

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Event
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import FileSystemBytecodeCache
 
@@ -36,12 +36,13 @@ from reviewflow.findings import Severity
 from reviewflow.publish.output import write_file
 from reviewflow.publish.pages import PageInfo, listing_meta
 from reviewflow.publish.records import content_digest
-from reviewflow.publish.search import article_terms, terms_text
+from reviewflow.publish.search import SearchState, article_terms, terms_text, updated_search_files
 from reviewflow.publish.site import PageProblem, SiteRenderer
 from reviewflow.workers import worker_pool
 
 Rendered = tuple[str, dict[str, Any]] | str  # (html, listing meta), or what is wrong
 Written = tuple[str, dict[str, Any]] | str  # (digest of the page written, listing meta), or what is wrong
+R = TypeVar("R")
 MISSING = "its content is missing from the git object database"
 Job = tuple[PageInfo, bytes | None]  # a page and its text; None: the worker reads it from the work tree
 FACTS_CHUNK = 250  # texts whose facts a worker reads per task
@@ -196,6 +197,10 @@ class PagePool:
             absent.extend(missing)
         return found, absent
 
+    def submit(self, work: Callable[..., R], *args: Any) -> Future[R]:
+        """WORK(*ARGS) in a worker (a module-level function, its arguments sent pickled)."""
+        return self._executor.submit(work, *args)
+
     def render(self, site: Path, chunk: list[Job]) -> Future[list[Written | None]]:
         return self._executor.submit(_render, site, chunk)
 
@@ -219,3 +224,14 @@ def _render(site: Path, chunk: list[Job]) -> list[Written | None]:
 def _facts(texts: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, Facts | None]], list[str]]:
     assert _WORKER is not None
     return _WORKER.facts(texts)
+
+
+def new_search_files(
+    pages: Sequence[tuple[str, Mapping[str, Any], str]], fingerprint: str
+) -> tuple[dict[str, str], SearchState]:
+    """`updated_search_files` with no last build to patch: the index built anew (in any process)."""
+    return updated_search_files(pages, fingerprint, None, _nothing_kept)
+
+
+def _nothing_kept(path: str, digest: str) -> str | None:
+    return None

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,7 +27,7 @@ from reviewflow.config import Config
 from reviewflow.content.article import Article, Reference
 from reviewflow.content.markup import BodyRenderer
 from reviewflow.publish.article_body import page_body
-from reviewflow.publish.article_html import PageFrame, article_head, article_main
+from reviewflow.publish.article_html import CardFrames, PageFrame, article_head, article_main
 from reviewflow.publish.article_page import (
     approved_list,
     cut_title,
@@ -62,8 +61,6 @@ FEED_ENTRIES = 100  # the newest approved articles; the sitemap lists them all
 # Stands for the path to the site's root in an index entry rendered before its index page.
 # Article text can never hold it: a file with a NUL byte is refused before it is parsed.
 ROOT_MARK = "\0"
-CARD_SLOTS = ("root", "slug", "title", "summary")  # what differs between index entries of one frame
-CARD_FRAMES = 4096  # index entries' frames kept (one per audience, review date, state and notice)
 
 
 class PageProblem(Exception):
@@ -120,7 +117,7 @@ class SiteRenderer:
         self.bodies = BodyRenderer()
         self._chrome: dict[tuple[str, str | None, bool], tuple[Markup, Markup]] = {}
         self._frame: PageFrame | None = None  # the article pages' (article_html.py)
-        self._cards: dict[tuple[str, bool, date | None, bool, str], PageFrame] = {}  # card_html's
+        self._cards = CardFrames(lambda **values: self.env.get_template("_card.html").render(**values))
 
     # --- identity -------------------------------------------------------------------------
 
@@ -190,27 +187,10 @@ class SiteRenderer:
         """One article's index entry; ROOT_MARK stands where the index page's path to the root goes.
 
         Rendered with the article's page (in a worker, in parallel) and kept with its record,
-        so an index of thousands of articles is a join, not thousands of template calls. The
-        template itself is rendered once per audience and review line (`_card_frame`), its
-        slots filled per article, escaped as the template escapes them.
+        so an index of thousands of articles is a join, not thousands of template calls; the
+        template is rendered once per audience and review line, its slots filled per article.
         """
-        key = (audience, info.approved, info.reviewed, info.overdue, info.state)
-        frame = self._cards.get(key)
-        if frame is None:
-            if len(self._cards) >= CARD_FRAMES:
-                self._cards.clear()
-            frame = self._cards[key] = PageFrame(partial(self._card, *key), CARD_SLOTS)
-        values = {"root": ROOT_MARK, "slug": escaped(info.slug), "title": escaped(title)}
-        values["summary"] = escaped(summary)
-        return frame.fill(values).rstrip("\n")
-
-    def _card(
-        self, audience: str, approved: bool, reviewed: date | None, overdue: bool, state: str, **slots: Any
-    ) -> str:
-        """_card.html, for one audience and review line, with SLOTS (root, slug, title, summary)."""
-        info = SimpleNamespace(slug=slots.pop("slug"), approved=approved, reviewed=reviewed)
-        info.overdue, info.state = overdue, state
-        return self.env.get_template("_card.html").render(info=info, audience=audience, **slots)
+        return self._cards.fill(info, title, audience, summary, ROOT_MARK)
 
     def body_html(self, body: str, references: dict[int, Reference]) -> str:
         return self.bodies.render(body, references)
