@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,12 +185,20 @@ def page_pool(build: Build, store: GitStore, items: int) -> PagePool | None:
 
 def _pooled(pool: PagePool, jobs: Iterator[Job], site: Path) -> Iterator[tuple[PageInfo, Written | None]]:
     pending: deque[tuple[list[Job], Future[list[Written | None]]]] = deque()
-    for chunk in _chunks(jobs, CHUNK):
-        pending.append((chunk, pool.render(site, chunk)))
-        if len(pending) > pool.count * AHEAD:
+    try:
+        for chunk in _chunks(jobs, CHUNK):
+            pending.append((chunk, pool.render(site, chunk)))
+            if len(pending) > pool.count * AHEAD:
+                yield from _outcomes(*pending.popleft())
+        while pending:
             yield from _outcomes(*pending.popleft())
-    while pending:
-        yield from _outcomes(*pending.popleft())
+    except BaseException:
+        # The build gives up on SITE (a full disk, say) and removes it next: the pool may outlive
+        # this call, so no chunk still queued may write into it after.
+        for _, future in pending:
+            future.cancel()
+        wait([future for _, future in pending])
+        raise
 
 
 def _chunks(jobs: Iterator[Job], size: int) -> Iterator[list[Job]]:
