@@ -37,8 +37,9 @@ HEAD_AT = datetime(2025, 6, 1, tzinfo=UTC)
 class Blobs:
     """Stands in for GitStore: the blobs a build reads, by id."""
 
-    def __init__(self) -> None:
+    def __init__(self, toplevel: Path) -> None:
         self.contents: dict[str, bytes] = {}
+        self.toplevel = toplevel  # where a page's text is looked for first (publish/pool.py's tree_text)
 
     def add(self, raw: bytes) -> str:
         blob = hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()
@@ -100,7 +101,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args()
-    store = Blobs()
+    store = Blobs(args.corpus)
     infos = infos_for(args.corpus, store, args.limit)
     shutil.rmtree(args.out, ignore_errors=True)
     for cache in args.corpus.glob(".reviewflow-cache"):

@@ -192,7 +192,11 @@ def test_sigkill_of_publish_ends_its_workers_and_the_next_build_removes_its_left
         "--out",
         str(out),
     ]
-    kill_when_workers_run(command, content_repo, "publish's render workers")
+
+    def building() -> bool:  # the workers are forked before the history is read: kill it as they render
+        return any(out.parent.glob(".site.new-*"))
+
+    kill_when_workers_run(command, content_repo, "publish's render workers", building)
 
     # What it left beside --out is a preview nobody may read, and the next build removes it.
     left = [p for p in out.parent.iterdir() if p.name.startswith(".site.new-")]
@@ -213,15 +217,18 @@ def test_sigkill_of_check_ends_its_workers(content_repo: Path, watcher: str) -> 
     kill_when_workers_run(command, content_repo, "check's workers")
 
 
-def kill_when_workers_run(command: list[str], cwd: Path, workers_of: str) -> None:
-    """Start COMMAND, SIGKILL it once two of its worker processes run, and fail if any of them
-    outlives it (killing those, so that a failure leaves no stray process behind)."""
+def kill_when_workers_run(
+    command: list[str], cwd: Path, workers_of: str, ready: Callable[[], bool] = lambda: True
+) -> None:
+    """Start COMMAND, SIGKILL it once two of its worker processes run (and READY says so), and
+    fail if any of them outlives it (killing those, so that a failure leaves no stray process
+    behind)."""
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     workers: set[int] = set()
     deadline = time.monotonic() + 60
     while process.poll() is None and time.monotonic() < deadline:
         workers = {pid for pid in children(process.pid) if _cmdline(pid) == _cmdline(process.pid)}
-        if len(workers) >= 2:
+        if len(workers) >= 2 and ready():
             break
         time.sleep(0.005)
     assert len(workers) >= 2, f"it ended before {workers_of} were seen: {process.returncode}"

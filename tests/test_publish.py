@@ -16,7 +16,7 @@ from click.testing import Result
 
 from reviewflow.configfile import load_config
 from reviewflow.content.schema import read_schema
-from reviewflow.publish import output, render
+from reviewflow.publish import output, pool, render
 from reviewflow.publish.build import PublishResult, publish
 from reviewflow.publish.collect import ContentHistory, first_approval
 from reviewflow.publish.output import PublishError, check_target, write_site
@@ -25,7 +25,7 @@ from reviewflow.publish.site import SiteRenderer
 from reviewflow.review.actions import act
 from reviewflow.review.model import Action, ArticleStatus, Event, State
 from tests.browser.html import json_ld, parse, read
-from tests.conftest import article_text, as_author, git, write
+from tests.conftest import article_text, as_author, git, make_content_repo, write
 
 Run = Callable[..., Result]
 BASE = "https://health.example.org"
@@ -161,6 +161,45 @@ def test_an_edit_after_approval_keeps_the_approved_text_online(library: Library)
     assert "Edited text v2" in page.with_class("body")[0].words
     dates = {d.find("dt").words: d.find("dd").words for d in page.with_class("dates")[0].find_all("div")}
     assert dates["Reviewed"] == "4 March 2025" and dates["Last updated"] == "1 March 2025"
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "forked-workers"])
+def test_a_working_tree_file_unlike_the_approved_text_is_never_read(
+    library: Library, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    # Pages and their neighbours' facts are read from the work tree only where the file is
+    # exactly the approved blob; here it is edited and not committed, and its words must not show.
+    library.write("second", article_text("Second text [1].\n", title="Second one"), "2025-01-12T08:00:00Z")
+    library.approve("second", "2025-02-02")
+    if workers == 1:  # the facts kept, so that no text is read from git before the pages
+        library.publish("before")
+    write(
+        library.repo / "articles" / "approved-one.md", article_text("Unapproved words.\n", title="Tampered")
+    )
+    monkeypatch.setattr(render, "POOL_THRESHOLD", 1)  # two workers: forked first, as in a full build
+    site = library.publish(use_cache=workers == 1, workers=workers).out
+    page = read(site / "articles/approved-one/index.html")
+    assert "Approved text v1" in page.with_class("body")[0].words
+    other = (site / "articles/second/index.html").read_text()
+    assert [a.words for a in parse(other).with_class("related")[0].find_all("a")] == ["Approved one"]
+    assert "Tampered" not in other and "Unapproved words" not in page.words
+
+
+def test_a_text_is_taken_from_the_work_tree_only_as_a_regular_file_holding_the_blob(tmp_path: Path) -> None:
+    repo = make_content_repo(tmp_path / "content")
+    text = (repo / "articles/what-is-poems-syndrome.md").read_bytes()
+    blob = git(repo, "hash-object", "articles/what-is-poems-syndrome.md").strip()
+    top = str(repo)
+    assert pool.tree_text(top, "articles/what-is-poems-syndrome.md", blob, 100_000) == text
+    assert pool.tree_text(top, "articles/what-is-poems-syndrome.md", blob, len(text) - 1) is None  # too large
+    assert pool.tree_text(top, "articles/absent.md", blob, 100_000) is None
+    (tmp_path / "outside.md").write_bytes(text)
+    (repo / "articles/linked.md").symlink_to(tmp_path / "outside.md")
+    assert pool.tree_text(top, "articles/linked.md", blob, 100_000) is None
+    os.mkfifo(repo / "articles/fifo.md")
+    assert pool.tree_text(top, "articles/fifo.md", blob, 100_000) is None  # and it did not wait
+    (repo / "articles/what-is-poems-syndrome.md").write_bytes(text + b"\nEdited.\n")
+    assert pool.tree_text(top, "articles/what-is-poems-syndrome.md", blob, 100_000) is None
 
 
 def test_preview_adds_unapproved_articles_with_banner_and_noindex(library: Library) -> None:

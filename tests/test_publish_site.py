@@ -532,3 +532,19 @@ def test_no_page_asks_for_anything_outside_the_site(renderer: SiteRenderer) -> N
                 if element.attrs["rel"] == "stylesheet":
                     assert not element.attrs["href"].startswith(("http:", "https:", "//"))
         assert "@import" not in renderer.stylesheet() and "url(" not in renderer.stylesheet()
+
+
+@pytest.mark.parametrize("approved", [True, False])
+@pytest.mark.parametrize("overdue", [True, False])
+def test_an_index_entry_is_what_its_template_renders(
+    renderer: SiteRenderer, approved: bool, overdue: bool
+) -> None:
+    # card_html fills a frame rendered once per review line; the template is what it must equal.
+    info = approved_info(overdue=overdue) if approved else pending_info("submitted")
+    template = renderer.env.get_template("_card.html")
+    for audience in ("patient", "professional"):
+        for title, summary in (("Plain", ""), ("A & <b>\"q\" 'q'</b>", "x > y\0z")):
+            entry = renderer.card_html(info, title, audience, summary)
+            same = template.render(root="\0", info=info, title=title, audience=audience, summary=summary)
+            assert entry == same.rstrip("\n")
+            assert "&lt;b&gt;" in entry or title == "Plain"

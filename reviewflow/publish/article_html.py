@@ -11,13 +11,17 @@ the body and its short answer (sanitised, markup.py), the references (article_pa
 
 What surrounds it is the same on every article page of a build but for a few slots (the
 title, the description, the canonical URL, the Open Graph tags, the `<article>`): `PageFrame`
-renders article.html once with a mark in each slot, and each page fills the slots.
+renders article.html once with a mark in each slot, and each page fills the slots;
+`CardFrames` does the same for each page's index entry (_card.html), once per review line.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
 
 from markupsafe import Markup
 
@@ -58,6 +62,41 @@ class PageFrame:
         for index in range(1, len(pieces), 2):
             pieces[index] = values[pieces[index]]
         return "".join(pieces)
+
+
+class CardFrames:
+    """_card.html (RENDER: the template's render) rendered once per audience and review line,
+    its slots (the root's path, the slug, title and summary) filled per article, escaped as the
+    template escapes them: an index entry is made with every page."""
+
+    SLOTS = ("root", "slug", "title", "summary")
+    KEPT = 4096  # frames kept (one per audience, review date, state and notice)
+
+    def __init__(self, render: Callable[..., str]) -> None:
+        self.render = render
+        self.frames: dict[tuple[str, bool, date | None, bool, str], PageFrame] = {}
+
+    def fill(self, info: PageInfo, title: str, audience: str, summary: str, root: str) -> str:
+        key = (audience, info.approved, info.reviewed, info.overdue, info.state)
+        frame = self.frames.get(key)
+        if frame is None:
+            if len(self.frames) >= self.KEPT:
+                self.frames.clear()
+            frame = self.frames[key] = PageFrame(functools.partial(self._card, *key), self.SLOTS)
+        values = {
+            "root": root,
+            "slug": escaped(info.slug),
+            "title": escaped(title),
+            "summary": escaped(summary),
+        }
+        return frame.fill(values).rstrip("\n")
+
+    def _card(
+        self, audience: str, approved: bool, reviewed: date | None, overdue: bool, state: str, **slots: Any
+    ) -> str:
+        info = SimpleNamespace(slug=slots.pop("slug"), approved=approved, reviewed=reviewed)
+        info.overdue, info.state = overdue, state
+        return self.render(info=info, audience=audience, **slots)
 
 
 def article_head(title: str, description: str, site_name: str, canonical: str | None) -> str:

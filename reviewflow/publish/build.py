@@ -23,9 +23,11 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from reviewflow.config import Config
@@ -45,6 +47,7 @@ from reviewflow.publish.output import (
     writing_site,
 )
 from reviewflow.publish.pages import Listing, PageInfo
+from reviewflow.publish.pool import PagePool, new_search_files
 from reviewflow.publish.records import (
     BuildCache,
     LiveSite,
@@ -54,8 +57,13 @@ from reviewflow.publish.records import (
     file_state,
     settled,
 )
-from reviewflow.publish.render import Build, Page, page_path, render_pages, site_renderer
-from reviewflow.publish.search import SearchState, terms_text, updated_search_files
+from reviewflow.publish.render import Build, Page, page_path, page_pool, render_pages, site_renderer
+from reviewflow.publish.search import (
+    DOC_FIELDS,
+    SearchState,
+    terms_text,
+    updated_search_files,
+)
 from reviewflow.publish.site import AUDIENCES, SiteRenderer
 from reviewflow.review.board import committed_config
 from reviewflow.review.history import committed_schema
@@ -94,7 +102,7 @@ def publish(
     `build_time()`), is what the "Review due" notice is judged against.
     """
     store = store or GitStore.open(root)
-    _, duplicates = store.article_listing()
+    listing, duplicates = store.article_listing()
     if duplicates:  # which file would be the article's page? Neither, until one is renamed
         slug, paths = min(duplicates.items())
         raise Refused(f"cannot publish: {duplicate_slug_message(slug, paths)}")
@@ -103,23 +111,45 @@ def publish(
     target = check_target(root, out)
     build = Build(root, config, site_renderer(config, base, preview), committed_schema(store), workers)
     cache = BuildCache(root) if use_cache else None
+    # No facts kept (a first build, --no-cache): every text will be read and nearly every page
+    # rendered, so the workers are forked first (before any thread) and read the texts' facts
+    # while the history is judged, then render the pages.
+    pool = page_pool(build, store, len(listing)) if cache is None or not cache.has_facts() else None
+    with pool or nullcontext():
+        infos, texts, notes, head_at = _collect(store, build, cache, preview, now, pool)
+        listings, rendered = build_site(build, store, infos, target, head_at, cache, texts, pool)
+    approved = sum(1 for item in listings if item.info.approved)
+    return PublishResult(target, approved, len(listings) - approved, rendered, notes)
+
+
+def _collect(
+    store: GitStore,
+    build: Build,
+    cache: BuildCache | None,
+    preview: bool,
+    now: datetime | None,
+    pool: PagePool | None,
+) -> tuple[list[PageInfo], dict[str, bytes], tuple[str, ...], datetime]:
+    """Each page's facts with its neighbours, the texts read for them (by blob id), the build's
+    notes and HEAD's time."""
+    config = build.config
     # Deleting the site the last build replaced waits on the disk, and reading the texts' facts
-    # (neighbours.read_ahead) waits on git: both run in threads while the review history is
-    # judged and the pages' facts are collected, rather than after.
+    # (neighbours.read_ahead) waits on git or the workers: both run in threads while the review
+    # history is judged and the pages' facts are collected, rather than after.
     trash = cache.trash if cache else None
     failed = threading.Event()
     with ThreadPoolExecutor(2) as background:
         emptied = background.submit(empty_trash, trash) if trash else None
-        facts = background.submit(read_ahead, store, cache, config.checks.max_file_bytes, failed)
+        facts = background.submit(read_ahead, store, cache, config.checks.max_file_bytes, failed, pool)
         try:
-            judged = judge_history(store, config, use_cache=use_cache)
+            judged = judge_history(store, config, use_cache=cache is not None)
             if emptied:
                 emptied.result()
             statuses = judged.outcome.statuses
             history = ContentHistory(_head_time(store), judged.appeared)
             built_at = (now or build_time()).astimezone(UTC)
             infos = page_infos(statuses, config, history, store, preview, built_at)
-            notes = build_notes(config, base, statuses, built_at)
+            notes = build_notes(config, build.renderer.base_url, statuses, built_at)
             head_at = history.head_at
             # The judged history (most of a build's memory at 100,000 articles) is not needed past here.
             del judged, statuses, history
@@ -129,11 +159,8 @@ def publish(
         ahead = facts.result()
     # SA: counterpart, related. The texts held (a few read ahead, any others read for their
     # facts) are rendered from memory, each let go once sent; the rest are read again.
-    infos, texts = link_neighbours(store, infos, cache, config.checks.max_file_bytes, ahead)
-    del ahead
-    listings, rendered = build_site(build, store, infos, target, head_at, cache, texts)
-    approved = sum(1 for item in listings if item.info.approved)
-    return PublishResult(target, approved, len(listings) - approved, rendered, notes)
+    linked, texts = link_neighbours(store, infos, cache, config.checks.max_file_bytes, ahead)
+    return linked, texts, notes, head_at
 
 
 # --- collect ---------------------------------------------------------------------------------
@@ -159,6 +186,7 @@ def build_site(
     head_at: datetime,
     cache: BuildCache | None,
     texts: dict[str, bytes] | None = None,
+    pool: PagePool | None = None,
 ) -> tuple[list[Listing], int]:
     """Write the site and swap it in for TARGET; its listings, and how many pages were rendered.
 
@@ -177,13 +205,17 @@ def build_site(
                 live = cache.rendered_last(target) if staging.spare else cache.live_site(target)
                 copied, missing = copy_pages(build, missing, staging, live, target)
                 pages.update(copied)
-            pages.update(_with_terms(render_pages(build, store, missing, staging, texts)))
+            pages.update(_with_terms(render_pages(build, store, missing, staging, texts, pool)))
             listings = [pages[info.slug].listing for info in infos]
-            for name, text in site_files(build.renderer, listings, head_at).items():
-                staging.write_changed(name, text)
             searched = [(page_path(info.slug), pages[info.slug].record) for info in infos]
             last = cache.live_terms(target) if cache and built_before else None
-            files, search = search_index(build, searched, target, last)
+            # With no index to patch, a worker builds it anew while this process writes the rest.
+            built = (
+                pool.submit(new_search_files, *_search_input(build, searched)) if pool and not last else None
+            )
+            for name, text in site_files(build.renderer, listings, head_at).items():
+                staging.write_changed(name, text)
+            files, search = built.result() if built else search_index(build, searched, target, last)
             for name, text in files.items():
                 staging.write_changed(name, text)
             staging.swap(page_path(info.slug) for info in infos)
@@ -214,6 +246,18 @@ def _with_terms(rendered: dict[str, Page]) -> dict[str, Page]:
         terms = terms if isinstance(terms, str) else terms_text(terms)
         pages[slug] = Page(page.listing, page.record._replace(meta=meta, terms=terms))
     return pages
+
+
+def _search_input(
+    build: Build, pages: Sequence[tuple[str, PageRecord]]
+) -> tuple[list[tuple[str, dict[str, Any], str]], str]:
+    """What `new_search_files` needs of PAGES, as little as goes to a worker."""
+    searched = [(path, _fields(record.meta, DOC_FIELDS), record.terms) for path, record in pages]
+    return searched, build.fingerprint()
+
+
+def _fields(meta: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    return {key: meta[key] for key in keys if key in meta}
 
 
 def search_index(

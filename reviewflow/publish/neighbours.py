@@ -23,6 +23,7 @@ from reviewflow.gitstore import GitStore
 from reviewflow.publish.pages import Neighbour, PageInfo
 
 if TYPE_CHECKING:
+    from reviewflow.publish.pool import PagePool
     from reviewflow.publish.records import BuildCache
 
 RELATED_MAX = 5  # related articles listed on a page
@@ -51,17 +52,25 @@ class FactsRead(NamedTuple):
 
 
 def read_ahead(
-    store: GitStore, cache: BuildCache | None, max_bytes: int, stop: threading.Event | None = None
+    store: GitStore,
+    cache: BuildCache | None,
+    max_bytes: int,
+    stop: threading.Event | None = None,
+    pool: PagePool | None = None,
 ) -> FactsRead:
     """The facts of every text at HEAD, before anyone asks which texts the pages show: build.py
     runs this while the review history is judged, so that git's reading of the texts (and their
     parsing, as the history's reading waits on git in turn) overlaps that work. The pages show
     the approved texts, mostly HEAD's; `gather_facts` reads any other. STOP, once set, ends the
-    reading early (the build failed)."""
+    reading early (the build failed). POOL: workers that read the texts the work tree holds (and
+    parse them, off this process's interpreter lock); git is asked for the rest."""
     known = cache.facts() if cache is not None else {}
     listing, _ = store.article_listing()
     unknown = [blob for _, blob in listing.values() if blob not in known]
     read: dict[str, Facts | None] = {}
+    if pool is not None:
+        texts_at_head = [(store.prefix + path, blob) for path, blob in listing.values() if blob not in known]
+        read, unknown = pool.facts(texts_at_head, stop)
     texts: dict[str, bytes] = {}
     room = TEXTS_AHEAD
     for blob, raw in store.iter_blobs(unknown):

@@ -205,6 +205,10 @@ class BuildCache:
                 found[blob] = Facts(entry[0], entry[1], entry[2], counterpart)
         return found
 
+    def has_facts(self) -> bool:
+        """Whether the last build kept facts (`facts` may still find them unusable)."""
+        return self.usable and os.path.isfile(self.directory / "facts.json")
+
     def keep_facts(self, facts: dict[str, Facts]) -> None:
         self._write("facts.json", {"version": FACTS_VERSION, "facts": {b: list(f) for b, f in facts.items()}})
 

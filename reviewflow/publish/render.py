@@ -1,41 +1,44 @@
 """Rendering a build's pages: one article's bytes to its HTML page, written from whichever
-process rendered it (a process pool when there are many); only a hash and a listing come back.
+process rendered it (a process pool when there are many, pool.py); only a hash and a listing
+come back. This is the main process's side: which text each page is rendered from (held in
+memory, the work tree's file where it is exactly the page's blob, else git's) and what comes back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections import defaultdict, deque
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from jinja2 import FileSystemBytecodeCache
 
 from reviewflow.config import Config
-from reviewflow.content.article import SLUG_PATTERN, parse_document
 from reviewflow.content.schema import ArticleSchema
-from reviewflow.findings import Severity
 from reviewflow.gitstore import GitStore
 from reviewflow.progress import progress_bar
-from reviewflow.publish.output import PublishError, Staging, write_file
-from reviewflow.publish.pages import Listing, PageInfo, listing_meta
-from reviewflow.publish.records import PageRecord, content_digest
-from reviewflow.publish.search import article_terms, terms_text
-from reviewflow.publish.site import PageProblem, SiteRenderer
-from reviewflow.workers import usable_cores, worker_pool
+from reviewflow.publish.output import PublishError, Staging
+from reviewflow.publish.pages import Listing, PageInfo
+from reviewflow.publish.pool import (  # noqa: F401 - render_article and site_renderer: as used elsewhere
+    MISSING,
+    Job,
+    PagePool,
+    Rendered,
+    Worker,
+    Written,
+    page_path,
+    render_article,
+    site_renderer,
+)
+from reviewflow.publish.records import PageRecord
+from reviewflow.publish.site import SiteRenderer
+from reviewflow.workers import usable_cores
 
 POOL_THRESHOLD = 200  # below this many pages to render, a process pool costs more than it saves
 CHUNK = 50  # pages sent to a worker at a time: few round trips, and little held in memory
 AHEAD = 2  # chunks queued per worker beyond the one it renders, so none waits for the next
-
-Rendered = tuple[str, dict[str, Any]] | str  # (html, listing meta), or what is wrong
-Written = tuple[str, dict[str, Any]] | str  # (digest of the page written, listing meta), or what is wrong
 
 
 @dataclass(frozen=True)
@@ -71,31 +74,40 @@ class Page:
     record: PageRecord
 
 
-def page_path(slug: str) -> str:
-    return f"articles/{slug}/index.html"
-
-
 def render_pages(
     build: Build,
     store: GitStore,
     infos: Sequence[PageInfo],
     staging: Staging,
     texts: dict[str, bytes] | None = None,
+    pool: PagePool | None = None,
 ) -> dict[str, Page]:
-    """Render and write the pages of INFOS into STAGING (in a process pool when there are many).
+    """Render and write the pages of INFOS into STAGING (in POOL, or a process pool of its own
+    when there are many).
 
     TEXTS: blob id -> bytes the build has read already (each let go once sent to be rendered);
-    the rest are read from git. Pages go to disk as they are rendered, by whichever process
-    rendered them: what comes back is a hash and a listing per page, so memory never holds the site.
+    the rest are read from the work tree by whoever renders them where the file is exactly the
+    page's blob (pool.tree_text), else from git, afterwards. Pages go to disk as they are
+    rendered, by whichever process rendered them: what comes back is a hash and a listing per
+    page, so memory never holds the site.
     """
     pages: dict[str, Page] = {}
     problems = []
     outcomes: list[tuple[PageInfo, Written]] = []
-    jobs = _jobs(store, infos, texts if texts is not None else {})
-    with progress_bar(len(infos), "Rendering pages") as advance:
-        for rendered in _render_all(build, jobs, len(infos), staging.directory):
-            outcomes.append(rendered)
-            advance(1)
+    from_git: list[PageInfo] = []
+    absent: list[PageInfo] = []
+    with (
+        progress_bar(len(infos), "Rendering pages") as advance,
+        _renderer(build, store, infos, pool) as render,
+    ):
+        for jobs in (_jobs(infos, texts if texts is not None else {}), _from_git(store, from_git, absent)):
+            for info, outcome in render(jobs, staging.directory):
+                if outcome is None:  # the work tree does not hold its text: from git, next
+                    from_git.append(info)
+                    continue
+                outcomes.append((info, outcome))
+                advance(1)
+    outcomes.extend((info, MISSING) for info in absent)
     for info, outcome in outcomes:
         if isinstance(outcome, str):
             version = "approved version" if info.approved else "version at HEAD"
@@ -114,12 +126,9 @@ def render_pages(
     return pages
 
 
-Job = tuple[PageInfo, bytes | None]
-
-
-def _jobs(store: GitStore, infos: Sequence[PageInfo], texts: dict[str, bytes]) -> Iterator[Job]:
-    """Each page with its text: from TEXTS (each let go once sent), the rest streamed from git
-    (read once per blob, whatever shares it)."""
+def _jobs(infos: Sequence[PageInfo], texts: dict[str, bytes]) -> Iterator[Job]:
+    """Each page with its text from TEXTS (each let go once sent), or with None: its renderer
+    reads it from the work tree."""
     by_blob: dict[str, list[PageInfo]] = defaultdict(list)
     for info in infos:
         by_blob[info.blob].append(info)
@@ -127,37 +136,69 @@ def _jobs(store: GitStore, infos: Sequence[PageInfo], texts: dict[str, bytes]) -
         raw = texts.pop(blob)
         for info in by_blob.pop(blob):
             yield info, raw
-    if not by_blob:
-        return
-    for blob, raw in store.iter_blobs(list(by_blob)):
-        for info in by_blob.pop(blob, ()):
-            yield info, raw
-    for left in by_blob.values():  # not in the object database
+    for left in by_blob.values():
         for info in left:
             yield info, None
 
 
-def _render_all(
-    build: Build, jobs: Iterator[Job], total: int, site: Path
-) -> Iterator[tuple[PageInfo, Written]]:
-    count = build.workers if build.workers is not None else min(usable_cores(), 8)
-    if count <= 1 or total < POOL_THRESHOLD:
-        worker = _Worker(build.renderer, build.schema, build.config.checks.max_file_bytes, site)
-        for info, raw in jobs:
-            yield info, worker.render(info, raw)
+def _from_git(store: GitStore, infos: Sequence[PageInfo], absent: list[PageInfo]) -> Iterator[Job]:
+    """Each page of INFOS with its text streamed from git (read once per blob, whatever shares
+    it); the pages whose text the object database lacks go into ABSENT."""
+    by_blob: dict[str, list[PageInfo]] = defaultdict(list)
+    for info in infos:
+        by_blob[info.blob].append(info)
+    if by_blob:
+        for blob, raw in store.iter_blobs(list(by_blob)):
+            for info in by_blob.pop(blob, ()):
+                yield info, raw
+    absent.extend(info for left in by_blob.values() for info in left)
+
+
+Render = Callable[[Iterator[Job], Path], Iterator[tuple[PageInfo, Written | None]]]
+
+
+@contextmanager
+def _renderer(
+    build: Build, store: GitStore, infos: Sequence[PageInfo], pool: PagePool | None
+) -> Iterator[Render]:
+    """How this build renders its pages: in POOL, in a pool of its own, or in this process."""
+    if pool is not None:
+        yield lambda jobs, site: _pooled(pool, jobs, site)
         return
-    schema = (build.schema.schema, build.schema.source)
-    init = (schema, build.config, build.renderer.base_url, build.renderer.preview, site)
-    with worker_pool(count, _start_worker, init) as pool:
-        # Start the workers before git's reader runs: a fork copies only the thread that forks.
-        pool.submit(int).result()
-        pending: deque[tuple[list[Job], Future[list[Written]]]] = deque()
+    own = page_pool(build, store, len(infos))
+    if own is not None:
+        with own:
+            yield lambda jobs, site: _pooled(own, jobs, site)
+        return
+    max_bytes = build.config.checks.max_file_bytes
+    worker = Worker(build.renderer, build.schema, max_bytes, str(store.toplevel))
+    yield lambda jobs, site: ((info, worker.render(site, info, raw)) for info, raw in jobs)
+
+
+def page_pool(build: Build, store: GitStore, items: int) -> PagePool | None:
+    """A pool of workers for ITEMS texts to read or pages to render, when a pool is worth it."""
+    count = build.workers if build.workers is not None else min(usable_cores(), 8)
+    if count <= 1 or items < POOL_THRESHOLD:
+        return None
+    return PagePool(build.config, build.renderer, build.schema, store.toplevel, count)
+
+
+def _pooled(pool: PagePool, jobs: Iterator[Job], site: Path) -> Iterator[tuple[PageInfo, Written | None]]:
+    pending: deque[tuple[list[Job], Future[list[Written | None]]]] = deque()
+    try:
         for chunk in _chunks(jobs, CHUNK):
-            pending.append((chunk, pool.submit(_work, chunk)))
-            if len(pending) > count * AHEAD:
+            pending.append((chunk, pool.render(site, chunk)))
+            if len(pending) > pool.count * AHEAD:
                 yield from _outcomes(*pending.popleft())
         while pending:
             yield from _outcomes(*pending.popleft())
+    except BaseException:
+        # The build gives up on SITE (a full disk, say) and removes it next: the pool may outlive
+        # this call, so no chunk still queued may write into it after.
+        for _, future in pending:
+            future.cancel()
+        wait([future for _, future in pending])
+        raise
 
 
 def _chunks(jobs: Iterator[Job], size: int) -> Iterator[list[Job]]:
@@ -171,91 +212,8 @@ def _chunks(jobs: Iterator[Job], size: int) -> Iterator[list[Job]]:
         yield chunk
 
 
-def _outcomes(chunk: list[Job], future: Future[list[Written]]) -> Iterator[tuple[PageInfo, Written]]:
+def _outcomes(
+    chunk: list[Job], future: Future[list[Written | None]]
+) -> Iterator[tuple[PageInfo, Written | None]]:
     for (info, _), outcome in zip(chunk, future.result(), strict=True):
         yield info, outcome
-
-
-def site_renderer(config: Config, base_url: str | None, preview: bool) -> SiteRenderer:
-    """The renderer of one build, its compiled templates kept in the user's cache directory."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = os.path.join(base, "reviewflow", "templates")
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        cache: FileSystemBytecodeCache | None = _TemplateCache(directory)
-    except OSError:
-        cache = None
-    return SiteRenderer(config, base_url, preview, cache)
-
-
-class _TemplateCache(FileSystemBytecodeCache):
-    """Compiled templates in the user's cache: a cache that cannot be written (a full or
-    read-only disk) only makes the next build compile them again; it never fails this one."""
-
-    def dump_bytecode(self, bucket: Any) -> None:
-        with suppress(OSError):
-            super().dump_bytecode(bucket)
-
-
-def render_article(
-    renderer: SiteRenderer, schema: ArticleSchema, max_bytes: int, info: PageInfo, raw: bytes | None
-) -> Rendered:
-    """Parse one article's bytes and render its page: pure, so any process can run it."""
-    if raw is None:
-        return "its content is missing from the git object database"
-    if not SLUG_PATTERN.match(info.slug):
-        return f"{info.slug!r} is not a valid slug"
-    document = parse_document(info.path, raw, schema, max_bytes)
-    if document.article is None:
-        first = next((f for f in document.findings if f.severity is Severity.ERROR), None)
-        detail = f"line {first.line}: {first.message}" if first else "the front-matter is invalid"
-        return f"cannot be read: {detail} (run `reviewflow check` on that version)"
-    try:
-        html = renderer.article(info, document.article, document.body)
-    except PageProblem as exc:
-        return str(exc)
-    meta = listing_meta(document.article)
-    article = document.article
-    meta["card"] = renderer.card_html(info, article.title, article.audience, article.summary)
-    meta["search"] = article_terms(article, document.body)
-    return html, meta
-
-
-@dataclass(frozen=True)
-class _Worker:
-    """Renders pages and writes them into the site being built, in this process or a pool's."""
-
-    renderer: SiteRenderer
-    schema: ArticleSchema
-    max_bytes: int
-    site: Path
-
-    def render(self, info: PageInfo, raw: bytes | None) -> Written:
-        outcome = render_article(self.renderer, self.schema, self.max_bytes, info, raw)
-        if isinstance(outcome, str):
-            return outcome
-        html, meta = outcome
-        meta["search"] = terms_text(meta["search"])  # as its record keeps them: here, in parallel
-        data = html.encode("utf-8")
-        write_file(self.site, page_path(info.slug), data)
-        return content_digest(data), meta
-
-
-_WORKER: _Worker | None = None
-
-
-def _start_worker(
-    schema: tuple[dict[str, Any], str],
-    config: Config,
-    base_url: str | None,
-    preview: bool,
-    site: Path,
-) -> None:
-    global _WORKER
-    renderer = site_renderer(config, base_url, preview)
-    _WORKER = _Worker(renderer, ArticleSchema(*schema), config.checks.max_file_bytes, site)
-
-
-def _work(chunk: list[Job]) -> list[Written]:
-    assert _WORKER is not None
-    return [_WORKER.render(info, raw) for info, raw in chunk]

@@ -182,6 +182,9 @@ def _shards(postings: Mapping[str, list[int]], keys: Mapping[str, str]) -> dict[
     return shards
 
 
+DOC_FIELDS = ("summary", "audience", "title")  # what `_doc` reads of a page's listing
+
+
 def _doc(path: str, meta: Mapping[str, Any]) -> list[str]:
     summary = str(meta.get("summary", ""))
     if len(summary) > SUMMARY_CHARS:

@@ -27,7 +27,7 @@ from reviewflow.config import Config
 from reviewflow.content.article import Article, Reference
 from reviewflow.content.markup import BodyRenderer
 from reviewflow.publish.article_body import page_body
-from reviewflow.publish.article_html import PageFrame, article_head, article_main
+from reviewflow.publish.article_html import CardFrames, PageFrame, article_head, article_main
 from reviewflow.publish.article_page import (
     approved_list,
     cut_title,
@@ -117,6 +117,7 @@ class SiteRenderer:
         self.bodies = BodyRenderer()
         self._chrome: dict[tuple[str, str | None, bool], tuple[Markup, Markup]] = {}
         self._frame: PageFrame | None = None  # the article pages' (article_html.py)
+        self._cards = CardFrames(lambda **values: self.env.get_template("_card.html").render(**values))
 
     # --- identity -------------------------------------------------------------------------
 
@@ -186,12 +187,10 @@ class SiteRenderer:
         """One article's index entry; ROOT_MARK stands where the index page's path to the root goes.
 
         Rendered with the article's page (in a worker, in parallel) and kept with its record,
-        so an index of thousands of articles is a join, not thousands of template calls.
+        so an index of thousands of articles is a join, not thousands of template calls; the
+        template is rendered once per audience and review line, its slots filled per article.
         """
-        html = self.env.get_template("_card.html").render(
-            root=ROOT_MARK, info=info, title=title, audience=audience, summary=summary
-        )
-        return html.rstrip("\n")
+        return self._cards.fill(info, title, audience, summary, ROOT_MARK)
 
     def body_html(self, body: str, references: dict[int, Reference]) -> str:
         return self.bodies.render(body, references)

@@ -1,0 +1,237 @@
+"""The processes that render a build's pages, and the texts they read from the work tree.
+
+A page shows one blob, which git holds; the work tree holds the same bytes for most pages (the
+approved text is HEAD's, checked out). A worker reads a page's text from the work tree when,
+and only when, the file's bytes are exactly that blob: their git blob id (sha1 of
+"blob <size>\\0" and the bytes, what `git hash-object` says, computed here in-process) is the
+page's. Any other file (edited and not yet approved, absent, a link, a device) is not read: the
+page's text then comes from git (render.py). So git's `cat-file` and the parent's sending of
+each text to a worker are spared for most pages.
+
+A build that has many texts to read forks its workers first of all (build.py): while the main
+process judges the review history, they read the front-matter facts of the texts at HEAD
+(neighbours.read_ahead), off the main process's interpreter lock; then they render the pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from threading import Event
+from typing import Any, TypeVar
+
+from jinja2 import FileSystemBytecodeCache
+
+from reviewflow.config import Config
+from reviewflow.content.article import SLUG_PATTERN, parse_document
+from reviewflow.content.facts import Facts, read_facts
+from reviewflow.content.schema import ArticleSchema
+from reviewflow.files import read_limited
+from reviewflow.findings import Severity
+from reviewflow.publish.output import write_file
+from reviewflow.publish.pages import PageInfo, listing_meta
+from reviewflow.publish.records import content_digest
+from reviewflow.publish.search import SearchState, article_terms, terms_text, updated_search_files
+from reviewflow.publish.site import PageProblem, SiteRenderer
+from reviewflow.workers import worker_pool
+
+Rendered = tuple[str, dict[str, Any]] | str  # (html, listing meta), or what is wrong
+Written = tuple[str, dict[str, Any]] | str  # (digest of the page written, listing meta), or what is wrong
+R = TypeVar("R")
+MISSING = "its content is missing from the git object database"
+Job = tuple[PageInfo, bytes | None]  # a page and its text; None: the worker reads it from the work tree
+FACTS_CHUNK = 250  # texts whose facts a worker reads per task
+
+# A blob id's length -> the hash git names objects by (sha1; sha256 in a repository made so).
+_ALGORITHMS: dict[int, Callable[[bytes], Any]] = {40: hashlib.sha1, 64: hashlib.sha256}
+
+
+def tree_text(toplevel: str, path: str, blob: str, max_bytes: int) -> bytes | None:
+    """The bytes of PATH (from the top of the work tree at TOPLEVEL) if they are exactly blob
+    BLOB's; None when they are anything else, or the file is absent, larger than MAX_BYTES (its
+    text then comes from git, which says what is wrong with it), or not a regular file reached
+    through real directories (files.read_limited: no link followed, no FIFO waited on)."""
+    algorithm = _ALGORITHMS.get(len(blob))
+    if algorithm is None:
+        return None
+    try:
+        data, _ = read_limited(toplevel, os.path.join(toplevel, path), max_bytes)
+    except (OSError, ValueError):
+        return None
+    if len(data) > max_bytes:
+        return None
+    digest = algorithm(b"blob %d\0" % len(data))
+    digest.update(data)
+    return data if digest.hexdigest() == blob else None
+
+
+def page_path(slug: str) -> str:
+    return f"articles/{slug}/index.html"
+
+
+def site_renderer(config: Config, base_url: str | None, preview: bool) -> SiteRenderer:
+    """The renderer of one build, its compiled templates kept in the user's cache directory."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = os.path.join(base, "reviewflow", "templates")
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        cache: FileSystemBytecodeCache | None = _TemplateCache(directory)
+    except OSError:
+        cache = None
+    return SiteRenderer(config, base_url, preview, cache)
+
+
+class _TemplateCache(FileSystemBytecodeCache):
+    """Compiled templates in the user's cache: a cache that cannot be written (a full or
+    read-only disk) only makes the next build compile them again; it never fails this one."""
+
+    def dump_bytecode(self, bucket: Any) -> None:
+        with suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def render_article(
+    renderer: SiteRenderer, schema: ArticleSchema, max_bytes: int, info: PageInfo, raw: bytes | None
+) -> Rendered:
+    """Parse one article's bytes and render its page: pure, so any process can run it."""
+    if raw is None:
+        return MISSING
+    if not SLUG_PATTERN.match(info.slug):
+        return f"{info.slug!r} is not a valid slug"
+    document = parse_document(info.path, raw, schema, max_bytes)
+    if document.article is None:
+        first = next((f for f in document.findings if f.severity is Severity.ERROR), None)
+        detail = f"line {first.line}: {first.message}" if first else "the front-matter is invalid"
+        return f"cannot be read: {detail} (run `reviewflow check` on that version)"
+    try:
+        html = renderer.article(info, document.article, document.body)
+    except PageProblem as exc:
+        return str(exc)
+    meta = listing_meta(document.article)
+    article = document.article
+    meta["card"] = renderer.card_html(info, article.title, article.audience, article.summary)
+    meta["search"] = article_terms(article, document.body)
+    return html, meta
+
+
+@dataclass(frozen=True)
+class Worker:
+    """Reads texts and renders pages, in this process or a pool's."""
+
+    renderer: SiteRenderer
+    schema: ArticleSchema
+    max_bytes: int
+    toplevel: str
+
+    def render(self, site: Path, info: PageInfo, raw: bytes | None) -> Written | None:
+        """Render INFO's page from RAW (None: from the work tree) and write it into SITE; None
+        when RAW is None and the work tree does not hold the page's text."""
+        if raw is None:
+            raw = tree_text(self.toplevel, info.path, info.blob, self.max_bytes)
+            if raw is None:
+                return None
+        outcome = render_article(self.renderer, self.schema, self.max_bytes, info, raw)
+        if isinstance(outcome, str):
+            return outcome
+        html, meta = outcome
+        meta["search"] = terms_text(meta["search"])  # as its record keeps them: here, in parallel
+        data = html.encode("utf-8")
+        write_file(site, page_path(info.slug), data)
+        return content_digest(data), meta
+
+    def facts(self, texts: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, Facts | None]], list[str]]:
+        """The facts of each (path, blob) of TEXTS the work tree holds; the blobs it does not."""
+        read: list[tuple[str, Facts | None]] = []
+        absent = []
+        for path, blob in texts:
+            raw = tree_text(self.toplevel, path, blob, self.max_bytes)
+            if raw is None:
+                absent.append(blob)
+            else:
+                read.append((blob, read_facts(raw, self.max_bytes)))
+        return read, absent
+
+
+class PagePool:
+    """COUNT forked workers for one build; forked when made, so make it before any thread starts
+    (a fork copies only the thread that forks). Close it (or use it as a context manager)."""
+
+    def __init__(
+        self, config: Config, renderer: SiteRenderer, schema: ArticleSchema, toplevel: Path, count: int
+    ) -> None:
+        init = (config, renderer.base_url, renderer.preview, (schema.schema, schema.source), str(toplevel))
+        self.count = count
+        self._executor: ProcessPoolExecutor = worker_pool(count, _start_worker, init)
+        self._executor.submit(int).result()
+
+    def __enter__(self) -> PagePool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def facts(
+        self, texts: Sequence[tuple[str, str]], stop: Event | None = None
+    ) -> tuple[dict[str, Facts | None], list[str]]:
+        """The facts of each (path, blob) of TEXTS that the work tree holds, read by the workers;
+        and the blobs it does not hold. STOP, once set, ends the reading early."""
+        chunks = [texts[start : start + FACTS_CHUNK] for start in range(0, len(texts), FACTS_CHUNK)]
+        futures = [self._executor.submit(_facts, chunk) for chunk in chunks]
+        found: dict[str, Facts | None] = {}
+        absent: list[str] = []
+        for future in futures:
+            if stop is not None and stop.is_set():
+                for left in futures:
+                    left.cancel()
+                break
+            read, missing = future.result()
+            found.update(read)
+            absent.extend(missing)
+        return found, absent
+
+    def submit(self, work: Callable[..., R], *args: Any) -> Future[R]:
+        """WORK(*ARGS) in a worker (a module-level function, its arguments sent pickled)."""
+        return self._executor.submit(work, *args)
+
+    def render(self, site: Path, chunk: list[Job]) -> Future[list[Written | None]]:
+        return self._executor.submit(_render, site, chunk)
+
+
+_WORKER: Worker | None = None
+
+
+def _start_worker(
+    config: Config, base_url: str | None, preview: bool, schema: tuple[dict[str, Any], str], toplevel: str
+) -> None:
+    global _WORKER
+    renderer = site_renderer(config, base_url, preview)
+    _WORKER = Worker(renderer, ArticleSchema(*schema), config.checks.max_file_bytes, toplevel)
+
+
+def _render(site: Path, chunk: list[Job]) -> list[Written | None]:
+    assert _WORKER is not None
+    return [_WORKER.render(site, info, raw) for info, raw in chunk]
+
+
+def _facts(texts: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, Facts | None]], list[str]]:
+    assert _WORKER is not None
+    return _WORKER.facts(texts)
+
+
+def new_search_files(
+    pages: Sequence[tuple[str, Mapping[str, Any], str]], fingerprint: str
+) -> tuple[dict[str, str], SearchState]:
+    """`updated_search_files` with no last build to patch: the index built anew (in any process)."""
+    return updated_search_files(pages, fingerprint, None, _nothing_kept)
+
+
+def _nothing_kept(path: str, digest: str) -> str | None:
+    return None
