@@ -135,7 +135,11 @@ def write_file(site: Path | str, relative: str, data: bytes) -> None:
     try:
         file = open(path, "xb")  # noqa: SIM115 - the common case: one system call
     except FileNotFoundError:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        directory = os.path.dirname(path)
+        try:  # a page's own directory, in a directory that is there: one system call, not three
+            os.mkdir(directory)
+        except OSError:
+            os.makedirs(directory, exist_ok=True)
         file = open(path, "xb")  # noqa: SIM115
     except FileExistsError:
         if os.path.isdir(path) and not os.path.islink(path):
