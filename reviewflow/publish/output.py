@@ -22,7 +22,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
@@ -123,8 +123,9 @@ def site_path(site: Path | str, relative: str) -> str:
     return os.path.join(site, *parts)
 
 
-def write_file(site: Path | str, relative: str, data: bytes) -> None:
-    """Put DATA at RELATIVE in a site being built (from any process).
+def write_file(site: Path | str, relative: str, data: bytes, new_directory: bool = False) -> None:
+    """Put DATA at RELATIVE in a site being built (from any process); NEW_DIRECTORY: its
+    directory is probably not there yet (it is made first, rather than after a failed open).
 
     Always a new file: a file already there is never written into, so that its inode and times
     always change with its bytes. It is replaced by a rename, never removed first: a build killed
@@ -132,6 +133,9 @@ def write_file(site: Path | str, relative: str, data: bytes) -> None:
     needs to know the directory for its own (remove_leftovers).
     """
     path = site_path(site, relative)
+    if new_directory:
+        with suppress(OSError):  # there after all, or not to be made here: the open below tells
+            os.mkdir(os.path.dirname(path))
     try:
         file = open(path, "xb")  # noqa: SIM115 - the common case: one system call
     except FileNotFoundError:
@@ -218,7 +222,11 @@ class Staging:
 
     def write(self, relative: str, data: str | bytes) -> None:
         self.placed.add(relative)
-        write_file(self.directory, relative, data.encode("utf-8") if isinstance(data, str) else data)
+        data = data.encode("utf-8") if isinstance(data, str) else data
+        # A page copied into a spare that lacks it (after a full build: every page) goes into
+        # a directory the spare did not hold.
+        directory = os.path.dirname(relative)
+        write_file(self.directory, relative, data, bool(directory) and directory not in self.directories)
 
     def write_changed(self, relative: str, text: str) -> None:
         """Write TEXT at RELATIVE unless the file there already holds exactly its bytes: most
