@@ -44,6 +44,7 @@ from reviewflow.publish.output import (
     check_target,
     empty_trash,
     one_build_at_a_time,
+    read_verified,
     writing_site,
 )
 from reviewflow.publish.pages import Listing, PageInfo
@@ -313,8 +314,8 @@ def copy_pages(
         record = live.get(relative)
         page = None
         if record is not None and SLUG_PATTERN.match(info.slug) and record.key == build.key(info):
-            data = _read(os.path.join(target, relative))
-            if data is not None and content_digest(data) == record.digest:
+            data = read_verified(os.path.join(target, relative), record)
+            if data is not None:
                 page = _page(info, record._replace(state=None))
                 if page is not None:
                     staging.write(relative, data)
