@@ -235,7 +235,7 @@ class _Source:
     bytes at 100,000 articles that the events and tracks, unmarshalled, stand for."""
 
     def __init__(self, path: Path) -> None:
-        self.handle = path.open("rb")
+        self.handle = path.open("rb", buffering=0)  # each read from the file, none from a buffer
         weakref.finalize(self, self.handle.close)
         self.lock = threading.Lock()  # the desk's threads may read two sections at once
 
