@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from reviewflow.references.lockfile import Work
     from reviewflow.review.acknowledge import Acceptance
     from reviewflow.review.actions import ActionResult
-    from reviewflow.review.model import Action
+    from reviewflow.review.model import Action, ArticleStatus
     from reviewflow.review.queries import ArticleDiff, ArticleHistory, QueueItem, StatusReport, Verification
 
 # Given the number of files, a context that yields a function told how many more are done.
@@ -168,6 +168,13 @@ class ContentRepo:
 
         config, store = self.judging()
         return review_queue(self.root, config=config, mine=mine, store=store)
+
+    def queue_and_statuses(self, *, mine: bool = False) -> tuple[list[QueueItem], list[ArticleStatus]]:
+        """`queue(mine=MINE)` and `status().statuses`, from one judged history."""
+        from reviewflow.review.queries import review_state
+
+        config, store = self.judging()
+        return review_state(self.root, config=config, mine=mine, store=store)
 
     def verify(self, rev_range: str | None = None, *, use_cache: bool = True) -> Verification:
         """Every review event in the history (or in REV_RANGE, "A..B"), judged."""

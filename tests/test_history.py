@@ -386,6 +386,29 @@ def test_a_whole_read_keeps_its_events_and_mappings_as_layers_that_read_back_as_
     assert snapshot.read_bytes().count(b"events+") == layers + 1
 
 
+def test_a_kept_section_written_over_after_its_seal_was_checked_is_refused(tangled: Path) -> None:
+    """A run at the kept HEAD leaves the sections it has not read in the file until it wants
+    them: bytes written over there since the seal was checked are refused, never read."""
+    from reviewflow.errors import EnvironmentProblem
+    from reviewflow.review import snapshot as kept_state
+
+    kept(tangled)
+    store = GitStore.open(tangled)
+    file = kept_state._path(store)
+    assert file is not None
+    found = kept_state._load(store, file)
+    assert found is not None
+    part = found.sections["changes"][0]
+    assert isinstance(part, kept_state._Part), "not read yet: left in the file"
+    with file.path.open("r+b") as handle:  # the same file, written over in place
+        handle.seek(part.offset)
+        first = handle.read(1)
+        handle.seek(part.offset)
+        handle.write(bytes([first[0] ^ 0xFF]))
+    with pytest.raises(EnvironmentProblem, match="the kept review state changed while this run read it"):
+        dict(found.log.history.changes)
+
+
 def kept_log(repo: Path) -> tuple[dict, ...]:
     """The whole kept history, every section of it, as the next run reads it from .git/reviewflow/."""
     from reviewflow.review import snapshot as kept_state

@@ -3,12 +3,12 @@
 Every fact comes from the same calls the CLI makes (`queue`, `status`, `history`, `diff`,
 `check`); nothing here judges an event or decides a state. What the pages read is kept
 between requests, each keyed on everything it was computed from, so it is never stale: the
-queue, the statuses, an article's history and diff, and its published page by HEAD's commit
-(the whole history judged, and the reviewflow.toml that judges it, follow from it) with the
-work tree's reviewflow.toml, the day and the acting person where they matter; an article
-text's authors by blob id; a file's check findings by the file's size, mtime and inode, those
-of the work tree's reviewflow.toml and schema, and the day. A warm page costs a few git
-processes.
+queue and the rows of the other articles (`ReviewRows`, not every judged event), an article's
+history and diff, and its published page by HEAD's commit (the whole history judged, and
+the reviewflow.toml that judges it, follow from it) with the work tree's reviewflow.toml, the
+day and the acting person where they matter; an article text's authors by blob id; a file's
+check findings by the file's size, mtime and inode, those of the work tree's reviewflow.toml
+and schema, and the day. A warm page costs a few git processes.
 """
 
 from __future__ import annotations
@@ -124,12 +124,13 @@ class Memo:
                 self._kept.popitem(last=False)
         return value
 
-    def review_state(self, repo: ContentRepo, mine: bool) -> tuple[list[QueueItem], list[ArticleStatus]]:
-        """`repo.queue(mine=MINE)` and `repo.status()`, read again whenever HEAD moves."""
+    def review_state(self, repo: ContentRepo, mine: bool) -> ReviewRows:
+        """What the queue and board pages show of `repo.queue(mine=MINE)` and `repo.status()`,
+        read again whenever HEAD moves."""
         store = GitStore.open(repo.root)
         who = store.author()[1].lower() if mine else ""
         return self.at_head(
-            repo, store, ("queue", date.today(), who), lambda: (repo.queue(mine=mine), repo.status().statuses)
+            repo, store, ("queue", date.today(), who), lambda: _rows(*repo.queue_and_statuses(mine=mine))
         )
 
     def authors(self, repo: ContentRepo, blobs: Sequence[str]) -> dict[str, tuple[str, ...]]:
@@ -173,6 +174,40 @@ class Memo:
             return {s: self._counts.get(key) if key[1] != -1 else None for s, key in keys.items()}
 
 
+@dataclass(frozen=True)
+class ReviewRows:
+    """The rows of the queue and board pages, kept between requests instead of every article's
+    status: those hold every judged event (~800 MB with the rest of the history at 100,000
+    articles), of which the pages show the last valid one of a draft or a request for changes."""
+
+    waiting: list[QueueItem]
+    changes_requested: list[OtherRow]
+    drafts: list[OtherRow]
+    approved: list[ArticleStatus]  # approved once, with a review date: the board's overdue ones
+
+
+def _rows(items: list[QueueItem], statuses: list[ArticleStatus]) -> ReviewRows:
+    def apart(state: State) -> list[OtherRow]:
+        rows = []
+        for status in statuses:
+            if status.state is state and status.blob is not None:
+                last = status.last_event
+                since = last.committed_at.date() if last else None
+                rows.append(OtherRow(_without_events(status), since, last.author_name if last else ""))
+        return rows
+
+    approved = [
+        _without_events(s) for s in statuses if s.approved is not None and s.review_due is not None
+    ]
+    # Listed whoever they belong to: "mine" narrows the queue, as `reviewflow queue --mine` does.
+    return ReviewRows(items, apart(State.CHANGES_REQUESTED), apart(State.DRAFT), approved)
+
+
+def _without_events(status: ArticleStatus) -> ArticleStatus:
+    """STATUS as these rows show it: its events (and through them the judged history) let go."""
+    return replace(status, events=())
+
+
 def _stat(path: Path) -> tuple[int, int, int]:
     """What tells a file changed: size, mtime and inode (-1s when there is no such file)."""
     try:
@@ -184,25 +219,15 @@ def _stat(path: Path) -> tuple[int, int, int]:
 
 def queue_page(repo: ContentRepo, memo: Memo, *, mine: bool) -> QueuePage:
     """The articles waiting for a reviewer, and apart from them the ones waiting for an author."""
-    items, statuses = memo.review_state(repo, mine)
+    rows = memo.review_state(repo, mine)
+    items = rows.waiting
     authors = memo.authors(repo, [i.status.blob for i in items if i.status.blob])
     counts = memo.counts(repo, {i.status.slug: i.status.path for i in items})
     waiting = [
         QueueRow(i.status, i.waiting_days, authors.get(i.status.blob or "", ()), counts[i.status.slug])
         for i in items
     ]
-
-    def apart(state: State) -> list[OtherRow]:
-        rows = []
-        for status in statuses:
-            if status.state is state and status.blob is not None:
-                last = status.last_event
-                since = last.committed_at.date() if last else None
-                rows.append(OtherRow(status, since, last.author_name if last else ""))
-        return rows
-
-    # Listed whoever they belong to: "mine" narrows the queue, as `reviewflow queue --mine` does.
-    return QueuePage(waiting, apart(State.CHANGES_REQUESTED), apart(State.DRAFT), mine)
+    return QueuePage(waiting, rows.changes_requested, rows.drafts, mine)
 
 
 def article_page(repo: ContentRepo, memo: Memo, slug: str) -> ArticlePage:
@@ -224,10 +249,8 @@ def article_page(repo: ContentRepo, memo: Memo, slug: str) -> ArticlePage:
 
 def board_page(repo: ContentRepo, memo: Memo, today: date) -> BoardPage:
     config, _ = repo.judging()
-    _, statuses = memo.review_state(repo, mine=False)
-    overdue = [
-        s for s in statuses if s.approved is not None and s.review_due is not None and s.review_due < today
-    ]
+    approved = memo.review_state(repo, mine=False).approved
+    overdue = [s for s in approved if s.review_due is not None and s.review_due < today]
     return BoardPage(
         tuple(config.board), config.policy.approvals_required, config.policy.review_cycle_days, overdue, today
     )

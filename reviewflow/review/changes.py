@@ -177,6 +177,7 @@ class ChangeIndex:
                     known[pair] = UNCHANGED
                 else:
                     missing.append(pair)
+        del tree_of  # every commit's tree, not held while git diffs (~40 MB at 100,000 articles)
         if missing:
             found = self.store.diffs([(c, p or None) for c, p in missing], self.keep)
             fresh = dict(zip(missing, found, strict=True))

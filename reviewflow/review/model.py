@@ -99,7 +99,7 @@ class Event(NamedTuple):
         return article_path(self.slug)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # without a dict each: ~600,000 at 100,000 articles
 class Change:
     """A commit that changed an article's file, and who wrote it."""
 
@@ -146,7 +146,7 @@ class History:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ApprovedVersion:
     """The content that reached the quorum: what publishing uses."""
 
@@ -156,7 +156,7 @@ class ApprovedVersion:
     approved_at: datetime  # committer date of that approval
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ArticleStatus:
     slug: str
     path: str
@@ -187,7 +187,7 @@ class Outcome:
     events: list[Event]  # every event, judged, in topological order
 
 
-@dataclass
+@dataclass(slots=True)  # 100,000 of each at 100,000 articles: no dict each
 class Track:
     """The replay state of one article."""
 

@@ -278,6 +278,19 @@ def review_queue(
     MINE: only those that involve the person acting (git's author identity): as a board member,
     the ones they may review and have not approved yet; as an author, their own.
     """
+    return review_state(root, config=config, mine=mine, on=on, store=store)[0]
+
+
+def review_state(
+    root: Path,
+    *,
+    config: Config | None = None,
+    mine: bool = False,
+    on: date | None = None,
+    store: GitStore | None = None,
+) -> tuple[list[QueueItem], list[ArticleStatus]]:
+    """`review_queue` and the status of every article (as `status_report` lists them), from one
+    judged history: the desk shows both, and two at once doubled its memory at 100,000 articles."""
     store = store or GitStore.open(root)
     email = store.author()[1].lower() if mine else ""
     judged = judge_history(store, config, people=[email] if mine else ())
@@ -302,7 +315,8 @@ def review_queue(
         submit = next((e for e in reversed(status.events) if e.valid and e.action is Action.SUBMIT), None)
         by = f"{submit.author_name} <{submit.author_email}>" if submit else ""
         items.append(QueueItem(status, max(0, (day - status.submitted_at.date()).days), by))
-    return sorted(items, key=lambda item: (item.status.submitted_at or now(), item.status.slug))
+    items.sort(key=lambda item: (item.status.submitted_at or now(), item.status.slug))
+    return items, list(judged.outcome.statuses.values())
 
 
 @dataclass(frozen=True)
