@@ -75,6 +75,18 @@ def test_an_approval_under_another_configuration_is_checked_under_its_own(
     assert (refused["commit"], [w["rule"] for w in refused["warnings"]]) == (bare, ["absolute-claim"])
 
 
+def lock_and_approve(run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The article's references locked as the registry resolved them, and the text approved by
+    Rita (who stays the author of the commits that follow)."""
+    write_lock(repo, {f"doi:{DOI}": entry()})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Write and lock")
+    assert run(repo, "submit", "subject").exit_code == 0
+    as_author(monkeypatch, "Dr. Rita Reviewer", "rita@board.example")
+    assert run(repo, "review", "subject").exit_code == 0
+    assert run(repo, "approve", "subject").exit_code == 0
+
+
 def test_early_checks_judge_references_where_head_has_the_file(
     run: Run,
     repo: Path,  # noqa: F811 (the fixture)
@@ -84,13 +96,7 @@ def test_early_checks_judge_references_where_head_has_the_file(
     # HEAD has it, in a subdirectory: from the same parse, the same finding at the same place.
     (repo / "articles" / "blood").mkdir()
     (repo / "articles" / "subject.md").rename(repo / "articles" / "blood" / "subject.md")
-    write_lock(repo, {f"doi:{DOI}": entry()})
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "Write and lock")
-    assert run(repo, "submit", "subject").exit_code == 0
-    as_author(monkeypatch, "Dr. Rita Reviewer", "rita@board.example")
-    assert run(repo, "review", "subject").exit_code == 0
-    assert run(repo, "approve", "subject").exit_code == 0
+    lock_and_approve(run, repo, monkeypatch)
     write_lock(repo, {f"doi:{DOI}": entry("What the registry now says is another paper")})
     git(repo, "commit", "-q", "-am", "Fetch the references again")
     _, early = verify_both_ways(run, repo, monkeypatch)
@@ -109,13 +115,7 @@ def test_a_last_approved_text_the_early_checks_did_not_judge_is_judged_after_the
     # The newest approval commit of the article is a forgery on a later text: the early checks
     # judge that text against the lockfile, and the last approved text (Rita's) is judged after
     # them, by the main process with its own read of the lockfile.
-    write_lock(repo, {f"doi:{DOI}": entry()})
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "Write and lock")
-    assert run(repo, "submit", "subject").exit_code == 0
-    as_author(monkeypatch, "Dr. Rita Reviewer", "rita@board.example")
-    assert run(repo, "review", "subject").exit_code == 0
-    assert run(repo, "approve", "subject").exit_code == 0
+    lock_and_approve(run, repo, monkeypatch)
     approved = git(repo, "rev-parse", "HEAD:articles/subject.md").strip()
     subject = repo / "articles" / "subject.md"
     subject.write_text(subject.read_text(encoding="utf-8") + "\nIt is often missed.\n", encoding="utf-8")
