@@ -1,8 +1,8 @@
 """`verify` with nothing kept checks the approved texts while the history is read
 (review/early_checks.py): the same verdicts as checking them after the replay, whatever the
 approval commits claim. Real git repositories; the early path is taken for any number of
-approvals here (EARLY_THRESHOLD), and seen to be taken by the schema it reads before the
-replay (the texts themselves are read in the workers, whose git processes are not counted)."""
+approvals here (EARLY_THRESHOLD), and seen to be taken by the `git log` that lists the approval
+commits (the texts themselves are read in the workers, whose git processes are not counted)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def verify_both_ways(run: Run, content: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(early_checks, "EARLY_THRESHOLD", 1)
     with git_processes() as early_processes:
         early = run(content, "verify", "--no-cache", "--format", "json")
-    assert early_processes["cat-file"] > late_processes["cat-file"], (late_processes, early_processes)
+    assert early_processes["log"] == late_processes["log"] + 1, (late_processes, early_processes)
     assert early.output == late.output
     return late, early
 
@@ -75,6 +75,18 @@ def test_an_approval_under_another_configuration_is_checked_under_its_own(
     assert (refused["commit"], [w["rule"] for w in refused["warnings"]]) == (bare, ["absolute-claim"])
 
 
+def lock_and_approve(run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The article's references locked as the registry resolved them, and the text approved by
+    Rita (who stays the author of the commits that follow)."""
+    write_lock(repo, {f"doi:{DOI}": entry()})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Write and lock")
+    assert run(repo, "submit", "subject").exit_code == 0
+    as_author(monkeypatch, "Dr. Rita Reviewer", "rita@board.example")
+    assert run(repo, "review", "subject").exit_code == 0
+    assert run(repo, "approve", "subject").exit_code == 0
+
+
 def test_early_checks_judge_references_where_head_has_the_file(
     run: Run,
     repo: Path,  # noqa: F811 (the fixture)
@@ -84,13 +96,7 @@ def test_early_checks_judge_references_where_head_has_the_file(
     # HEAD has it, in a subdirectory: from the same parse, the same finding at the same place.
     (repo / "articles" / "blood").mkdir()
     (repo / "articles" / "subject.md").rename(repo / "articles" / "blood" / "subject.md")
-    write_lock(repo, {f"doi:{DOI}": entry()})
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "Write and lock")
-    assert run(repo, "submit", "subject").exit_code == 0
-    as_author(monkeypatch, "Dr. Rita Reviewer", "rita@board.example")
-    assert run(repo, "review", "subject").exit_code == 0
-    assert run(repo, "approve", "subject").exit_code == 0
+    lock_and_approve(run, repo, monkeypatch)
     write_lock(repo, {f"doi:{DOI}": entry("What the registry now says is another paper")})
     git(repo, "commit", "-q", "-am", "Fetch the references again")
     _, early = verify_both_ways(run, repo, monkeypatch)
@@ -99,3 +105,27 @@ def test_early_checks_judge_references_where_head_has_the_file(
     found: list[dict[str, Any]] = stale["findings"]
     assert [(f["rule"], f["path"]) for f in found] == [("reference-mismatch", "articles/blood/subject.md")]
     assert TITLE in found[0]["message"]
+
+
+def test_a_last_approved_text_the_early_checks_did_not_judge_is_judged_after_them(
+    run: Run,
+    repo: Path,  # noqa: F811 (the fixture)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The newest approval commit of the article is a forgery on a later text: the early checks
+    # judge that text against the lockfile, and the last approved text (Rita's) is judged after
+    # them, by the main process with its own read of the lockfile.
+    lock_and_approve(run, repo, monkeypatch)
+    approved = git(repo, "rev-parse", "HEAD:articles/subject.md").strip()
+    subject = repo / "articles" / "subject.md"
+    subject.write_text(subject.read_text(encoding="utf-8") + "\nIt is often missed.\n", encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "Add a sentence")
+    as_author(monkeypatch, "Mallory", "mallory@example.org")
+    forge_approval(repo, [], "subject")
+    write_lock(repo, {f"doi:{DOI}": entry("What the registry now says is another paper")})
+    git(repo, "commit", "-q", "-am", "Fetch the references again")
+    _, early = verify_both_ways(run, repo, monkeypatch)
+    assert early.exit_code == 1, early.output
+    [stale] = json.loads(early.output)["stale_references"]
+    assert approved[:12] in stale["problem"]
+    assert [f["rule"] for f in stale["findings"]] == ["reference-mismatch"]

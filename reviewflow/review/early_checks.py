@@ -125,7 +125,11 @@ class EarlyChecks:
                 seen.add(slug)
                 key = (blob, article_path(slug), day)
                 heads[key] = heads.get(key) or at_head
-            keys = sorted(heads, key=lambda key: key[0])  # a text's keys in one chunk
+            # In the order git listed them, the newest first, as git packs objects: reading the
+            # 115,379 approved texts at 100,000 articles cost git 14 s of CPU this way, 47-49 s
+            # sorted by article and 70 s in the order of their blob ids (each text's delta chain
+            # read again). A text approved twice may be read twice: its keys are only keys.
+            keys = list(heads)
             for chunk in tapering_chunks(keys, usable_cores(), 16, CHUNK_TEXTS):
                 paths = [heads[key] for key in chunk]
                 self.futures.append((chunk, paths, self.pool.submit(_check_chunk, chunk, paths)))

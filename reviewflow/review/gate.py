@@ -189,6 +189,13 @@ def text_batches(approvals: Sequence[Event]) -> Iterator[list[Event]]:
         yield batch
 
 
+def rules_of(replay: Replay) -> Callable[[Event], Config | str]:
+    """replay.rules without the replay: what the gate needs of a judged history (the
+    configuration of each event's commit), so that verify can let go of the rest."""
+    configs, config = replay.history.configs, replay.config
+    return lambda event: configs.get(event.commit, config)
+
+
 def legacy_rule(replay: Replay) -> Callable[[Event], bool]:
     """Whether an event is in the history of `[policy] legacy_approvals` of the configuration
     the replay runs with (HEAD's): made before reviewflow recorded acknowledgements."""

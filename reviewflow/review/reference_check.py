@@ -3,10 +3,13 @@
 An approval vouches for a text whose references named the works their identifiers resolved to.
 When the lockfile committed at HEAD says otherwise (an entry fetched again, an identifier the
 registry does not know), the last approved version of each article is checked against it with
-`reference-mismatch` and `reference-not-found`: one `cat-file --batch` for the lockfile and the
-schema, and for the texts not judged with this lockfile before, only those the gate did not read
-for itself (with nothing kept it reads nearly all of them: reading them again from git cost ~1.5 s
-of CPU at 10,000 articles). A repository without a lockfile or `[references]` starts no git process.
+`reference-mismatch` and `reference-not-found`: one `cat-file --batch-check` for the blob ids of
+the lockfile and the schema (what the kept facts are about), and, only when a text is judged
+here, one `cat-file --batch` for the two themselves and for the texts not judged with this
+lockfile before that the gate did not read for itself (with nothing kept it reads nearly all of
+them: reading them again from git cost ~1.5 s of CPU at 10,000 articles; and the early checks'
+workers judge nearly all of them). A repository without a lockfile or `[references]` starts no
+git process.
 """
 
 from __future__ import annotations
@@ -75,37 +78,45 @@ class StaleReferenceCheck:
         self.approved = {s.approved.blob: s for s in statuses.values() if s.approved is not None}
         self.pending: list[str] = []
         self.lock: ReferenceLock | None = None
+        self.lock_read = False  # the lockfile is parsed only when a text is judged here
         self.found: list[StaleReferences] = []
         self.waiting: set[str] = set()  # pending texts not judged yet
         if not self.approved or not ((root / LOCKFILE).exists() or config.references is not None):
             return
-        lock_name, schema_name = (
-            f"{store.head}:{store.prefix}{LOCKFILE}",
-            f"{store.head}:{store.prefix}{SCHEMA_FILE}",
-        )
-        objects = read_objects(store, [lock_name, schema_name])
-        raw_lock = objects.get(lock_name)
+        self.names = [f"{store.head}:{store.prefix}{name}" for name in (LOCKFILE, SCHEMA_FILE)]
+        # The lockfile and the schema by their blob ids, which name their bytes: the lockfile
+        # read and parsed in this process took ~530 MB at 100,000 articles (118 MB of JSON),
+        # and with nothing kept the early checks' workers judge nearly every text with their
+        # own parse of it.
+        lock_id, schema_id = store.blob_ids(self.names)
         settings = config.references.model_dump_json() if config.references else ""
-        judged_by = [raw_lock or b"", objects.get(schema_name) or b"", settings.encode()]
-        self.conditions = hashlib.sha256(b"\0".join(judged_by)).hexdigest()[:20]
+        judged_by = f"{lock_id or ''}\0{schema_id or ''}\0{settings}"
+        self.conditions = hashlib.sha256(judged_by.encode()).hexdigest()[:20]
         self.facts = FactFile(store, "references-v1" + fact_file_suffix(store), "references", use_cache)
         known = set(self.facts.lines())
-        pending = sorted(blob for blob in self.approved if f"{blob} {self.conditions}" not in known)
-        if not pending:
-            return
-        try:
-            self.lock = change_lock(raw_lock, None, config.references is not None)
-        except ConfigError:
-            return  # `check` and `ci` report a broken lockfile; verify judges the review record
-        if self.lock is not None:
-            self.pending, self.schema = pending, head_schema(objects.get(schema_name))
-            self.waiting = set(pending)
-            if early is not None and early.config is config:
-                self._take(early)
+        self.pending = sorted(blob for blob in self.approved if f"{blob} {self.conditions}" not in known)
+        self.waiting = set(self.pending)
+        if self.waiting and early is not None and early.config is config:
+            self._take(early)
+
+    def _lock(self) -> ReferenceLock | None:
+        """HEAD's lockfile (and schema), read and parsed the first time a text is judged here;
+        None: no reference check (a broken lockfile is reported by `check` and `ci`; verify
+        judges the review record)."""
+        if not self.lock_read:
+            self.lock_read = True
+            raw_lock, raw_schema = (read_objects(self.store, self.names).get(name) for name in self.names)
+            self.schema = head_schema(raw_schema)
+            try:
+                self.lock = change_lock(raw_lock, None, self.config.references is not None)
+            except ConfigError:
+                self.lock = None
+        return self.lock
 
     def _take(self, early: EarlyResults) -> None:
         """The pending texts early_checks.py judged, from the parse its rules made, as the file
-        where HEAD has it (under HEAD's configuration, today, with this very lockfile)."""
+        where HEAD has it (under HEAD's configuration, today, with this very lockfile: a worker
+        judges none when it finds the lockfile broken)."""
         for blob in [blob for blob in self.waiting if blob in early.references]:
             status = self.approved[blob]
             path, hits = early.references[blob]
@@ -118,16 +129,18 @@ class StaleReferenceCheck:
     def judge(self, texts: Mapping[str, bytes | None]) -> None:
         """Judge the pending texts among TEXTS (blob -> content, read by the gate anyway)."""
         here = [blob for blob in texts if blob in self.waiting]
-        if here and self.lock is not None:
+        if here and (lock := self._lock()) is not None:
             statuses = [self.approved[blob] for blob in here]
-            self.found += _judge(statuses, texts, self.schema, self.config, self.lock)
+            self.found += _judge(statuses, texts, self.schema, self.config, lock)
             self.waiting.difference_update(here)
 
     def result(self) -> list[StaleReferences]:
         """Every stale approved text, the texts `judge` was not given read and judged here."""
-        if self.lock is None or not self.pending:
+        if not self.pending:
             return []
         rest = [blob for blob in self.pending if blob in self.waiting]
+        if rest and self._lock() is None:
+            return []  # no lockfile to judge by, or a broken one (the early checks judged none)
         for start in range(0, len(rest), BATCH_TEXTS):  # never every approved text at once
             self.judge(read_objects(self.store, rest[start : start + BATCH_TEXTS]))
         stale = {problem.status.approved.blob for problem in self.found if problem.status.approved}
