@@ -196,9 +196,7 @@ def _rows(items: list[QueueItem], statuses: list[ArticleStatus]) -> ReviewRows:
                 rows.append(OtherRow(_without_events(status), since, last.author_name if last else ""))
         return rows
 
-    approved = [
-        _without_events(s) for s in statuses if s.approved is not None and s.review_due is not None
-    ]
+    approved = [_without_events(s) for s in statuses if s.approved is not None and s.review_due is not None]
     # Listed whoever they belong to: "mine" narrows the queue, as `reviewflow queue --mine` does.
     return ReviewRows(items, apart(State.CHANGES_REQUESTED), apart(State.DRAFT), approved)
 
