@@ -105,7 +105,8 @@ class StaleReferenceCheck:
         judges the review record)."""
         if not self.lock_read:
             self.lock_read = True
-            raw_lock, raw_schema = (read_objects(self.store, self.names).get(name) for name in self.names)
+            objects = read_objects(self.store, self.names)  # one cat-file for the two
+            raw_lock, raw_schema = (objects.get(name) for name in self.names)
             self.schema = head_schema(raw_schema)
             try:
                 self.lock = change_lock(raw_lock, None, self.config.references is not None)
