@@ -606,7 +606,7 @@ def test_a_page_with_an_invalid_slug_is_refused_before_any_path_is_made(tmp_path
     info = PageInfo(
         slug="../../etc", path="articles/../../etc.md", blob="a" * 40, state="draft", approved=False
     )
-    problem = render.render_article(renderer, read_schema(tmp_path), 10_000, info, b"---\n")
+    problem = pool.render_article(renderer, read_schema(tmp_path), 10_000, info, b"---\n")
     assert problem == "'../../etc' is not a valid slug"
 
 

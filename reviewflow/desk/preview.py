@@ -1,5 +1,5 @@
 """An article's page exactly as `reviewflow publish --preview` writes it: the same collect step
-(collect.page_infos), the same renderer and templates (publish/render.py, publish/site.py), so the
+(collect.page_infos), the same renderer and templates (publish/pool.py, publish/site.py), so the
 same sanitiser, review tracker and pending-review banner. Shown in the desk beside the review.
 """
 
@@ -12,7 +12,7 @@ from reviewflow.config import Config
 from reviewflow.publish.build import normalise_base_url
 from reviewflow.publish.collect import ContentHistory, page_infos
 from reviewflow.publish.notes import build_time
-from reviewflow.publish.render import render_article, site_renderer
+from reviewflow.publish.pool import render_article, site_renderer
 from reviewflow.publish.site import SiteRenderer
 from reviewflow.repo import ContentRepo
 from reviewflow.review.history import committed_schema

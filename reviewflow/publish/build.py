@@ -48,7 +48,7 @@ from reviewflow.publish.output import (
     writing_site,
 )
 from reviewflow.publish.pages import Listing, PageInfo
-from reviewflow.publish.pool import PagePool, new_search_files
+from reviewflow.publish.pool import PagePool, new_search_files, site_renderer
 from reviewflow.publish.records import (
     BuildCache,
     LiveSite,
@@ -58,7 +58,7 @@ from reviewflow.publish.records import (
     file_state,
     settled,
 )
-from reviewflow.publish.render import Build, Page, page_path, page_pool, render_pages, site_renderer
+from reviewflow.publish.render import Build, Page, page_path, page_pool, render_pages
 from reviewflow.publish.search import (
     DOC_FIELDS,
     SearchState,

@@ -21,17 +21,7 @@ from reviewflow.gitstore import GitStore
 from reviewflow.progress import progress_bar
 from reviewflow.publish.output import PublishError, Staging
 from reviewflow.publish.pages import Listing, PageInfo
-from reviewflow.publish.pool import (  # noqa: F401 - render_article and site_renderer: as used elsewhere
-    MISSING,
-    Job,
-    PagePool,
-    Rendered,
-    Worker,
-    Written,
-    page_path,
-    render_article,
-    site_renderer,
-)
+from reviewflow.publish.pool import MISSING, Job, PagePool, Worker, Written, page_path
 from reviewflow.publish.records import PageRecord
 from reviewflow.publish.site import SiteRenderer
 from reviewflow.workers import usable_cores
