@@ -35,7 +35,7 @@ from reviewflow.errors import CannotWrite, ConfigError, ExitCode, ReviewflowErro
 from reviewflow.files import own_directory
 from reviewflow.publish.leftovers import MARKER, beside, discard, remove_leftovers
 from reviewflow.publish.leftovers import remove as _remove
-from reviewflow.publish.records import FileState, PageRecord, content_digest, file_state
+from reviewflow.publish.records import FileState, PageRecord, content_digest, file_state, state_of
 
 
 class PublishError(ReviewflowError):
@@ -269,18 +269,14 @@ def read_verified(path: str, record: PageRecord) -> bytes | None:
     """
     try:
         with open(path, "rb") as file:
-            before = _state_of(os.fstat(file.fileno()))
+            before = state_of(os.fstat(file.fileno()))
             data = file.read()
-            after = _state_of(os.fstat(file.fileno()))
+            after = state_of(os.fstat(file.fileno()))
     except OSError:
         return None
     if record.state is not None and before == record.state == after:
         return data
     return data if content_digest(data) == record.digest else None
-
-
-def _state_of(found: os.stat_result) -> FileState:
-    return found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns
 
 
 def _holds_bytes(path: str, data: bytes) -> bool:

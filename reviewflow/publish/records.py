@@ -65,6 +65,11 @@ def file_state(path: Path | str) -> FileState | None:
         return None
     if not stat.S_ISREG(found.st_mode):
         return None
+    return state_of(found)
+
+
+def state_of(found: os.stat_result) -> FileState:
+    """What tells a file changed: its inode, size, and modification and change times."""
     return found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns
 
 
