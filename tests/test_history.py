@@ -391,15 +391,16 @@ def test_a_kept_section_written_over_after_its_seal_was_checked_is_refused(tangl
     them: bytes written over there since the seal was checked are refused, never read."""
     from reviewflow.errors import EnvironmentProblem
     from reviewflow.review import snapshot as kept_state
+    from reviewflow.review import snapshot_file
 
     kept(tangled)
     store = GitStore.open(tangled)
-    file = kept_state._path(store)
+    file = snapshot_file.kept_file(store)
     assert file is not None
     found = kept_state._load(store, file)
     assert found is not None
     part = found.sections["changes"][0]
-    assert isinstance(part, kept_state._Part), "not read yet: left in the file"
+    assert isinstance(part, snapshot_file.Part), "not read yet: left in the file"
     with file.path.open("r+b") as handle:  # the same file, written over in place
         handle.seek(part.offset)
         first = handle.read(1)
@@ -412,9 +413,10 @@ def test_a_kept_section_written_over_after_its_seal_was_checked_is_refused(tangl
 def kept_log(repo: Path) -> tuple[dict, ...]:
     """The whole kept history, every section of it, as the next run reads it from .git/reviewflow/."""
     from reviewflow.review import snapshot as kept_state
+    from reviewflow.review import snapshot_file
 
     store = GitStore.open(repo)
-    file = kept_state._path(store)
+    file = snapshot_file.kept_file(store)
     assert file is not None
     found = kept_state._load(store, file)
     assert found is not None
