@@ -188,3 +188,31 @@ def test_a_check_of_named_files_reads_the_index_and_finds_the_same(run: Run, rep
     assert json.loads(named.output) == json.loads(every.output)
     assert "reference-mismatch" in named.output and TITLE in named.output
     assert (repo / ".reviewflow-cache" / INDEX_FILE).is_file()
+
+
+def test_verify_judges_by_heads_lockfile_through_the_work_trees_index_only_when_it_is_that_blob(
+    run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import as_author
+    from tests.test_references import committed, write_lock
+
+    write_lock(repo, {f"doi:{DOI}": entry()})
+    committed(repo, "Write and lock")
+    assert run(repo, "submit", "subject").exit_code == 0
+    as_author(monkeypatch, "Dr. Rita Reviewer", "rita@board.example")
+    assert run(repo, "review", "subject").exit_code == 0
+    assert run(repo, "approve", "subject").exit_code == 0
+    write_lock(repo, {f"doi:{DOI}": entry("What the registry now says is another paper")})
+    committed(repo, "Fetch the references again")
+    index = repo / ".reviewflow-cache" / INDEX_FILE
+    index.unlink(missing_ok=True)
+    by_index = run(repo, "verify", "--no-cache", "--format", "json")
+    assert index.is_file()  # HEAD's lockfile is the work tree's: read through its index
+    # An edit not committed: HEAD's lockfile is read from git, and judges the same.
+    write_lock(repo, {f"doi:{DOI}": entry()})
+    index.unlink()
+    by_git = run(repo, "verify", "--no-cache", "--format", "json")
+    assert not index.exists()
+    assert by_index.exit_code == by_git.exit_code == 1, by_git.output
+    assert json.loads(by_index.output)["stale_references"] == json.loads(by_git.output)["stale_references"]
+    assert json.loads(by_git.output)["stale_references"][0]["findings"][0]["rule"] == "reference-mismatch"

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 from reviewflow.cache import cache_dir, code_fingerprint, seal_parts, unseal
 from reviewflow.errors import ConfigError
-from reviewflow.files import open_regular, read_own, write_replacing
+from reviewflow.files import open_regular, read_own, read_regular, write_replacing
 from reviewflow.layout import LOCKFILE
 from reviewflow.references.lockfile import ReferenceLock, parse_lock
 from reviewflow.references.lockformat import VERSION, validator
@@ -61,27 +61,42 @@ def indexed_lock(root: Path) -> ReferenceLock | None:
     if not path.is_file() and not path.is_symlink():
         return None
     try:
-        descriptor = open_regular(root, path)
+        lock = _indexed(root, path, LOCKFILE)
+        return lock if lock is not None else parse_lock(read_regular(root, path), LOCKFILE)
     except OSError as exc:
         raise ConfigError(f"{LOCKFILE}: cannot be read: {exc}") from None
-    file = os.fdopen(descriptor, "rb", buffering=0)
+
+
+def committed_lock(root: Path, blob: str, source: str) -> ReferenceLock | None:
+    """The lockfile committed as BLOB (SOURCE names it), read through the index of ROOT's
+    lockfile when that file is this very blob, as it is once a `refs fetch` is committed; None
+    when it is not, or cannot be read, or the walk does not take it: the caller parses the blob."""
+    try:
+        return _indexed(root, root / LOCKFILE, source, blob)
+    except OSError:
+        return None
+
+
+def _indexed(root: Path, path: Path, source: str, blob: str | None = None) -> ReferenceLock | None:
+    """The lockfile at PATH read through its index (kept, or made now); None when the walk does
+    not take it, or (BLOB given) when its bytes are not that git blob."""
+    file = os.fdopen(open_regular(root, path), "rb", buffering=0)
     try:
         stamp = _stamp(file.fileno())
-        digest = _digest(file.fileno())
-        kept = _kept(root, digest)
-        entries = kept or _walk(file.fileno(), digest)
-        if entries is None:
-            file.close()
-            return parse_lock(_read_whole(root, path), LOCKFILE)
-        if kept is None:
-            _keep(root, digest, entries)
-    except OSError as exc:
-        file.close()
-        raise ConfigError(f"{LOCKFILE}: cannot be read: {exc}") from None
+        digest, blob_id = _digests(file.fileno(), stamp[0] if blob is not None else None)
+        entries = None
+        if blob_id == blob:
+            kept = _kept(root, digest)
+            entries = kept or _walk(file.fileno(), digest)
+            if kept is None and entries is not None:
+                _keep(root, digest, entries)
     except BaseException:
         file.close()
         raise
-    return ReferenceLock(IndexedEntries(file, stamp, entries), LOCKFILE, digest)
+    if entries is None:
+        file.close()
+        return None
+    return ReferenceLock(IndexedEntries(file, stamp, entries), source, digest)
 
 
 class Index:
@@ -157,22 +172,19 @@ def _stamp(descriptor: int) -> tuple[int, ...]:
     return info.st_size, info.st_mtime_ns, info.st_ctime_ns
 
 
-def _digest(descriptor: int) -> str:
+def _digests(descriptor: int, size: int | None) -> tuple[str, str | None]:
+    """The SHA-256 of the file's bytes, and with its SIZE its git blob id too (None without)."""
     digest = hashlib.sha256()
+    blob = None
+    if size is not None:
+        blob = hashlib.sha1(b"blob %d\0" % size, usedforsecurity=False)
     place = 0
     while data := os.pread(descriptor, WINDOW, place):
         digest.update(data)
+        if blob is not None:
+            blob.update(data)
         place += len(data)
-    return digest.hexdigest()
-
-
-def _read_whole(root: Path, path: Path) -> bytes:
-    from reviewflow.files import read_regular
-
-    try:
-        return read_regular(root, path)
-    except OSError as exc:
-        raise ConfigError(f"{LOCKFILE}: cannot be read: {exc}") from None
+    return digest.hexdigest(), blob.hexdigest() if blob is not None else None
 
 
 def _key_hash(key: str) -> int:
