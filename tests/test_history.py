@@ -485,3 +485,27 @@ def test_each_run_adds_a_layer_to_the_kept_state_and_merges_them_past_the_limit(
         layers_seen.add(data.count(b"events+"))
         assert b"events+3" not in data
     assert layers_seen >= {0, 1, 2}, "each resumed run adds a layer, and the third is merged away"
+
+
+def test_the_kept_tracks_place_each_event_as_a_map_of_every_event_would(tangled: Path) -> None:
+    """The save places a track's events by one pass over the history (a track's events are its
+    article's, in order); a track that is not so is placed event by event, as before."""
+    from reviewflow.review import kept as rows_of
+    from reviewflow.review import snapshot as kept_state
+
+    store = GitStore.open(tangled)
+    history = read_history(store, use_cache=False).history
+    replay = Replay(history, committed_config(store))
+    replay.run()
+    place = {id(event): index for index, event in enumerate(replay.judged)}
+
+    def by_map() -> dict:
+        return {
+            slug: rows_of.track_row(track, [place[id(event)] for event in track.events])
+            for slug, track in replay.tracks.items()
+        }
+
+    assert kept_state._track_rows(replay, None) == by_map()
+    slug, track = next((s, t) for s, t in replay.tracks.items() if len(t.events) > 1)
+    track.events.reverse()  # not its article's events in order any more
+    assert kept_state._track_rows(replay, None) == by_map()

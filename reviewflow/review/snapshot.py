@@ -21,6 +21,7 @@ not pickle: loading it runs no code, and nothing is loaded before its seal check
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -280,8 +281,25 @@ def _empty(value: Any) -> bool:
 
 def _track_rows(replay: Replay, reuse: _Kept | None) -> dict[str, Any]:
     """The replay state of every article, as rows; over REUSE, only those new events touched."""
-    place = {id(event): index for index, event in enumerate(replay.judged)}
-    if reuse is None:
-        return {slug: kept.track_row(track, place) for slug, track in replay.tracks.items()}
-    touched = {event.slug for event in replay.judged[len(reuse.events) :]}
-    return {slug: kept.track_row(track, place) for slug, track in replay.tracks.items() if slug in touched}
+    judged = replay.judged
+    touched = None if reuse is None else {event.slug for event in judged[len(reuse.events) :]}
+    # Each article's events by their place in the history, in one pass: a track's events are
+    # every event on its article, in order (Replay.resume). A map of every event to its place
+    # took ~55 MB at 100,000 articles (515,612 events) at the save's peak; it is made only for
+    # a track that is not so.
+    places: dict[str, list[int]] = {}
+    for index, event in enumerate(judged):
+        if event.slug and (touched is None or event.slug in touched):
+            places.setdefault(event.slug, []).append(index)
+    every: dict[int, int] = {}
+    rows = {}
+    for slug, track in replay.tracks.items():
+        if touched is None or slug in touched:
+            placed = places.get(slug, [])
+            if len(placed) != len(track.events) or not all(
+                map(operator.is_, map(judged.__getitem__, placed), track.events)
+            ):
+                every = every or {id(event): index for index, event in enumerate(judged)}
+                placed = [every[id(event)] for event in track.events]
+            rows[slug] = kept.track_row(track, placed)
+    return rows
