@@ -17,18 +17,15 @@ from reviewflow.errors import ConfigError
 from reviewflow.references import lockindex
 from reviewflow.references.lockfile import LOCKFILE, ReferenceLock, load_lock
 from reviewflow.references.lockindex import INDEX_FILE, IndexedEntries, indexed_lock
-from tests.conftest import article_text, make_content_repo, write
-from tests.test_references import DOI, TITLE, entry
+from tests.conftest import write
+from tests.test_references import DOI, TITLE, entry, subject_repo
 
 Run = Callable[..., Result]
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    repo = make_content_repo(tmp_path / "content")
-    (repo / "articles" / "what-is-poems-syndrome.md").unlink()
-    write(repo / "articles" / "subject.md", article_text("POEMS syndrome is rare [1].\n"))
-    return repo
+    return subject_repo(tmp_path)
 
 
 def works(count: int) -> dict[str, dict[str, Any]]:
@@ -108,21 +105,11 @@ def test_an_empty_lockfile(repo: Path) -> None:
         '{"version": 1, "works": {"doi:10.1/a": {"source": "x", "checked_on": "y"}',  # cut short
         "[]",
         "",
+        '{"version": 1, "works": {"doi:10.1/a": {"source": "\udcff", "checked_on": "y"}}}',  # not UTF-8
     ],
 )
 def test_a_malformed_lockfile_is_refused_as_the_whole_file_is(repo: Path, text: str) -> None:
-    write_text(repo, text)
-    with pytest.raises(ConfigError) as whole:
-        load_lock(repo)
-    with pytest.raises(ConfigError) as indexed:
-        indexed_lock(repo)
-    assert str(indexed.value) == str(whole.value)
-
-
-def test_text_that_is_not_utf8_is_refused_as_the_whole_file_is(repo: Path) -> None:
-    (repo / LOCKFILE).write_bytes(
-        b'{"version": 1, "works": {"doi:10.1/a": {"source": "\xff", "checked_on": "y"}}}'
-    )
+    (repo / LOCKFILE).write_bytes(text.encode("utf-8", "surrogateescape"))  # "\udcff": the byte 0xff
     with pytest.raises(ConfigError) as whole:
         load_lock(repo)
     with pytest.raises(ConfigError) as indexed:
@@ -193,15 +180,9 @@ def test_a_check_of_named_files_reads_the_index_and_finds_the_same(run: Run, rep
 def test_verify_judges_by_heads_lockfile_through_the_work_trees_index_only_when_it_is_that_blob(
     run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.conftest import as_author
-    from tests.test_references import committed, write_lock
+    from tests.test_references import approved_and_locked, committed, write_lock
 
-    write_lock(repo, {f"doi:{DOI}": entry()})
-    committed(repo, "Write and lock")
-    assert run(repo, "submit", "subject").exit_code == 0
-    as_author(monkeypatch, "Dr. Rita Reviewer", "rita@board.example")
-    assert run(repo, "review", "subject").exit_code == 0
-    assert run(repo, "approve", "subject").exit_code == 0
+    approved_and_locked(run, repo, monkeypatch)
     write_lock(repo, {f"doi:{DOI}": entry("What the registry now says is another paper")})
     committed(repo, "Fetch the references again")
     index = repo / ".reviewflow-cache" / INDEX_FILE
