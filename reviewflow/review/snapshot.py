@@ -208,7 +208,7 @@ def _added(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> list[tuple[st
     commit_starts = range(0, len(new_commits), ROWS_PER_LAYER) or [0]
     return [
         *(("events", _event_layer(replay.judged, start)) for start in starts),
-        ("tracks", lambda: (_track_rows(replay, reuse), False)),
+        *_track_layers(replay, reuse),
         ("heads", lambda: (dict(history.heads), True)),  # small, and an article may be gone from it
         # commit ids are not shared: each is written twice (a tenth of the file)
         *(("order", _order_layer(new_commits, history.parents, start)) for start in commit_starts),
@@ -279,27 +279,47 @@ def _empty(value: Any) -> bool:
     return not any(value) if isinstance(value, tuple) else not value
 
 
-def _track_rows(replay: Replay, reuse: _Kept | None) -> dict[str, Any]:
-    """The replay state of every article, as rows; over REUSE, only those new events touched."""
+def _track_layers(replay: Replay, reuse: _Kept | None) -> list[tuple[str, _Made]]:
+    """The replay state of every article, as rows in layers of ROWS_PER_LAYER articles (made in
+    turn, `_save`: all at once they added ~40 MB to the save's peak at 100,000 articles); over
+    REUSE, only those new events touched."""
     judged = replay.judged
     touched = None if reuse is None else {event.slug for event in judged[len(reuse.events) :]}
-    # Each article's events by their place in the history, in one pass: a track's events are
-    # every event on its article, in order (Replay.resume). A map of every event to its place
-    # took ~55 MB at 100,000 articles (515,612 events) at the save's peak; it is made only for
-    # a track that is not so.
+    slugs = [slug for slug in replay.tracks if touched is None or slug in touched]
+    places: dict[str, list[int]] = {}  # made by the first layer, for them all
+
+    def layer(start: int) -> _Made:
+        def made() -> tuple[dict[str, Any], bool]:
+            if not places:
+                places.update(_places(judged, touched))
+            rows = {}
+            for slug in slugs[start : start + ROWS_PER_LAYER]:
+                track = replay.tracks[slug]
+                rows[slug] = kept.track_row(track, _placed(judged, places.get(slug, []), track))
+            return rows, False
+
+        return made
+
+    return [("tracks", layer(start)) for start in range(0, len(slugs), ROWS_PER_LAYER) or [0]]
+
+
+def _places(judged: list[Event], touched: set[str] | None) -> dict[str, list[int]]:
+    """The place in the history of each event of each article (of those TOUCHED), in one pass:
+    a track's events are every event on its article, in order (Replay.resume). A map of every
+    event to its place took ~55 MB at 100,000 articles (515,612 events) at the save's peak."""
     places: dict[str, list[int]] = {}
     for index, event in enumerate(judged):
         if event.slug and (touched is None or event.slug in touched):
             places.setdefault(event.slug, []).append(index)
-    every: dict[int, int] = {}
-    rows = {}
-    for slug, track in replay.tracks.items():
-        if touched is None or slug in touched:
-            placed = places.get(slug, [])
-            if len(placed) != len(track.events) or not all(
-                map(operator.is_, map(judged.__getitem__, placed), track.events)
-            ):
-                every = every or {id(event): index for index, event in enumerate(judged)}
-                placed = [every[id(event)] for event in track.events]
-            rows[slug] = kept.track_row(track, placed)
-    return rows
+    return places
+
+
+def _placed(judged: list[Event], placed: list[int], track: Track) -> list[int]:
+    """Where TRACK's events are in JUDGED: its article's places (PLACED), once they are seen to
+    be its events; else (a track that is not its article's events in order) each looked for."""
+    if len(placed) == len(track.events) and all(
+        map(operator.is_, map(judged.__getitem__, placed), track.events)
+    ):
+        return placed
+    every = {id(event): index for index, event in enumerate(judged)}
+    return [every[id(event)] for event in track.events]
