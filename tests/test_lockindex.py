@@ -188,12 +188,15 @@ def test_verify_judges_by_heads_lockfile_through_the_work_trees_index_only_when_
     index = repo / ".reviewflow-cache" / INDEX_FILE
     index.unlink(missing_ok=True)
     by_index = run(repo, "verify", "--no-cache", "--format", "json")
+    assert not index.exists()  # --no-cache: nothing kept, nothing read from what was
+    by_kept_index = run(repo, "verify", "--format", "json")
     assert index.is_file()  # HEAD's lockfile is the work tree's: read through its index
     # An edit not committed: HEAD's lockfile is read from git, and judges the same.
     write_lock(repo, {f"doi:{DOI}": entry()})
     index.unlink()
     by_git = run(repo, "verify", "--no-cache", "--format", "json")
     assert not index.exists()
+    assert by_kept_index.output == by_index.output
     assert by_index.exit_code == by_git.exit_code == 1, by_git.output
     assert json.loads(by_index.output)["stale_references"] == json.loads(by_git.output)["stale_references"]
     assert json.loads(by_git.output)["stale_references"][0]["findings"][0]["rule"] == "reference-mismatch"

@@ -67,17 +67,20 @@ def indexed_lock(root: Path) -> ReferenceLock | None:
         raise ConfigError(f"{LOCKFILE}: cannot be read: {exc}") from None
 
 
-def committed_lock(root: Path, blob: str, source: str) -> ReferenceLock | None:
+def committed_lock(root: Path, blob: str, source: str, use_cache: bool = True) -> ReferenceLock | None:
     """The lockfile committed as BLOB (SOURCE names it), read through the index of ROOT's
     lockfile when that file is this very blob, as it is once a `refs fetch` is committed; None
-    when it is not, or cannot be read, or the walk does not take it: the caller parses the blob."""
+    when it is not, or cannot be read, or the walk does not take it: the caller parses the blob.
+    USE_CACHE off (`verify --no-cache`): the index is made again, and not kept."""
     try:
-        return _indexed(root, root / LOCKFILE, source, blob)
+        return _indexed(root, root / LOCKFILE, source, blob, use_cache)
     except OSError:
         return None
 
 
-def _indexed(root: Path, path: Path, source: str, blob: str | None = None) -> ReferenceLock | None:
+def _indexed(
+    root: Path, path: Path, source: str, blob: str | None = None, use_cache: bool = True
+) -> ReferenceLock | None:
     """The lockfile at PATH read through its index (kept, or made now); None when the walk does
     not take it, or (BLOB given) when its bytes are not that git blob."""
     file = os.fdopen(open_regular(root, path), "rb", buffering=0)
@@ -86,9 +89,9 @@ def _indexed(root: Path, path: Path, source: str, blob: str | None = None) -> Re
         digest, blob_id = _digests(file.fileno(), stamp[0] if blob is not None else None)
         entries = None
         if blob_id == blob:
-            kept = _kept(root, digest)
+            kept = _kept(root, digest) if use_cache else None
             entries = kept or _walk(file.fileno(), digest)
-            if kept is None and entries is not None:
+            if kept is None and entries is not None and use_cache:
                 _keep(root, digest, entries)
     except BaseException:
         file.close()

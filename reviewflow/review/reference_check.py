@@ -90,7 +90,7 @@ class StaleReferenceCheck:
         # and with nothing kept the early checks' workers judge nearly every text with their
         # own parse of it.
         lock_id, schema_id = store.blob_ids(self.names)
-        self.root, self.lock_id = root, lock_id
+        self.root, self.lock_id, self.use_cache = root, lock_id, use_cache
         settings = config.references.model_dump_json() if config.references else ""
         judged_by = f"{lock_id or ''}\0{schema_id or ''}\0{settings}"
         self.conditions = hashlib.sha256(judged_by.encode()).hexdigest()[:20]
@@ -111,7 +111,7 @@ class StaleReferenceCheck:
             # 118 MB of JSON at 100,000 articles took ~550 MB, for the few texts judged here.
             indexed: ReferenceLock | None = None  # (a ReferenceLock is always true)
             if self.lock_id is not None:
-                indexed = committed_lock(self.root, self.lock_id, f"{LOCKFILE} (at HEAD)")
+                indexed = committed_lock(self.root, self.lock_id, f"{LOCKFILE} (at HEAD)", self.use_cache)
             objects = read_objects(self.store, self.names if indexed is None else self.names[1:])
             self.schema = head_schema(objects.get(self.names[1]))
             required = self.config.references is not None
