@@ -14,7 +14,7 @@ import pytest
 from click.testing import Result
 
 from reviewflow.errors import ConfigError
-from reviewflow.references import lockindex
+from reviewflow.references import lockwalk
 from reviewflow.references.lockfile import LOCKFILE, ReferenceLock, load_lock
 from reviewflow.references.lockindex import INDEX_FILE, IndexedEntries, indexed_lock
 from tests.conftest import write
@@ -71,13 +71,13 @@ def test_every_entry_is_the_whole_files(
     repo: Path, indent: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Windows of 97 bytes: entries (and characters of several bytes) cut by every window's end.
-    monkeypatch.setattr(lockindex, "WINDOW", 97)
+    monkeypatch.setattr(lockwalk, "WINDOW", 97)
     write_text(repo, json.dumps({"works": works(60), "version": 1}, indent=indent, ensure_ascii=False))
     same_as_whole(repo)
 
 
 def test_escaped_keys_and_odd_white_space(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lockindex, "WINDOW", 13)
+    monkeypatch.setattr(lockwalk, "WINDOW", 13)
     text = '\r\n\t{ "version" :1 ,"works":{"doi:10.1/\\u00e9\\"a" \n:\t{"source":"x","checked_on":"y"} , "pmid:7":{"source":"x","checked_on":"y","notices":[{"type":"retraction"}]}}, "other": [1, 2.5e3]}\n\n'
     write_text(repo, text)
     indexed = same_as_whole(repo)
