@@ -14,11 +14,13 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from copy import deepcopy
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 
+from reviewflow.collector import collection_paused
 from reviewflow.config import BoardMember, Config
 from reviewflow.layout import article_path
 from reviewflow.review.model import (
@@ -36,6 +38,9 @@ from reviewflow.review.model import (
 from reviewflow.review.tracks import apply_event, article_status
 
 _NOBODY: frozenset[str] = frozenset()
+# Judging at least this many events pauses the cycle collector (collector.py): a whole history,
+# not the few new events of a kept one.
+MANY_EVENTS = 10_000
 
 
 def replay(history: History, config: Config) -> dict[str, ArticleStatus]:
@@ -145,6 +150,12 @@ class Replay:
         Replaying the first events again would give back TRACKS and JUDGED: an earlier run's
         state stands for them (snapshot.py keeps it between runs).
         """
+        # A whole history's judged events and tracks are not walked by the cycle collector.
+        many = len(self.history.events) - len(judged) >= MANY_EVENTS
+        with collection_paused() if many else nullcontext():
+            return self._judge(tracks, judged)
+
+    def _judge(self, tracks: dict[str, Track], judged: Sequence[Event]) -> Outcome:
         self.tracks = tracks
         # Each judged event takes the read one's place in the history's list (a copy of the list
         # held beside it was a tenth of a cold read's memory at 100,000 articles): from now on
