@@ -285,11 +285,12 @@ def check_document(doc: Document, ctx: Context, *, warnings_only: bool = False) 
     if article is not None:
         for rule, configured, default in _plan(ctx.config.checks, article.audience, warnings_only):
             for hit in rule.run(article, doc, ctx):
-                graver = len(hit) == 4 and default is Severity.WARNING  # (Hit)
+                # A hit's own severity, where the rule's is not set: only a warning rule's (Hit).
+                own = default if len(hit) == 3 or default is not Severity.WARNING else hit[3]
                 findings.append(
                     Finding(
                         rule=rule.id,
-                        severity=configured or (hit[3] if graver else default),
+                        severity=configured or own,
                         path=doc.path,
                         line=hit[0],
                         column=hit[1],
