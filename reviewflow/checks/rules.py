@@ -49,7 +49,8 @@ from reviewflow.findings import Finding, Severity
 from reviewflow.references.lockfile import ReferenceLock
 
 # (line, column, message), or with a fourth item: the severity of this hit when
-# reviewflow.toml does not set the rule's (a rule whose hit is graver in some articles).
+# reviewflow.toml does not set the rule's (a rule whose hit is graver in some articles: only
+# graver, so a warning rule's hit may be an error, never an error rule's a warning).
 Hit = tuple[int, int, str] | tuple[int, int, str, Severity]
 
 
@@ -245,37 +246,51 @@ ALL_RULE_IDS = [*FILE_RULES, *RULES, INTENDED_STALE]
 # Which rules run on an article of one audience under one [checks] table, each with the
 # severity reviewflow.toml sets (None: the rule's default, or its hit's own): worked out once
 # per process rather than per article. Keyed by the table's identity (frozen, and kept here, so
-# the id is never reused while it is).
+# the id is never reused while it is), the audience, and whether only warnings are wanted.
 _Plan = list[tuple[Rule, Severity | None, Severity]]
-_PLANS: dict[tuple[int, Audience], tuple[Checks, _Plan]] = {}
+_PLANS: dict[tuple[int, Audience, bool], tuple[Checks, _Plan]] = {}
 
 
-def _plan(checks: Checks, audience: Audience) -> _Plan:
-    kept = _PLANS.get((id(checks), audience))
+def _plan(checks: Checks, audience: Audience, warnings_only: bool = False) -> _Plan:
+    kept = _PLANS.get((id(checks), audience, warnings_only))
     if kept is not None and kept[0] is checks:
         return kept[1]
     plan: _Plan = []
     for rule in RULES.values():
         setting = checks.rule_setting(rule.id, audience)
-        if setting != "off":
-            plan.append((rule, Severity(setting) if setting else None, rule.default_severity(audience)))
+        if setting == "off":
+            continue
+        configured, default = Severity(setting) if setting else None, rule.default_severity(audience)
+        # A hit's own severity is only ever graver than its rule's default (Hit): a rule that
+        # is an error by its setting or its default reports nothing but errors.
+        if warnings_only and (configured or default) is Severity.ERROR:
+            continue
+        plan.append((rule, configured, default))
     if len(_PLANS) > 64:  # a long-lived process that reads many configs: bounded
         _PLANS.clear()
-    _PLANS[id(checks), audience] = (checks, plan)
+    _PLANS[id(checks), audience, warnings_only] = (checks, plan)
     return plan
 
 
-def check_document(doc: Document, ctx: Context) -> list[Finding]:
-    """Every finding for one article: the problems met while reading it, then each rule's."""
+def check_document(doc: Document, ctx: Context, *, warnings_only: bool = False) -> list[Finding]:
+    """Every finding for one article: the problems met while reading it, then each rule's.
+
+    WARNINGS_ONLY: the rules that can only report errors are not run, so that every warning is
+    found, and of the errors only the reading's own (verify judges an approval by the warnings
+    its trailers acknowledge; an error refused it when it was made). Those rules' hits could
+    not change a warning: an intended mark matches warnings only. In the bench corpus they are
+    a fifth of a text's check (date-future's position lookups read the front-matter's lines)."""
     findings = list(doc.findings)
     article = doc.article
     if article is not None:
-        for rule, configured, default in _plan(ctx.config.checks, article.audience):
+        for rule, configured, default in _plan(ctx.config.checks, article.audience, warnings_only):
             for hit in rule.run(article, doc, ctx):
+                # A hit's own severity, where the rule's is not set: only a warning rule's (Hit).
+                own = default if len(hit) == 3 or default is not Severity.WARNING else hit[3]
                 findings.append(
                     Finding(
                         rule=rule.id,
-                        severity=configured or (default if len(hit) == 3 else hit[3]),
+                        severity=configured or own,
                         path=doc.path,
                         line=hit[0],
                         column=hit[1],

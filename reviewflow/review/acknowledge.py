@@ -104,8 +104,12 @@ class ContentCheck:
         return [f for f in self.warnings if self.acknowledgement(f) not in accepted]
 
 
-def check_content(path: str, raw: bytes, config: Config, schema: ArticleSchema, day: date) -> ContentCheck:
-    """Every finding of RAW as the article PATH, under CONFIG and SCHEMA, as of DAY.
+def check_content(
+    path: str, raw: bytes, config: Config, schema: ArticleSchema, day: date, *, warnings_only: bool = False
+) -> ContentCheck:
+    """Every finding of RAW as the article PATH, under CONFIG and SCHEMA, as of DAY
+    (WARNINGS_ONLY: every warning, without the rules that report only errors: judging an
+    approval already made: rules.check_document).
 
     No retraction list: a notice published after an approval is not the approval's fault
     (`check` and `ci` show it on the text as it is)."""
@@ -115,7 +119,7 @@ def check_content(path: str, raw: bytes, config: Config, schema: ArticleSchema, 
     from reviewflow.content.article import parse_document
 
     document = parse_document(path, raw, schema, config.checks.max_file_bytes)
-    findings = check_document(document, Context(config, day))
+    findings = check_document(document, Context(config, day), warnings_only=warnings_only)
     return ContentCheck(findings, raw.decode("utf-8", "replace").split("\n"))
 
 
@@ -234,7 +238,7 @@ def _check_one(
     blob, path, config, day = key
     raw = texts[blob]
     assert raw is not None
-    checked = check_content(path, raw, configs[config], schema, day)
+    checked = check_content(path, raw, configs[config], schema, day, warnings_only=True)
     # Only what judging an approval reads, which is what a worker sends back: its warnings,
     # and the lines they stand on.
     warnings = checked.warnings

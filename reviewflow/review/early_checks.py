@@ -242,7 +242,7 @@ def _warnings(document: Document, raw: bytes, context: Context) -> ContentCheck:
     the lines they stand on."""
     from reviewflow.checks.rules import check_document
 
-    warnings = to_acknowledge(check_document(document, context))
+    warnings = to_acknowledge(check_document(document, context, warnings_only=True))
     if not warnings:
         return _NO_WARNINGS
     wanted = {f.line for f in warnings}

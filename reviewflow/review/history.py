@@ -24,11 +24,13 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from sys import intern
 from typing import TYPE_CHECKING
 
+from reviewflow.collector import collection_paused
 from reviewflow.config import Config
 from reviewflow.gitlog import LogEntry
 from reviewflow.gitstore import GitStore, read_objects
@@ -87,6 +89,21 @@ def read_history(
     events need (the person about to act); PEOPLE asks which articles more people changed.
     USE_CACHE off ignores (and does not write) the facts kept in .git/reviewflow/.
     """
+    # A whole read builds every commit's objects at once: not walked by the cycle collector.
+    with collection_paused() if scope is None else nullcontext():
+        return _read_history(store, scope, rev, rules_for, want_authors, people, use_cache, also)
+
+
+def _read_history(
+    store: GitStore,
+    scope: Collection[str] | None,
+    rev: str | None,
+    rules_for: Mapping[str, Config] | None,
+    want_authors: Mapping[str, Iterable[str]] | None,
+    people: Iterable[str],
+    use_cache: bool,
+    also: Collection[str],
+) -> ReviewLog:
     with ThreadPoolExecutor(3) as background:
         listing_read = background.submit(store.article_files, rev)
         diffs_read = None

@@ -14,20 +14,20 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from copy import deepcopy
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cached_property
 
+from reviewflow.collector import collection_paused
 from reviewflow.config import BoardMember, Config
 from reviewflow.layout import article_path
 from reviewflow.review.model import (
     BOARD_ACTIONS,
     NEEDS,
     TRANSITIONS,
-    WAITING,
     Action,
-    ApprovedVersion,
     ArticleStatus,
     Event,
     History,
@@ -35,8 +35,12 @@ from reviewflow.review.model import (
     State,
     Track,
 )
+from reviewflow.review.tracks import apply_event, article_status
 
 _NOBODY: frozenset[str] = frozenset()
+# Judging at least this many events pauses the cycle collector (collector.py): a whole history,
+# not the few new events of a kept one.
+MANY_EVENTS = 10_000
 
 
 def replay(history: History, config: Config) -> dict[str, ArticleStatus]:
@@ -146,6 +150,12 @@ class Replay:
         Replaying the first events again would give back TRACKS and JUDGED: an earlier run's
         state stands for them (snapshot.py keeps it between runs).
         """
+        # A whole history's judged events and tracks are not walked by the cycle collector.
+        many = len(self.history.events) - len(judged) >= MANY_EVENTS
+        with collection_paused() if many else nullcontext():
+            return self._judge(tracks, judged)
+
+    def _judge(self, tracks: dict[str, Track], judged: Sequence[Event]) -> Outcome:
         self.tracks = tracks
         # Each judged event takes the read one's place in the history's list (a copy of the list
         # held beside it was a tenth of a cold read's memory at 100,000 articles): from now on
@@ -348,75 +358,17 @@ class Replay:
             pending.extend(self.history.parents.get(current, ()))
         return False
 
-    # -- applying --------------------------------------------------------------------------------
+    # -- applying (tracks.py) ------------------------------------------------------------------
 
     def apply(self, event: Event, track: Track) -> None:
-        action = event.action
-        if track.state_for(event.content) is State.DRAFT:
-            track.approvers.clear()
-            track.reviewers.clear()
-        track.content = event.content
-        if action is Action.SUBMIT:
-            track.state, track.submitted_at = State.SUBMITTED, event.committed_at
-            track.approvers.clear()
-            track.reviewers.clear()
-        elif action is Action.REVIEW:
-            track.state = State.UNDER_REVIEW
-            track.reviewers.append(event.actor)
-        elif action is Action.REQUEST_CHANGES:
-            track.state = State.CHANGES_REQUESTED
-            track.approvers.clear()
-        elif action is Action.WITHDRAW:
-            track.state, track.submitted_at = State.DRAFT, None
-            track.approvers.clear()
-            track.reviewers.clear()
-        elif action is Action.APPROVE:
-            if track.state is State.APPROVED and track.approved is not None:
-                approvers = tuple(sorted({*track.approved.approvers, event.actor}))
-                track.approved = replace(track.approved, approvers=approvers)
-                return
-            track.approvers.setdefault(event.actor, event)  # the same member twice counts once
+        quorum = self.config.policy.approvals_required
+        if event.action is Action.APPROVE:  # the quorum of the event's own configuration
             rules = self.rules(event)
-            quorum = (rules if isinstance(rules, Config) else self.config).policy.approvals_required
-            if len(track.approvers) >= quorum:
-                track.state = State.APPROVED
-                track.approved = ApprovedVersion(
-                    commit=event.commit,
-                    blob=event.content,
-                    approvers=tuple(sorted(track.approvers)),
-                    approved_at=event.committed_at,
-                )
-                track.approvers.clear()
-            else:
-                track.state = State.UNDER_REVIEW
+            quorum = rules.policy.approvals_required if isinstance(rules, Config) else quorum
+        apply_event(event, track, quorum)
 
     def status(self, slug: str, track: Track | None = None) -> ArticleStatus:
         track = track or self.tracks.get(slug, Track())
-        blob = self.history.heads.get(slug)
-        state = track.state if blob is not None and blob == track.content else State.DRAFT
-        approved = track.approved
-        if state is State.APPROVED and approved is not None:
-            approved_by = approved.approvers
-        elif state is State.UNDER_REVIEW:
-            approved_by = tuple(sorted(track.approvers))
-        else:
-            approved_by = ()
-        due = (
-            approved.approved_at.date() + timedelta(days=self.config.policy.review_cycle_days)
-            if approved
-            else None
-        )
-        return ArticleStatus(
-            slug=slug,
-            path=self.path_of(slug),
-            state=state,
-            blob=blob,
-            approvals=len(approved_by),
-            approvals_required=self.config.policy.approvals_required,
-            approved_by=approved_by,
-            approved=approved,
-            submitted_at=track.submitted_at if state in (*WAITING, State.CHANGES_REQUESTED) else None,
-            review_due=due,
-            events=tuple(track.events),
-            reviewers=tuple(dict.fromkeys(track.reviewers)) if state in WAITING else (),
+        return article_status(
+            slug, track, self.history.heads.get(slug), self.path_of(slug), self.config.policy
         )

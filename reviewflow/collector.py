@@ -1,0 +1,33 @@
+"""Python's cycle collector paused while a whole review history is read and judged.
+
+A whole read makes millions of small objects that live to the end of the run (log entries,
+events, changes, tracks) and almost no garbage cycles: 789 objects were left for the collector
+at the end of a cold `status` at 10,000 articles run with it off throughout. It still walks each
+new object when it is young and again in the middle generation: 2.7 s of the CPU of a cold
+`status` at 100,000 articles, and more per object than at 10,000 (a young collection took 17 ms
+there against 2.6 ms: its objects point all over a heap ten times the size). Paused, and what was
+made meanwhile moved out of its reach when it resumes (`gc.freeze`: the next young collection
+would otherwise walk all of it), none of them is walked; the few cycles made meanwhile are freed
+when the process ends.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """No cycle collection in the block; the objects alive at its end are never collected for
+    cycles (their reference counts still free them)."""
+    if not gc.isenabled():  # paused already (a pause within a pause), or by the caller
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
