@@ -40,14 +40,14 @@ CHECK_CACHE = "check.json"
 Entry = tuple[str, str, int, int, str] | tuple[str, str, int, int, str, str]
 
 
-def cache_dir(root: Path) -> Path | None:
+def cache_dir(root: Path, quiet: bool = False) -> Path | None:
     """ROOT/.reviewflow-cache, created with a .gitignore so git never shows it; None (said once,
     on stderr) when the one there is not reviewflow's to use.
 
     The directory is in the work tree, so a commit can put one there before reviewflow ever
     ran, full of links to paths elsewhere: a directory git tracks, a symbolic link, or one that
     is not a directory of this user's is never used (see files.own_directory). Each caller asks
-    once per command.
+    once per command; another caller in the same command is QUIET.
     """
     directory = root / CACHE_DIR
     existed = os.path.lexists(directory)
@@ -64,6 +64,8 @@ def cache_dir(root: Path) -> Path | None:
         except OSError:
             pass  # git shows the directory: harmless
         return directory
+    if quiet:
+        return None
     print(
         f"reviewflow: note: {CACHE_DIR}/ {reason}, so it is not used as a cache: this run reads and "
         f"writes no cache there. Remove it (`git rm -r --cached {CACHE_DIR}` if committed) to have one.",

@@ -92,7 +92,7 @@ class ContentRepo:
         """Check PATHS (default: every article under articles/); STRICT: warnings fail too."""
         files = self.workspace.article_files([self.path(p) for p in paths])
         with (progress or _no_progress)(len(files)) as advance:
-            report = self.workspace.check(files, use_cache=use_cache, advance=advance)
+            report = self.workspace.check(files, use_cache=use_cache, advance=advance, every=not paths)
         return replace(report, strict=strict)
 
     # --- reference identity: the only commands that use the network ---------------------------------

@@ -391,15 +391,16 @@ def test_a_kept_section_written_over_after_its_seal_was_checked_is_refused(tangl
     them: bytes written over there since the seal was checked are refused, never read."""
     from reviewflow.errors import EnvironmentProblem
     from reviewflow.review import snapshot as kept_state
+    from reviewflow.review import snapshot_file
 
     kept(tangled)
     store = GitStore.open(tangled)
-    file = kept_state._path(store)
+    file = snapshot_file.kept_file(store)
     assert file is not None
     found = kept_state._load(store, file)
     assert found is not None
     part = found.sections["changes"][0]
-    assert isinstance(part, kept_state._Part), "not read yet: left in the file"
+    assert isinstance(part, snapshot_file.Part), "not read yet: left in the file"
     with file.path.open("r+b") as handle:  # the same file, written over in place
         handle.seek(part.offset)
         first = handle.read(1)
@@ -412,9 +413,10 @@ def test_a_kept_section_written_over_after_its_seal_was_checked_is_refused(tangl
 def kept_log(repo: Path) -> tuple[dict, ...]:
     """The whole kept history, every section of it, as the next run reads it from .git/reviewflow/."""
     from reviewflow.review import snapshot as kept_state
+    from reviewflow.review import snapshot_file
 
     store = GitStore.open(repo)
-    file = kept_state._path(store)
+    file = snapshot_file.kept_file(store)
     assert file is not None
     found = kept_state._load(store, file)
     assert found is not None
@@ -483,3 +485,33 @@ def test_each_run_adds_a_layer_to_the_kept_state_and_merges_them_past_the_limit(
         layers_seen.add(data.count(b"events+"))
         assert b"events+3" not in data
     assert layers_seen >= {0, 1, 2}, "each resumed run adds a layer, and the third is merged away"
+
+
+def test_the_kept_tracks_place_each_event_as_a_map_of_every_event_would(tangled: Path) -> None:
+    """The save places a track's events by one pass over the history (a track's events are its
+    article's, in order); a track that is not so is placed event by event, as before."""
+    from reviewflow.review import kept as rows_of
+    from reviewflow.review import snapshot as kept_state
+
+    store = GitStore.open(tangled)
+    history = read_history(store, use_cache=False).history
+    replay = Replay(history, committed_config(store))
+    replay.run()
+    place = {id(event): index for index, event in enumerate(replay.judged)}
+
+    def by_map() -> dict:
+        return {
+            slug: rows_of.track_row(track, [place[id(event)] for event in track.events])
+            for slug, track in replay.tracks.items()
+        }
+
+    def rows() -> dict:
+        found: dict = {}
+        for _, made in kept_state._track_layers(replay, None):
+            found.update(made()[0])
+        return found
+
+    assert rows() == by_map()
+    track = next(t for t in replay.tracks.values() if len(t.events) > 1)
+    track.events.reverse()  # not its article's events in order any more
+    assert rows() == by_map()

@@ -22,7 +22,7 @@ from click.testing import Result
 from reviewflow import gitprocess
 from reviewflow.cache import record_tag
 from reviewflow.gitstore import GitStore
-from reviewflow.review import changes, snapshot
+from reviewflow.review import changes, snapshot, snapshot_file
 from reviewflow.review.changes import ChangeIndex, FactFile
 from reviewflow.review.model import Event
 from tests.conftest import article_text, git, write
@@ -271,7 +271,7 @@ def in_use(repo: Path, prefix: str) -> bool:
         return bool(ChangeIndex(store).file.lines())
     if prefix == "authors":
         return bool(FactFile(store, "authors-v1", "authors").lines())
-    file = snapshot._path(store)
+    file = snapshot_file.kept_file(store)
     return file is not None and snapshot._load(store, file) is not None
 
 
@@ -285,7 +285,7 @@ def valid_verdict(data: bytes) -> bytes:
     byte: its events are kept as columns (review/kept.py), and the column of verdicts is one
     marshal byte per event, F or T. The seal line is kept as it was."""
     stamp, _, data = data.partition(b"\n")
-    assert stamp.startswith(snapshot._MAGIC)
+    assert stamp.startswith(snapshot_file.MAGIC)
     index_length = int(stamp.rsplit(b" ", 1)[1])  # the seal line ends with the length of the index
     # the sections, then the index (HEAD, ((section, length), ...))
     _, named = marshal.loads(data[len(data) - index_length :])
@@ -436,7 +436,7 @@ def test_a_record_sealed_under_other_conditions_is_not_believed(
     git(tmp_path, "clone", "-q", str(content_repo), str(other))
     expected = outputs(run, content_repo, cached=False)
     outputs(run, content_repo, cached=True)
-    file = snapshot._path(GitStore.open(content_repo))
+    file = snapshot_file.kept_file(GitStore.open(content_repo))
     assert file is not None
     stamp, _, payload = file.path.read_bytes().partition(b"\n")
     index_length = stamp.rsplit(b" ", 1)[1]  # the seal line ends with the length of the index
@@ -444,10 +444,10 @@ def test_a_record_sealed_under_other_conditions_is_not_believed(
     assert forged != payload
 
     def plant(store: GitStore) -> None:
-        key = snapshot._path(store)
+        key = snapshot_file.kept_file(store)
         assert key is not None
         tag = record_tag(key.key, forged, 32).encode()
-        file.path.write_bytes(snapshot._MAGIC + tag + b" " + index_length + b"\n" + forged)
+        file.path.write_bytes(snapshot_file.MAGIC + tag + b" " + index_length + b"\n" + forged)
 
     plant(GitStore.open(content_repo))  # under the conditions of this run: believed, as it must be
     assert outputs(run, content_repo, cached=True)["verify"] != expected["verify"]

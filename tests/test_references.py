@@ -43,12 +43,17 @@ def line_of(text: str, needle: str) -> int:
     return text[: text.index(needle)].count("\n") + 1
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
+def subject_repo(tmp_path: Path) -> Path:
+    """A content repo whose one article, subject.md, cites one reference."""
     repo = make_content_repo(tmp_path / "content")
     (repo / "articles" / "what-is-poems-syndrome.md").unlink()
     write(repo / "articles" / "subject.md", article_text("POEMS syndrome is rare [1].\n"))
     return repo
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return subject_repo(tmp_path)
 
 
 # --- the bundled articles (golden) -----------------------------------------------------------------
@@ -364,9 +369,9 @@ def test_ci_unverified(run: Run, repo: Path, setting: str, code: int) -> None:
     assert "reference-unverified" in result.output
 
 
-def test_verify_lists_an_approved_text_the_lockfile_now_contradicts(
-    run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def approved_and_locked(run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The subject article and a lockfile that vouches for its reference, committed; the
+    article submitted, reviewed and approved by Rita."""
     from tests.conftest import as_author
 
     write_lock(repo, {f"doi:{DOI}": entry()})
@@ -375,6 +380,12 @@ def test_verify_lists_an_approved_text_the_lockfile_now_contradicts(
     as_author(monkeypatch, "Dr. Rita Reviewer", "rita@board.example")
     assert run(repo, "review", "subject").exit_code == 0
     assert run(repo, "approve", "subject").exit_code == 0, "approved"
+
+
+def test_verify_lists_an_approved_text_the_lockfile_now_contradicts(
+    run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    approved_and_locked(run, repo, monkeypatch)
     with git_processes() as first:  # the text the gate reads is judged against the lockfile too
         assert run(repo, "verify").exit_code == 0
     with git_processes() as again:  # judged by both before: the lockfile is not read, only its blob id

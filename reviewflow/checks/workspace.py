@@ -37,6 +37,7 @@ from reviewflow.layout import (
     work_tree_listing,
 )
 from reviewflow.references.lockfile import ReferenceLock, load_lock
+from reviewflow.references.lockindex import indexed_lock
 from reviewflow.workers import can_fork, fork_map, tapering_chunks, usable_cores
 
 
@@ -87,9 +88,19 @@ class Workspace:
 
     @cached_property
     def references(self) -> ReferenceLock | None:
-        """The reference lockfile, read once; an empty one when reviewflow.toml has a
-        [references] table and there is no file yet; None: identity is not checked."""
-        lock = load_lock(self.root)
+        """The reference lockfile, its entries read from the file as they are looked up (a
+        check of some articles: the desk's queue, pre-commit's files); an empty one when
+        reviewflow.toml has a [references] table and there is no file yet; None: identity is
+        not checked."""
+        return self._lock(indexed_lock(self.root))
+
+    @cached_property
+    def every_reference(self) -> ReferenceLock | None:
+        """The reference lockfile parsed whole, once: a check of every article cites nearly
+        every entry."""
+        return self._lock(load_lock(self.root))
+
+    def _lock(self, lock: ReferenceLock | None) -> ReferenceLock | None:
         if lock is None and self.config.references is not None:
             return ReferenceLock()
         return lock
@@ -147,8 +158,9 @@ class Workspace:
     def parse(self, path: str, raw: bytes, size: int | None = None) -> Document:
         return parse_document(path, raw, self.schema, self.config.checks.max_file_bytes, size)
 
-    def context(self, today: date | None = None) -> Context:
-        lock, retractions = self.references, self.retractions
+    def context(self, today: date | None = None, every: bool = False) -> Context:
+        """What the rules read; EVERY: for a check of every article."""
+        lock, retractions = self.every_reference if every else self.references, self.retractions
         if lock is not None:  # its notices count with the Retraction Watch list's
             retractions = stricter(lock_retractions(lock), retractions)
         return Context(self.config, today or date.today(), retractions, lock, self.article_facts)
@@ -176,12 +188,14 @@ class Workspace:
         jobs: int | None = None,
         use_cache: bool = False,
         advance: Callable[[int], None] | None = None,
+        every: bool = False,
     ) -> Report:
-        """Check FILES. With USE_CACHE, files unchanged since the last run keep their findings
-        without being parsed; large sets are split over a process pool, one chunk per task.
-        ADVANCE, if given, is told how many more files are done (for a progress bar)."""
+        """Check FILES (EVERY: every article). With USE_CACHE, files unchanged since the last run
+        keep their findings without being parsed; large sets are split over a process pool, one
+        chunk per task. ADVANCE, if given, is told how many more files are done (for a progress
+        bar)."""
         files = list(files)
-        context = self.context(today)
+        context = self.context(today, every)
         cache = self.findings_cache(context) if use_cache else None
         jobs = jobs or usable_cores()
         if not can_fork(jobs, len(files), PARALLEL_THRESHOLD):

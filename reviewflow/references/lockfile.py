@@ -123,12 +123,13 @@ class Work(NamedTuple):
 
 @dataclass
 class ReferenceLock:
-    """The lockfile's entries by key. Read once per run (`load_lock`), looked up by every article.
+    """The lockfile's entries by key. Read once per run (`load_lock`, or `lockindex.indexed_lock`
+    an entry at a time), looked up by every article.
 
     The entries are kept as read (checked against LOCK_SCHEMA when read) and made Works when
     first looked up: a run that checks a few articles never builds the other 80,000."""
 
-    raw: dict[str, dict[str, Any]] = field(default_factory=dict)
+    raw: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     path: str = LOCKFILE
     digest: str = ""  # a hash of the file's bytes: the findings cache is keyed on it
     # `ci`: the base's lockfile, judged with the change's own (`judged_with`).
@@ -146,8 +147,8 @@ class ReferenceLock:
 
     def _work(self, key: str) -> Work | None:
         work = self._built.get(key)
-        if work is None and key in self.raw:
-            work = self._built[key] = _build(key, self.raw[key])
+        if work is None and (entry := self.raw.get(key)) is not None:
+            work = self._built[key] = _build(key, entry)
         return work
 
     def get(self, kind: str, value: str) -> Work | None:
@@ -169,9 +170,14 @@ class ReferenceLock:
     def with_notices(self) -> list[Work]:
         """The entries that record a notice (here and in the base's)."""
         locks = [self, self.base] if self.base is not None else [self]
-        return [
-            w for lock in locks for key, e in lock.raw.items() if e.get("notices") and (w := lock._work(key))
-        ]
+        return [w for lock in locks for key in lock._noticed() if (w := lock._work(key))]
+
+    def _noticed(self) -> list[str]:
+        from reviewflow.references.lockindex import IndexedEntries
+
+        if isinstance(self.raw, IndexedEntries):  # known from its index, not by reading every entry
+            return [key for key, _ in self.raw.noticed()]
+        return [key for key, entry in self.raw.items() if entry.get("notices")]
 
     def judged_with(self, base: ReferenceLock | None) -> ReferenceLock:
         """This lockfile (a change's) judged together with BASE's (the base's)."""

@@ -222,8 +222,8 @@ def events_of(columns: Sequence[list[Any]]) -> list[Event]:
 _make_event = functools.partial(tuple.__new__, Event)
 
 
-def track_row(track: Track, place: Mapping[int, int]) -> tuple[Any, ...]:
-    """TRACK as a row, its events by their place in the history (PLACE: id(event) -> index)."""
+def track_row(track: Track, placed: list[int]) -> tuple[Any, ...]:
+    """TRACK as a row, its events by their place in the history (PLACED: each of its events')."""
     approved = track.approved
     version = (
         (approved.commit, approved.blob, approved.approvers, when(approved.approved_at)) if approved else None
@@ -231,12 +231,17 @@ def track_row(track: Track, place: Mapping[int, int]) -> tuple[Any, ...]:
     return (
         track.state.value,
         track.content,
-        [(actor, place[id(event)]) for actor, event in track.approvers.items()],
+        [(actor, placed[_position(track.events, event)]) for actor, event in track.approvers.items()],
         list(track.reviewers),
         version,
         when(track.submitted_at) if track.submitted_at else None,
-        [place[id(event)] for event in track.events],
+        placed,
     )
+
+
+def _position(events: list[Event], event: Event) -> int:
+    """Where EVENT itself (not an equal one) is in EVENTS."""
+    return next(at for at, each in enumerate(events) if each is event)
 
 
 def tracks(rows: Mapping[str, tuple[Any, ...]], events: list[Event]) -> dict[str, Track]:

@@ -20,32 +20,24 @@ not pickle: loading it runs no code, and nothing is loaded before its seal check
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import marshal
-import os
-import sys
-import threading
-import weakref
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any, BinaryIO, TypeAlias
+from typing import Any
 
-from reviewflow.cache import record_key, record_mac, record_tag
 from reviewflow.config import Config
-from reviewflow.errors import EnvironmentProblem, ReviewflowError
+from reviewflow.errors import ReviewflowError
 from reviewflow.gitstore import GitStore
-from reviewflow.review import kept
+from reviewflow.review import kept, snapshot_file
 from reviewflow.review.board import configs_of
-from reviewflow.review.changes import conditions
 from reviewflow.review.history import ReviewLog, extend_history, read_history
 from reviewflow.review.kept import Appended, Later, LaterList, Overlay, Rows, Shared, section, unsection
 from reviewflow.review.model import Change, Event, History, Outcome, Track
+from reviewflow.review.snapshot_file import KeptFile, Layer, kept_file, layer_bytes
 from reviewflow.review.workflow import Replay
 
-_Layer: TypeAlias = "bytes | memoryview | _Part"  # a section's layer: its bytes, or where they are
 _Made = Callable[[], tuple[Any, bool]]  # a section's value as a layer, and whether it is whole
 MAX_NEW_EVENTS = 2000  # beyond this many new events, a whole read (through the index) is cheaper
 
@@ -61,7 +53,7 @@ class Judged:
 
 def judged_history(store: GitStore, config: Config, use_cache: bool = True) -> Judged:
     """The whole history at HEAD, judged, from the kept state where it applies."""
-    file = _path(store) if use_cache else None
+    file = kept_file(store) if use_cache else None
     resumed = _resume(store, file, config) if file else None
     if resumed is not None:
         return resumed
@@ -75,7 +67,7 @@ def judged_history(store: GitStore, config: Config, use_cache: bool = True) -> J
     return Judged(replay, outcome, log.appeared)
 
 
-def _resume(store: GitStore, file: _File, config: Config) -> Judged | None:
+def _resume(store: GitStore, file: KeptFile, config: Config) -> Judged | None:
     """The kept state brought up to HEAD, or None where it cannot be (then: a whole read)."""
     found = _load(store, file)
     if found is None:
@@ -105,22 +97,12 @@ def _few_new(store: GitStore, head: str) -> bool:
     return ancestor == head and 0 < int(out.decode().strip() or 0) <= 4 * MAX_NEW_EVENTS
 
 
-# --- the file ------------------------------------------------------------------------------------
-# A first line: the magic, the seal of everything after it, the length of the index (ten digits:
-# the line is written last, over as many bytes kept for it). Then the sections, each marshalled
-# on its own, and last the index, (HEAD, ((name, length), ...)), marshalled: a run unmarshals
-# only the sections it looks into, straight from the bytes read. The index comes last (version
-# 6; before, it came first) because the sections' lengths are known only once each is written,
-# and the seal covers the bytes in the order they are written.
-
-
-@dataclass(frozen=True)
-class _File:
-    """Where the kept state is, and the key that seals it: this user's, under the conditions it
-    is made in (this repository, this git, this reviewflow code, this Python's marshal)."""
-
-    path: Path
-    key: bytes
+# A run that resumes adds what it judged as a layer of each section, after the kept layers' bytes
+# as they were read: it neither unmarshals nor marshals again what did not change. Past this many
+# layers a section is merged into one (what every run did before).
+LAYERS_MAX = 24
+EVENTS_PER_LAYER = 50_000  # of a whole read (Shared strings are shared within a layer)
+ROWS_PER_LAYER = 50_000  # of a mapping written whole (who changed which file, authors, dates)
 
 
 @dataclass(frozen=True)
@@ -131,159 +113,41 @@ class _Kept:
     log: ReviewLog
     tracks: dict[str, Track]
     events: list[Event]  # the judged events, in order
-    sections: Mapping[str, list[_Layer]]  # each section's layers, as read (oldest first)
+    sections: Mapping[str, list[Layer]]  # each section's layers, as read (oldest first)
 
 
-_MAGIC = b"reviewflow replay 6 "
-_STAMP_SIZE = len(_MAGIC) + 64 + 12  # the seal (32 bytes, in hex), " %010d\n"
-# A run that resumes adds what it judged as a layer of each section, after the kept layers' bytes
-# as they were read: it neither unmarshals nor marshals again what did not change. Past this many
-# layers a section is merged into one (what every run did before).
-LAYERS_MAX = 24
-EVENTS_PER_LAYER = 50_000  # of a whole read (Shared strings are shared within a layer)
-ROWS_PER_LAYER = 50_000  # of a mapping written whole (who changed which file, authors, dates)
-
-
-def _path(store: GitStore) -> _File | None:
-    if store.git_dir is None:
-        return None
-    key = record_key(f"replay\0{conditions(store)}\0python {sys.version_info[:2]} marshal {marshal.version}")
-    if key is None:
-        return None  # nothing that cannot be checked is kept
-    suffix = hashlib.sha1(store.prefix.encode()).hexdigest()[:12]
-    return _File(store.git_dir / "reviewflow" / f"replay-v1-{suffix}", key)
-
-
-def _save(file: _File, head: str, log: ReviewLog, replay: Replay, reuse: _Kept | None = None) -> None:
+def _save(file: KeptFile, head: str, log: ReviewLog, replay: Replay, reuse: _Kept | None = None) -> None:
     """Write the state, one section at a time: each is made, marshalled, written and let go
-    before the next is made, so the save holds one section's values and bytes at most. The
-    file is written whole under another name and then put in place, and its stamp (written
-    last, at the start) seals the rest: a half-written file is never read as the kept state."""
-    temporary = file.path.with_name(f"{file.path.name}.{os.getpid()}")
-    try:
-        file.path.parent.mkdir(exist_ok=True)
-        with temporary.open("wb") as out:
-            out.write(bytes(_STAMP_SIZE))  # a stamp no reader accepts, until the seal is known
-            mac = record_mac(file.key, 32)
-            named: list[tuple[str, int]] = []
-            for name, made in _added(log, replay, reuse):
-                before = sum(kept_name.partition("+")[0] == name for kept_name, _ in named)
-                named += _write(out, mac, name, before, _layers(name, made, reuse))
-            index = marshal.dumps((head, tuple(named)))
-            out.write(index)
-            mac.update(index)
-            out.seek(0)
-            out.write(_MAGIC + mac.hexdigest().encode() + b" %010d\n" % len(index))
-        os.replace(temporary, file.path)  # readers see the old file or the new one, never half
-    except OSError:
-        temporary.unlink(missing_ok=True)  # a cache that cannot be written only costs time
+    before the next is made, so the save holds one section's values and bytes at most."""
+    sections = ((name, _layers(name, made, reuse)) for name, made in _added(log, replay, reuse))
+    snapshot_file.write(file, head, sections)
 
 
-def _write(
-    out: BinaryIO, mac: hashlib.blake2b, name: str, before: int, layers: list[bytes | memoryview]
-) -> list[tuple[str, int]]:
-    """Write LAYERS of section NAME, after BEFORE of its layers (and seal them), then let them
-    go: the index's rows for them."""
-    for raw in layers:
-        out.write(raw)
-        mac.update(raw)
-    return [(name if at == 0 else f"{name}+{at}", len(raw)) for at, raw in enumerate(layers, before)]
-
-
-def _load(store: GitStore, file: _File) -> _Kept | None:
-    """The kept state, if its seal checks out: made by this user, under these conditions, whole
-    and unaltered (a torn, damaged or foreign file is read again from git)."""
-    try:
-        source = _Source(file.path)
-        data = source.read(0, -1)
-    except OSError:
-        return None
-    end = data.find(b"\n")
-    stamp, payload = data[: max(end, 0)], memoryview(data)[end + 1 :]
-    if end < 0 or not stamp.startswith(_MAGIC):
-        return None
-    tag, _, length = stamp[len(_MAGIC) :].partition(b" ")
-    if tag != record_tag(file.key, payload, 32).encode():
+def _load(store: GitStore, file: KeptFile) -> _Kept | None:
+    """The kept state, if its seal checks out (snapshot_file.open_file) and this code wrote it."""
+    opened = snapshot_file.open_file(file)
+    if opened is None:
         return None
     try:
-        head, named = marshal.loads(payload[len(payload) - int(length) :])
-        sections: dict[str, list[_Layer]] = {}
-        at = 0
-        for name, size in named:
-            sections.setdefault(name.partition("+")[0], []).append(payload[at : at + size])
-            at += size
         # A layer at a time: the columns of every event held at once, beside the events made of
         # them, were a sixth of a warm run's memory at 100,000 articles.
         events = []
-        for raw in sections["events"]:
-            events += kept.events_of(unsection(_bytes(raw)))
+        for raw in opened.sections["events"]:
+            events += kept.events_of(unsection(layer_bytes(raw)))
         tracks: dict[str, Track] = {}
-        for raw in sections["tracks"]:  # a later layer's rows replace an earlier one's
-            tracks.update(kept.tracks(unsection(_bytes(raw)), events))
-        if head == store.head:  # nothing is written back: the file's bytes need not all be held
-            sections = source.let_go(named, payload, end + 1)
-        del data, payload
-        return _Kept(head, _load_log(store, sections, events), tracks, events, sections)
+        for raw in opened.sections["tracks"]:  # a later layer's rows replace an earlier one's
+            tracks.update(kept.tracks(unsection(layer_bytes(raw)), events))
+        if opened.head == store.head:  # nothing is written back: the file's bytes need not all be held
+            opened.leave_in_file(("events", "tracks"))
+        return _Kept(opened.head, _load_log(store, opened.sections, events), tracks, events, opened.sections)
     except (ValueError, TypeError, KeyError, IndexError, EOFError):
         return None  # not what this code wrote: read the history again
-
-
-class _Source:
-    """The kept file, open: read whole to check its seal, and then (`let_go`) left in the file
-    but for the sections a run may never look into, each read again when first wanted and
-    checked against what the seal covered. Held whole, a run at the same HEAD kept ~165 MB of
-    bytes at 100,000 articles that the events and tracks, unmarshalled, stand for."""
-
-    def __init__(self, path: Path) -> None:
-        self.handle = path.open("rb", buffering=0)  # each read from the file, none from a buffer
-        weakref.finalize(self, self.handle.close)
-        self.lock = threading.Lock()  # the desk's threads may read two sections at once
-
-    def let_go(
-        self, named: Sequence[tuple[str, int]], payload: memoryview, start: int
-    ) -> dict[str, list[_Layer]]:
-        """The layers of the sections not read yet as parts of the file (NAMED: each layer's
-        section and size, in PAYLOAD, which begins at START); the events and tracks, read
-        already, left out."""
-        parts: dict[str, list[_Layer]] = {}
-        at = 0
-        for name, size in named:
-            section_name = name.partition("+")[0]
-            if section_name not in ("events", "tracks"):
-                parts.setdefault(section_name, []).append(_Part(self, start + at, payload[at : at + size]))
-            at += size
-        return parts
-
-    def read(self, offset: int, size: int) -> bytes:
-        with self.lock:
-            self.handle.seek(offset)
-            return self.handle.read(size)
-
-
-class _Part:
-    """A layer of a kept section left in the file (`_Source.let_go`): its bytes are read when the
-    section is first wanted, and refused unless they are the bytes the seal covered (a file
-    altered in place since) by the digest taken when the seal was checked."""
-
-    __slots__ = ("source", "offset", "size", "digest")
-
-    def __init__(self, source: _Source, offset: int, raw: memoryview) -> None:
-        self.source, self.offset, self.size = source, offset, len(raw)
-        self.digest = hashlib.blake2b(raw, digest_size=16).digest()
-
-    def raw(self) -> bytes:
-        raw = self.source.read(self.offset, self.size)
-        if hashlib.blake2b(raw, digest_size=16).digest() != self.digest:
-            raise EnvironmentProblem(
-                f"{self.source.handle.name}: the kept review state changed while this run read it: run again"
-            )
-        return raw
 
 
 # --- what is kept, as sections ---------------------------------------------------------------------
 
 
-def _load_log(store: GitStore, sections: Mapping[str, list[_Layer]], events: list[Event]) -> ReviewLog:
+def _load_log(store: GitStore, sections: Mapping[str, list[Layer]], events: list[Event]) -> ReviewLog:
     """The kept history: the events and the articles at HEAD now, the rest when first looked into."""
 
     def later(name: str, made: Callable[[Any], Any]) -> Later[Any, Any]:
@@ -312,7 +176,7 @@ def _layers(name: str, made: _Made, reuse: _Kept | None) -> list[bytes | memoryv
     touched, extend_history's new layer of each mapping), merged into one layer once the
     section has LAYERS_MAX of them. A whole section (MADE's second value) replaces REUSE's."""
     value, whole = made()
-    layers = [*map(_bytes, reuse.sections[name])] if reuse is not None and not whole else []
+    layers = [*map(layer_bytes, reuse.sections[name])] if reuse is not None and not whole else []
     if len(layers) >= LAYERS_MAX:
         merged = _merged(layers)
         _extend(merged, value)
@@ -341,12 +205,13 @@ def _added(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> list[tuple[st
     # The events are written as layers of EVENTS_PER_LAYER, one layer's columns and bytes at a
     # time (a whole read's at 100,000 articles, all at once, added ~240 MB to the peak).
     starts = range(done, len(replay.judged), EVENTS_PER_LAYER) or [done]  # a layer, even if empty
+    commit_starts = range(0, len(new_commits), ROWS_PER_LAYER) or [0]
     return [
         *(("events", _event_layer(replay.judged, start)) for start in starts),
-        ("tracks", lambda: (_track_rows(replay, reuse), False)),
+        *_track_layers(replay, reuse),
         ("heads", lambda: (dict(history.heads), True)),  # small, and an article may be gone from it
         # commit ids are not shared: each is written twice (a tenth of the file)
-        ("order", lambda: ((list(new_commits), [history.parents[commit] for commit in new_commits]), False)),
+        *(("order", _order_layer(new_commits, history.parents, start)) for start in commit_starts),
         *_mapping("changes", reuse, history.changes, lambda v: [(c.commit, c.author_email) for c in v]),
         *_mapping("authors", reuse, history.authors, tuple),
         ("config_blobs", lambda: (config_blobs(), False)),
@@ -356,6 +221,17 @@ def _added(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> list[tuple[st
 
 def _event_layer(events: list[Event], start: int) -> _Made:
     return lambda: (tuple(kept.event_columns(events[start : start + EVENTS_PER_LAYER], Shared())), False)
+
+
+def _order_layer(commits: Sequence[str], parents: Mapping[str, Any], start: int) -> _Made:
+    """The commits from START on, a layer's worth, and their parents: made whole at 100,000
+    articles (595,779 commits), their marshalled bytes added ~50 MB to the save's peak."""
+
+    def layer() -> tuple[Any, bool]:
+        chunk = list(commits[start : start + ROWS_PER_LAYER])
+        return (chunk, [parents[commit] for commit in chunk]), False
+
+    return layer
 
 
 def _mapping(
@@ -379,16 +255,12 @@ def _mapping(
     return [(name, layer)] * max(1, -(-len(mapping) // ROWS_PER_LAYER))
 
 
-def _merged(layers: Sequence[_Layer]) -> Any:
+def _merged(layers: Sequence[Layer]) -> Any:
     """A section's value from its layers, oldest first (see _extend)."""
-    value = unsection(_bytes(layers[0]))
+    value = unsection(layer_bytes(layers[0]))
     for raw in layers[1:]:
-        _extend(value, unsection(_bytes(raw)))
+        _extend(value, unsection(layer_bytes(raw)))
     return value
-
-
-def _bytes(layer: _Layer) -> bytes | memoryview:
-    return layer.raw() if isinstance(layer, _Part) else layer
 
 
 def _extend(value: Any, more: Any) -> None:
@@ -407,10 +279,47 @@ def _empty(value: Any) -> bool:
     return not any(value) if isinstance(value, tuple) else not value
 
 
-def _track_rows(replay: Replay, reuse: _Kept | None) -> dict[str, Any]:
-    """The replay state of every article, as rows; over REUSE, only those new events touched."""
-    place = {id(event): index for index, event in enumerate(replay.judged)}
-    if reuse is None:
-        return {slug: kept.track_row(track, place) for slug, track in replay.tracks.items()}
-    touched = {event.slug for event in replay.judged[len(reuse.events) :]}
-    return {slug: kept.track_row(track, place) for slug, track in replay.tracks.items() if slug in touched}
+def _track_layers(replay: Replay, reuse: _Kept | None) -> list[tuple[str, _Made]]:
+    """The replay state of every article, as rows in layers of ROWS_PER_LAYER articles (made in
+    turn, `_save`: all at once they added ~40 MB to the save's peak at 100,000 articles); over
+    REUSE, only those new events touched."""
+    judged = replay.judged
+    touched = None if reuse is None else {event.slug for event in judged[len(reuse.events) :]}
+    slugs = [slug for slug in replay.tracks if touched is None or slug in touched]
+    places: dict[str, list[int]] = {}  # made by the first layer, for them all
+
+    def layer(start: int) -> _Made:
+        def made() -> tuple[dict[str, Any], bool]:
+            if not places:
+                places.update(_places(judged, touched))
+            rows = {}
+            for slug in slugs[start : start + ROWS_PER_LAYER]:
+                track = replay.tracks[slug]
+                rows[slug] = kept.track_row(track, _placed(judged, places.get(slug, []), track))
+            return rows, False
+
+        return made
+
+    return [("tracks", layer(start)) for start in range(0, len(slugs), ROWS_PER_LAYER) or [0]]
+
+
+def _places(judged: list[Event], touched: set[str] | None) -> dict[str, list[int]]:
+    """The place in the history of each event of each article (of those TOUCHED), in one pass:
+    a track's events are every event on its article, in order (Replay.resume). A map of every
+    event to its place took ~55 MB at 100,000 articles (515,612 events) at the save's peak."""
+    places: dict[str, list[int]] = {}
+    for index, event in enumerate(judged):
+        if event.slug and (touched is None or event.slug in touched):
+            places.setdefault(event.slug, []).append(index)
+    return places
+
+
+def _placed(judged: list[Event], placed: list[int], track: Track) -> list[int]:
+    """Where TRACK's events are in JUDGED: its article's places (PLACED), once they are seen to
+    be its events; else (a track that is not its article's events in order) each looked for."""
+    if len(placed) == len(track.events) and all(
+        map(operator.is_, map(judged.__getitem__, placed), track.events)
+    ):
+        return placed
+    every = {id(event): index for index, event in enumerate(judged)}
+    return [every[id(event)] for event in track.events]
