@@ -129,3 +129,27 @@ def test_a_last_approved_text_the_early_checks_did_not_judge_is_judged_after_the
     [stale] = json.loads(early.output)["stale_references"]
     assert approved[:12] in stale["problem"]
     assert [f["rule"] for f in stale["findings"]] == ["reference-mismatch"]
+
+
+def test_verdicts_kept_by_other_code_do_not_stop_the_early_checks(
+    reviewing: Path,  # noqa: F811 (the fixture)
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # After an upgrade, the verdicts an earlier reviewflow kept count for nothing: the texts are
+    # checked early, as with nothing kept, not every one by the gate after the read.
+    from reviewflow.review import early_checks
+
+    monkeypatch.setattr(early_checks, "EARLY_THRESHOLD", 1)
+    old, claim = acknowledged_values(reviewing, run)
+    forge_approval(reviewing, [old, claim])
+    assert run(reviewing, "verify").exit_code == 0  # keeps each approval's verdict
+    [kept] = (reviewing / ".git" / "reviewflow").glob("acknowledged-v1*")
+    with git_processes() as current:
+        assert run(reviewing, "verify").exit_code == 0
+    header, _, facts = kept.read_text(encoding="utf-8").partition("\n")
+    kept.write_text(header.rsplit(" ", 1)[0] + " 0123456789abcdef01234567\n" + facts, encoding="utf-8")
+    with git_processes() as foreign:
+        result = run(reviewing, "verify", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert foreign["log"] == current["log"] + 1, (current, foreign)  # the approvals listed early

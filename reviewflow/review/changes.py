@@ -75,6 +75,17 @@ class FactFile:
         self._keyed = hashlib.blake2b(key=key, digest_size=_TAG_BYTES) if key else None  # copied per line
         self.header = f"reviewflow {kind} {self.VERSION} {self._tag(kind)}" if key else ""
 
+    def begun_here(self) -> bool:
+        """Whether the file exists and was begun under these conditions (its header's seal): a
+        file kept by other code or another git holds no fact this run can count."""
+        if self.path is None:
+            return False
+        try:
+            with self.path.open("rb") as handle:
+                return handle.readline() == f"{self.header}\n".encode()
+        except OSError:
+            return False
+
     def lines(self) -> list[str]:
         """Every fact whose seal checks out, in the order written (duplicates are harmless)."""
         if self.path is None:

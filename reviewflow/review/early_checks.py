@@ -102,8 +102,10 @@ class EarlyChecks:
         """The workers started on every approval commit's text, or None: a gate that kept its
         verdicts (USE_CACHE, and .git/reviewflow/ has them) checks few texts; a pool is not
         worth it for few articles, or this platform cannot fork."""
-        kept = FactFile(store, "acknowledged-v1" + fact_file_suffix(store), "acknowledged", use_cache).path
-        if kept is not None and kept.exists():
+        # Only a file begun under this code and git: one an earlier reviewflow kept counts for
+        # nothing, and the gate would check every approved text itself, after the read.
+        verdicts = FactFile(store, "acknowledged-v1" + fact_file_suffix(store), "acknowledged", use_cache)
+        if verdicts.begun_here():
             return None
         # HEAD's files are listed once, for the history read too (and here, before the thread).
         if not can_fork(usable_cores(), len(store.article_paths()), EARLY_THRESHOLD):
