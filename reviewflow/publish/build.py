@@ -38,15 +38,8 @@ from reviewflow.layout import duplicate_slug_message
 from reviewflow.publish.collect import ContentHistory, page_infos
 from reviewflow.publish.neighbours import link_neighbours, read_ahead
 from reviewflow.publish.notes import build_notes, build_time
-from reviewflow.publish.output import (
-    MARKER,
-    Staging,
-    check_target,
-    empty_trash,
-    one_build_at_a_time,
-    read_verified,
-    writing_site,
-)
+from reviewflow.publish.output import MARKER, Staging
+from reviewflow.publish.pagefiles import read_regular
 from reviewflow.publish.pages import Listing, PageInfo
 from reviewflow.publish.pool import PagePool, new_search_files, site_renderer
 from reviewflow.publish.records import (
@@ -66,6 +59,7 @@ from reviewflow.publish.search import (
     updated_search_files,
 )
 from reviewflow.publish.site import AUDIENCES, SiteRenderer
+from reviewflow.publish.target import check_target, empty_trash, one_build_at_a_time, writing_site
 from reviewflow.review.board import committed_config
 from reviewflow.review.history import committed_schema
 from reviewflow.review.queries import judge_history
@@ -268,7 +262,7 @@ def search_index(
 
     def read_last(relative: str, digest: str) -> str | None:
         path = os.path.join(target, relative)
-        data = _read(path) if file_state(path) is not None else None  # a regular file, not a link
+        data = read_regular(path)  # a regular file, never a link's target or a FIFO
         return data.decode("utf-8") if data is not None and content_digest(data) == digest else None
 
     searched = [(path, record.meta, record.terms) for path, record in pages]
@@ -314,24 +308,14 @@ def copy_pages(
         record = live.get(relative)
         page = None
         if record is not None and SLUG_PATTERN.match(info.slug) and record.key == build.key(info):
-            data = read_verified(os.path.join(target, relative), record)
-            if data is not None:
-                page = _page(info, record._replace(state=None))
-                if page is not None:
-                    staging.write(relative, data)
+            page = _page(info, record._replace(state=None))
+            if page is not None and not staging.copy(relative, os.path.join(target, relative), record):
+                page = None
         if page is None:
             missing.append(info)
         else:
             pages[info.slug] = page
     return pages, missing
-
-
-def _read(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as file:
-            return file.read()
-    except OSError:
-        return None
 
 
 def _page(info: PageInfo, record: PageRecord) -> Page | None:
