@@ -18,12 +18,18 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import BinaryIO
 
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.publish.leftovers import MARKER, beside, discard, remove_leftovers
 from reviewflow.publish.leftovers import remove as _remove
-from reviewflow.publish.pagefiles import copy_bytes, holds_bytes, open_regular, read_all, verified_state
+from reviewflow.publish.pagefiles import (
+    copy_bytes,
+    holds_bytes,
+    open_regular,
+    read_all,
+    verified_state,
+    write_all,
+)
 from reviewflow.publish.records import FileState, PageRecord, content_digest, state_of
 from reviewflow.publish.target import swap_in, writing_site
 
@@ -53,11 +59,12 @@ def site_path(site: Path | str, relative: str) -> str:
 def write_file(site: Path | str, relative: str, data: bytes, new_directory: bool = False) -> None:
     """Put DATA at RELATIVE in a site being built (from any process); NEW_DIRECTORY: its
     directory is probably not there yet (it is made first, rather than after a failed open)."""
-    put_file(site_path(site, relative), lambda file: file.write(data), new_directory)
+    put_file(site_path(site, relative), lambda descriptor: write_all(descriptor, data), new_directory)
 
 
-def put_file(path: str, fill: Callable[[BinaryIO], object], new_directory: bool = False) -> None:
-    """Make a new file at PATH (in a site being built) and have FILL write its bytes.
+def put_file(path: str, fill: Callable[[int], object], new_directory: bool = False) -> None:
+    """Make a new file at PATH (in a site being built) and have FILL write its bytes to its
+    descriptor (a plain descriptor: a Python file object costs three more system calls a page).
 
     Always a new file: a file already there is never written into, so that its inode and times
     always change with its bytes. It is replaced by a rename, never removed first: a build killed
@@ -68,25 +75,34 @@ def put_file(path: str, fill: Callable[[BinaryIO], object], new_directory: bool 
         with suppress(OSError):  # there after all, or not to be made here: the open below tells
             os.mkdir(os.path.dirname(path))
     try:
-        file = open(path, "xb")  # noqa: SIM115 - the common case: one system call
+        descriptor = os.open(path, _NEW_FILE, 0o666)  # the common case: one system call
     except FileNotFoundError:
         directory = os.path.dirname(path)
         try:  # a page's own directory, in a directory that is there: one system call, not three
             os.mkdir(directory)
         except OSError:
             os.makedirs(directory, exist_ok=True)
-        file = open(path, "xb")  # noqa: SIM115
+        descriptor = os.open(path, _NEW_FILE, 0o666)
     except FileExistsError:
         if os.path.isdir(path) and not os.path.islink(path):
             _remove(path)  # a directory planted in its place cannot be renamed over
         replacement = f"{path}.{os.getpid()}.tmp"  # a killed build's is removed by _walk
         _remove(replacement)
-        with open(replacement, "xb") as file:
-            fill(file)
+        _fill(os.open(replacement, _NEW_FILE, 0o666), fill)
         os.replace(replacement, path)
         return
-    with file:
-        fill(file)
+    _fill(descriptor, fill)
+
+
+# A new file, as open(path, "xb") makes it: never one already there, never inherited by a child.
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _fill(descriptor: int, fill: Callable[[int], object]) -> None:
+    try:
+        fill(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 class Staging:
@@ -154,7 +170,7 @@ class Staging:
 
     def write(self, relative: str, data: str | bytes) -> None:
         data = data.encode("utf-8") if isinstance(data, str) else data
-        self._put(relative, lambda file: file.write(data))
+        self._put(relative, lambda descriptor: write_all(descriptor, data))
 
     def copy(self, relative: str, source: str, record: PageRecord) -> bool:
         """Copy the file at SOURCE (a page of the live site) to RELATIVE if it holds exactly the
@@ -172,7 +188,7 @@ class Staging:
         try:
             recorded = record.state
             if recorded is not None and _state(descriptor) == recorded:
-                self._put(relative, lambda file: copy_bytes(descriptor, file, recorded[1]))
+                self._put(relative, lambda target: copy_bytes(descriptor, target, recorded[1]))
                 if _state(descriptor) == recorded:
                     return True
                 self.placed.discard(relative)  # written to while copied: its bytes tell
@@ -184,7 +200,7 @@ class Staging:
         self.write(relative, data)
         return True
 
-    def _put(self, relative: str, fill: Callable[[BinaryIO], object]) -> None:
+    def _put(self, relative: str, fill: Callable[[int], object]) -> None:
         self.placed.add(relative)
         # A page copied into a spare that lacks it (after a full build: every page) goes into
         # a directory the spare did not hold.
@@ -278,10 +294,11 @@ def _walk(top: Path) -> tuple[set[str], set[str]]:
 
 
 def _needed_directories(files: Iterable[str]) -> set[str]:
+    """The directories FILES are in, and theirs in turn."""
+    parents = {relative.rpartition("/")[0] for relative in files}  # most pages: a directory each
     needed: set[str] = set()
-    for relative in files:
-        directory = os.path.dirname(relative)
+    for directory in parents:
         while directory and directory not in needed:
             needed.add(directory)
-            directory = os.path.dirname(directory)
+            directory = directory.rpartition("/")[0]
     return needed

@@ -14,7 +14,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from typing import BinaryIO
 
 from reviewflow.publish.records import FileState, PageRecord, content_digest, file_state
 
@@ -88,14 +87,14 @@ def holds_bytes(path: str, data: bytes) -> bool:
     return read_regular(path) == data
 
 
-def copy_bytes(source: int, target: BinaryIO, size: int) -> None:
+def copy_bytes(source: int, target: int, size: int) -> None:
     """The SIZE bytes of the open regular file SOURCE, from its start, into TARGET (a new file):
     by the kernel where it can, else read and written here."""
     offset = 0
     if hasattr(os, "copy_file_range"):
         try:
             while offset < size:
-                copied = os.copy_file_range(source, target.fileno(), size - offset, offset_src=offset)
+                copied = os.copy_file_range(source, target, size - offset, offset_src=offset)
                 if copied == 0:  # the file is shorter than it was: its state tells the caller
                     return
                 offset += copied
@@ -103,4 +102,11 @@ def copy_bytes(source: int, target: BinaryIO, size: int) -> None:
         except OSError as exc:
             if offset or exc.errno not in _NO_KERNEL_COPY:
                 raise
-    target.write(read_all(source))
+    write_all(target, read_all(source))
+
+
+def write_all(descriptor: int, data: bytes) -> None:
+    """Write every byte of DATA (os.write may write fewer than it is given)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
