@@ -727,24 +727,3 @@ def test_every_fact_of_a_page_is_in_its_key() -> None:
     assert set(other) == {field.name for field in fields(PageInfo)}
     for name, value in other.items():
         assert replace(page, **{name: value}).key() != page.key(), name
-
-
-@pytest.mark.parametrize(
-    ("line", "known"),
-    [
-        ('p\tk\td\ts\tm\t{"a":1}', '{"a":1}'),  # the same terms: shared
-        ('p\tk\td\ts\tm\t{"a":1}', "1}"),  # a tail of them, not them
-        ("p\tk\td\ts\tm\t", ""),  # none
-        ("p\tk\td\ts\tm\tx", ""),
-        ("p\tk\td\ts\tm\tx", "m\tx"),  # never across a tab
-        ("p\tk\td\ts\tm\tx", None),
-    ],
-)
-def test_the_live_records_terms_are_shared_with_this_builds_only_where_equal(
-    line: str, known: str | None
-) -> None:
-    from reviewflow.publish.records import _last_field
-
-    found = _last_field(line, known)
-    assert found == line.split("\t")[-1]
-    assert (found is known) == (known == found)

@@ -207,9 +207,7 @@ def build_site(
             pages.update(_with_terms(render_pages(build, store, missing, staging, texts, pool)))
             listings = [pages[info.slug].listing for info in infos]
             searched = [(page_path(info.slug), pages[info.slug].record) for info in infos]
-            last = None
-            if cache and built_before:
-                last = cache.live_terms(target, {path: record.terms for path, record in searched})
+            last = cache.live_terms(target) if cache and built_before else None
             # With no index to patch, a worker builds it anew while this process writes the rest.
             built = (
                 pool.submit(new_search_files, *_search_input(build, searched)) if pool and not last else None

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -141,13 +140,8 @@ class BuildCache:
             return self.live_site(target)  # it rendered every page of the live site
         return _site_of(found)
 
-    def live_terms(self, target: Path, known: Mapping[str, str] | None = None) -> LiveSite | None:
-        """The search terms and search index of TARGET's live site as its last build recorded them.
-
-        KNOWN: terms this build holds already, by page (most pages' are the live site's): where a
-        page's are the same, that text is shared rather than held twice (at 100,000 pages,
-        ~100 MB of a build's peak memory).
-        """
+    def live_terms(self, target: Path) -> LiveSite | None:
+        """The search terms and search index of TARGET's live site as its last build recorded them."""
         if str(target) in self._live_terms:
             return self._live_terms.pop(str(target))
         found = self._lines(f"live-{_name(target)}.json", target)
@@ -158,11 +152,7 @@ class BuildCache:
         # Only the first field and the last: the others (the listing above all) are not split out.
         tabs = len(RECORD_FIELDS) - 1
         rows = [line for line in lines if line.count("\t") == tabs]
-        known = known or {}
-        terms = {}
-        for line in rows:
-            path = line[: line.index("\t")]
-            terms[path] = _last_field(line, known.get(path))
+        terms = {line[: line.index("\t")]: line[line.rindex("\t") + 1 :] for line in rows}
         return LiveSite(terms, search) if isinstance(search, dict) and len(terms) == len(rows) else None
 
     def keep_sites(
@@ -332,13 +322,6 @@ def _record_lines(header: dict[str, Any], records: SiteRecord) -> list[bytes] | 
             return None
         lines.append(f"{line}\n".encode())
     return lines
-
-
-def _last_field(line: str, known: str | None) -> str:
-    """The last tab-separated field of LINE: KNOWN itself (the same object) when it is that field."""
-    if known is not None and "\t" not in known and line.endswith(known) and line[-len(known) - 1] == "\t":
-        return known
-    return line[line.rindex("\t") + 1 :]
 
 
 def _site_of(found: tuple[dict[str, Any], list[str]] | None) -> SiteRecord:
