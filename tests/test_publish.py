@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import fields, replace
@@ -16,12 +18,13 @@ from click.testing import Result
 
 from reviewflow.configfile import load_config
 from reviewflow.content.schema import read_schema
-from reviewflow.publish import output, pool, render
+from reviewflow.publish import build, output, pool, render, target
 from reviewflow.publish.build import PublishResult, publish
 from reviewflow.publish.collect import ContentHistory, first_approval
-from reviewflow.publish.output import PublishError, check_target, write_site
+from reviewflow.publish.output import PublishError, write_site
 from reviewflow.publish.pages import Neighbour, PageInfo, Reviewer
 from reviewflow.publish.site import SiteRenderer
+from reviewflow.publish.target import check_target
 from reviewflow.review.actions import act
 from reviewflow.review.model import Action, ArticleStatus, Event, State
 from tests.browser.html import json_ld, parse, read
@@ -395,6 +398,59 @@ def test_a_page_edited_after_a_full_build_is_not_copied_into_the_next(library: L
     assert again.rendered == 1 and (again.out / page).read_bytes() == approved
 
 
+def test_a_fifo_or_a_link_planted_in_the_live_site_is_never_read_but_rendered_anew(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build after a full one copies each page from the live site, which anyone who can write
+    to the served tree can plant things in: a FIFO must not make it wait, and a link must not be
+    followed, even to a file holding the page's very bytes. Both pages are rendered anew, and the
+    one page copied (by two threads, a page at a time here) is the right one."""
+    monkeypatch.setattr(build, "COPY_BATCH", 1)
+    library.write("copied", article_text("Copied text [1].\n", title="Copied"), "2025-01-12T09:00:00Z")
+    library.approve("copied", "2025-02-03")
+    library.write(
+        "approved-two", article_text("Second text [1].\n", title="Approved two"), "2025-01-12T08:00:00Z"
+    )
+    library.approve("approved-two", "2025-02-02")
+    site = library.publish().out  # a full build: the next one has no spare and copies every page
+    fifo, link = site / "articles/approved-one/index.html", site / "articles/approved-two/index.html"
+    copy = write(tmp_path / "outside.html", link.read_bytes())  # what following the link would find
+    fifo.unlink()
+    os.mkfifo(fifo)
+    link.unlink()
+    link.symlink_to(copy)
+    built: list[PublishResult] = []
+    builder = threading.Thread(target=lambda: built.append(library.publish()), daemon=True)
+    builder.start()
+    builder.join(60)
+    if builder.is_alive():
+        with open(fifo, "wb"):  # let the build go on, so that the test ends
+            pass
+        builder.join(60)
+        pytest.fail("the build waited on a FIFO in the live site")
+    assert built and built[0].rendered == 2
+    expected = tree(library.publish("clean", use_cache=False).out)
+    assert tree(site) == expected
+    assert all(not (site / page).is_symlink() for page in expected)
+    assert tree(library.publish().out) == expected  # the site with the planted files is now the spare
+
+
+def test_pages_are_copied_the_same_where_the_kernel_will_not_copy_them(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where copy_file_range is refused (across file systems on older kernels, say), a page's
+    bytes are read and written by the build: the same site."""
+
+    def refused(*args: object, **kwargs: object) -> int:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    site = library.publish().out
+    expected = tree(site)
+    monkeypatch.setattr(os, "copy_file_range", refused)
+    again = library.publish()
+    assert again.rendered == 0 and tree(again.out) == expected
+
+
 def _edit_keeping_size_and_times(path: Path, approved: bytes) -> None:
     """An edit in place that keeps the size, with the file's times set back: only its bytes tell."""
     times = os.stat(path)
@@ -488,7 +544,7 @@ def test_replacing_works_with_and_without_an_atomic_exchange(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, atomic_exchange: bool
 ) -> None:
     if not atomic_exchange:
-        monkeypatch.setattr(output, "_exchange", lambda first, second: False)
+        monkeypatch.setattr(target, "_exchange", lambda first, second: False)
     site = tmp_path / "site"
     write_site(site, {"index.html": "one", "old/page.html": "gone soon", output.MARKER: ""})
     write_site(site, {"index.html": "two", output.MARKER: ""})

@@ -22,7 +22,7 @@ import re
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,15 +38,8 @@ from reviewflow.layout import duplicate_slug_message
 from reviewflow.publish.collect import ContentHistory, page_infos
 from reviewflow.publish.neighbours import link_neighbours, read_ahead
 from reviewflow.publish.notes import build_notes, build_time
-from reviewflow.publish.output import (
-    MARKER,
-    Staging,
-    check_target,
-    empty_trash,
-    one_build_at_a_time,
-    read_verified,
-    writing_site,
-)
+from reviewflow.publish.output import MARKER, Staging
+from reviewflow.publish.pagefiles import read_regular
 from reviewflow.publish.pages import Listing, PageInfo
 from reviewflow.publish.pool import PagePool, new_search_files, site_renderer
 from reviewflow.publish.records import (
@@ -66,9 +59,14 @@ from reviewflow.publish.search import (
     updated_search_files,
 )
 from reviewflow.publish.site import AUDIENCES, SiteRenderer
+from reviewflow.publish.target import check_target, empty_trash, one_build_at_a_time, writing_site
 from reviewflow.review.board import committed_config
 from reviewflow.review.history import committed_schema
 from reviewflow.review.queries import judge_history
+
+# Threads that copy pages from the live site (build.copy_pages), and pages each is given at a time.
+COPY_THREADS = 2
+COPY_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -268,7 +266,7 @@ def search_index(
 
     def read_last(relative: str, digest: str) -> str | None:
         path = os.path.join(target, relative)
-        data = _read(path) if file_state(path) is not None else None  # a regular file, not a link
+        data = read_regular(path)  # a regular file, never a link's target or a FIFO
         return data.decode("utf-8") if data is not None and content_digest(data) == digest else None
 
     searched = [(path, record.meta, record.terms) for path, record in pages]
@@ -305,33 +303,34 @@ def copy_pages(
     STAGING (they changed in the last build, or a full build left no spare yet); and the rest.
 
     Copied, not hard-linked: the two sites never share a file, so nothing done to the live one
-    can reach the spare, and their files' times change only when someone changes them.
+    can reach the spare, and their files' times change only when someone changes them. Copying
+    is waiting on the file system (a directory and a file made a page, the kernel's copy), which
+    lets go of the interpreter's lock: threads copy while this one works out the pages' keys.
     """
-    pages: dict[str, Page] = {}
-    missing = []
-    for info in infos:
-        relative = page_path(info.slug)
-        record = live.get(relative)
-        page = None
-        if record is not None and SLUG_PATTERN.match(info.slug) and record.key == build.key(info):
-            data = read_verified(os.path.join(target, relative), record)
-            if data is not None:
+    wanted: dict[str, Page] = {}
+    copies: list[Future[list[bool]]] = []
+    batch: list[tuple[str, str, PageRecord]] = []
+    with ThreadPoolExecutor(COPY_THREADS) as copying:
+        try:
+            for info in infos:
+                relative = page_path(info.slug)
+                record = live.get(relative)
+                if record is None or not SLUG_PATTERN.match(info.slug) or record.key != build.key(info):
+                    continue
                 page = _page(info, record._replace(state=None))
                 if page is not None:
-                    staging.write(relative, data)
-        if page is None:
-            missing.append(info)
-        else:
-            pages[info.slug] = page
-    return pages, missing
-
-
-def _read(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as file:
-            return file.read()
-    except OSError:
-        return None
+                    wanted[info.slug] = page
+                    batch.append((relative, os.path.join(target, relative), record))
+                    if len(batch) == COPY_BATCH:
+                        copies.append(copying.submit(staging.copy_all, batch))
+                        batch = []
+            copies.append(copying.submit(staging.copy_all, batch))
+            copied = [done for future in copies for done in future.result()]
+        except BaseException:
+            copying.shutdown(cancel_futures=True)  # the build gives up on STAGING: stop writing it
+            raise
+    pages = {slug: page for (slug, page), done in zip(wanted.items(), copied, strict=True) if done}
+    return pages, [info for info in infos if info.slug not in pages]
 
 
 def _page(info: PageInfo, record: PageRecord) -> Page | None:

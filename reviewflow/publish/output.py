@@ -1,112 +1,45 @@
-"""Where a build goes: the site's directory, replaced in one move, and what the next build reuses.
-
-Every build writes a whole site into a directory beside the live one and then swaps the two
-in one atomic step, so readers see the old site or the new one, and a failed build leaves the
-live site as it was. Only a directory that reviewflow built (it holds MARKER) is ever replaced,
-and every path is checked to stay inside the site.
+"""Where a build writes: the directory it fills (the spare, or a new one beside --out) and the
+files it puts there, each a new file, and every path checked to stay inside the site.
 
 The directory a build writes into is, where it can be, the *spare*: the site the previous
 build replaced, kept in .reviewflow-cache/publish/ (never in the served tree). Bringing it up
 to date touches only what changed since it was live (`Staging`), instead of creating thousands
 of directories and files; the spare is walked whole first, so nothing in it that this build did
 not put there survives. A record per --out (records.py) says which page each file is and what
-its bytes are; a file is trusted only when it is provably unchanged (`Staging.holds`).
+its bytes are; a file is trusted only when it is provably unchanged (`Staging.holds`,
+`Staging.copy`; pagefiles.py). target.py checks --out and swaps the finished site in.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
-import shutil
 import stat
-import subprocess
-import sys
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
-try:
-    import fcntl
-except ImportError:  # not on Windows: builds are then not serialised
-    fcntl = None  # type: ignore[assignment]
-
-from reviewflow.errors import CannotWrite, ConfigError, ExitCode, ReviewflowError
-from reviewflow.files import own_directory
+from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.publish.leftovers import MARKER, beside, discard, remove_leftovers
 from reviewflow.publish.leftovers import remove as _remove
-from reviewflow.publish.records import FileState, PageRecord, content_digest, file_state, state_of
+from reviewflow.publish.pagefiles import (
+    copy_bytes,
+    holds_bytes,
+    open_regular,
+    read_all,
+    verified_state,
+    write_all,
+)
+from reviewflow.publish.records import FileState, PageRecord, content_digest, state_of
+from reviewflow.publish.target import swap_in, writing_site
+
+__all__ = ["MARKER", "PublishError", "Staging", "site_path", "write_file", "write_site"]
 
 
 class PublishError(ReviewflowError):
     """The site cannot be built as it is; the published directory was left untouched."""
 
     exit_code = ExitCode.FINDINGS
-
-
-# --- the site's directory ----------------------------------------------------------------------
-
-
-def check_target(root: Path, out: Path) -> Path:
-    """The output directory, refused where replacing it could destroy anything but a built site."""
-    try:
-        return _checked_target(root, out)
-    except OSError as exc:  # it cannot even be looked at (no permission, an I/O error)
-        where = f"{os.fsdecode(exc.filename)}: " if isinstance(exc.filename, str | bytes) else ""
-        reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        raise ConfigError(f"--out {out}: cannot be checked: {where}{reason}") from None
-
-
-def _checked_target(root: Path, out: Path) -> Path:
-    if out.is_symlink():
-        raise ConfigError(f"--out {out}: is a symbolic link; give the real directory")
-    target = out.parent.resolve() / out.name if out.name not in ("", ".", "..") else out.resolve()
-    root = root.resolve()
-    if target == root or target in root.parents:
-        raise ConfigError(
-            f"--out {out}: is the content repository or contains it; choose a directory of its own"
-        )
-    if ".git" in target.relative_to(target.anchor).parts:
-        raise ConfigError(f"--out {out}: is inside a .git directory")
-    if target.exists() and not target.is_dir():
-        raise ConfigError(f"--out {out}: exists and is not a directory")
-    if target.is_dir() and any(target.iterdir()) and not (target / MARKER).is_file():
-        raise ConfigError(
-            f"--out {out}: is not empty and was not built by reviewflow publish (it has no {MARKER}); "
-            "publish replaces the whole directory, so remove it or choose another"
-        )
-    return target
-
-
-@contextmanager
-def writing_site(target: Path) -> Iterator[None]:
-    """A file system that refuses the build (read-only, full, over quota) is an exit 2 that
-    names the path and the reason, not an internal error; TARGET is left as it was."""
-    try:
-        yield
-    except OSError as exc:
-        problem = CannotWrite.wrap(exc, f"the site for --out {target}")
-        if problem is None:
-            raise
-        raise problem from None
-
-
-@contextmanager
-def one_build_at_a_time(spare: Path | None) -> Iterator[None]:
-    """Hold a lock on the spare's lock file: two builds into one --out must not share a spare."""
-    if spare is None or fcntl is None:
-        yield
-        return
-    try:  # never through a link: the cache is in the work tree (files.py)
-        descriptor = os.open(f"{spare}.lock", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    except OSError:
-        descriptor = None
-    if descriptor is None:
-        yield
-        return
-    with open(descriptor, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
 
 
 def site_path(site: Path | str, relative: str) -> str:
@@ -125,37 +58,51 @@ def site_path(site: Path | str, relative: str) -> str:
 
 def write_file(site: Path | str, relative: str, data: bytes, new_directory: bool = False) -> None:
     """Put DATA at RELATIVE in a site being built (from any process); NEW_DIRECTORY: its
-    directory is probably not there yet (it is made first, rather than after a failed open).
+    directory is probably not there yet (it is made first, rather than after a failed open)."""
+    put_file(site_path(site, relative), lambda descriptor: write_all(descriptor, data), new_directory)
+
+
+def put_file(path: str, fill: Callable[[int], object], new_directory: bool = False) -> None:
+    """Make a new file at PATH (in a site being built) and have FILL write its bytes to its
+    descriptor (a plain descriptor: a Python file object costs three more system calls a page).
 
     Always a new file: a file already there is never written into, so that its inode and times
     always change with its bytes. It is replaced by a rename, never removed first: a build killed
     in between leaves either file, and never a site without its MARKER, which the next build
     needs to know the directory for its own (remove_leftovers).
     """
-    path = site_path(site, relative)
     if new_directory:
         with suppress(OSError):  # there after all, or not to be made here: the open below tells
             os.mkdir(os.path.dirname(path))
     try:
-        file = open(path, "xb")  # noqa: SIM115 - the common case: one system call
+        descriptor = os.open(path, _NEW_FILE, 0o666)  # the common case: one system call
     except FileNotFoundError:
         directory = os.path.dirname(path)
         try:  # a page's own directory, in a directory that is there: one system call, not three
             os.mkdir(directory)
         except OSError:
             os.makedirs(directory, exist_ok=True)
-        file = open(path, "xb")  # noqa: SIM115
+        descriptor = os.open(path, _NEW_FILE, 0o666)
     except FileExistsError:
         if os.path.isdir(path) and not os.path.islink(path):
             _remove(path)  # a directory planted in its place cannot be renamed over
         replacement = f"{path}.{os.getpid()}.tmp"  # a killed build's is removed by _walk
         _remove(replacement)
-        with open(replacement, "xb") as file:
-            file.write(data)
+        _fill(os.open(replacement, _NEW_FILE, 0o666), fill)
         os.replace(replacement, path)
         return
-    with file:
-        file.write(data)
+    _fill(descriptor, fill)
+
+
+# A new file, as open(path, "xb") makes it: never one already there, never inherited by a child.
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _fill(descriptor: int, fill: Callable[[int], object]) -> None:
+    try:
+        fill(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 class Staging:
@@ -218,21 +165,58 @@ class Staging:
         """
         if relative not in self.found:
             return None
-        return _verified(f"{self.directory}/{relative}", record)  # a checked relative path: no join needed
+        # A checked relative path: no join needed.
+        return verified_state(f"{self.directory}/{relative}", record)
 
     def write(self, relative: str, data: str | bytes) -> None:
-        self.placed.add(relative)
         data = data.encode("utf-8") if isinstance(data, str) else data
+        self._put(relative, lambda descriptor: write_all(descriptor, data))
+
+    def copy(self, relative: str, source: str, record: PageRecord) -> bool:
+        """Copy the file at SOURCE (a page of the live site) to RELATIVE if it holds exactly the
+        bytes RECORD describes; whether it did.
+
+        As in `holds`, a file in RECORD's settled state is unchanged; and one still in that state
+        once copied was not written while it was copied: the kernel copies it, and its bytes are
+        neither read here nor hashed (a build copying a whole site from the live one would hash
+        every page). Any other file is read, and copied only if it hashes as the record says.
+        Anything but a regular file (a link, a FIFO planted in the served site) is not copied.
+        """
+        descriptor = open_regular(source)
+        if descriptor is None:
+            return False
+        try:
+            recorded = record.state
+            if recorded is not None and _state(descriptor) == recorded:
+                self._put(relative, lambda target: copy_bytes(descriptor, target, recorded[1]))
+                if _state(descriptor) == recorded:
+                    return True
+                self.placed.discard(relative)  # written to while copied: its bytes tell
+            data = _read(descriptor)
+        finally:
+            os.close(descriptor)
+        if data is None or content_digest(data) != record.digest:
+            return False  # a copy made above is written over when the page is rendered
+        self.write(relative, data)
+        return True
+
+    def copy_all(self, pages: list[tuple[str, str, PageRecord]]) -> list[bool]:
+        """`copy` for each (relative path, source, record) of PAGES, from any thread."""
+        return [self.copy(relative, source, record) for relative, source, record in pages]
+
+    def _put(self, relative: str, fill: Callable[[int], object]) -> None:
+        self.placed.add(relative)
         # A page copied into a spare that lacks it (after a full build: every page) goes into
         # a directory the spare did not hold.
         directory = os.path.dirname(relative)
-        write_file(self.directory, relative, data, bool(directory) and directory not in self.directories)
+        new_directory = bool(directory) and directory not in self.directories
+        put_file(site_path(self.directory, relative), fill, new_directory)
 
     def write_changed(self, relative: str, text: str) -> None:
         """Write TEXT at RELATIVE unless the file there already holds exactly its bytes: most
         site-wide files (the search index's shards, say) are the same as the spare's."""
         data = text.encode("utf-8")
-        if relative in self.found and _holds_bytes(os.path.join(self.directory, relative), data):
+        if relative in self.found and holds_bytes(os.path.join(self.directory, relative), data):
             self.placed.add(relative)
         else:
             self.write(relative, data)
@@ -245,50 +229,22 @@ class Staging:
         for relative in sorted(self.directories - _needed_directories(wanted) - wanted, reverse=True):
             _remove(os.path.join(self.directory, relative))
         os.chmod(self.directory, 0o755)  # from now on it is the site: a web server reads it
-        _swap(self.directory, self.target, self.trash, keep_replaced=self.spare is not None)
+        swap_in(self.directory, self.target, self.trash, keep_replaced=self.spare is not None)
         self._swapped = True
 
 
-def _verified(path: str, record: PageRecord) -> FileState | None:
-    state = file_state(path)
-    if state is None or (record.state is not None and state == record.state):
-        return state
+def _state(descriptor: int) -> FileState | None:
     try:
-        with open(path, "rb") as file:
-            return state if content_digest(file.read()) == record.digest else None
+        return state_of(os.fstat(descriptor))
     except OSError:
         return None
 
 
-def read_verified(path: str, record: PageRecord) -> bytes | None:
-    """The bytes of the file at PATH if they are those RECORD describes, else None.
-
-    As in `Staging.holds`, a file whose state is RECORD's settled state is unchanged; and one
-    still in that state once read was not written while it was read: its bytes are used without
-    being hashed (a build copying a whole site from the live one would hash every page).
-    """
+def _read(descriptor: int) -> bytes | None:
     try:
-        with open(path, "rb") as file:
-            before = state_of(os.fstat(file.fileno()))
-            data = file.read()
-            after = state_of(os.fstat(file.fileno()))
+        return read_all(descriptor)
     except OSError:
         return None
-    if record.state is not None and before == record.state == after:
-        return data
-    return data if content_digest(data) == record.digest else None
-
-
-def _holds_bytes(path: str, data: bytes) -> bool:
-    """Whether PATH is a regular file of exactly DATA."""
-    state = file_state(path)
-    if state is None or state[1] != len(data):
-        return False
-    try:
-        with open(path, "rb") as file:
-            return file.read() == data
-    except OSError:
-        return False
 
 
 def write_site(target: Path, files: Mapping[str, str | bytes], trash: Path | None = None) -> None:
@@ -342,73 +298,11 @@ def _walk(top: Path) -> tuple[set[str], set[str]]:
 
 
 def _needed_directories(files: Iterable[str]) -> set[str]:
+    """The directories FILES are in, and theirs in turn."""
+    parents = {relative.rpartition("/")[0] for relative in files}  # most pages: a directory each
     needed: set[str] = set()
-    for relative in files:
-        directory = os.path.dirname(relative)
+    for directory in parents:
         while directory and directory not in needed:
             needed.add(directory)
-            directory = os.path.dirname(directory)
+            directory = directory.rpartition("/")[0]
     return needed
-
-
-def _swap(building: Path, target: Path, trash: Path | None, keep_replaced: bool) -> None:
-    """Put BUILDING in TARGET's place; the replaced site goes to BUILDING's path if KEEP_REPLACED."""
-    if not target.exists():
-        os.rename(building, target)
-        return
-    if keep_replaced:
-        if not _exchange(building, target):  # three renames: for an instant there is no site at all
-            aside = beside(target, "old")
-            os.rename(target, aside)
-            os.rename(building, target)
-            os.rename(aside, building)
-        return
-    retired = beside(target, "old")
-    if trash is not None and own_directory(trash):  # a link there would take the site elsewhere
-        try:
-            if os.lstat(trash).st_dev == os.stat(target.parent).st_dev:
-                retired = trash / retired.name
-        except OSError:
-            pass
-    if _exchange(building, target):  # one atomic step: readers see the old site or the new one
-        os.rename(building, retired)
-    else:  # two renames: for an instant there is no site at all
-        os.rename(target, retired)
-        try:
-            os.rename(building, target)
-        except BaseException:
-            os.rename(retired, target)
-            raise
-    if retired.parent != trash:
-        discard(retired)
-
-
-def empty_trash(trash: Path | None) -> None:
-    """Delete what earlier builds left in TRASH (see _swap), if it is a real directory of this
-    user's: never what a link in its place points to."""
-    if trash is None or not own_directory(trash, create=False):
-        return
-    try:
-        entries = list(os.scandir(trash))
-    except OSError:
-        return
-    paths = [entry.path for entry in entries]
-    if paths and shutil.which("rm"):
-        # rm waits on the disk without holding Python's interpreter lock, which the build needs.
-        subprocess.run(["rm", "-rf", "--", *paths], capture_output=True, check=False)
-    for path in paths:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _exchange(first: Path, second: Path) -> bool:
-    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where that cannot be done."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
-    return bool(result == 0)
