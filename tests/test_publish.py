@@ -18,7 +18,7 @@ from click.testing import Result
 
 from reviewflow.configfile import load_config
 from reviewflow.content.schema import read_schema
-from reviewflow.publish import build, output, pool, render, target
+from reviewflow.publish import output, pool, render, target
 from reviewflow.publish.build import PublishResult, publish
 from reviewflow.publish.collect import ContentHistory, first_approval
 from reviewflow.publish.output import PublishError, write_site
@@ -399,15 +399,11 @@ def test_a_page_edited_after_a_full_build_is_not_copied_into_the_next(library: L
 
 
 def test_a_fifo_or_a_link_planted_in_the_live_site_is_never_read_but_rendered_anew(
-    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    library: Library, tmp_path: Path
 ) -> None:
     """The build after a full one copies each page from the live site, which anyone who can write
     to the served tree can plant things in: a FIFO must not make it wait, and a link must not be
-    followed, even to a file holding the page's very bytes. Both pages are rendered anew, and the
-    one page copied (by two threads, a page at a time here) is the right one."""
-    monkeypatch.setattr(build, "COPY_BATCH", 1)
-    library.write("copied", article_text("Copied text [1].\n", title="Copied"), "2025-01-12T09:00:00Z")
-    library.approve("copied", "2025-02-03")
+    followed, even to a file holding the page's very bytes. Both pages are rendered anew."""
     library.write(
         "approved-two", article_text("Second text [1].\n", title="Approved two"), "2025-01-12T08:00:00Z"
     )

@@ -22,7 +22,7 @@ import re
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,10 +63,6 @@ from reviewflow.publish.target import check_target, empty_trash, one_build_at_a_
 from reviewflow.review.board import committed_config
 from reviewflow.review.history import committed_schema
 from reviewflow.review.queries import judge_history
-
-# Threads that copy pages from the live site (build.copy_pages), and pages each is given at a time.
-COPY_THREADS = 2
-COPY_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -303,34 +299,23 @@ def copy_pages(
     STAGING (they changed in the last build, or a full build left no spare yet); and the rest.
 
     Copied, not hard-linked: the two sites never share a file, so nothing done to the live one
-    can reach the spare, and their files' times change only when someone changes them. Copying
-    is waiting on the file system (a directory and a file made a page, the kernel's copy), which
-    lets go of the interpreter's lock: threads copy while this one works out the pages' keys.
+    can reach the spare, and their files' times change only when someone changes them.
     """
-    wanted: dict[str, Page] = {}
-    copies: list[Future[list[bool]]] = []
-    batch: list[tuple[str, str, PageRecord]] = []
-    with ThreadPoolExecutor(COPY_THREADS) as copying:
-        try:
-            for info in infos:
-                relative = page_path(info.slug)
-                record = live.get(relative)
-                if record is None or not SLUG_PATTERN.match(info.slug) or record.key != build.key(info):
-                    continue
-                page = _page(info, record._replace(state=None))
-                if page is not None:
-                    wanted[info.slug] = page
-                    batch.append((relative, os.path.join(target, relative), record))
-                    if len(batch) == COPY_BATCH:
-                        copies.append(copying.submit(staging.copy_all, batch))
-                        batch = []
-            copies.append(copying.submit(staging.copy_all, batch))
-            copied = [done for future in copies for done in future.result()]
-        except BaseException:
-            copying.shutdown(cancel_futures=True)  # the build gives up on STAGING: stop writing it
-            raise
-    pages = {slug: page for (slug, page), done in zip(wanted.items(), copied, strict=True) if done}
-    return pages, [info for info in infos if info.slug not in pages]
+    pages: dict[str, Page] = {}
+    missing = []
+    for info in infos:
+        relative = page_path(info.slug)
+        record = live.get(relative)
+        page = None
+        if record is not None and SLUG_PATTERN.match(info.slug) and record.key == build.key(info):
+            page = _page(info, record._replace(state=None))
+            if page is not None and not staging.copy(relative, os.path.join(target, relative), record):
+                page = None
+        if page is None:
+            missing.append(info)
+        else:
+            pages[info.slug] = page
+    return pages, missing
 
 
 def _page(info: PageInfo, record: PageRecord) -> Page | None:

@@ -200,10 +200,6 @@ class Staging:
         self.write(relative, data)
         return True
 
-    def copy_all(self, pages: list[tuple[str, str, PageRecord]]) -> list[bool]:
-        """`copy` for each (relative path, source, record) of PAGES, from any thread."""
-        return [self.copy(relative, source, record) for relative, source, record in pages]
-
     def _put(self, relative: str, fill: Callable[[int], object]) -> None:
         self.placed.add(relative)
         # A page copied into a spare that lacks it (after a full build: every page) goes into
