@@ -41,7 +41,8 @@ from reviewflow.publish.site import PageProblem, SiteRenderer
 from reviewflow.workers import worker_pool
 
 Rendered = tuple[str, dict[str, Any]] | str  # (html, listing meta), or what is wrong
-Written = tuple[str, dict[str, Any]] | str  # (digest of the page written, listing meta), or what is wrong
+# (digest of the page written, listing meta, search terms as JSON text), or what is wrong
+Written = tuple[str, dict[str, Any], str] | str
 R = TypeVar("R")
 MISSING = "its content is missing from the git object database"
 Job = tuple[PageInfo, bytes | None]  # a page and its text; None: the worker reads it from the work tree
@@ -139,10 +140,10 @@ class Worker:
         if isinstance(outcome, str):
             return outcome
         html, meta = outcome
-        meta["search"] = terms_text(meta["search"])  # as its record keeps them: here, in parallel
+        terms = terms_text(meta.pop("search"))  # as its record keeps them: here, in parallel
         data = html.encode("utf-8")
         write_file(site, page_path(info.slug), data)
-        return content_digest(data), meta
+        return content_digest(data), meta, terms
 
     def facts(self, texts: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, Facts | None]], list[str]]:
         """The facts of each (path, blob) of TEXTS the work tree holds; the blobs it does not."""

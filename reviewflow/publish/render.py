@@ -103,10 +103,10 @@ def render_pages(
             version = "approved version" if info.approved else "version at HEAD"
             problems.append(f"{info.path} ({version}, blob {info.blob[:12]}): {outcome}")
             continue
-        digest, meta = outcome
+        digest, meta, terms = outcome
         staging.placed.add(page_path(info.slug))
         pages[info.slug] = Page(
-            Listing.from_meta(info, meta), PageRecord(build.key(info), digest, None, meta)
+            Listing.from_meta(info, meta), PageRecord(build.key(info), digest, None, meta, terms)
         )
     if problems:
         raise PublishError(
