@@ -88,9 +88,8 @@ def terms(text: str) -> list[str]:
 def article_terms(article: Article, body: str) -> dict[str, int]:
     """Each term of one article (BODY: its Markdown) with its weight: how often it occurs, counted
     more in its title, condition, tags, summary and headings than in the body. Plain JSON, kept
-    with the page's record. It runs for every page rendered, so the words are counted in C: each
-    part's words, repeated as many times as the part weighs, go into one Counter (one pass over
-    the distinct words, not one per part); each distinct word is judged once per process (_TERMS)."""
+    with the page's record. Counted in C: each part's words, repeated as often as the part weighs,
+    go into one Counter; each distinct word is judged once per process (_TERMS)."""
     if "](" in body or "<http" in body:
         body = _LINK_TARGET.sub("]", body)
     headings = "\n".join(_HEADING.findall("\n" + body)) if "#" in body else ""
@@ -121,8 +120,7 @@ _UNSEEN = ""
 
 
 def _words(text: str) -> list[str] | list[bytes]:
-    """The words of normalised TEXT. Most text is ASCII once normalised: its words are then
-    split by bytes.translate, several times faster than the regular expression."""
+    """The words of normalised TEXT; ASCII text's split by bytes.translate (several times faster)."""
     if text.isascii():
         return text.encode("ascii").translate(_ASCII_SPACES).split()
     return _WORD.findall(text)
@@ -246,9 +244,8 @@ SearchState = dict[str, Any]  # {"fingerprint": ..., "counts": {term: articles},
 
 
 def terms_text(found: Mapping[str, int] | None) -> str:
-    """An article's terms as they are kept with its page's record: compact JSON, non-ASCII kept,
-    which orjson writes as `json.dumps` does, several times faster (a term holds letters and
-    digits only, never a lone surrogate, which orjson would refuse)."""
+    """An article's terms as its record keeps them: compact JSON, written by orjson as `json.dumps`
+    writes it (a term is letters and digits, never a lone surrogate, which orjson refuses)."""
     return orjson.dumps(found or {}).decode("utf-8")
 
 
