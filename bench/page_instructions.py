@@ -14,13 +14,12 @@ README.md ("What bounds the rows that miss") quotes the results.
 
 from __future__ import annotations
 
-import os
 import pickle
-import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from instructions import cachegrind  # bench/instructions.py, beside this script
 
 PAGES = 300
 BASE_URL = "https://bench.example.org"
@@ -69,13 +68,7 @@ def run(corpus: Path, pages: Path, count: int) -> None:
 
 
 def instructions(corpus: Path, pages: Path, count: int) -> int:
-    command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
-    command += [sys.executable, __file__, "--run", str(corpus), str(pages), str(count)]
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
-    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
-    if done.returncode != 0 or found is None:
-        sys.exit(f"valgrind failed\n{done.stderr[-2000:]}")
-    return int(found.group(1).replace(",", ""))
+    return cachegrind([__file__, "--run", str(corpus), str(pages), str(count)], "pages")
 
 
 def main() -> None:
