@@ -64,12 +64,18 @@ def run_part(corpus: Path, part: str, count: int) -> None:
 
 
 def instructions(corpus: Path, part: str, count: int) -> int:
+    return cachegrind([__file__, "--run", str(corpus), part, str(count)], part)
+
+
+def cachegrind(arguments: list[str], what: str) -> int:
+    """The instructions `python ARGUMENTS` runs, by cachegrind, with PYTHONHASHSEED=0 (WHAT names
+    it if valgrind fails). bench/page_instructions.py counts with it too."""
     command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
-    command += [sys.executable, __file__, "--run", str(corpus), part, str(count)]
+    command += [sys.executable, *arguments]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
     found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
     if done.returncode != 0 or found is None:
-        sys.exit(f"{part}: valgrind failed\n{done.stderr[-2000:]}")
+        sys.exit(f"{what}: valgrind failed\n{done.stderr[-2000:]}")
     return int(found.group(1).replace(",", ""))
 
 

@@ -9,6 +9,9 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from markupsafe import escape
 
 from reviewflow.content.article import Reference
 from reviewflow.publish.article_body import back_labels, fold_short_answer, page_body
@@ -17,6 +20,8 @@ from reviewflow.publish.article_page import (
     TITLE_MAX,
     cut_at_word,
     cut_title,
+    escaped,
+    escaped_in_python,
     in_words,
     member_anchors,
     meta_description,
@@ -342,3 +347,11 @@ def test_hostile_titles_stay_inside_the_json_ld_and_the_meta_tags(renderer: Site
     tree = parse(html)
     assert tree.find("meta", property="og:title").attrs["content"] == title
     assert tree.find("meta", name="description").attrs["content"] == title
+
+
+@given(st.text())
+def test_values_are_escaped_as_markupsafe_escapes_them(text: str) -> None:
+    # The page escapes its values with markupsafe's C code where it has it, else in Python:
+    # both write what `escape` (and so the templates) would, as a plain string.
+    assert escaped(text) == escaped_in_python(text) == str(escape(text))
+    assert type(escaped(text)) is str

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markupsafe import escape
 
 from reviewflow.configfile import load_config
@@ -124,6 +126,41 @@ def test_a_word_in_the_title_weighs_more_than_the_same_word_in_the_body() -> Non
     assert weights["marrow"] > weights["blood"] > weights.get("again", 0) > 0
     assert weights["test"] == 3 + 1  # once in a heading, once in the body's text
     assert "example" not in article_terms(make_article(), "A [link](https://example.org/page).\n")
+
+
+def reference_weights(title: str, summary: str, tags: list[str], condition: str, body: str) -> dict[str, int]:
+    """article_terms as its docstring says it, slowly: each part's terms (as a query splits
+    them) counted and weighed in turn, in the order first met."""
+    body = re.sub(r"\]\([^)\s]*\)|<https?://[^>\s]*>", "]", body)
+    headings = "\n".join(re.findall(r"\n#{1,6}[ \t]+([^\n]*)", "\n" + body))
+    weights: dict[str, int] = {}
+    parts = ((title, 10), (condition, 6), (" ".join(tags), 4), (summary, 3), (headings, 2), (body, 1))
+    for text, weight in parts:
+        for found in terms(text):
+            weights[found] = weights.get(found, 0) + weight
+    return {found: min(weight, 255) for found, weight in weights.items()}
+
+
+WORDY = st.lists(
+    st.sampled_from(["nerve", "nerves", "Waldenström", "IgM", "the", "biopsies", "x", "12", " ", "\n"])
+).map("".join)
+
+
+@given(title=WORDY, summary=WORDY, tag=WORDY, body=st.lists(st.sampled_from(
+    ["Blood tests", " nerves ", "\n## Nerve care\n", "[link](https://x.org/nerve)", "ÅSA", "\n# Heading", " ś "]
+)))  # fmt: skip
+def test_each_terms_weight_is_its_count_in_each_part_times_the_parts_weight(
+    title: str, summary: str, tag: str, body: list[str]
+) -> None:
+    from tests.test_publish_site import article as make_article
+
+    tags = [tag] if tag.strip() else []
+    made = make_article(title=title or "T", summary=summary or "S", tags=tags, condition="Nerve care")
+    text = "".join(body)
+    found = article_terms(made, text)
+    expected = reference_weights(made.title, made.summary, list(made.tags), made.condition, text)
+    assert list(found.items()) == list(expected.items())  # the same weights, in the same order
+    assert search.terms_text(found) == json.dumps(expected, ensure_ascii=False, separators=(",", ":"))
 
 
 def test_shards_split_by_one_more_letter_where_a_prefix_holds_too_much() -> None:

@@ -138,7 +138,7 @@ def _links_html(links: Iterable[tuple[str, str, str]]) -> str:
     )
 
 
-def escaped(text: str) -> str:
+def escaped_in_python(text: str) -> str:
     """TEXT escaped as markupsafe's escape does it (the same five characters, the same
     references), as a plain string: a page escapes dozens of reference fields, and making
     each one a Markup costs more than escaping it."""
@@ -146,3 +146,11 @@ def escaped(text: str) -> str:
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
         .replace("'", "&#39;")
     )  # fmt: skip
+
+
+try:
+    # The same escaping done by markupsafe's C code (which its `escape` wraps in a Markup): one
+    # pass over the text rather than five, a page's hundred values ~0.3 µs each sooner.
+    from markupsafe._speedups import _escape_inner as escaped
+except ImportError:  # a markupsafe built without its C speedups
+    escaped = escaped_in_python

@@ -55,7 +55,6 @@ from reviewflow.publish.render import Build, Page, page_path, page_pool, render_
 from reviewflow.publish.search import (
     DOC_FIELDS,
     SearchState,
-    terms_text,
     updated_search_files,
 )
 from reviewflow.publish.site import AUDIENCES, SiteRenderer
@@ -200,7 +199,7 @@ def build_site(
                 live = cache.rendered_last(target) if staging.spare else cache.live_site(target)
                 copied, missing = copy_pages(build, missing, staging, live, target)
                 pages.update(copied)
-            pages.update(_with_terms(render_pages(build, store, missing, staging, texts, pool)))
+            pages.update(render_pages(build, store, missing, staging, texts, pool))
             listings = [pages[info.slug].listing for info in infos]
             searched = [(page_path(info.slug), pages[info.slug].record) for info in infos]
             last = cache.live_terms(target) if cache and built_before else None
@@ -228,19 +227,6 @@ def build_site(
             new_pages = {page_path(info.slug) for info in missing}  # all that the next build's spare lacks
             cache.keep_sites(target, records, new_pages, spare_was_live=kept_spare, search=search)
     return listings, len(missing)
-
-
-def _with_terms(rendered: dict[str, Page]) -> dict[str, Page]:
-    """Rendered pages with their search terms taken out of their listing into their own field,
-    as JSON text (what a record keeps, and what the next build compares): the process that
-    rendered a page wrote them so."""
-    pages = {}
-    for slug, page in rendered.items():
-        meta = dict(page.record.meta)
-        terms = meta.pop("search", None)
-        terms = terms if isinstance(terms, str) else terms_text(terms)
-        pages[slug] = Page(page.listing, page.record._replace(meta=meta, terms=terms))
-    return pages
 
 
 def _search_input(

@@ -41,7 +41,8 @@ from reviewflow.publish.site import PageProblem, SiteRenderer
 from reviewflow.workers import worker_pool
 
 Rendered = tuple[str, dict[str, Any]] | str  # (html, listing meta), or what is wrong
-Written = tuple[str, dict[str, Any]] | str  # (digest of the page written, listing meta), or what is wrong
+# (digest of the page written, listing meta, search terms as JSON text), or what is wrong
+Written = tuple[str, dict[str, Any], str] | str
 R = TypeVar("R")
 MISSING = "its content is missing from the git object database"
 Job = tuple[PageInfo, bytes | None]  # a page and its text; None: the worker reads it from the work tree
@@ -128,9 +129,10 @@ class Worker:
     max_bytes: int
     toplevel: str
 
-    def render(self, site: Path, info: PageInfo, raw: bytes | None) -> Written | None:
+    def render(self, site: Path, info: PageInfo, raw: bytes | None, fresh: bool = False) -> Written | None:
         """Render INFO's page from RAW (None: from the work tree) and write it into SITE; None
-        when RAW is None and the work tree does not hold the page's text."""
+        when RAW is None and the work tree does not hold the page's text. FRESH: SITE had no
+        directories when the build began (a full build's), so the page's own is made first."""
         if raw is None:
             raw = tree_text(self.toplevel, info.path, info.blob, self.max_bytes)
             if raw is None:
@@ -139,10 +141,10 @@ class Worker:
         if isinstance(outcome, str):
             return outcome
         html, meta = outcome
-        meta["search"] = terms_text(meta["search"])  # as its record keeps them: here, in parallel
+        terms = terms_text(meta.pop("search"))  # as its record keeps them: here, in parallel
         data = html.encode("utf-8")
-        write_file(site, page_path(info.slug), data)
-        return content_digest(data), meta
+        write_file(site, page_path(info.slug), data, new_directory=fresh)
+        return content_digest(data), meta, terms
 
     def facts(self, texts: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, Facts | None]], list[str]]:
         """The facts of each (path, blob) of TEXTS the work tree holds; the blobs it does not."""
@@ -201,8 +203,8 @@ class PagePool:
         """WORK(*ARGS) in a worker (a module-level function, its arguments sent pickled)."""
         return self._executor.submit(work, *args)
 
-    def render(self, site: Path, chunk: list[Job]) -> Future[list[Written | None]]:
-        return self._executor.submit(_render, site, chunk)
+    def render(self, site: Path, chunk: list[Job], fresh: bool) -> Future[list[Written | None]]:
+        return self._executor.submit(_render, site, chunk, fresh)
 
 
 _WORKER: Worker | None = None
@@ -216,9 +218,9 @@ def _start_worker(
     _WORKER = Worker(renderer, ArticleSchema(*schema), config.checks.max_file_bytes, toplevel)
 
 
-def _render(site: Path, chunk: list[Job]) -> list[Written | None]:
+def _render(site: Path, chunk: list[Job], fresh: bool) -> list[Written | None]:
     assert _WORKER is not None
-    return [_WORKER.render(site, info, raw) for info, raw in chunk]
+    return [_WORKER.render(site, info, raw, fresh) for info, raw in chunk]
 
 
 def _facts(texts: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, Facts | None]], list[str]]:

@@ -90,8 +90,9 @@ def render_pages(
         progress_bar(len(infos), "Rendering pages") as advance,
         _renderer(build, store, infos, pool) as render,
     ):
+        fresh = not staging.directories  # a full build's new directory: no page has its own yet
         for jobs in (_jobs(infos, texts if texts is not None else {}), _from_git(store, from_git, absent)):
-            for info, outcome in render(jobs, staging.directory):
+            for info, outcome in render(jobs, staging.directory, fresh):
                 if outcome is None:  # the work tree does not hold its text: from git, next
                     from_git.append(info)
                     continue
@@ -103,10 +104,10 @@ def render_pages(
             version = "approved version" if info.approved else "version at HEAD"
             problems.append(f"{info.path} ({version}, blob {info.blob[:12]}): {outcome}")
             continue
-        digest, meta = outcome
+        digest, meta, terms = outcome
         staging.placed.add(page_path(info.slug))
         pages[info.slug] = Page(
-            Listing.from_meta(info, meta), PageRecord(build.key(info), digest, None, meta)
+            Listing.from_meta(info, meta), PageRecord(build.key(info), digest, None, meta, terms)
         )
     if problems:
         raise PublishError(
@@ -144,7 +145,7 @@ def _from_git(store: GitStore, infos: Sequence[PageInfo], absent: list[PageInfo]
     absent.extend(info for left in by_blob.values() for info in left)
 
 
-Render = Callable[[Iterator[Job], Path], Iterator[tuple[PageInfo, Written | None]]]
+Render = Callable[[Iterator[Job], Path, bool], Iterator[tuple[PageInfo, Written | None]]]
 
 
 @contextmanager
@@ -153,16 +154,16 @@ def _renderer(
 ) -> Iterator[Render]:
     """How this build renders its pages: in POOL, in a pool of its own, or in this process."""
     if pool is not None:
-        yield lambda jobs, site: _pooled(pool, jobs, site)
+        yield lambda jobs, site, fresh: _pooled(pool, jobs, site, fresh)
         return
     own = page_pool(build, store, len(infos))
     if own is not None:
         with own:
-            yield lambda jobs, site: _pooled(own, jobs, site)
+            yield lambda jobs, site, fresh: _pooled(own, jobs, site, fresh)
         return
     max_bytes = build.config.checks.max_file_bytes
     worker = Worker(build.renderer, build.schema, max_bytes, str(store.toplevel))
-    yield lambda jobs, site: ((info, worker.render(site, info, raw)) for info, raw in jobs)
+    yield lambda jobs, site, fresh: ((info, worker.render(site, info, raw, fresh)) for info, raw in jobs)
 
 
 def page_pool(build: Build, store: GitStore, items: int) -> PagePool | None:
@@ -173,11 +174,13 @@ def page_pool(build: Build, store: GitStore, items: int) -> PagePool | None:
     return PagePool(build.config, build.renderer, build.schema, store.toplevel, count)
 
 
-def _pooled(pool: PagePool, jobs: Iterator[Job], site: Path) -> Iterator[tuple[PageInfo, Written | None]]:
+def _pooled(
+    pool: PagePool, jobs: Iterator[Job], site: Path, fresh: bool
+) -> Iterator[tuple[PageInfo, Written | None]]:
     pending: deque[tuple[list[Job], Future[list[Written | None]]]] = deque()
     try:
         for chunk in _chunks(jobs, CHUNK):
-            pending.append((chunk, pool.render(site, chunk)))
+            pending.append((chunk, pool.render(site, chunk, fresh)))
             if len(pending) > pool.count * AHEAD:
                 yield from _outcomes(*pending.popleft())
         while pending:

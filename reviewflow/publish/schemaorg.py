@@ -121,23 +121,28 @@ def board_url(base_url: str | None, anchor: str | None) -> str | None:
     return f"{base_url}/board/#{anchor}" if anchor else f"{base_url}/board/"
 
 
-@functools.lru_cache(maxsize=1024)  # asked twice per reference: for the JSON-LD and for the page
 def identifier_links(reference: Reference) -> tuple[tuple[str, str, str], ...]:
     """(label, identifier, href) for each way to find a reference: DOI, PubMed, PMC, its URL."""
+    return _links(reference.doi, reference.pmid, reference.pmcid, reference.url)
+
+
+# Kept by the four identifiers, not by the Reference: asked twice per reference (for the JSON-LD
+# and for the page), and a model's hash is a Python call over all its fields, a third of the cost.
+@functools.lru_cache(maxsize=1024)
+def _links(
+    doi: str | None, pmid: str | None, pmcid: str | None, url: str | None
+) -> tuple[tuple[str, str, str], ...]:
     links = []
-    if reference.doi:
-        links.append(("DOI", reference.doi, "https://doi.org/" + _quoted(reference.doi, "/:;()._-")))
-    if reference.pmid:
-        links.append(
-            ("PubMed", reference.pmid, f"https://pubmed.ncbi.nlm.nih.gov/{_quoted(reference.pmid)}/")
-        )
-    if reference.pmcid:
-        pmc = _quoted(reference.pmcid)
-        links.append(("PMC", reference.pmcid, f"https://www.ncbi.nlm.nih.gov/pmc/articles/{pmc}/"))
-    if reference.url:
-        scheme, netloc = _scheme_and_host(reference.url)
+    if doi:
+        links.append(("DOI", doi, "https://doi.org/" + _quoted(doi, "/:;()._-")))
+    if pmid:
+        links.append(("PubMed", pmid, f"https://pubmed.ncbi.nlm.nih.gov/{_quoted(pmid)}/"))
+    if pmcid:
+        links.append(("PMC", pmcid, f"https://www.ncbi.nlm.nih.gov/pmc/articles/{_quoted(pmcid)}/"))
+    if url:
+        scheme, netloc = _scheme_and_host(url)
         if scheme in ("http", "https"):
-            links.append(("Link", netloc, reference.url))
+            links.append(("Link", netloc, url))
     return tuple(links)
 
 

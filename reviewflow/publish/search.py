@@ -30,6 +30,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from reviewflow.content.article import Article
 from reviewflow.publish.site import AUDIENCES
 
@@ -48,7 +50,7 @@ STOP_WORDS = frozenset(
     "will with you your".split()
 )
 _WORD = re.compile(r"[^\W_]+")
-# Every ASCII byte that is not a lower-case letter or a digit, made a space (_word_counts).
+# Every ASCII byte that is not a lower-case letter or a digit, made a space (_words).
 _ASCII_SPACES = bytes(c if (48 <= c <= 57 or 97 <= c <= 122) else 32 for c in range(256))
 _LINK_TARGET = re.compile(r"\]\([^)\s]*\)|<https?://[^>\s]*>")  # a link's address is not its text
 # A heading's text, in "\n" + the body. The literal "\n" first lets `re` skip ahead, eight times
@@ -86,40 +88,42 @@ def terms(text: str) -> list[str]:
 def article_terms(article: Article, body: str) -> dict[str, int]:
     """Each term of one article (BODY: its Markdown) with its weight: how often it occurs, counted
     more in its title, condition, tags, summary and headings than in the body. Plain JSON, kept
-    with the page's record. It runs for every page rendered, so the words are counted in C
-    (Counter) and each distinct word is judged once per process (_TERMS)."""
+    with the page's record. Counted in C: each part's words, repeated as often as the part weighs,
+    go into one Counter; each distinct word is judged once per process (_TERMS)."""
     if "](" in body or "<http" in body:
         body = _LINK_TARGET.sub("]", body)
     headings = "\n".join(_HEADING.findall("\n" + body)) if "#" in body else ""
-    weights: dict[str, int] = {}
     parts = (
         (article.title, WEIGHTS["title"]), (article.condition, WEIGHTS["condition"]),
         (" ".join(article.tags), WEIGHTS["tags"]), (article.summary, WEIGHTS["summary"]),
         (headings, WEIGHTS["heading"] - WEIGHTS["body"]),  # a heading is in the body text too
         (body, WEIGHTS["body"]),
     )  # fmt: skip
+    words: list[str | bytes] = []
+    for text, weight in parts:
+        found = _words(normalise(text))
+        words += found * weight if weight != 1 else found
     if len(_TERMS) > 200_000:  # a bound on memory in a process that renders a huge site
         _TERMS.clear()
-    for text, weight in parts:
-        for word, count in _word_counts(normalise(text)).items():
-            found = _TERMS.get(word, _UNSEEN)
-            if found is _UNSEEN:
-                found = _TERMS[word] = term(word if isinstance(word, str) else word.decode("ascii"))
-            if found is not None:
-                weights[found] = weights.get(found, 0) + count * weight
-    return {found: min(weight, MAX_WEIGHT) for found, weight in weights.items()}
+    weights: dict[str, int] = {}
+    for word, count in Counter(words).items():
+        term_of = _TERMS.get(word, _UNSEEN)
+        if term_of is _UNSEEN:
+            term_of = _TERMS[word] = term(word if isinstance(word, str) else word.decode("ascii"))
+        if term_of is not None:
+            weights[term_of] = weights.get(term_of, 0) + count
+    return {term_of: min(weight, MAX_WEIGHT) for term_of, weight in weights.items()}
 
 
 _TERMS: dict[str | bytes, str | None] = {}  # word (str, or ASCII bytes) -> its term, as term() says
 _UNSEEN = ""
 
 
-def _word_counts(text: str) -> Counter[str] | Counter[bytes]:
-    """How often each word of normalised TEXT occurs. Most text is ASCII once normalised: its
-    words are then split by bytes.translate, several times faster than the regular expression."""
+def _words(text: str) -> list[str] | list[bytes]:
+    """The words of normalised TEXT; ASCII text's split by bytes.translate (several times faster)."""
     if text.isascii():
-        return Counter(text.encode("ascii").translate(_ASCII_SPACES).split())
-    return Counter(_WORD.findall(text))
+        return text.encode("ascii").translate(_ASCII_SPACES).split()
+    return _WORD.findall(text)
 
 
 def shard_keys(sizes: Mapping[str, int], limit: int = SHARD_BYTES) -> dict[str, str]:
@@ -240,8 +244,9 @@ SearchState = dict[str, Any]  # {"fingerprint": ..., "counts": {term: articles},
 
 
 def terms_text(found: Mapping[str, int] | None) -> str:
-    """An article's terms as they are kept with its page's record."""
-    return json.dumps(found or {}, ensure_ascii=False, separators=(",", ":"))
+    """An article's terms as its record keeps them: compact JSON, written by orjson as `json.dumps`
+    writes it (a term is letters and digits, never a lone surrogate, which orjson refuses)."""
+    return orjson.dumps(found or {}).decode("utf-8")
 
 
 def updated_search_files(
