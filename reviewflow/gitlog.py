@@ -5,6 +5,7 @@ Pure: it starts no process. gitstore.py runs git and hands its output here.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Callable, Sequence
@@ -21,6 +22,16 @@ _HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # a SHA-1 or SHA-256 object
 
 def is_object_id(value: str) -> bool:
     return bool(_HEX.match(value))
+
+
+_BLOB_HASHES = {40: hashlib.sha1, 64: hashlib.sha256}  # by the length of an id: SHA-1, SHA-256
+
+
+def blob_hasher(like: str, size: int) -> hashlib._Hash | None:
+    """A hash that, fed the SIZE bytes of a file, gives their git blob id of the kind LIKE is
+    (a SHA-1 or a SHA-256 repository's: computed here, no git process); None for neither."""
+    algorithm = _BLOB_HASHES.get(len(like))
+    return algorithm(b"blob %d\0" % size) if algorithm is not None else None
 
 
 def separators() -> tuple[str, str, str]:

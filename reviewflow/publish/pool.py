@@ -15,7 +15,6 @@ process judges the review history, they read the front-matter facts of the texts
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -33,6 +32,7 @@ from reviewflow.content.facts import Facts, read_facts
 from reviewflow.content.schema import ArticleSchema
 from reviewflow.files import read_limited
 from reviewflow.findings import Severity
+from reviewflow.gitlog import blob_hasher
 from reviewflow.publish.output import write_file
 from reviewflow.publish.pages import PageInfo, listing_meta
 from reviewflow.publish.records import content_digest
@@ -48,25 +48,21 @@ MISSING = "its content is missing from the git object database"
 Job = tuple[PageInfo, bytes | None]  # a page and its text; None: the worker reads it from the work tree
 FACTS_CHUNK = 250  # texts whose facts a worker reads per task
 
-# A blob id's length -> the hash git names objects by (sha1; sha256 in a repository made so).
-_ALGORITHMS: dict[int, Callable[[bytes], Any]] = {40: hashlib.sha1, 64: hashlib.sha256}
-
 
 def tree_text(toplevel: str, path: str, blob: str, max_bytes: int) -> bytes | None:
     """The bytes of PATH (from the top of the work tree at TOPLEVEL) if they are exactly blob
     BLOB's; None when they are anything else, or the file is absent, larger than MAX_BYTES (its
     text then comes from git, which says what is wrong with it), or not a regular file reached
     through real directories (files.read_limited: no link followed, no FIFO waited on)."""
-    algorithm = _ALGORITHMS.get(len(blob))
-    if algorithm is None:
-        return None
     try:
         data, _ = read_limited(toplevel, os.path.join(toplevel, path), max_bytes)
     except (OSError, ValueError):
         return None
     if len(data) > max_bytes:
         return None
-    digest = algorithm(b"blob %d\0" % len(data))
+    digest = blob_hasher(blob, len(data))
+    if digest is None:
+        return None
     digest.update(data)
     return data if digest.hexdigest() == blob else None
 

@@ -29,6 +29,7 @@ from typing import Any
 from reviewflow.cache import cache_dir, code_fingerprint, seal_parts, unseal
 from reviewflow.errors import ConfigError
 from reviewflow.files import open_regular, read_own, read_regular, write_replacing
+from reviewflow.gitlog import blob_hasher
 from reviewflow.layout import LOCKFILE
 from reviewflow.references.lockfile import ReferenceLock, parse_lock
 from reviewflow.references.lockwalk import DECODER, Index, key_hash, past_space, walk
@@ -70,7 +71,7 @@ def _indexed(
     file = os.fdopen(open_regular(root, path), "rb", buffering=0)
     try:
         stamp = _stamp(file.fileno())
-        digest, blob_id = _digests(file.fileno(), stamp[0] if blob is not None else None)
+        digest, blob_id = _digests(file.fileno(), blob_hasher(blob, stamp[0]) if blob is not None else None)
         entries = None
         if blob_id == blob:
             kept = _kept(root, digest) if use_cache else None
@@ -136,12 +137,10 @@ def _stamp(descriptor: int) -> tuple[int, ...]:
     return info.st_size, info.st_mtime_ns, info.st_ctime_ns
 
 
-def _digests(descriptor: int, size: int | None) -> tuple[str, str | None]:
-    """The SHA-256 of the file's bytes, and with its SIZE its git blob id too (None without)."""
+def _digests(descriptor: int, blob: hashlib._Hash | None) -> tuple[str, str | None]:
+    """The SHA-256 of the file's bytes, and the git blob id BLOB (gitlog.blob_hasher) makes of
+    them (None without one)."""
     digest = hashlib.sha256()
-    blob = None
-    if size is not None:
-        blob = hashlib.sha1(b"blob %d\0" % size, usedforsecurity=False)
     place = 0
     while data := os.pread(descriptor, READ, place):
         digest.update(data)
