@@ -120,14 +120,25 @@ def read_limited(root: Path | str, path: Path | str, max_bytes: int) -> tuple[by
         os.close(descriptor)
 
 
-def read_own(path: Path | str) -> bytes:
-    """The bytes of PATH, a regular file in a directory of reviewflow's own (a cache): no link
-    followed, no FIFO waited on. OSError for anything else."""
+def open_own(path: Path | str) -> int:
+    """A descriptor open for reading PATH, a regular file in a directory of reviewflow's own (a
+    cache, a site it built): no link followed, no FIFO waited on. OSError for anything else."""
     descriptor = os.open(path, _READ_FLAGS)
     try:
         mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise _refuse(str(path), f"is {kind(mode)}")
+        if stat.S_ISREG(mode):
+            return descriptor
+    except OSError:
+        os.close(descriptor)
+        raise
+    os.close(descriptor)
+    raise _refuse(str(path), f"is {kind(mode)}")
+
+
+def read_own(path: Path | str) -> bytes:
+    """The bytes of PATH, a regular file in a directory of reviewflow's own (see `open_own`)."""
+    descriptor = open_own(path)
+    try:
         return _read_all(descriptor, None)
     finally:
         os.close(descriptor)

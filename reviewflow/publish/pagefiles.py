@@ -13,15 +13,10 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 
+from reviewflow.files import open_own, read_own
 from reviewflow.publish.records import FileState, PageRecord, content_digest, file_state
 
-# Open flags for a file a site holds: never through a link, never blocking on a FIFO (which,
-# once found not to be a regular file, is never read), never inherited by a child.
-_READ_FLAGS = os.O_RDONLY
-for _flag in ("O_CLOEXEC", "O_NOFOLLOW", "O_NONBLOCK"):  # not every system has them all
-    _READ_FLAGS |= getattr(os, _flag, 0)
 # What copy_file_range answers where the kernel or the file system will not copy between these
 # two files (another file system on an older kernel, a file system without support): the bytes
 # are then read and written by this process.
@@ -31,29 +26,17 @@ _NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, er
 def open_regular(path: str) -> int | None:
     """A descriptor of the regular file at PATH (never a link's target, a FIFO or a device), or None."""
     try:
-        descriptor = os.open(path, _READ_FLAGS)
+        return open_own(path)
     except OSError:
         return None
-    try:
-        if stat.S_ISREG(os.fstat(descriptor).st_mode):
-            return descriptor
-    except OSError:
-        pass
-    os.close(descriptor)
-    return None
 
 
 def read_regular(path: str) -> bytes | None:
     """The bytes of the regular file at PATH, or None (not one, or unreadable)."""
-    descriptor = open_regular(path)
-    if descriptor is None:
-        return None
     try:
-        return read_all(descriptor)
+        return read_own(path)
     except OSError:
         return None
-    finally:
-        os.close(descriptor)
 
 
 def read_all(descriptor: int) -> bytes:
