@@ -2,7 +2,7 @@
 (review/early_checks.py): the same verdicts as checking them after the replay, whatever the
 approval commits claim. Real git repositories; the early path is taken for any number of
 approvals here (EARLY_THRESHOLD), and seen to be taken by the `git log` that lists the approval
-commits (the texts themselves are read in the workers, whose git processes are not counted)."""
+commits (the texts are read by the `cat-file` the history read shares with them)."""
 
 from __future__ import annotations
 
@@ -153,3 +153,27 @@ def test_verdicts_kept_by_other_code_do_not_stop_the_early_checks(
         result = run(reviewing, "verify", "--format", "json")
     assert result.exit_code == 0, result.output
     assert foreign["log"] == current["log"] + 1, (current, foreign)  # the approvals listed early
+
+
+def test_authors_read_with_the_early_checks_are_the_history_reads_own(
+    reviewing: Path,  # noqa: F811 (the fixture)
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With the early checks, the texts whose authors are in question are read through the
+    # `cat-file` that reads the approved texts for the workers (gitbatch.SharedBatch). Sam, on
+    # the board, approves by hand a text that lists him as an author, his email spelt with a
+    # YAML escape: refused both ways, for the same reason.
+    from tests.test_gate import PATH
+
+    text = (reviewing / PATH).read_text(encoding="utf-8")
+    sam = '  - {name: "Sam Second", email: "sam\\x40board.example", competing_interests: "none"}\n'
+    (reviewing / PATH).write_text(text.replace("disclaimer:", sam + "disclaimer:", 1), encoding="utf-8")
+    git(reviewing, "commit", "-q", "-am", "Sam writes too")
+    as_author(monkeypatch, "Dr. Sam Second", "sam@board.example")
+    forged = forge_approval(reviewing, [])
+    _, early = verify_both_ways(run, reviewing, monkeypatch)
+    assert early.exit_code == 1, early.output
+    [invalid] = as_json(early)["invalid"]
+    assert invalid["commit"] == forged
+    assert "is listed in its authors" in invalid["reason"], invalid
