@@ -177,3 +177,29 @@ def test_authors_read_with_the_early_checks_are_the_history_reads_own(
     [invalid] = as_json(early)["invalid"]
     assert invalid["commit"] == forged
     assert "is listed in its authors" in invalid["reason"], invalid
+
+
+def test_early_checks_cancelled_end_their_reader_and_lister(
+    reviewing: Path,  # noqa: F811 (the fixture)
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A run that fails before it wants the checks: the shared `cat-file` is closed and taken off
+    # the store (later reads start their own), and the thread listing the approvals ends.
+    from reviewflow.gitstore import GitStore
+    from reviewflow.review import early_checks
+    from reviewflow.review.board import committed_config
+
+    monkeypatch.setattr(early_checks, "EARLY_THRESHOLD", 1)
+    old, claim = acknowledged_values(reviewing, run)
+    forge_approval(reviewing, [old, claim])
+    store = GitStore.open(reviewing)
+    started = early_checks.EarlyChecks.start(reviewing, store, committed_config(store), False)
+    assert started is not None and store.shared_batch is started.reader
+    blob = git(reviewing, "rev-parse", "HEAD:articles/miracle-claims.md").strip()
+    assert store.read_blobs([blob])  # through the shared process
+    started.cancel()
+    started.lister.join(timeout=30)
+    assert not started.lister.is_alive()
+    assert store.shared_batch is None
+    assert store.read_blobs([blob]) == {blob: (reviewing / "articles" / "miracle-claims.md").read_bytes()}
