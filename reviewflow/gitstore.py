@@ -11,7 +11,7 @@ from pathlib import Path
 
 from reviewflow import gitprocess
 from reviewflow.errors import EnvironmentProblem
-from reviewflow.gitbatch import SharedBatch, batch_objects, stream
+from reviewflow.gitbatch import batch_objects, stream
 from reviewflow.gitlog import (
     ChangeLog,
     DiffEntry,
@@ -56,9 +56,6 @@ class GitStore:
         self._head_duplicates = False
         self._head_paths: dict[str, str] | None = None
         self._logs_ahead: dict[tuple[str, bool], Future[list[LogEntry]]] = {}  # read_log_ahead's
-        # One `cat-file --batch` that iter_blobs shares with other threads while it is set
-        # (`verify`'s early checks read the approved texts through it: gitbatch.SharedBatch).
-        self.shared_batch: SharedBatch | None = None
 
     @classmethod
     def open(cls, root: Path) -> GitStore:
@@ -302,9 +299,7 @@ class GitStore:
         that names no blob (a tree, say) is left out.
         """
         wanted = list(dict.fromkeys(b for b in blobs if is_object_id(b)))
-        shared = self.shared_batch
-        answers = shared.objects(wanted) if shared is not None else batch_objects(self.toplevel, wanted)
-        for blob, kind, content in answers:
+        for blob, kind, content in batch_objects(self.toplevel, wanted):
             if kind == b"blob" and content is not None:
                 yield blob, content
 

@@ -2,7 +2,7 @@
 (review/early_checks.py): the same verdicts as checking them after the replay, whatever the
 approval commits claim. Real git repositories; the early path is taken for any number of
 approvals here (EARLY_THRESHOLD), and seen to be taken by the `git log` that lists the approval
-commits (the texts are read by the `cat-file` the history read shares with them)."""
+commits (the texts themselves are read in the workers, whose git processes are not counted)."""
 
 from __future__ import annotations
 
@@ -155,15 +155,14 @@ def test_verdicts_kept_by_other_code_do_not_stop_the_early_checks(
     assert foreign["log"] == current["log"] + 1, (current, foreign)  # the approvals listed early
 
 
-def test_authors_read_with_the_early_checks_are_the_history_reads_own(
+def test_an_authors_forged_approval_is_refused_the_same_both_ways(
     reviewing: Path,  # noqa: F811 (the fixture)
     run: Run,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # With the early checks, the texts whose authors are in question are read through the
-    # `cat-file` that reads the approved texts for the workers (gitbatch.SharedBatch). Sam, on
-    # the board, approves by hand a text that lists him as an author, his email spelt with a
-    # YAML escape: refused both ways, for the same reason.
+    # The texts' authors are read by the history read while the workers check the approved
+    # texts. Sam, on the board, approves by hand a text that lists him as an author, his email
+    # spelt with a YAML escape: refused both ways, for the same reason.
     from tests.test_gate import PATH
 
     text = (reviewing / PATH).read_text(encoding="utf-8")
@@ -177,29 +176,3 @@ def test_authors_read_with_the_early_checks_are_the_history_reads_own(
     [invalid] = as_json(early)["invalid"]
     assert invalid["commit"] == forged
     assert "is listed in its authors" in invalid["reason"], invalid
-
-
-def test_early_checks_cancelled_end_their_reader_and_lister(
-    reviewing: Path,  # noqa: F811 (the fixture)
-    run: Run,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # A run that fails before it wants the checks: the shared `cat-file` is closed and taken off
-    # the store (later reads start their own), and the thread listing the approvals ends.
-    from reviewflow.gitstore import GitStore
-    from reviewflow.review import early_checks
-    from reviewflow.review.board import committed_config
-
-    monkeypatch.setattr(early_checks, "EARLY_THRESHOLD", 1)
-    old, claim = acknowledged_values(reviewing, run)
-    forge_approval(reviewing, [old, claim])
-    store = GitStore.open(reviewing)
-    started = early_checks.EarlyChecks.start(reviewing, store, committed_config(store), False)
-    assert started is not None and store.shared_batch is started.reader
-    blob = git(reviewing, "rev-parse", "HEAD:articles/miracle-claims.md").strip()
-    assert store.read_blobs([blob])  # through the shared process
-    started.cancel()
-    started.lister.join(timeout=30)
-    assert not started.lister.is_alive()
-    assert store.shared_batch is None
-    assert store.read_blobs([blob]) == {blob: (reviewing / "articles" / "miracle-claims.md").read_bytes()}

@@ -145,46 +145,6 @@ def test_a_batch_read_skips_what_is_not_a_blob_and_keeps_its_place(content_repo:
     assert objects["f" * 40] is None and objects[blob] == text and objects[tree]
 
 
-def test_a_shared_batch_answers_as_one_batch_each_does_from_several_threads(content_repo: Path) -> None:
-    """One `cat-file --batch` asked in turn (gitbatch.SharedBatch, verify's early checks and
-    history read): the answers of `batch_objects`, in order, a missing object and a tree among
-    them, over requests of several turns and from threads asking at once; iter_blobs reads
-    through it while it is set, and nothing is asked of it once it is closed."""
-    import threading
-
-    from reviewflow.gitbatch import SharedBatch, batch_objects
-
-    for number in range(40):
-        write_text = f"---\ntitle: Text {number}\n---\n" + "A line of body text.\n" * number
-        (content_repo / "articles" / f"t{number}.md").write_text(write_text, encoding="utf-8")
-    git(content_repo, "add", "-A")
-    git(content_repo, "commit", "-q", "-m", "Texts")
-    store = GitStore.open(content_repo)
-    blobs = [blob for _, blob in store.article_files().values()]
-    tree = git(content_repo, "rev-parse", "HEAD^{tree}").strip()
-    names = [*blobs, "f" * 40, tree, *reversed(blobs)] * 5
-    expected = list(batch_objects(content_repo, names))
-    assert sum(content is None for _, _, content in expected) == 5
-    shared = SharedBatch(content_repo)
-    shared.REQUEST_BYTES = 200  # a few names a turn: many turns, interleaved between threads
-    answers: dict[int, list[tuple[str, bytes, bytes | None]]] = {}
-
-    def ask(number: int) -> None:
-        answers[number] = list(shared.objects(names))
-
-    threads = [threading.Thread(target=ask, args=(number,)) for number in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert answers == {0: expected, 1: expected, 2: expected}
-    store.shared_batch = shared
-    assert store.read_blobs([tree, *blobs, "f" * 40]) == GitStore.open(content_repo).read_blobs(blobs)
-    shared.close()
-    with pytest.raises(EnvironmentProblem, match="closed"):
-        list(shared.objects(blobs[:1]))
-
-
 def test_a_log_read_ahead_is_the_log_and_its_failure_reaches_whoever_asks(content_repo: Path) -> None:
     store = GitStore.open(content_repo)
     expected = GitStore.open(content_repo).log()

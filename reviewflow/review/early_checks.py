@@ -8,16 +8,15 @@ one `git log --grep` lists them. Their texts are checked from that list in forke
 HEAD's configuration while the main process reads the history, and the gate then takes the
 result of each counted approval whose key (text, path, configuration, day) is one of those; any
 other is checked as before. So the verdict is the same whatever the list holds: a key is only
-a key. The texts are read by one `cat-file --batch` that the history read shares for the texts
-whose authors are in question (gitbatch.SharedBatch: git reads a text a second time from the
-delta bases it kept), and sent to the workers with their chunks, a few chunks ahead; the
-workers judge the last approved text of each article against the reference lockfile from the
-parse the rules made (reference_check.py).
+a key. The workers read their texts from git themselves (one `cat-file --batch` a chunk), so no
+text passes through the main process, and they judge the last approved text of each article
+against the reference lockfile from the parse the rules made (reference_check.py).
 """
 
 from __future__ import annotations
 
 import copy
+import subprocess
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -29,8 +28,7 @@ from reviewflow import gitprocess
 from reviewflow.config import Config
 from reviewflow.content.schema import ArticleSchema
 from reviewflow.errors import ConfigError
-from reviewflow.gitbatch import SharedBatch
-from reviewflow.gitlog import is_object_id, parse_trailers, separators
+from reviewflow.gitlog import parse_trailers, separators
 from reviewflow.gitstore import GitStore, read_objects
 from reviewflow.layout import LOCKFILE, SCHEMA_FILE, article_path
 from reviewflow.references.lockfile import ReferenceLock, change_lock
@@ -78,12 +76,11 @@ class EarlyChecks:
     """The texts of the approval commits, checked in forked workers from the moment this starts.
 
     The workers fork first (from the main thread, before the history read grows it); a thread
-    then lists the approval commits (`git log`, ~0.35 s of git's CPU at 10,000 articles) and hands
+    then lists the approval commits (`git log`, ~0.5 s of git's CPU at 10,000 articles) and hands
     them their texts, while the main thread already reads the history."""
 
     def __init__(self, shared: Shared) -> None:
         self.config = shared.config
-        self.store = shared.store
         # Each chunk's keys and paths at HEAD, kept here: the results come back without them.
         self.futures: list[tuple[list[EarlyKey], list[str | None], Future[Checked]]] = []
         # The rules and their tables are loaded by each worker, not inherited: loaded here they
@@ -95,15 +92,6 @@ class EarlyChecks:
             self.pool.submit(len, [])  # the workers fork now, in this thread
         finally:
             _shared = None
-        # The texts are read here (after the fork: the workers hold no part of it), by the
-        # `cat-file` the history read asks for the texts whose authors are in question
-        # (gitbatch.SharedBatch), and handed to the workers with their chunks, a few chunks
-        # ahead of them: no more than those are held waiting. Read by each worker from a
-        # `cat-file` of its own, the same texts cost git 0.95 s of CPU at 10,000 articles, and
-        # the history read's 0.65 s more; through one process, 0.75 s for both.
-        self.reader = shared.store.shared_batch = SharedBatch(shared.store.toplevel)
-        self.room = threading.Semaphore(2 * usable_cores() + 1)
-        self.cancelled = False
         self.lister = threading.Thread(
             target=self._list, args=(shared,), name="reviewflow-approvals", daemon=True
         )
@@ -145,33 +133,18 @@ class EarlyChecks:
             # read again). A text approved twice may be read twice: its keys are only keys.
             keys = list(heads)
             for chunk in tapering_chunks(keys, usable_cores(), 16, CHUNK_TEXTS):
-                self.room.acquire()  # given back as each chunk is done
-                if self.cancelled:
-                    return
                 paths = [heads[key] for key in chunk]
-                texts = _texts(self.reader, [blob for blob, _, _ in chunk])
-                future = self.pool.submit(_check_chunk, chunk, paths, texts)
-                future.add_done_callback(lambda _: self.room.release())
-                self.futures.append((chunk, paths, future))
+                self.futures.append((chunk, paths, self.pool.submit(_check_chunk, chunk, paths)))
         except Exception:  # noqa: BLE001 - the gate checks whatever was not checked here
             return
 
     def cancel(self) -> None:
         """Stop: the run failed before it wanted the checks."""
-        self.cancelled = True
-        self.room.release()  # a lister waiting for room sees it
         self.pool.shutdown(wait=False, cancel_futures=True)
-        self._close_reader()
-
-    def _close_reader(self) -> None:
-        if self.store.shared_batch is self.reader:
-            self.store.shared_batch = None  # later reads start a `cat-file` of their own
-        self.reader.close()
 
     def results(self) -> EarlyResults:
         """Every early check, waited for; a chunk that failed is simply not among them."""
         self.lister.join()
-        self._close_reader()
         checked: dict[EarlyKey, ContentCheck | None] = {}
         references: dict[str, tuple[str, ReferenceHits | None]] = {}
         with self.pool:
@@ -211,14 +184,15 @@ _shared: Shared | None = None
 Checked = tuple[list[ContentCheck | None], list[tuple[int, ReferenceHits | None]]]
 
 
-def _check_chunk(keys: list[EarlyKey], paths: list[str | None], texts: dict[str, bytes | None]) -> Checked:
-    """Each of KEYS checked, its text from TEXTS (blob -> content; None: git has none); the text
-    of a key with a path at HEAD (PATHS) judged against the lockfile there too."""
+def _check_chunk(keys: list[EarlyKey], paths: list[str | None]) -> Checked:
+    """Each of KEYS checked; the text of a key with a path at HEAD (PATHS) judged against the
+    lockfile there too."""
     from reviewflow.checks.rules import Context  # loaded in each worker, not before the fork
     from reviewflow.content.article import parse_document
 
     shared = _shared
     assert shared is not None
+    texts = _read_texts(shared.store, list(dict.fromkeys(blob for blob, _, _ in keys)))
     checked: list[ContentCheck | None] = []
     references: list[tuple[int, ReferenceHits | None]] = []
     for index, ((blob, path, day), at_head) in enumerate(zip(keys, paths, strict=True)):
@@ -233,11 +207,30 @@ def _check_chunk(keys: list[EarlyKey], paths: list[str | None], texts: dict[str,
     return checked, references
 
 
-def _texts(reader: SharedBatch, blobs: list[str]) -> dict[str, bytes | None]:
-    """BLOBS' contents (None: git has no such object, or the name is no object id), each once."""
-    wanted = list(dict.fromkeys(blobs))
-    texts: dict[str, bytes | None] = dict.fromkeys(wanted)
-    texts.update((name, content) for name, _, content in reader.objects(filter(is_object_id, wanted)))
+# Each worker's own `cat-file --batch`, started with its first chunk and ended with it: a git
+# process per chunk instead cost git ~5 s of CPU at 10,000 articles (each starts with an empty
+# cache of the delta bases the texts are packed against).
+_reader: subprocess.Popen[bytes] | None = None
+
+
+def _read_texts(store: GitStore, blobs: list[str]) -> dict[str, bytes | None]:
+    """BLOBS' contents (None: git has no such object) from this worker's `cat-file --batch`."""
+    global _reader
+    if _reader is None:
+        _reader = gitprocess.start(store.root, "cat-file", "--batch")
+    assert _reader.stdin is not None and _reader.stdout is not None
+    # A chunk's request (~10 KB) fits in the pipe: written whole before the answers are read.
+    _reader.stdin.write("".join(f"{blob}\n" for blob in blobs).encode())
+    _reader.stdin.flush()
+    texts: dict[str, bytes | None] = {}
+    for blob in blobs:
+        header = _reader.stdout.readline().split()
+        if len(header) == 3 and header[2].isdigit():  # as gitbatch.batch_objects reads them
+            texts[blob] = _reader.stdout.read(int(header[2]) + 1)[:-1]  # and its newline
+        elif len(header) == 2:
+            texts[blob] = None  # "<name> missing": no text by that id
+        else:
+            raise OSError(f"git cat-file answered {b' '.join(header)!r}")  # the chunk is checked later
     return texts
 
 
@@ -269,7 +262,7 @@ def _lock(shared: Shared) -> ReferenceLock | None:
     if shared.lockfile is None:
         return None
     if not _locks:
-        raw = read_objects(shared.store, [shared.lockfile])[shared.lockfile]
+        raw = _read_texts(shared.store, [shared.lockfile])[shared.lockfile]
         try:
             _locks.append(change_lock(raw, None, shared.config.references is not None))
         except ConfigError:
