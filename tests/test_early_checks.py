@@ -153,3 +153,26 @@ def test_verdicts_kept_by_other_code_do_not_stop_the_early_checks(
         result = run(reviewing, "verify", "--format", "json")
     assert result.exit_code == 0, result.output
     assert foreign["log"] == current["log"] + 1, (current, foreign)  # the approvals listed early
+
+
+def test_an_authors_forged_approval_is_refused_the_same_both_ways(
+    reviewing: Path,  # noqa: F811 (the fixture)
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The texts' authors are read by the history read while the workers check the approved
+    # texts. Sam, on the board, approves by hand a text that lists him as an author, his email
+    # spelt with a YAML escape: refused both ways, for the same reason.
+    from tests.test_gate import PATH
+
+    text = (reviewing / PATH).read_text(encoding="utf-8")
+    sam = '  - {name: "Sam Second", email: "sam\\x40board.example", competing_interests: "none"}\n'
+    (reviewing / PATH).write_text(text.replace("disclaimer:", sam + "disclaimer:", 1), encoding="utf-8")
+    git(reviewing, "commit", "-q", "-am", "Sam writes too")
+    as_author(monkeypatch, "Dr. Sam Second", "sam@board.example")
+    forged = forge_approval(reviewing, [])
+    _, early = verify_both_ways(run, reviewing, monkeypatch)
+    assert early.exit_code == 1, early.output
+    [invalid] = as_json(early)["invalid"]
+    assert invalid["commit"] == forged
+    assert "is listed in its authors" in invalid["reason"], invalid
