@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from reviewflow.collector import collection_paused
+from reviewflow.collector import collection_paused, keep_out_of_reach
+from reviewflow.desk.pages import Memo, queue_page
 from reviewflow.gitstore import GitStore
 from reviewflow.review.board import committed_config
 from reviewflow.review.history import read_history
 from reviewflow.review.model import Event, History
+from reviewflow.repo import ContentRepo
 from reviewflow.review.workflow import MANY_EVENTS, Replay
 from tests.test_history import approved  # noqa: F401 - the fixture
 
@@ -84,3 +87,32 @@ def test_judging_a_whole_history_is_paused_and_a_few_events_are_not(approved: Pa
     judged = Replay(many, config).run().events
     assert gc.get_freeze_count() > 0
     assert len(judged) == MANY_EVENTS and not any(event.valid for event in judged)
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.other: object = self
+
+
+def test_keeping_out_of_reach_collects_the_cycles_first_and_freezes_the_rest() -> None:
+    garbage = _Node()  # a cycle no one refers to: collected, not frozen forever
+    dead = weakref.ref(garbage)
+    del garbage
+    kept = [[index] for index in range(100)]
+    keep_out_of_reach()
+    assert dead() is None
+    walked = {id(thing) for thing in gc.get_objects()}  # the frozen are in no generation
+    assert not walked & {id(kept), *map(id, kept)}
+    assert gc.get_freeze_count() >= len(kept)
+
+
+def test_the_desks_kept_rows_are_out_of_the_collectors_reach(approved: Path) -> None:  # noqa: F811
+    memo, repo = Memo(), ContentRepo(approved)
+    page = queue_page(repo, memo, mine=False)
+    rows = memo.review_state(repo, mine=False)
+    assert rows.approved and page.waiting == []
+    walked = {id(thing) for thing in gc.get_objects()}
+    assert id(rows) not in walked and not walked & set(map(id, rows.approved))
+    frozen = gc.get_freeze_count()
+    assert memo.review_state(repo, mine=False) is rows  # kept: nothing made, nothing frozen again
+    assert gc.get_freeze_count() == frozen
