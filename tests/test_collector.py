@@ -13,10 +13,10 @@ import pytest
 from reviewflow.collector import collection_paused, keep_out_of_reach
 from reviewflow.desk.pages import Memo, queue_page
 from reviewflow.gitstore import GitStore
+from reviewflow.repo import ContentRepo
 from reviewflow.review.board import committed_config
 from reviewflow.review.history import read_history
 from reviewflow.review.model import Event, History
-from reviewflow.repo import ContentRepo
 from reviewflow.review.workflow import MANY_EVENTS, Replay
 from tests.test_history import approved  # noqa: F401 - the fixture
 
