@@ -31,3 +31,15 @@ def collection_paused() -> Iterator[None]:
     finally:
         gc.freeze()
         gc.enable()
+
+
+def keep_out_of_reach() -> None:
+    """Collect the cycles there are now, then put every object still alive out of the cycle
+    collector's reach (`gc.freeze`): for a long-running process (the desk) right after it made
+    what it keeps between requests. A full collection walks every object it may reach, and
+    touches each object they point to: a desk at 100,000 articles keeps ~300,000 of them (every
+    article's status, for the board and the lists beside the queue), scattered over a heap a
+    whole history read had grown, and a full collection during a queue page took ~0.3 s there,
+    more than the page itself. Frozen, they are still freed by their reference counts."""
+    gc.collect()
+    gc.freeze()

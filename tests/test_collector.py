@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from datetime import datetime
+import weakref
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
-from reviewflow.collector import collection_paused
+from reviewflow.cli.views import status_data, status_json
+from reviewflow.collector import collection_paused, keep_out_of_reach
+from reviewflow.desk.pages import Memo, queue_page
 from reviewflow.gitstore import GitStore
+from reviewflow.repo import ContentRepo
 from reviewflow.review.board import committed_config
 from reviewflow.review.history import read_history
 from reviewflow.review.model import Event, History
+from reviewflow.review.queries import StatusReport
+from reviewflow.review.snapshot import _save as save
+from reviewflow.review.snapshot_file import kept_file
 from reviewflow.review.workflow import MANY_EVENTS, Replay
 from tests.test_history import approved  # noqa: F401 - the fixture
 
@@ -84,3 +91,65 @@ def test_judging_a_whole_history_is_paused_and_a_few_events_are_not(approved: Pa
     judged = Replay(many, config).run().events
     assert gc.get_freeze_count() > 0
     assert len(judged) == MANY_EVENTS and not any(event.valid for event in judged)
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.other: object = self
+
+
+def test_keeping_out_of_reach_collects_the_cycles_first_and_freezes_the_rest() -> None:
+    garbage = _Node()  # a cycle no one refers to: collected, not frozen forever
+    dead = weakref.ref(garbage)
+    del garbage
+    kept = [[index] for index in range(100)]
+    keep_out_of_reach()
+    assert dead() is None
+    walked = {id(thing) for thing in gc.get_objects()}  # the frozen are in no generation
+    assert not walked & {id(kept), *map(id, kept)}
+    assert gc.get_freeze_count() >= len(kept)
+
+
+def test_the_desks_kept_rows_are_out_of_the_collectors_reach(approved: Path) -> None:  # noqa: F811
+    memo, repo = Memo(), ContentRepo(approved)
+    page = queue_page(repo, memo, mine=False)
+    rows = memo.review_state(repo, mine=False)
+    assert rows.approved and page.waiting == []
+    walked = {id(thing) for thing in gc.get_objects()}
+    assert id(rows) not in walked and not walked & set(map(id, rows.approved))
+    frozen = gc.get_freeze_count()
+    assert memo.review_state(repo, mine=False) is rows  # kept: nothing made, nothing frozen again
+    assert gc.get_freeze_count() == frozen
+
+
+def collections_in(call: Callable[[], object]) -> int:
+    """How many collections CALL made with the collector set to collect at every 50 objects."""
+    collected: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collected.append(info["generation"])
+
+    threshold = gc.get_threshold()
+    gc.collect()  # the count starts from nothing: CALL's first few objects make no collection
+    gc.set_threshold(50)
+    gc.callbacks.append(count)
+    try:
+        call()
+        return len(collected)
+    finally:
+        gc.callbacks.remove(count)
+        gc.set_threshold(*threshold)
+
+
+def test_a_whole_save_and_the_status_report_are_not_walked_by_the_collector(approved: Path) -> None:  # noqa: F811
+    store = GitStore.open(approved)
+    log = read_history(store, use_cache=False)
+    replay = Replay(log.history, committed_config(store), store.article_file)
+    outcome = replay.run()
+    file = kept_file(store)
+    assert file is not None
+    assert collections_in(lambda: save(file, store.head, log, replay)) == 0
+    report = StatusReport(list(outcome.statuses.values()) * 100, [])  # objects for many collections
+    assert collections_in(lambda: status_json(report, date.today())) == 0
+    assert collections_in(lambda: [status_data(s, date.today()) for s in report.statuses]) > 0  # unpaused

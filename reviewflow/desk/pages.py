@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar, cast
 
+from reviewflow.collector import keep_out_of_reach
 from reviewflow.config import BoardMember
 from reviewflow.desk.worddiff import WHOLE_FILE, WordDiff, texts_of_unified, word_diff
 from reviewflow.findings import Finding, Severity
@@ -129,9 +130,7 @@ class Memo:
         read again whenever HEAD moves."""
         store = GitStore.open(repo.root)
         who = store.author()[1].lower() if mine else ""
-        return self.at_head(
-            repo, store, ("queue", date.today(), who), lambda: _rows(*repo.queue_and_statuses(mine=mine))
-        )
+        return self.at_head(repo, store, ("queue", date.today(), who), lambda: _kept(repo, mine))
 
     def authors(self, repo: ContentRepo, blobs: Sequence[str]) -> dict[str, tuple[str, ...]]:
         from reviewflow.content.frontmatter import read_article_bytes
@@ -184,6 +183,14 @@ class ReviewRows:
     changes_requested: list[OtherRow]
     drafts: list[OtherRow]
     approved: list[ArticleStatus]  # approved once, with a review date: the board's overdue ones
+
+
+def _kept(repo: ContentRepo, mine: bool) -> ReviewRows:
+    """The rows, made out of the cycle collector's reach: they live until HEAD moves, and a
+    collection during a page would otherwise walk them all (collector.keep_out_of_reach)."""
+    rows = _rows(*repo.queue_and_statuses(mine=mine))  # the judged history is let go here
+    keep_out_of_reach()
+    return rows
 
 
 def _rows(items: list[QueueItem], statuses: list[ArticleStatus]) -> ReviewRows:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reviewflow.allocator import give_back_big_blocks
 from reviewflow.desk.app import Desk, create_app
 from reviewflow.desk.security import Guard
 from reviewflow.errors import EnvironmentProblem
@@ -66,6 +67,8 @@ class DeskServer:
 def make_server(root: Path, host: str = "127.0.0.1", port: int = 0) -> DeskServer:
     """Bind HOST:PORT (0: a free port) and make the desk for the content repo at ROOT."""
     from waitress.server import create_server
+
+    give_back_big_blocks()  # as every command does (cli/app.py): a desk runs long, and reads whole histories
 
     served: dict[str, Any] = {}
 

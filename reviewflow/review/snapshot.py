@@ -23,10 +23,12 @@ from __future__ import annotations
 import itertools
 import operator
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from reviewflow.collector import collection_paused
 from reviewflow.config import Config
 from reviewflow.errors import ReviewflowError
 from reviewflow.gitstore import GitStore
@@ -119,8 +121,12 @@ class _Kept:
 def _save(file: KeptFile, head: str, log: ReviewLog, replay: Replay, reuse: _Kept | None = None) -> None:
     """Write the state, one section at a time: each is made, marshalled, written and let go
     before the next is made, so the save holds one section's values and bytes at most."""
-    sections = ((name, _layers(name, made, reuse)) for name, made in _added(log, replay, reuse))
-    snapshot_file.write(file, head, sections)
+    # What a whole save makes (each section's rows, columns and bytes) is let go section by
+    # section and holds no cycles: the collector would walk it for nothing, each young
+    # collection touching a heap of a whole history (~0.1 s at 100,000 articles).
+    with collection_paused() if reuse is None else nullcontext():
+        sections = ((name, _layers(name, made, reuse)) for name, made in _added(log, replay, reuse))
+        snapshot_file.write(file, head, sections)
 
 
 def _load(store: GitStore, file: KeptFile) -> _Kept | None:
