@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
+from reviewflow.allocator import keep_big_blocks_in_heap
+
 S = TypeVar("S")
 T = TypeVar("T")
 R = TypeVar("R")
@@ -90,6 +92,7 @@ def _call(task: tuple[Callable[[Any, list[Any]], Any], list[Any]]) -> Any:
 
 def _start(parent: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
     end_with(parent)
+    keep_big_blocks_in_heap()  # the command gives big blocks back; its workers reuse them (allocator.py)
     if initializer is not None:
         initializer(*initargs)
 

@@ -19,7 +19,6 @@ from typing import Any, NoReturn
 import click
 
 from reviewflow import __version__
-from reviewflow.allocator import give_back_big_blocks
 from reviewflow.cli.reporters import use_colour, visible
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.layout import CONFIG_FILE
@@ -119,7 +118,4 @@ def main() -> None:
     # A run builds hundreds of thousands of small objects (commits, events) that live to the
     # end, and almost none are cycles: collecting less often saves a quarter of the time.
     gc.set_threshold(100_000, 50, 50)
-    # Freed big blocks go back to the system rather than staying as holes in the heap (a cold
-    # read at 100,000 articles: the peak 989 -> 797 MB; allocator.py).
-    give_back_big_blocks()
     cli(prog_name="reviewflow")

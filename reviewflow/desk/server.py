@@ -68,7 +68,7 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 0) -> DeskServe
     """Bind HOST:PORT (0: a free port) and make the desk for the content repo at ROOT."""
     from waitress.server import create_server
 
-    give_back_big_blocks()  # as every command does (cli/app.py): a desk runs long, and reads whole histories
+    give_back_big_blocks()  # a desk runs long and reads whole histories (allocator.py)
 
     served: dict[str, Any] = {}
 

@@ -30,6 +30,7 @@ from datetime import datetime
 from sys import intern
 from typing import TYPE_CHECKING
 
+from reviewflow.allocator import give_back_big_blocks
 from reviewflow.collector import collection_paused
 from reviewflow.config import Config
 from reviewflow.gitlog import LogEntry
@@ -89,6 +90,8 @@ def read_history(
     events need (the person about to act); PEOPLE asks which articles more people changed.
     USE_CACHE off ignores (and does not write) the facts kept in .git/reviewflow/.
     """
+    if scope is None:  # a whole read grows and lets go of big blocks: given back (allocator.py)
+        give_back_big_blocks()
     # A whole read builds every commit's objects at once: not walked by the cycle collector.
     with collection_paused() if scope is None else nullcontext():
         return _read_history(store, scope, rev, rules_for, want_authors, people, use_cache, also)
