@@ -16,9 +16,9 @@ from reviewflow.gitlog import (
     ChangeLog,
     DiffEntry,
     LogEntry,
-    check_whole,
     is_object_id,
     log_entry,
+    parents_first,
     parse_change_log,
     parse_raw_diff,
     parse_tree_diffs,
@@ -146,7 +146,7 @@ class GitStore:
     def log(
         self, rev: str | None = None, bodies: bool = True, each: Callable[[LogEntry], LogEntry] | None = None
     ) -> list[LogEntry]:
-        """Every commit reachable from REV (default HEAD), parents before children.
+        """Every commit reachable from REV (default HEAD), parents before children, the tip last.
 
         Without BODIES, each entry's body is "": a third of git's output, for readers that
         want the messages of a few commits only (`with_bodies`). EACH takes every entry as it
@@ -164,16 +164,18 @@ class GitStore:
     ) -> list[LogEntry]:
         start, sep, end = separators()
         fields = ["%H", "%P", "%T", "%an", "%ae", "%cI", "%(trailers:only,unfold)", "%b" if bodies else ""]
+        # No ordering option: git writes each commit as its walk reaches it, newest first, and
+        # Python's parsing starts at once (`gitlog.parents_first` orders them after).
         args = (
-            *_SMALL_PACK_WINDOWS, "log", "--topo-order", "--reverse", "--no-color",
+            *_SMALL_PACK_WINDOWS, "log", "--no-color",
             f"--format={start}{sep.join(fields)}{end}", "--end-of-options", rev or self.head, "--",
         )  # fmt: skip
         entries: list[LogEntry] = []
         pending = ""
         shared: dict[str, str] = {}  # each commit and tree id once (gitlog.log_entry)
         kept = each or _as_read
-        # Parsed while git is still writing: on two cores, git's formatting and Python's parsing
-        # overlap (about a second each on 70,000 commits).
+        # Parsed while git is still writing: on two cores, git's walk and formatting and
+        # Python's parsing overlap.
         for text in stream(self.toplevel, *args):
             records = (pending + text).split(start)
             pending = records.pop()
@@ -181,9 +183,10 @@ class GitStore:
         if pending:
             entries.append(kept(log_entry(pending, sep, end, shared)))
         del shared
-        if ".." not in (rev or ""):
-            check_whole(entries)
-        return entries
+        if ".." in (rev or ""):
+            entries.reverse()  # a range (a line of new commits on a kept state): not whole
+            return entries
+        return parents_first(entries)
 
     def with_bodies(self, entries: Sequence[LogEntry]) -> list[LogEntry]:
         """ENTRIES with their message bodies, from one `log --no-walk --stdin`."""
@@ -258,17 +261,19 @@ class GitStore:
     ) -> list[dict[str, str | None]]:
         """For each (commit, parent) the kept paths that differ, path -> new blob (None: gone).
 
-        PARENT None diffs a root commit against the empty tree. KEEP maps a path (from the top
-        of the work tree) to the name to record it under, or None to leave it out. A path whose
-        new entry is not a regular file (a symlink, a submodule) counts as gone. One
-        `diff-tree --stdin` process, two side by side for thousands of commits: each diff reads
-        two trees, which costs about a millisecond in a directory of 10,000 articles.
+        PAIRS come newest first. PARENT None diffs a root commit against the empty tree. KEEP
+        maps a path (from the top of the work tree) to the name to record it under, or None to
+        leave it out. A path whose new entry is not a regular file (a symlink, a submodule)
+        counts as gone. One `diff-tree --stdin` process, two side by side for thousands of
+        commits: each diff reads two trees, which costs about a millisecond in a directory of
+        10,000 articles.
         """
         if not pairs:
             return []
-        parts = _DIFF_PROCESSES if len(pairs) >= _PARALLEL_DIFFS else 1
-        size = -(-len(pairs) // parts)
-        chunks = [pairs[i : i + size] for i in range(0, len(pairs), size)]
+        chunks = [pairs]
+        if len(pairs) >= _PARALLEL_DIFFS:  # the newer commits (PAIRS come newest first) cost more
+            newer = len(pairs) // _NEWER_PART
+            chunks = [chunk for chunk in (pairs[:newer], pairs[newer:]) if chunk]
         with ThreadPoolExecutor(len(chunks)) as pool:
             done = list(pool.map(lambda chunk: self._diff_chunk(chunk, keep), chunks))
         return [diff for chunk in done for diff in chunk]
@@ -354,8 +359,12 @@ def _as_read(entry: LogEntry) -> LogEntry:
     return entry
 
 
-_DIFF_PROCESSES = 2  # the machines this runs on have two cores or more
 _PARALLEL_DIFFS = 2000  # below this many commits, a second process costs more than it saves
+# The first of the two `diff-tree` processes is given the newest third of the commits, the other
+# the rest: a diff reads the trees of the directories a commit changed, and they grow as articles
+# are added. At 100,000 articles the newer half of the commits cost git 5.5 s of CPU and the older
+# half 2.4 s (git alone, one after the other); the newest third and the rest, 3.8 and 3.7 s.
+_NEWER_PART = 3
 
 
 # --- reviewflow ci: the merge-base, the changed paths, their contents (used by ci/gate.py) --------
