@@ -261,19 +261,17 @@ class GitStore:
     ) -> list[dict[str, str | None]]:
         """For each (commit, parent) the kept paths that differ, path -> new blob (None: gone).
 
-        PAIRS come newest first. PARENT None diffs a root commit against the empty tree. KEEP
-        maps a path (from the top of the work tree) to the name to record it under, or None to
-        leave it out. A path whose new entry is not a regular file (a symlink, a submodule)
-        counts as gone. One `diff-tree --stdin` process, two side by side for thousands of
-        commits: each diff reads two trees, which costs about a millisecond in a directory of
-        10,000 articles.
+        PARENT None diffs a root commit against the empty tree. KEEP maps a path (from the top
+        of the work tree) to the name to record it under, or None to leave it out. A path whose
+        new entry is not a regular file (a symlink, a submodule) counts as gone. One
+        `diff-tree --stdin` process, two side by side for thousands of commits: each diff reads
+        two trees, which costs about a millisecond in a directory of 10,000 articles.
         """
         if not pairs:
             return []
-        chunks = [pairs]
-        if len(pairs) >= _PARALLEL_DIFFS:  # the newer commits (PAIRS come newest first) cost more
-            newer = len(pairs) // _NEWER_PART
-            chunks = [chunk for chunk in (pairs[:newer], pairs[newer:]) if chunk]
+        parts = _DIFF_PROCESSES if len(pairs) >= _PARALLEL_DIFFS else 1
+        size = -(-len(pairs) // parts)
+        chunks = [pairs[i : i + size] for i in range(0, len(pairs), size)]
         with ThreadPoolExecutor(len(chunks)) as pool:
             done = list(pool.map(lambda chunk: self._diff_chunk(chunk, keep), chunks))
         return [diff for chunk in done for diff in chunk]
@@ -359,12 +357,8 @@ def _as_read(entry: LogEntry) -> LogEntry:
     return entry
 
 
+_DIFF_PROCESSES = 2  # the machines this runs on have two cores or more
 _PARALLEL_DIFFS = 2000  # below this many commits, a second process costs more than it saves
-# The first of the two `diff-tree` processes is given the newest third of the commits, the other
-# the rest: a diff reads the trees of the directories a commit changed, and they grow as articles
-# are added. At 100,000 articles the newer half of the commits cost git 5.5 s of CPU and the older
-# half 2.4 s (git alone, one after the other); the newest third and the rest, 3.8 and 3.7 s.
-_NEWER_PART = 3
 
 
 # --- reviewflow ci: the merge-base, the changed paths, their contents (used by ci/gate.py) --------

@@ -278,31 +278,6 @@ def test_diffs_split_between_processes_give_the_same_answers(
     assert one == two
 
 
-def test_the_newest_third_of_the_diffs_goes_to_one_process_and_the_rest_to_the_other(
-    tangled: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The newer commits' trees are bigger (more articles): the two `diff-tree` processes are
-    given the newest third and the older two thirds, newest first, each in one process."""
-    store = GitStore.open(tangled)
-    asked: list[list[tuple[str, str | None]]] = []
-    diff_chunk = GitStore._diff_chunk
-
-    def recorded(
-        self: GitStore, pairs: list[tuple[str, str | None]], keep: Callable[[str], str | None]
-    ) -> list:
-        asked.append(list(pairs))
-        return diff_chunk(self, pairs, keep)
-
-    monkeypatch.setattr(GitStore, "_diff_chunk", recorded)
-    monkeypatch.setattr(gitstore, "_PARALLEL_DIFFS", 1)
-    read_history(store, use_cache=False)
-    newest_first = [e.commit for e in reversed(store.log())]
-    first, rest = sorted(asked, key=len)
-    assert len(first) == (len(first) + len(rest)) // 3 > 0
-    commits = [commit for commit, _ in first + rest]
-    assert commits == sorted(commits, key=newest_first.index)
-
-
 @pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen")
 def test_a_new_signing_key_keeps_the_actions_signed_with_the_old_one(
     content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
