@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from sys import intern
@@ -99,6 +99,8 @@ def parents_first(newest_first: list[LogEntry]) -> list[LogEntry]:
     """
     entries = newest_first[::-1]
     del newest_first[:]
+    if _one_line(entries):
+        return entries
     seen: set[str] = set()
     ordered = True
     for entry in entries:
@@ -117,6 +119,19 @@ def parents_first(newest_first: list[LogEntry]) -> list[LogEntry]:
                     "judged. Check the repository with `git fsck`, or clone it again"
                 )
     return _sorted_by_parents(entries)
+
+
+def _one_line(entries: Sequence[LogEntry]) -> bool:
+    """Whether ENTRIES are one line of commits from a root, each the only parent of the next:
+    then they are whole and in order, known without a set of every commit (600,000 at 100,000
+    articles)."""
+    previous = ""
+    for entry in entries:
+        parents = entry.parents
+        if parents != ((previous,) if previous else ()):
+            return False
+        previous = entry.commit
+    return True
 
 
 def _sorted_by_parents(entries: list[LogEntry]) -> list[LogEntry]:
