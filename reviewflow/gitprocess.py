@@ -142,8 +142,8 @@ def start(cwd: Path | None, *args: str) -> subprocess.Popen[bytes]:
 # read of a pipe lets go of the interpreter's lock and takes it back, and a thread taking it back
 # while another one computes may wait for that one's switch interval (5 ms). In a cold `status`
 # at 100,000 articles the thread that reads ~170,000 texts from `cat-file --batch` for their
-# authors read them 8 KB at a time (a read or two a text, from a 64 KB pipe): 6.2 s of its CPU
-# in 34.8 s, against 5.0 s in 23.7 s so (one run each, on a loaded machine).
+# authors read them 8 KB at a time (a read or two a text, from a 64 KB pipe): 6.2 s of its CPU,
+# against 5.0 and 5.8 s so (a run or two each, on a loaded machine; README, Scale).
 PIPE_BYTES = 1 << 20  # Linux's default limit for a pipe's size (/proc/sys/fs/pipe-max-size)
 READ_BYTES = 1 << 18
 
