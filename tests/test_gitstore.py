@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import fcntl
 import stat
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import Result
 
+from reviewflow import gitprocess
 from reviewflow.cli.scaffold import init_repo
 from reviewflow.configfile import load_config
 from reviewflow.errors import EnvironmentProblem
+from reviewflow.gitlog import LogEntry, parents_first
 from reviewflow.gitprocess import git_version
 from reviewflow.gitstore import GitStore
+from reviewflow.review.history import first_parent_order
 from reviewflow.review.queries import front_matter_authors, invalid_events
 from tests.conftest import git
 from tests.gitrepo import RITA, SLUG, act_as, ok
@@ -153,3 +158,99 @@ def test_a_log_read_ahead_is_the_log_and_its_failure_reaches_whoever_asks(conten
     store.read_log_ahead("no-such-branch", bodies=False)
     with pytest.raises(EnvironmentProblem, match="git log failed"):
         store.log("no-such-branch", bodies=False)
+
+
+def commit_on(repo: Path, monkeypatch: pytest.MonkeyPatch, message: str, stamp: int, *parents: str) -> str:
+    """A commit of HEAD's tree with PARENTS, dated STAMP (seconds), made by commit-tree."""
+    tree = git(repo, "rev-parse", "HEAD^{tree}").strip()
+    monkeypatch.setenv("GIT_COMMITTER_DATE", f"{stamp} +0000")
+    monkeypatch.setenv("GIT_AUTHOR_DATE", f"{stamp} +0000")
+    args = [arg for parent in parents for arg in ("-p", parent)]
+    return git(repo, "commit-tree", tree, *args, "-m", message).strip()
+
+
+def topo_order(repo: Path) -> list[str]:
+    return git(repo, "log", "--topo-order", "--reverse", "--format=%H", "HEAD").split()
+
+
+def test_the_log_read_as_git_walks_is_in_topological_order(
+    content_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without `--topo-order --reverse` git writes the log newest first as it walks: reversed,
+    a line of commits is what that option wrote, even with commit dates out of order; with
+    merges and such dates, the commits are sorted parents first, which the first-parent order
+    replay judges in makes the same as from git's order."""
+    root = git(content_repo, "rev-parse", "HEAD").strip()
+    line = [root]
+    for n, stamp in enumerate([2_000_000_000, 1_000_000_000, 1_500_000_000, 900_000_000]):
+        line.append(commit_on(content_repo, monkeypatch, f"line {n}", stamp, line[-1]))
+    git(content_repo, "reset", "-q", "--hard", line[-1])
+    entries = GitStore.open(content_repo).log()
+    assert [e.commit for e in entries] == topo_order(content_repo)
+
+    # A branch whose commit is dated before its parent, merged: git's walk writes the branch's
+    # first commit after the commit they share, so reversed, a parent would follow its child.
+    branch_first = commit_on(content_repo, monkeypatch, "branch 1", 2_100_000_000, root)
+    branch_second = commit_on(content_repo, monkeypatch, "branch 2", 800_000_000, branch_first)
+    merge = commit_on(content_repo, monkeypatch, "merge", 2_200_000_000, line[-1], branch_second)
+    git(content_repo, "reset", "-q", "--hard", merge)
+    walked = git(content_repo, "log", "--format=%H", "HEAD").split()
+    assert walked.index(branch_first) > walked.index(root)  # the case this test is about
+    entries = GitStore.open(content_repo).log()
+    order = [e.commit for e in entries]
+    assert sorted(order) == sorted(topo_order(content_repo)) and order[-1] == merge
+    for place, entry in enumerate(entries):
+        assert all(order.index(parent) < place for parent in entry.parents)
+    by_commit = {e.commit: e for e in entries}
+    as_git_wrote = [by_commit[c] for c in topo_order(content_repo)]
+    assert first_parent_order(entries) == first_parent_order(as_git_wrote)
+
+
+def test_a_log_missing_a_parent_is_refused() -> None:
+    def entry(commit: str, *parents: str) -> LogEntry:
+        return LogEntry(commit, parents, "t" * 40, "A", "a@x.example", "2026-01-01T00:00:00+00:00", "", "")
+
+    newest_first = [entry("c" * 40, "b" * 40), entry("b" * 40, "a" * 40), entry("a" * 40)]
+    assert [e.commit for e in parents_first(list(newest_first))] == ["a" * 40, "b" * 40, "c" * 40]
+    with pytest.raises(EnvironmentProblem, match="not whole"):
+        parents_first(newest_first[:2])  # b's parent was never shown
+
+
+def test_each_commit_id_in_the_log_is_one_string(content_repo: Path, run: Run) -> None:
+    """A parent named by its child before git writes the parent's own record is the same
+    string as that record's id (one string per commit, whichever git wrote first)."""
+    ok(run(content_repo, "submit", SLUG))
+    git(content_repo, "commit", "-q", "--allow-empty", "-m", "later")
+    entries = GitStore.open(content_repo).log()
+    by_commit = {e.commit: e for e in entries}
+    parents = [parent for e in entries for parent in e.parents]
+    assert len(parents) == len(entries) - 1
+    assert all(by_commit[parent].commit is parent for parent in parents)
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="pipe sizes are Linux's")
+def test_git_output_waits_in_a_wide_pipe_and_is_read_in_big_blocks(tmp_path: Path) -> None:
+    """git writes 600 KB into the pipe and exits before anything is read (a 64 KB pipe would
+    hold it back), and one read of the pipe takes a whole buffer of it."""
+    repo = tmp_path / "big"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    blob = (
+        subprocess.run(
+            ["git", "hash-object", "-w", "--stdin"],
+            cwd=repo,
+            input=b"x" * 600_000,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+    process = gitprocess.start(repo, "cat-file", "blob", blob)
+    assert process.stdout is not None and process.stdin is not None
+    process.stdin.close()
+    assert fcntl.fcntl(process.stdout.fileno(), fcntl.F_GETPIPE_SZ) >= gitprocess.PIPE_BYTES
+    assert process.wait(timeout=30) == 0
+    assert len(process.stdout.peek()) == gitprocess.READ_BYTES
+    assert len(process.stdout.read()) == 600_000
+    process.stdout.close()
