@@ -176,3 +176,51 @@ def test_an_authors_forged_approval_is_refused_the_same_both_ways(
     [invalid] = as_json(early)["invalid"]
     assert invalid["commit"] == forged
     assert "is listed in its authors" in invalid["reason"], invalid
+
+
+def _read_chunk(reader: Any, chunk: list[str]) -> dict[str, bytes | None]:
+    return dict(reader.read(chunk))
+
+
+def test_the_workers_read_their_texts_from_one_git_process(content_repo: Path) -> None:
+    """Two forked workers share one `cat-file --batch` (TextReader), a chunk at a time: every
+    chunk gets its own texts, whichever worker asks and in whatever order they interleave."""
+    from reviewflow.gitstore import GitStore
+    from reviewflow.review.early_checks import TextReader
+    from reviewflow.workers import fork_map
+
+    texts = {f"text {number}\n".encode() * (number + 1) for number in range(60)}
+    blobs = {}
+    for text in texts:
+        (content_repo / "blob").write_bytes(text)
+        blobs[git(content_repo, "hash-object", "-w", "blob").strip()] = text
+    missing = "0" * 40
+    names = [*blobs, missing]
+    chunks = [names[start : start + 7] for start in range(0, len(names), 7)]
+    with git_processes() as started:
+        reader = TextReader(GitStore.open(content_repo))
+        try:
+            read = [text for chunk in fork_map(_read_chunk, reader, chunks, 2) for text in chunk.items()]
+        finally:
+            reader.end()
+    assert dict(read) == {**blobs, missing: None}
+    assert started["cat-file"] == 1
+
+
+def test_a_reader_out_of_step_reads_for_no_one_after_it(content_repo: Path) -> None:
+    """A chunk whose answers stop making sense leaves the rest of them in the pipe: the chunks
+    after it are not read (the gate checks their texts), rather than read out of step."""
+    from reviewflow.gitstore import GitStore
+    from reviewflow.review.early_checks import TextReader
+
+    (content_repo / "blob").write_bytes(b"a text\n")
+    blob = git(content_repo, "hash-object", "-w", "blob").strip()
+    reader = TextReader(GitStore.open(content_repo))
+    try:
+        assert reader.read([blob]) == {blob: b"a text\n"}
+        with pytest.raises(OSError, match="answered"):
+            reader.read(["not an object", blob])  # "not an object missing": three words
+        with pytest.raises(OSError, match="out of step"):
+            reader.read([blob])
+    finally:
+        reader.end()
