@@ -211,7 +211,7 @@ def _check_chunk(keys: list[EarlyKey], paths: list[str | None]) -> Checked:
             checked.append(None)
             continue
         document = parse_document(path, raw, shared.schema, shared.config.checks.max_file_bytes)
-        checked.append(_warnings(document, raw, Context(shared.config, day)))
+        checked.append(_warnings(document, raw, Context(shared.config, day, full_messages=False)))
         if at_head is not None and (lock := _lock(shared)):
             references.append((index, _reference_hits(document, at_head, shared, lock)))
     return checked, references
@@ -290,7 +290,7 @@ _NO_WARNINGS = ContentCheck([], [])
 
 def _warnings(document: Document, raw: bytes, context: Context) -> ContentCheck:
     """What judging an approval reads (acknowledge.check_content, kept small): the warnings, and
-    the lines they stand on."""
+    the lines they stand on; without full messages (brief), which only a refusal shows."""
     from reviewflow.checks.rules import check_document
 
     warnings = to_acknowledge(check_document(document, context, warnings_only=True))
@@ -298,7 +298,9 @@ def _warnings(document: Document, raw: bytes, context: Context) -> ContentCheck:
         return _NO_WARNINGS
     wanted = {f.line for f in warnings}
     lines = raw.decode("utf-8", "replace").split("\n")[: max(wanted, default=0)]
-    return ContentCheck(warnings, [line if number in wanted else "" for number, line in enumerate(lines, 1)])
+    return ContentCheck(
+        warnings, [line if number in wanted else "" for number, line in enumerate(lines, 1)], brief=True
+    )
 
 
 # This worker's parse of HEAD's lockfile: (it, or None when it is broken or missing).
