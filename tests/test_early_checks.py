@@ -256,7 +256,9 @@ def test_a_check_without_full_messages_finds_the_same_warnings() -> None:
     mark = '  - {rule: readability, text: "Polyneuropathy accompanied", reason: "the disease\'s name"}\n'
     marked = article_text(f"POEMS syndrome is rare [1].\n\n{HARD}\n", extra=f"intended:\n{mark}")
     assert _warnings_of(marked, full_messages=False) == _warnings_of(marked, full_messages=True)
-    assert ("readability", "the disease's name") in [(f[0], f[4]) for f in _warnings_of(marked, full_messages=True)]
+    assert ("readability", "the disease's name") in [
+        (f[0], f[4]) for f in _warnings_of(marked, full_messages=True)
+    ]
 
 
 def test_a_refusal_of_a_hard_text_names_its_hardest_sentences_both_ways(
