@@ -95,7 +95,7 @@ class EarlyChecks:
             self.pool = worker_pool(usable_cores())
             self.pool.submit(len, [])  # the workers fork now, in this thread
         except BaseException:
-            self.texts.end()
+            self.texts.end(kill=True)
             raise
         finally:
             _shared = None
@@ -149,7 +149,7 @@ class EarlyChecks:
     def cancel(self) -> None:
         """Stop: the run failed before it wanted the checks."""
         self.pool.shutdown(wait=False, cancel_futures=True)
-        self.texts.end()
+        self.texts.end(kill=True)
 
     def results(self) -> EarlyResults:
         """Every early check, waited for; a chunk that failed is simply not among them."""
@@ -162,7 +162,7 @@ class EarlyChecks:
                     checks, hits = future.result()
                     checked.update(zip(keys, checks, strict=True))
                     references.update((keys[index][0], (paths[index] or "", found)) for index, found in hits)
-        self.texts.end()  # (after the workers: they hold its pipes open too)
+        self.texts.end()  # after the workers, which hold its input open too
         return EarlyResults(self.config, checked, references)
 
 
@@ -273,10 +273,13 @@ class TextReader:
                     raise OSError(f"git cat-file answered {b' '.join(header)!r}")
             return texts
 
-    def end(self) -> None:
-        """The process ended (killed: by now it waits for a request no one will make)."""
-        if self.process.poll() is None:
+    def end(self, *, kill: bool = False) -> None:
+        """The process ended: its input closed once the workers are gone (they hold it open
+        too), or KILL it (the run stops, the workers may still be there)."""
+        assert self.process.stdin is not None
+        if kill:
             self.process.kill()
+        self.process.stdin.close()
         self.process.wait()
         for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
             if pipe is not None:
