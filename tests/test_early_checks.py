@@ -205,6 +205,7 @@ def test_the_workers_read_their_texts_from_one_git_process(content_repo: Path) -
             reader.end()
     assert dict(read) == {**blobs, missing: None}
     assert started["cat-file"] == 1
+    assert reader.process.returncode == 0  # ended by its input closing, not killed
 
 
 def test_a_reader_out_of_step_reads_for_no_one_after_it(content_repo: Path) -> None:
