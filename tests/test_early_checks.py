@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from tests.conftest import as_author, git
+from tests.conftest import article_text, as_author, git
 from tests.gitcount import git_processes
 from tests.gitrepo import as_json
-from tests.test_gate import CLAIM, acknowledged_values, forge_approval, reviewing  # noqa: F401 (a fixture)
+from tests.test_gate import CLAIM, acknowledged_values, article, forge_approval, reviewing  # noqa: F401 (a fixture)
 from tests.test_references import DOI, TITLE, entry, write_lock
 from tests.test_references import repo as repo  # a fixture
 
@@ -176,3 +176,106 @@ def test_an_authors_forged_approval_is_refused_the_same_both_ways(
     [invalid] = as_json(early)["invalid"]
     assert invalid["commit"] == forged
     assert "is listed in its authors" in invalid["reason"], invalid
+
+
+def _read_chunk(reader: Any, chunk: list[str]) -> dict[str, bytes | None]:
+    return dict(reader.read(chunk))
+
+
+def test_the_workers_read_their_texts_from_one_git_process(content_repo: Path) -> None:
+    """Two forked workers share one `cat-file --batch` (TextReader), a chunk at a time: every
+    chunk gets its own texts, whichever worker asks and in whatever order they interleave."""
+    from reviewflow.gitstore import GitStore
+    from reviewflow.review.early_checks import TextReader
+    from reviewflow.workers import fork_map
+
+    texts = {f"text {number}\n".encode() * (number + 1) for number in range(60)}
+    blobs = {}
+    for text in texts:
+        (content_repo / "blob").write_bytes(text)
+        blobs[git(content_repo, "hash-object", "-w", "blob").strip()] = text
+    missing = "0" * 40
+    names = [*blobs, missing]
+    chunks = [names[start : start + 7] for start in range(0, len(names), 7)]
+    with git_processes() as started:
+        reader = TextReader(GitStore.open(content_repo))
+        try:
+            read = [text for chunk in fork_map(_read_chunk, reader, chunks, 2) for text in chunk.items()]
+        finally:
+            reader.end()
+    assert dict(read) == {**blobs, missing: None}
+    assert started["cat-file"] == 1
+    assert reader.process.returncode == 0  # ended by its input closing, not killed
+
+
+def test_a_reader_out_of_step_reads_for_no_one_after_it(content_repo: Path) -> None:
+    """A chunk whose answers stop making sense leaves the rest of them in the pipe: the chunks
+    after it are not read (the gate checks their texts), rather than read out of step."""
+    from reviewflow.gitstore import GitStore
+    from reviewflow.review.early_checks import TextReader
+
+    (content_repo / "blob").write_bytes(b"a text\n")
+    blob = git(content_repo, "hash-object", "-w", "blob").strip()
+    reader = TextReader(GitStore.open(content_repo))
+    try:
+        assert reader.read([blob]) == {blob: b"a text\n"}
+        with pytest.raises(OSError, match="answered"):
+            reader.read(["not an object", blob])  # "not an object missing": three words
+        with pytest.raises(OSError, match="out of step"):
+            reader.read([blob])
+    finally:
+        reader.end()
+
+
+def _warnings_of(text: str, *, full_messages: bool) -> list[tuple[str, int, int, str, str | None]]:
+    from datetime import date
+
+    from reviewflow.checks.rules import Context, check_document
+    from reviewflow.config import Config
+    from reviewflow.content.article import parse_document
+    from reviewflow.content.schema import bundled_schema
+
+    document = parse_document("articles/hard.md", text.encode(), bundled_schema(), 1 << 20)
+    context = Context(Config(), date(2026, 1, 1), full_messages=full_messages)
+    found = check_document(document, context, warnings_only=True)
+    return [(f.rule, f.line, f.column, f.message, f.intended) for f in found]
+
+
+def test_a_check_without_full_messages_finds_the_same_warnings() -> None:
+    """The early checks leave out readability's hardest sentences (only a refusal shows them):
+    the same warnings, where they are; with a mark that may match a message's words, the full
+    messages, so that it marks what it marks in a full check."""
+    from tests.test_check_rules import HARD
+
+    text = article_text(f"POEMS syndrome is rare [1].\n\n{HARD}\n")
+    full, brief = _warnings_of(text, full_messages=True), _warnings_of(text, full_messages=False)
+    assert [f[:3] for f in brief] == [f[:3] for f in full] and ("readability", 18, 1) in [f[:3] for f in full]
+    [(_, _, _, named, _)] = [f for f in full if f[0] == "readability"]
+    [(_, _, _, unnamed, _)] = [f for f in brief if f[0] == "readability"]
+    assert "the hardest sentences: line 21" in named and "hardest" not in unnamed
+    # The mark's text is on no line of the body the finding stands on: only in its message.
+    mark = '  - {rule: readability, text: "Polyneuropathy accompanied", reason: "the disease\'s name"}\n'
+    marked = article_text(f"POEMS syndrome is rare [1].\n\n{HARD}\n", extra=f"intended:\n{mark}")
+    assert _warnings_of(marked, full_messages=False) == _warnings_of(marked, full_messages=True)
+    assert ("readability", "the disease's name") in [
+        (f[0], f[4]) for f in _warnings_of(marked, full_messages=True)
+    ]
+
+
+def test_a_refusal_of_a_hard_text_names_its_hardest_sentences_both_ways(
+    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An approval that covers its warnings is judged from the early check without full
+    messages; one that does not is checked again, and reported as a full check reports it."""
+    from tests.test_check_rules import HARD
+    from tests.test_gate import under_review
+
+    hard = under_review(content_repo, run, monkeypatch, f"{article()}\n{HARD}\n")
+    covered = acknowledged_values(hard, run)
+    bare = forge_approval(hard, [])
+    forge_approval(hard, covered)
+    _, early = verify_both_ways(run, hard, monkeypatch)
+    [refused] = as_json(early)["unacknowledged"]
+    assert refused["commit"] == bare
+    [readability] = [w for w in refused["warnings"] if w["rule"] == "readability"]
+    assert "the hardest sentences: line 23" in readability["message"], readability

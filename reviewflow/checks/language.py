@@ -328,7 +328,7 @@ def readability(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     if grade > limit:
         hardest = "; ".join(
             f"line {prose.locate(start)[0]} (grade {sentence_grade:.0f}: {_opening(prose, start)})"
-            for start, sentence_grade in hardest_sentences(prose, limit)
+            for start, sentence_grade in (hardest_sentences(prose, limit) if ctx.full_messages else [])
         )
         yield (
             doc.body_line,

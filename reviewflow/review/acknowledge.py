@@ -80,6 +80,9 @@ class ContentCheck:
 
     findings: list[Finding]
     lines: list[str]
+    # True: made without full messages (rules.Context.full_messages): it says which warnings an
+    # approval must acknowledge, but cannot report one it does not (gate.py checks that again).
+    brief: bool = False
 
     @property
     def errors(self) -> list[Finding]:
@@ -183,7 +186,7 @@ def judge_approvals(
     checked: Mapping[CheckKey, ContentCheck | None] = {**done, **_check_texts(keys, texts, configs, schema)}
     found = []
     for event, key in judged:
-        readable = [Acknowledgement.parse(value) for value in event.accepted[: ACCEPT_LIMIT + 1]]
+        readable = acknowledgements(event)
         unreadable = [v for v, a in zip(event.accepted, readable, strict=False) if a is None]
         if len(event.accepted) > ACCEPT_LIMIT:
             unreadable.append(f"more than {ACCEPT_LIMIT} trailers")
@@ -193,6 +196,12 @@ def judge_approvals(
         if missing or unreadable:
             found.append(Unacknowledged(event, missing, unreadable))
     return found
+
+
+def acknowledgements(event: Event) -> list[Acknowledgement | None]:
+    """What EVENT's Reviewflow-Accept trailers say, the first ACCEPT_LIMIT + 1 (None: one that
+    says nothing)."""
+    return [Acknowledgement.parse(value) for value in event.accepted[: ACCEPT_LIMIT + 1]]
 
 
 # A text to check: its blob, its path, the configuration (by id) and the day it is judged on.

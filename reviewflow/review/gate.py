@@ -22,6 +22,7 @@ from reviewflow.review.acknowledge import (
     CheckKey,
     ContentCheck,
     Unacknowledged,
+    acknowledgements,
     check_content,
     describe,
     judge_approvals,
@@ -151,7 +152,8 @@ def _early_checks(
     digest: Callable[[Config], str],
 ) -> dict[int, tuple[CheckKey, ContentCheck | None]]:
     """By id of each of PENDING that EARLY checked its text for: the gate's key and that check.
-    Only under the very configuration the check was made with (HEAD's), as of the same day."""
+    Only under the very configuration the check was made with (HEAD's), as of the same day; a
+    brief check (without full messages) only for an approval it does not refuse."""
     head = digest(early.config)
     taken: dict[int, tuple[CheckKey, ContentCheck | None]] = {}
     for event in pending:
@@ -160,8 +162,12 @@ def _early_checks(
             continue
         path, day = article_path(event.slug), event.committed_at.date()
         checked = (event.content, path, day)
-        if checked in early.checked:  # (its check None: git has no such text)
-            taken[id(event)] = ((event.content, path, id(config), day), early.checked[checked])
+        if checked not in early.checked:
+            continue
+        check = early.checked[checked]  # (None: git has no such text)
+        if check is not None and check.brief and check.uncovered({a for a in acknowledgements(event) if a}):
+            continue  # refused: checked again here, with the full messages its report shows
+        taken[id(event)] = ((event.content, path, id(config), day), check)
     return taken
 
 
