@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from reviewflow.cache import CACHE_DIR, cache_dir, seal, seal_parts, unseal, unsealed_text
+from reviewflow.cache import CACHE_DIR, cache_dir, local_key, seal, seal_parts, unseal, unsealed_text
 from reviewflow.content.facts import Facts
 from reviewflow.files import own_directory, read_own, write_replacing
 
@@ -187,11 +189,22 @@ class BuildCache:
             self._write_site(f"rendered-{name}.json", header, {p: live[p] for p in rendered if p in live})
 
     def _write_site(self, name: str, header: dict[str, Any], records: SiteRecord) -> None:
-        lines = _record_lines(header, records)
-        sealed = seal_parts(lines) if lines is not None else None
-        if sealed is not None:
-            with contextlib.suppress(OSError):
-                write_replacing(self.directory / name, sealed)
+        """The record, written line by line as each is made and sealed as it goes: at 100,000
+        pages its lines are over 100 MB, which a build held whole (and then one more line,
+        the seal, before them) at its peak. Not written if a field cannot be kept in it."""
+        key = local_key()
+        if key is None:
+            return
+        mac = hmac.new(key, digestmod=hashlib.sha256)  # as cache.seal_parts seals
+
+        def sealed_lines() -> Iterator[bytes]:
+            yield b"0" * (2 * mac.digest_size) + b"\n"  # room for the seal, written last
+            for line in _record_lines(header, records):
+                mac.update(line)
+                yield line
+
+        with contextlib.suppress(OSError, ValueError):
+            write_replacing(self.directory / name, sealed_lines(), first=lambda: mac.hexdigest().encode())
 
     def clock(self, target: Path) -> int | None:
         """The time now by the clock of TARGET's file system: the ctime of a file made now in the
@@ -305,23 +318,21 @@ RECORD_FIELDS = ("path", "key", "digest", "state", "meta", "terms")
 EVERY_PAGE = "every_page"
 
 
-def _record_lines(header: dict[str, Any], records: SiteRecord) -> list[bytes] | None:
-    """HEADER and RECORDS as the lines of a site record, encoded; None if a field could not be
-    kept in it. Line by line, not one text: at 100,000 pages the text is over 100 MB, and its
-    copies (joined, encoded, sealed) were most of a build's peak memory."""
+def _record_lines(header: dict[str, Any], records: SiteRecord) -> Iterator[bytes]:
+    """HEADER and RECORDS as the lines of a site record, encoded, one at a time; ValueError
+    if a field could not be kept in it."""
     first = _dumps(header)
     if "\t" in first or "\n" in first:
-        return None
-    lines = [f"{first}\n".encode()]
+        raise ValueError("a record's header holds a tab or a newline")
+    yield f"{first}\n".encode()
     tabs = len(RECORD_FIELDS) - 1
     for path, record in records.items():
         state = ",".join(map(str, record.state)) if record.state is not None else "-"
         meta = record.text or _dumps(record.meta)
         line = "\t".join((path, record.key, record.digest, state, meta, record.terms))
         if line.count("\t") != tabs or "\n" in line:
-            return None
-        lines.append(f"{line}\n".encode())
-    return lines
+            raise ValueError("a page's record holds a tab or a newline")
+        yield f"{line}\n".encode()
 
 
 def _site_of(found: tuple[dict[str, Any], list[str]] | None) -> SiteRecord:
