@@ -202,7 +202,7 @@ def build_site(
             pages.update(render_pages(build, store, missing, staging, texts, pool))
             listings = [pages[info.slug].listing for info in infos]
             searched = [(page_path(info.slug), pages[info.slug].record) for info in infos]
-            last = cache.live_terms(target) if cache and built_before else None
+            last = cache.live_terms(target, dict(searched)) if cache and built_before else None
             # With no index to patch, a worker builds it anew while this process writes the rest.
             built = (
                 pool.submit(new_search_files, *_search_input(build, searched)) if pool and not last else None

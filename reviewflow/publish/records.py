@@ -14,7 +14,7 @@ import hmac
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -142,20 +142,37 @@ class BuildCache:
             return self.live_site(target)  # it rendered every page of the live site
         return _site_of(found)
 
-    def live_terms(self, target: Path) -> LiveSite | None:
-        """The search terms and search index of TARGET's live site as its last build recorded them."""
+    def live_terms(self, target: Path, current: Mapping[str, PageRecord] | None = None) -> LiveSite | None:
+        """The search terms and search index of TARGET's live site as its last build recorded them.
+        A page whose record has the key of its page in CURRENT (this build's records) has the same
+        terms: CURRENT's text is taken for them, not a copy of it (at 100,000 pages the terms are
+        over 100 MB, and a build after one change held them twice)."""
         if str(target) in self._live_terms:
             return self._live_terms.pop(str(target))
         found = self._lines(f"live-{_name(target)}.json", target)
         if found is None:
             return None
         header, lines = found
+        del found
         search = header.get("search")
-        # Only the first field and the last: the others (the listing above all) are not split out.
+        current = current or {}
         tabs = len(RECORD_FIELDS) - 1
-        rows = [line for line in lines if line.count("\t") == tabs]
-        terms = {line[: line.index("\t")]: line[line.rindex("\t") + 1 :] for line in rows}
-        return LiveSite(terms, search) if isinstance(search, dict) and len(terms) == len(rows) else None
+        terms = {}
+        rows = 0
+        for at, line in enumerate(lines):
+            lines[at] = ""  # each line let go once read, rather than all held beside the terms
+            if line.count("\t") != tabs:
+                continue
+            rows += 1
+            # Only the first two fields and the last: the others (the listing above all) are not split out.
+            path_end = line.index("\t")
+            path, key = line[:path_end], line[path_end + 1 : line.index("\t", path_end + 1)]
+            same = current.get(path)
+            if same is not None and same.key == key:
+                terms[path] = same.terms
+            else:
+                terms[path] = line[line.rindex("\t") + 1 :]
+        return LiveSite(terms, search) if isinstance(search, dict) and len(terms) == rows else None
 
     def keep_sites(
         self,
