@@ -21,7 +21,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -207,11 +207,12 @@ def build_site(
             built = (
                 pool.submit(new_search_files, *_search_input(build, searched)) if pool and not last else None
             )
-            for name, text in site_files(build.renderer, listings, head_at).items():
+            for name, text in site_files(build.renderer, listings, head_at):
                 staging.write_changed(name, text)
+                del text  # not held while the next file is made
             files, search = built.result() if built else search_index(build, searched, target, last)
-            for name, text in files.items():
-                staging.write_changed(name, text)
+            for name in list(files):  # each let go once written
+                staging.write_changed(name, files.pop(name))
             staging.swap(page_path(info.slug) for info in infos)
             kept_spare = staging.spare is not None and built_before
         if cache:
@@ -311,26 +312,27 @@ def _page(info: PageInfo, record: PageRecord) -> Page | None:
         return None  # a record that does not say what a listing needs: render the page
 
 
-def site_files(renderer: SiteRenderer, listings: Sequence[Listing], head_at: datetime) -> dict[str, str]:
-    """Every file of the site besides the article pages."""
-    files = {
-        "index.html": renderer.index(listings),
-        "board/index.html": renderer.board(listings),
-        "editorial-policy/index.html": renderer.policy(),
-        "404.html": renderer.not_found(),
-        "search/index.html": renderer.search(),
-        "search.js": renderer.asset("search.js"),
-        "style.css": renderer.stylesheet(),
-        "favicon.svg": renderer.asset("favicon.svg"),
-        "robots.txt": renderer.robots(),
-        MARKER: "This directory was built by `reviewflow publish`. Every publish replaces it whole.\n",
-    }
+def site_files(
+    renderer: SiteRenderer, listings: Sequence[Listing], head_at: datetime
+) -> Iterator[tuple[str, str]]:
+    """Every file of the site besides the article pages, each made when the one before it has
+    been taken: at 100,000 pages each index lists every page (tens of MB), and holding them all
+    at once was the top of a full build's peak memory."""
+    yield "index.html", renderer.index(listings)
+    yield "board/index.html", renderer.board(listings)
+    yield "editorial-policy/index.html", renderer.policy()
+    yield "404.html", renderer.not_found()
+    yield "search/index.html", renderer.search()
+    yield "search.js", renderer.asset("search.js")
+    yield "style.css", renderer.stylesheet()
+    yield "favicon.svg", renderer.asset("favicon.svg")
+    yield "robots.txt", renderer.robots()
+    yield MARKER, "This directory was built by `reviewflow publish`. Every publish replaces it whole.\n"
     for audience, (_, directory) in AUDIENCES.items():
-        files[f"{directory}/index.html"] = renderer.index(listings, audience)
+        yield f"{directory}/index.html", renderer.index(listings, audience)
     if renderer.base_url:
-        files["sitemap.xml"] = renderer.sitemap(listings)
-        files["feed.xml"] = renderer.feed(listings, head_at)
-    return files
+        yield "sitemap.xml", renderer.sitemap(listings)
+        yield "feed.xml", renderer.feed(listings, head_at)
 
 
 # --- write -----------------------------------------------------------------------------------
