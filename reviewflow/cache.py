@@ -203,6 +203,17 @@ def unsealed_text(data: bytes) -> str | None:
         return str(view[end + 1 :], "utf-8")
 
 
+def sealed_start(data: bytes) -> int | None:
+    """Where the text of what `seal` made starts in DATA, once checked (None if it was not sealed
+    with this user's key): for a reader that decodes it piece by piece rather than whole."""
+    key = local_key()
+    end = data.find(b"\n")
+    if key is None or end < 0:
+        return None
+    with memoryview(data) as view:
+        return end + 1 if hmac.compare_digest(data[:end], _mac(key, view[end + 1 :])) else None
+
+
 def _mac(key: bytes, text: bytes | memoryview) -> bytes:
     return hmac.new(key, text, hashlib.sha256).hexdigest().encode()
 

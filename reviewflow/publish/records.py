@@ -18,7 +18,16 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from reviewflow.cache import CACHE_DIR, cache_dir, local_key, seal, seal_parts, unseal, unsealed_text
+from reviewflow.cache import (
+    CACHE_DIR,
+    cache_dir,
+    local_key,
+    seal,
+    seal_parts,
+    sealed_start,
+    unseal,
+    unsealed_text,
+)
 from reviewflow.content.facts import Facts
 from reviewflow.files import own_directory, read_own, write_replacing
 
@@ -149,29 +158,41 @@ class BuildCache:
         over 100 MB, and a build after one change held them twice)."""
         if str(target) in self._live_terms:
             return self._live_terms.pop(str(target))
-        found = self._lines(f"live-{_name(target)}.json", target)
-        if found is None:
+        # Read line by line from the record's bytes, never decoded whole nor split into lines:
+        # at 100,000 pages each of those is over 100 MB more, at the top of a build's memory.
+        try:
+            data = read_own(self.directory / f"live-{_name(target)}.json") if self.usable else b""
+        except OSError:
             return None
-        header, lines = found
-        del found
-        search = header.get("search")
-        current = current or {}
-        tabs = len(RECORD_FIELDS) - 1
-        terms = {}
-        rows = 0
-        for at, line in enumerate(lines):
-            lines[at] = ""  # each line let go once read, rather than all held beside the terms
-            if line.count("\t") != tabs:
-                continue
-            rows += 1
-            # Only the first two fields and the last: the others (the listing above all) are not split out.
-            path_end = line.index("\t")
-            path, key = line[:path_end], line[path_end + 1 : line.index("\t", path_end + 1)]
-            same = current.get(path)
-            if same is not None and same.key == key:
-                terms[path] = same.terms
-            else:
-                terms[path] = line[line.rindex("\t") + 1 :]
+        at = sealed_start(data) if data else None
+        if at is None:
+            return None
+        try:
+            lines = _decoded_lines(data, at)
+            header = json.loads(next(lines, ""))
+            if not isinstance(header, dict) or header.get("version") != RECORD_VERSION:
+                return None
+            if header.get("target") != str(target):
+                return None
+            search = header.get("search")
+            current = current or {}
+            tabs = len(RECORD_FIELDS) - 1
+            terms = {}
+            rows = 0
+            for line in lines:
+                if line.count("\t") != tabs:
+                    continue
+                rows += 1
+                # The first two fields and the last alone: the others (the listing above all) stay unsplit.
+                path_end = line.index("\t")
+                path, key = line[:path_end], line[path_end + 1 : line.index("\t", path_end + 1)]
+                same = current.get(path)
+                if same is not None and same.key == key:
+                    terms[path] = same.terms
+                else:
+                    terms[path] = line[line.rindex("\t") + 1 :]
+        except ValueError:  # not JSON, or not UTF-8
+            return None
         return LiveSite(terms, search) if isinstance(search, dict) and len(terms) == rows else None
 
     def keep_sites(
@@ -350,6 +371,16 @@ def _record_lines(header: dict[str, Any], records: SiteRecord) -> Iterator[bytes
         if line.count("\t") != tabs or "\n" in line:
             raise ValueError("a page's record holds a tab or a newline")
         yield f"{line}\n".encode()
+
+
+def _decoded_lines(data: bytes, start: int) -> Iterator[str]:
+    """The lines of DATA from START, each decoded (UTF-8) as it is reached."""
+    with memoryview(data) as view:
+        while start < len(data):
+            end = data.find(b"\n", start)
+            end = len(data) if end < 0 else end
+            yield str(view[start:end], "utf-8")
+            start = end + 1
 
 
 def _site_of(found: tuple[dict[str, Any], list[str]] | None) -> SiteRecord:
