@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from reviewflow.cache import seal_parts, sealed_lines
 from reviewflow.publish.records import BuildCache, PageRecord
 
 PAGE = "articles/alpha/index.html"
@@ -85,3 +88,25 @@ def test_the_live_sites_terms_are_this_builds_own_where_a_page_has_the_same_key(
     record = next(cache.directory.glob("live-*.json"))
     record.write_bytes(record.read_bytes().replace(b'{"before":1}', b'{"forged":1}'))
     assert cache.live_terms(target) is None  # its seal no longer fits
+
+
+def test_sealed_lines_are_given_as_read_and_refused_after_the_last_when_the_seal_does_not_fit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    parts = [b'{"version":3}\n', b"a\tb\n", b"c\td"]
+    sealed = seal_parts(parts)
+    assert sealed is not None
+    path = tmp_path / "record"
+    path.write_bytes(b"".join(sealed))
+    with path.open("rb") as file:
+        assert list(sealed_lines(file)) == parts
+    path.write_bytes(b"".join(sealed).replace(b"c\td", b"c\te"))
+    read = []
+    with path.open("rb") as file, pytest.raises(ValueError):
+        for line in sealed_lines(file):
+            read.append(line)
+    assert read == [*parts[:2], b"c\te"]  # every line given, and then refused
+    path.write_bytes(b"".join(sealed)[:-1])  # torn
+    with path.open("rb") as file, pytest.raises(ValueError):
+        list(sealed_lines(file))
