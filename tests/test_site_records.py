@@ -4,11 +4,13 @@ records and terms as reading the record whole, and a record torn or altered neve
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from reviewflow.cache import seal_parts, sealed_lines
+from reviewflow.publish import pool
 from reviewflow.publish.records import BuildCache, PageRecord
 
 PAGE = "articles/alpha/index.html"
@@ -110,3 +112,24 @@ def test_sealed_lines_are_given_as_read_and_refused_after_the_last_when_the_seal
     path.write_bytes(b"".join(sealed)[:-1])  # torn
     with path.open("rb") as file, pytest.raises(ValueError):
         list(sealed_lines(file))
+
+
+def test_the_search_input_goes_to_a_worker_through_a_file_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    odd = 'tab\there, new\nline, a line separator\u2028, a lone surrogate \ud800, quotes " and é'
+    pages = [
+        (
+            "articles/a/index.html",
+            {"title": odd, "summary": odd, "audience": "patient", "card": "x"},
+            '{"tab":2}',
+        ),
+        ("articles/b/index.html", {"title": "B"}, "{}"),
+        ("articles/c/index.html", {}, ""),
+    ]
+    path = pool._search_input(pages)
+    assert Path(path).parent == tmp_path
+    assert pool._search_files_from(path, "print") == pool.new_search_files(pages, "print")
+    pool._forget(path)
+    assert list(tmp_path.iterdir()) == []

@@ -41,7 +41,7 @@ from reviewflow.publish.notes import build_notes, build_time
 from reviewflow.publish.output import MARKER, Staging
 from reviewflow.publish.pagefiles import read_regular
 from reviewflow.publish.pages import Listing, PageInfo
-from reviewflow.publish.pool import PagePool, new_search_files, site_renderer
+from reviewflow.publish.pool import PagePool, site_renderer
 from reviewflow.publish.records import (
     BuildCache,
     LiveSite,
@@ -53,7 +53,6 @@ from reviewflow.publish.records import (
 )
 from reviewflow.publish.render import Build, Page, page_path, page_pool, render_pages
 from reviewflow.publish.search import (
-    DOC_FIELDS,
     SearchState,
     updated_search_files,
 )
@@ -205,7 +204,7 @@ def build_site(
             last = cache.live_terms(target, dict(searched)) if cache and built_before else None
             # With no index to patch, a worker builds it anew while this process writes the rest.
             built = (
-                pool.submit(new_search_files, *_search_input(build, searched)) if pool and not last else None
+                pool.new_search_files(_searched(searched), build.fingerprint()) if pool and not last else None
             )
             for name, text in site_files(build.renderer, listings, head_at):
                 staging.write_changed(name, text)
@@ -230,18 +229,6 @@ def build_site(
     return listings, len(missing)
 
 
-def _search_input(
-    build: Build, pages: Sequence[tuple[str, PageRecord]]
-) -> tuple[list[tuple[str, dict[str, Any], str]], str]:
-    """What `new_search_files` needs of PAGES, as little as goes to a worker."""
-    searched = [(path, _fields(record.meta, DOC_FIELDS), record.terms) for path, record in pages]
-    return searched, build.fingerprint()
-
-
-def _fields(meta: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
-    return {key: meta[key] for key in keys if key in meta}
-
-
 def search_index(
     build: Build, pages: Sequence[tuple[str, PageRecord]], target: Path, last: LiveSite | None
 ) -> tuple[dict[str, str], SearchState]:
@@ -252,9 +239,13 @@ def search_index(
         data = read_regular(path)  # a regular file, never a link's target or a FIFO
         return data.decode("utf-8") if data is not None and content_digest(data) == digest else None
 
-    searched = [(path, record.meta, record.terms) for path, record in pages]
     before = (last.terms, last.search) if last is not None else None
-    return updated_search_files(searched, build.fingerprint(), before, read_last)
+    return updated_search_files(_searched(pages), build.fingerprint(), before, read_last)
+
+
+def _searched(pages: Sequence[tuple[str, PageRecord]]) -> list[tuple[str, dict[str, Any], str]]:
+    """What the search index is made of: each page's path, listing and terms."""
+    return [(path, record.meta, record.terms) for path, record in pages]
 
 
 def reuse_pages(
