@@ -85,6 +85,10 @@ def test_the_live_sites_terms_are_this_builds_own_where_a_page_has_the_same_key(
     found = cache.live_terms(target, current)
     assert found is not None and found.search == {"counts": {}}
     assert found.terms[same] is current[same].terms
+    rekeyed = {same: current[same]._replace(key="e" * 64), changed: current[changed]}  # new code, say
+    again = BuildCache(content_repo).live_terms(target, rekeyed)
+    assert again is not None and again.terms[same] is current[same].terms  # the same words all the same
+    assert again.terms[changed] == '{"before":1}'
     assert found.terms == {same: '{"same":1}', changed: '{"before":1}'}
     assert cache.live_terms(target) == found  # without this build's records: the record's own text
     record = next(cache.directory.glob("live-*.json"))

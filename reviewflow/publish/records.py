@@ -148,8 +148,8 @@ class BuildCache:
     def live_terms(self, target: Path, current: Mapping[str, PageRecord] | None = None) -> LiveSite | None:
         """The search terms and search index of TARGET's live site as its last build recorded them.
         A page whose record has the key of its page in CURRENT (this build's records) has the same
-        terms: CURRENT's text is taken for them, not a copy of it (at 100,000 pages the terms are
-        over 100 MB, and a build after one change held them twice)."""
+        terms, and so has one whose terms read as CURRENT's: CURRENT's text is taken for them, not
+        a copy of it (at 100,000 pages the terms are over 100 MB, and a build held them twice)."""
         if str(target) in self._live_terms:
             return self._live_terms.pop(str(target))
         current = current or {}
@@ -165,9 +165,11 @@ class BuildCache:
             path_end = line.index("\t")
             path, key = line[:path_end], line[path_end + 1 : line.index("\t", path_end + 1)]
             same = current.get(path)
-            terms[path] = (
-                same.terms if same is not None and same.key == key else line[line.rindex("\t") + 1 :]
-            )
+            if same is not None and same.key == key:
+                terms[path] = same.terms
+            else:  # another page, but after a change of code or config most have the same words
+                text = line[line.rindex("\t") + 1 :]
+                terms[path] = same.terms if same is not None and same.terms == text else text
 
         header = self._read_site(f"live-{_name(target)}.json", target, take)
         search = header.get("search") if header is not None else None
