@@ -14,7 +14,7 @@ import contextlib
 import os
 import secrets
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 # Never follow a link in the last component, never wait on a FIFO, never take a terminal.
@@ -174,10 +174,13 @@ def own_directory(path: Path | str, create: bool = True) -> bool:
     return stat.S_ISDIR(found.st_mode) and found.st_uid == owner
 
 
-def write_replacing(path: Path | str, data: bytes | Sequence[bytes]) -> None:
+def write_replacing(
+    path: Path | str, data: bytes | Iterable[bytes], first: Callable[[], bytes] | None = None
+) -> None:
     """Put DATA (bytes, or parts of them in order) at PATH as a new file, renamed over whatever
-    was there: a symbolic link at PATH is replaced, never written through. OSError when it
-    cannot be done."""
+    was there: a symbolic link at PATH is replaced, never written through. FIRST: bytes known only
+    once DATA is written (a seal of it), written then over the room DATA kept for them at its
+    start. OSError when it cannot be done; an error raised while DATA is made leaves PATH as it was."""
     partial = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     descriptor = os.open(partial, _CREATE_FLAGS, 0o644)
     try:
@@ -186,6 +189,9 @@ def write_replacing(path: Path | str, data: bytes | Sequence[bytes]) -> None:
                 file.write(data)
             else:
                 file.writelines(data)
+            if first is not None:
+                file.seek(0)
+                file.write(first())
         os.replace(partial, path)
     except BaseException:
         with contextlib.suppress(OSError):

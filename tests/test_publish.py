@@ -6,6 +6,7 @@ import errno
 import hashlib
 import json
 import os
+import tempfile
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -298,11 +299,17 @@ def test_builds_are_byte_identical(library: Library) -> None:
     assert len(first) > 10
 
 
-def test_a_process_pool_renders_the_same_pages(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_process_pool_renders_the_same_pages(
+    library: Library, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     single = tree(library.publish("single", use_cache=False, workers=1).out)
     monkeypatch.setattr(render, "POOL_THRESHOLD", 1)
+    temporary = tmp_path / "temporary"  # where the search index's input goes to a worker
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     pooled = tree(library.publish("pooled", use_cache=False, workers=2).out)
     assert single == pooled
+    assert list(temporary.iterdir()) == []  # and is deleted once read
 
 
 def test_unchanged_pages_come_from_the_cache(library: Library) -> None:

@@ -21,7 +21,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -41,7 +41,7 @@ from reviewflow.publish.notes import build_notes, build_time
 from reviewflow.publish.output import MARKER, Staging
 from reviewflow.publish.pagefiles import read_regular
 from reviewflow.publish.pages import Listing, PageInfo
-from reviewflow.publish.pool import PagePool, new_search_files, site_renderer
+from reviewflow.publish.pool import PagePool, site_renderer
 from reviewflow.publish.records import (
     BuildCache,
     LiveSite,
@@ -53,7 +53,6 @@ from reviewflow.publish.records import (
 )
 from reviewflow.publish.render import Build, Page, page_path, page_pool, render_pages
 from reviewflow.publish.search import (
-    DOC_FIELDS,
     SearchState,
     updated_search_files,
 )
@@ -202,16 +201,17 @@ def build_site(
             pages.update(render_pages(build, store, missing, staging, texts, pool))
             listings = [pages[info.slug].listing for info in infos]
             searched = [(page_path(info.slug), pages[info.slug].record) for info in infos]
-            last = cache.live_terms(target) if cache and built_before else None
+            last = cache.live_terms(target, dict(searched)) if cache and built_before else None
             # With no index to patch, a worker builds it anew while this process writes the rest.
             built = (
-                pool.submit(new_search_files, *_search_input(build, searched)) if pool and not last else None
+                pool.new_search_files(_searched(searched), build.fingerprint()) if pool and not last else None
             )
-            for name, text in site_files(build.renderer, listings, head_at).items():
+            for name, text in site_files(build.renderer, listings, head_at):
                 staging.write_changed(name, text)
+                del text  # not held while the next file is made
             files, search = built.result() if built else search_index(build, searched, target, last)
-            for name, text in files.items():
-                staging.write_changed(name, text)
+            for name in list(files):  # each let go once written
+                staging.write_changed(name, files.pop(name))
             staging.swap(page_path(info.slug) for info in infos)
             kept_spare = staging.spare is not None and built_before
         if cache:
@@ -229,18 +229,6 @@ def build_site(
     return listings, len(missing)
 
 
-def _search_input(
-    build: Build, pages: Sequence[tuple[str, PageRecord]]
-) -> tuple[list[tuple[str, dict[str, Any], str]], str]:
-    """What `new_search_files` needs of PAGES, as little as goes to a worker."""
-    searched = [(path, _fields(record.meta, DOC_FIELDS), record.terms) for path, record in pages]
-    return searched, build.fingerprint()
-
-
-def _fields(meta: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
-    return {key: meta[key] for key in keys if key in meta}
-
-
 def search_index(
     build: Build, pages: Sequence[tuple[str, PageRecord]], target: Path, last: LiveSite | None
 ) -> tuple[dict[str, str], SearchState]:
@@ -251,9 +239,13 @@ def search_index(
         data = read_regular(path)  # a regular file, never a link's target or a FIFO
         return data.decode("utf-8") if data is not None and content_digest(data) == digest else None
 
-    searched = [(path, record.meta, record.terms) for path, record in pages]
     before = (last.terms, last.search) if last is not None else None
-    return updated_search_files(searched, build.fingerprint(), before, read_last)
+    return updated_search_files(_searched(pages), build.fingerprint(), before, read_last)
+
+
+def _searched(pages: Sequence[tuple[str, PageRecord]]) -> list[tuple[str, dict[str, Any], str]]:
+    """What the search index is made of: each page's path, listing and terms."""
+    return [(path, record.meta, record.terms) for path, record in pages]
 
 
 def reuse_pages(
@@ -311,26 +303,27 @@ def _page(info: PageInfo, record: PageRecord) -> Page | None:
         return None  # a record that does not say what a listing needs: render the page
 
 
-def site_files(renderer: SiteRenderer, listings: Sequence[Listing], head_at: datetime) -> dict[str, str]:
-    """Every file of the site besides the article pages."""
-    files = {
-        "index.html": renderer.index(listings),
-        "board/index.html": renderer.board(listings),
-        "editorial-policy/index.html": renderer.policy(),
-        "404.html": renderer.not_found(),
-        "search/index.html": renderer.search(),
-        "search.js": renderer.asset("search.js"),
-        "style.css": renderer.stylesheet(),
-        "favicon.svg": renderer.asset("favicon.svg"),
-        "robots.txt": renderer.robots(),
-        MARKER: "This directory was built by `reviewflow publish`. Every publish replaces it whole.\n",
-    }
+def site_files(
+    renderer: SiteRenderer, listings: Sequence[Listing], head_at: datetime
+) -> Iterator[tuple[str, str]]:
+    """Every file of the site besides the article pages, each made when the one before it has
+    been taken: at 100,000 pages each index lists every page (tens of MB), and holding them all
+    at once was the top of a full build's peak memory."""
+    yield "index.html", renderer.index(listings)
+    yield "board/index.html", renderer.board(listings)
+    yield "editorial-policy/index.html", renderer.policy()
+    yield "404.html", renderer.not_found()
+    yield "search/index.html", renderer.search()
+    yield "search.js", renderer.asset("search.js")
+    yield "style.css", renderer.stylesheet()
+    yield "favicon.svg", renderer.asset("favicon.svg")
+    yield "robots.txt", renderer.robots()
+    yield MARKER, "This directory was built by `reviewflow publish`. Every publish replaces it whole.\n"
     for audience, (_, directory) in AUDIENCES.items():
-        files[f"{directory}/index.html"] = renderer.index(listings, audience)
+        yield f"{directory}/index.html", renderer.index(listings, audience)
     if renderer.base_url:
-        files["sitemap.xml"] = renderer.sitemap(listings)
-        files["feed.xml"] = renderer.feed(listings, head_at)
-    return files
+        yield "sitemap.xml", renderer.sitemap(listings)
+        yield "feed.xml", renderer.feed(listings, head_at)
 
 
 # --- write -----------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ process judges the review history, they read the front-matter facts of the texts
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import suppress
@@ -36,7 +38,7 @@ from reviewflow.gitlog import blob_hasher
 from reviewflow.publish.output import write_file
 from reviewflow.publish.pages import PageInfo, listing_meta
 from reviewflow.publish.records import content_digest
-from reviewflow.publish.search import SearchState, article_terms, terms_text, updated_search_files
+from reviewflow.publish.search import DOC_FIELDS, SearchState, article_terms, terms_text, updated_search_files
 from reviewflow.publish.site import PageProblem, SiteRenderer
 from reviewflow.workers import worker_pool
 
@@ -195,6 +197,22 @@ class PagePool:
             absent.extend(missing)
         return found, absent
 
+    def new_search_files(
+        self, pages: Sequence[tuple[str, Mapping[str, Any], str]], fingerprint: str
+    ) -> Future[tuple[dict[str, str], SearchState]]:
+        """`new_search_files` for PAGES (page path, listing meta, terms text) in a worker. PAGES
+        go to it through a file written a page at a time, not pickled whole: at 100,000 pages
+        they are over 100 MB, which this process held as one string of bytes beside the pages
+        and the index page it made meanwhile, at the top of a full build's memory."""
+        path = _search_input(pages)
+        try:
+            found = self._executor.submit(_search_files_from, path, fingerprint)
+        except BaseException:
+            _forget(path)
+            raise
+        found.add_done_callback(lambda _: _forget(path))  # read, failed or cancelled
+        return found
+
     def submit(self, work: Callable[..., R], *args: Any) -> Future[R]:
         """WORK(*ARGS) in a worker (a module-level function, its arguments sent pickled)."""
         return self._executor.submit(work, *args)
@@ -229,6 +247,37 @@ def new_search_files(
 ) -> tuple[dict[str, str], SearchState]:
     """`updated_search_files` with no last build to patch: the index built anew (in any process)."""
     return updated_search_files(pages, fingerprint, None, _nothing_kept)
+
+
+def _search_input(pages: Sequence[tuple[str, Mapping[str, Any], str]]) -> str:
+    """A temporary file of what the search index needs of PAGES, a line a page; its path."""
+    descriptor, path = tempfile.mkstemp(prefix="reviewflow-search-", suffix=".tsv")
+    try:
+        with open(descriptor, "w", encoding="utf-8", newline="\n") as file:
+            for relative, meta, terms in pages:
+                # JSON holds no raw tab or newline, nor does a page's path; ASCII, so that even
+                # a lone surrogate in a listing is written (escaped) and read back.
+                fields = json.dumps({key: meta[key] for key in DOC_FIELDS if key in meta})
+                file.write(f"{relative}\t{fields}\t{terms}\n")
+    except BaseException:
+        _forget(path)
+        raise
+    return path
+
+
+def _search_files_from(path: str, fingerprint: str) -> tuple[dict[str, str], SearchState]:
+    """`new_search_files` for the pages written at PATH by `PagePool.new_search_files`."""
+    pages = []
+    with open(path, encoding="utf-8", newline="\n") as file:
+        for line in file:
+            relative, fields, terms = line[:-1].split("\t")
+            pages.append((relative, json.loads(fields), terms))
+    return new_search_files(pages, fingerprint)
+
+
+def _forget(path: str) -> None:
+    with suppress(OSError):
+        os.unlink(path)
 
 
 def _nothing_kept(path: str, digest: str) -> str | None:

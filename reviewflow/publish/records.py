@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import os
 import stat
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from reviewflow.cache import CACHE_DIR, cache_dir, seal, seal_parts, unseal, unsealed_text
+from reviewflow.cache import (
+    CACHE_DIR,
+    cache_dir,
+    local_key,
+    seal,
+    sealed_lines,
+    unseal,
+)
 from reviewflow.content.facts import Facts
-from reviewflow.files import own_directory, read_own, write_replacing
+from reviewflow.files import open_own, own_directory, read_own, write_replacing
 
 RECORD_VERSION = 3  # the layout of a site record; a record of another layout is ignored
 FACTS_VERSION = 1  # the layout of the kept front-matter facts
@@ -120,40 +129,51 @@ class BuildCache:
         """Where the site that TARGET held before its last build is kept."""
         return self.directory / f"spare-{_name(target)}"
 
-    def spare_site(self, target: Path) -> SiteRecord:
-        """The record of TARGET's spare site (empty when unknown)."""
-        return self._site(f"spare-{_name(target)}.json", target)
-
     def live_site(self, target: Path) -> SiteRecord:
         """The record of TARGET's live site (empty when unknown)."""
-        found = self._lines(f"live-{_name(target)}.json", target)
+        found = self._site(f"live-{_name(target)}.json", target)
         search = found[0].get("search") if found is not None else None
-        site, rows = _parsed(found)
+        site, rows = found[1:] if found is not None else ({}, 0)
         if isinstance(search, dict) and len(site) == rows:  # as live_terms would find them
             self._live_terms[str(target)] = LiveSite({path: r.terms for path, r in site.items()}, search)
         return site
 
     def rendered_last(self, target: Path) -> SiteRecord:
         """The records of the pages TARGET's last build rendered: all that its spare lacks."""
-        found = self._lines(f"rendered-{_name(target)}.json", target)
-        if found is not None and found[0].get(EVERY_PAGE) is True and not found[1]:
+        found = self._site(f"rendered-{_name(target)}.json", target)
+        if found is not None and found[0].get(EVERY_PAGE) is True and not found[2]:
             return self.live_site(target)  # it rendered every page of the live site
-        return _site_of(found)
+        return found[1] if found is not None else {}
 
-    def live_terms(self, target: Path) -> LiveSite | None:
-        """The search terms and search index of TARGET's live site as its last build recorded them."""
+    def live_terms(self, target: Path, current: Mapping[str, PageRecord] | None = None) -> LiveSite | None:
+        """The search terms and search index of TARGET's live site as its last build recorded them.
+        A page whose record has the key of its page in CURRENT (this build's records) has the same
+        terms, and so has one whose terms read as CURRENT's: CURRENT's text is taken for them, not
+        a copy of it (at 100,000 pages the terms are over 100 MB, and a build held them twice)."""
         if str(target) in self._live_terms:
             return self._live_terms.pop(str(target))
-        found = self._lines(f"live-{_name(target)}.json", target)
-        if found is None:
-            return None
-        header, lines = found
-        search = header.get("search")
-        # Only the first field and the last: the others (the listing above all) are not split out.
-        tabs = len(RECORD_FIELDS) - 1
-        rows = [line for line in lines if line.count("\t") == tabs]
-        terms = {line[: line.index("\t")]: line[line.rindex("\t") + 1 :] for line in rows}
-        return LiveSite(terms, search) if isinstance(search, dict) and len(terms) == len(rows) else None
+        current = current or {}
+        terms = {}
+        rows = 0
+
+        def take(line: str) -> None:
+            nonlocal rows
+            if line.count("\t") != len(RECORD_FIELDS) - 1:
+                return
+            rows += 1
+            # The first two fields and the last alone: the others (the listing above all) stay unsplit.
+            path_end = line.index("\t")
+            path, key = line[:path_end], line[path_end + 1 : line.index("\t", path_end + 1)]
+            same = current.get(path)
+            if same is not None and same.key == key:
+                terms[path] = same.terms
+            else:  # another page, but after a change of code or config most have the same words
+                text = line[line.rindex("\t") + 1 :]
+                terms[path] = same.terms if same is not None and same.terms == text else text
+
+        header = self._read_site(f"live-{_name(target)}.json", target, take)
+        search = header.get("search") if header is not None else None
+        return LiveSite(terms, search) if isinstance(search, dict) and len(terms) == rows else None
 
     def keep_sites(
         self,
@@ -187,11 +207,22 @@ class BuildCache:
             self._write_site(f"rendered-{name}.json", header, {p: live[p] for p in rendered if p in live})
 
     def _write_site(self, name: str, header: dict[str, Any], records: SiteRecord) -> None:
-        lines = _record_lines(header, records)
-        sealed = seal_parts(lines) if lines is not None else None
-        if sealed is not None:
-            with contextlib.suppress(OSError):
-                write_replacing(self.directory / name, sealed)
+        """The record, written line by line as each is made and sealed as it goes: at 100,000
+        pages its lines are over 100 MB, which a build held whole (and then one more line,
+        the seal, before them) at its peak. Not written if a field cannot be kept in it."""
+        key = local_key()
+        if key is None:
+            return
+        mac = hmac.new(key, digestmod=hashlib.sha256)  # as cache.seal_parts seals
+
+        def lines() -> Iterator[bytes]:
+            yield b"0" * (2 * mac.digest_size) + b"\n"  # room for the seal, written last
+            for line in _record_lines(header, records):
+                mac.update(line)
+                yield line
+
+        with contextlib.suppress(OSError, ValueError):
+            write_replacing(self.directory / name, lines(), first=lambda: mac.hexdigest().encode())
 
     def clock(self, target: Path) -> int | None:
         """The time now by the clock of TARGET's file system: the ctime of a file made now in the
@@ -243,31 +274,48 @@ class BuildCache:
             )
         return True
 
-    def _site(self, name: str, target: Path) -> SiteRecord:
-        return _site_of(self._lines(name, target))
+    def spare_site(self, target: Path) -> SiteRecord:
+        """The record of TARGET's spare site (empty when unknown)."""
+        found = self._site(f"spare-{_name(target)}.json", target)
+        return found[1] if found is not None else {}
 
-    def _lines(self, name: str, target: Path) -> tuple[dict[str, Any], list[str]] | None:
-        """The header and page lines of a site record (see _record_text) for TARGET; None if unusable."""
+    def _site(self, name: str, target: Path) -> tuple[dict[str, Any], SiteRecord, int] | None:
+        """The header of the site record NAME for TARGET, its pages' records and how many lines
+        were a page's; None if the record is unusable (see _read_site)."""
+        rows: list[list[str]] = []
+
+        def take(line: str) -> None:
+            row = line.split("\t")
+            if len(row) == len(RECORD_FIELDS):
+                rows.append(row)
+
+        header = self._read_site(name, target, take)
+        return (header, _records(rows), len(rows)) if header is not None else None
+
+    def _read_site(self, name: str, target: Path, take: Callable[[str], None]) -> dict[str, Any] | None:
+        """Give TAKE each page line of the site record NAME (decoded, without its newline) and
+        return its header, once the record is known to be this user's, whole, of this layout
+        and for TARGET; None if it is not (or cannot be read), and then what TAKE made of the
+        lines must be thrown away. Read a line at a time, never whole: at 100,000 pages a record
+        is over 100 MB, and its bytes, its text and its lines were each as much again at the top
+        of a build's memory."""
+        if not self.usable:
+            return None
         try:
-            text = unsealed_text(read_own(self.directory / name)) if self.usable else None
-        except (OSError, ValueError):  # unreadable, or not UTF-8
+            with open(open_own(self.directory / name), "rb") as file:
+                lines = sealed_lines(file)
+                header = json.loads(next(lines, b""))
+                if not isinstance(header, dict) or header.get("version") != RECORD_VERSION:
+                    return None
+                if header.get("target") != str(target):
+                    return None
+                for line in lines:
+                    text = line[:-1] if line.endswith(b"\n") else line
+                    if text:
+                        take(text.decode("utf-8"))
+        except (OSError, ValueError):  # unreadable, not sealed by this user, not JSON, not UTF-8
             return None
-        if text is None:
-            return None
-        lines = text.split("\n")
-        del text  # a record at 100,000 pages is over 100 MB: never more than two copies held
-        try:
-            header = json.loads(lines[0])
-        except ValueError:
-            return None
-        if not isinstance(header, dict) or header.get("version") != RECORD_VERSION:
-            return None
-        if header.get("target") != str(target):
-            return None
-        del lines[0]
-        if lines and not lines[-1]:
-            lines.pop()  # after the last newline
-        return header, lines if all(lines) else [line for line in lines if line]
+        return header
 
     def _unsealed(self, name: str) -> bytes | None:
         if not self.usable:
@@ -305,42 +353,21 @@ RECORD_FIELDS = ("path", "key", "digest", "state", "meta", "terms")
 EVERY_PAGE = "every_page"
 
 
-def _record_lines(header: dict[str, Any], records: SiteRecord) -> list[bytes] | None:
-    """HEADER and RECORDS as the lines of a site record, encoded; None if a field could not be
-    kept in it. Line by line, not one text: at 100,000 pages the text is over 100 MB, and its
-    copies (joined, encoded, sealed) were most of a build's peak memory."""
+def _record_lines(header: dict[str, Any], records: SiteRecord) -> Iterator[bytes]:
+    """HEADER and RECORDS as the lines of a site record, encoded, one at a time; ValueError
+    if a field could not be kept in it."""
     first = _dumps(header)
     if "\t" in first or "\n" in first:
-        return None
-    lines = [f"{first}\n".encode()]
+        raise ValueError("a record's header holds a tab or a newline")
+    yield f"{first}\n".encode()
     tabs = len(RECORD_FIELDS) - 1
     for path, record in records.items():
         state = ",".join(map(str, record.state)) if record.state is not None else "-"
         meta = record.text or _dumps(record.meta)
         line = "\t".join((path, record.key, record.digest, state, meta, record.terms))
         if line.count("\t") != tabs or "\n" in line:
-            return None
-        lines.append(f"{line}\n".encode())
-    return lines
-
-
-def _site_of(found: tuple[dict[str, Any], list[str]] | None) -> SiteRecord:
-    return _parsed(found)[0]
-
-
-def _parsed(found: tuple[dict[str, Any], list[str]] | None) -> tuple[SiteRecord, int]:
-    """The records of a site record's lines, and how many lines were a page's."""
-    if found is None:
-        return {}, 0
-    lines = found[1]
-    del found
-    rows = []
-    for at, line in enumerate(lines):
-        row = line.split("\t")
-        lines[at] = ""  # each line let go once split, rather than all lines held beside all rows
-        if len(row) == len(RECORD_FIELDS):
-            rows.append(row)
-    return _records(rows), len(rows)
+            raise ValueError("a page's record holds a tab or a newline")
+        yield f"{line}\n".encode()
 
 
 def _records(rows: list[list[str]]) -> SiteRecord:
