@@ -21,7 +21,7 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -206,6 +206,26 @@ def sealed_lines(file: BinaryIO) -> Iterator[bytes]:
         yield line
     if not hmac.compare_digest(signature[:-1], mac.hexdigest().encode()):
         raise ValueError("not sealed with this user's key")
+
+
+def write_sealed(path: Path, lines: Iterable[bytes]) -> bool:
+    """Write at PATH what `seal` makes of the joined LINES, sealing each as it is written (the
+    seal over room kept at the file's start, `write_replacing`'s FIRST): a large record is never
+    held whole. False without a key (nothing written); OSError, or an error raised while LINES
+    are made, leaves PATH as it was. `sealed_lines` reads it back."""
+    key = local_key()
+    if key is None:
+        return False
+    mac = hmac.new(key, digestmod=hashlib.sha256)
+
+    def sealing() -> Iterator[bytes]:
+        yield b"0" * (2 * mac.digest_size) + b"\n"  # room for the seal, written last
+        for line in lines:
+            mac.update(line)
+            yield line
+
+    write_replacing(path, sealing(), first=lambda: mac.hexdigest().encode())
+    return True
 
 
 def _mac(key: bytes, text: bytes | memoryview) -> bytes:

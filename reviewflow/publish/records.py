@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import json
 import os
 import stat
@@ -21,10 +20,10 @@ from typing import Any, NamedTuple
 from reviewflow.cache import (
     CACHE_DIR,
     cache_dir,
-    local_key,
     seal,
     sealed_lines,
     unseal,
+    write_sealed,
 )
 from reviewflow.content.facts import Facts
 from reviewflow.files import open_own, own_directory, read_own, write_replacing
@@ -210,19 +209,8 @@ class BuildCache:
         """The record, written line by line as each is made and sealed as it goes: at 100,000
         pages its lines are over 100 MB, which a build held whole (and then one more line,
         the seal, before them) at its peak. Not written if a field cannot be kept in it."""
-        key = local_key()
-        if key is None:
-            return
-        mac = hmac.new(key, digestmod=hashlib.sha256)  # as cache.seal_parts seals
-
-        def lines() -> Iterator[bytes]:
-            yield b"0" * (2 * mac.digest_size) + b"\n"  # room for the seal, written last
-            for line in _record_lines(header, records):
-                mac.update(line)
-                yield line
-
         with contextlib.suppress(OSError, ValueError):
-            write_replacing(self.directory / name, lines(), first=lambda: mac.hexdigest().encode())
+            write_sealed(self.directory / name, _record_lines(header, records))
 
     def clock(self, target: Path) -> int | None:
         """The time now by the clock of TARGET's file system: the ctime of a file made now in the
