@@ -77,8 +77,8 @@ def infos_for(corpus: Path, store: Blobs, limit: int | None) -> list[PageInfo]:
 
 def build_once(corpus: Path, out: Path, store: Blobs, infos: list[PageInfo], workers: int | None) -> float:
     """What publish() does once it has the PageInfos: render, then write."""
-    from reviewflow.publish.target import check_target, empty_trash
     from reviewflow.publish.records import BuildCache
+    from reviewflow.publish.target import check_target, empty_trash
 
     started = time.perf_counter()
     config = load_config(corpus)
