@@ -1,0 +1,54 @@
+"""The benchmark's report (bench/run.py): what `make bench` writes into bench/results.md.
+
+The timings are the bench's; what is tested here is how they are read: the full build judged
+against Hugo on runs side by side, the size-step flags, Hugo never flagged."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+import run  # noqa: E402  (the benchmark's runner; importing it runs nothing)
+
+
+def _result(name: str, articles: int, *seconds: float) -> run.Result:
+    return run.Result(name, articles, list(seconds), peak_mb=100.0)
+
+
+def test_the_full_build_is_judged_against_hugo_pair_by_pair() -> None:
+    # Hugo's median (14 s) against the full build's (11 s) would read 0.79 and "met"; pair by
+    # pair the build took 0.90, 0.92 and 0.75 of Hugo's time beside it: 0.90, missed.
+    results = [
+        _result(run.PAIRED, 10_000, 9.0, 11.0, 12.0),
+        _result(run.HUGO, 10_000, 10.0, 12.0, 16.0),
+    ]
+    sentence = run.against_hugo(results)
+    assert "Full publish at 10,000 articles: 0.90 × Hugo's time (≤ 0.8 × MISSED" in sentence
+    assert "the median of 3 pairs run back to back: 0.75, 0.90, 0.92" in sentence
+
+
+def test_the_comparison_is_at_the_largest_size_both_ran_and_absent_without_hugo() -> None:
+    small = [_result(run.PAIRED, 1_000, 1.0, 1.0), _result(run.HUGO, 1_000, 2.0, 2.0)]
+    big = [_result(run.PAIRED, 10_000, 7.0, 8.0), _result(run.HUGO, 10_000, 10.0, 10.0)]
+    assert "at 10,000 articles: 0.75 × Hugo's time (≤ 0.8 × met" in run.against_hugo(small + big)
+    assert run.against_hugo([_result(run.PAIRED, 10_000, 7.0)]) == ""
+    failed = _result(run.HUGO, 10_000)
+    failed.failed = "exit 2"
+    assert run.against_hugo([_result(run.PAIRED, 10_000, 7.0), failed]) == ""
+
+
+def test_the_table_flags_a_slow_step_of_ours_and_never_hugos() -> None:
+    results = [
+        _result("check", 1_000, 0.5),
+        _result("check", 10_000, 6.0),  # 12x the time for 10x the articles
+        _result(run.HUGO, 1_000, 1.0),
+        _result(run.HUGO, 10_000, 12.0),
+    ]
+    rows = {
+        line.split(" | ")[0].lstrip("| "): line for line in run.table(results, [1_000, 10_000]).splitlines()
+    }
+    assert rows["check"].endswith("| 12.0x MISSED |")
+    assert "≤ 2 s MISSED" in rows["check"]
+    assert rows[run.HUGO].endswith("| 12.0x |")
+    assert "| reference |" in rows[run.HUGO]
