@@ -179,7 +179,11 @@ class ChangeIndex:
         known = self._load() if look_up else {}
         tree_of = {entry.commit: entry.tree for entry in entries}
         missing: list[Pair] = []
-        for entry in reversed(entries):  # newest first: the order in which git's packs read fastest
+        # Oldest first (ENTRIES' order, parents first): at 100,000 articles the newer half of the
+        # diffs, the longer of the two `diff-tree` processes, cost git 5.6-5.8 s of CPU asked
+        # newest first and 3.8 s asked oldest first, on `git fast-import`'s pack and on a
+        # clone's alike (at 10,000, 0.1-0.2 s a process either way).
+        for entry in entries:
             for parent in entry.parents or ("",):
                 pair = (entry.commit, parent)
                 if pair in known:
