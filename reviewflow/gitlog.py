@@ -122,7 +122,7 @@ def parents_first(newest_first: list[LogEntry]) -> list[LogEntry]:
     """
     entries = newest_first[::-1]
     del newest_first[:]
-    if _one_line(entries):
+    if one_line(entries):
         return entries
     seen: set[str] = set()
     ordered = True
@@ -144,7 +144,7 @@ def parents_first(newest_first: list[LogEntry]) -> list[LogEntry]:
     return _sorted_by_parents(entries)
 
 
-def _one_line(entries: Sequence[LogEntry]) -> bool:
+def one_line(entries: Sequence[LogEntry]) -> bool:
     """Whether ENTRIES are one line of commits from a root, each the only parent of the next:
     then they are whole and in order, known without a set of every commit (600,000 at 100,000
     articles)."""
