@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -16,48 +15,59 @@ from reviewflow.gitstore import GitStore
 from reviewflow.review.board import committed_config
 from reviewflow.review.snapshot import judged_history
 from reviewflow.review.snapshot_file import kept_file
-from reviewflow.review.writers import wait_for_writers, write_beside
 from tests.test_history import approved  # noqa: F401 - the fixture
 
 forks = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
 
 
-def saved_by(tmp_path: Path) -> int:
-    """Write a save that notes which process wrote it, wait for it, and say which did."""
-    note = tmp_path / "pid"
-    write_beside(lambda: note.write_text(str(os.getpid())))
-    wait_for_writers()
-    return int(note.read_text())
+# Saves through write_beside in a process of its own (the test process may run other threads,
+# with which the save is written in the process itself): says which process wrote each.
+_SAVES = """
+import os, sys, threading
+from pathlib import Path
+from reviewflow.review.writers import wait_for_writers, write_beside
+note = Path(sys.argv[2])
+if sys.argv[1] == "thread":
+    stop = threading.Event()
+    threading.Thread(target=stop.wait).start()
+def save():
+    if sys.argv[1] == "broken":
+        raise RuntimeError("no room\\nsecond line")
+    note.write_text(str(os.getpid()))
+write_beside(save)
+wait_for_writers()
+print(os.getpid(), note.read_text() if note.exists() else "", flush=True)
+if sys.argv[1] == "thread":
+    stop.set()
+"""
+
+
+def saves(mode: str, tmp_path: Path) -> tuple[bool, str]:
+    """Whether the save was written by another process than the caller's, and its stderr."""
+    run = subprocess.run(
+        [sys.executable, "-c", _SAVES, mode, str(tmp_path / "pid")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    caller, _, writer = run.stdout.strip().partition(" ")
+    return writer != caller, run.stderr
 
 
 @forks
 def test_a_save_is_written_by_another_process_and_waited_for(tmp_path: Path) -> None:
-    assert saved_by(tmp_path) != os.getpid()
+    assert saves("plain", tmp_path) == (True, "")
 
 
 def test_with_another_thread_running_the_save_is_written_here(tmp_path: Path) -> None:
     # A forked child would hold only this thread, and any lock the other one held, forever.
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
-    try:
-        assert saved_by(tmp_path) == os.getpid()
-    finally:
-        stop.set()
-        other.join()
+    assert saves("thread", tmp_path) == (False, "")
 
 
 @forks
-def test_a_failed_save_is_said_by_the_child_and_leaves_the_caller_alone(
-    capfd: pytest.CaptureFixture[str],
-) -> None:
-    def broken() -> None:
-        raise RuntimeError("no room\nsecond line")
-
-    write_beside(broken)
-    wait_for_writers()
-    said = capfd.readouterr().err
-    assert said == "reviewflow: the judged history was not kept: RuntimeError: no room\n"
+def test_a_failed_save_is_said_by_the_child_and_leaves_the_caller_alone(tmp_path: Path) -> None:
+    said = "reviewflow: the judged history was not kept: RuntimeError: no room\n"
+    assert saves("broken", tmp_path) == (True, said)
 
 
 @forks
