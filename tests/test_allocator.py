@@ -31,11 +31,10 @@ if sys.argv[1] == "fixed":
     assert give_back_big_blocks()
 elif sys.argv[1] in ("status", "check"):  # a command, in the content repo argv[2]
     import os
-    from reviewflow.cli.app import main
+    from reviewflow.cli.app import cli  # not main, which ends the process (app.leave)
     os.chdir(sys.argv[2])
-    sys.argv[1:] = [sys.argv[1]]
     try:
-        main()
+        cli([sys.argv[1]], prog_name="reviewflow")
     except SystemExit:
         pass
 elif sys.argv[1] == "desk":  # and a desk started by a program of its own (as the bench does)

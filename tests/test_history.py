@@ -7,6 +7,7 @@ a few articles (read by looking into the events' trees) must always agree.
 
 from __future__ import annotations
 
+import random
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from reviewflow.gitstore import GitStore
 from reviewflow.review.board import committed_config
 from reviewflow.review.history import read_history
 from reviewflow.review.queries import load_statuses
+from reviewflow.review.trailers import message_of, plain_block, plain_message
 from reviewflow.review.workflow import Replay
 from tests.conftest import article_text, git, write
 from tests.gitrepo import (
@@ -515,3 +517,32 @@ def test_the_kept_tracks_place_each_event_as_a_map_of_every_event_would(tangled:
     track = next(t for t in replay.tracks.values() if len(t.events) > 1)
     track.events.reverse()  # not its article's events in order any more
     assert rows() == by_map()
+
+
+def test_a_plain_events_message_is_read_as_the_general_way_reads_it() -> None:
+    """`plain_message` answers only where `message_of` would say the same: over bodies of odd
+    lines, blank lines, whitespace `strip` takes and trailer lines `message_of` refuses, it is
+    either None or `message_of`'s answer, and it answers for the bodies reviewflow writes."""
+    block = "Reviewflow-Article: a-b\nReviewflow-Action: approve\nReviewflow-Content: " + "c" * 40 + "\n"
+    assert plain_message(block, block) == message_of(block) == ""
+    assert plain_message(f" Checked \n\n{block}", block) == message_of(f" Checked \n\n{block}") == "Checked"
+    plain_accept = f"{block}Reviewflow-Accept: readability 86:1 b4c52e55\n"
+    assert plain_message(f"Fine\n\n{plain_accept}", plain_accept) == "Fine"
+    pieces = ["x", " ", "\t", "\r", "\x0b", "\x1c", "\x1f", "\x85", "\u2028", "\xa0", "\n", "\n\n", ":", "é"]
+    accepts = ["", "ok", " ok", "ok ", "a\tb", "\x1c", "é", "", "a:b c"]
+    chance = random.Random(14)
+    answered = 0
+    for _ in range(20_000):
+        head = "".join(chance.choice(pieces) for _ in range(chance.randrange(4)))
+        lines = [f"Reviewflow-Accept:{chance.choice([' ', '', chr(9)])}{chance.choice(accepts)}\n"]
+        trailers = block + "".join(lines * chance.randrange(3))
+        if plain_block(trailers) is None:
+            continue
+        body = (
+            head + chance.choice(["\n\n", "\n", "", "\n\n\n"]) + trailers + chance.choice(["", "", "\n", " "])
+        )
+        fast = plain_message(body, trailers)
+        if fast is not None:
+            answered += 1
+            assert fast == message_of(body), repr(body)
+    assert answered > 1000

@@ -21,9 +21,10 @@ from click.testing import Result
 
 from reviewflow import gitprocess
 from reviewflow.cache import record_tag
+from reviewflow.gitlog import LogEntry
 from reviewflow.gitstore import GitStore
 from reviewflow.review import changes, snapshot, snapshot_file
-from reviewflow.review.changes import ChangeIndex, FactFile
+from reviewflow.review.changes import ChangeIndex, Diff, FactFile, walk
 from reviewflow.review.model import Event
 from tests.conftest import article_text, git, write
 from tests.gitrepo import ALICE, MALLORY, PATH, RITA, SAM, SLUG, act_as, blob, edit, forge, head, ok
@@ -459,3 +460,61 @@ def test_a_record_sealed_under_other_conditions_is_not_believed(
                 patched.setattr(changes, "code_fingerprint", lambda: "another reviewflow")
             plant(GitStore.open(other if conditions == "repository" else content_repo))
         assert outputs(run, content_repo, cached=True) == expected, conditions
+
+
+def test_the_diffs_are_asked_of_git_oldest_first(content_repo: Path) -> None:
+    """The commits that change a tree are diffed in the log's order, parents first: at 100,000
+    articles git read the newer half's trees in two thirds of the time asked that way."""
+    for n in range(4):
+        write(content_repo / "articles" / f"topic-{n}.md", article_text(title=f"Topic {n}"))
+        commit_all(content_repo, f"topic {n}")
+    store = GitStore.open(content_repo)
+    entries = store.log()
+    ChangeIndex(store).diffs(entries)
+    asked = [line.split(" ")[0] for line in ChangeIndex(store).file.lines()]  # as they were written
+    order = [entry.commit for entry in entries]
+    assert len(asked) >= 5 and asked == sorted(asked, key=order.index)
+
+
+def files_by_hand(entries: list[LogEntry], diffs: dict[tuple[str, str], Diff]) -> dict[str, dict[str, str]]:
+    """Every commit's files: its first parent's with its diff against it applied (no sharing)."""
+    files: dict[str, dict[str, str]] = {}
+    for entry in entries:
+        first = entry.parents[0] if entry.parents else ""
+        mine = dict(files.get(first, {}))
+        for name, new in diffs[(entry.commit, first)].items():
+            if new is None:
+                mine.pop(name, None)
+            else:
+                mine[name] = new
+        files[entry.commit] = mine
+    return files
+
+
+@pytest.mark.parametrize("forked", [False, True])
+def test_the_walk_over_the_diffs_gives_each_commits_files(forked: bool) -> None:
+    """A line of commits carries one set of files along (no children counted); a history
+    where a commit has two children copies it where it forks: both give every commit's files."""
+    chance = random.Random(7)
+    names = [f"articles/a-{n}.md" for n in range(6)]
+    entries: list[LogEntry] = []
+    diffs: dict[tuple[str, str], Diff] = {}
+    for n in range(60):
+        commit = f"{n:040x}"
+        parent = "" if n == 0 else f"{chance.randrange(n) if forked else n - 1:040x}"
+        entries.append(
+            LogEntry(
+                commit, (parent,) if parent else (), "t", "A", "a@x", "2026-01-01T00:00:00+00:00", "", ""
+            )
+        )
+        diffs[(commit, parent)] = {
+            name: chance.choice([None, f"{n}-{name}"]) for name in chance.sample(names, 2)
+        }
+    wanted = {entry.commit: tuple(chance.sample(names, 2)) for entry in entries[::3]}
+    found, changed = walk(entries, diffs, wanted)
+    expected = files_by_hand(entries, diffs)
+    for commit, wanted_names in wanted.items():
+        assert [found.get((commit, name)) for name in wanted_names] == [
+            expected[commit].get(n) for n in wanted_names
+        ]
+    assert changed == {commit: diff for (commit, _), diff in diffs.items() if diff}

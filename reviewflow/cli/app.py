@@ -5,11 +5,13 @@ review_commands.py (the review actions and the commands that read the review log
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from reviewflow.cli.reporters import use_colour, visible
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.layout import CONFIG_FILE
 from reviewflow.repo import ContentRepo
+from reviewflow.review.writers import wait_for_writers
 
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a process SIGPIPE ended
 
@@ -59,6 +62,14 @@ class ReviewflowGroup(click.Group):
     """The one error boundary: expected errors print one line, bugs print one line and exit 3."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return self._invoke(ctx)
+        finally:
+            # A cold read's save may be written by a child beside the report: a command ends
+            # once its state is kept, as it did when it wrote it itself.
+            wait_for_writers()
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
@@ -118,4 +129,29 @@ def main() -> None:
     # A run builds hundreds of thousands of small objects (commits, events) that live to the
     # end, and almost none are cycles: collecting less often saves a quarter of the time.
     gc.set_threshold(100_000, 50, 50)
-    cli(prog_name="reviewflow")
+    try:
+        cli(prog_name="reviewflow")
+    except SystemExit as stop:
+        leave(stop.code)
+
+
+def leave(code: Any) -> NoReturn:
+    """End the process with CODE once its output is flushed and its exit handlers have run,
+    without letting go of what it built: a cold `status` at 100,000 articles spent ~0.7 s
+    freeing its judged history object by object as the interpreter wound down, for nothing.
+    Where a thread that is not a daemon still runs (the interpreter would wait for it), or the
+    output cannot be flushed (the reader went away), the interpreter's own exit."""
+    if not isinstance(code, int | None) or _threads_to_wait_for():
+        raise SystemExit(code)
+    atexit._run_exitfuncs()  # as the interpreter would: then the streams, which they may write to
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe or stream: as the interpreter would report it
+        raise SystemExit(code) from None
+    os._exit(code or 0)
+
+
+def _threads_to_wait_for() -> bool:
+    main = threading.main_thread()
+    return any(thread is not main and not thread.daemon for thread in threading.enumerate())

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from reviewflow.allocator import give_back_big_blocks
 from reviewflow.collector import collection_paused
 from reviewflow.config import Config
-from reviewflow.gitlog import LogEntry
+from reviewflow.gitlog import LogEntry, parse_trailers
 from reviewflow.gitstore import GitStore, read_objects
 from reviewflow.layout import CONFIG_FILE, SCHEMA_FILE, article_path
 from reviewflow.review.board import authors_of, configs_of, signature_verdicts
@@ -49,8 +49,16 @@ from reviewflow.review.event_files import (
     record_changes,
 )
 from reviewflow.review.kept import Appended, Overlay
-from reviewflow.review.model import Change, Event, History
-from reviewflow.review.trailers import Trailers, event_from, message_of, read_block, read_trailers
+from reviewflow.review.model import Action, Change, Event, History
+from reviewflow.review.trailers import (
+    Trailers,
+    event_from,
+    message_of,
+    plain_block,
+    plain_message,
+    read_block,
+    read_trailers,
+)
 
 if TYPE_CHECKING:
     from reviewflow.content.schema import ArticleSchema
@@ -113,7 +121,7 @@ def _read_history(
         if scope is None:
             # Each event's message is read as git writes the log, and not kept in its entry.
             messages = _MessageReader()
-            entries, merged_at = first_parent_order(store.log(rev, each=messages))
+            entries, merged_at = first_parent_order(store.log(rev, told=messages))
             said = messages.said(entries)
             del messages
             # Git diffs the history while the texts' authors are read.
@@ -345,12 +353,9 @@ def _events_said(
     return said
 
 
-_TRAILER_BLOCK = LogEntry._fields.index("trailer_block")  # then the body, the last
-
-
 class _MessageReader:
     """What each commit's Reviewflow-* trailers and message say, read from each log entry as git
-    writes the log (`GitStore.log`'s EACH), which keeps the entry without its message's texts.
+    writes the log (`GitStore.log`'s TOLD), which keeps the entry without its message's texts.
 
     Held whole until every commit was read, the trailer blocks and bodies of 500,000 events
     were a fifth of a whole read's memory at 100,000 articles, and their copies without the
@@ -360,20 +365,24 @@ class _MessageReader:
         self.told: dict[str, Trailers] = {}  # commit -> what its trailers and message say
         self._texts: dict[str, str] = {}  # each text id once: an article's events name it again and again
 
-    def __call__(self, entry: LogEntry) -> LogEntry:
-        block = entry.trailer_block
-        if not block and not entry.body:
-            return entry
-        told = read_block(block) if block else None
-        if told is None and block and (trailers := entry.trailers):
-            told = read_trailers(trailers)
-        if told is not None:
-            # The same few words, often: one string each, as the slugs.
-            content = self._texts.setdefault(told.content, told.content)
-            fields = (told.action, intern(told.slug), content, told.problem, told.accepted)
-            self.told[entry.commit] = tuple.__new__(Trailers, (*fields, intern(message_of(entry.body))))
-        # Made in one step (`_replace` is a Python loop over the fields).
-        return tuple.__new__(LogEntry, (*entry[:_TRAILER_BLOCK], "", ""))
+    def __call__(self, commit: str, block: str, body: str) -> None:
+        plain = plain_block(block)
+        action: Action | None
+        if plain is not None:  # as reviewflow writes them: known without the general reading
+            action, slug, content, accepted = plain
+            problem = None
+            message = plain_message(body, block)
+            if message is None:
+                message = message_of(body)
+        else:
+            trailers = parse_trailers(block)
+            if not trailers:
+                return
+            action, slug, content, problem, accepted, _ = read_trailers(trailers)
+            message = message_of(body)
+        # The same few words, often: one string each, as the slugs. Made in one step.
+        fields = (action, intern(slug), self._texts.setdefault(content, content), problem, accepted)
+        self.told[commit] = tuple.__new__(Trailers, (*fields, intern(message)))
 
     def said(self, entries: Sequence[LogEntry]) -> list[tuple[LogEntry, Trailers]]:
         """The commits of ENTRIES with Reviewflow-* trailers, in their order, and what they say."""

@@ -39,6 +39,7 @@ from reviewflow.review.kept import Appended, Later, LaterList, Overlay, Rows, Sh
 from reviewflow.review.model import Change, Event, History, Outcome, Track
 from reviewflow.review.snapshot_file import KeptFile, Layer, kept_file, layer_bytes
 from reviewflow.review.workflow import Replay
+from reviewflow.review.writers import wait_for_writers, write_beside
 
 _Made = Callable[[], tuple[Any, bool]]  # a section's value as a layer, and whether it is whole
 MAX_NEW_EVENTS = 2000  # beyond this many new events, a whole read (through the index) is cheaper
@@ -56,6 +57,7 @@ class Judged:
 def judged_history(store: GitStore, config: Config, use_cache: bool = True) -> Judged:
     """The whole history at HEAD, judged, from the kept state where it applies."""
     file = kept_file(store) if use_cache else None
+    wait_for_writers()  # a save this process began is what it reads next
     resumed = _resume(store, file, config) if file else None
     if resumed is not None:
         return resumed
@@ -64,8 +66,9 @@ def judged_history(store: GitStore, config: Config, use_cache: bool = True) -> J
     outcome = replay.run()
     # The judged events stand for the read ones (Replay.resume): not both held while saving.
     log = ReviewLog(replay.history, log.appeared, log.config_blobs)
-    if file:
-        _save(file, store.head, log, replay)
+    if file:  # written by a child while this process reports (writers.write_beside)
+        kept_at = file
+        write_beside(lambda: _save(kept_at, store.head, log, replay))
     return Judged(replay, outcome, log.appeared)
 
 

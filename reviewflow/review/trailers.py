@@ -54,12 +54,42 @@ def read_block(block: str) -> Trailers | None:
     """What a trailer block as reviewflow writes it says (`read_trailers` of its trailers), or
     None for any other block: one regular expression, where most of 50,000 events took the
     trailers apart one by one."""
+    plain = plain_block(block)
+    return None if plain is None else Trailers(*plain[:3], None, plain[3])
+
+
+def plain_block(block: str) -> tuple[Action, str, str, tuple[str, ...]] | None:
+    """The action, slug, content and accepted warnings of a trailer block as reviewflow writes
+    it (`read_block`), or None for any other block."""
     plain = _PLAIN_BLOCK.fullmatch(block)
     if plain is None:
         return None
     slug, action, content, accept = plain.groups()
     accepted = tuple(line.partition(":")[2].strip() for line in accept.split("\n")[:-1]) if accept else ()
-    return Trailers(_ACTIONS[action], slug, content, None, accepted)
+    return _ACTIONS[action], slug, content, accepted
+
+
+# Reviewflow-Accept lines that `_ONLY_TRAILERS` takes as they are, and that `strip` leaves whole:
+# a value of printable ASCII that begins and ends with a character other than a space.
+_PLAIN_ACCEPTS = re.compile(rf"(?:{TRAILER_ACCEPT}: [!-~](?:[ -~]*[!-~])?\n)*")
+
+
+def plain_message(body: str, block: str) -> str | None:
+    """`message_of(BODY)` where BODY is BLOCK, a trailer block as reviewflow writes it
+    (`plain_block`) whose Reviewflow-Accept lines are plain, alone or after one line and a
+    blank line: that line, stripped (""). None for any other body (then `message_of` reads it).
+
+    The same answer without stripping and splitting the body and matching its trailers again:
+    a fifth of the log's parse on the main thread at 100,000 articles."""
+    if not body.endswith(block):
+        return None
+    head = body[: len(body) - len(block)]
+    if head and (not head.endswith("\n\n") or "\n" in head[:-2]):
+        return None
+    accepts = block.find(TRAILER_ACCEPT)
+    if accepts >= 0 and not _PLAIN_ACCEPTS.fullmatch(block, accepts):
+        return None
+    return head[:-2].strip()
 
 
 def read_trailers(trailers: Sequence[tuple[str, str]]) -> Trailers:
