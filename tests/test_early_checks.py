@@ -17,7 +17,7 @@ from click.testing import Result
 from tests.conftest import article_text, as_author, git
 from tests.gitcount import git_processes
 from tests.gitrepo import as_json
-from tests.test_gate import CLAIM, acknowledged_values, article, forge_approval, reviewing  # noqa: F401 (a fixture)
+from tests.test_gate import CLAIM, OLD, acknowledged_values, article, forge_approval, reviewing  # noqa: F401 (a fixture)
 from tests.test_references import DOI, TITLE, entry, write_lock
 from tests.test_references import repo as repo  # a fixture
 
@@ -73,6 +73,30 @@ def test_an_approval_under_another_configuration_is_checked_under_its_own(
     assert early.exit_code == 1, early.output
     [refused] = as_json(early)["unacknowledged"]
     assert (refused["commit"], [w["rule"] for w in refused["warnings"]]) == (bare, ["absolute-claim"])
+
+
+def test_an_unreadable_acknowledgement_is_refused_once_the_same_both_ways(
+    reviewing: Path,  # noqa: F811 (the fixture)
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The early check of the text is brief; the approval covers both its warnings, so the gate
+    # takes that check and judges it there, once: refused for its unreadable trailer alone
+    # (nothing to check again), beside one that leaves a warning unacknowledged (checked again,
+    # whole, for the message its report shows) and one that covers everything.
+    old, claim = acknowledged_values(reviewing, run)
+    unreadable = forge_approval(reviewing, [old, claim, "not an acknowledgement"])
+    bare = forge_approval(reviewing, [claim])
+    forge_approval(reviewing, [old, claim])
+    _, early = verify_both_ways(run, reviewing, monkeypatch)
+    assert early.exit_code == 1, early.output
+    refused = {entry["commit"]: entry for entry in as_json(early)["unacknowledged"]}
+    assert set(refused) == {unreadable, bare}
+    assert refused[unreadable]["warnings"] == []
+    assert "unreadable Reviewflow-Accept trailers: 'not an acknowledgement'" in refused[unreadable]["problem"]
+    [warning] = refused[bare]["warnings"]
+    assert f"{warning['rule']} {warning['line']}:{warning['column']}" == OLD
+    assert "older than 10 years" in warning["message"]  # the full message, not the brief one
 
 
 def lock_and_approve(run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
