@@ -99,6 +99,52 @@ def test_an_unreadable_acknowledgement_is_refused_once_the_same_both_ways(
     assert "older than 10 years" in warning["message"]  # the full message, not the brief one
 
 
+def test_the_approvals_are_listed_as_git_writes_them(
+    reviewing: Path,  # noqa: F811 (the fixture)
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The listing is read in blocks while git walks: a record cut by a block's end (here every
+    # few bytes, a non-ASCII name among them) is the same record whole.
+    from reviewflow.gitstore import GitStore
+    from reviewflow.review import early_checks
+
+    old, claim = acknowledged_values(reviewing, run)
+    forge_approval(reviewing, [old, claim])
+    git(reviewing, "commit", "-q", "--allow-empty", "-m", "Nota bene: Ünïcode\n\nReviewflow-Action: approve")
+    forge_approval(reviewing, [claim])
+    store = GitStore.open(reviewing)
+    whole = list(early_checks.approval_commits(store))
+    monkeypatch.setattr(early_checks, "LIST_READ_BYTES", 3)
+    assert list(early_checks.approval_commits(store)) == whole
+    blob = git(reviewing, "rev-parse", "HEAD:articles/miracle-claims.md").strip()
+    assert [(b, slug) for b, slug, _ in whole] == [(blob, "miracle-claims")] * 2
+
+
+def test_chunks_sent_while_the_approvals_are_listed_give_the_same_verdicts(
+    reviewing: Path,  # noqa: F811 (the fixture)
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One text a chunk: the workers get their first chunks before git has listed the rest.
+    from reviewflow.review import early_checks
+
+    monkeypatch.setattr(early_checks, "CHUNK_TEXTS", 1)
+    old, claim = acknowledged_values(reviewing, run)
+    bare = forge_approval(reviewing, [old])
+    text = (reviewing / "articles" / "miracle-claims.md").read_text(encoding="utf-8")
+    for number in range(12):  # twelve texts, each approved: more than the tapering reaches
+        (reviewing / "articles" / "miracle-claims.md").write_text(
+            text + f"\nNote {number}.\n", encoding="utf-8"
+        )
+        git(reviewing, "commit", "-q", "-am", f"Note {number}")
+        forge_approval(reviewing, [old, claim])
+    _, early = verify_both_ways(run, reviewing, monkeypatch)
+    assert early.exit_code == 1, early.output
+    [refused] = as_json(early)["unacknowledged"]
+    assert refused["commit"] == bare
+
+
 def lock_and_approve(run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The article's references locked as the registry resolved them, and the text approved by
     Rita (who stays the author of the commits that follow)."""
