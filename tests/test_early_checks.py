@@ -17,7 +17,7 @@ from click.testing import Result
 from tests.conftest import article_text, as_author, git
 from tests.gitcount import git_processes
 from tests.gitrepo import as_json
-from tests.test_gate import CLAIM, OLD, acknowledged_values, article, forge_approval, reviewing  # noqa: F401 (a fixture)
+from tests.test_gate import CLAIM, acknowledged_values, article, forge_approval, reviewing  # noqa: F401 (a fixture)
 from tests.test_references import DOI, TITLE, entry, write_lock
 from tests.test_references import repo as repo  # a fixture
 
@@ -44,14 +44,20 @@ def test_early_checks_refuse_the_same_forged_approval(
     run: Run,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The early check of the text is brief. The gate checks it again, whole, for the approval
+    # that leaves a warning unacknowledged (its report shows the full messages), and judges it
+    # once for the others: one refused for an unreadable trailer alone, one that covers all.
     old, claim = acknowledged_values(reviewing, run)
     bare = forge_approval(reviewing, [old])  # the absolute claim is not acknowledged
+    unreadable = forge_approval(reviewing, [old, claim, "not an acknowledgement"])
     forge_approval(reviewing, [old, claim])
     _, early = verify_both_ways(run, reviewing, monkeypatch)
     assert early.exit_code == 1, early.output
-    [refused] = as_json(early)["unacknowledged"]
+    refused, spoilt = as_json(early)["unacknowledged"]
     assert refused["commit"] == bare
     assert [f"{w['rule']} {w['line']}:{w['column']}" for w in refused["warnings"]] == [CLAIM]
+    assert (spoilt["commit"], spoilt["warnings"]) == (unreadable, [])
+    assert "unreadable Reviewflow-Accept trailers: 'not an acknowledgement'" in spoilt["problem"]
 
 
 def test_an_approval_under_another_configuration_is_checked_under_its_own(
@@ -75,33 +81,8 @@ def test_an_approval_under_another_configuration_is_checked_under_its_own(
     assert (refused["commit"], [w["rule"] for w in refused["warnings"]]) == (bare, ["absolute-claim"])
 
 
-def test_an_unreadable_acknowledgement_is_refused_once_the_same_both_ways(
-    reviewing: Path,  # noqa: F811 (the fixture)
-    run: Run,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # The early check of the text is brief; the approval covers both its warnings, so the gate
-    # takes that check and judges it there, once: refused for its unreadable trailer alone
-    # (nothing to check again), beside one that leaves a warning unacknowledged (checked again,
-    # whole, for the message its report shows) and one that covers everything.
-    old, claim = acknowledged_values(reviewing, run)
-    unreadable = forge_approval(reviewing, [old, claim, "not an acknowledgement"])
-    bare = forge_approval(reviewing, [claim])
-    forge_approval(reviewing, [old, claim])
-    _, early = verify_both_ways(run, reviewing, monkeypatch)
-    assert early.exit_code == 1, early.output
-    refused = {entry["commit"]: entry for entry in as_json(early)["unacknowledged"]}
-    assert set(refused) == {unreadable, bare}
-    assert refused[unreadable]["warnings"] == []
-    assert "unreadable Reviewflow-Accept trailers: 'not an acknowledgement'" in refused[unreadable]["problem"]
-    [warning] = refused[bare]["warnings"]
-    assert f"{warning['rule']} {warning['line']}:{warning['column']}" == OLD
-    assert "older than 10 years" in warning["message"]  # the full message, not the brief one
-
-
 def test_the_approvals_are_listed_as_git_writes_them(
     reviewing: Path,  # noqa: F811 (the fixture)
-    run: Run,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The listing is read in blocks while git walks: a record cut by a block's end (here every
@@ -109,10 +90,9 @@ def test_the_approvals_are_listed_as_git_writes_them(
     from reviewflow.gitstore import GitStore
     from reviewflow.review import early_checks
 
-    old, claim = acknowledged_values(reviewing, run)
-    forge_approval(reviewing, [old, claim])
+    forge_approval(reviewing, [CLAIM + " 0123abcd"])
     git(reviewing, "commit", "-q", "--allow-empty", "-m", "Nota bene: Ünïcode\n\nReviewflow-Action: approve")
-    forge_approval(reviewing, [claim])
+    forge_approval(reviewing, [])
     store = GitStore.open(reviewing)
     whole = list(early_checks.approval_commits(store))
     monkeypatch.setattr(early_checks, "LIST_READ_BYTES", 3)
@@ -127,9 +107,7 @@ def test_chunks_sent_while_the_approvals_are_listed_give_the_same_verdicts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # One text a chunk: the workers get their first chunks before git has listed the rest.
-    from reviewflow.review import early_checks
-
-    monkeypatch.setattr(early_checks, "CHUNK_TEXTS", 1)
+    monkeypatch.setattr("reviewflow.review.early_checks.CHUNK_TEXTS", 1)
     old, claim = acknowledged_values(reviewing, run)
     bare = forge_approval(reviewing, [old])
     text = (reviewing / "articles" / "miracle-claims.md").read_text(encoding="utf-8")
