@@ -44,14 +44,20 @@ def test_early_checks_refuse_the_same_forged_approval(
     run: Run,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The early check of the text is brief. The gate checks it again, whole, for the approval
+    # that leaves a warning unacknowledged (its report shows the full messages), and judges it
+    # once for the others: one refused for an unreadable trailer alone, one that covers all.
     old, claim = acknowledged_values(reviewing, run)
     bare = forge_approval(reviewing, [old])  # the absolute claim is not acknowledged
+    unreadable = forge_approval(reviewing, [old, claim, "not an acknowledgement"])
     forge_approval(reviewing, [old, claim])
     _, early = verify_both_ways(run, reviewing, monkeypatch)
     assert early.exit_code == 1, early.output
-    [refused] = as_json(early)["unacknowledged"]
+    refused, spoilt = as_json(early)["unacknowledged"]
     assert refused["commit"] == bare
     assert [f"{w['rule']} {w['line']}:{w['column']}" for w in refused["warnings"]] == [CLAIM]
+    assert (spoilt["commit"], spoilt["warnings"]) == (unreadable, [])
+    assert "unreadable Reviewflow-Accept trailers: 'not an acknowledgement'" in spoilt["problem"]
 
 
 def test_an_approval_under_another_configuration_is_checked_under_its_own(
@@ -73,6 +79,48 @@ def test_an_approval_under_another_configuration_is_checked_under_its_own(
     assert early.exit_code == 1, early.output
     [refused] = as_json(early)["unacknowledged"]
     assert (refused["commit"], [w["rule"] for w in refused["warnings"]]) == (bare, ["absolute-claim"])
+
+
+def test_the_approvals_are_listed_as_git_writes_them(
+    reviewing: Path,  # noqa: F811 (the fixture)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The listing is read in blocks while git walks: a record cut by a block's end (here every
+    # few bytes, a non-ASCII name among them) is the same record whole.
+    from reviewflow.gitstore import GitStore
+    from reviewflow.review import early_checks
+
+    forge_approval(reviewing, [CLAIM + " 0123abcd"])
+    git(reviewing, "commit", "-q", "--allow-empty", "-m", "Nota bene: Ünïcode\n\nReviewflow-Action: approve")
+    forge_approval(reviewing, [])
+    store = GitStore.open(reviewing)
+    whole = list(early_checks.approval_commits(store))
+    monkeypatch.setattr(early_checks, "LIST_READ_BYTES", 3)
+    assert list(early_checks.approval_commits(store)) == whole
+    blob = git(reviewing, "rev-parse", "HEAD:articles/miracle-claims.md").strip()
+    assert [(b, slug) for b, slug, _ in whole] == [(blob, "miracle-claims")] * 2
+
+
+def test_chunks_sent_while_the_approvals_are_listed_give_the_same_verdicts(
+    reviewing: Path,  # noqa: F811 (the fixture)
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One text a chunk: the workers get their first chunks before git has listed the rest.
+    monkeypatch.setattr("reviewflow.review.early_checks.CHUNK_TEXTS", 1)
+    old, claim = acknowledged_values(reviewing, run)
+    bare = forge_approval(reviewing, [old])
+    text = (reviewing / "articles" / "miracle-claims.md").read_text(encoding="utf-8")
+    for number in range(12):  # twelve texts, each approved: more than the tapering reaches
+        (reviewing / "articles" / "miracle-claims.md").write_text(
+            text + f"\nNote {number}.\n", encoding="utf-8"
+        )
+        git(reviewing, "commit", "-q", "-am", f"Note {number}")
+        forge_approval(reviewing, [old, claim])
+    _, early = verify_both_ways(run, reviewing, monkeypatch)
+    assert early.exit_code == 1, early.output
+    [refused] = as_json(early)["unacknowledged"]
+    assert refused["commit"] == bare
 
 
 def lock_and_approve(run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -162,13 +162,11 @@ def judge_approvals(
     texts: Mapping[str, bytes | None],
     rules_of: Callable[[Event], Config | str],
     schema: ArticleSchema,
-    done: Mapping[CheckKey, ContentCheck | None] | None = None,
 ) -> list[Unacknowledged]:
     """The counted approvals among EVENTS whose acknowledgements do not cover the warnings of
     their text (TEXTS: blob -> content), each checked under RULES_OF(event) as of its date; a
-    text is checked once for each configuration and day. DONE: checks made before, by key (None:
-    git has no such text), whose texts TEXTS need not hold (verify: early_checks.py)."""
-    done = done or {}
+    text is checked once for each configuration and day (verify's early checks are judged by
+    judge_one: gate.py)."""
     judged: list[tuple[Event, CheckKey]] = []
     configs: dict[int, Config] = {}
     for event in events:
@@ -178,24 +176,28 @@ def judge_approvals(
         if isinstance(config, str):
             continue  # no configuration in force: the event itself does not count
         key = (event.content, article_path(event.slug), id(config), event.committed_at.date())
-        if (done[key] if key in done else texts.get(event.content)) is None:
+        if texts.get(event.content) is None:
             continue  # no text: the event itself does not count
         configs[id(config)] = config
         judged.append((event, key))
-    keys = [key for key in dict.fromkeys(key for _, key in judged) if key not in done]
-    checked: Mapping[CheckKey, ContentCheck | None] = {**done, **_check_texts(keys, texts, configs, schema)}
+    checked = _check_texts(list(dict.fromkeys(key for _, key in judged)), texts, configs, schema)
     found = []
     for event, key in judged:
-        readable = acknowledgements(event)
-        unreadable = [v for v, a in zip(event.accepted, readable, strict=False) if a is None]
-        if len(event.accepted) > ACCEPT_LIMIT:
-            unreadable.append(f"more than {ACCEPT_LIMIT} trailers")
-        check = checked[key]
-        assert check is not None
-        missing = check.uncovered({a for a in readable if a is not None})
-        if missing or unreadable:
-            found.append(Unacknowledged(event, missing, unreadable))
+        if (problem := judge_one(event, checked[key])) is not None:
+            found.append(problem)
     return found
+
+
+def judge_one(event: Event, check: ContentCheck) -> Unacknowledged | None:
+    """What EVENT's trailers leave unacknowledged of CHECK (its text's), or None: they cover it."""
+    if not event.accepted and not check.findings:
+        return None  # most approvals: nothing to acknowledge, nothing acknowledged
+    readable = acknowledgements(event)
+    unreadable = [v for v, a in zip(event.accepted, readable, strict=False) if a is None]
+    if len(event.accepted) > ACCEPT_LIMIT:
+        unreadable.append(f"more than {ACCEPT_LIMIT} trailers")
+    missing = check.uncovered({a for a in readable if a is not None})
+    return Unacknowledged(event, missing, unreadable) if missing or unreadable else None
 
 
 def acknowledgements(event: Event) -> list[Acknowledgement | None]:

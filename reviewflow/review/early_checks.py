@@ -19,7 +19,9 @@ from __future__ import annotations
 import copy
 import multiprocessing
 import os
+import subprocess
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -50,6 +52,7 @@ EarlyKey = tuple[str, str, date]
 # Fewer articles than this at HEAD: checked after the replay, as before (a pool costs more).
 EARLY_THRESHOLD = 200
 CHUNK_TEXTS = 250
+LIST_READ_BYTES = 1 << 16  # the approvals' listing read as git writes it, at most this much at once
 
 
 @dataclass(frozen=True)
@@ -124,27 +127,40 @@ class EarlyChecks:
         return cls(Shared(store, config, schema, lock_name if judged else None, date.today(), texts))
 
     def _list(self, shared: Shared) -> None:
-        """Hand the workers every approval commit's text; the last approved one of each article
-        (the newest approval: git lists the newest first) with its path at HEAD, to judge against
-        the lockfile. A failure here only leaves the texts to the gate."""
+        """Hand the workers every approval commit's text as git lists them; the last approved
+        one of each article (the newest approval: git lists the newest first) with its path at
+        HEAD, to judge against the lockfile. A failure here only leaves the texts to the gate."""
+        jobs = usable_cores()
+        # Full chunks are sent while git still walks (the workers idled until the list was
+        # whole), as long as more keys wait than the tapering below reaches: the chunks are the
+        # ones tapering the whole list would make.
+        reach = CHUNK_TEXTS * jobs * 3
         try:
-            heads: dict[EarlyKey, str | None] = {}
+            heads: dict[EarlyKey, str | None] = {}  # each key once, the first time it is listed
             seen: set[str] = set()
+            waiting: list[EarlyKey] = []
             for blob, slug, day in approval_commits(shared.store):
-                at_head = shared.store.article_file(slug) if shared.lockfile and slug not in seen else None
-                seen.add(slug)
                 key = (blob, article_path(slug), day)
-                heads[key] = heads.get(key) or at_head
+                if key in heads:  # (a key names its article: its first listing came first)
+                    continue
+                heads[key] = shared.store.article_file(slug) if shared.lockfile and slug not in seen else None
+                seen.add(slug)
+                waiting.append(key)
+                if len(waiting) >= reach + CHUNK_TEXTS:
+                    self._send(waiting[:CHUNK_TEXTS], heads)
+                    del waiting[:CHUNK_TEXTS]
             # In the order git listed them, the newest first, as git packs objects: reading the
             # 115,379 approved texts at 100,000 articles cost git 14 s of CPU this way, 47-49 s
             # sorted by article and 70 s in the order of their blob ids (each text's delta chain
             # read again). A text approved twice may be read twice: its keys are only keys.
-            keys = list(heads)
-            for chunk in tapering_chunks(keys, usable_cores(), 16, CHUNK_TEXTS):
-                paths = [heads[key] for key in chunk]
-                self.futures.append((chunk, paths, self.pool.submit(_check_chunk, chunk, paths)))
+            for chunk in tapering_chunks(waiting, jobs, 16, CHUNK_TEXTS):
+                self._send(chunk, heads)
         except Exception:  # noqa: BLE001 - the gate checks whatever was not checked here
             return
+
+    def _send(self, chunk: list[EarlyKey], heads: dict[EarlyKey, str | None]) -> None:
+        paths = [heads[key] for key in chunk]
+        self.futures.append((chunk, paths, self.pool.submit(_check_chunk, chunk, paths)))
 
     def cancel(self) -> None:
         """Stop: the run failed before it wanted the checks."""
@@ -166,25 +182,47 @@ class EarlyChecks:
         return EarlyResults(self.config, checked, references)
 
 
-def approval_commits(store: GitStore) -> list[tuple[str, str, date]]:
+def approval_commits(store: GitStore) -> Iterator[tuple[str, str, date]]:
     """(text blob, article, day) of every commit reachable from HEAD whose trailers say it
-    approves, the newest first: what its event will name if the replay counts it."""
+    approves, the newest first: what its event will name if the replay counts it. Each as git
+    writes it, while it still walks the history (~0.35 s of its CPU at 10,000 articles)."""
     start, sep, _ = separators()
-    out = gitprocess.run(
+    process = gitprocess.start(
         store.toplevel, "log", "--no-color", "-F", f"--grep={TRAILER_ACTION}: approve",
         f"--format={start}%cI{sep}%(trailers:only,unfold)", "--end-of-options", store.head, "--",
-    ).stdout.decode("utf-8", "replace")  # fmt: skip
-    found = []
-    for record in out.split(start)[1:]:
-        when, _, block = record.partition(sep)
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    marker, rest = start.encode(), b""
+    try:
+        while block := os.read(process.stdout.fileno(), LIST_READ_BYTES):
+            records = (rest + block).split(marker)
+            rest = records.pop()  # (it may go on in the next block)
+            yield from _approvals(records, sep)
+        yield from _approvals([rest], sep)
+        if process.wait() != 0:
+            failed = subprocess.CompletedProcess(
+                ["git", "log"], process.returncode, b"", process.stderr.read()
+            )
+            gitprocess.fail(["log"], failed)
+    finally:
+        process.kill()  # (gone already, unless the listing stopped early)
+        process.wait()
+        for pipe in (process.stdin, process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def _approvals(records: list[bytes], sep: str) -> Iterator[tuple[str, str, date]]:
+    """The approvals among RECORDS (each a commit's date, SEP and trailers)."""
+    for record in records:
+        when, _, block = record.decode("utf-8", "replace").partition(sep)
         trailers = dict(parse_trailers(block))
         blob, slug = trailers.get(TRAILER_CONTENT), trailers.get(TRAILER_ARTICLE)
         if trailers.get(TRAILER_ACTION) == "approve" and blob and slug:
             try:
-                found.append((blob, slug, datetime.fromisoformat(when.strip()).date()))
+                yield blob, slug, datetime.fromisoformat(when.strip()).date()
             except ValueError:
                 continue
-    return found
 
 
 # What the workers inherit: set in the parent just before they fork.

@@ -19,13 +19,11 @@ from reviewflow.layout import SCHEMA_FILE, article_path
 from reviewflow.review.acknowledge import (
     ACCEPT_LIMIT,
     Acceptance,
-    CheckKey,
-    ContentCheck,
     Unacknowledged,
-    acknowledgements,
     check_content,
     describe,
     judge_approvals,
+    judge_one,
 )
 from reviewflow.review.changes import FactFile
 from reviewflow.review.model import Action, Event
@@ -129,9 +127,9 @@ def unacknowledged_approvals(
         config = rules_of(event)
         return None if isinstance(config, str) else f"{event.commit} {digest(config)} {conditions}"
 
-    pending = [e for e in approvals if fact(e) not in known]
-    done = _early_checks(pending, early, rules_of, digest) if early is not None else {}
-    found = judge_approvals([e for e in pending if id(e) in done], {}, rules_of, schema, dict(done.values()))
+    # (Nothing kept, nothing to keep: every approval is pending, and no fact is worked out.)
+    pending = [e for e in approvals if fact(e) not in known] if known else approvals
+    done, found = _early_checks(pending, early, rules_of, digest) if early is not None else (set(), [])
     for number, batch in enumerate(text_batches([e for e in pending if id(e) not in done])):
         if number or known or early:  # (all are pending when nothing is kept: the first batch is read)
             texts = read_objects(store, list(dict.fromkeys(e.content for e in batch)))
@@ -141,7 +139,8 @@ def unacknowledged_approvals(
     place = {id(event): index for index, event in enumerate(pending)}
     found.sort(key=lambda problem: place[id(problem.event)])
     refused = {problem.event.commit for problem in found}
-    facts.append([line for e in pending if e.commit not in refused and (line := fact(e)) is not None])
+    if facts.path is not None:
+        facts.append([line for e in pending if e.commit not in refused and (line := fact(e)) is not None])
     return found
 
 
@@ -150,25 +149,29 @@ def _early_checks(
     early: EarlyResults,
     rules_of: Callable[[Event], Config | str],
     digest: Callable[[Config], str],
-) -> dict[int, tuple[CheckKey, ContentCheck | None]]:
-    """By id of each of PENDING that EARLY checked its text for: the gate's key and that check.
-    Only under the very configuration the check was made with (HEAD's), as of the same day; a
-    brief check (without full messages) only for an approval it does not refuse."""
+) -> tuple[set[int], list[Unacknowledged]]:
+    """The ids of PENDING that EARLY checked the text of, and those it refuses: each judged here
+    once. Only under the very configuration the check was made with (HEAD's), as of the same
+    day; a brief check (without full messages) only for an approval it does not refuse for a
+    warning: that one is left to be checked again, with the full messages its report shows."""
     head = digest(early.config)
-    taken: dict[int, tuple[CheckKey, ContentCheck | None]] = {}
+    taken: set[int] = set()
+    found: list[Unacknowledged] = []
     for event in pending:
         config = rules_of(event)
         if isinstance(config, str) or digest(config) != head:
             continue
-        path, day = article_path(event.slug), event.committed_at.date()
-        checked = (event.content, path, day)
+        checked = (event.content, article_path(event.slug), event.committed_at.date())
         if checked not in early.checked:
             continue
-        check = early.checked[checked]  # (None: git has no such text)
-        if check is not None and check.brief and check.uncovered({a for a in acknowledgements(event) if a}):
-            continue  # refused: checked again here, with the full messages its report shows
-        taken[id(event)] = ((event.content, path, id(config), day), check)
-    return taken
+        check = early.checked[checked]
+        problem = judge_one(event, check) if check is not None else None  # (None: no such text)
+        if problem is not None and problem.warnings and check is not None and check.brief:
+            continue
+        taken.add(id(event))
+        if problem is not None:
+            found.append(problem)
+    return taken, found
 
 
 # A `verify` from a fresh clone checks every approved text again: held all at once, they and
