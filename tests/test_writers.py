@@ -15,6 +15,7 @@ from reviewflow.gitstore import GitStore
 from reviewflow.review.board import committed_config
 from reviewflow.review.snapshot import judged_history
 from reviewflow.review.snapshot_file import kept_file
+from reviewflow.review.writers import saving_beside
 from tests.test_history import approved  # noqa: F401 - the fixture
 
 forks = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
@@ -25,7 +26,7 @@ forks = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this syst
 _SAVES = """
 import os, sys, threading
 from pathlib import Path
-from reviewflow.review.writers import wait_for_writers, write_beside
+from reviewflow.review.writers import saving_beside, write_beside
 note = Path(sys.argv[2])
 if sys.argv[1] == "thread":
     stop = threading.Event()
@@ -34,8 +35,11 @@ def save():
     if sys.argv[1] == "broken":
         raise RuntimeError("no room\\nsecond line")
     note.write_text(str(os.getpid()))
-write_beside(save)
-wait_for_writers()
+if sys.argv[1] == "library":  # outside a command: written before the call returns
+    write_beside(save)
+else:
+    with saving_beside():
+        write_beside(save)
 print(os.getpid(), note.read_text() if note.exists() else "", flush=True)
 if sys.argv[1] == "thread":
     stop.set()
@@ -59,6 +63,11 @@ def test_a_save_is_written_by_another_process_and_waited_for(tmp_path: Path) -> 
     assert saves("plain", tmp_path) == (True, "")
 
 
+def test_outside_a_command_the_save_is_written_before_the_call_returns(tmp_path: Path) -> None:
+    # A library call (the desk, a script) leaves no child behind: none would wait for it.
+    assert saves("library", tmp_path) == (False, "")
+
+
 def test_with_another_thread_running_the_save_is_written_here(tmp_path: Path) -> None:
     # A forked child would hold only this thread, and any lock the other one held, forever.
     assert saves("thread", tmp_path) == (False, "")
@@ -76,11 +85,12 @@ def test_a_cold_read_is_kept_by_the_time_the_next_one_looks(approved: Path) -> N
     config = committed_config(store)
     file = kept_file(store)
     assert file is not None and not file.path.exists()
-    first = judged_history(store, config)
-    # The child writes it while this process goes on; the next judging waits for it, and
-    # resumes from it (a resumed Replay starts from the kept tracks).
-    second = judged_history(store, config)
-    assert file.path.exists()
+    with saving_beside():
+        first = judged_history(store, config)
+        # The child writes it while this process goes on; the next judging waits for it, and
+        # resumes from it (a resumed Replay starts from the kept tracks).
+        second = judged_history(store, config)
+        assert file.path.exists()
     assert second.outcome.statuses.keys() == first.outcome.statuses.keys()
     assert [e.commit for e in second.replay.history.events] == [e.commit for e in first.replay.history.events]
 

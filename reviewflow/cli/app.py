@@ -25,7 +25,7 @@ from reviewflow.cli.reporters import use_colour, visible
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.layout import CONFIG_FILE
 from reviewflow.repo import ContentRepo
-from reviewflow.review.writers import wait_for_writers
+from reviewflow.review.writers import saving_beside
 
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a process SIGPIPE ended
 
@@ -62,12 +62,10 @@ class ReviewflowGroup(click.Group):
     """The one error boundary: expected errors print one line, bugs print one line and exit 3."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
+        # A cold read's save may be written by a child beside the report: a command ends once
+        # its state is kept, as it did when it wrote it itself.
+        with saving_beside():
             return self._invoke(ctx)
-        finally:
-            # A cold read's save may be written by a child beside the report: a command ends
-            # once its state is kept, as it did when it wrote it itself.
-            wait_for_writers()
 
     def _invoke(self, ctx: click.Context) -> Any:
         try:

@@ -5,6 +5,10 @@ A cold `status` judges the whole history and then both saves it (~8 s at 100,000
 reports it (~2 s), one after the other on one core while the other idles. The save needs
 nothing the report makes, and the report nothing the save writes: a child forked once the
 history is judged writes the save from its own copy of it while the parent reports.
+
+Only inside `saving_beside`, which the CLI holds around each command and which waits for the
+children as it ends: a library call (the desk, a script, a test) returns with its save written,
+as it always did, and leaves no process behind.
 """
 
 from __future__ import annotations
@@ -12,10 +16,25 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 # Children writing a whole save (`write_beside`), waited for by `wait_for_writers`.
 _writers: list[int] = []
+_beside = False  # inside `saving_beside`
+
+
+@contextmanager
+def saving_beside() -> Iterator[None]:
+    """Within: a whole save may be written by a child (`write_beside`); at the end, every such
+    child is waited for, so that the command ends once its state is kept."""
+    global _beside
+    _beside = True
+    try:
+        yield
+    finally:
+        _beside = False
+        wait_for_writers()
 
 
 def write_beside(save: Callable[[], None]) -> None:
@@ -24,11 +43,12 @@ def write_beside(save: Callable[[], None]) -> None:
     and every command does before it ends. The child works on its own copy of the judged
     history, so nothing this process does next can change what is saved.
 
-    Saved here instead where a fork is unsafe or impossible: with other threads running (the
-    child would have this thread alone, and a lock another one holds stays held in it), or
-    where the system cannot fork. A save that fails only costs the next run time; the child
-    says so on stderr when the failure is not the file's (a bug), as the command would."""
-    if not hasattr(os, "fork") or threading.active_count() > 1:
+    Saved here instead outside `saving_beside`, and where a fork is unsafe or impossible: with
+    other threads running (the child would have this thread alone, and a lock another one
+    holds stays held in it), or where the system cannot fork. A save that fails only costs the
+    next run time; the child says so on stderr when the failure is not the file's (a bug), as
+    the command would."""
+    if not _beside or not hasattr(os, "fork") or threading.active_count() > 1:
         save()
         return
     try:
