@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reviewflow.publish import render
+from reviewflow.publish import pagefiles, render
 from reviewflow.publish.pool import PagePool
 from reviewflow.publish.records import BuildCache, PageRecord
 from tests.conftest import article_text, git
@@ -105,3 +105,18 @@ def test_a_build_of_other_configuration_into_a_site_with_a_spare_makes_its_index
         library.publish("fresh", use_cache=False, base_url="https://other.example.org").out
     )
     assert list(temporary.iterdir()) == []
+
+
+def test_a_site_wide_file_is_compared_a_part_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pagefiles, "COMPARED", 7)  # parts smaller than the file
+    data = bytes(range(256)) * 3
+    path = tmp_path / "index.html"
+    path.write_bytes(data)
+    assert pagefiles.holds_bytes(str(path), data)
+    for changed in (data[:-1] + b"!", b"!" + data[1:], data[:300] + b"!" + data[301:]):
+        assert not pagefiles.holds_bytes(str(path), changed)
+    assert not pagefiles.holds_bytes(str(path), data[:-1])  # another size
+    (tmp_path / "link.html").symlink_to(path)
+    assert not pagefiles.holds_bytes(str(tmp_path / "link.html"), data)  # never through a link

@@ -214,11 +214,13 @@ def build_site(
                 pool.new_search_files(_searched(searched), build.fingerprint()) if pool and not last else None
             )
             for name, text in site_files(build.renderer, listings, head_at):
-                staging.write_changed(name, text)
-                del text  # not held while the next file is made
+                data = text.encode("utf-8")
+                del text  # its bytes alone are held while they are compared and written
+                staging.write_changed(name, data)
+                del data  # not held while the next file is made
             files, search = built.result() if built else search_index(build, searched, target, last)
             for name in list(files):  # each let go once written
-                staging.write_changed(name, files.pop(name))
+                staging.write_changed(name, files.pop(name).encode("utf-8"))
             staging.swap(page_path(info.slug) for info in infos)
             kept_spare = staging.spare is not None and built_before
         if cache:
