@@ -103,11 +103,14 @@ def publish(
     base = normalise_base_url(base_url if base_url is not None else config.site.url)
     target = check_target(root, out)
     build = Build(root, config, site_renderer(config, base, preview), committed_schema(store), workers)
-    cache = BuildCache(root) if use_cache else None
+    cache = BuildCache(root, build.fingerprint()) if use_cache else None
     # No facts kept (a first build, --no-cache): every text will be read and nearly every page
-    # rendered, so the workers are forked first (before any thread) and read the texts' facts
-    # while the history is judged, then render the pages.
-    pool = page_pool(build, store, len(listing)) if cache is None or not cache.has_facts() else None
+    # rendered, so the workers are forked first (before any thread, and while this process is
+    # small) and read the texts' facts while the history is judged, then render the pages. So
+    # too with no live site of this build's fingerprint (a change of code or configuration, a
+    # new --out): every page is rendered, and a worker makes the search index anew.
+    every_page = cache is None or not cache.has_facts() or not cache.of_this_build(target)
+    pool = page_pool(build, store, len(listing)) if every_page else None
     with pool or nullcontext():
         infos, texts, notes, head_at = _collect(store, build, cache, preview, now, pool)
         listings, rendered = build_site(build, store, infos, target, head_at, cache, texts, pool)
@@ -211,11 +214,13 @@ def build_site(
                 pool.new_search_files(_searched(searched), build.fingerprint()) if pool and not last else None
             )
             for name, text in site_files(build.renderer, listings, head_at):
-                staging.write_changed(name, text)
-                del text  # not held while the next file is made
+                data = text.encode("utf-8")
+                del text  # its bytes alone are held while they are compared and written
+                staging.write_changed(name, data)
+                del data  # not held while the next file is made
             files, search = built.result() if built else search_index(build, searched, target, last)
             for name in list(files):  # each let go once written
-                staging.write_changed(name, files.pop(name))
+                staging.write_changed(name, files.pop(name).encode("utf-8"))
             staging.swap(page_path(info.slug) for info in infos)
             kept_spare = staging.spare is not None and built_before
         if cache:

@@ -208,10 +208,9 @@ class Staging:
         new_directory = bool(directory) and directory not in self.directories
         put_file(site_path(self.directory, relative), fill, new_directory)
 
-    def write_changed(self, relative: str, text: str) -> None:
-        """Write TEXT at RELATIVE unless the file there already holds exactly its bytes: most
+    def write_changed(self, relative: str, data: bytes) -> None:
+        """Write DATA at RELATIVE unless the file there already holds exactly those bytes: most
         site-wide files (the search index's shards, say) are the same as the spare's."""
-        data = text.encode("utf-8")
         if relative in self.found and holds_bytes(os.path.join(self.directory, relative), data):
             self.placed.add(relative)
         else:

@@ -110,10 +110,13 @@ class BuildCache:
     following a link (files.own_directory, read_own, write_replacing).
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, fingerprint: str | None = None) -> None:
         top = cache_dir(root)
         self.usable = top is not None
         self.directory = (top or root / CACHE_DIR) / "publish"
+        # This build's fingerprint (render.Build.fingerprint), which every page's key holds: a
+        # record of a build of another one has no page this build could reuse, and is not read.
+        self.fingerprint = fingerprint
         # The live record's terms, when a build read it whole (live_site) before it asks for
         # them (live_terms): at 100,000 pages that record is over 100 MB, not read twice.
         self._live_terms: dict[str, LiveSite | None] = {}
@@ -136,6 +139,22 @@ class BuildCache:
         if isinstance(search, dict) and len(site) == rows:  # as live_terms would find them
             self._live_terms[str(target)] = LiveSite({path: r.terms for path, r in site.items()}, search)
         return site
+
+    def of_this_build(self, target: Path) -> bool:
+        """Whether TARGET's live site is recorded, by a build of this fingerprint (as far as its
+        header says: see _of_another_build). If not, nearly every page of this build is rendered."""
+        try:
+            with open(open_own(self.directory / f"live-{_name(target)}.json"), "rb") as file:
+                file.readline()  # the seal, which only a reader of the whole record can check
+                header = json.loads(file.readline())
+        except (OSError, ValueError):
+            return False
+        return (
+            isinstance(header, dict)
+            and header.get("version") == RECORD_VERSION
+            and header.get("target") == str(target)
+            and not self._of_another_build(header)
+        )
 
     def rendered_last(self, target: Path) -> SiteRecord:
         """The records of the pages TARGET's last build rendered: all that its spare lacks."""
@@ -183,7 +202,8 @@ class BuildCache:
         search: dict[str, Any] | None = None,
     ) -> None:
         """Record TARGET's new live site (with SEARCH, its search index) and which of its pages were
-        RENDERED; the spare is now what was live, or there is none."""
+        RENDERED; the spare is now what was live, or there is none. Both records name the build's
+        fingerprint, for the next build to know them of another before it reads them."""
         name = _name(target)
         if not self.prepare():
             return
@@ -194,11 +214,12 @@ class BuildCache:
                 (self.directory / f"spare-{name}.json").unlink(missing_ok=True)
         except OSError:
             pass
-        header: dict[str, Any] = {"version": RECORD_VERSION, "target": str(target)}
+        built_by = {"fingerprint": self.fingerprint} if self.fingerprint is not None else {}
+        header: dict[str, Any] = {"version": RECORD_VERSION, "target": str(target), **built_by}
         if search is not None:
             header["search"] = search
         self._write_site(f"live-{name}.json", header, live)
-        header = {"version": RECORD_VERSION, "target": str(target)}
+        header = {"version": RECORD_VERSION, "target": str(target), **built_by}
         if rendered.issuperset(live):  # a full build: the live record again, twice the size and time
             header[EVERY_PAGE] = True
             self._write_site(f"rendered-{name}.json", header, {})
@@ -295,7 +316,7 @@ class BuildCache:
                 header = json.loads(next(lines, b""))
                 if not isinstance(header, dict) or header.get("version") != RECORD_VERSION:
                     return None
-                if header.get("target") != str(target):
+                if header.get("target") != str(target) or self._of_another_build(header):
                     return None
                 for line in lines:
                     text = line[:-1] if line.endswith(b"\n") else line
@@ -304,6 +325,18 @@ class BuildCache:
         except (OSError, ValueError):  # unreadable, not sealed by this user, not JSON, not UTF-8
             return None
         return header
+
+    def _of_another_build(self, header: dict[str, Any]) -> bool:
+        """Whether a record's HEADER names a build fingerprint other than this build's: then no
+        page's key in it can be this build's (after a change of code or configuration, every
+        one), and its lines, over 100 MB at 100,000 pages, are not read. Known before the seal
+        is checked, and believed only so far: a false header can only have pages rendered. A
+        record written before headers named it has its search index's (a live site's)."""
+        if self.fingerprint is None:
+            return False
+        search = header.get("search")
+        built_by = header.get("fingerprint", search.get("fingerprint") if isinstance(search, dict) else None)
+        return isinstance(built_by, str) and built_by != self.fingerprint
 
     def _unsealed(self, name: str) -> bytes | None:
         if not self.usable:
