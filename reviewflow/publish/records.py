@@ -149,12 +149,7 @@ class BuildCache:
                 header = json.loads(file.readline())
         except (OSError, ValueError):
             return False
-        return (
-            isinstance(header, dict)
-            and header.get("version") == RECORD_VERSION
-            and header.get("target") == str(target)
-            and not self._of_another_build(header)
-        )
+        return self._fits(header, target)
 
     def rendered_last(self, target: Path) -> SiteRecord:
         """The records of the pages TARGET's last build rendered: all that its spare lacks."""
@@ -314,9 +309,7 @@ class BuildCache:
             with open(open_own(self.directory / name), "rb") as file:
                 lines = sealed_lines(file)
                 header = json.loads(next(lines, b""))
-                if not isinstance(header, dict) or header.get("version") != RECORD_VERSION:
-                    return None
-                if header.get("target") != str(target) or self._of_another_build(header):
+                if not self._fits(header, target):
                     return None
                 for line in lines:
                     text = line[:-1] if line.endswith(b"\n") else line
@@ -325,6 +318,15 @@ class BuildCache:
         except (OSError, ValueError):  # unreadable, not sealed by this user, not JSON, not UTF-8
             return None
         return header
+
+    def _fits(self, header: Any, target: Path) -> bool:
+        """Whether HEADER is a site record's of this layout, for TARGET, and not of another build."""
+        return (
+            isinstance(header, dict)
+            and header.get("version") == RECORD_VERSION
+            and header.get("target") == str(target)
+            and not self._of_another_build(header)
+        )
 
     def _of_another_build(self, header: dict[str, Any]) -> bool:
         """Whether a record's HEADER names a build fingerprint other than this build's: then no
