@@ -14,6 +14,8 @@ from reviewflow import gitprocess
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.gitlog import is_object_id
 
+STREAM_BYTES = 1 << 20  # the most of a command's output `stream` takes at once
+
 
 def stream(cwd: Path, *args: str) -> Iterator[str]:
     """The output of one git command run in CWD, decoded, in pieces as git writes it."""
@@ -25,7 +27,7 @@ def stream(cwd: Path, *args: str) -> Iterator[str]:
     reader.start()
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     try:
-        while chunk := os.read(process.stdout.fileno(), 1 << 20):
+        while chunk := os.read(process.stdout.fileno(), STREAM_BYTES):
             yield decoder.decode(chunk)
         yield decoder.decode(b"", final=True)
     finally:

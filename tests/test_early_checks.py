@@ -87,6 +87,7 @@ def test_the_approvals_are_listed_as_git_writes_them(
 ) -> None:
     # The listing is read in blocks while git walks: a record cut by a block's end (here every
     # few bytes, a non-ASCII name among them) is the same record whole.
+    from reviewflow import gitbatch
     from reviewflow.gitstore import GitStore
     from reviewflow.review import early_checks
 
@@ -95,7 +96,7 @@ def test_the_approvals_are_listed_as_git_writes_them(
     forge_approval(reviewing, [])
     store = GitStore.open(reviewing)
     whole = list(early_checks.approval_commits(store))
-    monkeypatch.setattr(early_checks, "LIST_READ_BYTES", 3)
+    monkeypatch.setattr(gitbatch, "STREAM_BYTES", 3)
     assert list(early_checks.approval_commits(store)) == whole
     blob = git(reviewing, "rev-parse", "HEAD:articles/miracle-claims.md").strip()
     assert [(b, slug) for b, slug, _ in whole] == [(blob, "miracle-claims")] * 2
