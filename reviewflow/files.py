@@ -144,16 +144,26 @@ def read_own(path: Path | str) -> bytes:
         os.close(descriptor)
 
 
+# The first read asks for this much: an article fits. os.read allocates what it is asked for
+# before it reads, so asking for the whole limit (1 MB) cost ~25 µs of CPU a file (a cold
+# `check` reads every article).
+FIRST_READ = 1 << 16
+LATER_READS = 1 << 20
+
+
 def _read_all(descriptor: int, max_bytes: int | None) -> bytes:
-    if max_bytes is None:
-        chunks = []
-        while chunk := os.read(descriptor, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    data = os.read(descriptor, max_bytes + 1)
-    while len(data) <= max_bytes and (more := os.read(descriptor, max_bytes + 1 - len(data))):
-        data += more
-    return data
+    """The file's bytes to its end, or MAX_BYTES and one byte past them, whichever comes first."""
+    wanted = None if max_bytes is None else max_bytes + 1
+    chunks: list[bytes] = []
+    got, asked = 0, FIRST_READ
+    while wanted is None or got < wanted:
+        chunk = os.read(descriptor, asked if wanted is None else min(asked, wanted - got))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+        asked = LATER_READS
+    return b"".join(chunks)
 
 
 def own_directory(path: Path | str, create: bool = True) -> bool:

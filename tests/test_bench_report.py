@@ -52,3 +52,23 @@ def test_the_table_flags_a_slow_step_of_ours_and_never_hugos() -> None:
     assert "≤ 2 s MISSED" in rows["check"]
     assert rows[run.HUGO].endswith("| 12.0x |")
     assert "| reference |" in rows[run.HUGO]
+
+
+def _peaks_in_a_spawned_process() -> tuple[float, float]:
+    import resource
+
+    return run.own_peak_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def test_a_spawned_rows_peak_is_its_own_not_the_bench_process_peak() -> None:
+    # The desk's row runs in a process spawned by the bench, which may have grown by hundreds of
+    # MB generating corpora; Linux keeps ru_maxrss across exec, so that row read the bench's peak.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    grown = bytearray(b"x" * (400 << 20))  # touched, so resident
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        own, inherited = pool.submit(_peaks_in_a_spawned_process).result()
+    del grown
+    assert inherited > 400  # what the row used to report: at least the parent's 400 MB
+    assert own < 200  # an interpreter that imported the bench's runner
