@@ -193,17 +193,51 @@ def test_a_text_is_taken_from_the_work_tree_only_as_a_regular_file_holding_the_b
     repo = make_content_repo(tmp_path / "content")
     text = (repo / "articles/what-is-poems-syndrome.md").read_bytes()
     blob = git(repo, "hash-object", "articles/what-is-poems-syndrome.md").strip()
-    top = str(repo)
-    assert pool.tree_text(top, "articles/what-is-poems-syndrome.md", blob, 100_000) == text
-    assert pool.tree_text(top, "articles/what-is-poems-syndrome.md", blob, len(text) - 1) is None  # too large
-    assert pool.tree_text(top, "articles/absent.md", blob, 100_000) is None
-    (tmp_path / "outside.md").write_bytes(text)
-    (repo / "articles/linked.md").symlink_to(tmp_path / "outside.md")
-    assert pool.tree_text(top, "articles/linked.md", blob, 100_000) is None
-    os.mkfifo(repo / "articles/fifo.md")
-    assert pool.tree_text(top, "articles/fifo.md", blob, 100_000) is None  # and it did not wait
-    (repo / "articles/what-is-poems-syndrome.md").write_bytes(text + b"\nEdited.\n")
-    assert pool.tree_text(top, "articles/what-is-poems-syndrome.md", blob, 100_000) is None
+    with pool.TreeTexts(str(repo)) as tree:
+        assert tree.read("articles/what-is-poems-syndrome.md", blob, 100_000) == text
+        assert tree.read("articles/what-is-poems-syndrome.md", blob, len(text) - 1) is None  # too large
+        assert tree.read("articles/absent.md", blob, 100_000) is None
+        (tmp_path / "outside.md").write_bytes(text)
+        (repo / "articles/linked.md").symlink_to(tmp_path / "outside.md")
+        assert tree.read("articles/linked.md", blob, 100_000) is None
+        os.mkfifo(repo / "articles/fifo.md")
+        assert tree.read("articles/fifo.md", blob, 100_000) is None  # and it did not wait
+        (repo / "articles/what-is-poems-syndrome.md").write_bytes(text + b"\nEdited.\n")
+        assert tree.read("articles/what-is-poems-syndrome.md", blob, 100_000) is None
+        for path in (
+            "articles/../articles/what-is-poems-syndrome.md",
+            "articles//x.md",
+            "/etc/passwd",
+            "articles/",
+        ):
+            assert tree.read(path, blob, 100_000) is None
+
+
+def test_a_text_is_read_through_real_directories_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_content_repo(tmp_path / "content")
+    text = (repo / "articles/what-is-poems-syndrome.md").read_bytes()
+    blob = git(repo, "hash-object", "articles/what-is-poems-syndrome.md").strip()
+    outside = tmp_path / "outside"
+    (outside / "shard").mkdir(parents=True)
+    (outside / "shard/a.md").write_bytes(text)
+    (repo / "articles/shard").symlink_to(outside / "shard")  # a directory link a commit planted
+    (repo / "articles/real").mkdir()
+    (repo / "articles/real/a.md").write_bytes(text)
+    monkeypatch.setattr(pool, "MAX_DIRECTORIES", 2)  # held directories let go and opened again
+    with pool.TreeTexts(str(repo)) as tree:
+        for _ in range(2):
+            assert tree.read("articles/shard/a.md", blob, 100_000) is None
+            assert tree.read("articles/real/a.md", blob, 100_000) == text
+            assert tree.read("articles/what-is-poems-syndrome.md", blob, 100_000) == text
+        # A directory swapped for a link after it was opened: the files read are still the
+        # real directory's, and still only bytes that are exactly the blob.
+        (repo / "articles/real").rename(repo / "articles/moved")
+        (repo / "articles/real").symlink_to(outside / "shard")
+        assert tree.read("articles/real/a.md", blob, 100_000) in (text, None)
+    with pool.TreeTexts(str(repo)) as tree:
+        assert tree.read("articles/real/a.md", blob, 100_000) is None
 
 
 def test_preview_adds_unapproved_articles_with_banner_and_noindex(library: Library) -> None:

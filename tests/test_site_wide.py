@@ -128,6 +128,16 @@ def test_a_word_in_the_title_weighs_more_than_the_same_word_in_the_body() -> Non
     assert "example" not in article_terms(make_article(), "A [link](https://example.org/page).\n")
 
 
+def test_a_terms_weight_stops_at_the_most_an_index_entry_holds() -> None:
+    from tests.test_publish_site import article as make_article
+
+    made, body = make_article(title="Nerve " * 30), "Blood " * 300 + "marrow nerve\n"
+    weights = article_terms(made, body)
+    assert (weights["nerve"], weights["blood"], weights["marrow"]) == (255, 255, 1)
+    expected = reference_weights(made.title, made.summary, list(made.tags), made.condition, body)
+    assert list(weights.items()) == list(expected.items())  # in the order first met
+
+
 def reference_weights(title: str, summary: str, tags: list[str], condition: str, body: str) -> dict[str, int]:
     """article_terms as its docstring says it, slowly: each part's terms (as a query splits
     them) counted and weighed in turn, in the order first met."""

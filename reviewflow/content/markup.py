@@ -45,6 +45,9 @@ ALLOWED_TAGS = {
     "blockquote", "hr", "br", "table", "thead", "tbody", "tr", "th", "td", "sup", "span", "del",
 }  # fmt: skip
 _ALIGN = {"align-left", "align-center", "align-right"}
+# A citation's markup (markup._citation): its first piece, then for each link given its place's
+# id, the reference and the markup that follows the place's number.
+Citation = tuple[str, tuple[tuple[int, str], ...]]
 
 _IMAGE = r'<img src="[^"]*" alt="([^"]*)"[^>]*>'
 # Comrak's output, adjusted before it is sanitised; alternatives are tried left to right.
@@ -90,6 +93,17 @@ class BodyRenderer:
 
     def render(self, body: str, references: Mapping[int, Reference]) -> str:
         """The body as HTML; markers citing an id not in REFERENCES stay plain text."""
+        return self._render(body, references, None)
+
+    def render_cited(self, body: str, references: Mapping[int, Reference]) -> tuple[str, dict[int, int]]:
+        """The body as `render` writes it, with each citation link given an id (`cite-N-k`: the
+        k-th place, in the body's order, that cites reference N); and how many places cite each
+        reference. Given here, as the markers are linked, rather than by another pass over the
+        page's HTML (article_body.page_body keeps them, or numbers them again after a fold)."""
+        cited: dict[int, int] = {}
+        return self._render(body, references, cited), cited
+
+    def _render(self, body: str, references: Mapping[int, Reference], cited: dict[int, int] | None) -> str:
         if _OPEN in body or _CLOSE in body:
             body = body.replace(_OPEN, "\ufffd").replace(_CLOSE, "\ufffd")
         html = _plain_html(body) if self.plain else None
@@ -97,7 +111,7 @@ class BodyRenderer:
             html = _adjusted(html, plain=True)
             sanitised = _as_sanitised(html)
             if sanitised is not None:  # its markers are all citations, as they are: no placeholders
-                return _linked(MARKER, sanitised, references) if "[" in sanitised else sanitised
+                return _linked(MARKER, sanitised, references, cited) if "[" in sanitised else sanitised
             html = MARKER.sub(_marked, html)
         else:
             root, cited_nodes = parse_for_page(body)
@@ -106,7 +120,7 @@ class BodyRenderer:
             html = _adjusted(comrak.format_html(root, EXTENSIONS, PARSING, RENDERING), plain=False)
         sanitised = _as_sanitised(html) if self.plain else None
         html = sanitised if sanitised is not None else self.cleaner.clean(html)
-        return _linked(_PLACEHOLDER, html, references) if _OPEN in html else html
+        return _linked(_PLACEHOLDER, html, references, cited) if _OPEN in html else html
 
 
 def _adjusted(html: str, plain: bool) -> str:
@@ -119,20 +133,39 @@ def _adjusted(html: str, plain: bool) -> str:
     return html
 
 
-def _linked(found: re.Pattern[str], html: str, references: Mapping[int, Reference]) -> str:
+def _linked(
+    found: re.Pattern[str], html: str, references: Mapping[int, Reference], cited: dict[int, int] | None
+) -> str:
     """HTML with each citation FOUND (its group 1: what the brackets hold, as the HTML writes
-    it) made a superscript of links."""
-    made: dict[str, str] = {}  # most pages cite the same few markers over and over
+    it) made a superscript of links; with CITED (reference id -> places so far, which it
+    updates), each link given the id of its place (`cite-N-k`).
 
-    def link(match: re.Match[str]) -> str:
-        inside = match.group(1)
-        done = made.get(inside)
-        if done is None:
+    The HTML split at the citations (text, inside, text, inside, …) and only the insides' pieces
+    remade: a page holds dozens of markers, and a function called per match cost more."""
+    pieces = found.split(html)
+    places = cited if cited is not None else {}
+    made: dict[str, Citation] = {}  # most pages cite the same few markers over and over
+    for index in range(1, len(pieces), 2):
+        inside = pieces[index]
+        citation = made.get(inside)
+        if citation is None:
             inside_text = unescape(inside)  # as the sanitiser wrote it, & and < escaped
-            done = made[inside] = _citation(f"[{inside_text}]", *expand(inside_text), references)
-        return done
-
-    return found.sub(link, html)
+            citation = _citation(f"[{inside_text}]", *expand(inside_text), references, cited is not None)
+            made[inside] = citation
+        head, numbered = citation
+        if not numbered:
+            pieces[index] = head
+        elif len(numbered) == 1:  # one reference, as most markers cite
+            ((ref, tail),) = numbered
+            place = places[ref] = places.get(ref, 0) + 1
+            pieces[index] = f"{head}{place}{tail}"
+        else:
+            parts = [head]
+            for ref, tail in numbered:
+                place = places[ref] = places.get(ref, 0) + 1
+                parts += (str(place), tail)
+            pieces[index] = "".join(parts)
+    return "".join(pieces)
 
 
 def _plain_html(body: str) -> str | None:
@@ -200,20 +233,37 @@ def _image(alt: str) -> str:
 
 
 def _citation(
-    marker: str, ids: tuple[int, ...], problem: str | None, references: Mapping[int, Reference]
-) -> str:
-    """A marker as a superscript of links; a malformed one as the text it was."""
+    marker: str,
+    ids: tuple[int, ...],
+    problem: str | None,
+    references: Mapping[int, Reference],
+    with_ids: bool = False,
+) -> Citation:
+    """A marker as a superscript of links; a malformed one as the text it was. WITH_IDS: each
+    link's place number left out, its reference id and the markup after it following."""
     if problem is not None or not ids:
-        return escape(marker, quote=False)
-    parts = []
+        return escape(marker, quote=False), ()
+    head, text = '<sup class="cite">[', ""
+    numbered: list[tuple[int, str]] = []
     for ref_id in dict.fromkeys(ids):
         if ref_id in references:
-            parts.append(
-                f'<a href="#ref-{ref_id}"><span class="visually-hidden">Reference </span>{ref_id}</a>'
-            )
+            text += f'<a href="#ref-{ref_id}"'
+            if with_ids:
+                text += f' id="cite-{ref_id}-'
+                if numbered:
+                    numbered[-1] = (numbered[-1][0], numbered[-1][1] + text)
+                else:
+                    head += text
+                numbered.append((ref_id, '"'))
+                text = ""
+            text += f'><span class="visually-hidden">Reference </span>{ref_id}</a>, '
         else:
-            parts.append(str(ref_id))  # an unknown id (`check` reports it): no dead link
-    return f'<sup class="cite">[{", ".join(parts)}]</sup>'
+            text += f"{ref_id}, "  # an unknown id (`check` reports it): no dead link
+    text = text[:-2] + "]</sup>"
+    if not numbered:
+        return head + text, ()
+    numbered[-1] = (numbered[-1][0], numbered[-1][1] + text)
+    return head, tuple(numbered)
 
 
 def _shift_heading(match: re.Match[str]) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,7 +33,6 @@ from reviewflow.config import Config
 from reviewflow.content.article import SLUG_PATTERN, parse_document
 from reviewflow.content.facts import Facts, read_facts
 from reviewflow.content.schema import ArticleSchema
-from reviewflow.files import read_limited
 from reviewflow.findings import Severity
 from reviewflow.gitlog import blob_hasher
 from reviewflow.publish.output import write_file
@@ -51,22 +51,88 @@ Job = tuple[PageInfo, bytes | None]  # a page and its text; None: the worker rea
 FACTS_CHUNK = 250  # texts whose facts a worker reads per task
 
 
-def tree_text(toplevel: str, path: str, blob: str, max_bytes: int) -> bytes | None:
-    """The bytes of PATH (from the top of the work tree at TOPLEVEL) if they are exactly blob
-    BLOB's; None when they are anything else, or the file is absent, larger than MAX_BYTES (its
-    text then comes from git, which says what is wrong with it), or not a regular file reached
-    through real directories (files.read_limited: no link followed, no FIFO waited on)."""
-    try:
-        data, _ = read_limited(toplevel, os.path.join(toplevel, path), max_bytes)
-    except (OSError, ValueError):
-        return None
-    if len(data) > max_bytes:
-        return None
-    digest = blob_hasher(blob, len(data))
-    if digest is None:
-        return None
-    digest.update(data)
-    return data if digest.hexdigest() == blob else None
+# Never follow a link, never wait on a FIFO, never take a terminal (as files.read_regular).
+_TEXT_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+_DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# Directories a reader holds open (the bench corpus's texts are in 256 shards of `articles`):
+# half the usual limit of 1,024 descriptors a process, leaving room for the pages a worker writes.
+MAX_DIRECTORIES = 512
+
+
+class TreeTexts:
+    """The texts of the work tree at TOPLEVEL, read only where a file's bytes are exactly a blob.
+
+    Each directory on the way to a text is opened once, as a real directory (no link followed),
+    and kept open: a text is then one `stat`, `open`, `fstat`, `read` and `close` within its
+    directory, where files.read_limited took eight calls, four of them walking the whole path
+    from the root and two `lstat`s of its directories (and a full build reads two texts a
+    page: for its facts, then for its page). Close it when done (or use it as a context manager).
+    """
+
+    def __init__(self, toplevel: str) -> None:
+        self.toplevel = toplevel
+        self._directories: dict[str, int] = {}
+
+    def __enter__(self) -> TreeTexts:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for descriptor in self._directories.values():
+            os.close(descriptor)
+        self._directories.clear()
+
+    def read(self, path: str, blob: str, max_bytes: int) -> bytes | None:
+        """The bytes of PATH (from the top of the work tree, "/" between names) if they are
+        exactly blob BLOB's; None when they are anything else, or the file is absent, larger
+        than MAX_BYTES (its text then comes from git, which says what is wrong with it), or not
+        a regular file reached through real directories (no link followed, no FIFO waited on)."""
+        parent, _, name = path.rpartition("/")
+        try:
+            directory = self._directory(parent)
+            if directory is None or name in ("", ".", ".."):
+                return None
+            # Refused before it is opened, as files.open_regular does: opening a device can do things.
+            if not stat.S_ISREG(os.stat(name, dir_fd=directory, follow_symlinks=False).st_mode):
+                return None
+            descriptor = os.open(name, _TEXT_FLAGS, dir_fd=directory)
+            try:
+                found = os.fstat(descriptor)  # what was opened, if it changed since
+                if not stat.S_ISREG(found.st_mode) or found.st_size > max_bytes:
+                    return None
+                data = os.read(descriptor, found.st_size + 1)  # one more: a file that grew meanwhile
+            finally:
+                os.close(descriptor)
+        except OSError:
+            return None
+        digest = blob_hasher(blob, len(data))
+        if digest is None or len(data) > max_bytes:
+            return None
+        digest.update(data)
+        return data if digest.hexdigest() == blob else None
+
+    def _directory(self, relative: str) -> int | None:
+        """A descriptor of RELATIVE (names from the top, "/" between them; "" the top itself),
+        opened name by name as real directories; None for a path that is not such names."""
+        found = self._directories.get(relative)
+        if found is not None:
+            return found
+        if relative == "":
+            found = os.open(self.toplevel, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        else:
+            above, _, name = relative.rpartition("/")
+            if name in ("", ".", ".."):
+                return None
+            parent = self._directory(above)
+            if parent is None:
+                return None
+            found = os.open(name, _DIRECTORY_FLAGS, dir_fd=parent)
+        if len(self._directories) >= MAX_DIRECTORIES:  # the one opened first goes (reopened if needed)
+            os.close(self._directories.pop(next(iter(self._directories))))
+        self._directories[relative] = found
+        return found
 
 
 def page_path(slug: str) -> str:
@@ -125,14 +191,14 @@ class Worker:
     renderer: SiteRenderer
     schema: ArticleSchema
     max_bytes: int
-    toplevel: str
+    tree: TreeTexts
 
     def render(self, site: Path, info: PageInfo, raw: bytes | None, fresh: bool = False) -> Written | None:
         """Render INFO's page from RAW (None: from the work tree) and write it into SITE; None
         when RAW is None and the work tree does not hold the page's text. FRESH: SITE had no
         directories when the build began (a full build's), so the page's own is made first."""
         if raw is None:
-            raw = tree_text(self.toplevel, info.path, info.blob, self.max_bytes)
+            raw = self.tree.read(info.path, info.blob, self.max_bytes)
             if raw is None:
                 return None
         outcome = render_article(self.renderer, self.schema, self.max_bytes, info, raw)
@@ -149,7 +215,7 @@ class Worker:
         read: list[tuple[str, Facts | None]] = []
         absent = []
         for path, blob in texts:
-            raw = tree_text(self.toplevel, path, blob, self.max_bytes)
+            raw = self.tree.read(path, blob, self.max_bytes)
             if raw is None:
                 absent.append(blob)
             else:
@@ -229,7 +295,8 @@ def _start_worker(
 ) -> None:
     global _WORKER
     renderer = site_renderer(config, base_url, preview)
-    _WORKER = Worker(renderer, ArticleSchema(*schema), config.checks.max_file_bytes, toplevel)
+    # Its directories stay open for the worker's life (a worker ends with its build).
+    _WORKER = Worker(renderer, ArticleSchema(*schema), config.checks.max_file_bytes, TreeTexts(toplevel))
 
 
 def _render(site: Path, chunk: list[Job], fresh: bool) -> list[Written | None]:

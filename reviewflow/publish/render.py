@@ -21,7 +21,7 @@ from reviewflow.gitstore import GitStore
 from reviewflow.progress import progress_bar
 from reviewflow.publish.output import PublishError, Staging
 from reviewflow.publish.pages import Listing, PageInfo
-from reviewflow.publish.pool import MISSING, Job, PagePool, Worker, Written, page_path
+from reviewflow.publish.pool import MISSING, Job, PagePool, TreeTexts, Worker, Written, page_path
 from reviewflow.publish.records import PageRecord
 from reviewflow.publish.site import SiteRenderer
 from reviewflow.workers import usable_cores
@@ -77,7 +77,7 @@ def render_pages(
 
     TEXTS: blob id -> bytes the build has read already (each let go once sent to be rendered);
     the rest are read from the work tree by whoever renders them where the file is exactly the
-    page's blob (pool.tree_text), else from git, afterwards. Pages go to disk as they are
+    page's blob (pool.TreeTexts), else from git, afterwards. Pages go to disk as they are
     rendered, by whichever process rendered them: what comes back is a hash and a listing per
     page, so memory never holds the site.
     """
@@ -162,8 +162,9 @@ def _renderer(
             yield lambda jobs, site, fresh: _pooled(own, jobs, site, fresh)
         return
     max_bytes = build.config.checks.max_file_bytes
-    worker = Worker(build.renderer, build.schema, max_bytes, str(store.toplevel))
-    yield lambda jobs, site, fresh: ((info, worker.render(site, info, raw, fresh)) for info, raw in jobs)
+    with TreeTexts(str(store.toplevel)) as tree:
+        worker = Worker(build.renderer, build.schema, max_bytes, tree)
+        yield lambda jobs, site, fresh: ((info, worker.render(site, info, raw, fresh)) for info, raw in jobs)
 
 
 def page_pool(build: Build, store: GitStore, items: int) -> PagePool | None:

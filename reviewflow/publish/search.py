@@ -112,7 +112,9 @@ def article_terms(article: Article, body: str) -> dict[str, int]:
             term_of = _TERMS[word] = term(word if isinstance(word, str) else word.decode("ascii"))
         if term_of is not None:
             weights[term_of] = weights.get(term_of, 0) + count
-    return {term_of: min(weight, MAX_WEIGHT) for term_of, weight in weights.items()}
+    if weights and max(weights.values()) > MAX_WEIGHT:  # rare: most pages' words weigh far less
+        return {term_of: min(weight, MAX_WEIGHT) for term_of, weight in weights.items()}
+    return weights
 
 
 _TERMS: dict[str | bytes, str | None] = {}  # word (str, or ASCII bytes) -> its term, as term() says

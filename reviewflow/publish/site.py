@@ -24,7 +24,7 @@ from markupsafe import Markup, escape
 from reviewflow import __version__
 from reviewflow.cache import code_fingerprint
 from reviewflow.config import Config
-from reviewflow.content.article import Article, Reference
+from reviewflow.content.article import Article
 from reviewflow.content.markup import BodyRenderer
 from reviewflow.publish.article_body import page_body
 from reviewflow.publish.article_html import CardFrames, PageFrame, article_head, article_main
@@ -146,7 +146,8 @@ class SiteRenderer:
         if disclaimer is None:
             raise PageProblem(f"its disclaimer {article.disclaimer!r} is not defined in reviewflow.toml")
         page_path = f"articles/{info.slug}/"
-        shown = page_body(self.body_html(body, cited), article.summary)
+        html, places = self.bodies.render_cited(body, cited)
+        shown = page_body(html, article.summary, places)
         who, directory = AUDIENCES[article.audience]
         crumbs = [(self.site.name, ""), (who, f"{directory}/")]
         description, canonical = meta_description(article.summary), self.url(page_path)
@@ -191,9 +192,6 @@ class SiteRenderer:
         template is rendered once per audience and review line, its slots filled per article.
         """
         return self._cards.fill(info, title, audience, summary, ROOT_MARK)
-
-    def body_html(self, body: str, references: dict[int, Reference]) -> str:
-        return self.bodies.render(body, references)
 
     def index(self, listings: Sequence[Listing], audience: str | None = None) -> str:
         chosen = [item for item in listings if audience is None or item.audience == audience]
