@@ -87,10 +87,13 @@ def test_the_approvals_are_listed_as_git_writes_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The listing is read in blocks while git walks: a record cut by a block's end (here every
-    # few bytes, a non-ASCII name among them) is the same record whole.
+    # few bytes, a non-ASCII name among them) is the same record whole. With nothing kept, the
+    # early checks take the approvals from the history read's log as it is parsed instead: the
+    # ones, in the order and on the days, that the listing finds; then the end of the log.
     from reviewflow import gitbatch
     from reviewflow.gitstore import GitStore
     from reviewflow.review import early_checks
+    from reviewflow.review.history import read_history
 
     forge_approval(reviewing, [CLAIM + " 0123abcd"])
     git(reviewing, "commit", "-q", "--allow-empty", "-m", "Nota bene: Ünïcode\n\nReviewflow-Action: approve")
@@ -101,30 +104,10 @@ def test_the_approvals_are_listed_as_git_writes_them(
     assert list(early_checks.approval_commits(store)) == whole
     blob = git(reviewing, "rev-parse", "HEAD:articles/miracle-claims.md").strip()
     assert [(b, slug) for b, slug, _ in whole] == [(blob, "miracle-claims")] * 2
-
-
-def test_the_history_read_tells_the_approvals_its_own_listing_finds(
-    reviewing: Path,  # noqa: F811 (the fixture)
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # With nothing kept, the early checks take the approvals from the history read's log as it
-    # is parsed (read here three bytes at a time): the ones, in the order and on the days, that
-    # a listing of their own finds; then the end of the log.
-    from reviewflow import gitbatch
-    from reviewflow.gitstore import GitStore
-    from reviewflow.review import early_checks
-    from reviewflow.review.history import read_history
-
-    forge_approval(reviewing, [CLAIM + " 0123abcd"])
-    git(reviewing, "commit", "-q", "--allow-empty", "-m", "Nota bene: Ünïcode\n\nReviewflow-Action: approve")
-    forge_approval(reviewing, [])
-    listed = list(early_checks.approval_commits(GitStore.open(reviewing)))
     told: list[tuple[str, str, str] | None] = []
-    monkeypatch.setattr(gitbatch, "STREAM_BYTES", 3)
     read_history(GitStore.open(reviewing), use_cache=False, approved=told.append)
     assert told[-1] is None and None not in told[:-1]
-    found = early_checks._told_approvals(iter([*told, None]).__next__)
-    assert list(found) == listed and len(listed) >= 2
+    assert list(early_checks._told_approvals(iter([*told, None]).__next__)) == whole
 
 
 def test_a_failed_history_read_ends_the_listing_it_was_telling(
