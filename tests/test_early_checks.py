@@ -261,14 +261,7 @@ def test_an_authors_forged_approval_is_refused_the_same_both_ways(
     git(reviewing, "commit", "-q", "-am", "Sam writes too")
     as_author(monkeypatch, "Dr. Sam Second", "sam@board.example")
     forged = forge_approval(reviewing, [])
-    # With the early checks, the authors' read takes its texts from the workers' reader.
-    from reviewflow.review.early_checks import TextReader
-
-    asked: list[str] = []
-    blobs = TextReader.blobs
-    monkeypatch.setattr(TextReader, "blobs", lambda self, names: blobs(self, asked.extend(names) or names))
     _, early = verify_both_ways(run, reviewing, monkeypatch)
-    assert git(reviewing, "rev-parse", f"HEAD:{PATH}").strip() in asked
     assert early.exit_code == 1, early.output
     [invalid] = as_json(early)["invalid"]
     assert invalid["commit"] == forged
@@ -279,15 +272,6 @@ def _read_chunk(reader: Any, chunk: list[str]) -> dict[str, bytes | None]:
     return dict(reader.read(chunk))
 
 
-def _stored_texts(repo: Path, count: int) -> dict[str, bytes]:
-    """COUNT texts written to REPO's object store: blob id -> text."""
-    blobs = {}
-    for number in range(count):
-        (repo / "blob").write_bytes(f"text {number}\n".encode() * (number + 1))
-        blobs[git(repo, "hash-object", "-w", "blob").strip()] = (repo / "blob").read_bytes()
-    return blobs
-
-
 def test_the_workers_read_their_texts_from_one_git_process(content_repo: Path) -> None:
     """Two forked workers share one `cat-file --batch` (TextReader), a chunk at a time: every
     chunk gets its own texts, whichever worker asks and in whatever order they interleave."""
@@ -295,7 +279,11 @@ def test_the_workers_read_their_texts_from_one_git_process(content_repo: Path) -
     from reviewflow.review.early_checks import TextReader
     from reviewflow.workers import fork_map
 
-    blobs = _stored_texts(content_repo, 60)
+    texts = {f"text {number}\n".encode() * (number + 1) for number in range(60)}
+    blobs = {}
+    for text in texts:
+        (content_repo / "blob").write_bytes(text)
+        blobs[git(content_repo, "hash-object", "-w", "blob").strip()] = text
     missing = "0" * 40
     names = [*blobs, missing]
     chunks = [names[start : start + 7] for start in range(0, len(names), 7)]
@@ -308,34 +296,6 @@ def test_the_workers_read_their_texts_from_one_git_process(content_repo: Path) -
     assert dict(read) == {**blobs, missing: None}
     assert started["cat-file"] == 1
     assert reader.process.returncode == 0  # ended by its input closing, not killed
-
-
-def test_the_authors_read_takes_its_blobs_from_the_workers_reader(
-    content_repo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The history read's authors' read takes its texts from the workers' `cat-file` (one cache
-    of delta bases for both), a batch at a time: the blobs `iter_blobs` gives, trees and missing
-    ids left out; from a git of its own once that reader is out of step."""
-    from reviewflow.gitstore import GitStore
-    from reviewflow.review import early_checks
-
-    monkeypatch.setattr(early_checks, "CHUNK_TEXTS", 4)
-    store = GitStore.open(content_repo)
-    names = [*_stored_texts(content_repo, 10), git(content_repo, "rev-parse", "HEAD^{tree}").strip()]
-    names += ["0" * 40, "not an id", names[0]]
-    expected = list(store.iter_blobs(names))
-    assert len(expected) == 10
-    with git_processes() as started:
-        reader = early_checks.TextReader(store)
-    try:
-        with git_processes() as shared:
-            assert list(reader.blobs(names)) == expected
-        reader.broken.value = 1
-        with git_processes() as own:
-            assert list(reader.blobs(names)) == expected
-    finally:
-        reader.end()
-    assert (started["cat-file"], shared["cat-file"], own["cat-file"]) == (1, 0, 1)
 
 
 def test_a_reader_out_of_step_reads_for_no_one_after_it(content_repo: Path) -> None:

@@ -6,7 +6,7 @@ they act on (its front-matter `authors`). history.py asks, in a few git processe
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from reviewflow.config import Config
@@ -79,15 +79,13 @@ def authors_of(
     want_authors: Mapping[str, Iterable[str]] | None,
     use_cache: bool,
     look_up: bool = True,
-    read: Callable[[list[str]], Iterator[tuple[str, bytes]]] | None = None,
 ) -> dict[str, frozenset[str]]:
     """blob -> the people in question who are listed in that text's front-matter `authors`.
 
     Asked about every text a board action or a withdrawal names, for its actor, and about
     WANT_AUTHORS. The answers are facts about a blob, so they are kept in .git/reviewflow/;
     without LOOK_UP they are not read there (a few events new since the last run: reading their
-    texts costs less than checking the seal of every answer kept). READ reads the texts
-    (default: `iter_blobs`, a `cat-file` of its own).
+    texts costs less than checking the seal of every answer kept).
     """
     candidates: dict[str, set[str]] = defaultdict(set)
     for entry, t in said:
@@ -107,7 +105,7 @@ def authors_of(
     # spent 31 s of git CPU on 52,000 texts instead of ~3 s.
     unknown = [blob for blob, emails in candidates.items() if any((blob, e) not in known for e in emails)]
     learned: list[str] = []
-    for blob, raw in (read or store.iter_blobs)(unknown):
+    for blob, raw in store.iter_blobs(unknown):
         listed = front_matter_authors(raw, candidates[blob])
         for email in candidates[blob]:
             known[(blob, email)] = email in listed

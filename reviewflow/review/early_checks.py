@@ -34,7 +34,7 @@ from reviewflow.config import Config
 from reviewflow.content.schema import ArticleSchema
 from reviewflow.errors import ConfigError
 from reviewflow.gitbatch import stream
-from reviewflow.gitlog import is_object_id, parse_trailers, separators
+from reviewflow.gitlog import parse_trailers, separators
 from reviewflow.gitstore import GitStore, read_objects
 from reviewflow.layout import LOCKFILE, SCHEMA_FILE, article_path
 from reviewflow.references.lockfile import ReferenceLock, change_lock
@@ -282,15 +282,9 @@ class TextReader:
     at 10,000 articles against 0.96 s split in two (11.5 s against 15.2 s at 100,000). Started
     before the workers fork, so that they inherit its pipes; a lock between them keeps each
     chunk's answers together, and a reader that fails part way through leaves the process to
-    no one after it (its answers may be out of step): their chunks are checked by the gate.
-
-    The history read's authors' read takes its texts from it too (`blobs`), in the main
-    process: most of them are the workers' texts, or on the same delta chains, and one git
-    with one cache of delta bases inflates them about once (two processes, each with its own,
-    inflated them twice: git 7.6 G instructions at 10,000 articles, 5.3-5.6 G in one)."""
+    no one after it (its answers may be out of step): their chunks are checked by the gate."""
 
     def __init__(self, store: GitStore) -> None:
-        self.store = store
         self.process = gitprocess.start(store.root, "cat-file", "--batch")
         context = multiprocessing.get_context("fork")
         self.lock = context.Lock()
@@ -299,25 +293,6 @@ class TextReader:
     def read(self, blobs: list[str]) -> dict[str, bytes | None]:
         """BLOBS' contents (None: git has no such object). A chunk's request (~10 KB) fits in
         the pipe: it is written whole before the answers are read."""
-        return {name: content for name, (_, content) in self._read(blobs).items()}
-
-    def blobs(self, names: list[str]) -> Iterator[tuple[str, bytes]]:
-        """(id, content) of each blob among NAMES, as `GitStore.iter_blobs` gives them (an id
-        that names no blob is left out), read a batch at a time between the workers' chunks;
-        what this reader cannot give (out of step, or held too long) from a git of its own."""
-        wanted = [name for name in dict.fromkeys(names) if is_object_id(name)]
-        for start in range(0, len(wanted), CHUNK_TEXTS):
-            try:
-                answers = self._read(wanted[start : start + CHUNK_TEXTS])
-            except OSError:
-                yield from self.store.iter_blobs(wanted[start:])
-                return
-            for name, (kind, content) in answers.items():
-                if kind == b"blob" and content is not None:
-                    yield name, content
-
-    def _read(self, blobs: list[str]) -> dict[str, tuple[bytes, bytes | None]]:
-        """(object type, content) of each of BLOBS, under the lock."""
         if not self.lock.acquire(timeout=READ_WAIT_SECONDS):
             raise OSError("the other worker held git cat-file too long")
         try:
@@ -331,20 +306,20 @@ class TextReader:
         finally:
             self.lock.release()
 
-    def _answers(self, blobs: list[str]) -> dict[str, tuple[bytes, bytes | None]]:
+    def _answers(self, blobs: list[str]) -> dict[str, bytes | None]:
         assert self.process.stdin is not None and self.process.stdout is not None
         request = memoryview("".join(f"{blob}\n" for blob in blobs).encode())
         while request:
             request = request[os.write(self.process.stdin.fileno(), request) :]
         # A reader of this chunk's own: nothing another worker's reader read ahead is in it.
         with open(self.process.stdout.fileno(), "rb", closefd=False) as answers:
-            texts: dict[str, tuple[bytes, bytes | None]] = {}
+            texts: dict[str, bytes | None] = {}
             for blob in blobs:
                 header = answers.readline().split()
                 if len(header) == 3 and header[2].isdigit():  # as gitbatch.batch_objects reads them
-                    texts[blob] = header[1], answers.read(int(header[2]) + 1)[:-1]  # and its newline
+                    texts[blob] = answers.read(int(header[2]) + 1)[:-1]  # and its newline
                 elif len(header) == 2:
-                    texts[blob] = b"", None  # "<name> missing": no text by that id
+                    texts[blob] = None  # "<name> missing": no text by that id
                 else:
                     raise OSError(f"git cat-file answered {b' '.join(header)!r}")
             return texts

@@ -22,7 +22,7 @@ from a fixed handful of git processes, whatever the size of the repository:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -67,9 +67,6 @@ if TYPE_CHECKING:
 # Told each approval of a whole read as the log is parsed, (text blob, article, committer date),
 # and None once the log is read: verify's early checks start on them (early_checks.py).
 ApprovalsTold = Callable[[tuple[str, str, str] | None], None]
-# What reads the texts whose authors are in question: (id, content) of each blob among the ids
-# (board.authors_of; verify's early checks lend the git process their workers read from).
-BlobReader = Callable[[list[str]], Iterator[tuple[str, bytes]]]
 
 
 @dataclass(frozen=True)
@@ -95,7 +92,6 @@ def read_history(
     use_cache: bool = True,
     also: Collection[str] = (),
     approved: ApprovalsTold | None = None,
-    texts: BlobReader | None = None,
 ) -> ReviewLog:
     """Everything replay needs about the history reachable from REV (default HEAD).
 
@@ -107,16 +103,13 @@ def read_history(
     WANT_AUTHORS (blob -> emails) asks whether more people are authors of a text than the
     events need (the person about to act); PEOPLE asks which articles more people changed.
     USE_CACHE off ignores (and does not write) the facts kept in .git/reviewflow/.
-    APPROVED is told each approval a whole read finds, as it finds it; TEXTS reads the texts
-    whose authors are in question (default: a `cat-file` of its own).
+    APPROVED is told each approval a whole read finds, as it finds it.
     """
     if scope is None:  # a whole read grows and lets go of big blocks: given back (allocator.py)
         give_back_big_blocks()
     # A whole read builds every commit's objects at once: not walked by the cycle collector.
     with collection_paused() if scope is None else nullcontext():
-        return _read_history(
-            store, scope, rev, rules_for, want_authors, people, use_cache, also, approved, texts
-        )
+        return _read_history(store, scope, rev, rules_for, want_authors, people, use_cache, also, approved)
 
 
 def _read_history(
@@ -129,7 +122,6 @@ def _read_history(
     use_cache: bool,
     also: Collection[str],
     approved: ApprovalsTold | None = None,
-    texts: BlobReader | None = None,
 ) -> ReviewLog:
     with ThreadPoolExecutor(3) as background:
         listing_read = background.submit(store.article_files, rev)
@@ -152,7 +144,7 @@ def _read_history(
             )
         # Who wrote each text acted on follows from the events alone: read while git diffs
         # (a fresh clone reads ~17,000 texts at 10,000 articles, as long as the diffs take).
-        authors_read = background.submit(authors_of, store, said, want_authors, use_cache, True, texts)
+        authors_read = background.submit(authors_of, store, said, want_authors, use_cache)
         wanted = files_wanted(said, merged_at)
         heads = {slug: blob for slug, (_, blob) in listing_read.result().items()}
         asked = (want_authors, people)
