@@ -25,7 +25,8 @@ Run = Callable[..., Result]
 
 
 def verify_both_ways(run: Run, content: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Result, Result]:
-    """`verify --no-cache --format json` with the texts checked after the replay, then early."""
+    """`verify --no-cache --format json` with the texts checked after the replay, then early:
+    the early checks take the approvals from the history read's own log, listed in no other."""
     from reviewflow.review import early_checks
 
     monkeypatch.setattr(early_checks, "EARLY_THRESHOLD", 10**9)
@@ -34,7 +35,7 @@ def verify_both_ways(run: Run, content: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(early_checks, "EARLY_THRESHOLD", 1)
     with git_processes() as early_processes:
         early = run(content, "verify", "--no-cache", "--format", "json")
-    assert early_processes["log"] == late_processes["log"] + 1, (late_processes, early_processes)
+    assert early_processes["log"] == late_processes["log"], (late_processes, early_processes)
     assert early.output == late.output
     return late, early
 
@@ -86,10 +87,13 @@ def test_the_approvals_are_listed_as_git_writes_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The listing is read in blocks while git walks: a record cut by a block's end (here every
-    # few bytes, a non-ASCII name among them) is the same record whole.
+    # few bytes, a non-ASCII name among them) is the same record whole. With nothing kept, the
+    # early checks take the approvals from the history read's log as it is parsed instead: the
+    # ones, in the order and on the days, that the listing finds; then the end of the log.
     from reviewflow import gitbatch
     from reviewflow.gitstore import GitStore
     from reviewflow.review import early_checks
+    from reviewflow.review.history import read_history
 
     forge_approval(reviewing, [CLAIM + " 0123abcd"])
     git(reviewing, "commit", "-q", "--allow-empty", "-m", "Nota bene: Ünïcode\n\nReviewflow-Action: approve")
@@ -100,6 +104,43 @@ def test_the_approvals_are_listed_as_git_writes_them(
     assert list(early_checks.approval_commits(store)) == whole
     blob = git(reviewing, "rev-parse", "HEAD:articles/miracle-claims.md").strip()
     assert [(b, slug) for b, slug, _ in whole] == [(blob, "miracle-claims")] * 2
+    told: list[tuple[str, str, str] | None] = []
+    read_history(GitStore.open(reviewing), use_cache=False, approved=told.append)
+    assert told[-1] is None and None not in told[:-1]
+    assert list(early_checks._told_approvals(iter([*told, None]).__next__)) == whole
+
+
+def test_a_failed_history_read_ends_the_listing_it_was_telling(
+    reviewing: Path,  # noqa: F811 (the fixture)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The history read fails before it told the end of its log (here: ordering the commits):
+    # the run reports it, and the thread that waited for the approvals it told ends (it would
+    # wait for ever for an end never told).
+    import threading
+
+    from reviewflow.errors import EnvironmentProblem
+    from reviewflow.review import early_checks, history
+    from reviewflow.review.queries import verify
+
+    def failing(*_: object) -> None:
+        raise EnvironmentProblem("the history is not whole")
+
+    monkeypatch.setattr(early_checks, "EARLY_THRESHOLD", 1)
+    monkeypatch.setattr(history, "first_parent_order", failing)
+    listers = []
+    started = early_checks.EarlyChecks.__init__
+
+    def kept(self: early_checks.EarlyChecks, *args: Any, **kwargs: Any) -> None:
+        started(self, *args, **kwargs)
+        listers.append(self.lister)
+
+    monkeypatch.setattr(early_checks.EarlyChecks, "__init__", kept)
+    with pytest.raises(EnvironmentProblem):
+        verify(reviewing, use_cache=False)
+    [lister] = listers
+    lister.join(timeout=30)
+    assert not lister.is_alive() and lister not in threading.enumerate()
 
 
 def test_chunks_sent_while_the_approvals_are_listed_give_the_same_verdicts(

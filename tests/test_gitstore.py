@@ -259,8 +259,9 @@ def test_git_output_waits_in_a_wide_pipe_and_is_read_in_big_blocks(tmp_path: Pat
 def test_a_whole_read_hands_each_commits_trailers_and_body_over_and_keeps_neither(
     content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`log(told=...)` gives each commit with a trailer block to TOLD (its id, block and body,
-    as the plain log has them) and the entries without them; merges keep their parents."""
+    """`log(told=...)` gives each commit with a trailer block to TOLD (its id, block, body and
+    committer date, as the plain log has them) and the entries without the block and body;
+    merges keep their parents."""
     ok(run(content_repo, "submit", SLUG))
     git(content_repo, "commit", "-q", "--allow-empty", "-m", "no trailers", "-m", "a body")
     head = git(content_repo, "rev-parse", "HEAD").strip()
@@ -269,14 +270,16 @@ def test_a_whole_read_hands_each_commits_trailers_and_body_over_and_keeps_neithe
     git(content_repo, "reset", "-q", "--hard", merge)
     plain = GitStore.open(content_repo).log()
     assert [len(e.parents) for e in plain].count(2) == 1
-    with_texts = {e.commit: (e.trailer_block, e.body) for e in plain if e.trailer_block}
+    with_texts = {e.commit: (e.trailer_block, e.body, e.date) for e in plain if e.trailer_block}
     assert len(with_texts) == 1 and all(e.body == "" for e in plain if not e.trailer_block)
-    told: dict[str, tuple[str, str]] = {}
+    told: dict[str, tuple[str, str, str]] = {}
     for ahead in (False, True):
         store = GitStore.open(content_repo)
         if ahead:
             store.read_log_ahead()
         told.clear()
-        entries = store.log(told=lambda commit, block, body: told.setdefault(commit, (block, body)))
+        entries = store.log(
+            told=lambda commit, block, body, date: told.setdefault(commit, (block, body, date))
+        )
         assert told == with_texts
         assert entries == [e._replace(trailer_block="", body="") for e in plain]

@@ -22,7 +22,7 @@ from a fixed handful of git processes, whatever the size of the repository:
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -64,6 +64,11 @@ if TYPE_CHECKING:
     from reviewflow.content.schema import ArticleSchema
 
 
+# Told each approval of a whole read as the log is parsed, (text blob, article, committer date),
+# and None once the log is read: verify's early checks start on them (early_checks.py).
+ApprovalsTold = Callable[[tuple[str, str, str] | None], None]
+
+
 @dataclass(frozen=True)
 class ReviewLog:
     """What `read_history` found: the history to replay, and (whole reads) when texts appeared."""
@@ -86,6 +91,7 @@ def read_history(
     people: Iterable[str] = (),
     use_cache: bool = True,
     also: Collection[str] = (),
+    approved: ApprovalsTold | None = None,
 ) -> ReviewLog:
     """Everything replay needs about the history reachable from REV (default HEAD).
 
@@ -97,12 +103,13 @@ def read_history(
     WANT_AUTHORS (blob -> emails) asks whether more people are authors of a text than the
     events need (the person about to act); PEOPLE asks which articles more people changed.
     USE_CACHE off ignores (and does not write) the facts kept in .git/reviewflow/.
+    APPROVED is told each approval a whole read finds, as it finds it.
     """
     if scope is None:  # a whole read grows and lets go of big blocks: given back (allocator.py)
         give_back_big_blocks()
     # A whole read builds every commit's objects at once: not walked by the cycle collector.
     with collection_paused() if scope is None else nullcontext():
-        return _read_history(store, scope, rev, rules_for, want_authors, people, use_cache, also)
+        return _read_history(store, scope, rev, rules_for, want_authors, people, use_cache, also, approved)
 
 
 def _read_history(
@@ -114,14 +121,17 @@ def _read_history(
     people: Iterable[str],
     use_cache: bool,
     also: Collection[str],
+    approved: ApprovalsTold | None = None,
 ) -> ReviewLog:
     with ThreadPoolExecutor(3) as background:
         listing_read = background.submit(store.article_files, rev)
         diffs_read = None
         if scope is None:
             # Each event's message is read as git writes the log, and not kept in its entry.
-            messages = _MessageReader()
+            messages = _MessageReader(approved)
             entries, merged_at = first_parent_order(store.log(rev, told=messages))
+            if approved is not None:
+                approved(None)
             said = messages.said(entries)
             del messages
             # Git diffs the history while the texts' authors are read.
@@ -361,11 +371,12 @@ class _MessageReader:
     were a fifth of a whole read's memory at 100,000 articles, and their copies without the
     texts another tenth. What `_events_said` and the message make of each commit, the same."""
 
-    def __init__(self) -> None:
+    def __init__(self, approved: ApprovalsTold | None = None) -> None:
+        self.approved = approved
         self.told: dict[str, Trailers] = {}  # commit -> what its trailers and message say
         self._texts: dict[str, str] = {}  # each text id once: an article's events name it again and again
 
-    def __call__(self, commit: str, block: str, body: str) -> None:
+    def __call__(self, commit: str, block: str, body: str, date: str) -> None:
         plain = plain_block(block)
         action: Action | None
         if plain is not None:  # as reviewflow writes them: known without the general reading
@@ -383,6 +394,8 @@ class _MessageReader:
         # The same few words, often: one string each, as the slugs. Made in one step.
         fields = (action, intern(slug), self._texts.setdefault(content, content), problem, accepted)
         self.told[commit] = tuple.__new__(Trailers, (*fields, intern(message)))
+        if action is Action.APPROVE and self.approved is not None and slug and content:
+            self.approved((content, slug, date))
 
     def said(self, entries: Sequence[LogEntry]) -> list[tuple[LogEntry, Trailers]]:
         """The commits of ENTRIES with Reviewflow-* trailers, in their order, and what they say."""

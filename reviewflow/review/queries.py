@@ -21,7 +21,7 @@ from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.gitstore import GitStore
 from reviewflow.layout import ARTICLES_DIR, SLUG_PATTERN, article_path, work_tree_articles
 from reviewflow.review.board import committed_config, front_matter_authors
-from reviewflow.review.history import read_history
+from reviewflow.review.history import ApprovalsTold, read_history
 from reviewflow.review.model import WAITING, Action, ArticleStatus, Change, Event
 from reviewflow.review.snapshot import Judged, judged_history
 from reviewflow.review.workflow import Replay
@@ -67,6 +67,7 @@ def judge_history(
     people: Iterable[str] = (),
     use_cache: bool = True,
     also: Collection[str] = (),
+    approved: ApprovalsTold | None = None,
 ) -> Judged:
     """The history replayed and judged (the options are read_history's).
 
@@ -79,7 +80,7 @@ def judge_history(
         return judged_history(store, config)  # PEOPLE changes nothing in a whole read
     log = read_history(
         store, scope=scope, rev=rev, rules_for=rules_for, want_authors=want_authors, people=people,
-        use_cache=use_cache, also=also,
+        use_cache=use_cache, also=also, approved=approved,
     )  # fmt: skip
     at_head = rev is None or rev == store.head  # then where each file is, HEAD says (ci: its HEAD)
     replay = Replay(log.history, config, store.article_file if at_head else article_path)
@@ -369,7 +370,8 @@ def verify(
     # With nothing kept, the approved texts are checked while the history is read (early_checks.py).
     starting = EarlyChecks.start(root, store, config, use_cache) if rev_range is None else None
     try:
-        judged = judge_history(store, config, use_cache=use_cache)
+        approved = starting.told if starting is not None else None
+        judged = judge_history(store, config, use_cache=use_cache, approved=approved)
     except BaseException:
         if starting is not None:
             starting.cancel()
