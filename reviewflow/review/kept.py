@@ -267,6 +267,28 @@ def _position(events: list[Event], event: Event) -> int:
     return next(at for at, each in enumerate(events) if each is event)
 
 
+def places(judged: list[Event], touched: set[str] | None) -> dict[str, list[int]]:
+    """The place in the history of each event of each article (of those TOUCHED), in one pass:
+    a track's events are every event on its article, in order (Replay.resume). A map of every
+    event to its place took ~55 MB at 100,000 articles (515,612 events) at the save's peak."""
+    places: dict[str, list[int]] = {}
+    for index, event in enumerate(judged):
+        if event.slug and (touched is None or event.slug in touched):
+            places.setdefault(event.slug, []).append(index)
+    return places
+
+
+def placed(judged: list[Event], placed: list[int], track: Track) -> list[int]:
+    """Where TRACK's events are in JUDGED: its article's places (PLACED), once they are seen to
+    be its events; else (a track that is not its article's events in order) each looked for."""
+    if len(placed) == len(track.events) and all(
+        map(operator.is_, map(judged.__getitem__, placed), track.events)
+    ):
+        return placed
+    every = {id(event): index for index, event in enumerate(judged)}
+    return [every[id(event)] for event in track.events]
+
+
 def tracks(rows: Mapping[str, tuple[Any, ...]], events: list[Event]) -> dict[str, Track]:
     found = {}
     for slug, (state, content, approvers, reviewers, approved, submitted_at, placed) in rows.items():

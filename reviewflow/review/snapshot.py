@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import itertools
 import marshal
-import operator
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -388,35 +387,13 @@ def _track_layers(replay: Replay, reuse: _Kept | None) -> list[tuple[str, _Made]
     def layer(start: int) -> _Made:
         def made() -> tuple[dict[str, Any], bool]:
             if not places:
-                places.update(_places(judged, touched))
+                places.update(kept.places(judged, touched))
             rows = {}
             for slug in slugs[start : start + ROWS_PER_LAYER]:
                 track = replay.tracks[slug]
-                rows[slug] = kept.track_row(track, _placed(judged, places.get(slug, []), track))
+                rows[slug] = kept.track_row(track, kept.placed(judged, places.get(slug, []), track))
             return rows, False
 
         return made
 
     return [("tracks", layer(start)) for start in range(0, len(slugs), ROWS_PER_LAYER) or [0]]
-
-
-def _places(judged: list[Event], touched: set[str] | None) -> dict[str, list[int]]:
-    """The place in the history of each event of each article (of those TOUCHED), in one pass:
-    a track's events are every event on its article, in order (Replay.resume). A map of every
-    event to its place took ~55 MB at 100,000 articles (515,612 events) at the save's peak."""
-    places: dict[str, list[int]] = {}
-    for index, event in enumerate(judged):
-        if event.slug and (touched is None or event.slug in touched):
-            places.setdefault(event.slug, []).append(index)
-    return places
-
-
-def _placed(judged: list[Event], placed: list[int], track: Track) -> list[int]:
-    """Where TRACK's events are in JUDGED: its article's places (PLACED), once they are seen to
-    be its events; else (a track that is not its article's events in order) each looked for."""
-    if len(placed) == len(track.events) and all(
-        map(operator.is_, map(judged.__getitem__, placed), track.events)
-    ):
-        return placed
-    every = {id(event): index for index, event in enumerate(judged)}
-    return [every[id(event)] for event in track.events]
