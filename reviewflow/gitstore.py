@@ -108,7 +108,7 @@ class GitStore:
     def article_file(self, slug: str) -> str:
         """The path of an article's file in the content repo, where HEAD has it (else
         articles/<slug>.md)."""
-        return self.article_paths().get(slug, article_path(slug))
+        return self.article_paths().get(slug) or article_path(slug)  # the path made only where needed
 
     def article_paths(self) -> dict[str, str]:
         """slug -> path (in the content repo) of every article file at HEAD, from one `ls-tree`

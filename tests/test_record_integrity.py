@@ -8,6 +8,7 @@ a torn, altered or foreign one must give the same output as no cache at all.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import marshal
 import random
@@ -281,32 +282,41 @@ def kept_files(repo: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
 
 
-def valid_verdict(data: bytes) -> bytes:
+def valid_verdict(data: bytes, reseal_with: bytes | None = None) -> bytes:
     """The kept replay state DATA with Mallory's refused approval made valid, in place, byte for
-    byte: its events are kept as columns (review/kept.py), and the column of verdicts is one
-    marshal byte per event, F or T. The seal line is kept as it was."""
+    byte: its events are kept as columns (review/kept.py), and the column of the replay's verdicts
+    is one marshal byte per event, F or T. The seal line and the index are kept as they were,
+    unless RESEAL_WITH: then the layer's digest in the index and the seal are made anew with that
+    key (as one who holds it could)."""
     stamp, _, data = data.partition(b"\n")
     assert stamp.startswith(snapshot_file.MAGIC)
     index_length = int(stamp.rsplit(b" ", 1)[1])  # the seal line ends with the length of the index
-    # the sections, then the index (HEAD, ((section, length), ...))
-    _, named = marshal.loads(data[len(data) - index_length :])
-    sizes = dict(named)
-    start = 0
-    for name, size in named:
-        if name == "events":
-            break
-        start += size
-    columns = marshal.loads(data[start : start + sizes["events"]])
-    emails, valid = columns[Event._fields.index("author_email")], columns[Event._fields.index("valid")]
-    reasons = columns[Event._fields.index("reason")]
+    # the sections, then the index (HEAD, ((section, length, digest), ...))
+    head, named = marshal.loads(data[len(data) - index_length :])
+    starts, at = {}, 0
+    for name, size, _ in named:
+        starts[name] = (at, size)
+        at += size
+    columns = marshal.loads(data[starts["events"][0] : sum(starts["events"])])
+    valid, reasons, _ = marshal.loads(data[starts["verdicts"][0] : sum(starts["verdicts"])])
+    emails = columns[Event._fields.index("author_email")]
     place = next(
         i for i, (email, why) in enumerate(zip(emails, reasons, strict=True))
         if email == MALLORY[1] and why and "is not on the advisory board, so cannot approve" in why
     )  # fmt: skip
+    start, size = starts["verdicts"]
     verdicts = b"".join(b"T" if v else b"F" for v in valid)
     at = data.find(len(valid).to_bytes(4, "little") + verdicts, start) + 4
     assert at >= start + 4 and data[at + place : at + place + 1] == b"F"
-    return stamp + b"\n" + data[: at + place] + b"T" + data[at + place + 1 :]
+    data = data[: at + place] + b"T" + data[at + place + 1 :]
+    if reseal_with is not None:
+        digest = hashlib.blake2b(data[start : start + size], digest_size=32).digest()
+        named = tuple((n, s, digest if n == "verdicts" else d) for n, s, d in named)
+        index = marshal.dumps((head, named))
+        assert len(index) == index_length
+        data = data[: len(data) - index_length] + index
+        stamp = snapshot_file.MAGIC + record_tag(reseal_with, index, 32).encode() + b" %010d" % len(index)
+    return stamp + b"\n" + data
 
 
 def damaged(data: bytes, kind: str, rng: random.Random, foreign: bytes) -> bytes:
@@ -439,16 +449,14 @@ def test_a_record_sealed_under_other_conditions_is_not_believed(
     outputs(run, content_repo, cached=True)
     file = snapshot_file.kept_file(GitStore.open(content_repo))
     assert file is not None
-    stamp, _, payload = file.path.read_bytes().partition(b"\n")
-    index_length = stamp.rsplit(b" ", 1)[1]  # the seal line ends with the length of the index
-    forged = damaged(stamp + b"\n" + payload, "alter-verdict", random.Random(), b"").partition(b"\n")[2]
-    assert forged != payload
+    data = file.path.read_bytes()
 
     def plant(store: GitStore) -> None:
         key = snapshot_file.kept_file(store)
         assert key is not None
-        tag = record_tag(key.key, forged, 32).encode()
-        file.path.write_bytes(snapshot_file.MAGIC + tag + b" " + index_length + b"\n" + forged)
+        forged = valid_verdict(data, key.key)
+        assert forged != data
+        file.path.write_bytes(forged)
 
     plant(GitStore.open(content_repo))  # under the conditions of this run: believed, as it must be
     assert outputs(run, content_repo, cached=True)["verify"] != expected["verify"]

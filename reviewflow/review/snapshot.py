@@ -21,11 +21,12 @@ not pickle: loading it runs no code, and nothing is loaded before its seal check
 from __future__ import annotations
 
 import itertools
-import operator
+import marshal
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from reviewflow.collector import collection_paused
@@ -39,7 +40,7 @@ from reviewflow.review.kept import Appended, Later, LaterList, Overlay, Rows, Sh
 from reviewflow.review.model import Change, Event, History, Outcome, Track
 from reviewflow.review.snapshot_file import KeptFile, Layer, kept_file, layer_bytes
 from reviewflow.review.workflow import Replay
-from reviewflow.review.writers import wait_for_writers, write_beside
+from reviewflow.review.writers import Beside, start_beside, wait_for_writers, write_beside
 
 _Made = Callable[[], tuple[Any, bool]]  # a section's value as a layer, and whether it is whole
 MAX_NEW_EVENTS = 2000  # beyond this many new events, a whole read (through the index) is cheaper
@@ -62,14 +63,67 @@ def judged_history(store: GitStore, config: Config, use_cache: bool = True) -> J
     if resumed is not None:
         return resumed
     log = read_history(store, use_cache=use_cache)
-    replay = Replay(log.history, config, store.article_file)
-    outcome = replay.run()
+    # What the read gives is saved by a child meanwhile, on the core the replay leaves idle.
+    begun = _begin_save(file, log) if file else None
+    try:
+        replay = Replay(log.history, config, store.article_file)
+        outcome = replay.run()
+    except BaseException:
+        if begun is not None:
+            begun.abandon()
+        raise
     # The judged events stand for the read ones (Replay.resume): not both held while saving.
     log = ReviewLog(replay.history, log.appeared, log.config_blobs)
     if file:  # written by a child while this process reports (writers.write_beside)
         kept_at = file
-        write_beside(lambda: _save(kept_at, store.head, log, replay))
+        write_beside(lambda: _save(kept_at, store.head, log, replay, begun=begun))
+        if begun is not None:
+            begun.beside.close()  # the answer is the child's to take
     return Judged(replay, outcome, log.appeared)
+
+
+@dataclass(frozen=True)
+class _Begun:
+    """The first sections of a whole save, being written to TEMPORARY by a child (BESIDE)."""
+
+    beside: Beside
+    temporary: Path
+
+    def taken(self) -> snapshot_file.Begun | None:
+        """The sections the child wrote, once it has ended; None (and nothing left behind) if it
+        wrote none: then the save is written whole."""
+        answer = self.beside.take()
+        try:
+            named = marshal.loads(answer) if answer else None
+        except (ValueError, EOFError, TypeError):
+            named = None
+        if not isinstance(named, list):
+            self.temporary.unlink(missing_ok=True)
+            return None
+        return snapshot_file.Begun(self.temporary, named)
+
+    def abandon(self) -> None:
+        """No save after all (the replay failed): the child waited for, its file removed."""
+        self.taken()
+        self.temporary.unlink(missing_ok=True)
+
+
+def _begin_save(file: KeptFile, log: ReviewLog) -> _Begun | None:
+    """The sections of a whole save that the read gives (`_read_sections`) written by a child
+    now (writers.start_beside); None where none can be forked (then the save is written whole)."""
+    temporary = snapshot_file.temporary_path(file)
+
+    def first_sections() -> bytes:
+        with collection_paused():
+            made = _read_sections(log, log.history.events, None)
+            try:
+                named = snapshot_file.begin(file, temporary, _written(made, None))
+            except OSError:
+                return b""  # nothing begun: the save is written whole
+        return marshal.dumps(named)
+
+    beside = start_beside(first_sections)
+    return _Begun(beside, temporary) if beside is not None else None
 
 
 def _resume(store: GitStore, file: KeptFile, config: Config) -> Judged | None:
@@ -121,15 +175,31 @@ class _Kept:
     sections: Mapping[str, list[Layer]]  # each section's layers, as read (oldest first)
 
 
-def _save(file: KeptFile, head: str, log: ReviewLog, replay: Replay, reuse: _Kept | None = None) -> None:
+def _save(
+    file: KeptFile,
+    head: str,
+    log: ReviewLog,
+    replay: Replay,
+    reuse: _Kept | None = None,
+    begun: _Begun | None = None,
+) -> None:
     """Write the state, one section at a time: each is made, marshalled, written and let go
-    before the next is made, so the save holds one section's values and bytes at most."""
+    before the next is made, so the save holds one section's values and bytes at most. BEGUN:
+    the sections the read gives, being written by a child; the rest are added to its file."""
     # What a whole save makes (each section's rows, columns and bytes) is let go section by
     # section and holds no cycles: the collector would walk it for nothing, each young
     # collection touching a heap of a whole history (~0.1 s at 100,000 articles).
     with collection_paused() if reuse is None else nullcontext():
-        sections = ((name, _layers(name, made, reuse)) for name, made in _added(log, replay, reuse))
-        snapshot_file.write(file, head, sections)
+        first = begun.taken() if begun is not None else None
+        made = _judged_sections(replay, reuse)
+        if first is None:
+            made = [*_read_sections(log, replay.judged, reuse), *made]
+        snapshot_file.write(file, head, _written(made, reuse), first)
+
+
+def _written(made: list[tuple[str, _Made]], reuse: _Kept | None) -> snapshot_file.Sections:
+    """Each section's layers, made as they are written (`snapshot_file.write`)."""
+    return ((name, _layers(name, value, reuse)) for name, value in made)
 
 
 def _load(store: GitStore, file: KeptFile) -> _Kept | None:
@@ -141,13 +211,13 @@ def _load(store: GitStore, file: KeptFile) -> _Kept | None:
         # A layer at a time: the columns of every event held at once, beside the events made of
         # them, were a sixth of a warm run's memory at 100,000 articles.
         events = []
-        for raw in opened.sections["events"]:
-            events += kept.events_of(unsection(layer_bytes(raw)))
+        for raw, verdicts in zip(opened.sections["events"], opened.sections["verdicts"], strict=True):
+            events += kept.events_of(unsection(layer_bytes(raw)), unsection(layer_bytes(verdicts)))
         tracks: dict[str, Track] = {}
         for raw in opened.sections["tracks"]:  # a later layer's rows replace an earlier one's
             tracks.update(kept.tracks(unsection(layer_bytes(raw)), events))
         if opened.head == store.head:  # nothing is written back: the file's bytes need not all be held
-            opened.leave_in_file(("events", "tracks"))
+            opened.leave_in_file(("events", "verdicts", "tracks"))
         return _Kept(opened.head, _load_log(store, opened.sections, events), tracks, events, opened.sections)
     except (ValueError, TypeError, KeyError, IndexError, EOFError):
         return None  # not what this code wrote: read the history again
@@ -195,10 +265,11 @@ def _layers(name: str, made: _Made, reuse: _Kept | None) -> list[bytes | memoryv
     return layers
 
 
-def _added(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> list[tuple[str, _Made]]:
-    """Each section and what makes its value as a layer over REUSE's (everything, without
-    REUSE), with whether it is whole: a section written whole replaces REUSE's layers. Made
-    when written (`_save`), so that no two sections' values are held at once."""
+def _read_sections(log: ReviewLog, events: Sequence[Event], reuse: _Kept | None) -> list[tuple[str, _Made]]:
+    """The sections a read gives, the same before the replay and after it (EVENTS: the read's or
+    the judged, in order), and what makes each one's value as a layer over REUSE's (everything,
+    without REUSE), with whether it is whole: a section written whole replaces REUSE's layers.
+    Made when written (`_save`), so that no two sections' values are held at once."""
     history = log.history
     done = len(reuse.events) if reuse else 0
     if reuse is not None and isinstance(history.order, Appended):
@@ -210,14 +281,10 @@ def _added(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> list[tuple[st
         same = Shared().setdefault  # a few versions of reviewflow.toml: each blob id written once
         return [same(blob, blob) for blob in map(log.config_blobs.get, new_events)]
 
-    new_events = [event.commit for event in replay.judged[done:]]  # the blob in force at each
-    # The events are written as layers of EVENTS_PER_LAYER, one layer's columns and bytes at a
-    # time (a whole read's at 100,000 articles, all at once, added ~240 MB to the peak).
-    starts = range(done, len(replay.judged), EVENTS_PER_LAYER) or [done]  # a layer, even if empty
+    new_events = [event.commit for event in events[done:]]  # the blob in force at each
     commit_starts = range(0, len(new_commits), ROWS_PER_LAYER) or [0]
     return [
-        *(("events", _event_layer(replay.judged, start)) for start in starts),
-        *_track_layers(replay, reuse),
+        *(("events", _event_layer(events, start)) for start in _event_starts(events, done)),
         ("heads", lambda: (dict(history.heads), True)),  # small, and an article may be gone from it
         # commit ids are not shared: each is written twice (a tenth of the file)
         *(("order", _order_layer(new_commits, history.parents, start)) for start in commit_starts),
@@ -228,8 +295,28 @@ def _added(log: ReviewLog, replay: Replay, reuse: _Kept | None) -> list[tuple[st
     ]
 
 
-def _event_layer(events: list[Event], start: int) -> _Made:
+def _judged_sections(replay: Replay, reuse: _Kept | None) -> list[tuple[str, _Made]]:
+    """The sections the replay gives (the verdicts on the events, the tracks), as `_read_sections`."""
+    done = len(reuse.events) if reuse else 0
+    return [
+        *(("verdicts", _verdict_layer(replay.judged, start)) for start in _event_starts(replay.judged, done)),
+        *_track_layers(replay, reuse),
+    ]
+
+
+def _event_starts(events: Sequence[Event], done: int) -> range | list[int]:
+    """Where each layer of the events from DONE on starts: layers of EVENTS_PER_LAYER, one
+    layer's columns and bytes at a time (a whole read's at 100,000 articles, all at once, added
+    ~240 MB to the peak); a layer even if there is none."""
+    return range(done, len(events), EVENTS_PER_LAYER) or [done]
+
+
+def _event_layer(events: Sequence[Event], start: int) -> _Made:
     return lambda: (tuple(kept.event_columns(events[start : start + EVENTS_PER_LAYER], Shared())), False)
+
+
+def _verdict_layer(events: list[Event], start: int) -> _Made:
+    return lambda: (tuple(kept.verdict_columns(events[start : start + EVENTS_PER_LAYER], Shared())), False)
 
 
 def _order_layer(commits: Sequence[str], parents: Mapping[str, Any], start: int) -> _Made:
@@ -300,35 +387,13 @@ def _track_layers(replay: Replay, reuse: _Kept | None) -> list[tuple[str, _Made]
     def layer(start: int) -> _Made:
         def made() -> tuple[dict[str, Any], bool]:
             if not places:
-                places.update(_places(judged, touched))
+                places.update(kept.places(judged, touched))
             rows = {}
             for slug in slugs[start : start + ROWS_PER_LAYER]:
                 track = replay.tracks[slug]
-                rows[slug] = kept.track_row(track, _placed(judged, places.get(slug, []), track))
+                rows[slug] = kept.track_row(track, kept.placed(judged, places.get(slug, []), track))
             return rows, False
 
         return made
 
     return [("tracks", layer(start)) for start in range(0, len(slugs), ROWS_PER_LAYER) or [0]]
-
-
-def _places(judged: list[Event], touched: set[str] | None) -> dict[str, list[int]]:
-    """The place in the history of each event of each article (of those TOUCHED), in one pass:
-    a track's events are every event on its article, in order (Replay.resume). A map of every
-    event to its place took ~55 MB at 100,000 articles (515,612 events) at the save's peak."""
-    places: dict[str, list[int]] = {}
-    for index, event in enumerate(judged):
-        if event.slug and (touched is None or event.slug in touched):
-            places.setdefault(event.slug, []).append(index)
-    return places
-
-
-def _placed(judged: list[Event], placed: list[int], track: Track) -> list[int]:
-    """Where TRACK's events are in JUDGED: its article's places (PLACED), once they are seen to
-    be its events; else (a track that is not its article's events in order) each looked for."""
-    if len(placed) == len(track.events) and all(
-        map(operator.is_, map(judged.__getitem__, placed), track.events)
-    ):
-        return placed
-    every = {id(event): index for index, event in enumerate(judged)}
-    return [every[id(event)] for event in track.events]

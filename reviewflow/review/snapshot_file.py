@@ -1,12 +1,14 @@
 """The file that keeps the judged history (snapshot.py): where it is, the seal that makes it
 believed, and its sections written one at a time and read back as layers of bytes.
 
-A first line: the magic, the seal of everything after it, the length of the index (ten digits:
-the line is written last, over as many bytes kept for it). Then the sections, each layer
-marshalled on its own, and last the index, (HEAD, ((name, length), ...)), marshalled: a run
-unmarshals only the sections it looks into, straight from the bytes read. The index comes last
-(version 6; before, it came first) because the sections' lengths are known only once each is
-written, and the seal covers the bytes in the order they are written.
+A first line: the magic, the seal of the index, the length of the index (ten digits: the line is
+written last, over as many bytes kept for it). Then the sections, each layer marshalled on its
+own, and last the index, (HEAD, ((name, length, digest), ...)), marshalled: a run unmarshals only
+the sections it looks into, straight from the bytes read. The seal covers the index, and the
+index each layer's digest (version 7; before, the seal covered every byte in the order written):
+so the layers may be written by two processes, each digesting its own (`begin` writes the
+sections a whole read gives before the replay, in a child of its own, and `write` the rest after
+it), and their order in the file is free.
 """
 
 from __future__ import annotations
@@ -17,18 +19,21 @@ import os
 import sys
 import threading
 import weakref
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeAlias
+from typing import BinaryIO, TypeAlias
 
-from reviewflow.cache import record_key, record_mac, record_tag
+from reviewflow.cache import record_key, record_tag
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.gitstore import GitStore
 from reviewflow.review.changes import conditions
 
 Layer: TypeAlias = "bytes | memoryview | Part"  # a section's layer: its bytes, or where they are
-MAGIC = b"reviewflow replay 6 "
+Named: TypeAlias = list[tuple[str, int, bytes]]  # each layer written: its name, length and digest
+Sections: TypeAlias = Iterable[tuple[str, list[bytes | memoryview]]]  # each section's name and layers
+MAGIC = b"reviewflow replay 7 "
+DIGEST_SIZE = 32  # of each layer's digest, and of the seal
 _STAMP_SIZE = len(MAGIC) + 64 + 12  # the seal (32 bytes, in hex), " %010d\n"
 
 
@@ -52,46 +57,87 @@ def kept_file(store: GitStore) -> KeptFile | None:
     return KeptFile(store.git_dir / "reviewflow" / f"replay-v1-{suffix}", key)
 
 
-def write(file: KeptFile, head: str, sections: Iterable[tuple[str, list[bytes | memoryview]]]) -> None:
+def write(
+    file: KeptFile,
+    head: str,
+    sections: Sections,
+    begun: Begun | None = None,
+) -> None:
     """Write SECTIONS (each section's name and layers, made as they are asked for, so that the
-    save holds one section's bytes at most) as the state at HEAD. The file is written whole
-    under another name and then put in place, and its stamp (written last, at the start) seals
-    the rest: a half-written file is never read as the kept state."""
-    temporary = file.path.with_name(f"{file.path.name}.{os.getpid()}")
+    save holds one section's bytes at most) as the state at HEAD, after BEGUN's sections (`begin`:
+    written already, by another process). The file is written whole under another name and
+    then put in place, and its stamp (written last, at the start) seals the rest: a half-written
+    file is never read as the kept state."""
+    temporary = begun.temporary if begun is not None else temporary_path(file)
     try:
         file.path.parent.mkdir(exist_ok=True)
-        with temporary.open("wb") as out:
-            out.write(bytes(_STAMP_SIZE))  # a stamp no reader accepts, until the seal is known
-            mac = record_mac(file.key, 32)
-            named: list[tuple[str, int]] = []
-            for name, layers in sections:
-                before = sum(kept_name.partition("+")[0] == name for kept_name, _ in named)
-                for at, raw in enumerate(layers, before):
-                    out.write(raw)
-                    mac.update(raw)
-                    named.append((name if at == 0 else f"{name}+{at}", len(raw)))
-                del layers  # let go before the next section is made
+        with temporary.open("r+b" if begun is not None else "wb") as out:
+            if begun is None:
+                out.write(bytes(_STAMP_SIZE))  # a stamp no reader accepts, until the seal is known
+            elif out.seek(0, os.SEEK_END) != _STAMP_SIZE + sum(size for _, size, _ in begun.named):
+                raise OSError("the sections begun are not whole")  # not read as the kept state
+            named = list(begun.named) if begun is not None else []
+            _write_layers(out, sections, named)
             index = marshal.dumps((head, tuple(named)))
             out.write(index)
-            mac.update(index)
             out.seek(0)
-            out.write(MAGIC + mac.hexdigest().encode() + b" %010d\n" % len(index))
+            out.write(MAGIC + record_tag(file.key, index, DIGEST_SIZE).encode() + b" %010d\n" % len(index))
         os.replace(temporary, file.path)  # readers see the old file or the new one, never half
     except OSError:
         temporary.unlink(missing_ok=True)  # a cache that cannot be written only costs time
+
+
+@dataclass(frozen=True)
+class Begun:
+    """The first sections of a save (`begin`), written to TEMPORARY: their layers, as NAMED."""
+
+    temporary: Path
+    named: Named
+
+
+def temporary_path(file: KeptFile) -> Path:
+    """Where a save is written before it is put in place (this process's own name)."""
+    return file.path.with_name(f"{file.path.name}.{os.getpid()}")
+
+
+def begin(file: KeptFile, temporary: Path, sections: Sections) -> Named:
+    """Write the first SECTIONS of a save to TEMPORARY, after the room kept for the stamp: `write`
+    adds the rest and seals it (given `Begun(TEMPORARY, what this returns)`). OSError: nothing
+    is left at TEMPORARY."""
+    try:
+        file.path.parent.mkdir(exist_ok=True)
+        with temporary.open("wb") as out:
+            out.write(bytes(_STAMP_SIZE))
+            named: Named = []
+            _write_layers(out, sections, named)
+        return named
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _write_layers(out: BinaryIO, sections: Sections, named: Named) -> None:
+    """Each section's layers, in turn, with their names, lengths and digests added to NAMED."""
+    for name, layers in sections:
+        before = sum(kept_name.partition("+")[0] == name for kept_name, _, _ in named)
+        for at, raw in enumerate(layers, before):
+            out.write(raw)
+            digest = hashlib.blake2b(raw, digest_size=DIGEST_SIZE).digest()
+            named.append((name if at == 0 else f"{name}+{at}", len(raw), digest))
+        del layers  # let go before the next section is made
 
 
 class Opened:
     """A kept file whose seal checked out: the HEAD it is the state at, and each section's
     layers as views of the bytes read (`sections`), until `leave_in_file`."""
 
-    def __init__(self, source: Source, data: bytes, start: int, head: str, named: Sequence[tuple[str, int]]):
+    def __init__(self, source: Source, data: bytes, start: int, head: str, named: Named):
         self.source, self.head, self.named = source, head, named
         self.start = start  # where the sections begin in the file
         self.payload = memoryview(data)[start:]
         self.sections: dict[str, list[Layer]] = {}
         at = 0
-        for name, size in named:
+        for name, size, _ in named:
             self.sections.setdefault(name.partition("+")[0], []).append(self.payload[at : at + size])
             at += size
 
@@ -101,11 +147,10 @@ class Opened:
         at 100,000 articles that the events and tracks, unmarshalled, stand for)."""
         parts: dict[str, list[Layer]] = {}
         at = 0
-        for name, size in self.named:
+        for name, size, digest in self.named:
             section_name = name.partition("+")[0]
             if section_name not in read:
-                raw = self.payload[at : at + size]
-                parts.setdefault(section_name, []).append(Part(self.source, self.start + at, raw))
+                parts.setdefault(section_name, []).append(Part(self.source, self.start + at, size, digest))
             at += size
         self.sections, self.payload = parts, memoryview(b"")
         return parts
@@ -124,12 +169,20 @@ def open_file(file: KeptFile) -> Opened | None:
     if end < 0 or not stamp.startswith(MAGIC):
         return None
     tag, _, length = stamp[len(MAGIC) :].partition(b" ")
-    if tag != record_tag(file.key, payload, 32).encode():
+    sections_end = len(payload) - int(length) if length.isdigit() else -1
+    if sections_end < 0 or tag != record_tag(file.key, payload[sections_end:], DIGEST_SIZE).encode():
         return None
     try:
-        head, named = marshal.loads(payload[len(payload) - int(length) :])
+        head, named = marshal.loads(payload[sections_end:])
+        at = 0
+        for _, size, digest in named:  # each layer is the one the sealed index names
+            if hashlib.blake2b(payload[at : at + size], digest_size=DIGEST_SIZE).digest() != digest:
+                return None
+            at += size
     except (ValueError, TypeError, EOFError):
         return None  # not what this code wrote: read the history again
+    if at != sections_end:
+        return None
     del payload
     return Opened(source, data, end + 1, head, named)
 
@@ -153,17 +206,16 @@ class Source:
 class Part:
     """A layer of a kept section left in the file (`Opened.leave_in_file`): its bytes are read
     when the section is first wanted, and refused unless they are the bytes the seal covered (a
-    file altered in place since) by the digest taken when the seal was checked."""
+    file altered in place since) by their digest, which the sealed index names."""
 
     __slots__ = ("source", "offset", "size", "digest")
 
-    def __init__(self, source: Source, offset: int, raw: memoryview) -> None:
-        self.source, self.offset, self.size = source, offset, len(raw)
-        self.digest = hashlib.blake2b(raw, digest_size=16).digest()
+    def __init__(self, source: Source, offset: int, size: int, digest: bytes) -> None:
+        self.source, self.offset, self.size, self.digest = source, offset, size, digest
 
     def raw(self) -> bytes:
         raw = self.source.read(self.offset, self.size)
-        if hashlib.blake2b(raw, digest_size=16).digest() != self.digest:
+        if hashlib.blake2b(raw, digest_size=DIGEST_SIZE).digest() != self.digest:
             raise EnvironmentProblem(
                 f"{self.source.handle.name}: the kept review state changed while this run read it: run again"
             )

@@ -319,12 +319,12 @@ class Replay:
         actor = event.actor
         if actor in self.history.authors.get(event.content, _NOBODY):
             return "is listed in its authors"
-        changes = self.history.changes.get(event.slug, ())
-        mine = [c for c in changes if c.author_email == actor]
-        if not mine:
-            return None
         approval = track.approved.commit if track.approved else None
-        for change in reversed(mine):
+        # The actor's changes, newest first, looked at in place: most actors changed nothing
+        # (a list of each one's changes, made per event, was a tenth of the replay at 100,000).
+        for change in reversed(self.history.changes.get(event.slug, ())):
+            if change.author_email != actor:
+                continue
             if change.commit in self.position and self.position[change.commit] > self.at(event):
                 continue
             if not self.is_ancestor(change.commit, event.commit, event.parents):
@@ -368,7 +368,7 @@ class Replay:
         apply_event(event, track, quorum)
 
     def status(self, slug: str, track: Track | None = None) -> ArticleStatus:
-        track = track or self.tracks.get(slug, Track())
+        track = track or self.tracks.get(slug) or Track()  # made only for an article with no events
         return article_status(
             slug, track, self.history.heads.get(slug), self.path_of(slug), self.config.policy
         )
