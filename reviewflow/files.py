@@ -83,16 +83,27 @@ def open_regular(root: Path | str, path: Path | str) -> int:
     """A descriptor open for reading PATH, a regular file inside ROOT (see `checked_path`),
     never following a symbolic link and never blocking on a FIFO; NotRegularFile for anything
     else. The caller closes it (or hands it to `open`)."""
-    full = checked_path(root, path)
-    mode = os.lstat(full).st_mode  # refuse before opening: opening a device can do things
+    return _open_checked(checked_path(root, path), str(path), None)[0]
+
+
+def open_regular_at(directory: int, name: str) -> tuple[int, os.stat_result]:
+    """A descriptor open for reading NAME, a regular file in the directory open as DIRECTORY (a
+    real directory, opened by the caller), refused as `open_regular` refuses anything else; and
+    what `fstat` says of the file opened."""
+    return _open_checked(name, name, directory)
+
+
+def _open_checked(path: str, shown: str, directory: int | None) -> tuple[int, os.stat_result]:
+    # Refused before it is opened (opening a device can do things), and again once opened.
+    mode = os.stat(path, dir_fd=directory, follow_symlinks=False).st_mode
     if not stat.S_ISREG(mode):
-        raise _refuse(str(path), f"is {kind(mode)}")
-    descriptor = os.open(full, _READ_FLAGS)
-    mode = os.fstat(descriptor).st_mode  # what was opened, if it changed since lstat
-    if not stat.S_ISREG(mode):
+        raise _refuse(shown, f"is {kind(mode)}")
+    descriptor = os.open(path, _READ_FLAGS, dir_fd=directory)
+    found = os.fstat(descriptor)  # what was opened, if it changed since
+    if not stat.S_ISREG(found.st_mode):
         os.close(descriptor)
-        raise _refuse(str(path), f"is {kind(mode)}")
-    return descriptor
+        raise _refuse(shown, f"is {kind(found.st_mode)}")
+    return descriptor, found
 
 
 def read_regular(root: Path | str, path: Path | str, max_bytes: int | None = None) -> bytes:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -33,6 +32,7 @@ from reviewflow.config import Config
 from reviewflow.content.article import SLUG_PATTERN, parse_document
 from reviewflow.content.facts import Facts, read_facts
 from reviewflow.content.schema import ArticleSchema
+from reviewflow.files import open_regular_at
 from reviewflow.findings import Severity
 from reviewflow.gitlog import blob_hasher
 from reviewflow.publish.output import write_file
@@ -51,8 +51,6 @@ Job = tuple[PageInfo, bytes | None]  # a page and its text; None: the worker rea
 FACTS_CHUNK = 250  # texts whose facts a worker reads per task
 
 
-# Never follow a link, never wait on a FIFO, never take a terminal (as files.read_regular).
-_TEXT_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # Directories a reader holds open (the bench corpus's texts are in 256 shards of `articles`):
 # half the usual limit of 1,024 descriptors a process, leaving room for the pages a worker writes.
@@ -94,13 +92,9 @@ class TreeTexts:
             directory = self._directory(parent)
             if directory is None or name in ("", ".", ".."):
                 return None
-            # Refused before it is opened, as files.open_regular does: opening a device can do things.
-            if not stat.S_ISREG(os.stat(name, dir_fd=directory, follow_symlinks=False).st_mode):
-                return None
-            descriptor = os.open(name, _TEXT_FLAGS, dir_fd=directory)
+            descriptor, found = open_regular_at(directory, name)  # a link, FIFO or device refused
             try:
-                found = os.fstat(descriptor)  # what was opened, if it changed since
-                if not stat.S_ISREG(found.st_mode) or found.st_size > max_bytes:
+                if found.st_size > max_bytes:
                     return None
                 data = os.read(descriptor, found.st_size + 1)  # one more: a file that grew meanwhile
             finally:
