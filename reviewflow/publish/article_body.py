@@ -33,10 +33,9 @@ _HEADING = re.compile(r"<h([2-6])>(.*?)</h\1>", re.S)
 _CITE_SUP = re.compile(r'<sup class="cite">.*?</sup>', re.S)
 _CITE_LINK = re.compile(r'<a href="#ref-(\d+)"(?: id="cite-\d+-\d+")?><span class="visually-hidden">')
 # The start of a marker's link, as markup.py writes it, with the reference's id: without an
-# id of its place (`BodyRenderer.render`), and with one (`render_cited`).
-_MARKER_LINK = re.compile(r'<a href="#ref-([0-9]+)"(?=><span class="visually-hidden">)')
-_NUMBERED_LINK = re.compile(
-    r'<a href="#ref-([0-9]+)" id="cite-[0-9]+-[0-9]+"(?=><span class="visually-hidden">)'
+# id of its place (`BodyRenderer.render`), and with one (`render_cited`), which is replaced.
+_MARKER_LINK = re.compile(
+    r'<a href="#ref-([0-9]+)"(?: id="cite-[0-9]+-[0-9]+")?(?=><span class="visually-hidden">)'
 )
 _CITATION_LINK = '<span class="visually-hidden">'  # in a body's HTML, only a citation link holds one
 _TAG = re.compile(r"<[^>]*>")
@@ -73,11 +72,10 @@ def page_body(html: str, summary: str, cited: dict[int, int] | None = None) -> P
         shown = html.count(_CITATION_LINK) + (short_answer.count(_CITATION_LINK) if short_answer else 0)
         if shown == sum(cited.values()):  # nothing cited was dropped: the places are as numbered
             return PageBody(html, short_answer, listed, cited)
-    link = _MARKER_LINK if cited is None else _NUMBERED_LINK
     places: dict[str, int] = {}
     if short_answer is not None:
-        short_answer = _marker_ids(short_answer, places, link)
-    html = _marker_ids(html, places, link)
+        short_answer = _marker_ids(short_answer, places)
+    html = _marker_ids(html, places)
     return PageBody(html, short_answer, listed, {int(ref): count for ref, count in places.items()})
 
 
@@ -152,13 +150,13 @@ def _section_ids(html: str) -> tuple[str, list[tuple[str, str]]]:
     return _HEADING.sub(with_id, html), contents
 
 
-def _marker_ids(html: str, cited: dict[str, int], link: re.Pattern[str] = _MARKER_LINK) -> str:
-    """Each citation link (LINK: its start) given an id (`cite-N-k`: the k-th place reference N
-    is cited), counting on from CITED (reference id -> places so far), which it updates.
+def _marker_ids(html: str, cited: dict[str, int]) -> str:
+    """Each citation link given an id (`cite-N-k`: the k-th place reference N is cited; any id it
+    had replaced), counting on from CITED (reference id -> places so far), which it updates.
 
     The text split at the links (text, id, text, id, …) and only the ids' pieces remade: a page
     may hold a hundred markers, and this runs for every page of the site."""
-    pieces = link.split(html)
+    pieces = _MARKER_LINK.split(html)
     for index in range(1, len(pieces), 2):
         ref = pieces[index]
         place = cited[ref] = cited.get(ref, 0) + 1
