@@ -3,8 +3,7 @@
 Dates are (POSIX seconds, UTC offset in seconds); events are columns, one per field in the order
 Event declares them (the replay's verdicts apart from what the read gives: the two are written
 by two processes, snapshot.py), and are referred to elsewhere by their place in the history;
-configurations
-by the blob of their reviewflow.toml. Equal strings are written once (`Shared`): marshal then
+configurations by the blob of their reviewflow.toml. Equal strings are written once (`Shared`): marshal then
 writes each commit id, email and message once and reads them back as one object, which halves
 the file and the memory of 50,000 events. The parts a command may never look at (who changed
 which file, the texts' authors, the configurations, when each text appeared, the commit order) are
