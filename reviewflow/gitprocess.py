@@ -71,6 +71,8 @@ def fail(args: Sequence[str], result: subprocess.CompletedProcess[bytes]) -> NoR
 # even with --no-replace-objects). GIT_GRAFT_FILE names a path below a regular file, which can
 # never exist: git then reads no grafts, and gives no deprecation hint as it would for an empty
 # file. What is judged is what everyone who fetches the commits sees.
+# Git's messages in English, whatever the user's locale: stderr_text and its callers read them.
+_LOCALE = {"LANGUAGE": "C", "LC_ALL": "C"}
 _ENVIRONMENT = {
     "GIT_NO_REPLACE_OBJECTS": "1",
     "GIT_GRAFT_FILE": os.path.join(os.path.abspath(__file__), "no-grafts"),
@@ -106,30 +108,30 @@ def _subcommand(args: Sequence[str]) -> str:
 
 
 def start(cwd: Path | None, *args: str) -> subprocess.Popen[bytes]:
-    """One git process with its three pipes, started through GitPython's command interface.
+    """One git process with its three pipes, in CWD (None: this process's directory).
 
     The one place reviewflow starts git: every process gets the STABLE settings and the
-    _ENVIRONMENT, and is counted for count_git_processes. `git` is imported here, not at the top:
-    importing it costs about 0.1 s, which commands that never run git (`check`) should not pay.
-    (Importing it runs `git version` twice, GitPython's own check of git, outside this function:
-    those two processes read no repository.)
+    _ENVIRONMENT, and is counted for count_git_processes. Started by subprocess itself, as
+    GitPython's command interface started it (the same arguments, directory and environment):
+    importing GitPython cost every command that reads git ~0.085 s of CPU and two `git version`
+    processes of its own, for a call this one makes.
     """
-    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")  # a missing git is our message, not an ImportError
-    from git.cmd import Git
-    from git.exc import GitCommandNotFound
-
+    if cwd is not None and not os.access(cwd, os.X_OK):
+        cwd = None  # as GitPython did: a directory that cannot be entered is not where git runs
     try:
-        handle = Git(cwd).execute(
-            ["git", *STABLE, *args], istream=subprocess.PIPE, as_process=True, env=_ENVIRONMENT
+        process = subprocess.Popen(
+            ["git", *STABLE, *args],
+            cwd=cwd,
+            env={**os.environ, **_LOCALE, **_ENVIRONMENT},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
-    except GitCommandNotFound as exc:
-        reason = getattr(exc.__cause__, "strerror", None) or "not found"
+    except FileNotFoundError as exc:
+        reason = exc.strerror or "not found"
         raise EnvironmentProblem(
             f"git cannot be run ({reason}): install git {dotted(MIN_GIT)} or newer and put it on PATH"
         ) from None
-    process = handle.proc
-    assert process is not None
-    handle.proc = None  # the caller owns the process now: GitPython must not kill it when collected
     _read_in_big_blocks(process)
     if _COUNTS:
         name = _subcommand(args)

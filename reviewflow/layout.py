@@ -51,8 +51,9 @@ def article_files_under(directory: Path) -> Iterator[Path]:
     *.md is listed, not entered: `check` names it."""
     for parent, subdirectories, names in os.walk(directory):
         base = Path(parent)
-        yield from (base / name for name in names if name.endswith(".md"))
-        yield from (base / name for name in subdirectories if name.endswith(".md"))
+        for name in (*names, *subdirectories):
+            if name.endswith(".md"):
+                yield base / name
         subdirectories[:] = sorted(name for name in subdirectories if not name.endswith(".md"))
 
 

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import git  # noqa: F401  GitPython's import runs `git version` twice, its own check: once per session, not here
 import pytest
 
 from reviewflow import gitprocess
@@ -46,6 +45,7 @@ def git_processes() -> Iterator[Counter[str]]:
     for argv, env in gits:
         assert env is not None and env.get("GIT_NO_REPLACE_OBJECTS") == "1", argv
         assert env.get("GIT_GRAFT_FILE") == gitprocess._ENVIRONMENT["GIT_GRAFT_FILE"], argv
+        assert (env.get("LANGUAGE"), env.get("LC_ALL")) == ("C", "C"), argv  # git's messages in English
 
 
 def total(counts: Counter[str]) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -127,6 +128,23 @@ def test_publish(libraries: tuple[Path, Path], run: Run, tmp_path: Path) -> None
     # texts the build cache does not know yet (publish/neighbours.py), read once for them all.
     assert_a_handful(small, large, 13)
     assert (large["log"], large["diff-tree"]) == (1, 1), large
+
+
+def test_commands_that_read_git_do_not_import_gitpython(libraries: tuple[Path, Path], tmp_path: Path) -> None:
+    """Importing GitPython cost every command ~0.085 s of CPU and two `git version` processes of
+    its own; reviewflow starts git itself. Run as a user runs it, in a process of its own."""
+    repo = libraries[0]
+    for args in (["status", "--format", "json"], ["publish", "--out", str(tmp_path / "site")]):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "reviewflow", *args],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        imported = {line.rpartition("|")[2].strip() for line in done.stderr.splitlines() if "|" in line}
+        assert "reviewflow.gitstore" in imported  # it read git
+        assert not {name for name in imported if name == "git" or name.startswith("git.")}, args
 
 
 # --- the counting itself ---------------------------------------------------------------------------

@@ -311,6 +311,27 @@ def test_try_event_judges_without_changing_the_replay() -> None:
     assert machine.run().statuses[SLUG] == before
 
 
+def test_try_event_leaves_the_tracks_as_they_were() -> None:
+    """The trial is judged on a copy of the article's track (Track.copy): its approvers, its
+    reviewers and its events are the replay's own afterwards, as before the trial."""
+    story = lifecycle(Story())
+    story.act(RITA, Action.APPROVE)  # one approval of two
+    machine = Replay(story.history(), config(quorum=2))
+    machine.run()
+    track = machine.tracks[SLUG]
+    before = (track.state, track.content, dict(track.approvers), list(track.reviewers), track.approved)
+    events = list(track.events)
+    probe = Event(
+        "next", (story.order[-1],), "Sam", SAM, START, Action.APPROVE, SLUG, V1, "", committed_blob=V1
+    )
+    verdict, after = machine.try_event(probe)
+    assert verdict.valid and after.state is State.APPROVED and after.approved is not None
+    assert machine.tracks[SLUG] is track
+    assert (track.state, track.content, track.approvers, track.reviewers, track.approved) == before
+    assert track.state is State.UNDER_REVIEW and track.approved is None
+    assert track.events == events
+
+
 def test_review_due_and_dates() -> None:
     story = lifecycle(Story())
     story.act(RITA, Action.APPROVE)

@@ -27,7 +27,7 @@ _ZONES: dict[int, timezone] = {}
 _ACTION_VALUES: dict[Action | None, str] = {action: action.value for action in Action}
 _VALID = Event._fields.index("valid")
 _VERDICT = slice(_VALID, _VALID + 3)  # valid, reason, superseded: what the replay sets
-_READ_FIELDS = [name for name in Event._fields if name not in Event._fields[_VERDICT]]
+_READ_FIELDS = [*Event._fields[: _VERDICT.start], *Event._fields[_VERDICT.stop :]]
 _MOMENT = _READ_FIELDS.index("committed_at")
 _ACTION = _READ_FIELDS.index("action")
 _PARENTS = _READ_FIELDS.index("parents")
@@ -159,7 +159,9 @@ class Overlay(Mapping[K, V]):
 
     def __iter__(self) -> Iterator[K]:
         yield from self.top
-        yield from (key for key in self.under if key not in self.top)
+        for key in self.under:  # a loop, not a generator expression, which mypyc makes a list
+            if key not in self.top:
+                yield key
 
     def __len__(self) -> int:
         return len(self.top) + sum(1 for key in self.under if key not in self.top)

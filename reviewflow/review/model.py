@@ -199,6 +199,15 @@ class Track:
     submitted_at: datetime | None = None
     events: list[Event] = field(default_factory=list)
 
+    def copy(self) -> Track:
+        """A track to judge a trial event on (Replay.try_event): its lists and map copied, the
+        events and the approved version (never changed in place) shared. Not `deepcopy`, which
+        sets a frozen dataclass's fields one by one where it is compiled (mypyc) and fails."""
+        return Track(
+            self.state, self.content, dict(self.approvers), list(self.reviewers),
+            self.approved, self.submitted_at, list(self.events),
+        )  # fmt: skip
+
     def state_for(self, content: str) -> State:
         """The state an event on CONTENT starts from: a draft when the text changed since."""
         return self.state if content == self.content else State.DRAFT

@@ -198,8 +198,10 @@ def _save(
 
 
 def _written(made: list[tuple[str, _Made]], reuse: _Kept | None) -> snapshot_file.Sections:
-    """Each section's layers, made as they are written (`snapshot_file.write`)."""
-    return ((name, _layers(name, value, reuse)) for name, value in made)
+    """Each section's layers, made as they are written (`snapshot_file.write`). A generator
+    function, not a generator expression: mypyc makes the latter a list, every section at once."""
+    for name, value in made:
+        yield name, _layers(name, value, reuse)
 
 
 def _load(store: GitStore, file: KeptFile) -> _Kept | None:

@@ -74,7 +74,7 @@ def article_status(slug: str, track: Track, blob: str | None, path: str, policy:
         approvals_required=policy.approvals_required,
         approved_by=approved_by,
         approved=approved,
-        submitted_at=track.submitted_at if state in (*WAITING, State.CHANGES_REQUESTED) else None,
+        submitted_at=track.submitted_at if state in WAITING or state is State.CHANGES_REQUESTED else None,
         review_due=due,
         events=tuple(track.events),
         reviewers=tuple(dict.fromkeys(track.reviewers)) if state in WAITING else (),

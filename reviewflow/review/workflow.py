@@ -15,7 +15,6 @@ import binascii
 import hashlib
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from copy import deepcopy
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
@@ -190,7 +189,7 @@ class Replay:
 
         Nothing is kept: the replay state is the same afterwards.
         """
-        track = deepcopy(self.tracks.get(event.slug, Track()))
+        track = self.tracks.get(event.slug, Track()).copy()
         event = _judged(event, self.reason(event, track))
         track.events.append(event)
         if event.valid:
