@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reviewflow.publish import pagefiles, render
+from reviewflow.publish import output, pagefiles, render
 from reviewflow.publish.pool import PagePool
 from reviewflow.publish.records import BuildCache, PageRecord
 from tests.conftest import article_text, git
@@ -120,3 +120,12 @@ def test_a_site_wide_file_is_compared_a_part_at_a_time(
     assert not pagefiles.holds_bytes(str(path), data[:-1])  # another size
     (tmp_path / "link.html").symlink_to(path)
     assert not pagefiles.holds_bytes(str(tmp_path / "link.html"), data)  # never through a link
+
+
+@pytest.mark.parametrize("size", [0, 1, 4096, 300_000])
+def test_every_byte_is_written_once(tmp_path: Path, size: int) -> None:
+    # Compiled by mypyc, `view[os.write(...) :]` ran the write twice: every file held its bytes twice.
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    path = tmp_path / "page.html"
+    output.write_file(tmp_path, "page.html", data)
+    assert path.read_bytes() == data

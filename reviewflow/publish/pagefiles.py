@@ -112,4 +112,6 @@ def write_all(descriptor: int, data: bytes) -> None:
     """Write every byte of DATA (os.write may write fewer than it is given)."""
     view = memoryview(data)
     while view:
-        view = view[os.write(descriptor, view) :]
+        # Not `view[os.write(...) :]`: compiled by mypyc, a call in a slice's bound runs twice.
+        written = os.write(descriptor, view)
+        view = view[written:]
