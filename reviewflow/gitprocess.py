@@ -116,8 +116,6 @@ def start(cwd: Path | None, *args: str) -> subprocess.Popen[bytes]:
     importing GitPython cost every command that reads git ~0.085 s of CPU and two `git version`
     processes of its own, for a call this one makes.
     """
-    if cwd is not None and not os.access(cwd, os.X_OK):
-        cwd = None  # as GitPython did: a directory that cannot be entered is not where git runs
     try:
         process = subprocess.Popen(
             ["git", *STABLE, *args],
@@ -127,7 +125,11 @@ def start(cwd: Path | None, *args: str) -> subprocess.Popen[bytes]:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-    except FileNotFoundError as exc:
+    except OSError as exc:
+        if cwd is not None and exc.filename is not None and os.fspath(exc.filename) == os.fspath(cwd):
+            # Never another directory instead (GitPython ran git in this process's directory):
+            # git there could read another repository.
+            raise EnvironmentProblem(f"{cwd}: git cannot be run in this directory ({exc.strerror})") from None
         reason = exc.strerror or "not found"
         raise EnvironmentProblem(
             f"git cannot be run ({reason}): install git {dotted(MIN_GIT)} or newer and put it on PATH"

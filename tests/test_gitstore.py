@@ -69,6 +69,14 @@ def test_git_missing(content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPat
     environment_error(run(content_repo, "status"), "git cannot be run", "install git")
 
 
+def test_git_is_never_run_in_another_directory(tmp_path: Path) -> None:
+    """A repository directory git cannot run in is an error naming it: git run in this process's
+    directory instead (as GitPython did) could read another repository."""
+    gone = tmp_path / "gone"
+    with pytest.raises(EnvironmentProblem, match=r"gone: git cannot be run in this directory"):
+        gitprocess.start(gone, "rev-parse", "--git-dir")
+
+
 def test_git_too_old(content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
