@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
 from itertools import compress, repeat
 from operator import not_
 
@@ -28,12 +27,21 @@ _COMMON = frozenset(
 )
 
 
-@dataclass
 class FieldProse(Prose):
     """A front-matter string as prose; every place in it is reported at the field's value."""
 
-    field_name: str = ""
-    document: Document | None = None
+    def __init__(
+        self,
+        text: str,
+        line_starts: list[int],
+        line_places: list[tuple[int, int]],
+        *,
+        field_name: str = "",
+        document: Document | None = None,
+    ) -> None:
+        super().__init__(text, line_starts, line_places)
+        self.field_name = field_name
+        self.document = document
 
     def locate(self, offset: int) -> tuple[int, int]:
         doc = self.document

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, count, islice
 from operator import add, itemgetter
@@ -59,40 +59,53 @@ class Sentence:
     text: str
 
 
-def _later() -> Any:
-    """A table's slot: built when first read (the property of its name), then kept."""
-    return field(default=None, init=False, repr=False, compare=False)
+Expanded = tuple[tuple[int, ...], str | None]  # a marker's ids and its problem (citations.expand)
 
 
-@dataclass
 class Prose:
     """The prose of a body as one text, with the way back to file lines and columns.
 
     Its tables (the lowered text, the words, the sentence starts, …) are built when a rule first
     reads one and kept, in attributes of their own rather than functools.cached_property's
-    `__dict__`: the module is compiled (reviewflow/compiled.py), and a compiled class has none."""
+    `__dict__`: the module is compiled (reviewflow/compiled.py), and a compiled class has none
+    (nor does it read a dataclass field's default from the class: hence no dataclass)."""
 
-    text: str = ""
-    line_starts: list[int] = field(default_factory=list)  # offset in text of each source line
-    line_places: list[tuple[int, int]] = field(default_factory=list)  # (file line, 0-based column)
-    html: list[tuple[int, int]] = field(default_factory=list)  # raw HTML: (file line, 1-based column)
-    headings: list[int] = field(default_factory=list)  # offset in text of each heading's line
-    # Offset in text of each block after the first, where the parse knew them (None: found
-    # in the text, by `_block_starts`).
-    block_starts: list[int] | None = None
-    # What rules keep on a prose for the rules after them (prose_fields.py), by name.
-    kept: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
-    _heading_starts: frozenset[int] | None = _later()
-    _without_headings: str | None = _later()
-    _lowered: str | None = _later()
-    _words: list[str] | None = _later()
-    _word_set: frozenset[str] | None = _later()
-    _joined_words: str | None = _later()
-    _sentence_starts: list[int] | None = _later()
-    _sentences: list[Sentence] | None = _later()
-    _citations: list[Citation] | None = _later()
-    _cited: dict[str, tuple[tuple[int, ...], str | None]] | None = _later()
-    _marker_insides: list[str] | None = _later()
+    def __init__(
+        self,
+        text: str = "",
+        line_starts: list[int] | None = None,
+        line_places: list[tuple[int, int]] | None = None,
+        html: list[tuple[int, int]] | None = None,
+        headings: list[int] | None = None,
+        block_starts: list[int] | None = None,
+    ) -> None:
+        self.text = text
+        # Offset in text of each source line, and its (file line, 0-based column).
+        self.line_starts: list[int] = [] if line_starts is None else line_starts
+        self.line_places: list[tuple[int, int]] = [] if line_places is None else line_places
+        self.html: list[tuple[int, int]] = (
+            [] if html is None else html
+        )  # raw HTML: (file line, 1-based column)
+        self.headings: list[int] = (
+            [] if headings is None else headings
+        )  # offset in text of each heading's line
+        # Offset in text of each block after the first, where the parse knew them (None: found
+        # in the text, by `_block_starts`).
+        self.block_starts = block_starts
+        # What rules keep on a prose for the rules after them (prose_fields.py), by name.
+        self.kept: dict[str, Any] = {}
+        # Each table's slot (None until its property of the same name first builds it).
+        self._heading_starts: frozenset[int] | None = None
+        self._without_headings: str | None = None
+        self._lowered: str | None = None
+        self._words: list[str] | None = None
+        self._word_set: frozenset[str] | None = None
+        self._joined_words: str | None = None
+        self._sentence_starts: list[int] | None = None
+        self._sentences: list[Sentence] | None = None
+        self._citations: list[Citation] | None = None
+        self._cited: dict[str, Expanded] | None = None
+        self._marker_insides: list[str] | None = None
 
     def in_heading(self, offset: int) -> bool:
         """Whether OFFSET is in one of the body's headings."""
@@ -201,7 +214,7 @@ class Prose:
         return self._citations
 
     @property
-    def cited(self) -> dict[str, tuple[tuple[int, ...], str | None]]:
+    def cited(self) -> dict[str, Expanded]:
         """The distinct insides of the citation markers ("1", "2-4"), with their ids and problem:
         what most rules need, without the offset of every marker."""
         if self._cited is None:
