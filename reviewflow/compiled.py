@@ -24,28 +24,57 @@ from types import ModuleType
 # `check` with and without it). A module stays pure Python unless compiling it pays: the list
 # holds what does. They are compiled together (calls between them are C calls), so they are
 # loaded all compiled or all from source, never mixed.
-COMPILED_MODULES: tuple[str, ...] = ("reviewflow.content.plainyaml",)
+COMPILED_MODULES: tuple[str, ...] = (
+    "reviewflow.checks.evidence",
+    "reviewflow.checks.intended",
+    "reviewflow.checks.jargon",
+    "reviewflow.checks.language",
+    "reviewflow.checks.prose_fields",
+    "reviewflow.checks.readability",
+    "reviewflow.checks.reference_identity",
+    "reviewflow.checks.rules",
+    "reviewflow.checks.sourcing",
+    "reviewflow.checks.structure",
+    "reviewflow.checks.testimonial",
+    "reviewflow.content.citations",
+    "reviewflow.content.facts",
+    "reviewflow.content.plainmarkdown",
+    "reviewflow.content.plainyaml",
+    "reviewflow.content.prose",
+    "reviewflow.content.yamlcore",
+    "reviewflow.references.lockfile",
+    "reviewflow.references.lockindex",
+    "reviewflow.references.lockwalk",
+    "reviewflow.references.matching",
+)
 
 PACKAGE = Path(__file__).resolve().parent
 RECORD = PACKAGE / "compiled.json"
 PURE_VARIABLE = "REVIEWFLOW_PURE"
+# Plain strings and os.path below, not pathlib: the check runs on every command.
+_PACKAGE = str(PACKAGE)
 
 
-def source_path(module: str) -> Path:
+def _stem(module: str) -> str:
+    return os.path.join(_PACKAGE, *module.split(".")[1:])
+
+
+def source_path(module: str) -> str:
     """The source file of a listed module (a module of this package, not a package)."""
-    return PACKAGE.joinpath(*module.split(".")[1:]).with_suffix(".py")
+    return _stem(module) + ".py"
 
 
-def source_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def source_hash(path: str) -> str:
+    with open(path, "rb") as source:
+        return hashlib.sha256(source.read()).hexdigest()
 
 
-def extension_paths(module: str) -> list[Path]:
+def extension_paths(module: str) -> list[str]:
     """The compiled extensions that sit beside a listed module's source (none in a pure build)."""
-    source = source_path(module)
-    stem = source.with_suffix("")
-    suffixes = importlib.machinery.EXTENSION_SUFFIXES
-    return [path for path in (stem.with_name(stem.name + suffix) for suffix in suffixes) if path.exists()]
+    stem = _stem(module)
+    return [
+        stem + suffix for suffix in importlib.machinery.EXTENSION_SUFFIXES if os.path.exists(stem + suffix)
+    ]
 
 
 def stale_modules(modules: Sequence[str] = COMPILED_MODULES) -> list[str]:
@@ -58,7 +87,8 @@ def stale_modules(modules: Sequence[str] = COMPILED_MODULES) -> list[str]:
     if not present:
         return []
     try:
-        recorded = json.loads(RECORD.read_text(encoding="utf-8"))
+        with open(RECORD, encoding="utf-8") as record:
+            recorded = json.load(record)
     except (OSError, ValueError):
         recorded = {}
     if not isinstance(recorded, dict):
@@ -77,7 +107,7 @@ class SourceFinder:
     ) -> importlib.machinery.ModuleSpec | None:
         if name not in self.modules:
             return None
-        source = str(source_path(name))
+        source = source_path(name)
         loader = importlib.machinery.SourceFileLoader(name, source)
         return importlib.util.spec_from_file_location(name, source, loader=loader)
 
@@ -90,10 +120,10 @@ def use_fresh_code() -> None:
         return
     stale = stale_modules()
     if stale:
+        named = stale[0] if len(stale) == 1 else f"{stale[0]} and {len(stale) - 1} more"
         print(
-            f"reviewflow: warning: the compiled {', '.join(stale)} was built from another version of its "
-            "source; every compiled module runs from its source instead (slower). Rebuild: make, or "
-            "pip install -e .",
+            f"reviewflow: warning: the compiled {named} was built from another version of the source; "
+            "every compiled module runs from its source instead (slower). Rebuild: make, or pip install -e .",
             file=sys.stderr,
         )
         read_from_sources()
