@@ -37,10 +37,10 @@ def write_record(compiled: bool) -> None:
 
 
 def remove_extensions() -> None:
-    """A pure build removes the extensions an earlier in-place (editable) build left beside the sources."""
-    for source in SOURCES:
-        for extension in (ROOT / source).parent.glob(Path(source).stem + ".*.so"):
-            extension.unlink()
+    """Removes the extensions an earlier in-place (editable) build left in the package, before a
+    build: a module no longer listed, or a pure build, would otherwise run the old extension."""
+    for extension in (ROOT / "reviewflow").rglob("*.so"):
+        extension.unlink()
 
 
 class BuildOrFallBack(build_ext):
@@ -57,9 +57,9 @@ class BuildOrFallBack(build_ext):
 
 
 def compiled_extensions() -> list:
+    remove_extensions()
     if PURE:
         write_record(compiled=False)
-        remove_extensions()
         return []
     from mypyc.build import mypycify
 
