@@ -39,7 +39,7 @@ def write_record(compiled: bool) -> None:
 def remove_extensions() -> None:
     """Removes the extensions an earlier in-place (editable) build left in the package, before a
     build: a module no longer listed, or a pure build, would otherwise run the old extension."""
-    for extension in (ROOT / "reviewflow").rglob("*.so"):
+    for extension in [*(ROOT / "reviewflow").rglob("*.so"), *ROOT.glob("reviewflow__mypyc.*.so")]:
         extension.unlink()
 
 
