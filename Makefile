@@ -13,7 +13,12 @@ SIZES += 100000
 endif
 comma := ,
 
-$(BIN)/reviewflow: pyproject.toml
+# The modules mypyc compiles (reviewflow/compiled.py lists them): the venv's install builds them,
+# so editing one rebuilds it here; an older extension would otherwise shadow the edited source.
+COMPILED_SOURCES := $(shell $(PYTHON) -c 'import runpy; print(*(m.replace(".", "/") + ".py" for m in \
+	runpy.run_path("reviewflow/compiled.py")["COMPILED_MODULES"]))')
+
+$(BIN)/reviewflow: pyproject.toml setup.py reviewflow/compiled.py $(COMPILED_SOURCES)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -41,4 +46,5 @@ bench: $(BIN)/reviewflow
 	$(BIN)/python bench/run.py --sizes $(subst $(comma), ,$(SIZES))
 
 clean:
-	rm -rf $(VENV) site build demo-repo
+	rm -rf $(VENV) site build demo-repo reviewflow/compiled.json reviewflow__mypyc.*.so
+	find reviewflow -name '*.so' -delete

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from reviewflow.compiled import use_fresh_code
+
 if TYPE_CHECKING:
     from reviewflow.repo import ContentRepo
+
+use_fresh_code()  # before any compiled module is imported: never an extension older than its source
 
 __version__ = "0.1.0"
 __all__ = ["ContentRepo", "__version__"]

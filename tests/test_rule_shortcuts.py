@@ -21,7 +21,7 @@ from reviewflow.checks.prose_fields import (
 )
 from reviewflow.checks.readability import _SEPARATE, _SEPARATE_BYTES, _longest_lines, _sentences_in
 from reviewflow.checks.vocabulary import _BREAKS
-from reviewflow.content.prose import MARKER, WORD_BREAKS, Prose, read_prose, table
+from reviewflow.content.prose import MARKER, WORD_BREAKS, Prose, read_prose
 
 PIECES = [
     "Treatment", "works", "well", "[1]", "[2, 3]", "[1. 2]", "[2][3]", "[١2]", "[1–3]", "it’s", "é", "İ", "ſ",
@@ -132,15 +132,14 @@ def test_a_title_that_holds_no_trigger_is_one_that_no_evidence_pattern_mentions(
         assert (_ANY_TRIGGER.search(prose.lowered) is not None) == mentioned, text
 
 
-def test_a_title_s_tables_read_without_the_lock_are_those_of_the_same_prose() -> None:
+def test_a_title_s_tables_are_those_of_the_same_prose_built_once() -> None:
     # `sentences` is left out: each holds its line, which a title answers (locate) differently.
-    names = [n for n, value in vars(Prose).items() if isinstance(value, table) and n != "sentences"]
-    assert {"lowered", "words", "word_set", "sentence_starts"} <= set(names)
+    names = "without_headings lowered words word_set sentence_starts citations cited marker_insides".split()
     for text in texts(7, 100):
         plain, field = Prose(text, [0], [(1, 0)]), FieldProse(text, [0], [(1, 0)], field_name="title")
         for name in names:
             assert getattr(field, name) == getattr(plain, name), (name, text)
-            assert field.__dict__[name] is getattr(field, name)  # built once, then read as kept
+            assert getattr(field, name) is getattr(field, name)  # built once, then read as kept
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
 from itertools import compress, repeat
 from operator import not_
 
@@ -28,12 +27,21 @@ _COMMON = frozenset(
 )
 
 
-@dataclass
 class FieldProse(Prose):
     """A front-matter string as prose; every place in it is reported at the field's value."""
 
-    field_name: str = ""
-    document: Document | None = None
+    def __init__(
+        self,
+        text: str,
+        line_starts: list[int],
+        line_places: list[tuple[int, int]],
+        *,
+        field_name: str = "",
+        document: Document | None = None,
+    ) -> None:
+        super().__init__(text, line_starts, line_places)
+        self.field_name = field_name
+        self.document = document
 
     def locate(self, offset: int) -> tuple[int, int]:
         doc = self.document
@@ -78,7 +86,7 @@ _NOT_CITATION_BEFORE = re.compile(
 
 def bare_citations(prose: Prose) -> list[tuple[int, str]]:
     """(offset, "1, 2") of each citation written as plain numbers in PROSE (found once)."""
-    found: list[tuple[int, str]] | None = prose.__dict__.get("_bare_citations")
+    found: list[tuple[int, str]] | None = prose.kept.get("_bare_citations")
     if found is None:
         text = prose.text
         candidates = [
@@ -92,7 +100,7 @@ def bare_citations(prose: Prose) -> list[tuple[int, str]]:
             for offset, ids in sorted(candidates)
             if not _NOT_CITATION_BEFORE.search(text, max(0, offset - 12), offset)
         ]
-        prose.__dict__["_bare_citations"] = found
+        prose.kept["_bare_citations"] = found
     return found
 
 
@@ -101,7 +109,7 @@ def sentence_cited(doc: Document, prose: Prose, begin: int, end: int, key: str) 
     title or summary, by a cited body sentence that holds KEY (the number or claim word
     found) and shares one of its distinctive words (6+ letters, not a common word)."""
     # Several rules ask about the same sentences: each is looked at once.
-    marked: dict[tuple[int, int], bool] = prose.__dict__.setdefault("_marked_sentences", {})
+    marked: dict[tuple[int, int], bool] = prose.kept.setdefault("_marked_sentences", {})
     cited = marked.get((begin, end))
     if cited is None:
         # A citation written as a plain number is cited, and citation-bare says how.
@@ -141,7 +149,7 @@ def uncited_text(prose: Prose, headings: bool = True) -> str:
     on professional pages) look here first: where nothing they look for can start, a
     well-cited body is done without reading it sentence by sentence.
     """
-    kept: dict[bool, str] = prose.__dict__.setdefault("_uncited_text", {})  # asked for by three rules
+    kept: dict[bool, str] = prose.kept.setdefault("_uncited_text", {})  # asked for by three rules
     found = kept.get(headings)
     if found is None:
         text = prose.text
@@ -153,7 +161,7 @@ def uncited_text(prose: Prose, headings: bool = True) -> str:
 
 
 def _uncited_spans(prose: Prose) -> list[tuple[int, int]]:
-    found: list[tuple[int, int]] | None = prose.__dict__.get("_uncited_spans")
+    found: list[tuple[int, int]] | None = prose.kept.get("_uncited_spans")
     if found is None:
         text = prose.text
         starts = prose.sentence_starts
@@ -169,5 +177,5 @@ def _uncited_spans(prose: Prose) -> list[tuple[int, int]]:
                 if index and starts[index] == at:
                     uncited[index - 1] = False
         found = list(compress(zip(starts, ends, strict=True), uncited))
-        prose.__dict__["_uncited_spans"] = found
+        prose.kept["_uncited_spans"] = found
     return found

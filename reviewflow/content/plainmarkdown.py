@@ -26,8 +26,9 @@ from typing import Protocol
 # other ASCII control characters as letters.
 _UNSAFE_ASCII = ("`", "\\", "_", "&", "<", ">", "~", "|", "\t", "\r", "\x0b", "\x0c", "\x00")
 # Beyond ASCII: white space to CommonMark or to Python, control characters, and surrogates
-# (which Comrak refuses).
-_UNSAFE_NON_ASCII = re.compile("[\x80-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ud800-\udfff]")
+# (which Comrak refuses; chr() because mypyc compiles no surrogate in a string literal).
+_SURROGATES = f"{chr(0xD800)}-{chr(0xDFFF)}"
+_UNSAFE_NON_ASCII = re.compile(f"[\x80-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000{_SURROGATES}]")
 # An inline link, a reference link, a link definition: a bracket may be a link.
 _LINK = re.compile(r"\][(\[:]")
 # A line that starts any block but a paragraph when it stands at the margin: a heading, a quote,

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, count, islice
 from operator import add, itemgetter
-from typing import Any, Generic, TypeVar, overload
+from typing import Any
 
 from reviewflow.content.citations import MARKER, MAX_RANGE, Citation, expand
 from reviewflow.content.markdown import parse_body
@@ -59,87 +59,94 @@ class Sentence:
     text: str
 
 
-T = TypeVar("T")
+Expanded = tuple[tuple[int, ...], str | None]  # a marker's ids and its problem (citations.expand)
 
 
-class table(Generic[T]):  # lower case: a decorator, as functools.cached_property is
-    """A table of a prose, built when first read and kept in the instance's __dict__ (where
-    later reads find it): functools.cached_property without its lock, which Python 3.11 takes at
-    every first read (~2.5 µs, more than many tables of a title cost to build; 3.12 dropped it).
-    Building a table twice in two threads would give the same value."""
-
-    def __init__(self, build: Callable[[Any], T]) -> None:
-        self.build, self.name = build, build.__name__
-        self.__doc__ = build.__doc__
-
-    @overload
-    def __get__(self, prose: None, owner: type) -> table[T]: ...
-    @overload
-    def __get__(self, prose: object, owner: type) -> T: ...
-    def __get__(self, prose: object, owner: type) -> table[T] | T:
-        if prose is None:
-            return self
-        value = prose.__dict__[self.name] = self.build(prose)
-        return value
-
-
-@dataclass
 class Prose:
-    """The prose of a body as one text, with the way back to file lines and columns."""
+    """The prose of a body as one text, with the way back to file lines and columns.
 
-    text: str = ""
-    line_starts: list[int] = field(default_factory=list)  # offset in text of each source line
-    line_places: list[tuple[int, int]] = field(default_factory=list)  # (file line, 0-based column)
-    html: list[tuple[int, int]] = field(default_factory=list)  # raw HTML: (file line, 1-based column)
-    headings: list[int] = field(default_factory=list)  # offset in text of each heading's line
-    # Offset in text of each block after the first, where the parse knew them (None: found
-    # in the text, by `_block_starts`).
-    block_starts: list[int] | None = None
+    Its tables (the lowered text, the words, the sentence starts, …) are built when a rule first
+    reads one and kept, in attributes of their own rather than functools.cached_property's
+    `__dict__`: the module is compiled (reviewflow/compiled.py), and a compiled class has none
+    (nor does it read a dataclass field's default from the class: hence no dataclass)."""
+
+    def __init__(
+        self,
+        text: str = "",
+        line_starts: list[int] | None = None,
+        line_places: list[tuple[int, int]] | None = None,
+        html: list[tuple[int, int]] | None = None,
+        headings: list[int] | None = None,
+        block_starts: list[int] | None = None,
+    ) -> None:
+        self.text = text
+        # Offset in text of each source line, and its (file line, 0-based column).
+        self.line_starts: list[int] = [] if line_starts is None else line_starts
+        self.line_places: list[tuple[int, int]] = [] if line_places is None else line_places
+        self.html: list[tuple[int, int]] = (
+            [] if html is None else html
+        )  # raw HTML: (file line, 1-based column)
+        self.headings: list[int] = (
+            [] if headings is None else headings
+        )  # offset in text of each heading's line
+        # Offset in text of each block after the first, where the parse knew them (None: found
+        # in the text, by `_block_starts`).
+        self.block_starts = block_starts
+        # What rules keep on a prose for the rules after them (prose_fields.py), by name.
+        self.kept: dict[str, Any] = {}
+        # Each table's slot (None until its property of the same name first builds it).
+        self._heading_starts: frozenset[int] | None = None
+        self._without_headings: str | None = None
+        self._lowered: str | None = None
+        self._words: list[str] | None = None
+        self._word_set: frozenset[str] | None = None
+        self._joined_words: str | None = None
+        self._sentence_starts: list[int] | None = None
+        self._sentences: list[Sentence] | None = None
+        self._citations: list[Citation] | None = None
+        self._cited: dict[str, Expanded] | None = None
+        self._marker_insides: list[str] | None = None
 
     def in_heading(self, offset: int) -> bool:
         """Whether OFFSET is in one of the body's headings."""
-        return bool(self.headings) and self.text.rfind("\n", 0, offset) + 1 in self._heading_starts
+        if not self.headings:
+            return False
+        if self._heading_starts is None:
+            self._heading_starts = frozenset(self.headings)
+        return self.text.rfind("\n", 0, offset) + 1 in self._heading_starts
 
-    @table
-    def _heading_starts(self) -> frozenset[int]:
-        return frozenset(self.headings)
-
-    @table
+    @property
     def without_headings(self) -> str:
         """The text with the headings' lines left blank: what a reading-level formula reads
         (a three-word heading is no sentence of the prose)."""
-        if not self.headings:
-            return self.text
-        text = self.text
-        pieces, previous = [], 0
-        for start in self.headings:
-            end = text.find("\n", start)
-            end = len(text) if end < 0 else end
-            pieces += [text[previous:start], " " * (end - start)]
-            previous = end
-        return "".join([*pieces, text[previous:]])
+        if self._without_headings is None:
+            self._without_headings = _without_lines(self.text, self.headings)
+        return self._without_headings
 
-    @table
+    @property
     def lowered(self) -> str:
-        return self.text.lower()
+        if self._lowered is None:
+            self._lowered = self.text.lower()
+        return self._lowered
 
-    @table
+    @property
     def words(self) -> list[str]:
         """The lowercase words of the text, split at every ASCII character that is not a letter
         or a digit: read once, for the vocabularies and (in ASCII prose) readability."""
-        lowered = self.lowered
-        if lowered.isascii():
-            return lowered.encode("ascii").translate(_ASCII_WORD_BREAKS).decode("ascii").split()
-        return lowered.translate(WORD_BREAKS).split()
+        if self._words is None:
+            lowered = self.lowered
+            if lowered.isascii():
+                self._words = lowered.encode("ascii").translate(_ASCII_WORD_BREAKS).decode("ascii").split()
+            else:
+                self._words = lowered.translate(WORD_BREAKS).split()
+        return self._words
 
-    @table
+    @property
     def word_set(self) -> frozenset[str]:
         """The distinct words (`words`): the cheap test of which vocabulary words occur at all."""
-        return frozenset(self.words)
-
-    @table
-    def _joined_words(self) -> str:
-        return " ".join(self.word_set)
+        if self._word_set is None:
+            self._word_set = frozenset(self.words)
+        return self._word_set
 
     def mentions(self, phrases: tuple[str, ...]) -> bool:
         """Whether any of these lowercase phrases occurs in the lowercased text: a cheap test
@@ -150,6 +157,8 @@ class Prose:
         if len(lowered) < 400:  # a title, a summary: looked for directly
             return any(map(lowered.__contains__, phrases))
         words, entries = _phrase_words(phrases)
+        if self._joined_words is None:
+            self._joined_words = " ".join(self.word_set)
         joined = self._joined_words
         present = {word for word in words if word in joined}
         return any(needed <= present and phrase in lowered for phrase, needed in entries)
@@ -160,27 +169,16 @@ class Prose:
         line, column = self.line_places[index]
         return line, column + offset - self.line_starts[index] + 1
 
-    @table
+    @property
     def sentence_starts(self) -> list[int]:
         """Where sentences start: at the text's start, after each sentence end and at each
         block; a start on white space (an empty block, code blanked out) moves to the next
         character that is not. Listed once: every rule that reads sentences asks for many."""
-        text = self.text
-        first = _NOT_SPACE.search(text)
-        if first is None:
-            return []
-        # Every end is followed by a character that is not white space: each is a start.
-        starts = {first.start(), *[match.end() for match in _FULL_STOP_END.finditer(text)]}
-        if "!" in text or "?" in text:
-            starts.update(match.end() for match in _OTHER_END.finditer(text))
-        known = self.block_starts
-        if known is not None and not _SPACE.search("".join(map(text.__getitem__, known))):
-            starts.update(known)  # each block starts with a character that is not white space
-        else:
-            starts.update(_block_starts(text))
-        return sorted(starts)
+        if self._sentence_starts is None:
+            self._sentence_starts = _sentence_starts(self.text, self.block_starts)
+        return self._sentence_starts
 
-    @table
+    @property
     def sentence_count(self) -> int:
         """len(sentence_starts)."""
         return len(self.sentence_starts)
@@ -200,27 +198,64 @@ class Prose:
         text = self.text[begin:end].strip()
         return Sentence(*self.locate(begin), text)
 
-    @table
+    @property
     def sentences(self) -> list[Sentence]:
-        return [self.sentence_at(start) for start in self.sentence_starts]
+        if self._sentences is None:
+            self._sentences = [self.sentence_at(start) for start in self.sentence_starts]
+        return self._sentences
 
-    @table
+    @property
     def citations(self) -> list[Citation]:
-        return [
-            Citation(match.start(), match.group(0), *expand(match.group(1)))
-            for match in MARKER.finditer(self.text)
-        ]
+        if self._citations is None:
+            self._citations = [
+                Citation(match.start(), match.group(0), *expand(match.group(1)))
+                for match in MARKER.finditer(self.text)
+            ]
+        return self._citations
 
-    @table
-    def cited(self) -> dict[str, tuple[tuple[int, ...], str | None]]:
+    @property
+    def cited(self) -> dict[str, Expanded]:
         """The distinct insides of the citation markers ("1", "2-4"), with their ids and problem:
         what most rules need, without the offset of every marker."""
-        return {inner: expand(inner) for inner in set(self.marker_insides)}
+        if self._cited is None:
+            self._cited = {inner: expand(inner) for inner in set(self.marker_insides)}
+        return self._cited
 
-    @table
+    @property
     def marker_insides(self) -> list[str]:
         """The inside of every citation marker ("1", "2-4"), in order: MARKER.findall."""
-        return MARKER.findall(self.text)
+        if self._marker_insides is None:
+            self._marker_insides = MARKER.findall(self.text)
+        return self._marker_insides
+
+
+def _without_lines(text: str, starts: list[int]) -> str:
+    """TEXT with the lines that start at STARTS left blank."""
+    if not starts:
+        return text
+    pieces, previous = [], 0
+    for start in starts:
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        pieces += [text[previous:start], " " * (end - start)]
+        previous = end
+    return "".join([*pieces, text[previous:]])
+
+
+def _sentence_starts(text: str, known: list[int] | None) -> list[int]:
+    """Prose.sentence_starts of TEXT, whose blocks start at KNOWN where the parse knew them."""
+    first = _NOT_SPACE.search(text)
+    if first is None:
+        return []
+    # Every end is followed by a character that is not white space: each is a start.
+    starts = {first.start(), *[match.end() for match in _FULL_STOP_END.finditer(text)]}
+    if "!" in text or "?" in text:
+        starts.update(match.end() for match in _OTHER_END.finditer(text))
+    if known is not None and not _SPACE.search("".join(map(text.__getitem__, known))):
+        starts.update(known)  # each block starts with a character that is not white space
+    else:
+        starts.update(_block_starts(text))
+    return sorted(starts)
 
 
 def _block_starts(text: str) -> Iterable[int]:
@@ -249,5 +284,5 @@ def read_prose(body: str, body_line: int) -> Prose:
     prose = Prose(
         parsed.text, parsed.line_starts, parsed.line_places, parsed.html, parsed.headings, parsed.block_starts
     )
-    prose.__dict__["marker_insides"] = parsed.marker_insides  # found by the walk already
+    prose._marker_insides = parsed.marker_insides  # found by the walk already
     return prose

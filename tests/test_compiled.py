@@ -1,0 +1,107 @@
+"""The compiled modules (reviewflow/compiled.py, setup.py): run compiled when the build compiled
+them, and never an extension older than its source."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
+
+import reviewflow
+from reviewflow.compiled import COMPILED_MODULES, PURE_VARIABLE, RECORD, extension_paths, source_path
+
+PACKAGE = Path(reviewflow.__file__).parent
+# Prints where each listed module was loaded from, one line each.
+WHERE = "import importlib, sys; [print(importlib.import_module(m).__file__) for m in sys.argv[1:]]"
+
+
+def load(package_parent: Path, pure: bool = False) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if key != PURE_VARIABLE}
+    environment["PYTHONPATH"] = str(package_parent)
+    if pure:
+        environment[PURE_VARIABLE] = "1"
+    return subprocess.run(
+        [sys.executable, "-c", WHERE, *COMPILED_MODULES],
+        cwd=package_parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+def built_compiled() -> bool:
+    return bool(json.loads(RECORD.read_text(encoding="utf-8")))
+
+
+def test_the_record_lists_every_compiled_module_or_none() -> None:
+    recorded = json.loads(RECORD.read_text(encoding="utf-8"))
+    assert sorted(recorded) in ([], sorted(COMPILED_MODULES))
+    if os.environ.get("REVIEWFLOW_TEST_COMPILED") == "require":  # CI, where a C compiler is
+        assert recorded, "the build installed pure Python: the compiled modules failed to build"
+
+
+def test_listed_modules_run_compiled_when_the_build_compiled_them() -> None:
+    loaded = load(PACKAGE.parent)
+    files = loaded.stdout.split()
+    assert len(files) == len(COMPILED_MODULES)
+    if built_compiled():
+        assert all(file.endswith(".so") for file in files), files
+    else:
+        assert all(file.endswith(".py") for file in files), files
+    assert loaded.stderr == ""
+
+
+def test_pure_variable_reads_every_listed_module_from_its_source() -> None:
+    loaded = load(PACKAGE.parent, pure=True)
+    assert loaded.stdout.split() == [source_path(module) for module in COMPILED_MODULES]
+    assert loaded.stderr == ""
+
+
+def copy_package(tmp_path: Path) -> Path:
+    shutil.copytree(PACKAGE, tmp_path / "reviewflow", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path / "reviewflow"
+
+
+def test_an_edited_source_runs_instead_of_its_older_extension(tmp_path: Path) -> None:
+    copy = copy_package(tmp_path)
+    edited = COMPILED_MODULES[0]
+    source = copy.joinpath(*edited.split(".")[1:]).with_suffix(".py")
+    if not extension_paths(edited):  # a pure build: an extension an earlier build left behind
+        source.with_suffix(EXTENSION_SUFFIXES[0]).write_bytes(b"not loaded")
+    source.write_text(source.read_text(encoding="utf-8") + "EDITED = True\n", encoding="utf-8")
+
+    loaded = load(tmp_path)
+
+    files = loaded.stdout.split()
+    assert files == [
+        str(copy.joinpath(*module.split(".")[1:]).with_suffix(".py")) for module in COMPILED_MODULES
+    ]
+    assert f"the compiled {edited} was built from another version of the source" in loaded.stderr
+    check = subprocess.run(
+        [sys.executable, "-c", f"import {edited} as m; print(m.EDITED)"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert check.stdout == "True\n"
+
+
+def test_an_extension_the_record_does_not_vouch_for_is_not_run(tmp_path: Path) -> None:
+    copy = copy_package(tmp_path)
+    module = COMPILED_MODULES[0]
+    if not extension_paths(module):
+        copy.joinpath(*module.split(".")[1:]).with_suffix(EXTENSION_SUFFIXES[0]).write_bytes(b"x")
+    (copy / "compiled.json").write_text("{}\n", encoding="utf-8")  # as a pure build writes it
+
+    loaded = load(tmp_path)
+
+    assert all(file.endswith(".py") for file in loaded.stdout.split())
+    assert f"the compiled {module}" in loaded.stderr
+    assert "was built from another version of the source" in loaded.stderr
