@@ -20,14 +20,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-# The check path's hot modules, each measured to pay (NOTES-MYC.md: instructions of a cold
-# `check` with and without it). A module stays pure Python unless compiling it pays: the list
-# holds what does. They are compiled together (calls between them are C calls), so they are
-# loaded all compiled or all from source, never mixed. Not listed, though hot: references/lockindex
-# (a compiled subclass of an ABC answers isinstance as the ABC does: a dict passed for its
-# IndexedEntries) and references/lockwalk (its tests set WINDOW, which compiled code never reads
-# again); checks/vocabulary and checks/workspace (functools.cached_property); content/frontmatter
-# (it patches libyaml's resolver onto a class: mypyc fails on it).
+# The hot modules of the check, review and publish paths, each group measured to pay (README,
+# "Compiled modules": instructions with and without it). A module stays pure Python unless
+# compiling it pays: the list holds what does. They are compiled together (calls between them are
+# C calls), so they are loaded all compiled or all from source, never mixed. Not listed, though
+# hot: references/lockindex (a compiled subclass of an ABC answers isinstance as the ABC does: a
+# dict passed for its IndexedEntries) and references/lockwalk (its tests set WINDOW, which compiled
+# code never reads again); checks/vocabulary and checks/workspace (functools.cached_property);
+# content/frontmatter (it patches libyaml's resolver onto a class: mypyc fails on it);
+# review/snapshot_file (a weakref.finalize holds its Source: a compiled class takes no weak
+# reference); publish/pages (its objects are pickled to the workers and fill a __dict__).
 COMPILED_MODULES: tuple[str, ...] = (
     "reviewflow.checks.evidence",
     "reviewflow.checks.intended",
@@ -42,12 +44,40 @@ COMPILED_MODULES: tuple[str, ...] = (
     "reviewflow.checks.testimonial",
     "reviewflow.content.citations",
     "reviewflow.content.facts",
+    "reviewflow.content.markup",
     "reviewflow.content.plainmarkdown",
     "reviewflow.content.plainyaml",
     "reviewflow.content.prose",
     "reviewflow.content.yamlcore",
+    "reviewflow.gitbatch",
+    "reviewflow.gitlog",
+    "reviewflow.publish.article_body",
+    "reviewflow.publish.article_html",
+    "reviewflow.publish.article_page",
+    "reviewflow.publish.build",
+    "reviewflow.publish.collect",
+    "reviewflow.publish.leftovers",
+    "reviewflow.publish.neighbours",
+    "reviewflow.publish.notes",
+    "reviewflow.publish.output",
+    "reviewflow.publish.pagefiles",
+    "reviewflow.publish.records",
+    "reviewflow.publish.render",
+    "reviewflow.publish.schemaorg",
+    "reviewflow.publish.search",
+    "reviewflow.publish.site",
+    "reviewflow.publish.target",
     "reviewflow.references.lockfile",
     "reviewflow.references.matching",
+    "reviewflow.review.board",
+    "reviewflow.review.changes",
+    "reviewflow.review.event_files",
+    "reviewflow.review.history",
+    "reviewflow.review.kept",
+    "reviewflow.review.model",
+    "reviewflow.review.tracks",
+    "reviewflow.review.trailers",
+    "reviewflow.review.workflow",
 )
 
 PACKAGE = Path(__file__).resolve().parent
