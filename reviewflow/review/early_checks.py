@@ -310,7 +310,8 @@ class TextReader:
         assert self.process.stdin is not None and self.process.stdout is not None
         request = memoryview("".join(f"{blob}\n" for blob in blobs).encode())
         while request:
-            request = request[os.write(self.process.stdin.fileno(), request) :]
+            written = os.write(self.process.stdin.fileno(), request)  # not in the slice: mypyc runs it twice
+            request = request[written:]
         # A reader of this chunk's own: nothing another worker's reader read ahead is in it.
         with open(self.process.stdout.fileno(), "rb", closefd=False) as answers:
             texts: dict[str, bytes | None] = {}
