@@ -105,3 +105,27 @@ def test_an_extension_the_record_does_not_vouch_for_is_not_run(tmp_path: Path) -
     assert all(file.endswith(".py") for file in loaded.stdout.split())
     assert f"the compiled {module}" in loaded.stderr
     assert "was built from another version of the source" in loaded.stderr
+
+
+def test_a_test_cannot_replace_a_compiled_function_unmarked() -> None:
+    """The tests' monkeypatch refuses to replace a function compiled callers would never call
+    (the test would pass without testing); a module constant is read at run time and may be set."""
+    import pytest
+
+    from reviewflow.publish import render, search
+    from tests.conftest import GuardedMonkeyPatch, compiled_module
+
+    patcher = GuardedMonkeyPatch()
+    try:
+        patcher.setattr(render, "POOL_THRESHOLD", 1)
+        if compiled_module(search) is None:  # a pure build: nothing to refuse
+            patcher.setattr(search, "shard_keys", lambda sizes: [])
+            return
+        with pytest.raises(pytest.fail.Exception, match="replaces reviewflow.publish.search.shard_keys"):
+            patcher.setattr(search, "shard_keys", lambda sizes: [])
+        with pytest.raises(pytest.fail.Exception, match="mark it @pytest.mark.interpreted"):
+            patcher.setattr("reviewflow.publish.search.shard_keys", lambda sizes: [])
+        patcher.marked = True
+        patcher.setattr(search, "shard_keys", lambda sizes: [])
+    finally:
+        patcher.undo()

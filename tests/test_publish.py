@@ -378,6 +378,7 @@ def test_an_unchanged_page_is_kept_from_an_earlier_build_not_written_again(libra
     assert [p.name for p in library.repo.parent.iterdir() if p.name.startswith(".")] == []
 
 
+@pytest.mark.interpreted
 def test_without_a_spare_unchanged_pages_are_copied_from_the_live_site(
     library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -576,6 +577,7 @@ def test_the_output_directory_is_replaced_whole(library: Library) -> None:
     assert leftovers == []
 
 
+@pytest.mark.interpreted
 @pytest.mark.parametrize("atomic_exchange", [True, False])
 def test_replacing_works_with_and_without_an_atomic_exchange(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, atomic_exchange: bool

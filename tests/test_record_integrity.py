@@ -437,6 +437,7 @@ def damage_publish_cache(repo: Path, other: Path, kind: str, rng: random.Random)
     return str(target.relative_to(directory))
 
 
+@pytest.mark.interpreted
 def test_a_record_sealed_under_other_conditions_is_not_believed(
     run: Run, content_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

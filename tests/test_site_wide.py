@@ -212,6 +212,7 @@ def test_a_rebuild_indexes_kept_pages_from_their_records_and_the_changed_one_ane
     assert found(site, "reviewed") == []
 
 
+@pytest.mark.interpreted
 def test_an_index_patched_from_the_last_build_is_the_index_built_anew(
     library: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -275,6 +276,7 @@ class _Counted(dict[str, int]):
         _Counted.alive -= 1
 
 
+@pytest.mark.interpreted
 def test_an_index_built_anew_holds_a_pages_decoded_terms_only_while_it_is_taken_in(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
