@@ -83,12 +83,10 @@ class Prose:
         # Offset in text of each source line, and its (file line, 0-based column).
         self.line_starts: list[int] = [] if line_starts is None else line_starts
         self.line_places: list[tuple[int, int]] = [] if line_places is None else line_places
-        self.html: list[tuple[int, int]] = (
-            [] if html is None else html
-        )  # raw HTML: (file line, 1-based column)
-        self.headings: list[int] = (
-            [] if headings is None else headings
-        )  # offset in text of each heading's line
+        # Raw HTML: (file line, 1-based column) of each.
+        self.html: list[tuple[int, int]] = [] if html is None else html
+        # Offset in text of each heading's line.
+        self.headings: list[int] = [] if headings is None else headings
         # Offset in text of each block after the first, where the parse knew them (None: found
         # in the text, by `_block_starts`).
         self.block_starts = block_starts
