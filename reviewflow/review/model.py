@@ -6,7 +6,7 @@ Pure: workflow.py's `Replay` judges these; history.py and snapshot.py build them
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
@@ -203,10 +203,9 @@ class Track:
         """A track to judge a trial event on (Replay.try_event): its lists and map copied, the
         events and the approved version (never changed in place) shared. Not `deepcopy`, which
         sets a frozen dataclass's fields one by one where it is compiled (mypyc) and fails."""
-        return Track(
-            self.state, self.content, dict(self.approvers), list(self.reviewers),
-            self.approved, self.submitted_at, list(self.events),
-        )  # fmt: skip
+        return replace(
+            self, approvers=dict(self.approvers), reviewers=list(self.reviewers), events=list(self.events)
+        )
 
     def state_for(self, content: str) -> State:
         """The state an event on CONTENT starts from: a draft when the text changed since."""
