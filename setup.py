@@ -10,7 +10,6 @@ source is never run (reviewflow/compiled.py).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import runpy
@@ -21,7 +20,9 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
-LISTED: tuple[str, ...] = runpy.run_path(str(ROOT / "reviewflow" / "compiled.py"))["COMPILED_MODULES"]
+# The list, and how the package's guard hashes a source (so the record and the guard agree).
+COMPILED = runpy.run_path(str(ROOT / "reviewflow" / "compiled.py"))
+LISTED: tuple[str, ...] = COMPILED["COMPILED_MODULES"]
 SOURCES = [str(Path(*module.split(".")).with_suffix(".py")) for module in LISTED]
 RECORD = ROOT / "reviewflow" / "compiled.json"
 PURE = os.environ.get("REVIEWFLOW_PURE") == "1"
@@ -31,8 +32,8 @@ def write_record(compiled: bool) -> None:
     """Each compiled module's source hash (nothing when pure): what the extensions were built from."""
     hashes = {}
     if compiled:
-        for module, source in zip(LISTED, SOURCES, strict=True):
-            hashes[module] = hashlib.sha256((ROOT / source).read_bytes()).hexdigest()
+        for module in LISTED:
+            hashes[module] = COMPILED["source_hash"](COMPILED["source_path"](module))
     RECORD.write_text(json.dumps(hashes, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
