@@ -11,8 +11,12 @@ import sys
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
+import pytest
+
 import reviewflow
 from reviewflow.compiled import COMPILED_MODULES, PURE_VARIABLE, RECORD, extension_paths, source_path
+from reviewflow.publish import render, search
+from tests.conftest import GuardedMonkeyPatch, compiled_module
 
 PACKAGE = Path(reviewflow.__file__).parent
 # Prints where each listed module was loaded from, one line each.
@@ -110,11 +114,6 @@ def test_an_extension_the_record_does_not_vouch_for_is_not_run(tmp_path: Path) -
 def test_a_test_cannot_replace_a_compiled_function_unmarked() -> None:
     """The tests' monkeypatch refuses to replace a function compiled callers would never call
     (the test would pass without testing); a module constant is read at run time and may be set."""
-    import pytest
-
-    from reviewflow.publish import render, search
-    from tests.conftest import GuardedMonkeyPatch, compiled_module
-
     patcher = GuardedMonkeyPatch()
     try:
         patcher.setattr(render, "POOL_THRESHOLD", 1)
