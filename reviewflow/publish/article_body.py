@@ -130,22 +130,12 @@ def _summary_ids(summary: str) -> set[int]:
 
 
 def _section_ids(html: str) -> tuple[str, list[tuple[str, str]]]:
-    """Every heading given an id from its words (unique on the page); the h2s listed.
-
-    What `_HEADING.sub` would write, found by `str.find`: a match starts at a "<h", and the few
-    places that do (the headings, a rule) are tried one by one, where the expression's own
-    search stepped through the page's HTML a character at a time."""
+    """Every heading given an id from its words (unique on the page); the h2s listed."""
     seen: set[str] = set()
     contents: list[tuple[str, str]] = []
-    pieces: list[str] = []
-    done = 0  # the HTML before this is in PIECES
-    start = html.find("<h")
-    while start != -1:
-        found = _HEADING.match(html, start)
-        if found is None:
-            start = html.find("<h", start + 1)
-            continue
-        level, inner = found.group(1), found.group(2)
+
+    def with_id(match: re.Match[str]) -> str:
+        level, inner = match.group(1), match.group(2)
         text = plain_text(inner)
         base = "s-" + ("-".join(_WORD.findall(text.casefold()))[:60].strip("-") or "section")
         anchor, n = base, 1
@@ -155,14 +145,9 @@ def _section_ids(html: str) -> tuple[str, list[tuple[str, str]]]:
         seen.add(anchor)
         if level == "2":
             contents.append((anchor, text))
-        # letters, digits and "-": nothing to escape
-        pieces += (html[done:start], f'<h{level} id="{anchor}">{inner}</h{level}>')
-        done = found.end()
-        start = html.find("<h", done)
-    if not pieces:
-        return html, contents
-    pieces.append(html[done:])
-    return "".join(pieces), contents
+        return f'<h{level} id="{anchor}">{inner}</h{level}>'  # letters, digits and "-": nothing to escape
+
+    return _HEADING.sub(with_id, html), contents
 
 
 def _marker_ids(html: str, cited: dict[str, int]) -> str:
