@@ -88,7 +88,7 @@ def render_pages(
 
     def take(info: PageInfo, outcome: Written) -> None:
         # As each page comes back, while the workers render the next: its key and listing made
-        # after the last page were a serial tail of the build (~20 µs a page).
+        # after the last page were a serial tail of the build (~7.5 µs a page).
         if isinstance(outcome, str):
             version = "approved version" if info.approved else "version at HEAD"
             problems.append(f"{info.path} ({version}, blob {info.blob[:12]}): {outcome}")
