@@ -48,7 +48,7 @@ def prepare(corpus: Path, into: Path) -> None:
 def run(corpus: Path, pages: Path, count: int) -> None:
     """Render COUNT of the pickled pages, after the last three."""
     from reviewflow.gitstore import GitStore
-    from reviewflow.publish.pool import render_article, site_renderer
+    from reviewflow.publish.pool import render_page, site_renderer
     from reviewflow.publish.search import terms_text
     from reviewflow.review.board import committed_config
     from reviewflow.review.history import committed_schema
@@ -60,11 +60,10 @@ def run(corpus: Path, pages: Path, count: int) -> None:
     infos, texts = pickle.loads(pages.read_bytes())
     work = list(zip(infos, texts, strict=True))
     for info, raw in work[PAGES:] + work[:count]:
-        outcome = render_article(renderer, schema, config.checks.max_file_bytes, info, raw)
+        outcome = render_page(renderer, schema, config.checks.max_file_bytes, info, raw)
         assert not isinstance(outcome, str), outcome
-        html, meta = outcome
+        _, meta = outcome
         terms_text(meta.pop("search"))
-        html.encode("utf-8")
 
 
 def instructions(corpus: Path, pages: Path, count: int) -> int:

@@ -150,7 +150,8 @@ def _linked(
         citation = made.get(inside)
         if citation is None:
             inside_text = unescape(inside)  # as the sanitiser wrote it, & and < escaped
-            citation = _citation(f"[{inside_text}]", *expand(inside_text), references, cited is not None)
+            ids, problem = expand(inside_text)  # not passed as *args: compiled, that is a generic call
+            citation = _citation(f"[{inside_text}]", ids, problem, references, cited is not None)
             made[inside] = citation
         head, numbered = citation
         if not numbered:

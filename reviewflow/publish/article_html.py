@@ -63,6 +63,21 @@ class PageFrame:
             pieces[index] = values[pieces[index]]
         return "".join(pieces)
 
+    def filled(self, values: Mapping[str, Sequence[str]]) -> list[str]:
+        """`fill` in pieces, each slot's HTML given as pieces: the page is their concatenation.
+        Kept apart, a page's pieces are encoded one by one (pool.page_bytes): most are ASCII,
+        which is copied, where the whole page as one string would be encoded a character at a
+        time (one character beyond Latin-1 anywhere in it makes every character two bytes)."""
+        if self.pieces is None:
+            return [self.render(**{slot: Markup("".join(values[slot])) for slot in self.slots})]
+        pieces: list[str] = []
+        for index, piece in enumerate(self.pieces):
+            if index % 2:
+                pieces += values[piece]
+            else:
+                pieces.append(piece)
+        return pieces
+
 
 class CardFrames:
     """_card.html (RENDER: the template's render) rendered once per audience and review line,
@@ -121,13 +136,14 @@ def article_main(
     condition_anchor: str,
     state_label: str,
     steps: Sequence[tuple[str, str]],
-    references: str,
+    references: Sequence[str],
     disclaimer: Disclaimer,
     json_ld: str,
-) -> str:
-    """The page's `<article>` and JSON-LD (base.html's main block). AUDIENCES: each audience's
-    (who, directory); ANCHORS: board members' anchors on the board page, by email; STEPS: the
-    review-status steps as (label, done|current|todo)."""
+) -> list[str]:
+    """The page's `<article>` and JSON-LD (base.html's main block), in pieces (see
+    `PageFrame.filled`). AUDIENCES: each audience's (who, directory); ANCHORS: board members'
+    anchors on the board page, by email; STEPS: the review-status steps as (label,
+    done|current|todo); REFERENCES: the references' list in pieces (article_page.reference_pieces)."""
     who, directory = audiences[article.audience]
     condition = escaped(article.condition)
     parts = ['<article class="article" aria-labelledby="title">\n']
@@ -149,15 +165,17 @@ def article_main(
     if references:
         parts.append(
             '<section class="references" aria-labelledby="references-title">\n'
-            f'<h2 id="references-title">References</h2>\n<ol>\n{references}\n</ol>\n</section>\n'
+            '<h2 id="references-title">References</h2>\n<ol>\n'
         )
+        parts += references
+        parts.append("\n</ol>\n</section>\n")
     parts += _declarations(info, article)
     parts.append(disclaimer_html(disclaimer.audience, disclaimer.text))
     if article.tags:
         tags = " ".join(f'<span class="tag">{escaped(tag)}</span>' for tag in article.tags)
         parts.append(f'<p class="tags"><span class="visually-hidden">Topics: </span>{tags}</p>\n')
-    parts.append(f'</article>\n<script type="application/ld+json">\n{json_ld}\n</script>\n')
-    return "".join(parts)
+    parts += ('</article>\n<script type="application/ld+json">\n', json_ld, "\n</script>\n")
+    return parts
 
 
 def _heading(info: PageInfo, article: Article, who: str, directory: str, condition_anchor: str) -> list[str]:

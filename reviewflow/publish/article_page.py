@@ -100,12 +100,20 @@ def approved_list(entries: Iterable[tuple[str, str, date | None, int]]) -> Marku
     return Markup("".join(lines))
 
 
-def reference_list(references: Sequence[Reference], cited_from: Mapping[int, int]) -> Markup:
+BACK_ARROW = "\u21a9"  # ↩, before each reference's links back to the text
+
+
+def reference_pieces(references: Sequence[Reference], cited_from: Mapping[int, int]) -> list[str]:
     """The references' `<li>` entries, in the order given: each with its type, its links (DOI,
     PubMed, PMC, URL) and the links back to where the text cites it (CITED_FROM: reference id ->
     how many markers cite it, as article_body.PageBody counts them). Written here, not looped
-    in a template: every page lists a few dozen fields of references."""
-    items = []
+    in a template: every page lists a few dozen fields of references.
+
+    In pieces, their concatenation the list, each BACK_ARROW a piece of its own: the one
+    character of the list beyond Latin-1 (its fields aside), it would make the whole page a
+    string of two bytes a character, encoded to UTF-8 a character at a time (the page is
+    encoded piece by piece, pool.page_bytes, and an ASCII piece is copied)."""
+    pieces: list[str] = []
     for reference in references:
         number = reference.id
         kind = REFERENCE_TYPES.get(reference.type) or reference.type.replace("-", " ").capitalize()
@@ -118,15 +126,20 @@ def reference_list(references: Sequence[Reference], cited_from: Mapping[int, int
         links = identifier_links(reference)
         if links:
             lines.append(f'<span class="ref-links">{_links_html(links)}</span>')
+        head = "\n".join(lines)
+        if pieces:  # the entries are one a line
+            head = "\n" + head
         places = cited_from.get(number)
         if places:
-            lines.append(
-                '<span class="ref-back"><span aria-hidden="true">↩</span> <span class="visually-hidden">'
-                f"Cited in the text: </span>{back_links(number, places)}</span>"
+            pieces += (
+                f'{head}\n<span class="ref-back"><span aria-hidden="true">',
+                BACK_ARROW,
+                '</span> <span class="visually-hidden">'
+                f"Cited in the text: </span>{back_links(number, places)}</span>\n</li>",
             )
-        lines.append("</li>")
-        items.append("\n".join(lines))
-    return Markup("\n".join(items))
+        else:
+            pieces.append(f"{head}\n</li>")
+    return pieces
 
 
 def _links_html(links: Iterable[tuple[str, str, str]]) -> str:

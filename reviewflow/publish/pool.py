@@ -43,6 +43,7 @@ from reviewflow.publish.site import PageProblem, SiteRenderer
 from reviewflow.workers import worker_pool
 
 Rendered = tuple[str, dict[str, Any]] | str  # (html, listing meta), or what is wrong
+RenderedBytes = tuple[bytes, dict[str, Any]] | str  # (the page's UTF-8, listing meta), or what is wrong
 # (digest of the page written, listing meta, search terms as JSON text), or what is wrong
 Written = tuple[str, dict[str, Any], str] | str
 R = TypeVar("R")
@@ -158,6 +159,17 @@ def render_article(
     renderer: SiteRenderer, schema: ArticleSchema, max_bytes: int, info: PageInfo, raw: bytes | None
 ) -> Rendered:
     """Parse one article's bytes and render its page: pure, so any process can run it."""
+    outcome = render_page(renderer, schema, max_bytes, info, raw)
+    if isinstance(outcome, str):
+        return outcome
+    data, meta = outcome
+    return data.decode("utf-8"), meta
+
+
+def render_page(
+    renderer: SiteRenderer, schema: ArticleSchema, max_bytes: int, info: PageInfo, raw: bytes | None
+) -> RenderedBytes:
+    """`render_article` with the page as the UTF-8 bytes that are written (page_bytes)."""
     if raw is None:
         return MISSING
     if not SLUG_PATTERN.match(info.slug):
@@ -168,14 +180,21 @@ def render_article(
         detail = f"line {first.line}: {first.message}" if first else "the front-matter is invalid"
         return f"cannot be read: {detail} (run `reviewflow check` on that version)"
     try:
-        html = renderer.article(info, document.article, document.body)
+        data = page_bytes(renderer.article_pieces(info, document.article, document.body))
     except PageProblem as exc:
         return str(exc)
     meta = listing_meta(document.article)
     article = document.article
     meta["card"] = renderer.card_html(info, article.title, article.audience, article.summary)
     meta["search"] = article_terms(article, document.body)
-    return html, meta
+    return data, meta
+
+
+def page_bytes(pieces: list[str]) -> bytes:
+    """A page's pieces encoded to UTF-8 one by one and joined: an ASCII piece is copied as it is,
+    so only the few pieces beyond ASCII are encoded a character at a time (as one string, the
+    page would be, every character of it)."""
+    return b"".join([piece.encode("utf-8") for piece in pieces])
 
 
 @dataclass(frozen=True)
@@ -195,12 +214,11 @@ class Worker:
             raw = self.tree.read(info.path, info.blob, self.max_bytes)
             if raw is None:
                 return None
-        outcome = render_article(self.renderer, self.schema, self.max_bytes, info, raw)
+        outcome = render_page(self.renderer, self.schema, self.max_bytes, info, raw)
         if isinstance(outcome, str):
             return outcome
-        html, meta = outcome
+        data, meta = outcome
         terms = terms_text(meta.pop("search"))  # as its record keeps them: here, in parallel
-        data = html.encode("utf-8")
         write_file(site, page_path(info.slug), data, new_directory=fresh)
         return content_digest(data), meta, terms
 

@@ -82,10 +82,23 @@ def render_pages(
     page, so memory never holds the site.
     """
     pages: dict[str, Page] = {}
-    problems = []
-    outcomes: list[tuple[PageInfo, Written]] = []
+    problems: list[str] = []
     from_git: list[PageInfo] = []
     absent: list[PageInfo] = []
+
+    def take(info: PageInfo, outcome: Written) -> None:
+        # As each page comes back, while the workers render the next: its key and listing made
+        # after the last page were a serial tail of the build (~7.5 µs a page).
+        if isinstance(outcome, str):
+            version = "approved version" if info.approved else "version at HEAD"
+            problems.append(f"{info.path} ({version}, blob {info.blob[:12]}): {outcome}")
+            return
+        digest, meta, terms = outcome
+        staging.placed.add(page_path(info.slug))
+        pages[info.slug] = Page(
+            Listing.from_meta(info, meta), PageRecord(build.key(info), digest, None, meta, terms)
+        )
+
     with (
         progress_bar(len(infos), "Rendering pages") as advance,
         _renderer(build, store, infos, pool) as render,
@@ -96,19 +109,10 @@ def render_pages(
                 if outcome is None:  # the work tree does not hold its text: from git, next
                     from_git.append(info)
                     continue
-                outcomes.append((info, outcome))
+                take(info, outcome)
                 advance(1)
-    outcomes.extend((info, MISSING) for info in absent)
-    for info, outcome in outcomes:
-        if isinstance(outcome, str):
-            version = "approved version" if info.approved else "version at HEAD"
-            problems.append(f"{info.path} ({version}, blob {info.blob[:12]}): {outcome}")
-            continue
-        digest, meta, terms = outcome
-        staging.placed.add(page_path(info.slug))
-        pages[info.slug] = Page(
-            Listing.from_meta(info, meta), PageRecord(build.key(info), digest, None, meta, terms)
-        )
+    for info in absent:
+        take(info, MISSING)
     if problems:
         raise PublishError(
             f"{len(problems)} article(s) cannot be published, so the site was not changed:\n"

@@ -88,25 +88,29 @@ def terms(text: str) -> list[str]:
 def article_terms(article: Article, body: str) -> dict[str, int]:
     """Each term of one article (BODY: its Markdown) with its weight: how often it occurs, counted
     more in its title, condition, tags, summary and headings than in the body. Plain JSON, kept
-    with the page's record. Counted in C: each part's words, repeated as often as the part weighs,
-    go into one Counter; each distinct word is judged once per process (_TERMS)."""
+    with the page's record. The body's words are counted in C (a Counter); each distinct word is
+    judged once per process (_TERMS)."""
     if "](" in body or "<http" in body:
         body = _LINK_TARGET.sub("]", body)
     headings = "\n".join(_HEADING.findall("\n" + body)) if "#" in body else ""
-    parts = (
+    weighted = (
         (article.title, WEIGHTS["title"]), (article.condition, WEIGHTS["condition"]),
         (" ".join(article.tags), WEIGHTS["tags"]), (article.summary, WEIGHTS["summary"]),
         (headings, WEIGHTS["heading"] - WEIGHTS["body"]),  # a heading is in the body text too
-        (body, WEIGHTS["body"]),
     )  # fmt: skip
-    words: list[str | bytes] = []
-    for text, weight in parts:
-        found = _words(normalise(text))
-        words += found * weight if weight != 1 else found
+    # The few words of the weighted parts each added with its weight, then the body's counted
+    # on top in C: the same counts, in the same order (each word where it first occurs), as
+    # counting every part's words repeated as often as the part weighs.
+    first: dict[str | bytes, int] = {}
+    for text, weight in weighted:
+        for word in _words(normalise(text)):
+            first[word] = first.get(word, 0) + weight
+    counted = Counter(first)
+    counted.update(_words(normalise(body)))
     if len(_TERMS) > 200_000:  # a bound on memory in a process that renders a huge site
         _TERMS.clear()
     weights: dict[str, int] = {}
-    for word, count in Counter(words).items():
+    for word, count in counted.items():
         term_of = _TERMS.get(word, _UNSEEN)
         if term_of is _UNSEEN:
             term_of = _TERMS[word] = term(word if isinstance(word, str) else word.decode("ascii"))

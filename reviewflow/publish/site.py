@@ -34,7 +34,7 @@ from reviewflow.publish.article_page import (
     escaped,
     member_anchors,
     meta_description,
-    reference_list,
+    reference_pieces,
     when,
 )
 from reviewflow.publish.pages import Listing, PageInfo, declaration
@@ -140,6 +140,10 @@ class SiteRenderer:
 
     def article(self, info: PageInfo, article: Article, body: str) -> str:
         """One article page. `body` is the Markdown after the front-matter."""
+        return "".join(self.article_pieces(info, article, body))
+
+    def article_pieces(self, info: PageInfo, article: Article, body: str) -> list[str]:
+        """`article` in pieces, their concatenation the page (article_html.PageFrame.filled)."""
         references = sorted(article.references, key=lambda r: r.id)
         cited = {r.id: r for r in references}
         disclaimer = self.config.disclaimers.get(article.disclaimer)
@@ -156,13 +160,13 @@ class SiteRenderer:
             info, article, shown, config=self.config, anchors=self.anchors, audiences=AUDIENCES,
             condition_anchor=_anchor(" ".join(article.condition.split())),
             state_label=STATE_LABELS.get(info.state, info.state), steps=tracker(info.state),
-            references=reference_list(references, shown.cited_from), disclaimer=disclaimer,
+            references=reference_pieces(references, shown.cited_from), disclaimer=disclaimer,
             json_ld=json_script(json_ld),
         )  # fmt: skip
-        return self._article_frame().fill({
-            "page_title": escaped(page_title(cut_title(article.title, self.site.name), self.site.name)),
-            "description": escaped(description), "canonical": escaped(canonical or ""),
-            "head": article_head(article.title, description, self.site.name, canonical), "main": main,
+        return self._article_frame().filled({
+            "page_title": [escaped(page_title(cut_title(article.title, self.site.name), self.site.name))],
+            "description": [escaped(description)], "canonical": [escaped(canonical or "")],
+            "head": [article_head(article.title, description, self.site.name, canonical)], "main": main,
         })  # fmt: skip
 
     def _article_frame(self) -> PageFrame:
