@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from reviewflow.content.facts import Facts, read_facts
+from reviewflow.gitstore import GitStore
 from reviewflow.publish import neighbours
 from reviewflow.publish.neighbours import RELATED_MAX, with_neighbours
 from reviewflow.publish.pages import Neighbour, PageInfo
@@ -169,10 +170,25 @@ def test_a_newly_approved_article_joins_its_neighbours_pages_in_an_incremental_b
     # cure-pro lists patient articles too, and so changes as well: every page on the condition.
     assert second.rendered == 4
     facts_kept = BuildCache(library.repo).facts()
-    titles = {"Can it be cured?", "Treatment outcomes", "What is the outlook?"}
+    # The unapproved text at HEAD ("Not yet") too: see the next test.
+    titles = {"Can it be cured?", "Treatment outcomes", "What is the outlook?", "Not yet"}
     assert {f.title for f in facts_kept.values()} == (titles | {"Living with it"} if unkept == 0 else titles)
     third = library.publish()
     assert third.rendered == 0  # nothing changed: the kept facts give the same links
+
+
+def test_the_facts_of_a_text_no_page_shows_are_kept_and_not_read_again(library: Library) -> None:
+    """A text at HEAD that no page shows (a draft, an edit not yet approved) is read ahead with
+    the others for its facts: they are kept too, so that the next build reads from git only the
+    texts that are new (at 100,000 articles, ~10,000 such texts were read again by every build)."""
+    library.publish()
+    cache = BuildCache(library.repo)
+    assert "Not yet" in {f.title for f in cache.facts().values()}
+    ahead = neighbours.read_ahead(GitStore.open(library.repo), cache, 1 << 20)
+    assert ahead.read == {}  # every text at HEAD is known
+    library.write("unapproved", article_text("Text [1].\n", title="Not yet, again"), "2025-03-01T08:00:00Z")
+    again = neighbours.read_ahead(GitStore.open(library.repo), cache, 1 << 20)
+    assert [f.title for f in again.read.values() if f] == ["Not yet, again"]  # the new text alone
 
 
 def test_a_build_without_the_cache_links_the_same(library: Library) -> None:

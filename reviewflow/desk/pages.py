@@ -13,6 +13,7 @@ and schema, and the day. A warm page costs a few git processes.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -156,7 +157,10 @@ class Memo:
         # What else the findings depend on: the settings, the schema, and the day (a reference
         # ages; a date in the future arrives).
         around = (_stat(repo.root / CONFIG_FILE), _stat(repo.root / SCHEMA_FILE), date.today())
-        keys = {s: (s, *_stat(repo.root / files[s]), around) for s in files}
+        # Joined as strings: a Path made for each of ~10,000 queued files was a seventh of a
+        # warm queue page at 100,000 articles.
+        root = os.fspath(repo.root)
+        keys = {s: (s, *_stat(os.path.join(root, files[s])), around) for s in files}
         with self._lock:
             missing = [s for s, key in keys.items() if key[1] != -1 and key not in self._counts]
         if missing:
@@ -213,10 +217,10 @@ def _without_events(status: ArticleStatus) -> ArticleStatus:
     return replace(status, events=())
 
 
-def _stat(path: Path) -> tuple[int, int, int]:
+def _stat(path: Path | str) -> tuple[int, int, int]:
     """What tells a file changed: size, mtime and inode (-1s when there is no such file)."""
     try:
-        info = path.stat()
+        info = os.stat(path)
     except OSError:
         return -1, -1, -1
     return info.st_size, info.st_mtime_ns, info.st_ino

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar, overload
 
+from reviewflow.collector import collection_paused
 from reviewflow.review.model import Action, ApprovedVersion, Event, State, Track
 
 _ACTIONS = {action.value: action for action in Action}
@@ -56,7 +57,8 @@ class Later(Mapping[K, V]):
         # Two threads of the desk may both load it: the same data, and no state half set.
         data = self._data
         if data is None:
-            data = self._data = self._load()
+            with collection_paused():  # a whole section's rows, kept to the end: see collector.py
+                data = self._data = self._load()
         return data
 
     def __getitem__(self, key: K) -> V:
@@ -86,7 +88,8 @@ class LaterList(Sequence[V]):
     def data(self) -> list[V]:
         data = self._data
         if data is None:
-            data = self._data = self._load()
+            with collection_paused():
+                data = self._data = self._load()
         return data
 
     @overload

@@ -59,7 +59,11 @@ def judged_history(store: GitStore, config: Config, use_cache: bool = True) -> J
     """The whole history at HEAD, judged, from the kept state where it applies."""
     file = kept_file(store) if use_cache else None
     wait_for_writers()  # a save this process began is what it reads next
-    resumed = _resume(store, file, config) if file else None
+    # The kept state makes a whole history's events, tracks and statuses, as a whole read does:
+    # none of them is walked by the cycle collector (at 100,000 articles its collections were
+    # a tenth of a build after one change).
+    with collection_paused():
+        resumed = _resume(store, file, config) if file else None
     if resumed is not None:
         return resumed
     log = read_history(store, use_cache=use_cache)
