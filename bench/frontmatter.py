@@ -30,7 +30,7 @@ import yaml  # noqa: E402
 from bench.corpus import AUTHORS, CONDITIONS, Article, render  # noqa: E402
 from reviewflow.cli.commands import cli  # noqa: E402
 from reviewflow.cli.scaffold import init_repo  # noqa: E402
-from reviewflow.content import frontmatter, yamlstrict  # noqa: E402
+from reviewflow.content import frontmatter, yamlloader, yamlstrict  # noqa: E402
 from reviewflow.content.plainyaml import read_plain  # noqa: E402
 
 PLAIN = frontmatter.read_plain
@@ -65,7 +65,7 @@ def one_front_matter() -> None:
     print(f"read_plain with positions:                        {plain_positions * 1e6:.0f} µs")
 
     def screen() -> None:
-        yamlstrict.screen(yaml.parse(source, Loader=frontmatter._Loader))
+        yamlstrict.screen(yaml.parse(source, Loader=yamlloader.Loader))
 
     print(f"libyaml: compose + walk (YAML 1.2 resolver):       {per_call(libyaml, 300) * 1e6:.0f} µs")
     print(f"  + the event screen (only with & * ! or %):       {per_call(screen, 300) * 1e6:.0f} µs")
