@@ -130,7 +130,7 @@ def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozense
     candidate's email (no candidate as a substring, and no YAML escape that could spell one) is
     not parsed: the answer for every candidate is the same. Only the front-matter is searched:
     the bench corpus's bodies all hold an escape's characters (a `''` or a `\\`), which made
-    every text acted on parse (~0.1 ms each, ~17,000 texts at 10,000 articles).
+    every text acted on parse (the 17,438 texts at 10,000 articles: 0.25 s of CPU, 0.13 s now).
     """
     front = _front_matter_bytes(raw)
     if front is None:
