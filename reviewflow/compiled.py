@@ -26,10 +26,10 @@ from types import ModuleType
 # C calls), so they are loaded all compiled or all from source, never mixed. Not listed, though
 # hot: references/lockindex (a compiled subclass of an ABC answers isinstance as the ABC does: a
 # dict passed for its IndexedEntries) and references/lockwalk (its tests set WINDOW, which compiled
-# code never reads again); checks/vocabulary and checks/workspace (functools.cached_property);
-# content/frontmatter (it patches libyaml's resolver onto a class: mypyc fails on it);
-# review/snapshot_file (a weakref.finalize holds its Source: a compiled class takes no weak
-# reference); publish/pages (its objects are pickled to the workers and fill a __dict__).
+# code never reads again); checks/workspace (functools.cached_property); content/yamlloader (it
+# patches libyaml's resolver onto a class: mypyc fails on it); review/snapshot_file (a
+# weakref.finalize holds its Source: a compiled class takes no weak reference); publish/pages
+# (its objects are pickled to the workers and fill a __dict__).
 COMPILED_MODULES: tuple[str, ...] = (
     "reviewflow.checks.evidence",
     "reviewflow.checks.intended",
@@ -42,8 +42,10 @@ COMPILED_MODULES: tuple[str, ...] = (
     "reviewflow.checks.sourcing",
     "reviewflow.checks.structure",
     "reviewflow.checks.testimonial",
+    "reviewflow.checks.vocabulary",
     "reviewflow.content.citations",
     "reviewflow.content.facts",
+    "reviewflow.content.frontmatter",
     "reviewflow.content.markup",
     "reviewflow.content.plainmarkdown",
     "reviewflow.content.plainyaml",

@@ -90,3 +90,17 @@ def test_prose_totals_are_the_word_totals_of_the_text_without_headings(seed: int
         prose = read_prose("\n\n".join(blocks) + "\n", 1)
         expected = readability.word_totals(prose.without_headings, prose.marker_insides)
         assert readability.prose_totals(prose) == expected, prose.text
+
+
+def test_let_go_drops_the_tables_and_a_later_count_loads_them_again() -> None:
+    import pyphen
+
+    readability.warm_up()
+    assert readability.syllable_table.cache_info().currsize == 1 and pyphen.hdcache
+    readability.let_go()
+    assert readability.syllable_table.cache_info().currsize == 0
+    assert readability._hyphenator.cache_info().currsize == 0 and not pyphen.hdcache
+    assert readability.syllables.cache_info().currsize == 0
+    # A word the dictionary lacks needs the hyphenation dictionary again.
+    assert readability.syllables("zorblaxification") == textstat.syllable_count("zorblaxification")
+    assert readability.syllable_table.cache_info().currsize == 1 and pyphen.hdcache

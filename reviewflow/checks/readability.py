@@ -253,3 +253,13 @@ def warm_up() -> None:
     before forking workers that will share them."""
     syllable_table()
     _hyphenator()
+
+
+def let_go() -> None:
+    """Drop what warm_up and the syllable counts loaded (~25 MB), in a process that forked the
+    workers that use them and reads other things meanwhile; a later count loads them again."""
+    _SYLLABLE_COUNTS.clear()
+    syllables.cache_clear()
+    syllable_table.cache_clear()
+    _hyphenator.cache_clear()
+    pyphen.hdcache.clear()  # Pyphen's own cache of parsed dictionaries

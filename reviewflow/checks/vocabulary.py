@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
-from functools import cache, cached_property, lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -72,6 +71,7 @@ class WordFinder:
         # words against a vocabulary's ~10-1,700 forms), a dict's keys meet a set by iterating it.
         self.form_set, self.phrase_keys = frozenset(self.forms), frozenset(self.phrases_by_word)
         self._words, self._inflect = words, inflect
+        self._pattern: re.Pattern[str] | None = None  # made on first need (pattern)
         # Each entry by its first word (a single word: inflected), with the words that must
         # follow it: what an occurrence of the entry starts with in an ASCII text. None when
         # some entry does not start with an ASCII letter or digit (it could start where no
@@ -88,11 +88,13 @@ class WordFinder:
                 endings = _ENDINGS if inflect and word[-1].isalnum() else ("",)
                 self.openers.setdefault(parts[0], []).append((parts[1:], endings))
 
-    @cached_property
+    @property
     def pattern(self) -> re.Pattern[str]:
         """The words as one regex: compiled only when some text holds all the words of a phrase
-        (it costs ~0.1 s for the glossary, in each process that checks)."""
-        return words_pattern(self._words, self._inflect)
+        (it costs ~0.1 s for the glossary, in each process that checks), and kept."""
+        if self._pattern is None:
+            self._pattern = words_pattern(self._words, self._inflect)
+        return self._pattern
 
     def find(self, prose: Prose) -> list[tuple[int, int]]:
         """(start, end) of each occurrence in PROSE.text, in order."""
@@ -137,35 +139,59 @@ def _whole_words(lowered: str, word: str) -> list[tuple[int, int]]:
     return spans
 
 
-@dataclass(frozen=True)
 class Vocabulary:
-    claims: tuple[str, ...]
-    effects: tuple[str, ...]
-    treatments: tuple[str, ...]
-    self_care: frozenset[str]
-    absolute: tuple[str, ...]
-    abbreviations: frozenset[str]
-    jargon: dict[str, str]  # lowercase term -> plain words
+    """The vocabularies one configuration's rules read, each finder made when a rule first asks
+    for it and kept (one Vocabulary per configuration: `_combined`)."""
 
-    @cached_property
+    def __init__(
+        self,
+        claims: tuple[str, ...],
+        effects: tuple[str, ...],
+        treatments: tuple[str, ...],
+        self_care: frozenset[str],
+        absolute: tuple[str, ...],
+        abbreviations: frozenset[str],
+        jargon: dict[str, str],  # lowercase term -> plain words
+    ) -> None:
+        self.claims, self.effects, self.treatments = claims, effects, treatments
+        self.self_care, self.absolute = self_care, absolute
+        self.abbreviations, self.jargon = abbreviations, jargon
+        # Made on first need, by the properties below.
+        self._claims_finder: WordFinder | None = None
+        self._effects_finder: WordFinder | None = None
+        self._treatments_pattern: re.Pattern[str] | None = None
+        self._absolute_finder: WordFinder | None = None
+        self._jargon_finder: WordFinder | None = None
+
+    @property
     def claims_finder(self) -> WordFinder:
-        return WordFinder(self.claims, inflect=True)
+        if self._claims_finder is None:
+            self._claims_finder = WordFinder(self.claims, inflect=True)
+        return self._claims_finder
 
-    @cached_property
+    @property
     def effects_finder(self) -> WordFinder:
-        return WordFinder(self.effects, inflect=True)
+        if self._effects_finder is None:
+            self._effects_finder = WordFinder(self.effects, inflect=True)
+        return self._effects_finder
 
-    @cached_property
+    @property
     def treatments_pattern(self) -> re.Pattern[str]:
-        return words_pattern(self.treatments)
+        if self._treatments_pattern is None:
+            self._treatments_pattern = words_pattern(self.treatments)
+        return self._treatments_pattern
 
-    @cached_property
+    @property
     def absolute_finder(self) -> WordFinder:
-        return WordFinder(self.absolute, inflect=True)
+        if self._absolute_finder is None:
+            self._absolute_finder = WordFinder(self.absolute, inflect=True)
+        return self._absolute_finder
 
-    @cached_property
+    @property
     def jargon_finder(self) -> WordFinder:
-        return WordFinder(tuple(self.jargon), inflect=True)
+        if self._jargon_finder is None:
+            self._jargon_finder = WordFinder(tuple(self.jargon), inflect=True)
+        return self._jargon_finder
 
 
 def vocabulary(checks: Checks) -> Vocabulary:

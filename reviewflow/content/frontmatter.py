@@ -24,6 +24,7 @@ import yaml
 
 from reviewflow.content import yamlcore, yamlstrict
 from reviewflow.content.plainyaml import read_plain
+from reviewflow.content.yamlloader import Loader
 
 # Where each value (and each mapping key) of the front-matter sits: JSON path -> (line, column),
 # both 1-based and relative to the whole file.
@@ -40,34 +41,8 @@ _ALLOWED_TAGS = {
     "tag:yaml.org,2002:map",
 }
 _STR = yamlcore.STR
-_SEQ = "tag:yaml.org,2002:seq"
-_MAP = "tag:yaml.org,2002:map"
 _FENCE = re.compile(r"^---[ \t]*\r?$")
 _CLOSING_LINE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)  # the first one ends it
-
-
-class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
-    """Safe loader whose plain scalars resolve by the YAML 1.2 core schema (yamlcore.py)."""
-
-
-_PLAIN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9 ,'()/-]*")  # can only resolve to a string
-_NOT_TEXT = frozenset(("true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL"))
-
-
-def _resolve(self: Any, kind: Any, value: Any, implicit: Any) -> str:
-    # Called by libyaml for every node (a hot path), so the common answers come first.
-    # A quoted (or "!"-tagged) scalar is text whatever it says, as in PyYAML's resolver
-    # (this loader has no path resolvers). Most plain values are words, which are text.
-    if kind is yaml.ScalarNode:
-        if not implicit[0]:
-            return _STR
-        if _PLAIN_TEXT.fullmatch(value) and value not in _NOT_TEXT:
-            return _STR
-        return yamlcore.tag_of(value)
-    return _SEQ if kind is yaml.SequenceNode else _MAP
-
-
-_Loader.resolve = _resolve  # type: ignore[method-assign]
 
 
 @dataclass
@@ -200,7 +175,7 @@ def _read_yaml(source: str, split: Split, line_offset: int, front_matter: bool) 
     if hit := yamlstrict.ending(source) or _screen(source):
         _report(split, hit, line_offset)
         return None
-    loader = _Loader(source)
+    loader = Loader(source)
     try:
         node = loader.get_single_node()
         if node is None and front_matter:
@@ -266,7 +241,7 @@ def _screen(source: str) -> yamlstrict.Hit | None:
     if not _MAY_NEED_SCREEN.search(source):
         return None
     try:
-        return yamlstrict.screen(yaml.parse(source, Loader=_Loader))
+        return yamlstrict.screen(yaml.parse(source, Loader=Loader))
     except yaml.YAMLError:
         return None  # the main parse reports the syntax error with its line
 

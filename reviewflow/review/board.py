@@ -5,6 +5,7 @@ they act on (its front-matter `authors`). history.py asks, in a few git processe
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -125,20 +126,25 @@ def authors_of(
 def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozenset[str]:
     """The lowercased emails in an article's `authors` (at least those among CANDIDATES).
 
-    Parsing YAML costs about a millisecond, so an article whose text cannot contain any
+    Parsing YAML costs about a millisecond, so an article whose front-matter cannot contain any
     candidate's email (no candidate as a substring, and no YAML escape that could spell one) is
-    not parsed: the answer for every candidate is the same.
+    not parsed: the answer for every candidate is the same. Only the front-matter is searched:
+    the bench corpus's bodies all hold an escape's characters (a `''` or a `\\`), which made
+    every text acted on parse (the 17,438 texts at 10,000 articles: 0.25 s of CPU, 0.13 s now).
     """
-    if raw.isascii():
+    front = _front_matter_bytes(raw)
+    if front is None:
+        return frozenset()  # no front-matter: nothing to parse, no authors
+    if front.isascii():
         # The same test on the bytes (ASCII text lowercases alike either way), without
-        # decoding: a fresh clone tests ~17,000 texts (100 MB) at 10,000 articles.
-        low = raw.lower()
+        # decoding: a fresh clone tests ~17,000 texts at 10,000 articles.
+        low = front.lower()
         if not any(c.lower().encode("utf-8", "replace") in low for c in candidates) and (
             b"\\" not in low and b"''" not in low
         ):
             return frozenset()
     else:
-        text = raw.decode("utf-8", "replace").lower()
+        text = front.decode("utf-8", "replace").lower()
         if not any(c.lower() in text for c in candidates) and "\\" not in text and "''" not in text:
             return frozenset()
     from reviewflow.content.frontmatter import read_article_bytes  # YAML, loaded only when needed
@@ -148,6 +154,26 @@ def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozense
     if not isinstance(authors, list):
         return frozenset()
     return frozenset(str(a["email"]).strip().lower() for a in authors if isinstance(a, dict) and "email" in a)
+
+
+# The line that closes front-matter, as frontmatter.py finds it (`---` or `...`, then blanks).
+_CLOSING_LINE = re.compile(rb"(?:---|\.\.\.)[ \t]*\r?(?:\n|\Z)")
+
+
+def _front_matter_bytes(raw: bytes) -> bytes | None:
+    """RAW up to the line that closes its front-matter (which holds all of its YAML), or None
+    when no line after the first closes it (frontmatter.py then reads no front-matter)."""
+    position = raw.find(b"\n")  # the front-matter starts after its first line, the fence
+    while position >= 0:
+        dashes = raw.find(b"\n---", position)
+        dots = raw.find(b"\n...", position, len(raw) if dashes < 0 else dashes)
+        found = dots if dots >= 0 else dashes
+        if found < 0:
+            return None
+        if _CLOSING_LINE.match(raw, found + 1):
+            return raw[:found]
+        position = found + 1
+    return None
 
 
 def committed_config(store: GitStore, rev: str | None = None) -> Config:

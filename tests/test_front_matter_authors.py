@@ -1,0 +1,47 @@
+"""Which people a text lists as authors: only its front-matter is searched for them."""
+
+from __future__ import annotations
+
+import pytest
+
+from reviewflow.content.frontmatter import read_article_bytes
+from reviewflow.review.board import _front_matter_bytes, front_matter_authors
+
+ANN = b'---\ntitle: "T"\nauthors:\n  - name: "A"\n    email: "Ann@X.example"\n'
+
+
+@pytest.mark.parametrize(
+    ("raw", "front"),
+    [
+        (ANN + b"---\nBody ''quoted'' \\ here\n", ANN[:-1]),
+        (ANN + b"...\nBody\n", ANN[:-1]),
+        (ANN + b"--- \t\r\nBody\n", ANN[:-1]),
+        (ANN + b"---", ANN[:-1]),  # the closing line ends the file
+        (ANN + b"----\n---\nBody\n", ANN + b"----"),  # four dashes do not close it
+        (ANN + b"...x\n...\n", ANN + b"...x"),
+        (ANN + b"Body without a closing line\n", None),
+        (b"---", None),  # one line: nothing after the fence
+        (b"no fence at all", None),
+    ],
+)
+def test_the_front_matter_is_the_text_up_to_its_closing_line(raw: bytes, front: bytes | None) -> None:
+    assert _front_matter_bytes(raw) == front
+    if front is not None:  # the YAML frontmatter.py reads is inside it
+        split = read_article_bytes(raw, len(raw))
+        assert split.body_line == front.count(b"\n") + 3  # the line after the closing one
+
+
+def test_an_escape_or_a_candidate_in_the_body_only_changes_nothing() -> None:
+    body = b"---\nWrite to bob@x.example, or to 'o''brien' \\ the editors.\n"
+    assert front_matter_authors(ANN + body, ["bob@x.example"]) == frozenset()
+    assert front_matter_authors(ANN + body, ["ann@x.example"]) == frozenset({"ann@x.example"})
+    crlf = ANN.replace(b"\n", b"\r\n") + b"...\r\n" + body
+    assert front_matter_authors(crlf, ["ann@x.example"]) == frozenset({"ann@x.example"})
+    assert front_matter_authors(ANN + b"no closing line, ann@x.example\n", ["ann@x.example"]) == frozenset()
+
+
+def test_an_escape_in_the_front_matter_is_still_parsed() -> None:
+    escaped = b'---\nauthors:\n  - name: "B"\n    email: "bob\\x40x.example"\n---\nBody\n'
+    assert front_matter_authors(escaped, ["bob@x.example"]) == frozenset({"bob@x.example"})
+    unicode = '---\nauthors:\n  - name: "Zoë"\n    email: "zo\\u00eb@x.example"\n---\nÜber\n'.encode()
+    assert front_matter_authors(unicode, ["zoë@x.example"]) == frozenset({"zoë@x.example"})
