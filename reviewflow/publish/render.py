@@ -71,9 +71,10 @@ def render_pages(
     staging: Staging,
     texts: dict[str, bytes] | None = None,
     pool: PagePool | None = None,
+    taken: Callable[[str, PageRecord], None] | None = None,
 ) -> dict[str, Page]:
     """Render and write the pages of INFOS into STAGING (in POOL, or a process pool of its own
-    when there are many).
+    when there are many). TAKEN(path, record) is called for each page as it comes in.
 
     TEXTS: blob id -> bytes the build has read already (each let go once sent to be rendered);
     the rest are read from the work tree by whoever renders them where the file is exactly the
@@ -94,10 +95,12 @@ def render_pages(
             problems.append(f"{info.path} ({version}, blob {info.blob[:12]}): {outcome}")
             return
         digest, meta, terms = outcome
-        staging.placed.add(page_path(info.slug))
-        pages[info.slug] = Page(
-            Listing.from_meta(info, meta), PageRecord(build.key(info), digest, None, meta, terms)
-        )
+        relative = page_path(info.slug)
+        staging.placed.add(relative)
+        record = PageRecord(build.key(info), digest, None, meta, terms)
+        pages[info.slug] = Page(Listing.from_meta(info, meta), record)
+        if taken is not None:
+            taken(relative, record)
 
     with (
         progress_bar(len(infos), "Rendering pages") as advance,
