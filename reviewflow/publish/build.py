@@ -236,13 +236,17 @@ def build_site(
             staging.swap(page_path(info.slug) for info in infos)
             kept_spare = staging.spare is not None and built_before
         if cache:
-            clock = cache.clock(target)  # read before the states are taken, see records.settled
+            clock = cache.clock(target)  # read before the states are looked up, see records.settled
             now = time.time_ns()
             records = {}
             for info in infos:
-                relative, record = page_path(info.slug), pages[info.slug].record
+                page = pages[info.slug]
+                relative, record = page_path(info.slug), page.record
                 if record.state is None:  # written, copied or checked by its bytes in this build
-                    state = file_state(os.path.join(target, relative))
+                    # A page rendered in this build: its state as its worker wrote it, not looked
+                    # up here again (a tenth of a second of this process's time after the last
+                    # page, at 10,000 pages).
+                    state = page.written or file_state(os.path.join(target, relative))
                     record = record._replace(state=settled(state, now, clock))
                 records[relative] = record
             new_pages = {page_path(info.slug) for info in missing}  # all that the next build's spare lacks

@@ -37,15 +37,16 @@ from reviewflow.findings import Severity
 from reviewflow.gitlog import blob_hasher
 from reviewflow.publish.output import write_file
 from reviewflow.publish.pages import PageInfo, listing_meta
-from reviewflow.publish.records import PageRecord, content_digest
+from reviewflow.publish.records import FileState, PageRecord, content_digest
 from reviewflow.publish.search import DOC_FIELDS, SearchState, article_terms, terms_text, updated_search_files
 from reviewflow.publish.site import PageProblem, SiteRenderer
 from reviewflow.workers import worker_pool
 
 Rendered = tuple[str, dict[str, Any]] | str  # (html, listing meta), or what is wrong
 RenderedBytes = tuple[bytes, dict[str, Any]] | str  # (the page's UTF-8, listing meta), or what is wrong
-# (digest of the page written, listing meta, search terms as JSON text), or what is wrong
-Written = tuple[str, dict[str, Any], str] | str
+# (digest of the page written, listing meta, search terms as JSON text, its file's state as
+# written), or what is wrong
+Written = tuple[str, dict[str, Any], str, FileState | None] | str
 R = TypeVar("R")
 MISSING = "its content is missing from the git object database"
 Job = tuple[PageInfo, bytes | None]  # a page and its text; None: the worker reads it from the work tree
@@ -219,8 +220,8 @@ class Worker:
             return outcome
         data, meta = outcome
         terms = terms_text(meta.pop("search"))  # as its record keeps them: here, in parallel
-        write_file(site, page_path(info.slug), data, new_directory=fresh)
-        return content_digest(data), meta, terms
+        state = write_file(site, page_path(info.slug), data, new_directory=fresh)
+        return content_digest(data), meta, terms, state
 
     def facts(self, texts: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, Facts | None]], list[str]]:
         """The facts of each (path, blob) of TEXTS the work tree holds; the blobs it does not."""
