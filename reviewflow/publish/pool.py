@@ -375,6 +375,7 @@ class SearchInput:
         assert self._file is not None
         self._file.close()
         self._file = None
+        self._numbers = {}  # ~16 MB at 100,000 pages, not held while the site-wide files are made
         self._given = True
         return self._path, self._count
 
