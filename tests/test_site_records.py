@@ -5,6 +5,9 @@ records and terms as reading the record whole, and a record torn or altered neve
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -167,3 +170,23 @@ def test_a_search_input_not_given_to_a_worker_is_deleted_and_one_lacking_a_page_
     with pytest.raises(ValueError, match="holds 1 of the build's 2 pages"):
         pool._search_files_from(path, count, "print")
     pool._forget(path)
+
+
+def test_a_search_input_left_by_a_killed_build_is_deleted_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    killed = tmp_path / f"reviewflow-search-{int(ended.stdout)}-x1y2z3.tsv"  # its build's process is gone
+    killed.write_text("0\tarticles/a/index.html\t{}\t\n")
+    running = tmp_path / f"reviewflow-search-{os.getpid()}-a1b2c3.tsv"  # a build running now
+    running.write_text("")
+    other = tmp_path / "reviewflow-search-notes.txt"  # not named as a build names its input
+    other.write_text("")
+    with pool.SearchInput(["articles/a/index.html"]) as written:
+        written.add("articles/a/index.html", KEPT)
+        left = sorted(path.name for path in tmp_path.iterdir())
+        assert killed.name not in left and running.name in left and other.name in left
+        assert len(left) == 3  # and this build's own

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -35,6 +36,7 @@ from reviewflow.content.schema import ArticleSchema
 from reviewflow.files import open_regular_at
 from reviewflow.findings import Severity
 from reviewflow.gitlog import blob_hasher
+from reviewflow.publish.leftovers import running
 from reviewflow.publish.output import write_file
 from reviewflow.publish.pages import PageInfo, listing_meta
 from reviewflow.publish.records import FileState, PageRecord, content_digest
@@ -335,13 +337,15 @@ class SearchInput:
     from the workers (in any order: each line says where its page is in the index), so that the
     index is made as soon as the last page is in, not after this process has written them all.
     Close it when done (or use it as a context manager): the file is deleted unless a worker
-    was given it."""
+    was given it. Its name holds this process's id: a build killed while its pages were rendered
+    leaves it behind, and the next build deletes it (`_forget_killed_inputs`)."""
 
     def __init__(self, paths: Sequence[str]) -> None:
         """PATHS: every page of the build (its path in the site), in the order the index numbers them."""
         self._numbers = {path: number for number, path in enumerate(paths)}
         self._count = len(paths)
-        descriptor, self._path = tempfile.mkstemp(prefix="reviewflow-search-", suffix=".tsv")
+        _forget_killed_inputs(tempfile.gettempdir())
+        descriptor, self._path = tempfile.mkstemp(prefix=f"{SEARCH_INPUT}{os.getpid()}-", suffix=".tsv")
         try:
             # Open while the pages come in, a line written as each does.
             self._file: TextIO | None = open(descriptor, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
@@ -385,6 +389,28 @@ class SearchInput:
             self._file = None
         if not self._given:
             _forget(self._path)
+
+
+SEARCH_INPUT = "reviewflow-search-"  # a search input's name: this, the process id, "-", random, ".tsv"
+_KILLED_INPUT = re.compile(re.escape(SEARCH_INPUT) + r"(?P<pid>[0-9]{1,10})-[^/]*\.tsv")
+
+
+def _forget_killed_inputs(directory: str) -> None:
+    """Delete the search inputs in DIRECTORY of this user's builds whose process is gone."""
+    mine = os.getuid() if hasattr(os, "getuid") else None  # elsewhere, no owners to tell apart
+    try:
+        entries = [e for e in os.scandir(directory) if e.name.startswith(SEARCH_INPUT)]
+    except OSError:
+        return
+    for entry in entries:
+        found = _KILLED_INPUT.fullmatch(entry.name)
+        with suppress(OSError):
+            if (
+                found
+                and (mine is None or entry.stat(follow_symlinks=False).st_uid == mine)
+                and not running(int(found["pid"]))
+            ):
+                os.unlink(entry.path)
 
 
 def _search_files_from(path: str, count: int, fingerprint: str) -> tuple[dict[str, str], SearchState]:
