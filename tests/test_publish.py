@@ -405,14 +405,32 @@ def test_after_a_build_that_rendered_every_page_the_next_copies_them(library: Li
     assert tree(again.out) == tree(moved.out) == tree(library.publish("elsewhere", base_url=other).out)
 
 
-def test_pages_written_by_a_build_are_settled_by_the_file_systems_clock(library: Library) -> None:
+@pytest.mark.parametrize("how", ["in-process", "forked-workers", "over-the-spares-page"])
+def test_pages_written_by_a_build_are_settled_by_the_file_systems_clock(
+    library: Library, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
     """A page written a moment before the build ends is recorded with its file's state, as the
     file system's clock read after it proves it settled: the next build that finds it unchanged
-    need not read and hash it (a spare copied in one go would be read whole otherwise)."""
+    need not read and hash it (a spare copied in one go would be read whole otherwise). The state
+    is taken by whichever process wrote the page, as it wrote it; a page written over the spare's
+    older one is put in place by a rename, which changes its state: it is looked up after."""
     from reviewflow.publish.records import BuildCache
 
     page = "articles/approved-one/index.html"
-    site = library.publish().out
+    if how == "forked-workers":
+        monkeypatch.setattr(render, "POOL_THRESHOLD", 1)
+    if how == "over-the-spares-page":
+        library.publish()
+        library.publish()  # the spare now holds the page
+        library.write(
+            "approved-one",
+            article_text("Approved text v2 [1].\n", title="Approved one"),
+            "2025-03-01T08:00:00Z",
+        )
+        library.approve("approved-one", "2025-03-02")
+    built = library.publish(workers=2 if how == "forked-workers" else 1)
+    assert built.rendered == 1
+    site = built.out
     record = BuildCache(library.repo).live_site(site)[page]
     found = os.lstat(site / page)
     assert record.state == (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)

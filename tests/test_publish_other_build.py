@@ -4,6 +4,7 @@ workers are forked first, and one of them makes the search index anew; the site 
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,36 @@ def test_every_byte_is_written_once(tmp_path: Path, size: int) -> None:
     path = tmp_path / "page.html"
     output.write_file(tmp_path, "page.html", data)
     assert path.read_bytes() == data
+
+
+def test_pages_kept_and_pages_rendered_in_a_pool_are_searched_in_the_builds_order(
+    library: Library, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A worker makes the index from a file written as the pages come in: the pages kept from the
+    # spare first, then each rendered one as a worker sends it back, each where the build lists it.
+    monkeypatch.setattr(render, "POOL_THRESHOLD", 1)
+    temporary = tmp_path / "temporary"  # where the search index's input goes to a worker
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    library.publish(workers=2)
+    library.publish(workers=2)  # the first build's site is now the spare
+    library.write("first", article_text("Text [1], changed.\n", title="First"), "2025-03-01T08:00:00Z")
+    library.approve("first", "2025-03-02")
+    made: list[int] = []
+    original = PagePool.new_search_files
+
+    def in_a_worker(self: PagePool, pages: Any, fingerprint: str) -> Any:
+        made.append(len(pages))
+        return original(self, pages, fingerprint)
+
+    monkeypatch.setattr(PagePool, "new_search_files", in_a_worker)
+    kept = library.repo / ".reviewflow-cache" / "publish"
+    for lost in [*kept.glob("facts.json"), *kept.glob("live-*.json")]:  # so the pool, and no index to patch
+        lost.unlink()
+    built = library.publish(workers=2)
+    assert built.rendered == 1 and made == [2]  # "second" kept from the spare, "first" rendered
+    fresh = library.publish("fresh", use_cache=False)
+    assert tree(built.out) == tree(fresh.out)
+    docs = json.loads((built.out / "search/docs/0.json").read_text())
+    assert [doc[1] for doc in docs] == ["First", "Second"]
+    assert list(temporary.iterdir()) == []

@@ -4,6 +4,10 @@ records and terms as reading the record whole, and a record torn or altered neve
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -118,7 +122,7 @@ def test_sealed_lines_are_given_as_read_and_refused_after_the_last_when_the_seal
         list(sealed_lines(file))
 
 
-def test_the_search_input_goes_to_a_worker_through_a_file_as_it_was(
+def test_the_search_input_goes_to_a_worker_through_a_file_as_it_was_in_the_builds_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
@@ -127,13 +131,62 @@ def test_the_search_input_goes_to_a_worker_through_a_file_as_it_was(
         (
             "articles/a/index.html",
             {"title": odd, "summary": odd, "audience": "patient", "card": "x"},
-            '{"tab":2}',
+            '{"tab":2,"shared":1}',
         ),
-        ("articles/b/index.html", {"title": "B"}, "{}"),
+        ("articles/b/index.html", {"title": "B"}, '{"shared":3}'),
         ("articles/c/index.html", {}, ""),
+        ("articles/d/index.html", {"title": "D", "audience": "professional"}, '{"shared":5,"tab":1}'),
     ]
-    path = pool._search_input(pages)
-    assert Path(path).parent == tmp_path
-    assert pool._search_files_from(path, "print") == pool.new_search_files(pages, "print")
+    with pool.SearchInput([path for path, _, _ in pages]) as written:
+        assert len(written) == 4
+        for path, meta, terms in [pages[3], pages[1], pages[0], pages[2]]:  # as the workers send them back
+            written.add(path, PageRecord("k" * 64, "d" * 64, None, meta, terms))
+        path, count = written.finished()
+    assert Path(path).parent == tmp_path and count == 4
+    files, state = pool._search_files_from(path, count, "print")
+    assert (files, state) == pool.new_search_files(pages, "print")  # numbered in the build's order
+    postings = {}
+    for name in [name for name in files if name.startswith("search/terms/")]:
+        postings.update(json.loads(files[name]))
+    assert postings == {"shared": [0, 1, 1, 3, 3, 5], "tab": [0, 2, 3, 1]}  # [page, weight, ...]
+    assert json.loads(files["search/docs/0.json"])[0][1] == odd
     pool._forget(path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_search_input_not_given_to_a_worker_is_deleted_and_one_lacking_a_page_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pool.SearchInput(["articles/a/index.html"]) as written:
+        written.add("articles/a/index.html", KEPT)
+    assert list(tmp_path.iterdir()) == []  # a build that patched its index, or failed
+    with pytest.raises(ValueError, match="deliberately"), pool.SearchInput(["articles/a/index.html"]):
+        raise ValueError("deliberately")
+    assert list(tmp_path.iterdir()) == []
+    with pool.SearchInput(["articles/a/index.html", "articles/b/index.html"]) as written:
+        written.add("articles/b/index.html", KEPT)
+        path, count = written.finished()
+    with pytest.raises(ValueError, match="holds 1 of the build's 2 pages"):
+        pool._search_files_from(path, count, "print")
+    pool._forget(path)
+
+
+def test_a_search_input_left_by_a_killed_build_is_deleted_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    killed = tmp_path / f"reviewflow-search-{int(ended.stdout)}-x1y2z3.tsv"  # its build's process is gone
+    killed.write_text("0\tarticles/a/index.html\t{}\t\n")
+    running = tmp_path / f"reviewflow-search-{os.getpid()}-a1b2c3.tsv"  # a build running now
+    running.write_text("")
+    other = tmp_path / "reviewflow-search-notes.txt"  # not named as a build names its input
+    other.write_text("")
+    with pool.SearchInput(["articles/a/index.html"]) as written:
+        written.add("articles/a/index.html", KEPT)
+        left = sorted(path.name for path in tmp_path.iterdir())
+        assert killed.name not in left and running.name in left and other.name in left
+        assert len(left) == 3  # and this build's own

@@ -41,7 +41,7 @@ from reviewflow.publish.notes import build_notes, build_time
 from reviewflow.publish.output import MARKER, Staging
 from reviewflow.publish.pagefiles import read_regular
 from reviewflow.publish.pages import Listing, PageInfo
-from reviewflow.publish.pool import PagePool, site_renderer
+from reviewflow.publish.pool import PagePool, SearchInput, site_renderer
 from reviewflow.publish.records import (
     BuildCache,
     LiveSite,
@@ -194,7 +194,13 @@ def build_site(
     with writing_site(target), one_build_at_a_time(spare_path):
         built_before = (target / MARKER).is_file()
         spare = cache.spare_site(target) if cache else {}
-        with Staging(target, spare_path, cache.trash if cache else None) as staging:
+        # With a pool, nearly every page is rendered, and unless the live site's search index can be
+        # patched a worker makes it anew: its input is written as each page comes in, so that the
+        # worker starts on it as soon as the last page is in, not after this process has written it.
+        with (
+            Staging(target, spare_path, cache.trash if cache else None) as staging,
+            SearchInput([page_path(info.slug) for info in infos]) if pool else nullcontext() as written,
+        ):
             pages, missing = reuse_pages(build, infos, staging, spare if staging.spare else {})
             # The records of pages not reused are not needed again; held, they sat under every
             # page rendered next (~300 MB at 100,000 pages after a change of code or config).
@@ -205,13 +211,19 @@ def build_site(
                 copied, missing = copy_pages(build, missing, staging, live, target)
                 pages.update(copied)
                 del live
-            pages.update(render_pages(build, store, missing, staging, texts, pool))
+            if written is not None:
+                for slug, page in pages.items():  # kept or copied, not rendered
+                    written.add(page_path(slug), page.record)
+            taken = written.add if written is not None else None
+            pages.update(render_pages(build, store, missing, staging, texts, pool, taken))
             listings = [pages[info.slug].listing for info in infos]
             searched = [(page_path(info.slug), pages[info.slug].record) for info in infos]
             last = cache.live_terms(target, dict(searched)) if cache and built_before else None
             # With no index to patch, a worker builds it anew while this process writes the rest.
             built = (
-                pool.new_search_files(_searched(searched), build.fingerprint()) if pool and not last else None
+                pool.new_search_files(written, build.fingerprint())
+                if pool is not None and written is not None and not last
+                else None
             )
             for name, text in site_files(build.renderer, listings, head_at):
                 data = text.encode("utf-8")
@@ -224,13 +236,17 @@ def build_site(
             staging.swap(page_path(info.slug) for info in infos)
             kept_spare = staging.spare is not None and built_before
         if cache:
-            clock = cache.clock(target)  # read before the states are taken, see records.settled
+            clock = cache.clock(target)  # read before the states are looked up, see records.settled
             now = time.time_ns()
             records = {}
             for info in infos:
-                relative, record = page_path(info.slug), pages[info.slug].record
+                page = pages[info.slug]
+                relative, record = page_path(info.slug), page.record
                 if record.state is None:  # written, copied or checked by its bytes in this build
-                    state = file_state(os.path.join(target, relative))
+                    # A page rendered in this build: its state as its worker wrote it, not looked
+                    # up here again (a tenth of a second of this process's time after the last
+                    # page, at 10,000 pages).
+                    state = page.written or file_state(os.path.join(target, relative))
                     record = record._replace(state=settled(state, now, clock))
                 records[relative] = record
             new_pages = {page_path(info.slug) for info in missing}  # all that the next build's spare lacks

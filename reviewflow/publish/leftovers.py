@@ -44,7 +44,7 @@ def remove_leftovers(target: Path) -> list[str]:
         return removed
     for entry in entries:
         found = LEFTOVER.fullmatch(entry.name[len(prefix) :])
-        if found is None or _running(int(found["pid"])) or not entry.is_dir(follow_symlinks=False):
+        if found is None or running(int(found["pid"])) or not entry.is_dir(follow_symlinks=False):
             continue
         if file_state(os.path.join(entry.path, MARKER)) is None:
             try:  # killed before it held anything; else not one of ours, and never deleted
@@ -70,7 +70,7 @@ def discard(directory: Path | str) -> None:
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def _running(pid: int) -> bool:
+def running(pid: int) -> bool:
     """Whether process PID exists (and is not a zombie that only waits to be reaped)."""
     if pid == os.getpid():
         return True

@@ -56,15 +56,20 @@ def site_path(site: Path | str, relative: str) -> str:
     return os.path.join(site, *parts)
 
 
-def write_file(site: Path | str, relative: str, data: bytes, new_directory: bool = False) -> None:
+def write_file(site: Path | str, relative: str, data: bytes, new_directory: bool = False) -> FileState | None:
     """Put DATA at RELATIVE in a site being built (from any process); NEW_DIRECTORY: its
-    directory is probably not there yet (it is made first, rather than after a failed open)."""
-    put_file(site_path(site, relative), lambda descriptor: write_all(descriptor, data), new_directory)
+    directory is probably not there yet (it is made first, rather than after a failed open).
+    The new file's state as written (see `put_file`)."""
+    return put_file(site_path(site, relative), lambda descriptor: write_all(descriptor, data), new_directory)
 
 
-def put_file(path: str, fill: Callable[[int], object], new_directory: bool = False) -> None:
+def put_file(path: str, fill: Callable[[int], object], new_directory: bool = False) -> FileState | None:
     """Make a new file at PATH (in a site being built) and have FILL write its bytes to its
     descriptor (a plain descriptor: a Python file object costs three more system calls a page).
+    Its state once FILL has written it, taken from the descriptor before it is closed (the
+    build's record of a page it wrote needs it, and a worker takes it for less than this process
+    would look the path up for); None when a file already there was replaced, by a rename that
+    changes the state.
 
     Always a new file: a file already there is never written into, so that its inode and times
     always change with its bytes. It is replaced by a rename, never removed first: a build killed
@@ -90,17 +95,18 @@ def put_file(path: str, fill: Callable[[int], object], new_directory: bool = Fal
         _remove(replacement)
         _fill(os.open(replacement, _NEW_FILE, 0o666), fill)
         os.replace(replacement, path)
-        return
-    _fill(descriptor, fill)
+        return None
+    return _fill(descriptor, fill)
 
 
 # A new file, as open(path, "xb") makes it: never one already there, never inherited by a child.
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
-def _fill(descriptor: int, fill: Callable[[int], object]) -> None:
+def _fill(descriptor: int, fill: Callable[[int], object]) -> FileState:
     try:
         fill(descriptor)
+        return state_of(os.fstat(descriptor))
     finally:
         os.close(descriptor)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -24,7 +25,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Event
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from jinja2 import FileSystemBytecodeCache
 
@@ -35,17 +36,19 @@ from reviewflow.content.schema import ArticleSchema
 from reviewflow.files import open_regular_at
 from reviewflow.findings import Severity
 from reviewflow.gitlog import blob_hasher
+from reviewflow.publish.leftovers import running
 from reviewflow.publish.output import write_file
 from reviewflow.publish.pages import PageInfo, listing_meta
-from reviewflow.publish.records import content_digest
+from reviewflow.publish.records import FileState, PageRecord, content_digest
 from reviewflow.publish.search import DOC_FIELDS, SearchState, article_terms, terms_text, updated_search_files
 from reviewflow.publish.site import PageProblem, SiteRenderer
 from reviewflow.workers import worker_pool
 
 Rendered = tuple[str, dict[str, Any]] | str  # (html, listing meta), or what is wrong
 RenderedBytes = tuple[bytes, dict[str, Any]] | str  # (the page's UTF-8, listing meta), or what is wrong
-# (digest of the page written, listing meta, search terms as JSON text), or what is wrong
-Written = tuple[str, dict[str, Any], str] | str
+# (digest of the page written, listing meta, search terms as JSON text, its file's state as
+# written), or what is wrong
+Written = tuple[str, dict[str, Any], str, FileState | None] | str
 R = TypeVar("R")
 MISSING = "its content is missing from the git object database"
 Job = tuple[PageInfo, bytes | None]  # a page and its text; None: the worker reads it from the work tree
@@ -219,8 +222,8 @@ class Worker:
             return outcome
         data, meta = outcome
         terms = terms_text(meta.pop("search"))  # as its record keeps them: here, in parallel
-        write_file(site, page_path(info.slug), data, new_directory=fresh)
-        return content_digest(data), meta, terms
+        state = write_file(site, page_path(info.slug), data, new_directory=fresh)
+        return content_digest(data), meta, terms, state
 
     def facts(self, texts: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, Facts | None]], list[str]]:
         """The facts of each (path, blob) of TEXTS the work tree holds; the blobs it does not."""
@@ -276,15 +279,15 @@ class PagePool:
         return found, absent
 
     def new_search_files(
-        self, pages: Sequence[tuple[str, Mapping[str, Any], str]], fingerprint: str
+        self, pages: SearchInput, fingerprint: str
     ) -> Future[tuple[dict[str, str], SearchState]]:
-        """`new_search_files` for PAGES (page path, listing meta, terms text) in a worker. PAGES
-        go to it through a file written a page at a time, not pickled whole: at 100,000 pages
-        they are over 100 MB, which this process held as one string of bytes beside the pages
-        and the index page it made meanwhile, at the top of a full build's memory."""
-        path = _search_input(pages)
+        """`new_search_files` in a worker, for PAGES: every page of the build written into the
+        search index's input as it came in (a page at a time, not pickled whole: at 100,000 pages
+        that is over 100 MB, which this process held as one string of bytes at the top of a full
+        build's memory). The input file is deleted once read (or the task failed or was cancelled)."""
+        path, count = pages.finished()
         try:
-            found = self._executor.submit(_search_files_from, path, fingerprint)
+            found = self._executor.submit(_search_files_from, path, count, fingerprint)
         except BaseException:
             _forget(path)
             raise
@@ -328,30 +331,100 @@ def new_search_files(
     return updated_search_files(pages, fingerprint, None, _nothing_kept)
 
 
-def _search_input(pages: Sequence[tuple[str, Mapping[str, Any], str]]) -> str:
-    """A temporary file of what the search index needs of PAGES, a line a page; its path."""
-    descriptor, path = tempfile.mkstemp(prefix="reviewflow-search-", suffix=".tsv")
+class SearchInput:
+    """The search index's input for a worker (`PagePool.new_search_files`): a temporary file of
+    what the index needs of each page of a build, a line a page, written as each page comes in
+    from the workers (in any order: each line says where its page is in the index), so that the
+    index is made as soon as the last page is in, not after this process has written them all.
+    Close it when done (or use it as a context manager): the file is deleted unless a worker
+    was given it. Its name holds this process's id: a build killed while its pages were rendered
+    leaves it behind, and the next build deletes it (`_forget_killed_inputs`)."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        """PATHS: every page of the build (its path in the site), in the order the index numbers them."""
+        self._numbers = {path: number for number, path in enumerate(paths)}
+        self._count = len(paths)
+        _forget_killed_inputs(tempfile.gettempdir())
+        descriptor, self._path = tempfile.mkstemp(prefix=f"{SEARCH_INPUT}{os.getpid()}-", suffix=".tsv")
+        try:
+            # Open while the pages come in, a line written as each does.
+            self._file: TextIO | None = open(descriptor, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+        except BaseException:
+            os.close(descriptor)
+            _forget(self._path)
+            raise
+        self._given = False
+
+    def __enter__(self) -> SearchInput:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        """How many pages the index is to hold."""
+        return self._count
+
+    def add(self, relative: str, record: PageRecord) -> None:
+        """The page at RELATIVE (one of the build's paths), as its record says: its listing and terms."""
+        assert self._file is not None
+        # JSON holds no raw tab or newline, nor does a page's path; ASCII, so that even a lone
+        # surrogate in a listing is written (escaped) and read back.
+        fields = json.dumps({key: record.meta[key] for key in DOC_FIELDS if key in record.meta})
+        self._file.write(f"{self._numbers[relative]}\t{relative}\t{fields}\t{record.terms}\n")
+
+    def finished(self) -> tuple[str, int]:
+        """The file's path, written whole, and how many pages it is to hold; a worker reads it
+        and deletes it."""
+        assert self._file is not None
+        self._file.close()
+        self._file = None
+        self._numbers = {}  # ~16 MB at 100,000 pages, not held while the site-wide files are made
+        self._given = True
+        return self._path, self._count
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if not self._given:
+            _forget(self._path)
+
+
+SEARCH_INPUT = "reviewflow-search-"  # a search input's name: this, the process id, "-", random, ".tsv"
+_KILLED_INPUT = re.compile(re.escape(SEARCH_INPUT) + r"(?P<pid>[0-9]{1,10})-[^/]*\.tsv")
+
+
+def _forget_killed_inputs(directory: str) -> None:
+    """Delete the search inputs in DIRECTORY of this user's builds whose process is gone."""
+    mine = os.getuid() if hasattr(os, "getuid") else None  # elsewhere, no owners to tell apart
     try:
-        with open(descriptor, "w", encoding="utf-8", newline="\n") as file:
-            for relative, meta, terms in pages:
-                # JSON holds no raw tab or newline, nor does a page's path; ASCII, so that even
-                # a lone surrogate in a listing is written (escaped) and read back.
-                fields = json.dumps({key: meta[key] for key in DOC_FIELDS if key in meta})
-                file.write(f"{relative}\t{fields}\t{terms}\n")
-    except BaseException:
-        _forget(path)
-        raise
-    return path
+        entries = [e for e in os.scandir(directory) if e.name.startswith(SEARCH_INPUT)]
+    except OSError:
+        return
+    for entry in entries:
+        found = _KILLED_INPUT.fullmatch(entry.name)
+        with suppress(OSError):
+            if (
+                found
+                and (mine is None or entry.stat(follow_symlinks=False).st_uid == mine)
+                and not running(int(found["pid"]))
+            ):
+                os.unlink(entry.path)
 
 
-def _search_files_from(path: str, fingerprint: str) -> tuple[dict[str, str], SearchState]:
-    """`new_search_files` for the pages written at PATH by `PagePool.new_search_files`."""
-    pages = []
+def _search_files_from(path: str, count: int, fingerprint: str) -> tuple[dict[str, str], SearchState]:
+    """`new_search_files` for the COUNT pages written at PATH by a `SearchInput`, each put where
+    its line says it is in the index."""
+    pages: list[tuple[str, Mapping[str, Any], str] | None] = [None] * count
     with open(path, encoding="utf-8", newline="\n") as file:
         for line in file:
-            relative, fields, terms = line[:-1].split("\t")
-            pages.append((relative, json.loads(fields), terms))
-    return new_search_files(pages, fingerprint)
+            number, relative, fields, terms = line[:-1].split("\t")
+            pages[int(number)] = (relative, json.loads(fields), terms)
+    found = [page for page in pages if page is not None]
+    if len(found) != count:
+        raise ValueError(f"the search index's input holds {len(found)} of the build's {count} pages")
+    return new_search_files(found, fingerprint)
 
 
 def _forget(path: str) -> None:

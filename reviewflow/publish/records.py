@@ -85,7 +85,13 @@ def settled(state: FileState | None, now_ns: int, clock_ns: int | None = None) -
     """STATE, if its times are old enough that any later change would show in them: older than
     RACY_SECONDS by the system's clock, or older than CLOCK_NS, the file system's own clock
     (BuildCache.clock) read before STATE was taken. A change after that reading is stamped at
-    or after it, whatever the file system's resolution, so never with STATE's times again."""
+    or after it, whatever the file system's resolution, so never with STATE's times again.
+
+    Or read after STATE was taken by the process that wrote the file, from its descriptor, once
+    written (output.put_file): a change in between is stamped later than the write as well,
+    unless within the same tick of the file system's clock, and while the file is in a build's
+    own directory (mode 0700, see output.Staging); a state looked up later, by the path, would
+    take in any change made since the write, with the bytes unread."""
     if state is None:
         return None
     changed = max(state[2], state[3])

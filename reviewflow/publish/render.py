@@ -22,7 +22,7 @@ from reviewflow.progress import progress_bar
 from reviewflow.publish.output import PublishError, Staging
 from reviewflow.publish.pages import Listing, PageInfo
 from reviewflow.publish.pool import MISSING, Job, PagePool, TreeTexts, Worker, Written, page_path
-from reviewflow.publish.records import PageRecord
+from reviewflow.publish.records import FileState, PageRecord
 from reviewflow.publish.site import SiteRenderer
 from reviewflow.workers import usable_cores
 
@@ -62,6 +62,9 @@ class Page:
 
     listing: Listing
     record: PageRecord
+    # Its file's state as this build wrote it (a rendered page's), before it is known to be
+    # settled (records.settled): its record's state is None until then.
+    written: FileState | None = None
 
 
 def render_pages(
@@ -71,9 +74,10 @@ def render_pages(
     staging: Staging,
     texts: dict[str, bytes] | None = None,
     pool: PagePool | None = None,
+    taken: Callable[[str, PageRecord], None] | None = None,
 ) -> dict[str, Page]:
     """Render and write the pages of INFOS into STAGING (in POOL, or a process pool of its own
-    when there are many).
+    when there are many). TAKEN(path, record) is called for each page as it comes in.
 
     TEXTS: blob id -> bytes the build has read already (each let go once sent to be rendered);
     the rest are read from the work tree by whoever renders them where the file is exactly the
@@ -93,11 +97,13 @@ def render_pages(
             version = "approved version" if info.approved else "version at HEAD"
             problems.append(f"{info.path} ({version}, blob {info.blob[:12]}): {outcome}")
             return
-        digest, meta, terms = outcome
-        staging.placed.add(page_path(info.slug))
-        pages[info.slug] = Page(
-            Listing.from_meta(info, meta), PageRecord(build.key(info), digest, None, meta, terms)
-        )
+        digest, meta, terms, state = outcome
+        relative = page_path(info.slug)
+        staging.placed.add(relative)
+        record = PageRecord(build.key(info), digest, None, meta, terms)
+        pages[info.slug] = Page(Listing.from_meta(info, meta), record, state)
+        if taken is not None:
+            taken(relative, record)
 
     with (
         progress_bar(len(infos), "Rendering pages") as advance,

@@ -164,7 +164,7 @@ def _built(pages: Iterable[Mapping[str, int]]) -> tuple[dict[str, str], dict[str
     postings = _postings(pages)
     counts = {term: len(entry) // 2 for term, entry in postings.items()}
     shards = _shards(postings, _keys(counts))
-    return {_shard_file(key): _json(shard) for key, shard in shards.items()}, counts
+    return {_shard_file(key): _shard_json(shard) for key, shard in shards.items()}, counts
 
 
 def _postings(pages: Iterable[Mapping[str, int]]) -> dict[str, list[int]]:
@@ -234,6 +234,14 @@ def _file_name(key: str) -> str:
 
 def _json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _shard_json(shard: Mapping[str, list[int]]) -> str:
+    """A shard as `_json` writes it, by orjson: a shard is mostly numbers (~800,000 in all at
+    10,000 bench articles), which orjson writes ~18 times as fast as `json`. Its keys are terms, letters and
+    digits, written as they are by both and sorted by code point by both (orjson by their UTF-8
+    bytes, which sort the same)."""
+    return orjson.dumps(shard, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
 # --- the index brought up to date --------------------------------------------------------------
@@ -363,7 +371,7 @@ def _rewritten(
             if len(entry) != 2 * counts[term]:
                 return None  # the state and the shard disagree: build the index anew
             shard[term] = entry
-        files[_shard_file(key)] = _json(shard)
+        files[_shard_file(key)] = _shard_json(shard)
     return files
 
 
@@ -404,9 +412,11 @@ def _patch(entry: list[int], articles: Mapping[int, tuple[int | None, int | None
 
 
 def _decoded(text: str) -> dict[str, int]:
+    """An article's terms from their text (`terms_text`, which orjson wrote), by orjson: the
+    same dict as `json.loads` makes, a third of the time."""
     try:
-        found = json.loads(text) if text else {}
-    except ValueError:
+        found = orjson.loads(text) if text else {}
+    except ValueError:  # orjson's JSONDecodeError is one
         return {}
     return found if isinstance(found, dict) else {}
 
