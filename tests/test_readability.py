@@ -133,3 +133,25 @@ def test_hyphenation_patterns_are_parsed_once_then_loaded_from_the_user_cache(tm
     kept.write_bytes(b"not a pickle")
     assert run() == [counts, name]
     assert kept.read_bytes() != b"not a pickle"
+
+
+def test_kept_hyphenation_patterns_are_pyphens_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyphen
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    dictionary = pyphen.LANGUAGES["en_US"]
+    parsed = readability._hyphenation_patterns(dictionary)  # nothing kept yet: parsed, then kept
+    assert list(tmp_path.glob("reviewflow/hyphenation-pyphen-*-hyph_en_US.pickle"))
+    loaded = readability._hyphenation_patterns(dictionary)
+    fresh = pyphen.HyphDict(dictionary)
+    words = [
+        "zorblaxification",
+        "hyperparathyroidism",
+        "lenalidomide",
+        "a",
+        "ab",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ]
+    for made in (parsed, loaded):
+        assert (made.patterns, made.maxlen) == (fresh.patterns, fresh.maxlen)
+        assert [made.positions(word) for word in words] == [fresh.positions(word) for word in words]
