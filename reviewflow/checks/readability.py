@@ -73,14 +73,16 @@ def _hyphenator() -> pyphen.Pyphen:
 
 def _hyphenation_file(dictionary: Path) -> Path:
     return _cache_file().with_name(
-        f"hyphenation-pyphen-{importlib.metadata.version('pyphen')}-{dictionary.stem}.pickle"
+        f"hyphenation-pyphen-{importlib.metadata.version('pyphen')}-{Path(dictionary).stem}.pickle"
     )
 
 
 def _hyphenation_patterns(dictionary: Path) -> pyphen.HyphDict:
     """DICTIONARY parsed by Pyphen: its patterns as kept in the user's cache directory, else
-    parsed now and kept there (when they are plain numbers: a dictionary with nonstandard
-    hyphens holds objects of Pyphen's own, and is parsed every time)."""
+    parsed now and kept there, when they are plain numbers (a dictionary with nonstandard
+    hyphens holds objects of Pyphen's own, and is parsed every time) and Pyphen's parse is what
+    is kept (its patterns, a cache and the longest pattern's length: the kept file is named by
+    Pyphen's version, and a version whose parse holds more is not kept)."""
     path = _hyphenation_file(dictionary)
     try:
         with path.open("rb") as handle:
@@ -97,7 +99,7 @@ def _hyphenation_patterns(dictionary: Path) -> pyphen.HyphDict:
         type(start) is int and type(values) is tuple and all(type(value) is int for value in values)
         for start, values in parsed.patterns.values()
     )
-    if plain:
+    if plain and set(vars(parsed)) == {"patterns", "cache", "maxlen"}:
         _keep(path, (parsed.patterns, parsed.maxlen))
     return parsed
 
