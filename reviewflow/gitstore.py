@@ -149,9 +149,9 @@ class GitStore:
     def start_log(self, rev: str | None = None) -> None:
         """Start git's walk of `log(REV)` now, for a caller sure to read it whole next: git writes
         it on another core while this process does other work first, and `log` then parses it
-        (on its own thread, as it always does). `verify --no-cache`: git walked nothing while
-        the main process loaded the rules before the early checks' workers forked (~0.4 s at
-        10,000 articles, one core idle)."""
+        as it parses any log, from what git wrote meanwhile on. `verify --no-cache`: git walked
+        nothing while the main process loaded the rules before the early checks' workers forked
+        (~0.5 s at 10,000 articles, one core idle)."""
         if (rev or self.head, True) not in self._logs_started:
             markers = separators()
             started = Started(self.toplevel, *self._log_args(rev, True, markers))

@@ -367,8 +367,7 @@ def verify(
 
     store = store or GitStore.open(root)
     config = config if config is not None else committed_config(store)
-    whole = not use_cache and rev_range is None  # the history read whole from git
-    if whole:
+    if not use_cache and rev_range is None:  # the history will be read whole from git
         store.start_log()  # git walks it while the rules load and the early checks' workers fork
     try:
         # With nothing kept, the approved texts are checked while the history is read (early_checks.py).
