@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import queue
 import subprocess
 import threading
 from collections.abc import Iterator, Sequence
@@ -37,6 +38,79 @@ def stream(cwd: Path, *args: str) -> Iterator[str]:
             gitprocess.fail(
                 args, subprocess.CompletedProcess(args, process.returncode, b"", b"".join(errors))
             )
+
+
+# How far a started command's output may run ahead of its reader, in pieces of STREAM_BYTES:
+# git then waits, as it waits on a full pipe.
+STARTED_PIECES = 16
+
+
+class Started:
+    """One git command run in CWD from now on, its output taken from the pipe as git writes it
+    and kept (at most STARTED_PIECES pieces ahead) until `pieces` reads it: git works on
+    another core while this process does something else first. What `pieces` yields is what
+    `stream` would have."""
+
+    def __init__(self, cwd: Path, *args: str) -> None:
+        self.args = args
+        self.process = gitprocess.start(cwd, *args)
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.errors: list[bytes] = []
+        self.output: queue.Queue[bytes] = queue.Queue(STARTED_PIECES)
+        self.taken_whole = False  # the end of the output was taken from OUTPUT
+        self.ended = False
+        self.threads = [
+            threading.Thread(target=gitprocess.drain, args=(self.process, self.errors), daemon=True),
+            threading.Thread(target=self._take, daemon=True),
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def _take(self) -> None:
+        assert self.process.stdout is not None
+        try:
+            while piece := self.process.stdout.read(STREAM_BYTES):  # (whole pieces, but the last)
+                self.output.put(piece)
+        finally:
+            self.output.put(b"")  # the end (the pipe closed, or reading it failed)
+
+    def _next(self) -> bytes:
+        piece = self.output.get()
+        self.taken_whole = not piece
+        return piece
+
+    def pieces(self) -> Iterator[str]:
+        """The output, decoded; EnvironmentProblem when git fails. A reader that stops before
+        the end stops git."""
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        try:
+            while piece := self._next():
+                yield decoder.decode(piece)
+            yield decoder.decode(b"", final=True)
+        finally:
+            self.end()
+
+    def end(self) -> None:
+        """Git waited for: stopped first if its output was not all taken (nothing is said of
+        how it ended then), else EnvironmentProblem if it failed."""
+        if self.ended:
+            return
+        self.ended = True
+        stopped = not self.taken_whole
+        if stopped:
+            self.process.kill()
+            while self._next():  # to the end: the taking thread may be waiting on a full queue
+                pass
+        for thread in self.threads:
+            thread.join()
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+        if self.process.wait() != 0 and not stopped:
+            result = subprocess.CompletedProcess(
+                self.args, self.process.returncode, b"", b"".join(self.errors)
+            )
+            gitprocess.fail(self.args, result)
 
 
 def batch_objects(cwd: Path, names: Sequence[str]) -> Iterator[tuple[str, bytes, bytes | None]]:

@@ -168,6 +168,50 @@ def test_a_log_read_ahead_is_the_log_and_its_failure_reaches_whoever_asks(conten
         store.log("no-such-branch", bodies=False)
 
 
+def test_a_started_log_is_the_log_and_its_failure_reaches_whoever_reads_it(
+    content_repo: Path, run: Run
+) -> None:
+    ok(run(content_repo, "submit", SLUG))  # a commit with trailers and a body
+    expected = GitStore.open(content_repo).log()
+    told: list[tuple[str, str, str, str]] = []
+    store = GitStore.open(content_repo)
+    store.start_log()
+    entries = store.log(told=lambda *said: told.append(said))
+    assert entries == [e._replace(trailer_block="", body="") for e in expected]
+    assert told == [
+        (e.commit, e.trailer_block, e.body, e.date) for e in reversed(expected) if e.trailer_block
+    ]
+    store.start_log("no-such-branch")
+    with pytest.raises(EnvironmentProblem, match="git log failed"):
+        store.log("no-such-branch")
+
+
+def test_a_started_command_no_one_reads_to_the_end_is_stopped(tmp_path: Path, content_repo: Path) -> None:
+    from reviewflow.gitbatch import Started
+
+    repo = tmp_path / "big"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    size = 3 * (1 << 20) + 5
+    made = subprocess.run(
+        ["git", "hash-object", "-w", "--stdin"], cwd=repo, input=b"x" * size, capture_output=True, check=True
+    )
+    blob = made.stdout.decode().strip()
+    whole = Started(repo, "cat-file", "blob", blob)
+    assert "".join(whole.pieces()) == "x" * size and whole.process.returncode == 0
+    partly = Started(repo, "cat-file", "blob", blob)
+    pieces = partly.pieces()
+    assert set(next(pieces)) == {"x"}
+    pieces.close()  # the reader stops: git is stopped, and that is no failure to report
+    assert partly.process.returncode is not None
+    # A log started for a run that fails before reading it is stopped with the run.
+    store = GitStore.open(content_repo)
+    store.start_log()
+    [(_, started)] = store._logs_started.values()
+    store.forget_started_logs()
+    assert started.process.returncode is not None and not store._logs_started
+
+
 def commit_on(repo: Path, monkeypatch: pytest.MonkeyPatch, message: str, stamp: int, *parents: str) -> str:
     """A commit of HEAD's tree with PARENTS, dated STAMP (seconds), made by commit-tree."""
     tree = git(repo, "rev-parse", "HEAD^{tree}").strip()

@@ -104,3 +104,54 @@ def test_let_go_drops_the_tables_and_a_later_count_loads_them_again() -> None:
     # A word the dictionary lacks needs the hyphenation dictionary again.
     assert readability.syllables("zorblaxification") == textstat.syllable_count("zorblaxification")
     assert readability.syllable_table.cache_info().currsize == 1 and pyphen.hdcache
+
+
+def test_hyphenation_patterns_are_parsed_once_then_loaded_from_the_user_cache(tmp_path: Path) -> None:
+    # Words the syllable table lacks are counted by their hyphenation: the same counts whether
+    # the patterns were parsed from Pyphen's dictionary (a first run) or loaded as kept.
+    words = ["zorblaxification", "lenalidomide", "xyzzyq", "hyperparathyroidism", "qwertyuiopasdf"]
+    code = (
+        f"from reviewflow.checks import readability as r; print(*(r.syllables(w) for w in {words!r})); "
+        "print(*sorted(p.name for p in r._cache_file().parent.glob('hyphenation-*')))"
+    )
+    env = {"XDG_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+
+    def run() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        return done.stdout.splitlines()
+
+    counts, name = run()
+    assert counts.split() == [str(max(1, textstat.syllable_count(word))) for word in words]
+    assert name.startswith("hyphenation-pyphen-") and name.endswith("-hyph_en_US.pickle")
+    kept = tmp_path / "reviewflow" / name
+    written = kept.stat().st_mtime_ns
+    assert run() == [counts, name]
+    assert kept.stat().st_mtime_ns == written  # loaded as kept, not parsed and written again
+    # A kept file that is not what was written is parsed again, and written anew.
+    kept.write_bytes(b"not a pickle")
+    assert run() == [counts, name]
+    assert kept.read_bytes() != b"not a pickle"
+
+
+def test_kept_hyphenation_patterns_are_pyphens_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyphen
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    dictionary = pyphen.LANGUAGES["en_US"]
+    parsed = readability._hyphenation_patterns(dictionary)  # nothing kept yet: parsed, then kept
+    assert list(tmp_path.glob("reviewflow/hyphenation-pyphen-*-hyph_en_US.pickle"))
+    loaded = readability._hyphenation_patterns(dictionary)
+    fresh = pyphen.HyphDict(dictionary)
+    words = [
+        "zorblaxification",
+        "hyperparathyroidism",
+        "lenalidomide",
+        "a",
+        "ab",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ]
+    for made in (parsed, loaded):
+        assert (made.patterns, made.maxlen) == (fresh.patterns, fresh.maxlen)
+        assert [made.positions(word) for word in words] == [fresh.positions(word) for word in words]

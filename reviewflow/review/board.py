@@ -101,10 +101,13 @@ def authors_of(
         email, _, answer = rest.rpartition(" ")
         if answer in ("0", "1"):
             known[(blob, email)] = answer == "1"
-    # In the order the events name them (a list, not a set): git reads neighbouring texts from
-    # its pack through the same delta bases; in hash order, a fresh clone of 30,000 articles
-    # spent 31 s of git CPU on 52,000 texts instead of ~3 s.
+    # In the order the events name them, the newest first (a list, not a set): git reads
+    # neighbouring texts from its pack through the same delta bases, and packs the newest
+    # first; in hash order, a fresh clone of 30,000 articles spent 31 s of git CPU on 52,000
+    # texts instead of ~3 s; the oldest first, git spent 4.14 G instructions on the 17,432
+    # texts of the 10,000-article bench corpus, the newest first 3.75 G.
     unknown = [blob for blob, emails in candidates.items() if any((blob, e) not in known for e in emails)]
+    unknown.reverse()
     learned: list[str] = []
     for blob, raw in store.iter_blobs(unknown):
         listed = front_matter_authors(raw, candidates[blob])

@@ -367,14 +367,21 @@ def verify(
 
     store = store or GitStore.open(root)
     config = config if config is not None else committed_config(store)
-    # With nothing kept, the approved texts are checked while the history is read (early_checks.py).
-    starting = EarlyChecks.start(root, store, config, use_cache) if rev_range is None else None
+    if not use_cache and rev_range is None:  # the history will be read whole from git
+        store.start_log()  # git walks it while the rules load and the early checks' workers fork
+    try:
+        # With nothing kept, the approved texts are checked while the history is read (early_checks.py).
+        starting = EarlyChecks.start(root, store, config, use_cache) if rev_range is None else None
+    except BaseException:
+        store.forget_started_logs()
+        raise
     try:
         approved = starting.told if starting is not None else None
         judged = judge_history(store, config, use_cache=use_cache, approved=approved)
     except BaseException:
         if starting is not None:
             starting.cancel()
+        store.forget_started_logs()
         raise
     events, statuses = judged.outcome.events, judged.outcome.statuses
     if rev_range is not None:
