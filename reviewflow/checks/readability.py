@@ -65,9 +65,12 @@ def _hyphenator() -> pyphen.Pyphen:
     """Pyphen's en_US hyphenation, its patterns read from the user's cache directory where they
     were kept (parsing the dictionary's ~11,000 patterns takes ~0.1 s, in every process that
     checks a text, where loading them parsed takes ~0.01 s)."""
+    cached = getattr(pyphen, "hdcache", None)  # Pyphen's own cache of parsed dictionaries
+    if cached is None:  # a Pyphen that keeps none: it parses the dictionary itself
+        return pyphen.Pyphen(lang="en_US")
     path = pyphen.LANGUAGES[pyphen.language_fallback("en_US")]
-    if path not in pyphen.hdcache:
-        pyphen.hdcache[path] = _hyphenation_patterns(path)
+    if path not in cached:
+        cached[path] = _hyphenation_patterns(path)
     return pyphen.Pyphen(lang="en_US")
 
 
