@@ -24,14 +24,38 @@ def test_the_full_build_is_judged_against_hugo_pair_by_pair() -> None:
         _result(run.HUGO, 10_000, 10.0, 12.0, 16.0),
     ]
     sentence = run.against_hugo(results)
-    assert "Full publish at 10,000 articles: 0.90 × Hugo's time (≤ 0.8 × MISSED" in sentence
-    assert "the median of 3 pairs run back to back: 0.75, 0.90, 0.92" in sentence
+    assert (
+        "Full publish at 10,000 articles, both writing into a fresh directory on a tmpfs: 0.90 × " in sentence
+    )
+    assert (
+        "Hugo's time (≤ 0.8 × MISSED; the median of 3 pairs run back to back: 0.75, 0.90, 0.92)" in sentence
+    )
+
+
+def test_the_pairs_on_disk_are_shown_beside_the_judged_ones_and_judged_without_a_tmpfs() -> None:
+    on_disk = [
+        _result(run.PAIRED_ON_DISK, 10_000, 11.0, 12.0, 14.0),
+        _result(run.HUGO_ON_DISK, 10_000, 10.0, 12.0, 10.0),
+    ]
+    in_memory = [_result(run.PAIRED, 10_000, 6.0, 6.0, 7.0), _result(run.HUGO, 10_000, 10.0, 10.0, 10.0)]
+    both = run.against_hugo(in_memory + on_disk)
+    assert (
+        "on a tmpfs: 0.60 × Hugo's time (≤ 0.8 × met; the median of 3 pairs run back to back: 0.60, 0.60, 0.70)"
+        in both
+    )
+    assert both.endswith(" Both writing into a fresh directory on disk: 1.10 × (pairs: 1.00, 1.10, 1.40).")
+    alone = run.against_hugo(on_disk)
+    assert "Full publish at 10,000 articles, both writing into a fresh directory on disk: 1.10 × " in alone
+    assert "(≤ 0.8 × MISSED; the median of 3 pairs run back to back: 1.00, 1.10, 1.40)." in alone
 
 
 def test_the_comparison_is_at_the_largest_size_both_ran_and_absent_without_hugo() -> None:
     small = [_result(run.PAIRED, 1_000, 1.0, 1.0), _result(run.HUGO, 1_000, 2.0, 2.0)]
     big = [_result(run.PAIRED, 10_000, 7.0, 8.0), _result(run.HUGO, 10_000, 10.0, 10.0)]
-    assert "at 10,000 articles: 0.75 × Hugo's time (≤ 0.8 × met" in run.against_hugo(small + big)
+    assert (
+        "at 10,000 articles, both writing into a fresh directory on a tmpfs: 0.75 × Hugo's time (≤ 0.8 × met"
+        in (run.against_hugo(small + big))
+    )
     assert run.against_hugo([_result(run.PAIRED, 10_000, 7.0)]) == ""
     failed = _result(run.HUGO, 10_000)
     failed.failed = "exit 2"
@@ -44,14 +68,17 @@ def test_the_table_flags_a_slow_step_of_ours_and_never_hugos() -> None:
         _result("check", 10_000, 6.0),  # 12x the time for 10x the articles
         _result(run.HUGO, 1_000, 1.0),
         _result(run.HUGO, 10_000, 12.0),
+        _result(run.HUGO_ON_DISK, 1_000, 1.0),
+        _result(run.HUGO_ON_DISK, 10_000, 12.0),
     ]
     rows = {
         line.split(" | ")[0].lstrip("| "): line for line in run.table(results, [1_000, 10_000]).splitlines()
     }
     assert rows["check"].endswith("| 12.0x MISSED |")
     assert "≤ 2 s MISSED" in rows["check"]
-    assert rows[run.HUGO].endswith("| 12.0x |")
-    assert "| reference |" in rows[run.HUGO]
+    for hugo in (run.HUGO, run.HUGO_ON_DISK):
+        assert rows[hugo].endswith("| 12.0x |")
+        assert "| reference |" in rows[hugo]
 
 
 def _peaks_in_a_spawned_process() -> tuple[float, float]:
