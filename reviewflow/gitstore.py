@@ -152,10 +152,10 @@ class GitStore:
         as it parses any log, from what git wrote meanwhile on. `verify --no-cache`: git walked
         nothing while the main process loaded the rules before the early checks' workers forked
         (~0.5 s at 10,000 articles, one core idle)."""
-        if (rev or self.head, True) not in self._logs_started:
+        key = (rev or self.head, True)
+        if key not in self._logs_started:
             markers = separators()
-            started = Started(self.toplevel, *self._log_args(rev, True, markers))
-            self._logs_started[(rev or self.head, True)] = (markers, started)
+            self._logs_started[key] = (markers, Started(self.toplevel, *self._log_args(rev, True, markers)))
 
     def forget_started_logs(self) -> None:
         """Stop the logs start_log started that no one read (the run failed before)."""

@@ -369,20 +369,18 @@ def verify(
     config = config if config is not None else committed_config(store)
     if not use_cache and rev_range is None:  # the history will be read whole from git
         store.start_log()  # git walks it while the rules load and the early checks' workers fork
+    starting = None
     try:
         # With nothing kept, the approved texts are checked while the history is read (early_checks.py).
         starting = EarlyChecks.start(root, store, config, use_cache) if rev_range is None else None
-    except BaseException:
-        store.forget_started_logs()
-        raise
-    try:
         approved = starting.told if starting is not None else None
         judged = judge_history(store, config, use_cache=use_cache, approved=approved)
     except BaseException:
         if starting is not None:
             starting.cancel()
-        store.forget_started_logs()
         raise
+    finally:
+        store.forget_started_logs()  # a log started above and not read: the run failed first
     events, statuses = judged.outcome.events, judged.outcome.statuses
     if rev_range is not None:
         inside = store.commits_in(rev_range)
