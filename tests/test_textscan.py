@@ -1,0 +1,158 @@
+"""The word counts written in C (reviewflow/content/textscan.c) against their Python reference,
+and the tables built from them against what the code before them computed."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reviewflow.checks import readability
+from reviewflow.content import prose as prose_module
+from reviewflow.content.prose import WORD_BREAKS, Prose
+from tests import fuzzing  # noqa: F401  (the fuzz profile: examples per property, no deadline)
+from tests.conftest import compiled_module
+
+try:
+    from reviewflow.content._textscan import word_counts as c_word_counts
+except ImportError:  # a pure build (tests/test_compiled.py fails where it must be built)
+    c_word_counts = None
+
+built = pytest.mark.skipif(
+    c_word_counts is None,
+    reason="the extension is not in use (a pure build, REVIEWFLOW_PURE=1, a stale build)",
+)
+
+
+def oracle(lowered: str) -> Counter[str]:
+    """The words as the code before the extension split them."""
+    return Counter(lowered.translate(WORD_BREAKS).split())
+
+
+# Text mostly of ASCII (where every non-alphanumeric character separates), with white space
+# str.split() knows beyond ASCII and characters of every width.
+ASCII_HEAVY = st.text(
+    alphabet=st.one_of(
+        st.characters(max_codepoint=127),
+        st.sampled_from(["a", "b", " ", "\x00", "\x85", "\u00a0", "\u2028", "\u3000", "é", "\ud800", "😀"]),
+    ),
+    max_size=300,
+)
+# Any code point, lone surrogates included.
+ANY_UNICODE = st.text(alphabet=st.characters(exclude_categories=()), max_size=300)
+# Few distinct words, repeated: what a body is (and what the table is keyed on).
+REPEATED = st.lists(
+    st.sampled_from(["the", "syndrome", "poems", "7", "x", "é", "日本", "\ud83d", "a\u00a0b", "\u3000"]),
+    max_size=200,
+).map(" ".join)
+
+
+@built
+@given(st.one_of(ASCII_HEAVY, ANY_UNICODE, REPEATED))
+def test_the_extension_counts_the_words_the_reference_counts(text: str) -> None:
+    assert c_word_counts is not None
+    counts = c_word_counts(text)
+    assert type(counts) is dict
+    assert counts == oracle(text)
+    assert list(counts) == list(oracle(text))  # in order of first occurrence, as Counter keeps them
+    assert prose_module._python_word_counts(text) == counts
+
+
+@given(st.one_of(ASCII_HEAVY, ANY_UNICODE, REPEATED))
+def test_the_prose_s_word_tables_are_those_of_its_split_words(text: str) -> None:
+    prose = Prose(text)
+    words = text.lower().translate(WORD_BREAKS).split()
+    assert prose.word_counts == Counter(words)
+    assert prose.word_set == frozenset(words)
+
+
+def main_prose_totals(prose: Prose) -> tuple[int, int]:
+    """readability.prose_totals as main computed it before the word counts: one syllable count
+    looked up for every word."""
+    text = prose.text
+    if not text.isascii() or "'" in text:
+        return readability.word_totals(prose.without_headings, prose.marker_insides)
+    words = prose.lowered.translate(WORD_BREAKS).split()
+    total, counted = len(words), sum(map(readability.syllables, words))
+    if prose.headings:
+        lines = []
+        for start in prose.headings:
+            end = text.find("\n", start)
+            lines.append(text[start : len(text) if end < 0 else end])
+        headings = " ".join(lines).lower().translate(readability._SEPARATE).split()
+        total -= len(headings)
+        counted -= sum(map(readability.syllables, headings))
+    return readability._less_markers(total, counted, prose.marker_insides)
+
+
+LINES = st.lists(
+    st.lists(
+        st.sampled_from("Word|the|POEMS|syndrome|7|[1]|[2-4]|[1, 3]|e.g.|it's|é|x|-|".split("|")),
+        max_size=12,
+    ).map(" ".join),
+    min_size=1,
+    max_size=6,
+)
+
+
+@given(LINES, st.data())
+def test_prose_totals_are_main_s(lines: list[str], data: st.DataObject) -> None:
+    text = "\n".join(lines)
+    starts = [sum(len(line) + 1 for line in lines[:index]) for index in range(len(lines))]
+    headings = sorted(data.draw(st.sets(st.sampled_from(starts))))
+    prose = Prose(text, [0], [(1, 0)], headings=headings)
+    assert readability.prose_totals(prose) == main_prose_totals(prose)
+
+
+@built
+@pytest.mark.parametrize(
+    "text",
+    ["", " ", "!@#$%^&*()_+-=[]{};':\",./<>?`~\t\n\r\x0b\x0c\x1c\x1f\x7f", "\x85\u00a0\u2028\u3000 \t"],
+)
+def test_text_without_words_has_no_counts(text: str) -> None:
+    assert c_word_counts is not None
+    assert c_word_counts(text) == {}
+
+
+@built
+def test_edge_cases_count_as_the_reference_does() -> None:
+    assert c_word_counts is not None
+    huge = "w" * 1_000_000
+    assert c_word_counts(huge) == {huge: 1}
+    assert c_word_counts(f" {huge}.{huge}\u3000") == {huge: 2}
+    astral = "\U0001f600\U00010000x \U0001f600\U00010000x \ud800"
+    assert c_word_counts(astral) == {"\U0001f600\U00010000x": 2, "\ud800": 1}
+    assert c_word_counts("\x00a\x00b\x00a") == {"a": 2, "b": 1}
+    assert c_word_counts("café_café-CAFÉ") == {"café": 2, "CAFÉ": 1}  # lowering is the caller's
+
+
+@built
+@pytest.mark.parametrize("width", ["x", "é", "ā", "😀"])  # each of the three widths of a str
+def test_many_distinct_words_grow_the_table(width: str) -> None:
+    assert c_word_counts is not None
+    rng = random.Random(width)
+    words = [f"{width}{number}" for number in range(20_000)]
+    text = " ".join(rng.choice(words) for _ in range(60_000)) + " " + " ".join(words)
+    counts = c_word_counts(text)
+    assert counts == oracle(text)
+    assert len(counts) == 20_000
+
+
+@built
+def test_the_extension_takes_only_a_str() -> None:
+    assert c_word_counts is not None
+    with pytest.raises(TypeError, match="takes a str, not bytes"):
+        c_word_counts(b"words")  # type: ignore[arg-type]
+
+
+def test_the_prose_counts_with_the_extension_where_the_build_made_it() -> None:
+    """A compiled build's prose counts with the C extension; where the compiled modules run from
+    their sources (a pure build, REVIEWFLOW_PURE=1, a stale build) it counts with the reference."""
+    if compiled_module(prose_module) is not None:
+        assert c_word_counts is not None
+        assert prose_module._word_counts is c_word_counts
+    else:
+        assert prose_module._word_counts is prose_module._python_word_counts
