@@ -30,7 +30,7 @@ PACKAGE = Path(reviewflow.__file__).parent
 WHERE = "import importlib, sys; [print(importlib.import_module(m).__file__) for m in sys.argv[1:]]"
 # Prints the module of the function the prose counts its words with: the extension written in C
 # or its Python reference in the prose module.
-COUNTER = "from reviewflow.content import prose; print(prose._word_counts.__module__)"
+COUNTER = "from reviewflow.content import prose; print(prose._count_words.__module__)"
 TEXTSCAN = "reviewflow.content._textscan"
 
 

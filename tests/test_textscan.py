@@ -1,5 +1,6 @@
-"""The word counts written in C (reviewflow/content/textscan.c) against their Python reference,
-and the tables built from them against what the code before them computed."""
+"""The word counts and sentence starts written in C (reviewflow/content/textscan.c) against their
+Python references, and the tables built from the counts against what the code before them
+computed."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from tests import fuzzing  # noqa: F401  (the fuzz profile: examples per propert
 from tests.conftest import compiled_module
 
 try:
+    from reviewflow.content._textscan import sentence_starts as c_sentence_starts
     from reviewflow.content._textscan import word_counts as c_word_counts
 except ImportError:  # a pure build (tests/test_compiled.py fails where it must be built)
-    c_word_counts = None
+    c_sentence_starts = c_word_counts = None
 
 built = pytest.mark.skipif(
     c_word_counts is None,
@@ -148,11 +150,65 @@ def test_the_extension_takes_only_a_str() -> None:
         c_word_counts(b"words")  # type: ignore[arg-type]
 
 
-def test_the_prose_counts_with_the_extension_where_the_build_made_it() -> None:
-    """A compiled build's prose counts with the C extension; where the compiled modules run from
-    their sources (a pure build, REVIEWFLOW_PURE=1, a stale build) it counts with the reference."""
+def test_the_prose_reads_the_extension_where_the_build_made_it() -> None:
+    """A compiled build's prose counts and finds sentences with the C extension; where the
+    compiled modules run from their sources (a pure build, REVIEWFLOW_PURE=1, a stale build) it
+    uses the references."""
     if compiled_module(prose_module) is not None:
-        assert c_word_counts is not None
-        assert prose_module._word_counts is c_word_counts
+        assert c_word_counts is not None and c_sentence_starts is not None
+        assert prose_module._count_words is c_word_counts
+        assert prose_module._find_sentence_starts is c_sentence_starts
     else:
-        assert prose_module._word_counts is prose_module._python_word_counts
+        assert prose_module._count_words is prose_module._python_word_counts
+        assert prose_module._find_sentence_starts is prose_module._python_sentence_starts
+
+
+# What sentence ends are made of: each abbreviation in both cases and after a word character or
+# not, end marks with closers, openers, spaces of every kind, line breaks, characters of every width.
+SENTENCE_PIECES = st.sampled_from(
+    ["Word", "word", "e.g.", "E.G.", "i.e.", "I.E.", "Dr.", "dr.", "vs.", "Vs.", "et al.", "xal.", "_al.", "éal.",
+     "١al.", "Fig.", "fig.", "cf.", "Cf.", "approx.", "Approx.", "xapprox.", "3.5", "(see", "it)", '"Quoted."',
+     "’tis", "end.", "end!", "end?", "end.)", "end.'", "end.”", "end?’", "A", "7", "“Open", "(", "'", '"', "[1].",
+     ".", "!", "?", " ", "  ", "\t", "\n", "\n\n", " \n ", "\u00a0", "\u3000", "\u2028", "\x85", "x", "Z", "١",
+     "\ud800", "😀", "g.", "s.", ".g.", "e.", "_", "é", "ß.", "\x00"]
+)  # fmt: skip
+SENTENCE_TEXT = st.one_of(st.lists(SENTENCE_PIECES, max_size=40).map("".join), ANY_UNICODE)
+
+
+@built
+@given(SENTENCE_TEXT, st.data())
+def test_the_extension_finds_the_sentence_starts_the_reference_finds(text: str, data: st.DataObject) -> None:
+    assert c_sentence_starts is not None
+    line_starts = [index + 1 for index, character in enumerate(text[:-1]) if character == "\n"]
+    offsets = st.lists(st.integers(0, len(text) - 1), max_size=6).map(sorted) if text else st.just([])
+    known = data.draw(st.one_of(st.none(), st.just(line_starts), offsets))
+    assert c_sentence_starts(text, known) == prose_module._python_sentence_starts(text, known)
+
+
+@built
+def test_sentence_starts_at_the_edges_are_the_reference_s() -> None:
+    assert c_sentence_starts is not None
+    reference = prose_module._python_sentence_starts
+    long_text = "A b. " * 20_000 + "\n" + "x! Y? Z. " * 10_000  # longer than the stack's bits (16,384)
+    astral = "\U0001f600 end. \U0001f600\nNext! Dr. Who.\u3000\n\u00a0Last"
+    for text, known in [
+        ("", None), (" \n\t\u3000", None), ("x", []), ("x", [0]), ("a\n b", [2]), ("a\n b", [3]),
+        (long_text, None), (long_text, [len(long_text) - 1]), (astral, None), (astral, [astral.index("N")]),
+    ]:  # fmt: skip
+        assert c_sentence_starts(text, known) == reference(text, known), (text[:40], known)
+    assert c_sentence_starts(long_text, None)[-1] > 16_384
+
+
+@built
+def test_sentence_starts_refuse_what_is_no_text_or_no_offset() -> None:
+    assert c_sentence_starts is not None
+    with pytest.raises(IndexError):
+        c_sentence_starts("a\nb", [3])  # as the reference's text[3]
+    with pytest.raises(IndexError):
+        c_sentence_starts("a\nb", [-1])  # no offset in the text (the reference would read text[-1])
+    with pytest.raises(TypeError):
+        c_sentence_starts("a\nb", ["2"])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="takes a list or None, not tuple"):
+        c_sentence_starts("a\nb", (2,))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="takes a str, not bytes"):
+        c_sentence_starts(b"a", None)  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
-# The extension written in C (reviewflow/content/textscan.c); its Python reference is
-# reviewflow/content/prose.py's `_python_word_counts`.
+# The extension written in C (reviewflow/content/textscan.c); its Python references are
+# reviewflow/content/prose.py's `_python_word_counts` and `_python_sentence_starts`.
 
 def word_counts(lowered: str, /) -> dict[str, int]: ...
+def sentence_starts(text: str, known: list[int] | None, /) -> list[int]: ...

@@ -64,12 +64,6 @@ def _python_word_counts(lowered: str) -> dict[str, int]:
     return dict(Counter(words))
 
 
-try:
-    from reviewflow.content._textscan import word_counts as _word_counts
-except ImportError:  # not built, stale, or REVIEWFLOW_PURE=1 (reviewflow/compiled.py)
-    _word_counts = _python_word_counts
-
-
 @dataclass(frozen=True)
 class Sentence:
     line: int
@@ -151,7 +145,7 @@ class Prose:
         or a digit (and at white space), each with how often it occurs: read once, for the
         vocabularies (the distinct words) and readability (each distinct word's syllables)."""
         if self._word_counts is None:
-            self._word_counts = _word_counts(self.lowered)
+            self._word_counts = _count_words(self.lowered)
         return self._word_counts
 
     @property
@@ -188,7 +182,7 @@ class Prose:
         block; a start on white space (an empty block, code blanked out) moves to the next
         character that is not. Listed once: every rule that reads sentences asks for many."""
         if self._sentence_starts is None:
-            self._sentence_starts = _sentence_starts(self.text, self.block_starts)
+            self._sentence_starts = _find_sentence_starts(self.text, self.block_starts)
         return self._sentence_starts
 
     @property
@@ -255,8 +249,9 @@ def _without_lines(text: str, starts: list[int]) -> str:
     return "".join([*pieces, text[previous:]])
 
 
-def _sentence_starts(text: str, known: list[int] | None) -> list[int]:
-    """Prose.sentence_starts of TEXT, whose blocks start at KNOWN where the parse knew them."""
+def _python_sentence_starts(text: str, known: list[int] | None) -> list[int]:
+    """Prose.sentence_starts of TEXT, whose blocks start at KNOWN (offsets in TEXT) where the
+    parse knew them: the reference of the extension written in C (content/textscan.c)."""
     first = _NOT_SPACE.search(text)
     if first is None:
         return []
@@ -282,6 +277,17 @@ def _block_starts(text: str) -> Iterable[int]:
         return [match.end() for match in _BLOCK_START.finditer(text)]
     # Line i + 1 starts after the lengths of lines 0..i and i + 1 line breaks.
     return islice(map(add, accumulate(map(len, lines)), count(1)), len(lines) - 1)
+
+
+# The word counts and the sentence starts in C where the extension is built
+# (reviewflow/content/textscan.c: one pass over the text's buffer, no string or match object made
+# that is thrown away). Not built, stale, or REVIEWFLOW_PURE=1 (reviewflow/compiled.py): the
+# Python references above, the same tables.
+try:
+    from reviewflow.content._textscan import sentence_starts as _find_sentence_starts
+    from reviewflow.content._textscan import word_counts as _count_words
+except ImportError:
+    _find_sentence_starts, _count_words = _python_sentence_starts, _python_word_counts
 
 
 @lru_cache(maxsize=64)

@@ -1,14 +1,21 @@
-/* reviewflow.content._textscan: the per-text word counts of a body's prose, in one pass.
+/* reviewflow.content._textscan: two per-text tables of a body's prose, each in one pass over the
+   text's buffer.
 
-   The checks read every approved text's words (the vocabularies' word set, the syllable sum of
-   the reading grade). In Python that is a translation, a split into ~705 strings and a set or a
-   count over them; a body has ~64 distinct words, so most of those strings are made only to be
-   thrown away. Here the words are found in the string's own buffer and counted in a small hash
-   table keyed on it, and a string is made only for each distinct word.
+   Every approved text is checked on a cold `check` and on `verify --no-cache`, and two of the
+   tables its rules read cost most of what is left in Python: the words (the vocabularies' word
+   set, the reading grade's syllable sum) and the sentence starts.
 
-   The Python reference is reviewflow/content/prose.py's `_python_word_counts`, which runs
-   instead where this module is not built or is older than this file (reviewflow/compiled.py);
-   tests/test_textscan.py holds the two equal. */
+   - word_counts: in Python a translation, a split into ~705 strings and a set or a count over
+     them; a body has ~64 distinct words, so most of those strings were made to be thrown away.
+     Here the words are found in the buffer and counted in a small hash table keyed on it, and a
+     string is made only for each distinct word.
+   - sentence_starts: in Python three regular expressions (a match object for every end), a set
+     and a sort. Here each end mark is found by CPython's character search and tested as the
+     expressions test it; the starts are kept as bits, so they come out in order, each once.
+
+   The Python references are reviewflow/content/prose.py's `_python_word_counts` and
+   `_python_sentence_starts`, which run instead where this module is not built or is older than
+   this file (reviewflow/compiled.py); tests/test_textscan.py holds each equal to its reference. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -273,15 +280,321 @@ word_counts(PyObject *module, PyObject *text)
     return counts;
 }
 
+/* --- Sentence starts ------------------------------------------------------------------------ */
+
+/* The text as `re` reads it: any width, with `re`'s classes for str patterns. */
+typedef struct {
+    const void *data;
+    int kind;
+    Py_ssize_t length;
+} Text;
+
+static inline Py_UCS4
+at(const Text *text, Py_ssize_t index)
+{
+    return PyUnicode_READ(text->kind, text->data, index);
+}
+
+/* \s of a str pattern */
+static inline int
+is_space(Py_UCS4 character)
+{
+    return Py_UNICODE_ISSPACE(character);
+}
+
+/* \w of a str pattern: what \b tells apart */
+static inline int
+is_word(Py_UCS4 character)
+{
+    return character == '_' || Py_UNICODE_ISALNUM(character);
+}
+
+/* [\"'”’)]: what may close a sentence after its end mark */
+static inline int
+is_closer(Py_UCS4 character)
+{
+    return character == '"' || character == '\'' || character == 0x201D || character == 0x2019 || character == ')';
+}
+
+/* [A-Z0-9\"“'(]: what a sentence after an end may start with */
+static inline int
+is_opener(Py_UCS4 character)
+{
+    return (character >= 'A' && character <= 'Z') || (character >= '0' && character <= '9') || character == '"' ||
+           character == 0x201C || character == '\'' || character == '(';
+}
+
+/* Where the next sentence starts after the end mark at END: past the closers and the spaces or
+   tabs (at least one) that follow it, on a character that may start a sentence; -1 where there is
+   none (where [\"'”’)]*[ \t]+(?=[A-Z0-9\"“'(]) does not match). */
+static Py_ssize_t
+start_after(const Text *text, Py_ssize_t end)
+{
+    Py_ssize_t position = end + 1;
+    while (position < text->length && is_closer(at(text, position))) {
+        position++;
+    }
+    Py_ssize_t spaces = position;
+    while (position < text->length && (at(text, position) == ' ' || at(text, position) == '\t')) {
+        position++;
+    }
+    if (position == spaces || position == text->length || !is_opener(at(text, position))) {
+        return -1;
+    }
+    return position;
+}
+
+/* Whether the characters before END are WORD (its first letter in either case where
+   FIRST_EITHER_CASE) and WORD starts a word: the test of a lookbehind `(?<!\bWORD\.)`. */
+static int
+word_before(const Text *text, Py_ssize_t end, const char *word, int first_either_case)
+{
+    Py_ssize_t length = (Py_ssize_t)strlen(word);
+    Py_ssize_t start = end - length;
+    if (start < 0) {
+        return 0;
+    }
+    for (Py_ssize_t index = 0; index < length; index++) {
+        Py_UCS4 character = at(text, start + index);
+        Py_UCS4 wanted = (Py_UCS4)(unsigned char)word[index];
+        if (character != wanted && !(index == 0 && first_either_case && character == (wanted ^ 0x20))) {
+            return 0;
+        }
+    }
+    return start == 0 || !is_word(at(text, start - 1));
+}
+
+/* Whether the full stop at STOP ends an abbreviation rather than a sentence: e.g., i.e., vs.,
+   Dr., approx., et al., fig., cf. (_FULL_STOP_END's lookbehinds). Each ends in one of the
+   letters gGeEsrxlf: after any other character none can. */
+static int
+ends_abbreviation(const Text *text, Py_ssize_t stop)
+{
+    if (stop == 0) {
+        return 0;
+    }
+    Py_UCS4 last = at(text, stop - 1);
+    switch (last) {
+    case 'g': case 'G': case 'e': case 'E': case 's': case 'r': case 'x': case 'l': case 'f':
+        break;
+    default:
+        return 0;
+    }
+    /* [Ee]\.[Gg] and [Ii]\.[Ee], each letter in either case (no \b) */
+    if (stop >= 3 && at(text, stop - 2) == '.') {
+        Py_UCS4 first = at(text, stop - 3) | 0x20, second = last | 0x20;
+        if ((first == 'e' && second == 'g') || (first == 'i' && second == 'e')) {
+            return 1;
+        }
+    }
+    return word_before(text, stop, "vs", 1) || word_before(text, stop, "dr", 1) ||
+           word_before(text, stop, "approx", 1) || word_before(text, stop, "al", 0) ||
+           word_before(text, stop, "fig", 1) || word_before(text, stop, "cf", 1);
+}
+
+/* The offsets where sentences start, one bit each (64 to a word): in order and each once
+   whatever order they are found in. A body's fit on the caller's stack. */
+#define STACK_WORDS_OF_BITS 256
+
+typedef struct {
+    uint64_t *bits;
+    Py_ssize_t count;
+} Starts;
+
+static inline void
+add_start(Starts *starts, Py_ssize_t position)
+{
+    uint64_t bit = (uint64_t)1 << (position & 63);
+    uint64_t *word = &starts->bits[position >> 6];
+    if (!(*word & bit)) {
+        *word |= bit;
+        starts->count++;
+    }
+}
+
+/* The next MARK at or after FROM in STRING, -1 if there is none (CPython's search: memchr for
+   one-byte text); -2 with an exception set if the search failed. */
+static inline Py_ssize_t
+find(PyObject *string, Py_UCS4 mark, Py_ssize_t from, Py_ssize_t length)
+{
+    return from >= length ? -1 : PyUnicode_FindChar(string, mark, from, length, 1);
+}
+
+/* Adds where a sentence starts after each end MARK (. ! or ?) ends one: -1 on an error. */
+static int
+add_ends(PyObject *string, const Text *text, Py_UCS4 mark, Starts *starts)
+{
+    Py_ssize_t position = find(string, mark, 0, text->length);
+    while (position >= 0) {
+        Py_ssize_t next = start_after(text, position);
+        if (next >= 0 && (mark != '.' || !ends_abbreviation(text, position))) {
+            add_start(starts, next);
+        }
+        position = find(string, mark, position + 1, text->length);
+    }
+    return position == -1 ? 0 : -1;
+}
+
+/* Adds where _BLOCK_START (\n\s*(?=\S)) matches end: after each run of white space that holds a
+   line break, on the character that is not white space after it. -1 on an error. */
+static int
+add_block_starts(PyObject *string, const Text *text, Starts *starts)
+{
+    Py_ssize_t position = find(string, '\n', 0, text->length);
+    while (position >= 0) {
+        position++;
+        while (position < text->length && is_space(at(text, position))) {
+            position++;
+        }
+        if (position < text->length) {
+            add_start(starts, position);
+        }
+        position = find(string, '\n', position, text->length);
+    }
+    return position == -1 ? 0 : -1;
+}
+
+/* Adds the offsets of KNOWN (a list of ints, each an offset in TEXT) and returns 1, or returns 0
+   if one of them is on white space (the parse's starts are then not used: a start on white space
+   moves to the next character that is not); -1 with an exception set if one is no offset. */
+static int
+add_known(const Text *text, PyObject *known, Starts *starts)
+{
+    for (Py_ssize_t index = 0; index < PyList_GET_SIZE(known); index++) {
+        Py_ssize_t offset = PyLong_AsSsize_t(PyList_GET_ITEM(known, index));
+        if (offset == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (offset < 0 || offset >= text->length) {
+            PyErr_SetString(PyExc_IndexError, "a known block start is outside the text");
+            return -1;
+        }
+        if (is_space(at(text, offset))) {
+            return 0;
+        }
+    }
+    for (Py_ssize_t index = 0; index < PyList_GET_SIZE(known); index++) {
+        add_start(starts, PyLong_AsSsize_t(PyList_GET_ITEM(known, index)));
+    }
+    return 1;
+}
+
+/* The index of the lowest bit set in a word that is not 0. */
+static inline int
+lowest_bit(uint64_t word)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(word);
+#else
+    int index = 0;
+    while (!(word & 1)) {
+        word >>= 1;
+        index++;
+    }
+    return index;
+#endif
+}
+
+/* The starts, in order, as a list of ints. */
+static PyObject *
+list_of(const Starts *starts, Py_ssize_t words)
+{
+    PyObject *list = PyList_New(starts->count);
+    if (list == NULL) {
+        return NULL;
+    }
+    Py_ssize_t index = 0;
+    for (Py_ssize_t word_index = 0; word_index < words; word_index++) {
+        uint64_t word = starts->bits[word_index];
+        while (word) {
+            PyObject *offset = PyLong_FromSsize_t(word_index * 64 + lowest_bit(word));
+            if (offset == NULL) {
+                Py_DECREF(list);
+                return NULL;
+            }
+            PyList_SET_ITEM(list, index++, offset);
+            word &= word - 1;
+        }
+    }
+    return list;
+}
+
+PyDoc_STRVAR(sentence_starts_doc,
+             "sentence_starts(text, known, /)\n--\n\n"
+             "Where the sentences of TEXT start, in order: at its first character that is not "
+             "white space, where each match of _FULL_STOP_END and _OTHER_END ends, and at each "
+             "block (the offsets KNOWN, a list, where the parse knew them and none is on white "
+             "space; else where _BLOCK_START's matches end). prose.py's _python_sentence_starts "
+             "is the reference.");
+
+static PyObject *
+sentence_starts(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "sentence_starts() takes 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *string = args[0], *known = args[1];
+    if (!PyUnicode_Check(string)) {
+        PyErr_Format(PyExc_TypeError, "sentence_starts() takes a str, not %.200s", Py_TYPE(string)->tp_name);
+        return NULL;
+    }
+    if (known != Py_None && !PyList_Check(known)) {
+        PyErr_Format(PyExc_TypeError, "sentence_starts() takes a list or None, not %.200s",
+                     Py_TYPE(known)->tp_name);
+        return NULL;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(string) < 0) {
+        return NULL;
+    }
+#endif
+    Text text = {PyUnicode_DATA(string), PyUnicode_KIND(string), PyUnicode_GET_LENGTH(string)};
+    Py_ssize_t first = 0;
+    while (first < text.length && is_space(at(&text, first))) {
+        first++;
+    }
+    if (first == text.length) {
+        return PyList_New(0);
+    }
+    uint64_t stack[STACK_WORDS_OF_BITS];
+    Py_ssize_t words = text.length / 64 + 1;
+    Starts starts = {stack, 0};
+    if (words <= STACK_WORDS_OF_BITS) {
+        memset(stack, 0, (size_t)words * sizeof(uint64_t));
+    }
+    else if ((starts.bits = PyMem_Calloc((size_t)words, sizeof(uint64_t))) == NULL) {
+        return PyErr_NoMemory();
+    }
+    add_start(&starts, first);
+    int found = add_ends(string, &text, '.', &starts) < 0 || add_ends(string, &text, '!', &starts) < 0 ||
+                        add_ends(string, &text, '?', &starts) < 0
+                    ? -1
+                    : 0;
+    if (found == 0 && known != Py_None) {
+        found = add_known(&text, known, &starts);
+    }
+    if (found == 0) {
+        found = add_block_starts(string, &text, &starts);
+    }
+    PyObject *list = found < 0 ? NULL : list_of(&starts, words);
+    if (starts.bits != stack) {
+        PyMem_Free(starts.bits);
+    }
+    return list;
+}
+
 static PyMethodDef textscan_methods[] = {
     {"word_counts", word_counts, METH_O, word_counts_doc},
+    {"sentence_starts", (PyCFunction)(void (*)(void))sentence_starts, METH_FASTCALL, sentence_starts_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef textscan_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "reviewflow.content._textscan",
-    .m_doc = "The per-text word counts of a body's prose, in one pass (reviewflow/content/textscan.c).",
+    .m_doc = "The word counts and the sentence starts of a body's prose (reviewflow/content/textscan.c).",
     .m_size = 0,
     .m_methods = textscan_methods,
 };
