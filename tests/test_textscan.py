@@ -1,6 +1,6 @@
-"""The word counts and sentence starts written in C (reviewflow/content/textscan.c) against their
-Python references, and the tables built from the counts against what the code before them
-computed."""
+"""The word counts, sentence starts and uncited sentences written in C
+(reviewflow/content/textscan.c) against their Python references, and the tables built from the
+counts against what the code before them computed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reviewflow.checks import readability
+from reviewflow.checks import prose_fields, readability
 from reviewflow.content import prose as prose_module
 from reviewflow.content.prose import WORD_BREAKS, Prose
 from tests import fuzzing  # noqa: F401  (the fuzz profile: examples per property, no deadline)
@@ -19,9 +19,10 @@ from tests.conftest import compiled_module
 
 try:
     from reviewflow.content._textscan import sentence_starts as c_sentence_starts
+    from reviewflow.content._textscan import uncited as c_uncited
     from reviewflow.content._textscan import word_counts as c_word_counts
 except ImportError:  # a pure build (tests/test_compiled.py fails where it must be built)
-    c_sentence_starts = c_word_counts = None
+    c_sentence_starts = c_uncited = c_word_counts = None
 
 built = pytest.mark.skipif(
     c_word_counts is None,
@@ -155,12 +156,14 @@ def test_the_prose_reads_the_extension_where_the_build_made_it() -> None:
     compiled modules run from their sources (a pure build, REVIEWFLOW_PURE=1, a stale build) it
     uses the references."""
     if compiled_module(prose_module) is not None:
-        assert c_word_counts is not None and c_sentence_starts is not None
+        assert c_word_counts is not None and c_sentence_starts is not None and c_uncited is not None
         assert prose_module._count_words is c_word_counts
         assert prose_module._find_sentence_starts is c_sentence_starts
+        assert prose_fields._uncited is c_uncited
     else:
         assert prose_module._count_words is prose_module._python_word_counts
         assert prose_module._find_sentence_starts is prose_module._python_sentence_starts
+        assert prose_fields._uncited is prose_fields._python_uncited
 
 
 # What sentence ends are made of: each abbreviation in both cases and after a word character or
@@ -212,3 +215,45 @@ def test_sentence_starts_refuse_what_is_no_text_or_no_offset() -> None:
         c_sentence_starts("a\nb", (2,))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="takes a str, not bytes"):
         c_sentence_starts(b"a", None)  # type: ignore[arg-type]
+
+
+# Citation markers and what is nearly one: every kind of inside, too long by one, broken by a
+# line, a letter or a bracket, digits of other scripts, and sentence ends between them.
+MARKER_PIECES = st.sampled_from(
+    ["[1]", "[12]", "[1, 2-4]", "[3–5]", "[١]", "[1](u)", "[x]", "[1a]", "[", "]", "[[2]]", "[2", "3]",
+     "[1\n]", "[" + "1" * 40 + "]", "[" + "1" * 41 + "]", "Word.", " ", "A", "end. ", "Next", "\n", "x", "é",
+     "😀", "[😀]", "[1😀]", "[1é]", "[1_]", "[1 ]", "[1\u00a0]"]
+)  # fmt: skip
+
+
+@built
+@given(st.one_of(st.lists(MARKER_PIECES, max_size=30).map("".join), ANY_UNICODE), st.data())
+def test_the_extension_finds_the_uncited_sentences_as_the_reference(text: str, data: st.DataObject) -> None:
+    assert c_uncited is not None
+    offsets = st.lists(st.integers(0, len(text)), max_size=8, unique=True).map(sorted)
+    starts = data.draw(st.one_of(st.just(prose_module._python_sentence_starts(text, None)), offsets))
+    assert c_uncited(text, starts) == prose_fields._python_uncited(text, starts)
+
+
+@built
+def test_uncited_sentences_at_the_edges_are_the_reference_s() -> None:
+    assert c_uncited is not None
+    reference = prose_fields._python_uncited
+    for text, starts in [
+        ("", []), ("[1]", []), ("[1]", [0]), ("[1]", [1]), ("a [1]", [0, 3]), ("a [1]", [0, 5]), ("a [1]", [0, 4]),
+        ("[1] b [2] c", [0, 4, 10]), ("x [" + "9" * 40 + "] y", [0]), ("x [" + "9" * 41 + "] y", [0]),
+        ("A. [\U0001f600] B [1].", [0, 3]), ("[1]" * 10_000, list(range(0, 30_000, 7))),
+    ]:  # fmt: skip
+        assert c_uncited(text, starts) == reference(text, starts), (text[:40], starts[:5])
+
+
+@built
+def test_uncited_refuses_starts_out_of_order_or_outside_the_text() -> None:
+    assert c_uncited is not None
+    for starts in ([2, 1], [0, 6], [-1]):
+        with pytest.raises(ValueError, match="in order, each in the text"):
+            c_uncited("a [1]", starts)
+    with pytest.raises(TypeError):
+        c_uncited("a [1]", (0,))  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        c_uncited("a [1]", ["0"])  # type: ignore[list-item]

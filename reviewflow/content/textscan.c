@@ -1,9 +1,10 @@
-/* reviewflow.content._textscan: two per-text tables of a body's prose, each in one pass over the
+/* reviewflow.content._textscan: per-text tables of a body's prose, each in one pass over the
    text's buffer.
 
-   Every approved text is checked on a cold `check` and on `verify --no-cache`, and two of the
-   tables its rules read cost most of what is left in Python: the words (the vocabularies' word
-   set, the reading grade's syllable sum) and the sentence starts.
+   Every approved text is checked on a cold `check` and on `verify --no-cache`, and three of the
+   tables its rules read cost most of what was left in Python: the words (the vocabularies' word
+   set, the reading grade's syllable sum), the sentence starts, and which sentences hold no
+   citation marker.
 
    - word_counts: in Python a translation, a split into ~705 strings and a set or a count over
      them; a body has ~64 distinct words, so most of those strings were made to be thrown away.
@@ -12,10 +13,13 @@
    - sentence_starts: in Python three regular expressions (a match object for every end), a set
      and a sort. Here each end mark is found by CPython's character search and tested as the
      expressions test it; the starts are kept as bits, so they come out in order, each once.
+   - uncited: in Python one regular-expression search a sentence (~87 a body). Here each "[" is
+     found once and tested as citations.MARKER tests it, against the sentence it starts in.
 
    The Python references are reviewflow/content/prose.py's `_python_word_counts` and
-   `_python_sentence_starts`, which run instead where this module is not built or is older than
-   this file (reviewflow/compiled.py); tests/test_textscan.py holds each equal to its reference. */
+   `_python_sentence_starts` and reviewflow/checks/prose_fields.py's `_python_uncited`, which run
+   instead where this module is not built or is older than this file (reviewflow/compiled.py);
+   tests/test_textscan.py holds each equal to its reference. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -585,16 +589,128 @@ sentence_starts(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return list;
 }
 
+/* --- Sentences without a citation marker ---------------------------------------------------- */
+
+/* Whether a citation marker starts with the "[" at OPEN and ends before END: citations.MARKER,
+   \[(\d[^\[\]\nA-Za-z]{0,39})\]. Its inside holds no "]", so the first "]" after the digit is the
+   only one that can close it. */
+static int
+marker_before(const Text *text, Py_ssize_t open, Py_ssize_t end)
+{
+    Py_ssize_t position = open + 1;
+    if (position >= end || !Py_UNICODE_ISDECIMAL(at(text, position))) {
+        return 0;
+    }
+    Py_ssize_t last = position + 40; /* the digit, 39 more, then the "]" */
+    for (position++; position < end && position <= last; position++) {
+        Py_UCS4 character = at(text, position);
+        if (character == ']') {
+            return 1;
+        }
+        if (character == '[' || character == '\n' || (character < 128 && Py_ISALPHA(character))) {
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* Reads the sentence starts (a list of ints in order, each an offset in the text) into BOUNDS,
+   the text's length after them: each sentence's bounds. -1 with an exception set if they are not. */
+static int
+read_bounds(PyObject *starts, Py_ssize_t length, Py_ssize_t *bounds)
+{
+    Py_ssize_t count = PyList_GET_SIZE(starts);
+    for (Py_ssize_t index = 0; index < count; index++) {
+        Py_ssize_t start = PyLong_AsSsize_t(PyList_GET_ITEM(starts, index));
+        if (start == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (start < (index ? bounds[index - 1] : 0) || start > length) {
+            PyErr_SetString(PyExc_ValueError, "uncited() takes sentence starts in order, each in the text");
+            return -1;
+        }
+        bounds[index] = start;
+    }
+    bounds[count] = length;
+    return 0;
+}
+
+PyDoc_STRVAR(uncited_doc,
+             "uncited(text, starts, /)\n--\n\n"
+             "For each sentence of TEXT (STARTS: where each starts, in order; each ends where the "
+             "next starts, the last at the text's end), whether no citation marker lies wholly "
+             "inside it: not MARKER.search(text, start, end). prose_fields.py's _python_uncited is "
+             "the reference.");
+
+static PyObject *
+uncited(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "uncited() takes 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *string = args[0], *starts = args[1];
+    if (!PyUnicode_Check(string) || !PyList_Check(starts)) {
+        PyErr_SetString(PyExc_TypeError, "uncited() takes a str and a list of offsets");
+        return NULL;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(string) < 0) {
+        return NULL;
+    }
+#endif
+    Text text = {PyUnicode_DATA(string), PyUnicode_KIND(string), PyUnicode_GET_LENGTH(string)};
+    Py_ssize_t count = PyList_GET_SIZE(starts);
+    Py_ssize_t *bounds = PyMem_Malloc((size_t)(count + 1) * sizeof(Py_ssize_t));
+    unsigned char *cited = PyMem_Calloc((size_t)count + 1, 1);
+    PyObject *flags = NULL;
+    if (bounds == NULL || cited == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (read_bounds(starts, text.length, bounds) < 0) {
+        goto done;
+    }
+    /* Each marker cites the sentence it starts in if it ends before the next one starts. */
+    Py_ssize_t sentence = -1;
+    Py_ssize_t open = count && text.length ? PyUnicode_FindChar(string, '[', 0, text.length, 1) : -1;
+    while (open >= 0) {
+        while (sentence + 1 < count && bounds[sentence + 1] <= open) {
+            sentence++;
+        }
+        if (sentence >= 0 && marker_before(&text, open, bounds[sentence + 1])) {
+            cited[sentence] = 1;
+        }
+        open = open + 1 < text.length ? PyUnicode_FindChar(string, '[', open + 1, text.length, 1) : -1;
+    }
+    if (open == -2) {
+        goto done;
+    }
+    flags = PyList_New(count);
+    if (flags == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t index = 0; index < count; index++) {
+        PyList_SET_ITEM(flags, index, Py_NewRef(cited[index] ? Py_False : Py_True));
+    }
+done:
+    PyMem_Free(bounds);
+    PyMem_Free(cited);
+    return flags;
+}
+
 static PyMethodDef textscan_methods[] = {
     {"word_counts", word_counts, METH_O, word_counts_doc},
     {"sentence_starts", (PyCFunction)(void (*)(void))sentence_starts, METH_FASTCALL, sentence_starts_doc},
+    {"uncited", (PyCFunction)(void (*)(void))uncited, METH_FASTCALL, uncited_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef textscan_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "reviewflow.content._textscan",
-    .m_doc = "The word counts and the sentence starts of a body's prose (reviewflow/content/textscan.c).",
+    .m_doc = "Per-text tables of a body's prose: word counts, sentence starts, uncited sentences.",
     .m_size = 0,
     .m_methods = textscan_methods,
 };
