@@ -299,6 +299,30 @@ at(const Text *text, Py_ssize_t index)
     return PyUnicode_READ(text->kind, text->data, index);
 }
 
+/* Reads the arguments of a function of two whose first is the text (NAME, for the errors): 0, or
+   -1 with an exception set. */
+static int
+read_text_argument(const char *name, PyObject *const *args, Py_ssize_t nargs, Text *text)
+{
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "%s() takes 2 arguments (%zd given)", name, nargs);
+        return -1;
+    }
+    if (!PyUnicode_Check(args[0])) {
+        PyErr_Format(PyExc_TypeError, "%s() takes a str, not %.200s", name, Py_TYPE(args[0])->tp_name);
+        return -1;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(args[0]) < 0) {
+        return -1;
+    }
+#endif
+    text->data = PyUnicode_DATA(args[0]);
+    text->kind = PyUnicode_KIND(args[0]);
+    text->length = PyUnicode_GET_LENGTH(args[0]);
+    return 0;
+}
+
 /* \s of a str pattern */
 static inline int
 is_space(Py_UCS4 character)
@@ -535,26 +559,16 @@ static PyObject *
 sentence_starts(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 2) {
-        PyErr_Format(PyExc_TypeError, "sentence_starts() takes 2 arguments (%zd given)", nargs);
+    Text text;
+    if (read_text_argument("sentence_starts", args, nargs, &text) < 0) {
         return NULL;
     }
     PyObject *string = args[0], *known = args[1];
-    if (!PyUnicode_Check(string)) {
-        PyErr_Format(PyExc_TypeError, "sentence_starts() takes a str, not %.200s", Py_TYPE(string)->tp_name);
-        return NULL;
-    }
     if (known != Py_None && !PyList_Check(known)) {
         PyErr_Format(PyExc_TypeError, "sentence_starts() takes a list or None, not %.200s",
                      Py_TYPE(known)->tp_name);
         return NULL;
     }
-#if PY_VERSION_HEX < 0x030C0000
-    if (PyUnicode_READY(string) < 0) {
-        return NULL;
-    }
-#endif
-    Text text = {PyUnicode_DATA(string), PyUnicode_KIND(string), PyUnicode_GET_LENGTH(string)};
     Py_ssize_t first = 0;
     while (first < text.length && is_space(at(&text, first))) {
         first++;
@@ -646,21 +660,15 @@ static PyObject *
 uncited(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 2) {
-        PyErr_Format(PyExc_TypeError, "uncited() takes 2 arguments (%zd given)", nargs);
+    Text text;
+    if (read_text_argument("uncited", args, nargs, &text) < 0) {
         return NULL;
     }
     PyObject *string = args[0], *starts = args[1];
-    if (!PyUnicode_Check(string) || !PyList_Check(starts)) {
-        PyErr_SetString(PyExc_TypeError, "uncited() takes a str and a list of offsets");
+    if (!PyList_Check(starts)) {
+        PyErr_Format(PyExc_TypeError, "uncited() takes a list of offsets, not %.200s", Py_TYPE(starts)->tp_name);
         return NULL;
     }
-#if PY_VERSION_HEX < 0x030C0000
-    if (PyUnicode_READY(string) < 0) {
-        return NULL;
-    }
-#endif
-    Text text = {PyUnicode_DATA(string), PyUnicode_KIND(string), PyUnicode_GET_LENGTH(string)};
     Py_ssize_t count = PyList_GET_SIZE(starts);
     Py_ssize_t *bounds = PyMem_Malloc((size_t)(count + 1) * sizeof(Py_ssize_t));
     unsigned char *cited = PyMem_Calloc((size_t)count + 1, 1);
