@@ -13,10 +13,12 @@ SIZES += 100000
 endif
 comma := ,
 
-# The modules mypyc compiles (reviewflow/compiled.py lists them): the venv's install builds them,
-# so editing one rebuilds it here; an older extension would otherwise shadow the edited source.
-COMPILED_SOURCES := $(shell $(PYTHON) -c 'import runpy; print(*(m.replace(".", "/") + ".py" for m in \
-	runpy.run_path("reviewflow/compiled.py")["COMPILED_MODULES"]))')
+# The modules mypyc compiles and the C sources of the extensions written in C (reviewflow/compiled.py
+# lists both): the venv's install builds them, so editing one rebuilds it here; an older extension
+# would otherwise shadow the edited source.
+COMPILED_SOURCES := $(shell $(PYTHON) -c 'import runpy; listed = runpy.run_path("reviewflow/compiled.py"); \
+	print(*(m.replace(".", "/") + ".py" for m in listed["COMPILED_MODULES"]), \
+	*("reviewflow/" + source for source in listed["C_EXTENSIONS"].values()))')
 
 $(BIN)/reviewflow: pyproject.toml setup.py reviewflow/compiled.py $(COMPILED_SOURCES)
 	$(PYTHON) -m venv $(VENV)

@@ -14,7 +14,9 @@ divided by 300: the instructions one article costs, which the machine's load doe
 - model: the schema check and the Article model
 - body: the body read into prose (`read_prose`: the plain reading, or Comrak's tree and the walk)
 - sentences: `Prose.sentence_starts`
-- words: `Prose.word_set` (the lowered text, the word list and its set)
+- words: `Prose.word_set` (the lowered text, the word counts and their set)
+- totals: `Prose.word_set` and `readability.prose_totals` (every table of the words: the
+  vocabularies' and the reading grade's)
 
 README.md ("What bounds the rows that miss") quotes the results.
 """
@@ -28,11 +30,12 @@ import sys
 from pathlib import Path
 
 ARTICLES = 300
-PARTS = ("check", "frontmatter", "model", "body", "sentences", "words")
+PARTS = ("check", "frontmatter", "model", "body", "sentences", "words", "totals")
 
 
 def run_part(corpus: Path, part: str, count: int) -> None:
     """Do PART for the first COUNT of 300 articles, after everything it needs is ready."""
+    from reviewflow.checks.readability import prose_totals
     from reviewflow.checks.workspace import Workspace, warm_up
     from reviewflow.content.article import Article
     from reviewflow.content.frontmatter import read_article_bytes
@@ -61,6 +64,8 @@ def run_part(corpus: Path, part: str, count: int) -> None:
             _ = prose.sentence_starts
         elif part == "words":
             _ = prose.word_set
+        elif part == "totals":
+            _ = prose.word_set, prose_totals(prose)
 
 
 def instructions(corpus: Path, part: str, count: int) -> int:

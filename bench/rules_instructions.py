@@ -42,7 +42,7 @@ def main() -> None:
         document = workspace.parse(workspace.relative(path), raw)
         prose = document.prose
         if not tables_in_rules:
-            built = (prose.words, prose.word_set, prose.sentence_starts, prose.lowered)
+            built = (prose.word_counts, prose.word_set, prose.sentence_starts, prose.lowered)
             assert built
         return document
 

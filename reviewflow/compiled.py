@@ -1,10 +1,13 @@
-"""The modules mypyc compiles to C extensions, and the guard against a stale compiled build.
+"""The modules mypyc compiles to C extensions, the extensions written in C, and the guard
+against a stale compiled build.
 
 setup.py compiles the modules listed here (unless REVIEWFLOW_PURE=1, or without a C compiler)
 and records each one's source hash in compiled.json beside this file. Python prefers an
 extension to the source beside it, so an edited source whose extension was not rebuilt would
 run the old code: `use_fresh_code` (called by the package's `__init__`, before any listed module
 is imported) then has every listed module read from its source instead, and says so on stderr.
+An extension written in C has no Python source: its importer holds the Python reference, which
+runs where the extension is not built, is stale or is not to be used (its import then fails).
 It reads and hashes the listed sources on every command (~0.3 ms).
 """
 
@@ -81,6 +84,13 @@ COMPILED_MODULES: tuple[str, ...] = (
     "reviewflow.review.trailers",
     "reviewflow.review.workflow",
 )
+# Extensions written in C, each with its source (a path in the package). Each function's Python
+# reference is in the module that imports it, which falls back to it on ImportError:
+# content/textscan.c's are content/prose.py's `_python_word_counts` and `_python_sentence_starts`
+# and checks/prose_fields.py's `_python_uncited`.
+C_EXTENSIONS: dict[str, str] = {"reviewflow.content._textscan": "content/textscan.c"}
+# Every extension the build makes, and compiled.json records.
+BUILT_MODULES: tuple[str, ...] = (*COMPILED_MODULES, *C_EXTENSIONS)
 
 PACKAGE = Path(__file__).resolve().parent
 RECORD = PACKAGE / "compiled.json"
@@ -94,7 +104,11 @@ def _stem(module: str) -> str:
 
 
 def source_path(module: str) -> str:
-    """The source file of a listed module (a module of this package, not a package)."""
+    """The source file of a listed module (a module of this package, not a package): its C
+    source for an extension written in C."""
+    c_source = C_EXTENSIONS.get(module)
+    if c_source is not None:
+        return os.path.join(_PACKAGE, *c_source.split("/"))
     return _stem(module) + ".py"
 
 
@@ -111,7 +125,7 @@ def extension_paths(module: str) -> list[str]:
     ]
 
 
-def stale_modules(modules: Sequence[str] = COMPILED_MODULES) -> list[str]:
+def stale_modules(modules: Sequence[str] = BUILT_MODULES) -> list[str]:
     """The listed modules whose extension was built from a source other than the one beside it.
 
     A module with no extension beside it is not stale (it is read from its source). Compiled.json
@@ -166,3 +180,6 @@ def use_fresh_code() -> None:
 def read_from_sources() -> None:
     if not any(isinstance(finder, SourceFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, SourceFinder(COMPILED_MODULES))  # type: ignore[arg-type]
+    for module in C_EXTENSIONS:
+        # None in sys.modules makes its import fail (ModuleNotFoundError): the Python reference runs.
+        sys.modules.setdefault(module, None)  # type: ignore[arg-type]

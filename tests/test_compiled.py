@@ -1,5 +1,5 @@
-"""The compiled modules (reviewflow/compiled.py, setup.py): run compiled when the build compiled
-them, and never an extension older than its source."""
+"""The compiled modules and the extensions written in C (reviewflow/compiled.py, setup.py): run
+compiled when the build compiled them, and never an extension older than its source."""
 
 from __future__ import annotations
 
@@ -14,22 +14,33 @@ from pathlib import Path
 import pytest
 
 import reviewflow
-from reviewflow.compiled import COMPILED_MODULES, PURE_VARIABLE, RECORD, extension_paths, source_path
+from reviewflow.compiled import (
+    BUILT_MODULES,
+    COMPILED_MODULES,
+    PURE_VARIABLE,
+    RECORD,
+    extension_paths,
+    source_path,
+)
 from reviewflow.publish import render, search
 from tests.conftest import GuardedMonkeyPatch, compiled_module
 
 PACKAGE = Path(reviewflow.__file__).parent
 # Prints where each listed module was loaded from, one line each.
 WHERE = "import importlib, sys; [print(importlib.import_module(m).__file__) for m in sys.argv[1:]]"
+# Prints the module of the function the prose counts its words with: the extension written in C
+# or its Python reference in the prose module.
+COUNTER = "from reviewflow.content import prose; print(prose._count_words.__module__)"
+TEXTSCAN = "reviewflow.content._textscan"
 
 
-def load(package_parent: Path, pure: bool = False) -> subprocess.CompletedProcess[str]:
+def load(package_parent: Path, pure: bool = False, code: str = WHERE) -> subprocess.CompletedProcess[str]:
     environment = {key: value for key, value in os.environ.items() if key != PURE_VARIABLE}
     environment["PYTHONPATH"] = str(package_parent)
     if pure:
         environment[PURE_VARIABLE] = "1"
     return subprocess.run(
-        [sys.executable, "-c", WHERE, *COMPILED_MODULES],
+        [sys.executable, "-c", code, *COMPILED_MODULES],
         cwd=package_parent,
         env=environment,
         capture_output=True,
@@ -44,7 +55,10 @@ def built_compiled() -> bool:
 
 def test_the_record_lists_every_compiled_module_or_none() -> None:
     recorded = json.loads(RECORD.read_text(encoding="utf-8"))
-    assert sorted(recorded) in ([], sorted(COMPILED_MODULES))
+    assert sorted(recorded) in ([], sorted(BUILT_MODULES))
+    assert TEXTSCAN in BUILT_MODULES
+    if recorded:  # each module the build vouches for has its extension beside its source
+        assert [module for module in BUILT_MODULES if not extension_paths(module)] == []
     if os.environ.get("REVIEWFLOW_TEST_COMPILED") == "require":  # CI, where a C compiler is
         assert recorded, "the build installed pure Python: the compiled modules failed to build"
 
@@ -64,6 +78,18 @@ def test_pure_variable_reads_every_listed_module_from_its_source() -> None:
     loaded = load(PACKAGE.parent, pure=True)
     assert loaded.stdout.split() == [source_path(module) for module in COMPILED_MODULES]
     assert loaded.stderr == ""
+
+
+def test_the_words_are_counted_in_c_when_the_build_compiled_it() -> None:
+    counted = load(PACKAGE.parent, code=COUNTER)
+    assert counted.stdout.split() == [TEXTSCAN if built_compiled() else "reviewflow.content.prose"]
+    assert counted.stderr == ""
+
+
+def test_pure_variable_counts_the_words_with_the_python_reference() -> None:
+    counted = load(PACKAGE.parent, pure=True, code=COUNTER)
+    assert counted.stdout.split() == ["reviewflow.content.prose"]
+    assert counted.stderr == ""
 
 
 def copy_package(tmp_path: Path) -> Path:
@@ -95,6 +121,20 @@ def test_an_edited_source_runs_instead_of_its_older_extension(tmp_path: Path) ->
         check=True,
     )
     assert check.stdout == "True\n"
+
+
+def test_an_edited_c_source_runs_the_python_reference_instead_of_its_older_extension(tmp_path: Path) -> None:
+    copy = copy_package(tmp_path)
+    source = Path(source_path(TEXTSCAN))
+    copied = copy / source.relative_to(PACKAGE)
+    if not extension_paths(TEXTSCAN):  # a pure build: an extension an earlier build left behind
+        (copied.parent / f"_textscan{EXTENSION_SUFFIXES[0]}").write_bytes(b"not loaded")
+    copied.write_text(source.read_text(encoding="utf-8") + "/* edited */\n", encoding="utf-8")
+
+    counted = load(tmp_path, code=COUNTER)
+
+    assert counted.stdout.split() == ["reviewflow.content.prose"]
+    assert f"the compiled {TEXTSCAN} was built from another version of the source" in counted.stderr
 
 
 def test_an_extension_the_record_does_not_vouch_for_is_not_run(tmp_path: Path) -> None:

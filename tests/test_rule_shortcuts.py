@@ -134,7 +134,9 @@ def test_a_title_that_holds_no_trigger_is_one_that_no_evidence_pattern_mentions(
 
 def test_a_title_s_tables_are_those_of_the_same_prose_built_once() -> None:
     # `sentences` is left out: each holds its line, which a title answers (locate) differently.
-    names = "without_headings lowered words word_set sentence_starts citations cited marker_insides".split()
+    names = (
+        "without_headings lowered word_counts word_set sentence_starts citations cited marker_insides".split()
+    )
     for text in texts(7, 100):
         plain, field = Prose(text, [0], [(1, 0)]), FieldProse(text, [0], [(1, 0)], field_name="title")
         for name in names:

@@ -160,16 +160,31 @@ def uncited_text(prose: Prose, headings: bool = True) -> str:
     return found
 
 
+def _python_uncited(text: str, starts: list[int]) -> list[bool]:
+    """For each sentence of TEXT (STARTS: where each starts, in order), whether no citation
+    marker lies wholly inside it: the reference of the extension written in C
+    (reviewflow/content/textscan.c). A marker cites the sentence it is wholly inside: a search
+    between the sentence's bounds finds exactly those (a marker holds no "[" or "]", so where a
+    scan starts never changes what it finds)."""
+    ends = [*starts[1:], len(text)] if starts else []
+    return list(map(not_, map(MARKER.search, repeat(text), starts, ends)))
+
+
+# In C where the extension is built (one pass over the markers, not a search a sentence); not
+# built, stale, or REVIEWFLOW_PURE=1 (reviewflow/compiled.py): the reference above.
+try:
+    from reviewflow.content._textscan import uncited as _uncited
+except ImportError:
+    _uncited = _python_uncited
+
+
 def _uncited_spans(prose: Prose) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] | None = prose.kept.get("_uncited_spans")
     if found is None:
         text = prose.text
         starts = prose.sentence_starts
         ends = [*starts[1:], len(text)] if starts else []
-        # A marker cites the sentence it is wholly inside: a search between the sentence's
-        # bounds finds exactly those (a marker holds no "[" or "]", so where a scan starts
-        # never changes what it finds), one call each in C instead of a loop over the markers.
-        uncited = list(map(not_, map(MARKER.search, repeat(text), starts, ends)))
+        uncited = _uncited(text, starts)
         for at, _ in bare_citations(prose):  # at its start or end: begin <= at <= end
             index = bisect_right(starts, at) - 1
             if index >= 0:

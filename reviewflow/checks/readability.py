@@ -163,12 +163,15 @@ _APOSTROPHE_TOKEN = re.compile(r"\S*'\S*")
 
 def prose_totals(prose: Prose) -> tuple[int, int]:
     """word_totals of the prose without its headings: in ASCII prose without an apostrophe
-    (words split alike), from the words the vocabularies read, less the headings' words."""
+    (words split alike), from the word counts the vocabularies read (each distinct word's
+    syllables times its count), less the headings' words."""
     text = prose.text
     if not text.isascii() or "'" in text:
         return word_totals(prose.without_headings, prose.marker_insides)
-    words = prose.words
-    total, counted = len(words), sum(map(_SYLLABLE_COUNTS.__getitem__, words))
+    total = counted = 0
+    for word, times in prose.word_counts.items():
+        total += times
+        counted += times * _SYLLABLE_COUNTS[word]
     if prose.headings:  # their words, split at once: a space between two headings splits them
         lines = []
         for start in prose.headings:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,6 +53,17 @@ _SPACE = re.compile(r"\s")
 _FIRST_CHARACTER = itemgetter(slice(1))
 
 
+def _python_word_counts(lowered: str) -> dict[str, int]:
+    """The words of LOWERED as `lowered.translate(WORD_BREAKS).split()` gives them, counted, in
+    order of first occurrence: the reference of the extension written in C
+    (reviewflow/content/textscan.c), which runs where that one is not built or is stale."""
+    if lowered.isascii():
+        words = lowered.encode("ascii").translate(_ASCII_WORD_BREAKS).decode("ascii").split()
+    else:
+        words = lowered.translate(WORD_BREAKS).split()
+    return dict(Counter(words))
+
+
 @dataclass(frozen=True)
 class Sentence:
     line: int
@@ -65,7 +77,7 @@ Expanded = tuple[tuple[int, ...], str | None]  # a marker's ids and its problem 
 class Prose:
     """The prose of a body as one text, with the way back to file lines and columns.
 
-    Its tables (the lowered text, the words, the sentence starts, …) are built when a rule first
+    Its tables (the lowered text, the word counts, the sentence starts, …) are built when a rule first
     reads one and kept, in attributes of their own rather than functools.cached_property's
     `__dict__`: the module is compiled (reviewflow/compiled.py), and a compiled class has none
     (nor does it read a dataclass field's default from the class: hence no dataclass)."""
@@ -96,7 +108,7 @@ class Prose:
         self._heading_starts: frozenset[int] | None = None
         self._without_headings: str | None = None
         self._lowered: str | None = None
-        self._words: list[str] | None = None
+        self._word_counts: dict[str, int] | None = None
         self._word_set: frozenset[str] | None = None
         self._joined_words: str | None = None
         self._sentence_starts: list[int] | None = None
@@ -128,22 +140,19 @@ class Prose:
         return self._lowered
 
     @property
-    def words(self) -> list[str]:
+    def word_counts(self) -> dict[str, int]:
         """The lowercase words of the text, split at every ASCII character that is not a letter
-        or a digit: read once, for the vocabularies and (in ASCII prose) readability."""
-        if self._words is None:
-            lowered = self.lowered
-            if lowered.isascii():
-                self._words = lowered.encode("ascii").translate(_ASCII_WORD_BREAKS).decode("ascii").split()
-            else:
-                self._words = lowered.translate(WORD_BREAKS).split()
-        return self._words
+        or a digit (and at white space), each with how often it occurs: read once, for the
+        vocabularies (the distinct words) and readability (each distinct word's syllables)."""
+        if self._word_counts is None:
+            self._word_counts = _count_words(self.lowered)
+        return self._word_counts
 
     @property
     def word_set(self) -> frozenset[str]:
-        """The distinct words (`words`): the cheap test of which vocabulary words occur at all."""
+        """The distinct words (`word_counts`): the cheap test of which vocabulary words occur at all."""
         if self._word_set is None:
-            self._word_set = frozenset(self.words)
+            self._word_set = frozenset(self.word_counts)
         return self._word_set
 
     def mentions(self, phrases: tuple[str, ...]) -> bool:
@@ -173,7 +182,7 @@ class Prose:
         block; a start on white space (an empty block, code blanked out) moves to the next
         character that is not. Listed once: every rule that reads sentences asks for many."""
         if self._sentence_starts is None:
-            self._sentence_starts = _sentence_starts(self.text, self.block_starts)
+            self._sentence_starts = _find_sentence_starts(self.text, self.block_starts)
         return self._sentence_starts
 
     @property
@@ -240,8 +249,9 @@ def _without_lines(text: str, starts: list[int]) -> str:
     return "".join([*pieces, text[previous:]])
 
 
-def _sentence_starts(text: str, known: list[int] | None) -> list[int]:
-    """Prose.sentence_starts of TEXT, whose blocks start at KNOWN where the parse knew them."""
+def _python_sentence_starts(text: str, known: list[int] | None) -> list[int]:
+    """Prose.sentence_starts of TEXT, whose blocks start at KNOWN (offsets in TEXT) where the
+    parse knew them: the reference of the extension written in C (content/textscan.c)."""
     first = _NOT_SPACE.search(text)
     if first is None:
         return []
@@ -267,6 +277,17 @@ def _block_starts(text: str) -> Iterable[int]:
         return [match.end() for match in _BLOCK_START.finditer(text)]
     # Line i + 1 starts after the lengths of lines 0..i and i + 1 line breaks.
     return islice(map(add, accumulate(map(len, lines)), count(1)), len(lines) - 1)
+
+
+# The word counts and the sentence starts in C where the extension is built
+# (reviewflow/content/textscan.c: one pass over the text's buffer, no string or match object made
+# that is thrown away). Not built, stale, or REVIEWFLOW_PURE=1 (reviewflow/compiled.py): the
+# Python references above, the same tables.
+try:
+    from reviewflow.content._textscan import sentence_starts as _find_sentence_starts
+    from reviewflow.content._textscan import word_counts as _count_words
+except ImportError:
+    _find_sentence_starts, _count_words = _python_sentence_starts, _python_word_counts
 
 
 @lru_cache(maxsize=64)
