@@ -8,8 +8,8 @@ Each method imports what it runs, so that `status` loads neither the checks nor 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -141,33 +141,12 @@ class ContentRepo:
         config, self.config_uncommitted = judging_config(store, self.root)
         return config, store
 
-    @contextmanager
-    def judging_at_head(self, whole: bool = True) -> Iterator[tuple[Config, GitStore]]:
-        """`judging()`, for a call that judges the history at HEAD (WHOLE: all of it). Where the
-        whole history will be read from git (nothing kept: a fresh clone), git's log is started
-        first (`GitStore.start_log`): git walks the commits while the configuration is read and
-        the review code loads, on the core this process leaves idle. A log the call did not read
-        (it failed first, or found a kept state after all) is stopped when it ends."""
-        from reviewflow.gitstore import GitStore
-        from reviewflow.review.snapshot_file import nothing_kept
-
-        store = GitStore.open(self.root)
-        if whole and nothing_kept(store):
-            store.start_log()
-        try:
-            from reviewflow.review.board import judging_config  # loaded while git walks
-
-            config, self.config_uncommitted = judging_config(store, self.root)
-            yield config, store
-        finally:
-            store.forget_started_logs()
-
     def status(self, articles: Sequence[str] = ()) -> StatusReport:
         """Where ARTICLES (slugs or paths; default: every article) stand."""
-        with self.judging_at_head(whole=not articles) as (config, store):  # a few: theirs only
-            from reviewflow.review.queries import status_report
+        from reviewflow.review.queries import status_report
 
-            return status_report(self.root, articles, config=config, cwd=self.cwd, store=store)
+        config, store = self.judging()
+        return status_report(self.root, articles, config=config, cwd=self.cwd, store=store)
 
     def history(self, article: str) -> ArticleHistory:
         """Every review event of ARTICLE, oldest first, valid or not."""
@@ -185,24 +164,24 @@ class ContentRepo:
 
     def queue(self, *, mine: bool = False) -> list[QueueItem]:
         """The articles waiting for a reviewer, longest waiting first; MINE: the acting person's."""
-        with self.judging_at_head() as (config, store):
-            from reviewflow.review.queries import review_queue
+        from reviewflow.review.queries import review_queue
 
-            return review_queue(self.root, config=config, mine=mine, store=store)
+        config, store = self.judging()
+        return review_queue(self.root, config=config, mine=mine, store=store)
 
     def queue_and_statuses(self, *, mine: bool = False) -> tuple[list[QueueItem], list[ArticleStatus]]:
         """`queue(mine=MINE)` and `status().statuses`, from one judged history."""
-        with self.judging_at_head() as (config, store):
-            from reviewflow.review.queries import review_state
+        from reviewflow.review.queries import review_state
 
-            return review_state(self.root, config=config, mine=mine, store=store)
+        config, store = self.judging()
+        return review_state(self.root, config=config, mine=mine, store=store)
 
     def verify(self, rev_range: str | None = None, *, use_cache: bool = True) -> Verification:
         """Every review event in the history (or in REV_RANGE, "A..B"), judged."""
-        with self.judging_at_head() as (config, store):  # a range is judged in the whole history
-            from reviewflow.review.queries import verify
+        from reviewflow.review.queries import verify
 
-            return verify(self.root, rev_range, config=config, use_cache=use_cache, store=store)
+        config, store = self.judging()
+        return verify(self.root, rev_range, config=config, use_cache=use_cache, store=store)
 
     # --- the review actions: each one a commit, made as git's author identity -------------------------
 

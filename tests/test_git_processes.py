@@ -8,7 +8,6 @@ both: more than none, and no more than the handful the README promises.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -19,9 +18,6 @@ import pytest
 from click.testing import Result
 
 from reviewflow import gitprocess
-from reviewflow.errors import ExitCode
-from reviewflow.gitbatch import Started
-from reviewflow.gitstore import GitStore
 from reviewflow.review.actions import event_message
 from reviewflow.review.model import Action
 from tests.conftest import article_text, as_author, git, make_content_repo, write
@@ -149,60 +145,6 @@ def test_commands_that_read_git_do_not_import_gitpython(libraries: tuple[Path, P
         imported = {line.rpartition("|")[2].strip() for line in done.stderr.splitlines() if "|" in line}
         assert "reviewflow.gitstore" in imported  # it read git
         assert not {name for name in imported if name == "git" or name.startswith("git.")}, args
-
-
-# --- a fresh clone's log, started first ---------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "args", [["status", "--format", "json"], ["queue", "--format", "json"], ["verify", "--format", "json"]]
-)
-def test_a_fresh_clone_starts_its_log_as_soon_as_the_repository_is_open(
-    libraries: tuple[Path, Path], run: Run, args: list[str]
-) -> None:
-    """With nothing kept, these commands read the whole history from git: its log is started right
-    after the repository is checked, before the configuration is read and the review code loads
-    (git walks meanwhile). A run that finds the kept state reads no log, and says the same."""
-    repo = libraries[0]
-    shutil.rmtree(repo / ".git" / "reviewflow", ignore_errors=True)  # nothing kept: a fresh clone
-    with gitprocess.count_git_processes() as cold_started:
-        cold = run(repo, *args)
-    with gitprocess.count_git_processes() as warm_started:
-        warm = run(repo, *args)
-    assert cold_started[:4] == ["version", "rev-parse", "rev-parse", "log"], cold_started
-    assert cold_started.count("log") == 1 and "log" not in warm_started, warm_started
-    assert (cold.exit_code, cold.output) == (warm.exit_code, warm.output)
-
-
-def test_one_article_s_status_reads_only_its_own_events(libraries: tuple[Path, Path], run: Run) -> None:
-    repo = libraries[0]
-    shutil.rmtree(repo / ".git" / "reviewflow", ignore_errors=True)  # nothing kept: a fresh clone
-    with gitprocess.count_git_processes() as started:
-        result = run(repo, "status", FIRST, "--format", "json")
-    assert [entry["state"] for entry in json.loads(result.output)] == ["under-review"]
-    # No whole log started beside the one that reads only the commits' trailers, not their bodies.
-    assert started.count("log") == 2, started
-    assert not list((repo / ".git" / "reviewflow").glob("replay-*")), "a few articles' read keeps no state"
-
-
-def test_a_log_started_for_a_run_that_fails_before_reading_it_is_stopped(
-    libraries: tuple[Path, Path], run: Run, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    started: list[Started] = []  # each log started early, as the run started it
-
-    def start_log(store: GitStore, rev: str | None = None) -> None:
-        start_log_itself(store, rev)
-        started.extend(log for _, log in store._logs_started.values())
-
-    start_log_itself = GitStore.start_log
-    monkeypatch.setattr(GitStore, "start_log", start_log)
-    repo = libraries[0]
-    shutil.rmtree(repo / ".git" / "reviewflow", ignore_errors=True)
-    (repo / "reviewflow.toml").write_text("[policy\n", encoding="utf-8")  # the work tree's is read too
-    result = run(repo, "status", "--format", "json")
-    assert result.exit_code == ExitCode.USAGE and "reviewflow.toml" in result.output, result.output
-    [log] = started  # started, and the run failed before reading it: git stopped and waited for
-    assert log.ended and log.process.returncode is not None
 
 
 # --- the counting itself ---------------------------------------------------------------------------

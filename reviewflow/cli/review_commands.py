@@ -116,9 +116,9 @@ def status_command(state: State, articles: tuple[str, ...], output: str) -> None
     """
     from datetime import date
 
-    statuses = state.repo().status(articles)
-    from reviewflow.cli.views import STATUS_VIEWS  # after: a fresh clone's git log starts sooner
+    from reviewflow.cli.views import STATUS_VIEWS
 
+    statuses = state.repo().status(articles)
     click.echo(STATUS_VIEWS[output](statuses, date.today()))
     finish(ExitCode.OK)
 
@@ -170,10 +170,9 @@ def queue_command(state: State, mine: bool, output: str) -> None:
 
     Example: reviewflow queue --mine
     """
-    items = state.repo().queue(mine=mine)
-    from reviewflow.cli.views import QUEUE_VIEWS  # after: a fresh clone's git log starts sooner
+    from reviewflow.cli.views import QUEUE_VIEWS
 
-    click.echo(QUEUE_VIEWS[output](items, mine))
+    click.echo(QUEUE_VIEWS[output](state.repo().queue(mine=mine), mine))
     finish(ExitCode.OK)
 
 
@@ -195,8 +194,8 @@ def verify_command(state: State, output: str, rev_range: str | None, no_cache: b
 
     Example: reviewflow verify --range origin/main..HEAD --format json
     """
-    result = state.repo().verify(rev_range, use_cache=not no_cache)
-    from reviewflow.cli.verify_report import VERIFY_VIEWS  # after: a fresh clone's git log starts sooner
+    from reviewflow.cli.verify_report import VERIFY_VIEWS
 
+    result = state.repo().verify(rev_range, use_cache=not no_cache)
     click.echo(VERIFY_VIEWS[output](result))
     finish(ExitCode.FINDINGS if result.failed else ExitCode.OK)

@@ -48,28 +48,13 @@ class KeptFile:
 
 def kept_file(store: GitStore) -> KeptFile | None:
     """Where STORE's kept state is; None where nothing can be kept (no git directory, no key)."""
-    path = _kept_path(store)
-    if path is None:
+    if store.git_dir is None:
         return None
     key = record_key(f"replay\0{conditions(store)}\0python {sys.version_info[:2]} marshal {marshal.version}")
     if key is None:
         return None  # nothing that cannot be checked is kept
-    return KeptFile(path, key)
-
-
-def nothing_kept(store: GitStore) -> bool:
-    """Whether a judging at STORE's HEAD will read the whole history from git: no kept state is
-    there to resume from (a fresh clone). Told by the file's absence alone, before the key is
-    derived or anything is read: a file there may still turn out stale, and that is not told."""
-    path = _kept_path(store)
-    return path is None or not path.exists()
-
-
-def _kept_path(store: GitStore) -> Path | None:
-    if store.git_dir is None:
-        return None
     suffix = hashlib.sha1(store.prefix.encode()).hexdigest()[:12]
-    return store.git_dir / "reviewflow" / f"replay-v1-{suffix}"
+    return KeptFile(store.git_dir / "reviewflow" / f"replay-v1-{suffix}", key)
 
 
 def write(
