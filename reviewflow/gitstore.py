@@ -10,6 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from reviewflow import gitprocess
+from reviewflow.allocator import give_back_big_blocks
 from reviewflow.errors import EnvironmentProblem
 from reviewflow.gitbatch import Started, batch_objects, stream
 from reviewflow.gitlog import (
@@ -154,6 +155,9 @@ class GitStore:
         (~0.5 s at 10,000 articles, one core idle)."""
         key = (rev or self.head, True)
         if key not in self._logs_started:
+            # A whole read begins here: big blocks given back from now on, the log's pieces of 1
+            # MB too (allocator.py), as read_history would, or the first ones stay heap holes.
+            give_back_big_blocks()
             markers = separators()
             self._logs_started[key] = (markers, Started(self.toplevel, *self._log_args(rev, True, markers)))
 

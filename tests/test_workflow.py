@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from reviewflow.config import BoardMember, Config, Policy
-from reviewflow.review.model import Action, ArticleStatus, Change, Event, History, State
+from reviewflow.review.model import Action, ApprovedVersion, ArticleStatus, Change, Event, History, State
 from reviewflow.review.workflow import Replay, replay, ssh_fingerprint
 
 RITA, SAM, ALICE, MALLORY = "rita@board.example", "sam@board.example", "alice@authors.example", "m@x.example"
@@ -368,3 +368,31 @@ def test_a_kept_mapping_is_read_once_when_first_looked_into_and_new_commits_lie_
     assert layered["b"] == 20 and layered.get("a") == 1 and layered.get("z", 0) == 0
     assert sorted(layered) == ["a", "b", "c"] and len(layered) == 3
     assert dict(layered) == {"b": 20, "c": 30, "a": 1} and reads == [1]  # read once
+
+
+def test_a_status_holds_each_value_in_the_field_that_names_it() -> None:
+    """A status is made in one step, its values in the order its fields are listed
+    (tracks.article_status): every field is set here, each to a value no other field has."""
+    story = lifecycle(Story())
+    story.act(SAM, Action.APPROVE)
+    published = story.act(RITA, Action.APPROVE)
+    story.edit(ALICE, V2)
+    submitted = story.act(ALICE, Action.SUBMIT)
+    story.act(SAM, Action.REVIEW)
+    story.act(RITA, Action.APPROVE)
+    status = story.status(config(quorum=2))
+    approved_at = START + timedelta(hours=story.order.index(published) + 1)
+    assert status._asdict() == {
+        "slug": SLUG,
+        "path": "articles/poems.md",
+        "state": State.UNDER_REVIEW,
+        "blob": V2,
+        "approvals": 1,
+        "approvals_required": 2,
+        "approved_by": (RITA,),
+        "approved": ApprovedVersion(published, V1, (RITA, SAM), approved_at),
+        "submitted_at": START + timedelta(hours=story.order.index(submitted) + 1),
+        "review_due": approved_at.date() + timedelta(days=30),
+        "events": tuple(e._replace(valid=True) for e in story.events),
+        "reviewers": (SAM,),
+    }

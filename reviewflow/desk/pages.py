@@ -214,7 +214,7 @@ def _rows(items: list[QueueItem], statuses: list[ArticleStatus]) -> ReviewRows:
 
 def _without_events(status: ArticleStatus) -> ArticleStatus:
     """STATUS as these rows show it: its events (and through them the judged history) let go."""
-    return replace(status, events=())
+    return status._replace(events=())
 
 
 def _stat(path: Path | str) -> tuple[int, int, int]:

@@ -64,18 +64,23 @@ def article_status(slug: str, track: Track, blob: str | None, path: str, policy:
         approved_by = tuple(sorted(track.approvers))
     else:
         approved_by = ()
-    due = approved.approved_at.date() + timedelta(days=policy.review_cycle_days) if approved else None
-    return ArticleStatus(
-        slug=slug,
-        path=path,
-        state=state,
-        blob=blob,
-        approvals=len(approved_by),
-        approvals_required=policy.approvals_required,
-        approved_by=approved_by,
-        approved=approved,
-        submitted_at=track.submitted_at if state in WAITING or state is State.CHANGES_REQUESTED else None,
-        review_due=due,
-        events=tuple(track.events),
-        reviewers=tuple(dict.fromkeys(track.reviewers)) if state in WAITING else (),
-    )
+    due = approved.approved_at.date() + _review_cycle(policy.review_cycle_days) if approved else None
+    submitted_at = track.submitted_at if state in WAITING or state is State.CHANGES_REQUESTED else None
+    reviewers = tuple(dict.fromkeys(track.reviewers)) if state in WAITING else ()
+    # Made in one step, as the fields are listed (a call by keyword runs the named tuple's
+    # __new__, a Python function, for each of the outcome's statuses).
+    fields = (
+        slug, path, state, blob, len(approved_by), policy.approvals_required, approved_by, approved,
+        submitted_at, due, tuple(track.events), reviewers,
+    )  # fmt: skip
+    return tuple.__new__(ArticleStatus, fields)
+
+
+_REVIEW_CYCLES: dict[int, timedelta] = {}  # days -> the timedelta: one per policy, not per status
+
+
+def _review_cycle(days: int) -> timedelta:
+    cycle = _REVIEW_CYCLES.get(days)
+    if cycle is None:
+        cycle = _REVIEW_CYCLES[days] = timedelta(days=days)
+    return cycle

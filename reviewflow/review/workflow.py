@@ -37,6 +37,9 @@ from reviewflow.review.model import (
 from reviewflow.review.tracks import apply_event, article_status
 
 _NOBODY: frozenset[str] = frozenset()
+# The track of every article with no events, read and never changed (`status`): nothing is made
+# for each such article.
+_UNTRACKED = Track()
 # Judging at least this many events pauses the cycle collector (collector.py): a whole history,
 # not the few new events of a kept one.
 MANY_EVENTS = 10_000
@@ -367,7 +370,7 @@ class Replay:
         apply_event(event, track, quorum)
 
     def status(self, slug: str, track: Track | None = None) -> ArticleStatus:
-        track = track or self.tracks.get(slug) or Track()  # made only for an article with no events
+        track = track or self.tracks.get(slug) or _UNTRACKED
         return article_status(
             slug, track, self.history.heads.get(slug), self.path_of(slug), self.config.policy
         )
