@@ -76,6 +76,7 @@ SCENARIOS = [
     Scenario("publish (full build, empty output dir)", 15.0),
     Scenario("publish (fresh clone, nothing kept)", None),
     Scenario("publish (one article changed)", 2.0),
+    Scenario("publish (one article newly published)", 2.0),
     Scenario("ci --base main (3 articles changed)", 2.0),
     Scenario("ci --base main (3 articles changed and approved)", 2.0),
     Scenario(PAIRED, None),
@@ -381,6 +382,20 @@ def bench_size(articles: int, runs: int, with_hugo: bool) -> list[Result]:
         "publish (one article changed)",
         publish,
         lambda attempt: reapprove(repo, slugs[attempt], f"run {attempt}"),
+    )
+    # An article approved for the first time joins its condition's lists: the pages that list it
+    # change, and no other (a page's key once held the count of its condition's articles, and
+    # every page on the condition was rendered again).
+    states = subprocess.run(
+        [*REVIEWFLOW, "status", "--format", "json"], cwd=repo, env=AUTHOR, capture_output=True, check=True
+    )
+    never_approved = [
+        entry["article"] for entry in json.loads(states.stdout) if entry["approved_blob"] is None
+    ]
+    scenario(
+        "publish (one article newly published)",
+        publish,
+        lambda attempt: reapprove(repo, never_approved[attempt], f"first approval {attempt}"),
     )
 
     ci = [*REVIEWFLOW, "ci", "--base", "main"]

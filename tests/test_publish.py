@@ -757,9 +757,9 @@ def test_a_pages_key_writes_its_neighbours_as_their_repr(count: int) -> None:
     for counterpart in (None, Neighbour("b", 'B "x"', "professional")):
         page = PageInfo(
             slug="a", path="articles/a.md", blob="a" * 40, state="approved", approved=True,
-            counterpart=counterpart, related=related, on_condition=count,
+            counterpart=counterpart, related=related, more_on_condition=count > 2,
         )  # fmt: skip
-        assert page.key().split("\0")[-3:] == [repr(counterpart), repr(related), str(count)]
+        assert page.key().split("\0")[-3:] == [repr(counterpart), repr(related), "1" if count > 2 else "0"]
 
 
 def test_every_fact_of_a_page_is_in_its_key() -> None:
@@ -771,7 +771,7 @@ def test_every_fact_of_a_page_is_in_its_key() -> None:
         reviewers=(Reviewer("Dr. Rita", "MD", email="rita@board.example"),), reviewed_at=moment,
         published_at=moment, updated_at=moment, review_due=date(2026, 1, 2), overdue=False,
         approved_elsewhere=date(2025, 1, 1), counterpart=Neighbour("b", "B", "professional"),
-        related=(Neighbour("c", "C", "patient"),), on_condition=2,
+        related=(Neighbour("c", "C", "patient"),), more_on_condition=False,
     )  # fmt: skip
     later = datetime(2025, 1, 3, 12, tzinfo=UTC)
     other = {
@@ -779,7 +779,7 @@ def test_every_fact_of_a_page_is_in_its_key() -> None:
         "reviewers": (Reviewer("Dr. Rita", "MD", email="rita@board.example", acknowledged=1),),
         "reviewed_at": later, "published_at": later, "updated_at": later, "review_due": date(2026, 1, 3),
         "overdue": True, "approved_elsewhere": None, "counterpart": None,
-        "related": (Neighbour("c", "C (renamed)", "patient"),), "on_condition": 3,
+        "related": (Neighbour("c", "C (renamed)", "patient"),), "more_on_condition": True,
     }  # fmt: skip
     assert set(other) == {field.name for field in fields(PageInfo)}
     for name, value in other.items():

@@ -341,7 +341,9 @@ def test_every_text_an_article_page_writes_is_escaped(renderer: SiteRenderer) ->
     evil = '"><img src=x onerror=alert(1)>'
     reviewer = Reviewer(evil, evil, evil, evil, True, "rita@board.example")
     neighbour = Neighbour("other-article", evil, "professional")
-    info = approved_info(reviewers=(reviewer,), counterpart=neighbour, related=(neighbour,), on_condition=5)
+    info = approved_info(
+        reviewers=(reviewer,), counterpart=neighbour, related=(neighbour,), more_on_condition=True
+    )
     author = {"name": evil, "email": "a@b.example", "credentials": evil, "competing_interests": evil}
     html = renderer.article(info, article(sponsor=evil, funding=evil, authors=[author]), "Body.\n")
     assert "<img" not in html

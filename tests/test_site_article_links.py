@@ -46,7 +46,7 @@ def test_a_declared_counterpart_links_both_pages() -> None:
     })  # fmt: skip
     assert pages["cure"].counterpart == Neighbour("cure-pro", "Treatment outcomes", "professional")
     assert pages["cure-pro"].counterpart == Neighbour("cure", "Can it be cured?", "patient")
-    assert pages["cure"].related == () and pages["cure"].on_condition == 1  # the switch links it
+    assert pages["cure"].related == () and not pages["cure"].more_on_condition  # the switch links it
 
 
 @pytest.mark.parametrize(
@@ -209,6 +209,32 @@ def test_a_retitled_neighbour_changes_its_neighbours_pages_as_a_full_build_would
     incremental = library.publish()
     assert incremental.rendered == 3  # the page itself and the two that list it
     assert "Outlook, retitled" in article_page(incremental.out, "cure").with_class("related")[0].words
+    assert tree(incremental.out) == tree(library.publish("fresh", use_cache=False).out)
+
+
+def test_an_article_published_on_a_busy_condition_renders_only_the_pages_it_changes(library: Library) -> None:
+    """Each page lists a few related articles and, where the condition has more, links to the
+    index's list of all of them. A newly published article changes the lists of a few pages
+    only; the other pages on its condition show the same bytes, so they are kept, not rendered
+    again (with the count of the condition's articles in their key, every page on it was)."""
+    titles = [f"Question {n:02d}" for n in range(12)]
+    for n, title in enumerate(titles):
+        library.write(f"question-{n:02d}", article_text("Text [1].\n", title=title), "2025-01-10T08:00:00Z")
+        library.approve(f"question-{n:02d}", "2025-02-01")
+    before = library.publish()
+    library.write("question-new", article_text("Text [1].\n", title="Question 05b"), "2025-03-01T08:00:00Z")
+    library.approve("question-new", "2025-03-02")
+    incremental = library.publish()
+    on_condition = len(titles) + 3  # and cure, cure-pro, outlook
+    # The new page, and the pages that list it now (each lists the next RELATED_MAX after its own
+    # title, and so it is listed by as many): one in three of the condition's pages here.
+    assert 1 < incremental.rendered <= RELATED_MAX + 2 < on_condition
+    listing_it = [
+        slug for slug in (*(f"question-{n:02d}" for n in range(12)), "cure", "outlook")
+        if "Question 05b" in article_page(incremental.out, slug).with_class("related")[0].words
+    ]  # fmt: skip
+    assert len(listing_it) == RELATED_MAX
+    assert "All articles on POEMS syndrome" in article_page(before.out, "question-11").words
     assert tree(incremental.out) == tree(library.publish("fresh", use_cache=False).out)
 
 

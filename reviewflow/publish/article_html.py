@@ -311,7 +311,7 @@ def _related(
             f"{who if item.audience != audience else ''}</li>\n"
         )
     parts.append("</ul>\n")
-    if info.on_condition > len(info.related) + (1 if info.counterpart else 0):
+    if info.more_on_condition:
         parts.append(
             f'<p><a href="../../index.html#{escaped(condition_anchor)}">All articles on {condition}</a></p>\n'
         )

@@ -171,8 +171,8 @@ def with_neighbours(infos: Sequence[PageInfo], facts: Mapping[str, Facts]) -> li
         pair = pairs.get(info.slug)
         counterpart = nodes[pair] if pair else None
         related = _related(info.slug, mine, shelves.get(group, no_shelves), nodes, pair)
-        on_condition = counts.get(group, 0) - (1 if info.slug in published else 0)
-        linked.append(info.linked(counterpart, related, on_condition))
+        others = counts.get(group, 0) - (1 if info.slug in published else 0)
+        linked.append(info.linked(counterpart, related, others > len(related) + (1 if counterpart else 0)))
     return linked
 
 

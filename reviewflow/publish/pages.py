@@ -53,7 +53,10 @@ class PageInfo:
     approved_elsewhere: date | None = None  # preview of an edited article: its live version's date
     counterpart: Neighbour | None = None  # the same condition's article for the other audience
     related: tuple[Neighbour, ...] = ()  # other published articles on the same condition
-    on_condition: int = 0  # how many published articles share the condition, this one aside
+    # The condition has published articles besides those linked above: the page links to the
+    # index's list of all of them. What the page shows, not how many there are: a count in the key
+    # would change with every article published on the condition, and so every page on it.
+    more_on_condition: bool = False
 
     @property
     def reviewed(self) -> date | None:
@@ -74,12 +77,12 @@ class PageInfo:
         return max(moments) if moments else None
 
     def linked(
-        self, counterpart: Neighbour | None, related: tuple[Neighbour, ...], on_condition: int
+        self, counterpart: Neighbour | None, related: tuple[Neighbour, ...], more_on_condition: bool
     ) -> PageInfo:
         """This page with its links to other pages (neighbours.py): its fields copied as they are,
         not passed through __init__ again as dataclasses.replace does (for every page of the site)."""
         page = object.__new__(PageInfo)
-        links = {"counterpart": counterpart, "related": related, "on_condition": on_condition}
+        links = {"counterpart": counterpart, "related": related, "more_on_condition": more_on_condition}
         page.__dict__.update(self.__dict__, **links)
         return page
 
@@ -92,7 +95,8 @@ class PageInfo:
                 self.slug, self.path, self.blob, self.state, _flag(self.approved), _text(self.reviewers),
                 _moment(self.reviewed_at), _moment(self.published_at), _moment(self.updated_at),
                 _day(self.review_due), _flag(self.overdue), _day(self.approved_elsewhere),
-                _neighbour_text(self.counterpart), _neighbours_text(self.related), str(self.on_condition),
+                _neighbour_text(self.counterpart), _neighbours_text(self.related),
+                _flag(self.more_on_condition),
             )
         )  # fmt: skip
 
