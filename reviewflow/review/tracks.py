@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from functools import cache
 
 from reviewflow.config import Policy
 from reviewflow.review.model import WAITING, Action, ApprovedVersion, ArticleStatus, Event, State, Track
@@ -76,11 +77,7 @@ def article_status(slug: str, track: Track, blob: str | None, path: str, policy:
     return tuple.__new__(ArticleStatus, fields)
 
 
-_REVIEW_CYCLES: dict[int, timedelta] = {}  # days -> the timedelta: one per policy, not per status
-
-
+@cache
 def _review_cycle(days: int) -> timedelta:
-    cycle = _REVIEW_CYCLES.get(days)
-    if cycle is None:
-        cycle = _REVIEW_CYCLES[days] = timedelta(days=days)
-    return cycle
+    """A policy's review cycle: made once per policy, not once per status."""
+    return timedelta(days=days)
