@@ -1,4 +1,4 @@
-/* reviewflow.content._yamlscan: the data of a plain front-matter, read in one pass over the
+/* reviewflow.content._yamlscan: the data of a plain front-matter, read line by line on the
    text's buffer.
 
    Every approved text is read on a cold `check` and on `verify --no-cache`, and nearly every
@@ -6,8 +6,9 @@
    Without its positions (the call every plain article makes; positions are read later, and
    only when a finding needs one) its cost was a regular expression's findall over every line
    (a tuple of eight strings a line), then a loop in Python over the lines. Here the same
-   reading is done on the buffer: a string is made for each key and each text value, nothing
-   else.
+   reading is done on the buffer (one loop for the characters YAML would not read as they are,
+   then one forward pass over the lines): a string is made for each key and each text value,
+   nothing else.
 
    plain_data(source) is the data `read_plain(source, line_offset, positions=False)` gives, or
    None where that gives None: the same dicts (keys in the same order), lists, strings, ints,
