@@ -10,7 +10,7 @@ import re
 from typing import Any, NamedTuple
 
 from reviewflow.content.frontmatter import read_article_bytes
-from reviewflow.content.plainyaml import read_plain
+from reviewflow.content.plainyaml import plain_data
 from reviewflow.layout import SLUG_PATTERN
 
 AUDIENCE_NAMES = ("patient", "professional")
@@ -77,8 +77,7 @@ def _quick_fields(raw: bytes, max_bytes: int) -> dict[str, Any] | None:
     lines = "\n".join(_FIELD_LINES.findall(source)) + "\n"
     if _BLOCK_SCALAR.search(lines):
         return None  # a block scalar may hold blank lines, which the lines above would drop
-    plain = read_plain(lines, 0, positions=False)
-    return plain[0] if plain is not None else None
+    return plain_data(lines)
 
 
 def _left_open(source: str) -> bool:

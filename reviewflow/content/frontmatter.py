@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from reviewflow.content import yamlcore, yamlstrict
-from reviewflow.content.plainyaml import read_plain
+from reviewflow.content.plainyaml import plain_data, read_plain
 from reviewflow.content.yamlloader import Loader
 
 # Where each value (and each mapping key) of the front-matter sits: JSON path -> (line, column),
@@ -147,9 +147,9 @@ def _closing_line(text: str, start: int) -> re.Match[str] | None:
 
 
 def _parse_yaml(source: str, split: Split, line_offset: int) -> None:
-    plain = read_plain(source, line_offset, positions=False)
+    plain = plain_data(source)
     if plain is not None:  # the common, plain front-matter: no YAML parser needed
-        split.data = identifiers_as_text(plain[0])
+        split.data = identifiers_as_text(plain)
         split.positions_later = partial(_plain_positions, source, line_offset)
         return
     data = _read_yaml(source, split, line_offset, front_matter=True)

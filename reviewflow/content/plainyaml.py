@@ -9,7 +9,9 @@ words or decimal integers (so the YAML 1.2 core schema and YAML 1.1 agree on eve
 accepts). `read_plain` reads exactly that (one findall splits every line in
 C, then one loop over the lines) and gives the same data and the same positions as
 `frontmatter.py`'s libyaml path; the positions can be left out and found by a second call
-when a finding needs one. On anything else (a
+when a finding needs one. `plain_data`, the data alone (what every plain article is read for),
+is read in C where the extension is built (content/yamlscan.c), with `read_plain` as its
+reference (tests/test_yamlscan.py holds the two equal). On anything else (a
 comment after a value, an escape, an anchor, a tag, a duplicate key, a tab, a nested block,
 ...) it returns None and libyaml reads the file, with its exact messages for what is wrong.
 `tests/test_plainyaml.py` holds the two paths to the same answers.
@@ -86,6 +88,22 @@ def read_plain(source: str, line_offset: int, positions: bool = True) -> Plain |
         return _Reader(lines, rows, line_offset, positions, final_break).read()
     except _NotPlain:
         return None
+
+
+def _python_plain_data(source: str) -> dict[str, Any] | None:
+    """The data of SOURCE as `read_plain(source, 0, positions=False)` reads it, or None: the
+    reference of the extension written in C (content/yamlscan.c)."""
+    plain = read_plain(source, 0, positions=False)
+    return None if plain is None else plain[0]
+
+
+# The data of a plain front-matter read in C where the extension is built (content/yamlscan.c:
+# one pass over the text's buffer, a string made only for each key and text value). Not built,
+# stale, or REVIEWFLOW_PURE=1 (reviewflow/compiled.py): the Python reference above, the same data.
+try:
+    from reviewflow.content._yamlscan import plain_data
+except ImportError:
+    plain_data = _python_plain_data
 
 
 # prefix (up to the value), indent, dash, key, then the value: quoted, number or word; or
