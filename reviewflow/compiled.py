@@ -87,8 +87,12 @@ COMPILED_MODULES: tuple[str, ...] = (
 # Extensions written in C, each with its source (a path in the package). Each function's Python
 # reference is in the module that imports it, which falls back to it on ImportError:
 # content/textscan.c's are content/prose.py's `_python_word_counts` and `_python_sentence_starts`
-# and checks/prose_fields.py's `_python_uncited`.
-C_EXTENSIONS: dict[str, str] = {"reviewflow.content._textscan": "content/textscan.c"}
+# and checks/prose_fields.py's `_python_uncited`; content/bodyscan.c's is content/markdown.py's
+# `_python_read_plain`.
+C_EXTENSIONS: dict[str, str] = {
+    "reviewflow.content._bodyscan": "content/bodyscan.c",
+    "reviewflow.content._textscan": "content/textscan.c",
+}
 # Every extension the build makes, and compiled.json records.
 BUILT_MODULES: tuple[str, ...] = (*COMPILED_MODULES, *C_EXTENSIONS)
 

@@ -28,10 +28,20 @@ from tests.conftest import GuardedMonkeyPatch, compiled_module
 PACKAGE = Path(reviewflow.__file__).parent
 # Prints where each listed module was loaded from, one line each.
 WHERE = "import importlib, sys; [print(importlib.import_module(m).__file__) for m in sys.argv[1:]]"
-# Prints the module of the function the prose counts its words with: the extension written in C
-# or its Python reference in the prose module.
-COUNTER = "from reviewflow.content import prose; print(prose._count_words.__module__)"
 TEXTSCAN = "reviewflow.content._textscan"
+BODYSCAN = "reviewflow.content._bodyscan"
+# For each extension written in C: code that prints the module of a function its importer calls
+# (the extension, or the importer where the Python reference runs), and the importer.
+USERS = {
+    TEXTSCAN: (
+        "from reviewflow.content import prose; print(prose._count_words.__module__)",
+        "reviewflow.content.prose",
+    ),
+    BODYSCAN: (
+        "from reviewflow.content import markdown; print(markdown._read_plain.__module__)",
+        "reviewflow.content.markdown",
+    ),
+}
 
 
 def load(package_parent: Path, pure: bool = False, code: str = WHERE) -> subprocess.CompletedProcess[str]:
@@ -56,7 +66,7 @@ def built_compiled() -> bool:
 def test_the_record_lists_every_compiled_module_or_none() -> None:
     recorded = json.loads(RECORD.read_text(encoding="utf-8"))
     assert sorted(recorded) in ([], sorted(BUILT_MODULES))
-    assert TEXTSCAN in BUILT_MODULES
+    assert TEXTSCAN in BUILT_MODULES and BODYSCAN in BUILT_MODULES
     if recorded:  # each module the build vouches for has its extension beside its source
         assert [module for module in BUILT_MODULES if not extension_paths(module)] == []
     if os.environ.get("REVIEWFLOW_TEST_COMPILED") == "require":  # CI, where a C compiler is
@@ -80,16 +90,20 @@ def test_pure_variable_reads_every_listed_module_from_its_source() -> None:
     assert loaded.stderr == ""
 
 
-def test_the_words_are_counted_in_c_when_the_build_compiled_it() -> None:
-    counted = load(PACKAGE.parent, code=COUNTER)
-    assert counted.stdout.split() == [TEXTSCAN if built_compiled() else "reviewflow.content.prose"]
-    assert counted.stderr == ""
+@pytest.mark.parametrize("extension", list(USERS))
+def test_the_c_extensions_run_when_the_build_compiled_them(extension: str) -> None:
+    code, importer = USERS[extension]
+    used = load(PACKAGE.parent, code=code)
+    assert used.stdout.split() == [extension if built_compiled() else importer]
+    assert used.stderr == ""
 
 
-def test_pure_variable_counts_the_words_with_the_python_reference() -> None:
-    counted = load(PACKAGE.parent, pure=True, code=COUNTER)
-    assert counted.stdout.split() == ["reviewflow.content.prose"]
-    assert counted.stderr == ""
+@pytest.mark.parametrize("extension", list(USERS))
+def test_pure_variable_runs_the_python_references(extension: str) -> None:
+    code, importer = USERS[extension]
+    used = load(PACKAGE.parent, pure=True, code=code)
+    assert used.stdout.split() == [importer]
+    assert used.stderr == ""
 
 
 def copy_package(tmp_path: Path) -> Path:
@@ -123,18 +137,37 @@ def test_an_edited_source_runs_instead_of_its_older_extension(tmp_path: Path) ->
     assert check.stdout == "True\n"
 
 
-def test_an_edited_c_source_runs_the_python_reference_instead_of_its_older_extension(tmp_path: Path) -> None:
+@pytest.mark.parametrize("extension", list(USERS))
+def test_an_edited_c_source_runs_the_python_reference_instead_of_its_older_extension(
+    tmp_path: Path, extension: str
+) -> None:
     copy = copy_package(tmp_path)
-    source = Path(source_path(TEXTSCAN))
+    source = Path(source_path(extension))
     copied = copy / source.relative_to(PACKAGE)
-    if not extension_paths(TEXTSCAN):  # a pure build: an extension an earlier build left behind
-        (copied.parent / f"_textscan{EXTENSION_SUFFIXES[0]}").write_bytes(b"not loaded")
+    if not extension_paths(extension):  # a pure build: an extension an earlier build left behind
+        name = extension.rsplit(".", 1)[1]
+        (copied.parent / f"{name}{EXTENSION_SUFFIXES[0]}").write_bytes(b"not loaded")
     copied.write_text(source.read_text(encoding="utf-8") + "/* edited */\n", encoding="utf-8")
 
-    counted = load(tmp_path, code=COUNTER)
+    code, importer = USERS[extension]
+    used = load(tmp_path, code=code)
 
-    assert counted.stdout.split() == ["reviewflow.content.prose"]
-    assert f"the compiled {TEXTSCAN} was built from another version of the source" in counted.stderr
+    assert used.stdout.split() == [importer]
+    assert f"the compiled {extension} was built from another version of the source" in used.stderr
+
+
+def test_a_missing_c_extension_runs_the_python_reference(tmp_path: Path) -> None:
+    """A build whose extension is gone (deleted, or never made) reads plain bodies by the
+    reference, without a warning: nothing stale runs."""
+    copy = copy_package(tmp_path)
+    for path in extension_paths(BODYSCAN):
+        (copy / Path(path).relative_to(PACKAGE)).unlink()
+
+    code, importer = USERS[BODYSCAN]
+    used = load(tmp_path, code=code)
+
+    assert used.stdout.split() == [importer]
+    assert used.stderr == ""
 
 
 def test_an_extension_the_record_does_not_vouch_for_is_not_run(tmp_path: Path) -> None:
