@@ -187,7 +187,7 @@ def test_edge_cases_read_as_the_reference_reads_them(body: str, read: tuple[obje
 @pytest.mark.parametrize(
     "body",
     ["x \n", "x ", "\tx", "a\rb", "a\n- b\nc", "x [1](u)", "x [1]: u", "x [a][b]", "x **a**b", "1. x", "10) x",
-     "####### x", "## x #", "##  x", "- 1. x", "+ > x", "* x", "---", "x\n===", "  x", "a\x00b", "a\x85b",
+     "####### x", "## x #", "##  x", "- 1. x", "+ > x", "* x", "---", "x\n===", "  x", "a\x00b", "x\x00", "a\x85b",
      "a\u3000b", "a\ud800b", "a *b* c", "# **é** [1]", "**a** *", "x_y", "a & b", "a < b", "a ~ b", "a | b", "a `b`"],
 )  # fmt: skip
 def test_what_is_not_plain_is_declined(body: str) -> None:

@@ -278,40 +278,84 @@ add_strong_nodes(const void *data, int kind, Nodes *nodes, Py_ssize_t line, Py_s
     return stars == 4 * matched; /* every "*" in one of the matches (each holds four) */
 }
 
+/* Where the line that starts at START ends, and whether it holds a "*" (*STAR); -1 where it holds a
+   character that can start inline markup or change a line, or a bracket that may be a link: then
+   the body is not plain (plainmarkdown._safe, made line by line). */
+static Py_ALWAYS_INLINE inline Py_ssize_t
+line_end(const void *data, int kind, Py_ssize_t length, Py_ssize_t start, int *star)
+{
+    for (Py_ssize_t end = start; end < length; end++) {
+        Py_UCS4 character = READ(end);
+        unsigned char class = class_of(character);
+        if (!(class & STOP)) {
+            continue;
+        }
+        if (class & UNSAFE) {
+            return -1;
+        }
+        if (class & LINE_END) {
+            return end;
+        }
+        if (character == '*') {
+            *star = 1;
+        }
+        else if (end + 1 < length) { /* "]" */
+            Py_UCS4 next = READ(end + 1);
+            if (next == '(' || next == '[' || next == ':') {
+                return -1; /* an inline link, a reference link, a link definition */
+            }
+        }
+    }
+    return length;
+}
+
+/* The characters line_end stops at in an ASCII body (and NUL, which ends its buffer). */
+static const char ascii_stops[] = "`\\_&<>~|\t\r\x0b\x0c\n]*";
+
+/* line_end for an ASCII body, whose buffer ends with a NUL (PyUnicode_AsUTF8AndSize's): the
+   characters to stop at are found by strcspn, many at a time, rather than one by one. */
+static inline Py_ssize_t
+ascii_line_end(const char *data, Py_ssize_t length, Py_ssize_t start, int *star)
+{
+    for (Py_ssize_t end = start;; end++) {
+        end += (Py_ssize_t)strcspn(data + end, ascii_stops);
+        if (end >= length) {
+            return length;
+        }
+        char character = data[end];
+        if (character == '\n') {
+            return end;
+        }
+        if (character == '*') {
+            *star = 1;
+        }
+        else if (character == ']') {
+            char next = data[end + 1];
+            if (next == '(' || next == '[' || next == ':') {
+                return -1;
+            }
+        }
+        else {
+            return -1; /* unsafe, NUL included */
+        }
+    }
+}
+
 /* Reads the body's lines into NODES: 1 if the body is plain, 0 if not, -1 on an error.
    plainmarkdown.read_plain_body, its _safe test and its test of trailing spaces made on the way
-   through each line (each only declines the body, so their order does not matter). */
+   through each line (each only declines the body, so their order does not matter). ASCII: the
+   body is ASCII (KIND 1), its buffer ending with a NUL. */
 static Py_ALWAYS_INLINE inline int
-read_kind(const void *data, int kind, Py_ssize_t length, Nodes *nodes)
+read_kind(const void *data, int kind, int ascii, Py_ssize_t length, Nodes *nodes)
 {
     int previous = BLANK;
     Py_ssize_t line = 0, start = 0;
     for (;; line++) {
-        /* The line's end, and whether it holds a "*"; any character that can start inline markup
-           or change a line, or a bracket that may be a link, and the body is not plain. */
-        Py_ssize_t end = start;
         int star = 0;
-        for (; end < length; end++) {
-            Py_UCS4 character = READ(end);
-            unsigned char class = class_of(character);
-            if (!(class & STOP)) {
-                continue;
-            }
-            if (class & (UNSAFE | LINE_END)) {
-                if (class & UNSAFE) {
-                    return 0;
-                }
-                break;
-            }
-            if (character == '*') {
-                star = 1;
-            }
-            else if (end + 1 < length) { /* "]" */
-                Py_UCS4 next = READ(end + 1);
-                if (next == '(' || next == '[' || next == ':') {
-                    return 0; /* an inline link, a reference link, a link definition */
-                }
-            }
+        Py_ssize_t end = ascii ? ascii_line_end(data, length, start, &star)
+                               : line_end(data, kind, length, start, &star);
+        if (end < 0) {
+            return 0;
         }
         if (end == start) {
             previous = BLANK;
@@ -646,16 +690,25 @@ read_plain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     const void *data = PyUnicode_DATA(body);
     Py_ssize_t length = PyUnicode_GET_LENGTH(body);
     int plain;
-    switch (PyUnicode_KIND(body)) {
-    case PyUnicode_1BYTE_KIND:
-        plain = read_kind(data, PyUnicode_1BYTE_KIND, length, &nodes);
-        break;
-    case PyUnicode_2BYTE_KIND:
-        plain = read_kind(data, PyUnicode_2BYTE_KIND, length, &nodes);
-        break;
-    default:
-        plain = read_kind(data, PyUnicode_4BYTE_KIND, length, &nodes);
-        break;
+    if (PyUnicode_IS_ASCII(body)) {
+        const char *ascii = PyUnicode_AsUTF8AndSize(body, &length); /* its buffer, NUL-terminated */
+        if (ascii == NULL) {
+            return NULL;
+        }
+        plain = read_kind(ascii, PyUnicode_1BYTE_KIND, 1, length, &nodes);
+    }
+    else {
+        switch (PyUnicode_KIND(body)) {
+        case PyUnicode_1BYTE_KIND:
+            plain = read_kind(data, PyUnicode_1BYTE_KIND, 0, length, &nodes);
+            break;
+        case PyUnicode_2BYTE_KIND:
+            plain = read_kind(data, PyUnicode_2BYTE_KIND, 0, length, &nodes);
+            break;
+        default:
+            plain = read_kind(data, PyUnicode_4BYTE_KIND, 0, length, &nodes);
+            break;
+        }
     }
     PyObject *read = plain < 0 ? NULL : plain == 0 ? Py_NewRef(Py_None) : read_nodes(body, &nodes, body_line);
     if (nodes.nodes != stack) {
