@@ -2,11 +2,11 @@
 
 The modules listed in reviewflow/compiled.py are compiled to C extensions by mypyc (the same
 code, ~a fifth less CPU on the check path), and the extensions written in C that it lists from
-their C sources (reviewflow/content/textscan.c and yamlscan.c). REVIEWFLOW_PURE=1 builds pure
-Python, and so does a machine where the compilation fails (no C compiler, no Python headers): the
-build says so and installs the sources alone. Either way it writes reviewflow/compiled.json, each compiled
-module's source hash, which the package checks at import so that an extension older than its
-source is never run (reviewflow/compiled.py).
+their C sources (reviewflow/content/textscan.c, yamlscan.c and bodyscan.c). REVIEWFLOW_PURE=1
+builds pure Python, and so does a machine where the compilation fails (no C compiler, no Python
+headers): the build says so and installs the sources alone. Either way it writes
+reviewflow/compiled.json, each compiled module's source hash, which the package checks at import
+so that an extension older than its source is never run (reviewflow/compiled.py).
 """
 
 from __future__ import annotations

@@ -88,8 +88,9 @@ COMPILED_MODULES: tuple[str, ...] = (
 # reference is in the module that imports it, which falls back to it on ImportError:
 # content/textscan.c's are content/prose.py's `_python_word_counts` and `_python_sentence_starts`
 # and checks/prose_fields.py's `_python_uncited`; content/yamlscan.c's is content/plainyaml.py's
-# `_python_plain_data`.
+# `_python_plain_data`; content/bodyscan.c's is content/markdown.py's `_python_read_plain`.
 C_EXTENSIONS: dict[str, str] = {
+    "reviewflow.content._bodyscan": "content/bodyscan.c",
     "reviewflow.content._textscan": "content/textscan.c",
     "reviewflow.content._yamlscan": "content/yamlscan.c",
 }

@@ -30,9 +30,11 @@ PACKAGE = Path(reviewflow.__file__).parent
 WHERE = "import importlib, sys; [print(importlib.import_module(m).__file__) for m in sys.argv[1:]]"
 TEXTSCAN = "reviewflow.content._textscan"
 YAMLSCAN = "reviewflow.content._yamlscan"
+BODYSCAN = "reviewflow.content._bodyscan"
 # For each extension written in C: code that prints the module of a function its caller runs (the
 # extension, or the Python reference in the caller's module), and the caller's module. The prose
-# counts its words with the first; the front-matter's plain data is read with the second.
+# counts its words with the first; the front-matter's plain data is read with the second; a plain
+# body is read with the third.
 USERS = {
     TEXTSCAN: (
         "from reviewflow.content import prose; print(prose._count_words.__module__)",
@@ -41,6 +43,10 @@ USERS = {
     YAMLSCAN: (
         "from reviewflow.content import plainyaml; print(plainyaml.plain_data.__module__)",
         "reviewflow.content.plainyaml",
+    ),
+    BODYSCAN: (
+        "from reviewflow.content import markdown; print(markdown._read_plain.__module__)",
+        "reviewflow.content.markdown",
     ),
 }
 
@@ -67,7 +73,7 @@ def built_compiled() -> bool:
 def test_the_record_lists_every_compiled_module_or_none() -> None:
     recorded = json.loads(RECORD.read_text(encoding="utf-8"))
     assert sorted(recorded) in ([], sorted(BUILT_MODULES))
-    assert TEXTSCAN in BUILT_MODULES and YAMLSCAN in BUILT_MODULES
+    assert {TEXTSCAN, YAMLSCAN, BODYSCAN} <= set(BUILT_MODULES)
     if recorded:  # each module the build vouches for has its extension beside its source
         assert [module for module in BUILT_MODULES if not extension_paths(module)] == []
     if os.environ.get("REVIEWFLOW_TEST_COMPILED") == "require":  # CI, where a C compiler is

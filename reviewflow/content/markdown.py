@@ -83,15 +83,36 @@ class ParsedBody:
 def parse_body(body: str, body_line: int = 1, plain: bool = True) -> ParsedBody:
     """Parse BODY (whose first line is line BODY_LINE of its file) and walk its tree once; a
     plain body (`plainmarkdown.py`) needs no tree, unless PLAIN is false (for tests)."""
+    if plain:
+        read = _read_plain(body, body_line)
+        if read is not None:
+            text, starts, places, headings, insides, block_starts = read
+            return ParsedBody(text, starts, places, [], headings, insides, block_starts)
     # str.split is seven times faster than the expression, and the same without a carriage return.
     lines = _LINE_ENDING.split(body) if "\r" in body else body.split("\n")
     walk = _Walk(lines, body_line - 1)
-    if not (plain and read_plain_body(lines, body, walk)):
-        walk.blocks(comrak.parse_document(body, EXTENSIONS, PARSING, RENDERING), 0)
+    walk.blocks(comrak.parse_document(body, EXTENSIONS, PARSING, RENDERING), 0)
     text, insides = walk.finish()
     return ParsedBody(
         text, walk.starts, walk.places, sorted(walk.html), walk.headings, insides, walk.block_starts
     )
+
+
+# What parse_body reads from a plain body: the text, the starts of its text nodes and their places
+# in the file, the headings' starts, the markers' insides and the blocks' starts (None: no block).
+PlainRead = tuple[str, list[int], list[tuple[int, int]], list[int], list[str], list[int] | None]
+
+
+def _python_read_plain(body: str, body_line: int) -> PlainRead | None:
+    """What parse_body reads from BODY (whose first line is line BODY_LINE of its file) if it is
+    plain (`plainmarkdown.py`), None if it is not: the reference of the extension written in C
+    (content/bodyscan.c), which runs where that one is not built or is stale."""
+    lines = body.split("\n")  # a carriage return is not plain
+    walk = _Walk(lines, body_line - 1)
+    if not read_plain_body(lines, body, walk):
+        return None
+    text, insides = walk.finish()
+    return text, walk.starts, walk.places, walk.headings, insides, walk.block_starts
 
 
 def parse_for_page(body: str) -> tuple[comrak.AstNode, list[tuple[comrak.AstNode, str]]]:
@@ -237,6 +258,15 @@ class _Walk:
                 chars[match.start()] = NOT_A_MARKER
         text = "".join(chars)
         return text, MARKER.findall(text)
+
+
+# A plain body read in C where the extension is built (reviewflow/content/bodyscan.c: one pass
+# over the body's buffer, a string made only for the text and each marker's inside). Not built,
+# stale, or REVIEWFLOW_PURE=1 (reviewflow/compiled.py): the Python reference above, the same read.
+try:
+    from reviewflow.content._bodyscan import read_plain as _read_plain
+except ImportError:
+    _read_plain = _python_read_plain
 
 
 def _citing_nodes(node: comrak.AstNode, cited: list[tuple[comrak.AstNode, str]], citing: bool = True) -> None:

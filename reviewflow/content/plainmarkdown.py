@@ -11,6 +11,11 @@ markers are the same as Comrak's; on anything else (a character that can start i
 or a block of another kind, an indented line, a tab, a blank line of spaces, a link
 definition, ...) it returns False and Comrak reads the body.
 `tests/test_plainmarkdown.py` holds the two paths to the same answers.
+
+Where the extension is built, `content/bodyscan.c` reads plain bodies in C instead, by exactly
+these rules (and the walk's `finish`); this module and `markdown._python_read_plain` are its
+reference, which `tests/test_bodyscan.py` holds it to: a change of what is plain here is made
+there too.
 """
 
 from __future__ import annotations
