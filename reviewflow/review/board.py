@@ -14,6 +14,7 @@ from reviewflow.config import Config
 from reviewflow.configfile import parse_config
 from reviewflow.errors import ConfigError, InvalidFile
 from reviewflow.files import read_regular
+from reviewflow.gitbatch import BatchFeed
 from reviewflow.gitlog import LogEntry, is_object_id
 from reviewflow.gitsignatures import signatures
 from reviewflow.gitstore import GitStore, read_objects
@@ -88,42 +89,101 @@ def authors_of(
     without LOOK_UP they are not read there (a few events new since the last run: reading their
     texts costs less than checking the seal of every answer kept).
     """
-    candidates: dict[str, set[str]] = defaultdict(set)
-    for entry, t in said:
-        if (t.action in BOARD_ACTIONS or t.action is Action.WITHDRAW) and is_object_id(t.content):
-            candidates[t.content].add(entry.author_email.lower())
-    for blob, emails in (want_authors or {}).items():
-        candidates[blob].update(e.lower() for e in emails)
-    facts = FactFile(store, "authors-v1", "authors", use_cache)
-    known: dict[tuple[str, str], bool] = {}
-    for line in facts.lines() if look_up else ():
-        blob, _, rest = line.partition(" ")
-        email, _, answer = rest.rpartition(" ")
-        if answer in ("0", "1"):
-            known[(blob, email)] = answer == "1"
-    # In the order the events name them, the newest first (a list, not a set): git reads
-    # neighbouring texts from its pack through the same delta bases, and packs the newest
-    # first; in hash order, a fresh clone of 30,000 articles spent 31 s of git CPU on 52,000
-    # texts instead of ~3 s; the oldest first, git spent 4.14 G instructions on the 17,432
-    # texts of the 10,000-article bench corpus, the newest first 3.75 G.
-    unknown = [blob for blob, emails in candidates.items() if any((blob, e) not in known for e in emails)]
-    unknown.reverse()
-    learned: list[str] = []
-    for blob, raw in store.iter_blobs(unknown):
-        listed = front_matter_authors(raw, candidates[blob])
-        for email in candidates[blob]:
-            known[(blob, email)] = email in listed
-            if " " not in email and "\n" not in email:
-                learned.append(f"{blob} {email} {int(email in listed)}")
-    facts.append(learned)
-    # Most texts have the same few authors: one set for each group (a set each was ~40 MB at
-    # 100,000 articles, held from here to the end of a run).
-    groups: dict[frozenset[str], frozenset[str]] = {}
-    authors: dict[str, frozenset[str]] = {}
-    for blob, emails in candidates.items():
-        found = frozenset(e for e in emails if known.get((blob, e), False))
-        authors[blob] = groups.setdefault(found, found)
-    return authors
+    return AuthorsAsked(store, use_cache, look_up).answers(said, want_authors)
+
+
+class AuthorsAsked:
+    """`authors_of`, whose texts can be asked for before the events are all known: a whole
+    history read asks for each text as its log names it (`ask`, from the thread that parses the
+    log), and git reads the texts on another core while the log is still being read. A fresh
+    clone at 100,000 articles read its ~170,000 texts only once the whole log was parsed, and
+    that read ended 14 s after the diffs'. `answers` then answers for the events that count,
+    exactly as before: a text asked for and not in them only cost its read, and a question no
+    early answer covers is read then.
+    """
+
+    def __init__(self, store: GitStore, use_cache: bool, look_up: bool = True) -> None:
+        self.store = store
+        self.facts = FactFile(store, "authors-v1", "authors", use_cache)
+        self.known: dict[tuple[str, str], bool] = {}  # (blob, email) -> an author of it?
+        for line in self.facts.lines() if look_up else ():
+            blob, _, rest = line.partition(" ")
+            email, _, answer = rest.rpartition(" ")
+            if answer in ("0", "1"):
+                self.known[(blob, email)] = answer == "1"
+        self.learned: list[tuple[str, str]] = []  # the questions answered here (KNOWN's keys)
+        # blob -> the emails asked about it whose text git has not answered yet (the answering
+        # thread takes a blob's set when its text comes; an email asked after that asks again).
+        self.pending: dict[str, set[str]] = {}
+        self.feed: BatchFeed | None = None
+
+    def ask(self, blob: str, email: str) -> None:
+        """Whether EMAIL (lowercased) is an author of the text BLOB: asked of git now."""
+        if (blob, email) in self.known or not is_object_id(blob):
+            return
+        emails = self.pending.get(blob)
+        if emails is not None:
+            emails.add(email)
+            return
+        self.pending[blob] = {email}
+        if self.feed is None:
+            self.feed = BatchFeed(self.store.toplevel, self._answer)
+        self.feed.ask(blob)
+
+    def _answer(self, blob: str, raw: bytes | None) -> None:
+        """The text BLOB (None: no such blob), on the feed's thread."""
+        emails = self.pending.pop(blob, None)
+        if emails is None:
+            return  # asked twice, answered already
+        # A copy: the asking thread may still add to the set it took from PENDING just before
+        # (an email added after the copy is asked again at the end, by `answers`).
+        self._learn(blob, raw, frozenset(emails))
+
+    def _learn(self, blob: str, raw: bytes | None, emails: Iterable[str]) -> None:
+        listed = front_matter_authors(raw, emails) if raw is not None else frozenset()
+        for email in emails:
+            question = (blob, email)
+            self.known[question] = email in listed
+            if raw is not None and " " not in email and "\n" not in email:
+                self.learned.append(question)  # its fact line made once all are in
+
+    def stop(self) -> None:
+        """The texts still asked for left unread (the history read failed)."""
+        if self.feed is not None:
+            self.feed.stop()
+
+    def answers(
+        self, said: Sequence[tuple[LogEntry, Trailers]], want_authors: Mapping[str, Iterable[str]] | None
+    ) -> dict[str, frozenset[str]]:
+        """blob -> the people in question listed in that text's `authors` (`authors_of`)."""
+        if self.feed is not None:
+            self.feed.close()
+        candidates: dict[str, set[str]] = defaultdict(set)
+        for entry, t in said:
+            if (t.action in BOARD_ACTIONS or t.action is Action.WITHDRAW) and is_object_id(t.content):
+                candidates[t.content].add(entry.author_email.lower())
+        for blob, emails in (want_authors or {}).items():
+            candidates[blob].update(e.lower() for e in emails)
+        known = self.known
+        # In the order the events name them, the newest first (a list, not a set): git reads
+        # neighbouring texts from its pack through the same delta bases, and packs the newest
+        # first; in hash order, a fresh clone of 30,000 articles spent 31 s of git CPU on 52,000
+        # texts instead of ~3 s; the oldest first, git spent 4.14 G instructions on the 17,432
+        # texts of the 10,000-article bench corpus, the newest first 3.75 G. (The log names
+        # them the newest first too.)
+        unknown = [blob for blob, emails in candidates.items() if any((blob, e) not in known for e in emails)]
+        unknown.reverse()
+        for blob, raw in self.store.iter_blobs(unknown):
+            self._learn(blob, raw, candidates[blob])
+        self.facts.append([f"{blob} {email} {int(known[(blob, email)])}" for blob, email in self.learned])
+        # Most texts have the same few authors: one set for each group (a set each was ~40 MB at
+        # 100,000 articles, held from here to the end of a run).
+        groups: dict[frozenset[str], frozenset[str]] = {}
+        authors: dict[str, frozenset[str]] = {}
+        for blob, emails in candidates.items():
+            found = frozenset(e for e in emails if known.get((blob, e), False))
+            authors[blob] = groups.setdefault(found, found)
+        return authors
 
 
 def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozenset[str]:
