@@ -569,17 +569,23 @@ def test_authors_asked_as_the_log_is_read_are_those_asked_after_it(tangled: Path
     assert expected[other] == frozenset({ALICE[1]})
     assert any(expected.values()) and not all(expected.values())
 
-    # Early: a text asked about again once its answer came, half the events' questions, a
-    # question asked twice, a tree and a missing id; the rest are asked by `answers` itself.
+    # Early: a text asked about again once its answer came, half the events' questions (the
+    # texts of half of them submitted, some twice), a tree and a missing id; the rest are asked
+    # by `answers` itself.
     asked = AuthorsAsked(GitStore.open(tangled), use_cache=False)
-    asked.ask(text, SAM[1])  # nothing asked before: given to git at once
+    asked.ask(text, SAM[1])
+    asked.submitted(text)  # nothing asked before: given to git at once
     deadline = time.monotonic() + 60
-    while asked.pending and time.monotonic() < deadline:
+    while asked.sent and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert not asked.pending and (text, SAM[1]) in asked.known
+    assert not asked.sent and (text, SAM[1]) in asked.known
+    asked.ask(text, RITA[1])
+    asked.submitted(text)
     questions = [(t.content, e.author_email.lower()) for e, t in said if t.content][::2]
-    for question in [(text, RITA[1]), *questions, *questions, (tree, RITA[1]), ("0" * 40, SAM[1])]:
-        asked.ask(*question)
+    for blob_id, email in [*questions, (tree, RITA[1]), ("0" * 40, SAM[1])]:
+        asked.ask(blob_id, email)
+    for blob_id, _ in [*questions[::2], *questions[::4], (tree, ""), ("0" * 40, "")]:
+        asked.submitted(blob_id)
     assert asked.answers(said, want) == expected
 
     # A whole read, and the facts it keeps: the same as a scoped read's.

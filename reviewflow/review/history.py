@@ -128,7 +128,7 @@ def _read_history(
         diffs_read = None
         if scope is None:
             # Each event's message is read as git writes the log, and not kept in its entry;
-            # the text it acts on is asked for at once, and git reads it while the log is read.
+            # who wrote the texts acted on is asked of git as the log reaches their submissions.
             authors_asked = AuthorsAsked(store, use_cache)
             for blob, emails in (want_authors or {}).items():
                 for email in emails:
@@ -406,8 +406,11 @@ class _MessageReader:
         self.told[commit] = tuple.__new__(Trailers, (*fields, intern(message)))
         if action is Action.APPROVE and self.approved is not None and slug and content:
             self.approved((content, slug, date))
-        if self.asked is not None and (action in BOARD_ACTIONS or action is Action.WITHDRAW):
-            self.asked.ask(content, email.lower())  # as board.AuthorsAsked.answers asks
+        if self.asked is not None:
+            if action in BOARD_ACTIONS or action is Action.WITHDRAW:
+                self.asked.ask(content, email.lower())  # as board.AuthorsAsked.answers asks
+            elif action is Action.SUBMIT:
+                self.asked.submitted(content)
 
     def said(self, entries: Sequence[LogEntry]) -> list[tuple[LogEntry, Trailers]]:
         """The commits of ENTRIES with Reviewflow-* trailers, in their order, and what they say."""
