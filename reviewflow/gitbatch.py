@@ -115,14 +115,16 @@ class Started:
             gitprocess.fail(self.args, result)
 
 
+# Names a BatchFeed writes to git together: a pipe write each, not one a name.
+FEED_NAMES_AT_ONCE = 64
+
+
 class BatchFeed:
     """One `cat-file --batch` in CWD asked for objects as they become known (`ask`, from one
     thread), each answer handed to ANSWER (name, content; None where the name names no blob) on a
     thread of its own as git writes it: git reads the objects on another core while this process
     is still working out which it wants (a history's log names the texts its events act on long
     before the whole log is read). `close` waits for the last answer."""
-
-    ASKED_AT_ONCE = 64  # names written to git together: a pipe write each, not one a name
 
     def __init__(self, cwd: Path, answer: Callable[[str, bytes | None], None]) -> None:
         self.answer = answer
@@ -140,7 +142,7 @@ class BatchFeed:
 
     def ask(self, name: str) -> None:
         self.waiting.append(name)
-        if len(self.waiting) >= self.ASKED_AT_ONCE or not self.asked:  # (or git has nothing to do)
+        if len(self.waiting) >= FEED_NAMES_AT_ONCE or not self.asked:  # (or git has nothing to do)
             self._write()
 
     def _write(self) -> None:

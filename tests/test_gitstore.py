@@ -344,12 +344,12 @@ def test_a_whole_read_hands_each_commits_trailers_and_body_over_and_keeps_neithe
 def test_a_batch_feed_answers_each_name_in_the_order_asked_as_git_reads_it(content_repo: Path) -> None:
     """`BatchFeed` hands each object over as git writes it, the names asked a few at a time:
     a blob's bytes, None for a name that is no blob (a tree, a missing id)."""
-    from reviewflow.gitbatch import BatchFeed
+    from reviewflow.gitbatch import FEED_NAMES_AT_ONCE, BatchFeed
 
     text = git(content_repo, "rev-parse", f"HEAD:articles/{SLUG}.md").strip()
     tree = git(content_repo, "rev-parse", "HEAD^{tree}").strip()
     missing = "0" * 40
-    names = [text, tree, missing] * (BatchFeed.ASKED_AT_ONCE // 2)  # more than one write to git
+    names = [text, tree, missing] * (FEED_NAMES_AT_ONCE // 2)  # more than one write to git
     answers: list[tuple[str, bytes | None]] = []
     feed = BatchFeed(content_repo, lambda name, content: answers.append((name, content)))
     for name in names:
