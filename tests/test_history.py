@@ -389,6 +389,42 @@ def test_a_whole_read_keeps_its_events_and_mappings_as_layers_that_read_back_as_
     assert snapshot.read_bytes().count(b"events+") == layers + 1
 
 
+def test_a_run_that_resumes_writes_back_the_layers_it_read_with_the_digests_they_were_checked_against(
+    tangled: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that resumes writes the kept layers back as they were read, under the digests the
+    sealed index named for them when the file was opened (not digested again): the new file's
+    every layer still hashes to the digest its index names, so the next run opens it."""
+    import hashlib
+
+    from reviewflow.review import snapshot_file
+
+    def layers() -> dict[str, list[tuple[bytes, bytes]]]:
+        file = snapshot_file.kept_file(GitStore.open(tangled))
+        assert file is not None
+        opened = snapshot_file.open_file(file)
+        assert opened is not None, "the kept state's seal and every layer's digest check out"
+        found: dict[str, list[tuple[bytes, bytes]]] = {}
+        for name, each in opened.sections.items():
+            assert all(isinstance(layer, snapshot_file.Checked) for layer in each)
+            found[name] = [(bytes(snapshot_file.layer_bytes(layer)), layer.digest) for layer in each]
+        return found
+
+    kept(tangled)
+    before = layers()
+    act_as(monkeypatch, RITA)
+    ok(run(tangled, "review", "poems-syndrome-and-you"))  # judged before its commit: the kept HEAD's parent
+    kept(tangled)  # resumes, and adds the review's commit
+    after = layers()
+    assert len(after["events"]) == len(before["events"]) + 1, "the new event: a layer of its own"
+    for name, old in before.items():
+        assert after[name][: len(old)] == old or len(after[name]) == 1, name  # a section made whole
+    for name, each in after.items():
+        for raw, digest in each:
+            assert hashlib.blake2b(raw, digest_size=snapshot_file.DIGEST_SIZE).digest() == digest, name
+    assert kept(tangled) == whole(tangled, use_cache=False)
+
+
 def test_a_kept_section_written_over_after_its_seal_was_checked_is_refused(tangled: Path) -> None:
     """A run at the kept HEAD leaves the sections it has not read in the file until it wants
     them: bytes written over there since the seal was checked are refused, never read."""

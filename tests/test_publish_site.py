@@ -515,6 +515,17 @@ def test_feed_is_atom_with_only_approved_articles(renderer: SiteRenderer) -> Non
     assert feed.findtext("a:updated", namespaces=ns) == "2025-03-04T10:30:00Z"
 
 
+def test_an_index_of_listings_sorted_once_is_the_index_of_the_listings(renderer: SiteRenderer) -> None:
+    """A build sorts its listings once for its three indexes (`ordered`): each index is the
+    same page as one that sorts them itself."""
+    from reviewflow.publish.site import condition_order
+
+    ordered = condition_order(reversed(listings()))
+    assert [item.info.slug for item in ordered] == ["castleman", "draft-one", "a-prognosis", "b-treatment"]
+    for audience in (None, "patient", "professional"):
+        assert renderer.index(ordered, audience, ordered=True) == renderer.index(listings(), audience)
+
+
 def test_rendering_is_deterministic(renderer: SiteRenderer) -> None:
     again = SiteRenderer(CONFIG, BASE)
     assert page(renderer) == page(again)

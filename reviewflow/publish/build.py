@@ -56,7 +56,7 @@ from reviewflow.publish.search import (
     SearchState,
     updated_search_files,
 )
-from reviewflow.publish.site import AUDIENCES, SiteRenderer
+from reviewflow.publish.site import AUDIENCES, SiteRenderer, condition_order
 from reviewflow.publish.target import check_target, empty_trash, one_build_at_a_time, writing_site
 from reviewflow.review.board import committed_config
 from reviewflow.review.history import committed_schema
@@ -334,7 +334,8 @@ def site_files(
     """Every file of the site besides the article pages, each made when the one before it has
     been taken: at 100,000 pages each index lists every page (tens of MB), and holding them all
     at once was the top of a full build's peak memory."""
-    yield "index.html", renderer.index(listings)
+    ordered = condition_order(listings)  # once for the three indexes
+    yield "index.html", renderer.index(ordered, ordered=True)
     yield "board/index.html", renderer.board(listings)
     yield "editorial-policy/index.html", renderer.policy()
     yield "404.html", renderer.not_found()
@@ -345,7 +346,7 @@ def site_files(
     yield "robots.txt", renderer.robots()
     yield MARKER, "This directory was built by `reviewflow publish`. Every publish replaces it whole.\n"
     for audience, (_, directory) in AUDIENCES.items():
-        yield f"{directory}/index.html", renderer.index(listings, audience)
+        yield f"{directory}/index.html", renderer.index(ordered, audience, ordered=True)
     if renderer.base_url:
         yield "sitemap.xml", renderer.sitemap(listings)
         yield "feed.xml", renderer.feed(listings, head_at)

@@ -197,7 +197,10 @@ class SiteRenderer:
         """
         return self._cards.fill(info, title, audience, summary, ROOT_MARK)
 
-    def index(self, listings: Sequence[Listing], audience: str | None = None) -> str:
+    def index(self, listings: Sequence[Listing], audience: str | None = None, ordered: bool = False) -> str:
+        """The index of LISTINGS (AUDIENCE's alone, when given), grouped by condition. ORDERED:
+        LISTINGS are in `condition_order` already (site-wide, the build sorts them once for
+        its three indexes: a sort key made for each of 10,000 listings, three times)."""
         chosen = [item for item in listings if audience is None or item.audience == audience]
         who = AUDIENCES[audience][0] if audience else None
         return self._render(
@@ -209,7 +212,7 @@ class SiteRenderer:
             noindex=self.preview,
             current=audience or "all",
             audience=audience,
-            groups=group_by_condition(chosen),
+            groups=group_by_condition(chosen if ordered else condition_order(chosen)),
             count=len(chosen),
         )
 
@@ -341,11 +344,17 @@ def tracker(state: str) -> list[tuple[str, str]]:
     return steps
 
 
-def group_by_condition(listings: Iterable[Listing]) -> list[Group]:
-    groups: dict[str, Group] = {}
-    for item in sorted(
+def condition_order(listings: Iterable[Listing]) -> list[Listing]:
+    """LISTINGS in the order an index lists them: by condition, then title."""
+    return sorted(
         listings, key=lambda i: (i.condition.casefold(), i.condition, i.title.casefold(), i.info.slug)
-    ):
+    )
+
+
+def group_by_condition(listings: Iterable[Listing]) -> list[Group]:
+    """LISTINGS, in `condition_order`, grouped by condition."""
+    groups: dict[str, Group] = {}
+    for item in listings:
         key = item.condition.casefold()
         if key not in groups:
             groups[key] = Group(_anchor(item.condition), item.condition)

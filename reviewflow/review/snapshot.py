@@ -255,13 +255,14 @@ def _load_log(store: GitStore, sections: Mapping[str, list[Layer]], events: list
     return ReviewLog(history, appeared, config_blobs)
 
 
-def _layers(name: str, made: _Made, reuse: _Kept | None) -> list[bytes | memoryview]:
-    """Section NAME's layers: one after a whole read; resumed from REUSE, its layers' bytes as
-    they were read, with what this run added on top (MADE: the events judged, the tracks they
-    touched, extend_history's new layer of each mapping), merged into one layer once the
-    section has LAYERS_MAX of them. A whole section (MADE's second value) replaces REUSE's."""
+def _layers(name: str, made: _Made, reuse: _Kept | None) -> list[Layer]:
+    """Section NAME's layers: one after a whole read; resumed from REUSE, its layers as they
+    were read (with the digests they were checked against), with what this run added on top
+    (MADE: the events judged, the tracks they touched, extend_history's new layer of each
+    mapping), merged into one layer once the section has LAYERS_MAX of them. A whole section
+    (MADE's second value) replaces REUSE's."""
     value, whole = made()
-    layers = [*map(layer_bytes, reuse.sections[name])] if reuse is not None and not whole else []
+    layers: list[Layer] = [*reuse.sections[name]] if reuse is not None and not whole else []
     if len(layers) >= LAYERS_MAX:
         merged = _merged(layers)
         _extend(merged, value)
