@@ -4,13 +4,11 @@ objects of one `cat-file --batch` one by one (every git process starts in gitpro
 from __future__ import annotations
 
 import codecs
-import collections
-import contextlib
 import os
 import queue
 import subprocess
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from reviewflow import gitprocess
@@ -113,91 +111,6 @@ class Started:
                 self.args, self.process.returncode, b"", b"".join(self.errors)
             )
             gitprocess.fail(self.args, result)
-
-
-# Names a BatchFeed writes to git together: a pipe write each, not one a name.
-FEED_NAMES_AT_ONCE = 64
-
-
-class BatchFeed:
-    """One `cat-file --batch` in CWD asked for objects as they become known (`ask`, from one
-    thread), each answer handed to ANSWER (name, content; None where the name names no blob) on a
-    thread of its own as git writes it: git reads the objects on another core while this process
-    is still working out which it wants (a history's log names the texts its events act on long
-    before the whole log is read). `close` waits for the last answer."""
-
-    def __init__(self, cwd: Path, answer: Callable[[str, bytes | None], None]) -> None:
-        self.answer = answer
-        self.process = gitprocess.start(cwd, "cat-file", "--batch")
-        self.asked: collections.deque[str] = collections.deque()  # written to git, not answered
-        self.waiting: list[str] = []  # asked, not yet written to git
-        self.errors: list[bytes] = []
-        self.failure: BaseException | None = None  # what stopped the answering thread
-        self.threads = [
-            threading.Thread(target=gitprocess.drain, args=(self.process, self.errors), daemon=True),
-            threading.Thread(target=self._answer_all, daemon=True),
-        ]
-        for thread in self.threads:
-            thread.start()
-
-    def ask(self, name: str) -> None:
-        self.waiting.append(name)
-        if len(self.waiting) >= FEED_NAMES_AT_ONCE or not self.asked:  # (or git has nothing to do)
-            self._write()
-
-    def _write(self) -> None:
-        assert self.process.stdin is not None
-        self.asked.extend(self.waiting)  # before git can answer them
-        request = "".join(f"{name}\n" for name in self.waiting).encode("utf-8", "surrogateescape")
-        self.waiting.clear()
-        try:
-            self.process.stdin.write(request)
-            self.process.stdin.flush()
-        except BrokenPipeError:
-            pass  # git is gone: `close` says why
-
-    def _answer_all(self) -> None:
-        stdout = self.process.stdout
-        assert stdout is not None
-        try:
-            while header := stdout.readline().split():
-                name = self.asked.popleft()
-                if len(header) == 3 and header[2].isdigit() and is_object_id(header[0].decode("latin-1")):
-                    content = stdout.read(int(header[2]) + 1)[:-1]  # and its newline
-                    self.answer(name, content if header[1] == b"blob" else None)
-                else:  # "<name> missing" (or "ambiguous"): no content follows
-                    self.answer(name, None)
-        except BaseException as failure:  # handed to `close`, on the thread that asked
-            self.failure = failure
-            self.process.kill()
-
-    def close(self) -> None:
-        """Every answer given (EnvironmentProblem when git failed or stopped answering)."""
-        self._write()
-        assert self.process.stdin is not None and self.process.stdout is not None
-        with contextlib.suppress(BrokenPipeError):
-            self.process.stdin.close()
-        for thread in self.threads:
-            thread.join()
-        self.process.stdout.close()
-        status = self.process.wait()
-        if self.failure is not None:
-            raise self.failure
-        if status != 0 or self.asked:
-            result = subprocess.CompletedProcess(self.process.args, status, b"", b"".join(self.errors))
-            raise EnvironmentProblem(
-                f"git cat-file failed: {gitprocess.stderr_text(result) or f'exit status {status}'}"
-            )
-
-    def stop(self) -> None:
-        """Git stopped and waited for, its answers left unread (the run failed before `close`)."""
-        self.process.kill()
-        with contextlib.suppress(OSError):
-            assert self.process.stdin is not None
-            self.process.stdin.close()
-        for thread in self.threads:
-            thread.join()
-        self.process.wait()
 
 
 def batch_objects(cwd: Path, names: Sequence[str]) -> Iterator[tuple[str, bytes, bytes | None]]:

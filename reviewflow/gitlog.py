@@ -63,9 +63,8 @@ class LogEntry(NamedTuple):
 
 
 # What a whole read does with a commit's trailer block and body (`log_entries`'s TOLD): given the
-# commit id, the block, the body, the committer date and the author's email, for each commit
-# with a trailer block.
-Told = Callable[[str, str, str, str, str], None]
+# commit id, the block, the body and the committer date, for each commit with a trailer block.
+Told = Callable[[str, str, str, str], None]
 
 
 def log_entries(
@@ -100,7 +99,7 @@ def log_entries(
         if not trailers:
             body = ""  # only a commit with trailers has its message read
         elif told is not None:
-            told(commit, trailers, body, date, email)
+            told(commit, trailers, body, date)
             trailers = body = ""
         fields = (commit, ids, same(tree, tree), intern(name), intern(email), date, trailers, body)
         made.append(make(LogEntry, fields))

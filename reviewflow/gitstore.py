@@ -182,7 +182,7 @@ class GitStore:
             return entries
         for entry in entries:
             if entry.trailer_block:
-                told(entry.commit, entry.trailer_block, entry.body, entry.date, entry.author_email)
+                told(entry.commit, entry.trailer_block, entry.body, entry.date)
         return [tuple.__new__(LogEntry, (*entry[:_TRAILER_BLOCK], "", "")) for entry in entries]
 
     def _read_log(self, rev: str | None, bodies: bool, told: Told | None = None) -> list[LogEntry]:

@@ -173,15 +173,13 @@ def test_a_started_log_is_the_log_and_its_failure_reaches_whoever_reads_it(
 ) -> None:
     ok(run(content_repo, "submit", SLUG))  # a commit with trailers and a body
     expected = GitStore.open(content_repo).log()
-    told: list[tuple[str, str, str, str, str]] = []
+    told: list[tuple[str, str, str, str]] = []
     store = GitStore.open(content_repo)
     store.start_log()
     entries = store.log(told=lambda *said: told.append(said))
     assert entries == [e._replace(trailer_block="", body="") for e in expected]
     assert told == [
-        (e.commit, e.trailer_block, e.body, e.date, e.author_email)
-        for e in reversed(expected)
-        if e.trailer_block
+        (e.commit, e.trailer_block, e.body, e.date) for e in reversed(expected) if e.trailer_block
     ]
     store.start_log("no-such-branch")
     with pytest.raises(EnvironmentProblem, match="git log failed"):
@@ -313,8 +311,8 @@ def test_git_output_waits_in_a_wide_pipe_and_is_read_in_big_blocks(tmp_path: Pat
 def test_a_whole_read_hands_each_commits_trailers_and_body_over_and_keeps_neither(
     content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`log(told=...)` gives each commit with a trailer block to TOLD (its id, block, body,
-    committer date and author's email, as the plain log has them) and the entries without the block and body;
+    """`log(told=...)` gives each commit with a trailer block to TOLD (its id, block, body and
+    committer date, as the plain log has them) and the entries without the block and body;
     merges keep their parents."""
     ok(run(content_repo, "submit", SLUG))
     git(content_repo, "commit", "-q", "--allow-empty", "-m", "no trailers", "-m", "a body")
@@ -324,65 +322,16 @@ def test_a_whole_read_hands_each_commits_trailers_and_body_over_and_keeps_neithe
     git(content_repo, "reset", "-q", "--hard", merge)
     plain = GitStore.open(content_repo).log()
     assert [len(e.parents) for e in plain].count(2) == 1
-    with_texts = {
-        e.commit: (e.trailer_block, e.body, e.date, e.author_email) for e in plain if e.trailer_block
-    }
+    with_texts = {e.commit: (e.trailer_block, e.body, e.date) for e in plain if e.trailer_block}
     assert len(with_texts) == 1 and all(e.body == "" for e in plain if not e.trailer_block)
-    told: dict[str, tuple[str, str, str, str]] = {}
+    told: dict[str, tuple[str, str, str]] = {}
     for ahead in (False, True):
         store = GitStore.open(content_repo)
         if ahead:
             store.read_log_ahead()
         told.clear()
         entries = store.log(
-            told=lambda commit, block, body, date, email: told.setdefault(commit, (block, body, date, email))
+            told=lambda commit, block, body, date: told.setdefault(commit, (block, body, date))
         )
         assert told == with_texts
         assert entries == [e._replace(trailer_block="", body="") for e in plain]
-
-
-def test_a_batch_feed_answers_each_name_in_the_order_asked_as_git_reads_it(content_repo: Path) -> None:
-    """`BatchFeed` hands each object over as git writes it, the names asked a few at a time:
-    a blob's bytes, None for a name that is no blob (a tree, a missing id)."""
-    from reviewflow.gitbatch import FEED_NAMES_AT_ONCE, BatchFeed
-
-    text = git(content_repo, "rev-parse", f"HEAD:articles/{SLUG}.md").strip()
-    tree = git(content_repo, "rev-parse", "HEAD^{tree}").strip()
-    missing = "0" * 40
-    names = [text, tree, missing] * (FEED_NAMES_AT_ONCE // 2)  # more than one write to git
-    answers: list[tuple[str, bytes | None]] = []
-    feed = BatchFeed(content_repo, lambda name, content: answers.append((name, content)))
-    for name in names:
-        feed.ask(name)
-    feed.close()
-    expected = subprocess.run(
-        ["git", "cat-file", "blob", text], cwd=content_repo, capture_output=True, check=True
-    )
-    assert answers == [(n, expected.stdout if n == text else None) for n in names]
-
-
-def test_a_batch_feed_that_fails_says_so_when_closed_and_a_stopped_one_leaves_no_git(
-    content_repo: Path, tmp_path: Path
-) -> None:
-    from reviewflow.gitbatch import BatchFeed
-
-    answers: list[str] = []
-    feed = BatchFeed(tmp_path, lambda name, _: answers.append(name))  # not a repository
-    feed.ask("0" * 40)
-    with pytest.raises(EnvironmentProblem, match="git cat-file failed: not a git repository"):
-        feed.close()
-    assert answers == []
-
-    def refuse(name: str, content: bytes | None) -> None:
-        raise ValueError(f"cannot take {name}")
-
-    text = git(content_repo, "rev-parse", f"HEAD:articles/{SLUG}.md").strip()
-    failing = BatchFeed(content_repo, refuse)
-    failing.ask(text)
-    with pytest.raises(ValueError, match=f"cannot take {text}"):  # raised where it was closed
-        failing.close()
-
-    stopped = BatchFeed(content_repo, lambda name, _: answers.append(name))
-    stopped.ask(text)
-    stopped.stop()
-    assert stopped.process.poll() is not None

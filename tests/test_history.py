@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -583,64 +582,3 @@ def test_a_plain_events_message_is_read_as_the_general_way_reads_it() -> None:
             answered += 1
             assert fast == message_of(body), repr(body)
     assert answered > 1000
-
-
-def test_authors_asked_as_the_log_is_read_are_those_asked_after_it(tangled: Path, tmp_path: Path) -> None:
-    """A whole read asks who wrote each text as its log names it (board.AuthorsAsked): the
-    answers, and the facts it keeps, are those of the questions asked once the log is read, as
-    a scoped read still asks them, whatever was asked early, twice, late or never."""
-    from reviewflow.review import history as history_module
-    from reviewflow.review.board import AuthorsAsked, authors_of
-
-    store = GitStore.open(tangled)
-    messages = history_module._MessageReader()
-    entries, _ = history_module.first_parent_order(store.log(told=messages))
-    said = messages.said(entries)
-    text = blob(tangled)
-    tree = git(tangled, "rev-parse", "HEAD^{tree}").strip()
-    other = blob(tangled, path="articles/poems-syndrome-and-you.md")
-    want = {text: ["Editors@Example.org", MALLORY[1]], other: [ALICE[1]], "0" * 40: [RITA[1]]}
-    expected = authors_of(store, said, want, use_cache=False)
-    assert expected[text] == frozenset({"editors@example.org"})  # the editors wrote it; Mallory did not
-    assert expected[other] == frozenset({ALICE[1]})
-    assert any(expected.values()) and not all(expected.values())
-
-    # Early: a text asked about again once its answer came, half the events' questions (the
-    # texts of half of them submitted, some twice), a tree and a missing id; the rest are asked
-    # by `answers` itself.
-    asked = AuthorsAsked(GitStore.open(tangled), use_cache=False)
-    asked.ask(text, SAM[1])
-    asked.submitted(text)  # nothing asked before: given to git at once
-    deadline = time.monotonic() + 60
-    while asked.sent and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not asked.sent and (text, SAM[1]) in asked.known
-    asked.ask(text, RITA[1])
-    asked.submitted(text)
-    questions = [(t.content, e.author_email.lower()) for e, t in said if t.content][::2]
-    for blob_id, email in [*questions, (tree, RITA[1]), ("0" * 40, SAM[1])]:
-        asked.ask(blob_id, email)
-    for blob_id, _ in [*questions[::2], *questions[::4], (tree, ""), ("0" * 40, "")]:
-        asked.submitted(blob_id)
-    assert asked.answers(said, want) == expected
-
-    # A whole read, and the facts it keeps: the same as a scoped read's.
-    assert (
-        dict(read_history(GitStore.open(tangled), use_cache=False, want_authors=want).history.authors)
-        == expected
-    )
-    shutil.rmtree(tangled / ".git" / "reviewflow")  # the facts the fixture's commands kept
-    copy = tmp_path / "copy"
-    shutil.copytree(tangled, copy)
-    read_history(GitStore.open(tangled), want_authors=want)
-    authors_of(GitStore.open(copy), said, want, use_cache=True)
-    kept = [
-        sorted(
-            line.rpartition(" ")[0] for line in lines[1:]
-        )  # each fact, without its seal (keyed per repository)
-        for lines in (
-            next((repo / ".git" / "reviewflow").glob("authors-*")).read_text().splitlines()
-            for repo in (tangled, copy)
-        )
-    ]
-    assert kept[0] == kept[1] and kept[0]

@@ -14,7 +14,6 @@ from reviewflow.config import Config
 from reviewflow.configfile import parse_config
 from reviewflow.errors import ConfigError, InvalidFile
 from reviewflow.files import read_regular
-from reviewflow.gitbatch import BatchFeed
 from reviewflow.gitlog import LogEntry, is_object_id
 from reviewflow.gitsignatures import signatures
 from reviewflow.gitstore import GitStore, read_objects
@@ -89,99 +88,42 @@ def authors_of(
     without LOOK_UP they are not read there (a few events new since the last run: reading their
     texts costs less than checking the seal of every answer kept).
     """
-    return AuthorsAsked(store, use_cache, look_up).answers(said, want_authors)
-
-
-class AuthorsAsked:
-    """`authors_of`, whose questions can be asked while the log is read, newest first: a whole
-    history read notes who acts on each text (`ask`) as its log names them, and when the log
-    reaches the text's submission (`submitted`: the event that names it first, read last) the
-    text goes to git, which reads it on another core while the log is still being read. A fresh
-    clone at 100,000 articles read its ~175,000 texts only once the whole log was parsed, and
-    that read ended 14 s after the diffs'. Asked as their submissions come, git reads them in
-    the order that suits its pack (each text near where it was written: 8.9 s of git's CPU at
-    100,000, 9.1 s for the newest-first order of before); asked as the log first names them
-    (their newest events), 22.4 s. `answers` then answers for the events that count, exactly as
-    before: a question no early answer covers is read then.
-    """
-
-    def __init__(self, store: GitStore, use_cache: bool, look_up: bool = True) -> None:
-        self.store = store
-        self.facts = FactFile(store, "authors-v1", "authors", use_cache)
-        self.known: dict[tuple[str, str], bool] = {}  # (blob, email) -> an author of it?
-        for line in self.facts.lines() if look_up else ():
-            blob, _, rest = line.partition(" ")
-            email, _, answer = rest.rpartition(" ")
-            if answer in ("0", "1"):
-                self.known[(blob, email)] = answer == "1"
-        self.learned: list[tuple[str, str]] = []  # the questions answered here (KNOWN's keys)
-        self.noted: dict[str, set[str]] = {}  # blob -> the emails asked about it, not sent yet
-        self.sent: dict[str, frozenset[str]] = {}  # blob -> the emails its text is read for
-        self.feed: BatchFeed | None = None
-
-    def ask(self, blob: str, email: str) -> None:
-        """Whether EMAIL (lowercased) is an author of the text BLOB: noted, for `submitted`."""
-        if (blob, email) not in self.known and is_object_id(blob):
-            self.noted.setdefault(blob, set()).add(email)
-
-    def submitted(self, blob: str) -> None:
-        """The log reached BLOB's submission: the questions noted about it go to git now."""
-        if blob in self.sent or (emails := self.noted.pop(blob, None)) is None:
-            return  # nothing asked, or its text already on its way (what is noted waits)
-        self.sent[blob] = frozenset(emails)
-        if self.feed is None:
-            self.feed = BatchFeed(self.store.toplevel, self._answer)
-        self.feed.ask(blob)
-
-    def _answer(self, blob: str, raw: bytes | None) -> None:
-        """The text BLOB (None: no such blob), on the feed's thread."""
-        self._learn(blob, raw, self.sent.pop(blob))
-
-    def _learn(self, blob: str, raw: bytes | None, emails: Iterable[str]) -> None:
-        listed = front_matter_authors(raw, emails) if raw is not None else frozenset()
-        for email in emails:
-            question = (blob, email)
-            self.known[question] = email in listed
-            if raw is not None and " " not in email and "\n" not in email:
-                self.learned.append(question)  # its fact line made once all are in
-
-    def stop(self) -> None:
-        """The texts still asked for left unread (the history read failed)."""
-        if self.feed is not None:
-            self.feed.stop()
-
-    def answers(
-        self, said: Sequence[tuple[LogEntry, Trailers]], want_authors: Mapping[str, Iterable[str]] | None
-    ) -> dict[str, frozenset[str]]:
-        """blob -> the people in question listed in that text's `authors` (`authors_of`)."""
-        if self.feed is not None:
-            self.feed.close()
-        candidates: dict[str, set[str]] = defaultdict(set)
-        for entry, t in said:
-            if (t.action in BOARD_ACTIONS or t.action is Action.WITHDRAW) and is_object_id(t.content):
-                candidates[t.content].add(entry.author_email.lower())
-        for blob, emails in (want_authors or {}).items():
-            candidates[blob].update(e.lower() for e in emails)
-        known = self.known
-        # In the order the events name them, the newest first (a list, not a set): git reads
-        # neighbouring texts from its pack through the same delta bases, and packs the newest
-        # first; in hash order, a fresh clone of 30,000 articles spent 31 s of git CPU on 52,000
-        # texts instead of ~3 s; the oldest first, git spent 4.14 G instructions on the 17,432
-        # texts of the 10,000-article bench corpus, the newest first 3.75 G. (The log names
-        # them the newest first too.)
-        unknown = [blob for blob, emails in candidates.items() if any((blob, e) not in known for e in emails)]
-        unknown.reverse()
-        for blob, raw in self.store.iter_blobs(unknown):
-            self._learn(blob, raw, [e for e in candidates[blob] if (blob, e) not in known])
-        self.facts.append([f"{blob} {email} {int(known[(blob, email)])}" for blob, email in self.learned])
-        # Most texts have the same few authors: one set for each group (a set each was ~40 MB at
-        # 100,000 articles, held from here to the end of a run).
-        groups: dict[frozenset[str], frozenset[str]] = {}
-        authors: dict[str, frozenset[str]] = {}
-        for blob, emails in candidates.items():
-            found = frozenset(e for e in emails if known.get((blob, e), False))
-            authors[blob] = groups.setdefault(found, found)
-        return authors
+    candidates: dict[str, set[str]] = defaultdict(set)
+    for entry, t in said:
+        if (t.action in BOARD_ACTIONS or t.action is Action.WITHDRAW) and is_object_id(t.content):
+            candidates[t.content].add(entry.author_email.lower())
+    for blob, emails in (want_authors or {}).items():
+        candidates[blob].update(e.lower() for e in emails)
+    facts = FactFile(store, "authors-v1", "authors", use_cache)
+    known: dict[tuple[str, str], bool] = {}
+    for line in facts.lines() if look_up else ():
+        blob, _, rest = line.partition(" ")
+        email, _, answer = rest.rpartition(" ")
+        if answer in ("0", "1"):
+            known[(blob, email)] = answer == "1"
+    # In the order the events name them, the newest first (a list, not a set): git reads
+    # neighbouring texts from its pack through the same delta bases, and packs the newest
+    # first; in hash order, a fresh clone of 30,000 articles spent 31 s of git CPU on 52,000
+    # texts instead of ~3 s; the oldest first, git spent 4.14 G instructions on the 17,432
+    # texts of the 10,000-article bench corpus, the newest first 3.75 G.
+    unknown = [blob for blob, emails in candidates.items() if any((blob, e) not in known for e in emails)]
+    unknown.reverse()
+    learned: list[str] = []
+    for blob, raw in store.iter_blobs(unknown):
+        listed = front_matter_authors(raw, candidates[blob])
+        for email in candidates[blob]:
+            known[(blob, email)] = email in listed
+            if " " not in email and "\n" not in email:
+                learned.append(f"{blob} {email} {int(email in listed)}")
+    facts.append(learned)
+    # Most texts have the same few authors: one set for each group (a set each was ~40 MB at
+    # 100,000 articles, held from here to the end of a run).
+    groups: dict[frozenset[str], frozenset[str]] = {}
+    authors: dict[str, frozenset[str]] = {}
+    for blob, emails in candidates.items():
+        found = frozenset(e for e in emails if known.get((blob, e), False))
+        authors[blob] = groups.setdefault(found, found)
+    return authors
 
 
 def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozenset[str]:
