@@ -50,6 +50,16 @@ def compiled_module(owner: object) -> str | None:
     return name if filename.endswith(tuple(EXTENSION_SUFFIXES)) else None
 
 
+def needs_extension(imported: object) -> pytest.MarkDecorator:
+    """Skips a test of an extension written in C where it is not in use: a pure build,
+    REVIEWFLOW_PURE=1 or a stale build, where IMPORTED (a function the test module imported from
+    it) is None. tests/test_compiled.py fails where the extension must be built."""
+    return pytest.mark.skipif(
+        imported is None,
+        reason="the extension is not in use (a pure build, REVIEWFLOW_PURE=1, a stale build)",
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     from reviewflow.content import prose  # a listed module: compiled, or this run reads sources
 

@@ -15,17 +15,14 @@ from reviewflow.content import markdown
 from reviewflow.content.markdown import NOT_A_MARKER, _python_read_plain
 from reviewflow.content.prose import Prose, read_prose
 from tests import fuzzing
-from tests.conftest import compiled_module
+from tests.conftest import compiled_module, needs_extension
 
 try:
     from reviewflow.content._bodyscan import read_plain as c_read_plain
 except ImportError:  # a pure build (tests/test_compiled.py fails where it must be built)
     c_read_plain = None
 
-built = pytest.mark.skipif(
-    c_read_plain is None,
-    reason="the extension is not in use (a pure build, REVIEWFLOW_PURE=1, a stale build)",
-)
+built = needs_extension(c_read_plain)
 
 
 def assert_read_alike(body: str, body_line: int = 7) -> bool:

@@ -15,7 +15,7 @@ from reviewflow.checks import prose_fields, readability
 from reviewflow.content import prose as prose_module
 from reviewflow.content.prose import WORD_BREAKS, Prose
 from tests import fuzzing  # noqa: F401  (the fuzz profile: examples per property, no deadline)
-from tests.conftest import compiled_module
+from tests.conftest import compiled_module, needs_extension
 
 try:
     from reviewflow.content._textscan import sentence_starts as c_sentence_starts
@@ -24,10 +24,7 @@ try:
 except ImportError:  # a pure build (tests/test_compiled.py fails where it must be built)
     c_sentence_starts = c_uncited = c_word_counts = None
 
-built = pytest.mark.skipif(
-    c_word_counts is None,
-    reason="the extension is not in use (a pure build, REVIEWFLOW_PURE=1, a stale build)",
-)
+built = needs_extension(c_word_counts)
 
 
 def oracle(lowered: str) -> Counter[str]:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from reviewflow.content import frontmatter, plainyaml
 from reviewflow.content.plainyaml import _python_plain_data
 from tests import fuzzing  # noqa: F401  (the fuzz profile: examples per property, no deadline)
-from tests.conftest import compiled_module
+from tests.conftest import compiled_module, needs_extension
 from tests.test_plainyaml import SAMPLES, mutate
 
 try:
@@ -24,10 +24,7 @@ try:
 except ImportError:  # a pure build (tests/test_compiled.py fails where it must be built)
     c_plain_data = None
 
-built = pytest.mark.skipif(
-    c_plain_data is None,
-    reason="the extension is not in use (a pure build, REVIEWFLOW_PURE=1, a stale build)",
-)
+built = needs_extension(c_plain_data)
 
 
 def shape(value: Any) -> Any:
