@@ -228,6 +228,111 @@ def test_a_last_approved_text_the_early_checks_did_not_judge_is_judged_after_the
     assert [f["rule"] for f in stale["findings"]] == ["reference-mismatch"]
 
 
+def parses_recorded(monkeypatch: pytest.MonkeyPatch, record: Path, fail_in: int | None = None) -> None:
+    """Each parse of HEAD's lockfile by the early checks written to RECORD as the id of the
+    process that made it; one made in the process FAIL_IN fails there (not as a broken lockfile
+    does)."""
+    import os
+
+    from reviewflow.review import early_checks
+
+    parse = early_checks.change_lock
+
+    def recorded(*args: Any) -> Any:
+        with record.open("a", encoding="utf-8") as file:
+            file.write(f"{os.getpid()}\n")
+        if os.getpid() == fail_in:
+            raise RuntimeError("not a broken lockfile")
+        return parse(*args)
+
+    monkeypatch.setattr(early_checks, "change_lock", recorded)
+
+
+def test_the_lockfile_is_parsed_once_before_the_workers_fork_and_let_go_after(
+    run: Run,
+    repo: Path,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The workers judge with the parse they inherit: the stale reference is found, and no
+    # worker parsed the lockfile again; this process holds no parse after the run.
+    import os
+
+    from reviewflow.review import early_checks
+
+    lock_and_approve(run, repo, monkeypatch)
+    write_lock(repo, {f"doi:{DOI}": entry("What the registry now says is another paper")})
+    git(repo, "commit", "-q", "-am", "Fetch the references again")
+    parses_recorded(monkeypatch, tmp_path / "parses")
+    monkeypatch.setattr(early_checks, "EARLY_THRESHOLD", 1)
+    early = run(repo, "verify", "--no-cache", "--format", "json")
+    assert early.exit_code == 1, early.output
+    [stale] = json.loads(early.output)["stale_references"]
+    assert [f["rule"] for f in stale["findings"]] == ["reference-mismatch"]
+    assert (tmp_path / "parses").read_text(encoding="utf-8").split() == [str(os.getpid())]
+    assert early_checks._locks == []
+
+
+def test_a_lockfile_parse_that_fails_before_the_fork_is_left_to_the_workers(
+    run: Run,
+    repo: Path,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The parse fails in this process for another reason than a broken lockfile: each worker
+    # that judges a text parses the lockfile for itself, as before, with the same verdicts.
+    import os
+
+    lock_and_approve(run, repo, monkeypatch)
+    write_lock(repo, {f"doi:{DOI}": entry("What the registry now says is another paper")})
+    git(repo, "commit", "-q", "-am", "Fetch the references again")
+    parses_recorded(monkeypatch, tmp_path / "parses", fail_in=os.getpid())
+    _, early = verify_both_ways(run, repo, monkeypatch)
+    assert early.exit_code == 1, early.output
+    [stale] = json.loads(early.output)["stale_references"]
+    assert [f["rule"] for f in stale["findings"]] == ["reference-mismatch"]
+    made_in = (tmp_path / "parses").read_text(encoding="utf-8").split()
+    assert made_in[0] == str(os.getpid()) and len(made_in) > 1 and str(os.getpid()) not in made_in[1:]
+
+
+@pytest.mark.parametrize(
+    "lockfile",
+    [
+        '{"version": 1, "works": {\n',  # not JSON
+        '{"version": 1, "works": {"doi:10.5045/br.2022.2022001": {"source": "crossref"}}}\n',  # no checked_on
+        None,  # no lockfile at HEAD, with [references] set
+    ],
+)
+def test_a_broken_or_missing_lockfile_at_head_is_judged_alike_both_ways(
+    run: Run,
+    repo: Path,  # noqa: F811 (the fixture)
+    monkeypatch: pytest.MonkeyPatch,
+    lockfile: str | None,
+) -> None:
+    # Parsed before the workers fork, a lockfile that does not parse, or that the schema refuses,
+    # judges no text, as each worker's own parse did; none at HEAD (where the configuration asks
+    # for references) holds no entry a text could contradict.
+    from reviewflow.layout import LOCKFILE
+
+    lock_and_approve(run, repo, monkeypatch)
+    if lockfile is None:
+        git(repo, "rm", "-q", LOCKFILE)
+        config = repo / "reviewflow.toml"
+        if "[references]" not in config.read_text(encoding="utf-8"):
+            config.write_text(
+                config.read_text(encoding="utf-8") + '\n[references]\ncontact = "editors@example.org"\n',
+                encoding="utf-8",
+            )
+            git(repo, "add", "reviewflow.toml")
+    else:
+        (repo / LOCKFILE).write_text(lockfile, encoding="utf-8")
+        git(repo, "add", LOCKFILE)
+    git(repo, "commit", "-q", "-m", "The lockfile spoilt")
+    _, early = verify_both_ways(run, repo, monkeypatch)
+    assert early.exit_code == 0, early.output
+    assert json.loads(early.output)["stale_references"] == []
+
+
 def test_verdicts_kept_by_other_code_do_not_stop_the_early_checks(
     reviewing: Path,  # noqa: F811 (the fixture)
     run: Run,
