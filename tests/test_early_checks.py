@@ -228,6 +228,20 @@ def test_a_last_approved_text_the_early_checks_did_not_judge_is_judged_after_the
     assert [f["rule"] for f in stale["findings"]] == ["reference-mismatch"]
 
 
+def approve_then_relock(run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The approved text's reference then fetched again, as another paper (lock_and_approve)."""
+    lock_and_approve(run, repo, monkeypatch)
+    write_lock(repo, {f"doi:{DOI}": entry("What the registry now says is another paper")})
+    git(repo, "commit", "-q", "-am", "Fetch the references again")
+
+
+def assert_one_mismatch(result: Result) -> None:
+    """RESULT (`verify --format json`) reports the approved text's reference as contradicted."""
+    assert result.exit_code == 1, result.output
+    [stale] = json.loads(result.output)["stale_references"]
+    assert [f["rule"] for f in stale["findings"]] == ["reference-mismatch"]
+
+
 def parses_recorded(monkeypatch: pytest.MonkeyPatch, record: Path, fail_in: int | None = None) -> None:
     """Each parse of HEAD's lockfile by the early checks written to RECORD as the id of the
     process that made it; one made in the process FAIL_IN fails there (not as a broken lockfile
@@ -248,51 +262,33 @@ def parses_recorded(monkeypatch: pytest.MonkeyPatch, record: Path, fail_in: int 
     monkeypatch.setattr(early_checks, "change_lock", recorded)
 
 
+@pytest.mark.parametrize("fails_here", [False, True])
 def test_the_lockfile_is_parsed_once_before_the_workers_fork_and_let_go_after(
     run: Run,
     repo: Path,  # noqa: F811 (the fixture)
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    fails_here: bool,
 ) -> None:
-    # The workers judge with the parse they inherit: the stale reference is found, and no
-    # worker parsed the lockfile again; this process holds no parse after the run.
+    # The workers judge with the parse they inherit from this process: the stale reference is
+    # found, no worker parses the lockfile again, and this process holds no parse after the run.
+    # A parse that fails here for another reason than a broken lockfile is left to each worker
+    # that judges a text, as before: the same verdicts.
     import os
 
     from reviewflow.review import early_checks
 
-    lock_and_approve(run, repo, monkeypatch)
-    write_lock(repo, {f"doi:{DOI}": entry("What the registry now says is another paper")})
-    git(repo, "commit", "-q", "-am", "Fetch the references again")
-    parses_recorded(monkeypatch, tmp_path / "parses")
-    monkeypatch.setattr(early_checks, "EARLY_THRESHOLD", 1)
-    early = run(repo, "verify", "--no-cache", "--format", "json")
-    assert early.exit_code == 1, early.output
-    [stale] = json.loads(early.output)["stale_references"]
-    assert [f["rule"] for f in stale["findings"]] == ["reference-mismatch"]
-    assert (tmp_path / "parses").read_text(encoding="utf-8").split() == [str(os.getpid())]
-    assert early_checks._locks == []
-
-
-def test_a_lockfile_parse_that_fails_before_the_fork_is_left_to_the_workers(
-    run: Run,
-    repo: Path,  # noqa: F811 (the fixture)
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # The parse fails in this process for another reason than a broken lockfile: each worker
-    # that judges a text parses the lockfile for itself, as before, with the same verdicts.
-    import os
-
-    lock_and_approve(run, repo, monkeypatch)
-    write_lock(repo, {f"doi:{DOI}": entry("What the registry now says is another paper")})
-    git(repo, "commit", "-q", "-am", "Fetch the references again")
-    parses_recorded(monkeypatch, tmp_path / "parses", fail_in=os.getpid())
+    approve_then_relock(run, repo, monkeypatch)
+    here = str(os.getpid())
+    parses_recorded(monkeypatch, tmp_path / "parses", fail_in=os.getpid() if fails_here else None)
     _, early = verify_both_ways(run, repo, monkeypatch)
-    assert early.exit_code == 1, early.output
-    [stale] = json.loads(early.output)["stale_references"]
-    assert [f["rule"] for f in stale["findings"]] == ["reference-mismatch"]
+    assert_one_mismatch(early)
     made_in = (tmp_path / "parses").read_text(encoding="utf-8").split()
-    assert made_in[0] == str(os.getpid()) and len(made_in) > 1 and str(os.getpid()) not in made_in[1:]
+    assert made_in[0] == here and early_checks._locks == []
+    if fails_here:
+        assert len(made_in) > 1 and here not in made_in[1:], made_in
+    else:
+        assert made_in == [here]
 
 
 @pytest.mark.parametrize(
