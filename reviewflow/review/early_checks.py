@@ -61,10 +61,10 @@ CHUNK_TEXTS = 250
 @dataclass(frozen=True)
 class Shared:
     """What the forked workers inherit: HEAD's configuration and schema, the name of HEAD's
-    lockfile (None: no reference check), and today. The lockfile's parse is not here: the main
-    process lets it go once the workers have forked (`_locks`), where this stays with the
-    lister (held through the history read it added its ~55 MB at 10,000 articles to that
-    read's peak)."""
+    lockfile (None: no reference check), and today. They inherit the lockfile's parse too, but
+    not through this, which the lister keeps through the history read (the parse would add its
+    ~55 MB at 10,000 articles to that read's peak): through `_locks`, which the main process
+    empties once they have forked."""
 
     store: GitStore
     config: Config
@@ -116,7 +116,7 @@ class EarlyChecks:
             raise
         finally:
             _shared = None
-            _locks.clear()  # the workers have their own (~55 MB at 10,000 articles, ~550 MB at 100,000)
+            _locks.clear()  # inherited: let go here (~55 MB at 10,000 articles, ~550 MB at 100,000)
             readability.let_go()
         approvals = _told_approvals(found.get) if from_history else approval_commits(shared.store)
         self.lister = threading.Thread(
