@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import runpy
+import shutil
 import sys
 from pathlib import Path
 
@@ -57,6 +58,8 @@ class BuildOrFallBack(build_ext):
             self.extensions = []
             write_record(compiled=False)
             remove_extensions()
+            if not self.inplace:  # a wheel's build: build_py copied the record before this ran
+                shutil.copyfile(RECORD, Path(self.build_lib, "reviewflow", RECORD.name))
 
 
 def compiled_extensions() -> list:

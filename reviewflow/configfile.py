@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from reviewflow.config import BOUNDS, RULE_IDS, Config
-from reviewflow.errors import ConfigError, InvalidFile, Problem
+from reviewflow.errors import OVER_LIMITS, ConfigError, InvalidFile, Problem, over_limits
 from reviewflow.files import read_regular
 from reviewflow.layout import CONFIG_FILE
 from reviewflow.tomltext import line_of_key, toml_problem
@@ -40,6 +40,8 @@ def parse_config(
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidFile(source, [toml_problem(str(exc))]) from None
+    except OVER_LIMITS as exc:
+        raise InvalidFile(source, [over_limits(exc, text)]) from None
     config: Config | None = None
     problems: list[Problem] = []
     try:

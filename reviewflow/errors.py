@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import errno
 import os
+import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -64,6 +66,36 @@ class InvalidFile(ConfigError):
         if problem.line is not None:
             where += f":{problem.line}" + (f":{problem.column}" if problem.column is not None else "")
         return f"{where}: {problem.detail}"
+
+
+# What Python's readers of TOML and JSON refuse by a limit of the interpreter's, not by their
+# grammar: a whole number longer than `int()` converts (`sys.get_int_max_str_digits()`, 4,300
+# digits unless set otherwise: the limit stops a conversion that takes time quadratic in its
+# length), raised as a ValueError (of which their syntax errors are kinds: catch those first),
+# and nesting deeper than the interpreter's recursion.
+OVER_LIMITS = (ValueError, RecursionError)
+
+
+def over_limits(exc: ValueError | RecursionError, text: str) -> Problem:
+    """The problem with TEXT that a reader of TOML or JSON raised EXC (one of OVER_LIMITS) for,
+    where it is when that can be found."""
+    if isinstance(exc, RecursionError):
+        return Problem("", "nested too deeply to read")
+    limit = sys.get_int_max_str_digits()
+    # The first run of more digits than the limit (TOML's `_` between digits counted out) that
+    # is not the start of a fraction or an exponent: a float of any length converts.
+    found = re.search(rf"(?<![0-9_])[0-9](?:_?[0-9]){{{limit},}}+(?![.eE_0-9])", text) if limit else None
+    if found is None:
+        return Problem("", str(exc))
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - text.rfind("\n", 0, found.start())
+    return Problem("", number_too_long(len(found.group().replace("_", ""))), line, column)
+
+
+def number_too_long(digits: int) -> str:
+    """What is wrong with a whole number of DIGITS digits, over `int()`'s limit."""
+    limit = sys.get_int_max_str_digits()
+    return f"a whole number of {digits:,} digits, more than the {limit:,} reviewflow reads"
 
 
 class EnvironmentProblem(ReviewflowError):

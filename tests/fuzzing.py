@@ -204,6 +204,7 @@ HOSTILE_LINES = st.sampled_from(
         "title: " + "[" * 200 + "]" * 200, "title: " + "{a: " * 120 + "b" + "}" * 120,
         "\n".join(" " * i + f"k{i}:" for i in range(1200)) + " deep",  # past libyaml's block depth
         "title: " + "x" * 300_000, "summary: " + "é" * 20_000, "title: a\x00b", "title: a\x1bb\x85c",
+        "year: " + "9" * 5000, "id: -" + "1" * 4301, "tags:\n  - " + "7" * 6000,  # past int()'s 4,300 digits
     ]
 )  # fmt: skip
 
@@ -245,7 +246,8 @@ TOML_VALUES = st.one_of(
     st.integers(-(2**70), 2**70).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(lambda f: {"nan": "nan", "inf": "inf", "-inf": "-inf"}.get(str(f), repr(f))),
     st.sampled_from(["true", "false", "1979-05-27", "07:32:00", "[]", "[1, 2]", "{}", '{ a = 1 }',
-                     '"error"', '"off"', '"warning"', '"patient"', "'''multi\nline'''"]),
+                     '"error"', '"off"', '"warning"', '"patient"', "'''multi\nline'''",
+                     "9" * 5000, "1_" * 4400 + "1", "[" * 1000 + "]" * 1000, "{ a = " * 1000 + "1" + " }" * 1000]),
     TEXT.map(lambda s: toml_string(s)),
 )  # fmt: skip
 TOML_KEYS = st.sampled_from(

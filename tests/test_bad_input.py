@@ -65,6 +65,14 @@ BAD_INPUTS: list[tuple[str, bytes, str, int]] = [
     ("glued-comment", b'---\ntitle: x\nsummary: "s"# note\n---\nbody\n', "yaml-syntax", 3),
     ("lone-dash", b"---\ntitle: x\ntags: [-]\n---\nbody\n", "yaml-syntax", 3),
     ("non-specific-tag", b"---\ntitle: ! 12\n---\nbody\n", "yaml-tag", 2),
+    # A number longer than int() converts (4,300 digits), plain or signed, a value or an item.
+    ("huge-number", b"---\ntitle: x\nsummary: " + b"9" * 5000 + b"\n---\nbody\n", "yaml-unsupported", 3),
+    (
+        "huge-signed-item",
+        b"---\ntitle: x\ntags:\n  - -" + b"9" * 5000 + b"\n---\nbody\n",
+        "yaml-unsupported",
+        4,
+    ),
     ("Bad_Name", GOOD.encode(), "slug", 1),
 ]
 
@@ -225,6 +233,27 @@ def test_numbers_are_read_the_yaml_12_way_and_quoted_as_written(run: Run, repo: 
     assert findings_of(payload, "ratio") == [
         ("schema", 2, 8, "title: a number must be text (put it in quotes)")
     ]
+
+
+def test_a_number_longer_than_python_converts_is_a_finding_at_its_place(run: Run, repo: Path) -> None:
+    """int() converts at most 4,300 digits (sys.get_int_max_str_digits()); a longer number, plain
+    or tagged, is reported where it stands, and the other fields are still read."""
+    digits = "9" * 5000
+    write(
+        repo / "articles" / "long.md", f"---\ntitle: x\nsummary: {digits}\nyear: !!int -{digits}\n---\nbody\n"
+    )
+    code, payload = check_json(run, repo)
+    assert code == 1
+    message = (
+        "a whole number of 5,000 digits, more than the 4,300 reviewflow reads (quote it to keep it as text)"
+    )
+    assert findings_of(payload, "long") == [
+        ("yaml-unsupported", 3, 10, message),
+        ("yaml-unsupported", 4, 7, message),
+    ]
+    write(repo / "articles" / "long.md", article_text().replace("POEMS syndrome\n", f'"{digits}"\n', 1))
+    code, payload = check_json(run, repo)
+    assert code == 0, payload
 
 
 def test_an_unquoted_pmid_is_the_identifier_as_written(run: Run, repo: Path) -> None:

@@ -525,6 +525,23 @@ def test_missing_retractions_file_is_a_config_error(run: Run, repo: Path) -> Non
     assert "checks.retractions" in result.output
 
 
+def test_a_retraction_list_the_csv_reader_cannot_read_is_a_config_error_naming_the_line(
+    run: Run, repo: Path
+) -> None:
+    # A field longer than the csv module reads (131,072 characters) on the list's third line.
+    rows = "1,T,,10.5555/paper.1,,Retraction\n" + f'2,"{"x" * 200_000}",,10.5555/paper.2,,Retraction\n'
+    (repo / "retractions.csv").write_text(RETRACTION_WATCH_HEADER + rows, encoding="utf-8")
+    config = repo / "reviewflow.toml"
+    config.write_text(
+        config.read_text().replace('# retractions = "retractions.csv"', 'retractions = "retractions.csv"')
+    )
+    result = run(repo, "check")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        f"reviewflow: {repo / 'retractions.csv'}:3: not a readable CSV: field larger than field limit (131072)"
+    ]
+
+
 # --- language --------------------------------------------------------------------------------
 
 

@@ -297,6 +297,25 @@ def test_a_broken_schema_is_the_same_error_for_check_and_publish(
     ]
 
 
+@pytest.mark.parametrize(
+    ("schema", "problem"),
+    [
+        ('{\n  "type": "object",\n  "maxProperties": ' + "9" * 5000 + "\n}\n",
+         ":3:20: a whole number of 5,000 digits, more than the 4,300 reviewflow reads"),
+        ("[" * 5000 + "]" * 5000, ": nested too deeply to read"),  # too deep for the JSON reader
+        ('{"properties": ' * 400 + "{}" + "}" * 400, ": nested too deeply to read"),  # for the schema check
+    ],
+    ids=["long-number", "deep-json", "deep-schema"],
+)  # fmt: skip
+def test_a_schema_past_python_s_limits_is_a_config_error_not_a_crash(
+    run: Run, content_repo: Path, schema: str, problem: str
+) -> None:
+    write(content_repo / SCHEMA_FILE, schema)
+    check = run(content_repo, "check")
+    assert check.exit_code == 2, check.output
+    assert problem_lines(check.output) == [f"reviewflow: {SCHEMA_FILE}{problem}"]
+
+
 def test_a_config_error_is_a_config_error() -> None:
     # The CLI's boundary turns a ConfigError into exit 2: InvalidFile is one.
     assert issubclass(InvalidFile, ConfigError)

@@ -57,6 +57,11 @@ BAD_VALUES = [
      "checks.max_reference_age_years: 1000000 is not allowed: must be a whole number of years from 1 to 100"),
     ("[checks]\n", "[checks]\npatient_max_grade = inf\n",
      "checks.patient_max_grade: inf is not allowed: must be a number from 1 to 30"),
+    # Past the interpreter's limits, which Python's TOML reader raises other errors for: a number
+    # longer than int() converts (4,300 digits), and nesting deeper than its recursion.
+    ("[checks]\n", "[checks]\nmax_file_bytes = " + "9" * 5000 + "\n",
+     "a whole number of 5,000 digits, more than the 4,300 reviewflow reads"),
+    ("[checks]\n", "[checks]\nrules = " + "[" * 1000 + "]" * 1000 + "\n", "nested too deeply to read"),
 ]  # fmt: skip
 
 COMMANDS = [

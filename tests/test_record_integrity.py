@@ -359,12 +359,16 @@ def damaged(data: bytes, kind: str, rng: random.Random, foreign: bytes) -> bytes
         return b"\n".join(lines)
     if kind == "foreign":
         return foreign
+    if kind == "long-number":  # the first line's last number past int()'s 4,300 digits
+        first, newline, rest = data.partition(b"\n")
+        before, space, _ = first.rpartition(b" ")
+        return (before + space if space else first) + b"9" * 5000 + newline + rest
     raise AssertionError(kind)
 
 
 KINDS = {  # kind -> how many tries
     "truncate": 2, "cut-last-line": 2, "flip-byte": 2, "flip-low-bit": 2, "drop-line": 2,
-    "duplicate-line": 1, "alter-line": 3, "alter-verdict": 1, "foreign": 1,
+    "duplicate-line": 1, "alter-line": 3, "alter-verdict": 1, "foreign": 1, "long-number": 1,
 }  # fmt: skip
 
 

@@ -110,8 +110,16 @@ def stricter(first: RetractionIndex | None, second: RetractionIndex | None) -> R
 
 
 def _index(handle: Iterable[str], source: str) -> RetractionIndex:
-    index = RetractionIndex()
     reader = csv.DictReader(handle)
+    try:
+        return _read_index(reader, source)
+    except csv.Error as exc:  # a field over the csv module's limit (131,072 characters), or the like
+        # (the line of the error is the one after the lines read whole)
+        raise ConfigError(f"{source}:{reader.line_num + 1}: not a readable CSV: {exc}") from None
+
+
+def _read_index(reader: csv.DictReader[str], source: str) -> RetractionIndex:
+    index = RetractionIndex()
     missing = REQUIRED_COLUMNS - set(reader.fieldnames or ())
     if missing:
         raise ConfigError(

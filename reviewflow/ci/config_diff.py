@@ -18,7 +18,7 @@ from reviewflow.checks.rules import RULES
 from reviewflow.config import AUDIENCES, Audience, Config, RuleSetting, RuleSettings
 from reviewflow.configfile import parse_config
 from reviewflow.content.schema import bundled_schema_text
-from reviewflow.errors import ConfigError, InvalidFile, Problem
+from reviewflow.errors import OVER_LIMITS, ConfigError, InvalidFile, Problem
 from reviewflow.findings import Finding, Severity
 from reviewflow.layout import CONFIG_FILE, SCHEMA_FILE
 
@@ -239,7 +239,7 @@ def _schema_shape(raw: bytes) -> tuple[set[str], set[str]]:
     """The top-level required and declared fields of a schema, as far as it can be read."""
     try:
         schema = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, *OVER_LIMITS):  # its own problems are the schema's check's to report
         return set(), set()
     if not isinstance(schema, dict):
         return set(), set()

@@ -321,11 +321,15 @@ def _scalar(node: Any, path: Path, split: Split, at: Callable[[Any], tuple[int, 
     tag, value = node.tag, node.value
     if tag == yamlcore.INT and len(path) == 3 and path[0] == "references" and path[2] in _IDENTIFIERS:
         return value  # an unquoted identifier: the text as written (`0123` stays `0123`)
-    if tag == yamlcore.INT and value.isascii() and value.isdigit():
-        return int(value)  # a plain decimal (leading zeros too: YAML 1.2 has no 1.1 octal)
     try:
+        if tag == yamlcore.INT and value.isascii() and value.isdigit():
+            return yamlcore.decimal(value)  # a plain decimal (leading zeros too: YAML 1.2 has no 1.1 octal)
         return yamlcore.value_of(tag, value)
+    except yamlcore.NumberTooLong as exc:  # valid YAML, but no use to front-matter
+        line, column = at(node.start_mark)
+        message = f"{exc} (quote it to keep it as text)"
+        split.problems.append(Problem("yaml-unsupported", line, column, message))
     except ValueError as exc:  # only an explicit tag (`!!int abc`) can disagree with its text
         line, column = at(node.start_mark)
         split.problems.append(Problem("yaml-tag", line, column, f"YAML tag {tag!r}: {exc}"))
-        return None
+    return None

@@ -5,9 +5,9 @@ millisecond per article, the largest cost of `check`. Nearly every front-matter 
 regular part of YAML: top-level `key: value` lines, block sequences of scalars or of flat
 mappings (`- name: …` with aligned `email: …` lines), one-line flow sequences of words, folded
 or literal block scalars with one indent, and scalars that are quoted strings without escapes,
-words or decimal integers (so the YAML 1.2 core schema and YAML 1.1 agree on every value it
-accepts). `read_plain` reads exactly that (one findall splits every line in
-C, then one loop over the lines) and gives the same data and the same positions as
+words or decimal integers that `int()` converts (so the YAML 1.2 core schema and YAML 1.1
+agree on every value it accepts). `read_plain` reads exactly that (one findall splits every
+line in C, then one loop over the lines) and gives the same data and the same positions as
 `frontmatter.py`'s libyaml path; the positions can be left out and found by a second call
 when a finding needs one. `plain_data`, the data alone (what every plain article is read for),
 is read in C where the extension is built (content/yamlscan.c), with `read_plain` as its
@@ -68,6 +68,13 @@ class _NotPlain(Exception):
     """This front-matter is outside the plain subset: the YAML loader must read it."""
 
 
+def _integer(digits: str) -> int:
+    try:
+        return int(digits)
+    except ValueError:  # more digits than int() converts: the loader's path reports it
+        raise _NotPlain from None
+
+
 def read_plain(source: str, line_offset: int, positions: bool = True) -> Plain | None:
     """The data, value positions and key positions of SOURCE, or None when it is not plain.
 
@@ -117,7 +124,7 @@ def _value(row: Row) -> Any:
     if quoted:
         return quoted[1:-1]
     if number:
-        return int(number)
+        return _integer(number)
     word = word.rstrip(" ")
     return _SPECIAL_WORDS.get(word, word)
 
@@ -195,7 +202,7 @@ class _Reader:
         if first == "[":
             return self.flow_sequence(text, path, index, column)
         if _INTEGER.fullmatch(text):
-            return int(text)
+            return _integer(text)
         if _WORD.fullmatch(text):
             return _SPECIAL_WORDS.get(text, text)
         raise _NotPlain

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 from reviewflow.configfile import decoded
-from reviewflow.errors import InvalidFile, Problem
+from reviewflow.errors import OVER_LIMITS, InvalidFile, Problem, over_limits
 from reviewflow.files import read_regular
 from reviewflow.layout import SCHEMA_FILE
 
@@ -121,7 +121,12 @@ def load_schema(raw: str | bytes | None, source: str = SCHEMA_FILE) -> ArticleSc
         data = json.loads(decoded(raw, source))
     except json.JSONDecodeError as exc:
         raise InvalidFile(source, [Problem("", f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)]) from None
-    return ArticleSchema(data, source)
+    except OVER_LIMITS as exc:
+        raise InvalidFile(source, [over_limits(exc, decoded(raw, source))]) from None
+    try:
+        return ArticleSchema(data, source)
+    except RecursionError as exc:  # read, but too deep for the check of a schema (jsonschema's)
+        raise InvalidFile(source, [over_limits(exc, "")]) from None
 
 
 def read_schema(root: Path) -> ArticleSchema:

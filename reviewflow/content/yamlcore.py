@@ -15,6 +15,8 @@ import math
 import re
 from typing import Any
 
+from reviewflow.errors import number_too_long
+
 STR = "tag:yaml.org,2002:str"
 INT = "tag:yaml.org,2002:int"
 FLOAT = "tag:yaml.org,2002:float"
@@ -55,12 +57,24 @@ def value_of(tag: str, text: str) -> Any:
     raise ValueError(f"{text!r} is not a YAML 1.2 {_NAMES.get(tag, tag)}")
 
 
+class NumberTooLong(ValueError):
+    """A decimal integer of more digits than `int()` converts (`sys.get_int_max_str_digits()`)."""
+
+
+def decimal(text: str) -> int:
+    """The value of TEXT, a decimal integer (a sign, then digits); NumberTooLong past the limit."""
+    try:
+        return int(text, 10)  # leading zeros are decimal: `010` is ten
+    except ValueError:
+        raise NumberTooLong(number_too_long(len(text.lstrip("+-")))) from None
+
+
 def _integer(text: str) -> int:
     if text.startswith("0o"):
         return int(text[2:], 8)
     if text.startswith("0x"):
         return int(text[2:], 16)
-    return int(text, 10)  # leading zeros are decimal: `010` is ten
+    return decimal(text)
 
 
 def _float(text: str) -> float:

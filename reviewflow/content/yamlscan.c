@@ -239,7 +239,8 @@ is_integer(const Reader *reader, Py_ssize_t start, Py_ssize_t end)
 }
 
 /* int() of the decimal digits [START, END): computed here when it fits in 18 digits; otherwise
-   by int()'s own conversion (and its limit on digits, which raises as int() would). */
+   by int()'s own conversion. Past its limit on digits (sys.get_int_max_str_digits()) the
+   front-matter is not plain, as in plainyaml.py: the loader's path reports the number. */
 static PyObject *
 integer(const Reader *reader, Py_ssize_t start, Py_ssize_t end)
 {
@@ -256,6 +257,9 @@ integer(const Reader *reader, Py_ssize_t start, Py_ssize_t end)
     }
     PyObject *value = PyLong_FromUnicodeObject(digits, 10);
     Py_DECREF(digits);
+    if (value == NULL && PyErr_ExceptionMatches(PyExc_ValueError)) {
+        PyErr_Clear(); /* NULL without an exception: not plain */
+    }
     return value;
 }
 

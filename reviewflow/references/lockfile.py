@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from reviewflow.errors import ConfigError, ReviewflowError
+from reviewflow.errors import OVER_LIMITS, ConfigError, InvalidFile, ReviewflowError, over_limits
 from reviewflow.files import read_regular
 from reviewflow.layout import LOCKFILE
 from reviewflow.references.lockformat import VERSION, problem, validator
@@ -210,6 +210,8 @@ def parse_lock(raw: bytes, source: str = LOCKFILE) -> ReferenceLock:
         raise ConfigError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except OVER_LIMITS as exc:
+        raise InvalidFile(source, [over_limits(exc, text)]) from None
     if validator().is_valid(data):
         return ReferenceLock(data["works"], source, hashlib.sha256(raw).hexdigest())
     raise ConfigError(f"{source}:{problem(data, text)}")

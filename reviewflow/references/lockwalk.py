@@ -111,7 +111,7 @@ class _Text:
                 if end < len(self.text) or self.done:
                     self.move(end)
                     return value
-            except (ValueError, IndexError):  # json.JSONDecodeError too
+            except (ValueError, IndexError, RecursionError):  # json.JSONDecodeError too
                 if self.done:
                     raise NotTaken from None
             self.more()
@@ -217,7 +217,7 @@ def _whole_entries(text: _Text) -> Iterator[tuple[str, int, int, Any]]:
             if colon is None:
                 break
             entry, end = _SCAN(window, colon.end())
-        except (ValueError, StopIteration):
+        except (ValueError, StopIteration, RecursionError):  # taken token by token, or not at all
             break
         comma = _COMMA.match(window, end)
         if comma is None:

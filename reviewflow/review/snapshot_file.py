@@ -186,7 +186,8 @@ def open_file(file: KeptFile) -> Opened | None:
     if end < 0 or not stamp.startswith(MAGIC):
         return None
     tag, _, length = stamp[len(MAGIC) :].partition(b" ")
-    sections_end = len(payload) - int(length) if length.isdigit() else -1
+    # (a length of more digits than a file's size has is damage, and more than int() converts)
+    sections_end = len(payload) - int(length) if length.isdigit() and len(length) <= 20 else -1
     if sections_end < 0 or tag != record_tag(file.key, payload[sections_end:], DIGEST_SIZE).encode():
         return None
     try:
