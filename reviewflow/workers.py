@@ -9,17 +9,21 @@ goes (Linux: PR_SET_PDEATHSIG), or, elsewhere, watches for being handed to anoth
 from __future__ import annotations
 
 import ctypes
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reviewflow.allocator import keep_big_blocks_in_heap
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+# multiprocessing and concurrent.futures.process are imported by the first pool made or weighed
+# (~45 M instructions, ~10 ms): a build after one change renders a page or two and makes none.
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -33,6 +37,9 @@ def worker_pool(
 ) -> ProcessPoolExecutor:
     """A pool of COUNT workers, forked where the platform can (they start with everything
     imported), each of which ends when this process does; INITIALIZER(*INITARGS) runs in each."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     return ProcessPoolExecutor(
@@ -65,7 +72,11 @@ def tapering_chunks(items: Sequence[T], jobs: int, smallest: int, largest: int) 
 def can_fork(jobs: int, items: int, threshold: int) -> bool:
     """Whether ITEMS of work are worth a pool of JOBS forked workers (THRESHOLD: below it a
     pool costs more to start than it saves), and the platform can fork."""
-    return jobs > 1 and items >= threshold and "fork" in multiprocessing.get_all_start_methods()
+    if jobs <= 1 or items < threshold:
+        return False
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 # What the workers of fork_map inherit: set in the parent just before they fork.

@@ -201,3 +201,24 @@ def test_the_front_matter_ends_at_its_first_closing_line(closing: str) -> None:
 def test_a_front_matter_whose_fence_lines_never_close_is_unclosed() -> None:
     split = frontmatter.split_text("---\ntitle: x\n----\n--- x\n.... \n")
     assert [(p.rule, p.line) for p in split.problems] == [("frontmatter-unclosed", 1)]
+
+
+def test_libyaml_is_loaded_by_the_first_front_matter_that_is_not_plain() -> None:
+    """Start-up is paid on every command: the publish path, and plain front-matter, need no
+    PyYAML (nor a pool's multiprocessing); front-matter that is not plain is read by libyaml."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; import reviewflow.cli.commands, reviewflow.publish.build, reviewflow.review.queries; "
+        "from reviewflow.content.frontmatter import read_article_bytes; "
+        "loaded = lambda: [m for m in ('yaml', 'multiprocessing') if m in sys.modules]; "
+        "print(loaded(), read_article_bytes(b'---\\ntitle: A\\n---\\nBody.\\n', 1000).data, loaded()); "
+        "other = read_article_bytes(b'---\\ntitle: A # a comment\\ntags: [a, b]\\n---\\nBody.\\n', 1000); "
+        "print(other.data, other.problems, loaded())"
+    )
+    lines = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert lines.splitlines() == [
+        "[] {'title': 'A'} []",
+        "{'title': 'A', 'tags': ['a', 'b']} [] ['yaml']",
+    ]

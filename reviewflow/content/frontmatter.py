@@ -18,13 +18,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from reviewflow.content import yamlcore, yamlstrict
+from reviewflow.content import yamlcore
 from reviewflow.content.plainyaml import plain_data, read_plain
-from reviewflow.content.yamlloader import Loader
+
+if TYPE_CHECKING:
+    from reviewflow.content import yamlstrict
+
+# libyaml (PyYAML, yamlloader.py, yamlstrict.py) is imported by the first front-matter that is
+# not plain: most never need it, and importing PyYAML alone is ~100 M instructions (~20 ms) of
+# every command that reads a text (a build after one change reads one).
 
 # Where each value (and each mapping key) of the front-matter sits: JSON path -> (line, column),
 # both 1-based and relative to the whole file.
@@ -169,6 +174,11 @@ def _read_yaml(source: str, split: Split, line_offset: int, front_matter: bool) 
     """The value of the YAML document SOURCE by libyaml, or None with its problems in SPLIT.
     FRONT_MATTER: the document must be a mapping."""
 
+    import yaml
+
+    from reviewflow.content import yamlstrict
+    from reviewflow.content.yamlloader import Loader
+
     def at(mark: Any) -> tuple[int, int]:
         return mark.line + 1 + line_offset, mark.column + 1
 
@@ -240,6 +250,11 @@ def _screen(source: str) -> yamlstrict.Hit | None:
     """What front-matter must not hold, found in one pass over libyaml's events."""
     if not _MAY_NEED_SCREEN.search(source):
         return None
+    import yaml
+
+    from reviewflow.content import yamlstrict
+    from reviewflow.content.yamlloader import Loader
+
     try:
         return yamlstrict.screen(yaml.parse(source, Loader=Loader))
     except yaml.YAMLError:
@@ -259,14 +274,21 @@ class _Walk:
     def __init__(
         self, split: Split, at: Callable[[Any], tuple[int, int]], lines: list[str], line_offset: int
     ) -> None:
+        import yaml
+
+        from reviewflow.content import yamlstrict
+
         self.split, self.at, self.lines, self.line_offset = split, at, lines, line_offset
+        self.strict: ModuleType = yamlstrict  # imported with libyaml (see above)
+        self.scalar_node, self.sequence_node = yaml.ScalarNode, yaml.SequenceNode
+        self.mapping_node = yaml.MappingNode
 
     def value(self, node: Any, path: Path, indent: int) -> Any:
         """NODE's value; INDENT: the column of the block collection it is in (-1 at the top)."""
         split, at = self.split, self.at
         split.positions[path] = at(node.start_mark)
         tag = node.tag
-        if (hit := yamlstrict.node_hit(node, self.lines, indent)) is not None:
+        if (hit := self.strict.node_hit(node, self.lines, indent)) is not None:
             _report(split, hit, self.line_offset)
             return None
         if tag == _STR:
@@ -275,9 +297,9 @@ class _Walk:
             line, column = at(node.start_mark)
             split.problems.append(Problem("yaml-tag", line, column, f"YAML tag {tag!r} is not allowed"))
             return None
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, self.mapping_node):
             return self.mapping(node, path, node.start_mark.column)
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, self.sequence_node):
             inner = indent if node.flow_style else node.start_mark.column
             return [self.value(item, (*path, index), inner) for index, item in enumerate(node.value)]
         return _scalar(node, path, split, at)
@@ -288,7 +310,7 @@ class _Walk:
         first_seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             line, column = at(key_node.start_mark)
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == yamlcore.NULL:
+            if not isinstance(key_node, self.scalar_node) or key_node.tag == yamlcore.NULL:
                 split.problems.append(Problem("yaml-syntax", line, column, "mapping keys must be plain text"))
                 continue
             key = key_node.value
@@ -308,7 +330,7 @@ class _Walk:
             split.key_positions[value_path] = (line, column)
             # Most values are text, plain or quoted on one line: no call of their own.
             if value_node.tag == _STR and (
-                not value_node.style or yamlstrict.simple_quoted(value_node, self.lines)
+                not value_node.style or self.strict.simple_quoted(value_node, self.lines)
             ):
                 split.positions[value_path] = at(value_node.start_mark)
                 mapping[key] = value_node.value

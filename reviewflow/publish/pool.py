@@ -20,12 +20,12 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Event
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from jinja2 import FileSystemBytecodeCache
 
@@ -43,6 +43,9 @@ from reviewflow.publish.records import FileState, PageRecord, content_digest
 from reviewflow.publish.search import DOC_FIELDS, SearchState, article_terms, terms_text, updated_search_files
 from reviewflow.publish.site import PageProblem, SiteRenderer
 from reviewflow.workers import worker_pool
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 Rendered = tuple[str, dict[str, Any]] | str  # (html, listing meta), or what is wrong
 RenderedBytes = tuple[bytes, dict[str, Any]] | str  # (the page's UTF-8, listing meta), or what is wrong
