@@ -19,7 +19,7 @@ from reviewflow.config import RULE_IDS
 from reviewflow.configfile import parse_config
 from reviewflow.content.schema import bundled_schema, load_schema
 from reviewflow.errors import ConfigError, InvalidFile, Problem
-from reviewflow.layout import CONFIG_FILE, SCHEMA_FILE
+from reviewflow.layout import CONFIG_FILE, LOCKFILE, SCHEMA_FILE
 from tests.conftest import git, write
 from tests.gitrepo import RITA, act_as, forge, ok
 
@@ -298,22 +298,27 @@ def test_a_broken_schema_is_the_same_error_for_check_and_publish(
 
 
 @pytest.mark.parametrize(
-    ("schema", "problem"),
+    ("name", "text", "problem"),
     [
-        ('{\n  "type": "object",\n  "maxProperties": ' + "9" * 5000 + "\n}\n",
+        (SCHEMA_FILE, '{\n  "type": "object",\n  "maxProperties": ' + "9" * 5000 + "\n}\n",
          ":3:20: a whole number of 5,000 digits, more than the 4,300 reviewflow reads"),
-        ("[" * 5000 + "]" * 5000, ": nested too deeply to read"),  # too deep for the JSON reader
-        ('{"properties": ' * 400 + "{}" + "}" * 400, ": nested too deeply to read"),  # for the schema check
+        (SCHEMA_FILE, "[" * 5000 + "]" * 5000, ": nested too deeply to read"),  # too deep for the JSON reader
+        (SCHEMA_FILE, '{"properties": ' * 400 + "{}" + "}" * 400, ": nested too deeply to read"),  # for the schema check
+        (LOCKFILE, '{\n  "version": 1,\n  "works": {"doi:10.1/a": ' + "9" * 5000 + "}\n}\n",
+         ":3:27: a whole number of 5,000 digits, more than the 4,300 reviewflow reads"),
+        # Deep enough for the json module's reader, past the lockfile's walk (lockwalk.py) and its parse.
+        (LOCKFILE, '{"version": 1, "works": {"doi:10.1/a": ' + "[" * 990 + "]" * 990 + "}}", ": nested too deeply to read"),
+        (LOCKFILE, "[" * 5000 + "]" * 5000, ": nested too deeply to read"),
     ],
-    ids=["long-number", "deep-json", "deep-schema"],
+    ids=["schema-long-number", "schema-deep-json", "schema-deep-schema", "lock-long-number", "lock-deep-entry", "lock-deep-file"],
 )  # fmt: skip
-def test_a_schema_past_python_s_limits_is_a_config_error_not_a_crash(
-    run: Run, content_repo: Path, schema: str, problem: str
+def test_a_schema_or_lockfile_past_python_s_limits_is_a_config_error_not_a_crash(
+    run: Run, content_repo: Path, name: str, text: str, problem: str
 ) -> None:
-    write(content_repo / SCHEMA_FILE, schema)
+    write(content_repo / name, text)
     check = run(content_repo, "check")
     assert check.exit_code == 2, check.output
-    assert problem_lines(check.output) == [f"reviewflow: {SCHEMA_FILE}{problem}"]
+    assert problem_lines(check.output) == [f"reviewflow: {name}{problem}"]
 
 
 def test_a_config_error_is_a_config_error() -> None:

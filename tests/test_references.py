@@ -236,26 +236,6 @@ def test_malformed_json_is_exit_2_naming_the_line(run: Run, repo: Path) -> None:
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize(
-    ("text", "problem"),
-    [
-        ('{\n  "version": 1,\n  "works": {"doi:10.1/a": ' + "9" * 5000 + "}\n}\n",
-         ":3:27: a whole number of 5,000 digits, more than the 4,300 reviewflow reads"),
-        # Deep enough for the json module's reader, past its walk (lockwalk.py) and its parse.
-        ('{"version": 1, "works": {"doi:10.1/a": ' + "[" * 990 + "]" * 990 + "}}", ": nested too deeply to read"),
-        ("[" * 5000 + "]" * 5000, ": nested too deeply to read"),
-    ],
-    ids=["long-number", "deep-entry", "deep-file"],
-)  # fmt: skip
-def test_a_lockfile_past_python_s_limits_is_exit_2_naming_it(
-    run: Run, repo: Path, text: str, problem: str
-) -> None:
-    write(repo / LOCKFILE, text)
-    result = run(repo, "check")
-    assert result.exit_code == 2, result.output
-    assert result.output.strip().splitlines() == [f"reviewflow: {LOCKFILE}{problem}"]
-
-
 def test_a_wrong_entry_names_its_line(run: Run, repo: Path) -> None:
     write_lock(repo, {"doi:10.1/a": entry(), f"doi:{DOI}": entry(year="2022")})
     result = run(repo, "check")
