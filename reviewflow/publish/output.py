@@ -272,13 +272,14 @@ class Staging:
         FILES alone and none of DIRECTORIES. A directory found unlisted and untouched by this build
         holds the file it was known to (a file removed from it would have touched it) and is in the
         state it was known in; any other is looked up, after the file system's clock is read."""
-        # Keyed by the walk's own strings of the directories (at 100,000 pages, ~9 MB of keys
-        # made again from the files' paths otherwise, held to the end of the build).
-        states = {folder: known for folder, known in self.unlisted.items() if folder not in self.touched}
+        states: dict[str, str] = {}
         others: dict[str, int] = defaultdict(int)  # any other directory: its entries, counted
         for relative in files:
             folder = relative.rpartition("/")[0]
-            if folder and folder not in states:
+            known = self.unlisted.get(folder)
+            if known is not None and folder not in self.touched:
+                states[folder] = known  # settled when it was taken, and unchanged since
+            elif folder:
                 others[folder] += 1
         for relative in directories:
             folder = relative.rpartition("/")[0]
