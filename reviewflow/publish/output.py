@@ -5,10 +5,8 @@ The directory a build writes into is, where it can be, the *spare*: the site the
 build replaced, kept in .reviewflow-cache/publish/ (never in the served tree). Bringing it up
 to date touches only what changed since it was live (`Staging`), instead of creating thousands
 of directories and files; the spare is walked whole first, so nothing in it that this build did
-not put there survives (a page's directory that its record says held the page alone, found in
-the state recorded, is known to hold it alone still, and is not listed: `_walk`). A record per
---out (records.py) says which page each file is and what its bytes are, and which state its
-directory was in; a file is trusted only when it is provably unchanged (`Staging.holds`,
+not put there survives. A record per --out (records.py) says which page each file is and what
+its bytes are; a file is trusted only when it is provably unchanged (`Staging.holds`,
 `Staging.copy`; pagefiles.py). target.py checks --out and swaps the finished site in.
 """
 
