@@ -557,7 +557,7 @@ def test_a_spare_directory_in_the_state_recorded_is_not_listed_and_one_changed_s
     known = {
         f"articles/{slug}": (
             f"articles/{slug}/index.html",
-            folder_state(spare / "articles" / slug),
+            records.state_of(os.lstat(spare / "articles" / slug)),
         )
         for slug in ("alpha", "beta")
     }
@@ -574,11 +574,7 @@ def test_a_built_sites_record_holds_the_state_of_each_page_directory(library: Li
     site = library.publish().out
     page = "articles/approved-one/index.html"
     recorded = BuildCache(library.repo).live_site(site)[page].folder
-    assert recorded == folder_state(site / "articles/approved-one")
-
-
-def folder_state(path: Path) -> str:
-    return records.state_text(records.state_of(os.lstat(path)))
+    assert recorded == records.state_of(os.lstat(site / "articles/approved-one"))
 
 
 def test_the_site_holds_no_internal_files_but_its_marker(library: Library) -> None:

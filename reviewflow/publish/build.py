@@ -198,7 +198,7 @@ def build_site(
         known_folders = {
             relative.rpartition("/")[0]: (relative, record.folder)
             for relative, record in spare.items()
-            if record.folder != "-"
+            if record.folder is not None
         }
         # With a pool, nearly every page is rendered, and unless the live site's search index can be
         # patched a worker makes it anew: its input is written as each page comes in, so that the
@@ -256,7 +256,7 @@ def build_site(
                     # page, at 10,000 pages).
                     state = page.written or file_state(os.path.join(target, relative))
                     record = record._replace(state=settled(state, now, clock))
-                folder = folders.get(relative.rpartition("/")[0], "-")
+                folder = folders.get(relative.rpartition("/")[0])
                 if record.folder != folder:
                     record = record._replace(folder=folder)
                 records[relative] = record

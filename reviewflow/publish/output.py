@@ -12,6 +12,7 @@ its bytes are; a file is trusted only when it is provably unchanged (`Staging.ho
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 import time
@@ -32,7 +33,7 @@ from reviewflow.publish.pagefiles import (
     verified_state,
     write_all,
 )
-from reviewflow.publish.records import FileState, PageRecord, content_digest, settled, state_of, state_text
+from reviewflow.publish.records import FileState, PageRecord, content_digest, settled, state_of
 from reviewflow.publish.target import swap_in, writing_site
 
 __all__ = ["MARKER", "PublishError", "Staging", "site_path", "write_file", "write_site"]
@@ -133,24 +134,24 @@ class Staging:
         target: Path,
         spare: Path | None = None,
         trash: Path | None = None,
-        folders: Mapping[str, tuple[str, str]] | None = None,
+        folders: Mapping[str, tuple[str, FileState]] | None = None,
     ) -> None:
         self.target = target
         self.spare = spare
         self.trash = trash
         # The spare's directories known to have held one file alone (directory -> that file's
-        # relative path, and the directory's settled state then, as records.state_text): one found
-        # in that state still holds that file alone, and is not listed (see _walk).
+        # relative path, and the directory's settled state then): one found in that state still
+        # holds that file alone, and is not listed (see _walk).
         self.known_folders = folders or {}
         self.directory = target  # set on entering
         self.found: set[str] = set()  # regular files already in the directory (relative paths)
         self.directories: set[str] = set()  # directories already in it
-        self.unlisted: dict[str, str] = {}  # directories found as known_folders says, not listed
+        self.unlisted: dict[str, FileState] = {}  # directories found as known_folders says, not listed
         self.touched: set[str] = set()  # directories this build made, wrote or removed a file in
         self.placed: set[str] = set()  # files this build put in it
-        # Once swapped: each directory that holds one file alone (directory -> its settled state as
-        # text, taken before anyone but this user could write there), for the next build's walk.
-        self.folders: dict[str, str] = {}
+        # Once swapped: each directory that holds one file alone (directory -> its settled state,
+        # taken before anyone but this user could write there), for the next build's walk.
+        self.folders: dict[str, FileState] = {}
         self._swapped = False
 
     def __enter__(self) -> Staging:
@@ -229,10 +230,7 @@ class Staging:
         # A page copied into a spare that lacks it (after a full build: every page) goes into
         # a directory the spare did not hold.
         directory = os.path.dirname(relative)
-        folder = directory
-        while folder and folder not in self.touched:  # a directory made changes the one it is in
-            self.touched.add(folder)
-            folder = os.path.dirname(folder)
+        self.touched.add(directory)
         new_directory = bool(directory) and directory not in self.directories
         put_file(site_path(self.directory, relative), fill, new_directory)
 
@@ -265,27 +263,23 @@ class Staging:
 
     def _folder_states(
         self, files: set[str], directories: set[str], clock: Callable[[Path], int | None]
-    ) -> dict[str, str]:
-        """The settled state (as text) of each directory (but the site's own) that holds one of
-        FILES alone and none of DIRECTORIES. A directory found unlisted and untouched by this build
-        holds the file it was known to (a file removed from it would have touched it) and is in the
-        state it was known in; any other is looked up, after the file system's clock is read."""
-        states: dict[str, str] = {}
-        others: dict[str, int] = defaultdict(int)  # any other directory: its entries, counted
-        for relative in files:
+    ) -> dict[str, FileState]:
+        """The settled state of each directory (but the site's own) that holds one of FILES alone
+        and none of DIRECTORIES. A directory found unlisted and untouched by this build is in
+        the state it was known in; any other is looked up, after the file system's clock is read."""
+        entries: dict[str, int] = defaultdict(int)
+        for relative in itertools.chain(files, directories):
+            entries[relative.rpartition("/")[0]] += 1
+        alone = [
+            relative for relative in files if (folder := relative.rpartition("/")[0]) and entries[folder] == 1
+        ]
+        clock_ns, now_ns = clock(self.directory), time.time_ns()
+        states: dict[str, FileState] = {}
+        for relative in alone:
             folder = relative.rpartition("/")[0]
             known = self.unlisted.get(folder)
             if known is not None and folder not in self.touched:
                 states[folder] = known  # settled when it was taken, and unchanged since
-            elif folder:
-                others[folder] += 1
-        for relative in directories:
-            folder = relative.rpartition("/")[0]
-            if folder in others:
-                others[folder] += 1
-        clock_ns, now_ns = clock(self.directory), time.time_ns()
-        for folder, count in others.items():
-            if count != 1:
                 continue
             try:
                 found = os.lstat(os.path.join(self.directory, folder))
@@ -293,7 +287,7 @@ class Staging:
                 continue
             state = settled(state_of(found), now_ns, clock_ns) if stat.S_ISDIR(found.st_mode) else None
             if state is not None:
-                states[folder] = state_text(state)
+                states[folder] = state
         return states
 
 
@@ -340,7 +334,9 @@ def _usable_spare(spare: Path, target: Path) -> bool:
         return False
 
 
-def _walk(top: Path, folders: Mapping[str, tuple[str, str]]) -> tuple[set[str], set[str], dict[str, str]]:
+def _walk(
+    top: Path, folders: Mapping[str, tuple[str, FileState]]
+) -> tuple[set[str], set[str], dict[str, FileState]]:
     """Every regular file under TOP and every directory (relative paths), and the directories not
     listed; anything else found there (a symbolic link, a device, a half-written file) is
     removed: never part of a site.
@@ -352,7 +348,7 @@ def _walk(top: Path, folders: Mapping[str, tuple[str, str]]) -> tuple[set[str], 
     at 10,000 pages); its file is checked as any other (Staging.holds)."""
     files: set[str] = set()
     directories: set[str] = set()
-    unlisted: dict[str, str] = {}
+    unlisted: dict[str, FileState] = {}
     pending = [""]
     while pending:
         relative = pending.pop()
@@ -374,13 +370,11 @@ def _walk(top: Path, folders: Mapping[str, tuple[str, str]]) -> tuple[set[str], 
     return files, directories, unlisted
 
 
-def _entry_state(entry: os.DirEntry[str]) -> str:
-    """The state of ENTRY itself (not followed through a link), as records.state_text writes it."""
+def _entry_state(entry: os.DirEntry[str]) -> FileState | None:
     try:
-        found = entry.stat(follow_symlinks=False)
+        return state_of(entry.stat(follow_symlinks=False))
     except OSError:
-        return "-"
-    return f"{found.st_ino},{found.st_size},{found.st_mtime_ns},{found.st_ctime_ns}"
+        return None
 
 
 def _needed_directories(files: Iterable[str]) -> set[str]:

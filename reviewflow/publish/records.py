@@ -48,11 +48,9 @@ class PageRecord(NamedTuple):
     # where they changed (search.py), since ten thousand pages hold half a million of them.
     terms: str = ""
     text: str = ""  # META as JSON text, when read from a record: written again as it was
-    # Its directory's state as text (`state_text`) when the page's file was all it held
-    # (output.Staging.folders), taken settled: the next build that finds the directory in that
-    # state does not list it ("-": it lists it). Compared as text and written back as it was read:
-    # not parsed, and not made again, for ten thousand pages.
-    folder: str = "-"
+    # Its directory's state when the page's file was all it held (output.Staging.folders), taken
+    # settled: the next build that finds the directory so does not list it (None: it lists it).
+    folder: FileState | None = None
 
 
 SiteRecord = dict[str, PageRecord]  # relative path of an article page -> its record
@@ -396,9 +394,9 @@ def _record_lines(header: dict[str, Any], records: SiteRecord) -> Iterator[bytes
     yield f"{first}\n".encode()
     tabs = len(RECORD_FIELDS) - 1
     for path, record in records.items():
-        state = state_text(record.state)
+        state, folder = _state_text(record.state), _state_text(record.folder)
         meta = record.text or _dumps(record.meta)
-        line = "\t".join((path, record.key, record.digest, state, record.folder, meta, record.terms))
+        line = "\t".join((path, record.key, record.digest, state, folder, meta, record.terms))
         if line.count("\t") != tabs or "\n" in line:
             raise ValueError("a page's record holds a tab or a newline")
         yield f"{line}\n".encode()
@@ -415,16 +413,12 @@ def _records(rows: list[list[str]]) -> SiteRecord:
         return {}
     records: SiteRecord = {}
     for (path, key, digest, state, folder, text, terms), meta in zip(rows, metas, strict=False):
-        records[path] = PageRecord(key, digest, _state(state), meta, terms, text, folder)
+        records[path] = PageRecord(key, digest, _state(state), meta, terms, text, _state(folder))
     return records
 
 
-def state_text(state: FileState | None) -> str:
-    """STATE as a record keeps it: "-" for None. (An f-string: a third of the instructions of
-    joining the numbers mapped to text, for each of ten thousand lines.)"""
-    if state is None:
-        return "-"
-    return f"{state[0]},{state[1]},{state[2]},{state[3]}"
+def _state_text(state: FileState | None) -> str:
+    return ",".join(map(str, state)) if state is not None else "-"
 
 
 def _state(text: str) -> FileState | None:
