@@ -19,12 +19,11 @@ from click.testing import Result
 
 from reviewflow.configfile import load_config
 from reviewflow.content.schema import read_schema
-from reviewflow.publish import output, pool, records, render, target
+from reviewflow.publish import output, pool, render, target
 from reviewflow.publish.build import PublishResult, publish
 from reviewflow.publish.collect import ContentHistory, first_approval
 from reviewflow.publish.output import PublishError, write_site
 from reviewflow.publish.pages import Neighbour, PageInfo, Reviewer
-from reviewflow.publish.records import BuildCache
 from reviewflow.publish.site import SiteRenderer
 from reviewflow.publish.target import check_target
 from reviewflow.review.actions import act
@@ -530,51 +529,6 @@ def test_files_added_to_the_built_site_do_not_survive_a_build(library: Library) 
     for _ in range(2):  # the site with the planted files goes live again as the spare
         assert tree(library.publish().out) == expected
     assert not (site / "articles/approved-one/link").is_symlink()
-
-
-def test_files_planted_in_the_spares_page_directories_do_not_survive_a_build(library: Library) -> None:
-    """The spare's page directories that its record says held their page alone are not listed
-    when found in the state recorded; a file planted in one changes that state, so it is listed
-    and the file removed."""
-    for _ in range(3):  # the spare is now a site whose record holds its directories' states
-        library.publish()
-    spares = list((library.repo / ".reviewflow-cache/publish").glob("spare-*/articles/approved-one"))
-    assert spares
-    write(spares[0] / "planted.html", "<script>alert(1)</script>")
-    (spares[0] / "link").symlink_to("/etc/passwd")
-    expected = tree(library.publish("clean", use_cache=False).out)
-    for _ in range(2):  # the spare built into, then the site it replaced
-        assert tree(library.publish().out) == expected
-    assert not any(p.name in ("planted.html", "link") for p in library.repo.rglob("*"))
-
-
-def test_a_spare_directory_in_the_state_recorded_is_not_listed_and_one_changed_since_is(
-    tmp_path: Path,
-) -> None:
-    spare = tmp_path / "spare"
-    for slug in ("alpha", "beta"):
-        write(spare / "articles" / slug / "index.html", f"<p>{slug}</p>")
-    known = {
-        f"articles/{slug}": (
-            f"articles/{slug}/index.html",
-            records.state_of(os.lstat(spare / "articles" / slug)),
-        )
-        for slug in ("alpha", "beta")
-    }
-    write(spare / "articles/beta/planted.html", "<script>alert(1)</script>")
-    found, directories, unlisted = output._walk(spare, known)
-    assert unlisted == {"articles/alpha": known["articles/alpha"][1]}
-    assert found == {"articles/alpha/index.html", "articles/beta/index.html", "articles/beta/planted.html"}
-    assert directories == {"articles", "articles/alpha", "articles/beta"}
-
-
-def test_a_built_sites_record_holds_the_state_of_each_page_directory(library: Library) -> None:
-    for _ in range(2):  # the third build's site is the first's, its directories settled since
-        library.publish()
-    site = library.publish().out
-    page = "articles/approved-one/index.html"
-    recorded = BuildCache(library.repo).live_site(site)[page].folder
-    assert recorded == records.state_of(os.lstat(site / "articles/approved-one"))
 
 
 def test_the_site_holds_no_internal_files_but_its_marker(library: Library) -> None:

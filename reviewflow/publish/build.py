@@ -194,20 +194,13 @@ def build_site(
     with writing_site(target), one_build_at_a_time(spare_path):
         built_before = (target / MARKER).is_file()
         spare = cache.spare_site(target) if cache else {}
-        # The spare's page directories that held their page alone, as its record says.
-        known_folders = {
-            relative.rpartition("/")[0]: (relative, record.folder)
-            for relative, record in spare.items()
-            if record.folder is not None
-        }
         # With a pool, nearly every page is rendered, and unless the live site's search index can be
         # patched a worker makes it anew: its input is written as each page comes in, so that the
         # worker starts on it as soon as the last page is in, not after this process has written it.
         with (
-            Staging(target, spare_path, cache.trash if cache else None, known_folders) as staging,
+            Staging(target, spare_path, cache.trash if cache else None) as staging,
             SearchInput([page_path(info.slug) for info in infos]) if pool else nullcontext() as written,
         ):
-            del known_folders  # walked
             pages, missing = reuse_pages(build, infos, staging, spare if staging.spare else {})
             # The records of pages not reused are not needed again; held, they sat under every
             # page rendered next (~300 MB at 100,000 pages after a change of code or config).
@@ -240,13 +233,12 @@ def build_site(
             files, search = built.result() if built else search_index(build, searched, target, last)
             for name in list(files):  # each let go once written
                 staging.write_changed(name, files.pop(name).encode("utf-8"))
-            staging.swap((page_path(info.slug) for info in infos), cache.clock if cache else None)
+            staging.swap(page_path(info.slug) for info in infos)
             kept_spare = staging.spare is not None and built_before
         if cache:
             clock = cache.clock(target)  # read before the states are looked up, see records.settled
             now = time.time_ns()
             records = {}
-            folders = staging.folders
             for info in infos:
                 page = pages[info.slug]
                 relative, record = page_path(info.slug), page.record
@@ -256,9 +248,6 @@ def build_site(
                     # page, at 10,000 pages).
                     state = page.written or file_state(os.path.join(target, relative))
                     record = record._replace(state=settled(state, now, clock))
-                folder = folders.get(relative.rpartition("/")[0])
-                if record.folder != folder:
-                    record = record._replace(folder=folder)
                 records[relative] = record
             new_pages = {page_path(info.slug) for info in missing}  # all that the next build's spare lacks
             cache.keep_sites(target, records, new_pages, spare_was_live=kept_spare, search=search)

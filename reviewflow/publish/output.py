@@ -12,11 +12,8 @@ its bytes are; a file is trusted only when it is provably unchanged (`Staging.ho
 
 from __future__ import annotations
 
-import itertools
 import os
 import stat
-import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from pathlib import Path, PurePosixPath
@@ -33,7 +30,7 @@ from reviewflow.publish.pagefiles import (
     verified_state,
     write_all,
 )
-from reviewflow.publish.records import FileState, PageRecord, content_digest, settled, state_of
+from reviewflow.publish.records import FileState, PageRecord, content_digest, state_of
 from reviewflow.publish.target import swap_in, writing_site
 
 __all__ = ["MARKER", "PublishError", "Staging", "site_path", "write_file", "write_site"]
@@ -129,29 +126,14 @@ class Staging:
     into TARGET removes it (remove_leftovers).
     """
 
-    def __init__(
-        self,
-        target: Path,
-        spare: Path | None = None,
-        trash: Path | None = None,
-        folders: Mapping[str, tuple[str, FileState]] | None = None,
-    ) -> None:
+    def __init__(self, target: Path, spare: Path | None = None, trash: Path | None = None) -> None:
         self.target = target
         self.spare = spare
         self.trash = trash
-        # The spare's directories known to have held one file alone (directory -> that file's
-        # relative path, and the directory's settled state then): one found in that state still
-        # holds that file alone, and is not listed (see _walk).
-        self.known_folders = folders or {}
         self.directory = target  # set on entering
         self.found: set[str] = set()  # regular files already in the directory (relative paths)
         self.directories: set[str] = set()  # directories already in it
-        self.unlisted: dict[str, FileState] = {}  # directories found as known_folders says, not listed
-        self.touched: set[str] = set()  # directories this build made, wrote or removed a file in
         self.placed: set[str] = set()  # files this build put in it
-        # Once swapped: each directory that holds one file alone (directory -> its settled state,
-        # taken before anyone but this user could write there), for the next build's walk.
-        self.folders: dict[str, FileState] = {}
         self._swapped = False
 
     def __enter__(self) -> Staging:
@@ -160,7 +142,7 @@ class Staging:
         if self.spare is not None and _usable_spare(self.spare, self.target):
             self.directory = self.spare
             os.chmod(self.directory, 0o700)
-            self.found, self.directories, self.unlisted = _walk(self.spare, self.known_folders)
+            self.found, self.directories = _walk(self.spare)
         else:
             self.spare = None
             self.directory = beside(self.target, "new")
@@ -171,7 +153,6 @@ class Staging:
                 discard(self.directory)
                 raise
             self.found = {MARKER}
-        self.known_folders = {}  # what the walk needed (a line of the spare's record a page): let go
         return self
 
     def __exit__(
@@ -230,7 +211,6 @@ class Staging:
         # A page copied into a spare that lacks it (after a full build: every page) goes into
         # a directory the spare did not hold.
         directory = os.path.dirname(relative)
-        self.touched.add(directory)
         new_directory = bool(directory) and directory not in self.directories
         put_file(site_path(self.directory, relative), fill, new_directory)
 
@@ -242,53 +222,16 @@ class Staging:
         else:
             self.write(relative, data)
 
-    def swap(self, keep: Iterable[str], clock: Callable[[Path], int | None] | None = None) -> None:
-        """Remove every file but KEEP (what this build wrote, copied or checked), then swap.
-
-        CLOCK(directory), the time now by the file system's clock of the directory given (see
-        records.settled): with it, the states of the directories left holding one file alone
-        are taken first (`folders`)."""
+    def swap(self, keep: Iterable[str]) -> None:
+        """Remove every file but KEEP (what this build wrote, copied or checked), then swap."""
         wanted = set(keep) | self.placed
         for relative in self.found - wanted:
-            self.touched.add(os.path.dirname(relative))
             _remove(os.path.join(self.directory, relative))
-        needed = _needed_directories(wanted)
-        for relative in sorted(self.directories - needed - wanted, reverse=True):
+        for relative in sorted(self.directories - _needed_directories(wanted) - wanted, reverse=True):
             _remove(os.path.join(self.directory, relative))
-        if clock is not None:  # while the directory is still this user's alone (mode 0700)
-            self.folders = self._folder_states(wanted, needed, clock)
         os.chmod(self.directory, 0o755)  # from now on it is the site: a web server reads it
         swap_in(self.directory, self.target, self.trash, keep_replaced=self.spare is not None)
         self._swapped = True
-
-    def _folder_states(
-        self, files: set[str], directories: set[str], clock: Callable[[Path], int | None]
-    ) -> dict[str, FileState]:
-        """The settled state of each directory (but the site's own) that holds one of FILES alone
-        and none of DIRECTORIES. A directory found unlisted and untouched by this build is in
-        the state it was known in; any other is looked up, after the file system's clock is read."""
-        entries: dict[str, int] = defaultdict(int)
-        for relative in itertools.chain(files, directories):
-            entries[relative.rpartition("/")[0]] += 1
-        alone = [
-            relative for relative in files if (folder := relative.rpartition("/")[0]) and entries[folder] == 1
-        ]
-        clock_ns, now_ns = clock(self.directory), time.time_ns()
-        states: dict[str, FileState] = {}
-        for relative in alone:
-            folder = relative.rpartition("/")[0]
-            known = self.unlisted.get(folder)
-            if known is not None and folder not in self.touched:
-                states[folder] = known  # settled when it was taken, and unchanged since
-                continue
-            try:
-                found = os.lstat(os.path.join(self.directory, folder))
-            except OSError:
-                continue
-            state = settled(state_of(found), now_ns, clock_ns) if stat.S_ISDIR(found.st_mode) else None
-            if state is not None:
-                states[folder] = state
-        return states
 
 
 def _state(descriptor: int) -> FileState | None:
@@ -334,21 +277,11 @@ def _usable_spare(spare: Path, target: Path) -> bool:
         return False
 
 
-def _walk(
-    top: Path, folders: Mapping[str, tuple[str, FileState]]
-) -> tuple[set[str], set[str], dict[str, FileState]]:
-    """Every regular file under TOP and every directory (relative paths), and the directories not
-    listed; anything else found there (a symbolic link, a device, a half-written file) is
-    removed: never part of a site.
-
-    A directory that FOLDERS says held one file alone when it was in a settled state, and is in
-    that state still, holds that file alone: adding, removing or renaming an entry sets its
-    ctime to the present, which no one can set back (as for a page's file, records.settled).
-    It is not listed (a page's directory: four system calls, a third of a build after one change
-    at 10,000 pages); its file is checked as any other (Staging.holds)."""
+def _walk(top: Path) -> tuple[set[str], set[str]]:
+    """Every regular file under TOP and every directory (relative paths); anything else found
+    there (a symbolic link, a device, a half-written file) is removed: never part of a site."""
     files: set[str] = set()
     directories: set[str] = set()
-    unlisted: dict[str, FileState] = {}
     pending = [""]
     while pending:
         relative = pending.pop()
@@ -357,24 +290,12 @@ def _walk(
                 name = f"{relative}/{entry.name}" if relative else entry.name
                 if entry.is_dir(follow_symlinks=False):
                     directories.add(name)
-                    known = folders.get(name)
-                    if known is not None and _entry_state(entry) == known[1]:
-                        files.add(known[0])
-                        unlisted[name] = known[1]
-                    else:
-                        pending.append(name)
+                    pending.append(name)
                 elif entry.is_file(follow_symlinks=False) and not name.endswith(".tmp"):
                     files.add(name)
                 else:
                     _remove(entry.path)
-    return files, directories, unlisted
-
-
-def _entry_state(entry: os.DirEntry[str]) -> FileState | None:
-    try:
-        return state_of(entry.stat(follow_symlinks=False))
-    except OSError:
-        return None
+    return files, directories
 
 
 def _needed_directories(files: Iterable[str]) -> set[str]:

@@ -28,7 +28,7 @@ from reviewflow.cache import (
 from reviewflow.content.facts import Facts
 from reviewflow.files import open_own, own_directory, read_own, write_replacing
 
-RECORD_VERSION = 4  # the layout of a site record; a record of another layout is ignored
+RECORD_VERSION = 3  # the layout of a site record; a record of another layout is ignored
 FACTS_VERSION = 1  # the layout of the kept front-matter facts
 # A file changed within this many seconds of being looked at may keep the same times (file
 # systems keep coarse clocks): such a file is checked by its bytes next time, not its times.
@@ -48,9 +48,6 @@ class PageRecord(NamedTuple):
     # where they changed (search.py), since ten thousand pages hold half a million of them.
     terms: str = ""
     text: str = ""  # META as JSON text, when read from a record: written again as it was
-    # Its directory's state when the page's file was all it held (output.Staging.folders), taken
-    # settled: the next build that finds the directory so does not list it (None: it lists it).
-    folder: FileState | None = None
 
 
 SiteRecord = dict[str, PageRecord]  # relative path of an article page -> its record
@@ -379,7 +376,7 @@ def _name(text: Path | str) -> str:
 # A site record is a header line (JSON) and a line per page of these fields, split by tabs: none
 # of them can hold a tab or a newline (hex digits, numbers, a checked path, compact JSON), and so
 # a page's listing is decoded with all the others in one call and its terms are never decoded.
-RECORD_FIELDS = ("path", "key", "digest", "state", "folder", "meta", "terms")
+RECORD_FIELDS = ("path", "key", "digest", "state", "meta", "terms")
 # In the header of the record of the pages a build rendered: it rendered every page of the live
 # site (a full build), whose record is not written twice.
 EVERY_PAGE = "every_page"
@@ -394,9 +391,9 @@ def _record_lines(header: dict[str, Any], records: SiteRecord) -> Iterator[bytes
     yield f"{first}\n".encode()
     tabs = len(RECORD_FIELDS) - 1
     for path, record in records.items():
-        state, folder = _state_text(record.state), _state_text(record.folder)
+        state = ",".join(map(str, record.state)) if record.state is not None else "-"
         meta = record.text or _dumps(record.meta)
-        line = "\t".join((path, record.key, record.digest, state, folder, meta, record.terms))
+        line = "\t".join((path, record.key, record.digest, state, meta, record.terms))
         if line.count("\t") != tabs or "\n" in line:
             raise ValueError("a page's record holds a tab or a newline")
         yield f"{line}\n".encode()
@@ -406,19 +403,15 @@ def _records(rows: list[list[str]]) -> SiteRecord:
     """The records in a signed file. Their values are compared, never trusted to have a shape:
     a record that does not match is a page rendered again (see build.reuse_pages)."""
     try:
-        metas = json.loads("[" + ",".join(row[5] for row in rows) + "]")
+        metas = json.loads("[" + ",".join(row[4] for row in rows) + "]")
     except ValueError:
         return {}
     if not isinstance(metas, list) or len(metas) != len(rows):
         return {}
     records: SiteRecord = {}
-    for (path, key, digest, state, folder, text, terms), meta in zip(rows, metas, strict=False):
-        records[path] = PageRecord(key, digest, _state(state), meta, terms, text, _state(folder))
+    for (path, key, digest, state, text, terms), meta in zip(rows, metas, strict=False):
+        records[path] = PageRecord(key, digest, _state(state), meta, terms, text)
     return records
-
-
-def _state_text(state: FileState | None) -> str:
-    return ",".join(map(str, state)) if state is not None else "-"
 
 
 def _state(text: str) -> FileState | None:
