@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from reviewflow.content import yamlcore
+
 Path = tuple[str | int, ...]
 Positions = dict[Path, tuple[int, int]]
 Plain = tuple[dict[str, Any], Positions, Positions]
@@ -70,8 +72,8 @@ class _NotPlain(Exception):
 
 def _integer(digits: str) -> int:
     try:
-        return int(digits)
-    except ValueError:  # more digits than int() converts: the loader's path reports it
+        return yamlcore.decimal(digits)
+    except yamlcore.NumberTooLong:  # more digits than int() converts: the loader's path reports it
         raise _NotPlain from None
 
 
