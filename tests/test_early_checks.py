@@ -16,7 +16,7 @@ from click.testing import Result
 
 from tests.conftest import article_text, as_author, git
 from tests.gitcount import git_processes
-from tests.gitrepo import as_json
+from tests.gitrepo import RITA, as_json
 from tests.test_gate import CLAIM, acknowledged_values, article, forge_approval, reviewing  # noqa: F401 (a fixture)
 from tests.test_references import DOI, TITLE, entry, write_lock
 from tests.test_references import repo as repo  # a fixture
@@ -24,9 +24,13 @@ from tests.test_references import repo as repo  # a fixture
 Run = Callable[..., Result]
 
 
-def verify_both_ways(run: Run, content: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Result, Result]:
+def verify_both_ways(
+    run: Run, content: Path, monkeypatch: pytest.MonkeyPatch, replayed: bool = False
+) -> tuple[Result, Result]:
     """`verify --no-cache --format json` with the texts checked after the replay, then early:
-    the early checks take the approvals from the history read's own log, listed in no other."""
+    the early checks take the approvals from the history read's own log, listed in no other.
+    REPLAYED: an approved text's authors, answered by the early checks after the replay, list
+    an actor the replay asked about, and the history is read and replayed again (its log too)."""
     from reviewflow.review import early_checks
 
     monkeypatch.setattr(early_checks, "EARLY_THRESHOLD", 10**9)
@@ -35,7 +39,7 @@ def verify_both_ways(run: Run, content: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(early_checks, "EARLY_THRESHOLD", 1)
     with git_processes() as early_processes:
         early = run(content, "verify", "--no-cache", "--format", "json")
-    assert early_processes["log"] == late_processes["log"], (late_processes, early_processes)
+    assert early_processes["log"] == late_processes["log"] + replayed, (late_processes, early_processes)
     assert early.output == late.output
     return late, early
 
@@ -369,11 +373,110 @@ def test_an_authors_forged_approval_is_refused_the_same_both_ways(
     git(reviewing, "commit", "-q", "-am", "Sam writes too")
     as_author(monkeypatch, "Dr. Sam Second", "sam@board.example")
     forged = forge_approval(reviewing, [])
-    _, early = verify_both_ways(run, reviewing, monkeypatch)
+    _, early = verify_both_ways(run, reviewing, monkeypatch, replayed=True)
     assert early.exit_code == 1, early.output
     [invalid] = as_json(early)["invalid"]
     assert invalid["commit"] == forged
     assert "is listed in its authors" in invalid["reason"], invalid
+
+
+def fail_in_workers(monkeypatch: pytest.MonkeyPatch, marker: str) -> None:
+    """The early checks' parse of any text holding MARKER fails in the workers (its chunk's
+    answers are lost: the gate checks those texts itself), not in this process."""
+    import os
+
+    from reviewflow.review import early_checks
+
+    answer = early_checks.parsed_authors
+    here = os.getpid()
+
+    def failing(document: Any) -> Any:
+        if os.getpid() != here and marker in document.article.title:
+            raise RuntimeError("a chunk that fails")
+        return answer(document)
+
+    monkeypatch.setattr(early_checks, "parsed_authors", failing)
+
+
+SAM = '  - {name: "Sam Second", email: "sam@board.example", competing_interests: "none"}\n'
+
+
+@pytest.mark.parametrize("answered", ["parsed", "invalid", "too large", "chunk fails"])
+@pytest.mark.parametrize("listed", [True, False])
+@pytest.mark.parametrize("sams", ["oldest", "newest"])
+def test_an_approver_listed_in_the_authors_is_found_however_the_workers_answer(
+    reviewing: Path,  # noqa: F811 (the fixture)
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+    answered: str,
+    listed: bool,
+    sams: str,
+) -> None:
+    # The approved texts' authors are left to the early checks, which answer after the replay;
+    # the replay takes no one for listed and records whom it asked about which text. Sam, on
+    # the board, approves a text: one that lists him among its authors (refused, and found only
+    # then: the history is replayed again) or one that lists Alice alone (no second replay).
+    # Their answer is the text's parse ("parsed"); none, and the text read from git again, for
+    # a front-matter the schema refuses, a text over the size limit, or a chunk that failed. Each
+    # text a chunk of its own, Sam's approval the oldest or the newest of seven: whenever the
+    # workers answer, the same verdicts as with the texts read for their authors by the history.
+    from tests.test_gate import PATH
+
+    monkeypatch.setattr("reviewflow.review.early_checks.CHUNK_TEXTS", 1)
+    text = (reviewing / PATH).read_text(encoding="utf-8") + "\nSam's note.\n"
+    if listed:
+        text = text.replace("disclaimer:", SAM + "disclaimer:", 1)
+    if answered == "invalid":
+        text = text.replace("audience: patient", "audience: martians", 1)
+    elif answered == "chunk fails":
+        text = text.replace('title: "A test article"', 'title: "A test article, failing"', 1)
+        fail_in_workers(monkeypatch, "failing")
+    elif answered == "too large":
+        config = reviewing / "reviewflow.toml"
+        checks = config.read_text(encoding="utf-8").replace(
+            "[checks]\n", "[checks]\nmax_file_bytes = 2000\n", 1
+        )
+        config.write_text(checks, encoding="utf-8")
+        text += "\nA long last paragraph. " * 80
+    others = [article() + f"\nNote {number}.\n" for number in range(6)]
+
+    def approved_by_rita(texts: list[str]) -> None:
+        as_author(monkeypatch, *RITA)
+        for other in texts:
+            (reviewing / PATH).write_text(other, encoding="utf-8")
+            git(reviewing, "commit", "-q", "-am", "Another text")
+            forge_approval(reviewing, [])
+
+    approved_by_rita(others if sams == "newest" else [])
+    (reviewing / PATH).write_text(text, encoding="utf-8")
+    git(reviewing, "commit", "-q", "-am", "Sam's text")
+    as_author(monkeypatch, "Dr. Sam Second", "sam@board.example")
+    sams_approval = forge_approval(reviewing, [])
+    approved_by_rita(others if sams == "oldest" else [])
+    _, early = verify_both_ways(run, reviewing, monkeypatch, replayed=listed)
+    reasons = {event["commit"]: event["reason"] for event in as_json(early)["invalid"]}
+    assert ("is listed in its authors" in reasons[sams_approval]) is listed, reasons
+
+
+def test_a_withdrawn_text_is_asked_about_by_the_history_read(
+    reviewing: Path,  # noqa: F811 (the fixture)
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A withdrawal needs its actor among the authors: the texts withdrawals name are read for
+    # their authors by the history read, even approved ones (here an approval forged after Alice
+    # withdrew the text), and the history is not replayed again for them.
+    from tests.gitrepo import ALICE, act_as
+    from tests.test_gate import SLUG
+
+    act_as(monkeypatch, ALICE)
+    result = run(reviewing, "withdraw", SLUG)
+    assert result.exit_code == 0, result.output
+    act_as(monkeypatch, RITA)
+    forged = forge_approval(reviewing, [])
+    _, early = verify_both_ways(run, reviewing, monkeypatch)
+    [invalid] = as_json(early)["invalid"]
+    assert invalid["commit"] == forged and "is listed in its authors" not in invalid["reason"], invalid
 
 
 def _read_chunk(reader: Any, chunk: list[str]) -> dict[str, bytes | None]:

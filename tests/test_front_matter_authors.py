@@ -45,3 +45,39 @@ def test_an_escape_in_the_front_matter_is_still_parsed() -> None:
     assert front_matter_authors(escaped, ["bob@x.example"]) == frozenset({"bob@x.example"})
     unicode = '---\nauthors:\n  - name: "Zoë"\n    email: "zo\\u00eb@x.example"\n---\nÜber\n'.encode()
     assert front_matter_authors(unicode, ["zoë@x.example"]) == frozenset({"zoë@x.example"})
+
+
+@pytest.mark.parametrize(
+    ("change", "emails"),
+    [
+        ((b"", b""), {"alice@authors.example"}),
+        (
+            (b'email: "alice@authors.example"', b'email: "Alice\\x40Authors.example"'),
+            {"alice@authors.example"},
+        ),
+        ((b"audience: patient", b"audience: martians"), None),  # the schema refuses it
+        ((b'email: "alice@authors.example"', b"email: !!binary YWxpY2VAYXV0aG9ycy5leGFtcGxl"), None),
+        ((b"---\ntitle", b"title"), None),  # no front-matter
+        ((b"condition:", b"authors: []\ncondition:"), None),  # a key twice: YAML the read refuses
+    ],
+)
+def test_the_authors_a_parse_answers_for_are_every_one_front_matter_authors_finds(
+    change: tuple[bytes, bytes], emails: set[str] | None
+) -> None:
+    # verify's early checks answer, from their parse of a text, who its authors are: every
+    # email `front_matter_authors` finds for any candidates (the history read's answer), or
+    # nothing where their parse has no article (the text is then read again from git).
+    from reviewflow.content.article import parse_document
+    from reviewflow.content.schema import load_schema
+    from reviewflow.review.board import parsed_authors
+    from tests.conftest import article_text
+
+    raw = article_text().encode().replace(*change)
+    document = parse_document("articles/a.md", raw, load_schema(None, "schema"), 1 << 20)
+    parsed = parsed_authors(document)
+    assert parsed == (None if emails is None else frozenset(emails))
+    people = ["alice@authors.example", "b'alice@authors.example'", "bob@authors.example"]
+    if parsed is not None:
+        assert front_matter_authors(raw, people) == parsed
+    too_large = parse_document("articles/a.md", raw, load_schema(None, "schema"), len(raw) - 1)
+    assert parsed_authors(too_large) is None

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewflow.config import Config
 from reviewflow.configfile import parse_config
@@ -21,6 +22,9 @@ from reviewflow.layout import CONFIG_FILE
 from reviewflow.review.changes import FactFile
 from reviewflow.review.model import BOARD_ACTIONS, Action
 from reviewflow.review.trailers import Trailers
+
+if TYPE_CHECKING:
+    from reviewflow.content.article import Document
 
 NO_CONFIG = f"there is no {CONFIG_FILE} in this commit, so nobody was on the advisory board"
 
@@ -88,12 +92,35 @@ def authors_of(
     without LOOK_UP they are not read there (a few events new since the last run: reading their
     texts costs less than checking the seal of every answer kept).
     """
+    return authors_now_and_later(store, said, want_authors, use_cache, look_up)[0]
+
+
+def authors_now_and_later(
+    store: GitStore,
+    said: Sequence[tuple[LogEntry, Trailers]],
+    want_authors: Mapping[str, Iterable[str]] | None,
+    use_cache: bool,
+    look_up: bool = True,
+    later: Collection[str] = (),
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """`authors_of`'s answers, except for the texts in LATER (not WANT_AUTHORS'), which are not
+    read: for each of those, the people in question instead, to answer after the replay
+    (`listed_later`). Only without USE_CACHE: the facts kept must hold every text's answers."""
+    assert not (later and use_cache), "the authors' facts would be kept without the texts left for later"
     candidates: dict[str, set[str]] = defaultdict(set)
     for entry, t in said:
         if (t.action in BOARD_ACTIONS or t.action is Action.WITHDRAW) and is_object_id(t.content):
             candidates[t.content].add(entry.author_email.lower())
     for blob, emails in (want_authors or {}).items():
         candidates[blob].update(e.lower() for e in emails)
+    # Most texts have the same few authors, and the same few people in question: one set for
+    # each group (a set each was ~40 MB at 100,000 articles, held from here to the end of a run).
+    groups: dict[frozenset[str], frozenset[str]] = {}
+    waiting: dict[str, frozenset[str]] = {}
+    for blob in later:
+        if blob in candidates and blob not in (want_authors or {}):
+            emails = frozenset(candidates.pop(blob))
+            waiting[blob] = groups.setdefault(emails, emails)
     facts = FactFile(store, "authors-v1", "authors", use_cache)
     known: dict[tuple[str, str], bool] = {}
     for line in facts.lines() if look_up else ():
@@ -116,14 +143,37 @@ def authors_of(
             if " " not in email and "\n" not in email:
                 learned.append(f"{blob} {email} {int(email in listed)}")
     facts.append(learned)
-    # Most texts have the same few authors: one set for each group (a set each was ~40 MB at
-    # 100,000 articles, held from here to the end of a run).
-    groups: dict[frozenset[str], frozenset[str]] = {}
     authors: dict[str, frozenset[str]] = {}
     for blob, emails in candidates.items():
         found = frozenset(e for e in emails if known.get((blob, e), False))
         authors[blob] = groups.setdefault(found, found)
-    return authors
+    return authors, waiting
+
+
+def listed_later(
+    store: GitStore,
+    asked: Iterable[tuple[str, str]],
+    in_question: Mapping[str, frozenset[str]],
+    answers: Mapping[str, frozenset[str] | None],
+) -> bool:
+    """Whether any actor of ASKED (text, actor) is listed in that text's authors, as
+    `authors_of` would have answered: the questions a replay answered "not listed" about texts
+    whose authors were left for later (`Replay.asked_later`), IN_QUESTION being each such text's
+    people in question (`authors_now_and_later`). ANSWERS (text -> every email its authors list,
+    `parsed_authors`; None or missing: not known) rule most texts out; the rest are read from
+    git and searched as `authors_of` searches them, for the same people."""
+    unsure: dict[str, set[str]] = defaultdict(set)
+    for blob, actor in asked:
+        emails = answers.get(blob)
+        if emails is None or not emails.isdisjoint(in_question.get(blob, ())):
+            unsure[blob].add(actor)
+    if not unsure:
+        return False
+    for blob, raw in store.iter_blobs(list(unsure)):
+        people = in_question.get(blob, frozenset())
+        if not unsure[blob].isdisjoint(front_matter_authors(raw, people) & people):
+            return True
+    return False
 
 
 def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozenset[str]:
@@ -157,6 +207,17 @@ def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozense
     if not isinstance(authors, list):
         return frozenset()
     return frozenset(str(a["email"]).strip().lower() for a in authors if isinstance(a, dict) and "email" in a)
+
+
+def parsed_authors(document: Document) -> frozenset[str] | None:
+    """Every email `front_matter_authors` could find in a text, from DOCUMENT, its parse (the
+    same front-matter read, `read_article_bytes`), or None where that parse cannot say: no
+    valid article (over the size limit, a YAML or schema error). The model holds every author
+    of the data, each email the data's own string (the model would decode bytes, but the
+    front-matter read refuses the tag that makes them, `!!binary`)."""
+    if document.article is None:
+        return None
+    return frozenset(author.email.strip().lower() for author in document.article.authors)
 
 
 # The line that closes front-matter, as frontmatter.py finds it (`---` or `...`, then blanks).

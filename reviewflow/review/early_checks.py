@@ -40,6 +40,7 @@ from reviewflow.gitstore import GitStore, read_objects
 from reviewflow.layout import LOCKFILE, SCHEMA_FILE, article_path
 from reviewflow.references.lockfile import ReferenceLock, change_lock
 from reviewflow.review.acknowledge import ContentCheck, to_acknowledge
+from reviewflow.review.board import parsed_authors
 from reviewflow.review.changes import FactFile
 from reviewflow.review.gate import fact_file_suffix, head_schema
 from reviewflow.review.history import ApprovalsTold
@@ -80,6 +81,8 @@ class EarlyResults:
     checked: dict[EarlyKey, ContentCheck | None]  # None: git has no such text
     # blob -> its path at HEAD and the reference rules' hits there (None: it did not parse)
     references: dict[str, tuple[str, ReferenceHits | None]]
+    # blob -> every email its authors list (board.parsed_authors; None: the parse cannot say)
+    authors: dict[str, frozenset[str] | None]
 
 
 class EarlyChecks:
@@ -193,14 +196,16 @@ class EarlyChecks:
         self.lister.join()
         checked: dict[EarlyKey, ContentCheck | None] = {}
         references: dict[str, tuple[str, ReferenceHits | None]] = {}
+        authors: dict[str, frozenset[str] | None] = {}
         with self.pool:
             for keys, paths, future in self.futures:
                 if future.exception() is None:
-                    checks, hits = future.result()
+                    checks, hits, listed = future.result()
                     checked.update(zip(keys, checks, strict=True))
                     references.update((keys[index][0], (paths[index] or "", found)) for index, found in hits)
+                    authors.update((key[0], emails) for key, emails in zip(keys, listed, strict=True))
         self.texts.end()  # after the workers, which hold its input open too
-        return EarlyResults(self.config, checked, references)
+        return EarlyResults(self.config, checked, references, authors)
 
     def _listed(self) -> None:
         """No more approvals will be told (the history read told its end already, unless it
@@ -251,8 +256,11 @@ def _approvals(records: list[str], sep: str) -> Iterator[tuple[str, str, date]]:
 # What the workers inherit: set in the parent just before they fork.
 _shared: Shared | None = None
 # A chunk's outcome, without its keys (the main process holds them, as few objects as it can):
-# the check of each key in order, and (index, hits) of each judged against the lockfile.
-Checked = tuple[list[ContentCheck | None], list[tuple[int, ReferenceHits | None]]]
+# the check of each key in order, (index, hits) of each judged against the lockfile, and the
+# emails each key's text lists as its authors (None: not known).
+Checked = tuple[
+    list[ContentCheck | None], list[tuple[int, ReferenceHits | None]], list[frozenset[str] | None]
+]
 
 
 def _check_chunk(keys: list[EarlyKey], paths: list[str | None]) -> Checked:
@@ -266,16 +274,23 @@ def _check_chunk(keys: list[EarlyKey], paths: list[str | None]) -> Checked:
     texts = shared.texts.read(list(dict.fromkeys(blob for blob, _, _ in keys)))
     checked: list[ContentCheck | None] = []
     references: list[tuple[int, ReferenceHits | None]] = []
+    # The history read leaves these texts' authors to this parse (history.py): the same few
+    # authors again and again, one set each in the chunk's answer.
+    listed: list[frozenset[str] | None] = []
+    groups: dict[frozenset[str], frozenset[str]] = {}
     for index, ((blob, path, day), at_head) in enumerate(zip(keys, paths, strict=True)):
         raw = texts.get(blob)
         if raw is None:
             checked.append(None)
+            listed.append(None)
             continue
         document = parse_document(path, raw, shared.schema, shared.config.checks.max_file_bytes)
+        emails = parsed_authors(document)
+        listed.append(None if emails is None else groups.setdefault(emails, emails))
         checked.append(_warnings(document, raw, Context(shared.config, day, full_messages=False)))
         if at_head is not None and (lock := _lock(shared)):
             references.append((index, _reference_hits(document, at_head, shared, lock)))
-    return checked, references
+    return checked, references, listed
 
 
 # How long a worker waits for the other to finish reading a chunk's texts before it gives up on

@@ -125,6 +125,10 @@ class History:
     # that line which merged it, and the blob of the event's article there (None: no such file).
     # Such an event takes effect at that merge, and only for the text the merge holds.
     merged: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
+    # Texts whose authors are not in `authors`, each with the people in question: answered after
+    # the replay (verify with nothing kept: its early checks' workers parse them anyway), which
+    # assumes no one listed and records what it asked about them (`Replay.asked_later`).
+    authors_later: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def before(self, base: str, after: Collection[str]) -> History:
         """The history at BASE, a commit on this one's first-parent line, AFTER being the commits
@@ -143,6 +147,7 @@ class History:
             heads={},
             configs=self.configs,
             merged={c: at for c, at in self.merged.items() if c not in after},
+            authors_later=self.authors_later,
         )
 
 

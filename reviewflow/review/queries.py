@@ -10,7 +10,7 @@ made; ci judges a change's events under the base's board instead (`rules_for`).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from reviewflow.config import Config
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.gitstore import GitStore
 from reviewflow.layout import ARTICLES_DIR, SLUG_PATTERN, article_path, work_tree_articles
-from reviewflow.review.board import committed_config, front_matter_authors
+from reviewflow.review.board import committed_config, front_matter_authors, listed_later
 from reviewflow.review.history import ApprovalsTold, read_history
 from reviewflow.review.model import WAITING, Action, ArticleStatus, Change, Event
 from reviewflow.review.snapshot import Judged, judged_history
@@ -346,6 +346,22 @@ class Verification:
         return [e for e in self.events if e.superseded]
 
 
+def _verdicts(
+    judged: Judged, store: GitStore, rev_range: str | None
+) -> tuple[
+    list[Event], dict[str, ArticleStatus], Config, Callable[[Event], Config | str], Callable[[Event], bool]
+]:
+    """What `verify` keeps of JUDGED: the events (those in REV_RANGE), every article's state,
+    HEAD's configuration and what the gate needs of the replay (gate.py)."""
+    from reviewflow.review.gate import legacy_rule, rules_of
+
+    events, statuses = judged.outcome.events, judged.outcome.statuses
+    if rev_range is not None:
+        inside = store.commits_in(rev_range)
+        events = [e for e in events if e.commit in inside]
+    return events, statuses, judged.replay.config, rules_of(judged.replay), legacy_rule(judged.replay)
+
+
 def verify(
     root: Path,
     rev_range: str | None = None,
@@ -362,7 +378,7 @@ def verify(
     dated after the time of the run (NOW, default the clock) is reported apart (clock.py)."""
     from reviewflow.review.clock import dated_after
     from reviewflow.review.early_checks import EarlyChecks
-    from reviewflow.review.gate import legacy_rule, rules_of, unacknowledged_approvals  # the checks
+    from reviewflow.review.gate import unacknowledged_approvals  # the checks
     from reviewflow.review.reference_check import StaleReferenceCheck
 
     store = store or GitStore.open(root)
@@ -381,16 +397,22 @@ def verify(
         raise
     finally:
         store.forget_started_logs()  # a log started above and not read: the run failed first
-    events, statuses = judged.outcome.events, judged.outcome.statuses
-    if rev_range is not None:
-        inside = store.commits_in(rev_range)
-        events = [e for e in events if e.commit in inside]
-    config, rules, legacy = judged.replay.config, rules_of(judged.replay), legacy_rule(judged.replay)
+    # What the replay asked about the texts whose authors the early checks answer (history.py).
+    asked, in_question = judged.replay.asked_later, judged.replay.history.authors_later
+    events, statuses, config, rules, legacy = _verdicts(judged, store, rev_range)
     # The rest of the judged history (the graph, every article's changes and track, the dates)
     # is let go before the early results come in and the gate runs: held, it was what their
     # ~600 MB at 100,000 articles came on top of.
     del judged
     early = starting.results() if starting is not None else None
+    if asked and listed_later(store, asked, in_question, early.authors if early is not None else {}):
+        # The replay took an actor listed in a text's authors for someone who is not (rare: a
+        # board member approving a text that lists them): judged again, as without early checks.
+        del events, statuses  # not held through the second read
+        events, statuses, config, rules, legacy = _verdicts(
+            judge_history(store, config, use_cache=use_cache), store, rev_range
+        )
+    del asked, in_question
     references = StaleReferenceCheck(root, store, statuses, config, use_cache, early)
     del statuses
     unacknowledged = unacknowledged_approvals(

@@ -36,7 +36,6 @@ from reviewflow.review.model import (
 )
 from reviewflow.review.tracks import apply_event, article_status
 
-_NOBODY: frozenset[str] = frozenset()
 # The track of every article with no events, read and never changed (`status`): nothing is made
 # for each such article.
 _UNTRACKED = Track()
@@ -99,6 +98,9 @@ class Replay:
         self._members: dict[int, dict[str, BoardMember]] = {}  # id(config) -> its board by email
         self._fingerprints: dict[str, str] = {}  # signing key -> its fingerprint
         self._same_emails: dict[tuple[str, str], bool] = {}  # (member's email, author email) -> same
+        # (text, actor) of each question about a text in `history.authors_later`, answered here
+        # as "not listed": whoever reads the answers later replays again if one was listed.
+        self.asked_later: set[tuple[str, str]] = set()
 
     @cached_property
     def position(self) -> dict[str, int]:
@@ -319,8 +321,12 @@ class Replay:
         ancestor of the event but not of the approval that reached the quorum.
         """
         actor = event.actor
-        if actor in self.history.authors.get(event.content, _NOBODY):
-            return "is listed in its authors"
+        listed = self.history.authors.get(event.content)
+        if listed is not None:
+            if actor in listed:
+                return "is listed in its authors"
+        elif event.content in self.history.authors_later:
+            self.asked_later.add((event.content, actor))
         approval = track.approved.commit if track.approved else None
         # The actor's changes, newest first, looked at in place: most actors changed nothing
         # (a list of each one's changes, made per event, was a tenth of the replay at 100,000).
