@@ -380,6 +380,29 @@ def test_an_authors_forged_approval_is_refused_the_same_both_ways(
     assert "is listed in its authors" in invalid["reason"], invalid
 
 
+def test_the_history_read_leaves_the_approved_texts_authors_to_the_early_checks(
+    reviewing: Path,  # noqa: F811 (the fixture)
+) -> None:
+    # With the approvals told as the log is read (verify with nothing kept), the texts they name
+    # are not read for their authors: each is left with its people in question (here Rita, who
+    # reviewed and approved it), the other texts answered as before. Without, all are read.
+    from reviewflow.gitstore import GitStore
+    from reviewflow.review.history import read_history
+    from tests.test_gate import PATH
+
+    forge_approval(reviewing, [])
+    approved = git(reviewing, "rev-parse", f"HEAD:{PATH}").strip()
+    (reviewing / PATH).write_text(article() + "\nA later text.\n", encoding="utf-8")
+    git(reviewing, "commit", "-q", "-am", "A later text")
+    whole = read_history(GitStore.open(reviewing), use_cache=False).history
+    told: list[tuple[str, str, str] | None] = []
+    early = read_history(GitStore.open(reviewing), use_cache=False, approved=told.append).history
+    assert [approval[0] for approval in told if approval] == [approved]
+    assert approved in whole.authors and whole.authors_later == {}
+    assert early.authors_later == {approved: frozenset({"rita@board.example"})}
+    assert early.authors == {blob: listed for blob, listed in whole.authors.items() if blob != approved}
+
+
 def fail_in_workers(monkeypatch: pytest.MonkeyPatch, marker: str) -> None:
     """The early checks' parse of any text holding MARKER fails in the workers (its chunk's
     answers are lost: the gate checks those texts itself), not in this process."""

@@ -84,28 +84,18 @@ def authors_of(
     want_authors: Mapping[str, Iterable[str]] | None,
     use_cache: bool,
     look_up: bool = True,
-) -> dict[str, frozenset[str]]:
-    """blob -> the people in question who are listed in that text's front-matter `authors`.
+    later: Collection[str] = (),
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """blob -> the people in question who are listed in that text's front-matter `authors`;
+    and for each text of LATER, the people in question instead.
 
     Asked about every text a board action or a withdrawal names, for its actor, and about
     WANT_AUTHORS. The answers are facts about a blob, so they are kept in .git/reviewflow/;
     without LOOK_UP they are not read there (a few events new since the last run: reading their
-    texts costs less than checking the seal of every answer kept).
+    texts costs less than checking the seal of every answer kept). The texts of LATER (but
+    WANT_AUTHORS') are not read, to be answered after the replay (`listed_later`): only without
+    USE_CACHE, as the facts kept must hold every text's answers.
     """
-    return authors_now_and_later(store, said, want_authors, use_cache, look_up)[0]
-
-
-def authors_now_and_later(
-    store: GitStore,
-    said: Sequence[tuple[LogEntry, Trailers]],
-    want_authors: Mapping[str, Iterable[str]] | None,
-    use_cache: bool,
-    look_up: bool = True,
-    later: Collection[str] = (),
-) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
-    """`authors_of`'s answers, except for the texts in LATER (not WANT_AUTHORS'), which are not
-    read: for each of those, the people in question instead, to answer after the replay
-    (`listed_later`). Only without USE_CACHE: the facts kept must hold every text's answers."""
     assert not (later and use_cache), "the authors' facts would be kept without the texts left for later"
     candidates: dict[str, set[str]] = defaultdict(set)
     for entry, t in said:
@@ -159,7 +149,7 @@ def listed_later(
     """Whether any actor of ASKED (text, actor) is listed in that text's authors, as
     `authors_of` would have answered: the questions a replay answered "not listed" about texts
     whose authors were left for later (`Replay.asked_later`), IN_QUESTION being each such text's
-    people in question (`authors_now_and_later`). ANSWERS (text -> every email its authors list,
+    people in question (`authors_of`). ANSWERS (text -> every email its authors list,
     `parsed_authors`; None or missing: not known) rule most texts out; the rest are read from
     git and searched as `authors_of` searches them, for the same people."""
     unsure: dict[str, set[str]] = defaultdict(set)

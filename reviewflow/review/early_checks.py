@@ -12,7 +12,9 @@ day) is one of those; any other is checked as before. So the verdict is the same
 list holds: a key is only a key. The workers read their texts from git themselves, from one
 `cat-file --batch` they share (TextReader), so no text passes through the main process, and
 they judge the last approved text of each article against the reference lockfile from the
-parse the rules made (reference_check.py).
+parse the rules made (reference_check.py). From the same parse they answer who each text lists
+as its authors: the history read leaves those texts to them (history.py), and `verify` holds
+what the replay asked about them to these answers (board.listed_later).
 """
 
 from __future__ import annotations

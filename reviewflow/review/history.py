@@ -15,8 +15,9 @@ from a fixed handful of git processes, whatever the size of the repository:
   one `cat-file --batch-check` looks up their files in the events' trees, and the index diffs
   only the commits of their actors that changed a tree (who changed which file);
 - one `cat-file --batch` for the texts whose authors are in question (answers are kept in
-  .git/reviewflow/, keyed by blob), one for the configurations in force, and with signing keys
-  one `log --no-walk` that verifies only signing members' commits.
+  .git/reviewflow/, keyed by blob; `verify` with nothing kept leaves the approved ones to its
+  early checks, which parse them anyway), one for the configurations in force, and with
+  signing keys one `log --no-walk` that verifies only signing members' commits.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from reviewflow.config import Config
 from reviewflow.gitlog import LogEntry, parse_trailers
 from reviewflow.gitstore import GitStore, read_objects
 from reviewflow.layout import CONFIG_FILE, SCHEMA_FILE, article_path
-from reviewflow.review.board import authors_now_and_later, authors_of, configs_of, signature_verdicts
+from reviewflow.review.board import authors_of, configs_of, signature_verdicts
 from reviewflow.review.changes import ChangeIndex, Diff, Pair
 from reviewflow.review.event_files import (
     Files,
@@ -149,9 +150,7 @@ def _read_history(
         # The approved texts told are parsed by verify's early checks anyway: their authors are
         # asked of those after the replay (~11,400 texts git read twice at 10,000 articles).
         later: Collection[str] = told_texts if approved is not None and not use_cache else ()
-        authors_read = background.submit(
-            authors_now_and_later, store, said, want_authors, use_cache, True, later
-        )
+        authors_read = background.submit(authors_of, store, said, want_authors, use_cache, True, later)
         wanted = files_wanted(said, merged_at)
         heads = {slug: blob for slug, (_, blob) in listing_read.result().items()}
         asked = (want_authors, people)
@@ -305,7 +304,7 @@ def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool 
             entries, {e.commit: diffs[(e.commit, e.parents[0])] for e in entries}, changed, appeared
         )
         blobs = config_blobs(said, files)
-        authors = authors_of(store, said, None, use_cache, look_up)
+        authors, _ = authors_of(store, said, None, use_cache, look_up)
         events, configs = _judgeable(store, said, files, blobs, {})
         heads = heads_read.result()
     old = log.history

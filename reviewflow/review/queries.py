@@ -413,6 +413,8 @@ def verify(
             judge_history(store, config, use_cache=use_cache), store, rev_range
         )
     del asked, in_question
+    if early is not None:
+        early.authors.clear()  # not held through the gate, which reads the checks alone
     references = StaleReferenceCheck(root, store, statuses, config, use_cache, early)
     del statuses
     unacknowledged = unacknowledged_approvals(
