@@ -16,6 +16,7 @@ from reviewflow.checks.prose_fields import (
     _AFTER_FULL_STOP,
     _AFTER_SENTENCE,
     FieldProse,
+    _after_sentences,
     _uncited_spans,
     bare_citations,
 )
@@ -89,6 +90,23 @@ def test_bare_citations_after_a_full_stop_are_found_alike_without_exclamations(s
         plain = [(m.span(), m.groups()) for m in _AFTER_SENTENCE.finditer(text)]
         assert [(m.span(), m.groups()) for m in _AFTER_FULL_STOP.finditer(text)] == plain, text
         found += len(plain)
+    assert found
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_bare_citations_tried_at_the_marks_before_a_digit_are_what_finditer_finds(seed: int) -> None:
+    found = 0
+    for text in texts(seed):
+        # Marks of each kind, digits of other scripts and tabs right after them.
+        text = text.replace("It helps. ", "It helps!\t").replace("[١2]", "x.١2") if seed == 1 else text
+        for pattern, written in (
+            (_AFTER_SENTENCE, text),
+            (_AFTER_FULL_STOP, text.replace("!", "").replace("?", "")),
+        ):
+            matches = list(pattern.finditer(written))
+            expected = [(m.start(1) if m.group(1) else m.start(2), m.group(1) or m.group(2)) for m in matches]
+            assert _after_sentences(written) == expected, written
+            found += len(expected)
     assert found
 
 
