@@ -100,11 +100,11 @@ class EarlyChecks:
         self.texts = shared.texts
         # The rules and their tables are loaded here, once, and the workers inherit them: each
         # loading them for itself cost ~0.35 s of CPU a worker (the rules' imports, the syllable
-        # table, the hyphenation dictionary). This process then lets the tables go (~15 MB), so
-        # that they do not stay through the history read; the rules' modules stay.
-        from reviewflow.checks import readability, rules  # noqa: F401 - imported to be inherited
+        # table, the hyphenation dictionary, the vocabularies). This process then lets the tables
+        # go (~15 MB), so that they do not stay through the history read; the rules' modules stay.
+        from reviewflow.checks import rules
 
-        readability.warm_up()
+        rules.warm_up(shared.config.checks)
         global _shared
         _shared = shared
         try:
@@ -117,7 +117,7 @@ class EarlyChecks:
         finally:
             _shared = None
             _locks.clear()  # inherited: let go here (~55 MB at 10,000 articles, ~550 MB at 100,000)
-            readability.let_go()
+            rules.let_go()
         approvals = _told_approvals(found.get) if from_history else approval_commits(shared.store)
         self.lister = threading.Thread(
             target=self._list, args=(shared, approvals), name="reviewflow-approvals", daemon=True
