@@ -362,7 +362,8 @@ def _warnings(document: Document, raw: bytes, context: Context) -> ContentCheck:
     if not warnings:
         return _NO_WARNINGS
     wanted = {f.line for f in warnings}
-    lines = raw.decode("utf-8", "replace").split("\n")[: max(wanted, default=0)]
+    last = max(wanted, default=0)
+    lines = raw.decode("utf-8", "replace").split("\n", last)[:last]  # not split past the last wanted
     return ContentCheck(
         warnings, [line if number in wanted else "" for number, line in enumerate(lines, 1)], brief=True
     )
