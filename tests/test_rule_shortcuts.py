@@ -183,7 +183,7 @@ def test_a_title_that_holds_no_trigger_is_one_that_no_evidence_pattern_mentions(
         mentioned = any(prose.mentions(triggers) for triggers, _ in _EVIDENCE) or prose.mentions(
             _WORD_NUMBERS
         )
-        assert prose.mentions(_ANY_TRIGGER) == mentioned, text
+        assert (_ANY_TRIGGER.search(prose.lowered) is not None) == mentioned, text
 
 
 def test_a_title_s_tables_are_those_of_the_same_prose_built_once() -> None:

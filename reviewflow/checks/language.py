@@ -5,7 +5,7 @@ raw HTML, absolute claims, readability. Registered in rules.py, like every rule.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from reviewflow.checks.evidence import number_forms, whole_number, word_forms
@@ -40,6 +40,12 @@ _EVIDENCE: list[tuple[tuple[str, ...], re.Pattern[str]]] = [
         re.compile(r"\b(?:hazard|odds) ratio\b|\brelative risk\b|\d(?:\.\d+)?-fold\b", re.IGNORECASE),
     ),
 ]
+
+
+# Every literal a pattern above or a number in words (_WORD_NUMBERS) needs: a title or a
+# summary that holds none of them is tested once rather than once per pattern.
+def _any_of(literals: Iterable[str]) -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, sorted(set(literals), key=len, reverse=True))))
 
 
 def _evidence_matches(prose: Prose) -> list[re.Match[str]]:
@@ -122,11 +128,7 @@ _WORD_NUMBERS = (
     "most common",
     "commonest",
 )
-# Every literal a pattern above or a number in words (_WORD_NUMBERS) needs: a title or a summary
-# that holds none of them is tested once rather than once per pattern, by substring tests (in C,
-# `Prose.mentions`): one regular expression of them all, which `re` tries alternative by
-# alternative at every character, cost ~10 K instructions a title.
-_ANY_TRIGGER = tuple(dict.fromkeys([*(t for triggers, _ in _EVIDENCE for t in triggers), *_WORD_NUMBERS]))
+_ANY_TRIGGER = _any_of([*(t for triggers, _ in _EVIDENCE for t in triggers), *_WORD_NUMBERS])
 _STEP_BEFORE = re.compile(
     r"\b(?:step|steps|grade|stage|type|phase|part|page|day|week|cycle|level|chapter)\s*$", re.I
 )
@@ -185,7 +187,7 @@ def _evidence_in(doc: Document, prose: Prose) -> Iterator[Hit]:
     text = prose.text
     field = isinstance(prose, FieldProse)
     # Where no trigger occurs, every `mentions` below is false: one search of a short text.
-    triggered = not field or prose.mentions(_ANY_TRIGGER)
+    triggered = not field or _ANY_TRIGGER.search(prose.lowered) is not None
     spans = []
     if field and not _DIGIT.search(text):
         pass  # most titles and summaries hold no number: skip the body's tests
