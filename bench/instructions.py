@@ -37,7 +37,8 @@ PARTS = ("check", "frontmatter", "model", "body", "sentences", "words", "totals"
 def run_part(corpus: Path, part: str, count: int) -> None:
     """Do PART for the first COUNT of 300 articles, after everything it needs is ready."""
     from reviewflow.checks.readability import prose_totals
-    from reviewflow.checks.workspace import Workspace, warm_up
+    from reviewflow.checks.rules import warm_up
+    from reviewflow.checks.workspace import Workspace
     from reviewflow.content.article import Article
     from reviewflow.content.frontmatter import read_article_bytes
     from reviewflow.content.prose import read_prose
@@ -45,7 +46,7 @@ def run_part(corpus: Path, part: str, count: int) -> None:
     workspace = Workspace.open(corpus)
     files = workspace.article_files()[:ARTICLES]
     context = workspace.context()
-    warm_up()
+    warm_up(context.config.checks)
     raws = [path.read_bytes() for path in files]
     splits = [read_article_bytes(raw, 10**7) for raw in raws]
     proses = [read_prose(split.body, split.body_line) for split in splits]

@@ -10,12 +10,14 @@ from bisect import bisect_right
 
 import pytest
 
+from reviewflow.checks.evidence import _FORMS, _NUMBER, _evidence, number_forms
 from reviewflow.checks.jargon import _ABBREVIATION, _SHAPE, _TWO_CAPITALS
 from reviewflow.checks.language import _ANY_TRIGGER, _EVIDENCE, _WORD_NUMBERS
 from reviewflow.checks.prose_fields import (
     _AFTER_FULL_STOP,
     _AFTER_SENTENCE,
     FieldProse,
+    _after_sentences,
     _uncited_spans,
     bare_citations,
 )
@@ -89,6 +91,58 @@ def test_bare_citations_after_a_full_stop_are_found_alike_without_exclamations(s
         plain = [(m.span(), m.groups()) for m in _AFTER_SENTENCE.finditer(text)]
         assert [(m.span(), m.groups()) for m in _AFTER_FULL_STOP.finditer(text)] == plain, text
         found += len(plain)
+    assert found
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_bare_citations_tried_at_the_marks_before_a_digit_are_what_finditer_finds(seed: int) -> None:
+    found = 0
+    for text in texts(seed):
+        # Marks of each kind, digits of other scripts and tabs right after them.
+        text = text.replace("It helps. ", "It helps!\t").replace("[١2]", "x.١2") if seed == 1 else text
+        for pattern, written in (
+            (_AFTER_SENTENCE, text),
+            (_AFTER_FULL_STOP, text.replace("!", "").replace("?", "")),
+        ):
+            matches = list(pattern.finditer(written))
+            expected = [(m.start(1) if m.group(1) else m.start(2), m.group(1) or m.group(2)) for m in matches]
+            assert _after_sentences(written) == expected, written
+            found += len(expected)
+    assert found
+
+
+# Numbers in every form _FORMS has, and beside what none of them takes.
+NUMBERS = [
+    "1/330,000", "2 / 3", "(2.5:1)", "3 : 1", "23.6 million", "$245 billion", "7th leading", "2nd most common",
+    "10–15 years", "5-7 days", "2 to 3 weeks", "3 times more", "2x higher", "about 300 people", "over 10,000 patients",
+    "nearly 5 years", "some 40\tdays", "topic 00577", "(1).", "12,", "3.", "4\u2003million", "5\nyears", "6ſt",
+    "1 in 3", "١٢ people", "about ٣ months", "",
+]  # fmt: skip
+
+
+def _number_forms_trying_every_number(text: str) -> list[tuple[int, int]]:
+    """number_forms as first written: the forms tried at every number."""
+    found: list[tuple[int, int]] = []
+    done = 0
+    for number in _NUMBER.finditer(text):
+        if (
+            number.start() >= done
+            and (match := _FORMS.match(text, number.start()))
+            and _evidence(text, match)
+        ):
+            found.append(match.span())
+            done = match.end()
+    return found
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_numbers_no_form_can_follow_are_passed_over_as_trying_the_forms_finds(seed: int) -> None:
+    rng = random.Random(seed)
+    found = 0
+    for text in texts(seed):
+        text = " ".join(rng.choice(NUMBERS) + piece for piece in text.split(" "))
+        assert number_forms(text) == _number_forms_trying_every_number(text), text
+        found += len(number_forms(text))
     assert found
 
 

@@ -18,11 +18,12 @@ from tests import fuzzing  # noqa: F401  (the fuzz profile: examples per propert
 from tests.conftest import compiled_module, needs_extension
 
 try:
+    from reviewflow.content._textscan import marks_before_digits as c_marks_before_digits
     from reviewflow.content._textscan import sentence_starts as c_sentence_starts
     from reviewflow.content._textscan import uncited as c_uncited
     from reviewflow.content._textscan import word_counts as c_word_counts
 except ImportError:  # a pure build (tests/test_compiled.py fails where it must be built)
-    c_sentence_starts = c_uncited = c_word_counts = None
+    c_marks_before_digits = c_sentence_starts = c_uncited = c_word_counts = None
 
 built = needs_extension(c_word_counts)
 
@@ -157,10 +158,12 @@ def test_the_prose_reads_the_extension_where_the_build_made_it() -> None:
         assert prose_module._count_words is c_word_counts
         assert prose_module._find_sentence_starts is c_sentence_starts
         assert prose_fields._uncited is c_uncited
+        assert prose_fields._marks_before_digits is c_marks_before_digits
     else:
         assert prose_module._count_words is prose_module._python_word_counts
         assert prose_module._find_sentence_starts is prose_module._python_sentence_starts
         assert prose_fields._uncited is prose_fields._python_uncited
+        assert prose_fields._marks_before_digits is prose_fields._python_marks_before_digits
 
 
 # What sentence ends are made of: each abbreviation in both cases and after a word character or
@@ -254,3 +257,55 @@ def test_uncited_refuses_starts_out_of_order_or_outside_the_text() -> None:
         c_uncited("a [1]", (0,))  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         c_uncited("a [1]", ["0"])  # type: ignore[list-item]
+
+
+# Where a citation written as a number may follow a mark: each mark before digits of every script,
+# after spaces, tabs and other white space, at the text's end, and characters of every width.
+DIGIT_PIECES = st.sampled_from(
+    [".", "!", "?", "..", ". ", ".\t", " \t ", "\u00a0", "\u3000", "\n", "1", "12,", "١", "߀", "²", "x", "A",
+     "survival", "It helps.", "rate (2)", "é", "😀", "\ud800", "\x00"]
+)  # fmt: skip
+
+
+@built
+@given(st.one_of(st.lists(DIGIT_PIECES, max_size=40).map("".join), ANY_UNICODE), st.booleans())
+def test_the_extension_finds_the_marks_before_digits_the_reference_finds(text: str, every_mark: bool) -> None:
+    assert c_marks_before_digits is not None
+    assert c_marks_before_digits(text, every_mark) == prose_fields._python_marks_before_digits(
+        text, every_mark
+    )
+
+
+@built
+def test_marks_before_digits_at_the_edges_are_the_reference_s() -> None:
+    assert c_marks_before_digits is not None
+    reference = prose_fields._python_marks_before_digits
+    long_text = "It helps. 1, 2 and more.\t\t3 " * 10_000 + "end."
+    for text in [
+        "",
+        ".",
+        "1.",
+        ".1",
+        "!2",
+        "? \t 3",
+        ". \u00a03",
+        "x.١",
+        "a.²",
+        long_text,
+        "\U0001f600. 4! 5",
+    ]:
+        for every_mark in (False, True):
+            assert c_marks_before_digits(text, every_mark) == reference(text, every_mark), (
+                text[:40],
+                every_mark,
+            )
+    assert len(c_marks_before_digits(long_text, False)) == 20_000
+
+
+@built
+def test_marks_before_digits_take_only_a_str_and_a_flag() -> None:
+    assert c_marks_before_digits is not None
+    with pytest.raises(TypeError, match="takes a str, not bytes"):
+        c_marks_before_digits(b". 1", False)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="takes 2 arguments"):
+        c_marks_before_digits(". 1")  # type: ignore[call-arg]

@@ -4,6 +4,7 @@ warning a full check finds, the same, without running the rules that report only
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -136,3 +137,27 @@ def test_an_error_rules_hit_is_never_a_warning() -> None:
     finally:
         object.__setattr__(rule, "run", original)
     assert {f.severity for f in found if f.rule == "date-future"} == {Severity.ERROR}
+
+
+def test_what_warm_up_makes_before_a_fork_is_what_the_rules_read_and_let_go_drops_it() -> None:
+    # rules.warm_up makes, in the process about to fork, the vocabularies, their finders and
+    # the testimonial lists the rules would make on first use: the findings are the same made
+    # either way, the rules read the very ones it made, and let_go drops them (made again later).
+    from reviewflow.checks import rules, testimonial, vocabulary
+
+    checked = config(FLIPPED)
+    context = Context(checked, date(2026, 1, 1))
+    rules.let_go()
+    made_on_first_use = {slug: check_document(parsed(slug, raw), context) for slug, raw in pages().items()}
+    rules.let_go()
+    rules.warm_up(checked.checks)
+    words, lists = vocabulary.vocabulary(checked.checks), testimonial._words(checked.checks)
+    finders = words.make_finders()
+    made_before = {slug: check_document(parsed(slug, raw), context) for slug, raw in pages().items()}
+    assert made_before == made_on_first_use
+    assert vocabulary.vocabulary(checked.checks) is words and testimonial._words(checked.checks) is lists
+    assert all(map(operator.is_, words.make_finders(), finders))
+    rules.let_go()
+    assert (
+        vocabulary.vocabulary(checked.checks) is not words and testimonial._words(checked.checks) is not lists
+    )

@@ -145,6 +145,17 @@ def _words(checks: Checks) -> _Words:
 _last_asked: list[Any] = []  # [the Checks last asked about, its _Words]
 
 
+def warm_up(checks: Checks) -> None:
+    """Compile the lists for CHECKS now (rules.warm_up)."""
+    _words(checks)
+
+
+def let_go() -> None:
+    """Drop every compiled list (rules.let_go)."""
+    _last_asked.clear()
+    _compiled.cache_clear()
+
+
 def testimonial(article: Article, doc: Document, ctx: Context) -> Iterator[Hit]:
     words = _words(ctx.config.checks)
     professional = article.audience == "professional"

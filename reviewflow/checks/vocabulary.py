@@ -163,6 +163,10 @@ class Vocabulary:
         self._absolute_finder: WordFinder | None = None
         self._jargon_finder: WordFinder | None = None
 
+    def make_finders(self) -> list[WordFinder]:
+        """Every finder, each made now if it was not (rules.warm_up)."""
+        return [self.claims_finder, self.effects_finder, self.absolute_finder, self.jargon_finder]
+
     @property
     def claims_finder(self) -> WordFinder:
         if self._claims_finder is None:
@@ -206,6 +210,12 @@ def vocabulary(checks: Checks) -> Vocabulary:
 
 
 _last_asked: list[Any] = []  # [the Checks last asked about, its Vocabulary]
+
+
+def let_go() -> None:
+    """Drop every vocabulary made (rules.let_go)."""
+    _last_asked.clear()
+    _combined.cache_clear()
 
 
 def _vocabulary(checks: Checks) -> Vocabulary:

@@ -15,10 +15,9 @@ from functools import cached_property
 from pathlib import Path
 
 from reviewflow.cache import FindingsCache, file_key, fingerprint
-from reviewflow.checks.readability import warm_up
 from reviewflow.checks.reference_identity import lock_retractions
 from reviewflow.checks.retractions import RetractionIndex, load_retractions, stricter
-from reviewflow.checks.rules import Context, check_document
+from reviewflow.checks.rules import Context, check_document, warm_up
 from reviewflow.config import Config
 from reviewflow.configfile import load_config
 from reviewflow.content.article import Document, Reference, parse_document
@@ -201,7 +200,7 @@ class Workspace:
         if not can_fork(jobs, len(files), PARALLEL_THRESHOLD):
             results = self.check_files(files, context, cache, advance)
         else:
-            warm_up()  # load shared data once, before the workers fork and inherit it
+            warm_up(context.config.checks)  # load shared data once, before the workers fork and inherit it
             # Chunks of at most CHUNK_FILES (few enough that sending them costs nothing), ever
             # smaller towards the end: equal ones left one worker idle for most of a chunk.
             chunks = tapering_chunks(files, jobs, 16, CHUNK_FILES)

@@ -105,11 +105,11 @@ class EarlyChecks:
         self.texts = shared.texts
         # The rules and their tables are loaded here, once, and the workers inherit them: each
         # loading them for itself cost ~0.35 s of CPU a worker (the rules' imports, the syllable
-        # table, the hyphenation dictionary). This process then lets the tables go (~15 MB), so
-        # that they do not stay through the history read; the rules' modules stay.
-        from reviewflow.checks import readability, rules  # noqa: F401 - imported to be inherited
+        # table, the hyphenation dictionary, the vocabularies). This process then lets the tables
+        # go (~15 MB), so that they do not stay through the history read; the rules' modules stay.
+        from reviewflow.checks import rules
 
-        readability.warm_up()
+        rules.warm_up(shared.config.checks)
         global _shared
         _shared = shared
         try:
@@ -122,7 +122,7 @@ class EarlyChecks:
         finally:
             _shared = None
             _locks.clear()  # inherited: let go here (~55 MB at 10,000 articles, ~550 MB at 100,000)
-            readability.let_go()
+            rules.let_go()
         approvals = _told_approvals(found.get) if from_history else approval_commits(shared.store)
         self.lister = threading.Thread(
             target=self._list, args=(shared, approvals), name="reviewflow-approvals", daemon=True
@@ -379,7 +379,8 @@ def _warnings(document: Document, raw: bytes, context: Context) -> ContentCheck:
     if not warnings:
         return _NO_WARNINGS
     wanted = {f.line for f in warnings}
-    lines = raw.decode("utf-8", "replace").split("\n")[: max(wanted, default=0)]
+    last = max(wanted, default=0)
+    lines = raw.decode("utf-8", "replace").split("\n", last)[:last]  # not split past the last wanted
     return ContentCheck(
         warnings, [line if number in wanted else "" for number, line in enumerate(lines, 1)], brief=True
     )
