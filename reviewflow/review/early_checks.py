@@ -106,7 +106,7 @@ class EarlyChecks:
         # The rules and their tables are loaded here, once, and the workers inherit them: each
         # loading them for itself cost ~0.35 s of CPU a worker (the rules' imports, the syllable
         # table, the hyphenation dictionary, the vocabularies). This process then lets the tables
-        # go (~15 MB), so that they do not stay through the history read; the rules' modules stay.
+        # go (~16 MB), so that they do not stay through the history read; the rules' modules stay.
         from reviewflow.checks import rules
 
         rules.warm_up(shared.config.checks)
