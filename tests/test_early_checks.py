@@ -510,7 +510,7 @@ def test_the_workers_read_their_texts_from_one_git_process(content_repo: Path) -
     """Two forked workers share one `cat-file --batch` (TextReader), a chunk at a time: every
     chunk gets its own texts, whichever worker asks and in whatever order they interleave."""
     from reviewflow.gitstore import GitStore
-    from reviewflow.review.early_checks import TextReader
+    from reviewflow.review.early_checks import DELTA_BASE_CACHE, TextReader
     from reviewflow.workers import fork_map
 
     texts = {f"text {number}\n".encode() * (number + 1) for number in range(60)}
@@ -530,6 +530,8 @@ def test_the_workers_read_their_texts_from_one_git_process(content_repo: Path) -
     assert dict(read) == {**blobs, missing: None}
     assert started["cat-file"] == 1
     assert reader.process.returncode == 0  # ended by its input closing, not killed
+    # with a delta-base cache of its own size (at 100,000 articles git's default halves its pace)
+    assert f"core.deltaBaseCacheLimit={DELTA_BASE_CACHE}" in reader.process.args
 
 
 def test_a_reader_out_of_step_reads_for_no_one_after_it(content_repo: Path) -> None:
