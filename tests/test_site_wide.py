@@ -216,8 +216,9 @@ def test_a_rebuild_indexes_kept_pages_from_their_records_and_the_changed_one_ane
 def test_an_index_patched_from_the_last_build_is_the_index_built_anew(
     library: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Words added, reweighed and dropped, shards split by it, an article added, a shard edited in
-    the served site: after each, the site built from the last one is the one built from nothing."""
+    """Words added, reweighed and dropped, shards split by it, an article added and removed, a
+    shard edited in the served site: after each, the site built from the last one is the one built
+    from nothing."""
     split = search.shard_keys
     monkeypatch.setattr(search, "shard_keys", lambda sizes: split(sizes, 40))  # tiny shards: they split
     built_anew = []
@@ -240,6 +241,21 @@ def test_an_index_patched_from_the_last_build_is_the_index_built_anew(
             build(library, "anew", base_url=BASE, preview=True, now=BUILT_AT, use_cache=False)
         )
     assert found(site, "zeta7") == ["articles/pending/index.html"]
+    # An article added among the others, then removed: every later number moves, still patched.
+    middle = library / "articles/middle.md"
+    for change in ("add", "remove"):
+        if change == "add":
+            write(middle, article("Middle article", "Zebrafish in the middle [1].\n"))
+        else:
+            middle.unlink()
+        git(library, "add", "-A")
+        git(library, "commit", "-q", "-m", f"{change} an article")
+        built_anew.clear()
+        build(library, "site", base_url=BASE, preview=True, now=BUILT_AT)
+        assert not built_anew  # patched
+        assert tree(site) == tree(
+            build(library, "anew", base_url=BASE, preview=True, now=BUILT_AT, use_cache=False)
+        )
     shard = next((site / "search/terms").iterdir())
     shard.write_text(shard.read_text().replace("1", "2"))  # in the served site: never patched from
     write(library / "articles/added.md", article("Added article", "Zebrafish again [1].\n"))
@@ -250,6 +266,52 @@ def test_an_index_patched_from_the_last_build_is_the_index_built_anew(
         assert tree(site) == tree(
             build(library, "anew", base_url=BASE, preview=True, now=BUILT_AT, use_cache=False)
         )
+
+
+_WORDS = ["amyloid", "biopsy", "edema", "fatigue", "myeloma", "nerve", "pain", "skin", "zebra"]
+
+
+def _page(name: str, words: dict[str, int]) -> tuple[str, dict[str, str], str]:
+    return (
+        f"articles/{name}/index.html",
+        {"title": name, "summary": "S", "audience": "patient"},
+        json.dumps(words),
+    )
+
+
+@given(
+    st.lists(
+        st.dictionaries(st.sampled_from(_WORDS), st.integers(1, 9), max_size=5), min_size=1, max_size=12
+    ),
+    st.lists(st.tuples(st.sampled_from(["add", "remove", "edit"]), st.integers(0, 40), st.integers(0, 40))),
+)
+def test_an_index_patched_for_articles_added_removed_or_edited_is_the_index_built_anew(
+    words: list[dict[str, int]], steps: list[tuple[str, int, int]]
+) -> None:
+    """An article added or removed moves every later article's number: the last build's shards
+    are renumbered, not the index built anew, and the files are the ones a build anew makes."""
+    pages = {f"p{n:02d}": found for n, found in enumerate(words)}
+    for action, at, other in steps:
+        names = sorted(pages)
+        if action == "add":
+            pages[f"p{at:02d}x"] = dict(words[other % len(words)])
+        elif action == "remove" and len(pages) > 1:
+            del pages[names[at % len(names)]]
+        elif action == "edit":
+            pages[names[at % len(names)]] = dict(words[other % len(words)], extra=other % 3 + 1)
+    first = [_page(f"p{n:02d}", found) for n, found in enumerate(words)]
+    files, state = updated_search_files(first, "a build", None, lambda path, digest: None)
+    later = [_page(name, found) for name, found in sorted(pages.items())]
+    before = {path: text for path, _, text in first}
+
+    def read_last(path: str, digest: str) -> str | None:
+        return files.get(path)
+
+    patched = search._patched(later, "a build", (before, state), read_last)
+    anew, anew_state = updated_search_files(later, "a build", None, lambda path, digest: None)
+    assert patched is not None  # the same order of the articles kept: always patched
+    shards = {path: text for path, text in anew.items() if path.startswith("search/terms/")}
+    assert patched == (shards, anew_state["counts"])
 
 
 def test_a_page_record_without_words_is_listed_but_not_searchable() -> None:
