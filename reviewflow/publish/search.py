@@ -307,10 +307,11 @@ def _patched(
         or not isinstance(digests, dict)
     ):
         return None
-    numbers = _renumbered(before, [path for path, _, _ in pages])
+    last_number = {path: number for number, path in enumerate(before)}
+    numbers = _renumbered(last_number, [path for path, _, _ in pages])
     if numbers is None:
         return None  # the articles in another order
-    edited, added = _changes(pages, before)
+    edited, added = _changes(pages, before, last_number, numbers)
     updated = dict(counts)
     for changes in (edited, added):
         for term, articles in changes.items():
@@ -339,10 +340,9 @@ def _patched(
     return files, updated
 
 
-def _renumbered(before: Mapping[str, str], paths: Sequence[str]) -> dict[int, int] | None:
-    """Each kept article's number in the last build -> in this one (the articles of PATHS that
-    BEFORE holds, in the same order); None if their order changed."""
-    last_number = {path: number for number, path in enumerate(before)}
+def _renumbered(last_number: Mapping[str, int], paths: Sequence[str]) -> dict[int, int] | None:
+    """Each kept article's number in the last build (LAST_NUMBER, by path) -> in this one (the
+    articles of PATHS the last build had, in the same order); None if their order changed."""
     numbers: dict[int, int] = {}
     previous = -1
     for number, path in enumerate(paths):
@@ -356,23 +356,26 @@ def _renumbered(before: Mapping[str, str], paths: Sequence[str]) -> dict[int, in
 
 
 def _changes(
-    pages: Sequence[tuple[str, Mapping[str, Any], str]], before: Mapping[str, str]
+    pages: Sequence[tuple[str, Mapping[str, Any], str]],
+    before: Mapping[str, str],
+    last_number: Mapping[str, int],
+    kept: Mapping[int, int],
 ) -> tuple[Changes, Changes]:
     """The weights that changed since the last build, by term and article number: those of
-    articles edited or removed numbered as the last build numbered them, those of articles added
-    as this build does."""
-    last_number = {path: number for number, path in enumerate(before)}
+    articles edited or removed numbered as the last build numbered them (LAST_NUMBER; KEPT holds
+    the numbers of those still here), those of articles added as this build does."""
     edited: Changes = {}
     added: Changes = {}
     for number, (path, _, text) in enumerate(pages):
-        old_number = last_number.pop(path, None)
+        old_number = last_number.get(path)
         if old_number is None:
             for term, weight in _decoded(text).items():
                 added.setdefault(term, {})[number] = (None, weight)
         elif text != before[path]:
             _compare(edited, old_number, _decoded(before[path]), _decoded(text))
-    for path, old_number in last_number.items():  # removed
-        _compare(edited, old_number, _decoded(before[path]), {})
+    for path, old_number in last_number.items():
+        if old_number not in kept:  # removed
+            _compare(edited, old_number, _decoded(before[path]), {})
     return edited, added
 
 
