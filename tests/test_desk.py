@@ -6,6 +6,8 @@ CLI gives for the same action in the same state: the desk has no rules of its ow
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,10 +15,25 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from reviewflow.desk.pages import ROWS_PER_PAGE
 from reviewflow.desk.server import DeskServer
 from tests.conftest import article_text, git, write
 from tests.deskclient import Client, Reply, form_fields, running_desk
-from tests.gitrepo import ALICE, MALLORY, PATH, RITA, SAM, SLUG, act_as, blob, edit, head, ok, set_quorum
+from tests.gitrepo import (
+    ALICE,
+    MALLORY,
+    PATH,
+    RITA,
+    SAM,
+    SLUG,
+    act_as,
+    blob,
+    edit,
+    forge,
+    head,
+    ok,
+    set_quorum,
+)
 
 Run = Callable[..., Result]
 
@@ -368,6 +385,82 @@ def test_the_queue_lists_waiting_articles_and_the_rest_apart(
     assert client.get("/?mine=1").has("Nothing is waiting for review by you.")
 
 
+def rows_of(page: Reply, list_id: str) -> list[str]:
+    """The articles a list of the queue page shows, in order."""
+    table = page.text[page.text.index(f'<table class="list" id="{list_id}">') :]
+    table = table[: table.index("</table>")]
+    return re.findall(r'<th scope="row"><a href="/articles/([^"]+)">', table)
+
+
+def links_of(page: Reply, list_id: str) -> dict[str, str]:
+    """The pager links after list LIST_ID: text -> address, as a browser follows them."""
+    start = page.text.index(f'<table class="list" id="{list_id}">')
+    pager = page.text[start:].split("</table>", 1)[1].split("</nav>", 1)[0]
+    return {
+        text: html.unescape(href)
+        for href, text in re.findall(r'<a (?:rel="\w+" )?href="([^"]+)">([^<]+)</a>', pager)
+    }
+
+
+def test_long_lists_are_paged_each_page_with_its_own_rows_and_links(
+    content_repo: Path, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    act_as(monkeypatch, ALICE)
+    queued = [f"queued-{index:03}" for index in range(ROWS_PER_PAGE + 5)]
+    drafts = [f"draft-{index:03}" for index in range(2 * ROWS_PER_PAGE + 1)]
+    for slug in queued + drafts:
+        write(content_repo / f"articles/{slug}.md", article_text(title=slug))
+    git(content_repo, "add", "-A")
+    git(content_repo, "commit", "-q", "-m", "Many articles")
+    listed = git(content_repo, "ls-tree", "-r", "HEAD", "articles").splitlines()
+    blobs = {Path(line.split("\t")[1]).stem: line.split()[2] for line in listed}
+    for slug in queued:
+        forge(content_repo, "submit", slug, content=blobs[slug])
+
+    first = client.get("/")
+    assert first.has(f"Waiting for review ({len(queued)})")
+    assert len(rows_of(first, "waiting")) == ROWS_PER_PAGE
+    assert first.has(f"Rows 1–{ROWS_PER_PAGE} of {len(queued)} (page 1 of 2)")
+    assert links_of(first, "waiting") == {"Next page": "/?waiting=2", "Last page": "/?waiting=2"}
+    second = client.get("/?waiting=2")
+    assert second.has(f"Rows {ROWS_PER_PAGE + 1}–{len(queued)} of {len(queued)} (page 2 of 2)")
+    assert links_of(second, "waiting") == {"First page": "/", "Previous page": "/"}
+    # Every waiting article on exactly one page, each with its own check findings counted.
+    shown = rows_of(first, "waiting") + rows_of(second, "waiting")
+    assert sorted(shown) == queued
+    assert second.text.count("0 errors, 0 warnings") == len(queued) - ROWS_PER_PAGE
+
+    # The lists are paged apart, and a link keeps the other lists' pages and the filter.
+    assert first.has(f"Drafts ({len(drafts) + 1})")  # and the example article
+    middle = client.get("/?waiting=2&drafts=2")
+    assert rows_of(middle, "waiting") == rows_of(second, "waiting")
+    assert middle.has(f"Rows {ROWS_PER_PAGE + 1}–{2 * ROWS_PER_PAGE} of {len(drafts) + 1} (page 2 of 3)")
+    assert links_of(middle, "drafts") == {
+        "First page": "/?waiting=2",
+        "Previous page": "/?waiting=2",
+        "Next page": "/?waiting=2&drafts=3",
+        "Last page": "/?waiting=2&drafts=3",
+    }
+    assert links_of(middle, "waiting")["Previous page"] == "/?drafts=2"
+    every_draft = [
+        slug for number in (1, 2, 3) for slug in rows_of(client.get(f"/?drafts={number}"), "drafts")
+    ]
+    assert sorted(every_draft) == sorted([*drafts, SLUG])
+    mine = client.get("/?mine=1&drafts=3")
+    assert mine.has("Showing what waits for you")
+    assert links_of(mine, "drafts")["Previous page"] == "/?mine=1&drafts=2"
+
+    # A page that is not there says why, and which pages there are.
+    for asked, message in (
+        ("drafts=4", "there is no page 4 of the drafts: its 202 rows fill pages 1 to 3"),
+        ("waiting=0", "'0' is no page of the waiting list: a page is a whole number from 1"),
+        ("drafts=two", "'two' is no page of the drafts list: a page is a whole number from 1"),
+        ("changes-requested=2", "there is no page 2 of the changes requested: its 0 rows fill page 1"),
+    ):
+        reply = client.get(f"/?{asked}")
+        assert reply.status == 404 and reply.has(message), (asked, reply.text[:2000])
+
+
 def test_the_article_page_shows_findings_history_and_the_published_page(
     content_repo: Path, client: Client, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -424,6 +517,11 @@ def test_the_board_page_shows_members_quorum_and_overdue(
     page = client.get("/board")
     overdue = page.text[page.text.index('id="overdue"') :]
     assert SLUG in overdue and "2020-12-31" in overdue
+    assert 'class="pager"' not in page.text  # one page holds the list: no links to others
+    assert client.get("/board?overdue=1").text == page.text
+    beyond = client.get("/board?overdue=2")
+    assert beyond.status == 404
+    assert beyond.has("there is no page 2 of the articles overdue for review: its 1 rows fill page 1")
 
 
 def test_approving_a_text_with_warnings_needs_them_acknowledged_on_the_form(

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from click.testing import Result
 
+from reviewflow.desk.pages import ROWS_PER_PAGE
 from reviewflow.desk.server import DeskServer
 from tests.browser.chrome import axe_source, chromium, console_errors, requested_urls, reset_logs
+from tests.conftest import article_text, git, write
 from tests.deskclient import running_desk
 from tests.gitrepo import ALICE, RITA, SLUG, act_as, edit, head, ok
 
@@ -173,3 +175,41 @@ def test_axe_finds_no_serious_or_critical_violations_on_any_desk_page(
         "document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=text>')"
     )
     assert "label" in [v["id"] for v in browser.execute_async_script(AXE_RUN)]  # the audit is live
+
+
+def test_a_long_list_is_paged_with_links_reached_by_keyboard_and_axe_clean(
+    browser: Any, edited: Path
+) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    for index in range(ROWS_PER_PAGE + 1):
+        write(edited / f"articles/draft-{index:03}.md", article_text(title=f"Draft {index}"))
+    git(edited, "add", "-A")
+    git(edited, "commit", "-q", "-m", "Many drafts")
+    with running_desk(edited) as desk:
+        visit(browser, desk.url)
+        pager = browser.find_element(By.CSS_SELECTOR, "nav.pager")
+        assert pager.get_attribute("aria-label") == "Pages of the drafts"
+        assert f"Rows 1–{ROWS_PER_PAGE} of {ROWS_PER_PAGE + 1} (page 1 of 2)" in pager.text
+        keys = ActionChains(browser)
+
+        def focused() -> str:
+            return str(browser.execute_script("return document.activeElement.textContent"))
+
+        for _ in range(3 * ROWS_PER_PAGE):  # past every row's link, to the pager's first
+            if focused() == "Next page":
+                break
+            keys.send_keys(Keys.TAB).perform()
+        assert focused() == "Next page"
+        keys.send_keys(Keys.ENTER).perform()
+        text = shown(browser, "main", "page 2 of 2").text
+        assert f"Rows {ROWS_PER_PAGE + 1}–{ROWS_PER_PAGE + 1} of {ROWS_PER_PAGE + 1}" in text
+        assert browser.current_url == base(desk) + "/?drafts=2"
+        rows = browser.find_elements(By.CSS_SELECTOR, "#drafts tbody th a")
+        assert len(rows) == 1
+        browser.execute_script(axe_source())
+        violations = browser.execute_async_script(AXE_RUN)
+        assert [v for v in violations if v["impact"] in ("serious", "critical")] == []
+        clean(browser, desk)

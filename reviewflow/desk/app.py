@@ -13,6 +13,7 @@ import secrets
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as AnyResponse
 
-from reviewflow.desk.pages import Memo, article_page, board_page, queue_page
+from reviewflow.desk.pages import BOARD_LISTS, QUEUE_LISTS, Memo, article_page, board_page, queue_page
 from reviewflow.desk.preview import NoPage, Previews
 from reviewflow.desk.security import Guard
 from reviewflow.errors import Refused, ReviewflowError
@@ -96,8 +97,9 @@ class Desk:
 
     def queue(self) -> Response:
         mine = request.args.get("mine") == "1"
-        data = queue_page(self.repo(), self.memo, mine=mine)
-        return self.page("queue.html", title="Review queue", data=data)
+        data = queue_page(self.repo(), self.memo, mine=mine, numbers=_page_numbers(QUEUE_LISTS))
+        page_url = _page_url("/", QUEUE_LISTS)
+        return self.page("queue.html", title="Review queue", data=data, page_url=page_url)
 
     def article(
         self, slug: str, refused: str | None = None, message: str = "", attempted: str = "", status: int = 200
@@ -112,9 +114,9 @@ class Desk:
         )  # fmt: skip
 
     def board(self) -> Response:
-        return self.page(
-            "board.html", title="Board and policy", data=board_page(self.repo(), self.memo, date.today())
-        )
+        data = board_page(self.repo(), self.memo, date.today(), _page_numbers(BOARD_LISTS))
+        page_url = _page_url("/board", BOARD_LISTS)
+        return self.page("board.html", title="Board and policy", data=data, page_url=page_url)
 
     def published(self, slug: str) -> Response:
         repo, slug = self.repo(), _slug(slug)
@@ -197,6 +199,33 @@ def _slug(value: str) -> str:
     if not SLUG_PATTERN.match(value):
         raise UnknownArticle(f"{value!r} is not an article slug")
     return value
+
+
+def _page_numbers(lists: tuple[str, ...]) -> dict[str, int]:
+    """The page of each of LISTS this request asks for (`?drafts=3`); a page that is not a
+    whole number from 1 is no page."""
+    numbers = {}
+    for name in lists:
+        value = request.args.get(name)
+        if value is not None:
+            if not (value.isascii() and value.isdigit() and len(value) <= 9 and int(value) >= 1):
+                raise NoPage(f"{value!r} is no page of the {name} list: a page is a whole number from 1")
+            numbers[name] = int(value)
+    return numbers
+
+
+def _page_url(path: str, lists: tuple[str, ...]) -> Callable[[str, int], str]:
+    """For the pages' links: PATH with this request's filter and pages, and LIST's page moved to
+    NUMBER (the first page has no number: one address per page)."""
+    kept = {k: v for k, v in request.args.items() if k == "mine" or k in lists}
+
+    def url(list_name: str, number: int) -> str:
+        query = {k: v for k, v in kept.items() if k != list_name}
+        if number > 1:
+            query[list_name] = str(number)
+        return path + (f"?{urlencode(query)}" if query else "")
+
+    return url
 
 
 def _identity(root: Path) -> tuple[str, str]:

@@ -20,10 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import Generic, TypeVar, cast
 
 from reviewflow.collector import keep_out_of_reach
 from reviewflow.config import BoardMember
+from reviewflow.desk.preview import NoPage
 from reviewflow.desk.worddiff import WHOLE_FILE, WordDiff, texts_of_unified, word_diff
 from reviewflow.findings import Finding, Severity
 from reviewflow.gitstore import GitStore
@@ -34,7 +35,43 @@ from reviewflow.review.model import ArticleStatus, Event, State
 from reviewflow.review.queries import ArticleDiff, QueueItem
 
 T = TypeVar("T")
+R = TypeVar("R")
 KEPT_AT_HEAD = 64  # pages' reads kept: the queue, and the articles a reviewer moves between
+# A long list's rows on one page. A page of every row was 2 MB of HTML at 100,000 articles
+# (~10,000 waiting, as many drafts), more than a reader scans, and its time grew with the list:
+# a page now reads, checks and renders its own rows only.
+ROWS_PER_PAGE = 100
+QUEUE_LISTS = ("waiting", "changes-requested", "drafts")  # each paged apart: its page in the URL
+BOARD_LISTS = ("overdue",)
+
+
+@dataclass(frozen=True)
+class Part(Generic[R]):
+    """The rows of a list that one page shows: page NUMBER of PAGES, out of TOTAL rows."""
+
+    rows: Sequence[R]
+    number: int
+    pages: int
+    total: int
+
+    @property
+    def first(self) -> int:
+        """The position in the whole list of the first row shown (counted from 1)."""
+        return (self.number - 1) * ROWS_PER_PAGE + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1
+
+
+def part_of(rows: Sequence[R], number: int, name: str) -> Part[R]:
+    """Page NUMBER of ROWS, the list NAME (which names it in the message when there is none)."""
+    pages = max(1, -(-len(rows) // ROWS_PER_PAGE))
+    if not 1 <= number <= pages:
+        filled = "page 1" if pages == 1 else f"pages 1 to {pages}"
+        raise NoPage(f"there is no page {number} of {name}: its {len(rows)} rows fill {filled}")
+    start = (number - 1) * ROWS_PER_PAGE
+    return Part(rows[start : start + ROWS_PER_PAGE], number, pages, len(rows))
 
 
 @dataclass(frozen=True)
@@ -62,9 +99,9 @@ class OtherRow:
 
 @dataclass(frozen=True)
 class QueuePage:
-    waiting: list[QueueRow]
-    changes_requested: list[OtherRow]
-    drafts: list[OtherRow]
+    waiting: Part[QueueRow]
+    changes_requested: Part[OtherRow]
+    drafts: Part[OtherRow]
     mine: bool
 
 
@@ -95,7 +132,7 @@ class BoardPage:
     board: tuple[BoardMember, ...]
     quorum: int
     review_cycle_days: int
-    overdue: list[ArticleStatus]
+    overdue: Part[ArticleStatus]
     today: date
 
 
@@ -226,17 +263,24 @@ def _stat(path: Path | str) -> tuple[int, int, int]:
     return info.st_size, info.st_mtime_ns, info.st_ino
 
 
-def queue_page(repo: ContentRepo, memo: Memo, *, mine: bool) -> QueuePage:
-    """The articles waiting for a reviewer, and apart from them the ones waiting for an author."""
+def queue_page(repo: ContentRepo, memo: Memo, *, mine: bool, numbers: Mapping[str, int]) -> QueuePage:
+    """The articles waiting for a reviewer, and apart from them the ones waiting for an author;
+    of each list the page NUMBERS name (by the list's name in QUEUE_LISTS; the first if none)."""
     rows = memo.review_state(repo, mine)
-    items = rows.waiting
+    shown = part_of(rows.waiting, numbers.get("waiting", 1), "the articles waiting for review")
+    items = shown.rows
     authors = memo.authors(repo, [i.status.blob for i in items if i.status.blob])
     counts = memo.counts(repo, {i.status.slug: i.status.path for i in items})
     waiting = [
         QueueRow(i.status, i.waiting_days, authors.get(i.status.blob or "", ()), counts[i.status.slug])
         for i in items
     ]
-    return QueuePage(waiting, rows.changes_requested, rows.drafts, mine)
+    return QueuePage(
+        Part(waiting, shown.number, shown.pages, shown.total),
+        part_of(rows.changes_requested, numbers.get("changes-requested", 1), "the changes requested"),
+        part_of(rows.drafts, numbers.get("drafts", 1), "the drafts"),
+        mine,
+    )
 
 
 def article_page(repo: ContentRepo, memo: Memo, slug: str) -> ArticlePage:
@@ -256,10 +300,12 @@ def article_page(repo: ContentRepo, memo: Memo, slug: str) -> ArticlePage:
     return ArticlePage(status, findings, diff, word_diff(old, new), status.events)
 
 
-def board_page(repo: ContentRepo, memo: Memo, today: date) -> BoardPage:
+def board_page(repo: ContentRepo, memo: Memo, today: date, numbers: Mapping[str, int]) -> BoardPage:
+    """The board and policy, and the page NUMBERS names (in BOARD_LISTS) of the overdue articles."""
     config, _ = repo.judging()
     approved = memo.review_state(repo, mine=False).approved
     overdue = [s for s in approved if s.review_due is not None and s.review_due < today]
+    shown = part_of(overdue, numbers.get("overdue", 1), "the articles overdue for review")
     return BoardPage(
-        tuple(config.board), config.policy.approvals_required, config.policy.review_cycle_days, overdue, today
+        tuple(config.board), config.policy.approvals_required, config.policy.review_cycle_days, shown, today
     )
