@@ -263,9 +263,12 @@ def _stat(path: Path | str) -> tuple[int, int, int]:
     return info.st_size, info.st_mtime_ns, info.st_ino
 
 
-def queue_page(repo: ContentRepo, memo: Memo, *, mine: bool, numbers: Mapping[str, int]) -> QueuePage:
+def queue_page(
+    repo: ContentRepo, memo: Memo, *, mine: bool, numbers: Mapping[str, int] | None = None
+) -> QueuePage:
     """The articles waiting for a reviewer, and apart from them the ones waiting for an author;
     of each list the page NUMBERS name (by the list's name in QUEUE_LISTS; the first if none)."""
+    numbers = numbers or {}
     rows = memo.review_state(repo, mine)
     shown = part_of(rows.waiting, numbers.get("waiting", 1), "the articles waiting for review")
     items = shown.rows
@@ -300,8 +303,11 @@ def article_page(repo: ContentRepo, memo: Memo, slug: str) -> ArticlePage:
     return ArticlePage(status, findings, diff, word_diff(old, new), status.events)
 
 
-def board_page(repo: ContentRepo, memo: Memo, today: date, numbers: Mapping[str, int]) -> BoardPage:
+def board_page(
+    repo: ContentRepo, memo: Memo, today: date, numbers: Mapping[str, int] | None = None
+) -> BoardPage:
     """The board and policy, and the page NUMBERS names (in BOARD_LISTS) of the overdue articles."""
+    numbers = numbers or {}
     config, _ = repo.judging()
     approved = memo.review_state(repo, mine=False).approved
     overdue = [s for s in approved if s.review_due is not None and s.review_due < today]
