@@ -69,7 +69,7 @@ def part_of(rows: Sequence[R], number: int, name: str) -> Part[R]:
     pages = max(1, -(-len(rows) // ROWS_PER_PAGE))
     if not 1 <= number <= pages:
         filled = "page 1" if pages == 1 else f"pages 1 to {pages}"
-        raise NoPage(f"there is no page {number} of {name}: its {len(rows)} rows fill {filled}")
+        raise NoPage(f"there is no page {number} of {name}: its {len(rows):,} rows fill {filled}")
     start = (number - 1) * ROWS_PER_PAGE
     return Part(rows[start : start + ROWS_PER_PAGE], number, pages, len(rows))
 
