@@ -162,6 +162,15 @@ class ContentRepo:
         config, store = self.judging()
         return article_diff(self.root, article, config=config, cwd=self.cwd, context=context, store=store)
 
+    def history_and_diff(self, article: str, *, context: int = 3) -> tuple[ArticleHistory, ArticleDiff]:
+        """`history(ARTICLE)` and `diff(ARTICLE, context=CONTEXT)`, from one judged history."""
+        from reviewflow.review.queries import article_history_and_diff
+
+        config, store = self.judging()
+        return article_history_and_diff(
+            self.root, article, config=config, cwd=self.cwd, context=context, store=store
+        )
+
     def queue(self, *, mine: bool = False) -> list[QueueItem]:
         """The articles waiting for a reviewer, longest waiting first; MINE: the acting person's."""
         from reviewflow.review.queries import review_queue

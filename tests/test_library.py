@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reviewflow.errors import ConfigError, ExitCode, Refused, ReviewflowError
+from reviewflow.gitprocess import count_git_processes
 from reviewflow.repo import ContentRepo
 from reviewflow.review.model import Action, State
 from reviewflow.review.queries import UnknownArticle
@@ -101,6 +102,17 @@ def test_the_review_workflow_through_the_library(monkeypatch: pytest.MonkeyPatch
     assert diff.basis == "approved"
     assert "+One more sentence about POEMS syndrome." in diff.lines
     assert repo.status().statuses[0].state is State.DRAFT
+    # Both at once (the desk's article page) are the two calls' answers, from one judged
+    # history: the git logs of `history` alone, where the two calls read the history twice.
+    with count_git_processes() as both_started:
+        both = repo.history_and_diff(SLUG, context=0)
+    with count_git_processes() as history_started:
+        history = repo.history(SLUG)
+    with count_git_processes() as diff_started:
+        assert repo.diff(SLUG, context=0) == diff
+    assert both == (history, diff)
+    assert both_started.count("log") == history_started.count("log")
+    assert diff_started.count("log") >= 1  # what `diff` reads on its own, and both at once do not
 
 
 def test_refusals_are_the_errors_the_cli_maps_to_exit_codes(

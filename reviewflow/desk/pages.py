@@ -289,7 +289,7 @@ def queue_page(
 def article_page(repo: ContentRepo, memo: Memo, slug: str) -> ArticlePage:
     store = GitStore.open(repo.root)
     history, diff = memo.at_head(
-        repo, store, ("article", slug), lambda: (repo.history(slug), repo.diff(slug, context=WHOLE_FILE))
+        repo, store, ("article", slug), lambda: repo.history_and_diff(slug, context=WHOLE_FILE)
     )
     status = history.status
     # The one fact about the work tree in the diff, asked again each time (as `diff` asks it).

@@ -199,7 +199,32 @@ def article_history(
     """Every review event of one article, oldest first, valid or not."""
     slug = resolve_article(root, article, cwd)
     store = store or GitStore.open(root)
-    status = pick(judge_history(store, config, scope={slug}).outcome.statuses, [slug])[0]
+    return _history_of(store, slug, _judged_article(store, config, slug))
+
+
+def article_history_and_diff(
+    root: Path,
+    article: str,
+    *,
+    config: Config | None = None,
+    cwd: Path | None = None,
+    context: int = 3,
+    store: GitStore | None = None,
+) -> tuple[ArticleHistory, ArticleDiff]:
+    """`article_history` and `article_diff` of one article, from one judged history: each judges
+    it on its own, which reads the whole log from git (~0.7 s at 10,000 articles, ~8 s at
+    100,000), and the review desk's article page shows both."""
+    slug = resolve_article(root, article, cwd)
+    store = store or GitStore.open(root)
+    status = _judged_article(store, config, slug)
+    return _history_of(store, slug, status), _diff_of(store, slug, status, context)
+
+
+def _judged_article(store: GitStore, config: Config | None, slug: str) -> ArticleStatus:
+    return pick(judge_history(store, config, scope={slug}).outcome.statuses, [slug])[0]
+
+
+def _history_of(store: GitStore, slug: str, status: ArticleStatus) -> ArticleHistory:
     last = status.last_event
     changed = None
     if last is not None and status.blob != last.content:
@@ -233,7 +258,10 @@ def article_diff(
     """
     slug = resolve_article(root, article, cwd)
     store = store or GitStore.open(root)
-    status = pick(judge_history(store, config, scope={slug}).outcome.statuses, [slug])[0]
+    return _diff_of(store, slug, _judged_article(store, config, slug), context)
+
+
+def _diff_of(store: GitStore, slug: str, status: ArticleStatus, context: int) -> ArticleDiff:
     path = store.article_file(slug)
     basis, old_blob, old_label = "none", None, "/dev/null"
     if status.approved is not None:
