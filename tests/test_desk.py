@@ -7,6 +7,7 @@ CLI gives for the same action in the same state: the desk has no rules of its ow
 from __future__ import annotations
 
 import html
+import json
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -475,6 +476,17 @@ def test_the_article_page_shows_findings_history_and_the_published_page(
     page = client.get("/articles/findings")
     assert page.status == 200
     assert f"<td>{where}</td>" in page.text
+    # The findings are kept between pages only while the file is the same: fixed in the work
+    # tree, the next page checks it again; then a reference lockfile that does not know the
+    # article's DOI makes a finding of its own on the same unchanged file.
+    write(content_repo / "articles/findings.md", article_text())
+    fixed = client.get("/articles/findings")
+    assert fixed.has("No findings: reviewflow check articles/findings.md passes without a warning.")
+    unknown = {"source": "crossref", "checked_on": "2026-12-01", "found": False}
+    lock = {"version": 1, "works": {"doi:10.5045/br.2022.2022001": unknown}}
+    write(content_repo / "articles/references.lock.json", json.dumps(lock, indent=2) + "\n")
+    locked = client.get("/articles/findings")
+    assert locked.has("DOI 10.5045/br.2022.2022001 does not exist in Crossref (checked 2026-12-01)")
     published = client.get("/site/articles/findings/")
     assert published.status == 200 and "Pending medical review" in published.text
     assert "<script>window.pwned" not in published.text  # sanitised as publish does

@@ -7,8 +7,8 @@ queue and the rows of the other articles (`ReviewRows`, not every judged event),
 history and diff, and its published page by HEAD's commit (the whole history judged, and
 the reviewflow.toml that judges it, follow from it) with the work tree's reviewflow.toml, the
 day and the acting person where they matter; an article text's authors by blob id; a file's
-check findings by the file's size, mtime and inode, those of the work tree's reviewflow.toml
-and schema, and the day. A warm page costs a few git processes.
+check findings by the file's size, mtime and inode, those of the work tree's reviewflow.toml,
+schema and reference lockfile, and the day. A warm page costs a few git processes.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from reviewflow.desk.preview import NoPage
 from reviewflow.desk.worddiff import WHOLE_FILE, WordDiff, texts_of_unified, word_diff
 from reviewflow.findings import Finding, Severity
 from reviewflow.gitstore import GitStore
-from reviewflow.layout import CONFIG_FILE, SCHEMA_FILE, article_slug
+from reviewflow.layout import CONFIG_FILE, LOCKFILE, SCHEMA_FILE, article_slug
 from reviewflow.repo import ContentRepo
 from reviewflow.review.acknowledge import to_acknowledge
 from reviewflow.review.model import ArticleStatus, Event, State
@@ -143,6 +143,7 @@ class Memo:
         self._lock = threading.Lock()
         self._authors: dict[str, tuple[str, ...]] = {}
         self._counts: dict[tuple[object, ...], Counts] = {}
+        self._findings: OrderedDict[tuple[object, ...], list[Finding]] = OrderedDict()
         self._kept: OrderedDict[tuple[object, ...], object] = OrderedDict()
 
     def at_head(
@@ -191,9 +192,7 @@ class Memo:
     def counts(self, repo: ContentRepo, files: Mapping[str, str]) -> dict[str, Counts | None]:
         """The findings of `reviewflow check` on each article's file (FILES: slug -> its path,
         where HEAD has it), counted."""
-        # What else the findings depend on: the settings, the schema, and the day (a reference
-        # ages; a date in the future arrives).
-        around = (_stat(repo.root / CONFIG_FILE), _stat(repo.root / SCHEMA_FILE), date.today())
+        around = _around(repo)
         # Joined as strings: a Path made for each of ~10,000 queued files was a seventh of a
         # warm queue page at 100,000 articles.
         root = os.fspath(repo.root)
@@ -212,6 +211,32 @@ class Memo:
                     self._counts[keys[slug]] = Counts(errors, warnings)
         with self._lock:
             return {s: self._counts.get(key) if key[1] != -1 else None for s, key in keys.items()}
+
+    def findings(self, repo: ContentRepo, file: str) -> list[Finding] | None:
+        """The findings of `reviewflow check` on the article FILE (its path in the content repo),
+        in order; None when the work tree has no such file. A check of one file reads what the
+        whole work tree holds (every article's name, for duplicates; the lockfile's index; the
+        findings cache): ~1 s at 100,000 articles, each time an article page was shown."""
+        key = (file, *_stat(repo.root / file), _around(repo))
+        if key[1] == -1:
+            return None
+        with self._lock:
+            if key in self._findings:
+                self._findings.move_to_end(key)
+                return self._findings[key]
+        found = sorted(repo.check([repo.root / file]).findings, key=Finding.sort_key)
+        with self._lock:
+            self._findings[key] = found
+            while len(self._findings) > KEPT_AT_HEAD:
+                self._findings.popitem(last=False)
+        return found
+
+
+def _around(repo: ContentRepo) -> tuple[object, ...]:
+    """What an article file's findings depend on besides the file: the settings, the schema,
+    the reference lockfile, and the day (a reference ages; a date in the future arrives)."""
+    root = repo.root
+    return (_stat(root / CONFIG_FILE), _stat(root / SCHEMA_FILE), _stat(root / LOCKFILE), date.today())
 
 
 @dataclass(frozen=True)
@@ -293,12 +318,10 @@ def article_page(repo: ContentRepo, memo: Memo, slug: str) -> ArticlePage:
     )
     status = history.status
     # The one fact about the work tree in the diff, asked again each time (as `diff` asks it).
-    path = store.article_path(slug)
+    # The status has the file where HEAD has it: no listing of every article at HEAD to find it.
+    path = store.prefix + status.path
     diff = replace(diff, uncommitted=status.blob is not None and not store.is_unchanged(path))
-    findings = None
-    file = repo.root / store.article_file(slug)
-    if file.is_file():
-        findings = sorted(repo.check([file]).findings, key=Finding.sort_key)
+    findings = memo.findings(repo, status.path) if (repo.root / status.path).is_file() else None
     old, new = texts_of_unified(diff.lines)
     return ArticlePage(status, findings, diff, word_diff(old, new), status.events)
 
