@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     from reviewflow.review.acknowledge import Acceptance
     from reviewflow.review.actions import ActionResult
     from reviewflow.review.model import Action, ArticleStatus
-    from reviewflow.review.queries import ArticleDiff, ArticleHistory, QueueItem, StatusReport, Verification
+    from reviewflow.review.queries import (
+        ArticleDiff,
+        ArticleHistory,
+        ArticleJudged,
+        QueueItem,
+        StatusReport,
+        Verification,
+    )
 
 # Given the number of files, a context that yields a function told how many more are done.
 Progress = Callable[[int], AbstractContextManager[Callable[[int], None]]]
@@ -162,13 +169,23 @@ class ContentRepo:
         config, store = self.judging()
         return article_diff(self.root, article, config=config, cwd=self.cwd, context=context, store=store)
 
-    def history_and_diff(self, article: str, *, context: int = 3) -> tuple[ArticleHistory, ArticleDiff]:
-        """`history(ARTICLE)` and `diff(ARTICLE, context=CONTEXT)`, from one judged history."""
+    def judge_article(self, article: str) -> ArticleJudged:
+        """ARTICLE as the whole history judges it: its status, and when its texts appeared."""
+        from reviewflow.review.queries import judge_article, resolve_article
+
+        config, store = self.judging()
+        return judge_article(store, config, resolve_article(self.root, article, self.cwd))
+
+    def history_and_diff(
+        self, article: str, *, context: int = 3, judged: ArticleJudged | None = None
+    ) -> tuple[ArticleHistory, ArticleDiff]:
+        """`history(ARTICLE)` and `diff(ARTICLE, context=CONTEXT)`, from one judged history
+        (JUDGED: `judge_article(ARTICLE)`, when the caller has it already)."""
         from reviewflow.review.queries import article_history_and_diff
 
         config, store = self.judging()
         return article_history_and_diff(
-            self.root, article, config=config, cwd=self.cwd, context=context, store=store
+            self.root, article, config=config, cwd=self.cwd, context=context, store=store, judged=judged
         )
 
     def queue(self, *, mine: bool = False) -> list[QueueItem]:

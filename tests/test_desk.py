@@ -18,6 +18,7 @@ from click.testing import Result
 
 from reviewflow.desk.pages import ROWS_PER_PAGE
 from reviewflow.desk.server import DeskServer
+from reviewflow.gitprocess import count_git_processes
 from tests.conftest import article_text, git, write
 from tests.deskclient import Client, Reply, form_fields, running_desk
 from tests.gitrepo import (
@@ -476,6 +477,11 @@ def test_the_article_page_shows_findings_history_and_the_published_page(
     page = client.get("/articles/findings")
     assert page.status == 200
     assert f"<td>{where}</td>" in page.text
+    # Its published page, which the article page frames, is made from the history the article
+    # page judged: no second read of the log.
+    with count_git_processes() as started:
+        framed = client.get("/site/articles/findings/")
+    assert framed.status == 200 and "log" not in started, started
     # The findings are kept between pages only while the file is the same: fixed in the work
     # tree, the next page checks it again; then a reference lockfile that does not know the
     # article's DOI makes a finding of its own on the same unchanged file.

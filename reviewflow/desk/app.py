@@ -123,7 +123,9 @@ class Desk:
         store = GitStore.open(repo.root)
         # The day too: a page says when its review is due.
         parts = ("page", slug, date.today())
-        html = self.memo.at_head(repo, store, parts, lambda: self.previews.article(repo, slug))
+        html = self.memo.at_head(
+            repo, store, parts, lambda: self.previews.article(repo, slug, self.memo.judged(repo, store, slug))
+        )
         return Response(html, 200, mimetype="text/html")
 
     def site_file(self, name: str) -> Response:

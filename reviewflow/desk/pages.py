@@ -32,7 +32,7 @@ from reviewflow.layout import CONFIG_FILE, LOCKFILE, SCHEMA_FILE, article_slug
 from reviewflow.repo import ContentRepo
 from reviewflow.review.acknowledge import to_acknowledge
 from reviewflow.review.model import ArticleStatus, Event, State
-from reviewflow.review.queries import ArticleDiff, QueueItem
+from reviewflow.review.queries import ArticleDiff, ArticleJudged, QueueItem
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -163,6 +163,11 @@ class Memo:
             while len(self._kept) > KEPT_AT_HEAD:
                 self._kept.popitem(last=False)
         return value
+
+    def judged(self, repo: ContentRepo, store: GitStore, slug: str) -> ArticleJudged:
+        """SLUG as the whole history at HEAD judges it: the article page and its published page
+        are both made from it (each judging it read the whole log again)."""
+        return self.at_head(repo, store, ("judged", slug), lambda: repo.judge_article(slug))
 
     def review_state(self, repo: ContentRepo, mine: bool) -> ReviewRows:
         """What the queue and board pages show of `repo.queue(mine=MINE)` and `repo.status()`,
@@ -313,8 +318,9 @@ def queue_page(
 
 def article_page(repo: ContentRepo, memo: Memo, slug: str) -> ArticlePage:
     store = GitStore.open(repo.root)
+    judged = memo.judged(repo, store, slug)
     history, diff = memo.at_head(
-        repo, store, ("article", slug), lambda: repo.history_and_diff(slug, context=WHOLE_FILE)
+        repo, store, ("article", slug), lambda: repo.history_and_diff(slug, context=WHOLE_FILE, judged=judged)
     )
     status = history.status
     # The one fact about the work tree in the diff, asked again each time (as `diff` asks it).

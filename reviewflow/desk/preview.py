@@ -16,7 +16,7 @@ from reviewflow.publish.pool import render_article, site_renderer
 from reviewflow.publish.site import SiteRenderer
 from reviewflow.repo import ContentRepo
 from reviewflow.review.history import committed_schema
-from reviewflow.review.queries import judge_history
+from reviewflow.review.queries import ArticleJudged, judge_article
 
 
 class NoPage(Exception):
@@ -37,14 +37,14 @@ class Previews:
                 self._renderers = {key: site_renderer(config, normalise_base_url(config.site.url), True)}
             return self._renderers[key]
 
-    def article(self, repo: ContentRepo, slug: str) -> str:
-        """The page of SLUG as the preview site shows it; NoPage says why there is none."""
+    def article(self, repo: ContentRepo, slug: str, judged: ArticleJudged | None = None) -> str:
+        """The page of SLUG as the preview site shows it, from JUDGED (`repo.judge_article(SLUG)`,
+        judged now if not given); NoPage says why there is none."""
         config, store = repo.judging()
-        judged = judge_history(store, config, scope={slug})
+        judged = judged if judged is not None else judge_article(store, config, slug)
         head = store.run("show", "-s", "--format=%ct", store.head, "--").decode().strip()
         history = ContentHistory(datetime.fromtimestamp(int(head), UTC), judged.appeared)
-        statuses = {s: v for s, v in judged.outcome.statuses.items() if s == slug}
-        infos = page_infos(statuses, config, history, store, True, build_time())
+        infos = page_infos(judged.statuses, config, history, store, True, build_time())
         if not infos:
             raise NoPage(f"{slug} is not at HEAD, so the site shows no page for it")
         info = infos[0]
