@@ -458,6 +458,11 @@ def test_long_lists_are_paged_each_page_with_its_own_rows_and_links(
         ("waiting=0", "'0' is no page of the waiting list: a page is a whole number from 1"),
         ("drafts=two", "'two' is no page of the drafts list: a page is a whole number from 1"),
         ("changes-requested=2", "there is no page 2 of the changes requested: its 0 rows fill page 1"),
+        ("drafts=%D9%A1", "'١' is no page of the drafts list: a page is a whole number from 1"),
+        (
+            "waiting=" + "9" * 20,
+            f"'{'9' * 20}' is no page of the waiting list: a page is a whole number from 1",
+        ),
     ):
         reply = client.get(f"/?{asked}")
         assert reply.status == 404 and reply.has(message), (asked, reply.text[:2000])
