@@ -59,6 +59,11 @@ import corpus  # noqa: E402  (the generator beside this file)
 
 from reviewflow.cache import code_fingerprint  # noqa: E402
 
+DESK_QUEUE = "desk: queue page (warm, a running `reviewflow serve`)"
+# An article a reviewer opens for the first time in a running desk: its page, then its published
+# frame (the browser asks for it right after), the two requests timed together.
+DESK_ARTICLE = "desk: an article opened, its page and frame (first time, a running desk)"
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -83,7 +88,8 @@ SCENARIOS = [
     Scenario(HUGO, None),
     Scenario(PAIRED_ON_DISK, None),
     Scenario(HUGO_ON_DISK, None),
-    Scenario("desk: queue page (warm, a running `reviewflow serve`)", 0.5),
+    Scenario(DESK_QUEUE, 0.5),
+    Scenario(DESK_ARTICLE, None),
 ]
 MEMORY_TARGET_MB = 400  # per command, up to 10,000 articles
 LARGE_MEMORY_TARGET_MB = 1000  # per command, beyond 10,000 articles (issue 14: 100,000 in ≤ 1 GB)
@@ -249,39 +255,61 @@ def run_scenario(
     return result
 
 
-def desk_queue_page(articles: int, runs: int, repo: Path) -> Result:
-    """The desk's queue page over HTTP from a running desk, after a first render (warm): the desk
-    keeps running between pages, so a page is a request, not a process."""
+def desk_pages(articles: int, runs: int, repo: Path) -> list[Result]:
+    """Two rows from one running desk, over HTTP: its queue page after a first render (warm: the
+    desk keeps running between pages, so a page is a request, not a process), then RUNS articles
+    of the queue's first page each opened for the first time, its page and then its published
+    frame."""
     import http.client
+    import re
     import threading
 
     from reviewflow.desk.server import make_server
 
-    result = Result("desk: queue page (warm, a running `reviewflow serve`)", articles)
+    queue = Result(DESK_QUEUE, articles)
+    opened = Result(DESK_ARTICLE, articles)
     server = make_server(repo, "127.0.0.1", 0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     guard = server.guard
     headers = {"Host": f"127.0.0.1:{guard.port}", "Cookie": f"{guard.cookie_name}={guard.token}"}
-    try:
-        for attempt in range(runs + 1):
-            connection = http.client.HTTPConnection("127.0.0.1", guard.port, timeout=600)
-            start = time.perf_counter()
-            connection.request("GET", "/", headers=headers)
+
+    def get(path: str) -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", guard.port, timeout=600)
+        try:
+            connection.request("GET", path, headers=headers)
             response = connection.getresponse()
-            response.read()
-            seconds = time.perf_counter() - start
+            return response.status, response.read()
+        finally:
             connection.close()
-            if response.status != 200:
-                result.failed = f"HTTP {response.status}"
+
+    try:
+        page = b""
+        for attempt in range(runs + 1):
+            start = time.perf_counter()
+            status, page = get("/")
+            seconds = time.perf_counter() - start
+            if status != 200:
+                queue.failed = opened.failed = f"HTTP {status}"
                 break
             if attempt:  # the first render fills what a running desk keeps
-                result.seconds.append(seconds)
+                queue.seconds.append(seconds)
+        slugs = list(dict.fromkeys(re.findall(rb'href="/articles/([a-z0-9-]+)"', page)))[:runs]
+        if not queue.failed and len(slugs) < runs:
+            opened.failed = f"{len(slugs)} articles in the queue"
+        for slug in slugs if not queue.failed else []:
+            start = time.perf_counter()
+            statuses = [get(f"/articles/{slug.decode()}")[0], get(f"/site/articles/{slug.decode()}/")[0]]
+            seconds = time.perf_counter() - start
+            if statuses != [200, 200]:
+                opened.failed = f"HTTP {statuses}"
+                break
+            opened.seconds.append(seconds)
     finally:
         server.close()
         thread.join(timeout=10)
-    result.peak_mb = own_peak_mb()
-    return result
+    queue.peak_mb = opened.peak_mb = own_peak_mb()
+    return [queue, opened]
 
 
 def own_peak_mb() -> float:
@@ -416,9 +444,10 @@ def bench_size(articles: int, runs: int, with_hugo: bool) -> list[Result]:
     # In a process of its own: a desk holds the repository's state in memory, and a bench
     # process that grew would make every later child's peak (fork, then exec) look as large.
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        desk = pool.submit(desk_queue_page, articles, runs, repo).result()
-    print(f"  {articles:>6} {desk.scenario}: {desk.failed or f'{desk.median:.2f} s'}", file=sys.stderr)
-    results.append(desk)
+        desk = pool.submit(desk_pages, articles, runs, repo).result()
+    for row in desk:
+        print(f"  {articles:>6} {row.scenario}: {row.failed or f'{row.median:.2f} s'}", file=sys.stderr)
+    results.extend(desk)
 
     site = hugo_site(repo) if with_hugo and articles <= HUGO_LIMIT else None
     if site is not None:
