@@ -211,6 +211,17 @@ def test_content_repo_in_a_subdirectory(tmp_path: Path, run: Run, monkeypatch: p
     ok(run(outer, "-C", "health", "approve", f"articles/{SLUG}.md"))
     assert status_of(run, repo)["state"] == "approved"
     assert ok(run(repo, "verify")).exit_code == 0
+    # The article's file is named from the content repo, and found in git from the work tree's
+    # top: a later commit that changed it, and an edit not committed.
+    act_as(monkeypatch, ALICE)
+    edit(outer, "More text.", path=f"health/{PATH}")
+    changed = head(outer)
+    with (repo / PATH).open("a", encoding="utf-8") as handle:
+        handle.write("Not committed.\n")
+    assert f"latest: commit {changed[:12]} by alice@authors.example" in ok(run(repo, "history", SLUG)).output
+    diff = ok(run(repo, "diff", SLUG)).output
+    assert f"+++ b/{PATH} (HEAD {changed[:12]})" in diff and "+More text." in diff
+    assert f"Note: {PATH} has uncommitted changes" in diff
 
 
 # --- refusals ------------------------------------------------------------------------------------
