@@ -294,12 +294,12 @@ def desk_pages(articles: int, runs: int, repo: Path) -> list[Result]:
                 break
             if attempt:  # the first render fills what a running desk keeps
                 queue.seconds.append(seconds)
-        slugs = list(dict.fromkeys(re.findall(rb'href="/articles/([a-z0-9-]+)"', page)))[:runs]
+        slugs = list(dict.fromkeys(re.findall(r'href="/articles/([a-z0-9-]+)"', page.decode())))[:runs]
         if not queue.failed and len(slugs) < runs:
             opened.failed = f"{len(slugs)} articles in the queue"
-        for slug in slugs if not queue.failed else []:
+        for slug in [] if queue.failed else slugs:
             start = time.perf_counter()
-            statuses = [get(f"/articles/{slug.decode()}")[0], get(f"/site/articles/{slug.decode()}/")[0]]
+            statuses = [get(f"/articles/{slug}")[0], get(f"/site/articles/{slug}/")[0]]
             seconds = time.perf_counter() - start
             if statuses != [200, 200]:
                 opened.failed = f"HTTP {statuses}"
