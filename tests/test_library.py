@@ -27,6 +27,13 @@ def approve_with_two(monkeypatch: pytest.MonkeyPatch, repo: ContentRepo) -> None
     repo.approve(SLUG, "Clear")
 
 
+def forget_kept_state(content_repo: Path) -> None:
+    """Delete the judged history kept at HEAD (review/snapshot.py): the next run reads the log."""
+    git_dir = Path(git(content_repo, "rev-parse", "--absolute-git-dir").strip())
+    for file in (git_dir / "reviewflow").glob("replay-*"):
+        file.unlink()
+
+
 def test_open_finds_the_repo_from_a_subdirectory(content_repo: Path) -> None:
     repo = ContentRepo.open(content_repo / "articles")
     assert repo.root == content_repo.resolve()
@@ -104,6 +111,8 @@ def test_the_review_workflow_through_the_library(monkeypatch: pytest.MonkeyPatch
     assert repo.status().statuses[0].state is State.DRAFT
     # Both at once (the desk's article page) are the two calls' answers, from one judged
     # history: the git logs of `history` alone, where the two calls read the history twice.
+    # With nothing kept, each judges the log read for the article (a kept state reads none).
+    forget_kept_state(content_repo)
     with count_git_processes() as both_started:
         both = repo.history_and_diff(SLUG, context=0)
     with count_git_processes() as history_started:
@@ -113,6 +122,30 @@ def test_the_review_workflow_through_the_library(monkeypatch: pytest.MonkeyPatch
     assert both == (history, diff)
     assert both_started.count("log") == history_started.count("log")
     assert diff_started.count("log") >= 1  # what `diff` reads on its own, and both at once do not
+
+
+def test_one_article_is_judged_from_the_kept_state_without_reading_the_log(
+    monkeypatch: pytest.MonkeyPatch, content_repo: Path
+) -> None:
+    repo = ContentRepo.open(content_repo)
+    approve_with_two(monkeypatch, repo)
+    repo.status()  # keeps the judged history at HEAD in .git/reviewflow/
+    with count_git_processes() as started:
+        kept = repo.judge_article(SLUG)
+        [status] = repo.status([SLUG]).statuses
+    assert "log" not in started, started  # a scoped read of the log reads every commit
+    assert kept.status == status and kept.status.state is State.APPROVED
+    blob = kept.status.approved.blob
+    [committed] = {
+        e.committed_at for e in kept.status.events if e.content == blob and e.action is Action.SUBMIT
+    }
+    assert kept.appeared.keys() == {(SLUG, blob)} and max(kept.appeared[(SLUG, blob)]) <= committed
+
+    # With nothing kept, the same article from the log read for it alone.
+    forget_kept_state(content_repo)
+    with count_git_processes() as read:
+        scoped = repo.judge_article(SLUG)
+    assert "log" in read and scoped.status == kept.status
 
 
 def test_refusals_are_the_errors_the_cli_maps_to_exit_codes(

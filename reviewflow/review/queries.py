@@ -23,7 +23,7 @@ from reviewflow.layout import ARTICLES_DIR, SLUG_PATTERN, article_path, work_tre
 from reviewflow.review.board import committed_config, front_matter_authors, listed_later
 from reviewflow.review.history import ApprovalsTold, read_history
 from reviewflow.review.model import WAITING, Action, ArticleStatus, Change, Event
-from reviewflow.review.snapshot import Judged, judged_history
+from reviewflow.review.snapshot import Judged, judged_history, kept_history
 from reviewflow.review.workflow import Replay
 
 if TYPE_CHECKING:
@@ -53,7 +53,11 @@ def load_statuses(
     Each event is judged by the reviewflow.toml committed where it was made; CONFIG (default:
     the one committed at HEAD) only sets what is shown, e.g. the quorum. SCOPE: only these slugs.
     """
-    return judge_history(store or GitStore.open(root), config, scope=scope).outcome.statuses
+    store = store or GitStore.open(root)
+    if scope is None:
+        return judge_history(store, config).outcome.statuses
+    statuses = _judged_for(store, config, scope).outcome.statuses
+    return {slug: statuses[slug] for slug in scope if slug in statuses}
 
 
 def judge_history(
@@ -205,8 +209,9 @@ def article_history(
 @dataclass(frozen=True)
 class ArticleJudged:
     """One article as the whole history judges it: what its history, its diff and its page
-    (publish/collect.py) are made from. Judging reads the whole log from git (~0.7 s at 10,000
-    articles, ~8 s at 100,000), so the review desk judges an article once for all three."""
+    (publish/collect.py) are made from. Judging resumes the kept state (~0.35 s at 10,000
+    articles, ~3.5 s at 100,000) or reads the whole log from git (~0.9 s, ~10 s), so the review
+    desk judges an article once for all three."""
 
     slug: str
     statuses: dict[str, ArticleStatus]  # the article's alone (none: no such article)
@@ -218,9 +223,19 @@ class ArticleJudged:
 
 
 def judge_article(store: GitStore, config: Config | None, slug: str) -> ArticleJudged:
-    judged = judge_history(store, config, scope={slug})
-    statuses = {s: v for s, v in judged.outcome.statuses.items() if s == slug}
-    return ArticleJudged(slug, statuses, judged.appeared)
+    judged = _judged_for(store, config, {slug})
+    statuses = {slug: judged.outcome.statuses[slug]} if slug in judged.outcome.statuses else {}
+    # The article's own dates: a kept whole history's are every article's, not held past here.
+    appeared = {key: judged.appeared[key] for key in judged.appeared if key[0] == slug}
+    return ArticleJudged(slug, statuses, appeared)
+
+
+def _judged_for(store: GitStore, config: Config | None, scope: Collection[str]) -> Judged:
+    """A history judged for the articles of SCOPE: the kept whole one where there is one at HEAD
+    or a few commits before (snapshot.kept_history), else the log read for SCOPE alone, which
+    reads every commit (at 100,000 articles ~10 s against ~3 s to resume the kept state)."""
+    config = config if config is not None else committed_config(store)
+    return kept_history(store, config) or judge_history(store, config, scope=scope)
 
 
 def article_history_and_diff(
