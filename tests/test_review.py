@@ -339,9 +339,13 @@ def test_board_email_is_matched_case_insensitively(
     ok(run(submitted, "review", SLUG))
 
 
+@pytest.mark.parametrize("kept", [False, True], ids=["log-read", "kept-state"])
 def test_a_listed_author_cannot_approve_their_own_article(
-    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+    content_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch, kept: bool
 ) -> None:
+    """Judged from the log read for the article, or from the state `status` kept: a whole
+    history knows a text's listed authors only among the actors of its events, and Sam has
+    acted on none of this text's."""
     article = content_repo / PATH
     text = article.read_text("utf-8").replace(
         'email: "editors@example.org"',
@@ -352,21 +356,28 @@ def test_a_listed_author_cannot_approve_their_own_article(
     article.write_text(text, "utf-8")
     git(content_repo, "commit", "-q", "-am", "Sam co-writes")
     ok(run(content_repo, "submit", SLUG))
+    if kept:
+        ok(run(content_repo, "status"))
     act_as(monkeypatch, SAM)
-    refused(run(content_repo, "review", SLUG), "listed in its authors", "Ask another board member")
+    with git_processes() as started:
+        refused(run(content_repo, "review", SLUG), "listed in its authors", "Ask another board member")
+    assert ("log" in started) is not kept, started  # the kept state at HEAD: no log read
     act_as(monkeypatch, RITA)
     ok(run(content_repo, "review", SLUG))
     act_as(monkeypatch, SAM)
     refused(run(content_repo, "approve", SLUG), "an author may never approve")
 
 
+@pytest.mark.parametrize("kept", [False, True], ids=["log-read", "kept-state"])
 def test_a_board_member_who_edited_the_article_cannot_approve_it(
-    approved: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+    approved: Path, run: Run, monkeypatch: pytest.MonkeyPatch, kept: bool
 ) -> None:
     act_as(monkeypatch, RITA)
     edited = edit(approved, "Rita adds a sentence herself.")
     act_as(monkeypatch, ALICE)
     ok(run(approved, "submit", SLUG))
+    if kept:  # a whole history kept: everyone's changes to the file, not only its actors'
+        ok(run(approved, "status"))
     act_as(monkeypatch, RITA)
     refused(run(approved, "review", SLUG), f"changed it in commit {edited[:12]}")
     act_as(monkeypatch, SAM)

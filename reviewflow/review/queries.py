@@ -56,7 +56,7 @@ def load_statuses(
     store = store or GitStore.open(root)
     if scope is None:
         return judge_history(store, config).outcome.statuses
-    statuses = _judged_for(store, config, scope).outcome.statuses
+    statuses = judge_for(store, config, scope).outcome.statuses
     return {slug: statuses[slug] for slug in scope if slug in statuses}
 
 
@@ -223,14 +223,14 @@ class ArticleJudged:
 
 
 def judge_article(store: GitStore, config: Config | None, slug: str) -> ArticleJudged:
-    judged = _judged_for(store, config, {slug})
+    judged = judge_for(store, config, {slug})
     statuses = {slug: judged.outcome.statuses[slug]} if slug in judged.outcome.statuses else {}
     # The article's own dates: a kept whole history's are every article's, not held past here.
     appeared = {key: judged.appeared[key] for key in judged.appeared if key[0] == slug}
     return ArticleJudged(slug, statuses, appeared)
 
 
-def _judged_for(store: GitStore, config: Config | None, scope: Collection[str]) -> Judged:
+def judge_for(store: GitStore, config: Config | None, scope: Collection[str]) -> Judged:
     """A history judged for the articles of SCOPE: the kept whole one where there is one at HEAD
     or a few commits before (snapshot.kept_history), else the log read for SCOPE alone, which
     reads every commit (at 100,000 articles ~10 s against ~3 s to resume the kept state)."""

@@ -87,7 +87,9 @@ def kept_history(store: GitStore, config: Config) -> Judged | None:
     that needs one article asks this first (a whole kept state at 100,000 articles is resumed in
     ~3 s, a read of the log scoped to one article takes ~10 s, as it reads every commit)."""
     file = kept_file(store)
-    return _resumed(store, file, config) if file else None
+    if file is None or not file.path.is_file():
+        return None  # nothing to resume: the collector is not paused for nothing
+    return _resumed(store, file, config)
 
 
 def _resumed(store: GitStore, file: KeptFile, config: Config) -> Judged | None:
