@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import marshal
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -55,9 +56,21 @@ class Judged:
     appeared: Mapping[tuple[str, str], tuple[datetime, ...]]
 
 
+# One resume or save of the kept state at a time in a process: the desk judges in several threads,
+# and a save is written under this process's name (snapshot_file.temporary_path) before it is
+# put in place, so two at once would write one file.
+_KEPT = threading.RLock()
+
+
 def judged_history(store: GitStore, config: Config, use_cache: bool = True) -> Judged:
     """The whole history at HEAD, judged, from the kept state where it applies."""
-    file = kept_file(store) if use_cache else None
+    if not use_cache:
+        return _judged(store, config, None, use_cache)
+    with _KEPT:
+        return _judged(store, config, kept_file(store), use_cache)
+
+
+def _judged(store: GitStore, config: Config, file: KeptFile | None, use_cache: bool) -> Judged:
     resumed = _resumed(store, file, config) if file else None
     if resumed is not None:
         return resumed
@@ -89,7 +102,8 @@ def kept_history(store: GitStore, config: Config) -> Judged | None:
     file = kept_file(store)
     if file is None or not file.path.is_file():
         return None  # nothing to resume: the collector is not paused for nothing
-    return _resumed(store, file, config)
+    with _KEPT:
+        return _resumed(store, file, config)
 
 
 def _resumed(store: GitStore, file: KeptFile, config: Config) -> Judged | None:
