@@ -38,7 +38,7 @@ def prepare(corpus: Path, into: Path) -> None:
     config = committed_config(store)
     judged = judge_history(store, config, use_cache=False)
     history = ContentHistory(build_time(), judged.appeared)
-    infos = page_infos(judged.outcome.statuses, config, history, store, False, build_time())
+    infos = page_infos(judged.outcome.statuses, config, history, store.article_path, False, build_time())
     linked, _ = link_neighbours(store, infos, None, config.checks.max_file_bytes)
     chosen = linked[: PAGES + 3]
     texts = [(corpus / info.path).read_bytes() for info in chosen]

@@ -483,10 +483,11 @@ def test_the_article_page_shows_findings_history_and_the_published_page(
     assert page.status == 200
     assert f"<td>{where}</td>" in page.text
     # Its published page, which the article page frames, is made from the history the article
-    # page judged: no second read of the log.
+    # page judged: no second read of the log, and the file where the judged status has it, not
+    # looked up in a listing of HEAD's articles.
     with count_git_processes() as started:
         framed = client.get("/site/articles/findings/")
-    assert framed.status == 200 and "log" not in started, started
+    assert framed.status == 200 and "log" not in started and "ls-tree" not in started, started
     # The findings are kept between pages only while the file is the same: fixed in the work
     # tree, the next page checks it again; then a reference lockfile that does not know the
     # article's DOI makes a finding of its own on the same unchanged file.

@@ -44,7 +44,12 @@ class Previews:
         judged = judged if judged is not None else judge_article(store, config, slug)
         head = store.run("show", "-s", "--format=%ct", store.head, "--").decode().strip()
         history = ContentHistory(datetime.fromtimestamp(int(head), UTC), judged.appeared)
-        infos = page_infos(judged.statuses, config, history, store, True, build_time())
+        # Each article's file as its judged status has it (HEAD's): the store would list HEAD's
+        # articles to find it (~0.55 s at 100,000 articles).
+        statuses = judged.statuses
+        infos = page_infos(
+            statuses, config, history, lambda s: store.prefix + statuses[s].path, True, build_time()
+        )
         if not infos:
             raise NoPage(f"{slug} is not at HEAD, so the site shows no page for it")
         info = infos[0]

@@ -144,7 +144,7 @@ def _collect(
             statuses = judged.outcome.statuses
             history = ContentHistory(_head_time(store), judged.appeared)
             built_at = (now or build_time()).astimezone(UTC)
-            infos = page_infos(statuses, config, history, store, preview, built_at)
+            infos = page_infos(statuses, config, history, store.article_path, preview, built_at)
             notes = build_notes(config, build.renderer.base_url, statuses, built_at)
             head_at = history.head_at
             # The judged history (most of a build's memory at 100,000 articles) is not needed past here.

@@ -5,13 +5,12 @@ about it, as one PageInfo per page (the published site's and the desk's preview 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
 
 from reviewflow.config import Config
-from reviewflow.gitstore import GitStore
 from reviewflow.publish.pages import PageInfo, Reviewer
 from reviewflow.review.model import Action, ArticleStatus, State
 
@@ -41,12 +40,13 @@ def page_infos(
     statuses: Mapping[str, ArticleStatus],
     config: Config,
     history: ContentHistory,
-    store: GitStore,
+    path_of: Callable[[str], str],
     preview: bool,
     now: datetime,
 ) -> list[PageInfo]:
     """One PageInfo per article the site shows: approved text, and in a preview all the rest.
-    An approved page is overdue for review when NOW (the build time) has reached its due date."""
+    An approved page is overdue for review when NOW (the build time) has reached its due date.
+    PATH_OF: an article's file in git, from the top of the work tree (`GitStore.article_path`)."""
     infos = []
     cycle = timedelta(days=config.policy.review_cycle_days)
     # A few members approve thousands of pages: one Reviewer each (and one repr in the pages' keys).
@@ -54,7 +54,7 @@ def page_infos(
     for slug, status in sorted(statuses.items()):
         if status.blob is None:
             continue  # no longer in the repository: withdrawn from the site too
-        path = store.article_path(slug)
+        path = path_of(slug)
         state = status.state.value
         approved = status.approved
         if approved is not None and (not preview or approved.blob == status.blob):
