@@ -166,7 +166,7 @@ class Memo:
 
     def judged(self, repo: ContentRepo, store: GitStore, slug: str) -> ArticleJudged:
         """SLUG as the whole history at HEAD judges it: the article page and its published page
-        are both made from it (each judging it read the whole log again)."""
+        are both made from it (judged apart, each resumed the kept state or read the log again)."""
         return self.at_head(repo, store, ("judged", slug), lambda: repo.judge_article(slug))
 
     def review_state(self, repo: ContentRepo, mine: bool) -> ReviewRows:
