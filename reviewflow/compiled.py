@@ -74,6 +74,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "reviewflow.publish.target",
     "reviewflow.references.lockfile",
     "reviewflow.references.matching",
+    "reviewflow.review.authors",
     "reviewflow.review.board",
     "reviewflow.review.changes",
     "reviewflow.review.event_files",

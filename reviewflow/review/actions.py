@@ -249,7 +249,7 @@ def _judged_with_actor(store: GitStore, rules: Config, pending: Event) -> Judged
     if kept is None:
         return judge_history(store, rules, scope={pending.slug}, want_authors={blob: [email]})
     history = kept.replay.history
-    listed, _ = authors_of(store, (), {blob: [email]}, use_cache=True, look_up=False)
+    listed, _ = authors_of(store, {blob: {email.lower()}}, use_cache=True, look_up=False)
     told = history.authors.get(blob, frozenset()) | listed.get(blob, frozenset())
     kept.replay.history = replace(history, authors=Overlay({blob: told}, history.authors))
     return kept

@@ -5,7 +5,6 @@ they act on (its front-matter `authors`). history.py asks, in a few git processe
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from reviewflow.gitlog import LogEntry, is_object_id
 from reviewflow.gitsignatures import signatures
 from reviewflow.gitstore import GitStore, read_objects
 from reviewflow.layout import CONFIG_FILE
+from reviewflow.review.authors import front_matter_authors, listed_authors
 from reviewflow.review.changes import FactFile
 from reviewflow.review.model import BOARD_ACTIONS, Action
 from reviewflow.review.trailers import Trailers
@@ -78,39 +78,46 @@ def signature_verdicts(
     return signatures(store, commits, sorted(signers))
 
 
-def authors_of(
-    store: GitStore,
-    said: Sequence[tuple[LogEntry, Trailers]],
-    want_authors: Mapping[str, Iterable[str]] | None,
-    use_cache: bool,
-    look_up: bool = True,
-    later: Collection[str] = (),
-) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
-    """blob -> the people in question who are listed in that text's front-matter `authors`;
-    and for each text of LATER, the people in question instead.
-
-    Asked about every text a board action or a withdrawal names, for its actor, and about
-    WANT_AUTHORS. The answers are facts about a blob, so they are kept in .git/reviewflow/;
-    without LOOK_UP they are not read there (a few events new since the last run: reading their
-    texts costs less than checking the seal of every answer kept). The texts of LATER (but
-    WANT_AUTHORS') are not read, to be answered after the replay (`listed_later`): only without
-    USE_CACHE, as the facts kept must hold every text's answers.
-    """
-    assert not (later and use_cache), "the authors' facts would be kept without the texts left for later"
+def texts_in_question(
+    said: Sequence[tuple[LogEntry, Trailers]], want_authors: Mapping[str, Iterable[str]] | None = None
+) -> dict[str, set[str]]:
+    """blob -> the people to ask that text's authors about: the actor of every board action or
+    withdrawal that names it, and WANT_AUTHORS (lowercased)."""
     candidates: dict[str, set[str]] = defaultdict(set)
     for entry, t in said:
         if (t.action in BOARD_ACTIONS or t.action is Action.WITHDRAW) and is_object_id(t.content):
             candidates[t.content].add(entry.author_email.lower())
     for blob, emails in (want_authors or {}).items():
         candidates[blob].update(e.lower() for e in emails)
+    return candidates
+
+
+def authors_of(
+    store: GitStore,
+    candidates: dict[str, set[str]],
+    use_cache: bool,
+    look_up: bool = True,
+    later: Collection[str] = (),
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """blob -> the people in question (CANDIDATES, `texts_in_question`; taken over) who are
+    listed in that text's front-matter `authors`; and for each text of LATER, the people in
+    question instead.
+
+    The answers are facts about a blob, so they are kept in .git/reviewflow/; without LOOK_UP
+    they are not read there (a few events new since the last run: reading their texts costs less
+    than checking the seal of every answer kept). The texts of LATER are not read, to be answered
+    after the replay (`listed_later`): only without USE_CACHE, as the facts kept must hold every
+    text's answers.
+    """
+    assert not (later and use_cache), "the authors' facts would be kept without the texts left for later"
     # Most texts have the same few authors, and the same few people in question: one set for
     # each group (a set each was ~40 MB at 100,000 articles, held from here to the end of a run).
     groups: dict[frozenset[str], frozenset[str]] = {}
     waiting: dict[str, frozenset[str]] = {}
     for blob in later:
-        if blob in candidates and blob not in (want_authors or {}):
-            emails = frozenset(candidates.pop(blob))
-            waiting[blob] = groups.setdefault(emails, emails)
+        if blob in candidates:
+            people = frozenset(candidates.pop(blob))
+            waiting[blob] = groups.setdefault(people, people)
     facts = FactFile(store, "authors-v1", "authors", use_cache)
     known: dict[tuple[str, str], bool] = {}
     for line in facts.lines() if look_up else ():
@@ -126,8 +133,7 @@ def authors_of(
     unknown = [blob for blob, emails in candidates.items() if any((blob, e) not in known for e in emails)]
     unknown.reverse()
     learned: list[str] = []
-    for blob, raw in store.iter_blobs(unknown):
-        listed = front_matter_authors(raw, candidates[blob])
+    for blob, listed in listed_authors(store.toplevel, unknown, candidates):
         for email in candidates[blob]:
             known[(blob, email)] = email in listed
             if " " not in email and "\n" not in email:
@@ -166,39 +172,6 @@ def listed_later(
     return False
 
 
-def front_matter_authors(raw: bytes, candidates: Iterable[str] = ()) -> frozenset[str]:
-    """The lowercased emails in an article's `authors` (at least those among CANDIDATES).
-
-    Parsing YAML costs about a millisecond, so an article whose front-matter cannot contain any
-    candidate's email (no candidate as a substring, and no YAML escape that could spell one) is
-    not parsed: the answer for every candidate is the same. Only the front-matter is searched:
-    the bench corpus's bodies all hold an escape's characters (a `''` or a `\\`), which made
-    every text acted on parse (the 17,438 texts at 10,000 articles: 0.25 s of CPU, 0.13 s now).
-    """
-    front = _front_matter_bytes(raw)
-    if front is None:
-        return frozenset()  # no front-matter: nothing to parse, no authors
-    if front.isascii():
-        # The same test on the bytes (ASCII text lowercases alike either way), without
-        # decoding: a fresh clone tests ~17,000 texts at 10,000 articles.
-        low = front.lower()
-        if not any(c.lower().encode("utf-8", "replace") in low for c in candidates) and (
-            b"\\" not in low and b"''" not in low
-        ):
-            return frozenset()
-    else:
-        text = front.decode("utf-8", "replace").lower()
-        if not any(c.lower() in text for c in candidates) and "\\" not in text and "''" not in text:
-            return frozenset()
-    from reviewflow.content.frontmatter import read_article_bytes  # YAML, loaded only when needed
-
-    split = read_article_bytes(raw, max(len(raw), 1))
-    authors = split.data.get("authors") if split.data else None
-    if not isinstance(authors, list):
-        return frozenset()
-    return frozenset(str(a["email"]).strip().lower() for a in authors if isinstance(a, dict) and "email" in a)
-
-
 def parsed_authors(document: Document) -> frozenset[str] | None:
     """Every email `front_matter_authors` could find in a text, from DOCUMENT, its parse (the
     same front-matter read, `read_article_bytes`), or None where that parse cannot say: no
@@ -208,26 +181,6 @@ def parsed_authors(document: Document) -> frozenset[str] | None:
     if document.article is None:
         return None
     return frozenset(author.email.strip().lower() for author in document.article.authors)
-
-
-# The line that closes front-matter, as frontmatter.py finds it (`---` or `...`, then blanks).
-_CLOSING_LINE = re.compile(rb"(?:---|\.\.\.)[ \t]*\r?(?:\n|\Z)")
-
-
-def _front_matter_bytes(raw: bytes) -> bytes | None:
-    """RAW up to the line that closes its front-matter (which holds all of its YAML), or None
-    when no line after the first closes it (frontmatter.py then reads no front-matter)."""
-    position = raw.find(b"\n")  # the front-matter starts after its first line, the fence
-    while position >= 0:
-        dashes = raw.find(b"\n---", position)
-        dots = raw.find(b"\n...", position, len(raw) if dashes < 0 else dashes)
-        found = dots if dots >= 0 else dashes
-        if found < 0:
-            return None
-        if _CLOSING_LINE.match(raw, found + 1):
-            return raw[:found]
-        position = found + 1
-    return None
 
 
 def committed_config(store: GitStore, rev: str | None = None) -> Config:

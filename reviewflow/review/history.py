@@ -37,7 +37,7 @@ from reviewflow.config import Config
 from reviewflow.gitlog import LogEntry, parse_trailers
 from reviewflow.gitstore import GitStore, read_objects
 from reviewflow.layout import CONFIG_FILE, SCHEMA_FILE, article_path
-from reviewflow.review.board import authors_of, configs_of, signature_verdicts
+from reviewflow.review.board import authors_of, configs_of, signature_verdicts, texts_in_question
 from reviewflow.review.changes import ChangeIndex, Diff, Pair
 from reviewflow.review.event_files import (
     Files,
@@ -146,11 +146,16 @@ def _read_history(
                 zip(store.with_bodies([entry for entry, _ in said]), [t for _, t in said], strict=True)
             )
         # Who wrote each text acted on follows from the events alone: read while git diffs
-        # (a fresh clone reads ~17,000 texts at 10,000 articles, as long as the diffs take).
-        # The approved texts told are parsed by verify's early checks anyway: their authors are
-        # asked of those after the replay (~11,400 texts git read twice at 10,000 articles).
-        later: Collection[str] = told_texts if approved is not None and not use_cache else ()
-        authors_read = background.submit(authors_of, store, said, want_authors, use_cache, True, later)
+        # (a fresh clone reads ~17,000 texts at 10,000 articles, as long as the diffs take) and
+        # the events are made; the replay is the first to ask. The approved texts told are parsed
+        # by verify's early checks anyway: their authors are asked of those after the replay
+        # (~11,400 texts git read twice at 10,000 articles), unless WANT_AUTHORS names them.
+        later: Collection[str] = (
+            told_texts.difference(want_authors or ()) if approved is not None and not use_cache else ()
+        )
+        in_question = texts_in_question(said, want_authors)  # here: the events are made from SAID
+        authors_read = background.submit(authors_of, store, in_question, use_cache, True, later)
+        del in_question
         wanted = files_wanted(said, merged_at)
         heads = {slug: blob for slug, (_, blob) in listing_read.result().items()}
         asked = (want_authors, people)
@@ -159,12 +164,12 @@ def _read_history(
         # events are made.
         diffs_read = None
         del wanted
+        blobs = config_blobs(said, files)
+        merged = _merged(said, merged_at, files)
+        events, configs = _judgeable(store, said, files, blobs, rules_for or {})  # empties SAID
         authors, authors_later = authors_read.result()
     if scope is not None:
         heads = {slug: blob for slug, blob in heads.items() if slug in scope}
-    blobs = config_blobs(said, files)
-    merged = _merged(said, merged_at, files)
-    events, configs = _judgeable(store, said, files, blobs, rules_for or {})  # empties SAID
     history = History(
         order=[entry.commit for entry in entries],
         parents={entry.commit: entry.parents for entry in entries},
@@ -304,7 +309,7 @@ def extend_history(store: GitStore, log: ReviewLog, since: str, use_cache: bool 
             entries, {e.commit: diffs[(e.commit, e.parents[0])] for e in entries}, changed, appeared
         )
         blobs = config_blobs(said, files)
-        authors, _ = authors_of(store, said, None, use_cache, look_up)
+        authors, _ = authors_of(store, texts_in_question(said), use_cache, look_up)
         events, configs = _judgeable(store, said, files, blobs, {})
         heads = heads_read.result()
     old = log.history

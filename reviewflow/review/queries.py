@@ -20,7 +20,8 @@ from reviewflow.config import Config
 from reviewflow.errors import ExitCode, ReviewflowError
 from reviewflow.gitstore import GitStore
 from reviewflow.layout import ARTICLES_DIR, SLUG_PATTERN, article_path, work_tree_articles
-from reviewflow.review.board import committed_config, front_matter_authors, listed_later
+from reviewflow.review.authors import front_matter_authors
+from reviewflow.review.board import committed_config, listed_later
 from reviewflow.review.history import ApprovalsTold, read_history
 from reviewflow.review.model import WAITING, Action, ArticleStatus, Change, Event
 from reviewflow.review.snapshot import Judged, judged_history, kept_history
