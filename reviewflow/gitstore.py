@@ -17,6 +17,7 @@ from reviewflow.gitlog import (
     ChangeLog,
     DiffEntry,
     LogEntry,
+    SharedIds,
     Told,
     is_object_id,
     log_entries,
@@ -191,7 +192,7 @@ class GitStore:
         args = self._log_args(rev, bodies, markers)
         entries: list[LogEntry] = []
         pending = ""
-        shared: dict[str, str] = {}  # each commit and tree id once (gitlog.log_entries)
+        shared = SharedIds()  # each commit and tree id once (gitlog.log_entries)
         # Parsed while git is still writing: on two cores, git's walk and formatting and
         # Python's parsing overlap.
         for text in started.pieces() if started is not None else stream(self.toplevel, *args):
@@ -199,7 +200,7 @@ class GitStore:
             pending = records.pop()
             entries.extend(log_entries(records, sep, end, shared, told))
         entries.extend(log_entries([pending], sep, end, shared, told))
-        shared.clear()  # the ids stay in the entries
+        del shared  # the ids stay in the entries
         if ".." in (rev or ""):
             entries.reverse()  # a range (a line of new commits on a kept state): not whole
             return entries
