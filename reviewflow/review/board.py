@@ -84,9 +84,14 @@ def texts_in_question(
     """blob -> the people to ask that text's authors about: the actor of every board action or
     withdrawal that names it, and WANT_AUTHORS (lowercased)."""
     candidates: dict[str, set[str]] = defaultdict(set)
+    # An article's events follow one another, most often on one text: its set is looked up
+    # once for them, not in the table of every text each time.
+    last, people = "", set()
     for entry, t in said:
         if (t.action in BOARD_ACTIONS or t.action is Action.WITHDRAW) and is_object_id(t.content):
-            candidates[t.content].add(entry.author_email.lower())
+            if t.content != last:
+                last, people = t.content, candidates[t.content]
+            people.add(entry.author_email.lower())
     for blob, emails in (want_authors or {}).items():
         candidates[blob].update(e.lower() for e in emails)
     return candidates
