@@ -95,9 +95,9 @@ def log_entries(
     commit: one string each, not one per commit. The last record's only parent is most often
     this record's commit, and its tree this record's: compared first, with strings still in the
     processor's cache. Looked up in SHARED.seen instead (1.3 million ids at 100,000 articles),
-    each lookup missed the cache, and the lookups were a fifth of the main thread's time while
-    the log was read; a parent is no longer put there, so a commit with two children (a branch's
-    start) may be held twice.
+    nearly each lookup missed the cache: lookups in such tables (this one, the events' texts and
+    slugs) were a third of the main thread's time while the log was read (`perf`). A parent is
+    no longer put there, so a commit with two children (a branch's start) may be held twice.
 
     One loop over a block of records, each entry made once: at 100,000 articles (600,000
     commits) a call for each record, and each entry made with its texts and again without
