@@ -23,8 +23,8 @@ import sys
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO
 
+from reviewflow import gitprocess
 from reviewflow.gitbatch import batch_objects
 from reviewflow.gitlog import is_object_id
 
@@ -151,7 +151,7 @@ def _read_apart(
     except OSError:
         return
     assert child.stdin is not None and child.stdout is not None
-    writer = threading.Thread(target=_feed, args=(child.stdin, request), daemon=True)
+    writer = threading.Thread(target=gitprocess.feed, args=(child, request), daemon=True)
     writer.start()
     index = 0
     try:
@@ -175,12 +175,6 @@ def _read_apart(
         child.wait()
 
 
-def _feed(stdin: IO[bytes], request: bytes) -> None:
-    with contextlib.suppress(OSError):  # the child stopped reading: what it answered is used
-        stdin.write(request)
-        stdin.close()
-
-
 def answer_requests() -> None:
     """The child's whole work (`_read_apart` starts it): the request from stdin, each text from
     git, one answer line each to stdout. It ends with the command that started it."""
@@ -196,7 +190,7 @@ def answer_requests() -> None:
             asked.append(emails)
     out = sys.stdout.buffer
     with contextlib.suppress(OSError):  # a pipe of up to 1 MB: the answers rarely wait on the reader
-        fcntl.fcntl(out.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+        fcntl.fcntl(out.fileno(), fcntl.F_SETPIPE_SZ, gitprocess.PIPE_BYTES)
     for (_, kind, raw), emails in zip(batch_objects(Path.cwd(), blobs), asked, strict=False):
         if kind != b"blob" or raw is None:
             out.write(b"-\n")
