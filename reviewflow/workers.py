@@ -9,6 +9,7 @@ goes (Linux: PR_SET_PDEATHSIG), or, elsewhere, watches for being handed to anoth
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import signal
 import sys
@@ -103,6 +104,11 @@ def _call(task: tuple[Callable[[Any, list[Any]], Any], list[Any]]) -> Any:
 
 def _start(parent: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
     end_with(parent)
+    # A worker collects its own cycles, whatever the command had paused when it forked (a build
+    # pauses the collector throughout: collector.py). What it inherited is put out of reach
+    # first: a collection would walk it, writing to (and so copying) the parent's pages.
+    gc.freeze()
+    gc.enable()
     keep_big_blocks_in_heap()  # the command gives big blocks back; its workers reuse them (allocator.py)
     if initializer is not None:
         initializer(*initargs)
