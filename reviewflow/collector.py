@@ -1,4 +1,5 @@
-"""Python's cycle collector paused while a whole review history is read and judged.
+"""Python's cycle collector paused while a whole review history is read and judged, and
+through a build (publish/build.py), whose pages' facts and records live as long.
 
 A whole read makes millions of small objects that live to the end of the run (log entries,
 events, changes, tracks) and almost no garbage cycles: 789 objects were left for the collector
