@@ -152,12 +152,17 @@ PIPE_BYTES = 1 << 20  # Linux's default limit for a pipe's size (/proc/sys/fs/pi
 READ_BYTES = 1 << 18
 
 
+def widen_pipe(descriptor: int) -> None:
+    """Let the pipe at DESCRIPTOR hold PIPE_BYTES, where the system lets it."""
+    with contextlib.suppress(OSError, AttributeError):  # a lower limit, or not Linux: as it is
+        fcntl.fcntl(descriptor, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+
+
 def _read_in_big_blocks(process: subprocess.Popen[bytes]) -> None:
     """Widen PROCESS's output pipe (where the system lets it) and read it through a bigger buffer."""
     if process.stdout is None:
         return
-    with contextlib.suppress(OSError, AttributeError):  # a lower limit, or not Linux: as it is
-        fcntl.fcntl(process.stdout.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    widen_pipe(process.stdout.fileno())
     if isinstance(process.stdout, io.BufferedReader):  # as Popen makes it, with 8 KB
         process.stdout = io.BufferedReader(process.stdout.detach(), READ_BYTES)
 

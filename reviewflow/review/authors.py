@@ -14,8 +14,6 @@ text comes back.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import re
 import subprocess
@@ -189,8 +187,7 @@ def answer_requests() -> None:
             blobs.append(blob)
             asked.append(emails)
     out = sys.stdout.buffer
-    with contextlib.suppress(OSError):  # a pipe of up to 1 MB: the answers rarely wait on the reader
-        fcntl.fcntl(out.fileno(), fcntl.F_SETPIPE_SZ, gitprocess.PIPE_BYTES)
+    gitprocess.widen_pipe(out.fileno())  # up to 1 MB: the answers rarely wait on the reader
     for (_, kind, raw), emails in zip(batch_objects(Path.cwd(), blobs), asked, strict=False):
         if kind != b"blob" or raw is None:
             out.write(b"-\n")
